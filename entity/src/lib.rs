@@ -1,0 +1,15 @@
+//! SeaORM entities of the OCOP registry, one module per table (singular names).
+//!
+//! Exact quantities are scaled integers (`area_m2`, `price_vnd`, `score_centi`): SeaORM stores
+//! `Decimal` as REAL on SQLite, so the API layer converts them to `rust_decimal::Decimal`.
+//! Enumerations are stored as their lowercase API codes; `src/domain.rs` owns their meaning.
+
+pub mod prelude;
+
+pub mod api_token;
+pub mod audit_log;
+pub mod product;
+pub mod recognition;
+pub mod subject;
+pub mod unit;
+pub mod unit_link;

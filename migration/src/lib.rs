@@ -1,0 +1,21 @@
+//! Schema migrations, applied at every start-up (`ocop-registry migrate` applies them alone).
+//! Never edit a migration once it has been released: add a new one.
+
+// `MigrationTrait` is an `async_trait`: spelling `SchemaManager<'_>` in its methods breaks the
+// trait's lifetime binding, so the 2018-idiom lint is allowed here.
+#![allow(elided_lifetimes_in_paths)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261129_000001_create_core;
+
+/// The registry's migrator.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_core::Migration)]
+    }
+}

@@ -1,0 +1,158 @@
+//! Recording and reading the audit trail.
+
+use chrono::NaiveTime;
+use entity::{audit_log, subject};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::dto::{AuditQuery, AuditView};
+use crate::auth::{Actor, Scope};
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PageParams, Paginated};
+use crate::{clock, ids};
+
+/// Entities with no subject whose changes auditors may read (the catalogues that shape their
+/// reports); token administration stays with administrators.
+const SHARED_ENTITIES: &[&str] = &["scheme", "policy"];
+
+/// One write to record.
+#[derive(Debug)]
+pub struct Change {
+    pub entity: &'static str,
+    pub entity_id: Uuid,
+    pub subject_id: Option<Uuid>,
+    pub action: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+fn json(v: &impl Serialize) -> AppResult<Value> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(format!("audit serialisation: {e}")))
+}
+
+impl Change {
+    /// A creation: no before.
+    pub fn created(
+        entity: &'static str,
+        entity_id: Uuid,
+        subject_id: Option<Uuid>,
+        after: &impl Serialize,
+    ) -> AppResult<Self> {
+        Ok(Change {
+            entity,
+            entity_id,
+            subject_id,
+            action: "create".to_owned(),
+            before: None,
+            after: Some(json(after)?),
+        })
+    }
+
+    /// A change of an existing record.
+    pub fn updated(
+        entity: &'static str,
+        entity_id: Uuid,
+        subject_id: Option<Uuid>,
+        action: &str,
+        before: &impl Serialize,
+        after: &impl Serialize,
+    ) -> AppResult<Self> {
+        Ok(Change {
+            entity,
+            entity_id,
+            subject_id,
+            action: action.to_owned(),
+            before: Some(json(before)?),
+            after: Some(json(after)?),
+        })
+    }
+}
+
+/// Writes one audit entry on `db`, which must be the write's own transaction.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    change: AppResult<Change>,
+) -> AppResult<()> {
+    let change = change?;
+    audit_log::ActiveModel {
+        id: Set(ids::new_id()),
+        at: Set(clock::now()),
+        actor_id: Set(actor.token_id),
+        actor_name: Set(actor.name.clone()),
+        actor_role: Set(actor.role.code().to_owned()),
+        entity: Set(change.entity.to_owned()),
+        entity_id: Set(change.entity_id),
+        subject_id: Set(change.subject_id),
+        action: Set(change.action),
+        before: Set(change.before),
+        after: Set(change.after),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Audit entries the actor may read, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &AuditQuery,
+    page: &PageParams,
+) -> AppResult<Paginated<AuditView>> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let mut cond = Condition::all();
+    let scope = Scope::of(db, actor).await?;
+    if let Scope::Units(_) = scope {
+        let in_scope = Query::select()
+            .column(subject::Column::Id)
+            .from(subject::Entity)
+            .cond_where(scope.subject_condition())
+            .to_owned();
+        cond = cond.add(
+            Condition::any()
+                .add(audit_log::Column::SubjectId.in_subquery(in_scope))
+                .add(
+                    Condition::all()
+                        .add(audit_log::Column::SubjectId.is_null())
+                        .add(audit_log::Column::Entity.is_in(SHARED_ENTITIES.to_vec())),
+                ),
+        );
+    }
+    if let Some(e) = &q.entity {
+        cond = cond.add(audit_log::Column::Entity.eq(e.trim()));
+    }
+    if let Some(id) = q.entity_id {
+        cond = cond.add(audit_log::Column::EntityId.eq(id));
+    }
+    if let Some(a) = q.actor {
+        cond = cond.add(audit_log::Column::ActorId.eq(a));
+    }
+    if let Some(s) = q.subject_id {
+        cond = cond.add(audit_log::Column::SubjectId.eq(s));
+    }
+    if let Some(since) = q.since {
+        cond = cond.add(audit_log::Column::At.gte(since.and_time(NaiveTime::MIN).and_utc()));
+    }
+    let select = audit_log::Entity::find().filter(cond);
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    Ok(Paginated::new(
+        rows.into_iter().map(AuditView::from).collect(),
+        page,
+        total,
+    ))
+}

@@ -1,0 +1,103 @@
+//! The actor behind a request, resolved from its bearer token.
+
+use rocket::outcome::Outcome;
+use rocket::request::{FromRequest, Outcome as RequestOutcome};
+use rocket::{Request, http::Status};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::service;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult, stash};
+
+/// The caller: a token's role and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The token; `None` for the command line and the system itself.
+    pub token_id: Option<Uuid>,
+    pub name: String,
+    pub role: Role,
+    /// Auditor scope root.
+    pub unit_id: Option<Uuid>,
+    /// Owner scope.
+    pub subject_id: Option<Uuid>,
+    /// Channel tokens: their platform.
+    pub platform: Option<String>,
+}
+
+impl Actor {
+    /// The operator at the command line (acts as an administrator; recorded as such).
+    pub fn cli() -> Self {
+        Actor {
+            token_id: None,
+            name: "command line".to_owned(),
+            role: Role::Admin,
+            unit_id: None,
+            subject_id: None,
+            platform: None,
+        }
+    }
+
+    /// The registry itself (demo loader, background jobs).
+    pub fn system(name: &str) -> Self {
+        Actor {
+            name: name.to_owned(),
+            ..Actor::cli()
+        }
+    }
+
+    /// 403 unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+            Err(AppError::Forbidden(format!(
+                "this request needs the role {}; the token has {}",
+                names.join(" or "),
+                self.role.code()
+            )))
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Actor {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        let result = req
+            .local_cache_async(async {
+                let Some(db) = req.rocket().state::<DatabaseConnection>() else {
+                    return Err(AppError::Internal(
+                        "no database in managed state".to_owned(),
+                    ));
+                };
+                let header = req.headers().get_one("Authorization");
+                service::authenticate(db, header).await
+            })
+            .await;
+        match result {
+            Ok(actor) => Outcome::Success(actor.clone()),
+            Err(e) => {
+                let status = stash(req, clone_error(e));
+                Outcome::Error((status, ()))
+            }
+        }
+    }
+}
+
+/// Errors are not `Clone` (they may hold a `DbErr`); the cached one is re-expressed.
+fn clone_error(e: &AppError) -> AppError {
+    match e {
+        AppError::Unauthorized(m) => AppError::Unauthorized(m.clone()),
+        other => {
+            let (status, _) = other.status_code();
+            if status == Status::Unauthorized {
+                AppError::Unauthorized(other.to_string())
+            } else {
+                AppError::Internal(other.to_string())
+            }
+        }
+    }
+}

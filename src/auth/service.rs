@@ -1,0 +1,173 @@
+//! Token issue, lookup and revocation.
+
+use entity::api_token;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::Actor;
+use super::dto::{CreateToken, CreatedToken, TokenView};
+use crate::audit::{self, Change};
+use crate::db::begin_write;
+use crate::domain::{Role, from_db};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PageParams, Paginated};
+use crate::{clock, ids, units};
+
+/// Prefix of every token, so leaked ones are easy to recognise in logs and scanners.
+const PREFIX: &str = "ocop_";
+
+/// Lowercase hex SHA-256 of a token. Tokens carry 256 random bits, so a plain hash (no salt,
+/// no slow KDF) cannot be reversed.
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{PREFIX}{}", hex::encode(bytes))
+}
+
+/// Resolves an `Authorization` header to an actor (401 for missing, malformed, unknown or
+/// revoked tokens).
+pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppResult<Actor> {
+    let Some(header) = header else {
+        return Err(AppError::Unauthorized(
+            "missing Authorization: Bearer <token> header".to_owned(),
+        ));
+    };
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".to_owned())
+        })?;
+    let row = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash(token)))
+        .one(db)
+        .await?;
+    match row {
+        Some(t) if t.revoked_at.is_none() => Ok(Actor {
+            token_id: Some(t.id),
+            name: t.name,
+            role: from_db("role", &t.role)?,
+            unit_id: t.unit_id,
+            subject_id: t.subject_id,
+            platform: t.platform,
+        }),
+        _ => Err(AppError::Unauthorized(
+            "the token is unknown or has been revoked".to_owned(),
+        )),
+    }
+}
+
+/// Issues a token (administrators only); the secret is in the answer and nowhere else.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateToken,
+) -> AppResult<CreatedToken> {
+    actor.require(&[Role::Admin])?;
+    let txn = begin_write(db).await?;
+    if let Some(u) = input.unit_id {
+        units::service::require(&txn, "unit_id", u).await?;
+    }
+    if let Some(s) = input.subject_id
+        && entity::subject::Entity::find_by_id(s)
+            .one(&txn)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::invalid(
+            "subject_id",
+            format!("no subject has id {s}"),
+        ));
+    }
+    let secret = generate();
+    let name = input
+        .name
+        .map(|n| crate::text::clean(&n))
+        .unwrap_or_else(|| format!("{} token", input.role.code()));
+    let row = api_token::ActiveModel {
+        id: Set(ids::new_id()),
+        name: Set(name),
+        role: Set(input.role.code().to_owned()),
+        unit_id: Set(input.unit_id.filter(|_| input.role == Role::Auditor)),
+        subject_id: Set(input.subject_id.filter(|_| input.role == Role::Owner)),
+        platform: Set(input
+            .platform
+            .filter(|_| input.role == Role::Channel)
+            .map(|p| p.trim().to_lowercase())),
+        token_hash: Set(hash(&secret)),
+        created_at: Set(clock::now()),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let view = TokenView::from_model(row)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::created("api_token", view.id, None, &view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedToken {
+        token: view,
+        secret,
+    })
+}
+
+/// Lists tokens, newest first (administrators only).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    page: &PageParams,
+) -> AppResult<Paginated<TokenView>> {
+    actor.require(&[Role::Admin])?;
+    let select = api_token::Entity::find();
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_desc(api_token::Column::CreatedAt)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(TokenView::from_model)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paginated::new(items, page, total))
+}
+
+/// Revokes a token at once (administrators only); revoking twice is harmless.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<TokenView> {
+    actor.require(&[Role::Admin])?;
+    let txn = begin_write(db).await?;
+    let row = api_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("token", id))?;
+    if row.revoked_at.is_some() {
+        return TokenView::from_model(row);
+    }
+    let before = TokenView::from_model(row.clone())?;
+    let mut am: api_token::ActiveModel = row.into();
+    am.revoked_at = Set(Some(clock::now()));
+    let after = TokenView::from_model(am.update(&txn).await?)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated("api_token", id, None, "revoke", &before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,67 @@
+//! Time as the registry sees it: dates are Vietnamese calendar days (UTC+7, no daylight saving),
+//! timestamps are UTC truncated to microseconds so that what a write returns is exactly what
+//! PostgreSQL (microsecond precision) and SQLite give back later.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
+
+/// Vietnam's offset from UTC (checked at compile time).
+const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
+/// A calendar date, checked at compile time when used in a `const`.
+pub const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(d) => d,
+        None => panic!("invalid calendar date"),
+    }
+}
+
+/// Today's date in Vietnam.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&VIETNAM).date_naive()
+}
+
+/// Now, in UTC, at microsecond precision.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// `date` plus `months` calendar months, clamped to the month's last day (31 Jan + 1 month =
+/// 28/29 Feb), as legal texts count validity periods.
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// Whole calendar months from `start` to `end` (the day of month counts: 2022-01-15 →
+/// 2025-01-14 is 35 months, → 2025-01-15 is 36).
+pub fn months_between(start: NaiveDate, end: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let mut months = (i64::from(end.year()) - i64::from(start.year())) * 12
+        + i64::from(end.month())
+        - i64::from(start.month());
+    if months > 0 && add_months(start, months as u32) > end {
+        months -= 1;
+    }
+    months
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_count_whole_calendar_months() {
+        assert_eq!(months_between(d("2022-01-15"), d("2025-01-14")), 35);
+        assert_eq!(months_between(d("2022-01-15"), d("2025-01-15")), 36);
+        assert_eq!(months_between(d("2022-01-31"), d("2022-02-28")), 1);
+        assert_eq!(add_months(d("2024-01-31"), 1), d("2024-02-29"));
+        assert_eq!(add_months(d("2022-03-10"), 36), d("2025-03-10"));
+    }
+}

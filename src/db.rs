@@ -1,0 +1,78 @@
+//! Connecting, migrating and loading reference data; and the write transaction every service
+//! uses. No queries of the features live here.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Opens a pool. SQLite gets WAL, `synchronous=NORMAL`, a 5 s busy timeout and foreign keys;
+/// an in-memory SQLite database gets a single connection (more would each see their own).
+pub async fn connect(
+    url: &str,
+    pool_size: u32,
+    schema: Option<&str>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        opts.max_connections(if memory { 1 } else { pool_size.max(1) })
+            .map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+    } else {
+        opts.max_connections(pool_size.max(1));
+        if let Some(schema) = schema {
+            opts.set_schema_search_path(schema.to_owned());
+        }
+    }
+    Database::connect(opts).await
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// `"sqlite"` or `"postgres"`, as `/health` reports it.
+pub fn backend_name(db: &impl ConnectionTrait) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
+
+/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
+/// reads and then writes fails with "database is locked" under concurrency, an immediate one
+/// waits its turn (busy timeout) instead. Explicit transactions also let the WAL checkpoint.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Writes every column of `model` (an edited copy of a row read in the same transaction).
+/// Services edit plain models, compare views to skip no-op writes, then save.
+pub async fn save<M, A>(db: &impl ConnectionTrait, model: M) -> Result<M, DbErr>
+where
+    M: sea_orm::ModelTrait + sea_orm::IntoActiveModel<A>,
+    A: sea_orm::ActiveModelTrait<Entity = M::Entity> + sea_orm::ActiveModelBehavior + Send,
+    <M::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Into<M>,
+{
+    let am = model.into_active_model().reset_all();
+    Ok(am.update(db).await?.into())
+}

@@ -1,0 +1,331 @@
+//! `serve --demo`: fills an empty database with made-up subjects over real Quảng Nam communes,
+//! through the same services (and validations, and audit trail) as the API, then prints one
+//! fresh token per role. Deterministic: the same data on every machine.
+
+use chrono::{Datelike, NaiveDate};
+use entity::{subject, unit};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::auth::dto::CreateToken;
+use crate::domain::{LegalForm, ProductGroup, RecognitionKind, Role};
+use crate::error::{AppError, AppResult};
+use crate::products::dto::{CreateProduct, CreateRecognition, RevokeRecognition};
+use crate::subjects::dto::CreateSubject;
+use crate::units::graph::valid_on;
+use crate::units::loader::{REFORM_2025_07, unit_id};
+use crate::{auth, products, subjects};
+
+/// How many subjects the demo registers.
+pub const DEMO_SUBJECTS: usize = 200;
+
+/// Products the demo draws from: (name, group, subgroup).
+const PRODUCTS: &[(&str, ProductGroup, &str)] = &[
+    ("Mì Quảng", ProductGroup::Food, "Thực phẩm chế biến"),
+    ("Nước mắm cá cơm", ProductGroup::Food, "Gia vị"),
+    ("Bánh tráng nướng", ProductGroup::Food, "Thực phẩm chế biến"),
+    ("Tỏi cô đơn", ProductGroup::Food, "Nông sản"),
+    ("Mật ong rừng", ProductGroup::Food, "Nông sản"),
+    ("Gạo hữu cơ", ProductGroup::Food, "Nông sản"),
+    ("Bánh tổ", ProductGroup::Food, "Thực phẩm chế biến"),
+    ("Trà sâm", ProductGroup::Beverage, "Trà"),
+    ("Rượu Hồng Đào", ProductGroup::Beverage, "Đồ uống có cồn"),
+    ("Chè xanh", ProductGroup::Beverage, "Trà"),
+    ("Cà phê rang xay", ProductGroup::Beverage, "Cà phê"),
+    ("Sâm Ngọc Linh", ProductGroup::Herbal, "Dược liệu"),
+    ("Quế Trà My", ProductGroup::Herbal, "Dược liệu"),
+    ("Cao ba kích", ProductGroup::Herbal, "Sản phẩm từ dược liệu"),
+    ("Dầu tràm", ProductGroup::Herbal, "Sản phẩm từ dược liệu"),
+    ("Dệt thổ cẩm", ProductGroup::Handicraft, "Dệt may"),
+    ("Gốm Thanh Hà", ProductGroup::Handicraft, "Gốm sứ"),
+    ("Mây tre đan", ProductGroup::Handicraft, "Mây tre"),
+    ("Chiếu cói", ProductGroup::Handicraft, "Thủ công"),
+    ("Lan rừng", ProductGroup::Ornamental, "Hoa"),
+    ("Bonsai mai vàng", ProductGroup::Ornamental, "Cây cảnh"),
+    (
+        "Du lịch cộng đồng rừng dừa",
+        ProductGroup::Tourism,
+        "Du lịch cộng đồng",
+    ),
+    ("Homestay làng cổ", ProductGroup::Tourism, "Điểm du lịch"),
+];
+
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ",
+];
+const GIVEN: &[&str] = &[
+    "Thị Hoa",
+    "Văn Minh",
+    "Thị Lan",
+    "Văn Hùng",
+    "Thị Mai",
+    "Văn Tâm",
+    "Thị Hạnh",
+    "Văn Phúc",
+    "Thị Thu",
+    "Văn Sơn",
+    "Thị Nga",
+    "Văn Long",
+];
+
+/// A valid 10-digit tax code beginning with Quảng Nam's tax-office prefix 40.
+fn tax_code(rng: &mut StdRng) -> String {
+    const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+    loop {
+        let mut d = vec![4u32, 0];
+        for _ in 0..7 {
+            d.push(rng.random_range(0..10));
+        }
+        let sum: u32 = WEIGHTS.iter().zip(&d).map(|(w, x)| w * x).sum();
+        let check = 10 - sum % 11;
+        if check < 10 {
+            d.push(check);
+            return d.iter().map(|x| char::from(b'0' + *x as u8)).collect();
+        }
+    }
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+fn fail(e: AppError) -> AppError {
+    AppError::Internal(format!(
+        "demo data rejected: {}",
+        e.body().error.message_with_fields()
+    ))
+}
+
+/// Loads the demo data when the registry holds no subject, then prints fresh tokens.
+pub async fn run(db: &DatabaseConnection) -> AppResult<()> {
+    let existing = subject::Entity::find().count(db).await?;
+    if existing == 0 {
+        let (s, p, r) = load(db).await?;
+        println!("Demo data loaded: {s} subjects, {p} products, {r} recognitions.");
+    } else {
+        println!("The database already holds {existing} subjects: no demo data added.");
+    }
+    print_tokens(db).await
+}
+
+async fn load(db: &DatabaseConnection) -> AppResult<(usize, usize, usize)> {
+    let actor = Actor::system("demo loader");
+    let mut rng = StdRng::seed_from_u64(0x0C0F_2025);
+    let before_reform = date(2024, 12, 31);
+    let communes = unit::Entity::find()
+        .filter(unit::Column::Level.eq("commune"))
+        .order_by_asc(unit::Column::Code)
+        .order_by_asc(unit::Column::ValidFrom)
+        .all(db)
+        .await?;
+    let old: Vec<&unit::Model> = communes
+        .iter()
+        .filter(|u| valid_on(u, before_reform))
+        .collect();
+    let new: Vec<&unit::Model> = communes
+        .iter()
+        .filter(|u| valid_on(u, REFORM_2025_07))
+        .collect();
+    if old.is_empty() || new.is_empty() {
+        return Err(AppError::Internal("no communes loaded".to_owned()));
+    }
+    let (mut n_products, mut n_recognitions) = (0, 0);
+    let mut revoked_one = false;
+    for i in 0..DEMO_SUBJECTS {
+        // Roughly the national mix of December 2024.
+        let form = match i % 50 {
+            0..=15 => LegalForm::Cooperative,
+            16..=26 => LegalForm::Enterprise,
+            27..=37 => LegalForm::HouseholdBusiness,
+            38..=42 => LegalForm::ProductionFacility,
+            43..=48 => LegalForm::CooperativeGroup,
+            _ => LegalForm::CooperativeUnion,
+        };
+        // One in eight registered after 1 July 2025, in a new Đà Nẵng commune.
+        let commune = if i % 8 == 7 {
+            *pick(&mut rng, &new)
+        } else {
+            *pick(&mut rng, &old)
+        };
+        let place = commune
+            .name
+            .trim_start_matches("Thị trấn ")
+            .trim_start_matches("Phường ")
+            .trim_start_matches("Xã ")
+            .to_owned();
+        let person = format!("{} {}", pick(&mut rng, FAMILY), pick(&mut rng, GIVEN));
+        let (theme, _, _) = *pick(&mut rng, PRODUCTS);
+        let name = match form {
+            LegalForm::Cooperative => format!("HTX Nông nghiệp {place} {}", i + 1),
+            LegalForm::CooperativeUnion => format!("Liên hiệp HTX {place}"),
+            LegalForm::Enterprise => format!("Công ty TNHH {theme} {place} {}", i + 1),
+            LegalForm::HouseholdBusiness => format!("Hộ kinh doanh {person}"),
+            LegalForm::ProductionFacility => format!("Cơ sở sản xuất {theme} {person}"),
+            LegalForm::CooperativeGroup => format!("Tổ hợp tác {theme} {place}"),
+        };
+        let tax = match form {
+            LegalForm::HouseholdBusiness => Some(format!("049{:09}", 100_000_000 + i * 7919)),
+            LegalForm::CooperativeGroup | LegalForm::ProductionFacility if i % 2 == 0 => None,
+            _ => Some(tax_code(&mut rng)),
+        };
+        let subject = subjects::service::create(
+            db,
+            &actor,
+            CreateSubject {
+                name,
+                legal_form: form,
+                tax_code: tax,
+                commune_id: commune.id,
+                address: Some(format!("Thôn {}, {}", rng.random_range(1..9), commune.name)),
+                representative: Some(person),
+                phone: Some(format!("0905{:06}", rng.random_range(0..1_000_000))),
+                email: (i % 3 == 0).then(|| format!("ocop{}@example.vn", i + 1)),
+                woman_led: rng.random_bool(0.4),
+                founded_on: Some(date(
+                    2005 + rng.random_range(0..15),
+                    rng.random_range(1..13),
+                    1,
+                )),
+            },
+        )
+        .await
+        .map_err(fail)?;
+        let registered_after_reform = i % 8 == 7;
+        for _ in 0..rng.random_range(1..=3) {
+            let (pname, group, subgroup) = *pick(&mut rng, PRODUCTS);
+            let product = products::service::create(
+                db,
+                &actor,
+                subject.id,
+                CreateProduct {
+                    name: format!(
+                        "{pname} {}",
+                        subject.name.split_whitespace().last().unwrap_or("")
+                    ),
+                    group,
+                    subgroup: Some(subgroup.to_owned()),
+                    description: None,
+                },
+            )
+            .await
+            .map_err(fail)?;
+            n_products += 1;
+            // Decisions from 2019 (some long expired) to late 2025.
+            let decision = if registered_after_reform {
+                date(2025, rng.random_range(8..12), rng.random_range(1..28))
+            } else {
+                date(
+                    2019 + rng.random_range(0..7),
+                    rng.random_range(1..13),
+                    rng.random_range(1..28),
+                )
+            };
+            let stars = match rng.random_range(0..100) {
+                0..=2 => 5,
+                3..=17 => 4,
+                _ => 3,
+            };
+            let rec = products::service::create_recognition(
+                db,
+                &actor,
+                product.id,
+                CreateRecognition {
+                    stars,
+                    potential_five_star: stars == 4 && rng.random_bool(0.2),
+                    score: Some(format!(
+                        "{}.{}",
+                        50 + stars * 8 + rng.random_range(0..8),
+                        rng.random_range(0..10)
+                    )),
+                    decision_no: format!("{}/QĐ-UBND", 1000 + n_recognitions),
+                    decision_date: decision,
+                    authority: if stars == 5 {
+                        "Thủ tướng Chính phủ".to_owned()
+                    } else {
+                        "UBND tỉnh Quảng Nam".to_owned()
+                    },
+                    batch: Some(format!("Đợt {}", rng.random_range(1..4))),
+                    kind: RecognitionKind::New,
+                    valid_until: None,
+                },
+            )
+            .await
+            .map_err(fail)?;
+            n_recognitions += 1;
+            if !revoked_one && decision.year() == 2023 {
+                products::service::revoke(
+                    db,
+                    &actor,
+                    rec.id,
+                    crate::http::IfMatch(None),
+                    RevokeRecognition {
+                        revoked_on: decision
+                            .checked_add_days(chrono::Days::new(200))
+                            .unwrap_or(decision),
+                        decision_no: "245/QĐ-UBND".to_owned(),
+                        reason: "Chủ thể không duy trì chất lượng sản phẩm theo hồ sơ đánh giá"
+                            .to_owned(),
+                    },
+                )
+                .await
+                .map_err(fail)?;
+                revoked_one = true;
+            }
+        }
+    }
+    Ok((DEMO_SUBJECTS, n_products, n_recognitions))
+}
+
+async fn print_tokens(db: &DatabaseConnection) -> AppResult<()> {
+    let actor = Actor::system("demo loader");
+    let quang_nam = unit_id("province", "49", None);
+    let owner_subject: Option<Uuid> = subject::Entity::find()
+        .order_by_asc(subject::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|s| s.id);
+    let token = |role, unit_id, subject_id, platform: Option<&str>, name: &str| CreateToken {
+        role,
+        unit_id,
+        subject_id,
+        platform: platform.map(str::to_owned),
+        name: Some(name.to_owned()),
+    };
+    let wanted = [
+        token(Role::Admin, None, None, None, "demo administrator"),
+        token(
+            Role::Auditor,
+            Some(quang_nam),
+            None,
+            None,
+            "demo auditor, Quảng Nam",
+        ),
+        token(Role::Owner, None, owner_subject, None, "demo owner"),
+        token(Role::Channel, None, None, Some("feed"), "demo channel feed"),
+    ];
+    println!("Tokens for this demo (shown once; the registry stores only their hashes):");
+    for input in wanted {
+        let scope = match (&input.unit_id, &input.subject_id, &input.platform) {
+            (Some(_), _, _) => " (unit 49 Tỉnh Quảng Nam and its successors)".to_owned(),
+            (_, Some(s), _) => format!(" (subject {s})"),
+            (_, _, Some(p)) => format!(" (platform {p})"),
+            _ => String::new(),
+        };
+        let role = input.role;
+        let created = auth::service::create(db, &actor, input).await?;
+        println!("  {:<8} {}{scope}", role.code(), created.secret);
+    }
+    println!(
+        "Try: curl -H 'Authorization: Bearer <admin token>' http://127.0.0.1:8000/api/v1/subjects"
+    );
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The one error type of the registry and the JSON envelope every non-2xx response carries.
+
+use std::collections::BTreeMap;
+
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{Request, catch};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+use validator::{ValidationErrors, ValidationErrorsKind};
+
+/// Field name → messages, as in `{"fields": {"tax_code": ["..."]}}`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Every failure a request can meet, mapped to one HTTP status and one stable `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400 `bad_request`: malformed JSON or query string.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        fields: Option<FieldErrors>,
+    },
+    /// 401 `unauthorized`: no token, or a token that is unknown or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `forbidden`: a valid token whose role or scope does not allow the request.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found`.
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// 409 `conflict`: duplicate natural key or illegal status move.
+    #[error("{0}")]
+    Conflict(String),
+    /// 412 `precondition_failed`: `If-Match` does not match the current version.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// 413 `payload_too_large`.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    /// 415 `unsupported_media_type`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422 `validation_failed`, with the offending fields.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: FieldErrors,
+    },
+    /// 429 `too_many_requests`.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// 502 `upstream_error`: a marketplace answered badly.
+    #[error("channel API error: {0}")]
+    Upstream(String),
+    /// 503 `unavailable`.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500 (409 for a unique violation): the database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    /// 500: a bug or an impossible state; the text is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Result alias used by every service.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A 422 naming one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.clone()]);
+        AppError::Invalid {
+            message: format!("{field}: {message}"),
+            fields,
+        }
+    }
+
+    /// A 422 from several fields at once.
+    pub fn invalid_fields(fields: FieldErrors) -> Self {
+        let message = summary(&fields);
+        AppError::Invalid { message, fields }
+    }
+
+    /// A 400 naming one query parameter or body location.
+    pub fn bad_request(field: Option<&str>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let fields = field.map(|f| {
+            let mut m = FieldErrors::new();
+            m.insert(f.to_owned(), vec![message.clone()]);
+            m
+        });
+        AppError::BadRequest { message, fields }
+    }
+
+    /// 404 for an entity id.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        AppError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// HTTP status and stable code.
+    pub fn status_code(&self) -> (Status, &'static str) {
+        match self {
+            AppError::BadRequest { .. } => (Status::BadRequest, "bad_request"),
+            AppError::Unauthorized(_) => (Status::Unauthorized, "unauthorized"),
+            AppError::Forbidden(_) => (Status::Forbidden, "forbidden"),
+            AppError::NotFound { .. } => (Status::NotFound, "not_found"),
+            AppError::Conflict(_) => (Status::Conflict, "conflict"),
+            AppError::PreconditionFailed(_) => (Status::PreconditionFailed, "precondition_failed"),
+            AppError::PayloadTooLarge { .. } => (Status::PayloadTooLarge, "payload_too_large"),
+            AppError::UnsupportedMediaType(_) => {
+                (Status::UnsupportedMediaType, "unsupported_media_type")
+            }
+            AppError::Invalid { .. } => (Status::UnprocessableEntity, "validation_failed"),
+            AppError::TooManyRequests(_) => (Status::TooManyRequests, "too_many_requests"),
+            AppError::Upstream(_) => (Status::BadGateway, "upstream_error"),
+            AppError::Unavailable(_) => (Status::ServiceUnavailable, "unavailable"),
+            AppError::Db(e) => match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => (Status::Conflict, "conflict"),
+                _ => (Status::InternalServerError, "internal_error"),
+            },
+            AppError::Internal(_) => (Status::InternalServerError, "internal_error"),
+        }
+    }
+
+    /// The envelope sent to the client. 5xx bodies are generic: database text never leaves.
+    pub fn body(&self) -> ErrorBody {
+        let (status, code) = self.status_code();
+        let (message, fields) = match self {
+            AppError::Invalid { message, fields } => (message.clone(), Some(fields.clone())),
+            AppError::BadRequest { message, fields } => (message.clone(), fields.clone()),
+            AppError::Db(_) if status == Status::Conflict => (
+                "the record conflicts with an existing one (duplicate key)".to_owned(),
+                None,
+            ),
+            _ if status.code >= 500 && !matches!(self, AppError::Upstream(_)) => (
+                "internal error; the incident has been logged".to_owned(),
+                None,
+            ),
+            other => (other.to_string(), None),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                fields,
+            },
+        }
+    }
+}
+
+fn summary(fields: &FieldErrors) -> String {
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    format!("invalid input in: {}", names.join(", "))
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(errors: ValidationErrors) -> Self {
+        let mut fields = FieldErrors::new();
+        flatten_validation("", &errors, &mut fields);
+        AppError::invalid_fields(fields)
+    }
+}
+
+/// Flattens validator's nested errors into `field → messages` with dotted paths. Struct-level
+/// rules (`#[validate(schema(...))]`) report under `__all__`; in this code base they set the
+/// error's `code` to the field they are about, which becomes the field name.
+fn flatten_validation(prefix: &str, errors: &ValidationErrors, out: &mut FieldErrors) {
+    for (field, kind) in errors.errors() {
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let name = if field == "__all__" {
+                        format!("{prefix}{}", e.code)
+                    } else {
+                        format!("{prefix}{field}")
+                    };
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| format!("is invalid ({})", e.code));
+                    out.entry(name).or_default().push(message);
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => {
+                flatten_validation(&format!("{prefix}{field}."), inner, out);
+            }
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    flatten_validation(&format!("{prefix}{field}[{i}]."), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// `{"error": {...}}`: the body of every error response.
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The inside of the error envelope.
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct ErrorDetail {
+    /// Stable snake_case code (`validation_failed`, `not_found`, …) for clients to translate.
+    pub code: String,
+    /// A sentence for humans.
+    pub message: String,
+    /// Field → messages, for `validation_failed` and some `bad_request` answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
+}
+
+impl ErrorDetail {
+    /// The message followed by each field's messages, for the command line.
+    pub fn message_with_fields(&self) -> String {
+        match &self.fields {
+            Some(f) if !f.is_empty() => {
+                let parts: Vec<String> = f
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.join("; ")))
+                    .collect();
+                format!("{} ({})", self.message, parts.join(", "))
+            }
+            _ => self.message.clone(),
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let (status, _) = self.status_code();
+        if status.code >= 500 {
+            tracing::error!(error = ?self, uri = %req.uri(), "request failed");
+        }
+        let mut res = Json(self.body()).respond_to(req)?;
+        res.set_status(status);
+        if let AppError::Unauthorized(_) = self {
+            res.set_raw_header("WWW-Authenticate", "Bearer");
+        }
+        Ok(res)
+    }
+}
+
+/// A guard's detailed error, kept for the catcher (Rocket catchers cannot see guard errors).
+#[derive(Default)]
+pub struct StashedError(pub std::sync::Mutex<Option<ErrorBody>>);
+
+/// Keeps `err` for the JSON catcher and returns its status for the failing guard.
+pub fn stash(req: &Request<'_>, err: AppError) -> Status {
+    let (status, _) = err.status_code();
+    let cell = req.local_cache(StashedError::default);
+    if let Ok(mut slot) = cell.0.lock() {
+        *slot = Some(err.body());
+    }
+    status
+}
+
+/// Turns every error Rocket produces itself (unknown path, guard failure, body limits) into the
+/// JSON envelope: never HTML.
+#[catch(default)]
+pub fn json_catcher(status: Status, req: &Request<'_>) -> (Status, Json<ErrorBody>) {
+    let stashed = req
+        .local_cache(StashedError::default)
+        .0
+        .lock()
+        .ok()
+        .and_then(|mut s| s.take());
+    if let Some(body) = stashed {
+        return (status, Json(body));
+    }
+    let (code, message) = match status.code {
+        400 => ("bad_request", "the request is malformed".to_owned()),
+        401 => (
+            "unauthorized",
+            "a valid bearer token is required".to_owned(),
+        ),
+        403 => ("forbidden", "not allowed".to_owned()),
+        404 => (
+            "not_found",
+            format!("no resource at {} {}", req.method(), req.uri().path()),
+        ),
+        413 => ("payload_too_large", "request body too large".to_owned()),
+        415 => (
+            "unsupported_media_type",
+            "expected application/json".to_owned(),
+        ),
+        422 => (
+            "validation_failed",
+            "the request could not be understood".to_owned(),
+        ),
+        429 => ("too_many_requests", "slow down".to_owned()),
+        c if c >= 500 => (
+            "internal_error",
+            "internal error; the incident has been logged".to_owned(),
+        ),
+        _ => (
+            "error",
+            status.reason().unwrap_or("error").to_ascii_lowercase(),
+        ),
+    };
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                fields: None,
+            },
+        }),
+    )
+}

@@ -1,0 +1,277 @@
+//! Request and response plumbing shared by every feature: the validated JSON body, the parsed
+//! query string, `If-Match`, and the responder that adds `ETag`.
+//!
+//! Guards fail through [`crate::error::stash`], so the JSON catcher can send the exact field
+//! that was wrong.
+
+use rocket::data::{ByteUnit, FromData, Outcome as DataOutcome, ToByteUnit};
+use rocket::http::{Header, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{FromRequest, Outcome as RequestOutcome};
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{Data, Request};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{AppError, stash};
+
+/// Default JSON body limit (Rocket's `json` limit overrides it).
+const DEFAULT_JSON_LIMIT: u64 = 1024 * 1024;
+
+/// A JSON request body, parsed and validated: malformed JSON is 400, a wrong type or a missing
+/// field is 422 naming the field, a failed rule is 422 with every failing field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    /// The validated value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Parses JSON bytes into `T`, classifying errors the way the API contract wants.
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let msg = inner.to_string();
+                let msg = strip_position(&msg);
+                // serde reports a missing field at its parent's path; name the field itself.
+                if let Some(field) = missing_field(msg) {
+                    let full = if path == "." {
+                        field.to_owned()
+                    } else {
+                        format!("{path}.{field}")
+                    };
+                    AppError::invalid(&full, "is required")
+                } else {
+                    let field = if path == "." { "body" } else { path.as_str() };
+                    AppError::invalid(field, friendly(msg))
+                }
+            }
+            _ => AppError::bad_request(
+                Some("body"),
+                format!("malformed JSON: {}", strip_position(&inner.to_string())),
+            ),
+        }
+    })?;
+    value.validate()?;
+    Ok(value)
+}
+
+/// Replaces the parsers' own wording for dates and ids with what a user can act on.
+fn friendly(msg: &str) -> String {
+    const CHRONO: &[&str] = &[
+        "input is out of range",
+        "no possible date and time matching input",
+        "input is not enough for unique date and time",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+    ];
+    if CHRONO.iter().any(|c| msg.contains(c)) {
+        "must be a valid date written YYYY-MM-DD".to_owned()
+    } else if msg.contains("expected an optional prefix of `urn:uuid:`")
+        || msg.starts_with("invalid length: expected length 32")
+        || msg.starts_with("invalid group")
+    {
+        "must be an id (UUID)".to_owned()
+    } else {
+        msg.to_owned()
+    }
+}
+
+fn strip_position(msg: &str) -> &str {
+    msg.find(" at line ").map_or(msg, |i| &msg[..i])
+}
+
+fn missing_field(msg: &str) -> Option<&str> {
+    msg.strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+}
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned + Validate + Send> FromData<'r> for JsonBody<T> {
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
+        match req.content_type() {
+            Some(ct) if ct.is_json() => {}
+            _ => {
+                let err =
+                    AppError::UnsupportedMediaType("the body must be application/json".to_owned());
+                return Outcome::Error((stash(req, err), ()));
+            }
+        }
+        let limit: ByteUnit = req
+            .limits()
+            .get("json")
+            .unwrap_or_else(|| DEFAULT_JSON_LIMIT.bytes());
+        let bytes = match data.open(limit).into_bytes().await {
+            Ok(b) if b.is_complete() => b.into_inner(),
+            Ok(_) => {
+                let err = AppError::PayloadTooLarge {
+                    limit: limit.as_u64(),
+                };
+                return Outcome::Error((stash(req, err), ()));
+            }
+            Err(e) => {
+                let err = AppError::bad_request(None, format!("could not read the body: {e}"));
+                return Outcome::Error((stash(req, err), ()));
+            }
+        };
+        match parse_json::<T>(&bytes) {
+            Ok(v) => Outcome::Success(JsonBody(v)),
+            Err(e) => Outcome::Error((stash(req, e), ())),
+        }
+    }
+}
+
+/// The query string parsed into `T` (empty values count as absent); errors are 400 naming the
+/// parameter.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T> QueryParams<T> {
+    /// The parsed value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Parses a raw query string into `T` and validates it.
+pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppError> {
+    // Forms send empty fields as `key=`; treat them as absent rather than as bad values.
+    let kept = form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty());
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        if let Some(field) = missing_field(&msg) {
+            AppError::bad_request(Some(field), "is required")
+        } else {
+            let field = if path == "." { "query" } else { path.as_str() };
+            AppError::bad_request(Some(field), friendly(&msg))
+        }
+    })?;
+    value.validate().map_err(|e| match AppError::from(e) {
+        AppError::Invalid { message, fields } => AppError::BadRequest {
+            message,
+            fields: Some(fields),
+        },
+        other => other,
+    })?;
+    Ok(value)
+}
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned + Validate + Send> FromRequest<'r> for QueryParams<T> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        let raw = req.uri().query().map(|q| q.as_str()).unwrap_or("");
+        match parse_query::<T>(raw) {
+            Ok(v) => Outcome::Success(QueryParams(v)),
+            Err(e) => Outcome::Error((stash(req, e), ())),
+        }
+    }
+}
+
+/// The `If-Match` header, as the version it names (`None` when absent or `*`).
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i32>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IfMatch {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        let Some(raw) = req.headers().get_one("If-Match") else {
+            return Outcome::Success(IfMatch(None));
+        };
+        let tag = raw.trim();
+        if tag == "*" {
+            return Outcome::Success(IfMatch(None));
+        }
+        let bare = tag.trim_start_matches("W/").trim_matches('"');
+        match bare.parse::<i32>() {
+            Ok(v) => Outcome::Success(IfMatch(Some(v))),
+            Err(_) => {
+                let err = AppError::bad_request(
+                    Some("If-Match"),
+                    "must be an ETag this API sent, such as \"3\"",
+                );
+                Outcome::Error((stash(req, err), ()))
+            }
+        }
+    }
+}
+
+impl IfMatch {
+    /// 412 unless the header is absent or names `current`.
+    pub fn check(self, current: i32) -> Result<(), AppError> {
+        match self.0 {
+            Some(v) if v != current => Err(AppError::PreconditionFailed(format!(
+                "the record is at version {current}, not {v}: fetch it again and retry"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A JSON response with its status and, for versioned resources, an `ETag`.
+#[derive(Debug)]
+pub struct Resource<T> {
+    status: Status,
+    body: T,
+    version: Option<i32>,
+}
+
+impl<T> Resource<T> {
+    /// 200 with an ETag.
+    pub fn ok(body: T, version: i32) -> Self {
+        Resource {
+            status: Status::Ok,
+            body,
+            version: Some(version),
+        }
+    }
+
+    /// 201 with an ETag.
+    pub fn created(body: T, version: i32) -> Self {
+        Resource {
+            status: Status::Created,
+            body,
+            version: Some(version),
+        }
+    }
+
+    /// Any status, no ETag.
+    pub fn with_status(status: Status, body: T) -> Self {
+        Resource {
+            status,
+            body,
+            version: None,
+        }
+    }
+}
+
+impl<'r, T: Serialize> Responder<'r, 'static> for Resource<T> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = Json(self.body).respond_to(req)?;
+        res.set_status(self.status);
+        if let Some(v) = self.version {
+            res.set_header(Header::new("ETag", format!("\"{v}\"")));
+        }
+        Ok(res)
+    }
+}

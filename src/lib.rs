@@ -1,0 +1,87 @@
+//! ocop-registry: the system of record for Vietnam's OCOP programme ("One Commune One
+//! Product"): subjects, products, star recognitions, evidence, and the two provincial
+//! indicators computed exactly for any unit on any date.
+//!
+//! [`build_rocket`] assembles the HTTP application; `main.rs` is the command line around it.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod meta;
+pub mod openapi;
+pub mod pagination;
+pub mod products;
+pub mod public;
+pub mod subjects;
+pub mod text;
+pub mod units;
+pub mod validate;
+
+use rocket::figment::Figment;
+use rocket::{Build, Rocket, catchers};
+use sea_orm::DatabaseConnection;
+
+use crate::config::AppConfig;
+
+/// Every route of the API.
+pub fn routes() -> Vec<rocket::Route> {
+    let mut all = Vec::new();
+    all.extend(meta::routes());
+    all.extend(units::routes());
+    all.extend(auth::routes());
+    all.extend(audit::routes());
+    all.extend(subjects::routes());
+    all.extend(products::routes());
+    all.extend(public::routes());
+    all
+}
+
+/// The application, ready to launch or to test with Rocket's local client.
+pub fn build_rocket(figment: Figment, config: AppConfig, db: DatabaseConnection) -> Rocket<Build> {
+    rocket::custom(figment)
+        .manage(db)
+        .manage(config)
+        .mount("/", routes())
+        .register("/", catchers![error::json_catcher])
+}
+
+/// Opens the database, applies migrations and loads reference data: everything a process needs
+/// before it serves. Errors name the step that failed.
+pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
+    use anyhow::Context;
+    let db = db::connect(
+        &config.database_url,
+        config.database_pool_size,
+        config.database_schema.as_deref(),
+    )
+    .await
+    .with_context(|| format!("cannot open database {}", redact(&config.database_url)))?;
+    db::migrate(&db)
+        .await
+        .context("applying database migrations failed")?;
+    units::loader::load(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading administrative units failed: {e}"))?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,154 @@
+//! The `ocop-registry` command line: `serve` (default), `migrate`, `token`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ocop_registry::auth::Actor;
+use ocop_registry::auth::dto::CreateToken;
+use ocop_registry::config::AppConfig;
+use ocop_registry::domain::Role;
+use ocop_registry::{auth, build_rocket, prepare};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "ocop-registry",
+    version,
+    about = "Registry of Vietnam's OCOP subjects, products and indicators"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve {
+        /// Fill an empty database with demonstration data and print one token per role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it, alone, on standard output.
+    Create(TokenArgs),
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id.
+        id: Uuid,
+    },
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// admin, auditor, owner or channel.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Auditor tokens: the unit whose subtree they reach.
+    #[arg(long)]
+    unit_id: Option<Uuid>,
+    /// Owner tokens: the subject they act for.
+    #[arg(long)]
+    subject_id: Option<Uuid>,
+    /// Channel tokens: their platform.
+    #[arg(long)]
+    platform: Option<String>,
+    /// A label saying whose token it is.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|_| "must be admin, auditor, owner or channel".to_owned())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rocket=warn,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match rocket::execute(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes joined, no backtrace. Some causes repeat their
+            // source's text in their own; print each text once.
+            let mut parts: Vec<String> = Vec::new();
+            for cause in e.chain() {
+                let text = cause.to_string();
+                if !parts.iter().any(|p| p.contains(&text)) {
+                    parts.push(text);
+                }
+            }
+            eprintln!("error: {}", parts.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let figment = AppConfig::figment();
+    let config = AppConfig::from_figment(&figment)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Migrate => {
+            prepare(&config).await?;
+            eprintln!("migrations applied");
+        }
+        Command::Token(TokenCommand::Create(a)) => {
+            let db = prepare(&config).await?;
+            let input = CreateToken {
+                role: a.role,
+                unit_id: a.unit_id,
+                subject_id: a.subject_id,
+                platform: a.platform,
+                name: a.name,
+            };
+            validator::Validate::validate(&input).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    ocop_registry::error::AppError::from(e)
+                        .body()
+                        .error
+                        .message_with_fields()
+                )
+            })?;
+            let created = auth::service::create(&db, &Actor::cli(), input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+            println!("{}", created.secret);
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let db = prepare(&config).await?;
+            auth::service::revoke(&db, &Actor::cli(), id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+            eprintln!("token {id} revoked");
+        }
+        Command::Serve { demo } => {
+            let db = prepare(&config).await?;
+            if demo {
+                ocop_registry::demo::run(&db)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
+            }
+            build_rocket(figment, config, db)
+                .launch()
+                .await
+                .map_err(|e| anyhow::anyhow!("the server stopped: {e}"))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! The OpenAPI document, assembled from the `#[utoipa::path]` annotations on the handlers.
+//! A test compares its paths with Rocket's routes, so the two cannot drift apart.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{audit, auth, meta, products, public, subjects, units};
+
+/// The whole API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ocop-registry",
+        description = "System of record for Vietnam's OCOP programme: subjects, products, star \
+                       recognitions, evidence and the value-chain and modern-channel indicators.",
+    ),
+    paths(
+        meta::health,
+        meta::openapi_json,
+        units::routes::list_units,
+        units::routes::get_unit,
+        auth::routes::list_tokens,
+        auth::routes::create_token,
+        auth::routes::revoke_token,
+        audit::routes::list_audit,
+        subjects::routes::list_subjects,
+        subjects::routes::create_subject,
+        subjects::routes::get_subject,
+        subjects::routes::update_subject,
+        products::routes::list_products,
+        products::routes::create_product,
+        products::routes::get_product,
+        products::routes::update_product,
+        products::routes::list_recognitions,
+        products::routes::create_recognition,
+        products::routes::get_recognition,
+        products::routes::revoke_recognition,
+        public::routes::list_public_products,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the paths refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `ocop-registry token create`"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Product and recognition shapes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{product, recognition};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::domain::{ProductGroup, RecognitionKind, from_db};
+use crate::error::AppResult;
+use crate::subjects::dto::nullable;
+use crate::validate as v;
+
+/// `POST /api/v1/subjects/{id}/products`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateProduct {
+    #[validate(custom(function = "v::name"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    /// One of the six groups of Decision 148/QĐ-TTg.
+    pub group: ProductGroup,
+    #[validate(custom(function = "v::name"))]
+    pub subgroup: Option<String>,
+    #[validate(custom(function = "v::long_text"))]
+    pub description: Option<String>,
+}
+
+/// `PATCH /api/v1/products/{id}`.
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+pub struct UpdateProduct {
+    #[validate(custom(function = "v::name"))]
+    pub name: Option<String>,
+    pub group: Option<ProductGroup>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::name"))]
+    #[schema(value_type = Option<String>)]
+    pub subgroup: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::long_text"))]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+/// A product.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub name: String,
+    pub group: ProductGroup,
+    pub subgroup: Option<String>,
+    pub description: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ProductView {
+    /// From a row.
+    pub fn build(m: product::Model) -> AppResult<Self> {
+        Ok(ProductView {
+            id: m.id,
+            subject_id: m.subject_id,
+            name: m.name,
+            group: from_db("product_group", &m.product_group)?,
+            subgroup: m.subgroup,
+            description: m.description,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// `POST /api/v1/products/{id}/recognitions`: an OCOP star rating decision.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[validate(schema(function = "recognition_rules"))]
+pub struct CreateRecognition {
+    /// 3, 4 or 5 stars.
+    #[validate(range(min = 3, max = 5, message = "must be 3, 4 or 5"))]
+    #[schema(minimum = 3, maximum = 5)]
+    pub stars: i16,
+    /// "Potential 5★" (only for 4★ products).
+    #[serde(default)]
+    pub potential_five_star: bool,
+    /// Score 0–100 as a decimal string (`"87.5"`).
+    #[validate(custom(function = "v::score"))]
+    #[schema(example = "87.5")]
+    pub score: Option<String>,
+    #[validate(custom(function = "v::short_code"))]
+    pub decision_no: String,
+    /// Decision date: not before 2018, not in the future.
+    #[validate(custom(function = "v::decision_date"))]
+    pub decision_date: NaiveDate,
+    /// Issuing authority (UBND tỉnh Quảng Nam, …).
+    #[validate(custom(function = "v::name"))]
+    pub authority: String,
+    #[validate(custom(function = "v::short_code"))]
+    pub batch: Option<String>,
+    pub kind: RecognitionKind,
+    /// Expiry (first day no longer active); default decision date + 36 months.
+    pub valid_until: Option<NaiveDate>,
+}
+
+fn recognition_rules(r: &CreateRecognition) -> Result<(), ValidationError> {
+    if r.potential_five_star && r.stars != 4 {
+        return Err(v::err(
+            "potential_five_star",
+            "only a 4-star product can be rated potential 5-star",
+        ));
+    }
+    if let Some(until) = r.valid_until
+        && until <= r.decision_date
+    {
+        return Err(v::err("valid_until", "must be after decision_date"));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/recognitions/{id}/revoke`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RevokeRecognition {
+    /// The day the revocation takes effect (the recognition is inactive from that day).
+    #[validate(custom(function = "v::not_future"))]
+    pub revoked_on: NaiveDate,
+    /// Number of the revocation decision.
+    #[validate(custom(function = "v::short_code"))]
+    pub decision_no: String,
+    #[validate(custom(function = "v::reason"))]
+    pub reason: String,
+}
+
+/// Whether a recognition is active today.
+#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RecognitionStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+/// A recognition.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct RecognitionView {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub subject_id: Uuid,
+    pub stars: i16,
+    pub potential_five_star: bool,
+    /// Decimal string.
+    pub score: Option<String>,
+    pub decision_no: String,
+    pub decision_date: NaiveDate,
+    pub authority: String,
+    pub batch: Option<String>,
+    pub kind: RecognitionKind,
+    /// Expiry: active on days before this date.
+    pub valid_until: NaiveDate,
+    pub revoked_on: Option<NaiveDate>,
+    pub revocation_decision_no: Option<String>,
+    pub revocation_reason: Option<String>,
+    /// Status today (derived).
+    pub status: RecognitionStatus,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RecognitionView {
+    /// From a row; `today` fixes the derived status.
+    pub fn build(m: recognition::Model, today: NaiveDate) -> AppResult<Self> {
+        let status = if m.revoked_on.is_some_and(|r| r <= today) {
+            RecognitionStatus::Revoked
+        } else if today >= m.valid_until {
+            RecognitionStatus::Expired
+        } else {
+            RecognitionStatus::Active
+        };
+        Ok(RecognitionView {
+            id: m.id,
+            product_id: m.product_id,
+            subject_id: m.subject_id,
+            stars: m.stars,
+            potential_five_star: m.potential_five_star,
+            score: m
+                .score_centi
+                .map(|c| Decimal::new(i64::from(c), 2).normalize().to_string()),
+            decision_no: m.decision_no,
+            decision_date: m.decision_date,
+            authority: m.authority,
+            batch: m.batch,
+            kind: from_db("kind", &m.kind)?,
+            valid_until: m.valid_until,
+            revoked_on: m.revoked_on,
+            revocation_decision_no: m.revocation_decision_no,
+            revocation_reason: m.revocation_reason,
+            status,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! Product and recognition handlers.
+
+use rocket::State;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{
+    CreateProduct, CreateRecognition, ProductView, RecognitionView, RevokeRecognition,
+    UpdateProduct,
+};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::ids::parse_id;
+use crate::pagination::{PageParams, Paginated};
+
+/// A subject's products.
+#[utoipa::path(get, path = "/api/v1/subjects/{id}/products", tag = "products",
+    params(("id" = String, Path, description = "Subject id"), PageParams),
+    responses((status = 200, description = "A page of products", body = Paginated<ProductView>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects/<id>/products")]
+pub async fn list_products(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<ProductView>>> {
+    let id = parse_id("subject", id)?;
+    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+}
+
+/// Add a product to a subject.
+#[utoipa::path(post, path = "/api/v1/subjects/{id}/products", tag = "products",
+    request_body = CreateProduct,
+    params(("id" = String, Path, description = "Subject id")),
+    responses((status = 201, description = "The new product", body = ProductView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/subjects/<id>/products", data = "<input>")]
+pub async fn create_product(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    input: JsonBody<CreateProduct>,
+) -> AppResult<Resource<ProductView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::create(db.inner(), &actor, id, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One product.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id")),
+    responses((status = 200, description = "The product", body = ProductView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such product (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/products/<id>")]
+pub async fn get_product(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<ProductView>> {
+    let id = parse_id("product", id)?;
+    let view = service::get(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Edit a product.
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", request_body = UpdateProduct,
+    params(("id" = String, Path, description = "Product id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    responses((status = 200, description = "The edited product", body = ProductView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such product (or not the owner's)", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[patch("/api/v1/products/<id>", data = "<input>")]
+pub async fn update_product(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<UpdateProduct>,
+) -> AppResult<Resource<ProductView>> {
+    let id = parse_id("product", id)?;
+    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// A product's recognitions, newest decision first.
+#[utoipa::path(get, path = "/api/v1/products/{id}/recognitions", tag = "recognitions",
+    params(("id" = String, Path, description = "Product id"), PageParams),
+    responses((status = 200, description = "A page of recognitions", body = Paginated<RecognitionView>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such product (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/products/<id>/recognitions")]
+pub async fn list_recognitions(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<RecognitionView>>> {
+    let id = parse_id("product", id)?;
+    Ok(Json(
+        service::list_recognitions(db.inner(), &actor, id, &page.0).await?,
+    ))
+}
+
+/// Record an OCOP star rating decision (administrators, auditors).
+#[utoipa::path(post, path = "/api/v1/products/{id}/recognitions", tag = "recognitions",
+    request_body = CreateRecognition,
+    params(("id" = String, Path, description = "Product id")),
+    responses((status = 201, description = "The recognition", body = RecognitionView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such product", body = ErrorBody),
+              (status = 409, description = "Decision already recorded for this product", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/products/<id>/recognitions", data = "<input>")]
+pub async fn create_recognition(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    input: JsonBody<CreateRecognition>,
+) -> AppResult<Resource<RecognitionView>> {
+    let id = parse_id("product", id)?;
+    let view = service::create_recognition(db.inner(), &actor, id, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One recognition.
+#[utoipa::path(get, path = "/api/v1/recognitions/{id}", tag = "recognitions",
+    params(("id" = String, Path, description = "Recognition id")),
+    responses((status = 200, description = "The recognition", body = RecognitionView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such recognition (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/recognitions/<id>")]
+pub async fn get_recognition(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<RecognitionView>> {
+    let id = parse_id("recognition", id)?;
+    let view = service::get_recognition(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Revoke a recognition from a date (administrators, auditors).
+#[utoipa::path(post, path = "/api/v1/recognitions/{id}/revoke", tag = "recognitions",
+    request_body = RevokeRecognition,
+    params(("id" = String, Path, description = "Recognition id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being revoked")),
+    responses((status = 200, description = "The revoked recognition", body = RecognitionView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such recognition", body = ErrorBody),
+              (status = 409, description = "Already revoked", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/recognitions/<id>/revoke", data = "<input>")]
+pub async fn revoke_recognition(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<RevokeRecognition>,
+) -> AppResult<Resource<RecognitionView>> {
+    let id = parse_id("recognition", id)?;
+    let view = service::revoke(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}

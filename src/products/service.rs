@@ -1,0 +1,343 @@
+//! Product and recognition rules and queries.
+
+use entity::{product, recognition};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::dto::{
+    CreateProduct, CreateRecognition, ProductView, RecognitionView, RevokeRecognition,
+    UpdateProduct,
+};
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::db::{begin_write, save};
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::http::IfMatch;
+use crate::pagination::{PageParams, Paginated};
+use crate::subjects::service::{reach, visible};
+use crate::text::{clean, fold};
+use crate::validate::parse_decimal;
+use crate::{clock, ids};
+
+/// Months a recognition stays valid unless the decision says otherwise.
+pub const RECOGNITION_MONTHS: u32 = 36;
+
+async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<product::Model> {
+    let mut q = product::Entity::find_by_id(id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("product", id))
+}
+
+/// A product the actor reaches.
+pub async fn visible_product(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<product::Model> {
+    let p = load(db, id, false).await?;
+    reach(db, actor, "product", id, p.subject_id).await?;
+    Ok(p)
+}
+
+/// Adds a product to a subject (administrators, auditors in scope, the subject's owner).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateProduct,
+) -> AppResult<ProductView> {
+    let txn = begin_write(db).await?;
+    visible(&txn, actor, subject_id).await?;
+    let now = clock::now();
+    let name = clean(&input.name);
+    let row = product::ActiveModel {
+        id: Set(ids::new_id()),
+        subject_id: Set(subject_id),
+        name_folded: Set(fold(&name)),
+        name: Set(name),
+        product_group: Set(input.group.code().to_owned()),
+        subgroup: Set(input.subgroup.map(|s| clean(&s)).filter(|s| !s.is_empty())),
+        description: Set(input
+            .description
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let view = ProductView::build(row)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::created("product", view.id, Some(subject_id), &view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A subject's products.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    subject_id: Uuid,
+    page: &PageParams,
+) -> AppResult<Paginated<ProductView>> {
+    visible(db, actor, subject_id).await?;
+    let select = product::Entity::find().filter(product::Column::SubjectId.eq(subject_id));
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_asc(product::Column::NameFolded)
+        .order_by_asc(product::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(ProductView::build)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paginated::new(items, page, total))
+}
+
+/// One product.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<ProductView> {
+    ProductView::build(visible_product(db, actor, id).await?)
+}
+
+/// Edits a product.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateProduct,
+) -> AppResult<ProductView> {
+    let txn = begin_write(db).await?;
+    let current = load(&txn, id, true).await?;
+    reach(&txn, actor, "product", id, current.subject_id).await?;
+    if_match.check(current.version)?;
+    let before = ProductView::build(current.clone())?;
+    let mut next = current.clone();
+    if let Some(n) = input.name.as_deref() {
+        next.name = clean(n);
+        next.name_folded = fold(&next.name);
+    }
+    if let Some(g) = input.group {
+        next.product_group = g.code().to_owned();
+    }
+    if let Some(s) = input.subgroup {
+        next.subgroup = s.map(|s| clean(&s)).filter(|s| !s.is_empty());
+    }
+    if let Some(d) = input.description {
+        next.description = d.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    }
+    if ProductView::build(next.clone())? == before {
+        return Ok(before);
+    }
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = ProductView::build(save(&txn, next).await?)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            "product",
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Records a star rating (administrators; auditors in scope).
+pub async fn create_recognition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    product_id: Uuid,
+    input: CreateRecognition,
+) -> AppResult<RecognitionView> {
+    let txn = begin_write(db).await?;
+    let product = load(&txn, product_id, false).await?;
+    reach(&txn, actor, "product", product_id, product.subject_id).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let decision_no = clean(&input.decision_no);
+    let duplicate = recognition::Entity::find()
+        .filter(recognition::Column::ProductId.eq(product_id))
+        .filter(recognition::Column::DecisionNo.eq(decision_no.clone()))
+        .one(&txn)
+        .await?;
+    if let Some(d) = duplicate {
+        return Err(AppError::Conflict(format!(
+            "decision {decision_no} already rates this product (recognition {})",
+            d.id
+        )));
+    }
+    let score_centi = match input.score.as_deref() {
+        Some(s) => Some(
+            parse_decimal(s, 2, false, Decimal::ZERO, Decimal::ONE_HUNDRED)
+                .map_err(|m| AppError::invalid("score", m))?
+                .checked_mul(Decimal::ONE_HUNDRED)
+                .and_then(|d| d.to_i32())
+                .ok_or_else(|| AppError::invalid("score", "out of range"))?,
+        ),
+        None => None,
+    };
+    let valid_until = input
+        .valid_until
+        .unwrap_or_else(|| clock::add_months(input.decision_date, RECOGNITION_MONTHS));
+    let now = clock::now();
+    let row = recognition::ActiveModel {
+        id: Set(ids::new_id()),
+        product_id: Set(product_id),
+        subject_id: Set(product.subject_id),
+        stars: Set(input.stars),
+        potential_five_star: Set(input.potential_five_star),
+        score_centi: Set(score_centi),
+        decision_no: Set(decision_no),
+        decision_date: Set(input.decision_date),
+        authority: Set(clean(&input.authority)),
+        batch: Set(input.batch.map(|b| clean(&b)).filter(|b| !b.is_empty())),
+        kind: Set(input.kind.code().to_owned()),
+        valid_until: Set(valid_until),
+        revoked_on: Set(None),
+        revocation_decision_no: Set(None),
+        revocation_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let view = RecognitionView::build(row, clock::today())?;
+    audit::record(
+        &txn,
+        actor,
+        Change::created("recognition", view.id, Some(product.subject_id), &view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A product's recognitions, newest decision first.
+pub async fn list_recognitions(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    product_id: Uuid,
+    page: &PageParams,
+) -> AppResult<Paginated<RecognitionView>> {
+    visible_product(db, actor, product_id).await?;
+    let select = recognition::Entity::find().filter(recognition::Column::ProductId.eq(product_id));
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_desc(recognition::Column::DecisionDate)
+        .order_by_desc(recognition::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let today = clock::today();
+    let items = rows
+        .into_iter()
+        .map(|r| RecognitionView::build(r, today))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paginated::new(items, page, total))
+}
+
+async fn load_recognition(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    lock: bool,
+) -> AppResult<recognition::Model> {
+    let mut q = recognition::Entity::find_by_id(id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("recognition", id))
+}
+
+/// One recognition.
+pub async fn get_recognition(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<RecognitionView> {
+    let r = load_recognition(db, id, false).await?;
+    reach(db, actor, "recognition", id, r.subject_id).await?;
+    RecognitionView::build(r, clock::today())
+}
+
+/// Revokes a recognition from a date (administrators; auditors in scope). Revoking twice is a
+/// conflict: the first decision stands.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: RevokeRecognition,
+) -> AppResult<RecognitionView> {
+    let txn = begin_write(db).await?;
+    let current = load_recognition(&txn, id, true).await?;
+    reach(&txn, actor, "recognition", id, current.subject_id).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    if_match.check(current.version)?;
+    if let Some(on) = current.revoked_on {
+        return Err(AppError::Conflict(format!(
+            "the recognition was already revoked on {on} by decision {}",
+            current.revocation_decision_no.as_deref().unwrap_or("?")
+        )));
+    }
+    if input.revoked_on < current.decision_date {
+        return Err(AppError::invalid(
+            "revoked_on",
+            format!(
+                "must not be before the decision date {}",
+                current.decision_date
+            ),
+        ));
+    }
+    let today = clock::today();
+    let before = RecognitionView::build(current.clone(), today)?;
+    let mut next = current.clone();
+    next.revoked_on = Some(input.revoked_on);
+    next.revocation_decision_no = Some(clean(&input.decision_no));
+    next.revocation_reason = Some(input.reason.trim().to_owned());
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = RecognitionView::build(save(&txn, next).await?, today)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            "recognition",
+            id,
+            Some(current.subject_id),
+            "revoke",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,144 @@
+//! Public product lookup.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{product, recognition, subject};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::clock;
+use crate::domain::{ProductGroup, from_db};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PageParams, Paginated};
+use crate::products::dto::{RecognitionStatus, RecognitionView};
+use crate::text::like_patterns;
+use crate::units::dto::UnitRef;
+use crate::units::graph::UnitGraph;
+use crate::units::service::refs;
+
+/// Filters of the public lookup.
+#[derive(Debug, Deserialize, Validate, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct PublicQuery {
+    /// Product name, case- and accent-insensitive.
+    #[validate(length(max = 255, message = "at most 255 characters"))]
+    pub q: Option<String>,
+    /// Products of subjects recorded in this unit's subtree.
+    pub unit_id: Option<Uuid>,
+}
+
+/// What the public may know of a rated product: its latest recognition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicProduct {
+    pub product_id: Uuid,
+    pub name: String,
+    pub group: ProductGroup,
+    pub stars: i16,
+    pub potential_five_star: bool,
+    pub decision_no: String,
+    pub decision_date: NaiveDate,
+    /// Expiry: rated until the day before.
+    pub valid_until: NaiveDate,
+    /// Today: active, expired or revoked.
+    pub status: RecognitionStatus,
+    pub subject_name: String,
+    pub commune: Option<UnitRef>,
+}
+
+/// Rated products matching the filters, by name.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    q: &PublicQuery,
+    page: &PageParams,
+) -> AppResult<Paginated<PublicProduct>> {
+    let rated = Query::select()
+        .column(recognition::Column::ProductId)
+        .from(recognition::Entity)
+        .to_owned();
+    let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
+    if let Some(text) = &q.q {
+        for p in like_patterns(text) {
+            cond = cond
+                .add(Expr::col(product::Column::NameFolded).like(LikeExpr::new(p).escape('\\')));
+        }
+    }
+    if let Some(unit_id) = q.unit_id {
+        let graph = UnitGraph::load(db).await?;
+        if graph.get(unit_id).is_none() {
+            return Err(AppError::bad_request(
+                Some("unit_id"),
+                format!("no administrative unit has id {unit_id}"),
+            ));
+        }
+        let reach: Vec<Uuid> = graph.reach(unit_id).into_iter().collect();
+        let subjects = Query::select()
+            .column(subject::Column::Id)
+            .from(subject::Entity)
+            .and_where(subject::Column::CommuneId.is_in(reach))
+            .to_owned();
+        cond = cond.add(product::Column::SubjectId.in_subquery(subjects));
+    }
+    let select = product::Entity::find().filter(cond);
+    let total = select.clone().count(db).await?;
+    let products = select
+        .order_by_asc(product::Column::NameFolded)
+        .order_by_asc(product::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+    let subject_ids: Vec<Uuid> = products.iter().map(|p| p.subject_id).collect();
+    let mut latest: HashMap<Uuid, recognition::Model> = HashMap::new();
+    for r in recognition::Entity::find()
+        .filter(recognition::Column::ProductId.is_in(product_ids))
+        .all(db)
+        .await?
+    {
+        let newer = latest
+            .get(&r.product_id)
+            .is_none_or(|cur| (r.decision_date, r.id) > (cur.decision_date, cur.id));
+        if newer {
+            latest.insert(r.product_id, r);
+        }
+    }
+    let subjects: HashMap<Uuid, subject::Model> = subject::Entity::find()
+        .filter(subject::Column::Id.is_in(subject_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let communes: Vec<Uuid> = subjects.values().map(|s| s.commune_id).collect();
+    let units = refs(db, &communes).await?;
+    let today = clock::today();
+    let mut items = Vec::with_capacity(products.len());
+    for p in products {
+        let (Some(r), Some(s)) = (latest.remove(&p.id), subjects.get(&p.subject_id)) else {
+            continue;
+        };
+        let rv = RecognitionView::build(r, today)?;
+        items.push(PublicProduct {
+            product_id: p.id,
+            name: p.name,
+            group: from_db("product_group", &p.product_group)?,
+            stars: rv.stars,
+            potential_five_star: rv.potential_five_star,
+            decision_no: rv.decision_no,
+            decision_date: rv.decision_date,
+            valid_until: rv.valid_until,
+            status: rv.status,
+            subject_name: s.name.clone(),
+            commune: units.get(&s.commune_id).cloned(),
+        });
+    }
+    Ok(Paginated::new(items, page, total))
+}

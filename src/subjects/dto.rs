@@ -1,0 +1,143 @@
+//! Subject request and response shapes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::subject;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::{LegalForm, from_db};
+use crate::error::AppResult;
+use crate::units::dto::UnitRef;
+use crate::validate as v;
+
+/// Distinguishes an absent field (`None`: leave unchanged) from `null` (`Some(None)`: clear it)
+/// in PATCH bodies.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `POST /api/v1/subjects`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateSubject {
+    /// Legal name.
+    #[validate(custom(function = "v::name"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    pub legal_form: LegalForm,
+    /// Tax code (10 digits, or 10-3 for a branch) or, for household businesses, the owner's
+    /// 12-digit personal id. Optional only for cooperative groups and production facilities.
+    #[validate(custom(function = "v::tax_code"))]
+    pub tax_code: Option<String>,
+    /// The commune unit version where the subject is registered.
+    pub commune_id: Uuid,
+    #[validate(custom(function = "v::long_text"))]
+    pub address: Option<String>,
+    #[validate(custom(function = "v::name"))]
+    pub representative: Option<String>,
+    /// Vietnamese phone number (`0905 123 456`, `0235 3851 234`, `+84 …`).
+    #[validate(custom(function = "v::phone"))]
+    pub phone: Option<String>,
+    #[validate(email(message = "must be an email address such as name@example.vn"))]
+    pub email: Option<String>,
+    /// Led by a woman (an indicator of Decision 919).
+    #[serde(default)]
+    pub woman_led: bool,
+    #[validate(custom(function = "v::not_future"))]
+    pub founded_on: Option<NaiveDate>,
+}
+
+/// `PATCH /api/v1/subjects/{id}`: absent fields stay, `null` clears an optional field.
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+pub struct UpdateSubject {
+    #[validate(custom(function = "v::name"))]
+    pub name: Option<String>,
+    pub legal_form: Option<LegalForm>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::tax_code"))]
+    #[schema(value_type = Option<String>)]
+    pub tax_code: Option<Option<String>>,
+    pub commune_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::long_text"))]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::name"))]
+    #[schema(value_type = Option<String>)]
+    pub representative: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::phone"))]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(email(message = "must be an email address such as name@example.vn"))]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub woman_led: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::not_future"))]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub founded_on: Option<Option<NaiveDate>>,
+}
+
+/// Filters of `GET /api/v1/subjects`.
+#[derive(Debug, Deserialize, Validate, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct SubjectQuery {
+    /// Subjects recorded anywhere in this unit's subtree, across the 2025 reforms.
+    pub unit_id: Option<Uuid>,
+    pub legal_form: Option<LegalForm>,
+    /// Name or tax code, case- and accent-insensitive.
+    #[validate(length(max = 255, message = "at most 255 characters"))]
+    pub q: Option<String>,
+}
+
+/// A subject as the API shows it.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct SubjectView {
+    pub id: Uuid,
+    pub name: String,
+    pub legal_form: LegalForm,
+    pub tax_code: Option<String>,
+    pub commune_id: Uuid,
+    /// The recorded commune (a unit version).
+    pub commune: Option<UnitRef>,
+    pub address: Option<String>,
+    pub representative: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub woman_led: bool,
+    pub founded_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SubjectView {
+    /// From a row and its commune.
+    pub fn build(m: subject::Model, commune: Option<UnitRef>) -> AppResult<Self> {
+        Ok(SubjectView {
+            id: m.id,
+            name: m.name,
+            legal_form: from_db("legal_form", &m.legal_form)?,
+            tax_code: m.tax_code,
+            commune_id: m.commune_id,
+            commune,
+            address: m.address,
+            representative: m.representative,
+            phone: m.phone,
+            email: m.email,
+            woman_led: m.woman_led,
+            founded_on: m.founded_on,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! Subject handlers.
+
+use rocket::State;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::ids::parse_id;
+use crate::pagination::{PageParams, Paginated};
+
+/// List the subjects the token may see.
+#[utoipa::path(get, path = "/api/v1/subjects", tag = "subjects", params(SubjectQuery, PageParams),
+    responses((status = 200, description = "A page of subjects", body = Paginated<SubjectView>),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role not allowed", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects")]
+pub async fn list_subjects(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<SubjectQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<SubjectView>>> {
+    Ok(Json(
+        service::list(db.inner(), &actor, &query.0, &page.0).await?,
+    ))
+}
+
+/// Register a subject (administrators; auditors inside their unit).
+#[utoipa::path(post, path = "/api/v1/subjects", tag = "subjects", request_body = CreateSubject,
+    responses((status = 201, description = "The new subject", body = SubjectView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 409, description = "Tax code already registered", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody),
+              (status = 415, description = "Not JSON", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/subjects", data = "<input>")]
+pub async fn create_subject(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    input: JsonBody<CreateSubject>,
+) -> AppResult<Resource<SubjectView>> {
+    let view = service::create(db.inner(), &actor, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One subject.
+#[utoipa::path(get, path = "/api/v1/subjects/{id}", tag = "subjects",
+    params(("id" = String, Path, description = "Subject id")),
+    responses((status = 200, description = "The subject", body = SubjectView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects/<id>")]
+pub async fn get_subject(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<SubjectView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::get(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Edit a subject; `If-Match` with the ETag guards against lost updates.
+#[utoipa::path(patch, path = "/api/v1/subjects/{id}", tag = "subjects", request_body = UpdateSubject,
+    params(("id" = String, Path, description = "Subject id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    responses((status = 200, description = "The edited subject", body = SubjectView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 409, description = "Tax code already registered", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[patch("/api/v1/subjects/<id>", data = "<input>")]
+pub async fn update_subject(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<UpdateSubject>,
+) -> AppResult<Resource<SubjectView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}

@@ -1,0 +1,150 @@
+//! The whole unit graph in memory (a few hundred rows): subtrees, succession closures and the
+//! mapping of a recorded commune to the units valid on a date.
+//!
+//! It is loaded per use, not cached in the process: several processes share one database and
+//! nothing here may go stale.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use chrono::NaiveDate;
+use entity::{unit, unit_link};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+
+/// Units, parent/child edges and succession edges.
+#[derive(Debug, Default)]
+pub struct UnitGraph {
+    units: HashMap<Uuid, unit::Model>,
+    children: HashMap<Uuid, Vec<Uuid>>,
+    successors: HashMap<Uuid, Vec<Uuid>>,
+    predecessors: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// Whether `u` is valid on day `d` (`valid_from <= d < valid_to`).
+pub fn valid_on(u: &unit::Model, d: NaiveDate) -> bool {
+    u.valid_from.is_none_or(|f| f <= d) && u.valid_to.is_none_or(|t| d < t)
+}
+
+impl UnitGraph {
+    /// Reads every unit and link.
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
+        let units = unit::Entity::find().all(db).await?;
+        let links = unit_link::Entity::find().all(db).await?;
+        Ok(Self::build(units, links))
+    }
+
+    /// Builds the graph from rows.
+    pub fn build(units: Vec<unit::Model>, links: Vec<unit_link::Model>) -> Self {
+        let mut g = UnitGraph::default();
+        for u in units {
+            if let Some(p) = u.parent_id {
+                g.children.entry(p).or_default().push(u.id);
+            }
+            g.units.insert(u.id, u);
+        }
+        for l in links {
+            g.successors
+                .entry(l.from_unit_id)
+                .or_default()
+                .push(l.to_unit_id);
+            g.predecessors
+                .entry(l.to_unit_id)
+                .or_default()
+                .push(l.from_unit_id);
+        }
+        g
+    }
+
+    /// One unit.
+    pub fn get(&self, id: Uuid) -> Option<&unit::Model> {
+        self.units.get(&id)
+    }
+
+    /// `root` and all its descendants (through parent links of every version).
+    pub fn subtree(&self, root: Uuid) -> HashSet<Uuid> {
+        let mut out = HashSet::new();
+        let mut queue = VecDeque::from([root]);
+        while let Some(id) = queue.pop_front() {
+            if out.insert(id)
+                && let Some(kids) = self.children.get(&id)
+            {
+                queue.extend(kids.iter().copied());
+            }
+        }
+        out
+    }
+
+    fn closure(&self, start: &HashSet<Uuid>, edges: &HashMap<Uuid, Vec<Uuid>>) -> HashSet<Uuid> {
+        let mut out = HashSet::new();
+        let mut queue: VecDeque<Uuid> = start.iter().copied().collect();
+        while let Some(id) = queue.pop_front() {
+            if let Some(next) = edges.get(&id) {
+                for n in next {
+                    if out.insert(*n) {
+                        queue.push_back(*n);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The units whose records belong to `root` at some time: its subtree, the units that
+    /// subtree became (successors, transitively) and the units it was formed from
+    /// (predecessors, transitively). An auditor of Đà Nẵng (48) thus reaches subjects recorded
+    /// in the Quảng Nam communes that became Đà Nẵng's, and an auditor of Tam Kỳ reaches the
+    /// new communes its own were regrouped into.
+    pub fn reach(&self, root: Uuid) -> HashSet<Uuid> {
+        let sub = self.subtree(root);
+        let fwd = self.closure(&sub, &self.successors);
+        let back = self.closure(&sub, &self.predecessors);
+        sub.into_iter().chain(fwd).chain(back).collect()
+    }
+
+    /// The units valid on `d` that unit `id` corresponds to: itself when valid on `d`, else its
+    /// successors (when `d` is after it ended) or predecessors (when `d` is before it began),
+    /// followed until valid units are reached. More than one answer means the mapping is
+    /// ambiguous; none means the registry knows no unit for that day.
+    pub fn map_to_date(&self, id: Uuid, d: NaiveDate) -> BTreeSet<Uuid> {
+        let mut out = BTreeSet::new();
+        let mut seen = HashSet::new();
+        let mut queue = VecDeque::from([id]);
+        while let Some(cur) = queue.pop_front() {
+            if !seen.insert(cur) {
+                continue;
+            }
+            let Some(u) = self.units.get(&cur) else {
+                continue;
+            };
+            if valid_on(u, d) {
+                out.insert(cur);
+            } else if u.valid_to.is_some_and(|t| d >= t) {
+                queue.extend(self.successors.get(&cur).into_iter().flatten().copied());
+            } else {
+                queue.extend(self.predecessors.get(&cur).into_iter().flatten().copied());
+            }
+        }
+        out
+    }
+
+    /// `id` and its ancestors, nearest first.
+    pub fn ancestors(&self, id: Uuid) -> Vec<Uuid> {
+        let mut out = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if out.contains(&c) {
+                break;
+            }
+            out.push(c);
+            cur = self.units.get(&c).and_then(|u| u.parent_id);
+        }
+        out
+    }
+
+    /// Direct children of `id` (all versions).
+    pub fn children(&self, id: Uuid) -> &[Uuid] {
+        self.children.get(&id).map_or(&[], Vec::as_slice)
+    }
+}

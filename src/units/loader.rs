@@ -1,0 +1,388 @@
+//! Loads the official administrative units (compiled into the binary from `data/units/`) as unit
+//! versions and succession links. Ids are UUIDv5 of the natural key, so every install and every
+//! process computes the same ids, and loading twice (or from two processes at once) inserts
+//! nothing new: `ON CONFLICT DO NOTHING`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{unit, unit_link};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::text::fold;
+
+const QUANG_NAM: &str = include_str!("../../data/units/quang_nam_2019_2025.json");
+const DA_NANG: &str = include_str!("../../data/units/da_nang_2025_from_quang_nam.json");
+
+/// Resolution 1241/NQ-UBTVQH15: district and commune arrangement of Quảng Nam, from 1 Jan 2025.
+const BASIS_2025_01: &str = "Nghị quyết 1241/NQ-UBTVQH15 (24/10/2024), effective 2025-01-01";
+/// Resolution 1659/NQ-UBTVQH15 (communes) and 202/2025/QH15 (provinces), from 1 Jul 2025.
+const BASIS_2025_07: &str = "Nghị quyết 1659/NQ-UBTVQH15 and 202/2025/QH15, effective 2025-07-01";
+
+/// The first reform: Nông Sơn into Quế Sơn, eight commune merges.
+pub const REFORM_2025_01: NaiveDate = crate::clock::date(2025, 1, 1);
+/// The second reform: Quảng Nam into Đà Nẵng, districts abolished.
+pub const REFORM_2025_07: NaiveDate = crate::clock::date(2025, 7, 1);
+
+#[derive(Debug, Deserialize)]
+struct CodeRef {
+    code: String,
+    #[serde(default)]
+    basis: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuangNamUnit {
+    code: String,
+    name: String,
+    level: String,
+    unit_type: Option<String>,
+    parent_code: Option<String>,
+    in_gso_list_2024_11_01: bool,
+    valid_to: NaiveDate,
+    #[serde(default)]
+    merged_into_2025_01: Option<CodeRef>,
+    #[serde(default)]
+    former_parent_code: Option<String>,
+    #[serde(default)]
+    former_name: Option<String>,
+    #[serde(default)]
+    change_2025_01: Option<String>,
+    #[serde(default)]
+    successor_2025_07: Vec<CodeRef>,
+    #[serde(default)]
+    successor_note: Option<String>,
+    #[serde(default)]
+    data_quality_note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DaNangUnit {
+    code: String,
+    name: String,
+    level: String,
+    parent_code: String,
+}
+
+/// A unit version before ids are resolved.
+#[derive(Debug, Clone)]
+struct Version {
+    code: String,
+    name: String,
+    level: String,
+    unit_type: Option<String>,
+    parent_code: Option<String>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    note: Option<String>,
+}
+
+impl Version {
+    fn covers(&self, d: Option<NaiveDate>) -> bool {
+        match d {
+            // "Before the records begin": the version with an open start.
+            None => self.valid_from.is_none(),
+            Some(d) => {
+                self.valid_from.is_none_or(|f| f <= d) && self.valid_to.is_none_or(|t| d < t)
+            }
+        }
+    }
+}
+
+/// The stable id of a unit version.
+pub fn unit_id(level: &str, code: &str, valid_from: Option<NaiveDate>) -> Uuid {
+    let from = valid_from.map_or_else(|| "-".to_owned(), |d| d.to_string());
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("urn:ocop-registry:unit:{level}:{code}:{from}").as_bytes(),
+    )
+}
+
+fn link_id(from: Uuid, to: Uuid) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("urn:ocop-registry:unit-link:{from}:{to}").as_bytes(),
+    )
+}
+
+/// The official type word at the start of a name ("Phường Bàn Thạch" → "Phường").
+fn type_from_name(name: &str) -> Option<String> {
+    [
+        "Thị trấn",
+        "Phường",
+        "Xã",
+        "Đặc khu",
+        "Thành phố",
+        "Tỉnh",
+        "Huyện",
+        "Thị xã",
+    ]
+    .iter()
+    .find(|t| name.starts_with(*t))
+    .map(|t| (*t).to_owned())
+}
+
+/// A succession link between (code, day) pairs, resolved to ids once all versions exist.
+struct PendingLink {
+    from_code: String,
+    /// A day on which the source version is valid (`None`: the open-start version).
+    from_at: Option<NaiveDate>,
+    to_code: String,
+    effective_on: NaiveDate,
+    kind: &'static str,
+    basis: String,
+}
+
+/// Unit and link rows, ready to insert.
+#[derive(Debug)]
+pub struct Dataset {
+    pub units: Vec<unit::Model>,
+    pub links: Vec<unit_link::Model>,
+}
+
+/// Builds the dataset from the embedded files.
+pub fn dataset() -> AppResult<Dataset> {
+    let qn: Vec<QuangNamUnit> = serde_json::from_str(QUANG_NAM)
+        .map_err(|e| AppError::Internal(format!("embedded Quảng Nam unit data: {e}")))?;
+    let dn: Vec<DaNangUnit> = serde_json::from_str(DA_NANG)
+        .map_err(|e| AppError::Internal(format!("embedded Đà Nẵng unit data: {e}")))?;
+    let r1 = REFORM_2025_01;
+    let r2 = REFORM_2025_07;
+
+    let mut versions: Vec<Version> = Vec::new();
+    // (from code, from date, to code, to date, kind, basis)
+    let mut pending_links: Vec<PendingLink> = Vec::new();
+
+    for u in &qn {
+        let note = match (&u.data_quality_note, &u.successor_note) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        let base = Version {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+            unit_type: u.unit_type.clone(),
+            parent_code: u.parent_code.clone(),
+            valid_from: None,
+            valid_to: Some(u.valid_to),
+            note,
+        };
+        if u.former_parent_code.is_some() || u.former_name.is_some() {
+            // Renamed or moved on 1 Jan 2025: the old form and the new form are two versions.
+            let old = Version {
+                name: u.former_name.clone().unwrap_or_else(|| u.name.clone()),
+                unit_type: u
+                    .former_name
+                    .as_deref()
+                    .and_then(type_from_name)
+                    .or_else(|| u.unit_type.clone()),
+                parent_code: u
+                    .former_parent_code
+                    .clone()
+                    .or_else(|| u.parent_code.clone()),
+                valid_to: Some(r1),
+                note: None,
+                ..base.clone()
+            };
+            let new = Version {
+                valid_from: Some(r1),
+                ..base
+            };
+            let basis = match &u.change_2025_01 {
+                Some(c) => format!("{BASIS_2025_01}; {c}"),
+                None => format!("{BASIS_2025_01}; moved to another district"),
+            };
+            pending_links.push(PendingLink {
+                from_code: u.code.clone(),
+                from_at: None,
+                to_code: u.code.clone(),
+                effective_on: r1,
+                kind: "changed",
+                basis,
+            });
+            versions.push(old);
+            versions.push(new);
+        } else if !u.in_gso_list_2024_11_01 {
+            // Absent from the 2024 list, present in 2025 (see its data-quality note).
+            versions.push(Version {
+                valid_from: Some(r1),
+                ..base
+            });
+        } else {
+            versions.push(base);
+        }
+        if let Some(m) = &u.merged_into_2025_01 {
+            let basis = m.basis.clone().unwrap_or_else(|| BASIS_2025_01.to_owned());
+            pending_links.push(PendingLink {
+                from_code: u.code.clone(),
+                from_at: None,
+                to_code: m.code.clone(),
+                effective_on: r1,
+                kind: "merged",
+                basis,
+            });
+        }
+        for s in &u.successor_2025_07 {
+            let day_before = r2.pred_opt().unwrap_or(r2);
+            pending_links.push(PendingLink {
+                from_code: u.code.clone(),
+                from_at: Some(day_before),
+                to_code: s.code.clone(),
+                effective_on: r2,
+                kind: "succeeded",
+                basis: BASIS_2025_07.to_owned(),
+            });
+        }
+    }
+
+    versions.push(Version {
+        code: "48".to_owned(),
+        name: "Thành phố Đà Nẵng".to_owned(),
+        level: "province".to_owned(),
+        unit_type: Some("Thành phố".to_owned()),
+        parent_code: None,
+        valid_from: Some(r2),
+        valid_to: None,
+        note: Some(
+            "Only the communes formed from former Quảng Nam communes are loaded; \
+             former Đà Nẵng's own communes are not in the reference data."
+                .to_owned(),
+        ),
+    });
+    for u in &dn {
+        versions.push(Version {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+            unit_type: type_from_name(&u.name),
+            parent_code: Some(u.parent_code.clone()),
+            valid_from: Some(r2),
+            valid_to: None,
+            note: None,
+        });
+    }
+
+    // Codes of different levels never collide (2, 3 and 5 digits), so (code, day) finds a version.
+    let find = |code: &str, at: Option<NaiveDate>| -> AppResult<&Version> {
+        versions
+            .iter()
+            .find(|v| v.code == code && v.covers(at))
+            .ok_or_else(|| AppError::Internal(format!("unit data: no unit {code} on {at:?}")))
+    };
+    let id_of = |v: &Version| unit_id(&v.level, &v.code, v.valid_from);
+
+    let mut units = Vec::with_capacity(versions.len());
+    for v in &versions {
+        let parent_id = match &v.parent_code {
+            Some(pc) => Some(id_of(find(pc, v.valid_from)?)),
+            None => None,
+        };
+        units.push(unit::Model {
+            id: id_of(v),
+            code: v.code.clone(),
+            name: v.name.clone(),
+            name_folded: fold(&v.name),
+            level: v.level.clone(),
+            unit_type: v.unit_type.clone(),
+            parent_id,
+            valid_from: v.valid_from,
+            valid_to: v.valid_to,
+            note: v.note.clone(),
+        });
+    }
+    // Parents first, so foreign keys hold while inserting.
+    let rank = |l: &str| match l {
+        "province" => 0,
+        "district" => 1,
+        _ => 2,
+    };
+    units.sort_by_key(|u| rank(&u.level));
+
+    let mut links = Vec::with_capacity(pending_links.len());
+    let mut seen = HashMap::new();
+    for l in pending_links {
+        let from = id_of(find(&l.from_code, l.from_at)?);
+        let to = id_of(find(&l.to_code, Some(l.effective_on))?);
+        if seen.insert((from, to), ()).is_some() {
+            continue;
+        }
+        links.push(unit_link::Model {
+            id: link_id(from, to),
+            from_unit_id: from,
+            to_unit_id: to,
+            effective_on: l.effective_on,
+            kind: l.kind.to_owned(),
+            basis: Some(l.basis),
+        });
+    }
+    Ok(Dataset { units, links })
+}
+
+/// Inserts whatever of the dataset is missing; returns how many units and links were added.
+pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
+    let data = dataset()?;
+    let mut added_units = 0;
+    for chunk in data.units.chunks(200) {
+        let rows = chunk.iter().map(|u| unit::ActiveModel {
+            id: Set(u.id),
+            code: Set(u.code.clone()),
+            name: Set(u.name.clone()),
+            name_folded: Set(u.name_folded.clone()),
+            level: Set(u.level.clone()),
+            unit_type: Set(u.unit_type.clone()),
+            parent_id: Set(u.parent_id),
+            valid_from: Set(u.valid_from),
+            valid_to: Set(u.valid_to),
+            note: Set(u.note.clone()),
+        });
+        added_units += unit::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(unit::Column::Id).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let mut added_links = 0;
+    for chunk in data.links.chunks(200) {
+        let rows = chunk.iter().map(|l| unit_link::ActiveModel {
+            id: Set(l.id),
+            from_unit_id: Set(l.from_unit_id),
+            to_unit_id: Set(l.to_unit_id),
+            effective_on: Set(l.effective_on),
+            kind: Set(l.kind.clone()),
+            basis: Set(l.basis.clone()),
+        });
+        added_links += unit_link::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(unit_link::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok((added_units, added_links))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_has_every_version_and_link() {
+        let d = dataset().unwrap();
+        // 261 Quảng Nam units, +7 second versions (5 moved, 2 renamed), +1 Đà Nẵng, +78 communes.
+        assert_eq!(d.units.len(), 261 + 7 + 1 + 78);
+        let ids: std::collections::HashSet<_> = d.units.iter().map(|u| u.id).collect();
+        assert_eq!(ids.len(), d.units.len(), "ids are unique");
+        for l in &d.links {
+            assert!(ids.contains(&l.from_unit_id) && ids.contains(&l.to_unit_id));
+        }
+        // Every commune of 30 June 2025 and the province have a 1 July successor.
+        let succeeded = d.links.iter().filter(|l| l.kind == "succeeded").count();
+        assert_eq!(succeeded, 234 + 1);
+    }
+}

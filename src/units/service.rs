@@ -1,0 +1,168 @@
+//! Unit queries.
+
+use std::collections::HashMap;
+
+use entity::{unit, unit_link};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::dto::{UnitDetail, UnitLinkView, UnitQuery, UnitRef, UnitView};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PageParams, Paginated};
+use crate::text::like_patterns;
+
+/// Units matching the filters, ordered by level, code and start of validity.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    q: &UnitQuery,
+    page: &PageParams,
+) -> AppResult<Paginated<UnitView>> {
+    let mut cond = Condition::all();
+    if let Some(level) = q.level {
+        cond = cond.add(unit::Column::Level.eq(level.code()));
+    }
+    if let Some(p) = q.parent_id {
+        cond = cond.add(unit::Column::ParentId.eq(p));
+    }
+    if let Some(code) = &q.code {
+        cond = cond.add(unit::Column::Code.eq(code.trim()));
+    }
+    if let Some(d) = q.on {
+        cond = cond
+            .add(
+                Condition::any()
+                    .add(unit::Column::ValidFrom.is_null())
+                    .add(unit::Column::ValidFrom.lte(d)),
+            )
+            .add(
+                Condition::any()
+                    .add(unit::Column::ValidTo.is_null())
+                    .add(unit::Column::ValidTo.gt(d)),
+            );
+    }
+    if let Some(text) = &q.q {
+        for p in like_patterns(text) {
+            cond =
+                cond.add(Expr::col(unit::Column::NameFolded).like(LikeExpr::new(p).escape('\\')));
+        }
+    }
+    let select = unit::Entity::find().filter(cond);
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_asc(unit::Column::Code)
+        .order_by_asc(unit::Column::ValidFrom)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    Ok(Paginated::new(
+        rows.into_iter().map(UnitView::from).collect(),
+        page,
+        total,
+    ))
+}
+
+/// One unit with parent, children, successors and predecessors.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<UnitDetail> {
+    let u = unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit", id))?;
+    let parent = match u.parent_id {
+        Some(p) => unit::Entity::find_by_id(p)
+            .one(db)
+            .await?
+            .as_ref()
+            .map(UnitRef::from),
+        None => None,
+    };
+    let children = unit::Entity::find()
+        .filter(unit::Column::ParentId.eq(id))
+        .order_by_asc(unit::Column::Code)
+        .order_by_asc(unit::Column::ValidFrom)
+        .all(db)
+        .await?
+        .iter()
+        .map(UnitRef::from)
+        .collect();
+    let outgoing = unit_link::Entity::find()
+        .filter(unit_link::Column::FromUnitId.eq(id))
+        .all(db)
+        .await?;
+    let incoming = unit_link::Entity::find()
+        .filter(unit_link::Column::ToUnitId.eq(id))
+        .all(db)
+        .await?;
+    let other_ids: Vec<Uuid> = outgoing
+        .iter()
+        .map(|l| l.to_unit_id)
+        .chain(incoming.iter().map(|l| l.from_unit_id))
+        .collect();
+    let others = refs(db, &other_ids).await?;
+    let view = |l: &unit_link::Model, other: Uuid| -> Option<UnitLinkView> {
+        others.get(&other).map(|r| UnitLinkView {
+            unit: r.clone(),
+            effective_on: l.effective_on,
+            kind: l.kind.clone(),
+            basis: l.basis.clone(),
+        })
+    };
+    let successors = outgoing
+        .iter()
+        .filter_map(|l| view(l, l.to_unit_id))
+        .collect();
+    let predecessors = incoming
+        .iter()
+        .filter_map(|l| view(l, l.from_unit_id))
+        .collect();
+    Ok(UnitDetail {
+        unit: UnitView::from(u),
+        parent,
+        children,
+        successors,
+        predecessors,
+    })
+}
+
+/// Short references for a set of unit ids (one query).
+pub async fn refs(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, UnitRef>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    let rows = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(unique))
+        .all(db)
+        .await?;
+    Ok(rows.iter().map(|u| (u.id, UnitRef::from(u))).collect())
+}
+
+/// A unit that must exist, for a field of a request (422 naming the field otherwise).
+pub async fn require(db: &impl ConnectionTrait, field: &str, id: Uuid) -> AppResult<unit::Model> {
+    unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid(field, format!("no administrative unit has id {id}")))
+}
+
+/// A commune-level unit that must exist, for a field of a request.
+pub async fn require_commune(
+    db: &impl ConnectionTrait,
+    field: &str,
+    id: Uuid,
+) -> AppResult<unit::Model> {
+    let u = require(db, field, id).await?;
+    if u.level != "commune" {
+        return Err(AppError::invalid(
+            field,
+            format!("{} {} is a {}, not a commune", u.code, u.name, u.level),
+        ));
+    }
+    Ok(u)
+}

@@ -1,0 +1,312 @@
+//! Input rules of `domain.md` §6, as `validator` functions used by the request DTOs, and the
+//! normalisations that follow them (services store the normalised form).
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use validator::ValidationError;
+
+use crate::auth::dto::CreateToken;
+use crate::clock;
+use crate::domain::Role;
+
+/// The first day of the OCOP programme: no recognition can be older.
+pub const PROGRAMME_START: NaiveDate = clock::date(2018, 1, 1);
+
+/// An error with a message; `code` names the field for struct-level rules.
+pub fn err(code: &'static str, message: impl Into<Cow<'static, str>>) -> ValidationError {
+    ValidationError::new(code).with_message(message.into())
+}
+
+/// Names: trimmed, non-empty, at most 255 characters, any Unicode.
+pub fn name(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(err("name", "must not be empty"));
+    }
+    if t.chars().count() > 255 {
+        return Err(err("name", "must be at most 255 characters"));
+    }
+    Ok(())
+}
+
+/// Short identifiers typed by people (decision and certificate numbers): 1–64 characters.
+pub fn short_code(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(err("short_code", "must not be empty"));
+    }
+    if t.chars().count() > 64 {
+        return Err(err("short_code", "must be at most 64 characters"));
+    }
+    Ok(())
+}
+
+/// Free text (addresses, descriptions, reasons): at most 5,000 characters.
+pub fn long_text(s: &str) -> Result<(), ValidationError> {
+    if s.chars().count() > 5000 {
+        return Err(err("long_text", "must be at most 5000 characters"));
+    }
+    Ok(())
+}
+
+/// A non-empty free text (reasons): 1–5,000 characters.
+pub fn reason(s: &str) -> Result<(), ValidationError> {
+    if s.trim().is_empty() {
+        return Err(err("reason", "must not be empty"));
+    }
+    long_text(s)
+}
+
+/// Dates that cannot lie in the future (founding, issue, decision, effect dates).
+pub fn not_future(d: &NaiveDate) -> Result<(), ValidationError> {
+    if *d > clock::today() {
+        return Err(err("not_future", "must not be in the future"));
+    }
+    Ok(())
+}
+
+/// A recognition decision date: from 2018 (when OCOP began) to today.
+pub fn decision_date(d: &NaiveDate) -> Result<(), ValidationError> {
+    if *d < PROGRAMME_START {
+        return Err(err(
+            "decision_date",
+            "must not be before 2018-01-01 (the OCOP programme began in 2018)",
+        ));
+    }
+    not_future(d)
+}
+
+fn digits_of(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '0'..='9' => out.push(ch),
+            ' ' | '.' | '-' => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The kinds of registration number a subject may carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaxId {
+    /// 10-digit enterprise/cooperative tax code, or 10+3 for a branch: normalised
+    /// `0314409058` or `0314409058-002`.
+    TaxCode(String),
+    /// 12-digit personal identification number (household businesses from 1 July 2025).
+    PersonalId(String),
+}
+
+impl TaxId {
+    /// The normalised text stored.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaxId::TaxCode(s) | TaxId::PersonalId(s) => s,
+        }
+    }
+}
+
+fn tax_check_digit_ok(d: &[u8]) -> bool {
+    const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+    let sum: u32 = WEIGHTS
+        .iter()
+        .zip(d)
+        .map(|(w, x)| w * u32::from(x - b'0'))
+        .sum();
+    let check = 10 - (sum % 11);
+    // A result of 10 (sum divisible by 11) is never issued.
+    check < 10 && u32::from(d[9] - b'0') == check
+}
+
+/// Parses a tax code or personal id as users type it (spaces, dots and dashes allowed).
+pub fn parse_tax_id(s: &str) -> Result<TaxId, &'static str> {
+    const SHAPE: &str = "must be a 10-digit tax code, 10 digits-3 digits for a branch, \
+                         or a 12-digit personal identification number";
+    let digits = digits_of(s).ok_or(SHAPE)?;
+    let b = digits.as_bytes();
+    match b.len() {
+        10 | 13 => {
+            if b[2..9].iter().all(|c| *c == b'0') {
+                return Err("digits 3 to 9 of a tax code cannot all be zero");
+            }
+            if !tax_check_digit_ok(b) {
+                return Err("the check digit (10th digit) does not match: not a valid tax code");
+            }
+            if b.len() == 13 {
+                if &digits[10..] == "000" {
+                    return Err("a branch number cannot be 000");
+                }
+                Ok(TaxId::TaxCode(format!(
+                    "{}-{}",
+                    &digits[..10],
+                    &digits[10..]
+                )))
+            } else {
+                Ok(TaxId::TaxCode(digits))
+            }
+        }
+        12 => Ok(TaxId::PersonalId(digits)),
+        _ => Err(SHAPE),
+    }
+}
+
+/// Validator form of [`parse_tax_id`].
+pub fn tax_code(s: &str) -> Result<(), ValidationError> {
+    parse_tax_id(s).map(|_| ()).map_err(|m| err("tax_code", m))
+}
+
+/// Normalises a Vietnamese phone number to its national form (`0905123456`, `02353851234`).
+pub fn parse_phone(s: &str) -> Result<String, &'static str> {
+    const SHAPE: &str = "must be a Vietnamese phone number: a mobile 0 + 9 digits \
+                         (0905 123 456) or a landline 02 + 9 digits (0235 3851 234), or +84 instead of 0";
+    let t = s.trim();
+    let (plus, rest) = match t.strip_prefix("+84") {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let digits = digits_of(rest).ok_or(SHAPE)?;
+    let national = if plus { format!("0{digits}") } else { digits };
+    let b = national.as_bytes();
+    let ok = match b.len() {
+        10 => b[0] == b'0' && matches!(b[1], b'3' | b'5' | b'7' | b'8' | b'9'),
+        11 => b[0] == b'0' && b[1] == b'2',
+        _ => false,
+    };
+    if ok { Ok(national) } else { Err(SHAPE) }
+}
+
+/// Validator form of [`parse_phone`].
+pub fn phone(s: &str) -> Result<(), ValidationError> {
+    parse_phone(s).map(|_| ()).map_err(|m| err("phone", m))
+}
+
+/// Parses an exact decimal sent as a JSON string, with at most `scale` decimals, within
+/// `min..=max` (`min` exclusive when `positive`).
+pub fn parse_decimal(
+    s: &str,
+    scale: u32,
+    positive: bool,
+    min: Decimal,
+    max: Decimal,
+) -> Result<Decimal, String> {
+    let t = s.trim();
+    let d: Decimal = t.parse().map_err(|_| {
+        format!(
+            "must be a decimal number written as a string, such as \"{}\"",
+            example(scale)
+        )
+    })?;
+    if t.contains(['e', 'E']) {
+        return Err("must be written without an exponent".to_owned());
+    }
+    if d.normalize().scale() > scale {
+        return Err(format!("must have at most {scale} decimal places"));
+    }
+    if positive && d <= Decimal::ZERO {
+        return Err("must be greater than 0".to_owned());
+    }
+    if d < min || d > max {
+        return Err(format!("must be between {min} and {max}"));
+    }
+    Ok(d.normalize())
+}
+
+fn example(scale: u32) -> &'static str {
+    match scale {
+        0 => "125000",
+        2 => "87.50",
+        _ => "12.3456",
+    }
+}
+
+/// A recognition score: 0–100 with at most 2 decimals.
+pub fn score(s: &str) -> Result<(), ValidationError> {
+    parse_decimal(s, 2, false, Decimal::ZERO, Decimal::ONE_HUNDRED)
+        .map(|_| ())
+        .map_err(|m| err("score", m))
+}
+
+/// Platform codes: lowercase letters, digits and `_`, 1–32 characters.
+pub fn platform(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty()
+        || t.len() > 32
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(err(
+            "platform",
+            "must be a platform code of lowercase letters, digits and _ (shopee, lazada, feed)",
+        ));
+    }
+    Ok(())
+}
+
+/// Each role names what it is scoped to.
+pub fn token_scope(t: &CreateToken) -> Result<(), ValidationError> {
+    match t.role {
+        Role::Auditor if t.unit_id.is_none() => Err(err(
+            "unit_id",
+            "is required for an auditor token (the unit whose subtree it reaches)",
+        )),
+        Role::Owner if t.subject_id.is_none() => {
+            Err(err("subject_id", "is required for an owner token"))
+        }
+        Role::Channel if t.platform.is_none() => {
+            Err(err("platform", "is required for a channel token"))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tax_codes_follow_the_check_digit_rule() {
+        assert_eq!(
+            parse_tax_id("0100233488"),
+            Ok(TaxId::TaxCode("0100233488".into()))
+        );
+        assert_eq!(
+            parse_tax_id("0314 409.058-002"),
+            Ok(TaxId::TaxCode("0314409058-002".into()))
+        );
+        assert!(parse_tax_id("0100233480").is_err());
+        assert!(parse_tax_id("0314409058-000").is_err());
+        assert!(parse_tax_id("0100000000").is_err());
+        assert_eq!(
+            parse_tax_id("049 085 012 345"),
+            Ok(TaxId::PersonalId("049085012345".into()))
+        );
+        assert!(parse_tax_id("12345").is_err());
+        assert!(parse_tax_id("01002334x8").is_err());
+    }
+
+    #[test]
+    fn phones_normalise() {
+        assert_eq!(parse_phone("0905 123 456"), Ok("0905123456".into()));
+        assert_eq!(parse_phone("0235 3851 234"), Ok("02353851234".into()));
+        assert_eq!(parse_phone("+84 905.123.456"), Ok("0905123456".into()));
+        assert_eq!(parse_phone("+84 235 3851 234"), Ok("02353851234".into()));
+        assert!(parse_phone("0105 123 456").is_err());
+        assert!(parse_phone("123").is_err());
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        let d = |s| parse_decimal(s, 4, true, Decimal::ZERO, Decimal::from(100_000));
+        assert_eq!(d("12.3456").unwrap().to_string(), "12.3456");
+        assert_eq!(d("0.0001").unwrap().to_string(), "0.0001");
+        assert!(d("0.00001").is_err());
+        assert!(d("0").is_err());
+        assert!(d("100000.0001").is_err());
+        assert!(d("1e3").is_err());
+        assert_eq!(d("5.5000").unwrap().to_string(), "5.5");
+    }
+}

@@ -1,0 +1,114 @@
+//! The error envelope on every failure, `/health` and `/openapi.json`.
+
+use rocket::http::{ContentType, Header, Status};
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn assert_envelope(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
+
+#[rocket::async_test]
+async fn unknown_path_is_a_json_404() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(res.status, Status::NotFound);
+    assert_eq!(res.content_type.as_deref(), Some("application/json"));
+    assert_envelope(&res.body, "not_found");
+}
+
+#[rocket::async_test]
+async fn malformed_json_is_a_json_400() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let res = app
+        .send_raw(
+            "POST",
+            "/api/v1/subjects",
+            Some(&admin),
+            "{\"name\": ".to_owned(),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::BadRequest);
+    assert_envelope(&res.body, "bad_request");
+    assert_eq!(app.count("subject").await, 0);
+}
+
+#[rocket::async_test]
+async fn oversized_body_is_a_json_413() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let big = format!("{{\"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let res = app
+        .send_raw("POST", "/api/v1/subjects", Some(&admin), big, None)
+        .await;
+    assert_eq!(res.status, Status::PayloadTooLarge);
+    assert_envelope(&res.body, "payload_too_large");
+}
+
+#[rocket::async_test]
+async fn wrong_content_type_is_a_json_415() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let res = app
+        .client
+        .post("/api/v1/subjects")
+        .header(ContentType::Form)
+        .header(Header::new("Authorization", format!("Bearer {admin}")))
+        .body("name=x")
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnsupportedMediaType);
+    let body: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_envelope(&body, "unsupported_media_type");
+}
+
+#[rocket::async_test]
+async fn health_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/health", None).await;
+    assert_eq!(res.status, Status::Ok);
+    assert_eq!(res.body["status"], "ok");
+    let expected = if crate::helpers::on_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(res.body["database"], expected);
+}
+
+/// Every route Rocket serves is in the OpenAPI document, with the same method and path.
+#[rocket::async_test]
+async fn openapi_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/openapi.json", None).await;
+    assert_eq!(res.status, Status::Ok);
+    let paths = res.body["paths"].as_object().unwrap();
+    let mut missing = Vec::new();
+    for route in app.client.rocket().routes() {
+        let path = route
+            .uri
+            .path()
+            .to_string()
+            .replace('<', "{")
+            .replace('>', "}");
+        let method = route.method.as_str().to_ascii_lowercase();
+        if paths.get(&path).and_then(|p| p.get(&method)).is_none() {
+            missing.push(format!("{method} {path}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes missing from /openapi.json: {missing:?}"
+    );
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        app.client.rocket().routes().count(),
+        "no documented route that is not served"
+    );
+    assert!(res.body["components"]["securitySchemes"]["bearer"].is_object());
+}

@@ -1,0 +1,375 @@
+//! `TestApp`: the real application on its own fresh database, driven through Rocket's local
+//! client. SQLite by default (a temporary file, configured as in production); PostgreSQL when
+//! `TEST_DATABASE_URL` is set, in a schema of its own that is dropped afterwards.
+
+use std::path::PathBuf;
+
+use ocop_registry::auth::Actor;
+use ocop_registry::auth::dto::CreateToken;
+use ocop_registry::config::AppConfig;
+use ocop_registry::domain::Role;
+use ocop_registry::units::loader::unit_id;
+use ocop_registry::{auth, build_rocket, prepare};
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// One test's application and database.
+pub struct TestApp {
+    pub client: Client,
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PgSchema { url: String, schema: String },
+}
+
+/// A response, read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: Status,
+    pub body: Value,
+    pub etag: Option<String>,
+    pub content_type: Option<String>,
+}
+
+impl Resp {
+    /// The error envelope's `fields` keys.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["error"]["fields"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The error code of the envelope.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Whether the tests run on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+impl TestApp {
+    /// A fresh application on a fresh, migrated database with units loaded.
+    pub async fn spawn() -> TestApp {
+        let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("t_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(url.clone())
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create test schema");
+                admin.close().await.ok();
+                let config = AppConfig {
+                    database_url: url.clone(),
+                    database_pool_size: 4,
+                    database_schema: Some(schema.clone()),
+                };
+                (config, Cleanup::PgSchema { url, schema })
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("ocop-test-{}.db", Uuid::new_v4()));
+                let config = AppConfig {
+                    database_url: format!("sqlite://{}?mode=rwc", path.display()),
+                    database_pool_size: 4,
+                    database_schema: None,
+                };
+                (config, Cleanup::SqliteFile(path))
+            }
+        };
+        let db = prepare(&config).await.expect("prepare database");
+        let figment = rocket::Config::figment()
+            .merge(("log_level", rocket::config::LogLevel::Off))
+            .merge(("cli_colors", false));
+        let rocket = build_rocket(figment, config, db.clone());
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp {
+            client,
+            db,
+            cleanup,
+        }
+    }
+
+    /// Issues a token through the service, as `ocop-registry token create` does.
+    pub async fn token(
+        &self,
+        role: Role,
+        unit_id: Option<Uuid>,
+        subject_id: Option<Uuid>,
+        platform: Option<&str>,
+    ) -> String {
+        auth::service::create(
+            &self.db,
+            &Actor::cli(),
+            CreateToken {
+                role,
+                unit_id,
+                subject_id,
+                platform: platform.map(str::to_owned),
+                name: Some(format!("test {}", role.code())),
+            },
+        )
+        .await
+        .expect("create token")
+        .secret
+    }
+
+    /// An administrator token.
+    pub async fn admin(&self) -> String {
+        self.token(Role::Admin, None, None, None).await
+    }
+
+    /// An auditor token scoped to a unit.
+    pub async fn auditor(&self, unit: Uuid) -> String {
+        self.token(Role::Auditor, Some(unit), None, None).await
+    }
+
+    /// An owner token for a subject.
+    pub async fn owner_of(&self, subject: &Value) -> String {
+        self.token(Role::Owner, None, Some(id_of(subject)), None)
+            .await
+    }
+
+    async fn read(res: LocalResponse<'_>) -> Resp {
+        let status = res.status();
+        let etag = res.headers().get_one("ETag").map(str::to_owned);
+        let content_type = res.content_type().map(|c| c.to_string());
+        let text = res.into_string().await.unwrap_or_default();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            body,
+            etag,
+            content_type,
+        }
+    }
+
+    /// GET with an optional token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = self.client.get(path.to_owned());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        Self::read(req.dispatch().await).await
+    }
+
+    /// POST a JSON body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_raw("POST", path, token, body.to_string(), None)
+            .await
+    }
+
+    /// PATCH a JSON body, with an optional `If-Match`.
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Resp {
+        self.send_raw("PATCH", path, token, body.to_string(), if_match)
+            .await
+    }
+
+    /// Any method with a raw body (JSON content type).
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: String,
+        if_match: Option<&str>,
+    ) -> Resp {
+        let mut req = match method {
+            "POST" => self.client.post(path.to_owned()),
+            "PATCH" => self.client.patch(path.to_owned()),
+            "PUT" => self.client.put(path.to_owned()),
+            "DELETE" => self.client.delete(path.to_owned()),
+            other => panic!("unsupported method {other}"),
+        };
+        req = req.header(ContentType::JSON).body(body);
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(m) = if_match {
+            req = req.header(Header::new("If-Match", m.to_owned()));
+        }
+        Self::read(req.dispatch().await).await
+    }
+
+    /// Rows in a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("one row");
+        row.try_get::<i64>("", "n").expect("count value")
+    }
+
+    /// Audit entries about one record, oldest first.
+    pub async fn audit_of(&self, entity_id: &str) -> Vec<Value> {
+        let admin = self.admin().await;
+        let res = self
+            .get(
+                &format!("/api/v1/audit?entity_id={entity_id}&per_page=500"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+        let mut items = res.body["items"].as_array().cloned().unwrap_or_default();
+        items.reverse();
+        items
+    }
+
+    /// Registers a subject in the commune with this code (pre-2025 version) and returns it.
+    pub async fn seed_subject(&self, token: &str, commune_code: &str, name: &str) -> Value {
+        let body = subject_body(name, &commune(commune_code, None).to_string());
+        let res = self.post("/api/v1/subjects", Some(token), &body).await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+        res.body
+    }
+
+    /// Adds a product to a subject.
+    pub async fn seed_product(&self, token: &str, subject: &Value, name: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/subjects/{}/products", id_of(subject)),
+                Some(token),
+                &json!({"name": name, "group": "food"}),
+            )
+            .await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+        res.body
+    }
+
+    /// Rates a product.
+    pub async fn seed_recognition(
+        &self,
+        token: &str,
+        product: &Value,
+        decision_no: &str,
+        decision_date: &str,
+        stars: i64,
+    ) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/products/{}/recognitions", id_of(product)),
+                Some(token),
+                &json!({"stars": stars, "decision_no": decision_no, "decision_date": decision_date,
+                        "authority": "UBND tỉnh Quảng Nam", "kind": "new"}),
+            )
+            .await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+        res.body
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    std::fs::remove_file(p).ok();
+                }
+            }
+            Cleanup::PgSchema { url, schema } => {
+                let (url, schema) = (url.clone(), schema.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async {
+                        if let Ok(db) = Database::connect(url).await {
+                            db.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+                                .await
+                                .ok();
+                            db.close().await.ok();
+                        }
+                    });
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+}
+
+/// The `id` of a JSON record.
+pub fn id_of(v: &Value) -> Uuid {
+    v["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+/// The id of the commune version with `code` valid from `valid_from` (`None`: the pre-2025
+/// version).
+pub fn commune(code: &str, valid_from: Option<&str>) -> Uuid {
+    unit("commune", code, valid_from)
+}
+
+/// The id of a unit version (loaded ids are UUIDv5 of level, code and start of validity).
+pub fn unit(level: &str, code: &str, valid_from: Option<&str>) -> Uuid {
+    unit_id(level, code, valid_from.map(|d| d.parse().expect("date")))
+}
+
+/// A valid subject body in a commune.
+pub fn subject_body(name: &str, commune_id: &str) -> Value {
+    json!({
+        "name": name,
+        "legal_form": "cooperative",
+        "tax_code": next_tax_code(),
+        "commune_id": commune_id,
+        "address": "Thôn 1",
+        "representative": "Nguyễn Thị Hoa",
+        "phone": "0905 123 456",
+        "email": "htx@example.vn",
+        "woman_led": true,
+        "founded_on": "2015-03-01"
+    })
+}
+
+/// A fresh valid tax code (unique within the test process).
+pub fn next_tax_code() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mut d: Vec<u32> = format!("40{n:07}")
+            .bytes()
+            .map(|b| u32::from(b - b'0'))
+            .collect();
+        let sum: u32 = WEIGHTS.iter().zip(&d).map(|(w, x)| w * x).sum();
+        let check = 10 - sum % 11;
+        if check < 10 {
+            d.push(check);
+            return d.iter().map(|x| x.to_string()).collect();
+        }
+    }
+}

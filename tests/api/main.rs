@@ -1,0 +1,12 @@
+//! The integration tests: one binary, every feature through the HTTP API, on SQLite by
+//! default and on PostgreSQL with `TEST_DATABASE_URL`.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod errors;
+mod products;
+mod subjects;
+mod units;
