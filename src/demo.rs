@@ -11,15 +11,19 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::areas::dto::{CreateArea, LinkageInput};
 use crate::auth::Actor;
 use crate::auth::dto::CreateToken;
+use crate::certifications::dto::{CreateCertification, TransitionInput};
+use crate::channels::dto::{CreateChannel, VerifyChannel};
+use crate::domain::{CertStatus, ChannelKind, CounterpartyKind, Tenure};
 use crate::domain::{LegalForm, ProductGroup, RecognitionKind, Role};
 use crate::error::{AppError, AppResult};
 use crate::products::dto::{CreateProduct, CreateRecognition, RevokeRecognition};
 use crate::subjects::dto::CreateSubject;
 use crate::units::graph::valid_on;
 use crate::units::loader::{REFORM_2025_07, unit_id};
-use crate::{auth, products, subjects};
+use crate::{areas, auth, certifications, channels, products, schemes, subjects};
 
 /// How many subjects the demo registers.
 pub const DEMO_SUBJECTS: usize = 200;
@@ -109,15 +113,19 @@ fn fail(e: AppError) -> AppError {
 pub async fn run(db: &DatabaseConnection) -> AppResult<()> {
     let existing = subject::Entity::find().count(db).await?;
     if existing == 0 {
-        let (s, p, r) = load(db).await?;
-        println!("Demo data loaded: {s} subjects, {p} products, {r} recognitions.");
+        let c = load(db).await?;
+        println!(
+            "Demo data loaded: {} subjects, {} products, {} recognitions, {} raw-material areas, \
+             {} certifications, {} sales channels.",
+            c.subjects, c.products, c.recognitions, c.areas, c.certifications, c.channels
+        );
     } else {
         println!("The database already holds {existing} subjects: no demo data added.");
     }
     print_tokens(db).await
 }
 
-async fn load(db: &DatabaseConnection) -> AppResult<(usize, usize, usize)> {
+async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
     let actor = Actor::system("demo loader");
     let mut rng = StdRng::seed_from_u64(0x0C0F_2025);
     let before_reform = date(2024, 12, 31);
@@ -139,6 +147,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<(usize, usize, usize)> {
         return Err(AppError::Internal("no communes loaded".to_owned()));
     }
     let (mut n_products, mut n_recognitions) = (0, 0);
+    let mut evidence_counts = Counts::default();
     let mut revoked_one = false;
     for i in 0..DEMO_SUBJECTS {
         // Roughly the national mix of December 2024.
@@ -200,6 +209,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<(usize, usize, usize)> {
         .await
         .map_err(fail)?;
         let registered_after_reform = i % 8 == 7;
+        evidence(db, &actor, &mut rng, i, &subject, &mut evidence_counts).await?;
         for _ in 0..rng.random_range(1..=3) {
             let (pname, group, subgroup) = *pick(&mut rng, PRODUCTS);
             let product = products::service::create(
@@ -282,7 +292,215 @@ async fn load(db: &DatabaseConnection) -> AppResult<(usize, usize, usize)> {
             }
         }
     }
-    Ok((DEMO_SUBJECTS, n_products, n_recognitions))
+    Ok(Counts {
+        subjects: DEMO_SUBJECTS,
+        products: n_products,
+        recognitions: n_recognitions,
+        ..evidence_counts
+    })
+}
+
+/// How much the demo loaded.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    subjects: usize,
+    products: usize,
+    recognitions: usize,
+    areas: usize,
+    certifications: usize,
+    channels: usize,
+}
+
+/// A small square polygon near a point of Quảng Nam.
+fn square(rng: &mut StdRng) -> serde_json::Value {
+    let lon = 107.6 + rng.random_range(0..900) as f64 / 1000.0;
+    let lat = 15.1 + rng.random_range(0..800) as f64 / 1000.0;
+    let d = 0.002 + rng.random_range(0..8) as f64 / 1000.0;
+    serde_json::json!({"type": "Polygon", "coordinates": [[
+        [lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]
+    ]]})
+}
+
+/// Areas, certifications and channels of one subject: every tenure, status, category and
+/// channel kind appears across the demo.
+async fn evidence(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rng: &mut StdRng,
+    i: usize,
+    subject: &crate::subjects::dto::SubjectView,
+    counts: &mut Counts,
+) -> AppResult<()> {
+    const MATERIALS: &[(&str, &str)] = &[
+        ("Sâm Ngọc Linh", "Panax vietnamensis"),
+        ("Quế", "Quế Trà My"),
+        ("Chè", "Chè xanh Đại Lộc"),
+        ("Lúa", "Lúa hữu cơ"),
+        ("Cá cơm", "Cá cơm than"),
+        ("Mây", "Mây nước"),
+    ];
+    let mut area_ids = Vec::new();
+    if i % 10 < 7 {
+        for k in 0..rng.random_range(1..=2) {
+            let tenure = match (i + k) % 3 {
+                0 => Tenure::Own,
+                1 => Tenure::Leased,
+                _ => Tenure::Linked,
+            };
+            let (material, variety) = *pick(rng, MATERIALS);
+            let start = date(2020 + rng.random_range(0..4), rng.random_range(1..13), 1);
+            // Short (24 months) and long (60 months) linkage contracts.
+            let months = if rng.random_bool(0.5) { 24 } else { 60 };
+            let end = crate::clock::add_months(start, months)
+                .pred_opt()
+                .unwrap_or(start);
+            let area = areas::service::create(
+                db,
+                actor,
+                subject.id,
+                CreateArea {
+                    name: format!("Vùng {} {}", material.to_lowercase(), k + 1),
+                    commune_id: subject.commune_id,
+                    material: material.to_owned(),
+                    variety: Some(variety.to_owned()),
+                    area_ha: format!(
+                        "{}.{:04}",
+                        rng.random_range(0..40),
+                        rng.random_range(1..10_000)
+                    ),
+                    tenure,
+                    growing_area_code: rng.random_bool(0.3).then(|| {
+                        format!("VN-49-{:03}-{:05}-{:03}-23", 502 + i % 17, 20335 + i, k + 1)
+                    }),
+                    valid_from: Some(start),
+                    valid_to: None,
+                    geometry: rng.random_bool(0.4).then(|| square(rng)),
+                    linkage: (tenure == Tenure::Linked).then(|| LinkageInput {
+                        contract_no: format!("HĐLK-{}/{}", i + 1, start.year()),
+                        counterparty: format!("Tổ hợp tác {} {}", material, i + 1),
+                        counterparty_kind: CounterpartyKind::Households,
+                        households: Some(rng.random_range(5..120)),
+                        start_on: start,
+                        end_on: end,
+                    }),
+                },
+            )
+            .await
+            .map_err(fail)?;
+            area_ids.push(area.id);
+            counts.areas += 1;
+        }
+    }
+    if i.is_multiple_of(2) {
+        let scheme = schemes::service::DEFAULT_CATALOGUE
+            [(i / 2) % schemes::service::DEFAULT_CATALOGUE.len()]
+        .0;
+        // Some long expired, most current.
+        let issued = if i.is_multiple_of(7) {
+            date(2020, rng.random_range(1..13), 10)
+        } else {
+            date(2024 + rng.random_range(0..2), rng.random_range(1..10), 10)
+        };
+        let cert = certifications::service::create(
+            db,
+            actor,
+            subject.id,
+            CreateCertification {
+                scheme: scheme.to_owned(),
+                certificate_no: format!("{}-{:04}", scheme.to_uppercase(), i + 1),
+                issuer: "Trung tâm Chứng nhận Phù hợp (QUACERT)".to_owned(),
+                issued_on: issued,
+                expires_on: crate::clock::add_months(issued, 24),
+                evidence_url: Some(format!("https://docs.example.vn/chung-nhan/{}.pdf", i + 1)),
+                evidence_sha256: Some(format!("{:064x}", i * 7919 + 1)),
+                product_id: None,
+                area_id: area_ids.first().copied(),
+            },
+        )
+        .await
+        .map_err(fail)?;
+        counts.certifications += 1;
+        // submitted, verified, rejected, suspended, revoked in turn.
+        let path: &[CertStatus] = match (i / 2) % 5 {
+            0 => &[],
+            1 => &[CertStatus::Verified],
+            2 => &[CertStatus::Rejected],
+            3 => &[CertStatus::Verified, CertStatus::Suspended],
+            _ => &[
+                CertStatus::Verified,
+                CertStatus::Suspended,
+                CertStatus::Revoked,
+            ],
+        };
+        for (step, to) in path.iter().enumerate() {
+            certifications::service::transition(
+                db,
+                actor,
+                cert.id,
+                crate::http::IfMatch(None),
+                TransitionInput {
+                    to: *to,
+                    reason: format!("Thẩm định hồ sơ: {}", to.code()),
+                    effective_on: issued
+                        .checked_add_days(chrono::Days::new(30 * (step as u64 + 1)))
+                        .unwrap_or(issued),
+                },
+            )
+            .await
+            .map_err(fail)?;
+        }
+    }
+    if i % 5 < 3 {
+        let kinds = [
+            (ChannelKind::Marketplace, "shopee"),
+            (ChannelKind::Marketplace, "lazada"),
+            (ChannelKind::SocialCommerce, "tiktok_shop"),
+            (ChannelKind::OwnWebshop, "website"),
+            (ChannelKind::SupermarketChain, "Co.opmart"),
+            (ChannelKind::ConvenienceChain, "WinMart+"),
+            (
+                ChannelKind::OcopShowroom,
+                "Điểm giới thiệu sản phẩm OCOP Quảng Nam",
+            ),
+            (ChannelKind::Export, "Nhật Bản"),
+            (ChannelKind::Traditional, "Chợ Tam Kỳ"),
+        ];
+        let (kind, platform) = kinds[i % kinds.len()];
+        let from = date(2023 + rng.random_range(0..3), rng.random_range(1..13), 1);
+        let channel = channels::service::create(
+            db,
+            actor,
+            subject.id,
+            CreateChannel {
+                kind,
+                platform: platform.to_owned(),
+                shop_url: channels::dto::needs_shop(kind)
+                    .then(|| format!("https://shop.example.vn/ocop-{}", i + 1)),
+                shop_id: None,
+                active_from: Some(from),
+                active_to: None,
+                evidence_url: None,
+            },
+        )
+        .await
+        .map_err(fail)?;
+        counts.channels += 1;
+        if rng.random_bool(0.5) {
+            channels::service::verify(
+                db,
+                actor,
+                channel.id,
+                crate::http::IfMatch(None),
+                VerifyChannel {
+                    verified_on: from.checked_add_days(chrono::Days::new(45)).unwrap_or(from),
+                    note: Some("Đã kiểm tra gian hàng trực tuyến".to_owned()),
+                },
+            )
+            .await
+            .map_err(fail)?;
+        }
+    }
+    Ok(())
 }
 
 async fn print_tokens(db: &DatabaseConnection) -> AppResult<()> {

@@ -83,3 +83,82 @@ code_enum!(
     /// Why a recognition decision was issued.
     RecognitionKind { New, ReRecognition, Upgrade }
 );
+
+code_enum!(
+    /// How a subject holds a raw-material area.
+    Tenure {
+        /// Its own land.
+        Own,
+        /// Leased land.
+        Leased,
+        /// Linked through a contract with producers (Decree 98/2018/NĐ-CP).
+        Linked,
+    }
+);
+
+code_enum!(
+    /// Who is on the other side of a linkage contract.
+    CounterpartyKind { Households, Cooperative, CooperativeGroup, Enterprise }
+);
+
+code_enum!(
+    /// What a certification scheme proves.
+    SchemeCategory {
+        /// Green production (organic, VietGAP, GlobalG.A.P., ISO 14001, FSC/PEFC, …).
+        Green,
+        /// A recognised circular-economy model.
+        Circular,
+        /// Quality and food safety (HACCP, ISO 22000, …): does not count toward the indicator.
+        Quality,
+    }
+);
+
+code_enum!(
+    /// Certification lifecycle status (`expired` is derived from the dates, never stored).
+    CertStatus { Submitted, Verified, Rejected, Suspended, Revoked }
+);
+
+impl CertStatus {
+    /// Moves auditors may make (`submitted` is reached only by creation or an owner's edit).
+    pub fn can_move_to(self, to: CertStatus) -> bool {
+        use CertStatus::*;
+        matches!(
+            (self, to),
+            (Submitted, Verified)
+                | (Submitted, Rejected)
+                | (Verified, Suspended)
+                | (Suspended, Verified)
+                | (Suspended, Revoked)
+        )
+    }
+}
+
+code_enum!(
+    /// Kind of sales channel.
+    ChannelKind {
+        /// Shopee, Lazada, Tiki, TikTok Shop, Sendo, Postmart, Voso, …
+        Marketplace,
+        /// Social commerce and livestream selling.
+        SocialCommerce,
+        /// The subject's own web shop.
+        OwnWebshop,
+        /// Co.opmart, WinMart, Bách Hóa Xanh, GO!, MM Mega Market, …
+        SupermarketChain,
+        ConvenienceChain,
+        /// Điểm giới thiệu và bán sản phẩm OCOP.
+        OcopShowroom,
+        Export,
+        /// Chợ truyền thống.
+        Traditional,
+    }
+);
+
+code_enum!(
+    /// Whether a channel is only declared or verified by an auditor.
+    VerificationStatus { Declared, Verified }
+);
+
+code_enum!(
+    /// Status of a marketplace listing as last seen.
+    ListingStatus { Active, Unlisted, Deleted }
+);

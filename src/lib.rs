@@ -4,21 +4,27 @@
 //!
 //! [`build_rocket`] assembles the HTTP application; `main.rs` is the command line around it.
 
+pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod certifications;
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod geometry;
 pub mod http;
 pub mod ids;
+pub mod lifecycle;
 pub mod meta;
 pub mod openapi;
 pub mod pagination;
 pub mod products;
 pub mod public;
+pub mod schemes;
 pub mod subjects;
 pub mod text;
 pub mod units;
@@ -39,7 +45,11 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(audit::routes());
     all.extend(subjects::routes());
     all.extend(products::routes());
+    all.extend(areas::routes());
+    all.extend(certifications::routes());
+    all.extend(channels::routes());
     all.extend(public::routes());
+    all.extend(schemes::routes());
     all
 }
 
@@ -69,6 +79,9 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     units::loader::load(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading administrative units failed: {e}"))?;
+    schemes::service::seed(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the certification-scheme catalogue failed: {e}"))?;
     Ok(db)
 }
 

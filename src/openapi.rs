@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, auth, meta, products, public, subjects, units};
+use crate::{
+    areas, audit, auth, certifications, channels, meta, products, public, schemes, subjects, units,
+};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -36,6 +38,24 @@ use crate::{audit, auth, meta, products, public, subjects, units};
         products::routes::get_recognition,
         products::routes::revoke_recognition,
         public::routes::list_public_products,
+        areas::routes::list_areas,
+        areas::routes::create_area,
+        areas::routes::get_area,
+        areas::routes::update_area,
+        schemes::routes::list_schemes,
+        schemes::routes::create_scheme,
+        schemes::routes::update_scheme,
+        certifications::routes::list_certifications,
+        certifications::routes::create_certification,
+        certifications::routes::get_certification,
+        certifications::routes::update_certification,
+        certifications::routes::transition_certification,
+        channels::routes::list_channels,
+        channels::routes::create_channel,
+        channels::routes::get_channel,
+        channels::routes::update_channel,
+        channels::routes::verify_channel,
+        channels::routes::list_listings,
     ),
     modifiers(&BearerAuth)
 )]

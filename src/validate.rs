@@ -229,6 +229,79 @@ pub fn score(s: &str) -> Result<(), ValidationError> {
         .map_err(|m| err("score", m))
 }
 
+/// Most hectares one area may declare.
+pub const MAX_HECTARES: i64 = 100_000;
+
+/// Hectares: an exact decimal string, positive, at most 4 decimals, at most 100,000.
+pub fn parse_hectares(s: &str) -> Result<Decimal, String> {
+    parse_decimal(s, 4, true, Decimal::ZERO, Decimal::from(MAX_HECTARES))
+}
+
+/// Validator form of [`parse_hectares`].
+pub fn hectares(s: &str) -> Result<(), ValidationError> {
+    parse_hectares(s).map(|_| ()).map_err(|m| err("area_ha", m))
+}
+
+/// Prices in đồng: a whole, non-negative number written as a string, below 10¹⁵.
+pub fn parse_vnd(s: &str) -> Result<Decimal, String> {
+    parse_decimal(
+        s,
+        0,
+        false,
+        Decimal::ZERO,
+        Decimal::from(999_999_999_999_999_i64),
+    )
+}
+
+/// Growing-area codes (mã số vùng trồng) are opaque: 1–64 characters of letters, digits and
+/// `-_./`, never parsed for geography.
+pub fn growing_area_code(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty()
+        || t.len() > 64
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    {
+        return Err(err(
+            "growing_area_code",
+            "must be 1-64 letters, digits or -_./ (such as VN-49-506-20512-001-23)",
+        ));
+    }
+    Ok(())
+}
+
+/// A GeoJSON geometry (see [`crate::geometry`]).
+pub fn geometry(v: &serde_json::Value) -> Result<(), ValidationError> {
+    crate::geometry::check(v)
+        .map(|_| ())
+        .map_err(|m| err("geometry", m))
+}
+
+/// Lowercase hex SHA-256 (64 characters; uppercase accepted and normalised).
+pub fn sha256(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.len() != 64 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(err(
+            "evidence_sha256",
+            "must be a SHA-256 digest: 64 hexadecimal characters",
+        ));
+    }
+    Ok(())
+}
+
+/// An http(s) URL of at most 2,000 characters.
+pub fn http_url(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    let ok = t.len() <= 2000
+        && (t.starts_with("https://") || t.starts_with("http://"))
+        && validator::ValidateUrl::validate_url(&t);
+    if !ok {
+        return Err(err("url", "must be an http(s) URL"));
+    }
+    Ok(())
+}
+
 /// Platform codes: lowercase letters, digits and `_`, 1–32 characters.
 pub fn platform(s: &str) -> Result<(), ValidationError> {
     let t = s.trim();

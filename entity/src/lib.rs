@@ -8,8 +8,14 @@ pub mod prelude;
 
 pub mod api_token;
 pub mod audit_log;
+pub mod certification;
+pub mod certification_scheme;
+pub mod listing;
 pub mod product;
+pub mod raw_material_area;
 pub mod recognition;
+pub mod sales_channel;
+pub mod status_event;
 pub mod subject;
 pub mod unit;
 pub mod unit_link;

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod helpers;
 mod m20261129_000001_create_core;
+mod m20261129_000002_create_evidence;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_create_core::Migration)]
+        vec![
+            Box::new(m20261129_000001_create_core::Migration),
+            Box::new(m20261129_000002_create_evidence::Migration),
+        ]
     }
 }

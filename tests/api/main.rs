@@ -4,8 +4,11 @@
 
 mod helpers;
 
+mod areas;
 mod audit;
 mod auth;
+mod certifications;
+mod channels;
 mod errors;
 mod products;
 mod subjects;

@@ -1,0 +1,28 @@
+//! A marketplace listing seen under a channel.
+
+use sea_orm::entity::prelude::*;
+
+/// A listing, unique by (channel, external id).
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "listing")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub channel_id: Uuid,
+    pub subject_id: Uuid,
+    pub external_id: String,
+    pub title: String,
+    /// Whole đồng.
+    pub price_vnd: Option<i64>,
+    /// `active`, `unlisted` or `deleted`.
+    pub status: String,
+    pub product_id: Option<Uuid>,
+    pub first_seen_at: DateTimeUtc,
+    pub last_seen_at: DateTimeUtc,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

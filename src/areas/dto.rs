@@ -1,0 +1,216 @@
+//! Raw-material area shapes.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use entity::raw_material_area;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::clock::months_between;
+use crate::domain::{CounterpartyKind, Tenure, from_db};
+use crate::error::AppResult;
+use crate::subjects::dto::nullable;
+use crate::units::dto::UnitRef;
+use crate::validate as v;
+
+/// A linkage contract (hợp đồng liên kết, Decree 98/2018/NĐ-CP).
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
+#[validate(schema(function = "linkage_rules"))]
+pub struct LinkageInput {
+    #[validate(custom(function = "v::short_code"))]
+    pub contract_no: String,
+    /// The other party: farmer households, a cooperative, a group, an enterprise.
+    #[validate(custom(function = "v::name"))]
+    pub counterparty: String,
+    pub counterparty_kind: CounterpartyKind,
+    /// Number of households taking part.
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub households: Option<i32>,
+    pub start_on: NaiveDate,
+    /// Last day the contract covers (after `start_on`).
+    pub end_on: NaiveDate,
+}
+
+fn linkage_rules(l: &LinkageInput) -> Result<(), ValidationError> {
+    if l.end_on <= l.start_on {
+        return Err(v::err("end_on", "must be after start_on"));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/subjects/{id}/areas`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateArea {
+    #[validate(custom(function = "v::name"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    /// The commune the area lies in (any commune, also outside the subject's).
+    pub commune_id: Uuid,
+    /// Crop or species.
+    #[validate(custom(function = "v::name"))]
+    pub material: String,
+    #[validate(custom(function = "v::name"))]
+    pub variety: Option<String>,
+    /// Hectares as an exact decimal string: positive, at most 4 decimals, at most 100000.
+    #[validate(custom(function = "v::hectares"))]
+    #[schema(example = "12.3456")]
+    pub area_ha: String,
+    pub tenure: Tenure,
+    /// Mã số vùng trồng, stored as given (an opaque code).
+    #[validate(custom(function = "v::growing_area_code"))]
+    pub growing_area_code: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    /// Last valid day.
+    pub valid_to: Option<NaiveDate>,
+    /// GeoJSON Point, Polygon or MultiPolygon (WGS84, inside Vietnam, ≤ 10000 vertices).
+    #[validate(custom(function = "v::geometry"))]
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+    /// Required when `tenure` is `linked`, refused otherwise.
+    #[validate(nested)]
+    pub linkage: Option<LinkageInput>,
+}
+
+/// `PATCH /api/v1/areas/{id}`: absent fields stay, `null` clears an optional one.
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+pub struct UpdateArea {
+    #[validate(custom(function = "v::name"))]
+    pub name: Option<String>,
+    pub commune_id: Option<Uuid>,
+    #[validate(custom(function = "v::name"))]
+    pub material: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::name"))]
+    #[schema(value_type = Option<String>)]
+    pub variety: Option<Option<String>>,
+    #[validate(custom(function = "v::hectares"))]
+    pub area_ha: Option<String>,
+    pub tenure: Option<Tenure>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::growing_area_code"))]
+    #[schema(value_type = Option<String>)]
+    pub growing_area_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub valid_from: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub valid_to: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::geometry"))]
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(nested)]
+    #[schema(value_type = Option<LinkageInput>)]
+    pub linkage: Option<Option<LinkageInput>>,
+}
+
+/// A linkage contract as shown.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct LinkageView {
+    pub contract_no: String,
+    pub counterparty: String,
+    pub counterparty_kind: CounterpartyKind,
+    pub households: Option<i32>,
+    pub start_on: NaiveDate,
+    pub end_on: NaiveDate,
+    /// Whole months the contract runs (from `start_on` to the day after `end_on`).
+    pub months: i64,
+}
+
+/// Months a contract covering `start..=end` runs.
+pub fn contract_months(start: NaiveDate, end: NaiveDate) -> i64 {
+    months_between(start, end.checked_add_days(Days::new(1)).unwrap_or(end))
+}
+
+/// A raw-material area.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct AreaView {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub name: String,
+    pub commune_id: Uuid,
+    pub commune: Option<UnitRef>,
+    pub material: String,
+    pub variety: Option<String>,
+    /// Exact hectares.
+    #[schema(example = "12.3456")]
+    pub area_ha: String,
+    pub tenure: Tenure,
+    pub growing_area_code: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    /// Last valid day.
+    pub valid_to: Option<NaiveDate>,
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+    pub linkage: Option<LinkageView>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Hectares from square metres (exact).
+pub fn hectares(m2: i64) -> Decimal {
+    Decimal::new(m2, 4).normalize()
+}
+
+impl AreaView {
+    /// From a row and its commune.
+    pub fn build(m: raw_material_area::Model, commune: Option<UnitRef>) -> AppResult<Self> {
+        let linkage = match (
+            m.linkage_contract_no,
+            m.linkage_counterparty,
+            m.linkage_counterparty_kind,
+            m.linkage_start_on,
+            m.linkage_end_on,
+        ) {
+            (Some(contract_no), Some(counterparty), Some(kind), Some(start_on), Some(end_on)) => {
+                Some(LinkageView {
+                    contract_no,
+                    counterparty,
+                    counterparty_kind: from_db("linkage_counterparty_kind", &kind)?,
+                    households: m.linkage_households,
+                    start_on,
+                    end_on,
+                    months: contract_months(start_on, end_on),
+                })
+            }
+            _ => None,
+        };
+        Ok(AreaView {
+            id: m.id,
+            subject_id: m.subject_id,
+            name: m.name,
+            commune_id: m.commune_id,
+            commune,
+            material: m.material,
+            variety: m.variety,
+            area_ha: hectares(m.area_m2).to_string(),
+            tenure: from_db("tenure", &m.tenure)?,
+            growing_area_code: m.growing_area_code,
+            valid_from: m.valid_from,
+            valid_to: m.valid_to,
+            geometry: m.geometry.and_then(|g| serde_json::from_str(&g).ok()),
+            linkage,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// A page of a subject's areas with the exact total of all its areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaList {
+    pub items: Vec<AreaView>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    /// Sum of the hectares of all the subject's areas (exact).
+    #[schema(example = "12.3457")]
+    pub total_area_ha: String,
+}

@@ -1,0 +1,16 @@
+//! Vùng nguyên liệu: raw-material areas of a subject (exact hectares, GeoJSON geometry, growing
+//! area code) and, for linked areas, the linkage contract of Decree 98/2018/NĐ-CP.
+
+pub mod dto;
+pub mod routes;
+pub mod service;
+
+/// Routes of this feature.
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        routes::list_areas,
+        routes::create_area,
+        routes::get_area,
+        routes::update_area
+    ]
+}

@@ -1,0 +1,102 @@
+//! Raw-material area handlers.
+
+use rocket::State;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{AreaList, AreaView, CreateArea, UpdateArea};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::ids::parse_id;
+use crate::pagination::PageParams;
+
+/// A subject's raw-material areas, with their exact total.
+#[utoipa::path(get, path = "/api/v1/subjects/{id}/areas", tag = "areas",
+    params(("id" = String, Path, description = "Subject id"), PageParams),
+    responses((status = 200, description = "A page of areas and the total hectares", body = AreaList),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects/<id>/areas")]
+pub async fn list_areas(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<AreaList>> {
+    let id = parse_id("subject", id)?;
+    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+}
+
+/// Add a raw-material area (with its linkage contract when linked).
+#[utoipa::path(post, path = "/api/v1/subjects/{id}/areas", tag = "areas", request_body = CreateArea,
+    params(("id" = String, Path, description = "Subject id")),
+    responses((status = 201, description = "The new area", body = AreaView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/subjects/<id>/areas", data = "<input>")]
+pub async fn create_area(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    input: JsonBody<CreateArea>,
+) -> AppResult<Resource<AreaView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::create(db.inner(), &actor, id, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One raw-material area.
+#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas",
+    params(("id" = String, Path, description = "Area id")),
+    responses((status = 200, description = "The area", body = AreaView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such area (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/areas/<id>")]
+pub async fn get_area(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<AreaView>> {
+    let id = parse_id("area", id)?;
+    let view = service::get(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Edit a raw-material area.
+#[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", request_body = UpdateArea,
+    params(("id" = String, Path, description = "Area id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    responses((status = 200, description = "The edited area", body = AreaView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such area (or not the owner's)", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[patch("/api/v1/areas/<id>", data = "<input>")]
+pub async fn update_area(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<UpdateArea>,
+) -> AppResult<Resource<AreaView>> {
+    let id = parse_id("area", id)?;
+    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}

@@ -1,0 +1,191 @@
+//! Certification shapes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{certification, certification_scheme};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::clock::months_between;
+use crate::domain::{CertStatus, SchemeCategory, from_db};
+use crate::error::AppResult;
+use crate::lifecycle::StatusEventView;
+use crate::subjects::dto::nullable;
+use crate::validate as v;
+
+/// `POST /api/v1/subjects/{id}/certifications` (the certification starts `submitted`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[validate(schema(function = "create_rules"))]
+pub struct CreateCertification {
+    /// A scheme code of the catalogue (`vietgap`, `organic`, …).
+    #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
+    pub scheme: String,
+    #[validate(custom(function = "v::short_code"))]
+    pub certificate_no: String,
+    #[validate(custom(function = "v::name"))]
+    pub issuer: String,
+    #[validate(custom(function = "v::not_future"))]
+    pub issued_on: NaiveDate,
+    /// Expiry: the certificate is valid on days before it.
+    pub expires_on: NaiveDate,
+    /// Where the certificate document can be read.
+    #[validate(custom(function = "v::http_url"))]
+    pub evidence_url: Option<String>,
+    /// SHA-256 of that document, so a later change of the file shows.
+    #[validate(custom(function = "v::sha256"))]
+    pub evidence_sha256: Option<String>,
+    /// Scope: one of the subject's own products.
+    pub product_id: Option<Uuid>,
+    /// Scope: one of the subject's own raw-material areas.
+    pub area_id: Option<Uuid>,
+}
+
+fn create_rules(c: &CreateCertification) -> Result<(), ValidationError> {
+    if c.expires_on <= c.issued_on {
+        return Err(v::err("expires_on", "must be after issued_on"));
+    }
+    if c.evidence_url.is_some() != c.evidence_sha256.is_some() {
+        return Err(v::err(
+            "evidence_sha256",
+            "evidence_url and evidence_sha256 go together: give both or neither",
+        ));
+    }
+    Ok(())
+}
+
+/// `PATCH /api/v1/certifications/{id}`. When the owner changes the scheme, number, dates,
+/// scope or evidence of a certification that is not `submitted`, it goes back to `submitted`.
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+pub struct UpdateCertification {
+    #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
+    pub scheme: Option<String>,
+    #[validate(custom(function = "v::short_code"))]
+    pub certificate_no: Option<String>,
+    #[validate(custom(function = "v::name"))]
+    pub issuer: Option<String>,
+    #[validate(custom(function = "v::not_future"))]
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::http_url"))]
+    #[schema(value_type = Option<String>)]
+    pub evidence_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::sha256"))]
+    #[schema(value_type = Option<String>)]
+    pub evidence_sha256: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub product_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub area_id: Option<Option<Uuid>>,
+}
+
+/// `POST /api/v1/certifications/{id}/transitions`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[validate(schema(function = "transition_rules"))]
+pub struct TransitionInput {
+    /// `verified`, `rejected`, `suspended` or `revoked`.
+    pub to: CertStatus,
+    #[validate(custom(function = "v::reason"))]
+    pub reason: String,
+    /// The day the move takes effect (not in the future, not before the previous move).
+    #[validate(custom(function = "v::not_future"))]
+    pub effective_on: NaiveDate,
+}
+
+fn transition_rules(t: &TransitionInput) -> Result<(), ValidationError> {
+    if t.to == CertStatus::Submitted {
+        return Err(v::err(
+            "to",
+            "must be verified, rejected, suspended or revoked (submitted is reached by an owner's edit)",
+        ));
+    }
+    Ok(())
+}
+
+/// A certification.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct CertificationView {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    /// Scheme code.
+    pub scheme: String,
+    pub scheme_name: String,
+    pub category: SchemeCategory,
+    pub certificate_no: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    /// Expiry: valid on days before it.
+    pub expires_on: NaiveDate,
+    pub evidence_url: Option<String>,
+    pub evidence_sha256: Option<String>,
+    pub product_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    /// Current status.
+    pub status: CertStatus,
+    /// Whether the certificate has expired today (derived from `expires_on`).
+    pub expired: bool,
+    /// Every status move, oldest first.
+    pub history: Vec<StatusEventView>,
+    /// Doubts that do not block the record (a VietGAP certificate claiming more than 27
+    /// months, …).
+    pub warnings: Vec<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Doubts about a certificate's dates under its scheme.
+pub fn warnings(
+    scheme: &certification_scheme::Model,
+    issued_on: NaiveDate,
+    expires_on: NaiveDate,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(max) = scheme.max_validity_months {
+        let months = months_between(issued_on, expires_on);
+        if months > i64::from(max) {
+            out.push(format!(
+                "a {} certificate is valid at most {max} months; this one claims {months} months",
+                scheme.name
+            ));
+        }
+    }
+    out
+}
+
+impl CertificationView {
+    /// From a row, its scheme and its history; `today` fixes `expired`.
+    pub fn build(
+        m: certification::Model,
+        scheme: &certification_scheme::Model,
+        history: Vec<StatusEventView>,
+        today: NaiveDate,
+    ) -> AppResult<Self> {
+        Ok(CertificationView {
+            id: m.id,
+            subject_id: m.subject_id,
+            scheme: scheme.code.clone(),
+            scheme_name: scheme.name.clone(),
+            category: from_db("category", &scheme.category)?,
+            warnings: warnings(scheme, m.issued_on, m.expires_on),
+            certificate_no: m.certificate_no,
+            issuer: m.issuer,
+            issued_on: m.issued_on,
+            expires_on: m.expires_on,
+            evidence_url: m.evidence_url,
+            evidence_sha256: m.evidence_sha256,
+            product_id: m.product_id,
+            area_id: m.area_id,
+            status: from_db("status", &m.status)?,
+            expired: today >= m.expires_on,
+            history,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}

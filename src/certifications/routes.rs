@@ -1,0 +1,134 @@
+//! Certification handlers.
+
+use rocket::State;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::ids::parse_id;
+use crate::pagination::{PageParams, Paginated};
+
+/// A subject's certifications.
+#[utoipa::path(get, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
+    params(("id" = String, Path, description = "Subject id"), PageParams),
+    responses((status = 200, description = "A page of certifications", body = Paginated<CertificationView>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects/<id>/certifications")]
+pub async fn list_certifications(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<CertificationView>>> {
+    let id = parse_id("subject", id)?;
+    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+}
+
+/// Register a certification; it starts `submitted`.
+#[utoipa::path(post, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
+    request_body = CreateCertification,
+    params(("id" = String, Path, description = "Subject id")),
+    responses((status = 201, description = "The new certification", body = CertificationView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 409, description = "Certificate number already registered", body = ErrorBody),
+              (status = 422, description = "Invalid fields (including a scope outside the subject)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/subjects/<id>/certifications", data = "<input>")]
+pub async fn create_certification(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    input: JsonBody<CreateCertification>,
+) -> AppResult<Resource<CertificationView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::create(db.inner(), &actor, id, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One certification with its status history.
+#[utoipa::path(get, path = "/api/v1/certifications/{id}", tag = "certifications",
+    params(("id" = String, Path, description = "Certification id")),
+    responses((status = 200, description = "The certification", body = CertificationView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such certification (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/certifications/<id>")]
+pub async fn get_certification(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<CertificationView>> {
+    let id = parse_id("certification", id)?;
+    let view = service::get(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Edit a certification (an owner's change of a key field sends it back to `submitted`).
+#[utoipa::path(patch, path = "/api/v1/certifications/{id}", tag = "certifications",
+    request_body = UpdateCertification,
+    params(("id" = String, Path, description = "Certification id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    responses((status = 200, description = "The edited certification", body = CertificationView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such certification (or not the owner's)", body = ErrorBody),
+              (status = 409, description = "Revoked, or certificate number already registered", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[patch("/api/v1/certifications/<id>", data = "<input>")]
+pub async fn update_certification(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<UpdateCertification>,
+) -> AppResult<Resource<CertificationView>> {
+    let id = parse_id("certification", id)?;
+    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Move a certification along its lifecycle (administrators, auditors).
+#[utoipa::path(post, path = "/api/v1/certifications/{id}/transitions", tag = "certifications",
+    request_body = TransitionInput,
+    params(("id" = String, Path, description = "Certification id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being moved")),
+    responses((status = 200, description = "The certification after the move", body = CertificationView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such certification", body = ErrorBody),
+              (status = 409, description = "Illegal move", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/certifications/<id>/transitions", data = "<input>")]
+pub async fn transition_certification(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<TransitionInput>,
+) -> AppResult<Resource<CertificationView>> {
+    let id = parse_id("certification", id)?;
+    let view = service::transition(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}

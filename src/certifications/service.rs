@@ -1,0 +1,388 @@
+//! Certification rules, lifecycle and queries.
+
+use std::collections::HashMap;
+
+use entity::{certification as cert, certification_scheme as scheme, product, raw_material_area};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::db::{begin_write, save};
+use crate::domain::{CertStatus, Role, from_db};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::IfMatch;
+use crate::lifecycle::{self, Move, StatusEventView};
+use crate::pagination::{PageParams, Paginated};
+use crate::subjects::service::{reach, visible};
+use crate::text::clean;
+use crate::{clock, ids, schemes};
+
+/// The entity name in the audit trail and the status history.
+const ENTITY: &str = "certification";
+
+async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<cert::Model> {
+    let mut q = cert::Entity::find_by_id(id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("certification", id))
+}
+
+async fn scheme_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<scheme::Model> {
+    scheme::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("certification scheme {id} vanished")))
+}
+
+/// The view of one certification (fetches scheme and history).
+async fn view(db: &impl ConnectionTrait, m: cert::Model) -> AppResult<CertificationView> {
+    let s = scheme_of(db, m.scheme_id).await?;
+    let history = lifecycle::history(db, ENTITY, m.id)
+        .await?
+        .into_iter()
+        .map(StatusEventView::from)
+        .collect();
+    CertificationView::build(m, &s, history, clock::today())
+}
+
+/// Checks that the scope names records of the certification's own subject. Another subject's
+/// product or area is refused exactly like one that does not exist.
+async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()> {
+    let mut fields = FieldErrors::new();
+    if let Some(p) = m.product_id {
+        let found = product::Entity::find_by_id(p).one(db).await?;
+        if found.is_none_or(|p| p.subject_id != m.subject_id) {
+            fields.insert(
+                "product_id".to_owned(),
+                vec!["must be one of the subject's own products".to_owned()],
+            );
+        }
+    }
+    if let Some(a) = m.area_id {
+        let found = raw_material_area::Entity::find_by_id(a).one(db).await?;
+        if found.is_none_or(|a| a.subject_id != m.subject_id) {
+            fields.insert(
+                "area_id".to_owned(),
+                vec!["must be one of the subject's own raw-material areas".to_owned()],
+            );
+        }
+    }
+    if m.expires_on <= m.issued_on {
+        fields.insert(
+            "expires_on".to_owned(),
+            vec!["must be after issued_on".to_owned()],
+        );
+    }
+    if m.evidence_url.is_some() != m.evidence_sha256.is_some() {
+        fields.insert(
+            "evidence_sha256".to_owned(),
+            vec!["evidence_url and evidence_sha256 go together: give both or neither".to_owned()],
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid_fields(fields))
+    }
+}
+
+async fn ensure_number_free(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()> {
+    let dup = cert::Entity::find()
+        .filter(cert::Column::SchemeId.eq(m.scheme_id))
+        .filter(cert::Column::CertificateNo.eq(m.certificate_no.clone()))
+        .filter(cert::Column::Id.ne(m.id))
+        .one(db)
+        .await?;
+    if dup.is_some() {
+        return Err(AppError::Conflict(format!(
+            "certificate {} of this scheme is already registered",
+            m.certificate_no
+        )));
+    }
+    Ok(())
+}
+
+/// Registers a certification as `submitted` (administrators, auditors in scope, the owner).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateCertification,
+) -> AppResult<CertificationView> {
+    let txn = begin_write(db).await?;
+    visible(&txn, actor, subject_id).await?;
+    let s = schemes::service::by_code(&txn, "scheme", &input.scheme).await?;
+    let now = clock::now();
+    let m = cert::Model {
+        id: ids::new_id(),
+        subject_id,
+        scheme_id: s.id,
+        certificate_no: clean(&input.certificate_no),
+        issuer: clean(&input.issuer),
+        issued_on: input.issued_on,
+        expires_on: input.expires_on,
+        evidence_url: input.evidence_url.map(|u| u.trim().to_owned()),
+        evidence_sha256: input.evidence_sha256.map(|h| h.trim().to_lowercase()),
+        product_id: input.product_id,
+        area_id: input.area_id,
+        status: CertStatus::Submitted.code().to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    check_scope(&txn, &m).await?;
+    ensure_number_free(&txn, &m).await?;
+    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    // The certificate stands from its issue date; the registry's record of it starts there.
+    lifecycle::record(
+        &txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id: row.id,
+            from: None,
+            to: CertStatus::Submitted.code(),
+            reason: Some("submitted".to_owned()),
+            effective_on: row.issued_on,
+        },
+    )
+    .await?;
+    let view = view(&txn, row).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::created(ENTITY, view.id, Some(subject_id), &view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A subject's certifications, newest issue first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    subject_id: Uuid,
+    page: &PageParams,
+) -> AppResult<Paginated<CertificationView>> {
+    visible(db, actor, subject_id).await?;
+    let select = cert::Entity::find().filter(cert::Column::SubjectId.eq(subject_id));
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_desc(cert::Column::IssuedOn)
+        .order_by_asc(cert::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let schemes: HashMap<Uuid, scheme::Model> = scheme::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut histories = lifecycle::histories(db, ENTITY, &ids).await?;
+    let today = clock::today();
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let s = schemes
+            .get(&r.scheme_id)
+            .ok_or_else(|| AppError::Internal(format!("scheme {} vanished", r.scheme_id)))?;
+        let h = histories
+            .remove(&r.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(StatusEventView::from)
+            .collect();
+        items.push(CertificationView::build(r, s, h, today)?);
+    }
+    Ok(Paginated::new(items, page, total))
+}
+
+/// One certification.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<CertificationView> {
+    let c = load(db, id, false).await?;
+    reach(db, actor, "certification", id, c.subject_id).await?;
+    view(db, c).await
+}
+
+/// Edits a certification. An owner's change of a key field (scheme, number, dates, scope,
+/// evidence) sends a certification that is not `submitted` back to `submitted`: what the auditor
+/// verified is no longer what is registered. A revoked certification cannot be edited.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateCertification,
+) -> AppResult<CertificationView> {
+    let txn = begin_write(db).await?;
+    let current = load(&txn, id, true).await?;
+    reach(&txn, actor, "certification", id, current.subject_id).await?;
+    if_match.check(current.version)?;
+    let status: CertStatus = from_db("status", &current.status)?;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(
+            "a revoked certification cannot be edited; register a new one".to_owned(),
+        ));
+    }
+    let before = view(&txn, current.clone()).await?;
+    let mut next = current.clone();
+    if let Some(code) = input.scheme.as_deref() {
+        next.scheme_id = schemes::service::by_code(&txn, "scheme", code).await?.id;
+    }
+    if let Some(n) = input.certificate_no.as_deref() {
+        next.certificate_no = clean(n);
+    }
+    if let Some(i) = input.issuer.as_deref() {
+        next.issuer = clean(i);
+    }
+    if let Some(d) = input.issued_on {
+        next.issued_on = d;
+    }
+    if let Some(d) = input.expires_on {
+        next.expires_on = d;
+    }
+    if let Some(u) = input.evidence_url {
+        next.evidence_url = u.map(|u| u.trim().to_owned());
+    }
+    if let Some(h) = input.evidence_sha256 {
+        next.evidence_sha256 = h.map(|h| h.trim().to_lowercase());
+    }
+    if let Some(p) = input.product_id {
+        next.product_id = p;
+    }
+    if let Some(a) = input.area_id {
+        next.area_id = a;
+    }
+    check_scope(&txn, &next).await?;
+    if next.scheme_id != current.scheme_id || next.certificate_no != current.certificate_no {
+        ensure_number_free(&txn, &next).await?;
+    }
+    let key_changed = next.scheme_id != current.scheme_id
+        || next.certificate_no != current.certificate_no
+        || next.issued_on != current.issued_on
+        || next.expires_on != current.expires_on
+        || next.product_id != current.product_id
+        || next.area_id != current.area_id
+        || next.evidence_url != current.evidence_url
+        || next.evidence_sha256 != current.evidence_sha256;
+    if next == current {
+        return Ok(before);
+    }
+    let resubmit = actor.role == Role::Owner && key_changed && status != CertStatus::Submitted;
+    if resubmit {
+        next.status = CertStatus::Submitted.code().to_owned();
+        lifecycle::record(
+            &txn,
+            actor,
+            Move {
+                entity: ENTITY,
+                id,
+                from: Some(status.code()),
+                to: CertStatus::Submitted.code(),
+                reason: Some("edited by the owner: needs verification again".to_owned()),
+                effective_on: clock::today(),
+            },
+        )
+        .await?;
+    }
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = view(&txn, save(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Moves a certification along its lifecycle (administrators; auditors in scope). An illegal
+/// move is a conflict (409); a move dated before the previous one is invalid (422).
+pub async fn transition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: TransitionInput,
+) -> AppResult<CertificationView> {
+    let txn = begin_write(db).await?;
+    let current = load(&txn, id, true).await?;
+    reach(&txn, actor, "certification", id, current.subject_id).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    if_match.check(current.version)?;
+    let from: CertStatus = from_db("status", &current.status)?;
+    if !from.can_move_to(input.to) {
+        return Err(AppError::Conflict(format!(
+            "a {} certification cannot become {}",
+            from.code(),
+            input.to.code()
+        )));
+    }
+    let history = lifecycle::history(&txn, ENTITY, id).await?;
+    if let Some(last) = lifecycle::last_effective(&history)
+        && input.effective_on < last
+    {
+        return Err(AppError::invalid(
+            "effective_on",
+            format!("must not be before the previous move, effective {last}"),
+        ));
+    }
+    let before = view(&txn, current.clone()).await?;
+    lifecycle::record(
+        &txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id,
+            from: Some(from.code()),
+            to: input.to.code(),
+            reason: Some(input.reason.trim().to_owned()),
+            effective_on: input.effective_on,
+        },
+    )
+    .await?;
+    let mut next = current.clone();
+    next.status = input.to.code().to_owned();
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = view(&txn, save(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "transition",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,215 @@
+//! Channel and listing shapes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{listing, sales_channel};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::domain::{ChannelKind, ListingStatus, VerificationStatus, from_db};
+use crate::error::AppResult;
+use crate::lifecycle::StatusEventView;
+use crate::subjects::dto::nullable;
+use crate::validate as v;
+
+/// Platform or chain names: 1–64 characters.
+pub fn platform_name(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 64 {
+        return Err(v::err(
+            "platform",
+            "must name the platform or chain in 1-64 characters (shopee, lazada, Co.opmart, …)",
+        ));
+    }
+    Ok(())
+}
+
+/// Shop ids on a platform: 1–128 characters.
+pub fn shop_id_rule(s: &str) -> Result<(), ValidationError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 128 {
+        return Err(v::err("shop_id", "must be 1-128 characters"));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/subjects/{id}/channels` (the channel starts `declared`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[validate(schema(function = "create_rules"))]
+pub struct CreateChannel {
+    pub kind: ChannelKind,
+    /// Marketplace code (`shopee`, `lazada`, `tiki`, `tiktok_shop`, `sendo`, `postmart`,
+    /// `voso`, `feed`) or a chain's name (`Co.opmart`, `WinMart`, …).
+    #[validate(custom(function = "platform_name"))]
+    pub platform: String,
+    #[validate(custom(function = "v::http_url"))]
+    pub shop_url: Option<String>,
+    #[validate(custom(function = "shop_id_rule"))]
+    pub shop_id: Option<String>,
+    pub active_from: Option<NaiveDate>,
+    /// Last active day.
+    pub active_to: Option<NaiveDate>,
+    #[validate(custom(function = "v::http_url"))]
+    pub evidence_url: Option<String>,
+}
+
+/// Kinds of channel that are a shop on someone's platform, so need a shop URL or id.
+pub fn needs_shop(kind: ChannelKind) -> bool {
+    matches!(
+        kind,
+        ChannelKind::Marketplace | ChannelKind::SocialCommerce | ChannelKind::OwnWebshop
+    )
+}
+
+fn create_rules(c: &CreateChannel) -> Result<(), ValidationError> {
+    if let (Some(from), Some(to)) = (c.active_from, c.active_to)
+        && to < from
+    {
+        return Err(v::err("active_to", "must not be before active_from"));
+    }
+    if needs_shop(c.kind) && c.shop_url.is_none() && c.shop_id.is_none() {
+        return Err(v::err(
+            "shop_url",
+            "a marketplace, social-commerce or web-shop channel needs a shop_url or shop_id",
+        ));
+    }
+    Ok(())
+}
+
+/// `PATCH /api/v1/channels/{id}`. When the owner changes the kind, platform or shop of a
+/// verified channel, it goes back to `declared`.
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+pub struct UpdateChannel {
+    pub kind: Option<ChannelKind>,
+    #[validate(custom(function = "platform_name"))]
+    pub platform: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::http_url"))]
+    #[schema(value_type = Option<String>)]
+    pub shop_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "shop_id_rule"))]
+    #[schema(value_type = Option<String>)]
+    pub shop_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub active_from: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub active_to: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "v::http_url"))]
+    #[schema(value_type = Option<String>)]
+    pub evidence_url: Option<Option<String>>,
+}
+
+/// `POST /api/v1/channels/{id}/verify`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct VerifyChannel {
+    /// The day the auditor verified the channel (not in the future).
+    #[validate(custom(function = "v::not_future"))]
+    pub verified_on: NaiveDate,
+    #[validate(custom(function = "v::long_text"))]
+    pub note: Option<String>,
+}
+
+/// A channel's verification state.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct Verification {
+    pub status: VerificationStatus,
+    pub verified_on: Option<NaiveDate>,
+    pub verified_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A sales channel.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct ChannelView {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub kind: ChannelKind,
+    pub platform: String,
+    pub shop_url: Option<String>,
+    pub shop_id: Option<String>,
+    pub active_from: Option<NaiveDate>,
+    /// Last active day.
+    pub active_to: Option<NaiveDate>,
+    pub evidence_url: Option<String>,
+    pub verification: Verification,
+    /// Verifications and their withdrawals, oldest first.
+    pub history: Vec<StatusEventView>,
+    /// When the channel sync last saw the shop.
+    pub last_observed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ChannelView {
+    /// From a row and its history.
+    pub fn build(m: sales_channel::Model, history: Vec<StatusEventView>) -> AppResult<Self> {
+        Ok(ChannelView {
+            id: m.id,
+            subject_id: m.subject_id,
+            kind: from_db("kind", &m.kind)?,
+            platform: m.platform,
+            shop_url: m.shop_url,
+            shop_id: m.shop_id,
+            active_from: m.active_from,
+            active_to: m.active_to,
+            evidence_url: m.evidence_url,
+            verification: Verification {
+                status: from_db("verification_status", &m.verification_status)?,
+                verified_on: m.verified_on,
+                verified_by: m.verified_by,
+                note: m.verification_note,
+            },
+            history,
+            last_observed_at: m.last_observed_at,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// Filters of `GET /api/v1/channels/{id}/listings`.
+#[derive(Debug, Deserialize, Validate, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ListingQuery {
+    pub status: Option<ListingStatus>,
+}
+
+/// A marketplace listing as the sync last saw it.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct ListingView {
+    pub id: Uuid,
+    pub channel_id: Uuid,
+    pub external_id: String,
+    pub title: String,
+    /// Whole đồng, as a decimal string.
+    pub price_vnd: Option<String>,
+    pub status: ListingStatus,
+    /// The subject's product this listing sells, when matched.
+    pub product_id: Option<Uuid>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl ListingView {
+    /// From a row.
+    pub fn build(m: listing::Model) -> AppResult<Self> {
+        Ok(ListingView {
+            id: m.id,
+            channel_id: m.channel_id,
+            external_id: m.external_id,
+            title: m.title,
+            price_vnd: m.price_vnd.map(|p| p.to_string()),
+            status: from_db("status", &m.status)?,
+            product_id: m.product_id,
+            first_seen_at: m.first_seen_at,
+            last_seen_at: m.last_seen_at,
+        })
+    }
+}

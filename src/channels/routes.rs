@@ -1,0 +1,154 @@
+//! Channel and listing handlers.
+
+use rocket::State;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{
+    ChannelView, CreateChannel, ListingQuery, ListingView, UpdateChannel, VerifyChannel,
+};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::ids::parse_id;
+use crate::pagination::{PageParams, Paginated};
+
+/// A subject's sales channels.
+#[utoipa::path(get, path = "/api/v1/subjects/{id}/channels", tag = "channels",
+    params(("id" = String, Path, description = "Subject id"), PageParams),
+    responses((status = 200, description = "A page of channels", body = Paginated<ChannelView>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/subjects/<id>/channels")]
+pub async fn list_channels(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<ChannelView>>> {
+    let id = parse_id("subject", id)?;
+    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+}
+
+/// Declare a sales channel.
+#[utoipa::path(post, path = "/api/v1/subjects/{id}/channels", tag = "channels",
+    request_body = CreateChannel,
+    params(("id" = String, Path, description = "Subject id")),
+    responses((status = 201, description = "The declared channel", body = ChannelView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/subjects/<id>/channels", data = "<input>")]
+pub async fn create_channel(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    input: JsonBody<CreateChannel>,
+) -> AppResult<Resource<ChannelView>> {
+    let id = parse_id("subject", id)?;
+    let view = service::create(db.inner(), &actor, id, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::created(view, version))
+}
+
+/// One sales channel.
+#[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, description = "The channel", body = ChannelView, headers(("ETag" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/channels/<id>")]
+pub async fn get_channel(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Resource<ChannelView>> {
+    let id = parse_id("channel", id)?;
+    let view = service::get(db.inner(), &actor, id).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Edit a sales channel (an owner's change of kind, platform or shop withdraws its verification).
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", request_body = UpdateChannel,
+    params(("id" = String, Path, description = "Channel id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    responses((status = 200, description = "The edited channel", body = ChannelView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[patch("/api/v1/channels/<id>", data = "<input>")]
+pub async fn update_channel(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<UpdateChannel>,
+) -> AppResult<Resource<ChannelView>> {
+    let id = parse_id("channel", id)?;
+    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Verify a channel (administrators, auditors).
+#[utoipa::path(post, path = "/api/v1/channels/{id}/verify", tag = "channels", request_body = VerifyChannel,
+    params(("id" = String, Path, description = "Channel id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being verified")),
+    responses((status = 200, description = "The verified channel", body = ChannelView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such channel", body = ErrorBody),
+              (status = 409, description = "Already verified", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/channels/<id>/verify", data = "<input>")]
+pub async fn verify_channel(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<VerifyChannel>,
+) -> AppResult<Resource<ChannelView>> {
+    let id = parse_id("channel", id)?;
+    let view = service::verify(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// A channel's listings as the sync saw them.
+#[utoipa::path(get, path = "/api/v1/channels/{id}/listings", tag = "channels",
+    params(("id" = String, Path, description = "Channel id"), ListingQuery, PageParams),
+    responses((status = 200, description = "A page of listings, most recently seen first", body = Paginated<ListingView>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/channels/<id>/listings")]
+pub async fn list_listings(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    query: QueryParams<ListingQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<ListingView>>> {
+    let id = parse_id("channel", id)?;
+    Ok(Json(
+        service::listings(db.inner(), &actor, id, &query.0, &page.0).await?,
+    ))
+}

@@ -1,0 +1,383 @@
+//! Channel rules, verification and queries; listings.
+
+use entity::{listing, sales_channel as channel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::dto::{
+    ChannelView, CreateChannel, ListingQuery, ListingView, UpdateChannel, VerifyChannel, needs_shop,
+};
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::db::{begin_write, save};
+use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::IfMatch;
+use crate::lifecycle::{self, Move, StatusEventView};
+use crate::pagination::{PageParams, Paginated};
+use crate::subjects::service::{reach, visible};
+use crate::text::clean;
+use crate::{clock, ids};
+
+/// The entity name in the audit trail and the status history.
+const ENTITY: &str = "channel";
+
+/// Marketplaces known by code; any spelling of their names maps to the code the sync uses.
+const MARKETPLACES: &[(&str, &[&str])] = &[
+    ("shopee", &["shopee"]),
+    ("lazada", &["lazada"]),
+    ("tiki", &["tiki"]),
+    (
+        "tiktok_shop",
+        &["tiktok_shop", "tiktok shop", "tiktokshop", "tiktok"],
+    ),
+    ("sendo", &["sendo"]),
+    ("postmart", &["postmart"]),
+    ("voso", &["voso"]),
+    ("feed", &["feed"]),
+];
+
+/// A marketplace's code when the name is one; other names (chains) are kept as typed.
+pub fn normalise_platform(name: &str) -> String {
+    let t = clean(name);
+    let lower = t.to_lowercase();
+    MARKETPLACES
+        .iter()
+        .find(|(_, aliases)| aliases.contains(&lower.as_str()))
+        .map_or(t, |(code, _)| (*code).to_owned())
+}
+
+async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<channel::Model> {
+    let mut q = channel::Entity::find_by_id(id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("channel", id))
+}
+
+async fn view(db: &impl ConnectionTrait, m: channel::Model) -> AppResult<ChannelView> {
+    let history = lifecycle::history(db, ENTITY, m.id)
+        .await?
+        .into_iter()
+        .map(StatusEventView::from)
+        .collect();
+    ChannelView::build(m, history)
+}
+
+fn check(m: &channel::Model) -> AppResult<()> {
+    let mut fields = FieldErrors::new();
+    let kind: ChannelKind = from_db("kind", &m.kind)?;
+    if let (Some(from), Some(to)) = (m.active_from, m.active_to)
+        && to < from
+    {
+        fields.insert(
+            "active_to".to_owned(),
+            vec!["must not be before active_from".to_owned()],
+        );
+    }
+    if needs_shop(kind) && m.shop_url.is_none() && m.shop_id.is_none() {
+        fields.insert(
+            "shop_url".to_owned(),
+            vec![
+                "a marketplace, social-commerce or web-shop channel needs a shop_url or shop_id"
+                    .to_owned(),
+            ],
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid_fields(fields))
+    }
+}
+
+/// A channel the actor reaches.
+pub async fn visible_channel(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<channel::Model> {
+    let c = load(db, id, false).await?;
+    reach(db, actor, "channel", id, c.subject_id).await?;
+    Ok(c)
+}
+
+/// Declares a channel (administrators, auditors in scope, the owner).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateChannel,
+) -> AppResult<ChannelView> {
+    let txn = begin_write(db).await?;
+    visible(&txn, actor, subject_id).await?;
+    let now = clock::now();
+    let m = channel::Model {
+        id: ids::new_id(),
+        subject_id,
+        kind: input.kind.code().to_owned(),
+        platform: normalise_platform(&input.platform),
+        shop_url: input.shop_url.map(|u| u.trim().to_owned()),
+        shop_id: input.shop_id.map(|s| s.trim().to_owned()),
+        active_from: input.active_from,
+        active_to: input.active_to,
+        evidence_url: input.evidence_url.map(|u| u.trim().to_owned()),
+        verification_status: VerificationStatus::Declared.code().to_owned(),
+        verified_on: None,
+        verified_by: None,
+        verification_note: None,
+        last_observed_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    check(&m)?;
+    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    let view = ChannelView::build(row, Vec::new())?;
+    audit::record(
+        &txn,
+        actor,
+        Change::created(ENTITY, view.id, Some(subject_id), &view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A subject's channels.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    subject_id: Uuid,
+    page: &PageParams,
+) -> AppResult<Paginated<ChannelView>> {
+    visible(db, actor, subject_id).await?;
+    let select = channel::Entity::find().filter(channel::Column::SubjectId.eq(subject_id));
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_asc(channel::Column::CreatedAt)
+        .order_by_asc(channel::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut histories = lifecycle::histories(db, ENTITY, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let h = histories
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(StatusEventView::from)
+                .collect();
+            ChannelView::build(r, h)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paginated::new(items, page, total))
+}
+
+/// One channel.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<ChannelView> {
+    let c = visible_channel(db, actor, id).await?;
+    view(db, c).await
+}
+
+/// Edits a channel. An owner's change of kind, platform or shop withdraws a verification: what
+/// the auditor verified is no longer what is registered.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateChannel,
+) -> AppResult<ChannelView> {
+    let txn = begin_write(db).await?;
+    let current = load(&txn, id, true).await?;
+    reach(&txn, actor, "channel", id, current.subject_id).await?;
+    if_match.check(current.version)?;
+    let before = view(&txn, current.clone()).await?;
+    let mut next = current.clone();
+    if let Some(k) = input.kind {
+        next.kind = k.code().to_owned();
+    }
+    if let Some(p) = input.platform.as_deref() {
+        next.platform = normalise_platform(p);
+    }
+    if let Some(u) = input.shop_url {
+        next.shop_url = u.map(|u| u.trim().to_owned());
+    }
+    if let Some(s) = input.shop_id {
+        next.shop_id = s.map(|s| s.trim().to_owned());
+    }
+    if let Some(f) = input.active_from {
+        next.active_from = f;
+    }
+    if let Some(t) = input.active_to {
+        next.active_to = t;
+    }
+    if let Some(e) = input.evidence_url {
+        next.evidence_url = e.map(|e| e.trim().to_owned());
+    }
+    check(&next)?;
+    if next == current {
+        return Ok(before);
+    }
+    let key_changed = next.kind != current.kind
+        || next.platform != current.platform
+        || next.shop_url != current.shop_url
+        || next.shop_id != current.shop_id;
+    let verified = current.verification_status == VerificationStatus::Verified.code();
+    if actor.role == Role::Owner && key_changed && verified {
+        lifecycle::record(
+            &txn,
+            actor,
+            Move {
+                entity: ENTITY,
+                id,
+                from: Some(VerificationStatus::Verified.code()),
+                to: VerificationStatus::Declared.code(),
+                reason: Some("edited by the owner: needs verification again".to_owned()),
+                effective_on: clock::today(),
+            },
+        )
+        .await?;
+        next.verification_status = VerificationStatus::Declared.code().to_owned();
+        next.verified_on = None;
+        next.verified_by = None;
+        next.verification_note = None;
+    }
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = view(&txn, save(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Records an auditor's verification of a channel (administrators; auditors in scope).
+pub async fn verify(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: VerifyChannel,
+) -> AppResult<ChannelView> {
+    let txn = begin_write(db).await?;
+    let current = load(&txn, id, true).await?;
+    reach(&txn, actor, "channel", id, current.subject_id).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    if_match.check(current.version)?;
+    if current.verification_status == VerificationStatus::Verified.code() {
+        return Err(AppError::Conflict(format!(
+            "the channel is already verified (on {})",
+            current
+                .verified_on
+                .map_or_else(|| "?".to_owned(), |d| d.to_string())
+        )));
+    }
+    if let Some(from) = current.active_from
+        && input.verified_on < from
+    {
+        return Err(AppError::invalid(
+            "verified_on",
+            format!("must not be before the channel became active ({from})"),
+        ));
+    }
+    let history = lifecycle::history(&txn, ENTITY, id).await?;
+    if let Some(last) = lifecycle::last_effective(&history)
+        && input.verified_on < last
+    {
+        return Err(AppError::invalid(
+            "verified_on",
+            format!("must not be before the previous change of verification ({last})"),
+        ));
+    }
+    let before = view(&txn, current.clone()).await?;
+    let note = input
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    lifecycle::record(
+        &txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id,
+            from: Some(VerificationStatus::Declared.code()),
+            to: VerificationStatus::Verified.code(),
+            reason: note.clone(),
+            effective_on: input.verified_on,
+        },
+    )
+    .await?;
+    let mut next = current.clone();
+    next.verification_status = VerificationStatus::Verified.code().to_owned();
+    next.verified_on = Some(input.verified_on);
+    next.verified_by = Some(actor.name.clone());
+    next.verification_note = note;
+    next.version += 1;
+    next.updated_at = clock::now();
+    let after = view(&txn, save(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "verify",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A channel's listings, most recently seen first.
+pub async fn listings(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    channel_id: Uuid,
+    q: &ListingQuery,
+    page: &PageParams,
+) -> AppResult<Paginated<ListingView>> {
+    visible_channel(db, actor, channel_id).await?;
+    let mut select = listing::Entity::find().filter(listing::Column::ChannelId.eq(channel_id));
+    if let Some(s) = q.status {
+        select = select.filter(listing::Column::Status.eq(s.code()));
+    }
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_desc(listing::Column::LastSeenAt)
+        .order_by_asc(listing::Column::ExternalId)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(ListingView::build)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paginated::new(items, page, total))
+}

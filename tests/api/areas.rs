@@ -1,0 +1,266 @@
+//! Raw-material areas: exact hectares, GeoJSON, linkage contracts, scope.
+
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, commune, id_of};
+
+pub fn area_body(name: &str, ha: &str) -> Value {
+    json!({
+        "name": name,
+        "commune_id": commune("20335", None),
+        "material": "Sâm Ngọc Linh",
+        "variety": "Panax vietnamensis",
+        "area_ha": ha,
+        "tenure": "own",
+        "valid_from": "2022-01-01"
+    })
+}
+
+fn square(lon: f64, lat: f64) -> Value {
+    json!([
+        [lon, lat],
+        [lon + 0.01, lat],
+        [lon + 0.01, lat + 0.01],
+        [lon, lat + 0.01],
+        [lon, lat]
+    ])
+}
+
+#[rocket::async_test]
+async fn hectares_are_exact_and_sum_exactly() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Sâm").await;
+    let path = format!("/api/v1/subjects/{}/areas", id_of(&s));
+
+    let big = app
+        .post(&path, Some(&admin), &area_body("Vùng lớn", "12.3456"))
+        .await;
+    let tiny = app
+        .post(&path, Some(&admin), &area_body("Vùng nhỏ", "0.0001"))
+        .await;
+    let max = app
+        .post(&path, Some(&admin), &area_body("Vùng tối đa", "99999.9999"))
+        .await;
+
+    assert_eq!(big.status, Status::Created, "{:?}", big.body);
+    assert_eq!(big.body["area_ha"], "12.3456");
+    assert_eq!(tiny.body["area_ha"], "0.0001");
+    assert_eq!(max.body["area_ha"], "99999.9999");
+    let fetched = app
+        .get(
+            &format!("/api/v1/areas/{}", id_of(&tiny.body)),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(fetched.body["area_ha"], "0.0001");
+    let list = app.get(&path, Some(&admin)).await;
+    assert_eq!(list.body["total"], 3);
+    assert_eq!(
+        list.body["total_area_ha"], "100012.3456",
+        "12.3456 + 0.0001 + 99999.9999"
+    );
+}
+
+#[rocket::async_test]
+async fn every_area_rule_is_rejected_with_422_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Sâm").await;
+    let path = format!("/api/v1/subjects/{}/areas", id_of(&s));
+    let open_ring = json!([[108.0, 15.0], [108.1, 15.0], [108.1, 15.1], [108.0, 15.1]]);
+    let many: Vec<Value> = (0..10_001)
+        .map(|i| json!([108.0 + f64::from(i) * 1e-6, 15.0]))
+        .chain(std::iter::once(json!([108.0, 15.0])))
+        .collect();
+    let linkage = json!({"contract_no": "HĐ-01", "counterparty": "Tổ hợp tác Trà Linh",
+                         "counterparty_kind": "households", "households": 40,
+                         "start_on": "2022-01-01", "end_on": "2024-12-31"});
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"area_ha": "0"}), "area_ha"),
+        (json!({"area_ha": "-1"}), "area_ha"),
+        (json!({"area_ha": "1.23456"}), "area_ha"),
+        (json!({"area_ha": "100000.0001"}), "area_ha"),
+        (json!({"area_ha": 12.5}), "area_ha"),
+        (json!({"area_ha": "mười"}), "area_ha"),
+        (json!({"name": ""}), "name"),
+        (json!({"material": " "}), "material"),
+        (json!({"tenure": "borrowed"}), "tenure"),
+        (json!({"commune_id": uuid::Uuid::new_v4()}), "commune_id"),
+        (
+            json!({"growing_area_code": "VN 49 / ?"}),
+            "growing_area_code",
+        ),
+        (
+            json!({"valid_from": "2024-01-01", "valid_to": "2023-12-31"}),
+            "valid_to",
+        ),
+        (
+            json!({"geometry": {"type": "Polygon", "coordinates": [open_ring]}}),
+            "geometry",
+        ),
+        (
+            json!({"geometry": {"type": "Point", "coordinates": [2.35, 48.85]}}),
+            "geometry",
+        ),
+        (
+            json!({"geometry": {"type": "Point", "coordinates": [108.2, 30.0]}}),
+            "geometry",
+        ),
+        (
+            json!({"geometry": {"type": "LineString", "coordinates": [[108.0, 15.0], [108.1, 15.1]]}}),
+            "geometry",
+        ),
+        (
+            json!({"geometry": {"type": "Polygon", "coordinates": [many]}}),
+            "geometry",
+        ),
+        (
+            json!({"geometry": {"type": "Polygon", "coordinates": "none"}}),
+            "geometry",
+        ),
+        (json!({"tenure": "linked"}), "linkage"),
+        (json!({"tenure": "own", "linkage": linkage}), "linkage"),
+        (
+            json!({"tenure": "linked", "linkage": {"contract_no": "HĐ-02", "counterparty": "HTX",
+                   "counterparty_kind": "cooperative", "start_on": "2024-01-01", "end_on": "2023-01-01"}}),
+            "linkage.end_on",
+        ),
+        (
+            json!({"tenure": "linked", "linkage": {"contract_no": "HĐ-03", "counterparty": "HTX",
+                   "counterparty_kind": "guild", "start_on": "2022-01-01", "end_on": "2025-01-01"}}),
+            "linkage.counterparty_kind",
+        ),
+        (
+            json!({"tenure": "linked", "linkage": {"contract_no": "HĐ-04", "counterparty": "HTX",
+                   "counterparty_kind": "households", "households": 0,
+                   "start_on": "2022-01-01", "end_on": "2025-01-01"}}),
+            "linkage.households",
+        ),
+    ];
+    for (patch, field) in cases {
+        let mut body = area_body("Vùng", "1.5");
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let res = app.post(&path, Some(&admin), &body).await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{field}: {:?}",
+            res.body
+        );
+        assert_eq!(res.error_fields(), vec![field.to_owned()], "{patch}");
+    }
+    assert_eq!(app.count("raw_material_area").await, 0);
+
+    // The geometry rules hold on PATCH too.
+    let ok = app
+        .post(&path, Some(&admin), &area_body("Vùng", "1.5"))
+        .await;
+    let res = app
+        .patch(
+            &format!("/api/v1/areas/{}", id_of(&ok.body)),
+            Some(&admin),
+            &json!({"geometry": {"type": "Polygon", "coordinates": [[[108.0, 15.0], [108.1, 15.0], [108.1, 15.1], [108.0, 15.1]]]}}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), vec!["geometry"]);
+}
+
+#[rocket::async_test]
+async fn linked_area_carries_its_contract_and_geometry() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Quế").await;
+    let mut body = area_body("Vùng quế liên kết", "25.5");
+    body["tenure"] = json!("linked");
+    body["growing_area_code"] = json!("VN-49-515-20500-001-23");
+    body["geometry"] = json!({"type": "MultiPolygon", "coordinates": [[square(108.2, 15.2)], [square(108.3, 15.3)]]});
+    body["linkage"] = json!({"contract_no": "HĐLK-12/2022", "counterparty": "Tổ hợp tác quế Trà My",
+                             "counterparty_kind": "cooperative_group", "households": 35,
+                             "start_on": "2022-01-01", "end_on": "2024-12-31"});
+
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &body,
+        )
+        .await;
+
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    let l = &res.body["linkage"];
+    assert_eq!(l["contract_no"], "HĐLK-12/2022");
+    assert_eq!(l["months"], 36, "2022-01-01 to 2024-12-31 inclusive");
+    assert_eq!(res.body["growing_area_code"], "VN-49-515-20500-001-23");
+    assert_eq!(res.body["geometry"]["type"], "MultiPolygon");
+
+    // Leaving `linked` drops the contract; the audit trail keeps it.
+    let path = format!("/api/v1/areas/{}", id_of(&res.body));
+    let own = app
+        .patch(&path, Some(&admin), &json!({"tenure": "leased"}), None)
+        .await;
+    assert_eq!(own.status, Status::Ok, "{:?}", own.body);
+    assert_eq!(own.body["linkage"], Value::Null);
+    let audit = app.audit_of(&id_of(&res.body).to_string()).await;
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1]["before"]["linkage"]["households"], 35);
+    assert_eq!(audit[1]["after"]["linkage"], Value::Null);
+}
+
+#[rocket::async_test]
+async fn owner_cannot_read_or_change_another_subjects_areas() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mine = app.seed_subject(&admin, "20335", "HTX Tôi").await;
+    let theirs = app.seed_subject(&admin, "20335", "HTX Họ").await;
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&theirs)),
+            Some(&admin),
+            &area_body("Vùng họ", "3"),
+        )
+        .await
+        .body;
+    let owner = app.owner_of(&mine).await;
+
+    let get = app
+        .get(&format!("/api/v1/areas/{}", id_of(&area)), Some(&owner))
+        .await;
+    let list = app
+        .get(
+            &format!("/api/v1/subjects/{}/areas", id_of(&theirs)),
+            Some(&owner),
+        )
+        .await;
+    let patch = app
+        .patch(
+            &format!("/api/v1/areas/{}", id_of(&area)),
+            Some(&owner),
+            &json!({"area_ha": "1"}),
+            None,
+        )
+        .await;
+    let create = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&theirs)),
+            Some(&owner),
+            &area_body("x", "1"),
+        )
+        .await;
+
+    for r in [&get, &list, &patch, &create] {
+        assert_eq!(r.status, Status::NotFound, "{:?}", r.body);
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/areas/{}", id_of(&area)), Some(&admin))
+            .await
+            .body,
+        area
+    );
+    assert_eq!(app.count("raw_material_area").await, 1);
+}

@@ -1,0 +1,274 @@
+//! Sales channels: declaration, verification, owner edits, listings, scope.
+
+use entity::listing;
+use rocket::http::Status;
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, id_of, unit};
+
+pub fn shop_body() -> Value {
+    json!({"kind": "marketplace", "platform": "Shopee", "shop_url": "https://shopee.vn/htx.tra.sam",
+           "shop_id": "14701711", "active_from": "2024-01-01"})
+}
+
+async fn declare(
+    app: &TestApp,
+    token: &str,
+    subject: &Value,
+    body: &Value,
+) -> crate::helpers::Resp {
+    app.post(
+        &format!("/api/v1/subjects/{}/channels", id_of(subject)),
+        Some(token),
+        body,
+    )
+    .await
+}
+
+#[rocket::async_test]
+async fn channels_of_every_kind_are_declared_then_verified_by_auditors() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let s = app.seed_subject(&admin, "20335", "HTX Kênh").await;
+    let owner = app.owner_of(&s).await;
+
+    let shop = declare(&app, &owner, &s, &shop_body()).await;
+    assert_eq!(shop.status, Status::Created, "{:?}", shop.body);
+    assert_eq!(
+        shop.body["platform"], "shopee",
+        "known marketplaces are stored by code"
+    );
+    assert_eq!(shop.body["verification"]["status"], "declared");
+    for (kind, platform) in [
+        ("social_commerce", "TikTok Shop"),
+        ("own_webshop", "website"),
+        ("supermarket_chain", "Co.opmart"),
+        ("convenience_chain", "WinMart+"),
+        ("ocop_showroom", "Điểm OCOP Tam Kỳ"),
+        ("export", "Nhật Bản"),
+        ("traditional", "Chợ Tam Kỳ"),
+    ] {
+        let mut body = json!({"kind": kind, "platform": platform});
+        if matches!(kind, "social_commerce" | "own_webshop") {
+            body["shop_url"] = json!("https://example.vn/shop");
+        }
+        let res = declare(&app, &owner, &s, &body).await;
+        assert_eq!(res.status, Status::Created, "{kind}: {:?}", res.body);
+    }
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&owner)
+        )
+        .await
+        .body["total"],
+        8
+    );
+
+    let path = format!("/api/v1/channels/{}/verify", id_of(&shop.body));
+    let by_owner = app
+        .post(&path, Some(&owner), &json!({"verified_on": "2024-03-01"}))
+        .await;
+    assert_eq!(by_owner.status, Status::Forbidden);
+    let too_early = app
+        .post(&path, Some(&auditor), &json!({"verified_on": "2023-12-31"}))
+        .await;
+    assert_eq!(too_early.status, Status::UnprocessableEntity);
+    assert_eq!(too_early.error_fields(), vec!["verified_on"]);
+    let future = app
+        .post(&path, Some(&auditor), &json!({"verified_on": "2999-01-01"}))
+        .await;
+    assert_eq!(future.error_fields(), vec!["verified_on"]);
+    let ok = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"verified_on": "2024-03-01", "note": "Đã kiểm tra gian hàng"}),
+        )
+        .await;
+    assert_eq!(ok.status, Status::Ok, "{:?}", ok.body);
+    let v = &ok.body["verification"];
+    assert_eq!(v["status"], "verified");
+    assert_eq!(v["verified_on"], "2024-03-01");
+    assert_eq!(v["note"], "Đã kiểm tra gian hàng");
+    assert_eq!(v["verified_by"], "test auditor");
+    let again = app
+        .post(&path, Some(&auditor), &json!({"verified_on": "2024-04-01"}))
+        .await;
+    assert_eq!(again.status, Status::Conflict);
+
+    let audit = app.audit_of(&id_of(&shop.body).to_string()).await;
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1]["action"], "verify");
+    assert_eq!(audit[1]["before"]["verification"]["status"], "declared");
+}
+
+#[rocket::async_test]
+async fn every_channel_rule_is_rejected_with_422() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Kênh").await;
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"kind": "flea_market"}), "kind"),
+        (json!({"platform": ""}), "platform"),
+        (json!({"shop_url": "shopee.vn/x"}), "shop_url"),
+        (json!({"shop_url": null, "shop_id": null}), "shop_url"),
+        (
+            json!({"active_from": "2024-05-01", "active_to": "2024-04-30"}),
+            "active_to",
+        ),
+        (json!({"evidence_url": "not a url"}), "evidence_url"),
+    ];
+    for (patch, field) in cases {
+        let mut body = shop_body();
+        for (k, v) in patch.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        let res = declare(&app, &admin, &s, &body).await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{patch}: {:?}",
+            res.body
+        );
+        assert_eq!(res.error_fields(), vec![field.to_owned()], "{patch}");
+    }
+    assert_eq!(app.count("sales_channel").await, 0);
+}
+
+#[rocket::async_test]
+async fn owner_change_of_the_shop_withdraws_the_verification() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Kênh").await;
+    let owner = app.owner_of(&s).await;
+    let shop = declare(&app, &owner, &s, &shop_body()).await.body;
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&shop)),
+            Some(&admin),
+            &json!({"verified_on": "2024-03-01"}),
+        )
+        .await
+        .body;
+    let path = format!("/api/v1/channels/{}", id_of(&shop));
+
+    let end = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"active_to": "2026-12-31"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        end.body["verification"]["status"], "verified",
+        "not a key field"
+    );
+    let moved = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"shop_url": "https://shopee.vn/other"}),
+            Some(&end.body["version"].to_string()),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    assert_eq!(moved.body["verification"]["status"], "declared");
+    assert_eq!(moved.body["verification"]["verified_on"], Value::Null);
+    let h = moved.body["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2, "verified on 2024-03-01, withdrawn today: {h:?}");
+    assert_eq!(h[0]["effective_on"], "2024-03-01");
+    assert_eq!(h[1]["to"], "declared");
+    assert_ne!(verified["version"], moved.body["version"]);
+}
+
+#[rocket::async_test]
+async fn listings_are_listed_and_hidden_from_other_owners() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mine = app.seed_subject(&admin, "20335", "HTX Tôi").await;
+    let theirs = app.seed_subject(&admin, "20335", "HTX Họ").await;
+    let channel = declare(&app, &admin, &theirs, &shop_body()).await.body;
+    // Listings are written by the channel sync; here one is put in place directly.
+    let now = ocop_registry::clock::now();
+    listing::Model {
+        id: uuid::Uuid::now_v7(),
+        channel_id: id_of(&channel),
+        subject_id: id_of(&theirs),
+        external_id: "2500139861".to_owned(),
+        title: "Trà sâm 100g".to_owned(),
+        price_vnd: Some(125_000),
+        status: "active".to_owned(),
+        product_id: None,
+        first_seen_at: now,
+        last_seen_at: now,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+    .into_active_model()
+    .reset_all()
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let owner_mine = app.owner_of(&mine).await;
+    let owner_theirs = app.owner_of(&theirs).await;
+    let path = format!("/api/v1/channels/{}/listings", id_of(&channel));
+
+    let seen = app.get(&path, Some(&owner_theirs)).await;
+    assert_eq!(seen.status, Status::Ok);
+    assert_eq!(seen.body["total"], 1);
+    assert_eq!(seen.body["items"][0]["price_vnd"], "125000");
+    assert_eq!(
+        app.get(&format!("{path}?status=unlisted"), Some(&owner_theirs))
+            .await
+            .body["total"],
+        0
+    );
+
+    for res in [
+        app.get(&path, Some(&owner_mine)).await,
+        app.get(
+            &format!("/api/v1/channels/{}", id_of(&channel)),
+            Some(&owner_mine),
+        )
+        .await,
+        app.get(
+            &format!("/api/v1/subjects/{}/channels", id_of(&theirs)),
+            Some(&owner_mine),
+        )
+        .await,
+        app.patch(
+            &format!("/api/v1/channels/{}", id_of(&channel)),
+            Some(&owner_mine),
+            &json!({"platform": "lazada"}),
+            None,
+        )
+        .await,
+        declare(&app, &owner_mine, &theirs, &shop_body()).await,
+        app.post(
+            &format!("/api/v1/channels/{}/verify", id_of(&channel)),
+            Some(&owner_mine),
+            &json!({"verified_on": "2024-03-01"}),
+        )
+        .await,
+    ] {
+        assert_eq!(res.status, Status::NotFound, "{:?}", res.body);
+    }
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/channels/{}", id_of(&channel)),
+            Some(&admin)
+        )
+        .await
+        .body,
+        channel
+    );
+}
