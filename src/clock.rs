@@ -2,7 +2,7 @@
 //! timestamps are UTC truncated to microseconds so that what a write returns is exactly what
 //! PostgreSQL (microsecond precision) and SQLite give back later.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 
 /// Vietnam's offset from UTC (checked at compile time).
 const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
@@ -21,6 +21,23 @@ pub const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
 /// Today's date in Vietnam.
 pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&VIETNAM).date_naive()
+}
+
+/// The instant Vietnamese day `d` begins (00:00 +07:00), in UTC.
+pub fn day_start_utc(d: NaiveDate) -> DateTime<Utc> {
+    // A fixed offset has exactly one instant per local time.
+    VIETNAM
+        .from_local_datetime(&d.and_time(NaiveTime::MIN))
+        .single()
+        .map_or_else(
+            || d.and_time(NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// The Vietnamese calendar day of an instant.
+pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&VIETNAM).date_naive()
 }
 
 /// Now, in UTC, at microsecond precision.

@@ -76,3 +76,20 @@ where
     let am = model.into_active_model().reset_all();
     Ok(am.update(db).await?.into())
 }
+
+/// Starts a read-only transaction that sees one snapshot of the data throughout: PostgreSQL
+/// `REPEATABLE READ READ ONLY`; on SQLite (WAL) a deferred read transaction already does.
+/// Reports read in it agree with their subject lists even while others write.
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_options(TransactionOptions {
+                isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead),
+                access_mode: Some(sea_orm::AccessMode::ReadOnly),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}

@@ -18,10 +18,12 @@ pub mod error;
 pub mod geometry;
 pub mod http;
 pub mod ids;
+pub mod indicators;
 pub mod lifecycle;
 pub mod meta;
 pub mod openapi;
 pub mod pagination;
+pub mod policies;
 pub mod products;
 pub mod public;
 pub mod schemes;
@@ -50,6 +52,8 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(channels::routes());
     all.extend(public::routes());
     all.extend(schemes::routes());
+    all.extend(policies::routes());
+    all.extend(indicators::routes());
     all
 }
 
@@ -82,6 +86,9 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     schemes::service::seed(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading the certification-scheme catalogue failed: {e}"))?;
+    policies::service::seed(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the default indicator policy failed: {e}"))?;
     Ok(db)
 }
 

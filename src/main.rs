@@ -34,6 +34,21 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print an indicator report.
+    Report {
+        /// Official code of the unit (the version valid on --as-of is used).
+        #[arg(long)]
+        unit_code: String,
+        /// Report date, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// json or csv.
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// Policy version (default: the current one).
+        #[arg(long)]
+        policy_version: Option<i32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +151,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
             eprintln!("token {id} revoked");
+        }
+        Command::Report {
+            unit_code,
+            as_of,
+            format,
+            policy_version,
+        } => {
+            let db = prepare(&config).await?;
+            let fail = |e: ocop_registry::error::AppError| {
+                anyhow::anyhow!("{}", e.body().error.message_with_fields())
+            };
+            let unit = ocop_registry::units::service::by_code_on(&db, &unit_code, as_of)
+                .await
+                .map_err(fail)?;
+            let report = ocop_registry::indicators::service::report(
+                &db,
+                &Actor::cli(),
+                unit.id,
+                as_of,
+                policy_version,
+            )
+            .await
+            .map_err(fail)?;
+            if format == "csv" {
+                print!(
+                    "{}",
+                    ocop_registry::indicators::service::to_csv(&report).map_err(fail)?
+                );
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
         }
         Command::Serve { demo } => {
             let db = prepare(&config).await?;

@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    areas, audit, auth, certifications, channels, meta, products, public, schemes, subjects, units,
+    areas, audit, auth, certifications, channels, indicators, meta, policies, products, public,
+    schemes, subjects, units,
 };
 
 /// The whole API.
@@ -56,6 +57,13 @@ use crate::{
         channels::routes::update_channel,
         channels::routes::verify_channel,
         channels::routes::list_listings,
+        policies::routes::list_policies,
+        policies::routes::create_policy,
+        indicators::routes::get_indicators,
+        indicators::routes::explain_indicators,
+        indicators::routes::list_reports,
+        indicators::routes::freeze_report,
+        indicators::routes::get_report,
     ),
     modifiers(&BearerAuth)
 )]

@@ -20,6 +20,8 @@ pub struct Model {
     pub product_id: Option<Uuid>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// The activity span this listing is extending while it stays active.
+    pub open_span_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

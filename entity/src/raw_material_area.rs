@@ -30,6 +30,8 @@ pub struct Model {
     pub linkage_households: Option<i32>,
     pub linkage_start_on: Option<Date>,
     pub linkage_end_on: Option<Date>,
+    /// Whole months the contract runs (derived from its dates, stored for the indicator query).
+    pub linkage_months: Option<i32>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261129_000001_create_core;
 mod m20261129_000002_create_evidence;
+mod m20261129_000003_create_indicators;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_core::Migration),
             Box::new(m20261129_000002_create_evidence::Migration),
+            Box::new(m20261129_000003_create_indicators::Migration),
         ]
     }
 }

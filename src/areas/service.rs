@@ -10,7 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::dto::{AreaList, AreaView, CreateArea, LinkageInput, UpdateArea, hectares};
+use super::dto::{
+    AreaList, AreaView, CreateArea, LinkageInput, UpdateArea, contract_months, hectares,
+};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::db::{begin_write, save};
@@ -37,6 +39,9 @@ fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
     m.linkage_households = l.as_ref().and_then(|l| l.households);
     m.linkage_start_on = l.as_ref().map(|l| l.start_on);
     m.linkage_end_on = l.as_ref().map(|l| l.end_on);
+    m.linkage_months = l
+        .as_ref()
+        .map(|l| contract_months(l.start_on, l.end_on) as i32);
 }
 
 /// Rules across fields, checked on the record as it would be written (create and edit alike).
@@ -137,6 +142,7 @@ pub async fn create(
         linkage_households: None,
         linkage_start_on: None,
         linkage_end_on: None,
+        linkage_months: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -4,6 +4,7 @@
 //! verified by then.
 
 pub mod dto;
+pub mod observe;
 pub mod routes;
 pub mod service;
 

@@ -103,6 +103,22 @@ impl UnitGraph {
         sub.into_iter().chain(fwd).chain(back).collect()
     }
 
+    /// Whether an auditor of `root` may report on `unit`: it reaches the unit itself or every
+    /// commune of the unit's subtree (so Đà Nẵng's auditors report on the Quảng Nam districts
+    /// whose communes became theirs).
+    pub fn may_report(&self, root: Uuid, unit: Uuid) -> bool {
+        let reach = self.reach(root);
+        if reach.contains(&unit) {
+            return true;
+        }
+        let communes: Vec<Uuid> = self
+            .subtree(unit)
+            .into_iter()
+            .filter(|id| self.units.get(id).is_some_and(|u| u.level == "commune"))
+            .collect();
+        !communes.is_empty() && communes.iter().all(|c| reach.contains(c))
+    }
+
     /// The units valid on `d` that unit `id` corresponds to: itself when valid on `d`, else its
     /// successors (when `d` is after it ended) or predecessors (when `d` is before it began),
     /// followed until valid units are reached. More than one answer means the mapping is
@@ -141,6 +157,19 @@ impl UnitGraph {
             cur = self.units.get(&c).and_then(|u| u.parent_id);
         }
         out
+    }
+
+    /// Every unit version.
+    pub fn all(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.units.keys().copied()
+    }
+
+    /// Every commune-level unit version.
+    pub fn communes(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.units
+            .values()
+            .filter(|u| u.level == "commune")
+            .map(|u| u.id)
     }
 
     /// Direct children of `id` (all versions).

@@ -166,3 +166,29 @@ pub async fn require_commune(
     }
     Ok(u)
 }
+
+/// The unit version with `code` valid on `on` (404 when there is none).
+pub async fn by_code_on(
+    db: &impl ConnectionTrait,
+    code: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<unit::Model> {
+    let q = UnitQuery {
+        code: Some(code.to_owned()),
+        on: Some(on),
+        ..Default::default()
+    };
+    let page = list(db, &q, &PageParams::default()).await?;
+    let id = page
+        .items
+        .first()
+        .map(|u| u.id)
+        .ok_or_else(|| AppError::NotFound {
+            entity: "unit",
+            id: format!("with code {code} on {on}"),
+        })?;
+    unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit", id))
+}

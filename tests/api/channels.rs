@@ -209,6 +209,7 @@ async fn listings_are_listed_and_hidden_from_other_owners() {
         product_id: None,
         first_seen_at: now,
         last_seen_at: now,
+        open_span_id: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -60,6 +60,14 @@ pub fn on_postgres() -> bool {
 impl TestApp {
     /// A fresh application on a fresh, migrated database with units loaded.
     pub async fn spawn() -> TestApp {
+        // TEST_LOG=debug shows the application's logs (errors behind 500s, for one).
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init()
+                .ok();
+        }
         let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
                 let schema = format!("t_{}", Uuid::new_v4().simple());

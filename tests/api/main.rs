@@ -10,6 +10,7 @@ mod auth;
 mod certifications;
 mod channels;
 mod errors;
+mod indicators;
 mod products;
 mod subjects;
 mod units;

@@ -1,0 +1,30 @@
+//! Indicator policy versions: the parameters of the value-chain and modern-channel rules.
+
+use sea_orm::entity::prelude::*;
+
+/// One version of the policy; versions are never edited, a change makes a new one.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "indicator_policy")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub version: i32,
+    pub min_linkage_months: i32,
+    pub growing_area_code_is_stable: bool,
+    /// JSON array of scheme categories.
+    pub value_chain_categories: String,
+    /// JSON array of channel kinds.
+    pub modern_kinds: String,
+    pub channel_freshness_days: i32,
+    pub count_declared_channels: bool,
+    /// Basis points (30 % = 3000).
+    pub value_chain_target_bp: i32,
+    pub modern_channel_target_bp: i32,
+    pub note: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,207 @@
+//! What the channel sync (and signed pushes) saw of a shop's listings, written idempotently by
+//! (channel, external id). While a listing stays active its activity span is extended, so the
+//! indicator can ask "was an active listing seen between D − 90 days and D?" for any past D.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{listing, listing_span, sales_channel as channel};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::db::save;
+use crate::domain::ListingStatus;
+use crate::error::AppResult;
+use crate::ids;
+
+/// One listing as a marketplace reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub external_id: String,
+    pub title: String,
+    /// Whole đồng.
+    pub price_vnd: Option<i64>,
+    pub status: ListingStatus,
+}
+
+/// What an observation changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub added: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+}
+
+/// A span starting and ending at `at`, and its id.
+fn new_span(
+    listing_id: Uuid,
+    channel_id: Uuid,
+    at: DateTime<Utc>,
+) -> (Uuid, listing_span::ActiveModel) {
+    let id = ids::new_id();
+    let span = listing_span::ActiveModel {
+        id: Set(id),
+        listing_id: Set(listing_id),
+        channel_id: Set(channel_id),
+        from_at: Set(at),
+        to_at: Set(at),
+    };
+    (id, span)
+}
+
+/// Records that `items` were seen on `channel` at `at` (call inside the caller's transaction).
+/// Observations older than what is stored for a listing do not move it back in time.
+pub async fn observe(
+    db: &impl ConnectionTrait,
+    channel: &channel::Model,
+    at: DateTime<Utc>,
+    items: &[Observation],
+) -> AppResult<Outcome> {
+    let mut out = Outcome::default();
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let external: Vec<String> = items.iter().map(|i| i.external_id.clone()).collect();
+    let existing: HashMap<String, listing::Model> = listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(channel.id))
+        .filter(listing::Column::ExternalId.is_in(external))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.external_id.clone(), l))
+        .collect();
+
+    let mut new_listings = Vec::new();
+    let mut new_spans = Vec::new();
+    let mut seen_only = Vec::new();
+    let mut extend = Vec::new();
+    let active = ListingStatus::Active.code();
+    let mut done = std::collections::HashSet::new();
+    for item in items {
+        // A page may repeat an item; the first sighting stands.
+        if !done.insert(item.external_id.clone()) {
+            continue;
+        }
+        let status = item.status.code();
+        match existing.get(&item.external_id) {
+            None => {
+                let id = ids::new_id();
+                let span = (status == active).then(|| {
+                    let (sid, s) = new_span(id, channel.id, at);
+                    new_spans.push(s);
+                    sid
+                });
+                new_listings.push(listing::ActiveModel {
+                    id: Set(id),
+                    channel_id: Set(channel.id),
+                    subject_id: Set(channel.subject_id),
+                    external_id: Set(item.external_id.clone()),
+                    title: Set(item.title.clone()),
+                    price_vnd: Set(item.price_vnd),
+                    status: Set(status.to_owned()),
+                    product_id: Set(None),
+                    first_seen_at: Set(at),
+                    last_seen_at: Set(at),
+                    open_span_id: Set(span),
+                    version: Set(1),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                });
+                out.added += 1;
+            }
+            Some(l) if at < l.last_seen_at => out.unchanged += 1,
+            Some(l) => {
+                let same =
+                    l.title == item.title && l.price_vnd == item.price_vnd && l.status == status;
+                if same {
+                    seen_only.push(l.id);
+                    if let Some(span) = l.open_span_id {
+                        extend.push(span);
+                    }
+                    out.unchanged += 1;
+                    continue;
+                }
+                let mut next = l.clone();
+                next.title = item.title.clone();
+                next.price_vnd = item.price_vnd;
+                next.status = status.to_owned();
+                next.last_seen_at = at;
+                next.updated_at = at;
+                next.version += 1;
+                match (l.open_span_id, status == active) {
+                    (Some(span), true) => extend.push(span),
+                    (None, true) => {
+                        let (sid, s) = new_span(l.id, channel.id, at);
+                        next.open_span_id = Some(sid);
+                        new_spans.push(s);
+                    }
+                    (_, false) => next.open_span_id = None,
+                }
+                save(db, next).await?;
+                out.changed += 1;
+            }
+        }
+    }
+    if !new_listings.is_empty() {
+        listing::Entity::insert_many(new_listings)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !new_spans.is_empty() {
+        listing_span::Entity::insert_many(new_spans)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !seen_only.is_empty() {
+        listing::Entity::update_many()
+            .col_expr(listing::Column::LastSeenAt, Expr::value(at))
+            .filter(listing::Column::Id.is_in(seen_only))
+            .exec(db)
+            .await?;
+    }
+    if !extend.is_empty() {
+        listing_span::Entity::update_many()
+            .col_expr(listing_span::Column::ToAt, Expr::value(at))
+            .filter(listing_span::Column::Id.is_in(extend))
+            .filter(listing_span::Column::ToAt.lt(at))
+            .exec(db)
+            .await?;
+    }
+    let mut ch = channel.clone();
+    if ch.last_observed_at.is_none_or(|t| t < at) {
+        ch.last_observed_at = Some(at);
+        save(db, ch).await?;
+    }
+    Ok(out)
+}
+
+/// Marks `deleted` every listing of the channel not seen since `since` (after a complete pass
+/// that started then); returns how many.
+pub async fn mark_unseen_deleted(
+    db: &impl ConnectionTrait,
+    channel_id: Uuid,
+    since: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> AppResult<u64> {
+    let res = listing::Entity::update_many()
+        .col_expr(
+            listing::Column::Status,
+            Expr::value(ListingStatus::Deleted.code()),
+        )
+        .col_expr(
+            listing::Column::OpenSpanId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(listing::Column::UpdatedAt, Expr::value(at))
+        .col_expr(
+            listing::Column::Version,
+            Expr::col(listing::Column::Version).add(1),
+        )
+        .filter(listing::Column::ChannelId.eq(channel_id))
+        .filter(listing::Column::LastSeenAt.lt(since))
+        .filter(listing::Column::Status.ne(ListingStatus::Deleted.code()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

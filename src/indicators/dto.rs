@@ -1,0 +1,271 @@
+//! Indicator report shapes (`api.md`, "Indicator report shape").
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::unit;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::{ChannelKind, LegalForm, SchemeCategory};
+use crate::policies::dto::Policy;
+use crate::units::dto::UnitRef;
+
+/// Output formats of `GET /api/v1/indicators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+/// The indicators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKey {
+    ValueChain,
+    ModernChannel,
+}
+
+/// `GET /api/v1/indicators`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorQuery {
+    /// The unit (a version valid on `as_of`).
+    pub unit_id: Uuid,
+    /// The report date D.
+    pub as_of: NaiveDate,
+    /// `json` (default) or `csv` (one row per unit).
+    pub format: Option<Format>,
+    /// A policy version (default: the current one).
+    pub policy_version: Option<i32>,
+}
+
+/// `GET /api/v1/indicators/subjects`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainQuery {
+    pub unit_id: Uuid,
+    pub as_of: NaiveDate,
+    /// Explain one indicator only (needed with `counts`).
+    pub indicator: Option<IndicatorKey>,
+    /// Only subjects that count (`true`) or do not (`false`) for `indicator`.
+    pub counts: Option<bool>,
+    pub policy_version: Option<i32>,
+}
+
+/// `POST /api/v1/reports`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct FreezeReport {
+    pub unit_id: Uuid,
+    pub as_of: NaiveDate,
+    /// A policy version (default: the current one).
+    pub policy_version: Option<i32>,
+}
+
+/// The unit a report is about.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ReportUnit {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+}
+
+impl From<&unit::Model> for ReportUnit {
+    fn from(u: &unit::Model) -> Self {
+        ReportUnit {
+            id: u.id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+        }
+    }
+}
+
+/// One indicator's figures.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct Figure {
+    pub key: IndicatorKey,
+    pub numerator: i64,
+    pub denominator: i64,
+    /// Percent rounded half away from zero to 2 decimals; `null` when the denominator is 0.
+    #[schema(example = "30.83")]
+    pub share: Option<String>,
+    /// Target percent.
+    #[schema(example = "30")]
+    pub target: String,
+    /// numerator × 100 ≥ target × denominator (exact).
+    pub met: bool,
+    /// How many more subjects must qualify: max(0, ⌈target × denominator / 100⌉ − numerator).
+    pub gap: i64,
+}
+
+/// A unit's population and figures (a child row has no children of its own).
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct UnitFigures {
+    pub unit: ReportUnit,
+    pub population: i64,
+    pub indicators: Vec<Figure>,
+}
+
+/// A population subject whose recorded commune has no single unit on the report date.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct AmbiguousSubject {
+    pub subject_id: Uuid,
+    pub name: String,
+    /// The commune as recorded.
+    pub recorded_commune: UnitRef,
+    /// The units valid on the report date it may belong to (empty: none is known).
+    pub candidates: Vec<UnitRef>,
+    /// Whether it is counted in the report unit's own figures (all candidates lie inside it);
+    /// it is never counted in a child's.
+    pub counted_in_unit: bool,
+}
+
+/// An indicator report.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct Report {
+    pub unit: ReportUnit,
+    pub as_of: NaiveDate,
+    pub computed_at: DateTime<Utc>,
+    pub policy: Policy,
+    pub population: i64,
+    pub indicators: Vec<Figure>,
+    pub children: Vec<UnitFigures>,
+    pub ambiguous_geography: Vec<AmbiguousSubject>,
+}
+
+/// A short subject reference.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct SubjectRef {
+    pub id: Uuid,
+    pub name: String,
+    pub legal_form: LegalForm,
+    pub commune: Option<UnitRef>,
+}
+
+/// A recognition that makes the subject part of the population.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ActiveRecognition {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub stars: i16,
+    pub decision_no: String,
+    pub decision_date: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// The certification behind a value-chain verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct CertEvidence {
+    pub id: Uuid,
+    pub scheme: String,
+    pub category: SchemeCategory,
+    pub certificate_no: String,
+    /// Its status on the report date.
+    pub status_on_date: String,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
+}
+
+/// The stable area behind a value-chain verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct AreaEvidence {
+    pub id: Uuid,
+    pub name: String,
+    pub area_ha: String,
+    /// Why it is stable: own land, leased land, a long enough linkage contract, a growing-area
+    /// code.
+    pub stable_because: String,
+}
+
+/// Why a subject counts, or does not, for the value-chain indicator.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ValueChainExplanation {
+    pub counts: bool,
+    pub certification: Option<CertEvidence>,
+    pub area: Option<AreaEvidence>,
+    /// Sentences: what makes it count, or what is missing.
+    pub reasons: Vec<String>,
+}
+
+/// A listing seen active in the freshness window.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ListingEvidence {
+    pub id: Uuid,
+    pub external_id: String,
+    pub title: String,
+    /// The last time it was seen active within the window.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// The channel behind a modern-channel verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ChannelEvidence {
+    pub id: Uuid,
+    pub kind: ChannelKind,
+    pub platform: String,
+    /// `verified` (by an auditor on or before the date), `observed` (an active listing in the
+    /// window) or `declared` (when the policy counts declared channels).
+    pub evidenced_by: String,
+    pub verified_on: Option<NaiveDate>,
+    pub listing: Option<ListingEvidence>,
+}
+
+/// Why a subject counts, or does not, for the modern-channel indicator.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct ModernChannelExplanation {
+    pub counts: bool,
+    pub channel: Option<ChannelEvidence>,
+    pub reasons: Vec<String>,
+}
+
+/// One population subject and the reasons behind its verdicts.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct SubjectExplanation {
+    pub subject: SubjectRef,
+    /// The unit valid on the report date its recorded commune maps to (absent when ambiguous).
+    pub placed_in: Option<UnitRef>,
+    pub active_recognitions: Vec<ActiveRecognition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_chain: Option<ValueChainExplanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modern_channel: Option<ModernChannelExplanation>,
+}
+
+/// A page of explanations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplanationPage {
+    pub unit: ReportUnit,
+    pub as_of: NaiveDate,
+    pub policy: Policy,
+    pub indicator: Option<IndicatorKey>,
+    pub counts: Option<bool>,
+    pub items: Vec<SubjectExplanation>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// A frozen report: the report and every population subject's explanation, as filed.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
+pub struct FrozenReport {
+    pub id: Uuid,
+    pub frozen_at: DateTime<Utc>,
+    pub frozen_by: String,
+    pub report: Report,
+    pub subjects: Vec<SubjectExplanation>,
+}
+
+/// A frozen report as listed.
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct FrozenReportSummary {
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    pub as_of: NaiveDate,
+    pub policy_version: i32,
+    pub computed_at: DateTime<Utc>,
+    pub frozen_by: String,
+}

@@ -1,0 +1,289 @@
+//! The indicator rules as SQL: one statement counts the population and both numerators per
+//! recorded commune, with correlated `EXISTS` over the evidence tables (each an index lookup by
+//! subject). The same text runs on SQLite and PostgreSQL; only parameter markers differ.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use uuid::Uuid;
+
+use crate::clock;
+use crate::domain::{CertStatus, Tenure, VerificationStatus};
+use crate::error::AppResult;
+use crate::policies::dto::Policy;
+
+/// SQL text with its bound values, numbering markers for the backend.
+#[derive(Debug)]
+pub struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    /// Empty statement for a backend.
+    pub fn new(backend: DbBackend) -> Self {
+        Sql {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value and returns its numbered marker (`$n` on PostgreSQL, `?n` on SQLite):
+    /// fragments are bound in one order and placed in the text in another.
+    pub fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+
+    /// Binds a list and returns `m1, m2, …` (the list must not be empty).
+    pub fn bind_list<V: Into<Value>>(&mut self, items: impl IntoIterator<Item = V>) -> String {
+        items
+            .into_iter()
+            .map(|v| self.bind(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    /// The statement.
+    pub fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// The window in which an active listing must have been seen: from the start of day
+/// `D − freshness` to the end of day D (Vietnamese days).
+pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let days = u64::try_from(policy.channel_freshness_days).unwrap_or(0);
+    let start = clock::day_start_utc(d.checked_sub_days(Days::new(days)).unwrap_or(d));
+    let end = clock::day_start_utc(d.checked_add_days(Days::new(1)).unwrap_or(d));
+    (start, end)
+}
+
+/// The three conditions on a subject `s`, as SQL with their values bound into `q`.
+pub struct Conditions {
+    pub population: String,
+    pub value_chain: String,
+    pub modern_channel: String,
+}
+
+/// Builds the conditions of `domain.md` §4 for day `d` under `policy`.
+pub fn conditions(q: &mut Sql, policy: &Policy, d: NaiveDate) -> Conditions {
+    let population = {
+        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        format!(
+            "EXISTS (SELECT 1 FROM recognition r WHERE r.subject_id = s.id AND r.stars >= 3 \
+             AND r.decision_date <= {d1} AND r.valid_until > {d2} \
+             AND (r.revoked_on IS NULL OR r.revoked_on > {d3}))"
+        )
+    };
+
+    let certified = {
+        let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
+        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        format!(
+            "EXISTS (SELECT 1 FROM certification c \
+             JOIN certification_scheme cs ON cs.id = c.scheme_id \
+             WHERE c.subject_id = s.id AND cs.category IN ({cats}) \
+             AND c.issued_on <= {d1} AND c.expires_on > {d2} \
+             AND (SELECT e.to_status FROM status_event e \
+                  WHERE e.entity_id = c.id AND e.entity = 'certification' AND e.effective_on <= {d3} \
+                  ORDER BY e.seq DESC LIMIT 1) = '{verified}')",
+            verified = CertStatus::Verified.code()
+        )
+    };
+    let stable_area = {
+        let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
+        let min = q.bind(policy.min_linkage_months);
+        let code = if policy.growing_area_code_is_stable {
+            " OR a.growing_area_code IS NOT NULL"
+        } else {
+            ""
+        };
+        format!(
+            "EXISTS (SELECT 1 FROM raw_material_area a WHERE a.subject_id = s.id \
+             AND (a.valid_from IS NULL OR a.valid_from <= {d1}) \
+             AND (a.valid_to IS NULL OR a.valid_to >= {d2}) \
+             AND (a.tenure IN ('{own}', '{leased}') \
+                  OR (a.tenure = '{linked}' AND a.linkage_start_on <= {d3} \
+                      AND a.linkage_end_on >= {d4} AND a.linkage_months >= {min}){code}))",
+            own = Tenure::Own.code(),
+            leased = Tenure::Leased.code(),
+            linked = Tenure::Linked.code(),
+        )
+    };
+    let value_chain = format!("({certified} AND {stable_area})");
+
+    let modern_channel = {
+        let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
+        let (d1, d2) = (q.bind(d), q.bind(d));
+        let evidenced = if policy.count_declared_channels {
+            String::new()
+        } else {
+            let d3 = q.bind(d);
+            let (from, to) = freshness_window(policy, d);
+            let (w1, w2) = (q.bind(from), q.bind(to));
+            format!(
+                " AND ((SELECT e.to_status FROM status_event e \
+                   WHERE e.entity_id = ch.id AND e.entity = 'channel' AND e.effective_on <= {d3} \
+                   ORDER BY e.seq DESC LIMIT 1) = '{verified}' \
+                 OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id \
+                   AND ls.to_at >= {w1} AND ls.from_at < {w2}))",
+                verified = VerificationStatus::Verified.code()
+            )
+        };
+        format!(
+            "EXISTS (SELECT 1 FROM sales_channel ch WHERE ch.subject_id = s.id \
+             AND ch.kind IN ({kinds}) \
+             AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
+             AND (ch.active_to IS NULL OR ch.active_to >= {d2}){evidenced})"
+        )
+    };
+    Conditions {
+        population,
+        value_chain,
+        modern_channel,
+    }
+}
+
+/// Population and numerators of the subjects recorded in one commune version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub population: i64,
+    pub value_chain: i64,
+    pub modern_channel: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.population += o.population;
+        self.value_chain += o.value_chain;
+        self.modern_channel += o.modern_channel;
+    }
+}
+
+/// Counts per recorded commune, for the subjects recorded in `communes`.
+pub async fn counts_by_commune(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    d: NaiveDate,
+    communes: &[Uuid],
+) -> AppResult<Vec<(Uuid, Counts)>> {
+    if communes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(db.get_database_backend());
+    let c = conditions(&mut q, policy, d);
+    let list = q.bind_list(communes.iter().copied());
+    q.push(&format!(
+        "SELECT s.commune_id AS commune_id, COUNT(*) AS population, \
+         SUM(CASE WHEN {vc} THEN 1 ELSE 0 END) AS value_chain, \
+         SUM(CASE WHEN {mc} THEN 1 ELSE 0 END) AS modern_channel \
+         FROM subject s WHERE s.commune_id IN ({list}) AND {pop} \
+         GROUP BY s.commune_id",
+        vc = c.value_chain,
+        mc = c.modern_channel,
+        pop = c.population,
+    ));
+    let rows = db.query_all_raw(q.build()).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<Uuid>("", "commune_id")?,
+                Counts {
+                    population: r.try_get::<i64>("", "population")?,
+                    value_chain: r.try_get::<i64>("", "value_chain")?,
+                    modern_channel: r.try_get::<i64>("", "modern_channel")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Which indicator a subject list is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    ValueChain,
+    ModernChannel,
+}
+
+/// A population subject with its two verdicts.
+#[derive(Debug, Clone)]
+pub struct SubjectFlags {
+    pub id: Uuid,
+    pub commune_id: Uuid,
+    pub value_chain: bool,
+    pub modern_channel: bool,
+}
+
+/// Population subjects recorded in `communes`, by name, optionally only those that count (or
+/// do not) for one indicator; a page of them and the total.
+pub async fn subjects(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    d: NaiveDate,
+    communes: &[Uuid],
+    filter: Option<(Which, bool)>,
+    limit: u64,
+    offset: u64,
+) -> AppResult<(Vec<SubjectFlags>, u64)> {
+    if communes.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let run = |count_only: bool| {
+        let mut q = Sql::new(db.get_database_backend());
+        let c = conditions(&mut q, policy, d);
+        let list = q.bind_list(communes.iter().copied());
+        let filter_sql = match filter {
+            Some((Which::ValueChain, true)) => format!(" AND {}", c.value_chain),
+            Some((Which::ValueChain, false)) => format!(" AND NOT {}", c.value_chain),
+            Some((Which::ModernChannel, true)) => format!(" AND {}", c.modern_channel),
+            Some((Which::ModernChannel, false)) => format!(" AND NOT {}", c.modern_channel),
+            None => String::new(),
+        };
+        let from = format!(
+            "FROM subject s WHERE s.commune_id IN ({list}) AND {pop}{filter_sql}",
+            pop = c.population
+        );
+        if count_only {
+            q.push(&format!("SELECT COUNT(*) AS n {from}"));
+        } else {
+            let (l, o) = (q.bind(limit as i64), q.bind(offset as i64));
+            q.push(&format!(
+                "SELECT s.id AS id, s.commune_id AS commune_id, \
+                 CASE WHEN {vc} THEN 1 ELSE 0 END AS vc, CASE WHEN {mc} THEN 1 ELSE 0 END AS mc \
+                 {from} ORDER BY s.search_text, s.id LIMIT {l} OFFSET {o}",
+                vc = c.value_chain,
+                mc = c.modern_channel,
+            ));
+        }
+        q.build()
+    };
+    let total = db
+        .query_one_raw(run(true))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let rows = db.query_all_raw(run(false)).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(SubjectFlags {
+                id: r.try_get("", "id")?,
+                commune_id: r.try_get("", "commune_id")?,
+                value_chain: r.try_get::<i32>("", "vc")? == 1,
+                modern_channel: r.try_get::<i32>("", "mc")? == 1,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((items, u64::try_from(total).unwrap_or(0)))
+}

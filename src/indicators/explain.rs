@@ -1,0 +1,466 @@
+//! Explanations: for a page of population subjects, their evidence re-read and the rules of
+//! `domain.md` §4 applied in Rust to say which record makes each count or what is missing. The
+//! verdicts must agree with the SQL of [`super::engine`]; the service checks that they do.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use entity::{
+    certification as cert, certification_scheme as scheme, listing, listing_span,
+    raw_material_area as area, recognition, sales_channel as channel, status_event, subject,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::dto::{
+    ActiveRecognition, AreaEvidence, CertEvidence, ChannelEvidence, ListingEvidence,
+    ModernChannelExplanation, ValueChainExplanation,
+};
+use super::engine::freshness_window;
+use crate::areas::dto::hectares;
+use crate::domain::{CertStatus, ChannelKind, SchemeCategory, Tenure, VerificationStatus, from_db};
+use crate::error::AppResult;
+use crate::lifecycle;
+use crate::policies::dto::Policy;
+
+/// The evidence of a set of subjects, loaded in a handful of queries.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    pub subjects: HashMap<Uuid, subject::Model>,
+    recognitions: HashMap<Uuid, Vec<recognition::Model>>,
+    certs: HashMap<Uuid, Vec<cert::Model>>,
+    schemes: HashMap<Uuid, scheme::Model>,
+    cert_history: HashMap<Uuid, Vec<status_event::Model>>,
+    areas: HashMap<Uuid, Vec<area::Model>>,
+    channels: HashMap<Uuid, Vec<channel::Model>>,
+    channel_history: HashMap<Uuid, Vec<status_event::Model>>,
+    /// Channel → (span, listing) intersecting the freshness window.
+    spans: HashMap<Uuid, Vec<(listing_span::Model, listing::Model)>>,
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}
+
+impl Evidence {
+    /// Loads the evidence of `ids` relevant to day `d`.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        ids: &[Uuid],
+        policy: &Policy,
+        d: NaiveDate,
+    ) -> AppResult<Self> {
+        if ids.is_empty() {
+            return Ok(Evidence::default());
+        }
+        let ids = ids.to_vec();
+        let subjects = subject::Entity::find()
+            .filter(subject::Column::Id.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        let recognitions = recognition::Entity::find()
+            .filter(recognition::Column::SubjectId.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        let certs = cert::Entity::find()
+            .filter(cert::Column::SubjectId.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        let schemes = scheme::Entity::find().all(db).await?;
+        let cert_ids: Vec<Uuid> = certs.iter().map(|c| c.id).collect();
+        let cert_history = lifecycle::histories(db, "certification", &cert_ids).await?;
+        let areas = area::Entity::find()
+            .filter(area::Column::SubjectId.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        let channels = channel::Entity::find()
+            .filter(channel::Column::SubjectId.is_in(ids))
+            .all(db)
+            .await?;
+        let channel_ids: Vec<Uuid> = channels.iter().map(|c| c.id).collect();
+        let channel_history = lifecycle::histories(db, "channel", &channel_ids).await?;
+        let (from, to) = freshness_window(policy, d);
+        let spans = if channel_ids.is_empty() {
+            Vec::new()
+        } else {
+            listing_span::Entity::find()
+                .filter(listing_span::Column::ChannelId.is_in(channel_ids))
+                .filter(listing_span::Column::ToAt.gte(from))
+                .filter(listing_span::Column::FromAt.lt(to))
+                .all(db)
+                .await?
+        };
+        let listing_ids: Vec<Uuid> = spans.iter().map(|s| s.listing_id).collect();
+        let listings: HashMap<Uuid, listing::Model> = if listing_ids.is_empty() {
+            HashMap::new()
+        } else {
+            listing::Entity::find()
+                .filter(listing::Column::Id.is_in(listing_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect()
+        };
+        let spans = group(
+            spans
+                .into_iter()
+                .filter_map(|s| listings.get(&s.listing_id).cloned().map(|l| (s, l)))
+                .collect(),
+            |(s, _)| s.channel_id,
+        );
+        Ok(Evidence {
+            subjects: subjects.into_iter().map(|s| (s.id, s)).collect(),
+            recognitions: group(recognitions, |r| r.subject_id),
+            certs: group(certs, |c| c.subject_id),
+            schemes: schemes.into_iter().map(|s| (s.id, s)).collect(),
+            cert_history,
+            areas: group(areas, |a| a.subject_id),
+            channels: group(channels, |c| c.subject_id),
+            channel_history,
+            spans,
+        })
+    }
+
+    /// The recognitions that make the subject active on `d` (3★+, decided, not expired, not
+    /// revoked).
+    pub fn active_recognitions(&self, subject: Uuid, d: NaiveDate) -> Vec<ActiveRecognition> {
+        let mut out: Vec<ActiveRecognition> = self
+            .recognitions
+            .get(&subject)
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r.stars >= 3
+                    && r.decision_date <= d
+                    && d < r.valid_until
+                    && r.revoked_on.is_none_or(|x| x > d)
+            })
+            .map(|r| ActiveRecognition {
+                id: r.id,
+                product_id: r.product_id,
+                stars: r.stars,
+                decision_no: r.decision_no.clone(),
+                decision_date: r.decision_date,
+                valid_until: r.valid_until,
+            })
+            .collect();
+        out.sort_by_key(|r| std::cmp::Reverse(r.decision_date));
+        out
+    }
+}
+
+/// A record's status on day `d`: the last move effective on or before it.
+fn status_on(
+    history: Option<&Vec<status_event::Model>>,
+    d: NaiveDate,
+) -> Option<&status_event::Model> {
+    history?
+        .iter()
+        .filter(|e| e.effective_on <= d)
+        .max_by_key(|e| e.seq)
+}
+
+fn or_list<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
+    let names: Vec<&str> = items.iter().map(|i| code(*i)).collect();
+    names.join(" or ")
+}
+
+/// The value-chain verdict of one subject and why.
+pub fn value_chain(
+    ev: &Evidence,
+    subject: Uuid,
+    d: NaiveDate,
+    p: &Policy,
+) -> ValueChainExplanation {
+    let mut missing = Vec::new();
+
+    // Certifications.
+    let mut certs: Vec<&cert::Model> = ev.certs.get(&subject).into_iter().flatten().collect();
+    certs.sort_by(|a, b| b.issued_on.cmp(&a.issued_on).then(a.id.cmp(&b.id)));
+    let mut cert_ok = None;
+    let mut cert_notes = Vec::new();
+    for c in &certs {
+        let Some(s) = ev.schemes.get(&c.scheme_id) else {
+            continue;
+        };
+        let Ok(category) = from_db::<SchemeCategory>("category", &s.category) else {
+            continue;
+        };
+        let label = format!("certification {} ({})", c.certificate_no, s.code);
+        let status = status_on(ev.cert_history.get(&c.id), d);
+        if !p.value_chain_categories.contains(&category) {
+            cert_notes.push(format!(
+                "{label} is a {} scheme, which does not count under policy version {}",
+                category.code(),
+                p.version
+            ));
+        } else if c.issued_on > d {
+            cert_notes.push(format!("{label} was issued on {}, after {d}", c.issued_on));
+        } else if c.expires_on <= d {
+            cert_notes.push(format!("{label} expired on {}", c.expires_on));
+        } else if status.map(|e| e.to_status.as_str()) != Some(CertStatus::Verified.code()) {
+            let st = status.map_or("not yet registered", |e| e.to_status.as_str());
+            cert_notes.push(format!("{label} was {st} on {d}"));
+        } else if cert_ok.is_none() {
+            cert_ok = Some(CertEvidence {
+                id: c.id,
+                scheme: s.code.clone(),
+                category,
+                certificate_no: c.certificate_no.clone(),
+                status_on_date: CertStatus::Verified.code().to_owned(),
+                issued_on: c.issued_on,
+                expires_on: c.expires_on,
+            });
+        }
+    }
+    if cert_ok.is_none() {
+        missing.push(format!(
+            "no verified {} certification valid on {d}",
+            or_list(&p.value_chain_categories, SchemeCategory::code)
+        ));
+        missing.extend(cert_notes);
+    }
+
+    // Areas.
+    let mut areas: Vec<&area::Model> = ev.areas.get(&subject).into_iter().flatten().collect();
+    areas.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let mut area_ok = None;
+    let mut area_notes = Vec::new();
+    for a in &areas {
+        let label = format!("area \"{}\"", a.name);
+        if a.valid_from.is_some_and(|f| f > d) || a.valid_to.is_some_and(|t| t < d) {
+            area_notes.push(format!("{label} is not valid on {d}"));
+            continue;
+        }
+        let tenure = from_db::<Tenure>("tenure", &a.tenure).unwrap_or(Tenure::Linked);
+        let mut because = match tenure {
+            Tenure::Own => Some("own land".to_owned()),
+            Tenure::Leased => Some("leased land".to_owned()),
+            Tenure::Linked => {
+                let no = a.linkage_contract_no.as_deref().unwrap_or("?");
+                let months = a.linkage_months.unwrap_or(0);
+                match (a.linkage_start_on, a.linkage_end_on) {
+                    (Some(s), _) if s > d => {
+                        area_notes.push(format!(
+                            "{label}: linkage contract {no} starts on {s}, after {d}"
+                        ));
+                        None
+                    }
+                    (_, Some(e)) if e < d => {
+                        area_notes.push(format!("{label}: linkage contract {no} ended on {e}"));
+                        None
+                    }
+                    (Some(_), Some(_)) if months < p.min_linkage_months => {
+                        area_notes.push(format!(
+                            "{label}: linkage contract {no} runs {months} months, policy needs {}",
+                            p.min_linkage_months
+                        ));
+                        None
+                    }
+                    (Some(_), Some(_)) => Some(format!(
+                        "linkage contract {no} of {months} months covering {d}"
+                    )),
+                    _ => {
+                        area_notes.push(format!("{label} has no linkage contract"));
+                        None
+                    }
+                }
+            }
+        };
+        if because.is_none()
+            && p.growing_area_code_is_stable
+            && let Some(code) = &a.growing_area_code
+        {
+            because = Some(format!("growing-area code {code}"));
+        }
+        if let Some(because) = because
+            && area_ok.is_none()
+        {
+            area_ok = Some(AreaEvidence {
+                id: a.id,
+                name: a.name.clone(),
+                area_ha: hectares(a.area_m2).to_string(),
+                stable_because: because,
+            });
+        }
+    }
+    if area_ok.is_none() {
+        if areas.is_empty() {
+            missing.push("no raw-material area registered".to_owned());
+        } else {
+            missing.push(format!("no stable raw-material area on {d}"));
+            missing.extend(area_notes);
+        }
+    }
+
+    let counts = cert_ok.is_some() && area_ok.is_some();
+    let reasons = match (&cert_ok, &area_ok) {
+        (Some(c), Some(a)) => vec![
+            format!(
+                "verified {} certification {} ({}) valid on {d}",
+                c.category.code(),
+                c.certificate_no,
+                c.scheme
+            ),
+            format!(
+                "stable raw-material area \"{}\": {}",
+                a.name, a.stable_because
+            ),
+        ],
+        _ => missing,
+    };
+    ValueChainExplanation {
+        counts,
+        certification: cert_ok,
+        area: area_ok,
+        reasons,
+    }
+}
+
+/// The modern-channel verdict of one subject and why.
+pub fn modern_channel(
+    ev: &Evidence,
+    subject: Uuid,
+    d: NaiveDate,
+    p: &Policy,
+) -> ModernChannelExplanation {
+    let mut channels: Vec<&channel::Model> =
+        ev.channels.get(&subject).into_iter().flatten().collect();
+    channels.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    let window_from = d
+        .checked_sub_days(Days::new(
+            u64::try_from(p.channel_freshness_days).unwrap_or(0),
+        ))
+        .unwrap_or(d);
+    let mut notes = Vec::new();
+    let mut found: Option<ChannelEvidence> = None;
+    for ch in &channels {
+        let Ok(kind) = from_db::<ChannelKind>("kind", &ch.kind) else {
+            continue;
+        };
+        let label = format!("channel {} ({})", ch.platform, kind.code());
+        if !p.modern_kinds.contains(&kind) {
+            notes.push(format!(
+                "{label} is not a modern kind under policy version {}",
+                p.version
+            ));
+            continue;
+        }
+        if let Some(f) = ch.active_from.filter(|f| *f > d) {
+            notes.push(format!("{label} became active on {f}, after {d}"));
+            continue;
+        }
+        if let Some(t) = ch.active_to.filter(|t| *t < d) {
+            notes.push(format!("{label} stopped on {t}"));
+            continue;
+        }
+        let history = ev.channel_history.get(&ch.id);
+        let verified =
+            status_on(history, d).filter(|e| e.to_status == VerificationStatus::Verified.code());
+        let listing = ev.spans.get(&ch.id).and_then(|spans| {
+            spans
+                .iter()
+                .max_by_key(|(s, _)| s.to_at)
+                .map(|(s, l)| ListingEvidence {
+                    id: l.id,
+                    external_id: l.external_id.clone(),
+                    title: l.title.clone(),
+                    seen_at: latest_in_window(s, d),
+                })
+        });
+        let evidence = |by: &str, verified_on, listing| ChannelEvidence {
+            id: ch.id,
+            kind,
+            platform: ch.platform.clone(),
+            evidenced_by: by.to_owned(),
+            verified_on,
+            listing,
+        };
+        let this = if let Some(e) = verified {
+            Some(evidence("verified", Some(e.effective_on), None))
+        } else if listing.is_some() {
+            Some(evidence("observed", None, listing))
+        } else if p.count_declared_channels {
+            Some(evidence("declared", None, None))
+        } else {
+            let later = history
+                .into_iter()
+                .flatten()
+                .filter(|e| {
+                    e.effective_on > d && e.to_status == VerificationStatus::Verified.code()
+                })
+                .map(|e| e.effective_on)
+                .min();
+            let later = later.map_or_else(String::new, |v| {
+                format!(" (it was verified on {v}, after {d})")
+            });
+            notes.push(format!(
+                "{label} is declared only: not verified by an auditor by {d}{later} and no active \
+                 listing seen from {window_from} to {d}"
+            ));
+            None
+        };
+        if found.is_none() {
+            found = this;
+        }
+    }
+    match found {
+        Some(c) => {
+            let how = match c.evidenced_by.as_str() {
+                "verified" => format!(
+                    "verified by an auditor on {}",
+                    c.verified_on
+                        .map_or_else(|| "?".to_owned(), |v| v.to_string())
+                ),
+                "observed" => c.listing.as_ref().map_or_else(String::new, |l| {
+                    format!(
+                        "listing {} seen active on {}",
+                        l.external_id,
+                        crate::clock::vietnam_date(l.seen_at)
+                    )
+                }),
+                _ => format!(
+                    "declared (policy version {} counts declared channels)",
+                    p.version
+                ),
+            };
+            ModernChannelExplanation {
+                counts: true,
+                reasons: vec![format!(
+                    "modern channel {} ({}) active on {d}, {how}",
+                    c.platform,
+                    c.kind.code()
+                )],
+                channel: Some(c),
+            }
+        }
+        None => {
+            let mut reasons = vec![format!("no evidenced modern sales channel on {d}")];
+            if channels.is_empty() {
+                reasons.push("no sales channel registered".to_owned());
+            }
+            reasons.extend(notes);
+            ModernChannelExplanation {
+                counts: false,
+                channel: None,
+                reasons,
+            }
+        }
+    }
+}
+
+/// The last instant of a span that falls on or before the end of day `d`.
+fn latest_in_window(span: &listing_span::Model, d: NaiveDate) -> DateTime<Utc> {
+    let end = crate::clock::day_start_utc(d.checked_add_days(Days::new(1)).unwrap_or(d));
+    if span.to_at < end {
+        span.to_at
+    } else {
+        // Seen after D as well: the span was active through the end of D.
+        end - chrono::Duration::microseconds(1)
+    }
+}

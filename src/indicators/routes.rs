@@ -1,0 +1,156 @@
+//! Indicator and frozen-report handlers.
+
+use rocket::State;
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{Request, get, post};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::dto::{
+    ExplainQuery, ExplanationPage, Format, FreezeReport, FrozenReport, FrozenReportSummary,
+    IndicatorQuery, Report,
+};
+use super::service;
+use crate::auth::Actor;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::{JsonBody, QueryParams};
+use crate::ids::parse_id;
+use crate::pagination::{PageParams, Paginated};
+
+/// A report as JSON or as CSV.
+pub enum ReportBody {
+    Json(Box<Report>),
+    Csv(String),
+}
+
+impl<'r> Responder<'r, 'static> for ReportBody {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            ReportBody::Json(r) => Json(r).respond_to(req),
+            ReportBody::Csv(text) => (ContentType::CSV, text).respond_to(req),
+        }
+    }
+}
+
+/// A frozen report's stored JSON text, sent byte for byte.
+pub struct StoredJson(Status, String);
+
+impl<'r> Responder<'r, 'static> for StoredJson {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = (ContentType::JSON, self.1).respond_to(req)?;
+        res.set_status(self.0);
+        Ok(res)
+    }
+}
+
+/// Both indicators for a unit on a date, and for each of its children.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators", params(IndicatorQuery),
+    responses((status = 200, description = "The report (JSON), or one CSV row per unit with format=csv",
+               content((Report = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 422, description = "The unit does not exist on that date", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/indicators")]
+pub async fn get_indicators(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<IndicatorQuery>,
+) -> AppResult<ReportBody> {
+    let q = query.into_inner();
+    let report = service::report(db.inner(), &actor, q.unit_id, q.as_of, q.policy_version).await?;
+    Ok(match q.format.unwrap_or_default() {
+        Format::Json => ReportBody::Json(Box::new(report)),
+        Format::Csv => ReportBody::Csv(service::to_csv(&report)?),
+    })
+}
+
+/// The population subjects of a unit on a date, with why each counts or not.
+#[utoipa::path(get, path = "/api/v1/indicators/subjects", tag = "indicators", params(ExplainQuery, PageParams),
+    responses((status = 200, description = "A page of explained subjects", body = ExplanationPage),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 422, description = "The unit does not exist on that date", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/indicators/subjects")]
+pub async fn explain_indicators(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<ExplainQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<ExplanationPage>> {
+    Ok(Json(
+        service::explain(db.inner(), &actor, &query.0, &page.0).await?,
+    ))
+}
+
+/// Filters of `GET /api/v1/reports`.
+#[derive(Debug, Deserialize, Validate, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListQuery {
+    pub unit_id: Option<Uuid>,
+}
+
+/// Frozen reports, newest first.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "indicators", params(ReportListQuery, PageParams),
+    responses((status = 200, description = "A page of frozen reports", body = Paginated<FrozenReportSummary>),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor or administrator", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/reports")]
+pub async fn list_reports(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<ReportListQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<FrozenReportSummary>>> {
+    Ok(Json(
+        service::list_frozen(db.inner(), &actor, query.0.unit_id, &page.0).await?,
+    ))
+}
+
+/// Freeze a report: computed now, stored with its subject lists and policy, unchanged forever.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "indicators", request_body = FreezeReport,
+    responses((status = 201, description = "The frozen report", body = FrozenReport),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 422, description = "Invalid unit or date", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/reports", data = "<input>")]
+pub async fn freeze_report(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    input: JsonBody<FreezeReport>,
+) -> AppResult<StoredJson> {
+    let body = service::freeze(db.inner(), &actor, input.into_inner()).await?;
+    Ok(StoredJson(Status::Created, body))
+}
+
+/// A frozen report, exactly as it was filed.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "indicators",
+    params(("id" = String, Path, description = "Report id")),
+    responses((status = 200, description = "The frozen report", body = FrozenReport),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such report", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/reports/<id>")]
+pub async fn get_report(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<StoredJson> {
+    let id = parse_id("report", id)?;
+    Ok(StoredJson(
+        Status::Ok,
+        service::get_frozen(db.inner(), &actor, id).await?,
+    ))
+}

@@ -1,0 +1,549 @@
+//! Reports, explanations and frozen reports.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{indicator_report, subject};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::dto::{
+    AmbiguousSubject, ExplainQuery, ExplanationPage, Figure, FreezeReport, FrozenReport,
+    FrozenReportSummary, IndicatorKey, Report, ReportUnit, SubjectExplanation, SubjectRef,
+    UnitFigures,
+};
+use super::engine::{self, Counts, SubjectFlags, Which};
+use super::explain::{self, Evidence};
+use super::geography::Placement;
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::db::{begin_snapshot, begin_write};
+use crate::domain::{Role, from_db};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PageParams, Paginated};
+use crate::policies::dto::Policy;
+use crate::units::dto::UnitRef;
+use crate::units::graph::UnitGraph;
+use crate::{clock, ids, policies};
+
+/// One indicator's figures from integer counts: exact share, target test and gap.
+pub fn figure(
+    key: IndicatorKey,
+    numerator: i64,
+    denominator: i64,
+    target_bp: i64,
+    target: &str,
+) -> Figure {
+    // share × 100 = numerator × 10000 / denominator, rounded half away from zero (all
+    // quantities are non-negative, so that is floor(x + ½)).
+    let share = (denominator > 0).then(|| {
+        let hundredths = (2 * numerator * 10_000 + denominator) / (2 * denominator);
+        format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    });
+    // numerator × 100 ≥ target × denominator, with the target in basis points.
+    let met = numerator * 10_000 >= target_bp * denominator;
+    // ⌈target × denominator / 100⌉ − numerator, never below 0.
+    let needed = (target_bp * denominator + 9_999) / 10_000;
+    Figure {
+        key,
+        numerator,
+        denominator,
+        share,
+        target: target.to_owned(),
+        met,
+        gap: (needed - numerator).max(0),
+    }
+}
+
+fn figures(c: Counts, p: &Policy) -> Vec<Figure> {
+    vec![
+        figure(
+            IndicatorKey::ValueChain,
+            c.value_chain,
+            c.population,
+            p.value_chain_target_bp(),
+            &p.value_chain_target,
+        ),
+        figure(
+            IndicatorKey::ModernChannel,
+            c.modern_channel,
+            c.population,
+            p.modern_channel_target_bp(),
+            &p.modern_channel_target,
+        ),
+    ]
+}
+
+/// Loads the unit graph and checks the actor may report on `unit_id` (administrators: any;
+/// auditors: units their own reaches).
+async fn authorised_graph(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    unit_id: Uuid,
+) -> AppResult<UnitGraph> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let graph = UnitGraph::load(db).await?;
+    if actor.role == Role::Auditor {
+        let inside = actor
+            .unit_id
+            .is_some_and(|own| graph.may_report(own, unit_id));
+        if !inside {
+            return Err(AppError::Forbidden(
+                "the unit is outside the token's administrative unit".to_owned(),
+            ));
+        }
+    }
+    Ok(graph)
+}
+
+fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
+    graph.get(id).map(UnitRef::from)
+}
+
+/// The report for a unit on a date (administrators; auditors within their unit).
+pub async fn report(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    unit_id: Uuid,
+    as_of: NaiveDate,
+    policy_version: Option<i32>,
+) -> AppResult<Report> {
+    let graph = authorised_graph(db, actor, unit_id).await?;
+    let policy = policies::service::get(db, policy_version).await?;
+    compute(db, &graph, &policy, unit_id, as_of).await
+}
+
+/// Computes a report (no authorisation: callers check it).
+pub async fn compute(
+    db: &impl ConnectionTrait,
+    graph: &UnitGraph,
+    policy: &Policy,
+    unit_id: Uuid,
+    as_of: NaiveDate,
+) -> AppResult<Report> {
+    let placement = Placement::resolve(graph, unit_id, as_of, "unit_id")?;
+    let rows = engine::counts_by_commune(db, policy, as_of, &placement.relevant_communes()).await?;
+
+    let mut total = Counts::default();
+    let mut children = vec![Counts::default(); placement.children.len()];
+    let mut ambiguous = Vec::new();
+    for (commune, counts) in &rows {
+        if placement.counts_for_unit(*commune) {
+            total += *counts;
+        }
+        if let Some(k) = placement.child_index(*commune) {
+            children[k] += *counts;
+        }
+        if placement.is_ambiguous(*commune) && counts.population > 0 {
+            ambiguous.push(*commune);
+        }
+    }
+    let ambiguous_geography =
+        ambiguous_subjects(db, graph, policy, as_of, &placement, &ambiguous).await?;
+    Ok(Report {
+        unit: ReportUnit::from(&placement.unit),
+        as_of,
+        computed_at: clock::now(),
+        policy: policy.clone(),
+        population: total.population,
+        indicators: figures(total, policy),
+        children: placement
+            .children
+            .iter()
+            .zip(children)
+            .map(|(u, c)| UnitFigures {
+                unit: ReportUnit::from(u),
+                population: c.population,
+                indicators: figures(c, policy),
+            })
+            .collect(),
+        ambiguous_geography,
+    })
+}
+
+async fn ambiguous_subjects(
+    db: &impl ConnectionTrait,
+    graph: &UnitGraph,
+    policy: &Policy,
+    as_of: NaiveDate,
+    placement: &Placement,
+    communes: &[Uuid],
+) -> AppResult<Vec<AmbiguousSubject>> {
+    if communes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (flags, _) = engine::subjects(db, policy, as_of, communes, None, u64::MAX >> 1, 0).await?;
+    let ids: Vec<Uuid> = flags.iter().map(|f| f.id).collect();
+    let names: HashMap<Uuid, String> = subject::Entity::find()
+        .filter(subject::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(flags
+        .into_iter()
+        .filter_map(|f| {
+            Some(AmbiguousSubject {
+                subject_id: f.id,
+                name: names.get(&f.id)?.clone(),
+                recorded_commune: unit_ref(graph, f.commune_id)?,
+                candidates: placement
+                    .targets(f.commune_id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| unit_ref(graph, *t))
+                    .collect(),
+                counted_in_unit: placement.counts_for_unit(f.commune_id),
+            })
+        })
+        .collect())
+}
+
+/// The report as CSV: a header, the unit's row, then one row per child.
+pub fn to_csv(report: &Report) -> AppResult<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "unit_id",
+        "unit_code",
+        "unit_name",
+        "level",
+        "as_of",
+        "policy_version",
+        "population",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for k in ["value_chain", "modern_channel"] {
+        for f in ["numerator", "denominator", "share", "target", "met", "gap"] {
+            header.push(format!("{k}_{f}"));
+        }
+    }
+    let err = |e: csv::Error| AppError::Internal(format!("CSV output: {e}"));
+    w.write_record(&header).map_err(err)?;
+    let row = |unit: &ReportUnit, population: i64, indicators: &[Figure]| {
+        let mut r = vec![
+            unit.id.to_string(),
+            unit.code.clone(),
+            unit.name.clone(),
+            unit.level.clone(),
+            report.as_of.to_string(),
+            report.policy.version.to_string(),
+            population.to_string(),
+        ];
+        for f in indicators {
+            r.extend([
+                f.numerator.to_string(),
+                f.denominator.to_string(),
+                f.share.clone().unwrap_or_default(),
+                f.target.clone(),
+                f.met.to_string(),
+                f.gap.to_string(),
+            ]);
+        }
+        r
+    };
+    w.write_record(row(&report.unit, report.population, &report.indicators))
+        .map_err(err)?;
+    for c in &report.children {
+        w.write_record(row(&c.unit, c.population, &c.indicators))
+            .map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("CSV output: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV output: {e}")))
+}
+
+/// Explanations of a page of flagged subjects.
+async fn explain_page(
+    db: &impl ConnectionTrait,
+    graph: &UnitGraph,
+    policy: &Policy,
+    as_of: NaiveDate,
+    placement: &Placement,
+    flags: &[SubjectFlags],
+    which: Option<IndicatorKey>,
+) -> AppResult<Vec<SubjectExplanation>> {
+    let ids: Vec<Uuid> = flags.iter().map(|f| f.id).collect();
+    let ev = Evidence::load(db, &ids, policy, as_of).await?;
+    let mut out = Vec::with_capacity(flags.len());
+    for f in flags {
+        let Some(s) = ev.subjects.get(&f.id) else {
+            continue;
+        };
+        let targets = placement.targets(f.commune_id);
+        let placed_in = targets
+            .filter(|t| t.len() == 1)
+            .and_then(|t| t.iter().next())
+            .and_then(|t| unit_ref(graph, *t));
+        let mut vc = (which != Some(IndicatorKey::ModernChannel))
+            .then(|| explain::value_chain(&ev, f.id, as_of, policy));
+        let mut mc = (which != Some(IndicatorKey::ValueChain))
+            .then(|| explain::modern_channel(&ev, f.id, as_of, policy));
+        // The database decided; the explanation must say the same. If it does not, that is a
+        // bug: log it and show the database's verdict rather than hide the subject.
+        if let Some(v) = vc.as_mut()
+            && v.counts != f.value_chain
+        {
+            tracing::error!(subject = %f.id, %as_of, "value-chain explanation disagrees with the report");
+            v.counts = f.value_chain;
+            v.reasons.push(
+                "internal inconsistency: the explanation disagrees with the report".to_owned(),
+            );
+        }
+        if let Some(m) = mc.as_mut()
+            && m.counts != f.modern_channel
+        {
+            tracing::error!(subject = %f.id, %as_of, "modern-channel explanation disagrees with the report");
+            m.counts = f.modern_channel;
+            m.reasons.push(
+                "internal inconsistency: the explanation disagrees with the report".to_owned(),
+            );
+        }
+        out.push(SubjectExplanation {
+            subject: SubjectRef {
+                id: s.id,
+                name: s.name.clone(),
+                legal_form: from_db("legal_form", &s.legal_form)?,
+                commune: unit_ref(graph, s.commune_id),
+            },
+            placed_in,
+            active_recognitions: ev.active_recognitions(f.id, as_of),
+            value_chain: vc,
+            modern_channel: mc,
+        });
+    }
+    Ok(out)
+}
+
+/// The population subjects of a unit on a date with the reasons behind their verdicts.
+pub async fn explain(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &ExplainQuery,
+    page: &PageParams,
+) -> AppResult<ExplanationPage> {
+    if q.counts.is_some() && q.indicator.is_none() {
+        return Err(AppError::bad_request(
+            Some("indicator"),
+            "is required with counts (value_chain or modern_channel)",
+        ));
+    }
+    let graph = authorised_graph(db, actor, q.unit_id).await?;
+    let policy = policies::service::get(db, q.policy_version).await?;
+    let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
+    let filter = q.indicator.zip(q.counts).map(|(k, c)| {
+        let which = match k {
+            IndicatorKey::ValueChain => Which::ValueChain,
+            IndicatorKey::ModernChannel => Which::ModernChannel,
+        };
+        (which, c)
+    });
+    let (flags, total) = engine::subjects(
+        db,
+        &policy,
+        q.as_of,
+        &placement.counted_communes(),
+        filter,
+        page.per_page(),
+        page.offset(),
+    )
+    .await?;
+    let items = explain_page(
+        db,
+        &graph,
+        &policy,
+        q.as_of,
+        &placement,
+        &flags,
+        q.indicator,
+    )
+    .await?;
+    Ok(ExplanationPage {
+        unit: ReportUnit::from(&placement.unit),
+        as_of: q.as_of,
+        policy,
+        indicator: q.indicator,
+        counts: q.counts,
+        items,
+        page: page.page(),
+        per_page: page.per_page(),
+        total,
+    })
+}
+
+/// Computes and stores a report with every population subject's explanation (administrators;
+/// auditors within their unit). Returns the stored JSON text.
+pub async fn freeze(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: FreezeReport,
+) -> AppResult<String> {
+    let graph = authorised_graph(db, actor, input.unit_id).await?;
+    let policy = policies::service::get(db, input.policy_version).await?;
+    // Read everything from one snapshot, so the report and its subject lists agree; write the
+    // result afterwards (a long read must not hold the write lock).
+    let snapshot = begin_snapshot(db).await?;
+    let txn = &snapshot;
+    let report = compute(txn, &graph, &policy, input.unit_id, input.as_of).await?;
+    let placement = Placement::resolve(&graph, input.unit_id, input.as_of, "unit_id")?;
+    let communes = placement.counted_communes();
+    let mut subjects = Vec::new();
+    const BATCH: u64 = 500;
+    let mut offset = 0;
+    loop {
+        let (flags, total) =
+            engine::subjects(txn, &policy, input.as_of, &communes, None, BATCH, offset).await?;
+        subjects.extend(
+            explain_page(txn, &graph, &policy, input.as_of, &placement, &flags, None).await?,
+        );
+        offset += BATCH;
+        if offset >= total {
+            break;
+        }
+    }
+    snapshot.commit().await?;
+    let frozen = FrozenReport {
+        id: ids::new_id(),
+        frozen_at: clock::now(),
+        frozen_by: actor.name.clone(),
+        report,
+        subjects,
+    };
+    let body = serde_json::to_string(&frozen)
+        .map_err(|e| AppError::Internal(format!("report serialisation: {e}")))?;
+    let txn = begin_write(db).await?;
+    indicator_report::ActiveModel {
+        id: Set(frozen.id),
+        unit_id: Set(input.unit_id),
+        as_of: Set(input.as_of),
+        policy_version: Set(policy.version),
+        computed_at: Set(frozen.report.computed_at),
+        created_by_id: Set(actor.token_id),
+        created_by: Set(actor.name.clone()),
+        body: Set(body.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    let summary = serde_json::json!({
+        "unit": frozen.report.unit,
+        "as_of": frozen.report.as_of,
+        "policy_version": policy.version,
+        "population": frozen.report.population,
+        "indicators": frozen.report.indicators,
+    });
+    audit::record(
+        &txn,
+        actor,
+        Change::created("report", frozen.id, None, &summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(body)
+}
+
+async fn load_frozen(db: &impl ConnectionTrait, id: Uuid) -> AppResult<indicator_report::Model> {
+    indicator_report::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("report", id))
+}
+
+/// A frozen report's JSON text, exactly as stored.
+pub async fn get_frozen(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<String> {
+    let r = load_frozen(db, id).await?;
+    authorised_graph(db, actor, r.unit_id).await?;
+    Ok(r.body)
+}
+
+/// Frozen reports the actor may read, newest first.
+pub async fn list_frozen(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    unit_id: Option<Uuid>,
+    page: &PageParams,
+) -> AppResult<Paginated<FrozenReportSummary>> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let mut select = indicator_report::Entity::find();
+    if let Some(u) = unit_id {
+        select = select.filter(indicator_report::Column::UnitId.eq(u));
+    }
+    if actor.role == Role::Auditor {
+        let graph = UnitGraph::load(db).await?;
+        let allowed: Vec<Uuid> = match actor.unit_id {
+            Some(own) => graph.all().filter(|u| graph.may_report(own, *u)).collect(),
+            None => Vec::new(),
+        };
+        select = select.filter(indicator_report::Column::UnitId.is_in(allowed));
+    }
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .select_only()
+        .columns([
+            indicator_report::Column::Id,
+            indicator_report::Column::UnitId,
+            indicator_report::Column::AsOf,
+            indicator_report::Column::PolicyVersion,
+            indicator_report::Column::ComputedAt,
+            indicator_report::Column::CreatedBy,
+        ])
+        .order_by_desc(indicator_report::Column::ComputedAt)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .into_tuple::<(
+            Uuid,
+            Uuid,
+            NaiveDate,
+            i32,
+            chrono::DateTime<chrono::Utc>,
+            String,
+        )>()
+        .all(db)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(id, unit_id, as_of, policy_version, computed_at, frozen_by)| FrozenReportSummary {
+                id,
+                unit_id,
+                as_of,
+                policy_version,
+                computed_at,
+                frozen_by,
+            },
+        )
+        .collect();
+    Ok(Paginated::new(items, page, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_round_half_away_from_zero_and_gaps_round_up() {
+        let f = figure(IndicatorKey::ValueChain, 1, 3, 3000, "30");
+        assert_eq!(f.share.as_deref(), Some("33.33"));
+        assert!(f.met);
+        let f = figure(IndicatorKey::ValueChain, 2, 3, 5000, "50");
+        assert_eq!(f.share.as_deref(), Some("66.67"));
+        let f = figure(IndicatorKey::ValueChain, 1, 8, 3000, "30");
+        assert_eq!(f.share.as_deref(), Some("12.50"));
+        assert!(!f.met);
+        assert_eq!(f.gap, 2, "⌈0.3 × 8⌉ − 1 = 3 − 1");
+        let f = figure(IndicatorKey::ValueChain, 1, 16, 3000, "30");
+        assert_eq!(f.share.as_deref(), Some("6.25"));
+        let f = figure(IndicatorKey::ValueChain, 1, 1600, 3000, "30");
+        assert_eq!(f.share.as_deref(), Some("0.06"), "0.0625 rounds up");
+        let f = figure(IndicatorKey::ValueChain, 3, 10, 3000, "30");
+        assert!(f.met, "exactly on target");
+        assert_eq!(f.gap, 0);
+        let f = figure(IndicatorKey::ValueChain, 0, 0, 3000, "30");
+        assert_eq!(f.share, None);
+        assert_eq!(f.gap, 0);
+    }
+}

@@ -1,0 +1,170 @@
+//! Policy versions: the default, reading, and new versions.
+
+use entity::indicator_policy as policy;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+
+use super::dto::{CreatePolicy, Policy, PolicyList, PolicyView};
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::domain::{ChannelKind, Role, SchemeCategory};
+use crate::error::{AppError, AppResult};
+use crate::{clock, ids};
+
+fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(format!("policy serialisation: {e}")))
+}
+
+/// Inserts policy version 1 (the defaults of `domain.md` §4) when missing.
+pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let row = policy::ActiveModel {
+        id: Set(ids::new_id()),
+        version: Set(1),
+        min_linkage_months: Set(36),
+        growing_area_code_is_stable: Set(true),
+        value_chain_categories: Set(json(&[SchemeCategory::Green, SchemeCategory::Circular])?),
+        modern_kinds: Set(json(&[
+            ChannelKind::Marketplace,
+            ChannelKind::SocialCommerce,
+            ChannelKind::OwnWebshop,
+            ChannelKind::SupermarketChain,
+            ChannelKind::ConvenienceChain,
+        ])?),
+        channel_freshness_days: Set(90),
+        count_declared_channels: Set(false),
+        value_chain_target_bp: Set(3000),
+        modern_channel_target_bp: Set(5000),
+        note: Set(Some("default policy (domain.md §4)".to_owned())),
+        created_by: Set("registry".to_owned()),
+        created_at: Set(clock::now()),
+    };
+    Ok(policy::Entity::insert_many([row])
+        .on_conflict(
+            OnConflict::column(policy::Column::Version)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?)
+}
+
+/// A version (`None`: the current, i.e. newest, one). An unknown version is a 400 naming the
+/// parameter.
+pub async fn get(db: &impl ConnectionTrait, version: Option<i32>) -> AppResult<Policy> {
+    let row = match version {
+        Some(v) => policy::Entity::find()
+            .filter(policy::Column::Version.eq(v))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad_request(Some("policy_version"), format!("no policy version {v}"))
+            })?,
+        None => policy::Entity::find()
+            .order_by_desc(policy::Column::Version)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::Internal("no indicator policy loaded".to_owned()))?,
+    };
+    Policy::from_model(&row)
+}
+
+fn view(m: &policy::Model) -> AppResult<PolicyView> {
+    Ok(PolicyView {
+        policy: Policy::from_model(m)?,
+        note: m.note.clone(),
+        created_by: m.created_by.clone(),
+        created_at: m.created_at,
+    })
+}
+
+/// Every version, newest first (administrators and auditors).
+pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<PolicyList> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let rows = policy::Entity::find()
+        .order_by_desc(policy::Column::Version)
+        .all(db)
+        .await?;
+    let items = rows.iter().map(view).collect::<AppResult<Vec<_>>>()?;
+    Ok(PolicyList {
+        current_version: items.first().map_or(0, |p| p.policy.version),
+        items,
+    })
+}
+
+fn bp(percent: &str) -> AppResult<i32> {
+    percent
+        .trim()
+        .parse::<Decimal>()
+        .ok()
+        .and_then(|d| (d * Decimal::ONE_HUNDRED).to_i32())
+        .ok_or_else(|| AppError::Internal(format!("unvalidated target {percent}")))
+}
+
+/// Makes a new version from the current one and the changes (administrators).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreatePolicy,
+) -> AppResult<PolicyView> {
+    actor.require(&[Role::Admin])?;
+    let txn = begin_write(db).await?;
+    let current = policy::Entity::find()
+        .order_by_desc(policy::Column::Version)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("no indicator policy loaded".to_owned()))?;
+    let mut next = current.clone();
+    next.id = ids::new_id();
+    next.version = current.version + 1;
+    if let Some(v) = input.min_linkage_months {
+        next.min_linkage_months = v;
+    }
+    if let Some(v) = input.growing_area_code_is_stable {
+        next.growing_area_code_is_stable = v;
+    }
+    if let Some(v) = &input.value_chain_categories {
+        next.value_chain_categories = json(v)?;
+    }
+    if let Some(v) = &input.modern_kinds {
+        next.modern_kinds = json(v)?;
+    }
+    if let Some(v) = input.channel_freshness_days {
+        next.channel_freshness_days = v;
+    }
+    if let Some(v) = input.count_declared_channels {
+        next.count_declared_channels = v;
+    }
+    if let Some(v) = &input.value_chain_target {
+        next.value_chain_target_bp = bp(v)?;
+    }
+    if let Some(v) = &input.modern_channel_target {
+        next.modern_channel_target_bp = bp(v)?;
+    }
+    next.note = input
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    next.created_by = actor.name.clone();
+    next.created_at = clock::now();
+    let unchanged = Policy {
+        version: next.version,
+        ..Policy::from_model(&current)?
+    };
+    if Policy::from_model(&next)? == unchanged {
+        return Err(AppError::Conflict(format!(
+            "the change leaves version {}'s parameters as they are; no new version made",
+            current.version
+        )));
+    }
+    let row = next.into_active_model().reset_all().insert(&txn).await?;
+    let after = view(&row)?;
+    audit::record(&txn, actor, Change::created("policy", row.id, None, &after)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
