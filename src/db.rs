@@ -32,7 +32,12 @@ pub async fn connect(
                     .foreign_keys(true)
             });
     } else {
-        opts.max_connections(pool_size.max(1));
+        opts.max_connections(pool_size.max(1))
+            // The registry's queries are short. PostgreSQL's JIT compiler, triggered by the
+            // cost estimates of the indicator query's subplans, spent 0.9 s of a 1.1 s report
+            // on 100,000 subjects compiling it (docs/benchmarks.md); without it the report takes
+            // 0.4 s.
+            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
         if let Some(schema) = schema {
             opts.set_schema_search_path(schema.to_owned());
         }

@@ -1,6 +1,6 @@
 //! The indicator rules as SQL: one statement counts the population and both numerators per
-//! recorded commune, with correlated `EXISTS` over the evidence tables (each an index lookup by
-//! subject). The same text runs on SQLite and PostgreSQL; only parameter markers differ.
+//! recorded commune, each rule a set of subject ids computed once by the database. The same text
+//! runs on SQLite and PostgreSQL; only parameter markers differ.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -68,21 +68,29 @@ pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTi
     (start, end)
 }
 
-/// The three conditions on a subject `s`, as SQL with their values bound into `q`.
-pub struct Conditions {
-    pub population: String,
-    pub value_chain: String,
-    pub modern_channel: String,
-}
-
-/// Builds the conditions of `domain.md` §4 for day `d` under `policy`.
-pub fn conditions(q: &mut Sql, policy: &Policy, d: NaiveDate) -> Conditions {
+/// Builds the rules of `domain.md` §4 for day `d` under `policy`, over the subjects recorded in
+/// `communes`, as three common table expressions:
+///
+/// - `pop(id, commune_id, search_text)`: the population;
+/// - `vc(id)`: population subjects that count for the value chain;
+/// - `mc(id)`: population subjects that count for the modern channel.
+///
+/// Each rule is a set of subject ids filtered with `IN` in a `WHERE` clause, which both databases
+/// turn into a semi-join computed once (PostgreSQL: a hash join that spills to disk when large;
+/// SQLite: a temporary index). Correlated `EXISTS` per subject was 2–4 times slower on SQLite,
+/// and `IN` in the select list makes PostgreSQL rescan the set for every row once it outgrows
+/// `work_mem` (minutes at a million subjects); `docs/benchmarks.md` has the figures.
+pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) -> String {
     let population = {
+        let list = q.bind_list(communes.iter().copied());
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
         format!(
-            "EXISTS (SELECT 1 FROM recognition r WHERE r.subject_id = s.id AND r.stars >= 3 \
-             AND r.decision_date <= {d1} AND r.valid_until > {d2} \
-             AND (r.revoked_on IS NULL OR r.revoked_on > {d3}))"
+            "pop AS MATERIALIZED (SELECT s.id AS id, s.commune_id AS commune_id, \
+               s.search_text AS search_text FROM subject s \
+             WHERE s.commune_id IN ({list}) \
+               AND s.id IN (SELECT r.subject_id FROM recognition r WHERE r.stars >= 3 \
+                 AND r.decision_date <= {d1} AND r.valid_until > {d2} \
+                 AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))"
         )
     };
 
@@ -90,13 +98,12 @@ pub fn conditions(q: &mut Sql, policy: &Policy, d: NaiveDate) -> Conditions {
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
         format!(
-            "EXISTS (SELECT 1 FROM certification c \
+            "SELECT c.subject_id FROM certification c \
              JOIN certification_scheme cs ON cs.id = c.scheme_id \
-             WHERE c.subject_id = s.id AND cs.category IN ({cats}) \
-             AND c.issued_on <= {d1} AND c.expires_on > {d2} \
+             WHERE cs.category IN ({cats}) AND c.issued_on <= {d1} AND c.expires_on > {d2} \
              AND (SELECT e.to_status FROM status_event e \
                   WHERE e.entity_id = c.id AND e.entity = 'certification' AND e.effective_on <= {d3} \
-                  ORDER BY e.seq DESC LIMIT 1) = '{verified}')",
+                  ORDER BY e.seq DESC LIMIT 1) = '{verified}'",
             verified = CertStatus::Verified.code()
         )
     };
@@ -109,20 +116,18 @@ pub fn conditions(q: &mut Sql, policy: &Policy, d: NaiveDate) -> Conditions {
             ""
         };
         format!(
-            "EXISTS (SELECT 1 FROM raw_material_area a WHERE a.subject_id = s.id \
-             AND (a.valid_from IS NULL OR a.valid_from <= {d1}) \
+            "SELECT a.subject_id FROM raw_material_area a \
+             WHERE (a.valid_from IS NULL OR a.valid_from <= {d1}) \
              AND (a.valid_to IS NULL OR a.valid_to >= {d2}) \
              AND (a.tenure IN ('{own}', '{leased}') \
                   OR (a.tenure = '{linked}' AND a.linkage_start_on <= {d3} \
-                      AND a.linkage_end_on >= {d4} AND a.linkage_months >= {min}){code}))",
+                      AND a.linkage_end_on >= {d4} AND a.linkage_months >= {min}){code})",
             own = Tenure::Own.code(),
             leased = Tenure::Leased.code(),
             linked = Tenure::Linked.code(),
         )
     };
-    let value_chain = format!("({certified} AND {stable_area})");
-
-    let modern_channel = {
+    let evidenced_channel = {
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
         let (d1, d2) = (q.bind(d), q.bind(d));
         let evidenced = if policy.count_declared_channels {
@@ -141,17 +146,16 @@ pub fn conditions(q: &mut Sql, policy: &Policy, d: NaiveDate) -> Conditions {
             )
         };
         format!(
-            "EXISTS (SELECT 1 FROM sales_channel ch WHERE ch.subject_id = s.id \
-             AND ch.kind IN ({kinds}) \
+            "SELECT ch.subject_id FROM sales_channel ch WHERE ch.kind IN ({kinds}) \
              AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
-             AND (ch.active_to IS NULL OR ch.active_to >= {d2}){evidenced})"
+             AND (ch.active_to IS NULL OR ch.active_to >= {d2}){evidenced}"
         )
     };
-    Conditions {
-        population,
-        value_chain,
-        modern_channel,
-    }
+    format!(
+        "WITH {population}, \
+         vc AS MATERIALIZED (SELECT id FROM pop WHERE id IN ({certified}) AND id IN ({stable_area})), \
+         mc AS MATERIALIZED (SELECT id FROM pop WHERE id IN ({evidenced_channel}))"
+    )
 }
 
 /// Population and numerators of the subjects recorded in one commune version.
@@ -181,17 +185,12 @@ pub async fn counts_by_commune(
         return Ok(Vec::new());
     }
     let mut q = Sql::new(db.get_database_backend());
-    let c = conditions(&mut q, policy, d);
-    let list = q.bind_list(communes.iter().copied());
+    let ctes = rule_ctes(&mut q, policy, d, communes);
     q.push(&format!(
-        "SELECT s.commune_id AS commune_id, COUNT(*) AS population, \
-         SUM(CASE WHEN {vc} THEN 1 ELSE 0 END) AS value_chain, \
-         SUM(CASE WHEN {mc} THEN 1 ELSE 0 END) AS modern_channel \
-         FROM subject s WHERE s.commune_id IN ({list}) AND {pop} \
-         GROUP BY s.commune_id",
-        vc = c.value_chain,
-        mc = c.modern_channel,
-        pop = c.population,
+        "{ctes} SELECT p.commune_id AS commune_id, COUNT(*) AS population, \
+         COUNT(vc.id) AS value_chain, COUNT(mc.id) AS modern_channel \
+         FROM pop p LEFT JOIN vc ON vc.id = p.id LEFT JOIN mc ON mc.id = p.id \
+         GROUP BY p.commune_id"
     ));
     let rows = db.query_all_raw(q.build()).await?;
     rows.into_iter()
@@ -238,52 +237,81 @@ pub async fn subjects(
     if communes.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let run = |count_only: bool| {
+    let where_sql = match filter {
+        Some((Which::ValueChain, true)) => " WHERE vc.id IS NOT NULL",
+        Some((Which::ValueChain, false)) => " WHERE vc.id IS NULL",
+        Some((Which::ModernChannel, true)) => " WHERE mc.id IS NOT NULL",
+        Some((Which::ModernChannel, false)) => " WHERE mc.id IS NULL",
+        None => "",
+    };
+    let from =
+        format!("FROM pop p LEFT JOIN vc ON vc.id = p.id LEFT JOIN mc ON mc.id = p.id{where_sql}");
+    let statement = |count_only: bool| {
         let mut q = Sql::new(db.get_database_backend());
-        let c = conditions(&mut q, policy, d);
-        let list = q.bind_list(communes.iter().copied());
-        let filter_sql = match filter {
-            Some((Which::ValueChain, true)) => format!(" AND {}", c.value_chain),
-            Some((Which::ValueChain, false)) => format!(" AND NOT {}", c.value_chain),
-            Some((Which::ModernChannel, true)) => format!(" AND {}", c.modern_channel),
-            Some((Which::ModernChannel, false)) => format!(" AND NOT {}", c.modern_channel),
-            None => String::new(),
-        };
-        let from = format!(
-            "FROM subject s WHERE s.commune_id IN ({list}) AND {pop}{filter_sql}",
-            pop = c.population
-        );
+        let ctes = rule_ctes(&mut q, policy, d, communes);
         if count_only {
-            q.push(&format!("SELECT COUNT(*) AS n {from}"));
+            q.push(&format!("{ctes} SELECT COUNT(*) AS n {from}"));
         } else {
-            let (l, o) = (q.bind(limit as i64), q.bind(offset as i64));
+            let (l, o) = (
+                q.bind(i64::try_from(limit).unwrap_or(i64::MAX)),
+                q.bind(i64::try_from(offset).unwrap_or(i64::MAX)),
+            );
+            // The total comes with the page (a window over the filtered rows), so the rules
+            // run once.
             q.push(&format!(
-                "SELECT s.id AS id, s.commune_id AS commune_id, \
-                 CASE WHEN {vc} THEN 1 ELSE 0 END AS vc, CASE WHEN {mc} THEN 1 ELSE 0 END AS mc \
-                 {from} ORDER BY s.search_text, s.id LIMIT {l} OFFSET {o}",
-                vc = c.value_chain,
-                mc = c.modern_channel,
+                "{ctes} SELECT p.id AS id, p.commune_id AS commune_id, \
+                 CASE WHEN vc.id IS NULL THEN 0 ELSE 1 END AS vc, \
+                 CASE WHEN mc.id IS NULL THEN 0 ELSE 1 END AS mc, COUNT(*) OVER () AS total \
+                 {from} ORDER BY p.search_text, p.id LIMIT {l} OFFSET {o}"
             ));
         }
         q.build()
     };
-    let total = db
-        .query_one_raw(run(true))
-        .await?
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let rows = db.query_all_raw(run(false)).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            Ok(SubjectFlags {
-                id: r.try_get("", "id")?,
-                commune_id: r.try_get("", "commune_id")?,
-                value_chain: r.try_get::<i32>("", "vc")? == 1,
-                modern_channel: r.try_get::<i32>("", "mc")? == 1,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    let rows = db.query_all_raw(statement(false)).await?;
+    let mut total = None;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        total = Some(r.try_get::<i64>("", "total")?);
+        items.push(SubjectFlags {
+            id: r.try_get("", "id")?,
+            commune_id: r.try_get("", "commune_id")?,
+            value_chain: r.try_get::<i32>("", "vc")? == 1,
+            modern_channel: r.try_get::<i32>("", "mc")? == 1,
+        });
+    }
+    let total = match total {
+        Some(t) => t,
+        // A page past the end has no row to carry the total.
+        None if offset > 0 => db
+            .query_one_raw(statement(true))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0),
+        None => 0,
+    };
     Ok((items, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Population subjects recorded in `communes` (ids, recorded communes), without verdicts.
+pub async fn population(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    d: NaiveDate,
+    communes: &[Uuid],
+) -> AppResult<Vec<(Uuid, Uuid)>> {
+    if communes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(db.get_database_backend());
+    let ctes = rule_ctes(&mut q, policy, d, communes);
+    q.push(&format!(
+        "{ctes} SELECT p.id AS id, p.commune_id AS commune_id FROM pop p \
+         ORDER BY p.search_text, p.id"
+    ));
+    db.query_all_raw(q.build())
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "commune_id")?)))
+        .collect()
 }

@@ -175,8 +175,8 @@ async fn ambiguous_subjects(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let (flags, _) = engine::subjects(db, policy, as_of, communes, None, u64::MAX >> 1, 0).await?;
-    let ids: Vec<Uuid> = flags.iter().map(|f| f.id).collect();
+    let found = engine::population(db, policy, as_of, communes).await?;
+    let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
     let names: HashMap<Uuid, String> = subject::Entity::find()
         .filter(subject::Column::Id.is_in(ids))
         .all(db)
@@ -184,20 +184,20 @@ async fn ambiguous_subjects(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    Ok(flags
+    Ok(found
         .into_iter()
-        .filter_map(|f| {
+        .filter_map(|(id, commune)| {
             Some(AmbiguousSubject {
-                subject_id: f.id,
-                name: names.get(&f.id)?.clone(),
-                recorded_commune: unit_ref(graph, f.commune_id)?,
+                subject_id: id,
+                name: names.get(&id)?.clone(),
+                recorded_commune: unit_ref(graph, commune)?,
                 candidates: placement
-                    .targets(f.commune_id)
+                    .targets(commune)
                     .into_iter()
                     .flatten()
                     .filter_map(|t| unit_ref(graph, *t))
                     .collect(),
-                counted_in_unit: placement.counts_for_unit(f.commune_id),
+                counted_in_unit: placement.counts_for_unit(commune),
             })
         })
         .collect())
@@ -392,19 +392,14 @@ pub async fn freeze(
     let report = compute(txn, &graph, &policy, input.unit_id, input.as_of).await?;
     let placement = Placement::resolve(&graph, input.unit_id, input.as_of, "unit_id")?;
     let communes = placement.counted_communes();
-    let mut subjects = Vec::new();
-    const BATCH: u64 = 500;
-    let mut offset = 0;
-    loop {
-        let (flags, total) =
-            engine::subjects(txn, &policy, input.as_of, &communes, None, BATCH, offset).await?;
+    // One pass computes every verdict; the evidence is then read in batches.
+    let (flags, _) =
+        engine::subjects(txn, &policy, input.as_of, &communes, None, u64::MAX, 0).await?;
+    let mut subjects = Vec::with_capacity(flags.len());
+    for batch in flags.chunks(500) {
         subjects.extend(
-            explain_page(txn, &graph, &policy, input.as_of, &placement, &flags, None).await?,
+            explain_page(txn, &graph, &policy, input.as_of, &placement, batch, None).await?,
         );
-        offset += BATCH;
-        if offset >= total {
-            break;
-        }
     }
     snapshot.commit().await?;
     let frozen = FrozenReport {

@@ -1,0 +1,684 @@
+//! Benchmark of the indicator engine.
+//!
+//! Fills a fresh database with N synthetic subjects in realistic proportions (products,
+//! recognitions, raw-material areas, certifications with their status history, channels with
+//! verifications, listings with activity spans) spread over the real Quảng Nam communes, then
+//! times the province report (`indicators::service::compute`, what `GET /api/v1/indicators`
+//! does) against one hand-written SQL query computing the same numerators and denominators,
+//! and checks both give the same numbers.
+//!
+//! ```sh
+//! cargo run --release --example indicator_bench -- --subjects 10000,100000 --database sqlite
+//! cargo run --release --example indicator_bench -- --subjects 10000,100000 \
+//!     --database postgres://postgres@127.0.0.1:5432/postgres
+//! ```
+//! SQLite files go to `bench-data/` (kept, so `--reuse` skips generation); PostgreSQL gets one
+//! database per size (`ocop_bench_<n>`), dropped afterwards unless `--keep`.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use clap::Parser;
+use entity::{
+    certification, listing, listing_span, product, raw_material_area, recognition, sales_channel,
+    status_event, subject, unit,
+};
+use ocop_registry::config::AppConfig;
+use ocop_registry::indicators::engine::{Sql, freshness_window};
+use ocop_registry::units::graph::{UnitGraph, valid_on};
+use ocop_registry::{clock, indicators, policies, prepare};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+#[derive(Parser)]
+struct Args {
+    /// Comma-separated subject counts.
+    #[arg(long, default_value = "10000,100000")]
+    subjects: String,
+    /// `sqlite` or a PostgreSQL URL (of a database the bench may create others from).
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Timed runs of each query (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Reuse an existing database of the right size instead of generating.
+    #[arg(long)]
+    reuse: bool,
+    /// Keep PostgreSQL bench databases (and with `--reuse`, use them again).
+    #[arg(long)]
+    keep: bool,
+}
+
+const AS_OF: NaiveDate = clock::date(2025, 6, 30);
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    println!(
+        "| database | subjects | rows generated | generation | report (median) | hand-written SQL (median) | ratio | population | value chain | modern channel |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for n in args.subjects.split(',').map(|s| s.trim().parse::<usize>()) {
+        let n = n?;
+        let (config, cleanup) = database_for(&args, n).await?;
+        let db = prepare(&config).await?;
+        let existing = subject::Entity::find().count(&db).await?;
+        let (rows, gen_time) = if args.reuse && existing == n as u64 {
+            (0, Duration::ZERO)
+        } else {
+            anyhow::ensure!(
+                existing == 0,
+                "the bench database is not empty; delete it or use --reuse"
+            );
+            let t = Instant::now();
+            let rows = generate(&db, n).await?;
+            (rows, t.elapsed())
+        };
+        analyze(&db).await?;
+        let graph = UnitGraph::load(&db).await?;
+        let province = ocop_registry::units::service::by_code_on(&db, "49", AS_OF)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let policy = policies::service::get(&db, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        let mut report_times = Vec::new();
+        let mut report = None;
+        for _ in 0..=args.runs {
+            let t = Instant::now();
+            let graph_now = UnitGraph::load(&db).await?;
+            let r = indicators::service::compute(&db, &graph_now, &policy, province.id, AS_OF)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            report_times.push(t.elapsed());
+            report = Some(r);
+        }
+        let placement =
+            indicators::geography::Placement::resolve(&graph, province.id, AS_OF, "unit")
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let communes = placement.counted_communes();
+        let mut hand_times = Vec::new();
+        let mut hand = (0, 0, 0);
+        for _ in 0..=args.runs {
+            let t = Instant::now();
+            hand = hand_written(&db, &policy, &communes).await?;
+            hand_times.push(t.elapsed());
+        }
+        let report = report.ok_or_else(|| anyhow::anyhow!("no report"))?;
+        let engine = (
+            report.population,
+            report.indicators[0].numerator,
+            report.indicators[1].numerator,
+        );
+        anyhow::ensure!(
+            engine == hand,
+            "the engine {engine:?} and the hand-written query {hand:?} disagree"
+        );
+        // The first run warms caches; the median of the others is reported.
+        let (r, h) = (median(&report_times[1..]), median(&hand_times[1..]));
+        println!(
+            "| {} | {n} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+            if config.database_url.starts_with("sqlite") {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            },
+            if rows == 0 {
+                "(reused)".to_owned()
+            } else {
+                rows.to_string()
+            },
+            if rows == 0 {
+                "–".to_owned()
+            } else {
+                format!("{:.1} s", gen_time.as_secs_f64())
+            },
+            ms(r),
+            ms(h),
+            r.as_secs_f64() / h.as_secs_f64(),
+            engine.0,
+            engine.1,
+            engine.2
+        );
+        db.close().await?;
+        if let Some(c) = cleanup
+            && !args.keep
+        {
+            c.await?;
+        }
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>;
+
+async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Option<Cleanup>)> {
+    if args.database == "sqlite" {
+        std::fs::create_dir_all("bench-data")?;
+        let path = format!("bench-data/bench-{n}.db");
+        if !args.reuse {
+            for suffix in ["", "-wal", "-shm"] {
+                std::fs::remove_file(format!("{path}{suffix}")).ok();
+            }
+        }
+        let config = AppConfig {
+            database_url: format!("sqlite://{path}?mode=rwc"),
+            ..AppConfig::default()
+        };
+        return Ok((config, None));
+    }
+    let admin = Database::connect(args.database.clone()).await?;
+    let name = format!("ocop_bench_{n}");
+    if !args.reuse {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+    }
+    let base = args
+        .database
+        .rsplit_once('/')
+        .map_or(args.database.as_str(), |(b, _)| b);
+    let config = AppConfig {
+        database_url: format!("{base}/{name}"),
+        ..AppConfig::default()
+    };
+    let cleanup: Cleanup = Box::pin(async move {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        Ok(())
+    });
+    Ok((config, Some(cleanup)))
+}
+
+/// Fresh statistics for the planners after a bulk load.
+async fn analyze(db: &DatabaseConnection) -> anyhow::Result<()> {
+    // The same word on both databases.
+    db.execute_unprepared("ANALYZE").await?;
+    Ok(())
+}
+
+/// Rows waiting to be inserted, flushed in large multi-row statements.
+struct Batches {
+    subjects: Vec<subject::ActiveModel>,
+    products: Vec<product::ActiveModel>,
+    recognitions: Vec<recognition::ActiveModel>,
+    areas: Vec<raw_material_area::ActiveModel>,
+    certs: Vec<certification::ActiveModel>,
+    events: Vec<status_event::ActiveModel>,
+    channels: Vec<sales_channel::ActiveModel>,
+    listings: Vec<listing::ActiveModel>,
+    spans: Vec<listing_span::ActiveModel>,
+    rows: u64,
+}
+
+macro_rules! flush {
+    ($db:expr, $vec:expr, $entity:path, $chunk:expr) => {{
+        let rows = std::mem::take(&mut $vec);
+        for part in rows.chunks($chunk) {
+            <$entity>::insert_many(part.to_vec())
+                .exec_without_returning($db)
+                .await?;
+        }
+    }};
+}
+
+impl Batches {
+    async fn flush(&mut self, db: &impl ConnectionTrait) -> anyhow::Result<()> {
+        // Chunks stay under SQLite's and PostgreSQL's bound-parameter limits.
+        flush!(db, self.subjects, subject::Entity, 1000);
+        flush!(db, self.products, product::Entity, 1500);
+        flush!(db, self.recognitions, recognition::Entity, 1000);
+        flush!(db, self.areas, raw_material_area::Entity, 1000);
+        flush!(db, self.certs, certification::Entity, 1500);
+        flush!(db, self.events, status_event::Entity, 2000);
+        flush!(db, self.channels, sales_channel::Entity, 1500);
+        flush!(db, self.listings, listing::Entity, 1500);
+        flush!(db, self.spans, listing_span::Entity, 4000);
+        Ok(())
+    }
+}
+
+fn day(rng: &mut StdRng, from: NaiveDate, span_days: u64) -> NaiveDate {
+    from.checked_add_days(Days::new(rng.random_range(0..span_days)))
+        .unwrap_or(from)
+}
+
+/// Generates `n` subjects and everything under them; returns the number of rows written.
+async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    let units = unit::Entity::find()
+        .filter(unit::Column::Level.eq("commune"))
+        .all(db)
+        .await?;
+    let old: Vec<Uuid> = units
+        .iter()
+        .filter(|u| valid_on(u, clock::date(2024, 12, 31)))
+        .map(|u| u.id)
+        .collect();
+    let new: Vec<Uuid> = units
+        .iter()
+        .filter(|u| valid_on(u, clock::date(2025, 7, 1)))
+        .map(|u| u.id)
+        .collect();
+    let schemes = entity::certification_scheme::Entity::find().all(db).await?;
+    let now = clock::now();
+    let forms = [
+        "cooperative",
+        "enterprise",
+        "household_business",
+        "production_facility",
+        "cooperative_group",
+    ];
+    let kinds = [
+        "marketplace",
+        "marketplace",
+        "supermarket_chain",
+        "social_commerce",
+        "ocop_showroom",
+        "traditional",
+    ];
+    let mut b = Batches {
+        subjects: Vec::new(),
+        products: Vec::new(),
+        recognitions: Vec::new(),
+        areas: Vec::new(),
+        certs: Vec::new(),
+        events: Vec::new(),
+        channels: Vec::new(),
+        listings: Vec::new(),
+        spans: Vec::new(),
+        rows: 0,
+    };
+    let mut txn = ocop_registry::db::begin_write(db).await?;
+    for i in 0..n {
+        let sid = Uuid::now_v7();
+        // One in ten registered after the July 2025 reform, in a new Đà Nẵng commune, and rated
+        // after it.
+        let after_reform = i % 10 == 9;
+        let commune = if after_reform {
+            new[rng.random_range(0..new.len())]
+        } else {
+            old[rng.random_range(0..old.len())]
+        };
+        let name = format!("Chủ thể {i}");
+        b.subjects.push(
+            subject::Model {
+                id: sid,
+                search_text: format!("chu the {i}"),
+                name,
+                legal_form: forms[i % forms.len()].to_owned(),
+                tax_code: None,
+                commune_id: commune,
+                address: None,
+                representative: None,
+                phone: None,
+                email: None,
+                woman_led: i % 3 == 0,
+                founded_on: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+        // Products, each rated once; a tenth re-rated. Decisions spread over 2019-2025, so about
+        // half the subjects are active on the report date.
+        for p in 0..rng.random_range(1..=3) {
+            let pid = Uuid::now_v7();
+            b.products.push(
+                product::Model {
+                    id: pid,
+                    subject_id: sid,
+                    name: format!("Sản phẩm {i}-{p}"),
+                    name_folded: format!("san pham {i}-{p}"),
+                    product_group: "food".to_owned(),
+                    subgroup: None,
+                    description: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+            let ratings = if rng.random_bool(0.1) { 2 } else { 1 };
+            for k in 0..ratings {
+                let decided = if after_reform {
+                    day(&mut rng, clock::date(2025, 7, 1), 300)
+                } else {
+                    day(&mut rng, clock::date(2019, 1, 1), 6 * 365)
+                };
+                b.recognitions.push(
+                    recognition::Model {
+                        id: Uuid::now_v7(),
+                        product_id: pid,
+                        subject_id: sid,
+                        stars: if rng.random_bool(0.15) { 4 } else { 3 },
+                        potential_five_star: false,
+                        score_centi: Some(7000),
+                        decision_no: format!("{i}-{p}-{k}"),
+                        decision_date: decided,
+                        authority: "UBND".to_owned(),
+                        batch: None,
+                        kind: "new".to_owned(),
+                        valid_until: clock::add_months(decided, 36),
+                        revoked_on: rng
+                            .random_bool(0.01)
+                            .then(|| decided.checked_add_days(Days::new(300)).unwrap_or(decided)),
+                        revocation_decision_no: None,
+                        revocation_reason: None,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+            }
+        }
+        // Areas: 70 % of subjects, one or two, of every tenure.
+        if rng.random_bool(0.7) {
+            for _ in 0..rng.random_range(1..=2) {
+                let tenure = ["own", "leased", "linked"][rng.random_range(0..3)];
+                let start = day(&mut rng, clock::date(2021, 1, 1), 4 * 365);
+                let months = [24u32, 36, 48, 60][rng.random_range(0..4)];
+                let end = clock::add_months(start, months).pred_opt().unwrap_or(start);
+                let linked = tenure == "linked";
+                b.areas.push(
+                    raw_material_area::Model {
+                        id: Uuid::now_v7(),
+                        subject_id: sid,
+                        name: format!("Vùng {i}"),
+                        commune_id: commune,
+                        material: "Quế".to_owned(),
+                        variety: None,
+                        area_m2: rng.random_range(1..400_000),
+                        tenure: tenure.to_owned(),
+                        growing_area_code: rng.random_bool(0.2).then(|| format!("VN-49-{i}")),
+                        valid_from: Some(start),
+                        valid_to: None,
+                        geometry: None,
+                        linkage_contract_no: linked.then(|| format!("HĐ-{i}")),
+                        linkage_counterparty: linked.then(|| "Tổ hợp tác".to_owned()),
+                        linkage_counterparty_kind: linked.then(|| "households".to_owned()),
+                        linkage_households: linked.then_some(20),
+                        linkage_start_on: linked.then_some(start),
+                        linkage_end_on: linked.then_some(end),
+                        linkage_months: linked.then_some(months as i32),
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+            }
+        }
+        // Certifications: 40 % of subjects, with submitted → verified (→ suspended) histories.
+        if rng.random_bool(0.4) {
+            let cid = Uuid::now_v7();
+            let issued = day(&mut rng, clock::date(2022, 1, 1), 3 * 365);
+            let scheme = &schemes[rng.random_range(0..schemes.len())];
+            let mut status = "submitted";
+            let mut events = vec![(status, issued)];
+            if rng.random_bool(0.7) {
+                status = "verified";
+                events.push((
+                    status,
+                    issued.checked_add_days(Days::new(30)).unwrap_or(issued),
+                ));
+                if rng.random_bool(0.15) {
+                    status = "suspended";
+                    events.push((
+                        status,
+                        issued.checked_add_days(Days::new(200)).unwrap_or(issued),
+                    ));
+                }
+            }
+            b.certs.push(
+                certification::Model {
+                    id: cid,
+                    subject_id: sid,
+                    scheme_id: scheme.id,
+                    certificate_no: format!("C-{i}"),
+                    issuer: "QUACERT".to_owned(),
+                    issued_on: issued,
+                    expires_on: clock::add_months(issued, 36),
+                    evidence_url: None,
+                    evidence_sha256: None,
+                    product_id: None,
+                    area_id: None,
+                    status: status.to_owned(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+            push_events(&mut b, "certification", cid, &events, now);
+        }
+        // Channels: 60 % of subjects; half verified; marketplace shops have three listings seen
+        // by the sync over the months before and after the report date.
+        if rng.random_bool(0.6) {
+            for _ in 0..rng.random_range(1..=2) {
+                let chid = Uuid::now_v7();
+                let kind = kinds[rng.random_range(0..kinds.len())];
+                let from = day(&mut rng, clock::date(2022, 1, 1), 3 * 365);
+                let verified = rng.random_bool(0.5);
+                let verified_on = from
+                    .checked_add_days(Days::new(rng.random_range(10..400)))
+                    .unwrap_or(from);
+                b.channels.push(
+                    sales_channel::Model {
+                        id: chid,
+                        subject_id: sid,
+                        kind: kind.to_owned(),
+                        platform: "shopee".to_owned(),
+                        shop_url: Some(format!("https://shopee.vn/{i}")),
+                        shop_id: None,
+                        active_from: Some(from),
+                        active_to: None,
+                        evidence_url: None,
+                        verification_status: if verified { "verified" } else { "declared" }
+                            .to_owned(),
+                        verified_on: verified.then_some(verified_on),
+                        verified_by: verified.then(|| "bench".to_owned()),
+                        verification_note: None,
+                        last_observed_at: None,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+                if verified {
+                    push_events(&mut b, "channel", chid, &[("verified", verified_on)], now);
+                }
+                if kind == "marketplace" {
+                    for l in 0..3 {
+                        let lid = Uuid::now_v7();
+                        let seen =
+                            clock::day_start_utc(day(&mut rng, clock::date(2025, 1, 1), 365));
+                        let until = seen + chrono::Duration::days(rng.random_range(0..60));
+                        let span = Uuid::now_v7();
+                        b.listings.push(
+                            listing::Model {
+                                id: lid,
+                                channel_id: chid,
+                                subject_id: sid,
+                                external_id: format!("{i}-{l}"),
+                                title: format!("Sản phẩm {i}"),
+                                price_vnd: Some(125_000),
+                                status: "active".to_owned(),
+                                product_id: None,
+                                first_seen_at: seen,
+                                last_seen_at: until,
+                                open_span_id: Some(span),
+                                version: 1,
+                                created_at: now,
+                                updated_at: now,
+                            }
+                            .into_active_model()
+                            .reset_all(),
+                        );
+                        b.spans.push(
+                            listing_span::Model {
+                                id: span,
+                                listing_id: lid,
+                                channel_id: chid,
+                                from_at: seen,
+                                to_at: until,
+                            }
+                            .into_active_model()
+                            .reset_all(),
+                        );
+                    }
+                }
+            }
+        }
+        if (i + 1) % 5000 == 0 {
+            b.rows += pending(&b);
+            b.flush(&txn).await?;
+            txn.commit().await?;
+            txn = ocop_registry::db::begin_write(db).await?;
+        }
+    }
+    b.rows += pending(&b);
+    b.flush(&txn).await?;
+    txn.commit().await?;
+    Ok(b.rows)
+}
+
+fn pending(b: &Batches) -> u64 {
+    (b.subjects.len()
+        + b.products.len()
+        + b.recognitions.len()
+        + b.areas.len()
+        + b.certs.len()
+        + b.events.len()
+        + b.channels.len()
+        + b.listings.len()
+        + b.spans.len()) as u64
+}
+
+fn push_events(
+    b: &mut Batches,
+    entity: &str,
+    id: Uuid,
+    events: &[(&str, NaiveDate)],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let mut from: Option<&str> = None;
+    for (seq, (to, on)) in events.iter().enumerate() {
+        b.events.push(
+            status_event::Model {
+                id: Uuid::now_v7(),
+                entity: entity.to_owned(),
+                entity_id: id,
+                seq: seq as i32 + 1,
+                from_status: from.map(str::to_owned),
+                to_status: (*to).to_owned(),
+                reason: None,
+                effective_on: *on,
+                actor_id: None,
+                actor_name: "bench".to_owned(),
+                at: now,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+        from = Some(to);
+    }
+}
+
+/// The same numbers written by hand, independently of the engine's code, for the default
+/// policy: province totals, each rule a semi-join (`IN` in a `WHERE` clause) on the population.
+async fn hand_written(
+    db: &DatabaseConnection,
+    policy: &policies::dto::Policy,
+    communes: &[Uuid],
+) -> anyhow::Result<(i64, i64, i64)> {
+    let mut q = Sql::new(db.get_database_backend());
+    let d = |q: &mut Sql| q.bind(AS_OF);
+    let list = q.bind_list(communes.iter().copied());
+    let (d1, d2, d3) = (d(&mut q), d(&mut q), d(&mut q));
+    let (d4, d5, d6) = (d(&mut q), d(&mut q), d(&mut q));
+    let (d7, d8, d9, d10) = (d(&mut q), d(&mut q), d(&mut q), d(&mut q));
+    let min = q.bind(policy.min_linkage_months);
+    let (d11, d12, d13) = (d(&mut q), d(&mut q), d(&mut q));
+    let (w_from, w_to) = freshness_window(policy, AS_OF);
+    let (w1, w2) = (q.bind(w_from), q.bind(w_to));
+    q.push(&format!(
+        "WITH p AS MATERIALIZED (
+           SELECT s.id FROM subject s
+           WHERE s.commune_id IN ({list})
+             AND s.id IN (SELECT r.subject_id FROM recognition r
+                          WHERE r.stars >= 3 AND r.decision_date <= {d1} AND r.valid_until > {d2}
+                            AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))
+         SELECT
+           (SELECT COUNT(*) FROM p) AS population,
+           (SELECT COUNT(*) FROM p
+             WHERE p.id IN (
+                 SELECT c.subject_id FROM certification c
+                 JOIN certification_scheme cs ON cs.id = c.scheme_id
+                 WHERE cs.category IN ('green', 'circular') AND c.issued_on <= {d4} AND c.expires_on > {d5}
+                   AND 'verified' = (SELECT e.to_status FROM status_event e
+                                     WHERE e.entity_id = c.id AND e.entity = 'certification'
+                                       AND e.effective_on <= {d6} ORDER BY e.seq DESC LIMIT 1))
+               AND p.id IN (
+                 SELECT a.subject_id FROM raw_material_area a
+                 WHERE (a.valid_from IS NULL OR a.valid_from <= {d7}) AND (a.valid_to IS NULL OR a.valid_to >= {d8})
+                   AND (a.tenure IN ('own', 'leased') OR a.growing_area_code IS NOT NULL
+                        OR (a.tenure = 'linked' AND a.linkage_start_on <= {d9}
+                            AND a.linkage_end_on >= {d10} AND a.linkage_months >= {min})))) AS value_chain,
+           (SELECT COUNT(*) FROM p
+             WHERE p.id IN (
+                 SELECT ch.subject_id FROM sales_channel ch
+                 WHERE ch.kind IN ('marketplace', 'social_commerce', 'own_webshop', 'supermarket_chain', 'convenience_chain')
+                   AND (ch.active_from IS NULL OR ch.active_from <= {d11})
+                   AND (ch.active_to IS NULL OR ch.active_to >= {d12})
+                   AND ('verified' = (SELECT e.to_status FROM status_event e
+                                      WHERE e.entity_id = ch.id AND e.entity = 'channel'
+                                        AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
+                        OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id
+                                   AND ls.to_at >= {w1} AND ls.from_at < {w2})))) AS modern_channel"
+    ));
+    let row = db
+        .query_one_raw(q.build())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no row"))?;
+    Ok((
+        row.try_get::<i64>("", "population")?,
+        row.try_get::<i64>("", "value_chain")?,
+        row.try_get::<i64>("", "modern_channel")?,
+    ))
+}
