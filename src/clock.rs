@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 
 /// Vietnam's offset from UTC (checked at compile time).
-const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+pub const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
     Some(offset) => offset,
     None => panic!("UTC+7 is a valid offset"),
 };

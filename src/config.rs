@@ -14,6 +14,22 @@ pub struct AppConfig {
     pub database_pool_size: u32,
     /// PostgreSQL schema to work in (`search_path`); `None` uses the server's default.
     pub database_schema: Option<String>,
+    /// Key encrypting channel credentials at rest (`OCOP_SECRET_KEY`: 32 bytes, hex or base64).
+    pub secret_key: Option<String>,
+    /// How often the background scheduler looks for due syncs and pending webhook events
+    /// (seconds; 0 turns it off).
+    pub sync_interval_secs: u64,
+    /// Timeout of each call to a marketplace (seconds, fractions allowed).
+    pub sync_timeout_secs: f64,
+    /// Attempts per marketplace call, the first included.
+    pub sync_max_attempts: u32,
+    /// First retry backoff (milliseconds); it doubles, with jitter.
+    pub sync_backoff_ms: u64,
+    /// Longest wait between two attempts, whatever `Retry-After` asks (seconds).
+    pub sync_max_wait_secs: u64,
+    /// The public URL of this registry (`https://ocop.example.vn`), which Shopee signs its
+    /// pushes with; by default rebuilt from the request's `Host`.
+    pub public_base_url: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -22,6 +38,13 @@ impl Default for AppConfig {
             database_url: "sqlite://ocop-registry.db?mode=rwc".to_owned(),
             database_pool_size: 5,
             database_schema: None,
+            secret_key: None,
+            sync_interval_secs: 60,
+            sync_timeout_secs: 10.0,
+            sync_max_attempts: 4,
+            sync_backoff_ms: 500,
+            sync_max_wait_secs: 60,
+            public_base_url: None,
         }
     }
 }
@@ -30,7 +53,13 @@ impl AppConfig {
     /// Rocket's figment with `DATABASE_URL` merged in, so one variable serves the app and
     /// the tools.
     pub fn figment() -> Figment {
-        rocket::Config::figment().merge(Env::raw().only(&["DATABASE_URL"]))
+        rocket::Config::figment()
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(
+                Env::raw()
+                    .only(&["OCOP_SECRET_KEY"])
+                    .map(|_| "secret_key".into()),
+            )
     }
 
     /// Reads the configuration from a figment.

@@ -36,8 +36,12 @@ pub async fn connect(
             // The registry's queries are short. PostgreSQL's JIT compiler, triggered by the
             // cost estimates of the indicator query's subplans, spent 0.9 s of a 1.1 s report
             // on 100,000 subjects compiling it (docs/benchmarks.md); without it the report takes
-            // 0.4 s.
-            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+            // 0.4 s. And prepared statements are planned at each execution: a generic plan made
+            // while a table was small (a sync filling `listing`) kept scanning it whole as it
+            // grew, which made a 100,000-listing sync take 191 s instead of 12.
+            .map_sqlx_postgres_opts(|o| {
+                o.options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")])
+            });
         if let Some(schema) = schema {
             opts.set_schema_search_path(schema.to_owned());
         }

@@ -547,3 +547,92 @@ async fn print_tokens(db: &DatabaseConnection) -> AppResult<()> {
     );
     Ok(())
 }
+
+/// The demonstration shop: a channel of the first subject read from the registry's own demo
+/// feed (created once; returns its id).
+pub async fn feed_channel(db: &DatabaseConnection, feed_url: &str) -> AppResult<Uuid> {
+    let actor = Actor::system("demo loader");
+    let existing = entity::channel_connection::Entity::find()
+        .filter(entity::channel_connection::Column::Connector.eq("feed"))
+        .one(db)
+        .await?;
+    let channel_id = match existing {
+        Some(c) => c.channel_id,
+        None => {
+            let subject = subject::Entity::find()
+                .order_by_asc(subject::Column::CreatedAt)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::Internal("no subject for the demo shop".to_owned()))?;
+            channels::service::create(
+                db,
+                &actor,
+                subject.id,
+                CreateChannel {
+                    kind: ChannelKind::Marketplace,
+                    platform: "feed".to_owned(),
+                    shop_url: Some(feed_url.to_owned()),
+                    shop_id: Some("demo-shop".to_owned()),
+                    active_from: Some(date(2025, 1, 1)),
+                    active_to: None,
+                    evidence_url: None,
+                },
+            )
+            .await?
+            .id
+        }
+    };
+    let settings =
+        crate::sync::service::SyncSettings::from_config(&crate::config::AppConfig::default())
+            .map_err(AppError::Internal)?;
+    // The address can change between runs: point the connection at this one.
+    crate::sync::service::put_connection(
+        db,
+        &settings,
+        &actor,
+        channel_id,
+        crate::sync::dto::ConnectionInput {
+            connector: crate::sync::dto::ConnectorKind::Feed,
+            base_url: feed_url.to_owned(),
+            auth_base_url: None,
+            partner_id: None,
+            shop_id: None,
+            app_secret: None,
+            access_token: None,
+            refresh_token: None,
+            token_expires_at: None,
+            webhook_secret: None,
+            rate_limit_per_minute: Some(600),
+            sync_interval_minutes: Some(60),
+        },
+    )
+    .await?;
+    Ok(channel_id)
+}
+
+/// Runs the demo shop's sync once the server listens, and prints what it did.
+pub fn sync_at_liftoff(channel_id: Uuid) -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("demo sync", move |rocket| {
+        Box::pin(async move {
+            let (Some(db), Some(settings)) = (
+                rocket.state::<DatabaseConnection>().cloned(),
+                rocket
+                    .state::<crate::sync::service::SyncSettings>()
+                    .cloned(),
+            ) else {
+                return;
+            };
+            tokio::spawn(async move {
+                let options = crate::sync::dto::SyncOptions { full: Some(true) };
+                match crate::sync::service::run(&db, &settings, channel_id, "demo", &options).await
+                {
+                    Ok(r) => println!(
+                        "Demo sync of channel {channel_id} from the built-in feed: {} ({} pages, {} listings seen, {} added). See GET /api/v1/sync-runs and /api/v1/channels/{channel_id}/listings.",
+                        r.status, r.pages, r.items_seen, r.added
+                    ),
+                    Err(e) => println!("Demo sync failed: {e}"),
+                }
+            });
+        })
+    })
+}

@@ -28,6 +28,7 @@ pub mod products;
 pub mod public;
 pub mod schemes;
 pub mod subjects;
+pub mod sync;
 pub mod text;
 pub mod units;
 pub mod validate;
@@ -54,16 +55,27 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(schemes::routes());
     all.extend(policies::routes());
     all.extend(indicators::routes());
+    all.extend(sync::routes());
     all
 }
 
 /// The application, ready to launch or to test with Rocket's local client.
-pub fn build_rocket(figment: Figment, config: AppConfig, db: DatabaseConnection) -> Rocket<Build> {
-    rocket::custom(figment)
+pub fn build_rocket(
+    figment: Figment,
+    config: AppConfig,
+    db: DatabaseConnection,
+) -> anyhow::Result<Rocket<Build>> {
+    let settings = sync::service::SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
+    if !settings.secrets.encrypting() {
+        tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
+    }
+    Ok(rocket::custom(figment)
         .manage(db)
         .manage(config)
+        .manage(settings)
         .mount("/", routes())
         .register("/", catchers![error::json_catcher])
+        .attach(sync::scheduler::fairing()))
 }
 
 /// Opens the database, applies migrations and loads reference data: everything a process needs

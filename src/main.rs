@@ -7,7 +7,9 @@ use ocop_registry::auth::Actor;
 use ocop_registry::auth::dto::CreateToken;
 use ocop_registry::config::AppConfig;
 use ocop_registry::domain::Role;
-use ocop_registry::{auth, build_rocket, prepare};
+use ocop_registry::sync::dto::{SyncOptions, SyncRunView};
+use ocop_registry::sync::service::SyncSettings;
+use ocop_registry::{auth, build_rocket, prepare, sync};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -34,6 +36,15 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Sync one channel now, or run every due sync and pending webhook event.
+    Sync {
+        /// The channel to sync (default: every channel whose sync is due).
+        #[arg(long)]
+        channel: Option<Uuid>,
+        /// Read every listing, not only the changes since the last complete pass.
+        #[arg(long)]
+        full: bool,
+    },
     /// Print an indicator report.
     Report {
         /// Official code of the unit (the version valid on --as-of is used).
@@ -183,14 +194,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
         }
+        Command::Sync { channel, full } => {
+            let db = prepare(&config).await?;
+            let settings = SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
+            let runs = match channel {
+                Some(id) => {
+                    let options = SyncOptions {
+                        full: full.then_some(true),
+                    };
+                    let run = sync::service::run(&db, &settings, id, "cli", &options)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+                    vec![SyncRunView::from(run)]
+                }
+                None => {
+                    let (events, runs) = sync::service::tick(&db, &settings, "cli").await;
+                    eprintln!("{events} webhook events processed");
+                    runs
+                }
+            };
+            for r in &runs {
+                println!(
+                    "{} channel {} {}: {} pages, {} items seen, {} added, {} changed, {} removed, {} item errors{}",
+                    r.id,
+                    r.channel_id,
+                    r.status,
+                    r.pages,
+                    r.items_seen,
+                    r.added,
+                    r.changed,
+                    r.removed,
+                    r.item_errors,
+                    r.reason
+                        .as_ref()
+                        .map_or_else(String::new, |why| format!(" ({why})"))
+                );
+            }
+            if runs.iter().any(|r| r.status == "failed") {
+                anyhow::bail!("a sync failed");
+            }
+        }
         Command::Serve { demo } => {
             let db = prepare(&config).await?;
+            let mut rocket = build_rocket(figment.clone(), config, db.clone())?;
             if demo {
                 ocop_registry::demo::run(&db)
                     .await
                     .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
+                let address: String = figment
+                    .extract_inner("address")
+                    .unwrap_or_else(|_| "127.0.0.1".to_owned());
+                let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+                let host = if address == "0.0.0.0" {
+                    "127.0.0.1".to_owned()
+                } else {
+                    address
+                };
+                let channel = ocop_registry::demo::feed_channel(
+                    &db,
+                    &format!("http://{host}:{port}/demo/feed"),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("setting up the demo feed failed: {e}"))?;
+                rocket = rocket
+                    .mount("/", sync::demo_feed::routes())
+                    .attach(ocop_registry::demo::sync_at_liftoff(channel));
             }
-            build_rocket(figment, config, db)
+            rocket
                 .launch()
                 .await
                 .map_err(|e| anyhow::anyhow!("the server stopped: {e}"))?;

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     areas, audit, auth, certifications, channels, indicators, meta, policies, products, public,
-    schemes, subjects, units,
+    schemes, subjects, sync, units,
 };
 
 /// The whole API.
@@ -64,6 +64,12 @@ use crate::{
         indicators::routes::list_reports,
         indicators::routes::freeze_report,
         indicators::routes::get_report,
+        sync::routes::get_channel_connection,
+        sync::routes::put_channel_connection,
+        sync::routes::sync_channel,
+        sync::routes::list_sync_runs,
+        sync::routes::receive_webhook,
+        sync::routes::match_listing,
     ),
     modifiers(&BearerAuth)
 )]

@@ -11,6 +11,7 @@ mod helpers;
 mod m20261129_000001_create_core;
 mod m20261129_000002_create_evidence;
 mod m20261129_000003_create_indicators;
+mod m20261129_000004_create_sync;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_core::Migration),
             Box::new(m20261129_000002_create_evidence::Migration),
             Box::new(m20261129_000003_create_indicators::Migration),
+            Box::new(m20261129_000004_create_sync::Migration),
         ]
     }
 }

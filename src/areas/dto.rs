@@ -17,7 +17,7 @@ use crate::validate as v;
 
 /// A linkage contract (hợp đồng liên kết, Decree 98/2018/NĐ-CP).
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
-#[validate(schema(function = "linkage_rules"))]
+#[validate(schema(function = "linkage_rules", skip_on_field_errors = false))]
 pub struct LinkageInput {
     #[validate(custom(function = "v::short_code"))]
     pub contract_no: String,

@@ -16,7 +16,7 @@ use crate::validate as v;
 
 /// `POST /api/v1/subjects/{id}/certifications` (the certification starts `submitted`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "create_rules"))]
+#[validate(schema(function = "create_rules", skip_on_field_errors = false))]
 pub struct CreateCertification {
     /// A scheme code of the catalogue (`vietgap`, `organic`, …).
     #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
@@ -85,7 +85,7 @@ pub struct UpdateCertification {
 
 /// `POST /api/v1/certifications/{id}/transitions`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "transition_rules"))]
+#[validate(schema(function = "transition_rules", skip_on_field_errors = false))]
 pub struct TransitionInput {
     /// `verified`, `rejected`, `suspended` or `revoked`.
     pub to: CertStatus,

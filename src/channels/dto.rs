@@ -36,7 +36,7 @@ pub fn shop_id_rule(s: &str) -> Result<(), ValidationError> {
 
 /// `POST /api/v1/subjects/{id}/channels` (the channel starts `declared`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "create_rules"))]
+#[validate(schema(function = "create_rules", skip_on_field_errors = false))]
 pub struct CreateChannel {
     pub kind: ChannelKind,
     /// Marketplace code (`shopee`, `lazada`, `tiki`, `tiktok_shop`, `sendo`, `postmart`,

@@ -381,3 +381,58 @@ pub async fn listings(
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Paginated::new(items, page, total))
 }
+
+/// Matches a listing to one of its subject's products (`None` unmatches); returns the listing
+/// and its version.
+pub async fn match_listing(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    product_id: Option<Uuid>,
+) -> AppResult<(ListingView, i32)> {
+    let txn = begin_write(db).await?;
+    let current = listing::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("listing", id))?;
+    reach(&txn, actor, "listing", id, current.subject_id).await?;
+    if_match.check(current.version)?;
+    if let Some(p) = product_id {
+        let found = entity::product::Entity::find_by_id(p).one(&txn).await?;
+        if found.is_none_or(|p| p.subject_id != current.subject_id) {
+            return Err(AppError::invalid(
+                "product_id",
+                "must be one of the subject's own products",
+            ));
+        }
+    }
+    if current.product_id == product_id {
+        let v = current.version;
+        return Ok((ListingView::build(current)?, v));
+    }
+    let before = ListingView::build(current.clone())?;
+    let mut next = current.clone();
+    next.product_id = product_id;
+    next.version += 1;
+    next.updated_at = clock::now();
+    let row = save(&txn, next).await?;
+    let version = row.version;
+    let after = ListingView::build(row)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            "listing",
+            id,
+            Some(current.subject_id),
+            "match",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((after, version))
+}

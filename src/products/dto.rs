@@ -76,7 +76,7 @@ impl ProductView {
 
 /// `POST /api/v1/products/{id}/recognitions`: an OCOP star rating decision.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "recognition_rules"))]
+#[validate(schema(function = "recognition_rules", skip_on_field_errors = false))]
 pub struct CreateRecognition {
     /// 3, 4 or 5 stars.
     #[validate(range(min = 3, max = 5, message = "must be 3, 4 or 5"))]

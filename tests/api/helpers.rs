@@ -20,7 +20,20 @@ use uuid::Uuid;
 pub struct TestApp {
     pub client: Client,
     pub db: DatabaseConnection,
+    pub config: AppConfig,
     cleanup: Cleanup,
+}
+
+/// Test defaults: no background scheduler (tests drive the work), fast retries.
+fn test_config() -> AppConfig {
+    AppConfig {
+        sync_interval_secs: 0,
+        sync_timeout_secs: 2.0,
+        sync_max_attempts: 3,
+        sync_backoff_ms: 10,
+        sync_max_wait_secs: 5,
+        ..AppConfig::default()
+    }
 }
 
 enum Cleanup {
@@ -60,6 +73,11 @@ pub fn on_postgres() -> bool {
 impl TestApp {
     /// A fresh application on a fresh, migrated database with units loaded.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Same as [`spawn`](Self::spawn), with configuration changes.
+    pub async fn spawn_with(tune: impl FnOnce(&mut AppConfig)) -> TestApp {
         // TEST_LOG=debug shows the application's logs (errors behind 500s, for one).
         if let Ok(filter) = std::env::var("TEST_LOG") {
             tracing_subscriber::fmt()
@@ -83,6 +101,7 @@ impl TestApp {
                     database_url: url.clone(),
                     database_pool_size: 4,
                     database_schema: Some(schema.clone()),
+                    ..test_config()
                 };
                 (config, Cleanup::PgSchema { url, schema })
             }
@@ -91,22 +110,44 @@ impl TestApp {
                 let config = AppConfig {
                     database_url: format!("sqlite://{}?mode=rwc", path.display()),
                     database_pool_size: 4,
-                    database_schema: None,
+                    ..test_config()
                 };
                 (config, Cleanup::SqliteFile(path))
             }
         };
+        let mut config = config;
+        tune(&mut config);
+        let (client, db) = Self::instance(config.clone()).await;
+        TestApp {
+            client,
+            db,
+            config,
+            cleanup,
+        }
+    }
+
+    async fn instance(config: AppConfig) -> (Client, DatabaseConnection) {
         let db = prepare(&config).await.expect("prepare database");
         let figment = rocket::Config::figment()
             .merge(("log_level", rocket::config::LogLevel::Off))
             .merge(("cli_colors", false));
-        let rocket = build_rocket(figment, config, db.clone());
+        let rocket = build_rocket(figment, config, db.clone()).expect("valid configuration");
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp {
-            client,
-            db,
-            cleanup,
-        }
+        (client, db)
+    }
+
+    /// A second application process on the same database (its own pool and identity).
+    pub async fn another_instance(&self) -> (Client, DatabaseConnection) {
+        Self::instance(self.config.clone()).await
+    }
+
+    /// This application's sync settings.
+    pub fn sync_settings(&self) -> ocop_registry::sync::service::SyncSettings {
+        self.client
+            .rocket()
+            .state::<ocop_registry::sync::service::SyncSettings>()
+            .expect("sync settings")
+            .clone()
     }
 
     /// Issues a token through the service, as `ocop-registry token create` does.

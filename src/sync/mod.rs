@@ -1,0 +1,27 @@
+//! Đồng bộ kênh thương mại điện tử: channel sync. Connectors read shops on Shopee, Lazada or a
+//! generic JSON feed; sync runs are claimed in the database so several processes never sync one
+//! channel at once; signed pushes are stored before they are acknowledged and processed after.
+//! A modern channel is thereby proven by a live listing, not only declared.
+
+pub mod client;
+pub mod connectors;
+pub mod demo_feed;
+pub mod dto;
+pub mod routes;
+pub mod scheduler;
+pub mod secrets;
+pub mod service;
+pub mod signing;
+pub mod webhooks;
+
+/// Routes of this feature.
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        routes::get_channel_connection,
+        routes::put_channel_connection,
+        routes::sync_channel,
+        routes::list_sync_runs,
+        routes::receive_webhook,
+        routes::match_listing
+    ]
+}

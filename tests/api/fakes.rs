@@ -1,0 +1,457 @@
+//! Fake marketplaces on loopback (`marketplaces.md` §4): they check signatures and tokens the way
+//! the real ones do, page like them, and can be told to misbehave.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ocop_registry::sync::signing::{lazada_sign, shopee_public_sign, shopee_shop_sign};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A way to answer badly.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// This HTTP status with a small JSON error.
+    Status(u16),
+    /// 429 with `Retry-After` in seconds.
+    TooMany(u64),
+    /// A body that is not JSON.
+    Malformed,
+    /// Answer only after this long.
+    Delay(Duration),
+}
+
+fn fault_response(f: &Fault) -> ResponseTemplate {
+    match f {
+        Fault::Status(s) => ResponseTemplate::new(*s).set_body_json(json!({"error": "boom"})),
+        Fault::TooMany(secs) => ResponseTemplate::new(429)
+            .insert_header("Retry-After", secs.to_string().as_str())
+            .set_body_json(json!({"error": "slow down"})),
+        Fault::Malformed => {
+            ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "application/json")
+        }
+        Fault::Delay(d) => ResponseTemplate::new(200)
+            .set_delay(*d)
+            .set_body_json(json!({"items": [], "next_cursor": null})),
+    }
+}
+
+fn query(req: &Request) -> Vec<(String, String)> {
+    req.url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param(q: &[(String, String)], name: &str) -> Option<String> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+/// State of the fake listing feed.
+#[derive(Debug, Default)]
+pub struct FeedState {
+    /// Items in the feed format.
+    pub items: Vec<Value>,
+    /// Faults by call number (1-based), used once.
+    pub faults_by_call: HashMap<usize, Fault>,
+    /// A fault every time this page (0-based) is asked for.
+    pub failing_page: Option<(usize, Fault)>,
+    pub calls: usize,
+    /// The query strings received.
+    pub queries: Vec<Vec<(String, String)>>,
+    /// Every good page is answered after this long.
+    pub page_delay: Option<Duration>,
+}
+
+/// The fake generic feed.
+#[derive(Clone)]
+pub struct FakeFeed {
+    pub state: Arc<Mutex<FeedState>>,
+    pub server: Arc<MockServer>,
+}
+
+struct FeedResponder(Arc<Mutex<FeedState>>);
+
+impl Respond for FeedResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap();
+        s.calls += 1;
+        let q = query(req);
+        s.queries.push(q.clone());
+        let call = s.calls;
+        if let Some(f) = s.faults_by_call.remove(&call) {
+            return fault_response(&f);
+        }
+        let limit: usize = param(&q, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(100);
+        let offset: usize = param(&q, "cursor")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if let Some((page, f)) = &s.failing_page
+            && offset / limit == *page
+        {
+            return fault_response(f);
+        }
+        let end = (offset + limit).min(s.items.len());
+        let items = s.items[offset.min(end)..end].to_vec();
+        let next = (end < s.items.len()).then(|| end.to_string());
+        let res =
+            ResponseTemplate::new(200).set_body_json(json!({"items": items, "next_cursor": next}));
+        match s.page_delay {
+            Some(d) => res.set_delay(d),
+            None => res,
+        }
+    }
+}
+
+impl FakeFeed {
+    /// A feed of `n` active listings.
+    pub async fn start(n: usize) -> FakeFeed {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(FeedState {
+            items: (0..n).map(feed_item).collect(),
+            ..Default::default()
+        }));
+        Mock::given(method("GET"))
+            .and(path("/feed"))
+            .respond_with(FeedResponder(state.clone()))
+            .mount(&server)
+            .await;
+        FakeFeed {
+            state,
+            server: Arc::new(server),
+        }
+    }
+
+    /// The feed's URL.
+    pub fn url(&self) -> String {
+        format!("{}/feed", self.server.uri())
+    }
+
+    /// Changes the state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut FeedState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+/// Listing `i` in the feed format.
+pub fn feed_item(i: usize) -> Value {
+    json!({"id": format!("SKU-{i:05}"), "title": format!("Trà sâm hộp {i}"), "price_vnd": "125000",
+           "status": "active", "updated_at": "2026-11-01T00:00:00Z"})
+}
+
+/// State of the fake Shopee.
+#[derive(Debug)]
+pub struct ShopeeState {
+    pub partner_id: String,
+    pub partner_key: String,
+    pub shop_id: String,
+    /// Access tokens and whether they still work.
+    pub access_tokens: HashMap<String, bool>,
+    /// Refresh tokens not used yet.
+    pub refresh_tokens: HashSet<String>,
+    /// (item id, status, name, price).
+    pub items: Vec<(i64, String, String, f64)>,
+    pub refreshes: usize,
+    pub bad_signatures: usize,
+    pub calls: usize,
+}
+
+/// The fake Shopee.
+#[derive(Clone)]
+pub struct FakeShopee {
+    pub state: Arc<Mutex<ShopeeState>>,
+    pub server: Arc<MockServer>,
+}
+
+fn shopee_error(code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"request_id": "r1", "error": code, "message": message}))
+}
+
+struct ShopeeResponder(Arc<Mutex<ShopeeState>>);
+
+impl Respond for ShopeeResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap();
+        s.calls += 1;
+        let q = query(req);
+        let p = req.url.path().to_owned();
+        let ts: i64 = param(&q, "timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        if (chrono::Utc::now().timestamp() - ts).abs() > 300 {
+            return shopee_error("error_param", "Timestamp is expired.");
+        }
+        if p == "/api/v2/auth/access_token/get" {
+            if param(&q, "sign") != Some(shopee_public_sign(&s.partner_key, &s.partner_id, &p, ts))
+            {
+                s.bad_signatures += 1;
+                return shopee_error("error_sign", "Wrong sign.");
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let rt = body["refresh_token"].as_str().unwrap_or("").to_owned();
+            if !s.refresh_tokens.remove(&rt) {
+                return shopee_error("error_auth", "Invalid refresh_token.");
+            }
+            s.refreshes += 1;
+            let access = format!("access-{}", s.refreshes);
+            let refresh = format!("refresh-{}", s.refreshes);
+            s.access_tokens.insert(access.clone(), true);
+            s.refresh_tokens.insert(refresh.clone());
+            return ResponseTemplate::new(200).set_body_json(json!({
+                "request_id": "r2", "error": "", "message": "", "access_token": access,
+                "refresh_token": refresh, "expire_in": 14400, "partner_id": 1, "shop_id": 1}));
+        }
+        let Some(token) = param(&q, "access_token") else {
+            return shopee_error("error_param", "There is no access_token in query.");
+        };
+        let expected = shopee_shop_sign(&s.partner_key, &s.partner_id, &p, ts, &token, &s.shop_id);
+        if param(&q, "sign") != Some(expected) {
+            s.bad_signatures += 1;
+            return shopee_error("error_sign", "Wrong sign.");
+        }
+        if s.access_tokens.get(&token) != Some(&true) {
+            return shopee_error(
+                "invalid_acceess_token",
+                "Invalid access_token, please have a check.",
+            );
+        }
+        match p.as_str() {
+            "/api/v2/product/get_item_list" => {
+                let statuses: Vec<String> = q
+                    .iter()
+                    .filter(|(k, _)| k == "item_status")
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                let offset: usize = param(&q, "offset")
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(0);
+                let size: usize = param(&q, "page_size")
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(0);
+                if !(1..=100).contains(&size) {
+                    return shopee_error("error_param", "page_size");
+                }
+                let all: Vec<&(i64, String, String, f64)> =
+                    s.items.iter().filter(|i| statuses.contains(&i.1)).collect();
+                let end = (offset + size).min(all.len());
+                let page: Vec<Value> = all[offset.min(end)..end]
+                    .iter()
+                    .map(|(id, st, _, _)| json!({"item_id": id, "item_status": st, "update_time": 1700000000, "tag": {"kit": false}}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(json!({"error": "", "message": "", "request_id": "r3",
+                    "response": {"item": page, "total_count": all.len(), "has_next_page": end < all.len(), "next_offset": end}}))
+            }
+            "/api/v2/product/get_item_base_info" => {
+                let ids: Vec<i64> = param(&q, "item_id_list")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|i| i.parse().ok())
+                    .collect();
+                if ids.is_empty() || ids.len() > 50 {
+                    return shopee_error("error_param", "item_id_list");
+                }
+                let list: Vec<Value> = s
+                    .items
+                    .iter()
+                    .filter(|i| ids.contains(&i.0))
+                    .map(|(id, st, name, price)| json!({"item_id": id, "item_status": st, "item_name": name, "has_model": false,
+                        "price_info": [{"currency": "VND", "original_price": price, "current_price": price}]}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(json!({"error": "", "message": "", "request_id": "r4", "response": {"item_list": list}}))
+            }
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
+impl FakeShopee {
+    /// A shop with `n` items, all NORMAL; access token `access-0` valid, refresh token
+    /// `refresh-0` unused.
+    pub async fn start(n: usize) -> FakeShopee {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(ShopeeState {
+            partner_id: "2001887".to_owned(),
+            partner_key: "57615053704d6470644f554a78656d50484143644964436a5568777544524579"
+                .to_owned(),
+            shop_id: "14701711".to_owned(),
+            access_tokens: HashMap::from([("access-0".to_owned(), true)]),
+            refresh_tokens: HashSet::from(["refresh-0".to_owned()]),
+            items: (0..n)
+                .map(|i| {
+                    (
+                        2_500_000_000 + i as i64,
+                        "NORMAL".to_owned(),
+                        format!("Cà phê Robusta {i}"),
+                        125_000.0,
+                    )
+                })
+                .collect(),
+            refreshes: 0,
+            bad_signatures: 0,
+            calls: 0,
+        }));
+        Mock::given(wiremock::matchers::path_regex("^/api/v2/.*"))
+            .respond_with(ShopeeResponder(state.clone()))
+            .mount(&server)
+            .await;
+        FakeShopee {
+            state,
+            server: Arc::new(server),
+        }
+    }
+
+    /// Changes the state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut ShopeeState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+/// State of the fake Lazada.
+#[derive(Debug)]
+pub struct LazadaState {
+    pub app_secret: String,
+    pub access_tokens: HashMap<String, bool>,
+    pub refresh_tokens: HashSet<String>,
+    /// (item id, status, name, price, special price).
+    pub products: Vec<(i64, String, String, f64, f64)>,
+    pub refreshes: usize,
+    pub bad_signatures: usize,
+    pub max_limit_seen: usize,
+}
+
+/// The fake Lazada (API and auth host on one server).
+#[derive(Clone)]
+pub struct FakeLazada {
+    pub state: Arc<Mutex<LazadaState>>,
+    pub server: Arc<MockServer>,
+}
+
+fn lazada_error(code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"code": code, "type": "ISV", "message": message, "request_id": "r"}))
+}
+
+struct LazadaResponder(Arc<Mutex<LazadaState>>);
+
+impl Respond for LazadaResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap();
+        let q = query(req);
+        let p = req.url.path().trim_start_matches("/rest").to_owned();
+        let Some(sign) = param(&q, "sign") else {
+            return lazada_error("MissingParameter", "sign");
+        };
+        if sign != lazada_sign(&s.app_secret, &p, &q) {
+            s.bad_signatures += 1;
+            return lazada_error(
+                "IncompleteSignature",
+                "The request signature does not conform to lazop standards",
+            );
+        }
+        let ts: i64 = param(&q, "timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        if (chrono::Utc::now().timestamp_millis() - ts).abs() > 7_200_000 {
+            return lazada_error("InvalidTimestamp", "timestamp");
+        }
+        match p.as_str() {
+            "/auth/token/refresh" => {
+                let rt = param(&q, "refresh_token").unwrap_or_default();
+                if !s.refresh_tokens.contains(&rt) {
+                    return lazada_error(
+                        "IllegalRefreshToken",
+                        "The specified refresh token is invalid or expired",
+                    );
+                }
+                s.refreshes += 1;
+                let access = format!("lz-access-{}", s.refreshes);
+                s.access_tokens.insert(access.clone(), true);
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"code": "0", "access_token": access, "refresh_token": rt,
+                    "expires_in": 2592000, "refresh_expires_in": 15552000, "request_id": "r"}),
+                )
+            }
+            "/products/get" => {
+                let token = param(&q, "access_token").unwrap_or_default();
+                if s.access_tokens.get(&token) != Some(&true) {
+                    return lazada_error(
+                        "IllegalAccessToken",
+                        "The specified access token is invalid or expired",
+                    );
+                }
+                let limit: usize = param(&q, "limit")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(20);
+                s.max_limit_seen = s.max_limit_seen.max(limit);
+                if limit > 50 {
+                    return lazada_error("19", "Invalid Limit");
+                }
+                let offset: usize = param(&q, "offset")
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(0);
+                if offset > 10_000 {
+                    return lazada_error("14", "offset");
+                }
+                let end = (offset + limit).min(s.products.len());
+                let products: Vec<Value> = s.products[offset.min(end)..end]
+                    .iter()
+                    .map(|(id, st, name, price, special)| json!({"item_id": id, "status": st, "created_time": "1690000000000",
+                        "updated_time": "1700000000000", "attributes": {"name": name},
+                        "skus": [{"SkuId": id * 10, "Status": st.to_lowercase(), "price": price, "special_price": special, "quantity": 5}]}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(json!({"code": "0", "request_id": "r",
+                    "data": {"total_products": s.products.len(), "products": products}}))
+            }
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
+impl FakeLazada {
+    /// A seller with `n` active products; `lz-access-0` valid, `lz-refresh-0` usable.
+    pub async fn start(n: usize) -> FakeLazada {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(LazadaState {
+            app_secret: "helloworld".to_owned(),
+            access_tokens: HashMap::from([("lz-access-0".to_owned(), true)]),
+            refresh_tokens: HashSet::from(["lz-refresh-0".to_owned()]),
+            products: (0..n)
+                .map(|i| {
+                    (
+                        2_807_000_000 + i as i64,
+                        "Active".to_owned(),
+                        format!("Mật ong rừng {i}"),
+                        150_000.0,
+                        if i % 2 == 0 { 125_000.0 } else { 0.0 },
+                    )
+                })
+                .collect(),
+            refreshes: 0,
+            bad_signatures: 0,
+            max_limit_seen: 0,
+        }));
+        Mock::given(wiremock::matchers::path_regex("^/rest/.*"))
+            .respond_with(LazadaResponder(state.clone()))
+            .mount(&server)
+            .await;
+        FakeLazada {
+            state,
+            server: Arc::new(server),
+        }
+    }
+
+    /// The API base URL.
+    pub fn url(&self) -> String {
+        format!("{}/rest", self.server.uri())
+    }
+
+    /// Changes the state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut LazadaState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
