@@ -102,3 +102,25 @@ pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransacti
         _ => db.begin().await,
     }
 }
+
+/// Loads a record by id (404 naming `entity` when absent), locking it for a write when asked
+/// (PostgreSQL `FOR UPDATE`; SQLite write transactions are exclusive already).
+pub async fn find<E>(
+    db: &impl ConnectionTrait,
+    entity: &'static str,
+    id: uuid::Uuid,
+    lock: bool,
+) -> crate::error::AppResult<E::Model>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    use sea_orm::QuerySelect;
+    let mut q = E::find_by_id(id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| crate::error::AppError::not_found(entity, id))
+}

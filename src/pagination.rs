@@ -71,3 +71,23 @@ impl<T> Paginated<T> {
         }
     }
 }
+
+/// One page of an ordered query and the number of rows over all pages.
+pub async fn fetch<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: sea_orm::Select<E>,
+    page: &PageParams,
+) -> crate::error::AppResult<(Vec<E::Model>, u64)>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}

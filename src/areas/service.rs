@@ -15,7 +15,7 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::Tenure;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
@@ -88,24 +88,13 @@ async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> 
     AreaView::build(m, c)
 }
 
-/// Loads an area (404 when absent), locking it for a write when asked.
-async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<area::Model> {
-    let mut q = area::Entity::find_by_id(id);
-    if lock {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("area", id))
-}
-
 /// An area the actor reaches.
 pub async fn visible_area(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<area::Model> {
-    let a = load(db, id, false).await?;
+    let a = find::<area::Entity>(db, "area", id, false).await?;
     reach(db, actor, "area", id, a.subject_id).await?;
     Ok(a)
 }
@@ -227,7 +216,7 @@ pub async fn update(
         None => None,
     };
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<area::Entity>(&txn, "area", id, true).await?;
     reach(&txn, actor, "area", id, current.subject_id).await?;
     if_match.check(current.version)?;
     let before = view(&txn, current.clone()).await?;

@@ -4,8 +4,8 @@ use chrono::NaiveTime;
 use entity::{audit_log, subject};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use super::dto::{AuditQuery, AuditView};
 use crate::auth::{Actor, Scope};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::{clock, ids};
 
 /// Entities with no subject whose changes auditors may read (the catalogues that shape their
@@ -142,14 +142,14 @@ pub async fn list(
         cond = cond.add(audit_log::Column::At.gte(since.and_time(NaiveTime::MIN).and_utc()));
     }
     let select = audit_log::Entity::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_desc(audit_log::Column::At)
+            .order_by_desc(audit_log::Column::Id),
+        page,
+    )
+    .await?;
     Ok(Paginated::new(
         rows.into_iter().map(AuditView::from).collect(),
         page,

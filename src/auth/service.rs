@@ -3,8 +3,8 @@
 use entity::api_token;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::audit::{self, Change};
 use crate::db::begin_write;
 use crate::domain::{Role, from_db};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::{clock, ids, units};
 
 /// Prefix of every token, so leaked ones are easy to recognise in logs and scanners.
@@ -133,13 +133,7 @@ pub async fn list(
 ) -> AppResult<Paginated<TokenView>> {
     actor.require(&[Role::Admin])?;
     let select = api_token::Entity::find();
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(api_token::Column::CreatedAt)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(db, select.order_by_desc(api_token::Column::CreatedAt), page).await?;
     let items = rows
         .into_iter()
         .map(TokenView::from_model)

@@ -5,35 +5,25 @@ use std::collections::HashMap;
 use entity::{certification as cert, certification_scheme as scheme, product, raw_material_area};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
 use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::{CertStatus, Role, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::service::{reach, visible};
 use crate::text::clean;
 use crate::{clock, ids, schemes};
 
 /// The entity name in the audit trail and the status history.
 const ENTITY: &str = "certification";
-
-async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<cert::Model> {
-    let mut q = cert::Entity::find_by_id(id);
-    if lock {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("certification", id))
-}
 
 async fn scheme_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<scheme::Model> {
     scheme::Entity::find_by_id(id)
@@ -175,14 +165,14 @@ pub async fn list(
 ) -> AppResult<Paginated<CertificationView>> {
     visible(db, actor, subject_id).await?;
     let select = cert::Entity::find().filter(cert::Column::SubjectId.eq(subject_id));
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(cert::Column::IssuedOn)
-        .order_by_asc(cert::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_desc(cert::Column::IssuedOn)
+            .order_by_asc(cert::Column::Id),
+        page,
+    )
+    .await?;
     let schemes: HashMap<Uuid, scheme::Model> = scheme::Entity::find()
         .all(db)
         .await?
@@ -214,7 +204,7 @@ pub async fn get(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<CertificationView> {
-    let c = load(db, id, false).await?;
+    let c = find::<cert::Entity>(db, "certification", id, false).await?;
     reach(db, actor, "certification", id, c.subject_id).await?;
     view(db, c).await
 }
@@ -230,7 +220,7 @@ pub async fn update(
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<cert::Entity>(&txn, "certification", id, true).await?;
     reach(&txn, actor, "certification", id, current.subject_id).await?;
     if_match.check(current.version)?;
     let status: CertStatus = from_db("status", &current.status)?;
@@ -330,7 +320,7 @@ pub async fn transition(
     input: TransitionInput,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<cert::Entity>(&txn, "certification", id, true).await?;
     reach(&txn, actor, "certification", id, current.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;

@@ -3,7 +3,7 @@
 use entity::{listing, sales_channel as channel};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -12,12 +12,12 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::service::{reach, visible};
 use crate::text::clean;
 use crate::{clock, ids};
@@ -48,16 +48,6 @@ pub fn normalise_platform(name: &str) -> String {
         .iter()
         .find(|(_, aliases)| aliases.contains(&lower.as_str()))
         .map_or(t, |(code, _)| (*code).to_owned())
-}
-
-async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<channel::Model> {
-    let mut q = channel::Entity::find_by_id(id);
-    if lock {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("channel", id))
 }
 
 async fn view(db: &impl ConnectionTrait, m: channel::Model) -> AppResult<ChannelView> {
@@ -102,7 +92,7 @@ pub async fn visible_channel(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<channel::Model> {
-    let c = load(db, id, false).await?;
+    let c = find::<channel::Entity>(db, "channel", id, false).await?;
     reach(db, actor, "channel", id, c.subject_id).await?;
     Ok(c)
 }
@@ -158,14 +148,14 @@ pub async fn list(
 ) -> AppResult<Paginated<ChannelView>> {
     visible(db, actor, subject_id).await?;
     let select = channel::Entity::find().filter(channel::Column::SubjectId.eq(subject_id));
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_asc(channel::Column::CreatedAt)
-        .order_by_asc(channel::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(channel::Column::CreatedAt)
+            .order_by_asc(channel::Column::Id),
+        page,
+    )
+    .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, ENTITY, &ids).await?;
     let items = rows
@@ -199,7 +189,7 @@ pub async fn update(
     input: UpdateChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<channel::Entity>(&txn, "channel", id, true).await?;
     reach(&txn, actor, "channel", id, current.subject_id).await?;
     if_match.check(current.version)?;
     let before = view(&txn, current.clone()).await?;
@@ -282,7 +272,7 @@ pub async fn verify(
     input: VerifyChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<channel::Entity>(&txn, "channel", id, true).await?;
     reach(&txn, actor, "channel", id, current.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
@@ -367,14 +357,14 @@ pub async fn listings(
     if let Some(s) = q.status {
         select = select.filter(listing::Column::Status.eq(s.code()));
     }
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(listing::Column::LastSeenAt)
-        .order_by_asc(listing::Column::ExternalId)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_desc(listing::Column::LastSeenAt)
+            .order_by_asc(listing::Column::ExternalId),
+        page,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(ListingView::build)
@@ -392,11 +382,7 @@ pub async fn match_listing(
     product_id: Option<Uuid>,
 ) -> AppResult<(ListingView, i32)> {
     let txn = begin_write(db).await?;
-    let current = listing::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("listing", id))?;
+    let current = find::<listing::Entity>(&txn, "listing", id, true).await?;
     reach(&txn, actor, "listing", id, current.subject_id).await?;
     if_match.check(current.version)?;
     if let Some(p) = product_id {

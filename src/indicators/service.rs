@@ -441,16 +441,9 @@ pub async fn freeze(
     Ok(body)
 }
 
-async fn load_frozen(db: &impl ConnectionTrait, id: Uuid) -> AppResult<indicator_report::Model> {
-    indicator_report::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("report", id))
-}
-
 /// A frozen report's JSON text, exactly as stored.
 pub async fn get_frozen(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<String> {
-    let r = load_frozen(db, id).await?;
+    let r = crate::db::find::<indicator_report::Entity>(db, "report", id, false).await?;
     authorised_graph(db, actor, r.unit_id).await?;
     Ok(r.body)
 }

@@ -4,8 +4,8 @@ use entity::{product, recognition};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -15,11 +15,11 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::service::{reach, visible};
 use crate::text::{clean, fold};
 use crate::validate::parse_decimal;
@@ -28,23 +28,13 @@ use crate::{clock, ids};
 /// Months a recognition stays valid unless the decision says otherwise.
 pub const RECOGNITION_MONTHS: u32 = 36;
 
-async fn load(db: &impl ConnectionTrait, id: Uuid, lock: bool) -> AppResult<product::Model> {
-    let mut q = product::Entity::find_by_id(id);
-    if lock {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("product", id))
-}
-
 /// A product the actor reaches.
 pub async fn visible_product(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<product::Model> {
-    let p = load(db, id, false).await?;
+    let p = find::<product::Entity>(db, "product", id, false).await?;
     reach(db, actor, "product", id, p.subject_id).await?;
     Ok(p)
 }
@@ -97,14 +87,14 @@ pub async fn list(
 ) -> AppResult<Paginated<ProductView>> {
     visible(db, actor, subject_id).await?;
     let select = product::Entity::find().filter(product::Column::SubjectId.eq(subject_id));
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_asc(product::Column::NameFolded)
-        .order_by_asc(product::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(product::Column::NameFolded)
+            .order_by_asc(product::Column::Id),
+        page,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(ProductView::build)
@@ -126,7 +116,7 @@ pub async fn update(
     input: UpdateProduct,
 ) -> AppResult<ProductView> {
     let txn = begin_write(db).await?;
-    let current = load(&txn, id, true).await?;
+    let current = find::<product::Entity>(&txn, "product", id, true).await?;
     reach(&txn, actor, "product", id, current.subject_id).await?;
     if_match.check(current.version)?;
     let before = ProductView::build(current.clone())?;
@@ -175,7 +165,7 @@ pub async fn create_recognition(
     input: CreateRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;
-    let product = load(&txn, product_id, false).await?;
+    let product = find::<product::Entity>(&txn, "product", product_id, false).await?;
     reach(&txn, actor, "product", product_id, product.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let decision_no = clean(&input.decision_no);
@@ -246,14 +236,14 @@ pub async fn list_recognitions(
 ) -> AppResult<Paginated<RecognitionView>> {
     visible_product(db, actor, product_id).await?;
     let select = recognition::Entity::find().filter(recognition::Column::ProductId.eq(product_id));
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(recognition::Column::DecisionDate)
-        .order_by_desc(recognition::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_desc(recognition::Column::DecisionDate)
+            .order_by_desc(recognition::Column::Id),
+        page,
+    )
+    .await?;
     let today = clock::today();
     let items = rows
         .into_iter()
@@ -262,27 +252,13 @@ pub async fn list_recognitions(
     Ok(Paginated::new(items, page, total))
 }
 
-async fn load_recognition(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<recognition::Model> {
-    let mut q = recognition::Entity::find_by_id(id);
-    if lock {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("recognition", id))
-}
-
 /// One recognition.
 pub async fn get_recognition(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<RecognitionView> {
-    let r = load_recognition(db, id, false).await?;
+    let r = find::<recognition::Entity>(db, "recognition", id, false).await?;
     reach(db, actor, "recognition", id, r.subject_id).await?;
     RecognitionView::build(r, clock::today())
 }
@@ -297,7 +273,7 @@ pub async fn revoke(
     input: RevokeRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;
-    let current = load_recognition(&txn, id, true).await?;
+    let current = find::<recognition::Entity>(&txn, "recognition", id, true).await?;
     reach(&txn, actor, "recognition", id, current.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;

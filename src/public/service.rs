@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use entity::{product, recognition, subject};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,7 +14,7 @@ use validator::Validate;
 use crate::clock;
 use crate::domain::{ProductGroup, from_db};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::products::dto::{RecognitionStatus, RecognitionView};
 use crate::text::like_patterns;
 use crate::units::dto::UnitRef;
@@ -87,14 +84,14 @@ pub async fn list(
         cond = cond.add(product::Column::SubjectId.in_subquery(subjects));
     }
     let select = product::Entity::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let products = select
-        .order_by_asc(product::Column::NameFolded)
-        .order_by_asc(product::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (products, total) = fetch(
+        db,
+        select
+            .order_by_asc(product::Column::NameFolded)
+            .order_by_asc(product::Column::Id),
+        page,
+    )
+    .await?;
     let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
     let subject_ids: Vec<Uuid> = products.iter().map(|p| p.subject_id).collect();
     let mut latest: HashMap<Uuid, recognition::Model> = HashMap::new();

@@ -3,19 +3,19 @@
 use entity::subject;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
 use crate::audit::{self, Change};
 use crate::auth::{Actor, Scope};
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::{LegalForm, Role, from_db};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
 use crate::validate::{TaxId, parse_phone, parse_tax_id};
@@ -23,10 +23,7 @@ use crate::{clock, ids, units};
 
 /// Loads a subject (404 when absent).
 pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<subject::Model> {
-    subject::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("subject", id))
+    find::<subject::Entity>(db, "subject", id, false).await
 }
 
 /// Loads a subject and refuses it when outside the actor's scope; also returns the scope.
@@ -35,17 +32,7 @@ pub async fn visible(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<(subject::Model, Scope)> {
-    actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
-    let scope = Scope::of(db, actor).await?;
-    // Owners asking for another subject learn nothing, not even whether it exists.
-    if let Scope::Subject(own) = scope
-        && own != id
-    {
-        return Err(AppError::not_found("subject", id));
-    }
-    let s = load(db, id).await?;
-    scope.ensure("subject", id, &s)?;
-    Ok((s, scope))
+    guard(db, actor, "subject", id, id, false).await
 }
 
 /// Checks that the actor reaches the record `entity`/`id` of subject `subject_id`: 404 for an
@@ -57,38 +44,29 @@ pub async fn reach(
     id: Uuid,
     subject_id: Uuid,
 ) -> AppResult<(subject::Model, Scope)> {
+    guard(db, actor, entity, id, subject_id, false).await
+}
+
+/// The one access rule behind [`visible`] and [`reach`]; `lock` takes the subject's row for a
+/// write.
+async fn guard(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entity: &'static str,
+    id: Uuid,
+    subject_id: Uuid,
+    lock: bool,
+) -> AppResult<(subject::Model, Scope)> {
     actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
     let scope = Scope::of(db, actor).await?;
+    // Owners asking for another subject's records learn nothing, not even whether they exist.
     if let Scope::Subject(own) = scope
         && own != subject_id
     {
         return Err(AppError::not_found(entity, id));
     }
-    let s = load(db, subject_id).await?;
+    let s = find::<subject::Entity>(db, "subject", subject_id, lock).await?;
     scope.ensure(entity, id, &s)?;
-    Ok((s, scope))
-}
-
-/// Same as [`visible`] but locks the row for a write (PostgreSQL `FOR UPDATE`; SQLite write
-/// transactions are exclusive already).
-async fn visible_for_update(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<(subject::Model, Scope)> {
-    actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
-    let scope = Scope::of(db, actor).await?;
-    if let Scope::Subject(own) = scope
-        && own != id
-    {
-        return Err(AppError::not_found("subject", id));
-    }
-    let s = subject::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("subject", id))?;
-    scope.ensure("subject", id, &s)?;
     Ok((s, scope))
 }
 
@@ -250,14 +228,14 @@ pub async fn list(
         }
     }
     let select = subject::Entity::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_asc(subject::Column::SearchText)
-        .order_by_asc(subject::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(subject::Column::SearchText)
+            .order_by_asc(subject::Column::Id),
+        page,
+    )
+    .await?;
     let communes: Vec<Uuid> = rows.iter().map(|r| r.commune_id).collect();
     let refs = units::service::refs(db, &communes).await?;
     let items = rows
@@ -279,7 +257,7 @@ pub async fn update(
     input: UpdateSubject,
 ) -> AppResult<SubjectView> {
     let txn = begin_write(db).await?;
-    let (current, scope) = visible_for_update(&txn, actor, id).await?;
+    let (current, scope) = guard(&txn, actor, "subject", id, id, true).await?;
     if_match.check(current.version)?;
     let before = view(&txn, current.clone()).await?;
 

@@ -9,7 +9,7 @@ use entity::{channel_connection as connection, sales_channel as channel, sync_ru
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -21,10 +21,10 @@ use crate::audit::{self, Change};
 use crate::auth::{Actor, Scope};
 use crate::channels::observe;
 use crate::config::AppConfig;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::service::reach;
 use crate::{clock, ids};
 
@@ -76,10 +76,7 @@ impl SyncSettings {
 }
 
 async fn load_channel(db: &impl ConnectionTrait, id: Uuid) -> AppResult<channel::Model> {
-    channel::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("channel", id))
+    find::<channel::Entity>(db, "channel", id, false).await
 }
 
 /// A channel's connection (absent: none configured).
@@ -598,14 +595,14 @@ pub async fn list_runs(
         cond = cond.add(sync_run::Column::Status.eq(s.trim()));
     }
     let select = sync_run::Entity::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(sync_run::Column::StartedAt)
-        .order_by_desc(sync_run::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_desc(sync_run::Column::StartedAt)
+            .order_by_desc(sync_run::Column::Id),
+        page,
+    )
+    .await?;
     Ok(Paginated::new(
         rows.into_iter().map(SyncRunView::from).collect(),
         page,

@@ -4,15 +4,12 @@ use std::collections::HashMap;
 
 use entity::{unit, unit_link};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::dto::{UnitDetail, UnitLinkView, UnitQuery, UnitRef, UnitView};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PageParams, Paginated};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::like_patterns;
 
 /// Units matching the filters, ordered by level, code and start of validity.
@@ -51,14 +48,14 @@ pub async fn list(
         }
     }
     let select = unit::Entity::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_asc(unit::Column::Code)
-        .order_by_asc(unit::Column::ValidFrom)
-        .offset(page.offset())
-        .limit(page.per_page())
-        .all(db)
-        .await?;
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(unit::Column::Code)
+            .order_by_asc(unit::Column::ValidFrom),
+        page,
+    )
+    .await?;
     Ok(Paginated::new(
         rows.into_iter().map(UnitView::from).collect(),
         page,
