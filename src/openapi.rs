@@ -1,7 +1,9 @@
 //! The OpenAPI document, assembled from the `#[utoipa::path]` annotations on the handlers.
 //! A test compares its paths with Rocket's routes, so the two cannot drift apart.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
@@ -71,7 +73,15 @@ use crate::{
         sync::routes::receive_webhook,
         sync::routes::match_listing,
     ),
-    modifiers(&BearerAuth)
+    // Enums used only as query parameters are not reached through any body schema,
+    // so they are registered here for the parameters' `$ref`s to resolve.
+    components(schemas(
+        crate::indicators::dto::Format,
+        crate::domain::UnitLevel,
+        crate::domain::ListingStatus,
+        crate::domain::LegalForm,
+    )),
+    modifiers(&BearerAuth, &CommonErrors)
 )]
 pub struct ApiDoc;
 
@@ -90,5 +100,72 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the error answers that any operation of a given shape can give, so a
+/// handler's annotation lists only what is particular to it. An answer the handler
+/// already documents is left as written.
+struct CommonErrors;
+
+impl CommonErrors {
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::T(error_response(description)));
+    }
+}
+
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query))
+                    })
+                });
+                if secured {
+                    Self::add(op, "401", "No, unknown or revoked token");
+                }
+                if has_path_params {
+                    Self::add(op, "404", "No such resource, or not visible to the caller");
+                }
+                if has_query {
+                    Self::add(op, "400", "Malformed query parameter");
+                }
+                if op.request_body.is_some() {
+                    Self::add(op, "400", "Malformed JSON");
+                    Self::add(op, "413", "Body too large");
+                    Self::add(op, "415", "Body is not application/json");
+                    Self::add(op, "422", "Invalid fields");
+                }
+                Self::add(op, "500", "Internal fault; details are logged, never sent");
+            }
+        }
     }
 }

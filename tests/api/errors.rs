@@ -111,4 +111,40 @@ async fn openapi_lists_every_route() {
         "no documented route that is not served"
     );
     assert!(res.body["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Every `$ref` resolves, and every operation documents the error envelope for faults.
+    let mut refs = Vec::new();
+    collect_refs(&res.body, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(&r);
+        assert!(
+            res.body["components"]["schemas"][name].is_object(),
+            "unresolvable reference {r}"
+        );
+    }
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert_eq!(
+                op["responses"]["500"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{method} {path} documents no 500"
+            );
+        }
+    }
+}
+
+fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    serde_json::Value::String(s) if key == "$ref" => out.push(s.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
