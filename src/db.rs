@@ -86,6 +86,45 @@ where
     Ok(am.update(db).await?.into())
 }
 
+/// A row under optimistic concurrency: each saved edit is its next version (the ETag) and
+/// carries the time of the edit.
+pub trait Versioned {
+    fn next_version(&mut self);
+}
+
+macro_rules! versioned {
+    ($($model:path),* $(,)?) => {
+        $(impl Versioned for $model {
+            fn next_version(&mut self) {
+                self.version += 1;
+                self.updated_at = crate::clock::now();
+            }
+        })*
+    };
+}
+
+versioned!(
+    entity::certification::Model,
+    entity::certification_scheme::Model,
+    entity::listing::Model,
+    entity::product::Model,
+    entity::raw_material_area::Model,
+    entity::recognition::Model,
+    entity::sales_channel::Model,
+    entity::subject::Model,
+);
+
+/// Saves an edited copy of a row as the row's next version.
+pub async fn save_version<M, A>(db: &impl ConnectionTrait, mut model: M) -> Result<M, DbErr>
+where
+    M: Versioned + sea_orm::ModelTrait + sea_orm::IntoActiveModel<A>,
+    A: sea_orm::ActiveModelTrait<Entity = M::Entity> + sea_orm::ActiveModelBehavior + Send,
+    <M::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Into<M>,
+{
+    model.next_version();
+    save(db, model).await
+}
+
 /// Starts a read-only transaction that sees one snapshot of the data throughout: PostgreSQL
 /// `REPEATABLE READ READ ONLY`; on SQLite (WAL) a deferred read transaction already does.
 /// Reports read in it agree with their subject lists even while others write.

@@ -15,12 +15,12 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, find, save};
+use crate::db::{begin_write, save_version};
 use crate::domain::Tenure;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::pagination::PageParams;
-use crate::subjects::service::{reach, visible};
+use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::validate::parse_hectares;
 use crate::{clock, geometry, ids, units};
@@ -86,17 +86,6 @@ async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> 
     let refs = units::service::refs(db, &[m.commune_id]).await?;
     let c = refs.get(&m.commune_id).cloned();
     AreaView::build(m, c)
-}
-
-/// An area the actor reaches.
-pub async fn visible_area(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<area::Model> {
-    let a = find::<area::Entity>(db, "area", id, false).await?;
-    reach(db, actor, "area", id, a.subject_id).await?;
-    Ok(a)
 }
 
 /// Adds an area to a subject (administrators, auditors in scope, the subject's owner).
@@ -198,7 +187,7 @@ pub async fn list(
 
 /// One area.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<AreaView> {
-    let a = visible_area(db, actor, id).await?;
+    let a = owned::<area::Model>(db, actor, id, false).await?;
     view(db, a).await
 }
 
@@ -216,8 +205,7 @@ pub async fn update(
         None => None,
     };
     let txn = begin_write(db).await?;
-    let current = find::<area::Entity>(&txn, "area", id, true).await?;
-    reach(&txn, actor, "area", id, current.subject_id).await?;
+    let current: area::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = view(&txn, current.clone()).await?;
     let mut next = current.clone();
@@ -265,9 +253,7 @@ pub async fn update(
     if candidate == before {
         return Ok(before);
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = view(&txn, save(&txn, next).await?).await?;
+    let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,
         actor,

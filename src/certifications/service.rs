@@ -12,13 +12,13 @@ use uuid::Uuid;
 use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, find, save};
+use crate::db::{begin_write, save_version};
 use crate::domain::{CertStatus, Role, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{reach, visible};
+use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::{clock, ids, schemes};
 
@@ -204,8 +204,7 @@ pub async fn get(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<CertificationView> {
-    let c = find::<cert::Entity>(db, "certification", id, false).await?;
-    reach(db, actor, "certification", id, c.subject_id).await?;
+    let c: cert::Model = owned(db, actor, id, false).await?;
     view(db, c).await
 }
 
@@ -220,8 +219,7 @@ pub async fn update(
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    let current = find::<cert::Entity>(&txn, "certification", id, true).await?;
-    reach(&txn, actor, "certification", id, current.subject_id).await?;
+    let current: cert::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let status: CertStatus = from_db("status", &current.status)?;
     if status == CertStatus::Revoked {
@@ -290,9 +288,7 @@ pub async fn update(
         )
         .await?;
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = view(&txn, save(&txn, next).await?).await?;
+    let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,
         actor,
@@ -320,8 +316,7 @@ pub async fn transition(
     input: TransitionInput,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    let current = find::<cert::Entity>(&txn, "certification", id, true).await?;
-    reach(&txn, actor, "certification", id, current.subject_id).await?;
+    let current: cert::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     let from: CertStatus = from_db("status", &current.status)?;
@@ -357,9 +352,7 @@ pub async fn transition(
     .await?;
     let mut next = current.clone();
     next.status = input.to.code().to_owned();
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = view(&txn, save(&txn, next).await?).await?;
+    let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,
         actor,

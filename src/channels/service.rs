@@ -12,13 +12,13 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, find, save};
+use crate::db::{begin_write, save_version};
 use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{reach, visible};
+use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::{clock, ids};
 
@@ -84,17 +84,6 @@ fn check(m: &channel::Model) -> AppResult<()> {
     } else {
         Err(AppError::invalid_fields(fields))
     }
-}
-
-/// A channel the actor reaches.
-pub async fn visible_channel(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<channel::Model> {
-    let c = find::<channel::Entity>(db, "channel", id, false).await?;
-    reach(db, actor, "channel", id, c.subject_id).await?;
-    Ok(c)
 }
 
 /// Declares a channel (administrators, auditors in scope, the owner).
@@ -175,7 +164,7 @@ pub async fn list(
 
 /// One channel.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<ChannelView> {
-    let c = visible_channel(db, actor, id).await?;
+    let c = owned::<channel::Model>(db, actor, id, false).await?;
     view(db, c).await
 }
 
@@ -189,8 +178,7 @@ pub async fn update(
     input: UpdateChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    let current = find::<channel::Entity>(&txn, "channel", id, true).await?;
-    reach(&txn, actor, "channel", id, current.subject_id).await?;
+    let current: channel::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = view(&txn, current.clone()).await?;
     let mut next = current.clone();
@@ -243,9 +231,7 @@ pub async fn update(
         next.verified_by = None;
         next.verification_note = None;
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = view(&txn, save(&txn, next).await?).await?;
+    let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,
         actor,
@@ -272,8 +258,7 @@ pub async fn verify(
     input: VerifyChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    let current = find::<channel::Entity>(&txn, "channel", id, true).await?;
-    reach(&txn, actor, "channel", id, current.subject_id).await?;
+    let current: channel::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     if current.verification_status == VerificationStatus::Verified.code() {
@@ -324,9 +309,7 @@ pub async fn verify(
     next.verified_on = Some(input.verified_on);
     next.verified_by = Some(actor.name.clone());
     next.verification_note = note;
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = view(&txn, save(&txn, next).await?).await?;
+    let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,
         actor,
@@ -352,7 +335,7 @@ pub async fn listings(
     q: &ListingQuery,
     page: &PageParams,
 ) -> AppResult<Paginated<ListingView>> {
-    visible_channel(db, actor, channel_id).await?;
+    owned::<channel::Model>(db, actor, channel_id, false).await?;
     let mut select = listing::Entity::find().filter(listing::Column::ChannelId.eq(channel_id));
     if let Some(s) = q.status {
         select = select.filter(listing::Column::Status.eq(s.code()));
@@ -382,8 +365,7 @@ pub async fn match_listing(
     product_id: Option<Uuid>,
 ) -> AppResult<(ListingView, i32)> {
     let txn = begin_write(db).await?;
-    let current = find::<listing::Entity>(&txn, "listing", id, true).await?;
-    reach(&txn, actor, "listing", id, current.subject_id).await?;
+    let current: listing::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     if let Some(p) = product_id {
         let found = entity::product::Entity::find_by_id(p).one(&txn).await?;
@@ -401,9 +383,7 @@ pub async fn match_listing(
     let before = ListingView::build(current.clone())?;
     let mut next = current.clone();
     next.product_id = product_id;
-    next.version += 1;
-    next.updated_at = clock::now();
-    let row = save(&txn, next).await?;
+    let row = save_version(&txn, next).await?;
     let version = row.version;
     let after = ListingView::build(row)?;
     audit::record(

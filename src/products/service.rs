@@ -15,29 +15,18 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, find, save};
+use crate::db::{begin_write, save_version};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{reach, visible};
+use crate::subjects::service::{owned, visible};
 use crate::text::{clean, fold};
 use crate::validate::parse_decimal;
 use crate::{clock, ids};
 
 /// Months a recognition stays valid unless the decision says otherwise.
 pub const RECOGNITION_MONTHS: u32 = 36;
-
-/// A product the actor reaches.
-pub async fn visible_product(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<product::Model> {
-    let p = find::<product::Entity>(db, "product", id, false).await?;
-    reach(db, actor, "product", id, p.subject_id).await?;
-    Ok(p)
-}
 
 /// Adds a product to a subject (administrators, auditors in scope, the subject's owner).
 pub async fn create(
@@ -104,7 +93,7 @@ pub async fn list(
 
 /// One product.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<ProductView> {
-    ProductView::build(visible_product(db, actor, id).await?)
+    ProductView::build(owned::<product::Model>(db, actor, id, false).await?)
 }
 
 /// Edits a product.
@@ -116,8 +105,7 @@ pub async fn update(
     input: UpdateProduct,
 ) -> AppResult<ProductView> {
     let txn = begin_write(db).await?;
-    let current = find::<product::Entity>(&txn, "product", id, true).await?;
-    reach(&txn, actor, "product", id, current.subject_id).await?;
+    let current: product::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = ProductView::build(current.clone())?;
     let mut next = current.clone();
@@ -137,9 +125,7 @@ pub async fn update(
     if ProductView::build(next.clone())? == before {
         return Ok(before);
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = ProductView::build(save(&txn, next).await?)?;
+    let after = ProductView::build(save_version(&txn, next).await?)?;
     audit::record(
         &txn,
         actor,
@@ -165,8 +151,7 @@ pub async fn create_recognition(
     input: CreateRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;
-    let product = find::<product::Entity>(&txn, "product", product_id, false).await?;
-    reach(&txn, actor, "product", product_id, product.subject_id).await?;
+    let product: product::Model = owned(&txn, actor, product_id, false).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let decision_no = clean(&input.decision_no);
     let duplicate = recognition::Entity::find()
@@ -234,7 +219,7 @@ pub async fn list_recognitions(
     product_id: Uuid,
     page: &PageParams,
 ) -> AppResult<Paginated<RecognitionView>> {
-    visible_product(db, actor, product_id).await?;
+    owned::<product::Model>(db, actor, product_id, false).await?;
     let select = recognition::Entity::find().filter(recognition::Column::ProductId.eq(product_id));
     let (rows, total) = fetch(
         db,
@@ -258,8 +243,7 @@ pub async fn get_recognition(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<RecognitionView> {
-    let r = find::<recognition::Entity>(db, "recognition", id, false).await?;
-    reach(db, actor, "recognition", id, r.subject_id).await?;
+    let r: recognition::Model = owned(db, actor, id, false).await?;
     RecognitionView::build(r, clock::today())
 }
 
@@ -273,8 +257,7 @@ pub async fn revoke(
     input: RevokeRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;
-    let current = find::<recognition::Entity>(&txn, "recognition", id, true).await?;
-    reach(&txn, actor, "recognition", id, current.subject_id).await?;
+    let current: recognition::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     if let Some(on) = current.revoked_on {
@@ -298,9 +281,7 @@ pub async fn revoke(
     next.revoked_on = Some(input.revoked_on);
     next.revocation_decision_no = Some(clean(&input.decision_no));
     next.revocation_reason = Some(input.reason.trim().to_owned());
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = RecognitionView::build(save(&txn, next).await?, today)?;
+    let after = RecognitionView::build(save_version(&txn, next).await?, today)?;
     audit::record(
         &txn,
         actor,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::dto::{CreateScheme, SchemeList, SchemeView, UpdateScheme};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::{begin_write, save};
+use crate::db::{begin_write, save_version};
 use crate::domain::{Role, SchemeCategory};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
@@ -208,9 +208,7 @@ pub async fn update(
     if SchemeView::build(next.clone())? == before {
         return Ok(before);
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let after = SchemeView::build(save(&txn, next).await?)?;
+    let after = SchemeView::build(save_version(&txn, next).await?)?;
     audit::record(
         &txn,
         actor,

@@ -3,15 +3,15 @@
 use entity::subject;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
 use crate::audit::{self, Change};
 use crate::auth::{Actor, Scope};
-use crate::db::{begin_write, find, save};
+use crate::db::{begin_write, find, save_version};
 use crate::domain::{LegalForm, Role, from_db};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
@@ -45,6 +45,50 @@ pub async fn reach(
     subject_id: Uuid,
 ) -> AppResult<(subject::Model, Scope)> {
     guard(db, actor, entity, id, subject_id, false).await
+}
+
+/// A record that belongs to one subject, and the name its errors and audit entries give it.
+pub trait Owned: Sized {
+    type Entity: EntityTrait<Model = Self>;
+    const NAME: &'static str;
+    fn subject_id(&self) -> Uuid;
+}
+
+macro_rules! owned {
+    ($($module:ident => $name:literal),* $(,)?) => {
+        $(impl Owned for entity::$module::Model {
+            type Entity = entity::$module::Entity;
+            const NAME: &'static str = $name;
+            fn subject_id(&self) -> Uuid {
+                self.subject_id
+            }
+        })*
+    };
+}
+
+owned!(
+    certification => "certification",
+    listing => "listing",
+    product => "product",
+    raw_material_area => "area",
+    recognition => "recognition",
+    sales_channel => "channel",
+);
+
+/// Loads a subject's record that the actor reaches: 404 when absent or another owner's, 403
+/// outside an auditor's unit. `lock` takes the row for a write.
+pub async fn owned<M: Owned>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    lock: bool,
+) -> AppResult<M>
+where
+    <<M::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let m = find::<M::Entity>(db, M::NAME, id, lock).await?;
+    reach(db, actor, M::NAME, id, m.subject_id()).await?;
+    Ok(m)
 }
 
 /// The one access rule behind [`visible`] and [`reach`]; `lock` takes the subject's row for a
@@ -319,9 +363,7 @@ pub async fn update(
     if SubjectView::build(next.clone(), commune_ref.clone())? == before {
         return Ok(before);
     }
-    next.version += 1;
-    next.updated_at = clock::now();
-    let row = save(&txn, next).await?;
+    let row = save_version(&txn, next).await?;
     let after = SubjectView::build(row, commune_ref)?;
     audit::record(
         &txn,

@@ -25,7 +25,7 @@ use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::reach;
+use crate::subjects::service::{owned, reach};
 use crate::{clock, ids};
 
 /// Connectors that can read listings (TikTok Shop channels take pushes only).
@@ -93,8 +93,7 @@ pub async fn get_connection(
     actor: &Actor,
     channel_id: Uuid,
 ) -> AppResult<ConnectionView> {
-    let ch = load_channel(db, channel_id).await?;
-    reach(db, actor, "channel", channel_id, ch.subject_id).await?;
+    owned::<channel::Model>(db, actor, channel_id, false).await?;
     connection_of(db, channel_id)
         .await?
         .map(ConnectionView::from)
@@ -111,8 +110,7 @@ pub async fn put_connection(
     input: ConnectionInput,
 ) -> AppResult<ConnectionView> {
     let txn = begin_write(db).await?;
-    let ch = load_channel(&txn, channel_id).await?;
-    reach(&txn, actor, "channel", channel_id, ch.subject_id).await?;
+    let ch: channel::Model = owned(&txn, actor, channel_id, false).await?;
     actor.require(&[Role::Admin, Role::Owner])?;
     let current = connection::Entity::find_by_id(channel_id)
         .lock_exclusive()
