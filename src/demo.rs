@@ -109,8 +109,9 @@ fn fail(e: AppError) -> AppError {
     ))
 }
 
-/// Loads the demo data when the registry holds no subject, then prints fresh tokens.
-pub async fn run(db: &DatabaseConnection) -> AppResult<()> {
+/// Loads the demo data when the registry holds no subject, then prints fresh tokens and how to
+/// try them against `base_url`, where the registry will listen.
+pub async fn run(db: &DatabaseConnection, base_url: &str) -> AppResult<()> {
     let existing = subject::Entity::find().count(db).await?;
     if existing == 0 {
         let c = load(db).await?;
@@ -122,7 +123,7 @@ pub async fn run(db: &DatabaseConnection) -> AppResult<()> {
     } else {
         println!("The database already holds {existing} subjects: no demo data added.");
     }
-    print_tokens(db).await
+    print_tokens(db, base_url).await
 }
 
 async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
@@ -503,7 +504,7 @@ async fn evidence(
     Ok(())
 }
 
-async fn print_tokens(db: &DatabaseConnection) -> AppResult<()> {
+async fn print_tokens(db: &DatabaseConnection, base_url: &str) -> AppResult<()> {
     let actor = Actor::system("demo loader");
     let quang_nam = unit_id("province", "49", None);
     let owner_subject: Option<Uuid> = subject::Entity::find()
@@ -542,9 +543,7 @@ async fn print_tokens(db: &DatabaseConnection) -> AppResult<()> {
         let created = auth::service::create(db, &actor, input).await?;
         println!("  {:<8} {}{scope}", role.code(), created.secret);
     }
-    println!(
-        "Try: curl -H 'Authorization: Bearer <admin token>' http://127.0.0.1:8000/api/v1/subjects"
-    );
+    println!("Try: curl -H 'Authorization: Bearer <admin token>' {base_url}/api/v1/subjects");
     Ok(())
 }
 

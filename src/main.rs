@@ -238,24 +238,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = prepare(&config).await?;
             let mut rocket = build_rocket(figment.clone(), config, db.clone())?;
             if demo {
-                ocop_registry::demo::run(&db)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
                 let address: String = figment
                     .extract_inner("address")
                     .unwrap_or_else(|_| "127.0.0.1".to_owned());
                 let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+                // The registry listens on every interface there, but is reached on loopback.
                 let host = if address == "0.0.0.0" {
                     "127.0.0.1".to_owned()
                 } else {
                     address
                 };
-                let channel = ocop_registry::demo::feed_channel(
-                    &db,
-                    &format!("http://{host}:{port}/demo/feed"),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("setting up the demo feed failed: {e}"))?;
+                let base_url = format!("http://{host}:{port}");
+                ocop_registry::demo::run(&db, &base_url)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
+                let channel =
+                    ocop_registry::demo::feed_channel(&db, &format!("{base_url}/demo/feed"))
+                        .await
+                        .map_err(|e| anyhow::anyhow!("setting up the demo feed failed: {e}"))?;
                 rocket = rocket
                     .mount("/", sync::demo_feed::routes())
                     .attach(ocop_registry::demo::sync_at_liftoff(channel));
