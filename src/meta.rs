@@ -1,9 +1,14 @@
-//! `/health` and `/openapi.json`.
+//! `/health`, `/openapi.json` and the Swagger UI that reads it at `/docs/`.
 
-use rocket::State;
-use rocket::get;
-use rocket::http::ContentType;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rocket::http::uri::Origin;
+use rocket::http::{ContentType, Header};
+use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::Json;
+use rocket::{Either, Request, Response, State, get};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -13,7 +18,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![health, openapi_json]
+    rocket::routes![health, openapi_json, docs]
 }
 
 /// Liveness and database reachability.
@@ -53,4 +58,41 @@ pub fn openapi_json() -> (ContentType, String) {
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     (ContentType::JSON, body)
+}
+
+/// One file of the Swagger UI bundled in the binary.
+pub struct DocsFile(utoipa_swagger_ui::SwaggerFile<'static>);
+
+impl<'r> Responder<'r, 'static> for DocsFile {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let file = self.0;
+        let mut res = Response::build();
+        res.header(Header::new("Content-Type", file.content_type));
+        if file.gzpipped {
+            res.header(Header::new("Content-Encoding", "gzip"));
+        }
+        res.sized_body(file.bytes.len(), Cursor::new(file.bytes.into_owned()))
+            .ok()
+    }
+}
+
+/// Swagger UI for `/openapi.json`. Its files are compiled into the program (the `vendored`
+/// bundle), not fetched from a CDN: a registry may well run where there is no internet.
+#[utoipa::path(get, path = "/docs/{file}", tag = "meta",
+    params(("file" = String, Path, description = "a file of the UI; empty for its page")),
+    responses((status = 200, description = "The UI's page, script or style sheet", content_type = "text/html"),
+              (status = 303, description = "`/docs` is redirected to `/docs/`")))]
+#[get("/docs/<file..>")]
+pub fn docs(file: PathBuf, uri: &Origin<'_>) -> AppResult<Either<Redirect, DocsFile>> {
+    let path = file.to_string_lossy();
+    // The page loads its scripts by relative paths: they resolve only under `/docs/`.
+    if path.is_empty() && !uri.path().as_str().ends_with('/') {
+        return Ok(Either::Left(Redirect::to("/docs/")));
+    }
+    let config = Arc::new(utoipa_swagger_ui::Config::from("/openapi.json"));
+    match utoipa_swagger_ui::serve(&path, config) {
+        Ok(Some(f)) => Ok(Either::Right(DocsFile(f))),
+        Ok(None) => Err(AppError::not_found("documentation file", path)),
+        Err(e) => Err(AppError::Internal(format!("swagger ui: {e}"))),
+    }
 }

@@ -22,6 +22,7 @@ use crate::{
     paths(
         meta::health,
         meta::openapi_json,
+        meta::docs,
         units::routes::list_units,
         units::routes::get_unit,
         auth::routes::list_tokens,
