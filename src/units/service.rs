@@ -164,7 +164,8 @@ pub async fn require_commune(
     Ok(u)
 }
 
-/// The unit version with `code` valid on `on` (404 when there is none).
+/// The unit version with `code` valid on `on`: 404 for a code never seen, 400 naming the dates
+/// for a code valid at other times.
 pub async fn by_code_on(
     db: &impl ConnectionTrait,
     code: &str,
@@ -176,14 +177,39 @@ pub async fn by_code_on(
         ..Default::default()
     };
     let page = list(db, &q, &PageParams::default()).await?;
-    let id = page
-        .items
-        .first()
-        .map(|u| u.id)
-        .ok_or_else(|| AppError::NotFound {
-            entity: "unit",
-            id: format!("with code {code} on {on}"),
-        })?;
+    let Some(id) = page.items.first().map(|u| u.id) else {
+        // Codes outlive reforms in people's heads: say when the code was valid, so that a report
+        // asked for Quảng Nam (49) after July 2025 points to where its communes went.
+        let any = UnitQuery {
+            code: Some(code.to_owned()),
+            ..Default::default()
+        };
+        let versions = list(db, &any, &PageParams::default()).await?.items;
+        let known = versions
+            .iter()
+            .map(|u| {
+                let from = u
+                    .valid_from
+                    .map_or_else(|| "…".to_owned(), |d| d.to_string());
+                let to = u.valid_to.map_or_else(|| "…".to_owned(), |d| d.to_string());
+                format!("{} from {from} until {to} (id {})", u.name, u.id)
+            })
+            .collect::<Vec<_>>();
+        if known.is_empty() {
+            return Err(AppError::NotFound {
+                entity: "unit",
+                id: format!("with code {code}"),
+            });
+        }
+        return Err(AppError::bad_request(
+            None,
+            format!(
+                "no unit has code {code} on {on}; the code was {}: GET /api/v1/units/{{id}} lists \
+                 its predecessors and successors",
+                known.join(", ")
+            ),
+        ));
+    };
     unit::Entity::find_by_id(id)
         .one(db)
         .await?

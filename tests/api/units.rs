@@ -165,3 +165,31 @@ async fn units_query_rejects_a_bad_date_naming_the_parameter() {
     let missing = app.get("/api/v1/units/not-a-uuid", Some(&admin)).await;
     assert_eq!(missing.status, Status::NotFound);
 }
+
+/// What `ocop-registry report --unit-code` resolves codes with: a code asked for outside its
+/// validity names when it was valid instead of a bare "not found".
+#[rocket::async_test]
+async fn a_unit_code_asked_for_outside_its_validity_says_when_it_was_valid() {
+    use ocop_registry::error::AppError;
+    use ocop_registry::units::service::by_code_on;
+    let app = TestApp::spawn().await;
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+
+    let quang_nam = by_code_on(&app.db, "49", day("2025-06-30")).await.unwrap();
+    assert_eq!(quang_nam.id, unit("province", "49", None));
+
+    match by_code_on(&app.db, "49", day("2025-12-31")).await {
+        Err(AppError::BadRequest { message, .. }) => {
+            assert!(message.contains("until 2025-07-01"), "{message}");
+            assert!(
+                message.contains(&unit("province", "49", None).to_string()),
+                "{message}"
+            );
+        }
+        other => panic!("expected a 400 naming the validity, got {other:?}"),
+    }
+    assert!(matches!(
+        by_code_on(&app.db, "99999", day("2025-12-31")).await,
+        Err(AppError::NotFound { .. })
+    ));
+}
