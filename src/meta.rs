@@ -71,7 +71,7 @@ impl<'r> Responder<'r, 'static> for DocsFile {
         if file.gzpipped {
             res.header(Header::new("Content-Encoding", "gzip"));
         }
-        res.sized_body(file.bytes.len(), Cursor::new(file.bytes.into_owned()))
+        res.sized_body(file.bytes.len(), Cursor::new(file.bytes))
             .ok()
     }
 }

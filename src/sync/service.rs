@@ -389,7 +389,9 @@ const WRITE_BATCH: usize = 1000;
 
 /// Reads every page and writes the listings in batches, each in its own transaction: memory stays
 /// flat, and a failure keeps what the pages before it saw (true observations) while concluding
-/// nothing about the rest.
+/// nothing about the rest. While one batch is written the next is read: the marketplace and the
+/// database each wait on the other only when one of them is done early. At most two batches are
+/// held, and they are written in the order they were read.
 #[allow(clippy::too_many_arguments)]
 async fn read_pages(
     db: &DatabaseConnection,
@@ -416,42 +418,61 @@ async fn read_pages(
     let mut connector = connectors::build(conn, creds, pass)?;
     let rate = u32::try_from(conn.rate_limit_per_minute).unwrap_or(60);
     let http = HttpClient::new(settings.timeout, settings.policy.clone(), rate)?;
-    let mut batch = Batch::default();
+    // What the reader counted so far; the run row is the writer's, brought up to date before
+    // each write.
+    let mut read = Progress::from(&*run);
+    let mut writing: Option<Batch> = None;
     loop {
-        let page = connector.next_page(&http).await;
-        notes.extend(http.take_notes().await);
-        batch.tokens = connector.take_refreshed().or(batch.tokens.take());
-        match page {
-            Ok(Some(p)) => {
-                run.pages += 1;
-                run.items_seen += (p.items.len() + p.bad.len()) as i64;
-                run.item_errors += p.bad.len() as i64;
-                let n = run.pages;
-                notes.extend(p.bad.into_iter().map(|b| format!("page {n}: {b}")));
-                notes.truncate(MAX_NOTES);
-                batch.items.extend(p.items);
-                if batch.items.len() >= WRITE_BATCH {
-                    batch
-                        .write(db, settings, ch, run, notes)
-                        .await
-                        .map_err(db_err)?;
-                }
+        read.copy_to(run);
+        let errors = serde_json::to_string(&*notes).unwrap_or_else(|_| "[]".to_owned());
+        let write = async {
+            match writing.take() {
+                Some(b) => b.write(db, settings, ch, run, errors).await,
+                None => Ok(()),
             }
-            Ok(None) => {
-                batch
-                    .write(db, settings, ch, run, notes)
+        };
+        let mut next = Batch::default();
+        let reading = next.fill(connector.as_mut(), &http, &mut read, notes);
+        let (written, more) = tokio::join!(write, reading);
+        written.map_err(db_err)?;
+        match more {
+            Ok(true) => writing = Some(next),
+            Ok(false) | Err(_) => {
+                // The end, or a failure: what was read before it is still a true observation.
+                read.copy_to(run);
+                let errors = serde_json::to_string(&*notes).unwrap_or_else(|_| "[]".to_owned());
+                next.write(db, settings, ch, run, errors)
                     .await
                     .map_err(db_err)?;
-                return Ok(());
-            }
-            Err(e) => {
-                batch
-                    .write(db, settings, ch, run, notes)
-                    .await
-                    .map_err(db_err)?;
-                return Err(e);
+                return more.map(|_| ());
             }
         }
+    }
+}
+
+/// The reader's counts of a run.
+#[derive(Clone, Copy)]
+struct Progress {
+    pages: i32,
+    items_seen: i64,
+    item_errors: i64,
+}
+
+impl From<&sync_run::Model> for Progress {
+    fn from(r: &sync_run::Model) -> Self {
+        Progress {
+            pages: r.pages,
+            items_seen: r.items_seen,
+            item_errors: r.item_errors,
+        }
+    }
+}
+
+impl Progress {
+    fn copy_to(self, r: &mut sync_run::Model) {
+        r.pages = self.pages;
+        r.items_seen = self.items_seen;
+        r.item_errors = self.item_errors;
     }
 }
 
@@ -463,24 +484,50 @@ struct Batch {
 }
 
 impl Batch {
+    /// Reads pages until the batch is full (`true`: there may be more) or the pass ends
+    /// (`false`).
+    async fn fill(
+        &mut self,
+        connector: &mut dyn connectors::Connector,
+        http: &HttpClient,
+        read: &mut Progress,
+        notes: &mut Vec<String>,
+    ) -> Result<bool, SyncError> {
+        while self.items.len() < WRITE_BATCH {
+            let page = connector.next_page(http).await;
+            notes.extend(http.take_notes().await);
+            self.tokens = connector.take_refreshed().or(self.tokens.take());
+            let Some(p) = page? else {
+                return Ok(false);
+            };
+            read.pages += 1;
+            read.items_seen += (p.items.len() + p.bad.len()) as i64;
+            read.item_errors += p.bad.len() as i64;
+            let n = read.pages;
+            notes.extend(p.bad.into_iter().map(|b| format!("page {n}: {b}")));
+            notes.truncate(MAX_NOTES);
+            self.items.extend(p.items);
+        }
+        Ok(true)
+    }
+
     /// Writes the batch, the run's progress and a renewed claim in one transaction.
     async fn write(
-        &mut self,
+        self,
         db: &DatabaseConnection,
         settings: &SyncSettings,
         ch: &channel::Model,
         run: &mut sync_run::Model,
-        notes: &[String],
+        errors: String,
     ) -> AppResult<()> {
         let txn = begin_write(db).await?;
-        if let Some(t) = self.tokens.take() {
+        if let Some(t) = self.tokens {
             store_tokens(&txn, settings, ch.id, t).await?;
         }
-        let items = std::mem::take(&mut self.items);
-        let outcome = observe::observe(&txn, ch, clock::now(), &items).await?;
+        let outcome = observe::observe(&txn, ch, clock::now(), &self.items).await?;
         run.added += outcome.added as i64;
         run.changed += outcome.changed as i64;
-        run.errors = serde_json::to_string(notes).unwrap_or_else(|_| "[]".to_owned());
+        run.errors = errors;
         *run = save(&txn, run.clone()).await?;
         // Renew the claim: this process is alive and still at it.
         connection::Entity::update_many()

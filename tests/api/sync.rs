@@ -390,6 +390,43 @@ async fn a_failure_on_page_3_of_5_marks_nothing_removed() {
     assert_eq!(shop.listings("&status=deleted").await["total"], 0);
 }
 
+/// A pass longer than one write batch (1,000 listings) writes each batch while reading the
+/// next; a failure late in the pass keeps every batch read before it, in full, and still
+/// concludes nothing about the rest.
+#[rocket::async_test]
+async fn a_long_pass_is_written_batch_by_batch_and_a_late_failure_keeps_what_was_read() {
+    let feed = FakeFeed::start(2550).await;
+    let shop = feed_shop(&feed).await;
+    let first = shop.sync(true).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    assert_eq!(first["pages"], 26);
+    assert_eq!(first["items_seen"], 2550);
+    assert_eq!(first["added"], 2550);
+    assert_eq!(shop.app.count("listing").await, 2550);
+
+    // Every title changes; page 23 (0-based 22) and after fail: 2,200 listings are read, in
+    // two full batches and a partial one.
+    feed.with(|s| {
+        for (i, item) in s.items.iter_mut().enumerate() {
+            item["title"] = json!(format!("renamed {i}"));
+        }
+        s.failing_page = Some((22, Fault::Status(503)));
+    });
+    let run = shop.sync(true).await;
+
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(run["pages"], 22, "{run}");
+    assert_eq!(run["items_seen"], 2200, "{run}");
+    assert_eq!(run["changed"], 2200, "{run}");
+    assert_eq!(run["added"], 0, "{run}");
+    assert_eq!(run["removed"], 0, "{run}");
+    assert_eq!(
+        shop.app.count("listing WHERE title LIKE 'renamed %'").await,
+        2200
+    );
+    assert_eq!(shop.listings("&status=active").await["total"], 2550);
+}
+
 #[rocket::async_test]
 async fn one_bad_item_is_recorded_without_failing_the_run() {
     let feed = FakeFeed::start(5).await;
