@@ -243,10 +243,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or_else(|_| "127.0.0.1".to_owned());
                 let port: u16 = figment.extract_inner("port").unwrap_or(8000);
                 // The registry listens on every interface there, but is reached on loopback.
-                let host = if address == "0.0.0.0" {
-                    "127.0.0.1".to_owned()
-                } else {
-                    address
+                let host = match address.as_str() {
+                    "0.0.0.0" | "::" => "127.0.0.1".to_owned(),
+                    a if a.contains(':') => format!("[{a}]"),
+                    _ => address,
                 };
                 let base_url = format!("http://{host}:{port}");
                 ocop_registry::demo::run(&db, &base_url)
