@@ -375,7 +375,7 @@ async fn run_claimed(
         Some(finished + chrono::Duration::minutes(i64::from(conn_now.sync_interval_minutes)));
     save(&txn, conn_now).await?;
     notes.truncate(MAX_NOTES);
-    run.errors = serde_json::to_string(&notes).unwrap_or_else(|_| "[]".to_owned());
+    run.errors = errors_json(&notes);
     run.finished_at = Some(finished);
     let run = save(&txn, run).await?;
     txn.commit().await?;
@@ -424,7 +424,7 @@ async fn read_pages(
     let mut writing: Option<Batch> = None;
     loop {
         read.copy_to(run);
-        let errors = serde_json::to_string(&*notes).unwrap_or_else(|_| "[]".to_owned());
+        let errors = errors_json(notes);
         let write = async {
             match writing.take() {
                 Some(b) => b.write(db, settings, ch, run, errors).await,
@@ -440,7 +440,7 @@ async fn read_pages(
             Ok(false) | Err(_) => {
                 // The end, or a failure: what was read before it is still a true observation.
                 read.copy_to(run);
-                let errors = serde_json::to_string(&*notes).unwrap_or_else(|_| "[]".to_owned());
+                let errors = errors_json(notes);
                 next.write(db, settings, ch, run, errors)
                     .await
                     .map_err(db_err)?;
@@ -448,6 +448,11 @@ async fn read_pages(
             }
         }
     }
+}
+
+/// A run's notes as stored in its `errors` column (a JSON array of strings).
+fn errors_json(notes: &[String]) -> String {
+    serde_json::to_string(notes).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// The reader's counts of a run.
