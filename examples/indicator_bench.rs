@@ -504,6 +504,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                         platform: "shopee".to_owned(),
                         shop_url: Some(format!("https://shopee.vn/{i}")),
                         shop_id: None,
+                        shop_key: None,
                         active_from: Some(from),
                         active_to: None,
                         evidence_url: None,
@@ -543,6 +544,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                                 first_seen_at: seen,
                                 last_seen_at: until,
                                 open_span_id: Some(span),
+                                trusted: !chid.as_bytes()[15].is_multiple_of(4),
                                 version: 1,
                                 created_at: now,
                                 updated_at: now,
@@ -557,6 +559,8 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                                 channel_id: chid,
                                 from_at: seen,
                                 to_at: until,
+                                // A quarter seen through connections their owners set up.
+                                trusted: !chid.as_bytes()[15].is_multiple_of(4),
                             }
                             .into_active_model()
                             .reset_all(),
@@ -637,6 +641,11 @@ async fn hand_written(
     let (d11, d12, d13) = (d(&mut q), d(&mut q), d(&mut q));
     let (w_from, w_to) = freshness_window(policy, AS_OF);
     let (w1, w2) = (q.bind(w_from), q.bind(w_to));
+    let trusted = if policy.count_owner_managed_listings {
+        String::new()
+    } else {
+        format!(" AND ls.trusted = {}", q.bind(true))
+    };
     q.push(&format!(
         "WITH p AS MATERIALIZED (
            SELECT s.id FROM subject s
@@ -670,7 +679,7 @@ async fn hand_written(
                                       WHERE e.entity_id = ch.id AND e.entity = 'channel'
                                         AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
                         OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id
-                                   AND ls.to_at >= {w1} AND ls.from_at < {w2})))) AS modern_channel"
+                                   AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})))) AS modern_channel"
     ));
     let row = db
         .query_one_raw(q.build())

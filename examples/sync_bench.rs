@@ -1,6 +1,6 @@
 //! Benchmark of the channel sync: N listings from a local fake marketplace feed (pages of 100,
 //! generated on the fly, so the fake holds nothing), into a fresh database, through the same
-//! `sync::service::run` as `POST /api/v1/channels/{id}/sync`. Prints the time and the peak
+//! `sync::runs::run` as `POST /api/v1/channels/{id}/sync`. Prints the time and the peak
 //! resident memory of the process (`VmHWM`); run it once per size to compare peaks.
 //!
 //! ```sh
@@ -17,7 +17,7 @@ use ocop_registry::config::AppConfig;
 use ocop_registry::domain::{ChannelKind, LegalForm};
 use ocop_registry::subjects::dto::CreateSubject;
 use ocop_registry::sync::dto::{ConnectionInput, ConnectorKind, SyncOptions};
-use ocop_registry::sync::service::{self, SyncSettings};
+use ocop_registry::sync::{SyncSettings, connection, runs};
 use ocop_registry::units::loader::unit_id;
 use ocop_registry::{channels, prepare, subjects};
 use sea_orm::{ConnectionTrait, Database};
@@ -194,15 +194,14 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
     )
     .await
     .map_err(fail)?;
-    service::put_connection(
+    connection::put(
         &db,
         &settings,
         &actor,
         channel.id,
         ConnectionInput {
             connector: ConnectorKind::Feed,
-            base_url: format!("{uri}/feed"),
-            auth_base_url: None,
+            base_url: Some(format!("{uri}/feed")),
             partner_id: None,
             shop_id: None,
             app_secret: None,
@@ -219,13 +218,13 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
     let before = peak_rss_mib();
     let full = SyncOptions { full: Some(true) };
     let t = Instant::now();
-    let first = service::run(&db, &settings, channel.id, "bench", &full)
+    let first = runs::run(&db, &settings, channel.id, "bench", &full)
         .await
         .map_err(fail)?;
     let first_time = t.elapsed();
     let after_first = peak_rss_mib();
     let t = Instant::now();
-    let second = service::run(&db, &settings, channel.id, "bench", &full)
+    let second = runs::run(&db, &settings, channel.id, "bench", &full)
         .await
         .map_err(fail)?;
     let second_time = t.elapsed();

@@ -30,6 +30,19 @@ pub struct AppConfig {
     /// The public URL of this registry (`https://ocop.example.vn`), which Shopee signs its
     /// pushes with; by default rebuilt from the request's `Host`.
     pub public_base_url: Option<String>,
+    /// Shopee Open Platform host every Shopee connection calls (an owner never chooses it).
+    pub shopee_base_url: String,
+    /// Lazada Open Platform host (Việt Nam) every Lazada connection calls.
+    pub lazada_base_url: String,
+    /// Lazada's token host.
+    pub lazada_auth_base_url: String,
+    /// Lets feed URLs written by owners reach private and loopback addresses (tests, closed
+    /// networks). Off: they must be `https` and resolve to public addresses only.
+    pub sync_allow_private_hosts: bool,
+    /// Failed authentications one client may make per minute before it gets `429`.
+    pub auth_failures_per_minute: u32,
+    /// Requests to the public endpoints one client may make per minute before `429`.
+    pub public_requests_per_minute: u32,
 }
 
 impl Default for AppConfig {
@@ -45,6 +58,12 @@ impl Default for AppConfig {
             sync_backoff_ms: 500,
             sync_max_wait_secs: 60,
             public_base_url: None,
+            shopee_base_url: "https://partner.shopeemobile.com".to_owned(),
+            lazada_base_url: "https://api.lazada.vn/rest".to_owned(),
+            lazada_auth_base_url: "https://auth.lazada.com/rest".to_owned(),
+            sync_allow_private_hosts: false,
+            auth_failures_per_minute: 20,
+            public_requests_per_minute: 120,
         }
     }
 }

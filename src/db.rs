@@ -163,3 +163,19 @@ where
         .await?
         .ok_or_else(|| crate::error::AppError::not_found(entity, id))
 }
+
+/// Serialises the writers of one natural key (such as a shop) until the transaction ends, so a
+/// check for an overlapping claim and the write after it cannot interleave with another's:
+/// PostgreSQL takes a transaction-scoped advisory lock on the key's hash; SQLite write
+/// transactions are exclusive already.
+pub async fn lock_key(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -581,19 +581,17 @@ pub async fn feed_channel(db: &DatabaseConnection, feed_url: &str) -> AppResult<
             .id
         }
     };
-    let settings =
-        crate::sync::service::SyncSettings::from_config(&crate::config::AppConfig::default())
-            .map_err(AppError::Internal)?;
+    let settings = crate::sync::SyncSettings::from_config(&crate::config::AppConfig::default())
+        .map_err(AppError::Internal)?;
     // The address can change between runs: point the connection at this one.
-    crate::sync::service::put_connection(
+    crate::sync::connection::put(
         db,
         &settings,
         &actor,
         channel_id,
         crate::sync::dto::ConnectionInput {
             connector: crate::sync::dto::ConnectorKind::Feed,
-            base_url: feed_url.to_owned(),
-            auth_base_url: None,
+            base_url: Some(feed_url.to_owned()),
             partner_id: None,
             shop_id: None,
             app_secret: None,
@@ -615,16 +613,13 @@ pub fn sync_at_liftoff(channel_id: Uuid) -> rocket::fairing::AdHoc {
         Box::pin(async move {
             let (Some(db), Some(settings)) = (
                 rocket.state::<DatabaseConnection>().cloned(),
-                rocket
-                    .state::<crate::sync::service::SyncSettings>()
-                    .cloned(),
+                rocket.state::<crate::sync::SyncSettings>().cloned(),
             ) else {
                 return;
             };
             tokio::spawn(async move {
                 let options = crate::sync::dto::SyncOptions { full: Some(true) };
-                match crate::sync::service::run(&db, &settings, channel_id, "demo", &options).await
-                {
+                match crate::sync::runs::run(&db, &settings, channel_id, "demo", &options).await {
                     Ok(r) => println!(
                         "Demo sync of channel {channel_id} from the built-in feed: {} ({} pages, {} listings seen, {} added). See GET /api/v1/sync-runs and /api/v1/channels/{channel_id}/listings.",
                         r.status, r.pages, r.items_seen, r.added

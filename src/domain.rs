@@ -1,10 +1,6 @@
 //! The registry's enumerations, shared by the API (as lowercase codes), the database (stored as
 //! the same codes) and the services.
 
-use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, EnumIter, EnumString, IntoStaticStr};
-use utoipa::ToSchema;
-
 use crate::error::AppError;
 
 /// Parses a code read back from the database; a failure means the row was written by something
@@ -18,8 +14,9 @@ pub fn from_db<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, App
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema,
-                 AsRefStr, IntoStaticStr, EnumString, EnumIter)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize,
+                 ::utoipa::ToSchema, ::strum::AsRefStr, ::strum::IntoStaticStr,
+                 ::strum::EnumString, ::strum::EnumIter)]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
@@ -32,6 +29,8 @@ macro_rules! code_enum {
         }
     };
 }
+
+pub(crate) use code_enum;
 
 code_enum!(
     /// What a token may do (see the role table in the API contract).

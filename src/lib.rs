@@ -65,7 +65,7 @@ pub fn build_rocket(
     config: AppConfig,
     db: DatabaseConnection,
 ) -> anyhow::Result<Rocket<Build>> {
-    let settings = sync::service::SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
+    let settings = sync::SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
     if !settings.secrets.encrypting() {
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
@@ -101,6 +101,9 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     policies::service::seed(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading the default indicator policy failed: {e}"))?;
+    channels::service::backfill_shop_keys(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("recording the shops of existing channels failed: {e}"))?;
     Ok(db)
 }
 

@@ -7,8 +7,8 @@ use ocop_registry::auth::Actor;
 use ocop_registry::auth::dto::CreateToken;
 use ocop_registry::config::AppConfig;
 use ocop_registry::domain::Role;
+use ocop_registry::sync::SyncSettings;
 use ocop_registry::sync::dto::{SyncOptions, SyncRunView};
-use ocop_registry::sync::service::SyncSettings;
 use ocop_registry::{auth, build_rocket, prepare, sync};
 use uuid::Uuid;
 
@@ -202,13 +202,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let options = SyncOptions {
                         full: full.then_some(true),
                     };
-                    let run = sync::service::run(&db, &settings, id, "cli", &options)
+                    let run = sync::runs::run(&db, &settings, id, "cli", &options)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
                     vec![SyncRunView::from(run)]
                 }
                 None => {
-                    let (events, runs) = sync::service::tick(&db, &settings, "cli").await;
+                    let (events, runs) = sync::scheduler::tick(&db, &settings, "cli").await;
                     eprintln!("{events} webhook events processed");
                     runs
                 }

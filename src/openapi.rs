@@ -81,6 +81,7 @@ use crate::{
         crate::domain::UnitLevel,
         crate::domain::ListingStatus,
         crate::domain::LegalForm,
+        crate::sync::dto::RunStatus,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

@@ -40,6 +40,9 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `registry` (set by an administrator or auditor, or obtained through the registry's
+    /// own marketplace app) or `owner` (credentials the measured subject wrote itself).
+    pub managed_by: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,6 +19,8 @@ pub struct Model {
     pub modern_kinds: String,
     pub channel_freshness_days: i32,
     pub count_declared_channels: bool,
+    /// Whether listings of owner-managed connections evidence a channel.
+    pub count_owner_managed_listings: bool,
     /// Basis points (30 % = 3000).
     pub value_chain_target_bp: i32,
     pub modern_channel_target_bp: i32,

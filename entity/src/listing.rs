@@ -25,6 +25,8 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Whether it was last seen through a registry-managed connection (domain.md §7).
+    pub trusted: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,6 +13,8 @@ pub struct Model {
     pub channel_id: Uuid,
     pub from_at: DateTimeUtc,
     pub to_at: DateTimeUtc,
+    /// Seen through a registry-managed connection: trusted evidence.
+    pub trusted: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -15,6 +15,8 @@ pub struct Model {
     pub platform: String,
     pub shop_url: Option<String>,
     pub shop_id: Option<String>,
+    /// The shop's identity: platform + shop id, or the normalised shop URL (one subject each).
+    pub shop_key: Option<String>,
     pub active_from: Option<Date>,
     pub active_to: Option<Date>,
     pub evidence_url: Option<String>,

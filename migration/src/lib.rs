@@ -12,6 +12,7 @@ mod m20261129_000001_create_core;
 mod m20261129_000002_create_evidence;
 mod m20261129_000003_create_indicators;
 mod m20261129_000004_create_sync;
+mod m20261130_000005_trust;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_create_evidence::Migration),
             Box::new(m20261129_000003_create_indicators::Migration),
             Box::new(m20261129_000004_create_sync::Migration),
+            Box::new(m20261130_000005_trust::Migration),
         ]
     }
 }

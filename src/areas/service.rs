@@ -15,12 +15,12 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::Tenure;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::pagination::PageParams;
-use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::validate::parse_hectares;
 use crate::{clock, geometry, ids, units};

@@ -2,12 +2,14 @@
 //! role reaches (admin: everything; auditor: a unit subtree; owner: its subject; channel: the
 //! sync endpoints of its platform).
 
+pub mod access;
 pub mod actor;
 pub mod dto;
 pub mod routes;
 pub mod scope;
 pub mod service;
 
+pub use access::{Owned, owned, reach, visible};
 pub use actor::Actor;
 pub use scope::Scope;
 

@@ -12,13 +12,13 @@ use uuid::Uuid;
 use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{CertStatus, Role, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::{clock, ids, schemes};
 

@@ -195,6 +195,9 @@ pub struct ListingView {
     pub product_id: Option<Uuid>,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// Last seen through a registry-managed connection (trusted evidence); `false` when through
+    /// a connection the owner set up itself (domain.md §7).
+    pub trusted: bool,
 }
 
 impl ListingView {
@@ -210,6 +213,7 @@ impl ListingView {
             product_id: m.product_id,
             first_seen_at: m.first_seen_at,
             last_seen_at: m.last_seen_at,
+            trusted: m.trusted,
         })
     }
 }

@@ -38,6 +38,7 @@ fn new_span(
     listing_id: Uuid,
     channel_id: Uuid,
     at: DateTime<Utc>,
+    trusted: bool,
 ) -> (Uuid, listing_span::ActiveModel) {
     let id = ids::new_id();
     let span = listing_span::ActiveModel {
@@ -46,16 +47,20 @@ fn new_span(
         channel_id: Set(channel_id),
         from_at: Set(at),
         to_at: Set(at),
+        trusted: Set(trusted),
     };
     (id, span)
 }
 
-/// Records that `items` were seen on `channel` at `at` (call inside the caller's transaction).
-/// Observations older than what is stored for a listing do not move it back in time.
+/// Records that `items` were seen on `channel` at `at` (call inside the caller's transaction),
+/// through a trusted source or not (domain.md §7). Observations older than what is stored for a
+/// listing do not move it back in time. A span holds sightings of one trust only: a sighting of
+/// the other kind starts a new span.
 pub async fn observe(
     db: &impl ConnectionTrait,
     channel: &channel::Model,
     at: DateTime<Utc>,
+    trusted: bool,
     items: &[Observation],
 ) -> AppResult<Outcome> {
     let mut out = Outcome::default();
@@ -88,7 +93,7 @@ pub async fn observe(
             None => {
                 let id = ids::new_id();
                 let span = (status == active).then(|| {
-                    let (sid, s) = new_span(id, channel.id, at);
+                    let (sid, s) = new_span(id, channel.id, at, trusted);
                     new_spans.push(s);
                     sid
                 });
@@ -104,6 +109,7 @@ pub async fn observe(
                     first_seen_at: Set(at),
                     last_seen_at: Set(at),
                     open_span_id: Set(span),
+                    trusted: Set(trusted),
                     version: Set(1),
                     created_at: Set(at),
                     updated_at: Set(at),
@@ -112,8 +118,10 @@ pub async fn observe(
             }
             Some(l) if at < l.last_seen_at => out.unchanged += 1,
             Some(l) => {
-                let same =
-                    l.title == item.title && l.price_vnd == item.price_vnd && l.status == status;
+                let same = l.title == item.title
+                    && l.price_vnd == item.price_vnd
+                    && l.status == status
+                    && l.trusted == trusted;
                 if same {
                     seen_only.push(l.id);
                     if let Some(span) = l.open_span_id {
@@ -126,13 +134,15 @@ pub async fn observe(
                 next.title = item.title.clone();
                 next.price_vnd = item.price_vnd;
                 next.status = status.to_owned();
+                next.trusted = trusted;
                 next.last_seen_at = at;
                 next.updated_at = at;
                 next.version += 1;
-                match (l.open_span_id, status == active) {
+                let open = l.open_span_id.filter(|_| l.trusted == trusted);
+                match (open, status == active) {
                     (Some(span), true) => extend.push(span),
                     (None, true) => {
-                        let (sid, s) = new_span(l.id, channel.id, at);
+                        let (sid, s) = new_span(l.id, channel.id, at, trusted);
                         next.open_span_id = Some(sid);
                         new_spans.push(s);
                     }

@@ -12,13 +12,13 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{owned, visible};
 use crate::text::clean;
 use crate::{clock, ids};
 
@@ -48,6 +48,84 @@ pub fn normalise_platform(name: &str) -> String {
         .iter()
         .find(|(_, aliases)| aliases.contains(&lower.as_str()))
         .map_or(t, |(code, _)| (*code).to_owned())
+}
+
+/// The identity of the shop a channel is (domain.md §7): the platform and shop id, or without
+/// a shop id the shop URL with its host in lower case without `www.` and its path without a
+/// trailing slash. Channels without either (a supermarket chain, a showroom) have none.
+pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -> Option<String> {
+    if let Some(id) = shop_id.map(str::trim).filter(|s| !s.is_empty()) {
+        return Some(format!("id:{}:{id}", platform.to_lowercase()));
+    }
+    let url = reqwest::Url::parse(shop_url?.trim()).ok()?;
+    let host = url.host_str()?.to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    Some(format!("url:{host}{}", url.path().trim_end_matches('/')))
+}
+
+/// Refuses a shop another channel holds for an overlapping period: one shop, one subject
+/// (domain.md §7). The answer does not say whose it is.
+async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppResult<()> {
+    let Some(key) = &m.shop_key else {
+        return Ok(());
+    };
+    crate::db::lock_key(db, &format!("shop:{key}")).await?;
+    let mut q = channel::Entity::find()
+        .filter(channel::Column::ShopKey.eq(key.as_str()))
+        .filter(channel::Column::Id.ne(m.id));
+    if let Some(to) = m.active_to {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(channel::Column::ActiveFrom.is_null())
+                .add(channel::Column::ActiveFrom.lte(to)),
+        );
+    }
+    if let Some(from) = m.active_from {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(channel::Column::ActiveTo.is_null())
+                .add(channel::Column::ActiveTo.gte(from)),
+        );
+    }
+    if q.one(db).await?.is_some() {
+        return Err(AppError::Conflict(
+            "this shop is already registered as a channel for an overlapping period; a shop \
+             belongs to one subject (ask the department if it is yours)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Fills the shop identity of channels written before it was kept (idempotent; start-up).
+pub async fn backfill_shop_keys(db: &DatabaseConnection) -> AppResult<u64> {
+    let rows = channel::Entity::find()
+        .filter(channel::Column::ShopKey.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(channel::Column::ShopId.is_not_null())
+                .add(channel::Column::ShopUrl.is_not_null()),
+        )
+        .all(db)
+        .await?;
+    let mut n = 0;
+    let txn = begin_write(db).await?;
+    for r in rows {
+        let key = shop_key(&r.platform, r.shop_id.as_deref(), r.shop_url.as_deref());
+        if key.is_some() {
+            channel::Entity::update_many()
+                .col_expr(
+                    channel::Column::ShopKey,
+                    sea_orm::sea_query::Expr::value(key),
+                )
+                .filter(channel::Column::Id.eq(r.id))
+                .exec(&txn)
+                .await?;
+            n += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
 }
 
 async fn view(db: &impl ConnectionTrait, m: channel::Model) -> AppResult<ChannelView> {
@@ -96,13 +174,17 @@ pub async fn create(
     let txn = begin_write(db).await?;
     visible(&txn, actor, subject_id).await?;
     let now = clock::now();
+    let platform = normalise_platform(&input.platform);
+    let shop_url = input.shop_url.map(|u| u.trim().to_owned());
+    let shop_id = input.shop_id.map(|s| s.trim().to_owned());
     let m = channel::Model {
         id: ids::new_id(),
         subject_id,
         kind: input.kind.code().to_owned(),
-        platform: normalise_platform(&input.platform),
-        shop_url: input.shop_url.map(|u| u.trim().to_owned()),
-        shop_id: input.shop_id.map(|s| s.trim().to_owned()),
+        shop_key: shop_key(&platform, shop_id.as_deref(), shop_url.as_deref()),
+        platform,
+        shop_url,
+        shop_id,
         active_from: input.active_from,
         active_to: input.active_to,
         evidence_url: input.evidence_url.map(|u| u.trim().to_owned()),
@@ -116,6 +198,7 @@ pub async fn create(
         updated_at: now,
     };
     check(&m)?;
+    ensure_shop_free(&txn, &m).await?;
     let row = m.into_active_model().reset_all().insert(&txn).await?;
     let view = ChannelView::build(row, Vec::new())?;
     audit::record(
@@ -203,10 +286,16 @@ pub async fn update(
     if let Some(e) = input.evidence_url {
         next.evidence_url = e.map(|e| e.trim().to_owned());
     }
+    next.shop_key = shop_key(
+        &next.platform,
+        next.shop_id.as_deref(),
+        next.shop_url.as_deref(),
+    );
     check(&next)?;
     if next == current {
         return Ok(before);
     }
+    ensure_shop_free(&txn, &next).await?;
     let key_changed = next.kind != current.kind
         || next.platform != current.platform
         || next.shop_url != current.shop_url

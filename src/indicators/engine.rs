@@ -136,12 +136,18 @@ pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) 
             let d3 = q.bind(d);
             let (from, to) = freshness_window(policy, d);
             let (w1, w2) = (q.bind(from), q.bind(to));
+            // Listings of owner-managed connections are not evidence unless the policy says.
+            let trusted = if policy.count_owner_managed_listings {
+                String::new()
+            } else {
+                format!(" AND ls.trusted = {}", q.bind(true))
+            };
             format!(
                 " AND ((SELECT e.to_status FROM status_event e \
                    WHERE e.entity_id = ch.id AND e.entity = 'channel' AND e.effective_on <= {d3} \
                    ORDER BY e.seq DESC LIMIT 1) = '{verified}' \
                  OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id \
-                   AND ls.to_at >= {w1} AND ls.from_at < {w2}))",
+                   AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted}))",
                 verified = VerificationStatus::Verified.code()
             )
         };

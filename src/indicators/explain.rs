@@ -362,9 +362,15 @@ pub fn modern_channel(
         let history = ev.channel_history.get(&ch.id);
         let verified =
             status_on(history, d).filter(|e| e.to_status == VerificationStatus::Verified.code());
+        let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
+        let untrusted_only = ev
+            .spans
+            .get(&ch.id)
+            .is_some_and(|spans| !spans.is_empty() && !spans.iter().any(|(s, _)| counted(s)));
         let listing = ev.spans.get(&ch.id).and_then(|spans| {
             spans
                 .iter()
+                .filter(|(s, _)| counted(s))
                 .max_by_key(|(s, _)| s.to_at)
                 .map(|(s, l)| ListingEvidence {
                     id: l.id,
@@ -399,10 +405,19 @@ pub fn modern_channel(
             let later = later.map_or_else(String::new, |v| {
                 format!(" (it was verified on {v}, after {d})")
             });
-            notes.push(format!(
-                "{label} is declared only: not verified by an auditor by {d}{later} and no active \
-                 listing seen from {window_from} to {d}"
-            ));
+            if untrusted_only {
+                notes.push(format!(
+                    "{label} is declared only: not verified by an auditor by {d}{later}; its \
+                     listings from {window_from} to {d} were seen only through a connection the \
+                     owner set up itself, which policy version {} does not count as evidence",
+                    p.version
+                ));
+            } else {
+                notes.push(format!(
+                    "{label} is declared only: not verified by an auditor by {d}{later} and no \
+                     active listing seen from {window_from} to {d}"
+                ));
+            }
             None
         };
         if found.is_none() {

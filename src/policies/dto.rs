@@ -28,6 +28,9 @@ pub struct Policy {
     pub channel_freshness_days: i32,
     /// Whether declared (unverified, unobserved) channels count.
     pub count_declared_channels: bool,
+    /// Whether listings seen through a connection the owner set up itself (credentials, feed
+    /// URL or webhook secret of its own) evidence a channel (domain.md §7; off from version 2).
+    pub count_owner_managed_listings: bool,
     /// Target share of the value-chain indicator, in percent (decimal string).
     #[schema(example = "30")]
     pub value_chain_target: String,
@@ -67,6 +70,7 @@ impl Policy {
                 .map_err(|_| parse("kinds", &m.modern_kinds))?,
             channel_freshness_days: m.channel_freshness_days,
             count_declared_channels: m.count_declared_channels,
+            count_owner_managed_listings: m.count_owner_managed_listings,
             value_chain_target: percent(m.value_chain_target_bp),
             modern_channel_target: percent(m.modern_channel_target_bp),
         })
@@ -136,6 +140,7 @@ pub struct CreatePolicy {
     #[validate(range(min = 1, max = 3650, message = "must be between 1 and 3650"))]
     pub channel_freshness_days: Option<i32>,
     pub count_declared_channels: Option<bool>,
+    pub count_owner_managed_listings: Option<bool>,
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
     pub value_chain_target: Option<String>,

@@ -21,9 +21,11 @@ fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("policy serialisation: {e}")))
 }
 
-/// Inserts policy version 1 (the defaults of `domain.md` §4) when missing.
+/// Inserts the built-in versions when missing: version 1, the defaults of `domain.md` §4, and
+/// version 2, which adds the trust rules of §7 (listings of owner-managed connections do not
+/// count). Frozen reports and recomputations under version 1 keep their numbers.
 pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
-    let row = policy::ActiveModel {
+    let v1 = policy::ActiveModel {
         id: Set(ids::new_id()),
         version: Set(1),
         min_linkage_months: Set(36),
@@ -38,13 +40,21 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
         ])?),
         channel_freshness_days: Set(90),
         count_declared_channels: Set(false),
+        count_owner_managed_listings: Set(true),
         value_chain_target_bp: Set(3000),
         modern_channel_target_bp: Set(5000),
         note: Set(Some("default policy (domain.md §4)".to_owned())),
         created_by: Set("registry".to_owned()),
         created_at: Set(clock::now()),
     };
-    Ok(policy::Entity::insert_many([row])
+    let mut v2 = v1.clone();
+    v2.id = Set(ids::new_id());
+    v2.version = Set(2);
+    v2.count_owner_managed_listings = Set(false);
+    v2.note = Set(Some(
+        "trust rules (domain.md §7): listings of owner-managed connections do not count".to_owned(),
+    ));
+    Ok(policy::Entity::insert_many([v1, v2])
         .on_conflict(
             OnConflict::column(policy::Column::Version)
                 .do_nothing()
@@ -139,6 +149,9 @@ pub async fn create(
     }
     if let Some(v) = input.count_declared_channels {
         next.count_declared_channels = v;
+    }
+    if let Some(v) = input.count_owner_managed_listings {
+        next.count_owner_managed_listings = v;
     }
     if let Some(v) = &input.value_chain_target {
         next.value_chain_target_bp = bp(v)?;

@@ -15,12 +15,12 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::pagination::{PageParams, Paginated, fetch};
-use crate::subjects::service::{owned, visible};
 use crate::text::{clean, fold};
 use crate::validate::parse_decimal;
 use crate::{clock, ids};

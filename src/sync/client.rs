@@ -3,7 +3,15 @@
 //! backoff and jitter (a `Retry-After` wins when given); calls to one channel are spaced to its
 //! rate limit; answers that are not JSON fail cleanly. The connector decides what an answer
 //! means through a classifier, so marketplace error codes sent with HTTP 200 are retried too.
+//!
+//! Two rules keep the calls from being turned against the registry: redirects are never
+//! followed, and a client built with [`Reach::PublicOnly`] connects to public addresses only,
+//! checked after DNS resolution at every call (an owner's feed URL cannot reach loopback, the
+//! database or the department's network). Errors never carry the URL of the call: its query
+//! string holds access tokens and signatures.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -54,8 +62,119 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
 }
 
+/// Where a client may connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Any address (hosts configured by the operator, connections set by the department).
+    Any,
+    /// Public unicast addresses only (connections whose URL an owner wrote).
+    PublicOnly,
+}
+
+/// Whether an address is public: not loopback, private, link-local, shared (CGNAT),
+/// unspecified, multicast, documentation, benchmarking or reserved.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+        }
+    }
+}
+
+const NOT_PUBLIC: &str = "the address is not a public one";
+
+/// DNS resolution that drops every non-public address, so the check holds for the address
+/// actually connected to (no second lookup to race against).
+struct PublicResolver;
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(NOT_PUBLIC.into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// An error's text and its causes, without the URL of the call.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Removes what must never be stored or logged from a message about a call: the query string
+/// of any URL in it (access tokens, signatures) and every credential value given.
+pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("http") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let end = from
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>'))
+            .unwrap_or(from.len());
+        let (url, after) = from.split_at(end);
+        match url.find('?') {
+            Some(q) => {
+                out.push_str(&url[..q]);
+                out.push_str("?[redacted]");
+            }
+            None => out.push_str(url),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    for s in secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4) {
+        out = out.replace(s, "[redacted]");
+    }
+    out
+}
+
 /// An HTTP client for one channel's run.
 pub struct HttpClient {
+    reach: Reach,
     inner: reqwest::Client,
     policy: RetryPolicy,
     /// Smallest gap between two calls (from the channel's rate limit).
@@ -71,11 +190,18 @@ impl HttpClient {
         timeout: Duration,
         policy: RetryPolicy,
         rate_limit_per_minute: u32,
+        reach: Reach,
     ) -> Result<Self, SyncError> {
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .user_agent(concat!("ocop-registry/", env!("CARGO_PKG_VERSION")))
+            // A redirect would lead the call where nobody checked it may go.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("ocop-registry/", env!("CARGO_PKG_VERSION")));
+        if reach == Reach::PublicOnly {
+            builder = builder.dns_resolver(Arc::new(PublicResolver));
+        }
+        let inner = builder
             .build()
             .map_err(|e| SyncError::Failed(format!("cannot build the HTTP client: {e}")))?;
         let min_interval = if rate_limit_per_minute == 0 {
@@ -84,6 +210,7 @@ impl HttpClient {
             Duration::from_millis(60_000 / u64::from(rate_limit_per_minute))
         };
         Ok(HttpClient {
+            reach,
             inner,
             policy,
             min_interval,
@@ -136,10 +263,24 @@ impl HttpClient {
         loop {
             attempt += 1;
             self.pace().await;
-            let (reason, wait) = match build(&self.inner).send().await {
+            let request = build(&self.inner)
+                .build()
+                .map_err(|e| SyncError::Failed(format!("{what}: {}", describe(e))))?;
+            // Addresses written as such are not resolved, so the resolver cannot refuse them.
+            if self.reach == Reach::PublicOnly {
+                let literal = request
+                    .url()
+                    .host_str()
+                    .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+                    .and_then(|h| h.parse::<IpAddr>().ok());
+                if literal.is_some_and(|ip| !is_public(ip)) {
+                    return Err(SyncError::Failed(format!("{what}: {NOT_PUBLIC}")));
+                }
+            }
+            let (reason, wait) = match self.inner.execute(request).await {
                 Err(e) if e.is_timeout() => ("timed out".to_owned(), None),
-                Err(e) if e.is_connect() => (format!("cannot connect: {e}"), None),
-                Err(e) => (format!("request failed: {e}"), None),
+                Err(e) if e.is_connect() => (format!("cannot connect: {}", describe(e)), None),
+                Err(e) => (format!("request failed: {}", describe(e)), None),
                 Ok(res) => {
                     let status = res.status().as_u16();
                     let retry_after = retry_after(res.headers());
@@ -147,7 +288,7 @@ impl HttpClient {
                         Err(e) if e.is_timeout() => {
                             ("timed out reading the answer".to_owned(), None)
                         }
-                        Err(e) => (format!("reading the answer failed: {e}"), None),
+                        Err(e) => (format!("reading the answer failed: {}", describe(e)), None),
                         // Rate limits and server faults are temporary, whatever the body says.
                         Ok(_) if status == 429 || status >= 500 => {
                             (format!("HTTP {status}"), retry_after)
@@ -200,4 +341,40 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
     delta.to_std().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_pass() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["203.113.131.1", "8.8.8.8", "2404:6800:4005::200e"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn scrub_removes_query_strings_and_secrets() {
+        let text = "shopee get_item_list: cannot connect (http://127.0.0.1:9/api/v2/product/get_item_list?partner_id=1&access_token=tok-SECRET&sign=abc) tok-SECRET";
+        let clean = scrub(text, &["tok-SECRET"]);
+        assert!(!clean.contains("tok-SECRET"), "{clean}");
+        assert!(!clean.contains("sign=abc"), "{clean}");
+        assert!(clean.contains("http://127.0.0.1:9/api/v2/product/get_item_list?[redacted]"));
+    }
 }

@@ -9,9 +9,12 @@ use validator::{Validate, ValidationError};
 
 use crate::validate as v;
 
-/// Connector codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Connector codes: the one place that says what each marketplace can do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConnectorKind {
     /// Shopee Open Platform v2.
     Shopee,
@@ -31,6 +34,59 @@ impl ConnectorKind {
             ConnectorKind::Lazada => "lazada",
             ConnectorKind::TiktokShop => "tiktok_shop",
             ConnectorKind::Feed => "feed",
+        }
+    }
+
+    /// Whether the registry reads its listings (TikTok Shop: pushes only).
+    pub fn pullable(self) -> bool {
+        !matches!(self, ConnectorKind::TiktokShop)
+    }
+
+    /// A marketplace with its own API host, set by the operator (not the feed, whose URL is
+    /// the connection's).
+    pub fn is_marketplace(self) -> bool {
+        !matches!(self, ConnectorKind::Feed)
+    }
+
+    /// The codes of the connectors the registry reads.
+    pub fn pullable_codes() -> Vec<&'static str> {
+        [Self::Shopee, Self::Lazada, Self::TiktokShop, Self::Feed]
+            .into_iter()
+            .filter(|k| k.pullable())
+            .map(Self::code)
+            .collect()
+    }
+}
+
+/// Who manages a connection (domain.md §7): only a registry-managed one yields trusted
+/// evidence.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ManagedBy {
+    /// Set by an administrator or auditor, or obtained through the registry's own
+    /// marketplace app.
+    Registry,
+    /// Credentials or URLs written by the measured subject itself.
+    Owner,
+}
+
+impl ManagedBy {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ManagedBy::Registry => "registry",
+            ManagedBy::Owner => "owner",
+        }
+    }
+
+    /// Who manages what this actor writes.
+    pub fn of(role: crate::domain::Role) -> Self {
+        match role {
+            crate::domain::Role::Admin | crate::domain::Role::Auditor => ManagedBy::Registry,
+            _ => ManagedBy::Owner,
         }
     }
 }
@@ -55,13 +111,12 @@ fn identifier(s: &str) -> Result<(), ValidationError> {
 #[validate(schema(function = "connection_rules", skip_on_field_errors = false))]
 pub struct ConnectionInput {
     pub connector: ConnectorKind,
-    /// The marketplace's API host (`https://partner.shopeemobile.com`,
-    /// `https://api.lazada.vn/rest`) or the feed's URL.
+    /// The feed's URL (`feed` only; required there). Marketplace connections always call the
+    /// hosts the operator configured, never one sent here. A URL written by an owner must be
+    /// `https` and reach public addresses only.
     #[validate(custom(function = "v::http_url"))]
-    pub base_url: String,
-    /// Lazada's token host (default `https://auth.lazada.com/rest`).
-    #[validate(custom(function = "v::http_url"))]
-    pub auth_base_url: Option<String>,
+    #[schema(max_length = 2000)]
+    pub base_url: Option<String>,
     /// Shopee partner id, Lazada or TikTok app key.
     #[validate(custom(function = "identifier"))]
     pub partner_id: Option<String>,
@@ -88,10 +143,17 @@ pub struct ConnectionInput {
 }
 
 fn connection_rules(c: &ConnectionInput) -> Result<(), ValidationError> {
-    if matches!(
-        c.connector,
-        ConnectorKind::Shopee | ConnectorKind::Lazada | ConnectorKind::TiktokShop
-    ) {
+    if c.connector.is_marketplace() && c.base_url.is_some() {
+        return Err(v::err(
+            "base_url",
+            "is not accepted for a marketplace connection: the registry calls the marketplace's \
+             host set by the operator",
+        ));
+    }
+    if !c.connector.is_marketplace() && c.base_url.is_none() {
+        return Err(v::err("base_url", "is required for a feed connection"));
+    }
+    if c.connector.is_marketplace() {
         if c.partner_id.is_none() {
             return Err(v::err(
                 "partner_id",
@@ -113,8 +175,11 @@ fn connection_rules(c: &ConnectionInput) -> Result<(), ValidationError> {
 pub struct ConnectionView {
     pub channel_id: Uuid,
     pub connector: String,
-    pub base_url: String,
-    pub auth_base_url: Option<String>,
+    /// The feed's URL; for marketplaces, the configured host is used and this is empty.
+    pub base_url: Option<String>,
+    /// `registry`: its listings are trusted evidence; `owner`: shown, but they count only
+    /// under a policy that says so.
+    pub managed_by: String,
     pub partner_id: Option<String>,
     pub shop_id: Option<String>,
     pub has_app_secret: bool,
@@ -138,9 +203,9 @@ impl From<channel_connection::Model> for ConnectionView {
     fn from(m: channel_connection::Model) -> Self {
         ConnectionView {
             channel_id: m.channel_id,
+            base_url: Some(m.base_url).filter(|u| !u.is_empty() && m.connector == "feed"),
             connector: m.connector,
-            base_url: m.base_url,
-            auth_base_url: m.auth_base_url,
+            managed_by: m.managed_by,
             partner_id: m.partner_id,
             shop_id: m.shop_id,
             has_app_secret: m.app_secret.is_some(),
@@ -169,14 +234,22 @@ pub struct SyncOptions {
     pub full: Option<bool>,
 }
 
+crate::domain::code_enum!(
+    /// State of a sync run.
+    RunStatus { Running, Succeeded, Failed }
+);
+
+crate::domain::code_enum!(
+    /// State of a received webhook event.
+    EventStatus { Pending, Processed, Failed }
+);
+
 /// Filters of `GET /api/v1/sync-runs`.
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct SyncRunQuery {
     pub channel_id: Option<Uuid>,
-    /// `running`, `succeeded` or `failed`.
-    #[validate(length(max = 16, message = "at most 16 characters"))]
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
 }
 
 /// A sync run.
@@ -207,6 +280,25 @@ pub struct SyncRunView {
     /// Why the run failed.
     pub reason: Option<String>,
     pub watermark_from: Option<DateTime<Utc>>,
+}
+
+/// What an owner or a channel partner is told of a failed run: the detail (which host
+/// answered what) stays with the department, so a URL cannot be used to probe networks.
+pub const GENERIC_FAILURE: &str = "the sync failed; the department's auditors can see the details";
+
+impl SyncRunView {
+    /// The run as `role` may see it: administrators and auditors get every detail, others
+    /// the outcome and counts.
+    pub fn for_role(mut self, role: crate::domain::Role) -> Self {
+        use crate::domain::Role;
+        if !matches!(role, Role::Admin | Role::Auditor) {
+            if self.reason.is_some() {
+                self.reason = Some(GENERIC_FAILURE.to_owned());
+            }
+            self.errors.clear();
+        }
+        self
+    }
 }
 
 impl From<sync_run::Model> for SyncRunView {

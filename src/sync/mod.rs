@@ -4,15 +4,20 @@
 //! A modern channel is thereby proven by a live listing, not only declared.
 
 pub mod client;
+pub mod connection;
 pub mod connectors;
 pub mod demo_feed;
 pub mod dto;
+pub mod lease;
 pub mod routes;
+pub mod runs;
 pub mod scheduler;
 pub mod secrets;
-pub mod service;
+pub mod settings;
 pub mod signing;
 pub mod webhooks;
+
+pub use settings::SyncSettings;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

@@ -14,8 +14,9 @@ use super::dto::{
     ConnectionInput, ConnectionView, MatchListing, SyncOptions, SyncRunQuery, SyncRunView,
     WebhookAck,
 };
-use super::service::{self, SyncSettings};
+use super::settings::SyncSettings;
 use super::webhooks::{self, Delivery, MAX_BODY, Received};
+use super::{connection, runs};
 use crate::auth::Actor;
 use crate::channels::dto::ListingView;
 use crate::error::{AppError, AppResult, ErrorBody, stash};
@@ -38,7 +39,7 @@ pub async fn get_channel_connection(
     id: &str,
 ) -> AppResult<Json<ConnectionView>> {
     let id = parse_id("channel", id)?;
-    Ok(Json(service::get_connection(db.inner(), &actor, id).await?))
+    Ok(Json(connection::get(db.inner(), &actor, id).await?))
 }
 
 /// Configure how the registry reaches the channel's shop (administrators and the owner).
@@ -61,8 +62,7 @@ pub async fn put_channel_connection(
 ) -> AppResult<Json<ConnectionView>> {
     let id = parse_id("channel", id)?;
     Ok(Json(
-        service::put_connection(db.inner(), settings.inner(), &actor, id, input.into_inner())
-            .await?,
+        connection::put(db.inner(), settings.inner(), &actor, id, input.into_inner()).await?,
     ))
 }
 
@@ -86,7 +86,7 @@ pub async fn sync_channel(
 ) -> AppResult<Json<SyncRunView>> {
     let id = parse_id("channel", id)?;
     Ok(Json(
-        service::sync_channel(db.inner(), settings.inner(), &actor, id, &options.0).await?,
+        runs::sync_channel(db.inner(), settings.inner(), &actor, id, &options.0).await?,
     ))
 }
 
@@ -104,7 +104,7 @@ pub async fn list_sync_runs(
     page: QueryParams<PageParams>,
 ) -> AppResult<Json<Paginated<SyncRunView>>> {
     Ok(Json(
-        service::list_runs(db.inner(), &actor, &query.0, &page.0).await?,
+        runs::list_runs(db.inner(), &actor, &query.0, &page.0).await?,
     ))
 }
 

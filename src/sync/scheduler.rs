@@ -2,10 +2,20 @@
 //! webhook events and runs the syncs that are due. Every process may run one; claims in the
 //! database keep them from doing the same work twice.
 
+use entity::channel_connection as connection;
 use rocket::fairing::AdHoc;
-use sea_orm::DatabaseConnection;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
 
-use super::service::{self, SyncSettings};
+use super::connectors::ConnectorKind;
+use super::dto::{SyncOptions, SyncRunView};
+use super::settings::SyncSettings;
+use super::{runs, webhooks};
+use crate::clock;
+use crate::error::{AppError, AppResult};
 
 /// The fairing that starts the worker at lift-off (nothing when the interval is 0).
 pub fn fairing() -> AdHoc {
@@ -24,7 +34,7 @@ pub fn fairing() -> AdHoc {
                 let mut every = tokio::time::interval(settings.scheduler_interval);
                 loop {
                     every.tick().await;
-                    let (events, runs) = service::tick(&db, &settings, "scheduler").await;
+                    let (events, runs) = tick(&db, &settings, "scheduler").await;
                     if events > 0 || !runs.is_empty() {
                         tracing::info!(events, runs = runs.len(), "scheduled sync work done");
                     }
@@ -32,4 +42,57 @@ pub fn fairing() -> AdHoc {
             });
         })
     })
+}
+
+/// Channels whose scheduled sync is due.
+pub async fn due_channels(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
+    let now = clock::now();
+    Ok(connection::Entity::find()
+        .select_only()
+        .column(connection::Column::ChannelId)
+        .filter(connection::Column::Connector.is_in(ConnectorKind::pullable_codes()))
+        .filter(
+            Condition::any()
+                .add(connection::Column::NextSyncAt.is_null())
+                .add(connection::Column::NextSyncAt.lte(now)),
+        )
+        .filter(
+            Condition::any()
+                .add(connection::Column::LeaseUntil.is_null())
+                .add(connection::Column::LeaseUntil.lt(now)),
+        )
+        .order_by_asc(connection::Column::NextSyncAt)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// One round of background work: pending webhook events, then every due channel. One
+/// channel's failure never stops the others.
+pub async fn tick(
+    db: &DatabaseConnection,
+    settings: &SyncSettings,
+    trigger: &str,
+) -> (usize, Vec<SyncRunView>) {
+    let events = webhooks::process_pending(db, settings, 100)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "processing webhook events failed");
+            0
+        });
+    let mut runs = Vec::new();
+    match due_channels(db).await {
+        Ok(ids) => {
+            for id in ids {
+                match runs::run(db, settings, id, trigger, &SyncOptions::default()).await {
+                    Ok(r) => runs.push(SyncRunView::from(r)),
+                    // Claimed meanwhile by another process: its business now.
+                    Err(AppError::Conflict(_)) => {}
+                    Err(e) => tracing::error!(channel = %id, error = %e, "scheduled sync failed"),
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "listing due syncs failed"),
+    }
+    (events, runs)
 }

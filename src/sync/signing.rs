@@ -95,23 +95,36 @@ pub fn verify_app_key_push(
     verify_hex(app_secret.as_bytes(), &message, authorization)
 }
 
-/// The registry's own scheme: `X-Ocop-Signature` = hex HMAC(channel secret, "{timestamp}.{raw
-/// body}").
-pub fn feed_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    let mut message = Vec::with_capacity(timestamp.len() + 1 + body.len());
+/// The registry's own scheme: lowercase hex HMAC-SHA256 of `"{timestamp}.{event id}.{raw body}"`
+/// keyed with the channel's shared secret. The event id is signed, so a captured delivery
+/// cannot be replayed under a new id.
+pub fn feed_signature(secret: &str, timestamp: &str, event_id: &str, body: &[u8]) -> String {
+    hmac_hex(secret.as_bytes(), &feed_message(timestamp, event_id, body))
+}
+
+fn feed_message(timestamp: &str, event_id: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(timestamp.len() + event_id.len() + 2 + body.len());
     message.extend_from_slice(timestamp.as_bytes());
     message.push(b'.');
+    message.extend_from_slice(event_id.as_bytes());
+    message.push(b'.');
     message.extend_from_slice(body);
-    hmac_hex(secret.as_bytes(), &message)
+    message
 }
 
 /// Verifies the registry's own scheme in constant time.
-pub fn verify_feed(secret: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
-    let mut message = Vec::with_capacity(timestamp.len() + 1 + body.len());
-    message.extend_from_slice(timestamp.as_bytes());
-    message.push(b'.');
-    message.extend_from_slice(body);
-    verify_hex(secret.as_bytes(), &message, signature)
+pub fn verify_feed(
+    secret: &str,
+    timestamp: &str,
+    event_id: &str,
+    body: &[u8],
+    signature: &str,
+) -> bool {
+    verify_hex(
+        secret.as_bytes(),
+        &feed_message(timestamp, event_id, body),
+        signature,
+    )
 }
 
 #[cfg(test)]
@@ -322,26 +335,25 @@ mod tests {
 
     #[test]
     fn the_registrys_own_scheme_round_trips() {
-        let sig = feed_signature("s3cret", "1700000000", b"{\"items\":[]}");
-        assert!(verify_feed("s3cret", "1700000000", b"{\"items\":[]}", &sig));
+        let body = b"{\"items\":[]}";
+        // docs/webhooks.md: printf '%s' '1700000000.evt-42.{"items":[]}' |
+        //   openssl dgst -sha256 -hmac 's3cret'
+        let known = "c1daf47c71b6b805dd9a21e9b84130388aecbef74c67a2bc69c2b1ce2b328e8d";
+        assert_eq!(
+            feed_signature("s3cret", "1700000000", "evt-42", body),
+            known
+        );
+        assert!(verify_feed("s3cret", "1700000000", "evt-42", body, known));
         assert!(verify_feed(
             "s3cret",
             "1700000000",
-            b"{\"items\":[]}",
-            &sig.to_uppercase()
+            "evt-42",
+            body,
+            &known.to_uppercase()
         ));
-        assert!(!verify_feed(
-            "s3cret",
-            "1700000001",
-            b"{\"items\":[]}",
-            &sig
-        ));
-        assert!(!verify_feed("other", "1700000000", b"{\"items\":[]}", &sig));
-        assert!(!verify_feed(
-            "s3cret",
-            "1700000000",
-            b"{\"items\":[]}",
-            "zz"
-        ));
+        assert!(!verify_feed("s3cret", "1700000001", "evt-42", body, known));
+        assert!(!verify_feed("s3cret", "1700000000", "evt-43", body, known));
+        assert!(!verify_feed("other", "1700000000", "evt-42", body, known));
+        assert!(!verify_feed("s3cret", "1700000000", "evt-42", body, "zz"));
     }
 }

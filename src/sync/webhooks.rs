@@ -15,8 +15,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::connectors::feed;
-use super::service::SyncSettings;
+use super::connectors::{ConnectorKind, feed};
+use super::dto::{EventStatus, ManagedBy};
+use super::settings::SyncSettings;
 use super::signing::{verify_app_key_push, verify_feed, verify_shopee_push};
 use crate::channels::observe;
 use crate::db::begin_write;
@@ -96,8 +97,12 @@ pub async fn receive(
     d: Delivery<'_>,
 ) -> AppResult<Received> {
     let secrets = &settings.secrets;
-    let (channel_id, event_key) = match d.platform {
-        "feed" => {
+    let kind: ConnectorKind = d
+        .platform
+        .parse()
+        .map_err(|_| AppError::not_found("webhook platform", d.platform))?;
+    let (channel_id, event_key) = match kind {
+        ConnectorKind::Feed => {
             let channel: Uuid = header(&d, "x-ocop-channel")?
                 .parse()
                 .map_err(|_| refuse(d.platform, "X-Ocop-Channel is not a channel id"))?;
@@ -113,7 +118,7 @@ pub async fn receive(
             let conn = connection::Entity::find_by_id(channel)
                 .one(db)
                 .await?
-                .filter(|c| c.connector == "feed")
+                .filter(|c| c.connector == ConnectorKind::Feed.code())
                 .ok_or_else(|| refuse(d.platform, "no feed connection for that channel"))?;
             let secret = conn
                 .webhook_secret
@@ -121,7 +126,7 @@ pub async fn receive(
                 .map(|s| secrets.open(s))
                 .transpose()?
                 .ok_or_else(|| refuse(d.platform, "the channel has no webhook secret"))?;
-            if !verify_feed(&secret, ts, d.body, signature) {
+            if !verify_feed(&secret, ts, event_id, d.body, signature) {
                 return Err(refuse(d.platform, "bad signature"));
             }
             let sent: i64 = ts
@@ -132,10 +137,10 @@ pub async fn receive(
             }
             (channel, event_id.to_owned())
         }
-        "shopee" => {
+        ConnectorKind::Shopee => {
             let shop = shop_in(d.body, "shop_id")
                 .ok_or_else(|| refuse(d.platform, "no shop_id in the body"))?;
-            let conn = connection_by_shop(db, "shopee", &shop)
+            let conn = connection_by_shop(db, ConnectorKind::Shopee.code(), &shop)
                 .await?
                 .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
             let key = conn
@@ -149,8 +154,8 @@ pub async fn receive(
             }
             (conn.channel_id, body_hash(d.body))
         }
-        "lazada" | "tiktok_shop" => {
-            let field = if d.platform == "lazada" {
+        ConnectorKind::Lazada | ConnectorKind::TiktokShop => {
+            let field = if kind == ConnectorKind::Lazada {
                 "seller_id"
             } else {
                 "shop_id"
@@ -172,12 +177,12 @@ pub async fn receive(
             }
             (conn.channel_id, body_hash(d.body))
         }
-        other => return Err(AppError::not_found("webhook platform", other)),
     };
     let id = ids::new_id();
     let body = String::from_utf8_lossy(d.body).into_owned();
     let txn = begin_write(db).await?;
-    // Two deliveries of one event collide on (platform, event_key), in any process.
+    // Two deliveries of one event collide on (channel, event key), in any process; one
+    // channel's event ids never shadow another's.
     let inserted = event::Entity::insert(event::ActiveModel {
         id: Set(id),
         platform: Set(d.platform.to_owned()),
@@ -185,7 +190,7 @@ pub async fn receive(
         channel_id: Set(Some(channel_id)),
         received_at: Set(clock::now()),
         body: Set(body),
-        status: Set("pending".to_owned()),
+        status: Set(EventStatus::Pending.code().to_owned()),
         attempts: Set(0),
         lease_owner: Set(None),
         lease_until: Set(None),
@@ -193,7 +198,7 @@ pub async fn receive(
         error: Set(None),
     })
     .on_conflict(
-        OnConflict::columns([event::Column::Platform, event::Column::EventKey])
+        OnConflict::columns([event::Column::ChannelId, event::Column::EventKey])
             .do_nothing()
             .to_owned(),
     )
@@ -217,7 +222,7 @@ pub async fn process_pending(
     let candidates: Vec<Uuid> = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
-        .filter(event::Column::Status.eq("pending"))
+        .filter(event::Column::Status.eq(EventStatus::Pending.code()))
         .filter(
             Condition::any()
                 .add(event::Column::LeaseUntil.is_null())
@@ -242,12 +247,12 @@ pub async fn process_pending(
                 let ev = event::Entity::find_by_id(id).one(&txn).await?;
                 if let Some(ev) = ev {
                     let status = if ev.attempts >= MAX_ATTEMPTS {
-                        "failed"
+                        EventStatus::Failed
                     } else {
-                        "pending"
+                        EventStatus::Pending
                     };
                     event::Entity::update_many()
-                        .col_expr(event::Column::Status, Expr::value(status))
+                        .col_expr(event::Column::Status, Expr::value(status.code()))
                         .col_expr(event::Column::Error, Expr::value(e.to_string()))
                         .col_expr(
                             event::Column::LeaseOwner,
@@ -284,7 +289,7 @@ async fn claim(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
             Expr::col(event::Column::Attempts).add(1),
         )
         .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.eq("pending"))
+        .filter(event::Column::Status.eq(EventStatus::Pending.code()))
         .filter(
             Condition::any()
                 .add(event::Column::LeaseUntil.is_null())
@@ -302,7 +307,10 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
     let txn = begin_write(db).await?;
     let now = clock::now();
     let marked = event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value("processed"))
+        .col_expr(
+            event::Column::Status,
+            Expr::value(EventStatus::Processed.code()),
+        )
         .col_expr(event::Column::ProcessedAt, Expr::value(now))
         .col_expr(
             event::Column::LeaseOwner,
@@ -314,7 +322,7 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
         )
         .col_expr(event::Column::Error, Expr::value(Option::<String>::None))
         .filter(event::Column::Id.eq(id))
-        .filter(event::Column::Status.eq("pending"))
+        .filter(event::Column::Status.eq(EventStatus::Pending.code()))
         .filter(event::Column::LeaseOwner.eq(settings.instance.clone()))
         .exec(&txn)
         .await?;
@@ -329,8 +337,9 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
     let channel_id = ev
         .channel_id
         .ok_or_else(|| AppError::Internal("webhook event without channel".to_owned()))?;
-    match ev.platform.as_str() {
-        "feed" => {
+    let kind: ConnectorKind = crate::domain::from_db("platform", &ev.platform)?;
+    match kind {
+        ConnectorKind::Feed => {
             let body: Value = serde_json::from_str(&ev.body).map_err(|e| {
                 AppError::bad_request(None, format!("the event body is not JSON: {e}"))
             })?;
@@ -343,7 +352,15 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
                 .one(&txn)
                 .await?
                 .ok_or_else(|| AppError::not_found("channel", channel_id))?;
-            observe::observe(&txn, &ch, ev.received_at, &page.items).await?;
+            // Trusted only from a registry-managed connection that has not changed hands since
+            // the push was verified with its secret.
+            let trusted = connection::Entity::find_by_id(channel_id)
+                .one(&txn)
+                .await?
+                .is_some_and(|c| {
+                    c.managed_by == ManagedBy::Registry.code() && c.updated_at <= ev.received_at
+                });
+            observe::observe(&txn, &ch, ev.received_at, trusted, &page.items).await?;
             if !page.bad.is_empty() {
                 event::Entity::update_many()
                     .col_expr(event::Column::Error, Expr::value(page.bad.join("; ")))
@@ -354,7 +371,7 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
         }
         // Marketplace pushes say that something changed; the listing API says what. Bring the
         // channel's next sync forward.
-        "shopee" | "lazada" => {
+        ConnectorKind::Shopee | ConnectorKind::Lazada => {
             connection::Entity::update_many()
                 .col_expr(connection::Column::NextSyncAt, Expr::value(now))
                 .filter(connection::Column::ChannelId.eq(channel_id))
@@ -362,7 +379,7 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
                 .await?;
         }
         // No listing API to re-read yet: the event is kept as received.
-        _ => {}
+        ConnectorKind::TiktokShop => {}
     }
     txn.commit().await?;
     Ok(true)

@@ -52,7 +52,7 @@ async fn channels_of_every_kind_are_declared_then_verified_by_auditors() {
     ] {
         let mut body = json!({"kind": kind, "platform": platform});
         if matches!(kind, "social_commerce" | "own_webshop") {
-            body["shop_url"] = json!("https://example.vn/shop");
+            body["shop_url"] = json!(format!("https://example.vn/shop-{kind}"));
         }
         let res = declare(&app, &owner, &s, &body).await;
         assert_eq!(res.status, Status::Created, "{kind}: {:?}", res.body);
@@ -210,6 +210,7 @@ async fn listings_are_listed_and_hidden_from_other_owners() {
         first_seen_at: now,
         last_seen_at: now,
         open_span_id: None,
+        trusted: true,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -142,10 +142,10 @@ impl TestApp {
     }
 
     /// This application's sync settings.
-    pub fn sync_settings(&self) -> ocop_registry::sync::service::SyncSettings {
+    pub fn sync_settings(&self) -> ocop_registry::sync::SyncSettings {
         self.client
             .rocket()
-            .state::<ocop_registry::sync::service::SyncSettings>()
+            .state::<ocop_registry::sync::SyncSettings>()
             .expect("sync settings")
             .clone()
     }

@@ -139,7 +139,8 @@ impl Scenario {
             .post(
                 &format!("/api/v1/subjects/{}/channels", id_of(s)),
                 Some(&self.admin),
-                &json!({"kind": kind, "platform": platform, "shop_url": "https://shop.example.vn/x",
+                &json!({"kind": kind, "platform": platform,
+                        "shop_url": format!("https://shop.example.vn/{}", uuid::Uuid::new_v4()),
                         "active_from": "2024-01-01"}),
             )
             .await;
@@ -171,6 +172,7 @@ impl Scenario {
             &self.app.db,
             &model,
             vn_noon(day),
+            true,
             &[Observation {
                 external_id: external_id.to_owned(),
                 title: "Trà sâm 100g".to_owned(),
@@ -384,7 +386,7 @@ async fn the_scenario_gives_the_hand_worked_figures_at_every_edge() {
     let p = sc.report(quang_nam, D, "").await;
     assert_eq!(p["unit"]["code"], "49");
     assert_eq!(p["as_of"], D);
-    assert_eq!(p["policy"]["version"], 1);
+    assert_eq!(p["policy"]["version"], 2, "the current built-in version");
     assert_eq!(p["policy"]["min_linkage_months"], 36);
     assert_eq!(p["population"], 13);
     assert_eq!(fig(&p, "value_chain"), (4, 13, json!("30.77"), true, 0));
@@ -687,9 +689,9 @@ async fn csv_has_one_row_per_unit_with_the_same_numbers() {
         lines.len(),
         1 + 1 + json["children"].as_array().unwrap().len()
     );
-    assert!(lines[1].contains(",502,Thành phố Tam Kỳ,district,2025-06-30,1,10,3,10,30.00,30,true,0,2,10,20.00,50,false,3"), "{}", lines[1]);
+    assert!(lines[1].contains(",502,Thành phố Tam Kỳ,district,2025-06-30,2,10,3,10,30.00,30,true,0,2,10,20.00,50,false,3"), "{}", lines[1]);
     assert!(text.contains(
-        ",20341,Phường An Mỹ,commune,2025-06-30,1,4,1,4,25.00,30,false,1,0,4,0.00,50,false,2"
+        ",20341,Phường An Mỹ,commune,2025-06-30,2,4,1,4,25.00,30,false,1,0,4,0.00,50,false,2"
     ));
 }
 
@@ -757,9 +759,9 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
         .post("/api/v1/policies", Some(&sc.admin), &json!({"min_linkage_months": 35, "count_declared_channels": true, "note": "QĐ 12/2026"}))
         .await;
     assert_eq!(v2.status, Status::Created, "{:?}", v2.body);
-    assert_eq!(v2.body["version"], 2);
+    assert_eq!(v2.body["version"], 3);
     let live2 = sc.report(tam_ky, D, "").await;
-    assert_eq!(live2["policy"]["version"], 2);
+    assert_eq!(live2["policy"]["version"], 3);
     assert_eq!(fig(&live2, "value_chain").0, 3, "S4 S9 S11");
     assert_eq!(
         fig(&live2, "modern_channel").0,
@@ -769,8 +771,8 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
     let old_policy = sc.report(tam_ky, D, "&policy_version=1").await;
     assert_eq!(fig(&old_policy, "value_chain").0, 2);
     let policies = sc.app.get("/api/v1/policies", Some(&sc.admin)).await;
-    assert_eq!(policies.body["current_version"], 2);
-    assert_eq!(policies.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(policies.body["current_version"], 3);
+    assert_eq!(policies.body["items"].as_array().unwrap().len(), 3);
 
     // The frozen report is byte for byte what it was, with its own policy and figures.
     let again = sc
@@ -788,7 +790,7 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
         .unwrap();
     assert_eq!(again, first);
     let parsed: Value = serde_json::from_str(&again).unwrap();
-    assert_eq!(parsed["report"]["policy"]["version"], 1);
+    assert_eq!(parsed["report"]["policy"]["version"], 2);
     assert_eq!(
         fig(&parsed["report"], "value_chain"),
         (3, 10, json!("30.00"), true, 0)
@@ -913,7 +915,11 @@ async fn reports_are_scoped_and_validated() {
         )
         .await;
     assert_eq!(auditor_policy.status, Status::Forbidden);
-    assert_eq!(app.count("indicator_policy").await, 1);
+    assert_eq!(
+        app.count("indicator_policy").await,
+        2,
+        "the two built-in versions, nothing more"
+    );
 }
 
 #[rocket::async_test]

@@ -7,6 +7,7 @@ use entity::channel_connection;
 use serde_json::Value;
 
 use super::client::{HttpClient, SyncError};
+pub use super::dto::ConnectorKind;
 use crate::channels::observe::Observation;
 
 pub mod feed;
@@ -47,6 +48,17 @@ pub struct Credentials {
     pub refresh_token: Option<String>,
 }
 
+impl Credentials {
+    /// The secret values themselves, to scrub from anything recorded.
+    pub fn values(&self) -> Vec<String> {
+        [&self.app_secret, &self.access_token, &self.refresh_token]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
 /// A source of listing pages.
 #[async_trait::async_trait]
 pub trait Connector: Send {
@@ -62,17 +74,35 @@ fn required(value: Option<String>, what: &str) -> Result<String, SyncError> {
         .ok_or_else(|| SyncError::Failed(format!("the connection has no {what}")))
 }
 
+/// The marketplaces' API hosts, from the operator's configuration: a marketplace connection
+/// never calls a host its writer chose.
+#[derive(Debug, Clone)]
+pub struct Hosts {
+    pub shopee: String,
+    pub lazada: String,
+    pub lazada_auth: String,
+}
+
 /// The connector of a connection.
 pub fn build(
     conn: &channel_connection::Model,
+    hosts: &Hosts,
     creds: Credentials,
     pass: Pass,
 ) -> Result<Box<dyn Connector>, SyncError> {
-    let base = conn.base_url.trim_end_matches('/').to_owned();
-    Ok(match conn.connector.as_str() {
-        "feed" => Box::new(feed::Feed::new(base, creds.app_secret, pass)),
-        "shopee" => Box::new(shopee::Shopee::new(
-            base,
+    let kind: ConnectorKind = conn
+        .connector
+        .parse()
+        .map_err(|_| SyncError::Failed(format!("unknown connector {:?}", conn.connector)))?;
+    let host = |h: &str| h.trim_end_matches('/').to_owned();
+    Ok(match kind {
+        ConnectorKind::Feed => Box::new(feed::Feed::new(
+            host(&conn.base_url),
+            creds.app_secret,
+            pass,
+        )),
+        ConnectorKind::Shopee => Box::new(shopee::Shopee::new(
+            host(&hosts.shopee),
             required(conn.partner_id.clone(), "partner id")?,
             required(creds.app_secret, "partner key")?,
             required(conn.shop_id.clone(), "shop id")?,
@@ -80,22 +110,20 @@ pub fn build(
             creds.refresh_token,
             pass,
         )),
-        "lazada" => Box::new(lazada::Lazada::new(
-            base,
-            conn.auth_base_url.clone().map_or_else(
-                || "https://auth.lazada.com/rest".to_owned(),
-                |u| u.trim_end_matches('/').to_owned(),
-            ),
+        ConnectorKind::Lazada => Box::new(lazada::Lazada::new(
+            host(&hosts.lazada),
+            host(&hosts.lazada_auth),
             required(conn.partner_id.clone(), "app key")?,
             required(creds.app_secret, "app secret")?,
             required(creds.access_token, "access token")?,
             creds.refresh_token,
             pass,
         )),
-        other => {
-            return Err(SyncError::Failed(format!(
-                "{other} channels are updated by their pushes only; there is no listing API to read"
-            )));
+        ConnectorKind::TiktokShop => {
+            return Err(SyncError::Failed(
+                "TikTok Shop channels are updated by their pushes only; there is no listing API to read"
+                    .to_owned(),
+            ));
         }
     })
 }
