@@ -15,4 +15,5 @@ mod indicators;
 mod products;
 mod subjects;
 mod sync;
+mod trust;
 mod units;
