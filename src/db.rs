@@ -179,3 +179,32 @@ pub async fn lock_key(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr>
     }
     Ok(())
 }
+
+/// Writes a consistent copy of a live SQLite database to `to` (`VACUUM INTO`: one snapshot,
+/// while others go on reading and writing). PostgreSQL has its own tools; the error says which.
+pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> Result<(), String> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Err(
+            "on PostgreSQL, back up with pg_dump (pg_dump -Fc -f FILE DATABASE_URL); \
+             restore with pg_restore (README, \"Backup and restore\")"
+                .to_owned(),
+        );
+    }
+    if to.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file (a backup never overwrites)",
+            to.display()
+        ));
+    }
+    let target = to
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", to.display()))?;
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [target.into()],
+    ))
+    .await
+    .map_err(|e| format!("the copy to {} failed: {e}", to.display()))?;
+    Ok(())
+}

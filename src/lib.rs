@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod indicators;
 pub mod lifecycle;
+pub mod limits;
 pub mod meta;
 pub mod openapi;
 pub mod pagination;
@@ -71,10 +72,12 @@ pub fn build_rocket(
     }
     Ok(rocket::custom(figment)
         .manage(db)
+        .manage(limits::Limits::from_config(&config))
         .manage(config)
         .manage(settings)
         .mount("/", routes())
         .register("/", catchers![error::json_catcher])
+        .attach(limits::SecurityHeaders)
         .attach(sync::scheduler::fairing()))
 }
 

@@ -1,4 +1,5 @@
-//! The `ocop-registry` command line: `serve` (default), `migrate`, `token`.
+//! The `ocop-registry` command line: `serve` (default), `migrate`, `token`, `sync`, `backup`,
+//! `report`.
 
 use std::process::ExitCode;
 
@@ -44,6 +45,13 @@ enum Command {
         /// Read every listing, not only the changes since the last complete pass.
         #[arg(long)]
         full: bool,
+    },
+    /// Write a consistent copy of the live SQLite database to a new file (PostgreSQL: use
+    /// pg_dump).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: std::path::PathBuf,
     },
     /// Print an indicator report.
     Report {
@@ -132,6 +140,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             prepare(&config).await?;
             eprintln!("migrations applied");
+        }
+        Command::Backup { to } => {
+            let db = prepare(&config).await?;
+            ocop_registry::db::backup(&db, &to)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            eprintln!("backup written to {}", to.display());
         }
         Command::Token(TokenCommand::Create(a)) => {
             let db = prepare(&config).await?;

@@ -80,7 +80,16 @@ impl<'r> FromRequest<'r> for Actor {
         match result {
             Ok(actor) => Outcome::Success(actor.clone()),
             Err(e) => {
-                let status = stash(req, clone_error(e));
+                let err = clone_error(e);
+                // Failed authentications are counted per client: past the limit, 429.
+                if let AppError::Unauthorized(_) = err
+                    && let Some(limits) = req.rocket().state::<crate::limits::Limits>()
+                    && let Err(wait) = limits.auth_failures.check(crate::limits::client_ip(req))
+                {
+                    let status = crate::limits::too_many(req, wait, "failed authentications");
+                    return Outcome::Error((status, ()));
+                }
+                let status = stash(req, err);
                 Outcome::Error((status, ()))
             }
         }

@@ -551,3 +551,159 @@ async fn a_channel_token_learns_nothing_from_the_status() {
         .await;
     assert_eq!(subject_real.status, subject_made_up.status);
 }
+
+#[rocket::async_test]
+async fn repeated_failed_authentications_get_429_but_valid_tokens_keep_working() {
+    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 5).await;
+    let admin = app.admin().await;
+    for i in 0..5 {
+        let res = app.get("/api/v1/subjects", Some("ocop_not-a-token")).await;
+        assert_eq!(res.status, Status::Unauthorized, "attempt {i}");
+    }
+    let res = app
+        .client
+        .get("/api/v1/subjects")
+        .header(Header::new(
+            "Authorization",
+            "Bearer ocop_still-not-a-token",
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    let wait: u64 = res
+        .headers()
+        .get_one("Retry-After")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    // Only failures are counted: the department's valid token still works from there.
+    assert_eq!(
+        app.get("/api/v1/subjects", Some(&admin)).await.status,
+        Status::Ok
+    );
+}
+
+#[rocket::async_test]
+async fn the_public_lookup_is_rate_limited_per_client() {
+    let app = TestApp::spawn_with(|c| c.public_requests_per_minute = 3).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/api/v1/public/products?q=tra", None).await.status,
+            Status::Ok
+        );
+    }
+    let res = app
+        .client
+        .get("/api/v1/public/products?q=tra")
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    assert!(res.headers().get_one("Retry-After").is_some());
+}
+
+#[rocket::async_test]
+async fn secret_bearing_answers_are_never_cached_and_every_answer_has_a_csp() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let res = app
+        .client
+        .post("/api/v1/tokens")
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {admin}")))
+        .body(json!({"role": "admin"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Created);
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    for path in [
+        "/health",
+        "/api/v1/public/products",
+        "/openapi.json",
+        "/nowhere",
+    ] {
+        let res = app.client.get(path).dispatch().await;
+        let csp = res
+            .headers()
+            .get_one("Content-Security-Policy")
+            .unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            res.headers().get_one("X-Content-Type-Options"),
+            Some("nosniff")
+        );
+    }
+    let public = app.client.get("/api/v1/public/products").dispatch().await;
+    assert_eq!(
+        public.headers().get_one("Cache-Control"),
+        None,
+        "public answers may be cached"
+    );
+}
+
+#[rocket::async_test]
+async fn a_backup_restores_to_the_same_data() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let subject = app.seed_subject(&admin, "20335", "HTX Sao Lưu").await;
+    let path = std::env::temp_dir().join(format!("ocop-backup-{}.db", uuid::Uuid::new_v4()));
+    let result = ocop_registry::db::backup(&app.db, &path).await;
+    if crate::helpers::on_postgres() {
+        let err = result.unwrap_err();
+        assert!(err.contains("pg_dump"), "{err}");
+        return;
+    }
+    result.unwrap();
+    // A second backup never overwrites the first.
+    assert!(
+        ocop_registry::db::backup(&app.db, &path)
+            .await
+            .unwrap_err()
+            .contains("exists")
+    );
+
+    // Restore: serve the copy and read the same subject.
+    let config = ocop_registry::config::AppConfig {
+        database_url: format!("sqlite://{}?mode=rwc", path.display()),
+        sync_interval_secs: 0,
+        ..Default::default()
+    };
+    let db = ocop_registry::prepare(&config).await.unwrap();
+    let rocket = ocop_registry::build_rocket(
+        rocket::Config::figment().merge(("log_level", rocket::config::LogLevel::Off)),
+        config,
+        db,
+    )
+    .unwrap();
+    let restored = rocket::local::asynchronous::Client::tracked(rocket)
+        .await
+        .unwrap();
+    let res = restored
+        .get(format!("/api/v1/subjects/{}", id_of(&subject)))
+        .header(Header::new("Authorization", format!("Bearer {admin}")))
+        .dispatch()
+        .await;
+    assert_eq!(
+        res.status(),
+        Status::Ok,
+        "the token and the subject came along"
+    );
+    let body: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        app.get(
+            &format!("/api/v1/subjects/{}", id_of(&subject)),
+            Some(&admin)
+        )
+        .await
+        .body
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+    }
+}

@@ -1,0 +1,160 @@
+//! Abuse limits and the headers every answer carries.
+//!
+//! Limits are per client address and per process (each process of a deployment counts its own;
+//! a load balancer that spreads one client over several processes multiplies the allowance by
+//! their number). Failed authentications are limited, not requests: a department behind one
+//! address keeps working with its valid tokens while a scanner is slowed to a trickle.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::{Header, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{FromRequest, Outcome as RequestOutcome};
+use rocket::{Request, Response};
+
+use crate::config::AppConfig;
+use crate::error::{AppError, stash};
+
+/// A limiter per client address; `None` when the configured rate is 0 (off).
+pub struct Limiter {
+    inner: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    checks: AtomicU64,
+}
+
+impl Limiter {
+    fn per_minute(n: u32) -> Self {
+        Limiter {
+            inner: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one event for `ip`; `Err(wait)` once over the limit.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let Some(limiter) = &self.inner else {
+            return Ok(());
+        };
+        // Forget idle clients now and then, so memory stays bounded.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// The limits of one process.
+pub struct Limits {
+    /// Failed authentications (unknown, revoked or malformed tokens) per client.
+    pub auth_failures: Limiter,
+    /// Requests to `/api/v1/public/...` per client.
+    pub public: Limiter,
+}
+
+impl Limits {
+    /// From the configuration.
+    pub fn from_config(c: &AppConfig) -> Self {
+        Limits {
+            auth_failures: Limiter::per_minute(c.auth_failures_per_minute),
+            public: Limiter::per_minute(c.public_requests_per_minute),
+        }
+    }
+}
+
+/// The address a request came from (`X-Real-IP` when Rocket is told to trust it).
+pub fn client_ip(req: &Request<'_>) -> IpAddr {
+    req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// How long a refused client should wait, for the `Retry-After` header.
+#[derive(Default)]
+struct RetryAfter(std::sync::Mutex<Option<u64>>);
+
+/// The 429 for a client over a limit, remembered for the `Retry-After` header.
+pub fn too_many(req: &Request<'_>, wait: Duration, what: &str) -> Status {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    if let Ok(mut slot) = req.local_cache(RetryAfter::default).0.lock() {
+        *slot = Some(secs.max(1));
+    }
+    stash(
+        req,
+        AppError::TooManyRequests(format!("too many {what}; try again in {} s", secs.max(1))),
+    )
+}
+
+/// A request to the public endpoints, counted against its client's allowance.
+pub struct PublicClient;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PublicClient {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        let Some(limits) = req.rocket().state::<Limits>() else {
+            return Outcome::Success(PublicClient);
+        };
+        match limits.public.check(client_ip(req)) {
+            Ok(()) => Outcome::Success(PublicClient),
+            Err(wait) => Outcome::Error((too_many(req, wait, "public requests"), ())),
+        }
+    }
+}
+
+/// Headers on every answer: a Content-Security-Policy for the pages (no inline script or
+/// style, nothing from elsewhere), no MIME sniffing, no framing, no referrer; `no-store` on
+/// everything but the public lookup (answers carry secrets and personal data); `Retry-After`
+/// on a 429.
+pub struct SecurityHeaders;
+
+/// The policy: this origin only, no inline script or style, no plugins, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Swagger UI (`/docs/`, third-party) sets inline styles at run time; its scripts still come
+/// from this origin only.
+const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'self'";
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let path = req.uri().path();
+        let policy = if path.starts_with("/docs") {
+            DOCS_POLICY
+        } else {
+            CONTENT_SECURITY_POLICY
+        };
+        res.set_header(Header::new("Content-Security-Policy", policy));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+        if path.starts_with("/api/") && !path.starts_with("/api/v1/public/") {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+        if res.status() == Status::TooManyRequests
+            && let Some(secs) = req
+                .local_cache(RetryAfter::default)
+                .0
+                .lock()
+                .ok()
+                .and_then(|s| *s)
+        {
+            res.set_header(Header::new("Retry-After", secs.to_string()));
+        }
+    }
+}
