@@ -11,8 +11,8 @@ use rocket::request::{FromRequest, Outcome as RequestOutcome};
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{Data, Request};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::error::{AppError, stash};
@@ -32,18 +32,71 @@ impl<T> JsonBody<T> {
     }
 }
 
-/// Parses JSON bytes into `T`, classifying errors the way the API contract wants.
+/// serde: a field that may be left out but not sent as `null` (a PATCH cannot clear it).
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The first string in a JSON value holding a control character, with its path: text is
+/// checked once here for every endpoint (line breaks and tabs are the free-text validators'
+/// to allow or refuse).
+fn control_in(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if crate::validate::has_control(s, true) => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| control_in(x, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            control_in(x, &p)
+        }),
+        _ => None,
+    }
+}
+
+/// Parses JSON bytes into `T`, classifying errors the way the API contract wants: one JSON
+/// value and nothing after it (400), no unknown field, no `null` where none is allowed, no
+/// wrong type, no control character (422 naming the field).
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+    let raw = serde_json::Value::deserialize(&mut *de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| {
+            AppError::bad_request(
+                Some("body"),
+                format!("malformed JSON: {}", strip_position(&e.to_string())),
+            )
+        })?;
+    if let Some(field) = control_in(&raw, "") {
+        return Err(AppError::invalid(
+            if field.is_empty() { "body" } else { &field },
+            "must not contain control characters",
+        ));
+    }
+    let value: T = serde_path_to_error::deserialize(raw).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let msg = inner.to_string();
                 let msg = strip_position(&msg);
-                // serde reports a missing field at its parent's path; name the field itself.
-                if let Some(field) = missing_field(msg) {
+                // serde reports a missing or unknown field at its parent's path; name the
+                // field itself.
+                if let Some(field) = unknown_field(msg) {
+                    // The path already ends with the unknown field's name.
+                    let full = if path == "." { field } else { path.as_str() };
+                    AppError::invalid(full, "unknown field")
+                } else if let Some(field) = missing_field(msg) {
                     let full = if path == "." {
                         field.to_owned()
                     } else {
@@ -89,6 +142,11 @@ fn friendly(msg: &str) -> String {
 
 fn strip_position(msg: &str) -> &str {
     msg.find(" at line ").map_or(msg, |i| &msg[..i])
+}
+
+fn unknown_field(msg: &str) -> Option<&str> {
+    msg.strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
 }
 
 fn missing_field(msg: &str) -> Option<&str> {
@@ -147,6 +205,15 @@ impl<T> QueryParams<T> {
 
 /// Parses a raw query string into `T` and validates it.
 pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppError> {
+    // Control characters (`%00`) in a parameter are refused here, for every endpoint.
+    if let Some((k, _)) = form_urlencoded::parse(raw.as_bytes()).find(|(k, v)| {
+        crate::validate::has_control(v, false) || crate::validate::has_control(k, false)
+    }) {
+        return Err(AppError::bad_request(
+            Some(&k),
+            "must not contain control characters",
+        ));
+    }
     // Forms send empty fields as `key=`; treat them as absent rather than as bad values.
     let kept = form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty());
     let encoded = form_urlencoded::Serializer::new(String::new())

@@ -11,6 +11,60 @@ use crate::auth::dto::CreateToken;
 use crate::clock;
 use crate::domain::Role;
 
+/// The earliest date the registry accepts anywhere.
+pub const MIN_DATE: NaiveDate = clock::date(1900, 1, 1);
+/// The latest date the registry accepts anywhere.
+pub const MAX_DATE: NaiveDate = clock::date(2100, 12, 31);
+
+/// A date as the API writes it: `YYYY-MM-DD`, zero-padded, between 1900-01-01 and 2100-12-31.
+/// chrono alone also takes `2024-2-3` and `+262142-12-31`, which SQLite and PostgreSQL then
+/// store and compare differently.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    const SHAPE: &str = "must be a date written YYYY-MM-DD between 1900-01-01 and 2100-12-31";
+    let b = s.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err(SHAPE.to_owned());
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| SHAPE.to_owned())?;
+    if !(MIN_DATE..=MAX_DATE).contains(&d) {
+        return Err(SHAPE.to_owned());
+    }
+    Ok(d)
+}
+
+/// serde: a required date, strictly ([`parse_date`]).
+pub fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    parse_date(&s).map_err(serde::de::Error::custom)
+}
+
+/// serde: an optional date (`null` or absent: none).
+pub fn opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    let s = <Option<String> as serde::Deserialize>::deserialize(d)?;
+    s.map(|s| parse_date(&s).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// serde: a date a PATCH may clear (`null`) or set; absent is `None`.
+pub fn nullable_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<NaiveDate>>, D::Error> {
+    opt_date(d).map(Some)
+}
+
+/// Whether text holds a control character (U+0000–U+001F, U+007F–U+009F); `free_text` allows
+/// line breaks and tabs.
+pub fn has_control(s: &str, free_text: bool) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !(free_text && matches!(c, '\n' | '\r' | '\t')))
+}
+
 /// The first day of the OCOP programme: no recognition can be older.
 pub const PROGRAMME_START: NaiveDate = clock::date(2018, 1, 1);
 
@@ -21,6 +75,12 @@ pub fn err(code: &'static str, message: impl Into<Cow<'static, str>>) -> Validat
 
 /// Names: trimmed, non-empty, at most 255 characters, any Unicode.
 pub fn name(s: &str) -> Result<(), ValidationError> {
+    if has_control(s, false) {
+        return Err(err(
+            "name",
+            "must not contain control characters or line breaks",
+        ));
+    }
     let t = s.trim();
     if t.is_empty() {
         return Err(err("name", "must not be empty"));
@@ -33,6 +93,12 @@ pub fn name(s: &str) -> Result<(), ValidationError> {
 
 /// Short identifiers typed by people (decision and certificate numbers): 1–64 characters.
 pub fn short_code(s: &str) -> Result<(), ValidationError> {
+    if has_control(s, false) {
+        return Err(err(
+            "short_code",
+            "must not contain control characters or line breaks",
+        ));
+    }
     let t = s.trim();
     if t.is_empty() {
         return Err(err("short_code", "must not be empty"));
@@ -192,7 +258,10 @@ pub fn parse_decimal(
     min: Decimal,
     max: Decimal,
 ) -> Result<Decimal, String> {
-    let t = s.trim();
+    let t = s;
+    if t.trim() != t || t.starts_with(['+', '-']) {
+        return Err("must be written without a sign or spaces, such as \"12.5\"".to_owned());
+    }
     let d: Decimal = t.parse().map_err(|_| {
         format!(
             "must be a decimal number written as a string, such as \"{}\"",

@@ -18,6 +18,7 @@ use crate::validate as v;
 /// A linkage contract (hợp đồng liên kết, Decree 98/2018/NĐ-CP).
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[validate(schema(function = "linkage_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct LinkageInput {
     #[validate(custom(function = "v::short_code"))]
     pub contract_no: String,
@@ -29,8 +30,10 @@ pub struct LinkageInput {
     #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
     #[schema(minimum = 1, maximum = 100000)]
     pub households: Option<i32>,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub start_on: NaiveDate,
     /// Last day the contract covers (after `start_on`).
+    #[serde(deserialize_with = "crate::validate::date")]
     pub end_on: NaiveDate,
 }
 
@@ -43,6 +46,7 @@ fn linkage_rules(l: &LinkageInput) -> Result<(), ValidationError> {
 
 /// `POST /api/v1/subjects/{id}/areas`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateArea {
     #[validate(custom(function = "v::name"))]
     #[schema(min_length = 1, max_length = 255)]
@@ -62,8 +66,10 @@ pub struct CreateArea {
     /// Mã số vùng trồng, stored as given (an opaque code).
     #[validate(custom(function = "v::growing_area_code"))]
     pub growing_area_code: Option<String>,
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub valid_from: Option<NaiveDate>,
     /// Last valid day.
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub valid_to: Option<NaiveDate>,
     /// GeoJSON Point, Polygon or MultiPolygon (WGS84, inside Vietnam, ≤ 10000 vertices).
     #[validate(custom(function = "v::geometry"))]
@@ -76,27 +82,33 @@ pub struct CreateArea {
 
 /// `PATCH /api/v1/areas/{id}`: absent fields stay, `null` clears an optional one.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateArea {
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub commune_id: Option<Uuid>,
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub material: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
     #[schema(value_type = Option<String>)]
     pub variety: Option<Option<String>>,
     #[validate(custom(function = "v::hectares"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub area_ha: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub tenure: Option<Tenure>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::growing_area_code"))]
     #[schema(value_type = Option<String>)]
     pub growing_area_code: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
     pub valid_from: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
     pub valid_to: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]

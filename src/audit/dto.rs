@@ -19,6 +19,7 @@ pub struct AuditQuery {
     /// The acting token's id.
     pub actor: Option<Uuid>,
     /// Only entries on or after this day (YYYY-MM-DD, Vietnam time is not applied: UTC days).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub since: Option<NaiveDate>,
     /// Only entries about this subject and the records under it.
     pub subject_id: Option<Uuid>,

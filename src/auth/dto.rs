@@ -14,6 +14,7 @@ use crate::validate as v;
 /// `POST /api/v1/tokens` and `ocop-registry token create`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "v::token_scope", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub role: Role,
     /// Required for auditors: the unit whose subtree the token reaches.

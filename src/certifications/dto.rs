@@ -17,6 +17,7 @@ use crate::validate as v;
 /// `POST /api/v1/subjects/{id}/certifications` (the certification starts `submitted`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "create_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct CreateCertification {
     /// A scheme code of the catalogue (`vietgap`, `organic`, …).
     #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
@@ -26,8 +27,10 @@ pub struct CreateCertification {
     #[validate(custom(function = "v::name"))]
     pub issuer: String,
     #[validate(custom(function = "v::not_future"))]
+    #[serde(deserialize_with = "crate::validate::date")]
     pub issued_on: NaiveDate,
     /// Expiry: the certificate is valid on days before it.
+    #[serde(deserialize_with = "crate::validate::date")]
     pub expires_on: NaiveDate,
     /// Where the certificate document can be read.
     #[validate(custom(function = "v::http_url"))]
@@ -57,15 +60,21 @@ fn create_rules(c: &CreateCertification) -> Result<(), ValidationError> {
 /// `PATCH /api/v1/certifications/{id}`. When the owner changes the scheme, number, dates,
 /// scope or evidence of a certification that is not `submitted`, it goes back to `submitted`.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCertification {
     #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub scheme: Option<String>,
     #[validate(custom(function = "v::short_code"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub certificate_no: Option<String>,
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub issuer: Option<String>,
     #[validate(custom(function = "v::not_future"))]
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub issued_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub expires_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
@@ -86,6 +95,7 @@ pub struct UpdateCertification {
 /// `POST /api/v1/certifications/{id}/transitions`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "transition_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     /// `verified`, `rejected`, `suspended` or `revoked`.
     pub to: CertStatus,
@@ -93,6 +103,7 @@ pub struct TransitionInput {
     pub reason: String,
     /// The day the move takes effect (not in the future, not before the previous move).
     #[validate(custom(function = "v::not_future"))]
+    #[serde(deserialize_with = "crate::validate::date")]
     pub effective_on: NaiveDate,
 }
 

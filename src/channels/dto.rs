@@ -37,6 +37,7 @@ pub fn shop_id_rule(s: &str) -> Result<(), ValidationError> {
 /// `POST /api/v1/subjects/{id}/channels` (the channel starts `declared`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "create_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     pub kind: ChannelKind,
     /// Marketplace code (`shopee`, `lazada`, `tiki`, `tiktok_shop`, `sendo`, `postmart`,
@@ -47,8 +48,10 @@ pub struct CreateChannel {
     pub shop_url: Option<String>,
     #[validate(custom(function = "shop_id_rule"))]
     pub shop_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_from: Option<NaiveDate>,
     /// Last active day.
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_to: Option<NaiveDate>,
     #[validate(custom(function = "v::http_url"))]
     pub evidence_url: Option<String>,
@@ -80,9 +83,12 @@ fn create_rules(c: &CreateChannel) -> Result<(), ValidationError> {
 /// `PATCH /api/v1/channels/{id}`. When the owner changes the kind, platform or shop of a
 /// verified channel, it goes back to `declared`.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateChannel {
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub kind: Option<ChannelKind>,
     #[validate(custom(function = "platform_name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub platform: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
@@ -92,10 +98,10 @@ pub struct UpdateChannel {
     #[validate(custom(function = "shop_id_rule"))]
     #[schema(value_type = Option<String>)]
     pub shop_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
     pub active_from: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
     pub active_to: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -106,9 +112,11 @@ pub struct UpdateChannel {
 
 /// `POST /api/v1/channels/{id}/verify`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyChannel {
     /// The day the auditor verified the channel (not in the future).
     #[validate(custom(function = "v::not_future"))]
+    #[serde(deserialize_with = "crate::validate::date")]
     pub verified_on: NaiveDate,
     #[validate(custom(function = "v::long_text"))]
     pub note: Option<String>,

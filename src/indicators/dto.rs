@@ -35,6 +35,7 @@ pub struct IndicatorQuery {
     /// The unit (a version valid on `as_of`).
     pub unit_id: Uuid,
     /// The report date D.
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     /// `json` (default) or `csv` (one row per unit).
     pub format: Option<Format>,
@@ -47,6 +48,7 @@ pub struct IndicatorQuery {
 #[into_params(parameter_in = Query)]
 pub struct ExplainQuery {
     pub unit_id: Uuid,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     /// Explain one indicator only (needed with `counts`).
     pub indicator: Option<IndicatorKey>,
@@ -57,8 +59,10 @@ pub struct ExplainQuery {
 
 /// `POST /api/v1/reports`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FreezeReport {
     pub unit_id: Uuid,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     /// A policy version (default: the current one).
     pub policy_version: Option<i32>,
@@ -128,6 +132,7 @@ pub struct AmbiguousSubject {
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
 pub struct Report {
     pub unit: ReportUnit,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     pub computed_at: DateTime<Utc>,
     pub policy: Policy,
@@ -239,6 +244,7 @@ pub struct SubjectExplanation {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExplanationPage {
     pub unit: ReportUnit,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     pub policy: Policy,
     pub indicator: Option<IndicatorKey>,
@@ -264,6 +270,7 @@ pub struct FrozenReport {
 pub struct FrozenReportSummary {
     pub id: Uuid,
     pub unit_id: Uuid,
+    #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     pub policy_version: i32,
     pub computed_at: DateTime<Utc>,

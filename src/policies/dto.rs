@@ -129,22 +129,32 @@ fn kinds(k: &[ChannelKind]) -> Result<(), ValidationError> {
 /// `POST /api/v1/policies`: the parameters to change; the others are copied from the current
 /// version. The result is a new version.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct CreatePolicy {
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub min_linkage_months: Option<i32>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub growing_area_code_is_stable: Option<bool>,
     #[validate(custom(function = "categories"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub value_chain_categories: Option<Vec<SchemeCategory>>,
     #[validate(custom(function = "kinds"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub modern_kinds: Option<Vec<ChannelKind>>,
     #[validate(range(min = 1, max = 3650, message = "must be between 1 and 3650"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub channel_freshness_days: Option<i32>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub count_declared_channels: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub count_owner_managed_listings: Option<bool>,
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub value_chain_target: Option<String>,
     #[validate(custom(function = "target"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub modern_channel_target: Option<String>,
     /// Why the policy changed (decision number, …).
     #[validate(custom(function = "v::long_text"))]

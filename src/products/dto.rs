@@ -15,6 +15,7 @@ use crate::validate as v;
 
 /// `POST /api/v1/subjects/{id}/products`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     #[validate(custom(function = "v::name"))]
     #[schema(min_length = 1, max_length = 255)]
@@ -29,9 +30,12 @@ pub struct CreateProduct {
 
 /// `PATCH /api/v1/products/{id}`.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub group: Option<ProductGroup>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
@@ -77,6 +81,7 @@ impl ProductView {
 /// `POST /api/v1/products/{id}/recognitions`: an OCOP star rating decision.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "recognition_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct CreateRecognition {
     /// 3, 4 or 5 stars.
     #[validate(range(min = 3, max = 5, message = "must be 3, 4 or 5"))]
@@ -93,6 +98,7 @@ pub struct CreateRecognition {
     pub decision_no: String,
     /// Decision date: not before 2018, not in the future.
     #[validate(custom(function = "v::decision_date"))]
+    #[serde(deserialize_with = "crate::validate::date")]
     pub decision_date: NaiveDate,
     /// Issuing authority (UBND tỉnh Quảng Nam, …).
     #[validate(custom(function = "v::name"))]
@@ -101,6 +107,7 @@ pub struct CreateRecognition {
     pub batch: Option<String>,
     pub kind: RecognitionKind,
     /// Expiry (first day no longer active); default decision date + 36 months.
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -121,9 +128,11 @@ fn recognition_rules(r: &CreateRecognition) -> Result<(), ValidationError> {
 
 /// `POST /api/v1/recognitions/{id}/revoke`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RevokeRecognition {
     /// The day the revocation takes effect (the recognition is inactive from that day).
     #[validate(custom(function = "v::not_future"))]
+    #[serde(deserialize_with = "crate::validate::date")]
     pub revoked_on: NaiveDate,
     /// Number of the revocation decision.
     #[validate(custom(function = "v::short_code"))]

@@ -30,6 +30,7 @@ pub fn scheme_code(s: &str) -> Result<(), ValidationError> {
 
 /// `POST /api/v1/schemes`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateScheme {
     #[validate(custom(function = "scheme_code"))]
     pub code: String,
@@ -45,9 +46,12 @@ pub struct CreateScheme {
 
 /// `PATCH /api/v1/schemes/{id}` (the code never changes).
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateScheme {
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub category: Option<SchemeCategory>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]

@@ -24,6 +24,7 @@ where
 
 /// `POST /api/v1/subjects`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSubject {
     /// Legal name.
     #[validate(custom(function = "v::name"))]
@@ -49,19 +50,24 @@ pub struct CreateSubject {
     #[serde(default)]
     pub woman_led: bool,
     #[validate(custom(function = "v::not_future"))]
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub founded_on: Option<NaiveDate>,
 }
 
 /// `PATCH /api/v1/subjects/{id}`: absent fields stay, `null` clears an optional field.
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSubject {
     #[validate(custom(function = "v::name"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub legal_form: Option<LegalForm>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::tax_code"))]
     #[schema(value_type = Option<String>)]
     pub tax_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub commune_id: Option<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
@@ -79,8 +85,9 @@ pub struct UpdateSubject {
     #[validate(email(message = "must be an email address such as name@example.vn"))]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     pub woman_led: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[validate(custom(function = "v::not_future"))]
     #[schema(value_type = Option<NaiveDate>)]
     pub founded_on: Option<Option<NaiveDate>>,

@@ -109,6 +109,7 @@ fn identifier(s: &str) -> Result<(), ValidationError> {
 /// never served back.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[validate(schema(function = "connection_rules", skip_on_field_errors = false))]
+#[serde(deny_unknown_fields)]
 pub struct ConnectionInput {
     pub connector: ConnectorKind,
     /// The feed's URL (`feed` only; required there). Marketplace connections always call the
@@ -336,6 +337,7 @@ pub struct WebhookAck {
 
 /// `PATCH /api/v1/listings/{id}`: match a listing to one of the subject's products.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MatchListing {
     /// The product (of the same subject), or `null` to unmatch.
     pub product_id: Option<Uuid>,

@@ -21,6 +21,7 @@ pub struct UnitQuery {
     #[validate(length(max = 16, message = "at most 16 characters"))]
     pub code: Option<String>,
     /// Only units valid on this day (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub on: Option<NaiveDate>,
     /// Name search, case- and accent-insensitive ("dien ban" finds "Điện Bàn").
     #[validate(length(max = 255, message = "at most 255 characters"))]

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod input;
 
 mod areas;
 mod audit;

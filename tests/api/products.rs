@@ -148,7 +148,7 @@ async fn every_product_and_recognition_rule_is_rejected_with_422_and_nothing_is_
         (json!({"score": "87.555"}), "score"),
         (json!({"score": 87}), "score"),
         (json!({"decision_date": "2017-12-31"}), "decision_date"),
-        (json!({"decision_date": "2999-01-01"}), "decision_date"),
+        (json!({"decision_date": "2099-01-01"}), "decision_date"),
         (json!({"decision_no": ""}), "decision_no"),
         (json!({"authority": " "}), "authority"),
         (json!({"kind": "renewal"}), "kind"),
@@ -183,7 +183,7 @@ async fn every_product_and_recognition_rule_is_rejected_with_422_and_nothing_is_
         .await;
     for (body, field) in [
         (
-            json!({"revoked_on": "2999-01-01", "decision_no": "3/QĐ", "reason": "x"}),
+            json!({"revoked_on": "2099-01-01", "decision_no": "3/QĐ", "reason": "x"}),
             "revoked_on",
         ),
         (
