@@ -267,10 +267,58 @@ pub fn stash(req: &Request<'_>, err: AppError) -> Status {
     status
 }
 
+/// Whether a route's path pattern (`/api/v1/subjects/<id>`, `/docs/<file..>`) matches a path.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.trim_matches('/').split('/');
+    let mut got = path.trim_matches('/').split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), _) if w.starts_with('<') && w.ends_with("..>") => return true,
+            (Some(w), Some(g)) if w.starts_with('<') && w.ends_with('>') && !g.is_empty() => {}
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The methods the application serves at this request's path (empty: the path is unknown).
+fn allowed_methods(req: &Request<'_>) -> Vec<String> {
+    let path = req.uri().path();
+    let mut methods: Vec<String> = req
+        .rocket()
+        .routes()
+        .filter(|r| pattern_matches(&r.uri.path().to_string(), &path.to_string()))
+        .map(|r| r.method.as_str().to_owned())
+        .collect();
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
+/// A caught error: the envelope, and `Allow` for a method the path does not have.
+pub struct Caught {
+    status: Status,
+    body: ErrorBody,
+    allow: Option<String>,
+}
+
+impl<'r> Responder<'r, 'static> for Caught {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = Json(self.body).respond_to(req)?;
+        res.set_status(self.status);
+        if let Some(allow) = self.allow {
+            res.set_raw_header("Allow", allow);
+        }
+        Ok(res)
+    }
+}
+
 /// Turns every error Rocket produces itself (unknown path, guard failure, body limits) into the
-/// JSON envelope: never HTML.
+/// JSON envelope: never HTML. A known path asked with a method it does not have is a `405`
+/// with `Allow`.
 #[catch(default)]
-pub fn json_catcher(status: Status, req: &Request<'_>) -> (Status, Json<ErrorBody>) {
+pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
     let stashed = req
         .local_cache(StashedError::default)
         .0
@@ -278,7 +326,37 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> (Status, Json<ErrorBod
         .ok()
         .and_then(|mut s| s.take());
     if let Some(body) = stashed {
-        return (status, Json(body));
+        return Caught {
+            status,
+            body,
+            allow: None,
+        };
+    }
+    // Rocket answers a method it does not know (`QUERY`) with a 400 on a salvaged GET of the
+    // same path, before any route or guard: nothing else reaches here as an unexplained 400.
+    let unknown_method = status == Status::BadRequest;
+    if status == Status::NotFound || unknown_method {
+        let methods = allowed_methods(req);
+        if !methods.is_empty()
+            && (unknown_method || !methods.iter().any(|m| m == req.method().as_str()))
+        {
+            return Caught {
+                status: Status::MethodNotAllowed,
+                body: ErrorBody {
+                    error: ErrorDetail {
+                        code: "method_not_allowed".to_owned(),
+                        message: format!(
+                            "{} is not served at {}; this path takes {}",
+                            req.method(),
+                            req.uri().path(),
+                            methods.join(", ")
+                        ),
+                        fields: None,
+                    },
+                },
+                allow: Some(methods.join(", ")),
+            };
+        }
     }
     let (code, message) = match status.code {
         400 => ("bad_request", "the request is malformed".to_owned()),
@@ -310,14 +388,15 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> (Status, Json<ErrorBod
             status.reason().unwrap_or("error").to_ascii_lowercase(),
         ),
     };
-    (
+    Caught {
         status,
-        Json(ErrorBody {
+        body: ErrorBody {
             error: ErrorDetail {
                 code: code.to_owned(),
                 message,
                 fields: None,
             },
-        }),
-    )
+        },
+        allow: None,
+    }
 }

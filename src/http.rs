@@ -64,6 +64,27 @@ fn control_in(v: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
+/// `5163.0` is the integer 5163 in JSON (and in JSON Schema); serde would refuse it for an
+/// integer field, so whole numbers written with a fraction are read as integers.
+fn whole_floats_as_integers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_floats_as_integers).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, x)| (k, whole_floats_as_integers(x)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Parses JSON bytes into `T`, classifying errors the way the API contract wants: one JSON
 /// value and nothing after it (400), no unknown field, no `null` where none is allowed, no
 /// wrong type, no control character (422 naming the field).
@@ -77,6 +98,7 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
                 format!("malformed JSON: {}", strip_position(&e.to_string())),
             )
         })?;
+    let raw = whole_floats_as_integers(raw);
     if let Some(field) = control_in(&raw, "") {
         return Err(AppError::invalid(
             if field.is_empty() { "body" } else { &field },
@@ -214,12 +236,8 @@ pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppEr
             "must not contain control characters",
         ));
     }
-    // Forms send empty fields as `key=`; treat them as absent rather than as bad values.
-    let kept = form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty());
-    let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(kept)
-        .finish();
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+    // An empty value is a value: `?unit_id=` is not an id (400), `?q=` searches for nothing.
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
@@ -230,12 +248,17 @@ pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppEr
             AppError::bad_request(Some(field), friendly(&msg))
         }
     })?;
-    value.validate().map_err(|e| match AppError::from(e) {
-        AppError::Invalid { message, fields } => AppError::BadRequest {
-            message,
-            fields: Some(fields),
-        },
-        other => other,
+    // A parameter that breaks its own rule is a malformed query (400); well-formed parameters
+    // that do not go together break a rule across fields (422, as for bodies).
+    value.validate().map_err(|e| {
+        let across = e.errors().contains_key("__all__");
+        match AppError::from(e) {
+            AppError::Invalid { message, fields } if !across => AppError::BadRequest {
+                message,
+                fields: Some(fields),
+            },
+            other => other,
+        }
     })?;
     Ok(value)
 }

@@ -1,7 +1,6 @@
 //! `/health`, `/openapi.json` and the Swagger UI that reads it at `/docs/`.
 
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rocket::http::uri::Origin;
@@ -79,12 +78,17 @@ impl<'r> Responder<'r, 'static> for DocsFile {
 /// Swagger UI for `/openapi.json`. Its files are compiled into the program (the `vendored`
 /// bundle), not fetched from a CDN: a registry may well run where there is no internet.
 #[utoipa::path(get, path = "/docs/{file}", tag = "meta",
-    params(("file" = String, Path, description = "a file of the UI; empty for its page")),
+    params(("file" = String, Path, description = "a file of the UI; empty for its page", pattern = "^[A-Za-z0-9._-]*$")),
     responses((status = 200, description = "The UI's page, script or style sheet", content_type = "text/html"),
-              (status = 303, description = "`/docs` is redirected to `/docs/`")))]
+              (status = 303, description = "`/docs` is redirected to `/docs/`"),
+              (status = 404, description = "No such file of the UI", body = ErrorBody)))]
 #[get("/docs/<file..>")]
-pub fn docs(file: PathBuf, uri: &Origin<'_>) -> AppResult<Either<Redirect, DocsFile>> {
-    let path = file.to_string_lossy();
+pub fn docs(
+    file: rocket::http::uri::Segments<'_, rocket::http::uri::fmt::Path>,
+    uri: &Origin<'_>,
+) -> AppResult<Either<Redirect, DocsFile>> {
+    // Any segments are taken (a malformed name is simply not one of the UI's files: 404).
+    let path = file.collect::<Vec<_>>().join("/");
     // The page loads its scripts by relative paths: they resolve only under `/docs/`.
     if path.is_empty() && !uri.path().as_str().ends_with('/') {
         return Ok(Either::Left(Redirect::to("/docs/")));

@@ -119,6 +119,93 @@ impl CommonErrors {
     }
 }
 
+/// What the server accepts as a date (`crate::validate::parse_date`): zero-padded, 1900–2100.
+pub const DATE_PATTERN: &str =
+    "^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
+/// Text parameters never hold control characters (`crate::http::parse_query` refuses them).
+fn no_control_characters(schema: &mut utoipa::openapi::schema::Schema) {
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    if let Schema::Object(o) = schema {
+        let text = match &o.schema_type {
+            SchemaType::Type(t) => *t == Type::String,
+            SchemaType::Array(ts) => ts.contains(&Type::String),
+            SchemaType::AnyValue => false,
+        };
+        if text && o.format.is_none() && o.enum_values.is_none() && o.pattern.is_none() {
+            o.pattern = Some("^[^\\x00-\\x1f\\x7f-\\x9f]*$".to_owned());
+        }
+    }
+}
+
+/// Adds the date range to every `format: date` string in a schema, wherever it is nested.
+fn date_patterns(schema: &mut utoipa::openapi::schema::Schema) {
+    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat};
+    let each = |items: &mut Vec<RefOr<Schema>>| {
+        for i in items.iter_mut() {
+            if let RefOr::T(x) = i {
+                date_patterns(x);
+            }
+        }
+    };
+    match schema {
+        Schema::Object(o) => {
+            if matches!(o.format, Some(SchemaFormat::KnownFormat(KnownFormat::Date))) {
+                o.pattern = Some(DATE_PATTERN.to_owned());
+            }
+            for p in o.properties.values_mut() {
+                if let RefOr::T(x) = p {
+                    date_patterns(x);
+                }
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(item) = &mut a.items
+                && let RefOr::T(x) = item.as_mut()
+            {
+                date_patterns(x);
+            }
+        }
+        Schema::OneOf(o) => each(&mut o.items),
+        Schema::AllOf(o) => each(&mut o.items),
+        Schema::AnyOf(o) => each(&mut o.items),
+        _ => {}
+    }
+}
+
+/// States in the document what the request guards enforce on parameters: ids are UUIDs, and an
+/// `If-Match` is an ETag this API sent (or `*`).
+fn tighten_parameters(op: &mut Operation) {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    for p in op.parameters.iter_mut().flatten() {
+        let RefOr::T(p) = p else { continue };
+        match (&p.parameter_in, p.name.as_str()) {
+            (ParameterIn::Path, "id") => {
+                p.schema = Some(RefOr::T(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                        .into(),
+                ));
+            }
+            (ParameterIn::Header, "If-Match") => {
+                p.schema = Some(RefOr::T(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some("^(\\*|(W/)?\"[0-9]{1,9}\"|[0-9]{1,9})$"))
+                        .into(),
+                ));
+            }
+            _ => {
+                if let Some(RefOr::T(schema)) = &mut p.schema {
+                    date_patterns(schema);
+                    no_control_characters(schema);
+                }
+            }
+        }
+    }
+}
+
 fn error_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
@@ -133,6 +220,13 @@ fn error_response(description: &str) -> Response {
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            for schema in components.schemas.values_mut() {
+                if let RefOr::T(s) = schema {
+                    date_patterns(s);
+                }
+            }
+        }
         for (path, item) in openapi.paths.paths.iter_mut() {
             let has_path_params = path.contains('{');
             for op in [
@@ -153,18 +247,27 @@ impl Modify for CommonErrors {
                 });
                 if secured {
                     Self::add(op, "401", "No, unknown or revoked token");
+                    Self::add(
+                        op,
+                        "429",
+                        "Too many failed authentications from this client; see Retry-After",
+                    );
                 }
+                tighten_parameters(op);
                 if has_path_params {
                     Self::add(op, "404", "No such resource, or not visible to the caller");
                 }
                 if has_query {
                     Self::add(op, "400", "Malformed query parameter");
+                    Self::add(op, "404", "A record the query names does not exist");
+                    Self::add(op, "422", "Query parameters that do not go together");
                 }
                 if op.request_body.is_some() {
                     Self::add(op, "400", "Malformed JSON");
                     Self::add(op, "413", "Body too large");
                     Self::add(op, "415", "Body is not application/json");
                     Self::add(op, "422", "Invalid fields");
+                    Self::add(op, "404", "A record the request names does not exist");
                 }
                 Self::add(op, "500", "Internal fault; details are logged, never sent");
             }

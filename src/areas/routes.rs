@@ -15,7 +15,7 @@ use crate::pagination::PageParams;
 
 /// A subject's raw-material areas, with their exact total.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/areas", tag = "areas",
-    params(("id" = String, Path, description = "Subject id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
     responses((status = 200, description = "A page of areas and the total hectares", body = AreaList),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -34,7 +34,7 @@ pub async fn list_areas(
 
 /// Add a raw-material area (with its linkage contract when linked).
 #[utoipa::path(post, path = "/api/v1/subjects/{id}/areas", tag = "areas", request_body = CreateArea,
-    params(("id" = String, Path, description = "Subject id")),
+    params(("id" = uuid::Uuid, Path, description = "Subject id")),
     responses((status = 201, description = "The new area", body = AreaView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -57,7 +57,7 @@ pub async fn create_area(
 
 /// One raw-material area.
 #[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas",
-    params(("id" = String, Path, description = "Area id")),
+    params(("id" = uuid::Uuid, Path, description = "Area id")),
     responses((status = 200, description = "The area", body = AreaView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -77,7 +77,7 @@ pub async fn get_area(
 
 /// Edit a raw-material area.
 #[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", request_body = UpdateArea,
-    params(("id" = String, Path, description = "Area id"),
+    params(("id" = uuid::Uuid, Path, description = "Area id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited area", body = AreaView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),

@@ -13,6 +13,7 @@ use validator::Validate;
 pub struct AuditQuery {
     /// Entity name: `subject`, `product`, `recognition`, `api_token`, …
     #[validate(length(max = 32, message = "at most 32 characters"))]
+    #[param(max_length = 32)]
     pub entity: Option<String>,
     /// The record's id.
     pub entity_id: Option<Uuid>,

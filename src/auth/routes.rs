@@ -48,7 +48,7 @@ pub async fn create_token(
 
 /// Revoke a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
-    params(("id" = String, Path, description = "Token id")),
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, description = "The revoked token", body = TokenView),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an administrator", body = ErrorBody),

@@ -15,7 +15,7 @@ use crate::pagination::{PageParams, Paginated};
 
 /// A subject's certifications.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
-    params(("id" = String, Path, description = "Subject id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
     responses((status = 200, description = "A page of certifications", body = Paginated<CertificationView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -35,7 +35,7 @@ pub async fn list_certifications(
 /// Register a certification; it starts `submitted`.
 #[utoipa::path(post, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
     request_body = CreateCertification,
-    params(("id" = String, Path, description = "Subject id")),
+    params(("id" = uuid::Uuid, Path, description = "Subject id")),
     responses((status = 201, description = "The new certification", body = CertificationView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -59,7 +59,7 @@ pub async fn create_certification(
 
 /// One certification with its status history.
 #[utoipa::path(get, path = "/api/v1/certifications/{id}", tag = "certifications",
-    params(("id" = String, Path, description = "Certification id")),
+    params(("id" = uuid::Uuid, Path, description = "Certification id")),
     responses((status = 200, description = "The certification", body = CertificationView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -80,7 +80,7 @@ pub async fn get_certification(
 /// Edit a certification (an owner's change of a key field sends it back to `submitted`).
 #[utoipa::path(patch, path = "/api/v1/certifications/{id}", tag = "certifications",
     request_body = UpdateCertification,
-    params(("id" = String, Path, description = "Certification id"),
+    params(("id" = uuid::Uuid, Path, description = "Certification id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited certification", body = CertificationView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -108,7 +108,7 @@ pub async fn update_certification(
 /// Move a certification along its lifecycle (administrators, auditors).
 #[utoipa::path(post, path = "/api/v1/certifications/{id}/transitions", tag = "certifications",
     request_body = TransitionInput,
-    params(("id" = String, Path, description = "Certification id"),
+    params(("id" = uuid::Uuid, Path, description = "Certification id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being moved")),
     responses((status = 200, description = "The certification after the move", body = CertificationView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),

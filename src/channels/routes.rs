@@ -17,7 +17,7 @@ use crate::pagination::{PageParams, Paginated};
 
 /// A subject's sales channels.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/channels", tag = "channels",
-    params(("id" = String, Path, description = "Subject id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
     responses((status = 200, description = "A page of channels", body = Paginated<ChannelView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -37,7 +37,7 @@ pub async fn list_channels(
 /// Declare a sales channel.
 #[utoipa::path(post, path = "/api/v1/subjects/{id}/channels", tag = "channels",
     request_body = CreateChannel,
-    params(("id" = String, Path, description = "Subject id")),
+    params(("id" = uuid::Uuid, Path, description = "Subject id")),
     responses((status = 201, description = "The declared channel", body = ChannelView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -60,7 +60,7 @@ pub async fn create_channel(
 
 /// One sales channel.
 #[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
     responses((status = 200, description = "The channel", body = ChannelView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -80,7 +80,7 @@ pub async fn get_channel(
 
 /// Edit a sales channel (an owner's change of kind, platform or shop withdraws its verification).
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", request_body = UpdateChannel,
-    params(("id" = String, Path, description = "Channel id"),
+    params(("id" = uuid::Uuid, Path, description = "Channel id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited channel", body = ChannelView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -106,7 +106,7 @@ pub async fn update_channel(
 
 /// Verify a channel (administrators, auditors).
 #[utoipa::path(post, path = "/api/v1/channels/{id}/verify", tag = "channels", request_body = VerifyChannel,
-    params(("id" = String, Path, description = "Channel id"),
+    params(("id" = uuid::Uuid, Path, description = "Channel id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being verified")),
     responses((status = 200, description = "The verified channel", body = ChannelView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -133,7 +133,7 @@ pub async fn verify_channel(
 
 /// A channel's listings as the sync saw them.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/listings", tag = "channels",
-    params(("id" = String, Path, description = "Channel id"), ListingQuery, PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Channel id"), ListingQuery, PageParams),
     responses((status = 200, description = "A page of listings, most recently seen first", body = Paginated<ListingView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),

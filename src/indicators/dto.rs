@@ -40,6 +40,8 @@ pub struct IndicatorQuery {
     /// `json` (default) or `csv` (one row per unit).
     pub format: Option<Format>,
     /// A policy version (default: the current one).
+    #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
+    #[param(minimum = 1)]
     pub policy_version: Option<i32>,
 }
 
@@ -54,6 +56,8 @@ pub struct ExplainQuery {
     pub indicator: Option<IndicatorKey>,
     /// Only subjects that count (`true`) or do not (`false`) for `indicator`.
     pub counts: Option<bool>,
+    #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
+    #[param(minimum = 1)]
     pub policy_version: Option<i32>,
 }
 
@@ -65,6 +69,8 @@ pub struct FreezeReport {
     #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     /// A policy version (default: the current one).
+    #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
+    #[schema(minimum = 1)]
     pub policy_version: Option<i32>,
 }
 

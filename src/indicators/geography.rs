@@ -40,12 +40,12 @@ fn valid_subtree(graph: &UnitGraph, root: Uuid, d: NaiveDate) -> HashSet<Uuid> {
 }
 
 impl Placement {
-    /// Resolves U on D. U must be valid on D (422 naming `field` otherwise, saying what it
-    /// became).
+    /// Resolves U on D: 404 for a unit that does not exist; U must be valid on D (422 naming
+    /// `field` otherwise, saying what it became).
     pub fn resolve(graph: &UnitGraph, unit_id: Uuid, d: NaiveDate, field: &str) -> AppResult<Self> {
-        let u = graph.get(unit_id).ok_or_else(|| {
-            AppError::invalid(field, format!("no administrative unit has id {unit_id}"))
-        })?;
+        let u = graph
+            .get(unit_id)
+            .ok_or_else(|| AppError::not_found("administrative unit", unit_id))?;
         if !valid_on(u, d) {
             let mapped: Vec<String> = graph
                 .map_to_date(unit_id, d)

@@ -136,7 +136,7 @@ pub async fn freeze_report(
 
 /// A frozen report, exactly as it was filed.
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "indicators",
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses((status = 200, description = "The frozen report", body = FrozenReport),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),

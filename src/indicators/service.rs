@@ -328,8 +328,8 @@ pub async fn explain(
     page: &PageParams,
 ) -> AppResult<ExplanationPage> {
     if q.counts.is_some() && q.indicator.is_none() {
-        return Err(AppError::bad_request(
-            Some("indicator"),
+        return Err(AppError::invalid(
+            "indicator",
             "is required with counts (value_chain or modern_channel)",
         ));
     }

@@ -132,32 +132,49 @@ fn kinds(k: &[ChannelKind]) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreatePolicy {
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]
+    #[schema(minimum = 1, maximum = 600)]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub min_linkage_months: Option<i32>,
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub growing_area_code_is_stable: Option<bool>,
     #[validate(custom(function = "categories"))]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub value_chain_categories: Option<Vec<SchemeCategory>>,
     #[validate(custom(function = "kinds"))]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub modern_kinds: Option<Vec<ChannelKind>>,
     #[validate(range(min = 1, max = 3650, message = "must be between 1 and 3650"))]
+    #[schema(minimum = 1, maximum = 3650)]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub channel_freshness_days: Option<i32>,
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub count_declared_channels: Option<bool>,
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub count_owner_managed_listings: Option<bool>,
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
+    #[schema(pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub value_chain_target: Option<String>,
     #[validate(custom(function = "target"))]
+    #[schema(pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")]
     #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
     pub modern_channel_target: Option<String>,
     /// Why the policy changed (decision number, …).
     #[validate(custom(function = "v::long_text"))]
+    #[schema(
+        max_length = 5000,
+        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub note: Option<String>,
 }
 

@@ -72,9 +72,7 @@ pub async fn get(db: &impl ConnectionTrait, version: Option<i32>) -> AppResult<P
             .filter(policy::Column::Version.eq(v))
             .one(db)
             .await?
-            .ok_or_else(|| {
-                AppError::bad_request(Some("policy_version"), format!("no policy version {v}"))
-            })?,
+            .ok_or_else(|| AppError::not_found("policy version", v))?,
         None => policy::Entity::find()
             .order_by_desc(policy::Column::Version)
             .one(db)

@@ -18,7 +18,7 @@ use crate::pagination::{PageParams, Paginated};
 
 /// A subject's products.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/products", tag = "products",
-    params(("id" = String, Path, description = "Subject id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
     responses((status = 200, description = "A page of products", body = Paginated<ProductView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -38,7 +38,7 @@ pub async fn list_products(
 /// Add a product to a subject.
 #[utoipa::path(post, path = "/api/v1/subjects/{id}/products", tag = "products",
     request_body = CreateProduct,
-    params(("id" = String, Path, description = "Subject id")),
+    params(("id" = uuid::Uuid, Path, description = "Subject id")),
     responses((status = 201, description = "The new product", body = ProductView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -61,7 +61,7 @@ pub async fn create_product(
 
 /// One product.
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
-    params(("id" = String, Path, description = "Product id")),
+    params(("id" = uuid::Uuid, Path, description = "Product id")),
     responses((status = 200, description = "The product", body = ProductView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -81,7 +81,7 @@ pub async fn get_product(
 
 /// Edit a product.
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", request_body = UpdateProduct,
-    params(("id" = String, Path, description = "Product id"),
+    params(("id" = uuid::Uuid, Path, description = "Product id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited product", body = ProductView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -107,7 +107,7 @@ pub async fn update_product(
 
 /// A product's recognitions, newest decision first.
 #[utoipa::path(get, path = "/api/v1/products/{id}/recognitions", tag = "recognitions",
-    params(("id" = String, Path, description = "Product id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Product id"), PageParams),
     responses((status = 200, description = "A page of recognitions", body = Paginated<RecognitionView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -129,7 +129,7 @@ pub async fn list_recognitions(
 /// Record an OCOP star rating decision (administrators, auditors).
 #[utoipa::path(post, path = "/api/v1/products/{id}/recognitions", tag = "recognitions",
     request_body = CreateRecognition,
-    params(("id" = String, Path, description = "Product id")),
+    params(("id" = uuid::Uuid, Path, description = "Product id")),
     responses((status = 201, description = "The recognition", body = RecognitionView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -153,7 +153,7 @@ pub async fn create_recognition(
 
 /// One recognition.
 #[utoipa::path(get, path = "/api/v1/recognitions/{id}", tag = "recognitions",
-    params(("id" = String, Path, description = "Recognition id")),
+    params(("id" = uuid::Uuid, Path, description = "Recognition id")),
     responses((status = 200, description = "The recognition", body = RecognitionView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -174,7 +174,7 @@ pub async fn get_recognition(
 /// Revoke a recognition from a date (administrators, auditors).
 #[utoipa::path(post, path = "/api/v1/recognitions/{id}/revoke", tag = "recognitions",
     request_body = RevokeRecognition,
-    params(("id" = String, Path, description = "Recognition id"),
+    params(("id" = uuid::Uuid, Path, description = "Recognition id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being revoked")),
     responses((status = 200, description = "The revoked recognition", body = RecognitionView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),

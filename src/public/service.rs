@@ -27,6 +27,7 @@ use crate::units::service::refs;
 pub struct PublicQuery {
     /// Product name, case- and accent-insensitive.
     #[validate(length(max = 255, message = "at most 255 characters"))]
+    #[param(max_length = 255)]
     pub q: Option<String>,
     /// Products of subjects recorded in this unit's subtree.
     pub unit_id: Option<Uuid>,
@@ -70,10 +71,7 @@ pub async fn list(
     if let Some(unit_id) = q.unit_id {
         let graph = UnitGraph::load(db).await?;
         if graph.get(unit_id).is_none() {
-            return Err(AppError::bad_request(
-                Some("unit_id"),
-                format!("no administrative unit has id {unit_id}"),
-            ));
+            return Err(AppError::not_found("administrative unit", unit_id));
         }
         let reach: Vec<Uuid> = graph.reach(unit_id).into_iter().collect();
         let subjects = Query::select()

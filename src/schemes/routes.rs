@@ -46,7 +46,7 @@ pub async fn create_scheme(
 
 /// Edit a scheme (administrators); its code never changes.
 #[utoipa::path(patch, path = "/api/v1/schemes/{id}", tag = "schemes", request_body = UpdateScheme,
-    params(("id" = String, Path, description = "Scheme id"),
+    params(("id" = uuid::Uuid, Path, description = "Scheme id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited scheme", body = SchemeView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),

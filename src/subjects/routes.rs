@@ -56,7 +56,7 @@ pub async fn create_subject(
 
 /// One subject.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}", tag = "subjects",
-    params(("id" = String, Path, description = "Subject id")),
+    params(("id" = uuid::Uuid, Path, description = "Subject id")),
     responses((status = 200, description = "The subject", body = SubjectView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -76,7 +76,7 @@ pub async fn get_subject(
 
 /// Edit a subject; `If-Match` with the ETag guards against lost updates.
 #[utoipa::path(patch, path = "/api/v1/subjects/{id}", tag = "subjects", request_body = UpdateSubject,
-    params(("id" = String, Path, description = "Subject id"),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The edited subject", body = SubjectView, headers(("ETag" = String))),
               (status = 400, description = "Malformed JSON", body = ErrorBody),

@@ -167,10 +167,7 @@ pub async fn list(
     if let Some(unit_id) = q.unit_id {
         let graph = UnitGraph::load(db).await?;
         if graph.get(unit_id).is_none() {
-            return Err(AppError::bad_request(
-                Some("unit_id"),
-                format!("no administrative unit has id {unit_id}"),
-            ));
+            return Err(AppError::not_found("administrative unit", unit_id));
         }
         let reach: Vec<Uuid> = graph.reach(unit_id).into_iter().collect();
         cond = cond.add(subject::Column::CommuneId.is_in(reach));

@@ -26,7 +26,7 @@ use crate::pagination::{PageParams, Paginated};
 
 /// A channel's marketplace connection (secrets are never served).
 #[utoipa::path(get, path = "/api/v1/channels/{id}/connection", tag = "sync",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
     responses((status = 200, description = "The connection", body = ConnectionView),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
@@ -44,7 +44,7 @@ pub async fn get_channel_connection(
 
 /// Configure how the registry reaches the channel's shop (administrators and the owner).
 #[utoipa::path(put, path = "/api/v1/channels/{id}/connection", tag = "sync", request_body = ConnectionInput,
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
     responses((status = 200, description = "The connection, without its secrets", body = ConnectionView),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
@@ -68,7 +68,7 @@ pub async fn put_channel_connection(
 
 /// Sync the channel now; answers with the finished run (failed runs included).
 #[utoipa::path(post, path = "/api/v1/channels/{id}/sync", tag = "sync",
-    params(("id" = String, Path, description = "Channel id"), SyncOptions),
+    params(("id" = uuid::Uuid, Path, description = "Channel id"), SyncOptions),
     responses((status = 200, description = "The run, succeeded or failed with its reason", body = SyncRunView),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
@@ -110,7 +110,7 @@ pub async fn list_sync_runs(
 
 /// Match a listing to one of the subject's products (or unmatch with `null`).
 #[utoipa::path(patch, path = "/api/v1/listings/{id}", tag = "channels", request_body = MatchListing,
-    params(("id" = String, Path, description = "Listing id"),
+    params(("id" = uuid::Uuid, Path, description = "Listing id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     responses((status = 200, description = "The listing", body = ListingView, headers(("ETag" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),

@@ -19,12 +19,14 @@ pub struct UnitQuery {
     pub parent_id: Option<Uuid>,
     /// Official code (every version that carries it, unless `on` is given).
     #[validate(length(max = 16, message = "at most 16 characters"))]
+    #[param(max_length = 16)]
     pub code: Option<String>,
     /// Only units valid on this day (YYYY-MM-DD).
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub on: Option<NaiveDate>,
     /// Name search, case- and accent-insensitive ("dien ban" finds "Điện Bàn").
     #[validate(length(max = 255, message = "at most 255 characters"))]
+    #[param(max_length = 255)]
     pub q: Option<String>,
 }
 

@@ -34,7 +34,7 @@ pub async fn list_units(
 
 /// One unit version with its parent, children, successors and predecessors.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units",
-    params(("id" = String, Path, description = "Unit id")),
+    params(("id" = uuid::Uuid, Path, description = "Unit id")),
     responses((status = 200, description = "The unit", body = UnitDetail),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 404, description = "No such unit", body = ErrorBody)),

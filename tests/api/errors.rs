@@ -182,3 +182,110 @@ async fn swagger_ui_is_served_offline_and_reads_the_openapi_document() {
     assert_eq!(res.status, Status::NotFound);
     assert_envelope(&res.body, "not_found");
 }
+
+/// A path asked with a method it does not have: 405 with `Allow` and the envelope; an unknown
+/// path stays 404.
+#[rocket::async_test]
+async fn a_method_a_path_does_not_have_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    for (method, path, allow) in [
+        (rocket::http::Method::Put, "/api/v1/subjects", "GET, POST"),
+        (rocket::http::Method::Delete, "/health", "GET"),
+        (
+            rocket::http::Method::Post,
+            "/api/v1/subjects/01a22c86-937f-777a-9235-770a18e0677d",
+            "GET, PATCH",
+        ),
+        (rocket::http::Method::Trace, "/api/v1/tokens", "GET, POST"),
+    ] {
+        let res = app.client.req(method, path).dispatch().await;
+        assert_eq!(res.status(), Status::MethodNotAllowed, "{method} {path}");
+        assert_eq!(
+            res.headers().get_one("Allow"),
+            Some(allow),
+            "{method} {path}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+        assert_envelope(&body, "method_not_allowed");
+    }
+    let res = app.client.put("/api/v1/nothing-here").dispatch().await;
+    assert_eq!(res.status(), Status::NotFound);
+}
+
+/// The document states the rules the server enforces, so a client generated from it never
+/// sends what the server refuses (schemathesis checks the rest in `.ci/schemathesis`).
+#[rocket::async_test]
+async fn the_openapi_document_states_the_input_rules() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json", None).await.body;
+    let schemas = &doc["components"]["schemas"];
+    // Request bodies refuse unknown fields.
+    for name in [
+        "CreateSubject",
+        "UpdateSubject",
+        "CreateProduct",
+        "CreateArea",
+        "LinkageInput",
+        "CreateCertification",
+        "TransitionInput",
+        "CreateChannel",
+        "ConnectionInput",
+        "CreatePolicy",
+        "FreezeReport",
+        "CreateToken",
+    ] {
+        assert_eq!(
+            schemas[name]["additionalProperties"], false,
+            "{name} accepts unknown fields"
+        );
+    }
+    // Fields a PATCH may leave out but not clear are not nullable; ones it may clear are.
+    assert_eq!(
+        schemas["UpdateSubject"]["properties"]["name"]["type"],
+        "string"
+    );
+    assert_eq!(
+        schemas["UpdateChannel"]["properties"]["shop_url"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    // Names, codes, dates and decimals carry their lengths, patterns and ranges.
+    let name = &schemas["CreateSubject"]["properties"]["name"];
+    assert_eq!(name["minLength"], 1);
+    assert_eq!(name["maxLength"], 255);
+    assert!(name["pattern"].as_str().unwrap().contains("x00-"));
+    assert_eq!(
+        schemas["CreateRecognition"]["properties"]["decision_date"]["pattern"],
+        ocop_registry::openapi::DATE_PATTERN
+    );
+    assert!(schemas["CreateArea"]["properties"]["area_ha"]["pattern"].is_string());
+    assert_eq!(
+        schemas["CreateRecognition"]["properties"]["stars"]["minimum"],
+        3
+    );
+    assert_eq!(
+        schemas["CreateRecognition"]["properties"]["stars"]["maximum"],
+        5
+    );
+    // Path ids are UUIDs; query dates carry the range; If-Match is an ETag.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" && p["name"] == "id" {
+                    assert_eq!(p["schema"]["format"], "uuid", "{method} {path}");
+                }
+                if p["schema"]["format"] == "date" {
+                    assert_eq!(
+                        p["schema"]["pattern"],
+                        ocop_registry::openapi::DATE_PATTERN,
+                        "{method} {path} {}",
+                        p["name"]
+                    );
+                }
+                if p["name"] == "If-Match" {
+                    assert!(p["schema"]["pattern"].is_string(), "{method} {path}");
+                }
+            }
+        }
+    }
+}

@@ -576,7 +576,11 @@ async fn explanations_name_the_evidence_or_what_is_missing_and_agree_with_the_re
             Some(&sc.admin),
         )
         .await;
-    assert_eq!(bad.status, Status::BadRequest);
+    assert_eq!(
+        bad.status,
+        Status::UnprocessableEntity,
+        "parameters that do not go together"
+    );
     assert_eq!(bad.error_fields(), vec!["indicator"]);
 }
 
@@ -848,7 +852,7 @@ async fn reports_are_scoped_and_validated() {
             "format",
         ),
         (
-            format!("/api/v1/indicators?unit_id={tam_ky}&as_of={D}&policy_version=9"),
+            format!("/api/v1/indicators?unit_id={tam_ky}&as_of={D}&policy_version=0"),
             "policy_version",
         ),
     ] {
@@ -856,6 +860,17 @@ async fn reports_are_scoped_and_validated() {
         assert_eq!(res.status, Status::BadRequest, "{query}: {:?}", res.body);
         assert_eq!(res.error_fields(), vec![field.to_owned()], "{query}");
     }
+    let no_such_policy = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={tam_ky}&as_of={D}&policy_version=9"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        no_such_policy.status,
+        Status::NotFound,
+        "a version that does not exist"
+    );
     let unknown = app
         .get(
             &format!(
@@ -865,7 +880,11 @@ async fn reports_are_scoped_and_validated() {
             Some(&admin),
         )
         .await;
-    assert_eq!(unknown.status, Status::UnprocessableEntity);
+    assert_eq!(
+        unknown.status,
+        Status::NotFound,
+        "a unit that does not exist"
+    );
     for (body, field) in [
         (json!({"as_of": D}), "unit_id"),
         (json!({"unit_id": tam_ky, "as_of": "yesterday"}), "as_of"),
