@@ -288,7 +288,7 @@ fn allowed_methods(req: &Request<'_>) -> Vec<String> {
     let mut methods: Vec<String> = req
         .rocket()
         .routes()
-        .filter(|r| pattern_matches(&r.uri.path().to_string(), &path.to_string()))
+        .filter(|r| pattern_matches(r.uri.path(), path.as_str()))
         .map(|r| r.method.as_str().to_owned())
         .collect();
     methods.sort();
