@@ -725,3 +725,50 @@ async fn a_backup_restores_to_the_same_data() {
         std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
     }
 }
+
+#[rocket::async_test]
+async fn a_redirect_is_never_followed() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // The feed answers with a redirect to a page that would pass for a feed.
+    use wiremock::matchers::path;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/elsewhere"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/elsewhere"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"items": [], "next_cursor": null})),
+        )
+        .mount(&server)
+        .await;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let subject = app.seed_subject(&admin, "20335", "HTX Chuyển Hướng").await;
+    let ch = channel_of(
+        &app,
+        &admin,
+        &subject,
+        json!({"kind": "own_webshop", "platform": "feed", "shop_url": "https://chuyen.example.vn"}),
+    )
+    .await;
+    let res = connect(
+        &app,
+        &admin,
+        &ch,
+        json!({"connector": "feed", "base_url": format!("{}/feed", server.uri())}),
+    )
+    .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let run = sync(&app, &admin, &ch).await;
+    assert_eq!(run.body["status"], "failed", "{:?}", run.body);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one call, to the feed only: {requests:?}"
+    );
+}
