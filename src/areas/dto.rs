@@ -21,19 +21,11 @@ use crate::validate as v;
 #[serde(deny_unknown_fields)]
 pub struct LinkageInput {
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub contract_no: String,
     /// The other party: farmer households, a cooperative, a group, an enterprise.
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub counterparty: String,
     pub counterparty_kind: CounterpartyKind,
     /// Number of households taking part.
@@ -59,40 +51,26 @@ fn linkage_rules(l: &LinkageInput) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateArea {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: String,
     /// The commune the area lies in (any commune, also outside the subject's).
     pub commune_id: Uuid,
     /// Crop or species.
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub material: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub variety: Option<String>,
     /// Hectares as an exact decimal string: positive, at most 4 decimals, at most 100000.
     #[validate(custom(function = "v::hectares"))]
-    #[schema(
-        pattern = "^([1-9][0-9]{0,4}(\\.[0-9]{1,4})?|0\\.(0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-9][0-9]{2}|[1-9][0-9]{3}))$"
-    )]
     #[schema(example = "12.3456")]
+    #[schema(schema_with = crate::openapi::text::hectares)]
     pub area_ha: String,
     pub tenure: Tenure,
     /// Mã số vùng trồng, stored as given (an opaque code).
     #[validate(custom(function = "v::growing_area_code"))]
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_./-]{1,64}$")]
+    #[schema(schema_with = crate::openapi::text::growing_area_code_or_null)]
     pub growing_area_code: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub valid_from: Option<NaiveDate>,
@@ -113,49 +91,30 @@ pub struct CreateArea {
 #[serde(deny_unknown_fields)]
 pub struct UpdateArea {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub commune_id: Option<Uuid>,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub material: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub variety: Option<Option<String>>,
     #[validate(custom(function = "v::hectares"))]
-    #[schema(
-        pattern = "^([1-9][0-9]{0,4}(\\.[0-9]{1,4})?|0\\.(0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-9][0-9]{2}|[1-9][0-9]{3}))$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::hectares)]
     pub area_ha: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub tenure: Option<Tenure>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::growing_area_code"))]
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_./-]{1,64}$")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::growing_area_code_or_null)]
     pub growing_area_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]

@@ -23,15 +23,11 @@ pub struct CreateToken {
     pub subject_id: Option<Uuid>,
     /// Required for channel tokens: the platform (`shopee`, `lazada`, `feed`, …).
     #[validate(custom(function = "v::platform"))]
-    #[schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_]{1,32}$")]
+    #[schema(schema_with = crate::openapi::text::platform_code_or_null)]
     pub platform: Option<String>,
     /// A label saying whose token this is.
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub name: Option<String>,
 }
 

@@ -23,18 +23,10 @@ pub struct CreateCertification {
     #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
     pub scheme: String,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub certificate_no: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub issuer: String,
     #[validate(custom(function = "v::not_future"))]
     #[serde(deserialize_with = "crate::validate::date")]
@@ -44,10 +36,7 @@ pub struct CreateCertification {
     pub expires_on: NaiveDate,
     /// Where the certificate document can be read.
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<String>,
     /// SHA-256 of that document, so a later change of the file shows.
     #[validate(custom(function = "v::sha256"))]
@@ -82,22 +71,12 @@ pub struct UpdateCertification {
     #[schema(nullable = false)]
     pub scheme: Option<String>,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub certificate_no: Option<String>,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub issuer: Option<String>,
     #[validate(custom(function = "v::not_future"))]
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
@@ -106,11 +85,7 @@ pub struct UpdateCertification {
     pub expires_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::sha256"))]
@@ -132,11 +107,7 @@ pub struct TransitionInput {
     /// `verified`, `rejected`, `suspended` or `revoked`.
     pub to: CertStatus,
     #[validate(custom(function = "v::reason"))]
-    #[schema(
-        min_length = 1,
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::reason)]
     pub reason: String,
     /// The day the move takes effect (not in the future, not before the previous move).
     #[validate(custom(function = "v::not_future"))]

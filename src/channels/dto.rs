@@ -43,24 +43,13 @@ pub struct CreateChannel {
     /// Marketplace code (`shopee`, `lazada`, `tiki`, `tiktok_shop`, `sendo`, `postmart`,
     /// `voso`, `feed`) or a chain's name (`Co.opmart`, `WinMart`, …).
     #[validate(custom(function = "platform_name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub platform: String,
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub shop_url: Option<String>,
     #[validate(custom(function = "shop_id_rule"))]
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
     pub shop_id: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_from: Option<NaiveDate>,
@@ -68,10 +57,7 @@ pub struct CreateChannel {
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_to: Option<NaiveDate>,
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<String>,
 }
 
@@ -107,30 +93,16 @@ pub struct UpdateChannel {
     #[schema(nullable = false)]
     pub kind: Option<ChannelKind>,
     #[validate(custom(function = "platform_name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub platform: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub shop_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "shop_id_rule"))]
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
     pub shop_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -140,11 +112,7 @@ pub struct UpdateChannel {
     pub active_to: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(
-        max_length = 2000,
-        pattern = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<Option<String>>,
 }
 
@@ -157,10 +125,7 @@ pub struct VerifyChannel {
     #[serde(deserialize_with = "crate::validate::date")]
     pub verified_on: NaiveDate,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub note: Option<String>,
 }
 

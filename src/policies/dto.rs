@@ -160,21 +160,16 @@ pub struct CreatePolicy {
     pub count_owner_managed_listings: Option<bool>,
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
-    #[schema(pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::percent)]
     pub value_chain_target: Option<String>,
     #[validate(custom(function = "target"))]
-    #[schema(pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::percent)]
     pub modern_channel_target: Option<String>,
     /// Why the policy changed (decision number, …).
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub note: Option<String>,
 }
 

@@ -18,26 +18,15 @@ use crate::validate as v;
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: String,
     /// One of the six groups of Decision 148/QĐ-TTg.
     pub group: ProductGroup,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub subgroup: Option<String>,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub description: Option<String>,
 }
 
@@ -46,33 +35,19 @@ pub struct CreateProduct {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub group: Option<ProductGroup>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub subgroup: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub description: Option<Option<String>>,
 }
 
@@ -121,15 +96,11 @@ pub struct CreateRecognition {
     pub potential_five_star: bool,
     /// Score 0–100 as a decimal string (`"87.5"`).
     #[validate(custom(function = "v::score"))]
-    #[schema(pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$")]
     #[schema(example = "87.5")]
+    #[schema(schema_with = crate::openapi::text::percent_or_null)]
     pub score: Option<String>,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub decision_no: String,
     /// Decision date: not before 2018, not in the future.
     #[validate(custom(function = "v::decision_date"))]
@@ -137,18 +108,10 @@ pub struct CreateRecognition {
     pub decision_date: NaiveDate,
     /// Issuing authority (UBND tỉnh Quảng Nam, …).
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub authority: String,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code_or_null)]
     pub batch: Option<String>,
     pub kind: RecognitionKind,
     /// Expiry (first day no longer active); default decision date + 36 months.
@@ -181,18 +144,10 @@ pub struct RevokeRecognition {
     pub revoked_on: NaiveDate,
     /// Number of the revocation decision.
     #[validate(custom(function = "v::short_code"))]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::code)]
     pub decision_no: String,
     #[validate(custom(function = "v::reason"))]
-    #[schema(
-        min_length = 1,
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::reason)]
     pub reason: String,
 }
 

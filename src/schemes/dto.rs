@@ -35,18 +35,11 @@ pub struct CreateScheme {
     #[validate(custom(function = "scheme_code"))]
     pub code: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: String,
     pub category: SchemeCategory,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub description: Option<String>,
     /// Longest validity (months) a certificate may claim before the registry warns.
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]
@@ -59,24 +52,15 @@ pub struct CreateScheme {
 #[serde(deny_unknown_fields)]
 pub struct UpdateScheme {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub category: Option<SchemeCategory>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]

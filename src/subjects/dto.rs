@@ -28,36 +28,25 @@ where
 pub struct CreateSubject {
     /// Legal name.
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: String,
     pub legal_form: LegalForm,
     /// Tax code (10 digits, or 10-3 for a branch) or, for household businesses, the owner's
     /// 12-digit personal id. Optional only for cooperative groups and production facilities.
     #[validate(custom(function = "v::tax_code"))]
-    #[schema(pattern = "^([0-9]{10}(-[0-9]{3})?|[0-9]{12})$")]
+    #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
     pub tax_code: Option<String>,
     /// The commune unit version where the subject is registered.
     pub commune_id: Uuid,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub address: Option<String>,
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub representative: Option<String>,
     /// Vietnamese phone number (`0905 123 456`, `0235 3851 234`, `+84 …`).
     #[validate(custom(function = "v::phone"))]
-    #[schema(pattern = "^(0[35789][0-9]{8}|02[0-9]{9})$")]
+    #[schema(schema_with = crate::openapi::text::phone_or_null)]
     pub phone: Option<String>,
     #[validate(email(message = "must be an email address such as name@example.vn"))]
     pub email: Option<String>,
@@ -74,46 +63,30 @@ pub struct CreateSubject {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSubject {
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = crate::openapi::text::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub legal_form: Option<LegalForm>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::tax_code"))]
-    #[schema(pattern = "^([0-9]{10}(-[0-9]{3})?|[0-9]{12})$")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
     pub tax_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub commune_id: Option<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(
-        max_length = 5000,
-        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub representative: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::phone"))]
-    #[schema(pattern = "^(0[35789][0-9]{8}|02[0-9]{9})$")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::text::phone_or_null)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(email(message = "must be an email address such as name@example.vn"))]

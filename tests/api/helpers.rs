@@ -85,6 +85,11 @@ impl TestApp {
                 .with_test_writer()
                 .try_init()
                 .ok();
+        } else {
+            // A global subscriber that keeps nothing: without one, a log call first made by a
+            // test with no subscriber of its own is cached as disabled, and a test that captures
+            // the log (trust.rs) would not see it.
+            tracing::subscriber::set_global_default(tracing_subscriber::registry()).ok();
         }
         let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
