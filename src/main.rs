@@ -233,7 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "{} channel {} {}: {} pages, {} items seen, {} added, {} changed, {} removed, {} item errors{}",
                     r.id,
                     r.channel_id,
-                    r.status,
+                    r.status.code(),
                     r.pages,
                     r.items_seen,
                     r.added,
@@ -245,7 +245,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map_or_else(String::new, |why| format!(" ({why})"))
                 );
             }
-            if runs.iter().any(|r| r.status == "failed") {
+            if runs
+                .iter()
+                .any(|r| r.status == sync::dto::RunStatus::Failed)
+            {
                 anyhow::bail!("a sync failed");
             }
         }

@@ -268,8 +268,7 @@ pub struct SyncRunView {
     pub channel_id: Uuid,
     /// `api`, `scheduler`, `cli` or `webhook`.
     pub trigger: String,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     /// Whether the run read every listing rather than the changes since the last one.
     pub full_pass: bool,
     /// Whether it read to the end.
@@ -316,7 +315,8 @@ impl From<sync_run::Model> for SyncRunView {
             id: m.id,
             channel_id: m.channel_id,
             trigger: m.trigger,
-            status: m.status,
+            // Written by this program only; an unreadable value reads as failed.
+            status: m.status.parse().unwrap_or(RunStatus::Failed),
             full_pass: m.full_pass,
             complete: m.complete,
             started_at: m.started_at,

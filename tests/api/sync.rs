@@ -485,7 +485,7 @@ async fn one_channels_failure_does_not_stop_the_others() {
         ocop_registry::sync::scheduler::tick(&shop.app.db, &shop.app.sync_settings(), "test").await;
 
     assert_eq!(runs.len(), 2);
-    let mut statuses: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    let mut statuses: Vec<&str> = runs.iter().map(|r| r.status.code()).collect();
     statuses.sort();
     assert_eq!(statuses, vec!["failed", "succeeded"]);
     assert_eq!(shop.listings("").await["total"], 4);
