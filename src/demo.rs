@@ -193,11 +193,17 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
             CreateSubject {
                 name,
                 legal_form: form,
-                tax_code: tax,
+                tax_code: tax
+                    .map(|t| crate::validate::parse_tax_id(&t))
+                    .transpose()
+                    .map_err(|e| AppError::Internal(format!("demo tax code: {e}")))?,
                 commune_id: commune.id,
                 address: Some(format!("Thôn {}, {}", rng.random_range(1..9), commune.name)),
                 representative: Some(person),
-                phone: Some(format!("0905{:06}", rng.random_range(0..1_000_000))),
+                phone: Some(crate::validate::Phone(format!(
+                    "0905{:06}",
+                    rng.random_range(0..1_000_000)
+                ))),
                 email: (i % 3 == 0).then(|| format!("ocop{}@example.vn", i + 1)),
                 woman_led: rng.random_bool(0.4),
                 founded_on: Some(date(
@@ -252,11 +258,11 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
                 CreateRecognition {
                     stars,
                     potential_five_star: stars == 4 && rng.random_bool(0.2),
-                    score: Some(format!(
-                        "{}.{}",
-                        50 + stars * 8 + rng.random_range(0..8),
-                        rng.random_range(0..10)
-                    )),
+                    score: Some(crate::validate::Score(rust_decimal::Decimal::new(
+                        i64::from(50 + stars * 8 + rng.random_range(0..8)) * 10
+                            + i64::from(rng.random_range(0..10)),
+                        1,
+                    ))),
                     decision_no: format!("{}/QĐ-UBND", 1000 + n_recognitions),
                     decision_date: decision,
                     authority: if stars == 5 {
@@ -364,11 +370,10 @@ async fn evidence(
                     commune_id: subject.commune_id,
                     material: material.to_owned(),
                     variety: Some(variety.to_owned()),
-                    area_ha: format!(
-                        "{}.{:04}",
-                        rng.random_range(0..40),
-                        rng.random_range(1..10_000)
-                    ),
+                    area_ha: crate::validate::Hectares(rust_decimal::Decimal::new(
+                        rng.random_range(0..40) * 10_000 + rng.random_range(1..10_000),
+                        4,
+                    )),
                     tenure,
                     growing_area_code: rng.random_bool(0.3).then(|| {
                         format!("VN-49-{:03}-{:05}-{:03}-23", 502 + i % 17, 20335 + i, k + 1)

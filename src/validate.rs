@@ -219,9 +219,56 @@ pub fn parse_tax_id(s: &str) -> Result<TaxId, &'static str> {
     }
 }
 
-/// Validator form of [`parse_tax_id`].
-pub fn tax_code(s: &str) -> Result<(), ValidationError> {
-    parse_tax_id(s).map(|_| ()).map_err(|m| err("tax_code", m))
+/// Values parsed once at the edge: a request body holding one of these types is refused (422
+/// naming the field) unless the text parses, and services receive the parsed value.
+macro_rules! parsed_from_text {
+    ($ty:ty, $parse:expr) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                $parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+parsed_from_text!(TaxId, parse_tax_id);
+parsed_from_text!(Phone, |s: &str| parse_phone(s).map(Phone));
+parsed_from_text!(Hectares, |s: &str| parse_hectares(s).map(Hectares));
+parsed_from_text!(Score, |s: &str| parse_decimal(
+    s,
+    2,
+    false,
+    Decimal::ZERO,
+    Decimal::ONE_HUNDRED
+)
+.map(Score));
+
+/// A Vietnamese phone number in its national form (`0905123456`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(pub String);
+
+/// An area in hectares: positive, at most 4 decimals, at most 100,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hectares(pub Decimal);
+
+impl Hectares {
+    /// Whole square metres (hectares × 10,000), as stored.
+    pub fn square_metres(self) -> i64 {
+        rust_decimal::prelude::ToPrimitive::to_i64(&(self.0 * Decimal::from(10_000)))
+            .unwrap_or(MAX_HECTARES * 10_000)
+    }
+}
+
+/// A score 0–100 with at most 2 decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Score(pub Decimal);
+
+impl Score {
+    /// Hundredths, as stored.
+    pub fn centi(self) -> i32 {
+        rust_decimal::prelude::ToPrimitive::to_i32(&(self.0 * Decimal::ONE_HUNDRED)).unwrap_or(0)
+    }
 }
 
 /// Normalises a Vietnamese phone number to its national form (`0905123456`, `02353851234`).
@@ -242,11 +289,6 @@ pub fn parse_phone(s: &str) -> Result<String, &'static str> {
         _ => false,
     };
     if ok { Ok(national) } else { Err(SHAPE) }
-}
-
-/// Validator form of [`parse_phone`].
-pub fn phone(s: &str) -> Result<(), ValidationError> {
-    parse_phone(s).map(|_| ()).map_err(|m| err("phone", m))
 }
 
 /// Parses an exact decimal sent as a JSON string, with at most `scale` decimals, within
@@ -291,24 +333,12 @@ fn example(scale: u32) -> &'static str {
     }
 }
 
-/// A recognition score: 0–100 with at most 2 decimals.
-pub fn score(s: &str) -> Result<(), ValidationError> {
-    parse_decimal(s, 2, false, Decimal::ZERO, Decimal::ONE_HUNDRED)
-        .map(|_| ())
-        .map_err(|m| err("score", m))
-}
-
 /// Most hectares one area may declare.
 pub const MAX_HECTARES: i64 = 100_000;
 
 /// Hectares: an exact decimal string, positive, at most 4 decimals, at most 100,000.
 pub fn parse_hectares(s: &str) -> Result<Decimal, String> {
     parse_decimal(s, 4, true, Decimal::ZERO, Decimal::from(MAX_HECTARES))
-}
-
-/// Validator form of [`parse_hectares`].
-pub fn hectares(s: &str) -> Result<(), ValidationError> {
-    parse_hectares(s).map(|_| ()).map_err(|m| err("area_ha", m))
 }
 
 /// Prices in đồng: a whole, non-negative number written as a string, below 10¹⁵.

@@ -13,7 +13,7 @@ use crate::domain::{CounterpartyKind, Tenure, from_db};
 use crate::error::AppResult;
 use crate::subjects::dto::nullable;
 use crate::units::dto::UnitRef;
-use crate::validate as v;
+use crate::validate::{self as v, Hectares};
 
 /// A linkage contract (hợp đồng liên kết, Decree 98/2018/NĐ-CP).
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
@@ -63,10 +63,8 @@ pub struct CreateArea {
     #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub variety: Option<String>,
     /// Hectares as an exact decimal string: positive, at most 4 decimals, at most 100000.
-    #[validate(custom(function = "v::hectares"))]
-    #[schema(example = "12.3456")]
     #[schema(schema_with = crate::openapi::text::hectares)]
-    pub area_ha: String,
+    pub area_ha: Hectares,
     pub tenure: Tenure,
     /// Mã số vùng trồng, stored as given (an opaque code).
     #[validate(custom(function = "v::growing_area_code"))]
@@ -105,10 +103,9 @@ pub struct UpdateArea {
     #[validate(custom(function = "v::name"))]
     #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub variety: Option<Option<String>>,
-    #[validate(custom(function = "v::hectares"))]
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(schema_with = crate::openapi::text::hectares)]
-    pub area_ha: Option<String>,
+    pub area_ha: Option<Hectares>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub tenure: Option<Tenure>,

@@ -1,8 +1,6 @@
 //! Raw-material area rules and queries.
 
 use entity::raw_material_area as area;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -22,15 +20,8 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::pagination::PageParams;
 use crate::text::clean;
-use crate::validate::parse_hectares;
+use crate::validate::Hectares;
 use crate::{clock, geometry, ids, units};
-
-fn to_m2(ha: &str) -> AppResult<i64> {
-    let d = parse_hectares(ha).map_err(|m| AppError::invalid("area_ha", m))?;
-    (d * Decimal::from(10_000))
-        .to_i64()
-        .ok_or_else(|| AppError::invalid("area_ha", "out of range"))
-}
 
 fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
     m.linkage_contract_no = l.as_ref().map(|l| clean(&l.contract_no));
@@ -95,7 +86,7 @@ pub async fn create(
     subject_id: Uuid,
     input: CreateArea,
 ) -> AppResult<AreaView> {
-    let area_m2 = to_m2(&input.area_ha)?;
+    let area_m2 = input.area_ha.square_metres();
     let geometry = stored_geometry(input.geometry.as_ref())?;
     let txn = begin_write(db).await?;
     visible(&txn, actor, subject_id).await?;
@@ -199,7 +190,7 @@ pub async fn update(
     if_match: IfMatch,
     input: UpdateArea,
 ) -> AppResult<AreaView> {
-    let area_m2 = input.area_ha.as_deref().map(to_m2).transpose()?;
+    let area_m2 = input.area_ha.map(Hectares::square_metres);
     let geometry = match &input.geometry {
         Some(g) => Some(stored_geometry(g.as_ref())?),
         None => None,

@@ -11,7 +11,7 @@ use validator::{Validate, ValidationError};
 use crate::domain::{ProductGroup, RecognitionKind, from_db};
 use crate::error::AppResult;
 use crate::subjects::dto::nullable;
-use crate::validate as v;
+use crate::validate::{self as v, Score};
 
 /// `POST /api/v1/subjects/{id}/products`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -95,10 +95,8 @@ pub struct CreateRecognition {
     #[serde(default)]
     pub potential_five_star: bool,
     /// Score 0–100 as a decimal string (`"87.5"`).
-    #[validate(custom(function = "v::score"))]
-    #[schema(example = "87.5")]
     #[schema(schema_with = crate::openapi::text::percent_or_null)]
-    pub score: Option<String>,
+    pub score: Option<Score>,
     #[validate(custom(function = "v::short_code"))]
     #[schema(schema_with = crate::openapi::text::code)]
     pub decision_no: String,

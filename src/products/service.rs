@@ -1,8 +1,6 @@
 //! Product and recognition rules and queries.
 
 use entity::{product, recognition};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -22,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold};
-use crate::validate::parse_decimal;
+use crate::validate::Score;
 use crate::{clock, ids};
 
 /// Months a recognition stays valid unless the decision says otherwise.
@@ -165,16 +163,7 @@ pub async fn create_recognition(
             d.id
         )));
     }
-    let score_centi = match input.score.as_deref() {
-        Some(s) => Some(
-            parse_decimal(s, 2, false, Decimal::ZERO, Decimal::ONE_HUNDRED)
-                .map_err(|m| AppError::invalid("score", m))?
-                .checked_mul(Decimal::ONE_HUNDRED)
-                .and_then(|d| d.to_i32())
-                .ok_or_else(|| AppError::invalid("score", "out of range"))?,
-        ),
-        None => None,
-    };
+    let score_centi = input.score.map(Score::centi);
     let valid_until = input
         .valid_until
         .unwrap_or_else(|| clock::add_months(input.decision_date, RECOGNITION_MONTHS));

@@ -10,7 +10,7 @@ use validator::Validate;
 use crate::domain::{LegalForm, from_db};
 use crate::error::AppResult;
 use crate::units::dto::UnitRef;
-use crate::validate as v;
+use crate::validate::{self as v, Phone, TaxId};
 
 /// Distinguishes an absent field (`None`: leave unchanged) from `null` (`Some(None)`: clear it)
 /// in PATCH bodies.
@@ -33,9 +33,8 @@ pub struct CreateSubject {
     pub legal_form: LegalForm,
     /// Tax code (10 digits, or 10-3 for a branch) or, for household businesses, the owner's
     /// 12-digit personal id. Optional only for cooperative groups and production facilities.
-    #[validate(custom(function = "v::tax_code"))]
     #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
-    pub tax_code: Option<String>,
+    pub tax_code: Option<TaxId>,
     /// The commune unit version where the subject is registered.
     pub commune_id: Uuid,
     #[validate(custom(function = "v::long_text"))]
@@ -45,9 +44,8 @@ pub struct CreateSubject {
     #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub representative: Option<String>,
     /// Vietnamese phone number (`0905 123 456`, `0235 3851 234`, `+84 …`).
-    #[validate(custom(function = "v::phone"))]
     #[schema(schema_with = crate::openapi::text::phone_or_null)]
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     #[validate(email(message = "must be an email address such as name@example.vn"))]
     pub email: Option<String>,
     /// Led by a woman (an indicator of Decision 919).
@@ -70,9 +68,8 @@ pub struct UpdateSubject {
     #[schema(nullable = false)]
     pub legal_form: Option<LegalForm>,
     #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "v::tax_code"))]
     #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
-    pub tax_code: Option<Option<String>>,
+    pub tax_code: Option<Option<TaxId>>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub commune_id: Option<Uuid>,
@@ -85,9 +82,8 @@ pub struct UpdateSubject {
     #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub representative: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "v::phone"))]
     #[schema(schema_with = crate::openapi::text::phone_or_null)]
-    pub phone: Option<Option<String>>,
+    pub phone: Option<Option<Phone>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(email(message = "must be an email address such as name@example.vn"))]
     #[schema(value_type = Option<String>)]

@@ -19,7 +19,7 @@ use crate::http::IfMatch;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
-use crate::validate::{TaxId, parse_phone, parse_tax_id};
+use crate::validate::{TaxId, parse_tax_id};
 use crate::{clock, ids, units};
 
 /// Loads a subject (404 when absent).
@@ -53,16 +53,13 @@ fn check_tax_id(form: LegalForm, tax: Option<&TaxId>) -> AppResult<()> {
     }
 }
 
-fn parse_tax(raw: Option<&str>) -> AppResult<Option<TaxId>> {
-    raw.filter(|s| !s.trim().is_empty())
-        .map(|s| parse_tax_id(s).map_err(|m| AppError::invalid("tax_code", m)))
-        .transpose()
-}
-
-fn normalise_phone(raw: Option<String>) -> AppResult<Option<String>> {
-    raw.filter(|s| !s.trim().is_empty())
-        .map(|s| parse_phone(&s).map_err(|m| AppError::invalid("phone", m)))
-        .transpose()
+/// The registration number stored on a row (written by this program in its normalised form).
+fn stored_tax(raw: Option<&str>) -> AppResult<Option<TaxId>> {
+    raw.map(|s| {
+        parse_tax_id(s)
+            .map_err(|_| AppError::Internal(format!("unreadable tax code {s:?} in the database")))
+    })
+    .transpose()
 }
 
 fn optional_text(raw: Option<String>) -> Option<String> {
@@ -103,9 +100,9 @@ pub async fn create(
     input: CreateSubject,
 ) -> AppResult<SubjectView> {
     actor.require(&[Role::Admin, Role::Auditor])?;
-    let tax = parse_tax(input.tax_code.as_deref())?;
+    let tax = input.tax_code;
     check_tax_id(input.legal_form, tax.as_ref())?;
-    let phone = normalise_phone(input.phone)?;
+    let phone = input.phone.map(|p| p.0);
     let txn = begin_write(db).await?;
     let commune = units::service::require_commune(&txn, "commune_id", input.commune_id).await?;
     let scope = Scope::of(&txn, actor).await?;
@@ -220,8 +217,8 @@ pub async fn update(
         None => from_db("legal_form", &current.legal_form)?,
     };
     let tax = match &input.tax_code {
-        Some(raw) => parse_tax(raw.as_deref())?,
-        None => parse_tax(current.tax_code.as_deref())?,
+        Some(given) => given.clone(),
+        None => stored_tax(current.tax_code.as_deref())?,
     };
     check_tax_id(form, tax.as_ref())?;
     if input.tax_code.is_some() {
@@ -258,7 +255,7 @@ pub async fn update(
         next.representative = optional_text(r);
     }
     if let Some(p) = input.phone {
-        next.phone = normalise_phone(p)?;
+        next.phone = p.map(|p| p.0);
     }
     if let Some(e) = input.email {
         next.email = optional_text(e).map(|e| e.to_lowercase());
