@@ -98,6 +98,10 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
                 format!("malformed JSON: {}", strip_position(&e.to_string())),
             )
         })?;
+    // Every body of this API is an object; serde would also read a struct from an array.
+    if !raw.is_object() {
+        return Err(AppError::invalid("body", "must be a JSON object"));
+    }
     let raw = whole_floats_as_integers(raw);
     if let Some(field) = control_in(&raw, "") {
         return Err(AppError::invalid(
