@@ -24,7 +24,7 @@ use entity::{
     status_event, subject, unit,
 };
 use ocop_registry::config::AppConfig;
-use ocop_registry::indicators::engine::{Sql, freshness_window};
+use ocop_registry::indicators::engine::Sql;
 use ocop_registry::units::graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
 use rand::rngs::StdRng;
@@ -624,7 +624,29 @@ fn push_events(
     }
 }
 
-/// The same numbers written by hand, independently of the engine's code, for the default
+/// The last day `d` such that a period of `months` starting on `d` has ended by `as_of`, found
+/// by walking back day by day (on purpose not the engine's arithmetic).
+fn last_lapsed_start(as_of: NaiveDate, months: u32) -> NaiveDate {
+    let mut d = as_of;
+    while d
+        .checked_add_months(chrono::Months::new(months))
+        .is_none_or(|end| end > as_of)
+    {
+        d = d.pred_opt().unwrap_or(NaiveDate::MIN);
+    }
+    d
+}
+
+/// The start of a Vietnamese calendar day (UTC+7), in UTC.
+fn vietnam_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    let ict = chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!());
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(ict).single())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
+/// The same numbers written by hand, independently of the engine's code, for the current
 /// policy: province totals, each rule a semi-join (`IN` in a `WHERE` clause) on the population.
 async fn hand_written(
     db: &DatabaseConnection,
@@ -639,8 +661,26 @@ async fn hand_written(
     let (d7, d8, d9, d10) = (d(&mut q), d(&mut q), d(&mut q), d(&mut q));
     let min = q.bind(policy.min_linkage_months);
     let (d11, d12, d13) = (d(&mut q), d(&mut q), d(&mut q));
-    let (w_from, w_to) = freshness_window(policy, AS_OF);
+    // Listings seen from the start of day D − freshness to the end of day D.
+    let days = chrono::Days::new(u64::try_from(policy.channel_freshness_days)?);
+    let w_from = vietnam_midnight(AS_OF - days);
+    let w_to = vietnam_midnight(AS_OF + chrono::Days::new(1));
     let (w1, w2) = (q.bind(w_from), q.bind(w_to));
+    // Certificates count at most their scheme's validity (the default catalogue: VietGAP 27
+    // months); verifications last `verification_valid_months`.
+    let capped = if policy.cap_certificate_validity {
+        let cut = q.bind(last_lapsed_start(AS_OF, 27));
+        format!(" AND NOT (cs.code = 'vietgap' AND c.issued_on <= {cut})")
+    } else {
+        String::new()
+    };
+    let fresh = match policy.verification_valid_months {
+        Some(m) => format!(
+            " AND e.effective_on > {}",
+            q.bind(last_lapsed_start(AS_OF, u32::try_from(m)?))
+        ),
+        None => String::new(),
+    };
     let trusted = if policy.count_owner_managed_listings {
         String::new()
     } else {
@@ -659,7 +699,7 @@ async fn hand_written(
              WHERE p.id IN (
                  SELECT c.subject_id FROM certification c
                  JOIN certification_scheme cs ON cs.id = c.scheme_id
-                 WHERE cs.category IN ('green', 'circular') AND c.issued_on <= {d4} AND c.expires_on > {d5}
+                 WHERE cs.category IN ('green', 'circular') AND c.issued_on <= {d4} AND c.expires_on > {d5}{capped}
                    AND 'verified' = (SELECT e.to_status FROM status_event e
                                      WHERE e.entity_id = c.id AND e.entity = 'certification'
                                        AND e.effective_on <= {d6} ORDER BY e.seq DESC LIMIT 1))
@@ -675,9 +715,10 @@ async fn hand_written(
                  WHERE ch.kind IN ('marketplace', 'social_commerce', 'own_webshop', 'supermarket_chain', 'convenience_chain')
                    AND (ch.active_from IS NULL OR ch.active_from <= {d11})
                    AND (ch.active_to IS NULL OR ch.active_to >= {d12})
-                   AND ('verified' = (SELECT e.to_status FROM status_event e
-                                      WHERE e.entity_id = ch.id AND e.entity = 'channel'
-                                        AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
+                   AND (1 = (SELECT CASE WHEN e.to_status = 'verified'{fresh} THEN 1 ELSE 0 END
+                             FROM status_event e
+                             WHERE e.entity_id = ch.id AND e.entity = 'channel'
+                               AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
                         OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id
                                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})))) AS modern_channel"
     ));

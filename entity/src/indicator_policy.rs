@@ -21,6 +21,12 @@ pub struct Model {
     pub count_declared_channels: bool,
     /// Whether listings of owner-managed connections evidence a channel.
     pub count_owner_managed_listings: bool,
+    /// Whether a certificate counts only up to its scheme's maximum validity.
+    pub cap_certificate_validity: bool,
+    /// How long an auditor's verification of a channel evidences it (`None`: for ever).
+    pub verification_valid_months: Option<i32>,
+    /// Whether an empty unit's share, met and gap are "not applicable" (`null`).
+    pub empty_units_not_applicable: bool,
     /// Basis points (30 % = 3000).
     pub value_chain_target_bp: i32,
     pub modern_channel_target_bp: i32,

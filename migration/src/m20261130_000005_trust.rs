@@ -1,6 +1,7 @@
-//! Trust boundary (domain.md §7): who manages a connection, whether an observed listing is
-//! trusted evidence, the policy switch that decides whether untrusted listings count, one shop
-//! one subject, and webhook event ids deduplicated per channel.
+//! Trust boundary and integrity (domain.md §7): who manages a connection, whether an observed
+//! listing is trusted evidence, the parameters of policy version 2 (untrusted listings, capped
+//! certificates, verifications that go stale, empty units not applicable), one shop one subject,
+//! and webhook event ids deduplicated per channel.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -42,12 +43,37 @@ impl MigrationTrait for Migration {
             boolean("trusted").default(false).to_owned(),
         )
         .await?;
-        // Versions made before the switch existed counted every listing; they keep doing so.
+        // The integrity rules of policy version 2 (domain.md §7). Versions made before they
+        // existed keep their meaning: every listing counted, certificates counted to their
+        // expiry whatever they claimed, a verification never went stale, an empty unit "met"
+        // its target.
         add(
             m,
             "indicator_policy",
             boolean("count_owner_managed_listings")
                 .default(true)
+                .to_owned(),
+        )
+        .await?;
+        add(
+            m,
+            "indicator_policy",
+            boolean("cap_certificate_validity")
+                .default(false)
+                .to_owned(),
+        )
+        .await?;
+        add(
+            m,
+            "indicator_policy",
+            integer_null("verification_valid_months").to_owned(),
+        )
+        .await?;
+        add(
+            m,
+            "indicator_policy",
+            boolean("empty_units_not_applicable")
+                .default(false)
                 .to_owned(),
         )
         .await?;
@@ -89,6 +115,9 @@ impl MigrationTrait for Migration {
         drop_index(m, "sales_channel", "ix_sales_channel_shop_key").await?;
         for (t, c) in [
             ("sales_channel", "shop_key"),
+            ("indicator_policy", "empty_units_not_applicable"),
+            ("indicator_policy", "verification_valid_months"),
+            ("indicator_policy", "cap_certificate_validity"),
             ("indicator_policy", "count_owner_managed_listings"),
             ("listing_span", "trusted"),
             ("listing", "trusted"),

@@ -106,10 +106,12 @@ pub struct Figure {
     /// Target percent.
     #[schema(example = "30")]
     pub target: String,
-    /// numerator × 100 ≥ target × denominator (exact).
-    pub met: bool,
-    /// How many more subjects must qualify: max(0, ⌈target × denominator / 100⌉ − numerator).
-    pub gap: i64,
+    /// numerator × 100 ≥ target × denominator (exact); `null` for a unit without population
+    /// under a policy that says so ("not applicable").
+    pub met: Option<bool>,
+    /// How many more subjects must qualify: max(0, ⌈target × denominator / 100⌉ − numerator);
+    /// `null` when `met` is.
+    pub gap: Option<i64>,
 }
 
 /// A unit's population and figures (a child row has no children of its own).

@@ -2,7 +2,7 @@
 //! recorded commune, each rule a set of subject ids computed once by the database. The same text
 //! runs on SQLite and PostgreSQL; only parameter markers differ.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -59,6 +59,64 @@ impl Sql {
     }
 }
 
+/// The end (exclusive) of a period of `months` starting on `from`: the same day `months` later,
+/// clamped to the end of a shorter month (chrono's calendar months).
+pub fn months_after(from: NaiveDate, months: i32) -> NaiveDate {
+    from.checked_add_months(Months::new(u32::try_from(months).unwrap_or(0)))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The latest start whose period of `months` has ended by day `d`: a period starting on `s`
+/// still runs on `d` exactly when `s` is after it. The same comparison is then made in SQL on
+/// both databases, which do calendar months differently.
+pub fn latest_lapsed_start(d: NaiveDate, months: i32) -> NaiveDate {
+    let m = Months::new(u32::try_from(months).unwrap_or(0));
+    let mut c = d.checked_sub_months(m).unwrap_or(NaiveDate::MIN);
+    // Clamping makes months_after non-decreasing but not one-to-one: step to the boundary.
+    while let Some(next) = c.succ_opt()
+        && months_after(next, months) <= d
+    {
+        c = next;
+    }
+    while months_after(c, months) > d
+        && let Some(prev) = c.pred_opt()
+    {
+        c = prev;
+    }
+    c
+}
+
+/// Per maximum validity (months) found in the scheme catalogue, the latest issue date of a
+/// certificate that no longer counts on `d` under the cap (domain.md §7). Empty when the policy
+/// does not cap.
+pub async fn validity_caps(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    d: NaiveDate,
+) -> AppResult<Vec<(i32, NaiveDate)>> {
+    use entity::certification_scheme as scheme;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    if !policy.cap_certificate_validity {
+        return Ok(Vec::new());
+    }
+    let mut months: Vec<i32> = scheme::Entity::find()
+        .select_only()
+        .column(scheme::Column::MaxValidityMonths)
+        .filter(scheme::Column::MaxValidityMonths.is_not_null())
+        .into_tuple::<Option<i32>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    months.sort_unstable();
+    months.dedup();
+    Ok(months
+        .into_iter()
+        .map(|m| (m, latest_lapsed_start(d, m)))
+        .collect())
+}
+
 /// The window in which an active listing must have been seen: from the start of day
 /// `D − freshness` to the end of day D (Vietnamese days).
 pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -80,7 +138,13 @@ pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTi
 /// SQLite: a temporary index). Correlated `EXISTS` per subject was 2–4 times slower on SQLite,
 /// and `IN` in the select list makes PostgreSQL rescan the set for every row once it outgrows
 /// `work_mem` (minutes at a million subjects); `docs/benchmarks.md` has the figures.
-pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) -> String {
+pub fn rule_ctes(
+    q: &mut Sql,
+    policy: &Policy,
+    d: NaiveDate,
+    communes: &[Uuid],
+    caps: &[(i32, NaiveDate)],
+) -> String {
     let population = {
         let list = q.bind_list(communes.iter().copied());
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
@@ -97,10 +161,25 @@ pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) 
     let certified = {
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        // A certificate counts at most its scheme's maximum validity from its issue date.
+        let capped = if caps.is_empty() {
+            String::new()
+        } else {
+            let arms: String = caps
+                .iter()
+                .map(|(m, cut)| format!(" WHEN {} THEN {}", q.bind(*m), q.bind(*cut)))
+                .collect();
+            format!(
+                " AND (cs.max_validity_months IS NULL OR c.issued_on > \
+                 CASE cs.max_validity_months{arms} ELSE {} END)",
+                // Before any date the registry accepts (and within PostgreSQL's range).
+                q.bind(clock::date(1899, 12, 31))
+            )
+        };
         format!(
             "SELECT c.subject_id FROM certification c \
              JOIN certification_scheme cs ON cs.id = c.scheme_id \
-             WHERE cs.category IN ({cats}) AND c.issued_on <= {d1} AND c.expires_on > {d2} \
+             WHERE cs.category IN ({cats}) AND c.issued_on <= {d1} AND c.expires_on > {d2}{capped} \
              AND (SELECT e.to_status FROM status_event e \
                   WHERE e.entity_id = c.id AND e.entity = 'certification' AND e.effective_on <= {d3} \
                   ORDER BY e.seq DESC LIMIT 1) = '{verified}'",
@@ -134,6 +213,14 @@ pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) 
             String::new()
         } else {
             let d3 = q.bind(d);
+            // A verification evidences the channel for `verification_valid_months` only.
+            let fresh = match policy.verification_valid_months {
+                Some(m) => format!(
+                    " AND e.effective_on > {}",
+                    q.bind(latest_lapsed_start(d, m))
+                ),
+                None => String::new(),
+            };
             let (from, to) = freshness_window(policy, d);
             let (w1, w2) = (q.bind(from), q.bind(to));
             // Listings of owner-managed connections are not evidence unless the policy says.
@@ -143,9 +230,10 @@ pub fn rule_ctes(q: &mut Sql, policy: &Policy, d: NaiveDate, communes: &[Uuid]) 
                 format!(" AND ls.trusted = {}", q.bind(true))
             };
             format!(
-                " AND ((SELECT e.to_status FROM status_event e \
+                " AND ((SELECT CASE WHEN e.to_status = '{verified}'{fresh} THEN 1 ELSE 0 END \
+                   FROM status_event e \
                    WHERE e.entity_id = ch.id AND e.entity = 'channel' AND e.effective_on <= {d3} \
-                   ORDER BY e.seq DESC LIMIT 1) = '{verified}' \
+                   ORDER BY e.seq DESC LIMIT 1) = 1 \
                  OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id \
                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted}))",
                 verified = VerificationStatus::Verified.code()
@@ -190,8 +278,9 @@ pub async fn counts_by_commune(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
+    let caps = validity_caps(db, policy, d).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes);
+    let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
     q.push(&format!(
         "{ctes} SELECT p.commune_id AS commune_id, COUNT(*) AS population, \
          COUNT(vc.id) AS value_chain, COUNT(mc.id) AS modern_channel \
@@ -252,9 +341,10 @@ pub async fn subjects(
     };
     let from =
         format!("FROM pop p LEFT JOIN vc ON vc.id = p.id LEFT JOIN mc ON mc.id = p.id{where_sql}");
+    let caps = validity_caps(db, policy, d).await?;
     let statement = |count_only: bool| {
         let mut q = Sql::new(db.get_database_backend());
-        let ctes = rule_ctes(&mut q, policy, d, communes);
+        let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
         if count_only {
             q.push(&format!("{ctes} SELECT COUNT(*) AS n {from}"));
         } else {
@@ -309,8 +399,9 @@ pub async fn population(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
+    let caps = validity_caps(db, policy, d).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes);
+    let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
     q.push(&format!(
         "{ctes} SELECT p.id AS id, p.commune_id AS commune_id FROM pop p \
          ORDER BY p.search_text, p.id"

@@ -16,7 +16,7 @@ use super::dto::{
     ActiveRecognition, AreaEvidence, CertEvidence, ChannelEvidence, ListingEvidence,
     ModernChannelExplanation, ValueChainExplanation,
 };
-use super::engine::freshness_window;
+use super::engine::{freshness_window, months_after};
 use crate::areas::dto::hectares;
 use crate::domain::{CertStatus, ChannelKind, SchemeCategory, Tenure, VerificationStatus, from_db};
 use crate::error::AppResult;
@@ -203,6 +203,17 @@ pub fn value_chain(
             cert_notes.push(format!("{label} was issued on {}, after {d}", c.issued_on));
         } else if c.expires_on <= d {
             cert_notes.push(format!("{label} expired on {}", c.expires_on));
+        } else if let Some(m) = s.max_validity_months.filter(|_| p.cap_certificate_validity)
+            && months_after(c.issued_on, m) <= d
+        {
+            cert_notes.push(format!(
+                "{label} claims validity until {}, but the {} scheme allows at most {m} months: \
+                 it counted until {} (policy version {})",
+                c.expires_on,
+                s.code,
+                months_after(c.issued_on, m),
+                p.version
+            ));
         } else if status.map(|e| e.to_status.as_str()) != Some(CertStatus::Verified.code()) {
             let st = status.map_or("not yet registered", |e| e.to_status.as_str());
             cert_notes.push(format!("{label} was {st} on {d}"));
@@ -360,8 +371,16 @@ pub fn modern_channel(
             continue;
         }
         let history = ev.channel_history.get(&ch.id);
-        let verified =
+        let verified_event =
             status_on(history, d).filter(|e| e.to_status == VerificationStatus::Verified.code());
+        // A verification lasts `verification_valid_months` under the policy.
+        let lapsed = verified_event.and_then(|e| {
+            p.verification_valid_months
+                .map(|m| (m, months_after(e.effective_on, m)))
+                .filter(|(_, end)| *end <= d)
+                .map(|(m, end)| (e.effective_on, m, end))
+        });
+        let verified = verified_event.filter(|_| lapsed.is_none());
         let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
         let untrusted_only = ev
             .spans
@@ -402,9 +421,16 @@ pub fn modern_channel(
                 })
                 .map(|e| e.effective_on)
                 .min();
-            let later = later.map_or_else(String::new, |v| {
-                format!(" (it was verified on {v}, after {d})")
-            });
+            let later = match lapsed {
+                Some((on, m, end)) => format!(
+                    " (its verification of {on} lapsed on {end}: policy version {} counts a \
+                     verification {m} months)",
+                    p.version
+                ),
+                None => later.map_or_else(String::new, |v| {
+                    format!(" (it was verified on {v}, after {d})")
+                }),
+            };
             if untrusted_only {
                 notes.push(format!(
                     "{label} is declared only: not verified by an auditor by {d}{later}; its \

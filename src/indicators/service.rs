@@ -29,13 +29,16 @@ use crate::units::dto::UnitRef;
 use crate::units::graph::UnitGraph;
 use crate::{clock, ids, policies};
 
-/// One indicator's figures from integer counts: exact share, target test and gap.
+/// One indicator's figures from integer counts: exact share, target test and gap. With no
+/// population, `not_applicable` leaves the test and the gap out (`null`): an empty commune has
+/// not met a target.
 pub fn figure(
     key: IndicatorKey,
     numerator: i64,
     denominator: i64,
     target_bp: i64,
     target: &str,
+    not_applicable: bool,
 ) -> Figure {
     // share × 100 = numerator × 10000 / denominator, rounded half away from zero (all
     // quantities are non-negative, so that is floor(x + ½)).
@@ -47,14 +50,15 @@ pub fn figure(
     let met = numerator * 10_000 >= target_bp * denominator;
     // ⌈target × denominator / 100⌉ − numerator, never below 0.
     let needed = (target_bp * denominator + 9_999) / 10_000;
+    let applies = denominator > 0 || !not_applicable;
     Figure {
         key,
         numerator,
         denominator,
         share,
         target: target.to_owned(),
-        met,
-        gap: (needed - numerator).max(0),
+        met: applies.then_some(met),
+        gap: applies.then_some((needed - numerator).max(0)),
     }
 }
 
@@ -66,6 +70,7 @@ fn figures(c: Counts, p: &Policy) -> Vec<Figure> {
             c.population,
             p.value_chain_target_bp(),
             &p.value_chain_target,
+            p.empty_units_not_applicable,
         ),
         figure(
             IndicatorKey::ModernChannel,
@@ -73,6 +78,7 @@ fn figures(c: Counts, p: &Policy) -> Vec<Figure> {
             c.population,
             p.modern_channel_target_bp(),
             &p.modern_channel_target,
+            p.empty_units_not_applicable,
         ),
     ]
 }
@@ -240,8 +246,8 @@ pub fn to_csv(report: &Report) -> AppResult<String> {
                 f.denominator.to_string(),
                 f.share.clone().unwrap_or_default(),
                 f.target.clone(),
-                f.met.to_string(),
-                f.gap.to_string(),
+                f.met.map(|m| m.to_string()).unwrap_or_default(),
+                f.gap.map(|g| g.to_string()).unwrap_or_default(),
             ]);
         }
         r
@@ -514,24 +520,59 @@ mod tests {
 
     #[test]
     fn shares_round_half_away_from_zero_and_gaps_round_up() {
-        let f = figure(IndicatorKey::ValueChain, 1, 3, 3000, "30");
+        let fig = |n, d, bp, t| figure(IndicatorKey::ValueChain, n, d, bp, t, true);
+        let f = fig(1, 3, 3000, "30");
         assert_eq!(f.share.as_deref(), Some("33.33"));
-        assert!(f.met);
-        let f = figure(IndicatorKey::ValueChain, 2, 3, 5000, "50");
+        assert_eq!(f.met, Some(true));
+        let f = fig(2, 3, 5000, "50");
         assert_eq!(f.share.as_deref(), Some("66.67"));
-        let f = figure(IndicatorKey::ValueChain, 1, 8, 3000, "30");
+        let f = fig(1, 8, 3000, "30");
         assert_eq!(f.share.as_deref(), Some("12.50"));
-        assert!(!f.met);
-        assert_eq!(f.gap, 2, "⌈0.3 × 8⌉ − 1 = 3 − 1");
-        let f = figure(IndicatorKey::ValueChain, 1, 16, 3000, "30");
+        assert_eq!(f.met, Some(false));
+        assert_eq!(f.gap, Some(2), "⌈0.3 × 8⌉ − 1 = 3 − 1");
+        let f = fig(1, 16, 3000, "30");
         assert_eq!(f.share.as_deref(), Some("6.25"));
-        let f = figure(IndicatorKey::ValueChain, 1, 1600, 3000, "30");
+        let f = fig(1, 1600, 3000, "30");
         assert_eq!(f.share.as_deref(), Some("0.06"), "0.0625 rounds up");
-        let f = figure(IndicatorKey::ValueChain, 3, 10, 3000, "30");
-        assert!(f.met, "exactly on target");
-        assert_eq!(f.gap, 0);
-        let f = figure(IndicatorKey::ValueChain, 0, 0, 3000, "30");
-        assert_eq!(f.share, None);
-        assert_eq!(f.gap, 0);
+        let f = fig(3, 10, 3000, "30");
+        assert_eq!(f.met, Some(true), "exactly on target");
+        assert_eq!(f.gap, Some(0));
+    }
+
+    #[test]
+    fn an_empty_unit_is_not_applicable_from_version_2_and_met_in_version_1() {
+        let v2 = figure(IndicatorKey::ValueChain, 0, 0, 3000, "30", true);
+        assert_eq!((v2.share, v2.met, v2.gap), (None, None, None));
+        let v1 = figure(IndicatorKey::ValueChain, 0, 0, 3000, "30", false);
+        assert_eq!((v1.share, v1.met, v1.gap), (None, Some(true), Some(0)));
+    }
+
+    #[test]
+    fn periods_of_months_lapse_on_the_same_day_in_sql_and_in_rust() {
+        use crate::indicators::engine::{latest_lapsed_start, months_after};
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Whatever the start and the day, "the period still runs on d" reads the same both ways.
+        for start in [
+            "2023-01-31",
+            "2023-02-28",
+            "2024-02-29",
+            "2023-08-31",
+            "2024-03-31",
+        ] {
+            for m in [1, 12, 24, 27] {
+                let s = day(start);
+                let mut d = s;
+                for _ in 0..(31 * 30) {
+                    let runs = d < months_after(s, m);
+                    assert_eq!(
+                        runs,
+                        s > latest_lapsed_start(d, m),
+                        "{s} +{m} months on {d}"
+                    );
+                    d = d.succ_opt().unwrap();
+                }
+            }
+        }
+        assert_eq!(months_after(day("2023-01-31"), 1), day("2023-02-28"));
     }
 }

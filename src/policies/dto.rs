@@ -31,6 +31,15 @@ pub struct Policy {
     /// Whether listings seen through a connection the owner set up itself (credentials, feed
     /// URL or webhook secret of its own) evidence a channel (domain.md §7; off from version 2).
     pub count_owner_managed_listings: bool,
+    /// Whether a certificate counts only until its scheme's maximum validity from its issue
+    /// date, whatever expiry it claims (domain.md §7; on from version 2).
+    pub cap_certificate_validity: bool,
+    /// How many months an auditor's verification of a channel evidences it (`null`: for ever,
+    /// as in version 1; 12 from version 2).
+    pub verification_valid_months: Option<i32>,
+    /// Whether a unit without population has `share`, `met` and `gap` `null` ("not
+    /// applicable"; from version 2) rather than met with no gap.
+    pub empty_units_not_applicable: bool,
     /// Target share of the value-chain indicator, in percent (decimal string).
     #[schema(example = "30")]
     pub value_chain_target: String,
@@ -71,6 +80,9 @@ impl Policy {
             channel_freshness_days: m.channel_freshness_days,
             count_declared_channels: m.count_declared_channels,
             count_owner_managed_listings: m.count_owner_managed_listings,
+            cap_certificate_validity: m.cap_certificate_validity,
+            verification_valid_months: m.verification_valid_months,
+            empty_units_not_applicable: m.empty_units_not_applicable,
             value_chain_target: percent(m.value_chain_target_bp),
             modern_channel_target: percent(m.modern_channel_target_bp),
         })
@@ -158,6 +170,16 @@ pub struct CreatePolicy {
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub count_owner_managed_listings: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
+    pub cap_certificate_validity: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    #[validate(range(min = 1, max = 120, message = "must be between 1 and 120"))]
+    #[schema(nullable = false, minimum = 1, maximum = 120)]
+    pub verification_valid_months: Option<i32>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
+    pub empty_units_not_applicable: Option<bool>,
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
     #[serde(default, deserialize_with = "crate::http::present")]

@@ -41,6 +41,9 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
         channel_freshness_days: Set(90),
         count_declared_channels: Set(false),
         count_owner_managed_listings: Set(true),
+        cap_certificate_validity: Set(false),
+        verification_valid_months: Set(None),
+        empty_units_not_applicable: Set(false),
         value_chain_target_bp: Set(3000),
         modern_channel_target_bp: Set(5000),
         note: Set(Some("default policy (domain.md §4)".to_owned())),
@@ -51,8 +54,14 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
     v2.id = Set(ids::new_id());
     v2.version = Set(2);
     v2.count_owner_managed_listings = Set(false);
+    v2.cap_certificate_validity = Set(true);
+    v2.verification_valid_months = Set(Some(12));
+    v2.empty_units_not_applicable = Set(true);
     v2.note = Set(Some(
-        "trust rules (domain.md §7): listings of owner-managed connections do not count".to_owned(),
+        "trust and integrity rules (domain.md §7): listings of owner-managed connections do not \
+         count, certificates count at most their scheme's validity, verifications last 12 months, \
+         empty units are not applicable"
+            .to_owned(),
     ));
     Ok(policy::Entity::insert_many([v1, v2])
         .on_conflict(
@@ -150,6 +159,15 @@ pub async fn create(
     }
     if let Some(v) = input.count_owner_managed_listings {
         next.count_owner_managed_listings = v;
+    }
+    if let Some(v) = input.cap_certificate_validity {
+        next.cap_certificate_validity = v;
+    }
+    if let Some(v) = input.verification_valid_months {
+        next.verification_valid_months = Some(v);
+    }
+    if let Some(v) = input.empty_units_not_applicable {
+        next.empty_units_not_applicable = v;
     }
     if let Some(v) = &input.value_chain_target {
         next.value_chain_target_bp = bp(v)?;

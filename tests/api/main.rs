@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
-mod input;
 
 mod areas;
 mod audit;
@@ -13,6 +12,8 @@ mod channels;
 mod errors;
 mod fakes;
 mod indicators;
+mod input;
+mod integrity;
 mod products;
 mod subjects;
 mod sync;

@@ -1,0 +1,192 @@
+//! The integrity rules of policy version 2 (domain.md §7), each against version 1, which keeps
+//! its numbers: a certificate counts at most its scheme's validity, an auditor's verification
+//! of a channel lasts 12 months, and a unit without population has not "met" anything.
+
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, id_of, unit};
+
+async fn report(app: &TestApp, admin: &str, unit_id: uuid::Uuid, d: &str, v: i32) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={unit_id}&as_of={d}&policy_version={v}"),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    res.body
+}
+
+fn numerator(r: &Value, key: &str) -> i64 {
+    r["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap()["numerator"]
+        .as_i64()
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn version_2_caps_certificates_ages_verifications_and_leaves_empty_units_out() {
+    // Arrange: an active OCOP subject in Tam Kỳ with its own land, a VietGAP certificate that
+    // claims 47 months (the scheme allows 27), and a Shopee shop verified on 2023-04-15.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Toàn Vẹn").await;
+    let p = app.seed_product(&admin, &s, "Trà sâm").await;
+    app.seed_recognition(&admin, &p, "QĐ 1", "2023-01-10", 3)
+        .await;
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &json!({"name": "Vùng nhà", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Sâm", "area_ha": "1", "tenure": "own", "valid_from": "2022-01-01"}),
+        )
+        .await;
+    assert_eq!(area.status, Status::Created, "{:?}", area.body);
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&admin),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-47", "issuer": "QUACERT",
+                    "issued_on": "2022-01-10", "expires_on": "2025-12-10"}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    assert!(
+        !cert.body["warnings"].as_array().unwrap().is_empty(),
+        "the over-long claim is flagged"
+    );
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đủ hồ sơ", "effective_on": "2022-02-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    let ch = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&admin),
+            &json!({"kind": "marketplace", "platform": "shopee", "shop_id": "4711",
+                    "active_from": "2023-01-01"}),
+        )
+        .await;
+    assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&ch.body)),
+            Some(&admin),
+            &json!({"verified_on": "2023-04-15"}),
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
+    let tam_ky = unit("district", "502", None);
+
+    // The certificate counts to issue + 27 months (2024-04-10, exclusive) under version 2, to
+    // its claimed expiry under version 1.
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-09", 2).await,
+            "value_chain"
+        ),
+        1
+    );
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-10", 2).await,
+            "value_chain"
+        ),
+        0
+    );
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-10", 1).await,
+            "value_chain"
+        ),
+        1
+    );
+    let why = app
+        .get(
+            &format!("/api/v1/indicators/subjects?unit_id={tam_ky}&as_of=2024-04-10&indicator=value_chain&policy_version=2"),
+            Some(&admin),
+        )
+        .await;
+    let text = why.body.to_string();
+    assert!(
+        text.contains("allows at most 27 months") && text.contains("counted until 2024-04-10"),
+        "{text}"
+    );
+
+    // The verification evidences the channel 12 months (to 2024-04-15, exclusive).
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-14", 2).await,
+            "modern_channel"
+        ),
+        1
+    );
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-15", 2).await,
+            "modern_channel"
+        ),
+        0
+    );
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2024-04-15", 1).await,
+            "modern_channel"
+        ),
+        1
+    );
+    let why = app
+        .get(
+            &format!("/api/v1/indicators/subjects?unit_id={tam_ky}&as_of=2024-04-15&indicator=modern_channel&policy_version=2"),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        why.body.to_string().contains("lapsed on 2024-04-15"),
+        "{}",
+        why.body
+    );
+
+    // A commune without subjects: not applicable under version 2, "met" under version 1.
+    let empty = unit("commune", "20341", None);
+    let v2 = report(&app, &admin, empty, "2024-04-10", 2).await;
+    assert_eq!(v2["population"], 0);
+    for f in v2["indicators"].as_array().unwrap() {
+        assert_eq!(
+            (&f["share"], &f["met"], &f["gap"]),
+            (&Value::Null, &Value::Null, &Value::Null)
+        );
+    }
+    let v1 = report(&app, &admin, empty, "2024-04-10", 1).await;
+    assert_eq!(v1["indicators"][0]["met"], true);
+    assert_eq!(v1["indicators"][0]["gap"], 0);
+    let csv = app
+        .client
+        .get(format!(
+            "/api/v1/indicators?unit_id={empty}&as_of=2024-04-10&policy_version=2&format=csv"
+        ))
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {admin}"),
+        ))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.ends_with(",0,0,,30,,,0,0,,50,,"),
+        "empty cells for not applicable: {row}"
+    );
+}
