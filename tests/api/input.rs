@@ -368,4 +368,14 @@ async fn decimals_are_written_without_sign_or_spaces_and_queries_refuse_control_
         assert_eq!(res.error_code(), "bad_request");
     }
     assert_eq!(app.count("raw_material_area").await, 0);
+    // A number where a code is expected: 422 naming the field, as for any wrong type.
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{}/products", id_of(&subject)),
+            Some(&admin),
+            &serde_json::json!({"name": "Trà", "group": 5}),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), vec!["group"]);
 }
