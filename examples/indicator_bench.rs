@@ -688,10 +688,21 @@ async fn hand_written(
     } else {
         format!(" AND ls.trusted = {}", q.bind(true))
     };
+    let (m1, m2) = (d(&mut q), d(&mut q));
     q.push(&format!(
-        "WITH p AS MATERIALIZED (
-           SELECT s.id FROM subject s
-           WHERE s.commune_id IN ({list})
+        "WITH moved AS MATERIALIZED (
+           SELECT m.subject_id, m.to_commune_id AS commune_id FROM subject_relocation m
+           WHERE m.seq = (SELECT x.seq FROM subject_relocation x
+                          WHERE x.subject_id = m.subject_id AND x.effective_on <= {m1}
+                          ORDER BY x.effective_on DESC, x.seq DESC LIMIT 1)
+           UNION ALL
+           SELECT m.subject_id, m.from_commune_id FROM subject_relocation m
+           WHERE m.seq = (SELECT x.seq FROM subject_relocation x WHERE x.subject_id = m.subject_id
+                          ORDER BY x.effective_on, x.seq LIMIT 1)
+             AND m.effective_on > {m2}),
+         p AS MATERIALIZED (
+           SELECT s.id FROM subject s LEFT JOIN moved ON moved.subject_id = s.id
+           WHERE COALESCE(moved.commune_id, s.commune_id) IN ({list})
              AND s.id IN (SELECT r.subject_id FROM recognition r
                           WHERE r.stars >= 3 AND r.decision_date <= {d1} AND r.valid_until > {d2}
                             AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))

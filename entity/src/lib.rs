@@ -21,6 +21,7 @@ pub mod recognition;
 pub mod sales_channel;
 pub mod status_event;
 pub mod subject;
+pub mod subject_relocation;
 pub mod sync_run;
 pub mod unit;
 pub mod unit_link;

@@ -13,6 +13,7 @@ mod m20261129_000002_create_evidence;
 mod m20261129_000003_create_indicators;
 mod m20261129_000004_create_sync;
 mod m20261130_000005_trust;
+mod m20261130_000006_subject_relocation;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_indicators::Migration),
             Box::new(m20261129_000004_create_sync::Migration),
             Box::new(m20261130_000005_trust::Migration),
+            Box::new(m20261130_000006_subject_relocation::Migration),
         ]
     }
 }

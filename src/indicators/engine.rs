@@ -145,13 +145,42 @@ pub fn rule_ctes(
     communes: &[Uuid],
     caps: &[(i32, NaiveDate)],
 ) -> String {
-    let population = {
-        let list = q.bind_list(communes.iter().copied());
+    // The commune of each subject on D (domain.md §8): where its latest relocation effective by
+    // D took it; before any, where its earliest took it from; a subject that never moved is in
+    // its commune of record. Relocations are few, so this set is small.
+    let located = {
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
         format!(
-            "pop AS MATERIALIZED (SELECT s.id AS id, s.commune_id AS commune_id, \
+            "loc AS MATERIALIZED (\
+               SELECT r.subject_id AS subject_id, r.to_commune_id AS commune_id \
+               FROM subject_relocation r WHERE r.effective_on <= {d1} \
+                 AND NOT EXISTS (SELECT 1 FROM subject_relocation r2 \
+                   WHERE r2.subject_id = r.subject_id AND r2.effective_on <= {d2} \
+                     AND (r2.effective_on > r.effective_on \
+                          OR (r2.effective_on = r.effective_on AND r2.seq > r.seq))) \
+               UNION ALL \
+               SELECT r.subject_id, r.from_commune_id FROM subject_relocation r \
+               WHERE NOT EXISTS (SELECT 1 FROM subject_relocation r2 \
+                   WHERE r2.subject_id = r.subject_id AND r2.effective_on <= {d3}) \
+                 AND NOT EXISTS (SELECT 1 FROM subject_relocation r3 \
+                   WHERE r3.subject_id = r.subject_id \
+                     AND (r3.effective_on < r.effective_on \
+                          OR (r3.effective_on = r.effective_on AND r3.seq < r.seq))))"
+        )
+    };
+    let population = {
+        let list = q.bind_list(communes.iter().copied());
+        let again = q.bind_list(communes.iter().copied());
+        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        // The first test is a superset that can use the index on the commune of record (a
+        // subject placed in the list on D is either there now or has moved).
+        format!(
+            "{located}, pop AS MATERIALIZED (SELECT s.id AS id, \
+               COALESCE(loc.commune_id, s.commune_id) AS commune_id, \
                s.search_text AS search_text FROM subject s \
-             WHERE s.commune_id IN ({list}) \
+               LEFT JOIN loc ON loc.subject_id = s.id \
+             WHERE (s.commune_id IN ({list}) OR loc.subject_id IS NOT NULL) \
+               AND COALESCE(loc.commune_id, s.commune_id) IN ({again}) \
                AND s.id IN (SELECT r.subject_id FROM recognition r WHERE r.stars >= 3 \
                  AND r.decision_date <= {d1} AND r.valid_until > {d2} \
                  AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))"

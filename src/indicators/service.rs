@@ -315,7 +315,8 @@ async fn explain_page(
                 id: s.id,
                 name: s.name.clone(),
                 legal_form: from_db("legal_form", &s.legal_form)?,
-                commune: unit_ref(graph, s.commune_id),
+                // Where the subject was on the report's date.
+                commune: unit_ref(graph, f.commune_id),
             },
             placed_in,
             active_recognitions: ev.active_recognitions(f.id, as_of),

@@ -95,6 +95,11 @@ pub struct UpdateSubject {
     #[validate(custom(function = "v::not_future"))]
     #[schema(value_type = Option<NaiveDate>)]
     pub founded_on: Option<Option<NaiveDate>>,
+    /// The day a change of name, legal form, tax code or commune takes effect (required for
+    /// those: domain.md §7–8; not in the future).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[validate(custom(function = "v::not_future"))]
+    pub effective_on: Option<NaiveDate>,
 }
 
 /// Filters of `GET /api/v1/subjects`.
@@ -129,6 +134,22 @@ pub struct SubjectView {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where the subject was, and from when (one subject's own answer; not in lists): the
+    /// commune of registration (`effective_on` null), then each relocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_history: Option<Vec<LocationView>>,
+}
+
+/// One entry of a subject's location history.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct LocationView {
+    pub commune: Option<UnitRef>,
+    pub commune_id: Uuid,
+    /// The day it takes effect; `null` for the commune of registration.
+    pub effective_on: Option<NaiveDate>,
+    /// When the registry recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<String>,
 }
 
 impl SubjectView {
@@ -150,6 +171,7 @@ impl SubjectView {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            location_history: None,
         })
     }
 }

@@ -1,14 +1,15 @@
 //! Subject rules and queries.
 
-use entity::subject;
+use chrono::NaiveDate;
+use entity::{subject, subject_relocation as relocation};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
+use super::dto::{CreateSubject, LocationView, SubjectQuery, SubjectView, UpdateSubject};
 use crate::audit::{self, Change};
 use crate::auth::access::guard;
 use crate::auth::{Actor, Scope, visible};
@@ -134,7 +135,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let view = SubjectView::build(row, Some((&commune).into()))?;
+    let view = SubjectView::build(row.clone(), Some((&commune).into()))?;
+    let view = with_history(&txn, view, &row).await?;
     audit::record(
         &txn,
         actor,
@@ -148,7 +150,88 @@ pub async fn create(
 /// One subject.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<SubjectView> {
     let (s, _) = visible(db, actor, id).await?;
-    view(db, s).await
+    with_history(db, view(db, s.clone()).await?, &s).await
+}
+
+/// A subject's relocations, in the order they take effect (ties: the order recorded).
+async fn relocations(
+    db: &impl ConnectionTrait,
+    subject_id: Uuid,
+) -> AppResult<Vec<relocation::Model>> {
+    Ok(relocation::Entity::find()
+        .filter(relocation::Column::SubjectId.eq(subject_id))
+        .order_by_asc(relocation::Column::EffectiveOn)
+        .order_by_asc(relocation::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The subject's commune on day `d` given its relocations in effective order (the same rule as
+/// the indicator engine's `loc`).
+fn commune_on(current: Uuid, moves: &[relocation::Model], d: NaiveDate) -> Uuid {
+    match moves.iter().rev().find(|m| m.effective_on <= d) {
+        Some(m) => m.to_commune_id,
+        None => moves.first().map_or(current, |m| m.from_commune_id),
+    }
+}
+
+/// The view with the subject's location history.
+async fn with_history(
+    db: &impl ConnectionTrait,
+    mut v: SubjectView,
+    s: &subject::Model,
+) -> AppResult<SubjectView> {
+    let moves = relocations(db, s.id).await?;
+    let registered = moves.first().map_or(s.commune_id, |m| m.from_commune_id);
+    let mut ids: Vec<Uuid> = moves.iter().map(|m| m.to_commune_id).collect();
+    ids.push(registered);
+    let refs = units::service::refs(db, &ids).await?;
+    let mut history = vec![LocationView {
+        commune: refs.get(&registered).cloned(),
+        commune_id: registered,
+        effective_on: None,
+        recorded_at: s.created_at,
+        recorded_by: None,
+    }];
+    history.extend(moves.into_iter().map(|m| LocationView {
+        commune: refs.get(&m.to_commune_id).cloned(),
+        commune_id: m.to_commune_id,
+        effective_on: Some(m.effective_on),
+        recorded_at: m.recorded_at,
+        recorded_by: Some(m.recorded_by),
+    }));
+    v.location_history = Some(history);
+    Ok(v)
+}
+
+/// The identity fields of a subject (domain.md §7): not the owner's to change alone, and
+/// changed by the department only with the day the change takes effect.
+fn identity_changes(input: &UpdateSubject, current: &subject::Model) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if input
+        .name
+        .as_deref()
+        .is_some_and(|n| clean(n) != current.name)
+    {
+        changed.push("name");
+    }
+    if input
+        .legal_form
+        .is_some_and(|f| f.code() != current.legal_form)
+    {
+        changed.push("legal_form");
+    }
+    if input
+        .tax_code
+        .as_ref()
+        .is_some_and(|t| t.as_ref().map(|t| t.as_str()) != current.tax_code.as_deref())
+    {
+        changed.push("tax_code");
+    }
+    if input.commune_id.is_some_and(|c| c != current.commune_id) {
+        changed.push("commune_id");
+    }
+    changed
 }
 
 /// Subjects the actor may see, filtered, ordered by name.
@@ -210,7 +293,33 @@ pub async fn update(
     let txn = begin_write(db).await?;
     let (current, scope) = guard(&txn, actor, "subject", id, id, true).await?;
     if_match.check(current.version)?;
-    let before = view(&txn, current.clone()).await?;
+    let identity = identity_changes(&input, &current);
+    if !identity.is_empty() {
+        if actor.role == Role::Owner {
+            let mut fields = crate::error::FieldErrors::new();
+            for f in &identity {
+                fields.insert(
+                    (*f).to_owned(),
+                    vec![
+                        "is an identity field: the owner cannot change it alone; the \
+                          department changes it, with the day it takes effect"
+                            .to_owned(),
+                    ],
+                );
+            }
+            return Err(AppError::invalid_fields(fields));
+        }
+        if input.effective_on.is_none() {
+            return Err(AppError::invalid(
+                "effective_on",
+                format!(
+                    "is required to change {}: the day the change takes effect",
+                    identity.join(", ")
+                ),
+            ));
+        }
+    }
+    let before = with_history(&txn, view(&txn, current.clone()).await?, &current).await?;
 
     let form = match input.legal_form {
         Some(f) => f,
@@ -245,8 +354,29 @@ pub async fn update(
     next.legal_form = form.code().to_owned();
     next.tax_code = tax.as_ref().map(|t| t.as_str().to_owned());
     next.search_text = search_text(&next.name, next.tax_code.as_deref());
-    if let Some(c) = input.commune_id {
-        next.commune_id = c;
+    // A move of commune is a dated relocation; the commune of record is where the latest one
+    // (in effective order) took the subject.
+    let mut relocated = None;
+    if let (Some(to), Some(on)) = (input.commune_id, input.effective_on)
+        && to != current.commune_id
+    {
+        let mut moves = relocations(&txn, id).await?;
+        let from = commune_on(current.commune_id, &moves, on.pred_opt().unwrap_or(on));
+        let row = relocation::Model {
+            id: ids::new_id(),
+            subject_id: id,
+            seq: i32::try_from(moves.len()).unwrap_or(i32::MAX - 1) + 1,
+            from_commune_id: from,
+            to_commune_id: to,
+            effective_on: on,
+            recorded_at: clock::now(),
+            recorded_by: actor.name.clone(),
+            reason: None,
+        };
+        moves.push(row.clone());
+        moves.sort_by_key(|m| (m.effective_on, m.seq));
+        next.commune_id = moves.last().map_or(to, |m| m.to_commune_id);
+        relocated = Some(row);
     }
     if let Some(a) = input.address {
         next.address = optional_text(a);
@@ -267,11 +397,29 @@ pub async fn update(
         next.founded_on = f;
     }
     // A PATCH that changes nothing writes nothing (no new version, no audit entry).
-    if SubjectView::build(next.clone(), commune_ref.clone())? == before {
+    let mut unchanged = SubjectView::build(next.clone(), commune_ref.clone())?;
+    unchanged.location_history = before.location_history.clone();
+    if relocated.is_none() && unchanged == before {
         return Ok(before);
     }
+    // The commune of record may not be the one just given (a back-dated move).
+    if input.commune_id.is_some() {
+        commune_ref = units::service::refs(&txn, &[next.commune_id])
+            .await?
+            .get(&next.commune_id)
+            .cloned();
+    }
+    if let Some(r) = relocated {
+        let r = r.into_active_model().reset_all().insert(&txn).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change::created("subject_relocation", r.id, Some(id), &r.effective_on),
+        )
+        .await?;
+    }
     let row = save_version(&txn, next).await?;
-    let after = SubjectView::build(row, commune_ref)?;
+    let after = with_history(&txn, SubjectView::build(row.clone(), commune_ref)?, &row).await?;
     audit::record(
         &txn,
         actor,

@@ -190,3 +190,122 @@ async fn version_2_caps_certificates_ages_verifications_and_leaves_empty_units_o
         "empty cells for not applicable: {row}"
     );
 }
+
+#[rocket::async_test]
+async fn a_relocation_is_dated_and_never_moves_a_past_figure() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Dời Đi").await;
+    let p = app.seed_product(&admin, &s, "Nước mắm").await;
+    app.seed_recognition(&admin, &p, "QĐ 2", "2023-01-10", 3)
+        .await;
+    let owner = app.owner_of(&s).await;
+    let path = format!("/api/v1/subjects/{}", id_of(&s));
+    let (tan_thanh, vinh_dien, an_my) = (
+        crate::helpers::commune("20335", None),
+        crate::helpers::commune("20551", None),
+        crate::helpers::commune("20341", None),
+    );
+    let population = |r: Value| r["population"].as_i64().unwrap();
+
+    // The owner cannot move its subject, nor rename it; the department needs a date.
+    let res = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"commune_id": vinh_dien, "name": "HTX Mới"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), vec!["commune_id", "name"]);
+    let res = app
+        .patch(&path, Some(&admin), &json!({"commune_id": vinh_dien}), None)
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), vec!["effective_on"]);
+    assert_eq!(app.count("subject_relocation").await, 0, "nothing written");
+
+    // A move effective 2025-03-01 leaves 2024 where it was.
+    let before_2024 = population(report(&app, &admin, tan_thanh, "2024-12-31", 2).await);
+    let res = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"commune_id": vinh_dien, "effective_on": "2025-03-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(res.body["commune_id"], vinh_dien.to_string());
+    let history = res.body["location_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["commune_id"], tan_thanh.to_string());
+    assert_eq!(history[0]["effective_on"], Value::Null);
+    assert_eq!(history[1]["effective_on"], "2025-03-01");
+    assert_eq!(
+        population(report(&app, &admin, tan_thanh, "2024-12-31", 2).await),
+        before_2024
+    );
+    assert_eq!(before_2024, 1);
+    assert_eq!(
+        population(report(&app, &admin, vinh_dien, "2024-12-31", 2).await),
+        0
+    );
+    assert_eq!(
+        population(report(&app, &admin, tan_thanh, "2025-03-01", 2).await),
+        0
+    );
+    assert_eq!(
+        population(report(&app, &admin, vinh_dien, "2025-03-01", 2).await),
+        1
+    );
+
+    // A back-dated move recorded later: effective 2024-06-01 to An Mỹ. The commune of record
+    // stays where the latest effective move took it; each day reads its own place.
+    let res = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"commune_id": an_my, "effective_on": "2024-06-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(
+        res.body["commune_id"],
+        vinh_dien.to_string(),
+        "still where it is now"
+    );
+    assert_eq!(res.body["commune"]["code"], "20551");
+    assert_eq!(
+        population(report(&app, &admin, tan_thanh, "2024-05-31", 2).await),
+        1
+    );
+    assert_eq!(
+        population(report(&app, &admin, an_my, "2024-12-31", 2).await),
+        1
+    );
+    assert_eq!(
+        population(report(&app, &admin, tan_thanh, "2024-12-31", 2).await),
+        0
+    );
+    assert_eq!(
+        population(report(&app, &admin, vinh_dien, "2025-03-01", 2).await),
+        1
+    );
+    let audit = app
+        .get(
+            &format!(
+                "/api/v1/audit?subject_id={}&entity=subject_relocation",
+                id_of(&s)
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        audit.body["total"], 2,
+        "each move is in the audit trail: {}",
+        audit.body
+    );
+}

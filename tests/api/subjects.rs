@@ -165,6 +165,9 @@ async fn every_subject_rule_is_rejected_with_422_naming_the_field_and_nothing_is
         (json!({"name": ""}), "name"),
         (json!({"commune_id": district}), "commune_id"),
     ] {
+        // Identity fields change with the day the change takes effect.
+        let mut patch = patch;
+        patch["effective_on"] = json!("2025-01-01");
         let res = app.patch(&path, Some(&admin), &patch, None).await;
         assert_eq!(
             res.status,
@@ -231,7 +234,7 @@ async fn duplicate_tax_code_is_409_on_create_and_patch() {
         .patch(
             &format!("/api/v1/subjects/{}", id_of(&other)),
             Some(&admin),
-            &json!({"tax_code": "0100233488"}),
+            &json!({"tax_code": "0100233488", "effective_on": "2025-01-01"}),
             None,
         )
         .await;
@@ -298,7 +301,8 @@ async fn patch_records_before_and_after_and_a_no_op_writes_nothing() {
         .patch(
             &path,
             Some(&admin),
-            &json!({"name": "  HTX   Mới ", "email": null, "woman_led": false}),
+            &json!({"name": "  HTX   Mới ", "email": null, "woman_led": false,
+                    "effective_on": "2025-01-01"}),
             None,
         )
         .await;
