@@ -8,6 +8,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod certifications;
+pub mod change_requests;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -48,6 +49,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(auth::routes());
     all.extend(audit::routes());
     all.extend(subjects::routes());
+    all.extend(change_requests::routes());
     all.extend(products::routes());
     all.extend(areas::routes());
     all.extend(certifications::routes());

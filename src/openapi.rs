@@ -7,8 +7,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    areas, audit, auth, certifications, channels, indicators, meta, policies, products, public,
-    schemes, subjects, sync, units,
+    areas, audit, auth, certifications, change_requests, channels, indicators, meta, policies,
+    products, public, schemes, subjects, sync, units,
 };
 
 /// The whole API.
@@ -33,6 +33,9 @@ use crate::{
         subjects::routes::create_subject,
         subjects::routes::get_subject,
         subjects::routes::update_subject,
+        change_requests::routes::create_change_request,
+        change_requests::routes::list_change_requests,
+        change_requests::routes::decide_change_request,
         products::routes::list_products,
         products::routes::create_product,
         products::routes::get_product,
@@ -82,6 +85,7 @@ use crate::{
         crate::domain::ListingStatus,
         crate::domain::LegalForm,
         crate::sync::dto::RunStatus,
+        crate::change_requests::dto::RequestStatus,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

@@ -233,6 +233,12 @@ macro_rules! parsed_from_text {
 }
 
 parsed_from_text!(TaxId, parse_tax_id);
+
+impl serde::Serialize for TaxId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 parsed_from_text!(Phone, |s: &str| parse_phone(s).map(Phone));
 parsed_from_text!(Hectares, |s: &str| parse_hectares(s).map(Hectares));
 parsed_from_text!(Score, |s: &str| parse_decimal(

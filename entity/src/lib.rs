@@ -10,6 +10,7 @@ pub mod api_token;
 pub mod audit_log;
 pub mod certification;
 pub mod certification_scheme;
+pub mod change_request;
 pub mod channel_connection;
 pub mod indicator_policy;
 pub mod indicator_report;

@@ -14,6 +14,7 @@ mod m20261129_000003_create_indicators;
 mod m20261129_000004_create_sync;
 mod m20261130_000005_trust;
 mod m20261130_000006_subject_relocation;
+mod m20261130_000007_change_request;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_sync::Migration),
             Box::new(m20261130_000005_trust::Migration),
             Box::new(m20261130_000006_subject_relocation::Migration),
+            Box::new(m20261130_000007_change_request::Migration),
         ]
     }
 }

@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use entity::{subject, subject_relocation as relocation};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -291,7 +291,21 @@ pub async fn update(
     input: UpdateSubject,
 ) -> AppResult<SubjectView> {
     let txn = begin_write(db).await?;
-    let (current, scope) = guard(&txn, actor, "subject", id, id, true).await?;
+    let after = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// [`update`] inside the caller's write transaction (an approved change request applies its
+/// changes and records its decision together).
+pub async fn update_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateSubject,
+) -> AppResult<SubjectView> {
+    let (current, scope) = guard(txn, actor, "subject", id, id, true).await?;
     if_match.check(current.version)?;
     let identity = identity_changes(&input, &current);
     if !identity.is_empty() {
@@ -319,7 +333,7 @@ pub async fn update(
             ));
         }
     }
-    let before = with_history(&txn, view(&txn, current.clone()).await?, &current).await?;
+    let before = with_history(txn, view(txn, current.clone()).await?, &current).await?;
 
     let form = match input.legal_form {
         Some(f) => f,
@@ -331,13 +345,13 @@ pub async fn update(
     };
     check_tax_id(form, tax.as_ref())?;
     if input.tax_code.is_some() {
-        ensure_tax_code_free(&txn, tax.as_ref(), Some(id)).await?;
+        ensure_tax_code_free(txn, tax.as_ref(), Some(id)).await?;
     }
     let mut commune_ref = before.commune.clone();
     if let Some(c) = input.commune_id
         && c != current.commune_id
     {
-        let commune = units::service::require_commune(&txn, "commune_id", c).await?;
+        let commune = units::service::require_commune(txn, "commune_id", c).await?;
         if !scope.contains_commune(commune.id) && !matches!(scope, Scope::Subject(_)) {
             return Err(AppError::Forbidden(format!(
                 "commune {} {} is outside the token's administrative unit",
@@ -360,7 +374,7 @@ pub async fn update(
     if let (Some(to), Some(on)) = (input.commune_id, input.effective_on)
         && to != current.commune_id
     {
-        let mut moves = relocations(&txn, id).await?;
+        let mut moves = relocations(txn, id).await?;
         let from = commune_on(current.commune_id, &moves, on.pred_opt().unwrap_or(on));
         let row = relocation::Model {
             id: ids::new_id(),
@@ -404,28 +418,27 @@ pub async fn update(
     }
     // The commune of record may not be the one just given (a back-dated move).
     if input.commune_id.is_some() {
-        commune_ref = units::service::refs(&txn, &[next.commune_id])
+        commune_ref = units::service::refs(txn, &[next.commune_id])
             .await?
             .get(&next.commune_id)
             .cloned();
     }
     if let Some(r) = relocated {
-        let r = r.into_active_model().reset_all().insert(&txn).await?;
+        let r = r.into_active_model().reset_all().insert(txn).await?;
         audit::record(
-            &txn,
+            txn,
             actor,
             Change::created("subject_relocation", r.id, Some(id), &r.effective_on),
         )
         .await?;
     }
-    let row = save_version(&txn, next).await?;
-    let after = with_history(&txn, SubjectView::build(row.clone(), commune_ref)?, &row).await?;
+    let row = save_version(txn, next).await?;
+    let after = with_history(txn, SubjectView::build(row.clone(), commune_ref)?, &row).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated("subject", id, Some(id), "update", &before, &after),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }

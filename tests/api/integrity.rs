@@ -309,3 +309,98 @@ async fn a_relocation_is_dated_and_never_moves_a_past_figure() {
         audit.body
     );
 }
+
+#[rocket::async_test]
+async fn an_owner_asks_and_the_department_decides_an_identity_change() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Xin Đổi").await;
+    let other = app.seed_subject(&admin, "20335", "HTX Khác").await;
+    let owner = app.owner_of(&s).await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let elsewhere = app.auditor(unit("district", "503", None)).await;
+    let path = format!("/api/v1/subjects/{}/change-requests", id_of(&s));
+    let body = json!({"changes": {"name": "HTX Đổi Tên", "commune_id": crate::helpers::commune("20551", None)},
+                      "effective_on": "2025-02-01", "reason": "Giấy chứng nhận đăng ký HTX cấp lại"});
+
+    // Filing: the owner, for its own subject only, with something to change and a reason.
+    let filed = app.post(&path, Some(&owner), &body).await;
+    assert_eq!(filed.status, Status::Created, "{:?}", filed.body);
+    assert_eq!(filed.body["status"], "pending");
+    let not_mine = app
+        .post(
+            &format!("/api/v1/subjects/{}/change-requests", id_of(&other)),
+            Some(&owner),
+            &body,
+        )
+        .await;
+    assert_eq!(not_mine.status, Status::NotFound);
+    let empty = app
+        .post(
+            &path,
+            Some(&owner),
+            &json!({"changes": {}, "effective_on": "2025-02-01", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(empty.status, Status::UnprocessableEntity);
+    assert_eq!(empty.error_fields(), vec!["changes"]);
+    let by_admin = app.post(&path, Some(&admin), &body).await;
+    assert_eq!(
+        by_admin.status,
+        Status::Forbidden,
+        "the department edits directly"
+    );
+
+    // Listing: the owner sees its own, the auditor of the unit the pending ones.
+    let pending = app
+        .get("/api/v1/change-requests?status=pending", Some(&auditor))
+        .await;
+    assert_eq!(pending.body["total"], 1, "{}", pending.body);
+    assert_eq!(
+        app.get("/api/v1/change-requests", Some(&owner)).await.body["total"],
+        1
+    );
+    let decide = format!("/api/v1/change-requests/{}/decision", id_of(&filed.body));
+    let approve = json!({"decision": "approve", "reason": "đúng hồ sơ"});
+    assert_eq!(
+        app.post(&decide, Some(&owner), &approve).await.status,
+        Status::Forbidden
+    );
+    let outside = app.post(&decide, Some(&elsewhere), &approve).await;
+    assert_eq!(outside.status, Status::Forbidden, "{:?}", outside.body);
+
+    // Approval applies the change as of its effective date, in the audit trail.
+    let decided = app.post(&decide, Some(&auditor), &approve).await;
+    assert_eq!(decided.status, Status::Ok, "{:?}", decided.body);
+    assert_eq!(decided.body["status"], "approved");
+    let now = app
+        .get(&format!("/api/v1/subjects/{}", id_of(&s)), Some(&owner))
+        .await;
+    assert_eq!(now.body["name"], "HTX Đổi Tên");
+    assert_eq!(
+        now.body["location_history"][1]["effective_on"],
+        "2025-02-01"
+    );
+    assert_eq!(
+        app.post(&decide, Some(&auditor), &approve).await.status,
+        Status::Conflict
+    );
+
+    // A rejection changes nothing but the request.
+    let second = app
+        .post(&path, Some(&owner), &json!({"changes": {"name": "HTX Tên Khác"}, "effective_on": "2025-03-01", "reason": "đổi tên"}))
+        .await;
+    let rejected = app
+        .post(
+            &format!("/api/v1/change-requests/{}/decision", id_of(&second.body)),
+            Some(&admin),
+            &json!({"decision": "reject", "reason": "thiếu quyết định"}),
+        )
+        .await;
+    assert_eq!(rejected.body["status"], "rejected");
+    assert_eq!(rejected.body["decision_reason"], "thiếu quyết định");
+    let still = app
+        .get(&format!("/api/v1/subjects/{}", id_of(&s)), Some(&owner))
+        .await;
+    assert_eq!(still.body["name"], "HTX Đổi Tên");
+}
