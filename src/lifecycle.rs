@@ -117,5 +117,19 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> A
 
 /// The day of the record's last move, before which a new move may not take effect.
 pub fn last_effective(history: &[status_event::Model]) -> Option<NaiveDate> {
-    history.iter().map(|e| e.effective_on).max()
+    last_effective_but(history, None)
+}
+
+/// [`last_effective`], leaving out the moves to `unbounding` (a certificate's submission is
+/// dated when the registry received it, domain.md §8, and does not stop an auditor from dating
+/// a decision earlier, which the audit trail and the recorded times show as back-dated).
+pub fn last_effective_but(
+    history: &[status_event::Model],
+    unbounding: Option<&str>,
+) -> Option<NaiveDate> {
+    history
+        .iter()
+        .filter(|e| Some(e.to_status.as_str()) != unbounding)
+        .map(|e| e.effective_on)
+        .max()
 }

@@ -141,7 +141,8 @@ pub async fn create(
             from: None,
             to: CertStatus::Submitted.code(),
             reason: Some("submitted".to_owned()),
-            effective_on: row.issued_on,
+            // Submitted when the registry received it, not when the certificate was issued.
+            effective_on: clock::today(),
         },
     )
     .await?;
@@ -328,7 +329,7 @@ pub async fn transition(
         )));
     }
     let history = lifecycle::history(&txn, ENTITY, id).await?;
-    if let Some(last) = lifecycle::last_effective(&history)
+    if let Some(last) = lifecycle::last_effective_but(&history, Some(CertStatus::Submitted.code()))
         && input.effective_on < last
     {
         return Err(AppError::invalid(

@@ -519,7 +519,11 @@ async fn explanations_name_the_evidence_or_what_is_missing_and_agree_with_the_re
         "{s9}"
     );
     assert!(reasons(&by_name(&vc_no, "S6"), "value_chain").contains("was suspended on 2025-06-30"));
-    assert!(reasons(&by_name(&vc_no, "S7"), "value_chain").contains("was submitted on 2025-06-30"));
+    // Submitted when the registry received it (today), verified with an effective date after D.
+    assert!(
+        reasons(&by_name(&vc_no, "S7"), "value_chain")
+            .contains("was not yet registered on 2025-06-30")
+    );
     assert!(reasons(&by_name(&vc_no, "S8"), "value_chain").contains("quality scheme"));
     assert!(
         reasons(&by_name(&vc_no, "S2"), "value_chain")

@@ -404,3 +404,40 @@ async fn an_owner_asks_and_the_department_decides_an_identity_change() {
         .await;
     assert_eq!(still.body["name"], "HTX Đổi Tên");
 }
+
+#[rocket::async_test]
+async fn a_certificate_is_submitted_when_received_and_may_be_verified_as_of_earlier() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Nộp Muộn").await;
+    let owner = app.owner_of(&s).await;
+    let before = ocop_registry::clock::today().to_string();
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &json!({"scheme": "organic", "certificate_no": "HC-1", "issuer": "QUACERT",
+                    "issued_on": "2023-01-10", "expires_on": "2026-01-10"}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    let after = ocop_registry::clock::today().to_string();
+    let submitted = cert.body["history"][0]["effective_on"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        submitted == before || submitted == after,
+        "submitted on the day it was received ({submitted}), not on issued_on"
+    );
+    // The auditor may date the verification earlier: it is recorded today, as the audit shows.
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đã kiểm tra hồ sơ giấy", "effective_on": "2023-02-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    assert_eq!(moved.body["history"][1]["effective_on"], "2023-02-01");
+}
