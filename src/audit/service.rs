@@ -1,8 +1,7 @@
 //! Recording and reading the audit trail.
 
 use chrono::NaiveTime;
-use entity::{audit_log, subject};
-use sea_orm::sea_query::Query;
+use entity::audit_log;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -111,11 +110,7 @@ pub async fn list(
     let mut cond = Condition::all();
     let scope = Scope::of(db, actor).await?;
     if let Scope::Units(_) = scope {
-        let in_scope = Query::select()
-            .column(subject::Column::Id)
-            .from(subject::Entity)
-            .cond_where(scope.subject_condition())
-            .to_owned();
+        let in_scope = scope.subject_ids();
         cond = cond.add(
             Condition::any()
                 .add(audit_log::Column::SubjectId.in_subquery(in_scope))

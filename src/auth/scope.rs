@@ -81,6 +81,16 @@ impl Scope {
         }
     }
 
+    /// `SELECT id FROM subject WHERE …`: the ids of the subjects the actor may see, to filter
+    /// the records that hang under them.
+    pub fn subject_ids(&self) -> sea_orm::sea_query::SelectStatement {
+        sea_orm::sea_query::Query::select()
+            .column(subject::Column::Id)
+            .from(subject::Entity)
+            .cond_where(self.subject_condition())
+            .to_owned()
+    }
+
     /// A filter on the `subject` table keeping what the actor may see.
     pub fn subject_condition(&self) -> Condition {
         match self {

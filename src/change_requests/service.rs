@@ -1,6 +1,6 @@
 //! Filing, listing and deciding change requests.
 
-use entity::{change_request as request, subject};
+use entity::change_request as request;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder,
@@ -77,12 +77,7 @@ pub async fn list(
     let scope = Scope::of(db, actor).await?;
     let mut cond = Condition::all();
     if !matches!(scope, Scope::All) {
-        let subjects = sea_orm::sea_query::Query::select()
-            .column(subject::Column::Id)
-            .from(subject::Entity)
-            .cond_where(scope.subject_condition())
-            .to_owned();
-        cond = cond.add(request::Column::SubjectId.in_subquery(subjects));
+        cond = cond.add(request::Column::SubjectId.in_subquery(scope.subject_ids()));
     }
     if let Some(s) = q.status {
         cond = cond.add(request::Column::Status.eq(s.code()));

@@ -417,13 +417,8 @@ pub async fn list_runs(
         _ => {
             let scope = Scope::of(db, actor).await?;
             if !matches!(scope, Scope::All) {
-                let subjects = sea_orm::sea_query::Query::select()
-                    .column(entity::subject::Column::Id)
-                    .from(entity::subject::Entity)
-                    .cond_where(scope.subject_condition())
-                    .to_owned();
                 let mut own = channels;
-                own.and_where(channel::Column::SubjectId.in_subquery(subjects));
+                own.and_where(channel::Column::SubjectId.in_subquery(scope.subject_ids()));
                 cond = cond.add(sync_run::Column::ChannelId.in_subquery(own));
             }
         }
