@@ -67,6 +67,7 @@ use crate::{
         policies::routes::create_policy,
         indicators::routes::get_indicators,
         indicators::routes::explain_indicators,
+        indicators::routes::indicator_changes,
         indicators::routes::list_reports,
         indicators::routes::freeze_report,
         indicators::routes::get_report,

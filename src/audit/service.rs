@@ -151,3 +151,29 @@ pub async fn list(
         total,
     ))
 }
+
+/// What was written about these subjects after `since`, oldest first, per subject (no access
+/// check: callers have checked the subjects).
+pub async fn written_since(
+    db: &impl ConnectionTrait,
+    subjects: &[Uuid],
+    since: chrono::DateTime<chrono::Utc>,
+) -> AppResult<std::collections::HashMap<Uuid, Vec<AuditView>>> {
+    let mut out: std::collections::HashMap<Uuid, Vec<AuditView>> = Default::default();
+    if subjects.is_empty() {
+        return Ok(out);
+    }
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::SubjectId.is_in(subjects.to_vec()))
+        .filter(audit_log::Column::At.gt(since))
+        .order_by_asc(audit_log::Column::At)
+        .order_by_asc(audit_log::Column::Id)
+        .all(db)
+        .await?;
+    for r in rows {
+        if let Some(s) = r.subject_id {
+            out.entry(s).or_default().push(AuditView::from(r));
+        }
+    }
+    Ok(out)
+}

@@ -284,3 +284,50 @@ pub struct FrozenReportSummary {
     pub computed_at: DateTime<Utc>,
     pub frozen_by: String,
 }
+
+/// `GET /api/v1/indicators/changes`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    pub unit_id: Uuid,
+    #[serde(deserialize_with = "crate::validate::date")]
+    pub as_of: NaiveDate,
+    /// The id of a frozen report of this unit and date: what changed since it was filed.
+    pub since: Uuid,
+}
+
+/// A record written after the filing that bears on a subject.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct Cause {
+    pub entity: String,
+    pub entity_id: Uuid,
+    /// `create`, `update`, `transition`, `verify`, `revoke`, …
+    pub change: String,
+    /// When the registry recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    /// The day it takes effect, when it has one (a back-dated change shows here).
+    pub effective_on: Option<NaiveDate>,
+}
+
+/// A subject whose counting changed for one indicator.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct SubjectChange {
+    pub subject: SubjectRef,
+    pub indicator: IndicatorKey,
+    pub before: bool,
+    pub after: bool,
+    pub because: Vec<Cause>,
+}
+
+/// What changed since a frozen report, for the same unit, date and policy version.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct ChangesView {
+    pub unit_id: Uuid,
+    pub as_of: NaiveDate,
+    pub policy_version: i32,
+    /// The report compared with, and when it was filed.
+    pub since_report: Uuid,
+    pub since: DateTime<Utc>,
+    pub items: Vec<SubjectChange>,
+}

@@ -19,6 +19,7 @@ pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         routes::get_indicators,
         routes::explain_indicators,
+        routes::indicator_changes,
         routes::list_reports,
         routes::freeze_report,
         routes::get_report

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::dto::{
-    ExplainQuery, ExplanationPage, Format, FreezeReport, FrozenReport, FrozenReportSummary,
-    IndicatorQuery, Report,
+    ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Format, FreezeReport, FrozenReport,
+    FrozenReportSummary, IndicatorQuery, Report,
 };
 use super::service;
 use crate::auth::Actor;
@@ -89,6 +89,23 @@ pub async fn explain_indicators(
     Ok(Json(
         service::explain(db.inner(), &actor, &query.0, &page.0).await?,
     ))
+}
+
+/// The subjects whose counting changed since a frozen report of this unit and date, and the
+/// records written since that bear on them.
+#[utoipa::path(get, path = "/api/v1/indicators/changes", tag = "indicators", params(ChangesQuery),
+    responses((status = 200, description = "Subjects whose counting changed, per indicator, and why", body = ChangesView),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such unit or report", body = ErrorBody),
+              (status = 422, description = "The report is for another unit or date", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/indicators/changes")]
+pub async fn indicator_changes(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<ChangesQuery>,
+) -> AppResult<Json<ChangesView>> {
+    Ok(Json(service::changes(db.inner(), &actor, &query.0).await?))
 }
 
 /// Filters of `GET /api/v1/reports`.

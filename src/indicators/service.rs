@@ -11,9 +11,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{
-    AmbiguousSubject, ExplainQuery, ExplanationPage, Figure, FreezeReport, FrozenReport,
-    FrozenReportSummary, IndicatorKey, Report, ReportUnit, SubjectExplanation, SubjectRef,
-    UnitFigures,
+    AmbiguousSubject, Cause, ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Figure,
+    FreezeReport, FrozenReport, FrozenReportSummary, IndicatorKey, Report, ReportUnit,
+    SubjectChange, SubjectExplanation, SubjectRef, UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
 use super::explain::{self, Evidence};
@@ -446,6 +446,131 @@ pub async fn freeze(
     .await?;
     txn.commit().await?;
     Ok(body)
+}
+
+/// The subjects whose counting changed since a frozen report of the same unit and date (under
+/// its policy version), per indicator, with the records written after the filing that bear on
+/// them — so a late, back-dated entry is visible as such (domain.md §8).
+pub async fn changes(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &ChangesQuery,
+) -> AppResult<ChangesView> {
+    let graph = authorised_graph(db, actor, q.unit_id).await?;
+    let row = crate::db::find::<indicator_report::Entity>(db, "report", q.since, false).await?;
+    if row.unit_id != q.unit_id || row.as_of != q.as_of {
+        return Err(AppError::invalid(
+            "since",
+            format!(
+                "report {} is for another unit or date (as of {})",
+                row.id, row.as_of
+            ),
+        ));
+    }
+    let filed: FrozenReport = serde_json::from_str(&row.body)
+        .map_err(|e| AppError::Internal(format!("frozen report {} unreadable: {e}", row.id)))?;
+    let policy = policies::service::get(db, Some(row.policy_version)).await?;
+    let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
+    let communes = placement.counted_communes();
+    let (live, _) = engine::subjects(db, &policy, q.as_of, &communes, None, u64::MAX, 0).await?;
+    let before: HashMap<Uuid, (bool, bool, SubjectRef)> = filed
+        .subjects
+        .iter()
+        .map(|s| {
+            let vc = s.value_chain.as_ref().is_some_and(|v| v.counts);
+            let mc = s.modern_channel.as_ref().is_some_and(|m| m.counts);
+            (s.subject.id, (vc, mc, s.subject.clone()))
+        })
+        .collect();
+    let after: HashMap<Uuid, (bool, bool)> = live
+        .iter()
+        .map(|f| (f.id, (f.value_chain, f.modern_channel)))
+        .collect();
+    let mut ids: Vec<Uuid> = before.keys().chain(after.keys()).copied().collect();
+    ids.sort();
+    ids.dedup();
+    let mut changed: Vec<(Uuid, IndicatorKey, bool, bool)> = Vec::new();
+    for id in ids {
+        let (b_vc, b_mc) = before.get(&id).map_or((false, false), |b| (b.0, b.1));
+        let (a_vc, a_mc) = after.get(&id).copied().unwrap_or((false, false));
+        if b_vc != a_vc {
+            changed.push((id, IndicatorKey::ValueChain, b_vc, a_vc));
+        }
+        if b_mc != a_mc {
+            changed.push((id, IndicatorKey::ModernChannel, b_mc, a_mc));
+        }
+    }
+    let changed_ids: Vec<Uuid> = changed.iter().map(|c| c.0).collect();
+    let subjects: HashMap<Uuid, subject::Model> = subject::Entity::find()
+        .filter(subject::Column::Id.is_in(changed_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let causes = audit::service::written_since(db, &changed_ids, filed.frozen_at).await?;
+    let mut items = Vec::with_capacity(changed.len());
+    for (id, indicator, b, a) in changed {
+        let subject = match (before.get(&id), subjects.get(&id)) {
+            (_, Some(s)) => SubjectRef {
+                id,
+                name: s.name.clone(),
+                legal_form: from_db("legal_form", &s.legal_form)?,
+                commune: unit_ref(&graph, s.commune_id),
+            },
+            (Some(b), None) => b.2.clone(),
+            (None, None) => continue,
+        };
+        let because = causes
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|c| Cause {
+                entity: c.entity.clone(),
+                entity_id: c.entity_id,
+                change: c.action.clone(),
+                recorded_at: c.at,
+                recorded_by: c.actor.name.clone(),
+                effective_on: effective_on(c.after.as_ref()),
+            })
+            .collect();
+        items.push(SubjectChange {
+            subject,
+            indicator,
+            before: b,
+            after: a,
+            because,
+        });
+    }
+    Ok(ChangesView {
+        unit_id: q.unit_id,
+        as_of: q.as_of,
+        policy_version: row.policy_version,
+        since_report: row.id,
+        since: filed.frozen_at,
+        items,
+    })
+}
+
+/// The day a recorded change takes effect, read from what the audit trail kept of it: a
+/// relocation's date, a record's `effective_on`, or the newest move of its status history.
+fn effective_on(after: Option<&serde_json::Value>) -> Option<NaiveDate> {
+    let v = after?;
+    let date = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse().ok());
+    date(v)
+        .or_else(|| v.get("effective_on").and_then(date))
+        .or_else(|| {
+            v.get("history")
+                .and_then(|h| h.as_array())
+                .and_then(|h| h.last())
+                .and_then(|e| e.get("effective_on"))
+                .and_then(date)
+        })
+        .or_else(|| {
+            v.get("verification")
+                .and_then(|x| x.get("verified_on"))
+                .and_then(date)
+        })
 }
 
 /// A frozen report's JSON text, exactly as stored.

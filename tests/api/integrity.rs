@@ -441,3 +441,112 @@ async fn a_certificate_is_submitted_when_received_and_may_be_verified_as_of_earl
     assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
     assert_eq!(moved.body["history"][1]["effective_on"], "2023-02-01");
 }
+
+#[rocket::async_test]
+async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure() {
+    // Arrange: an active subject with its own land and a submitted VietGAP certificate; the
+    // department files Tam Kỳ's report for 2025-06-30 (value chain: 0).
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let s = app.seed_subject(&admin, "20335", "HTX Muộn Màng").await;
+    let p = app.seed_product(&admin, &s, "Mật ong").await;
+    app.seed_recognition(&admin, &p, "QĐ 3", "2023-01-10", 3)
+        .await;
+    app.post(
+        &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+        Some(&admin),
+        &json!({"name": "Vùng ong", "commune_id": crate::helpers::commune("20335", None),
+                "material": "Mật", "area_ha": "2", "tenure": "own", "valid_from": "2022-01-01"}),
+    )
+    .await;
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&admin),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-9", "issuer": "QUACERT",
+                    "issued_on": "2025-01-10", "expires_on": "2027-01-10"}),
+        )
+        .await
+        .body;
+    let tam_ky = unit("district", "502", None);
+    let filed = app
+        .post(
+            "/api/v1/reports",
+            Some(&auditor),
+            &json!({"unit_id": tam_ky, "as_of": "2025-06-30"}),
+        )
+        .await;
+    assert_eq!(filed.status, Status::Created, "{:?}", filed.body);
+    let report_id = filed.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(numerator(&filed.body["report"], "value_chain"), 0);
+
+    // Act: a verification effective 2025-05-01, entered after the filing.
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert)),
+            Some(&auditor),
+            &json!({"to": "verified", "reason": "hồ sơ bổ sung", "effective_on": "2025-05-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+
+    // Assert: the live figure moved, the filed one did not, and `changes` says who, when and
+    // as of when.
+    assert_eq!(
+        numerator(
+            &report(&app, &admin, tam_ky, "2025-06-30", 2).await,
+            "value_chain"
+        ),
+        1
+    );
+    let again = app
+        .get(&format!("/api/v1/reports/{report_id}"), Some(&auditor))
+        .await;
+    assert_eq!(numerator(&again.body["report"], "value_chain"), 0);
+    let changes = app
+        .get(
+            &format!(
+                "/api/v1/indicators/changes?unit_id={tam_ky}&as_of=2025-06-30&since={report_id}"
+            ),
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(changes.status, Status::Ok, "{:?}", changes.body);
+    let items = changes.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", changes.body);
+    assert_eq!(items[0]["subject"]["id"], s["id"]);
+    assert_eq!(items[0]["indicator"], "value_chain");
+    assert_eq!(
+        (items[0]["before"].clone(), items[0]["after"].clone()),
+        (json!(false), json!(true))
+    );
+    let because = items[0]["because"].as_array().unwrap();
+    let transition = because
+        .iter()
+        .find(|c| c["entity"] == "certification")
+        .unwrap_or_else(|| panic!("{because:?}"));
+    assert_eq!(transition["effective_on"], "2025-05-01");
+    assert!(
+        transition["recorded_by"]
+            .as_str()
+            .unwrap()
+            .contains("auditor"),
+        "{transition}"
+    );
+    assert!(
+        transition["recorded_at"].as_str().unwrap() > filed.body["frozen_at"].as_str().unwrap()
+    );
+
+    // A report of another date is not a point of comparison for this one.
+    let wrong = app
+        .get(
+            &format!(
+                "/api/v1/indicators/changes?unit_id={tam_ky}&as_of=2025-07-31&since={report_id}"
+            ),
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(wrong.status, Status::UnprocessableEntity);
+    assert_eq!(wrong.error_fields(), vec!["since"]);
+}
