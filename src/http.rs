@@ -32,6 +32,16 @@ impl<T> JsonBody<T> {
     }
 }
 
+/// serde: distinguishes an absent field (`None`: leave unchanged) from `null` (`Some(None)`:
+/// clear it) in PATCH bodies.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// serde: a field that may be left out but not sent as `null` (a PATCH cannot clear it).
 pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where

@@ -11,7 +11,7 @@ use validator::{Validate, ValidationError};
 use crate::clock::months_between;
 use crate::domain::{CounterpartyKind, Tenure, from_db};
 use crate::error::AppResult;
-use crate::subjects::dto::nullable;
+use crate::http::nullable;
 use crate::units::dto::UnitRef;
 use crate::validate::{self as v, Hectares};
 

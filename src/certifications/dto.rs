@@ -10,8 +10,8 @@ use validator::{Validate, ValidationError};
 use crate::clock::months_between;
 use crate::domain::{CertStatus, SchemeCategory, from_db};
 use crate::error::AppResult;
+use crate::http::nullable;
 use crate::lifecycle::StatusEventView;
-use crate::subjects::dto::nullable;
 use crate::validate as v;
 
 /// `POST /api/v1/subjects/{id}/certifications` (the certification starts `submitted`).

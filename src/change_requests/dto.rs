@@ -9,7 +9,7 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::{LegalForm, from_db};
 use crate::error::AppResult;
-use crate::subjects::dto::nullable;
+use crate::http::nullable;
 use crate::validate::{self as v, TaxId};
 
 crate::domain::code_enum!(

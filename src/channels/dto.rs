@@ -9,8 +9,8 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::{ChannelKind, ListingStatus, VerificationStatus, from_db};
 use crate::error::AppResult;
+use crate::http::nullable;
 use crate::lifecycle::StatusEventView;
-use crate::subjects::dto::nullable;
 use crate::validate as v;
 
 /// Platform or chain names: 1–64 characters.

@@ -10,7 +10,7 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::{ProductGroup, RecognitionKind, from_db};
 use crate::error::AppResult;
-use crate::subjects::dto::nullable;
+use crate::http::nullable;
 use crate::validate::{self as v, Score};
 
 /// `POST /api/v1/subjects/{id}/products`.

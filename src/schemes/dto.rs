@@ -9,7 +9,7 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::{SchemeCategory, from_db};
 use crate::error::AppResult;
-use crate::subjects::dto::nullable;
+use crate::http::nullable;
 use crate::validate as v;
 
 /// Scheme codes: lowercase letters, digits and `_`, 1–32 characters.

@@ -9,18 +9,9 @@ use validator::Validate;
 
 use crate::domain::{LegalForm, from_db};
 use crate::error::AppResult;
+use crate::http::nullable;
 use crate::units::dto::UnitRef;
 use crate::validate::{self as v, Phone, TaxId};
-
-/// Distinguishes an absent field (`None`: leave unchanged) from `null` (`Some(None)`: clear it)
-/// in PATCH bodies.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// `POST /api/v1/subjects`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
