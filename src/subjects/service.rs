@@ -428,7 +428,17 @@ pub async fn update_in(
         audit::record(
             txn,
             actor,
-            Change::created("subject_relocation", r.id, Some(id), &r.effective_on),
+            Change::created(
+                "subject_relocation",
+                r.id,
+                Some(id),
+                &serde_json::json!({
+                    "from_commune_id": r.from_commune_id,
+                    "to_commune_id": r.to_commune_id,
+                    "effective_on": r.effective_on,
+                    "seq": r.seq,
+                }),
+            ),
         )
         .await?;
     }

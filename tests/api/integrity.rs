@@ -308,6 +308,16 @@ async fn a_relocation_is_dated_and_never_moves_a_past_figure() {
         "each move is in the audit trail: {}",
         audit.body
     );
+    let moves = audit.body["items"].as_array().unwrap();
+    assert!(
+        moves
+            .iter()
+            .any(|m| m["after"]["effective_on"] == "2024-06-01"
+                && m["after"]["to_commune_id"] == an_my.to_string()
+                && m["after"]["from_commune_id"] == tan_thanh.to_string()),
+        "the move is recorded whole: {}",
+        audit.body
+    );
 }
 
 #[rocket::async_test]
