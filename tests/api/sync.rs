@@ -586,7 +586,8 @@ async fn credentials_are_encrypted_at_rest_with_a_key() {
     );
 }
 
-async fn push(
+/// A feed push signed with `secret` (the registry's scheme).
+pub(crate) async fn push(
     app: &TestApp,
     channel: &str,
     event: &str,
@@ -595,6 +596,18 @@ async fn push(
     secret: &str,
 ) -> Resp {
     let sig = feed_signature(secret, &ts.to_string(), event, body.as_bytes());
+    deliver_feed(app, channel, event, ts, body, &sig).await
+}
+
+/// A feed push with the given signature (a replay, a forgery).
+pub(crate) async fn deliver_feed(
+    app: &TestApp,
+    channel: &str,
+    event: &str,
+    ts: i64,
+    body: &str,
+    sig: &str,
+) -> Resp {
     let res = app
         .client
         .post("/api/v1/webhooks/feed")
@@ -602,7 +615,7 @@ async fn push(
         .header(Header::new("X-Ocop-Channel", channel.to_owned()))
         .header(Header::new("X-Ocop-Event-Id", event.to_owned()))
         .header(Header::new("X-Ocop-Timestamp", ts.to_string()))
-        .header(Header::new("X-Ocop-Signature", sig))
+        .header(Header::new("X-Ocop-Signature", sig.to_owned()))
         .body(body)
         .dispatch()
         .await;

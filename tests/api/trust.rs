@@ -343,29 +343,9 @@ async fn push(
     body: &str,
     secret: &str,
 ) -> Status {
-    let sig = feed_signature(secret, &ts.to_string(), event, body.as_bytes());
-    deliver(app, channel, event, ts, body, &sig).await
-}
-
-async fn deliver(
-    app: &TestApp,
-    channel: &str,
-    event: &str,
-    ts: i64,
-    body: &str,
-    sig: &str,
-) -> Status {
-    app.client
-        .post("/api/v1/webhooks/feed")
-        .header(ContentType::JSON)
-        .header(Header::new("X-Ocop-Channel", channel.to_owned()))
-        .header(Header::new("X-Ocop-Event-Id", event.to_owned()))
-        .header(Header::new("X-Ocop-Timestamp", ts.to_string()))
-        .header(Header::new("X-Ocop-Signature", sig.to_owned()))
-        .body(body)
-        .dispatch()
+    crate::sync::push(app, channel, event, ts, body, secret)
         .await
-        .status()
+        .status
 }
 
 /// Processes stored events until none is pending (the receiving request may already have);
@@ -446,7 +426,9 @@ async fn event_ids_belong_to_their_channel_and_are_signed() {
     // A captured delivery replayed under a new id no longer verifies.
     let sig = feed_signature("sv", &now.to_string(), "order-12345", body.as_bytes());
     assert_eq!(
-        deliver(&app, &v_id, "order-99999", now, &body, &sig).await,
+        crate::sync::deliver_feed(&app, &v_id, "order-99999", now, &body, &sig)
+            .await
+            .status,
         Status::Unauthorized
     );
     assert_eq!(app.count("webhook_event").await, 2);
