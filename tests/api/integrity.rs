@@ -560,3 +560,67 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
     assert_eq!(wrong.status, Status::UnprocessableEntity);
     assert_eq!(wrong.error_fields(), vec!["since"]);
 }
+
+#[rocket::async_test]
+async fn change_requests_refuse_bad_input_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Cẩn Thận").await;
+    let owner = app.owner_of(&s).await;
+    let path = format!("/api/v1/subjects/{}/change-requests", id_of(&s));
+    let valid =
+        json!({"changes": {"name": "HTX Mới"}, "effective_on": "2025-02-01", "reason": "đổi tên"});
+    for (body, status, field) in [
+        (format!("{valid} x"), Status::BadRequest, "body"),
+        (
+            json!({"changes": {"nam": "X"}, "effective_on": "2025-02-01", "reason": "r"})
+                .to_string(),
+            Status::UnprocessableEntity,
+            "changes.nam",
+        ),
+        (
+            json!({"changes": {"name": null}, "effective_on": "2025-02-01", "reason": "r"})
+                .to_string(),
+            Status::UnprocessableEntity,
+            "changes.name",
+        ),
+        (
+            json!({"changes": {"name": "X"}, "effective_on": "2025-2-1", "reason": "r"})
+                .to_string(),
+            Status::UnprocessableEntity,
+            "effective_on",
+        ),
+        (
+            json!({"changes": {"name": "X"}, "effective_on": "2099-01-01", "reason": "r"})
+                .to_string(),
+            Status::UnprocessableEntity,
+            "effective_on",
+        ),
+        (
+            json!({"changes": {"name": "X"}, "effective_on": "2025-02-01", "reason": "  "})
+                .to_string(),
+            Status::UnprocessableEntity,
+            "reason",
+        ),
+    ] {
+        let res = app
+            .send_raw("POST", &path, Some(&owner), body.clone(), None)
+            .await;
+        assert_eq!(res.status, status, "{body}: {:?}", res.body);
+        assert_eq!(res.error_fields(), vec![field.to_owned()], "{body}");
+    }
+    assert_eq!(app.count("change_request").await, 0, "nothing written");
+    let filed = app.post(&path, Some(&owner), &valid).await;
+    let decide = format!("/api/v1/change-requests/{}/decision", id_of(&filed.body));
+    let res = app
+        .post(
+            &decide,
+            Some(&admin),
+            &json!({"decision": "maybe", "reason": "r"}),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), vec!["decision"]);
+    let still = app.get("/api/v1/change-requests", Some(&admin)).await;
+    assert_eq!(still.body["items"][0]["status"], "pending");
+}
