@@ -5,7 +5,9 @@
 //! verifications, listings with activity spans) spread over the real Quảng Nam communes, then
 //! times the province report (`indicators::service::compute`, what `GET /api/v1/indicators`
 //! does) against one hand-written SQL query computing the same numerators and denominators,
-//! and checks both give the same numbers.
+//! and checks both give the same numbers — on the live tables, and "as known at" an instant
+//! between the load and a later batch of edits (a twentieth of the areas closed), over the
+//! versions the registry keeps (domain.md §8).
 //!
 //! ```sh
 //! cargo run --release --example indicator_bench -- --subjects 10000,100000 --database sqlite
@@ -20,10 +22,11 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate};
 use clap::Parser;
 use entity::{
-    certification, listing, listing_span, product, raw_material_area, recognition, sales_channel,
-    status_event, subject, unit,
+    certification, listing, listing_span, listing_span_extension, product, raw_material_area,
+    recognition, sales_channel, status_event, subject, unit,
 };
 use ocop_registry::config::AppConfig;
+use ocop_registry::history::{self, Known};
 use ocop_registry::indicators::engine::Sql;
 use ocop_registry::units::graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
@@ -66,9 +69,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     println!(
-        "| database | subjects | rows generated | generation | report (median) | hand-written SQL (median) | ratio | population | value chain | modern channel |"
+        "| database | subjects | rows generated | generation | known at | report (median) | hand-written SQL (median) | ratio | population | value chain | modern channel |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for n in args.subjects.split(',').map(|s| s.trim().parse::<usize>()) {
         let n = n?;
         let (config, cleanup) = database_for(&args, n).await?;
@@ -85,6 +88,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let rows = generate(&db, n).await?;
             (rows, t.elapsed())
         };
+        let known = later_edits(&db).await?;
         analyze(&db).await?;
         let graph = UnitGraph::load(&db).await?;
         let province = ocop_registry::units::service::by_code_on(&db, "49", AS_OF)
@@ -94,63 +98,73 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
-        let mut report_times = Vec::new();
-        let mut report = None;
-        for _ in 0..=args.runs {
-            let t = Instant::now();
-            let graph_now = UnitGraph::load(&db).await?;
-            let r = indicators::service::compute(&db, &graph_now, &policy, province.id, AS_OF)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            report_times.push(t.elapsed());
-            report = Some(r);
-        }
         let placement =
             indicators::geography::Placement::resolve(&graph, province.id, AS_OF, "unit")
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         let communes = placement.counted_communes();
-        let mut hand_times = Vec::new();
-        let mut hand = (0, 0, 0);
-        for _ in 0..=args.runs {
-            let t = Instant::now();
-            hand = hand_written(&db, &policy, &communes).await?;
-            hand_times.push(t.elapsed());
+        let mut results = Vec::new();
+        for (label, at) in [("now", Known(None)), ("before the edits", known)] {
+            let mut report_times = Vec::new();
+            let mut report = None;
+            for _ in 0..=args.runs {
+                let t = Instant::now();
+                let graph_now = UnitGraph::load(&db).await?;
+                let r =
+                    indicators::service::compute(&db, &graph_now, &policy, province.id, AS_OF, at)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                report_times.push(t.elapsed());
+                report = Some(r);
+            }
+            let mut hand_times = Vec::new();
+            let mut hand = (0, 0, 0);
+            for _ in 0..=args.runs {
+                let t = Instant::now();
+                hand = hand_written(&db, &policy, &communes, at.0).await?;
+                hand_times.push(t.elapsed());
+            }
+            let report = report.ok_or_else(|| anyhow::anyhow!("no report"))?;
+            let engine = (
+                report.population,
+                report.indicators[0].numerator,
+                report.indicators[1].numerator,
+            );
+            anyhow::ensure!(
+                engine == hand,
+                "{label}: the engine {engine:?} and the hand-written query {hand:?} disagree"
+            );
+            results.push(engine);
+            // The first run warms caches; the median of the others is reported.
+            let (r, h) = (median(&report_times[1..]), median(&hand_times[1..]));
+            println!(
+                "| {} | {n} | {} | {} | {label} | {} | {} | {:.2} | {} | {} | {} |",
+                if config.database_url.starts_with("sqlite") {
+                    "SQLite"
+                } else {
+                    "PostgreSQL"
+                },
+                if rows == 0 {
+                    "(reused)".to_owned()
+                } else {
+                    rows.to_string()
+                },
+                if rows == 0 {
+                    "–".to_owned()
+                } else {
+                    format!("{:.1} s", gen_time.as_secs_f64())
+                },
+                ms(r),
+                ms(h),
+                r.as_secs_f64() / h.as_secs_f64(),
+                engine.0,
+                engine.1,
+                engine.2
+            );
         }
-        let report = report.ok_or_else(|| anyhow::anyhow!("no report"))?;
-        let engine = (
-            report.population,
-            report.indicators[0].numerator,
-            report.indicators[1].numerator,
-        );
+        // The edits closed areas: known before them, more subjects had a stable area.
         anyhow::ensure!(
-            engine == hand,
-            "the engine {engine:?} and the hand-written query {hand:?} disagree"
-        );
-        // The first run warms caches; the median of the others is reported.
-        let (r, h) = (median(&report_times[1..]), median(&hand_times[1..]));
-        println!(
-            "| {} | {n} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-            if config.database_url.starts_with("sqlite") {
-                "SQLite"
-            } else {
-                "PostgreSQL"
-            },
-            if rows == 0 {
-                "(reused)".to_owned()
-            } else {
-                rows.to_string()
-            },
-            if rows == 0 {
-                "–".to_owned()
-            } else {
-                format!("{:.1} s", gen_time.as_secs_f64())
-            },
-            ms(r),
-            ms(h),
-            r.as_secs_f64() / h.as_secs_f64(),
-            engine.0,
-            engine.1,
-            engine.2
+            results[1].1 > results[0].1,
+            "the later edits should lower the value-chain count: {results:?}"
         );
         db.close().await?;
         if let Some(c) = cleanup
@@ -216,6 +230,47 @@ async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Optio
     Ok((config, Some(cleanup)))
 }
 
+/// Records the loaded rows' first versions, then, an hour later by the registry's clock, closes a
+/// twentieth of the raw-material areas at the end of 2024 (live row and versions, as an edit
+/// through the API does). Returns a knowledge time between the two.
+async fn later_edits(db: &DatabaseConnection) -> anyhow::Result<Known> {
+    history::backfill(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded = subject::Entity::find()
+        .all(db)
+        .await?
+        .iter()
+        .map(|s| s.created_at)
+        .max()
+        .unwrap_or_else(clock::now);
+    let later = loaded + chrono::Duration::hours(1);
+    let areas: Vec<Uuid> = raw_material_area::Entity::find()
+        .filter(raw_material_area::Column::ValidTo.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| a.area_m2 % 20 == 0)
+        .map(|a| a.id)
+        .collect();
+    let txn = ocop_registry::db::begin_write(db).await?;
+    for id in areas {
+        raw_material_area::Entity::update_many()
+            .col_expr(
+                raw_material_area::Column::ValidTo,
+                sea_orm::sea_query::Expr::value(clock::date(2024, 12, 31)),
+            )
+            .filter(raw_material_area::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        history::keep(&txn, "area", id, later)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    txn.commit().await?;
+    Ok(Known(Some(loaded + chrono::Duration::minutes(30))))
+}
+
 /// Fresh statistics for the planners after a bulk load.
 async fn analyze(db: &DatabaseConnection) -> anyhow::Result<()> {
     // The same word on both databases.
@@ -234,6 +289,7 @@ struct Batches {
     channels: Vec<sales_channel::ActiveModel>,
     listings: Vec<listing::ActiveModel>,
     spans: Vec<listing_span::ActiveModel>,
+    extensions: Vec<listing_span_extension::ActiveModel>,
     rows: u64,
 }
 
@@ -260,6 +316,7 @@ impl Batches {
         flush!(db, self.channels, sales_channel::Entity, 1500);
         flush!(db, self.listings, listing::Entity, 1500);
         flush!(db, self.spans, listing_span::Entity, 4000);
+        flush!(db, self.extensions, listing_span_extension::Entity, 4000);
         Ok(())
     }
 }
@@ -313,6 +370,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
         channels: Vec::new(),
         listings: Vec::new(),
         spans: Vec::new(),
+        extensions: Vec::new(),
         rows: 0,
     };
     let mut txn = ocop_registry::db::begin_write(db).await?;
@@ -563,6 +621,18 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                                 from_at: seen,
                                 to_at: until,
                                 trusted,
+                                recorded_at: seen,
+                            }
+                            .into_active_model()
+                            .reset_all(),
+                        );
+                        // Seen daily: known to have reached its end when it did.
+                        b.extensions.push(
+                            listing_span_extension::Model {
+                                id: Uuid::now_v7(),
+                                span_id: span,
+                                to_at: until,
+                                recorded_at: until,
                             }
                             .into_active_model()
                             .reset_all(),
@@ -593,7 +663,8 @@ fn pending(b: &Batches) -> u64 {
         + b.events.len()
         + b.channels.len()
         + b.listings.len()
-        + b.spans.len()) as u64
+        + b.spans.len()
+        + b.extensions.len()) as u64
 }
 
 fn push_events(
@@ -654,8 +725,53 @@ async fn hand_written(
     db: &DatabaseConnection,
     policy: &policies::dto::Policy,
     communes: &[Uuid],
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<(i64, i64, i64)> {
     let mut q = Sql::new(db.get_database_backend());
+    // Each table as known: its versions valid at the instant; events and relocations recorded
+    // by then; listing spans recorded by then, ending at their last recorded growth.
+    let v = |q: &mut Sql, table: &str| -> String {
+        let Some(t) = known_at else {
+            return table.to_owned();
+        };
+        match table {
+            "status_event" => format!("(SELECT * FROM status_event WHERE at <= {})", q.bind(t)),
+            "subject_relocation" => format!(
+                "(SELECT * FROM subject_relocation WHERE recorded_at <= {})",
+                q.bind(t)
+            ),
+            "listing_span" => {
+                let (a, b) = (q.bind(t), q.bind(t));
+                format!(
+                    "(SELECT s.id, s.channel_id, s.trusted, s.from_at, \
+                       (SELECT COALESCE(MAX(x.to_at), s.from_at) FROM listing_span_extension x \
+                        WHERE x.span_id = s.id AND x.recorded_at <= {a}) AS to_at \
+                     FROM listing_span s WHERE s.recorded_at <= {b})"
+                )
+            }
+            _ => {
+                let (a, b) = (q.bind(t), q.bind(t));
+                format!(
+                    "(SELECT * FROM {table}_version WHERE recorded_at <= {a} \
+                     AND NOT (superseded_at IS NOT NULL AND superseded_at <= {b}))"
+                )
+            }
+        }
+    };
+    let [rel1, rel2, rel3, rel4] = std::array::from_fn(|_| v(&mut q, "subject_relocation"));
+    let (subjects, recognitions, certs, schemes) = (
+        v(&mut q, "subject"),
+        v(&mut q, "recognition"),
+        v(&mut q, "certification"),
+        v(&mut q, "certification_scheme"),
+    );
+    let (events1, areas, channels, events2, spans) = (
+        v(&mut q, "status_event"),
+        v(&mut q, "raw_material_area"),
+        v(&mut q, "sales_channel"),
+        v(&mut q, "status_event"),
+        v(&mut q, "listing_span"),
+    );
     let d = |q: &mut Sql| q.bind(AS_OF);
     let list = q.bind_list(communes.iter().copied());
     let (d1, d2, d3) = (d(&mut q), d(&mut q), d(&mut q));
@@ -691,48 +807,48 @@ async fn hand_written(
     let (m1, m2) = (d(&mut q), d(&mut q));
     q.push(&format!(
         "WITH moved AS MATERIALIZED (
-           SELECT m.subject_id, m.to_commune_id AS commune_id FROM subject_relocation m
-           WHERE m.seq = (SELECT x.seq FROM subject_relocation x
+           SELECT m.subject_id, m.to_commune_id AS commune_id FROM {rel1} m
+           WHERE m.seq = (SELECT x.seq FROM {rel2} x
                           WHERE x.subject_id = m.subject_id AND x.effective_on <= {m1}
                           ORDER BY x.effective_on DESC, x.seq DESC LIMIT 1)
            UNION ALL
-           SELECT m.subject_id, m.from_commune_id FROM subject_relocation m
-           WHERE m.seq = (SELECT x.seq FROM subject_relocation x WHERE x.subject_id = m.subject_id
+           SELECT m.subject_id, m.from_commune_id FROM {rel3} m
+           WHERE m.seq = (SELECT x.seq FROM {rel4} x WHERE x.subject_id = m.subject_id
                           ORDER BY x.effective_on, x.seq LIMIT 1)
              AND m.effective_on > {m2}),
          p AS MATERIALIZED (
-           SELECT s.id FROM subject s LEFT JOIN moved ON moved.subject_id = s.id
+           SELECT s.id FROM {subjects} s LEFT JOIN moved ON moved.subject_id = s.id
            WHERE COALESCE(moved.commune_id, s.commune_id) IN ({list})
-             AND s.id IN (SELECT r.subject_id FROM recognition r
+             AND s.id IN (SELECT r.subject_id FROM {recognitions} r
                           WHERE r.stars >= 3 AND r.decision_date <= {d1} AND r.valid_until > {d2}
                             AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))
          SELECT
            (SELECT COUNT(*) FROM p) AS population,
            (SELECT COUNT(*) FROM p
              WHERE p.id IN (
-                 SELECT c.subject_id FROM certification c
-                 JOIN certification_scheme cs ON cs.id = c.scheme_id
+                 SELECT c.subject_id FROM {certs} c
+                 JOIN {schemes} cs ON cs.id = c.scheme_id
                  WHERE cs.category IN ('green', 'circular') AND c.issued_on <= {d4} AND c.expires_on > {d5}{capped}
-                   AND 'verified' = (SELECT e.to_status FROM status_event e
+                   AND 'verified' = (SELECT e.to_status FROM {events1} e
                                      WHERE e.entity_id = c.id AND e.entity = 'certification'
                                        AND e.effective_on <= {d6} ORDER BY e.seq DESC LIMIT 1))
                AND p.id IN (
-                 SELECT a.subject_id FROM raw_material_area a
+                 SELECT a.subject_id FROM {areas} a
                  WHERE (a.valid_from IS NULL OR a.valid_from <= {d7}) AND (a.valid_to IS NULL OR a.valid_to >= {d8})
                    AND (a.tenure IN ('own', 'leased') OR a.growing_area_code IS NOT NULL
                         OR (a.tenure = 'linked' AND a.linkage_start_on <= {d9}
                             AND a.linkage_end_on >= {d10} AND a.linkage_months >= {min})))) AS value_chain,
            (SELECT COUNT(*) FROM p
              WHERE p.id IN (
-                 SELECT ch.subject_id FROM sales_channel ch
+                 SELECT ch.subject_id FROM {channels} ch
                  WHERE ch.kind IN ('marketplace', 'social_commerce', 'own_webshop', 'supermarket_chain', 'convenience_chain')
                    AND (ch.active_from IS NULL OR ch.active_from <= {d11})
                    AND (ch.active_to IS NULL OR ch.active_to >= {d12})
                    AND (1 = (SELECT CASE WHEN e.to_status = 'verified'{fresh} THEN 1 ELSE 0 END
-                             FROM status_event e
+                             FROM {events2} e
                              WHERE e.entity_id = ch.id AND e.entity = 'channel'
                                AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
-                        OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id
+                        OR EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id
                                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})))) AS modern_channel"
     ));
     let row = db

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod geometry;
+pub mod history;
 pub mod http;
 pub mod ids;
 pub mod indicators;
@@ -109,6 +110,9 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     channels::service::backfill_shop_keys(&db)
         .await
         .map_err(|e| anyhow::anyhow!("recording the shops of existing channels failed: {e}"))?;
+    history::backfill(&db).await.map_err(|e| {
+        anyhow::anyhow!("recording the first versions of existing records failed: {e}")
+    })?;
     Ok(db)
 }
 

@@ -61,12 +61,17 @@ pub async fn histories(
     db: &impl ConnectionTrait,
     entity: &str,
     ids: &[Uuid],
+    known: crate::history::Known,
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<status_event::Model>>> {
     let mut out: std::collections::HashMap<Uuid, Vec<status_event::Model>> = Default::default();
     if ids.is_empty() {
         return Ok(out);
     }
-    for e in status_event::Entity::find()
+    let mut events = status_event::Entity::find();
+    if let Some(t) = known.0 {
+        events = events.filter(status_event::Column::At.lte(t));
+    }
+    for e in events
         .filter(status_event::Column::Entity.eq(entity))
         .filter(status_event::Column::EntityId.is_in(ids.to_vec()))
         .order_by_asc(status_event::Column::Seq)

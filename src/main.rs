@@ -67,6 +67,9 @@ enum Command {
         /// Policy version (default: the current one).
         #[arg(long)]
         policy_version: Option<i32>,
+        /// As the registry knew it at this instant (RFC 3339, e.g. 2025-07-01T09:30:00+07:00).
+        #[arg(long)]
+        known_at: Option<String>,
     },
 }
 
@@ -183,6 +186,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             as_of,
             format,
             policy_version,
+            known_at,
         } => {
             let db = prepare(&config).await?;
             let fail = |e: ocop_registry::error::AppError| {
@@ -197,6 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 unit.id,
                 as_of,
                 policy_version,
+                known_at.as_deref(),
             )
             .await
             .map_err(fail)?;

@@ -38,6 +38,20 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     Ok(d)
 }
 
+/// An instant as RFC 3339 writes it (`2025-07-01T09:30:00+07:00`, `…Z`), its date within the
+/// registry's range, kept at microsecond precision like every recorded time.
+pub fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::SubsecRound;
+    const SHAPE: &str =
+        "must be a time written as RFC 3339 (2025-07-01T09:30:00+07:00) between 1900 and 2100";
+    let t = chrono::DateTime::parse_from_rfc3339(s.trim()).map_err(|_| SHAPE.to_owned())?;
+    let t = t.with_timezone(&chrono::Utc).trunc_subsecs(6);
+    if !(MIN_DATE..=MAX_DATE).contains(&t.date_naive()) {
+        return Err(SHAPE.to_owned());
+    }
+    Ok(t)
+}
+
 /// serde: a required date, strictly ([`parse_date`]).
 pub fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let s = <String as serde::Deserialize>::deserialize(d)?;

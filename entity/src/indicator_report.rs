@@ -13,6 +13,8 @@ pub struct Model {
     pub as_of: Date,
     pub policy_version: i32,
     pub computed_at: DateTimeUtc,
+    /// The knowledge time the report was computed as of (domain.md §8).
+    pub known_at: DateTimeUtc,
     pub created_by_id: Option<Uuid>,
     pub created_by: String,
     /// The report with its subject lists, as JSON text exactly as first served.

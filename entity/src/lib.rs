@@ -16,6 +16,7 @@ pub mod indicator_policy;
 pub mod indicator_report;
 pub mod listing;
 pub mod listing_span;
+pub mod listing_span_extension;
 pub mod product;
 pub mod raw_material_area;
 pub mod recognition;

@@ -15,6 +15,8 @@ pub struct Model {
     pub to_at: DateTimeUtc,
     /// Seen through a registry-managed connection: trusted evidence.
     pub trusted: bool,
+    /// When the registry first recorded the span (its later growth: `listing_span_extension`).
+    pub recorded_at: DateTimeUtc,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -15,6 +15,9 @@ mod m20261129_000004_create_sync;
 mod m20261130_000005_trust;
 mod m20261130_000006_subject_relocation;
 mod m20261130_000007_change_request;
+mod m20261130_000008_history;
+
+pub use m20261130_000008_history::MIRRORED;
 
 /// The registry's migrator.
 pub struct Migrator;
@@ -30,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_trust::Migration),
             Box::new(m20261130_000006_subject_relocation::Migration),
             Box::new(m20261130_000007_change_request::Migration),
+            Box::new(m20261130_000008_history::Migration),
         ]
     }
 }

@@ -74,16 +74,19 @@ impl Change {
     }
 }
 
-/// Writes one audit entry on `db`, which must be the write's own transaction.
+/// Writes one audit entry on `db`, which must be the write's own transaction, and keeps the
+/// written record's version with the same recorded time ([`crate::history`]).
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: &Actor,
     change: AppResult<Change>,
 ) -> AppResult<()> {
     let change = change?;
+    let at = clock::now();
+    crate::history::keep(db, change.entity, change.entity_id, at).await?;
     audit_log::ActiveModel {
         id: Set(ids::new_id()),
-        at: Set(clock::now()),
+        at: Set(at),
         actor_id: Set(actor.token_id),
         actor_name: Set(actor.name.clone()),
         actor_role: Set(actor.role.code().to_owned()),
@@ -152,12 +155,13 @@ pub async fn list(
     ))
 }
 
-/// What was written about these subjects after `since`, oldest first, per subject (no access
-/// check: callers have checked the subjects).
-pub async fn written_since(
+/// What was written about these subjects after `since` and by `until`, oldest first, per
+/// subject (no access check: callers have checked the subjects).
+pub async fn written_between(
     db: &impl ConnectionTrait,
     subjects: &[Uuid],
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<AuditView>>> {
     let mut out: std::collections::HashMap<Uuid, Vec<AuditView>> = Default::default();
     if subjects.is_empty() {
@@ -166,6 +170,7 @@ pub async fn written_since(
     let rows = audit_log::Entity::find()
         .filter(audit_log::Column::SubjectId.is_in(subjects.to_vec()))
         .filter(audit_log::Column::At.gt(since))
+        .filter(audit_log::Column::At.lte(until))
         .order_by_asc(audit_log::Column::At)
         .order_by_asc(audit_log::Column::Id)
         .all(db)

@@ -181,7 +181,7 @@ pub async fn list(
         .map(|s| (s.id, s))
         .collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = lifecycle::histories(db, ENTITY, &ids).await?;
+    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
     let today = clock::today();
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {

@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{listing, listing_span, sales_channel as channel};
+use entity::{listing, listing_span, listing_span_extension, sales_channel as channel};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::db::save;
 use crate::domain::ListingStatus;
 use crate::error::AppResult;
-use crate::ids;
+use crate::{clock, ids};
 
 /// One listing as a marketplace reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,7 @@ fn new_span(
     channel_id: Uuid,
     at: DateTime<Utc>,
     trusted: bool,
+    recorded_at: DateTime<Utc>,
 ) -> (Uuid, listing_span::ActiveModel) {
     let id = ids::new_id();
     let span = listing_span::ActiveModel {
@@ -48,6 +49,7 @@ fn new_span(
         from_at: Set(at),
         to_at: Set(at),
         trusted: Set(trusted),
+        recorded_at: Set(recorded_at),
     };
     (id, span)
 }
@@ -67,6 +69,8 @@ pub async fn observe(
     if items.is_empty() {
         return Ok(out);
     }
+    // Recorded time, which `at` (when the marketplace's answer arrived) may precede.
+    let recorded_at = clock::now();
     let external: Vec<String> = items.iter().map(|i| i.external_id.clone()).collect();
     let existing: HashMap<String, listing::Model> = listing::Entity::find()
         .filter(listing::Column::ChannelId.eq(channel.id))
@@ -93,7 +97,7 @@ pub async fn observe(
             None => {
                 let id = ids::new_id();
                 let span = (status == active).then(|| {
-                    let (sid, s) = new_span(id, channel.id, at, trusted);
+                    let (sid, s) = new_span(id, channel.id, at, trusted, recorded_at);
                     new_spans.push(s);
                     sid
                 });
@@ -142,7 +146,7 @@ pub async fn observe(
                 match (open, status == active) {
                     (Some(span), true) => extend.push(span),
                     (None, true) => {
-                        let (sid, s) = new_span(l.id, channel.id, at, trusted);
+                        let (sid, s) = new_span(l.id, channel.id, at, trusted, recorded_at);
                         next.open_span_id = Some(sid);
                         new_spans.push(s);
                     }
@@ -171,6 +175,7 @@ pub async fn observe(
             .await?;
     }
     if !extend.is_empty() {
+        record_extensions(db, &extend, at, recorded_at).await?;
         listing_span::Entity::update_many()
             .col_expr(listing_span::Column::ToAt, Expr::value(at))
             .filter(listing_span::Column::Id.is_in(extend))
@@ -184,6 +189,40 @@ pub async fn observe(
         save(db, ch).await?;
     }
     Ok(out)
+}
+
+/// Keeps, for the spans about to end at `at`, that their end moved to a later Vietnamese day and
+/// when that was recorded: the indicator asks about whole days, so growth within a day changes
+/// no answer and is not kept (domain.md §8, "as known at").
+async fn record_extensions(
+    db: &impl ConnectionTrait,
+    spans: &[Uuid],
+    at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+) -> AppResult<()> {
+    let day = clock::day_start_utc(clock::vietnam_date(at));
+    let moved: Vec<Uuid> = listing_span::Entity::find()
+        .select_only()
+        .column(listing_span::Column::Id)
+        .filter(listing_span::Column::Id.is_in(spans.to_vec()))
+        .filter(listing_span::Column::ToAt.lt(day))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if moved.is_empty() {
+        return Ok(());
+    }
+    listing_span_extension::Entity::insert_many(moved.into_iter().map(|span_id| {
+        listing_span_extension::ActiveModel {
+            id: Set(ids::new_id()),
+            span_id: Set(span_id),
+            to_at: Set(at),
+            recorded_at: Set(recorded_at),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Marks `deleted` every listing of the channel not seen since `since` (after a complete pass

@@ -229,7 +229,7 @@ pub async fn list(
     )
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = lifecycle::histories(db, ENTITY, &ids).await?;
+    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
     let items = rows
         .into_iter()
         .map(|r| {

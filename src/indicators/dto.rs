@@ -43,6 +43,10 @@ pub struct IndicatorQuery {
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,
+    /// As the registry knew it at this instant (RFC 3339, e.g. `2025-07-01T09:30:00+07:00`;
+    /// default: now): only what was recorded by then, with the values it had then.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub known_at: Option<String>,
 }
 
 /// `GET /api/v1/indicators/subjects`.
@@ -59,6 +63,10 @@ pub struct ExplainQuery {
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,
+    /// As the registry knew it at this instant (RFC 3339, e.g. `2025-07-01T09:30:00+07:00`;
+    /// default: now): only what was recorded by then, with the values it had then.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub known_at: Option<String>,
 }
 
 /// `POST /api/v1/reports`.
@@ -143,6 +151,8 @@ pub struct Report {
     #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
     pub computed_at: DateTime<Utc>,
+    /// The knowledge time: what had been recorded by then is what counted.
+    pub known_at: DateTime<Utc>,
     pub policy: Policy,
     pub population: i64,
     pub indicators: Vec<Figure>,
@@ -254,6 +264,7 @@ pub struct ExplanationPage {
     pub unit: ReportUnit,
     #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
+    pub known_at: DateTime<Utc>,
     pub policy: Policy,
     pub indicator: Option<IndicatorKey>,
     pub counts: Option<bool>,
@@ -282,6 +293,7 @@ pub struct FrozenReportSummary {
     pub as_of: NaiveDate,
     pub policy_version: i32,
     pub computed_at: DateTime<Utc>,
+    pub known_at: DateTime<Utc>,
     pub frozen_by: String,
 }
 
@@ -292,8 +304,16 @@ pub struct ChangesQuery {
     pub unit_id: Uuid,
     #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
-    /// The id of a frozen report of this unit and date: what changed since it was filed.
-    pub since: Uuid,
+    /// A frozen report's id (what changed since it was filed, under its policy version) or an
+    /// instant (RFC 3339, under `policy_version` or the current policy).
+    #[param(schema_with = crate::openapi::text::report_or_instant)]
+    pub since: String,
+    /// The later knowledge time (RFC 3339; default: now).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub until: Option<String>,
+    #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
+    #[param(minimum = 1)]
+    pub policy_version: Option<i32>,
 }
 
 /// A record written after the filing that bears on a subject.
@@ -326,8 +346,10 @@ pub struct ChangesView {
     pub unit_id: Uuid,
     pub as_of: NaiveDate,
     pub policy_version: i32,
-    /// The report compared with, and when it was filed.
-    pub since_report: Uuid,
+    /// The frozen report compared with, if one was named.
+    pub since_report: Option<Uuid>,
+    /// The two knowledge times compared.
     pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
     pub items: Vec<SubjectChange>,
 }

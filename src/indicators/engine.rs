@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::clock;
 use crate::domain::{CertStatus, Tenure, VerificationStatus};
 use crate::error::AppResult;
+use crate::history::Known;
 use crate::policies::dto::Policy;
 
 /// SQL text with its bound values, numbering markers for the backend.
@@ -93,13 +94,16 @@ pub async fn validity_caps(
     db: &impl ConnectionTrait,
     policy: &Policy,
     d: NaiveDate,
+    known: Known,
 ) -> AppResult<Vec<(i32, NaiveDate)>> {
     use entity::certification_scheme as scheme;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
     if !policy.cap_certificate_validity {
         return Ok(Vec::new());
     }
-    let mut months: Vec<i32> = scheme::Entity::find()
+    // As known: a scheme's maximum may have been edited since.
+    let mut months: Vec<i32> = known
+        .select::<scheme::Entity>()
         .select_only()
         .column(scheme::Column::MaxValidityMonths)
         .filter(scheme::Column::MaxValidityMonths.is_not_null())
@@ -144,25 +148,29 @@ pub fn rule_ctes(
     d: NaiveDate,
     communes: &[Uuid],
     caps: &[(i32, NaiveDate)],
+    known: Known,
 ) -> String {
+    // Every table read as known at the knowledge time (the live tables when it is now).
+    let from = |q: &mut Sql, table: &str| known.table(table, |v| q.bind(v));
     // The commune of each subject on D (domain.md §8): where its latest relocation effective by
     // D took it; before any, where its earliest took it from; a subject that never moved is in
     // its commune of record. Relocations are few, so this set is small.
     let located = {
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        let [rel1, rel2, rel3, rel4, rel5] = std::array::from_fn(|_| from(q, "subject_relocation"));
         format!(
             "loc AS MATERIALIZED (\
                SELECT r.subject_id AS subject_id, r.to_commune_id AS commune_id \
-               FROM subject_relocation r WHERE r.effective_on <= {d1} \
-                 AND NOT EXISTS (SELECT 1 FROM subject_relocation r2 \
+               FROM {rel1} r WHERE r.effective_on <= {d1} \
+                 AND NOT EXISTS (SELECT 1 FROM {rel2} r2 \
                    WHERE r2.subject_id = r.subject_id AND r2.effective_on <= {d2} \
                      AND (r2.effective_on > r.effective_on \
                           OR (r2.effective_on = r.effective_on AND r2.seq > r.seq))) \
                UNION ALL \
-               SELECT r.subject_id, r.from_commune_id FROM subject_relocation r \
-               WHERE NOT EXISTS (SELECT 1 FROM subject_relocation r2 \
+               SELECT r.subject_id, r.from_commune_id FROM {rel3} r \
+               WHERE NOT EXISTS (SELECT 1 FROM {rel4} r2 \
                    WHERE r2.subject_id = r.subject_id AND r2.effective_on <= {d3}) \
-                 AND NOT EXISTS (SELECT 1 FROM subject_relocation r3 \
+                 AND NOT EXISTS (SELECT 1 FROM {rel5} r3 \
                    WHERE r3.subject_id = r.subject_id \
                      AND (r3.effective_on < r.effective_on \
                           OR (r3.effective_on = r.effective_on AND r3.seq < r.seq))))"
@@ -172,16 +180,17 @@ pub fn rule_ctes(
         let list = q.bind_list(communes.iter().copied());
         let again = q.bind_list(communes.iter().copied());
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        let (subjects, recognitions) = (from(q, "subject"), from(q, "recognition"));
         // The first test is a superset that can use the index on the commune of record (a
         // subject placed in the list on D is either there now or has moved).
         format!(
             "{located}, pop AS MATERIALIZED (SELECT s.id AS id, \
                COALESCE(loc.commune_id, s.commune_id) AS commune_id, \
-               s.search_text AS search_text FROM subject s \
+               s.search_text AS search_text FROM {subjects} s \
                LEFT JOIN loc ON loc.subject_id = s.id \
              WHERE (s.commune_id IN ({list}) OR loc.subject_id IS NOT NULL) \
                AND COALESCE(loc.commune_id, s.commune_id) IN ({again}) \
-               AND s.id IN (SELECT r.subject_id FROM recognition r WHERE r.stars >= 3 \
+               AND s.id IN (SELECT r.subject_id FROM {recognitions} r WHERE r.stars >= 3 \
                  AND r.decision_date <= {d1} AND r.valid_until > {d2} \
                  AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))"
         )
@@ -190,6 +199,11 @@ pub fn rule_ctes(
     let certified = {
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
         let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        let (certs, schemes, events) = (
+            from(q, "certification"),
+            from(q, "certification_scheme"),
+            from(q, "status_event"),
+        );
         // A certificate counts at most its scheme's maximum validity from its issue date.
         let capped = if caps.is_empty() {
             String::new()
@@ -206,10 +220,10 @@ pub fn rule_ctes(
             )
         };
         format!(
-            "SELECT c.subject_id FROM certification c \
-             JOIN certification_scheme cs ON cs.id = c.scheme_id \
+            "SELECT c.subject_id FROM {certs} c \
+             JOIN {schemes} cs ON cs.id = c.scheme_id \
              WHERE cs.category IN ({cats}) AND c.issued_on <= {d1} AND c.expires_on > {d2}{capped} \
-             AND (SELECT e.to_status FROM status_event e \
+             AND (SELECT e.to_status FROM {events} e \
                   WHERE e.entity_id = c.id AND e.entity = 'certification' AND e.effective_on <= {d3} \
                   ORDER BY e.seq DESC LIMIT 1) = '{verified}'",
             verified = CertStatus::Verified.code()
@@ -218,13 +232,14 @@ pub fn rule_ctes(
     let stable_area = {
         let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
         let min = q.bind(policy.min_linkage_months);
+        let areas = from(q, "raw_material_area");
         let code = if policy.growing_area_code_is_stable {
             " OR a.growing_area_code IS NOT NULL"
         } else {
             ""
         };
         format!(
-            "SELECT a.subject_id FROM raw_material_area a \
+            "SELECT a.subject_id FROM {areas} a \
              WHERE (a.valid_from IS NULL OR a.valid_from <= {d1}) \
              AND (a.valid_to IS NULL OR a.valid_to >= {d2}) \
              AND (a.tenure IN ('{own}', '{leased}') \
@@ -238,10 +253,12 @@ pub fn rule_ctes(
     let evidenced_channel = {
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
         let (d1, d2) = (q.bind(d), q.bind(d));
+        let channels = from(q, "sales_channel");
         let evidenced = if policy.count_declared_channels {
             String::new()
         } else {
             let d3 = q.bind(d);
+            let (events, spans) = (from(q, "status_event"), from(q, "listing_span"));
             // A verification evidences the channel for `verification_valid_months` only.
             let fresh = match policy.verification_valid_months {
                 Some(m) => format!(
@@ -260,16 +277,16 @@ pub fn rule_ctes(
             };
             format!(
                 " AND ((SELECT CASE WHEN e.to_status = '{verified}'{fresh} THEN 1 ELSE 0 END \
-                   FROM status_event e \
+                   FROM {events} e \
                    WHERE e.entity_id = ch.id AND e.entity = 'channel' AND e.effective_on <= {d3} \
                    ORDER BY e.seq DESC LIMIT 1) = 1 \
-                 OR EXISTS (SELECT 1 FROM listing_span ls WHERE ls.channel_id = ch.id \
+                 OR EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id \
                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted}))",
                 verified = VerificationStatus::Verified.code()
             )
         };
         format!(
-            "SELECT ch.subject_id FROM sales_channel ch WHERE ch.kind IN ({kinds}) \
+            "SELECT ch.subject_id FROM {channels} ch WHERE ch.kind IN ({kinds}) \
              AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
              AND (ch.active_to IS NULL OR ch.active_to >= {d2}){evidenced}"
         )
@@ -303,13 +320,14 @@ pub async fn counts_by_commune(
     policy: &Policy,
     d: NaiveDate,
     communes: &[Uuid],
+    known: Known,
 ) -> AppResult<Vec<(Uuid, Counts)>> {
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let caps = validity_caps(db, policy, d).await?;
+    let caps = validity_caps(db, policy, d, known).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
+    let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
     q.push(&format!(
         "{ctes} SELECT p.commune_id AS commune_id, COUNT(*) AS population, \
          COUNT(vc.id) AS value_chain, COUNT(mc.id) AS modern_channel \
@@ -348,15 +366,15 @@ pub struct SubjectFlags {
 }
 
 /// Population subjects recorded in `communes`, by name, optionally only those that count (or
-/// do not) for one indicator; a page of them and the total.
+/// do not) for one indicator; a page of them (`limit`, `offset`) and the total.
 pub async fn subjects(
     db: &impl ConnectionTrait,
     policy: &Policy,
     d: NaiveDate,
     communes: &[Uuid],
     filter: Option<(Which, bool)>,
-    limit: u64,
-    offset: u64,
+    (limit, offset): (u64, u64),
+    known: Known,
 ) -> AppResult<(Vec<SubjectFlags>, u64)> {
     if communes.is_empty() {
         return Ok((Vec::new(), 0));
@@ -370,10 +388,10 @@ pub async fn subjects(
     };
     let from =
         format!("FROM pop p LEFT JOIN vc ON vc.id = p.id LEFT JOIN mc ON mc.id = p.id{where_sql}");
-    let caps = validity_caps(db, policy, d).await?;
+    let caps = validity_caps(db, policy, d, known).await?;
     let statement = |count_only: bool| {
         let mut q = Sql::new(db.get_database_backend());
-        let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
+        let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
         if count_only {
             q.push(&format!("{ctes} SELECT COUNT(*) AS n {from}"));
         } else {
@@ -424,13 +442,14 @@ pub async fn population(
     policy: &Policy,
     d: NaiveDate,
     communes: &[Uuid],
+    known: Known,
 ) -> AppResult<Vec<(Uuid, Uuid)>> {
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let caps = validity_caps(db, policy, d).await?;
+    let caps = validity_caps(db, policy, d, known).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes, &caps);
+    let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
     q.push(&format!(
         "{ctes} SELECT p.id AS id, p.commune_id AS commune_id FROM pop p \
          ORDER BY p.search_text, p.id"

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use entity::{
     certification as cert, certification_scheme as scheme, listing, listing_span,
-    raw_material_area as area, recognition, sales_channel as channel, status_event, subject,
+    listing_span_extension, raw_material_area as area, recognition, sales_channel as channel,
+    status_event, subject,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -20,8 +21,50 @@ use super::engine::{freshness_window, months_after};
 use crate::areas::dto::hectares;
 use crate::domain::{CertStatus, ChannelKind, SchemeCategory, Tenure, VerificationStatus, from_db};
 use crate::error::AppResult;
+use crate::history::Known;
 use crate::lifecycle;
 use crate::policies::dto::Policy;
+
+/// The listing spans of channels that intersect `[from, to)` as known (with the end their
+/// recorded growth had reached by then).
+async fn known_spans(
+    db: &impl ConnectionTrait,
+    channels: &[Uuid],
+    known: Known,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> AppResult<Vec<listing_span::Model>> {
+    // A span known then ended no later than it does now: the test on the live end narrows.
+    let spans = listing_span::Entity::find()
+        .filter(listing_span::Column::ChannelId.is_in(channels.to_vec()))
+        .filter(listing_span::Column::ToAt.gte(from))
+        .filter(listing_span::Column::FromAt.lt(to));
+    let Some(t) = known.0 else {
+        return Ok(spans.all(db).await?);
+    };
+    let spans = spans
+        .filter(listing_span::Column::RecordedAt.lte(t))
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = spans.iter().map(|s| s.id).collect();
+    let mut ends: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for x in listing_span_extension::Entity::find()
+        .filter(listing_span_extension::Column::SpanId.is_in(ids))
+        .filter(listing_span_extension::Column::RecordedAt.lte(t))
+        .all(db)
+        .await?
+    {
+        let end = ends.entry(x.span_id).or_insert(x.to_at);
+        *end = (*end).max(x.to_at);
+    }
+    Ok(spans
+        .into_iter()
+        .map(|mut s| {
+            s.to_at = ends.get(&s.id).copied().unwrap_or(s.from_at);
+            s
+        })
+        .filter(|s| s.to_at >= from)
+        .collect())
+}
 
 /// The evidence of a set of subjects, loaded in a handful of queries.
 #[derive(Debug, Default)]
@@ -53,46 +96,47 @@ impl Evidence {
         ids: &[Uuid],
         policy: &Policy,
         d: NaiveDate,
+        known: Known,
     ) -> AppResult<Self> {
         if ids.is_empty() {
             return Ok(Evidence::default());
         }
         let ids = ids.to_vec();
-        let subjects = subject::Entity::find()
+        let subjects = known
+            .select::<subject::Entity>()
             .filter(subject::Column::Id.is_in(ids.clone()))
             .all(db)
             .await?;
-        let recognitions = recognition::Entity::find()
+        let recognitions = known
+            .select::<recognition::Entity>()
             .filter(recognition::Column::SubjectId.is_in(ids.clone()))
             .all(db)
             .await?;
-        let certs = cert::Entity::find()
+        let certs = known
+            .select::<cert::Entity>()
             .filter(cert::Column::SubjectId.is_in(ids.clone()))
             .all(db)
             .await?;
-        let schemes = scheme::Entity::find().all(db).await?;
+        let schemes = known.select::<scheme::Entity>().all(db).await?;
         let cert_ids: Vec<Uuid> = certs.iter().map(|c| c.id).collect();
-        let cert_history = lifecycle::histories(db, "certification", &cert_ids).await?;
-        let areas = area::Entity::find()
+        let cert_history = lifecycle::histories(db, "certification", &cert_ids, known).await?;
+        let areas = known
+            .select::<area::Entity>()
             .filter(area::Column::SubjectId.is_in(ids.clone()))
             .all(db)
             .await?;
-        let channels = channel::Entity::find()
+        let channels = known
+            .select::<channel::Entity>()
             .filter(channel::Column::SubjectId.is_in(ids))
             .all(db)
             .await?;
         let channel_ids: Vec<Uuid> = channels.iter().map(|c| c.id).collect();
-        let channel_history = lifecycle::histories(db, "channel", &channel_ids).await?;
+        let channel_history = lifecycle::histories(db, "channel", &channel_ids, known).await?;
         let (from, to) = freshness_window(policy, d);
         let spans = if channel_ids.is_empty() {
             Vec::new()
         } else {
-            listing_span::Entity::find()
-                .filter(listing_span::Column::ChannelId.is_in(channel_ids))
-                .filter(listing_span::Column::ToAt.gte(from))
-                .filter(listing_span::Column::FromAt.lt(to))
-                .all(db)
-                .await?
+            known_spans(db, &channel_ids, known, (from, to)).await?
         };
         let listing_ids: Vec<Uuid> = spans.iter().map(|s| s.listing_id).collect();
         let listings: HashMap<Uuid, listing::Model> = if listing_ids.is_empty() {

@@ -64,7 +64,15 @@ pub async fn get_indicators(
     query: QueryParams<IndicatorQuery>,
 ) -> AppResult<ReportBody> {
     let q = query.into_inner();
-    let report = service::report(db.inner(), &actor, q.unit_id, q.as_of, q.policy_version).await?;
+    let report = service::report(
+        db.inner(),
+        &actor,
+        q.unit_id,
+        q.as_of,
+        q.policy_version,
+        q.known_at.as_deref(),
+    )
+    .await?;
     Ok(match q.format.unwrap_or_default() {
         Format::Json => ReportBody::Json(Box::new(report)),
         Format::Csv => ReportBody::Csv(service::to_csv(&report)?),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{indicator_report, subject};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -23,6 +23,7 @@ use crate::auth::Actor;
 use crate::db::{begin_snapshot, begin_write};
 use crate::domain::{Role, from_db};
 use crate::error::{AppError, AppResult};
+use crate::history::Known;
 use crate::pagination::{PageParams, Paginated};
 use crate::policies::dto::Policy;
 use crate::units::dto::UnitRef;
@@ -105,6 +106,19 @@ async fn authorised_graph(
     Ok(graph)
 }
 
+/// A knowledge time asked for: a past instant (RFC 3339), or now (`None`). The future is not
+/// known yet, and a figure "as known" then would change without any write.
+pub fn known_at(raw: Option<&str>, field: &'static str) -> AppResult<Known> {
+    let Some(raw) = raw else {
+        return Ok(Known(None));
+    };
+    let t = crate::validate::parse_instant(raw).map_err(|m| AppError::invalid(field, m))?;
+    if t > clock::now() {
+        return Err(AppError::invalid(field, "must not be in the future"));
+    }
+    Ok(Known(Some(t)))
+}
+
 fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
     graph.get(id).map(UnitRef::from)
 }
@@ -116,10 +130,12 @@ pub async fn report(
     unit_id: Uuid,
     as_of: NaiveDate,
     policy_version: Option<i32>,
+    known: Option<&str>,
 ) -> AppResult<Report> {
+    let known = known_at(known, "known_at")?;
     let graph = authorised_graph(db, actor, unit_id).await?;
     let policy = policies::service::get(db, policy_version).await?;
-    compute(db, &graph, &policy, unit_id, as_of).await
+    compute(db, &graph, &policy, unit_id, as_of, known).await
 }
 
 /// Computes a report (no authorisation: callers check it).
@@ -129,9 +145,12 @@ pub async fn compute(
     policy: &Policy,
     unit_id: Uuid,
     as_of: NaiveDate,
+    known: Known,
 ) -> AppResult<Report> {
+    let computed_at = clock::now();
     let placement = Placement::resolve(graph, unit_id, as_of, "unit_id")?;
-    let rows = engine::counts_by_commune(db, policy, as_of, &placement.relevant_communes()).await?;
+    let rows =
+        engine::counts_by_commune(db, policy, as_of, &placement.relevant_communes(), known).await?;
 
     let mut total = Counts::default();
     let mut children = vec![Counts::default(); placement.children.len()];
@@ -148,11 +167,12 @@ pub async fn compute(
         }
     }
     let ambiguous_geography =
-        ambiguous_subjects(db, graph, policy, as_of, &placement, &ambiguous).await?;
+        ambiguous_subjects(db, graph, policy, as_of, &placement, &ambiguous, known).await?;
     Ok(Report {
         unit: ReportUnit::from(&placement.unit),
         as_of,
-        computed_at: clock::now(),
+        computed_at,
+        known_at: known.0.unwrap_or(computed_at),
         policy: policy.clone(),
         population: total.population,
         indicators: figures(total, policy),
@@ -177,13 +197,15 @@ async fn ambiguous_subjects(
     as_of: NaiveDate,
     placement: &Placement,
     communes: &[Uuid],
+    known: Known,
 ) -> AppResult<Vec<AmbiguousSubject>> {
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let found = engine::population(db, policy, as_of, communes).await?;
+    let found = engine::population(db, policy, as_of, communes, known).await?;
     let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
-    let names: HashMap<Uuid, String> = subject::Entity::find()
+    let names: HashMap<Uuid, String> = known
+        .select::<subject::Entity>()
         .filter(subject::Column::Id.is_in(ids))
         .all(db)
         .await?
@@ -269,13 +291,13 @@ async fn explain_page(
     db: &impl ConnectionTrait,
     graph: &UnitGraph,
     policy: &Policy,
-    as_of: NaiveDate,
+    (as_of, known): (NaiveDate, Known),
     placement: &Placement,
     flags: &[SubjectFlags],
     which: Option<IndicatorKey>,
 ) -> AppResult<Vec<SubjectExplanation>> {
     let ids: Vec<Uuid> = flags.iter().map(|f| f.id).collect();
-    let ev = Evidence::load(db, &ids, policy, as_of).await?;
+    let ev = Evidence::load(db, &ids, policy, as_of, known).await?;
     let mut out = Vec::with_capacity(flags.len());
     for f in flags {
         let Some(s) = ev.subjects.get(&f.id) else {
@@ -340,6 +362,7 @@ pub async fn explain(
             "is required with counts (value_chain or modern_channel)",
         ));
     }
+    let known = known_at(q.known_at.as_deref(), "known_at")?;
     let graph = authorised_graph(db, actor, q.unit_id).await?;
     let policy = policies::service::get(db, q.policy_version).await?;
     let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
@@ -356,15 +379,15 @@ pub async fn explain(
         q.as_of,
         &placement.counted_communes(),
         filter,
-        page.per_page(),
-        page.offset(),
+        (page.per_page(), page.offset()),
+        known,
     )
     .await?;
     let items = explain_page(
         db,
         &graph,
         &policy,
-        q.as_of,
+        (q.as_of, known),
         &placement,
         &flags,
         q.indicator,
@@ -373,6 +396,7 @@ pub async fn explain(
     Ok(ExplanationPage {
         unit: ReportUnit::from(&placement.unit),
         as_of: q.as_of,
+        known_at: known.0.unwrap_or_else(clock::now),
         policy,
         indicator: q.indicator,
         counts: q.counts,
@@ -396,16 +420,36 @@ pub async fn freeze(
     // result afterwards (a long read must not hold the write lock).
     let snapshot = begin_snapshot(db).await?;
     let txn = &snapshot;
-    let report = compute(txn, &graph, &policy, input.unit_id, input.as_of).await?;
+    // Computed over the versions known at one instant, the very query a recomputation with
+    // that `known_at` runs, so the filed figures can always be reproduced.
+    let known = Known(Some(clock::now()));
+    let report = compute(txn, &graph, &policy, input.unit_id, input.as_of, known).await?;
     let placement = Placement::resolve(&graph, input.unit_id, input.as_of, "unit_id")?;
     let communes = placement.counted_communes();
     // One pass computes every verdict; the evidence is then read in batches.
-    let (flags, _) =
-        engine::subjects(txn, &policy, input.as_of, &communes, None, u64::MAX, 0).await?;
+    let (flags, _) = engine::subjects(
+        txn,
+        &policy,
+        input.as_of,
+        &communes,
+        None,
+        (u64::MAX, 0),
+        known,
+    )
+    .await?;
     let mut subjects = Vec::with_capacity(flags.len());
     for batch in flags.chunks(500) {
         subjects.extend(
-            explain_page(txn, &graph, &policy, input.as_of, &placement, batch, None).await?,
+            explain_page(
+                txn,
+                &graph,
+                &policy,
+                (input.as_of, known),
+                &placement,
+                batch,
+                None,
+            )
+            .await?,
         );
     }
     snapshot.commit().await?;
@@ -425,6 +469,7 @@ pub async fn freeze(
         as_of: Set(input.as_of),
         policy_version: Set(policy.version),
         computed_at: Set(frozen.report.computed_at),
+        known_at: Set(frozen.report.known_at),
         created_by_id: Set(actor.token_id),
         created_by: Set(actor.name.clone()),
         body: Set(body.clone()),
@@ -435,6 +480,7 @@ pub async fn freeze(
         "unit": frozen.report.unit,
         "as_of": frozen.report.as_of,
         "policy_version": policy.version,
+        "known_at": frozen.report.known_at,
         "population": frozen.report.population,
         "indicators": frozen.report.indicators,
     });
@@ -448,40 +494,114 @@ pub async fn freeze(
     Ok(body)
 }
 
-/// The subjects whose counting changed since a frozen report of the same unit and date (under
-/// its policy version), per indicator, with the records written after the filing that bear on
-/// them — so a late, back-dated entry is visible as such (domain.md §8).
+/// The earlier knowledge time of a comparison: a frozen report's, or an instant.
+enum Since {
+    Report(Uuid),
+    At(DateTime<Utc>),
+}
+
+/// The subjects whose counting changed between two knowledge times for one unit and date, per
+/// indicator, with the records written in between that bear on them — so a late, back-dated
+/// entry is visible as such (domain.md §8). Since a frozen report, "before" is what was filed.
 pub async fn changes(
     db: &impl ConnectionTrait,
     actor: &Actor,
     q: &ChangesQuery,
 ) -> AppResult<ChangesView> {
+    let until = known_at(q.until.as_deref(), "until")?;
+    let since = match Uuid::parse_str(q.since.trim()) {
+        Ok(id) => Since::Report(id),
+        Err(_) => {
+            let t = crate::validate::parse_instant(&q.since).map_err(|_| {
+                AppError::invalid(
+                    "since",
+                    "must be a frozen report id or a time written as RFC 3339 \
+                     (2025-07-01T09:30:00+07:00)",
+                )
+            })?;
+            if t > clock::now() {
+                return Err(AppError::invalid("since", "must not be in the future"));
+            }
+            Since::At(t)
+        }
+    };
     let graph = authorised_graph(db, actor, q.unit_id).await?;
-    let row = crate::db::find::<indicator_report::Entity>(db, "report", q.since, false).await?;
-    if row.unit_id != q.unit_id || row.as_of != q.as_of {
-        return Err(AppError::invalid(
-            "since",
-            format!(
-                "report {} is for another unit or date (as of {})",
-                row.id, row.as_of
-            ),
-        ));
+    // The unit is resolved after a named report is checked against it, so that a report of
+    // another date says so rather than "no such unit on that date".
+    let communes =
+        || Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id").map(|p| p.counted_communes());
+    let (policy, since, since_report, before) = match since {
+        Since::Report(id) => {
+            if q.policy_version.is_some() {
+                return Err(AppError::invalid(
+                    "policy_version",
+                    "is the frozen report's own when since names one",
+                ));
+            }
+            let row = crate::db::find::<indicator_report::Entity>(db, "report", id, false).await?;
+            if row.unit_id != q.unit_id || row.as_of != q.as_of {
+                return Err(AppError::invalid(
+                    "since",
+                    format!(
+                        "report {} is for another unit or date (as of {})",
+                        row.id, row.as_of
+                    ),
+                ));
+            }
+            /// What `changes` needs of a filed report.
+            #[derive(serde::Deserialize)]
+            struct Filed {
+                subjects: Vec<SubjectExplanation>,
+            }
+            let filed: Filed = serde_json::from_str(&row.body).map_err(|e| {
+                AppError::Internal(format!("frozen report {} unreadable: {e}", row.id))
+            })?;
+            let before: HashMap<Uuid, (bool, bool, Option<SubjectRef>)> = filed
+                .subjects
+                .into_iter()
+                .map(|s| {
+                    let vc = s.value_chain.as_ref().is_some_and(|v| v.counts);
+                    let mc = s.modern_channel.as_ref().is_some_and(|m| m.counts);
+                    (s.subject.id, (vc, mc, Some(s.subject)))
+                })
+                .collect();
+            let policy = policies::service::get(db, Some(row.policy_version)).await?;
+            (policy, row.known_at, Some(row.id), before)
+        }
+        Since::At(t) => {
+            let since = Known(Some(t));
+            let policy = policies::service::get(db, q.policy_version).await?;
+            let (flags, _) = engine::subjects(
+                db,
+                &policy,
+                q.as_of,
+                &communes()?,
+                None,
+                (u64::MAX, 0),
+                since,
+            )
+            .await?;
+            let before = flags
+                .into_iter()
+                .map(|f| (f.id, (f.value_chain, f.modern_channel, None)))
+                .collect();
+            (policy, t, None, before)
+        }
+    };
+    let until_at = until.0.unwrap_or_else(clock::now);
+    if until_at < since {
+        return Err(AppError::invalid("until", "must not be before since"));
     }
-    let filed: FrozenReport = serde_json::from_str(&row.body)
-        .map_err(|e| AppError::Internal(format!("frozen report {} unreadable: {e}", row.id)))?;
-    let policy = policies::service::get(db, Some(row.policy_version)).await?;
-    let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
-    let communes = placement.counted_communes();
-    let (live, _) = engine::subjects(db, &policy, q.as_of, &communes, None, u64::MAX, 0).await?;
-    let before: HashMap<Uuid, (bool, bool, SubjectRef)> = filed
-        .subjects
-        .iter()
-        .map(|s| {
-            let vc = s.value_chain.as_ref().is_some_and(|v| v.counts);
-            let mc = s.modern_channel.as_ref().is_some_and(|m| m.counts);
-            (s.subject.id, (vc, mc, s.subject.clone()))
-        })
-        .collect();
+    let (live, _) = engine::subjects(
+        db,
+        &policy,
+        q.as_of,
+        &communes()?,
+        None,
+        (u64::MAX, 0),
+        until,
+    )
+    .await?;
     let after: HashMap<Uuid, (bool, bool)> = live
         .iter()
         .map(|f| (f.id, (f.value_chain, f.modern_channel)))
@@ -501,24 +621,25 @@ pub async fn changes(
         }
     }
     let changed_ids: Vec<Uuid> = changed.iter().map(|c| c.0).collect();
-    let subjects: HashMap<Uuid, subject::Model> = subject::Entity::find()
+    let subjects: HashMap<Uuid, subject::Model> = until
+        .select::<subject::Entity>()
         .filter(subject::Column::Id.is_in(changed_ids.clone()))
         .all(db)
         .await?
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let causes = audit::service::written_since(db, &changed_ids, filed.frozen_at).await?;
+    let causes = audit::service::written_between(db, &changed_ids, since, until_at).await?;
     let mut items = Vec::with_capacity(changed.len());
     for (id, indicator, b, a) in changed {
-        let subject = match (before.get(&id), subjects.get(&id)) {
+        let subject = match (before.get(&id).and_then(|b| b.2.clone()), subjects.get(&id)) {
             (_, Some(s)) => SubjectRef {
                 id,
                 name: s.name.clone(),
                 legal_form: from_db("legal_form", &s.legal_form)?,
                 commune: unit_ref(&graph, s.commune_id),
             },
-            (Some(b), None) => b.2.clone(),
+            (Some(b), None) => b,
             (None, None) => continue,
         };
         let because = causes
@@ -545,9 +666,10 @@ pub async fn changes(
     Ok(ChangesView {
         unit_id: q.unit_id,
         as_of: q.as_of,
-        policy_version: row.policy_version,
-        since_report: row.id,
-        since: filed.frozen_at,
+        policy_version: policy.version,
+        since_report,
+        since,
+        until: until_at,
         items,
     })
 }
@@ -609,6 +731,7 @@ pub async fn list_frozen(
             indicator_report::Column::AsOf,
             indicator_report::Column::PolicyVersion,
             indicator_report::Column::ComputedAt,
+            indicator_report::Column::KnownAt,
             indicator_report::Column::CreatedBy,
         ])
         .order_by_desc(indicator_report::Column::ComputedAt)
@@ -619,7 +742,8 @@ pub async fn list_frozen(
             Uuid,
             NaiveDate,
             i32,
-            chrono::DateTime<chrono::Utc>,
+            DateTime<Utc>,
+            DateTime<Utc>,
             String,
         )>()
         .all(db)
@@ -627,13 +751,16 @@ pub async fn list_frozen(
     let items = rows
         .into_iter()
         .map(
-            |(id, unit_id, as_of, policy_version, computed_at, frozen_by)| FrozenReportSummary {
-                id,
-                unit_id,
-                as_of,
-                policy_version,
-                computed_at,
-                frozen_by,
+            |(id, unit_id, as_of, policy_version, computed_at, known_at, frozen_by)| {
+                FrozenReportSummary {
+                    id,
+                    unit_id,
+                    as_of,
+                    policy_version,
+                    computed_at,
+                    known_at,
+                    frozen_by,
+                }
             },
         )
         .collect();

@@ -514,6 +514,42 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
         .get(&format!("/api/v1/reports/{report_id}"), Some(&auditor))
         .await;
     assert_eq!(numerator(&again.body["report"], "value_chain"), 0);
+    // As the registry knew it when the report was filed, the figure is still the filed one.
+    let known_at = filed.body["report"]["known_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let as_known = app
+        .get(
+            &format!(
+                "/api/v1/indicators?unit_id={tam_ky}&as_of=2025-06-30&known_at={}",
+                known_at.replace('+', "%2B").replace(':', "%3A")
+            ),
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(as_known.status, Status::Ok, "{:?}", as_known.body);
+    assert_eq!(numerator(&as_known.body, "value_chain"), 0);
+    assert_eq!(as_known.body["known_at"], known_at.as_str());
+    // Between that instant and now, `changes` finds the same subject without naming a report.
+    let between = app
+        .get(
+            &format!(
+                "/api/v1/indicators/changes?unit_id={tam_ky}&as_of=2025-06-30&since={}",
+                known_at.replace('+', "%2B").replace(':', "%3A")
+            ),
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(between.status, Status::Ok, "{:?}", between.body);
+    assert_eq!(between.body["since_report"], Value::Null);
+    assert_eq!(
+        between.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        between.body
+    );
+    assert_eq!(between.body["items"][0]["subject"]["id"], s["id"]);
     let changes = app
         .get(
             &format!(

@@ -11,6 +11,7 @@ mod certifications;
 mod channels;
 mod errors;
 mod fakes;
+mod history;
 mod indicators;
 mod input;
 mod integrity;

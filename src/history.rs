@@ -1,0 +1,209 @@
+//! Recorded time (domain.md §8): every version of the facts the indicators read, each with the
+//! interval of server time in which it was what the registry knew, in `<table>_version` tables
+//! (migration `000008`). Versions are written by [`keep`], which the audit trail calls for every
+//! write it records, in the write's transaction: a write cannot reach the audit trail without
+//! its version, and there is no second list of write sites to keep in step.
+//!
+//! Reading "as known at T" is [`Known`]: the same queries over the versions valid at T instead of
+//! the live tables.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    certification, certification_scheme, raw_material_area, recognition, sales_channel, subject,
+};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, IntoIden};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, Iterable, QuerySelect, Select, Statement, Value,
+};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::ids;
+
+/// The audit trail's entity names of the versioned tables, and the tables.
+const TRACKED: &[(&str, &str)] = &[
+    ("subject", "subject"),
+    ("recognition", "recognition"),
+    ("certification", "certification"),
+    ("scheme", "certification_scheme"),
+    ("area", "raw_material_area"),
+    ("channel", "sales_channel"),
+];
+
+/// The column names of a table's entity, in the entity's order.
+fn columns(table: &str) -> Option<Vec<&'static str>> {
+    fn of<E: EntityTrait>() -> Vec<&'static str> {
+        use sea_orm::IdenStatic;
+        E::Column::iter().map(|c| c.as_str()).collect()
+    }
+    Some(match table {
+        "subject" => of::<subject::Entity>(),
+        "recognition" => of::<recognition::Entity>(),
+        "certification" => of::<certification::Entity>(),
+        "certification_scheme" => of::<certification_scheme::Entity>(),
+        "raw_material_area" => of::<raw_material_area::Entity>(),
+        "sales_channel" => of::<sales_channel::Entity>(),
+        _ => return None,
+    })
+}
+
+fn quoted(cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn statement(db: &impl ConnectionTrait, sql: String, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    // Markers are written `?`; PostgreSQL numbers them.
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        }
+        _ => sql,
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Keeps the row `id` of the audited `entity`, as it is now in `db` (the write's transaction),
+/// as the version known from `at`; closes the version it replaces. Entities that no report
+/// reads are not versioned.
+pub async fn keep(
+    db: &impl ConnectionTrait,
+    entity: &str,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some((_, table)) = TRACKED.iter().find(|(e, _)| *e == entity) else {
+        return Ok(());
+    };
+    let cols = quoted(&columns(table).unwrap_or_default());
+    db.execute_raw(statement(
+        db,
+        format!(
+            "UPDATE \"{table}_version\" SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL"
+        ),
+        vec![at.into(), id.into()],
+    ))
+    .await?;
+    // Two writes in one instant: the first version was never known on its own.
+    db.execute_raw(statement(
+        db,
+        format!(
+            "DELETE FROM \"{table}_version\" WHERE id = ? AND recorded_at = ? AND superseded_at = ?"
+        ),
+        vec![id.into(), at.into(), at.into()],
+    ))
+    .await?;
+    db.execute_raw(statement(
+        db,
+        format!(
+            "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
+             SELECT ?, ?, NULL, {cols} FROM \"{table}\" WHERE id = ?"
+        ),
+        vec![ids::new_id().into(), at.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Gives every row written without a version (the seeded catalogue; rows from before versions
+/// were kept) one, known from its creation. Idempotent; runs at start-up.
+pub async fn backfill(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let mut n = 0;
+    for (_, table) in TRACKED {
+        let cols = quoted(&columns(table).unwrap_or_default());
+        n += db
+            .execute_raw(statement(
+                db,
+                format!(
+                    "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
+                     SELECT t.id, t.created_at, NULL, {cols} FROM \"{table}\" t \
+                     WHERE NOT EXISTS (SELECT 1 FROM \"{table}_version\" v WHERE v.id = t.id)"
+                ),
+                Vec::new(),
+            ))
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
+/// The knowledge time a read is made at: `None` reads the live tables (what is known now).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Known(pub Option<DateTime<Utc>>);
+
+impl Known {
+    /// A query of entity `E`: over its live table, or over its versions valid at the knowledge
+    /// time under the live table's name (so every column reference stays as it is).
+    pub fn select<E: EntityTrait + Default>(&self) -> Select<E> {
+        let mut s = E::find();
+        if let Some(t) = self.0 {
+            let table = E::default().table_name().to_owned();
+            let alias = Alias::new(table.clone()).into_iden();
+            let q = QuerySelect::query(&mut s);
+            q.from_clear()
+                .from_as(Alias::new(format!("{table}_version")), alias.clone())
+                .cond_where(
+                    Condition::all()
+                        .add(Expr::col((alias.clone(), Alias::new("recorded_at"))).lte(t))
+                        .add(
+                            Condition::any()
+                                .add(
+                                    Expr::col((alias.clone(), Alias::new("superseded_at")))
+                                        .is_null(),
+                                )
+                                .add(Expr::col((alias, Alias::new("superseded_at"))).gt(t)),
+                        ),
+                );
+        }
+        s
+    }
+
+    /// The SQL text of a table's rows as known (bound into `bind`'s statement): the table, or a
+    /// derived table of its versions valid at the knowledge time.
+    pub fn table(&self, table: &str, mut bind: impl FnMut(Value) -> String) -> String {
+        let Some(t) = self.0 else {
+            return table.to_owned();
+        };
+        match table {
+            "status_event" => format!(
+                "(SELECT * FROM status_event WHERE at <= {})",
+                bind(t.into())
+            ),
+            "subject_relocation" => format!(
+                "(SELECT * FROM subject_relocation WHERE recorded_at <= {})",
+                bind(t.into())
+            ),
+            // A span as known at t: recorded by then, ending where its recorded growth had
+            // taken it.
+            "listing_span" => {
+                let (t1, t2) = (bind(t.into()), bind(t.into()));
+                format!(
+                    "(SELECT s.id, s.listing_id, s.channel_id, s.trusted, s.from_at, \
+                     COALESCE((SELECT MAX(x.to_at) FROM listing_span_extension x \
+                       WHERE x.span_id = s.id AND x.recorded_at <= {t1}), s.from_at) AS to_at \
+                     FROM listing_span s WHERE s.recorded_at <= {t2})"
+                )
+            }
+            _ => {
+                let (t1, t2) = (bind(t.into()), bind(t.into()));
+                format!(
+                    "(SELECT * FROM \"{table}_version\" WHERE recorded_at <= {t1} \
+                     AND (superseded_at IS NULL OR superseded_at > {t2}))"
+                )
+            }
+        }
+    }
+}
