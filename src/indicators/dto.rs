@@ -340,7 +340,8 @@ pub struct SubjectChange {
     pub because: Vec<Cause>,
 }
 
-/// What changed since a frozen report, for the same unit, date and policy version.
+/// What changed between two knowledge times (since a frozen report: since what it filed), for one
+/// unit, date and policy version.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct ChangesView {
     pub unit_id: Uuid,

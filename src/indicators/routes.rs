@@ -55,7 +55,7 @@ impl<'r> Responder<'r, 'static> for StoredJson {
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
-              (status = 422, description = "The unit does not exist on that date", body = ErrorBody)),
+              (status = 422, description = "The unit does not exist on that date, or known_at is not a past instant", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/indicators")]
 pub async fn get_indicators(
@@ -85,7 +85,7 @@ pub async fn get_indicators(
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
-              (status = 422, description = "The unit does not exist on that date", body = ErrorBody)),
+              (status = 422, description = "The unit does not exist on that date, or known_at is not a past instant", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/indicators/subjects")]
 pub async fn explain_indicators(
@@ -99,13 +99,13 @@ pub async fn explain_indicators(
     ))
 }
 
-/// The subjects whose counting changed since a frozen report of this unit and date, and the
-/// records written since that bear on them.
+/// The subjects whose counting changed between two knowledge times (since a frozen report of
+/// this unit and date, or an instant), and the records written in between that bear on them.
 #[utoipa::path(get, path = "/api/v1/indicators/changes", tag = "indicators", params(ChangesQuery),
     responses((status = 200, description = "Subjects whose counting changed, per indicator, and why", body = ChangesView),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
               (status = 404, description = "No such unit or report", body = ErrorBody),
-              (status = 422, description = "The report is for another unit or date", body = ErrorBody)),
+              (status = 422, description = "The report is for another unit or date; since or until is not a past instant, or until is before since", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/indicators/changes")]
 pub async fn indicator_changes(

@@ -449,6 +449,33 @@ async fn known_at_must_be_a_past_instant() {
         assert_eq!(res.status, status, "{value}: {:?}", res.body);
         assert_eq!(res.error_fields(), vec!["known_at"], "{value}");
     }
+    // `changes` compares two past instants, in order.
+    for (query, field) in [
+        ("since=yesterday", "since"),
+        ("since=2100-01-01T00%3A00%3A00Z", "since"),
+        (
+            "since=2025-01-01T00%3A00%3A00Z&until=2024-01-01T00%3A00%3A00Z",
+            "until",
+        ),
+        (
+            "since=2025-01-01T00%3A00%3A00Z&until=2100-01-01T00%3A00%3A00Z",
+            "until",
+        ),
+    ] {
+        let res = app
+            .get(
+                &format!("/api/v1/indicators/changes?unit_id={province}&as_of=2025-06-30&{query}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{query}: {:?}",
+            res.body
+        );
+        assert_eq!(res.error_fields(), vec![field], "{query}");
+    }
     // Before anything was recorded, nothing is known: an empty province, not an error.
     let empty = report(
         &app,
