@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod drafts;
 pub mod error;
 pub mod geometry;
 pub mod history;
@@ -51,6 +52,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(audit::routes());
     all.extend(subjects::routes());
     all.extend(change_requests::routes());
+    all.extend(drafts::routes());
     all.extend(products::routes());
     all.extend(areas::routes());
     all.extend(certifications::routes());

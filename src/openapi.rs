@@ -36,6 +36,10 @@ use crate::{
         change_requests::routes::create_change_request,
         change_requests::routes::list_change_requests,
         change_requests::routes::decide_change_request,
+        crate::drafts::routes::create_draft,
+        crate::drafts::routes::list_drafts,
+        crate::drafts::routes::get_draft,
+        crate::drafts::routes::complete_draft,
         products::routes::list_products,
         products::routes::create_product,
         products::routes::get_product,
@@ -87,6 +91,8 @@ use crate::{
         crate::domain::LegalForm,
         crate::sync::dto::RunStatus,
         crate::change_requests::dto::RequestStatus,
+        crate::drafts::dto::DraftEntity,
+        crate::drafts::dto::DraftStatus,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

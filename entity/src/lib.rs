@@ -12,6 +12,7 @@ pub mod certification;
 pub mod certification_scheme;
 pub mod change_request;
 pub mod channel_connection;
+pub mod draft;
 pub mod indicator_policy;
 pub mod indicator_report;
 pub mod listing;

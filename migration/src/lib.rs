@@ -16,6 +16,7 @@ mod m20261130_000005_trust;
 mod m20261130_000006_subject_relocation;
 mod m20261130_000007_change_request;
 mod m20261130_000008_history;
+mod m20261130_000009_draft;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_subject_relocation::Migration),
             Box::new(m20261130_000007_change_request::Migration),
             Box::new(m20261130_000008_history::Migration),
+            Box::new(m20261130_000009_draft::Migration),
         ]
     }
 }

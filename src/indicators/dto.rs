@@ -158,6 +158,10 @@ pub struct Report {
     pub indicators: Vec<Figure>,
     pub children: Vec<UnitFigures>,
     pub ambiguous_geography: Vec<AmbiguousSubject>,
+    /// Drafts placed in the unit (or below it) that were left out: incomplete records are not
+    /// evidence yet (domain.md §9).
+    #[serde(default)]
+    pub drafts_excluded: i64,
 }
 
 /// A short subject reference.

@@ -168,6 +168,7 @@ pub async fn compute(
     }
     let ambiguous_geography =
         ambiguous_subjects(db, graph, policy, as_of, &placement, &ambiguous, known).await?;
+    let drafts_excluded = crate::drafts::service::excluded(db, graph, unit_id, known).await?;
     Ok(Report {
         unit: ReportUnit::from(&placement.unit),
         as_of,
@@ -187,6 +188,7 @@ pub async fn compute(
             })
             .collect(),
         ambiguous_geography,
+        drafts_excluded,
     })
 }
 

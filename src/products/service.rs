@@ -149,13 +149,25 @@ pub async fn create_recognition(
     input: CreateRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;
-    let product: product::Model = owned(&txn, actor, product_id, false).await?;
+    let view = create_recognition_in(&txn, actor, product_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create_recognition`] inside the caller's write transaction.
+pub async fn create_recognition_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    product_id: Uuid,
+    input: CreateRecognition,
+) -> AppResult<RecognitionView> {
+    let product: product::Model = owned(txn, actor, product_id, false).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let decision_no = clean(&input.decision_no);
     let duplicate = recognition::Entity::find()
         .filter(recognition::Column::ProductId.eq(product_id))
         .filter(recognition::Column::DecisionNo.eq(decision_no.clone()))
-        .one(&txn)
+        .one(txn)
         .await?;
     if let Some(d) = duplicate {
         return Err(AppError::Conflict(format!(
@@ -188,16 +200,15 @@ pub async fn create_recognition(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let view = RecognitionView::build(row, clock::today())?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created("recognition", view.id, Some(product.subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 

@@ -100,20 +100,32 @@ pub async fn create(
     actor: &Actor,
     input: CreateSubject,
 ) -> AppResult<SubjectView> {
+    let txn = begin_write(db).await?;
+    let view = create_in(&txn, actor, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (a draft completed becomes a subject in the
+/// same transaction that closes the draft).
+pub async fn create_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    input: CreateSubject,
+) -> AppResult<SubjectView> {
     actor.require(&[Role::Admin, Role::Auditor])?;
     let tax = input.tax_code;
     check_tax_id(input.legal_form, tax.as_ref())?;
     let phone = input.phone.map(|p| p.0);
-    let txn = begin_write(db).await?;
-    let commune = units::service::require_commune(&txn, "commune_id", input.commune_id).await?;
-    let scope = Scope::of(&txn, actor).await?;
+    let commune = units::service::require_commune(txn, "commune_id", input.commune_id).await?;
+    let scope = Scope::of(txn, actor).await?;
     if !scope.contains_commune(commune.id) {
         return Err(AppError::Forbidden(format!(
             "commune {} {} is outside the token's administrative unit",
             commune.code, commune.name
         )));
     }
-    ensure_tax_code_free(&txn, tax.as_ref(), None).await?;
+    ensure_tax_code_free(txn, tax.as_ref(), None).await?;
     let name = clean(&input.name);
     let now = clock::now();
     let row = subject::ActiveModel {
@@ -133,17 +145,16 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let view = SubjectView::build(row.clone(), Some((&commune).into()))?;
-    let view = with_history(&txn, view, &row).await?;
+    let view = with_history(txn, view, &row).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created("subject", view.id, Some(view.id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 

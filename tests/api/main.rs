@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod certifications;
 mod channels;
+mod drafts;
 mod errors;
 mod fakes;
 mod history;

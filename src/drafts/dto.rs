@@ -1,0 +1,123 @@
+//! Draft shapes.
+
+use chrono::{DateTime, Utc};
+use entity::draft;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::error::{AppError, AppResult};
+
+/// What a draft will become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftEntity {
+    /// A subject (`POST /api/v1/subjects`): may lack `commune_id` and `tax_code`.
+    Subject,
+    /// A recognition of a product (`POST /api/v1/products/{id}/recognitions`): may lack
+    /// `decision_no` and `decision_date`.
+    Recognition,
+}
+
+impl DraftEntity {
+    pub fn code(self) -> &'static str {
+        match self {
+            DraftEntity::Subject => "subject",
+            DraftEntity::Recognition => "recognition",
+        }
+    }
+}
+
+/// Open (still missing something) or completed (the record exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftStatus {
+    Open,
+    Completed,
+}
+
+/// `POST /api/v1/drafts`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDraft {
+    pub entity: DraftEntity,
+    /// The product a recognition rates (required for a recognition).
+    pub parent_id: Option<Uuid>,
+    /// Where a subject without a commune is known to be: its district (or province).
+    pub unit_id: Option<Uuid>,
+    /// The record's fields in the shape of its create request, the missing ones left out.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+/// `PATCH /api/v1/drafts/{id}`: fields to add or correct; once nothing is missing, the record is
+/// registered.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteDraft {
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+/// `GET /api/v1/drafts`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DraftQuery {
+    /// Drafts placed in this unit or below it.
+    pub unit_id: Option<Uuid>,
+    pub entity: Option<DraftEntity>,
+    /// `open` (default) or `completed`.
+    pub status: Option<DraftStatus>,
+}
+
+/// A draft as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftView {
+    pub id: Uuid,
+    pub entity: DraftEntity,
+    pub parent_id: Option<Uuid>,
+    /// The most precise unit known.
+    pub unit_id: Uuid,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// Fields still missing ("Bản nháp — còn thiếu: …").
+    pub missing: Vec<String>,
+    pub status: DraftStatus,
+    /// The record it became.
+    pub record_id: Option<Uuid>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+impl DraftView {
+    pub fn build(m: draft::Model) -> AppResult<Self> {
+        let entity = serde_json::from_value(Value::String(m.entity.clone()))
+            .map_err(|_| AppError::Internal(format!("draft {} has entity {}", m.id, m.entity)))?;
+        let missing = serde_json::from_value(m.missing.clone())
+            .map_err(|_| AppError::Internal(format!("draft {} has a bad missing list", m.id)))?;
+        Ok(DraftView {
+            id: m.id,
+            entity,
+            parent_id: m.parent_id,
+            unit_id: m.unit_id,
+            data: m.data,
+            missing,
+            status: if m.completed_at.is_some() {
+                DraftStatus::Completed
+            } else {
+                DraftStatus::Open
+            },
+            record_id: m.record_id,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            completed_at: m.completed_at,
+            version: m.version,
+        })
+    }
+}
