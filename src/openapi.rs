@@ -309,16 +309,6 @@ pub mod text {
     const TAX_CODE: &str = "^([0-9]{10}(-[0-9]{3})?|[0-9]{12})$";
     const PHONE: &str = "^(0[35789][0-9]{8}|02[0-9]{9})$";
 
-    /// A frozen report's id or an RFC 3339 instant (`GET /api/v1/indicators/changes?since=`).
-    pub fn report_or_instant() -> Object {
-        text(
-            Some(1),
-            Some(64),
-            "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))$",
-            false,
-        )
-    }
-
     fn text(min: Option<usize>, max: Option<usize>, pattern: &str, nullable: bool) -> Object {
         let ty = if nullable {
             SchemaType::from_iter([Type::String, Type::Null])

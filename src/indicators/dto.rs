@@ -310,7 +310,11 @@ pub struct ChangesQuery {
     pub as_of: NaiveDate,
     /// A frozen report's id (what changed since it was filed, under its policy version) or an
     /// instant (RFC 3339, under `policy_version` or the current policy).
-    #[param(schema_with = crate::openapi::text::report_or_instant)]
+    #[param(
+        value_type = String,
+        max_length = 64,
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))$"
+    )]
     pub since: String,
     /// The later knowledge time (RFC 3339; default: now).
     #[param(value_type = Option<String>, format = DateTime)]
