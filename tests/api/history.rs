@@ -323,13 +323,38 @@ async fn reports_recomputed_as_known_at_any_past_instant_match_what_was_computed
         changed >= steps / 20,
         "the random history should move the figures ({changed} of {steps} steps did)"
     );
-    for (at, what, then) in &seen {
+    for (k, (at, what, then)) in seen.iter().enumerate() {
         for (d, figures_then) in DATES.iter().zip(then) {
             let again = figures(&report(&app, &admin, d, Some(*at)).await);
             assert_eq!(
                 &again, figures_then,
                 "seed {seed}: the report for {d} as known at {at} ({what}) differs"
             );
+            // The explanations, read from the same versions, say what the count says.
+            if k % 4 == 0 {
+                let list = app
+                    .get(
+                        &format!(
+                            "/api/v1/indicators/subjects?unit_id={}&as_of={d}&per_page=100&known_at={}",
+                            unit("province", "49", None),
+                            urlencoding(&instant(*at))
+                        ),
+                        Some(&admin),
+                    )
+                    .await;
+                assert_eq!(list.status, Status::Ok, "{:?}", list.body);
+                let items = list.body["items"].as_array().unwrap();
+                let counting = items
+                    .iter()
+                    .filter(|i| i["value_chain"]["counts"] == true)
+                    .count() as i64;
+                assert_eq!(counting, figures_then[0].2, "{d} as known at {at}");
+                assert!(
+                    !list.body.to_string().contains("internal inconsistency"),
+                    "{d} as known at {at}: {}",
+                    list.body
+                );
+            }
         }
     }
     // A frozen report records its knowledge time; recomputing with it gives what was filed.
