@@ -104,3 +104,25 @@ pub(crate) async fn guard(
     scope.ensure(entity, id, &s)?;
     Ok((s, scope))
 }
+
+/// Loads the unit graph and checks the actor may work on `unit_id` and what lies below it
+/// (administrators: any unit; auditors: the units their own reaches): reports, drafts.
+pub async fn unit_graph(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    unit_id: Uuid,
+) -> AppResult<crate::units::graph::UnitGraph> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let graph = crate::units::graph::UnitGraph::load(db).await?;
+    if actor.role == Role::Auditor {
+        let inside = actor
+            .unit_id
+            .is_some_and(|own| graph.may_report(own, unit_id));
+        if !inside {
+            return Err(AppError::Forbidden(
+                "the unit is outside the token's administrative unit".to_owned(),
+            ));
+        }
+    }
+    Ok(graph)
+}

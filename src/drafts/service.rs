@@ -145,18 +145,11 @@ async fn place(
     Ok((unit, None))
 }
 
-/// Administrators reach every unit; an auditor its own and what lies below it.
+/// The actor may work on drafts placed in `unit` (the rule of reports).
 async fn within(db: &impl ConnectionTrait, actor: &Actor, unit: Uuid) -> AppResult<()> {
-    actor.require(&[Role::Admin, Role::Auditor])?;
-    if actor.role == Role::Auditor {
-        let graph = UnitGraph::load(db).await?;
-        if !actor.unit_id.is_some_and(|own| graph.may_report(own, unit)) {
-            return Err(AppError::Forbidden(
-                "the unit is outside the token's administrative unit".to_owned(),
-            ));
-        }
-    }
-    Ok(())
+    crate::auth::access::unit_graph(db, actor, unit)
+        .await
+        .map(drop)
 }
 
 fn json_list(missing: &[String]) -> Value {

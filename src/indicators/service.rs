@@ -20,6 +20,7 @@ use super::explain::{self, Evidence};
 use super::geography::Placement;
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::auth::access::unit_graph as authorised_graph;
 use crate::db::{begin_snapshot, begin_write};
 use crate::domain::{Role, from_db};
 use crate::error::{AppError, AppResult};
@@ -82,28 +83,6 @@ fn figures(c: Counts, p: &Policy) -> Vec<Figure> {
             p.empty_units_not_applicable,
         ),
     ]
-}
-
-/// Loads the unit graph and checks the actor may report on `unit_id` (administrators: any;
-/// auditors: units their own reaches).
-async fn authorised_graph(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    unit_id: Uuid,
-) -> AppResult<UnitGraph> {
-    actor.require(&[Role::Admin, Role::Auditor])?;
-    let graph = UnitGraph::load(db).await?;
-    if actor.role == Role::Auditor {
-        let inside = actor
-            .unit_id
-            .is_some_and(|own| graph.may_report(own, unit_id));
-        if !inside {
-            return Err(AppError::Forbidden(
-                "the unit is outside the token's administrative unit".to_owned(),
-            ));
-        }
-    }
-    Ok(graph)
 }
 
 /// A knowledge time asked for: a past instant (RFC 3339), or now (`None`). The future is not
