@@ -35,6 +35,7 @@ pub mod subjects;
 pub mod sync;
 pub mod text;
 pub mod units;
+pub mod users;
 pub mod validate;
 
 use rocket::figment::Figment;
@@ -53,6 +54,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(subjects::routes());
     all.extend(change_requests::routes());
     all.extend(drafts::routes());
+    all.extend(users::routes());
     all.extend(products::routes());
     all.extend(areas::routes());
     all.extend(certifications::routes());

@@ -37,6 +37,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the accounts of people who sign in to the pages.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Sync one channel now, or run every due sync and pending webhook event.
     Sync {
         /// The channel to sync (default: every channel whose sync is due).
@@ -82,6 +85,34 @@ enum TokenCommand {
         /// The token's id.
         id: Uuid,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account and print its one-time password, alone, on standard output.
+    Create(UserArgs),
+}
+
+#[derive(Args)]
+struct UserArgs {
+    /// Lower-case letters, digits, '.', '_', '-'.
+    #[arg(long)]
+    username: String,
+    /// admin, auditor or owner.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Auditors: the unit whose subtree they reach.
+    #[arg(long)]
+    unit_id: Option<Uuid>,
+    /// Owners: the subject they act for.
+    #[arg(long)]
+    subject_id: Option<Uuid>,
+    /// The name shown on pages (default: the user name).
+    #[arg(long)]
+    display_name: Option<String>,
+    /// Read the password from standard input (the user's own, not one-time; for scripts).
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 #[derive(Args)]
@@ -173,6 +204,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
             println!("{}", created.secret);
+        }
+        Command::User(UserCommand::Create(a)) => {
+            let db = prepare(&config).await?;
+            let fail = |e: ocop_registry::error::AppError| {
+                anyhow::anyhow!("{}", e.body().error.message_with_fields())
+            };
+            let input = ocop_registry::users::dto::CreateUser {
+                display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
+                username: a.username,
+                role: a.role,
+                unit_id: a.unit_id,
+                subject_id: a.subject_id,
+            };
+            validator::Validate::validate(&input)
+                .map_err(|e| fail(ocop_registry::error::AppError::from(e)))?;
+            let password = if a.password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let created =
+                ocop_registry::users::service::create(&db, &Actor::cli(), input, password)
+                    .await
+                    .map_err(fail)?;
+            if created.one_time_password.is_empty() {
+                eprintln!("user {} created", created.user.username);
+            } else {
+                println!("{}", created.one_time_password);
+            }
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let db = prepare(&config).await?;

@@ -441,17 +441,49 @@ pub fn platform(s: &str) -> Result<(), ValidationError> {
 /// Each role names what it is scoped to.
 pub fn token_scope(t: &CreateToken) -> Result<(), ValidationError> {
     match t.role {
-        Role::Auditor if t.unit_id.is_none() => Err(err(
-            "unit_id",
-            "is required for an auditor token (the unit whose subtree it reaches)",
-        )),
-        Role::Owner if t.subject_id.is_none() => {
-            Err(err("subject_id", "is required for an owner token"))
-        }
         Role::Channel if t.platform.is_none() => {
             Err(err("platform", "is required for a channel token"))
         }
+        _ => scope(t.role, t.unit_id, t.subject_id),
+    }
+}
+
+/// The scope a role needs, for tokens and users alike: an auditor's unit, an owner's subject.
+pub fn scope(
+    role: Role,
+    unit_id: Option<uuid::Uuid>,
+    subject_id: Option<uuid::Uuid>,
+) -> Result<(), ValidationError> {
+    match role {
+        Role::Auditor if unit_id.is_none() => Err(err(
+            "unit_id",
+            "is required for an auditor (the unit whose subtree it reaches)",
+        )),
+        Role::Owner if subject_id.is_none() => Err(err(
+            "subject_id",
+            "is required for an owner (the subject it acts for)",
+        )),
         _ => Ok(()),
+    }
+}
+
+/// A user name: 3–64 characters, lower-case letters, digits, `.`, `_`, `-`, starting with a
+/// letter or digit.
+pub fn username(s: &str) -> Result<(), ValidationError> {
+    let ok = (3..=64).contains(&s.len())
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            "username",
+            "must be 3 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+        ))
     }
 }
 

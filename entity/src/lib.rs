@@ -7,6 +7,7 @@
 pub mod prelude;
 
 pub mod api_token;
+pub mod app_user;
 pub mod audit_log;
 pub mod certification;
 pub mod certification_scheme;

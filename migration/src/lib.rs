@@ -17,6 +17,7 @@ mod m20261130_000006_subject_relocation;
 mod m20261130_000007_change_request;
 mod m20261130_000008_history;
 mod m20261130_000009_draft;
+mod m20261130_000010_app_user;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_change_request::Migration),
             Box::new(m20261130_000008_history::Migration),
             Box::new(m20261130_000009_draft::Migration),
+            Box::new(m20261130_000010_app_user::Migration),
         ]
     }
 }

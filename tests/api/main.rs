@@ -21,3 +21,4 @@ mod subjects;
 mod sync;
 mod trust;
 mod units;
+mod users;
