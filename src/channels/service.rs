@@ -296,10 +296,22 @@ pub async fn update(
         return Ok(before);
     }
     ensure_shop_free(&txn, &next).await?;
+    // A verification evidences this shop over this period: another shop, or a longer period
+    // (an earlier start, a later or no end), is not what the auditor saw. Narrowing is not.
+    let earlier_start = next.active_from != current.active_from
+        && next
+            .active_from
+            .is_none_or(|f| current.active_from.is_some_and(|c| f < c));
+    let later_end = next.active_to != current.active_to
+        && next
+            .active_to
+            .is_none_or(|t| current.active_to.is_some_and(|c| t > c));
+    let widened = earlier_start || later_end;
     let key_changed = next.kind != current.kind
         || next.platform != current.platform
         || next.shop_url != current.shop_url
-        || next.shop_id != current.shop_id;
+        || next.shop_id != current.shop_id
+        || widened;
     let verified = current.verification_status == VerificationStatus::Verified.code();
     if actor.role == Role::Owner && key_changed && verified {
         lifecycle::record(

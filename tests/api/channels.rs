@@ -190,6 +190,53 @@ async fn owner_change_of_the_shop_withdraws_the_verification() {
 }
 
 #[rocket::async_test]
+async fn owner_widening_the_active_period_withdraws_the_verification() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Kỳ Hạn").await;
+    let owner = app.owner_of(&s).await;
+    let shop = declare(&app, &owner, &s, &shop_body()).await.body;
+    app.post(
+        &format!("/api/v1/channels/{}/verify", id_of(&shop)),
+        Some(&admin),
+        &json!({"verified_on": "2024-03-01"}),
+    )
+    .await;
+    let path = format!("/api/v1/channels/{}", id_of(&shop));
+    // An administrator's correction is not the owner's claim.
+    let by_admin = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"active_from": "2023-06-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(by_admin.body["verification"]["status"], "verified");
+    // Closing the period (2023-06-01 → 2025-12-31) narrows it: the verification stands.
+    let closed = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"active_to": "2025-12-31"}),
+            None,
+        )
+        .await;
+    assert_eq!(closed.body["verification"]["status"], "verified");
+    // Moving the start back to 2019 claims what the auditor never saw.
+    let widened = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"active_from": "2019-01-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(widened.status, Status::Ok, "{:?}", widened.body);
+    assert_eq!(widened.body["verification"]["status"], "declared");
+}
+
+#[rocket::async_test]
 async fn listings_are_listed_and_hidden_from_other_owners() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
