@@ -12,13 +12,12 @@ use entity::{
     certification, certification_scheme, raw_material_area, recognition, sales_channel, subject,
 };
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, IntoIden};
-use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, Iterable, QuerySelect, Select, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QuerySelect, Select, Statement, Value};
 use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::ids;
+use crate::indicators::engine::Sql;
 
 /// The audit trail's entity names of the versioned tables, and the tables.
 const TRACKED: &[(&str, &str)] = &[
@@ -54,28 +53,6 @@ fn quoted(cols: &[&str]) -> String {
         .join(", ")
 }
 
-fn statement(db: &impl ConnectionTrait, sql: String, values: Vec<Value>) -> Statement {
-    let backend = db.get_database_backend();
-    // Markers are written `?`; PostgreSQL numbers them.
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut n = 0;
-            sql.chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
-        }
-        _ => sql,
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 /// Keeps the row `id` of the audited `entity`, as it is now in `db` (the write's transaction),
 /// as the version known from `at`; closes the version it replaces. Entities that no report
 /// reads are not versioned.
@@ -89,32 +66,29 @@ pub async fn keep(
         return Ok(());
     };
     let cols = quoted(&columns(table).unwrap_or_default());
-    db.execute_raw(statement(
-        db,
-        format!(
-            "UPDATE \"{table}_version\" SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL"
-        ),
-        vec![at.into(), id.into()],
-    ))
-    .await?;
+    let backend = db.get_database_backend();
+    let mut close = Sql::new(backend);
+    let (t, i) = (close.bind(at), close.bind(id));
+    close.push(&format!(
+        "UPDATE \"{table}_version\" SET superseded_at = {t} WHERE id = {i} \
+         AND superseded_at IS NULL"
+    ));
+    db.execute_raw(close.build()).await?;
     // Two writes in one instant: the first version was never known on its own.
-    db.execute_raw(statement(
-        db,
-        format!(
-            "DELETE FROM \"{table}_version\" WHERE id = ? AND recorded_at = ? AND superseded_at = ?"
-        ),
-        vec![id.into(), at.into(), at.into()],
-    ))
-    .await?;
-    db.execute_raw(statement(
-        db,
-        format!(
-            "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
-             SELECT ?, ?, NULL, {cols} FROM \"{table}\" WHERE id = ?"
-        ),
-        vec![ids::new_id().into(), at.into(), id.into()],
-    ))
-    .await?;
+    let mut stale = Sql::new(backend);
+    let (i, t1, t2) = (stale.bind(id), stale.bind(at), stale.bind(at));
+    stale.push(&format!(
+        "DELETE FROM \"{table}_version\" WHERE id = {i} AND recorded_at = {t1} \
+         AND superseded_at = {t2}"
+    ));
+    db.execute_raw(stale.build()).await?;
+    let mut add = Sql::new(backend);
+    let (v, t, i) = (add.bind(ids::new_id()), add.bind(at), add.bind(id));
+    add.push(&format!(
+        "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
+         SELECT {v}, {t}, NULL, {cols} FROM \"{table}\" WHERE id = {i}"
+    ));
+    db.execute_raw(add.build()).await?;
     Ok(())
 }
 
@@ -125,14 +99,13 @@ pub async fn backfill(db: &impl ConnectionTrait) -> AppResult<u64> {
     for (_, table) in TRACKED {
         let cols = quoted(&columns(table).unwrap_or_default());
         n += db
-            .execute_raw(statement(
-                db,
+            .execute_raw(Statement::from_string(
+                db.get_database_backend(),
                 format!(
                     "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
                      SELECT t.id, t.created_at, NULL, {cols} FROM \"{table}\" t \
                      WHERE NOT EXISTS (SELECT 1 FROM \"{table}_version\" v WHERE v.id = t.id)"
                 ),
-                Vec::new(),
             ))
             .await?
             .rows_affected();

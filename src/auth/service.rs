@@ -68,20 +68,19 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
     }
 }
 
-/// Issues a token (administrators only); the secret is in the answer and nowhere else.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: CreateToken,
-) -> AppResult<CreatedToken> {
-    actor.require(&[Role::Admin])?;
-    let txn = begin_write(db).await?;
-    if let Some(u) = input.unit_id {
-        units::service::require(&txn, "unit_id", u).await?;
+/// Checks that the unit and the subject a token or an account is scoped to exist (422 naming
+/// the field otherwise).
+pub async fn require_scope(
+    db: &impl ConnectionTrait,
+    unit_id: Option<Uuid>,
+    subject_id: Option<Uuid>,
+) -> AppResult<()> {
+    if let Some(u) = unit_id {
+        units::service::require(db, "unit_id", u).await?;
     }
-    if let Some(s) = input.subject_id
+    if let Some(s) = subject_id
         && entity::subject::Entity::find_by_id(s)
-            .one(&txn)
+            .one(db)
             .await?
             .is_none()
     {
@@ -90,6 +89,18 @@ pub async fn create(
             format!("no subject has id {s}"),
         ));
     }
+    Ok(())
+}
+
+/// Issues a token (administrators only); the secret is in the answer and nowhere else.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateToken,
+) -> AppResult<CreatedToken> {
+    actor.require(&[Role::Admin])?;
+    let txn = begin_write(db).await?;
+    require_scope(&txn, input.unit_id, input.subject_id).await?;
     let secret = generate();
     let name = input
         .name

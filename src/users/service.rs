@@ -16,7 +16,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
-use crate::{clock, ids, units};
+use crate::{clock, ids};
 
 /// Who may manage which accounts: administrators any; an auditor the owners of the subjects in
 /// its unit (so a cooperative gets its account from its district), nothing else.
@@ -60,20 +60,7 @@ pub async fn create(
     // Scope fields that the role does not use are not kept.
     let unit_id = input.unit_id.filter(|_| input.role == Role::Auditor);
     let subject_id = input.subject_id.filter(|_| input.role == Role::Owner);
-    if let Some(u) = unit_id {
-        units::service::require(&txn, "unit_id", u).await?;
-    }
-    if let Some(s) = subject_id
-        && entity::subject::Entity::find_by_id(s)
-            .one(&txn)
-            .await?
-            .is_none()
-    {
-        return Err(AppError::invalid(
-            "subject_id",
-            format!("no subject has id {s}"),
-        ));
-    }
+    crate::auth::service::require_scope(&txn, unit_id, subject_id).await?;
     may_manage(&txn, actor, input.role, subject_id).await?;
     let username = input.username.trim().to_owned();
     if app_user::Entity::find()
