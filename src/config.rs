@@ -43,6 +43,14 @@ pub struct AppConfig {
     pub auth_failures_per_minute: u32,
     /// Requests to the public endpoints one client may make per minute before `429`.
     pub public_requests_per_minute: u32,
+    /// A page session unused for this long is over (minutes).
+    pub session_idle_minutes: i64,
+    /// Failed sign-ins in a row after which an account answers `429` for
+    /// `sign_in_lock_minutes`, even to the right password.
+    pub sign_in_failures: i32,
+    pub sign_in_lock_minutes: i64,
+    /// Marks the session cookie `Secure`; by default, when `public_base_url` is `https`.
+    pub cookie_secure: Option<bool>,
 }
 
 impl Default for AppConfig {
@@ -64,6 +72,10 @@ impl Default for AppConfig {
             sync_allow_private_hosts: false,
             auth_failures_per_minute: 20,
             public_requests_per_minute: 120,
+            session_idle_minutes: 30,
+            sign_in_failures: 5,
+            sign_in_lock_minutes: 15,
+            cookie_secure: None,
         }
     }
 }
@@ -79,6 +91,15 @@ impl AppConfig {
                     .only(&["OCOP_SECRET_KEY"])
                     .map(|_| "secret_key".into()),
             )
+    }
+
+    /// Whether cookies must only travel over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure.unwrap_or_else(|| {
+            self.public_base_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        })
     }
 
     /// Reads the configuration from a figment.

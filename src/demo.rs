@@ -549,6 +549,63 @@ async fn print_tokens(db: &DatabaseConnection, base_url: &str) -> AppResult<()> 
         println!("  {:<8} {}{scope}", role.code(), created.secret);
     }
     println!("Try: curl -H 'Authorization: Bearer <admin token>' {base_url}/api/v1/subjects");
+    print_users(db, &actor, quang_nam, owner_subject, base_url).await
+}
+
+/// One account per role for the pages, each with a fresh one-time password (an account kept
+/// from an earlier start gets a new one).
+async fn print_users(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    quang_nam: Uuid,
+    owner_subject: Option<Uuid>,
+    base_url: &str,
+) -> AppResult<()> {
+    use crate::users::dto::CreateUser;
+    let wanted = [
+        ("admin", "Quản trị viên (demo)", Role::Admin, None, None),
+        (
+            "kiemtra.quangnam",
+            "Cán bộ thẩm định Quảng Nam (demo)",
+            Role::Auditor,
+            Some(quang_nam),
+            None,
+        ),
+        (
+            "chuthe",
+            "Chủ thể OCOP (demo)",
+            Role::Owner,
+            None,
+            owner_subject,
+        ),
+    ];
+    println!(
+        "Sign in at {base_url}/login (one-time passwords, to be changed at the first sign-in):"
+    );
+    for (username, display_name, role, unit_id, subject_id) in wanted {
+        let existing = entity::app_user::Entity::find()
+            .filter(entity::app_user::Column::Username.eq(username))
+            .one(db)
+            .await?;
+        let created = match existing {
+            Some(u) => crate::users::service::reset_password(db, actor, u.id).await?,
+            None => {
+                let input = CreateUser {
+                    username: username.to_owned(),
+                    display_name: display_name.to_owned(),
+                    role,
+                    unit_id,
+                    subject_id,
+                };
+                crate::users::service::create(db, actor, input, None).await?
+            }
+        };
+        println!(
+            "  {:<8} {username} / {}",
+            role.code(),
+            created.one_time_password
+        );
+    }
     Ok(())
 }
 

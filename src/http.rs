@@ -379,3 +379,30 @@ impl<'r, T: Serialize> Responder<'r, 'static> for Resource<T> {
         Ok(res)
     }
 }
+
+/// The registry's public address: the configured `public_base_url`, else rebuilt from the
+/// request's `Host` (and `X-Forwarded-Proto` behind a proxy).
+pub fn public_base(req: &Request<'_>) -> String {
+    req.rocket()
+        .state::<crate::config::AppConfig>()
+        .and_then(|c| c.public_base_url.clone())
+        .unwrap_or_else(|| {
+            let host = req.headers().get_one("Host").unwrap_or("localhost");
+            let scheme = req.headers().get_one("X-Forwarded-Proto").unwrap_or("http");
+            format!("{scheme}://{host}")
+        })
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// [`public_base`] as a request guard.
+pub struct BaseUrl(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for BaseUrl {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, Self::Error> {
+        Outcome::Success(BaseUrl(public_base(req)))
+    }
+}

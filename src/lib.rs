@@ -37,6 +37,7 @@ pub mod text;
 pub mod units;
 pub mod users;
 pub mod validate;
+pub mod web;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket, catchers};
@@ -64,6 +65,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(policies::routes());
     all.extend(indicators::routes());
     all.extend(sync::routes());
+    all.extend(web::routes());
     all
 }
 
@@ -80,6 +82,7 @@ pub fn build_rocket(
     Ok(rocket::custom(figment)
         .manage(db)
         .manage(limits::Limits::from_config(&config))
+        .manage(users::sessions::Policy::from_config(&config))
         .manage(config)
         .manage(settings)
         .mount("/", routes())

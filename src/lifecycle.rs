@@ -111,7 +111,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> A
         to_status: Set(mv.to.to_owned()),
         reason: Set(mv.reason),
         effective_on: Set(mv.effective_on),
-        actor_id: Set(actor.token_id),
+        actor_id: Set(actor.id()),
         actor_name: Set(actor.name.clone()),
         at: Set(clock::now()),
     }

@@ -109,8 +109,8 @@ impl<'r> FromRequest<'r> for PublicClient {
 
 /// Headers on every answer: a Content-Security-Policy for the pages (no inline script or
 /// style, nothing from elsewhere), no MIME sniffing, no framing, no referrer; `no-store` on
-/// everything but the public lookup (answers carry secrets and personal data); `Retry-After`
-/// on a 429.
+/// everything but the public lookup and the style sheet (answers and pages carry secrets and
+/// personal data); `Retry-After` on a 429.
 pub struct SecurityHeaders;
 
 /// The policy: this origin only, no inline script or style, no plugins, no framing.
@@ -143,7 +143,9 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
-        if path.starts_with("/api/") && !path.starts_with("/api/v1/public/") {
+        // Pages name the person signed in and carry their form tokens: never stored. Only the
+        // public API and the style sheet may be.
+        if !path.starts_with("/api/v1/public/") && !path.starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
         if res.status() == Status::TooManyRequests

@@ -24,6 +24,14 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// Page `page` of `per_page` items (for callers that are not a query string).
+    pub fn new(page: u64, per_page: u64) -> Self {
+        PageParams {
+            page: Some(page.max(1)),
+            per_page: Some(per_page),
+        }
+    }
+
     /// The 1-based page.
     pub fn page(&self) -> u64 {
         self.page.unwrap_or(1)

@@ -29,4 +29,5 @@ pub mod subject_relocation;
 pub mod sync_run;
 pub mod unit;
 pub mod unit_link;
+pub mod user_session;
 pub mod webhook_event;

@@ -18,6 +18,7 @@ mod m20261130_000007_change_request;
 mod m20261130_000008_history;
 mod m20261130_000009_draft;
 mod m20261130_000010_app_user;
+mod m20261130_000011_user_session;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_history::Migration),
             Box::new(m20261130_000009_draft::Migration),
             Box::new(m20261130_000010_app_user::Migration),
+            Box::new(m20261130_000011_user_session::Migration),
         ]
     }
 }

@@ -87,7 +87,7 @@ pub async fn record(
     audit_log::ActiveModel {
         id: Set(ids::new_id()),
         at: Set(at),
-        actor_id: Set(actor.token_id),
+        actor_id: Set(actor.id()),
         actor_name: Set(actor.name.clone()),
         actor_role: Set(actor.role.code().to_owned()),
         entity: Set(change.entity.to_owned()),

@@ -13,8 +13,11 @@ use crate::error::{AppError, AppResult, stash};
 /// The caller: a token's role and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// The token; `None` for the command line and the system itself.
+    /// The token; `None` for a person signed in to the pages, the command line and the
+    /// system itself.
     pub token_id: Option<Uuid>,
+    /// The account of a person signed in to the pages.
+    pub user_id: Option<Uuid>,
     pub name: String,
     pub role: Role,
     /// Auditor scope root.
@@ -30,6 +33,7 @@ impl Actor {
     pub fn cli() -> Self {
         Actor {
             token_id: None,
+            user_id: None,
             name: "command line".to_owned(),
             role: Role::Admin,
             unit_id: None,
@@ -44,6 +48,12 @@ impl Actor {
             name: name.to_owned(),
             ..Actor::cli()
         }
+    }
+
+    /// The credential that acted, as the audit trail records it: the token, or the account of
+    /// the person signed in.
+    pub fn id(&self) -> Option<Uuid> {
+        self.token_id.or(self.user_id)
     }
 
     /// 403 unless the actor has one of `roles`.

@@ -56,6 +56,7 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
     match row {
         Some(t) if t.revoked_at.is_none() => Ok(Actor {
             token_id: Some(t.id),
+            user_id: None,
             name: t.name,
             role: from_db("role", &t.role)?,
             unit_id: t.unit_id,

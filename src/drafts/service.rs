@@ -182,7 +182,7 @@ pub async fn create(
         data: Set(Value::Object(input.data)),
         missing: Set(json_list(&missing)),
         record_id: Set(None),
-        created_by_id: Set(actor.token_id),
+        created_by_id: Set(actor.id()),
         created_by: Set(actor.name.clone()),
         created_at: Set(now),
         updated_at: Set(now),

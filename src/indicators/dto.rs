@@ -60,6 +60,8 @@ pub struct ExplainQuery {
     pub indicator: Option<IndicatorKey>,
     /// Only subjects that count (`true`) or do not (`false`) for `indicator`.
     pub counts: Option<bool>,
+    /// Only subjects that do not count for `indicator` for this reason (needs `indicator`).
+    pub gap: Option<Gap>,
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,
@@ -208,6 +210,64 @@ pub struct AreaEvidence {
     pub stable_because: String,
 }
 
+/// What keeps a subject from counting, as a code the pages translate and filter by (the
+/// sentences of `reasons` say the same with the particulars).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Gap {
+    /// Value chain: no certification registered.
+    NoCertification,
+    /// Value chain: the latest certification had expired (or outlived its scheme) by the date.
+    CertificationExpired,
+    /// Value chain: no certification verified by an auditor by the date.
+    CertificationNotVerified,
+    /// Value chain: certifications of a scheme the policy does not count, or not yet issued.
+    CertificationNotCounted,
+    /// Value chain: no raw-material area registered.
+    NoArea,
+    /// Value chain: areas, but none stable on the date (no long enough linkage contract…).
+    AreaNotStable,
+    /// Modern channel: no sales channel registered.
+    NoChannel,
+    /// Modern channel: declared by the owner only, neither verified nor seen listed.
+    DeclaredOnly,
+    /// Modern channel: listings seen only through a connection the owner set up.
+    OwnerListingsOnly,
+    /// Modern channel: channels, but none of a modern kind active on the date.
+    ChannelNotActive,
+}
+
+impl Gap {
+    /// The API code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Gap::NoCertification => "no_certification",
+            Gap::CertificationExpired => "certification_expired",
+            Gap::CertificationNotVerified => "certification_not_verified",
+            Gap::CertificationNotCounted => "certification_not_counted",
+            Gap::NoArea => "no_area",
+            Gap::AreaNotStable => "area_not_stable",
+            Gap::NoChannel => "no_channel",
+            Gap::DeclaredOnly => "declared_only",
+            Gap::OwnerListingsOnly => "owner_listings_only",
+            Gap::ChannelNotActive => "channel_not_active",
+        }
+    }
+}
+
 /// Why a subject counts, or does not, for the value-chain indicator.
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq)]
 pub struct ValueChainExplanation {
@@ -216,6 +276,10 @@ pub struct ValueChainExplanation {
     pub area: Option<AreaEvidence>,
     /// Sentences: what makes it count, or what is missing.
     pub reasons: Vec<String>,
+    /// What is missing, as codes (empty when it counts; absent from reports frozen before
+    /// they existed).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
 }
 
 /// A listing seen active in the freshness window.
@@ -247,6 +311,9 @@ pub struct ModernChannelExplanation {
     pub counts: bool,
     pub channel: Option<ChannelEvidence>,
     pub reasons: Vec<String>,
+    /// What is missing, as codes (empty when it counts).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
 }
 
 /// One population subject and the reasons behind its verdicts.

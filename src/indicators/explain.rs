@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::dto::{
-    ActiveRecognition, AreaEvidence, CertEvidence, ChannelEvidence, ListingEvidence,
+    ActiveRecognition, AreaEvidence, CertEvidence, ChannelEvidence, Gap, ListingEvidence,
     ModernChannelExplanation, ValueChainExplanation,
 };
 use super::engine::{freshness_window, months_after};
@@ -228,6 +228,8 @@ pub fn value_chain(
     certs.sort_by(|a, b| b.issued_on.cmp(&a.issued_on).then(a.id.cmp(&b.id)));
     let mut cert_ok = None;
     let mut cert_notes = Vec::new();
+    // The gap is the latest certification's: what the owner would have to fix first.
+    let mut cert_gap = None;
     for c in &certs {
         let Some(s) = ev.schemes.get(&c.scheme_id) else {
             continue;
@@ -238,18 +240,22 @@ pub fn value_chain(
         let label = format!("certification {} ({})", c.certificate_no, s.code);
         let status = status_on(ev.cert_history.get(&c.id), d);
         if !p.value_chain_categories.contains(&category) {
+            cert_gap.get_or_insert(Gap::CertificationNotCounted);
             cert_notes.push(format!(
                 "{label} is a {} scheme, which does not count under policy version {}",
                 category.code(),
                 p.version
             ));
         } else if c.issued_on > d {
+            cert_gap.get_or_insert(Gap::CertificationNotCounted);
             cert_notes.push(format!("{label} was issued on {}, after {d}", c.issued_on));
         } else if c.expires_on <= d {
+            cert_gap.get_or_insert(Gap::CertificationExpired);
             cert_notes.push(format!("{label} expired on {}", c.expires_on));
         } else if let Some(m) = s.max_validity_months.filter(|_| p.cap_certificate_validity)
             && months_after(c.issued_on, m) <= d
         {
+            cert_gap.get_or_insert(Gap::CertificationExpired);
             cert_notes.push(format!(
                 "{label} claims validity until {}, but the {} scheme allows at most {m} months: \
                  it counted until {} (policy version {})",
@@ -259,6 +265,7 @@ pub fn value_chain(
                 p.version
             ));
         } else if status.map(|e| e.to_status.as_str()) != Some(CertStatus::Verified.code()) {
+            cert_gap.get_or_insert(Gap::CertificationNotVerified);
             let st = status.map_or("not yet registered", |e| e.to_status.as_str());
             cert_notes.push(format!("{label} was {st} on {d}"));
         } else if cert_ok.is_none() {
@@ -273,7 +280,9 @@ pub fn value_chain(
             });
         }
     }
+    let mut gaps = Vec::new();
     if cert_ok.is_none() {
+        gaps.push(cert_gap.unwrap_or(Gap::NoCertification));
         missing.push(format!(
             "no verified {} certification valid on {d}",
             or_list(&p.value_chain_categories, SchemeCategory::code)
@@ -345,6 +354,11 @@ pub fn value_chain(
         }
     }
     if area_ok.is_none() {
+        gaps.push(if areas.is_empty() {
+            Gap::NoArea
+        } else {
+            Gap::AreaNotStable
+        });
         if areas.is_empty() {
             missing.push("no raw-material area registered".to_owned());
         } else {
@@ -374,6 +388,7 @@ pub fn value_chain(
         certification: cert_ok,
         area: area_ok,
         reasons,
+        gaps,
     }
 }
 
@@ -394,6 +409,7 @@ pub fn modern_channel(
         .unwrap_or(d);
     let mut notes = Vec::new();
     let mut found: Option<ChannelEvidence> = None;
+    let mut gap = None;
     for ch in &channels {
         let Ok(kind) = from_db::<ChannelKind>("kind", &ch.kind) else {
             continue;
@@ -475,6 +491,11 @@ pub fn modern_channel(
                     format!(" (it was verified on {v}, after {d})")
                 }),
             };
+            gap = gap.max(Some(if untrusted_only {
+                Gap::OwnerListingsOnly
+            } else {
+                Gap::DeclaredOnly
+            }));
             if untrusted_only {
                 notes.push(format!(
                     "{label} is declared only: not verified by an auditor by {d}{later}; its \
@@ -522,6 +543,7 @@ pub fn modern_channel(
                     c.kind.code()
                 )],
                 channel: Some(c),
+                gaps: Vec::new(),
             }
         }
         None => {
@@ -530,10 +552,16 @@ pub fn modern_channel(
                 reasons.push("no sales channel registered".to_owned());
             }
             reasons.extend(notes);
+            let gap = if channels.is_empty() {
+                Gap::NoChannel
+            } else {
+                gap.unwrap_or(Gap::ChannelNotActive)
+            };
             ModernChannelExplanation {
                 counts: false,
                 channel: None,
                 reasons,
+                gaps: vec![gap],
             }
         }
     }

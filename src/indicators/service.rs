@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::dto::{
     AmbiguousSubject, Cause, ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Figure,
-    FreezeReport, FrozenReport, FrozenReportSummary, IndicatorKey, Report, ReportUnit,
+    FreezeReport, FrozenReport, FrozenReportSummary, Gap, IndicatorKey, Report, ReportUnit,
     SubjectChange, SubjectExplanation, SubjectRef, UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
@@ -330,6 +330,14 @@ async fn explain_page(
     Ok(out)
 }
 
+/// What keeps an explained subject from counting for one indicator.
+pub fn gaps_of(e: &SubjectExplanation, key: IndicatorKey) -> &[Gap] {
+    match key {
+        IndicatorKey::ValueChain => e.value_chain.as_ref().map_or(&[], |v| &v.gaps[..]),
+        IndicatorKey::ModernChannel => e.modern_channel.as_ref().map_or(&[], |v| &v.gaps[..]),
+    }
+}
+
 /// The population subjects of a unit on a date with the reasons behind their verdicts.
 pub async fn explain(
     db: &impl ConnectionTrait,
@@ -347,24 +355,41 @@ pub async fn explain(
     let graph = authorised_graph(db, actor, q.unit_id).await?;
     let policy = policies::service::get(db, q.policy_version).await?;
     let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
-    let filter = q.indicator.zip(q.counts).map(|(k, c)| {
-        let which = match k {
-            IndicatorKey::ValueChain => Which::ValueChain,
-            IndicatorKey::ModernChannel => Which::ModernChannel,
-        };
-        (which, c)
-    });
+    let which = |k: IndicatorKey| match k {
+        IndicatorKey::ValueChain => Which::ValueChain,
+        IndicatorKey::ModernChannel => Which::ModernChannel,
+    };
+    let filter = q.indicator.zip(q.counts).map(|(k, c)| (which(k), c));
+    let filter = match (q.gap, filter) {
+        (Some(_), Some((_, true))) => {
+            return Err(AppError::invalid(
+                "gap",
+                "a reason for not counting cannot go with counts=true",
+            ));
+        }
+        (Some(_), _) => match q.indicator {
+            Some(k) => Some((which(k), false)),
+            None => return Err(AppError::invalid("indicator", "is required with gap")),
+        },
+        (None, f) => f,
+    };
+    // A reason is known only once a subject is explained: every subject that does not count
+    // is explained, then the page is cut from those with the reason.
+    let window = match q.gap {
+        Some(_) => (u64::MAX, 0),
+        None => (page.per_page(), page.offset()),
+    };
     let (flags, total) = engine::subjects(
         db,
         &policy,
         q.as_of,
         &placement.counted_communes(),
         filter,
-        (page.per_page(), page.offset()),
+        window,
         known,
     )
     .await?;
-    let items = explain_page(
+    let mut items = explain_page(
         db,
         &graph,
         &policy,
@@ -374,6 +399,17 @@ pub async fn explain(
         q.indicator,
     )
     .await?;
+    let total = match (q.gap, q.indicator) {
+        (Some(g), Some(k)) => {
+            items.retain(|e| gaps_of(e, k).contains(&g));
+            let kept = items.len() as u64;
+            let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+            let per_page = usize::try_from(page.per_page()).unwrap_or(usize::MAX);
+            items = items.into_iter().skip(start).take(per_page).collect();
+            kept
+        }
+        _ => total,
+    };
     Ok(ExplanationPage {
         unit: ReportUnit::from(&placement.unit),
         as_of: q.as_of,
@@ -451,7 +487,7 @@ pub async fn freeze(
         policy_version: Set(policy.version),
         computed_at: Set(frozen.report.computed_at),
         known_at: Set(frozen.report.known_at),
-        created_by_id: Set(actor.token_id),
+        created_by_id: Set(actor.id()),
         created_by: Set(actor.name.clone()),
         body: Set(body.clone()),
     }

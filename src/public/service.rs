@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{product, recognition, subject};
+use entity::{product, recognition, subject, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,8 @@ use crate::units::service::refs;
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct PublicQuery {
-    /// Product name, case- and accent-insensitive.
+    /// Words of the product's name, its producer's name or its commune's, case- and
+    /// accent-insensitive (every word must be found in one of them).
     #[validate(length(max = 255, message = "at most 255 characters"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
@@ -47,8 +48,63 @@ pub struct PublicProduct {
     pub valid_until: NaiveDate,
     /// Today: active, expired or revoked.
     pub status: RecognitionStatus,
+    pub revoked_on: Option<NaiveDate>,
     pub subject_name: String,
     pub commune: Option<UnitRef>,
+}
+
+/// One rated product as the public sees it, with the units its producer's commune belongs to
+/// today (after the 2025 reform a commune may have been merged into another).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicProductPage {
+    #[serde(flatten)]
+    pub product: PublicProduct,
+    pub commune_today: Vec<UnitRef>,
+}
+
+/// A rated product by id (404 for a product that was never rated: nothing else is public).
+pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<PublicProductPage> {
+    let found = product::Entity::find_by_id(product_id).one(db).await?;
+    let Some(p) = found else {
+        return Err(AppError::not_found("product", product_id));
+    };
+    let latest = recognition::Entity::find()
+        .filter(recognition::Column::ProductId.eq(p.id))
+        .order_by_desc(recognition::Column::DecisionDate)
+        .order_by_desc(recognition::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("product", product_id))?;
+    let s = subject::Entity::find_by_id(p.subject_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("product", product_id))?;
+    let today = clock::today();
+    let graph = UnitGraph::load(db).await?;
+    let commune_today = graph
+        .map_to_date(s.commune_id, today)
+        .into_iter()
+        .filter(|u| *u != s.commune_id)
+        .filter_map(|u| graph.get(u).map(UnitRef::from))
+        .collect();
+    let rv = RecognitionView::build(latest, today)?;
+    Ok(PublicProductPage {
+        product: PublicProduct {
+            product_id: p.id,
+            name: p.name,
+            group: from_db("product_group", &p.product_group)?,
+            stars: rv.stars,
+            potential_five_star: rv.potential_five_star,
+            decision_no: rv.decision_no,
+            decision_date: rv.decision_date,
+            valid_until: rv.valid_until,
+            status: rv.status,
+            revoked_on: rv.revoked_on,
+            subject_name: s.name,
+            commune: refs(db, &[s.commune_id]).await?.remove(&s.commune_id),
+        },
+        commune_today,
+    })
 }
 
 /// Rated products matching the filters, by name.
@@ -64,8 +120,26 @@ pub async fn list(
     let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
     if let Some(text) = &q.q {
         for p in like_patterns(text) {
-            cond = cond
-                .add(Expr::col(product::Column::NameFolded).like(LikeExpr::new(p).escape('\\')));
+            let like = || LikeExpr::new(p.clone()).escape('\\');
+            let communes = Query::select()
+                .column(unit::Column::Id)
+                .from(unit::Entity)
+                .and_where(Expr::col(unit::Column::NameFolded).like(like()))
+                .to_owned();
+            let producers = Query::select()
+                .column(subject::Column::Id)
+                .from(subject::Entity)
+                .cond_where(
+                    Condition::any()
+                        .add(Expr::col(subject::Column::SearchText).like(like()))
+                        .add(subject::Column::CommuneId.in_subquery(communes)),
+                )
+                .to_owned();
+            cond = cond.add(
+                Condition::any()
+                    .add(Expr::col(product::Column::NameFolded).like(like()))
+                    .add(product::Column::SubjectId.in_subquery(producers)),
+            );
         }
     }
     if let Some(unit_id) = q.unit_id {
@@ -131,6 +205,7 @@ pub async fn list(
             decision_date: rv.decision_date,
             valid_until: rv.valid_until,
             status: rv.status,
+            revoked_on: rv.revoked_on,
             subject_name: s.name.clone(),
             commune: units.get(&s.commune_id).cloned(),
         });

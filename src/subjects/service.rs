@@ -293,6 +293,30 @@ pub async fn list(
     Ok(Paginated::new(items, page, total))
 }
 
+/// The subjects among `ids` that the actor may see, by id (contacts for a list of explained
+/// subjects: one query, not one per row).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, SubjectView>> {
+    actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
+    let scope = Scope::of(db, actor).await?;
+    let rows = subject::Entity::find()
+        .filter(scope.subject_condition())
+        .filter(subject::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    let communes: Vec<Uuid> = rows.iter().map(|r| r.commune_id).collect();
+    let refs = units::service::refs(db, &communes).await?;
+    rows.into_iter()
+        .map(|r| {
+            let c = refs.get(&r.commune_id).cloned();
+            Ok((r.id, SubjectView::build(r, c)?))
+        })
+        .collect()
+}
+
 /// Edits a subject (administrators; auditors in their subtree; owners their own).
 pub async fn update(
     db: &DatabaseConnection,

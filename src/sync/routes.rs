@@ -180,18 +180,10 @@ impl<'r> FromRequest<'r> for PushContext {
             .iter()
             .map(|h| (h.name().as_str().to_ascii_lowercase(), h.value().to_owned()))
             .collect();
-        let base = req
-            .rocket()
-            .state::<SyncSettings>()
-            .and_then(|s| s.public_base_url.clone())
-            .unwrap_or_else(|| {
-                let host = req.headers().get_one("Host").unwrap_or("localhost");
-                let scheme = req.headers().get_one("X-Forwarded-Proto").unwrap_or("http");
-                format!("{scheme}://{host}")
-            });
+        let base = crate::http::public_base(req);
         Outcome::Success(PushContext {
             headers,
-            url: format!("{}{}", base.trim_end_matches('/'), req.uri()),
+            url: format!("{base}{}", req.uri()),
         })
     }
 }

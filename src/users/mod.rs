@@ -6,6 +6,7 @@ pub mod dto;
 pub mod password;
 pub mod routes;
 pub mod service;
+pub mod sessions;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

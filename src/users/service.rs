@@ -91,6 +91,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        failed_sign_ins: Set(0),
+        last_failed_sign_in_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -176,6 +178,10 @@ pub async fn update(
     next.updated_at = clock::now();
     next.version += 1;
     let after = UserView::build(save(&txn, next).await?)?;
+    if after.disabled {
+        // Disabling signs the person out everywhere, in the same transaction.
+        super::sessions::end_sessions(&txn, entity::user_session::Column::UserId.eq(id)).await?;
+    }
     audit::record(
         &txn,
         actor,
@@ -184,4 +190,46 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Gives an account a new one-time password (a forgotten password; the demo at every start):
+/// the person must change it at the next sign-in, and every session of theirs ends.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<CreatedUser> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let secret = password::one_time();
+    let hashed = password::hash(&secret)?;
+    let txn = begin_write(db).await?;
+    let row = find::<app_user::Entity>(&txn, "user", id, true).await?;
+    let before = UserView::build(row.clone())?;
+    may_manage(&txn, actor, before.role, row.subject_id).await?;
+    let mut next = row.clone();
+    next.password_hash = hashed;
+    next.must_change_password = true;
+    next.failed_sign_ins = 0;
+    next.updated_at = clock::now();
+    next.version += 1;
+    let after = UserView::build(save(&txn, next).await?)?;
+    super::sessions::end_sessions(&txn, entity::user_session::Column::UserId.eq(id)).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            "user",
+            id,
+            row.subject_id,
+            "reset_password",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedUser {
+        user: after,
+        one_time_password: secret,
+    })
 }

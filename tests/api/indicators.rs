@@ -40,10 +40,11 @@ use crate::helpers::{TestApp, commune, id_of, unit};
 
 const D: &str = "2025-06-30";
 
-struct Scenario {
-    app: TestApp,
-    admin: String,
-    s: std::collections::HashMap<&'static str, Value>,
+/// The hand-worked scenario above (the pages' tests read the same figures).
+pub(crate) struct Scenario {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
+    pub(crate) s: std::collections::HashMap<&'static str, Value>,
 }
 
 fn vn_noon(day: &str) -> DateTime<Utc> {
@@ -184,7 +185,7 @@ impl Scenario {
         .unwrap();
     }
 
-    async fn build() -> Scenario {
+    pub(crate) async fn build() -> Scenario {
         let app = TestApp::spawn().await;
         let admin = app.admin().await;
         let mut sc = Scenario {
@@ -314,7 +315,7 @@ impl Scenario {
         sc
     }
 
-    async fn report(&self, unit_id: uuid::Uuid, as_of: &str, extra: &str) -> Value {
+    pub(crate) async fn report(&self, unit_id: uuid::Uuid, as_of: &str, extra: &str) -> Value {
         let res = self
             .app
             .get(

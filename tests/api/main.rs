@@ -16,6 +16,7 @@ mod history;
 mod indicators;
 mod input;
 mod integrity;
+mod pages;
 mod products;
 mod subjects;
 mod sync;

@@ -1,0 +1,314 @@
+//! Sign-in sessions of the pages: sign in, resolve a cookie to its person, change the password,
+//! sign out.
+//!
+//! A session is a row, not a signed cookie: the cookie holds 256 random bits whose SHA-256 is
+//! stored, so every process sees a sign-out, an expiry or a disabled account at once.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{app_user, user_session};
+use rand::RngCore;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use uuid::Uuid;
+
+use super::dto::UserView;
+use super::password;
+use crate::audit::{self, Change};
+use crate::auth::Actor;
+use crate::auth::service::hash;
+use crate::db::{begin_write, save};
+use crate::domain::from_db;
+use crate::error::{AppError, AppResult};
+use crate::{clock, ids};
+
+/// The session rules of one process (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// A session unused for this long is over.
+    pub idle: Duration,
+    /// Failed sign-ins in a row that lock the account for `lock`.
+    pub failures: i32,
+    pub lock: Duration,
+    /// The cookie travels over https only.
+    pub secure_cookie: bool,
+}
+
+impl Policy {
+    pub fn from_config(c: &crate::config::AppConfig) -> Self {
+        Policy {
+            idle: Duration::minutes(Ord::max(c.session_idle_minutes, 1)),
+            failures: Ord::max(c.sign_in_failures, 1),
+            lock: Duration::minutes(Ord::max(c.sign_in_lock_minutes, 1)),
+            secure_cookie: c.secure_cookies(),
+        }
+    }
+}
+
+/// A person signed in: who acts, and what the pages need to know of the session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub actor: Actor,
+    pub username: String,
+    pub display_name: String,
+    /// Forms of this session carry it back.
+    pub csrf_token: String,
+    /// Until the one-time password is replaced, the person may do nothing else.
+    pub must_change_password: bool,
+}
+
+/// How long `last_seen_at` may lag behind: refreshing it on every request would make every
+/// page view a write.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+fn secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Argon2 takes tens of milliseconds of CPU: it runs off the request threads.
+async fn verify(password: String, stored: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .map_err(|e| AppError::Internal(format!("password check: {e}")))
+}
+
+/// A hash of a password nobody has, checked for unknown user names so that they take as long
+/// as known ones (no user-name probing by timing).
+static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    password::hash("decoy password, never anyone's").unwrap_or_default()
+});
+
+fn wrong() -> AppError {
+    AppError::Unauthorized("the user name or the password is wrong".to_owned())
+}
+
+/// Signs a person in: the cookie secret of a new session. A wrong password counts against the
+/// account; after `policy.failures` in a row the account answers `429` until `policy.lock`
+/// has passed since the last one, whatever the password.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    policy: Policy,
+    username: &str,
+    given: &str,
+) -> AppResult<String> {
+    let username = username.trim().to_lowercase();
+    let user = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(db)
+        .await?;
+    let Some(user) = user else {
+        verify(given.to_owned(), DECOY.clone()).await?;
+        return Err(wrong());
+    };
+    let now = clock::now();
+    if let Some(until) = locked_until(&user, policy)
+        && until > now
+    {
+        return Err(AppError::TooManyRequests(format!(
+            "too many failed sign-ins; try again after {}",
+            until.format("%H:%M UTC")
+        )));
+    }
+    let ok = verify(given.to_owned(), user.password_hash.clone()).await?;
+    if !ok || user.disabled_at.is_some() {
+        if !ok {
+            // Counted in the database, so every process refuses the same account.
+            let txn = begin_write(db).await?;
+            app_user::Entity::update_many()
+                .col_expr(
+                    app_user::Column::FailedSignIns,
+                    Expr::col(app_user::Column::FailedSignIns).add(1),
+                )
+                .col_expr(app_user::Column::LastFailedSignInAt, Expr::value(now))
+                .filter(app_user::Column::Id.eq(user.id))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+        }
+        return Err(wrong());
+    }
+    let secret = secret();
+    let txn = begin_write(db).await?;
+    if user.failed_sign_ins != 0 {
+        app_user::Entity::update_many()
+            .col_expr(app_user::Column::FailedSignIns, Expr::value(0))
+            .filter(app_user::Column::Id.eq(user.id))
+            .exec(&txn)
+            .await?;
+    }
+    user_session::ActiveModel {
+        id: Set(ids::new_id()),
+        user_id: Set(user.id),
+        token_hash: Set(hash(&secret)),
+        csrf_token: Set(self::secret()),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        ended_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+fn locked_until(user: &app_user::Model, policy: Policy) -> Option<DateTime<Utc>> {
+    (user.failed_sign_ins >= policy.failures)
+        .then_some(user.last_failed_sign_in_at)
+        .flatten()
+        .map(|at| at + policy.lock)
+}
+
+/// The session a cookie secret belongs to: `None` when it is unknown, signed out, idle for too
+/// long, or its account is disabled.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    policy: Policy,
+    secret: &str,
+) -> AppResult<Option<Session>> {
+    let found = user_session::Entity::find()
+        .filter(user_session::Column::TokenHash.eq(hash(secret)))
+        .filter(user_session::Column::EndedAt.is_null())
+        .one(db)
+        .await?;
+    let now = clock::now();
+    let Some(session) = found.filter(|s| s.last_seen_at + policy.idle > now) else {
+        return Ok(None);
+    };
+    let Some(user) = app_user::Entity::find_by_id(session.user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at > TOUCH_EVERY {
+        let txn = begin_write(db).await?;
+        user_session::Entity::update_many()
+            .col_expr(user_session::Column::LastSeenAt, Expr::value(now))
+            .filter(user_session::Column::Id.eq(session.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+    }
+    Ok(Some(Session {
+        id: session.id,
+        actor: actor_of(&user)?,
+        username: user.username,
+        display_name: user.display_name,
+        csrf_token: session.csrf_token,
+        must_change_password: user.must_change_password,
+    }))
+}
+
+/// The actor a person acts as: its account's role and scope, named so that the audit trail
+/// says who it was.
+fn actor_of(user: &app_user::Model) -> AppResult<Actor> {
+    Ok(Actor {
+        token_id: None,
+        user_id: Some(user.id),
+        name: format!("{} ({})", user.display_name, user.username),
+        role: from_db("role", &user.role)?,
+        unit_id: user.unit_id,
+        subject_id: user.subject_id,
+        platform: None,
+    })
+}
+
+/// Ends one session (signing out twice is harmless).
+pub async fn sign_out(db: &DatabaseConnection, session_id: Uuid) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    end_sessions(&txn, user_session::Column::Id.eq(session_id)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ends every open session matching `filter` (a user's, when its account is disabled).
+pub async fn end_sessions(
+    db: &impl ConnectionTrait,
+    filter: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<u64> {
+    let res = user_session::Entity::update_many()
+        .col_expr(user_session::Column::EndedAt, Expr::value(clock::now()))
+        .filter(filter)
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Replaces the signed-in person's password (the current one proves it is them). Their other
+/// sessions end: whoever knew the old password is signed out.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    session: &Session,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let user_id = session
+        .actor
+        .user_id
+        .ok_or_else(|| AppError::Internal("a session without an account".to_owned()))?;
+    if new.chars().count() < password::MIN_LENGTH {
+        return Err(AppError::invalid(
+            "new_password",
+            format!("must have at least {} characters", password::MIN_LENGTH),
+        ));
+    }
+    if new == current {
+        return Err(AppError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    let row = app_user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", user_id))?;
+    if !verify(current.to_owned(), row.password_hash.clone()).await? {
+        return Err(AppError::invalid(
+            "current_password",
+            "is not the current password",
+        ));
+    }
+    let new_hash = tokio::task::spawn_blocking({
+        let new = new.to_owned();
+        move || password::hash(&new)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password hashing: {e}")))??;
+    let txn = begin_write(db).await?;
+    let before = UserView::build(row.clone())?;
+    let mut next = row.clone();
+    next.password_hash = new_hash;
+    next.must_change_password = false;
+    next.updated_at = clock::now();
+    next.version += 1;
+    let after = UserView::build(save(&txn, next).await?)?;
+    end_sessions(
+        &txn,
+        user_session::Column::UserId
+            .eq(user_id)
+            .and(user_session::Column::Id.ne(session.id)),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &session.actor,
+        Change::updated(
+            "user",
+            user_id,
+            row.subject_id,
+            "change_password",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

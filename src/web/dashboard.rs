@@ -1,0 +1,662 @@
+//! The department's dashboard (`/dashboard`) and its drill-down (`/dashboard/subjects`): the
+//! API's report and explanations, from the same services, written for people.
+
+use askama::Template;
+use chrono::NaiveDate;
+use rocket::{State, get};
+use sea_orm::DatabaseConnection;
+use strum::IntoEnumIterator;
+use uuid::Uuid;
+
+use super::i18n::{Lang, parse_date};
+use super::page::{Chrome, Page, PageError, Viewer};
+use crate::auth::Actor;
+use crate::domain::{Role, UnitLevel};
+use crate::error::AppError;
+use crate::indicators::dto::{
+    ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, UnitFigures,
+};
+use crate::pagination::PageParams;
+use crate::units::dto::{UnitQuery, UnitRef};
+use crate::{clock, indicators, subjects, units};
+
+/// One indicator's figure in a cell of the table or a card.
+pub struct Cell {
+    pub share: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub target: String,
+    /// `Đạt` / `Chưa đạt` / `—`.
+    pub verdict: String,
+    /// `met`, `unmet` or `na`, for the style sheet.
+    pub class: &'static str,
+    pub gap: String,
+    pub gap_text: String,
+    pub counts_href: String,
+    pub missing_href: String,
+}
+
+/// A row of the table: the unit itself, then each child.
+pub struct Row {
+    pub name: String,
+    /// The child's own dashboard (none for the unit itself).
+    pub href: Option<String>,
+    pub population: String,
+    pub cells: Vec<Cell>,
+}
+
+/// A bar of the chart.
+pub struct Bar {
+    pub y: u32,
+    pub width: u32,
+    pub label: String,
+    pub class: &'static str,
+}
+
+/// The chart: per child, one bar per indicator, with each indicator's target line.
+#[derive(Template)]
+#[template(path = "chart.svg", escape = "html")]
+pub struct Chart {
+    /// Where the plot starts (the unit names are left of it) and its width.
+    pub x0: u32,
+    pub plot_w: u32,
+    pub height: u32,
+    pub rows: Vec<(u32, String)>,
+    pub bars: Vec<Bar>,
+    pub targets: Vec<(u32, &'static str)>,
+    pub title: String,
+}
+
+/// Geometry of the chart, in SVG units.
+const LABEL_W: u32 = 200;
+const PLOT_W: u32 = 300;
+const ROW_H: u32 = 36;
+
+fn x_of(percent: &str) -> u32 {
+    let p: f64 = percent.parse().unwrap_or(0.0);
+    // Drawing only: the figures themselves are exact decimals from the engine.
+    (p.clamp(0.0, 100.0) * f64::from(PLOT_W) / 100.0).round() as u32
+}
+
+fn class_of(key: IndicatorKey) -> &'static str {
+    match key {
+        IndicatorKey::ValueChain => "vc",
+        IndicatorKey::ModernChannel => "mc",
+    }
+}
+
+fn key_code(key: IndicatorKey) -> &'static str {
+    match key {
+        IndicatorKey::ValueChain => "value_chain",
+        IndicatorKey::ModernChannel => "modern_channel",
+    }
+}
+
+fn chart(lang: Lang, report: &Report) -> Result<String, PageError> {
+    let mut rows = Vec::new();
+    let mut bars = Vec::new();
+    for (i, child) in report.children.iter().enumerate() {
+        let top = u32::try_from(i).unwrap_or(0) * ROW_H + 4;
+        rows.push((top + 14, child.unit.name.clone()));
+        for (j, f) in child.indicators.iter().enumerate() {
+            let share = f.share.clone().unwrap_or_else(|| "0".to_owned());
+            bars.push(Bar {
+                y: top + u32::try_from(j).unwrap_or(0) * 14,
+                width: x_of(&share),
+                label: f
+                    .share
+                    .as_deref()
+                    .map_or_else(|| lang.t("not-applicable"), |s| lang.percent(s)),
+                class: class_of(f.key),
+            });
+        }
+    }
+    let targets = report
+        .indicators
+        .iter()
+        .map(|f| (x_of(&f.target), class_of(f.key)))
+        .collect();
+    let chart = Chart {
+        x0: LABEL_W,
+        plot_w: PLOT_W,
+        height: u32::try_from(report.children.len()).unwrap_or(0) * ROW_H + 8,
+        rows,
+        bars,
+        targets,
+        title: lang.t("dashboard-children"),
+    };
+    chart
+        .render()
+        .map_err(|e| AppError::Internal(format!("chart: {e}")).into())
+}
+
+/// Query of both pages.
+fn href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .finish();
+    format!("{path}?{q}")
+}
+
+fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
+    let (verdict, class) = match f.met {
+        Some(true) => (lang.t("met"), "met"),
+        Some(false) => (lang.t("not-met"), "unmet"),
+        None => (lang.t("not-applicable"), "na"),
+    };
+    let key = key_code(f.key);
+    Cell {
+        share: f
+            .share
+            .as_deref()
+            .map_or_else(|| lang.t("not-applicable"), |s| lang.percent(s)),
+        numerator: lang.int(f.numerator),
+        denominator: lang.int(f.denominator),
+        target: lang.percent(&f.target),
+        verdict,
+        class,
+        gap: f
+            .gap
+            .map_or_else(|| lang.t("not-applicable"), |g| lang.int(g)),
+        gap_text: f.gap.map_or_else(String::new, |g| {
+            lang.tf("gap-subjects", &[("count", lang.int(g))])
+        }),
+        counts_href: href(
+            "/dashboard/subjects",
+            &[
+                ("unit", unit),
+                ("date", date),
+                ("indicator", key),
+                ("counts", "true"),
+            ],
+        ),
+        missing_href: href(
+            "/dashboard/subjects",
+            &[
+                ("unit", unit),
+                ("date", date),
+                ("indicator", key),
+                ("counts", "false"),
+            ],
+        ),
+    }
+}
+
+fn row(lang: Lang, date: &str, u: &UnitFigures, link: bool) -> Row {
+    Row {
+        name: u.unit.name.clone(),
+        href: link.then(|| href("/dashboard", &[("unit", &u.unit.code), ("date", date)])),
+        population: lang.int(u.population),
+        cells: u
+            .indicators
+            .iter()
+            .map(|f| cell(lang, &u.unit.code, date, f))
+            .collect(),
+    }
+}
+
+/// A card per indicator, for the unit itself.
+pub struct Card {
+    pub key: &'static str,
+    pub title: String,
+    pub long: String,
+    pub cell: Cell,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    /// The form's values.
+    unit_code: String,
+    date_text: String,
+    q: String,
+    error: Option<String>,
+    /// Units found by the search box, or the provinces to start from.
+    found: Vec<(String, String)>,
+    /// A unit that no longer exists on the date, and its successors.
+    former: Option<(String, Vec<(String, String)>)>,
+    summary: String,
+    drafts: Option<String>,
+    cards: Vec<Card>,
+    rows: Vec<Row>,
+    chart: String,
+    up: Option<String>,
+    report_ready: bool,
+}
+
+fn unit_link(u: &UnitRef, date: &str) -> (String, String) {
+    (
+        u.name.clone(),
+        href("/dashboard", &[("unit", &u.code), ("date", date)]),
+    )
+}
+
+/// The unit an actor starts from: an auditor its own unit (its code, valid on the date).
+async fn default_unit(db: &DatabaseConnection, actor: &Actor) -> Result<Option<String>, PageError> {
+    match (actor.role, actor.unit_id) {
+        (Role::Auditor, Some(id)) => Ok(Some(units::service::get(db, id).await?.unit.code)),
+        _ => Ok(None),
+    }
+}
+
+/// Both indicators against their targets for a unit on a date, with its children.
+#[get("/dashboard?<unit>&<date>&<q>")]
+pub async fn dashboard(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    unit: Option<&str>,
+    date: Option<&str>,
+    q: Option<&str>,
+) -> Result<(rocket::http::Status, Page), PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let db = db.inner();
+    let (day, error) = match date.filter(|d| !d.trim().is_empty()) {
+        None => (clock::today(), None),
+        Some(d) => match parse_date(d) {
+            Some(day) => (day, None),
+            None => (clock::today(), Some(lang.t("date-invalid"))),
+        },
+    };
+    let iso = day.to_string();
+    let unit_code = match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(u.to_owned()),
+        None => default_unit(db, actor).await?,
+    };
+    let mut page = DashboardPage {
+        chrome: viewer.chrome(lang.t("dashboard-title")),
+        unit_code: unit_code.clone().unwrap_or_default(),
+        date_text: lang.date(day),
+        q: q.unwrap_or_default().to_owned(),
+        error,
+        found: Vec::new(),
+        former: None,
+        summary: String::new(),
+        drafts: None,
+        cards: Vec::new(),
+        rows: Vec::new(),
+        chart: String::new(),
+        up: None,
+        report_ready: false,
+    };
+    let search = q.map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some() || unit_code.is_none() {
+        let query = UnitQuery {
+            q: search.map(str::to_owned),
+            on: Some(day),
+            level: search.is_none().then_some(UnitLevel::Province),
+            ..Default::default()
+        };
+        let found = units::service::list(db, &query, &PageParams::new(1, 50)).await?;
+        page.found = found
+            .items
+            .iter()
+            .map(|u| {
+                (
+                    format!("{} ({})", u.name, u.code),
+                    href("/dashboard", &[("unit", &u.code), ("date", &iso)]),
+                )
+            })
+            .collect();
+    }
+    let status = if page.error.is_some() {
+        rocket::http::Status::UnprocessableEntity
+    } else {
+        rocket::http::Status::Ok
+    };
+    let Some(code) = unit_code else {
+        return Ok((status, Page::render(&page)?));
+    };
+    let found = match units::service::by_code_on(db, &code, day).await {
+        Ok(u) => u,
+        Err(AppError::NotFound { .. }) => return Err(AppError::not_found("unit", code).into()),
+        Err(AppError::BadRequest { .. } | AppError::Invalid { .. }) => {
+            // A unit of another time: say what succeeded it, with links.
+            page.former = Some(former(db, &code, day, lang).await?);
+            return Ok((status, Page::render(&page)?));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let report = indicators::service::report(db, actor, found.id, day, None, None).await?;
+    let detail = units::service::get(db, found.id).await?;
+    page.up = detail
+        .parent
+        .filter(|_| actor.role == Role::Admin || actor.unit_id != Some(found.id))
+        .map(|p| href("/dashboard", &[("unit", &p.code), ("date", &iso)]));
+    page.summary = lang.tf(
+        "dashboard-summary",
+        &[
+            ("unit", report.unit.name.clone()),
+            ("date", lang.date(day)),
+            ("policy", report.policy.version.to_string()),
+            ("population", lang.int(report.population)),
+        ],
+    );
+    page.drafts = (report.drafts_excluded > 0).then(|| {
+        lang.tf(
+            "dashboard-drafts",
+            &[("count", lang.int(report.drafts_excluded))],
+        )
+    });
+    page.cards = report
+        .indicators
+        .iter()
+        .map(|f| Card {
+            key: key_code(f.key),
+            title: lang.t(&format!("ind-{}", key_code(f.key))),
+            long: lang.t(&format!("ind-{}-long", key_code(f.key))),
+            cell: cell(lang, &report.unit.code, &iso, f),
+        })
+        .collect();
+    let own = UnitFigures {
+        unit: report.unit.clone(),
+        population: report.population,
+        indicators: report.indicators.clone(),
+    };
+    page.rows = std::iter::once(row(lang, &iso, &own, false))
+        .chain(report.children.iter().map(|c| row(lang, &iso, c, true)))
+        .collect();
+    page.chart = if report.children.is_empty() {
+        String::new()
+    } else {
+        chart(lang, &report)?
+    };
+    page.report_ready = true;
+    Ok((status, Page::render(&page)?))
+}
+
+/// A code not valid on `day`: its last version before the day, and what succeeded it.
+async fn former(
+    db: &DatabaseConnection,
+    code: &str,
+    day: NaiveDate,
+    lang: Lang,
+) -> Result<(String, Vec<(String, String)>), PageError> {
+    let versions = units::service::list(
+        db,
+        &UnitQuery {
+            code: Some(code.to_owned()),
+            ..Default::default()
+        },
+        &PageParams::new(1, 50),
+    )
+    .await?
+    .items;
+    let last = versions
+        .iter()
+        .filter(|u| u.valid_to.is_some_and(|t| t <= day))
+        .max_by_key(|u| u.valid_to)
+        .or(versions.first())
+        .ok_or_else(|| AppError::not_found("unit", code))?;
+    let detail = units::service::get(db, last.id).await?;
+    let iso = day.to_string();
+    let successors = detail
+        .successors
+        .iter()
+        .map(|l| unit_link(&l.unit, &iso))
+        .collect();
+    Ok((
+        lang.tf(
+            "dashboard-former",
+            &[("unit", last.name.clone()), ("date", lang.date(day))],
+        ),
+        successors,
+    ))
+}
+
+/// A subject in the drill-down.
+pub struct SubjectRow {
+    pub name: String,
+    pub commune: String,
+    pub representative: String,
+    pub phone: String,
+    pub address: String,
+    pub counts: bool,
+    /// What is missing and what to do about it.
+    pub gaps: Vec<(String, String)>,
+    pub evidence: Vec<String>,
+    /// The engine's sentences, with the particulars (dates, numbers).
+    pub details: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "subjects.html")]
+struct SubjectsPage {
+    chrome: Chrome,
+    heading: String,
+    back: String,
+    unit_code: String,
+    date_iso: String,
+    indicator: &'static str,
+    counts: String,
+    gap: String,
+    gap_options: Vec<(&'static str, String)>,
+    rows: Vec<SubjectRow>,
+    paging: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+fn explanation_of(e: &SubjectExplanation, key: IndicatorKey) -> (bool, &[Gap], &[String]) {
+    let (counts, reasons) = match key {
+        IndicatorKey::ValueChain => e
+            .value_chain
+            .as_ref()
+            .map_or((false, &[][..]), |v| (v.counts, &v.reasons[..])),
+        IndicatorKey::ModernChannel => e
+            .modern_channel
+            .as_ref()
+            .map_or((false, &[][..]), |v| (v.counts, &v.reasons[..])),
+    };
+    (counts, indicators::service::gaps_of(e, key), reasons)
+}
+
+fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(v) = &e.value_chain {
+        if let Some(c) = &v.certification {
+            out.push(lang.tf(
+                "evidence-certification",
+                &[
+                    ("no", c.certificate_no.clone()),
+                    ("scheme", c.scheme.clone()),
+                    ("expires", lang.date(c.expires_on)),
+                ],
+            ));
+        }
+        if let Some(a) = &v.area {
+            out.push(lang.tf(
+                "evidence-area",
+                &[("name", a.name.clone()), ("ha", lang.decimal(&a.area_ha))],
+            ));
+        }
+    }
+    if let Some(m) = &e.modern_channel
+        && let Some(c) = &m.channel
+    {
+        let (key, date) = match c.evidenced_by.as_str() {
+            "verified" => ("evidence-channel-verified", c.verified_on),
+            "observed" => (
+                "evidence-channel-observed",
+                c.listing.as_ref().map(|l| clock::vietnam_date(l.seen_at)),
+            ),
+            _ => ("evidence-channel-declared", None),
+        };
+        out.push(lang.tf(
+            key,
+            &[
+                ("platform", c.platform.clone()),
+                ("date", date.map(|d| lang.date(d)).unwrap_or_default()),
+            ],
+        ));
+    }
+    out
+}
+
+/// Per page of the drill-down.
+const PER_PAGE: u64 = 50;
+
+/// Who counts and who does not, for one indicator, with the reason, the missing evidence and
+/// whom to call.
+#[get("/dashboard/subjects?<unit>&<date>&<indicator>&<counts>&<gap>&<page>")]
+#[allow(clippy::too_many_arguments)]
+pub async fn subjects_page(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    unit: &str,
+    date: Option<&str>,
+    indicator: Option<&str>,
+    counts: Option<&str>,
+    gap: Option<&str>,
+    page: Option<u64>,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let db = db.inner();
+    let day = match date.filter(|d| !d.trim().is_empty()) {
+        None => clock::today(),
+        Some(d) => {
+            parse_date(d).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?
+        }
+    };
+    let iso = day.to_string();
+    let key = match indicator {
+        Some("value_chain") => IndicatorKey::ValueChain,
+        None | Some("modern_channel") => IndicatorKey::ModernChannel,
+        Some(_) => {
+            return Err(AppError::invalid("indicator", "value_chain or modern_channel").into());
+        }
+    };
+    let counts = match counts {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        None | Some("") => None,
+        Some(_) => return Err(AppError::invalid("counts", "true or false").into()),
+    };
+    let gap = match gap.filter(|g| !g.is_empty()) {
+        None => None,
+        Some(g) => Some(
+            Gap::iter()
+                .find(|x| x.code() == g)
+                .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
+        ),
+    };
+    let found = units::service::by_code_on(db, unit, day).await?;
+    let page_no = page.unwrap_or(1).max(1);
+    let query = ExplainQuery {
+        unit_id: found.id,
+        as_of: day,
+        indicator: Some(key),
+        counts,
+        gap,
+        policy_version: None,
+        known_at: None,
+    };
+    let explained =
+        indicators::service::explain(db, actor, &query, &PageParams::new(page_no, PER_PAGE))
+            .await?;
+    let (items, total) = (explained.items, explained.total);
+    let ids: Vec<Uuid> = items.iter().map(|e| e.subject.id).collect();
+    let contacts = subjects::service::by_ids(db, actor, &ids).await?;
+    let rows = items
+        .iter()
+        .map(|e| {
+            let (counts, gaps, details) = explanation_of(e, key);
+            let c = contacts.get(&e.subject.id);
+            let text = |f: fn(&crate::subjects::dto::SubjectView) -> &Option<String>| {
+                c.and_then(|c| f(c).clone()).unwrap_or_default()
+            };
+            SubjectRow {
+                name: e.subject.name.clone(),
+                commune: e
+                    .subject
+                    .commune
+                    .as_ref()
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
+                representative: text(|c| &c.representative),
+                phone: text(|c| &c.phone),
+                address: text(|c| &c.address),
+                counts,
+                gaps: gaps
+                    .iter()
+                    .map(|g| {
+                        (
+                            lang.t(&format!("gap-{}", g.code())),
+                            lang.t(&format!("todo-{}", g.code())),
+                        )
+                    })
+                    .collect(),
+                evidence: evidence_of(lang, e),
+                details: details.to_vec(),
+            }
+        })
+        .collect();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let counts_text = counts.map_or(String::new(), |c| c.to_string());
+    let gap_text = gap.map_or("", Gap::code).to_owned();
+    let base = |p: u64| {
+        let p = p.to_string();
+        href(
+            "/dashboard/subjects",
+            &[
+                ("unit", unit),
+                ("date", &iso),
+                ("indicator", key_code(key)),
+                ("counts", &counts_text),
+                ("gap", &gap_text),
+                ("page", &p),
+            ],
+        )
+    };
+    let relevant: &[Gap] = match key {
+        IndicatorKey::ValueChain => &[
+            Gap::NoCertification,
+            Gap::CertificationExpired,
+            Gap::CertificationNotVerified,
+            Gap::CertificationNotCounted,
+            Gap::NoArea,
+            Gap::AreaNotStable,
+        ],
+        IndicatorKey::ModernChannel => &[
+            Gap::NoChannel,
+            Gap::DeclaredOnly,
+            Gap::OwnerListingsOnly,
+            Gap::ChannelNotActive,
+        ],
+    };
+    let page = SubjectsPage {
+        chrome: viewer.chrome(lang.t("drill-title")),
+        heading: format!(
+            "{} · {} · {}",
+            found.name,
+            lang.t(&format!("ind-{}", key_code(key))),
+            lang.date(day)
+        ),
+        back: href("/dashboard", &[("unit", unit), ("date", &iso)]),
+        unit_code: unit.to_owned(),
+        date_iso: iso.clone(),
+        indicator: key_code(key),
+        counts: counts_text.clone(),
+        gap: gap_text.clone(),
+        gap_options: relevant
+            .iter()
+            .map(|g| (g.code(), lang.t(&format!("gap-{}", g.code()))))
+            .collect(),
+        rows,
+        paging: lang.tf(
+            "page-of",
+            &[
+                ("page", lang.int(page_no as i64)),
+                ("pages", lang.int(pages as i64)),
+                ("total", lang.int(total as i64)),
+            ],
+        ),
+        prev: (page_no > 1).then(|| base(page_no - 1)),
+        next: (page_no < pages).then(|| base(page_no + 1)),
+    };
+    Page::render(&page)
+}

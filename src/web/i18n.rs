@@ -1,0 +1,268 @@
+//! Languages of the pages: Vietnamese first, English on request. Text comes from the Fluent
+//! catalogues in `locales/` (compiled into the binary); numbers and dates are written as
+//! Vietnamese write them (`30,83 %`, `1.234`, `30/06/2025`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+use rocket::Request;
+use rocket::request::{FromRequest, Outcome};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "vi",
+        // Fluent wraps arguments in Unicode isolation marks by default; in HTML they are
+        // invisible noise that breaks copying numbers out of a page.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static VI: LanguageIdentifier = langid!("vi");
+static EN: LanguageIdentifier = langid!("en");
+
+/// A page's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+/// The cookie the language switch sets.
+pub const COOKIE: &str = "lang";
+
+impl Lang {
+    /// `vi` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("vi") {
+            Some(Lang::Vi)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// `?lang=`, then the switch's cookie, then the first of `vi`/`en` in `Accept-Language`
+    /// (by its weights), else Vietnamese.
+    pub fn of(req: &Request<'_>) -> Lang {
+        if let Some(l) = req
+            .query_value::<&str>("lang")
+            .and_then(Result::ok)
+            .and_then(Lang::parse)
+        {
+            return l;
+        }
+        if let Some(l) = req
+            .cookies()
+            .get(COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+        {
+            return l;
+        }
+        req.headers()
+            .get_one("Accept-Language")
+            .and_then(from_accept_language)
+            .unwrap_or_default()
+    }
+
+    /// The other language (for the switch).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    fn id(self) -> &'static LanguageIdentifier {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The catalogue's text for `key`.
+    pub fn t(self, key: &str) -> String {
+        LOCALES.lookup(self.id(), key)
+    }
+
+    /// The catalogue's text for `key` with arguments.
+    pub fn tf(self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.lookup_with_args(self.id(), key, &args)
+    }
+
+    /// `1.234` (vi) or `1,234` (en).
+    pub fn int(self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let sep = match self {
+            Lang::Vi => '.',
+            Lang::En => ',',
+        };
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    }
+
+    /// A decimal as written by the API (`30.83`) with the language's decimal mark.
+    pub fn decimal(self, api: &str) -> String {
+        let (whole, frac) = api.split_once('.').unwrap_or((api, ""));
+        let whole = whole
+            .parse::<i64>()
+            .map_or_else(|_| whole.to_owned(), |n| self.int(n));
+        let whole = if api.starts_with("-0") {
+            format!("-{whole}")
+        } else {
+            whole
+        };
+        match (frac.is_empty(), self) {
+            (true, _) => whole,
+            (false, Lang::Vi) => format!("{whole},{frac}"),
+            (false, Lang::En) => format!("{whole}.{frac}"),
+        }
+    }
+
+    /// `30,83 %` from the API's `30.83`.
+    pub fn percent(self, api: &str) -> String {
+        format!("{} %", self.decimal(api))
+    }
+
+    /// `30/06/2025`.
+    pub fn date(self, d: NaiveDate) -> String {
+        d.format("%d/%m/%Y").to_string()
+    }
+}
+
+fn from_accept_language(header: &str) -> Option<Lang> {
+    let mut best: Option<(f32, Lang)> = None;
+    for part in header.split(',') {
+        let mut bits = part.split(';');
+        let Some(lang) = bits.next().and_then(Lang::parse) else {
+            continue;
+        };
+        let q = bits
+            .find_map(|b| b.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// A date typed in a form: `30/06/2025` (also `30-06-2025`, `30.06.2025`) or `2025-06-30`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Lang {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Lang::of(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Message → the names of its arguments.
+    fn messages(text: &str) -> BTreeMap<String, Vec<&'static str>> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| {
+                let args = v
+                    .split("{ $")
+                    .skip(1)
+                    .filter_map(|a| a.split(' ').next())
+                    .map(|a| &*String::leak(a.to_owned()))
+                    .collect();
+                (k.trim().to_owned(), args)
+            })
+            .collect()
+    }
+
+    fn text(lang: Lang, key: &str, args: &[&'static str]) -> String {
+        let args: Vec<(&'static str, String)> = args.iter().map(|a| (*a, "7".to_owned())).collect();
+        lang.tf(key, &args)
+    }
+
+    #[test]
+    fn both_catalogues_have_the_same_messages_and_every_one_resolves() {
+        let vi = messages(include_str!("../../locales/vi/main.ftl"));
+        let en = messages(include_str!("../../locales/en/main.ftl"));
+        assert!(vi.len() > 50, "{}", vi.len());
+        assert_eq!(vi.keys().collect::<Vec<_>>(), en.keys().collect::<Vec<_>>());
+        for (k, args) in &vi {
+            assert_eq!(&en[k], args, "{k} takes other arguments in English");
+            let (v, e) = (text(Lang::Vi, k, args), text(Lang::En, k, args));
+            assert!(!v.contains("Unknown localization key"), "{k}: {v}");
+            assert!(!e.contains("Unknown localization key"), "{k}: {e}");
+            // Symbols and formats read the same in both languages.
+            if !["date-format-hint", "not-applicable"].contains(&k.as_str()) {
+                assert_ne!(v, e, "{k} is not translated");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_and_dates_as_vietnamese_write_them() {
+        assert_eq!(Lang::Vi.percent("30.83"), "30,83 %");
+        assert_eq!(Lang::En.percent("30.83"), "30.83 %");
+        assert_eq!(Lang::Vi.int(1234567), "1.234.567");
+        assert_eq!(Lang::En.int(-1234), "-1,234");
+        assert_eq!(Lang::Vi.decimal("1234.5"), "1.234,5");
+        assert_eq!(Lang::Vi.decimal("-0.5"), "-0,5");
+        let d = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+        assert_eq!(Lang::Vi.date(d), "30/06/2025");
+        assert_eq!(parse_date("30/06/2025"), Some(d));
+        assert_eq!(parse_date("2025-06-30"), Some(d));
+        assert_eq!(parse_date("31/02/2025"), None);
+        assert_eq!(
+            Lang::Vi.tf("gap-subjects", &[("count", "29".to_owned())]),
+            "còn thiếu 29 chủ thể"
+        );
+    }
+
+    #[test]
+    fn accept_language_weights_decide() {
+        assert_eq!(
+            from_accept_language("en-US,en;q=0.9,vi;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            from_accept_language("fr, vi;q=0.5, en;q=0.4"),
+            Some(Lang::Vi)
+        );
+        assert_eq!(from_accept_language("fr, de"), None);
+    }
+}

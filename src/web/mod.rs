@@ -1,0 +1,49 @@
+//! The pages: server-rendered HTML in Vietnamese (English on request), for the department, the
+//! public and, later, owners. Handlers call the same services as the API; templates are
+//! checked at compile time (askama); the style sheet is inside the binary; no page needs
+//! JavaScript.
+
+pub mod account;
+pub mod dashboard;
+pub mod i18n;
+pub mod page;
+pub mod public;
+
+use rocket::get;
+use rocket::http::{ContentType, Header};
+
+/// The style sheet, compiled in (no CDN reaches a department's network).
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+/// Cached for a day: the file changes only with the binary.
+#[derive(rocket::Responder)]
+pub struct Asset {
+    body: &'static str,
+    content_type: ContentType,
+    cache: Header<'static>,
+}
+
+#[get("/static/app.css")]
+pub fn app_css() -> Asset {
+    Asset {
+        body: APP_CSS,
+        content_type: ContentType::CSS,
+        cache: Header::new("Cache-Control", "public, max-age=86400"),
+    }
+}
+
+/// Routes of the pages.
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        app_css,
+        account::login_form,
+        account::login,
+        account::logout,
+        account::password_form,
+        account::change_password,
+        dashboard::dashboard,
+        dashboard::subjects_page,
+        public::search,
+        public::product,
+    ]
+}

@@ -1,0 +1,718 @@
+//! The pages (issue 11): sign-in with sessions, the one-time password, CSRF, lock-out, the
+//! dashboard and drill-down with the API's own figures, the public lookup — through Rocket's
+//! local client, which keeps cookies like a browser.
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::Client;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, id_of, unit};
+use crate::indicators::Scenario;
+
+/// A page as read: status, `Location`, body, and every `Set-Cookie`.
+pub struct Html {
+    pub status: Status,
+    pub location: Option<String>,
+    pub body: String,
+    pub cookies: Vec<String>,
+}
+
+async fn read(res: rocket::local::asynchronous::LocalResponse<'_>) -> Html {
+    let status = res.status();
+    let location = res.headers().get_one("Location").map(str::to_owned);
+    let cookies = res.headers().get("Set-Cookie").map(str::to_owned).collect();
+    let body = res.into_string().await.unwrap_or_default();
+    Html {
+        status,
+        location,
+        body,
+        cookies,
+    }
+}
+
+pub async fn page(client: &Client, path: &str) -> Html {
+    read(client.get(path.to_owned()).dispatch().await).await
+}
+
+pub async fn form(client: &Client, path: &str, fields: &[(&str, &str)]) -> Html {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    read(
+        client
+            .post(path.to_owned())
+            .header(ContentType::Form)
+            .body(body)
+            .dispatch()
+            .await,
+    )
+    .await
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Creates an account through the API; returns its one-time password.
+pub async fn account(app: &TestApp, admin: &str, body: Value) -> String {
+    let res = app.post("/api/v1/users", Some(admin), &body).await;
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    res.body["one_time_password"].as_str().unwrap().to_owned()
+}
+
+pub async fn sign_in(client: &Client, username: &str, password: &str) -> Html {
+    let login = page(client, "/login").await;
+    assert_eq!(login.status, Status::Ok);
+    let csrf = csrf_of(&login.body);
+    form(
+        client,
+        "/login",
+        &[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/dashboard"),
+        ],
+    )
+    .await
+}
+
+/// Signs in with the one-time password and replaces it.
+pub async fn sign_in_and_change(client: &Client, username: &str, otp: &str, new: &str) {
+    let res = sign_in(client, username, otp).await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    let pw = page(client, "/password").await;
+    let csrf = csrf_of(&pw.body);
+    let res = form(
+        client,
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("current", otp),
+            ("new", new),
+            ("repeat", new),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+}
+
+#[rocket::async_test]
+async fn a_person_signs_in_changes_the_one_time_password_and_signs_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "Lê Văn Kiểm"}),
+    )
+    .await;
+    let c = &app.client;
+
+    // Not signed in: to the sign-in page, and back afterwards.
+    let res = page(c, "/dashboard?unit=502").await;
+    assert_eq!(res.status, Status::SeeOther);
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/login?next=%2Fdashboard%3Funit%3D502")
+    );
+    let login = page(c, "/login").await;
+    assert!(login.body.contains("<html lang=\"vi\">"), "{}", login.body);
+    assert!(
+        login
+            .body
+            .contains("<label for=\"username\">Tên đăng nhập</label>")
+    );
+
+    // A wrong password: the form again, with the reason, and no session.
+    let res = sign_in(c, "kiemtra.tamky", "not the password").await;
+    assert_eq!(res.status, Status::Unauthorized);
+    assert!(res.body.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    assert!(!res.cookies.iter().any(|k| k.starts_with("ocop_session=")));
+
+    // The one-time password opens a session in an HttpOnly, SameSite=Lax cookie (not Secure on
+    // plain http)…
+    let res = sign_in(c, "kiemtra.tamky", &otp).await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    assert_eq!(res.location.as_deref(), Some("/dashboard"));
+    let cookie = res
+        .cookies
+        .iter()
+        .find(|k| k.starts_with("ocop_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    // …stored as a hash only.
+    let secret = cookie["ocop_session=".len()..].split(';').next().unwrap();
+    let stored = entity::user_session::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(stored.token_hash, secret);
+    assert_eq!(
+        stored.token_hash,
+        ocop_registry::auth::service::hash(secret)
+    );
+
+    // …but nothing is shown until the one-time password is replaced.
+    let res = page(c, "/dashboard").await;
+    assert_eq!(res.status, Status::SeeOther);
+    assert_eq!(res.location.as_deref(), Some("/password"));
+    let pw = page(c, "/password").await;
+    assert!(
+        pw.body.contains("Đây là lần đăng nhập đầu tiên"),
+        "{}",
+        pw.body
+    );
+    let csrf = csrf_of(&pw.body);
+    let new = "một mật khẩu đủ dài";
+    // A form without the session's token is refused and changes nothing.
+    let res = form(
+        c,
+        "/password",
+        &[
+            ("csrf", "forged"),
+            ("current", &otp),
+            ("new", new),
+            ("repeat", new),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::Forbidden);
+    assert!(res.body.contains("mã chống giả mạo"), "{}", res.body);
+    // Rules, in Vietnamese, next to the form.
+    let res = form(
+        c,
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("current", &otp),
+            ("new", "ngắn"),
+            ("repeat", "ngắn"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("ít nhất 12 ký tự"), "{}", res.body);
+    let res = form(
+        c,
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("current", &otp),
+            ("new", new),
+            ("repeat", "khác"),
+        ],
+    )
+    .await;
+    assert!(res.body.contains("không giống nhau"), "{}", res.body);
+    let res = form(
+        c,
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("current", &otp),
+            ("new", new),
+            ("repeat", new),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    let user = app.get("/api/v1/users", Some(&admin)).await.body["items"][0].clone();
+    assert_eq!(user["must_change_password"], false);
+
+    // The audit trail names the person, not a token.
+    let trail = app.audit_of(user["id"].as_str().unwrap()).await;
+    let change = trail
+        .iter()
+        .find(|e| e["action"] == "change_password")
+        .expect("an audit entry for the change");
+    assert_eq!(change["actor"]["name"], "Lê Văn Kiểm (kiemtra.tamky)");
+    assert_eq!(change["actor"]["id"], user["id"]);
+
+    // Signed in: the dashboard of its own unit.
+    let res = page(c, "/dashboard").await;
+    assert_eq!(res.status, Status::Ok, "{}", res.body);
+    assert!(res.body.contains("Thành phố Tam Kỳ"), "{}", res.body);
+    assert!(res.body.contains("Đang đăng nhập: Lê Văn Kiểm"));
+
+    // Signing out needs the token too, then ends the session on the server.
+    let csrf = csrf_of(&res.body);
+    let res = form(c, "/logout", &[("csrf", "forged")]).await;
+    assert_eq!(res.status, Status::Forbidden);
+    let res = form(c, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, Status::SeeOther);
+    let res = page(c, "/dashboard").await;
+    assert_eq!(res.status, Status::SeeOther);
+    // The old cookie, replayed, opens nothing either.
+    let replay = c
+        .get("/dashboard")
+        .cookie(rocket::http::Cookie::new("ocop_session", secret.to_owned()))
+        .dispatch()
+        .await;
+    assert_eq!(replay.status(), Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn the_sign_in_form_needs_its_anti_forgery_cookie() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "quantri", "role": "admin", "display_name": "Quản trị"}),
+    )
+    .await;
+    // A sign-in posted from elsewhere carries no matching cookie (login CSRF).
+    let (other, _) = app.another_instance().await;
+    let res = form(
+        &other,
+        "/login",
+        &[("username", "quantri"), ("password", &otp), ("csrf", "x")],
+    )
+    .await;
+    assert_eq!(res.status, Status::Forbidden);
+    assert_eq!(app.count("user_session").await, 0);
+}
+
+#[rocket::async_test]
+async fn repeated_failed_sign_ins_lock_the_account_in_every_process() {
+    let app = TestApp::spawn_with(|c| {
+        c.sign_in_failures = 3;
+        c.sign_in_lock_minutes = 15;
+    })
+    .await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "chuthe.a", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "A"}),
+    )
+    .await;
+    for _ in 0..3 {
+        let res = sign_in(&app.client, "chuthe.a", "sai mật khẩu").await;
+        assert_eq!(res.status, Status::Unauthorized);
+    }
+    // Now even the right password waits, here and in another process on the same database.
+    let res = sign_in(&app.client, "chuthe.a", &otp).await;
+    assert_eq!(res.status, Status::TooManyRequests, "{}", res.body);
+    assert!(res.body.contains("thử lại sau 15 phút"), "{}", res.body);
+    let (other, _) = app.another_instance().await;
+    let res = sign_in(&other, "chuthe.a", &otp).await;
+    assert_eq!(res.status, Status::TooManyRequests);
+    assert_eq!(app.count("user_session").await, 0);
+
+    // The lock lapses: moved back past its end, the right password works and resets the count.
+    use sea_orm::sea_query::Expr;
+    entity::app_user::Entity::update_many()
+        .col_expr(
+            entity::app_user::Column::LastFailedSignInAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(16)),
+        )
+        .filter(entity::app_user::Column::Username.eq("chuthe.a"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let res = sign_in(&app.client, "chuthe.a", &otp).await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    let row = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::Username.eq("chuthe.a"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.failed_sign_ins, 0);
+}
+
+#[rocket::async_test]
+async fn disabling_a_user_or_idling_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.qn", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "B"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.qn", &otp, "mật khẩu mới đủ dài").await;
+    assert_eq!(page(&app.client, "/dashboard").await.status, Status::Ok);
+
+    // Idle past the limit (30 minutes by default): over.
+    use sea_orm::sea_query::Expr;
+    entity::user_session::Entity::update_many()
+        .col_expr(
+            entity::user_session::Column::LastSeenAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(31)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        page(&app.client, "/dashboard").await.status,
+        Status::SeeOther
+    );
+
+    // A fresh session, then the account is disabled: every process refuses it at once.
+    let res = sign_in(&app.client, "kiemtra.qn", "mật khẩu mới đủ dài").await;
+    assert_eq!(res.status, Status::SeeOther);
+    assert_eq!(page(&app.client, "/dashboard").await.status, Status::Ok);
+    let user = app.get("/api/v1/users", Some(&admin)).await.body["items"][0].clone();
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{}", id_of(&user)),
+            Some(&admin),
+            &json!({"disabled": true}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(
+        page(&app.client, "/dashboard").await.status,
+        Status::SeeOther
+    );
+    let open = entity::user_session::Entity::find()
+        .filter(entity::user_session::Column::EndedAt.is_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(open.is_empty(), "{open:?}");
+    // And the disabled account cannot sign in again.
+    let res = sign_in(&app.client, "kiemtra.qn", "mật khẩu mới đủ dài").await;
+    assert_eq!(res.status, Status::Unauthorized);
+}
+
+/// The cells of the table row whose header cell holds `name`, as text.
+fn row_of(html: &str, name: &str) -> Vec<String> {
+    let table = &html[html.find("<table id=\"figures\">").expect("the table")..];
+    let row = table
+        .split("<tr")
+        .find(|r| r.contains(&format!(">{name}")))
+        .unwrap_or_else(|| panic!("no row for {name}"));
+    row.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let inner = &cell[cell.find('>').unwrap() + 1..];
+            let mut text = String::new();
+            let mut in_tag = false;
+            for ch in inner.split("</td>").next().unwrap().chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text.trim().to_owned()
+        })
+        .collect()
+}
+
+fn vn_percent(share: &Value) -> String {
+    share
+        .as_str()
+        .map_or("—".to_owned(), |s| format!("{} %", s.replace('.', ",")))
+}
+
+/// The cells a report's unit should have: population, then per indicator numerator, share,
+/// gap and verdict.
+fn expected_cells(u: &Value) -> Vec<String> {
+    let mut out = vec![u["population"].to_string()];
+    for f in u["indicators"].as_array().unwrap() {
+        out.push(f["numerator"].to_string());
+        out.push(vn_percent(&f["share"]));
+        out.push(f["gap"].as_i64().map_or("—".to_owned(), |g| g.to_string()));
+        out.push(
+            match f["met"].as_bool() {
+                Some(true) => "Đạt",
+                Some(false) => "Chưa đạt",
+                None => "—",
+            }
+            .to_owned(),
+        );
+    }
+    out
+}
+
+#[rocket::async_test]
+async fn the_dashboard_shows_the_api_figures_for_the_unit_and_every_child() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.qn", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "C"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.qn", &otp, "mật khẩu mới đủ dài").await;
+
+    let report = sc
+        .report(unit("province", "49", None), "2025-06-30", "")
+        .await;
+    let html = page(&app.client, "/dashboard?unit=49&date=30/06/2025").await;
+    assert_eq!(html.status, Status::Ok, "{}", html.body);
+    let body = &html.body;
+    assert!(
+        body.contains("Tỉnh Quảng Nam · số liệu ngày 30/06/2025 · chính sách v2 · 13 chủ thể OCOP"),
+        "{body}"
+    );
+    // The hand-worked figures, as Vietnamese write them.
+    assert_eq!(
+        row_of(body, "Tỉnh Quảng Nam"),
+        [
+            "13",
+            "4",
+            "30,77 %",
+            "0",
+            "Đạt",
+            "4",
+            "30,77 %",
+            "3",
+            "Chưa đạt"
+        ]
+    );
+    assert_eq!(
+        row_of(body, "Thành phố Tam Kỳ"),
+        [
+            "10",
+            "3",
+            "30,00 %",
+            "0",
+            "Đạt",
+            "2",
+            "20,00 %",
+            "3",
+            "Chưa đạt"
+        ]
+    );
+    // Every child row is the API's.
+    assert_eq!(row_of(body, "Tỉnh Quảng Nam"), expected_cells(&report));
+    for child in report["children"].as_array().unwrap() {
+        let name = child["unit"]["name"].as_str().unwrap();
+        assert_eq!(row_of(body, name), expected_cells(child), "{name}");
+    }
+    // The chart: a bar per child and indicator, the target lines, no inline style.
+    let svg = &body[body.find("<svg").expect("a chart")..body.find("</svg>").unwrap()];
+    assert_eq!(
+        svg.matches("class=\"bar ").count(),
+        2 * report["children"].as_array().unwrap().len()
+    );
+    assert_eq!(svg.matches("class=\"target ").count(), 2);
+    assert!(!body.contains("style="), "CSP forbids inline styles");
+    // A child opens its own dashboard; numbers open the drill-down.
+    assert!(
+        body.contains("href=\"/dashboard?unit=502&#38;date=2025-06-30\""),
+        "{body}"
+    );
+    assert!(body.contains(
+        "href=\"/dashboard/subjects?unit=502&#38;date=2025-06-30&#38;indicator=modern_channel&#38;counts=false\""
+    ));
+
+    // The same in English.
+    let en = page(&app.client, "/dashboard?unit=49&date=2025-06-30&lang=en").await;
+    assert!(en.body.contains("<html lang=\"en\">"));
+    assert!(en.body.contains("30.77 %"), "{}", en.body);
+    // The switch is remembered…
+    let again = page(&app.client, "/dashboard?unit=49&date=2025-06-30").await;
+    assert!(again.body.contains("<html lang=\"en\">"));
+    // …and Accept-Language decides when nothing else does.
+    let (fresh, _) = app.another_instance().await;
+    let res = fresh
+        .get("/")
+        .header(Header::new("Accept-Language", "en-GB,en;q=0.9,vi;q=0.5"))
+        .dispatch()
+        .await;
+    assert!(
+        res.into_string()
+            .await
+            .unwrap()
+            .contains("<html lang=\"en\">")
+    );
+
+    // An auditor of Tam Kỳ may not open Điện Bàn; a malformed date is said so.
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "E"}),
+    )
+    .await;
+    let (tam_ky, _) = app.another_instance().await;
+    sign_in_and_change(&tam_ky, "kiemtra.tamky", &otp, "mật khẩu mới đủ dài").await;
+    assert_eq!(
+        page(&tam_ky, "/dashboard?unit=502").await.status,
+        Status::Ok
+    );
+    let res = page(&tam_ky, "/dashboard?unit=507&date=2025-06-30").await;
+    assert_eq!(res.status, Status::Forbidden, "{}", res.body);
+    assert!(res.body.contains("Bạn không có quyền xem trang này."));
+    let res = page(&tam_ky, "/dashboard/subjects?unit=507&date=2025-06-30").await;
+    assert_eq!(res.status, Status::Forbidden, "{}", res.body);
+    let res = page(&app.client, "/dashboard?unit=49&date=31/02/2025&lang=vi").await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("Ngày không hợp lệ"));
+}
+
+#[rocket::async_test]
+async fn a_former_unit_points_to_its_successor_and_the_search_finds_units_without_accents() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "quantri", "role": "admin", "display_name": "Quản trị"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "quantri", &otp, "mật khẩu mới đủ dài").await;
+    // Quảng Nam on 31/12/2025 is history: Đà Nẵng succeeded it.
+    let res = page(&app.client, "/dashboard?unit=49&date=31/12/2025").await;
+    assert_eq!(res.status, Status::Ok, "{}", res.body);
+    assert!(
+        res.body
+            .contains("Tỉnh Quảng Nam không còn tồn tại vào ngày 31/12/2025.")
+    );
+    assert!(
+        res.body
+            .contains("<a href=\"/dashboard?unit=48&#38;date=2025-12-31\" class=\"successor\">Thành phố Đà Nẵng</a>"),
+        "{}",
+        res.body
+    );
+    // Search by name without accents, among the units of the date.
+    let res = page(&app.client, "/dashboard?date=30/06/2025&q=dien%20ban").await;
+    assert!(res.body.contains("Thị xã Điện Bàn (507)"), "{}", res.body);
+    let res = page(&app.client, "/dashboard?date=31/12/2025&q=dien%20ban").await;
+    assert!(!res.body.contains("Thị xã Điện Bàn (507)"));
+    assert!(res.body.contains("Phường Điện Bàn"), "{}", res.body);
+    // No unit: the provinces of the date to start from.
+    let res = page(&app.client, "/dashboard?date=30/06/2025").await;
+    assert!(res.body.contains("Tỉnh Quảng Nam (49)"));
+}
+
+#[rocket::async_test]
+async fn the_drill_down_names_who_does_not_count_why_and_whom_to_call() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "D"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.tamky", &otp, "mật khẩu mới đủ dài").await;
+    let base = "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel";
+    let res = page(&app.client, &format!("{base}&counts=false")).await;
+    assert_eq!(res.status, Status::Ok, "{}", res.body);
+    // Tam Kỳ: 10 subjects, 2 count for modern channels, 8 do not.
+    assert!(res.body.contains("Trang 1 / 1 · 8 chủ thể"), "{}", res.body);
+    assert!(res.body.contains("Nguyễn Thị Hoa"), "the representative");
+    assert!(res.body.contains("<a href=\"tel:"), "the phone");
+    assert!(
+        res.body
+            .contains("Kênh bán hàng chỉ tự khai, chưa xác nhận")
+    );
+    assert!(
+        res.body
+            .contains("Thẩm định kênh hoặc kết nối gian hàng qua sàn")
+    );
+
+    // Filtered by reason (the API's filter): S15 only is declared-only with nothing else.
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of=2025-06-30&indicator=modern_channel&gap=declared_only",
+                unit("district", "502", None)
+            ),
+            Some(&sc.admin),
+        )
+        .await;
+    assert_eq!(api.status, Status::Ok, "{:?}", api.body);
+    let names: Vec<&str> = api.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"S15"), "{names:?}");
+    assert_eq!(api.body["total"], names.len());
+    for e in api.body["items"].as_array().unwrap() {
+        assert_eq!(e["modern_channel"]["gaps"], json!(["declared_only"]), "{e}");
+    }
+    let res = page(&app.client, &format!("{base}&gap=declared_only")).await;
+    assert!(
+        res.body.contains(&format!("· {} chủ thể", names.len())),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains(">S15<"));
+    assert!(!res.body.contains(">S8<"), "S8 has no channel at all");
+    // gap with counts=true is a contradiction; gap without indicator incomplete.
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of=2025-06-30&indicator=modern_channel&counts=true&gap=no_channel",
+                unit("district", "502", None)
+            ),
+            Some(&sc.admin),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(res.error_fields(), ["gap"]);
+}
+
+#[rocket::async_test]
+async fn the_public_finds_products_by_producer_or_commune_and_sees_nothing_personal() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app
+        .seed_subject(&admin, "20335", "HTX Trà Sâm Ngọc Linh")
+        .await;
+    let p = app.seed_product(&admin, &s, "Trà túi lọc").await;
+    app.seed_recognition(&admin, &p, "123/QĐ-UBND", "2024-01-15", 4)
+        .await;
+    let c = &app.client;
+    for q in ["tra tui", "sam ngoc linh", "tan thanh"] {
+        let res = page(c, &format!("/?q={}", q.replace(' ', "+"))).await;
+        assert_eq!(res.status, Status::Ok);
+        assert!(res.body.contains("Trà túi lọc"), "{q}: {}", res.body);
+    }
+    let res = page(c, "/?q=khong+co").await;
+    assert!(res.body.contains("Không tìm thấy sản phẩm nào."));
+
+    let res = page(c, &format!("/p/{}", id_of(&p))).await;
+    assert_eq!(res.status, Status::Ok, "{}", res.body);
+    let body = &res.body;
+    assert!(body.contains("★★★★☆"));
+    assert!(body.contains("Số 123/QĐ-UBND ngày 15/01/2024"), "{body}");
+    assert!(body.contains("HTX Trà Sâm Ngọc Linh"));
+    // Phường Tân Thạnh became part of Phường Bàn Thạch on 1 July 2025.
+    assert!(body.contains("Nay thuộc: Phường Bàn Thạch"), "{body}");
+    assert!(body.contains("<svg"), "a QR code");
+    // It points to the page itself (the request's host when no public URL is configured).
+    assert!(
+        body.contains(&format!(">http://localhost/p/{}</a>", id_of(&p))),
+        "{body}"
+    );
+    // Nothing personal: no phone, no representative, no address, no tax code.
+    for private in [
+        "0905",
+        "Nguyễn Thị Hoa",
+        "Thôn 1",
+        s["tax_code"].as_str().unwrap(),
+    ] {
+        assert!(!body.contains(private), "{private} leaked");
+    }
+    // A product never rated is not public.
+    let unrated = app.seed_product(&admin, &s, "Chưa xếp hạng").await;
+    let res = page(c, &format!("/p/{}", id_of(&unrated))).await;
+    assert_eq!(res.status, Status::NotFound);
+    assert!(res.body.contains("Không tìm thấy"), "{}", res.body);
+}
