@@ -158,7 +158,7 @@ fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
         gap: f
             .gap
             .map_or_else(|| lang.t("not-applicable"), |g| lang.int(g)),
-        gap_text: f.gap.map_or_else(String::new, |g| {
+        gap_text: f.gap.filter(|g| *g > 0).map_or_else(String::new, |g| {
             lang.tf("gap-subjects", &[("count", lang.int(g))])
         }),
         counts_href: href(

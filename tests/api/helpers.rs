@@ -146,6 +146,34 @@ impl TestApp {
         Self::instance(self.config.clone()).await
     }
 
+    /// The application served over real HTTP on a free loopback port (for the browser), on
+    /// this test's database; returns its base URL once it answers.
+    pub async fn serve(&self) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let db = prepare(&self.config).await.expect("prepare database");
+        let figment = rocket::Config::figment()
+            .merge(("log_level", rocket::config::LogLevel::Off))
+            .merge(("cli_colors", false))
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", port));
+        let rocket = build_rocket(figment, self.config.clone(), db).expect("valid configuration");
+        tokio::spawn(rocket.launch());
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return base;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the registry did not start on {base}");
+    }
+
     /// This application's sync settings.
     pub fn sync_settings(&self) -> ocop_registry::sync::SyncSettings {
         self.client

@@ -7,6 +7,7 @@ mod helpers;
 mod areas;
 mod audit;
 mod auth;
+mod browser;
 mod certifications;
 mod channels;
 mod drafts;

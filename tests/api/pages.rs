@@ -423,7 +423,7 @@ fn vn_percent(share: &Value) -> String {
 
 /// The cells a report's unit should have: population, then per indicator numerator, share,
 /// gap and verdict.
-fn expected_cells(u: &Value) -> Vec<String> {
+pub fn expected_cells(u: &Value) -> Vec<String> {
     let mut out = vec![u["population"].to_string()];
     for f in u["indicators"].as_array().unwrap() {
         out.push(f["numerator"].to_string());

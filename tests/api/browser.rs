@@ -1,0 +1,330 @@
+//! The pages in a real browser (Chromium through WebDriver): what a person who has never seen
+//! the registry does with a user name and a one-time password. Screenshots of every page go
+//! to `target/browser-screenshots/`.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian). Without them the test says it was skipped —
+//! unless `OCOP_BROWSER_TESTS=required` (CI), where their absence fails it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::unit;
+use crate::indicators::Scenario;
+use crate::pages::{account, expected_cells};
+
+struct Driver {
+    child: Child,
+    _profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self._profile).ok();
+    }
+}
+
+fn found(path: &str) -> Option<String> {
+    std::path::Path::new(path).exists().then(|| path.to_owned())
+}
+
+/// Chromium and its driver, or `None` (and a line saying so) when they are not installed.
+fn browser() -> Option<(String, String)> {
+    let chromium = std::env::var("CHROMIUM")
+        .ok()
+        .or_else(|| found("/usr/bin/chromium"));
+    let driver = std::env::var("CHROMEDRIVER")
+        .ok()
+        .or_else(|| found("/usr/bin/chromedriver"));
+    match (chromium, driver) {
+        (Some(c), Some(d)) => Some((c, d)),
+        _ => {
+            let required = std::env::var("OCOP_BROWSER_TESTS").is_ok_and(|v| v == "required");
+            assert!(
+                !required,
+                "OCOP_BROWSER_TESTS=required but chromium / chromedriver are not installed"
+            );
+            eprintln!(
+                "SKIPPED: browser tests need chromium and chromium-driver \
+                 (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+async fn start() -> Option<(Driver, Client)> {
+    let (chromium, chromedriver) = browser()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = std::env::temp_dir().join(format!("ocop-chromium-{}", uuid::Uuid::new_v4()));
+    let driver = Driver {
+        child,
+        _profile: profile.clone(),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Flags from this machine's notes: without the background-networking ones Chromium keeps
+    // calling out to a network that is closed here.
+    let caps = json!({"goog:chromeOptions": {"binary": chromium, "args": [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--accept-lang=vi-VN,vi",
+        format!("--user-data-dir={}", profile.display()),
+    ], "prefs": {"intl.accept_languages": "vi-VN,vi"}}});
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    rustls::crypto::aws_lc_rs::default_provider()
+        .install_default()
+        .ok();
+    let client = ClientBuilder::rustls()
+        .expect("TLS roots")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    Some((driver, client))
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+/// Clicks a link or a submit button and waits until the browser is on the next page (fails
+/// after 10 s: a wait that cannot fail proves nothing).
+async fn click(c: &Client, css: &str) {
+    let before = c.current_url().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if c.current_url().await.unwrap() != before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("clicking {css} on {before} led nowhere");
+}
+
+/// The text of the element with this id (the page's source in the failure otherwise).
+async fn text_of(c: &Client, id: &str) -> String {
+    match c.find(Locator::Id(id)).await {
+        Ok(e) => e.text().await.unwrap(),
+        Err(e) => panic!(
+            "no #{id} ({e}) on {}: {}",
+            path_of(c).await,
+            c.source().await.unwrap_or_default()
+        ),
+    }
+}
+
+async fn path_of(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// The figures table as the browser shows it: row header → cells.
+async fn table(c: &Client) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for row in c.find_all(Locator::Css("#figures tbody tr")).await.unwrap() {
+        let name = row
+            .find(Locator::Css("th"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut cells = Vec::new();
+        for td in row.find_all(Locator::Css("td")).await.unwrap() {
+            cells.push(td.text().await.unwrap().trim().to_owned());
+        }
+        out.push((name.trim_end_matches(" ▸").trim().to_owned(), cells));
+    }
+    out
+}
+
+/// The browser's table holds the API report's unit and every child, number for number.
+fn same_figures(shown: &[(String, Vec<String>)], report: &Value) {
+    let mut want = vec![(
+        report["unit"]["name"].as_str().unwrap().to_owned(),
+        expected_cells(report),
+    )];
+    for child in report["children"].as_array().unwrap() {
+        want.push((
+            child["unit"]["name"].as_str().unwrap().to_owned(),
+            expected_cells(child),
+        ));
+    }
+    assert_eq!(shown, want.as_slice());
+}
+
+/// Decodes the QR code in a PNG.
+fn decode_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).unwrap().to_luma8();
+    let (w, h) = img.dimensions();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+            img.get_pixel(x as u32, y as u32).0[0]
+        });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the picture");
+    grids[0].decode().unwrap().1
+}
+
+#[rocket::async_test]
+async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_the_qr() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let sc = Scenario::build().await;
+    let otp = account(
+        &sc.app,
+        &sc.admin,
+        json!({"username": "kiemtra.quangnam", "role": "auditor",
+               "unit_id": unit("province", "49", None),
+               "display_name": "Nguyễn Văn Thẩm"}),
+    )
+    .await;
+    let base = sc.app.serve().await;
+
+    // Signing in with the one-time password leads to choosing one's own.
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert!(path_of(&c).await.starts_with("/login"));
+    shot(&c, "01-dang-nhap").await;
+    fill(&c, "#username", "kiemtra.quangnam").await;
+    fill(&c, "#password", &otp).await;
+    click(&c, "#sign-in").await;
+    assert_eq!(path_of(&c).await, "/password");
+    shot(&c, "02-doi-mat-khau").await;
+    fill(&c, "#current", &otp).await;
+    fill(&c, "#new", "mật khẩu của tôi 2025").await;
+    fill(&c, "#repeat", "mật khẩu của tôi 2025").await;
+    click(&c, "#save-password").await;
+    let now = path_of(&c).await;
+    assert!(
+        now.starts_with("/dashboard"),
+        "{now}: {}",
+        c.source().await.unwrap()
+    );
+
+    // Quảng Nam on 30/06/2025, typed as people write dates.
+    fill(&c, "#unit", "49").await;
+    fill(&c, "#date", "30/06/2025").await;
+    click(&c, "#show").await;
+    let summary = text_of(&c, "summary").await;
+    assert!(
+        summary.starts_with("Tỉnh Quảng Nam · số liệu ngày 30/06/2025"),
+        "{summary}"
+    );
+    let report = sc
+        .report(unit("province", "49", None), "2025-06-30", "")
+        .await;
+    same_figures(&table(&c).await, &report);
+    shot(&c, "03-bang-dieu-khien-quang-nam").await;
+
+    // Which subjects in Tam Kỳ do not count for modern channels, and why.
+    let tam_ky = c
+        .find(Locator::XPath(
+            "//table[@id='figures']//tr[th[contains(., 'Tam Kỳ')]]/td[8]/a",
+        ))
+        .await
+        .unwrap();
+    let before = c.current_url().await.unwrap();
+    tam_ky.click().await.unwrap();
+    while c.current_url().await.unwrap() == before {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        path_of(&c)
+            .await
+            .starts_with("/dashboard/subjects?unit=502")
+    );
+    let paging = text_of(&c, "paging").await;
+    assert!(paging.ends_with("8 chủ thể"), "{paging}");
+    let rows = c
+        .find_all(Locator::Css("#subjects tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 8);
+    let reasons = text_of(&c, "subjects").await;
+    assert!(
+        reasons.contains("Kênh bán hàng chỉ tự khai, chưa xác nhận"),
+        "{reasons}"
+    );
+    shot(&c, "04-chu-the-chua-tinh").await;
+
+    // Đà Nẵng after the reform, through the same form.
+    click(&c, "#back").await;
+    fill(&c, "#unit", "48").await;
+    fill(&c, "#date", "31/12/2025").await;
+    click(&c, "#show").await;
+    let da_nang = sc
+        .app
+        .get("/api/v1/units?code=48&on=2025-12-31", Some(&sc.admin))
+        .await;
+    let da_nang = crate::helpers::id_of(&da_nang.body["items"][0]);
+    let report = sc.report(da_nang, "2025-12-31", "").await;
+    same_figures(&table(&c).await, &report);
+    shot(&c, "05-bang-dieu-khien-da-nang").await;
+
+    // The public, on a phone: search without accents, open the product, scan its code.
+    click(&c, "#sign-out").await;
+    c.set_window_size(360, 800).await.unwrap();
+    c.goto(&format!("{base}/")).await.unwrap();
+    fill(&c, "#q", "san pham s4").await;
+    click(&c, "#search").await;
+    shot(&c, "06-tra-cuu").await;
+    click(&c, "#results a").await;
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(url.starts_with(&format!("{base}/p/")), "{url}");
+    let name = text_of(&c, "product-name").await;
+    assert_eq!(name, "Sản phẩm S4");
+    let qr = c.find(Locator::Css("#qr svg")).await.unwrap();
+    let png = qr.screenshot().await.unwrap();
+    assert_eq!(decode_qr(&png), url);
+    shot(&c, "07-san-pham-qr").await;
+
+    c.close().await.unwrap();
+}
