@@ -8,6 +8,7 @@ use ocop_registry::auth::Actor;
 use ocop_registry::auth::dto::CreateToken;
 use ocop_registry::config::AppConfig;
 use ocop_registry::domain::Role;
+use ocop_registry::i18n::Lang;
 use ocop_registry::sync::SyncSettings;
 use ocop_registry::sync::dto::{SyncOptions, SyncRunView};
 use ocop_registry::{auth, build_rocket, prepare, sync};
@@ -64,9 +65,12 @@ enum Command {
         /// Report date, YYYY-MM-DD.
         #[arg(long)]
         as_of: chrono::NaiveDate,
-        /// json or csv.
-        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        /// json, csv (UTF-8 with a BOM, for Excel) or xlsx (to a file: redirect the output).
+        #[arg(long, default_value = "json", value_parser = ["json", "csv", "xlsx"])]
         format: String,
+        /// vi or en: the language of a CSV or XLSX file's headings and values.
+        #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
+        lang: String,
         /// Policy version (default: the current one).
         #[arg(long)]
         policy_version: Option<i32>,
@@ -247,6 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             unit_code,
             as_of,
             format,
+            lang,
             policy_version,
             known_at,
         } => {
@@ -267,14 +272,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
             .map_err(fail)?;
-            if format == "csv" {
-                print!(
-                    "{}",
-                    ocop_registry::indicators::service::to_csv(&report).map_err(fail)?
-                );
-            } else {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            }
+            let lang = if lang == "en" { Lang::En } else { Lang::Vi };
+            let sheet = ocop_registry::indicators::export::report_sheet(&report);
+            let bytes = match format.as_str() {
+                "csv" => sheet.csv(lang).map_err(fail)?,
+                "xlsx" => sheet.xlsx(lang).map_err(fail)?,
+                _ => format!("{}\n", serde_json::to_string_pretty(&report)?).into_bytes(),
+            };
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
         }
         Command::Sync { channel, full } => {
             let db = prepare(&config).await?;

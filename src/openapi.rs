@@ -88,7 +88,8 @@ use crate::{
     // Enums used only as query parameters are not reached through any body schema,
     // so they are registered here for the parameters' `$ref`s to resolve.
     components(schemas(
-        crate::indicators::dto::Format,
+        crate::export::Format,
+        crate::i18n::Lang,
         crate::domain::UnitLevel,
         crate::domain::ListingStatus,
         crate::domain::LegalForm,

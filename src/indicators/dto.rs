@@ -8,17 +8,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::{ChannelKind, LegalForm, SchemeCategory};
+use crate::export::Format;
 use crate::policies::dto::Policy;
 use crate::units::dto::UnitRef;
-
-/// Output formats of `GET /api/v1/indicators`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
-}
 
 /// The indicators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -37,8 +29,11 @@ pub struct IndicatorQuery {
     /// The report date D.
     #[serde(deserialize_with = "crate::validate::date")]
     pub as_of: NaiveDate,
-    /// `json` (default) or `csv` (one row per unit).
+    /// `json` (default), `csv` or `xlsx` (one row per unit; headings in Vietnamese unless
+    /// `lang=en`).
     pub format: Option<Format>,
+    /// `vi` (default) or `en`: the language of a CSV or XLSX file's headings and values.
+    pub lang: Option<crate::i18n::Lang>,
     /// A policy version (default: the current one).
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
@@ -62,6 +57,11 @@ pub struct ExplainQuery {
     pub counts: Option<bool>,
     /// Only subjects that do not count for `indicator` for this reason (needs `indicator`).
     pub gap: Option<Gap>,
+    /// `json` (default), `csv` or `xlsx`: every matching subject (not one page) with its
+    /// contacts.
+    pub format: Option<Format>,
+    /// `vi` (default) or `en`: the language of a CSV or XLSX file.
+    pub lang: Option<crate::i18n::Lang>,
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,

@@ -10,6 +10,7 @@
 pub mod dto;
 pub mod engine;
 pub mod explain;
+pub mod export;
 pub mod geography;
 pub mod routes;
 pub mod service;

@@ -12,30 +12,18 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::dto::{
-    ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Format, FreezeReport, FrozenReport,
+    ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, FreezeReport, FrozenReport,
     FrozenReportSummary, IndicatorQuery, Report,
 };
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
+use crate::export::{Download, Format, download};
 use crate::http::{JsonBody, QueryParams};
+use crate::i18n::Lang;
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
-
-/// A report as JSON or as CSV.
-pub enum ReportBody {
-    Json(Box<Report>),
-    Csv(String),
-}
-
-impl<'r> Responder<'r, 'static> for ReportBody {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        match self {
-            ReportBody::Json(r) => Json(r).respond_to(req),
-            ReportBody::Csv(text) => (ContentType::CSV, text).respond_to(req),
-        }
-    }
-}
+use rocket::Either;
 
 /// A frozen report's stored JSON text, sent byte for byte.
 pub struct StoredJson(Status, String);
@@ -50,8 +38,9 @@ impl<'r> Responder<'r, 'static> for StoredJson {
 
 /// Both indicators for a unit on a date, and for each of its children.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators", params(IndicatorQuery),
-    responses((status = 200, description = "The report (JSON), or one CSV row per unit with format=csv",
-               content((Report = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The report (JSON), or one row per unit as a CSV or XLSX file",
+               content((Report = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
@@ -61,8 +50,9 @@ impl<'r> Responder<'r, 'static> for StoredJson {
 pub async fn get_indicators(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: Lang,
     query: QueryParams<IndicatorQuery>,
-) -> AppResult<ReportBody> {
+) -> AppResult<Either<Json<Report>, Download>> {
     let q = query.into_inner();
     let report = service::report(
         db.inner(),
@@ -73,15 +63,21 @@ pub async fn get_indicators(
         q.known_at.as_deref(),
     )
     .await?;
-    Ok(match q.format.unwrap_or_default() {
-        Format::Json => ReportBody::Json(Box::new(report)),
-        Format::Csv => ReportBody::Csv(service::to_csv(&report)?),
-    })
+    match q.format.unwrap_or_default() {
+        Format::Json => Ok(Either::Left(Json(report))),
+        f => download(
+            &super::export::report_sheet(&report),
+            f,
+            q.lang.unwrap_or(lang),
+        ),
+    }
 }
 
 /// The population subjects of a unit on a date, with why each counts or not.
 #[utoipa::path(get, path = "/api/v1/indicators/subjects", tag = "indicators", params(ExplainQuery, PageParams),
-    responses((status = 200, description = "A page of explained subjects", body = ExplanationPage),
+    responses((status = 200, description = "A page of explained subjects, or every one with its contacts as a CSV or XLSX file",
+               content((ExplanationPage = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
@@ -91,12 +87,21 @@ pub async fn get_indicators(
 pub async fn explain_indicators(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: Lang,
     query: QueryParams<ExplainQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<ExplanationPage>> {
-    Ok(Json(
-        service::explain(db.inner(), &actor, &query.0, &page.0).await?,
-    ))
+) -> AppResult<Either<Json<ExplanationPage>, Download>> {
+    let q = query.into_inner();
+    match q.format.unwrap_or_default() {
+        Format::Json => Ok(Either::Left(Json(
+            service::explain(db.inner(), &actor, &q, &page.0).await?,
+        ))),
+        f => {
+            let lang = q.lang.unwrap_or(lang);
+            let sheet = service::explanation_sheet(db.inner(), &actor, &q, lang).await?;
+            download(&sheet, f, lang)
+        }
+    }
 }
 
 /// The subjects whose counting changed between two knowledge times (since a frozen report of

@@ -212,61 +212,6 @@ async fn ambiguous_subjects(
         .collect())
 }
 
-/// The report as CSV: a header, the unit's row, then one row per child.
-pub fn to_csv(report: &Report) -> AppResult<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "unit_id",
-        "unit_code",
-        "unit_name",
-        "level",
-        "as_of",
-        "policy_version",
-        "population",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for k in ["value_chain", "modern_channel"] {
-        for f in ["numerator", "denominator", "share", "target", "met", "gap"] {
-            header.push(format!("{k}_{f}"));
-        }
-    }
-    let err = |e: csv::Error| AppError::Internal(format!("CSV output: {e}"));
-    w.write_record(&header).map_err(err)?;
-    let row = |unit: &ReportUnit, population: i64, indicators: &[Figure]| {
-        let mut r = vec![
-            unit.id.to_string(),
-            unit.code.clone(),
-            unit.name.clone(),
-            unit.level.clone(),
-            report.as_of.to_string(),
-            report.policy.version.to_string(),
-            population.to_string(),
-        ];
-        for f in indicators {
-            r.extend([
-                f.numerator.to_string(),
-                f.denominator.to_string(),
-                f.share.clone().unwrap_or_default(),
-                f.target.clone(),
-                f.met.map(|m| m.to_string()).unwrap_or_default(),
-                f.gap.map(|g| g.to_string()).unwrap_or_default(),
-            ]);
-        }
-        r
-    };
-    w.write_record(row(&report.unit, report.population, &report.indicators))
-        .map_err(err)?;
-    for c in &report.children {
-        w.write_record(row(&c.unit, c.population, &c.indicators))
-            .map_err(err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(format!("CSV output: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV output: {e}")))
-}
-
 /// Explanations of a page of flagged subjects.
 async fn explain_page(
     db: &impl ConnectionTrait,
@@ -328,6 +273,34 @@ async fn explain_page(
         });
     }
     Ok(out)
+}
+
+/// Every subject `explain` would list (all pages), with contacts, as a spreadsheet.
+pub async fn explanation_sheet(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &ExplainQuery,
+    lang: crate::i18n::Lang,
+) -> AppResult<crate::export::Sheet> {
+    use crate::pagination::MAX_PER_PAGE;
+    let mut items = Vec::new();
+    let mut contacts = HashMap::new();
+    let mut first = None;
+    for page_no in 1.. {
+        let page = explain(db, actor, q, &PageParams::new(page_no, MAX_PER_PAGE)).await?;
+        let ids: Vec<Uuid> = page.items.iter().map(|e| e.subject.id).collect();
+        contacts.extend(crate::subjects::service::by_ids(db, actor, &ids).await?);
+        let last = page.items.len() < MAX_PER_PAGE as usize;
+        items.extend(page.items);
+        first.get_or_insert((page.unit, page.as_of));
+        if last {
+            break;
+        }
+    }
+    let (unit, as_of) = first.ok_or_else(|| AppError::Internal("no page explained".to_owned()))?;
+    Ok(super::export::explanation_sheet(
+        &unit, as_of, &items, &contacts, lang,
+    ))
 }
 
 /// What keeps an explained subject from counting for one indicator.

@@ -104,6 +104,10 @@ pub struct SubjectQuery {
     #[validate(length(max = 255, message = "at most 255 characters"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
+    /// `json` (default: one page), `csv` or `xlsx` (every matching subject).
+    pub format: Option<crate::export::Format>,
+    /// `vi` (default) or `en`: the language of a CSV or XLSX file.
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// A subject as the API shows it.

@@ -9,13 +9,18 @@ use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
+use crate::export::{Download, Format, download};
 use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::i18n::Lang;
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use rocket::Either;
 
-/// List the subjects the token may see.
+/// List the subjects the token may see (or download them all with `format=csv|xlsx`).
 #[utoipa::path(get, path = "/api/v1/subjects", tag = "subjects", params(SubjectQuery, PageParams),
-    responses((status = 200, description = "A page of subjects", body = Paginated<SubjectView>),
+    responses((status = 200, description = "A page of subjects, or every matching subject as a CSV or XLSX file",
+               content((Paginated<SubjectView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),
@@ -24,12 +29,19 @@ use crate::pagination::{PageParams, Paginated};
 pub async fn list_subjects(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: Lang,
     query: QueryParams<SubjectQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<SubjectView>>> {
-    Ok(Json(
-        service::list(db.inner(), &actor, &query.0, &page.0).await?,
-    ))
+) -> AppResult<Either<Json<Paginated<SubjectView>>, Download>> {
+    let q = query.into_inner();
+    let format = q.format.unwrap_or_default();
+    if format == Format::Json {
+        return Ok(Either::Left(Json(
+            service::list(db.inner(), &actor, &q, &page.0).await?,
+        )));
+    }
+    let sheet = service::sheet(db.inner(), &actor, &q, q.lang.unwrap_or(lang)).await?;
+    download(&sheet, format, q.lang.unwrap_or(lang))
 }
 
 /// Register a subject (administrators; auditors inside their unit).

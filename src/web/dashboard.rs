@@ -8,11 +8,12 @@ use sea_orm::DatabaseConnection;
 use strum::IntoEnumIterator;
 use uuid::Uuid;
 
-use super::i18n::{Lang, parse_date};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{Role, UnitLevel};
 use crate::error::AppError;
+use crate::export::{Download, Format, Sheet};
+use crate::i18n::{Lang, parse_date};
 use crate::indicators::dto::{
     ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, UnitFigures,
 };
@@ -223,6 +224,8 @@ struct DashboardPage {
     chart: String,
     up: Option<String>,
     report_ready: bool,
+    csv_href: String,
+    xlsx_href: String,
 }
 
 fn unit_link(u: &UnitRef, date: &str) -> (String, String) {
@@ -280,6 +283,8 @@ pub async fn dashboard(
         chart: String::new(),
         up: None,
         report_ready: false,
+        csv_href: String::new(),
+        xlsx_href: String::new(),
     };
     let search = q.map(str::trim).filter(|s| !s.is_empty());
     if search.is_some() || unit_code.is_none() {
@@ -364,6 +369,16 @@ pub async fn dashboard(
         chart(lang, &report)?
     };
     page.report_ready = true;
+    for (format, slot) in [("csv", &mut page.csv_href), ("xlsx", &mut page.xlsx_href)] {
+        *slot = href(
+            "/dashboard/export",
+            &[
+                ("unit", &report.unit.code),
+                ("date", &iso),
+                ("format", format),
+            ],
+        );
+    }
     Ok((status, Page::render(&page)?))
 }
 
@@ -437,6 +452,8 @@ struct SubjectsPage {
     paging: String,
     prev: Option<String>,
     next: Option<String>,
+    csv_href: String,
+    xlsx_href: String,
 }
 
 fn explanation_of(e: &SubjectExplanation, key: IndicatorKey) -> (bool, &[Gap], &[String]) {
@@ -498,63 +515,180 @@ fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
 /// Per page of the drill-down.
 const PER_PAGE: u64 = 50;
 
-/// Who counts and who does not, for one indicator, with the reason, the missing evidence and
-/// whom to call.
-#[get("/dashboard/subjects?<unit>&<date>&<indicator>&<counts>&<gap>&<page>")]
-#[allow(clippy::too_many_arguments)]
-pub async fn subjects_page(
+/// The drill-down's query, as typed in its form or its links.
+#[derive(rocket::FromForm)]
+pub struct DrillQuery<'r> {
+    unit: &'r str,
+    date: Option<&'r str>,
+    indicator: Option<&'r str>,
+    counts: Option<&'r str>,
+    gap: Option<&'r str>,
+    page: Option<u64>,
+    /// `csv` or `xlsx` for the download.
+    format: Option<&'r str>,
+}
+
+/// A drill-down query checked: the unit of the date, the date, the indicator, the filters.
+struct Drill {
+    unit: entity::unit::Model,
+    day: NaiveDate,
+    key: IndicatorKey,
+    counts: Option<bool>,
+    gap: Option<Gap>,
+    page: u64,
+}
+
+impl Drill {
+    async fn parse(
+        db: &DatabaseConnection,
+        lang: Lang,
+        q: &DrillQuery<'_>,
+    ) -> Result<Drill, PageError> {
+        let day = match q.date.filter(|d| !d.trim().is_empty()) {
+            None => clock::today(),
+            Some(d) => {
+                parse_date(d).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?
+            }
+        };
+        let key = match q.indicator {
+            Some("value_chain") => IndicatorKey::ValueChain,
+            None | Some("modern_channel") => IndicatorKey::ModernChannel,
+            Some(_) => {
+                return Err(AppError::invalid("indicator", "value_chain or modern_channel").into());
+            }
+        };
+        let counts = match q.counts {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            None | Some("") => None,
+            Some(_) => return Err(AppError::invalid("counts", "true or false").into()),
+        };
+        let gap = match q.gap.filter(|g| !g.is_empty()) {
+            None => None,
+            Some(g) => Some(
+                Gap::iter()
+                    .find(|x| x.code() == g)
+                    .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
+            ),
+        };
+        Ok(Drill {
+            unit: units::service::by_code_on(db, q.unit, day).await?,
+            day,
+            key,
+            counts,
+            gap,
+            page: q.page.unwrap_or(1).max(1),
+        })
+    }
+
+    fn explain_query(&self) -> ExplainQuery {
+        ExplainQuery {
+            unit_id: self.unit.id,
+            as_of: self.day,
+            indicator: Some(self.key),
+            counts: self.counts,
+            gap: self.gap,
+            policy_version: None,
+            known_at: None,
+            format: None,
+            lang: None,
+        }
+    }
+
+    /// The link to this list with other page or format.
+    fn href(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let counts = self.counts.map_or(String::new(), |c| c.to_string());
+        let mut pairs = vec![
+            ("unit", self.unit.code.as_str()),
+            ("date", ""),
+            ("indicator", key_code(self.key)),
+            ("counts", counts.as_str()),
+            ("gap", self.gap.map_or("", Gap::code)),
+        ];
+        let iso = self.day.to_string();
+        pairs[1].1 = &iso;
+        pairs.extend_from_slice(extra);
+        href(path, &pairs)
+    }
+}
+
+/// The drill-down as a spreadsheet: every subject of the list, with contacts.
+#[get("/dashboard/subjects/export?<q..>")]
+pub async fn subjects_export(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    q: DrillQuery<'_>,
+) -> Result<Download, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let drill = Drill::parse(db.inner(), viewer.lang, &q).await?;
+    let sheet = indicators::service::explanation_sheet(
+        db.inner(),
+        actor,
+        &drill.explain_query(),
+        viewer.lang,
+    )
+    .await?;
+    as_download(&sheet, q.format.unwrap_or_default(), viewer.lang)
+}
+
+fn as_download(sheet: &Sheet, format: &str, lang: Lang) -> Result<Download, PageError> {
+    let format = match format {
+        "csv" => Format::Csv,
+        "xlsx" => Format::Xlsx,
+        _ => return Err(AppError::invalid("format", "csv or xlsx").into()),
+    };
+    sheet
+        .download(format, lang)?
+        .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
+}
+
+/// The dashboard's table as a spreadsheet (the API report's sheet).
+#[get("/dashboard/export?<unit>&<date>&<format>")]
+pub async fn dashboard_export(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     unit: &str,
-    date: Option<&str>,
-    indicator: Option<&str>,
-    counts: Option<&str>,
-    gap: Option<&str>,
-    page: Option<u64>,
+    date: &str,
+    format: &str,
+) -> Result<Download, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let day =
+        parse_date(date).ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
+    let found = units::service::by_code_on(db.inner(), unit, day).await?;
+    let report = indicators::service::report(db.inner(), actor, found.id, day, None, None).await?;
+    as_download(
+        &indicators::export::report_sheet(&report),
+        format,
+        viewer.lang,
+    )
+}
+
+/// Who counts and who does not, for one indicator, with the reason, the missing evidence and
+/// whom to call.
+#[get("/dashboard/subjects?<q..>")]
+pub async fn subjects_page(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    q: DrillQuery<'_>,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
     let db = db.inner();
-    let day = match date.filter(|d| !d.trim().is_empty()) {
-        None => clock::today(),
-        Some(d) => {
-            parse_date(d).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?
-        }
-    };
+    let drill = Drill::parse(db, lang, &q).await?;
+    let (day, key, counts, gap, page_no, found) = (
+        drill.day,
+        drill.key,
+        drill.counts,
+        drill.gap,
+        drill.page,
+        &drill.unit,
+    );
     let iso = day.to_string();
-    let key = match indicator {
-        Some("value_chain") => IndicatorKey::ValueChain,
-        None | Some("modern_channel") => IndicatorKey::ModernChannel,
-        Some(_) => {
-            return Err(AppError::invalid("indicator", "value_chain or modern_channel").into());
-        }
-    };
-    let counts = match counts {
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        None | Some("") => None,
-        Some(_) => return Err(AppError::invalid("counts", "true or false").into()),
-    };
-    let gap = match gap.filter(|g| !g.is_empty()) {
-        None => None,
-        Some(g) => Some(
-            Gap::iter()
-                .find(|x| x.code() == g)
-                .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
-        ),
-    };
-    let found = units::service::by_code_on(db, unit, day).await?;
-    let page_no = page.unwrap_or(1).max(1);
-    let query = ExplainQuery {
-        unit_id: found.id,
-        as_of: day,
-        indicator: Some(key),
-        counts,
-        gap,
-        policy_version: None,
-        known_at: None,
-    };
+    let unit = q.unit;
+    let query = drill.explain_query();
     let explained =
         indicators::service::explain(db, actor, &query, &PageParams::new(page_no, PER_PAGE))
             .await?;
@@ -598,20 +732,7 @@ pub async fn subjects_page(
     let pages = total.div_ceil(PER_PAGE).max(1);
     let counts_text = counts.map_or(String::new(), |c| c.to_string());
     let gap_text = gap.map_or("", Gap::code).to_owned();
-    let base = |p: u64| {
-        let p = p.to_string();
-        href(
-            "/dashboard/subjects",
-            &[
-                ("unit", unit),
-                ("date", &iso),
-                ("indicator", key_code(key)),
-                ("counts", &counts_text),
-                ("gap", &gap_text),
-                ("page", &p),
-            ],
-        )
-    };
+    let base = |p: u64| drill.href("/dashboard/subjects", &[("page", &p.to_string())]);
     let relevant: &[Gap] = match key {
         IndicatorKey::ValueChain => &[
             Gap::NoCertification,
@@ -657,6 +778,8 @@ pub async fn subjects_page(
         ),
         prev: (page_no > 1).then(|| base(page_no - 1)),
         next: (page_no < pages).then(|| base(page_no + 1)),
+        csv_href: drill.href("/dashboard/subjects/export", &[("format", "csv")]),
+        xlsx_href: drill.href("/dashboard/subjects/export", &[("format", "xlsx")]),
     };
     Page::render(&page)
 }

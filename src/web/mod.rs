@@ -5,7 +5,6 @@
 
 pub mod account;
 pub mod dashboard;
-pub mod i18n;
 pub mod page;
 pub mod public;
 
@@ -43,6 +42,8 @@ pub fn routes() -> Vec<rocket::Route> {
         account::change_password,
         dashboard::dashboard,
         dashboard::subjects_page,
+        dashboard::subjects_export,
+        dashboard::dashboard_export,
         public::search,
         public::product,
     ]

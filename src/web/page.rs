@@ -10,9 +10,9 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::{Request, Response};
 use sea_orm::DatabaseConnection;
 
-use super::i18n::Lang;
 use crate::auth::Actor;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::users::sessions::{self, Session};
 
 /// The session cookie (its value is the session's secret).
@@ -282,7 +282,7 @@ pub fn set_session_cookie(jar: &CookieJar<'_>, policy: &sessions::Policy, secret
 /// Remembers the language switch.
 pub fn set_lang_cookie(jar: &CookieJar<'_>, lang: Lang) {
     jar.add(
-        Cookie::build((super::i18n::COOKIE, lang.code()))
+        Cookie::build((crate::i18n::COOKIE, lang.code()))
             .path("/")
             .same_site(SameSite::Lax)
             .permanent(),

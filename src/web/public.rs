@@ -8,10 +8,10 @@ use rocket::{State, get};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::i18n::Lang;
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::error::AppError;
 use crate::http::BaseUrl;
+use crate::i18n::Lang;
 use crate::limits::PublicClient;
 use crate::pagination::PageParams;
 use crate::products::dto::RecognitionStatus;

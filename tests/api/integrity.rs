@@ -173,7 +173,7 @@ async fn version_2_caps_certificates_ages_verifications_and_leaves_empty_units_o
     let csv = app
         .client
         .get(format!(
-            "/api/v1/indicators?unit_id={empty}&as_of=2024-04-10&policy_version=2&format=csv"
+            "/api/v1/indicators?unit_id={empty}&as_of=2024-04-10&policy_version=2&format=csv&lang=en"
         ))
         .header(rocket::http::Header::new(
             "Authorization",

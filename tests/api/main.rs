@@ -12,6 +12,7 @@ mod certifications;
 mod channels;
 mod drafts;
 mod errors;
+mod exports;
 mod fakes;
 mod history;
 mod indicators;

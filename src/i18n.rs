@@ -24,8 +24,9 @@ fluent_templates::static_loader! {
 static VI: LanguageIdentifier = langid!("vi");
 static EN: LanguageIdentifier = langid!("en");
 
-/// A page's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A page's language (in a query: `vi` or `en`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     Vi,
@@ -218,8 +219,8 @@ mod tests {
 
     #[test]
     fn both_catalogues_have_the_same_messages_and_every_one_resolves() {
-        let vi = messages(include_str!("../../locales/vi/main.ftl"));
-        let en = messages(include_str!("../../locales/en/main.ftl"));
+        let vi = messages(include_str!("../locales/vi/main.ftl"));
+        let en = messages(include_str!("../locales/en/main.ftl"));
         assert!(vi.len() > 50, "{}", vi.len());
         assert_eq!(vi.keys().collect::<Vec<_>>(), en.keys().collect::<Vec<_>>());
         for (k, args) in &vi {

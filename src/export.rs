@@ -1,0 +1,305 @@
+//! Spreadsheets out: any table of the registry as CSV (UTF-8 with a BOM, so Excel on a
+//! Vietnamese Windows reads the diacritics) or XLSX (real numbers and dates), with column
+//! headers and values in the reader's language. One mechanism for every list and report:
+//! a feature turns its rows into a [`Sheet`], this module writes it.
+
+use chrono::NaiveDate;
+use rocket::http::{ContentType, Header};
+use rocket::response::{self, Responder};
+use rocket::{Request, Response};
+use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+/// The answer's format where a list or a report can be downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Json,
+    /// UTF-8 with a BOM, comma-separated.
+    Csv,
+    /// An Excel workbook of one sheet.
+    Xlsx,
+}
+
+/// A column: its heading in each language.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub vi: &'static str,
+    pub en: &'static str,
+}
+
+/// Shorthand for a [`Column`].
+pub const fn col(vi: &'static str, en: &'static str) -> Column {
+    Column { vi, en }
+}
+
+/// A cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// An exact decimal as the API writes it (`30.83`).
+    Decimal(String),
+    Date(NaiveDate),
+    Bool(bool),
+    Empty,
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_owned())
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Cell::Int(n)
+    }
+}
+
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Self {
+        Cell::Date(d)
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Cell::Empty, Into::into)
+    }
+}
+
+/// A table to download.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// The file's name without extension (ASCII, for every browser).
+    pub file_name: String,
+    /// The sheet's title inside a workbook (at most 31 characters).
+    pub title: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Cell {
+    /// As written in a CSV file: Vietnamese write `30,83` and `30/06/2025`; English readers
+    /// and scripts (`?lang=en`) get `30.83` and `2025-06-30`.
+    fn text(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Cell::Text(s), _) => s.clone(),
+            (Cell::Int(n), _) => n.to_string(),
+            (Cell::Decimal(d), Lang::Vi) => d.replace('.', ","),
+            (Cell::Decimal(d), Lang::En) => d.clone(),
+            (Cell::Date(d), Lang::Vi) => lang.date(*d),
+            (Cell::Date(d), Lang::En) => d.to_string(),
+            (Cell::Bool(b), Lang::Vi) => lang.t(if *b { "yes" } else { "no" }),
+            (Cell::Bool(b), Lang::En) => b.to_string(),
+            (Cell::Empty, _) => String::new(),
+        }
+    }
+}
+
+impl Sheet {
+    fn headings(&self, lang: Lang) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .map(|c| match lang {
+                Lang::Vi => c.vi,
+                Lang::En => c.en,
+            })
+            .collect()
+    }
+
+    /// CSV bytes with a UTF-8 BOM.
+    pub fn csv(&self, lang: Lang) -> AppResult<Vec<u8>> {
+        let err = |e: csv::Error| AppError::Internal(format!("CSV output: {e}"));
+        let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+        w.write_record(self.headings(lang)).map_err(err)?;
+        for row in &self.rows {
+            w.write_record(row.iter().map(|c| c.text(lang)))
+                .map_err(err)?;
+        }
+        w.into_inner()
+            .map_err(|e| AppError::Internal(format!("CSV output: {e}")))
+    }
+
+    /// An XLSX workbook: bold headings, frozen first row, numbers as numbers, dates as dates
+    /// shown `dd/mm/yyyy`.
+    pub fn xlsx(&self, lang: Lang) -> AppResult<Vec<u8>> {
+        let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("XLSX output: {e}"));
+        let mut book = Workbook::new();
+        let bold = XlsxFormat::new().set_bold();
+        let date = XlsxFormat::new().set_num_format("dd/mm/yyyy");
+        let sheet = book.add_worksheet();
+        let title: String = self.title.chars().take(31).collect();
+        sheet.set_name(title).map_err(err)?;
+        for (c, h) in self.headings(lang).iter().enumerate() {
+            sheet
+                .write_string_with_format(0, col_num(c)?, *h, &bold)
+                .map_err(err)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let r = u32::try_from(r + 1)
+                .map_err(|_| AppError::Internal("too many rows for a sheet".to_owned()))?;
+            for (c, cell) in row.iter().enumerate() {
+                let c = col_num(c)?;
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c, s).map(drop),
+                    // Whole numbers of this registry stay far below 2^53: exact as f64.
+                    Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(drop),
+                    Cell::Decimal(d) => match d.parse::<f64>() {
+                        Ok(f) => sheet.write_number(r, c, f).map(drop),
+                        Err(_) => sheet.write_string(r, c, d).map(drop),
+                    },
+                    Cell::Date(d) => sheet.write_date_with_format(r, c, *d, &date).map(drop),
+                    Cell::Bool(b) => sheet.write_boolean(r, c, *b).map(drop),
+                    Cell::Empty => Ok(()),
+                }
+                .map_err(err)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(err)?;
+        sheet.autofit();
+        book.save_to_buffer().map_err(err)
+    }
+
+    /// The sheet in `format` (JSON is not a download: `None`).
+    pub fn download(&self, format: Format, lang: Lang) -> AppResult<Option<Download>> {
+        let (bytes, ext, content_type) = match format {
+            Format::Json => return Ok(None),
+            Format::Csv => (
+                self.csv(lang)?,
+                "csv",
+                ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+            ),
+            Format::Xlsx => (
+                self.xlsx(lang)?,
+                "xlsx",
+                ContentType::new(
+                    "application",
+                    "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            ),
+        };
+        Ok(Some(Download {
+            file_name: format!("{}.{ext}", self.file_name),
+            content_type,
+            bytes,
+        }))
+    }
+}
+
+/// A sheet as a download in `format` (`json` is refused: callers answer JSON themselves).
+pub fn download<L>(
+    sheet: &Sheet,
+    format: Format,
+    lang: Lang,
+) -> AppResult<rocket::Either<L, Download>> {
+    sheet
+        .download(format, lang)?
+        .map(rocket::Either::Right)
+        .ok_or_else(|| AppError::Internal("a JSON answer asked of a sheet".to_owned()))
+}
+
+fn col_num(c: usize) -> AppResult<u16> {
+    u16::try_from(c).map_err(|_| AppError::Internal("too many columns".to_owned()))
+}
+
+/// A file to save: its bytes, type and name (`Content-Disposition: attachment`).
+#[derive(Debug)]
+pub struct Download {
+    pub file_name: String,
+    pub content_type: ContentType,
+    pub bytes: Vec<u8>,
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let disposition = format!("attachment; filename=\"{}\"", self.file_name);
+        Response::build()
+            .header(self.content_type)
+            .header(Header::new("Content-Disposition", disposition))
+            .sized_body(self.bytes.len(), std::io::Cursor::new(self.bytes))
+            .ok()
+    }
+}
+
+/// A name for a file: ASCII letters, digits and dashes (`bao-cao-49-2025-06-30`).
+pub fn file_name(parts: &[&str]) -> String {
+    let folded = crate::text::fold(&parts.join(" "));
+    let mut out = String::new();
+    for ch in folded.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet() -> Sheet {
+        Sheet {
+            file_name: file_name(&["Báo cáo", "Tỉnh Quảng Nam", "2025-06-30"]),
+            title: "Báo cáo".to_owned(),
+            columns: vec![
+                col("Đơn vị", "Unit"),
+                col("Tỷ lệ", "Share"),
+                col("Ngày", "Date"),
+            ],
+            rows: vec![vec![
+                "Thành phố Tam Kỳ".into(),
+                Cell::Decimal("30.83".to_owned()),
+                NaiveDate::from_ymd_opt(2025, 6, 30).into(),
+            ]],
+        }
+    }
+
+    #[test]
+    fn csv_has_a_bom_and_the_readers_headings_and_formats() {
+        let vi = String::from_utf8(sheet().csv(Lang::Vi).unwrap()).unwrap();
+        assert_eq!(
+            vi,
+            "\u{feff}Đơn vị,Tỷ lệ,Ngày\nThành phố Tam Kỳ,\"30,83\",30/06/2025\n"
+        );
+        let en = String::from_utf8(sheet().csv(Lang::En).unwrap()).unwrap();
+        assert_eq!(
+            en,
+            "\u{feff}Unit,Share,Date\nThành phố Tam Kỳ,30.83,2025-06-30\n"
+        );
+        assert_eq!(sheet().file_name, "bao-cao-tinh-quang-nam-2025-06-30");
+    }
+
+    #[test]
+    fn xlsx_reads_back_with_numbers_and_dates() {
+        use calamine::{Data, Reader, Xlsx};
+        let bytes = sheet().xlsx(Lang::Vi).unwrap();
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("Báo cáo").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        assert_eq!(rows[0][0], Data::String("Đơn vị".to_owned()));
+        assert_eq!(rows[1][1], Data::Float(30.83));
+        let Data::DateTime(d) = &rows[1][2] else {
+            panic!("{:?}", rows[1][2])
+        };
+        // Excel counts days from 1899-12-30.
+        let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+        assert_eq!(d.as_f64(), (day - epoch).num_days() as f64);
+    }
+}

@@ -1,0 +1,161 @@
+//! The indicator report and the explained subjects as spreadsheets (the same sheets for the
+//! API's `format=csv|xlsx` and the pages' "Xuất Excel").
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::dto::{Figure, Gap, IndicatorKey, Report, ReportUnit, SubjectExplanation};
+use crate::export::{Cell, Column, Sheet, col, file_name};
+use crate::i18n::Lang;
+use crate::subjects::dto::SubjectView;
+
+/// The report: the unit's row, then one row per child.
+pub fn report_sheet(report: &Report) -> Sheet {
+    let mut columns = vec![
+        col("Mã định danh đơn vị", "unit_id"),
+        col("Mã đơn vị", "unit_code"),
+        col("Đơn vị hành chính", "unit_name"),
+        col("Cấp", "level"),
+        col("Ngày số liệu", "as_of"),
+        col("Phiên bản chính sách", "policy_version"),
+        col("Số chủ thể OCOP", "population"),
+    ];
+    columns.extend(figure_columns());
+    let row = |unit: &ReportUnit, population: i64, figures: &[Figure]| {
+        let mut r: Vec<Cell> = vec![
+            unit.id.to_string().into(),
+            unit.code.as_str().into(),
+            unit.name.as_str().into(),
+            unit.level.as_str().into(),
+            report.as_of.into(),
+            i64::from(report.policy.version).into(),
+            population.into(),
+        ];
+        for f in figures {
+            r.extend([
+                f.numerator.into(),
+                f.denominator.into(),
+                f.share.clone().map_or(Cell::Empty, Cell::Decimal),
+                Cell::Decimal(f.target.clone()),
+                f.met.map_or(Cell::Empty, Cell::Bool),
+                f.gap.into(),
+            ]);
+        }
+        r
+    };
+    let mut rows = vec![row(&report.unit, report.population, &report.indicators)];
+    rows.extend(
+        report
+            .children
+            .iter()
+            .map(|c| row(&c.unit, c.population, &c.indicators)),
+    );
+    Sheet {
+        file_name: file_name(&["bao-cao-ocop", &report.unit.code, &report.as_of.to_string()]),
+        title: "Báo cáo OCOP".to_owned(),
+        columns,
+        rows,
+    }
+}
+
+fn figure_columns() -> [Column; 12] {
+    [
+        col("Chuỗi giá trị xanh: số đạt", "value_chain_numerator"),
+        col("Chuỗi giá trị xanh: số chủ thể", "value_chain_denominator"),
+        col("Chuỗi giá trị xanh: tỷ lệ (%)", "value_chain_share"),
+        col("Chuỗi giá trị xanh: mục tiêu (%)", "value_chain_target"),
+        col("Chuỗi giá trị xanh: đạt", "value_chain_met"),
+        col("Chuỗi giá trị xanh: còn thiếu", "value_chain_gap"),
+        col("Kênh hiện đại: số đạt", "modern_channel_numerator"),
+        col("Kênh hiện đại: số chủ thể", "modern_channel_denominator"),
+        col("Kênh hiện đại: tỷ lệ (%)", "modern_channel_share"),
+        col("Kênh hiện đại: mục tiêu (%)", "modern_channel_target"),
+        col("Kênh hiện đại: đạt", "modern_channel_met"),
+        col("Kênh hiện đại: còn thiếu", "modern_channel_gap"),
+    ]
+}
+
+/// A gap in the reader's words.
+pub fn gap_label(lang: Lang, g: Gap) -> String {
+    lang.t(&format!("gap-{}", g.code()))
+}
+
+/// Explained subjects with their contacts: whom to call about what is missing.
+pub fn explanation_sheet(
+    unit: &ReportUnit,
+    as_of: chrono::NaiveDate,
+    items: &[SubjectExplanation],
+    contacts: &HashMap<Uuid, SubjectView>,
+    lang: Lang,
+) -> Sheet {
+    let mut columns = vec![
+        col("Mã chủ thể", "subject_id"),
+        col("Chủ thể OCOP", "name"),
+        col("Loại hình", "legal_form"),
+        col("Xã/Phường (đăng ký)", "commune"),
+        col("Đơn vị ngày số liệu", "placed_in"),
+        col("Người đại diện", "representative"),
+        col("Điện thoại", "phone"),
+        col("Địa chỉ", "address"),
+    ];
+    for key in [IndicatorKey::ValueChain, IndicatorKey::ModernChannel] {
+        columns.extend(match key {
+            IndicatorKey::ValueChain => [
+                col("Chuỗi giá trị xanh: đang tính", "value_chain_counts"),
+                col("Chuỗi giá trị xanh: còn thiếu", "value_chain_gaps"),
+                col("Chuỗi giá trị xanh: chi tiết", "value_chain_reasons"),
+            ],
+            IndicatorKey::ModernChannel => [
+                col("Kênh hiện đại: đang tính", "modern_channel_counts"),
+                col("Kênh hiện đại: còn thiếu", "modern_channel_gaps"),
+                col("Kênh hiện đại: chi tiết", "modern_channel_reasons"),
+            ],
+        });
+    }
+    let verdict = |counts: Option<bool>, gaps: &[Gap], reasons: &[String]| -> [Cell; 3] {
+        [
+            counts.map_or(Cell::Empty, Cell::Bool),
+            Cell::Text(
+                gaps.iter()
+                    .map(|g| gap_label(lang, *g))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Cell::Text(reasons.join("; ")),
+        ]
+    };
+    let rows = items
+        .iter()
+        .map(|e| {
+            let c = contacts.get(&e.subject.id);
+            let text = |v: Option<&Option<String>>| Cell::from(v.and_then(|s| s.clone()));
+            let mut r: Vec<Cell> = vec![
+                e.subject.id.to_string().into(),
+                e.subject.name.as_str().into(),
+                lang.t(&format!("legal-{}", e.subject.legal_form.code()))
+                    .into(),
+                e.subject.commune.as_ref().map(|u| u.name.clone()).into(),
+                e.placed_in.as_ref().map(|u| u.name.clone()).into(),
+                text(c.map(|c| &c.representative)),
+                text(c.map(|c| &c.phone)),
+                text(c.map(|c| &c.address)),
+            ];
+            match &e.value_chain {
+                Some(v) => r.extend(verdict(Some(v.counts), &v.gaps, &v.reasons)),
+                None => r.extend(verdict(None, &[], &[])),
+            }
+            match &e.modern_channel {
+                Some(m) => r.extend(verdict(Some(m.counts), &m.gaps, &m.reasons)),
+                None => r.extend(verdict(None, &[], &[])),
+            }
+            r
+        })
+        .collect();
+    Sheet {
+        file_name: file_name(&["chu-the-ocop", &unit.code, &as_of.to_string()]),
+        title: "Chủ thể OCOP".to_owned(),
+        columns,
+        rows,
+    }
+}

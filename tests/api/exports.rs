@@ -1,0 +1,219 @@
+//! Spreadsheets out: every list and report as CSV (UTF-8 with a BOM) or XLSX, with Vietnamese
+//! headings unless `lang=en`, every matching row (not a page), the caller's scope kept.
+
+use calamine::{Data, Reader, Xlsx};
+use rocket::http::{Header, Status};
+use serde_json::json;
+
+use crate::helpers::{TestApp, unit};
+use crate::indicators::Scenario;
+use crate::pages::{account, page, sign_in_and_change};
+
+/// A download: status, content type, `Content-Disposition`, bytes.
+struct File {
+    status: Status,
+    content_type: String,
+    disposition: String,
+    bytes: Vec<u8>,
+}
+
+async fn download(app: &TestApp, path: &str, token: Option<&str>) -> File {
+    let mut req = app.client.get(path.to_owned());
+    if let Some(t) = token {
+        req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+    }
+    let res = req.dispatch().await;
+    File {
+        status: res.status(),
+        content_type: res
+            .content_type()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        disposition: res
+            .headers()
+            .get_one("Content-Disposition")
+            .unwrap_or_default()
+            .to_owned(),
+        bytes: res.into_bytes().await.unwrap_or_default(),
+    }
+}
+
+/// The first sheet of a workbook, as text cells.
+fn sheet_of(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[rocket::async_test]
+async fn the_subject_list_downloads_whole_in_the_readers_language_and_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let a = app.seed_subject(&admin, "20335", "HTX Điện An").await;
+    app.seed_subject(&admin, "20341", "HTX An Mỹ").await;
+    app.seed_subject(&admin, "20551", "Cơ sở Hội An").await;
+
+    // Every subject, whatever the page size asked.
+    let csv = download(&app, "/api/v1/subjects?format=csv&per_page=1", Some(&admin)).await;
+    assert_eq!(csv.status, Status::Ok);
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    assert_eq!(csv.disposition, "attachment; filename=\"chu-the-ocop.csv\"");
+    assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(csv.bytes).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Xã/Phường"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(text.contains(",HTX Điện An,Hợp tác xã,"), "{text}");
+    assert!(
+        text.contains(",01/03/2015"),
+        "dates as Vietnamese write them: {text}"
+    );
+
+    // XLSX in English, read back as Excel would.
+    let xlsx = download(&app, "/api/v1/subjects?format=xlsx&lang=en", Some(&admin)).await;
+    assert_eq!(xlsx.status, Status::Ok);
+    assert_eq!(xlsx.content_type, XLSX);
+    assert_eq!(
+        xlsx.disposition,
+        "attachment; filename=\"chu-the-ocop.xlsx\""
+    );
+    let rows = sheet_of(&xlsx.bytes);
+    assert_eq!(rows[0][..3], ["id", "name", "legal_form"]);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().any(|r| r[1] == "Cơ sở Hội An"));
+
+    // An owner's download holds its own subject only.
+    let owner = app.owner_of(&a).await;
+    let mine = download(&app, "/api/v1/subjects?format=csv", Some(&owner)).await;
+    let text = String::from_utf8(mine.bytes).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("HTX Điện An"));
+    // A format that does not exist is refused, naming the parameter (a malformed query: 400).
+    let res = app.get("/api/v1/subjects?format=pdf", Some(&admin)).await;
+    assert_eq!(res.status, Status::BadRequest, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["format"]);
+}
+
+#[rocket::async_test]
+async fn the_report_and_the_explanations_download_with_the_api_numbers() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    let tam_ky = unit("district", "502", None);
+    let report = sc.report(tam_ky, "2025-06-30", "").await;
+
+    let xlsx = download(
+        app,
+        &format!("/api/v1/indicators?unit_id={tam_ky}&as_of=2025-06-30&format=xlsx"),
+        Some(&sc.admin),
+    )
+    .await;
+    assert_eq!(xlsx.status, Status::Ok);
+    assert_eq!(
+        xlsx.disposition,
+        "attachment; filename=\"bao-cao-ocop-502-2025-06-30.xlsx\""
+    );
+    let rows = sheet_of(&xlsx.bytes);
+    assert_eq!(rows[0][2], "Đơn vị hành chính");
+    assert_eq!(rows[0][9], "Chuỗi giá trị xanh: tỷ lệ (%)");
+    assert_eq!(rows.len(), 2 + report["children"].as_array().unwrap().len());
+    // Tam Kỳ: 10 subjects, value chain 3 = 30 %, modern 2 = 20 %, gap 3.
+    assert_eq!(rows[1][2], "Thành phố Tam Kỳ");
+    assert_eq!(rows[1][6], "10");
+    assert_eq!((rows[1][7].as_str(), rows[1][9].as_str()), ("3", "30"));
+    assert_eq!(rows[1][11], "true", "met, a real boolean");
+    assert_eq!((rows[1][13].as_str(), rows[1][15].as_str()), ("2", "20"));
+    assert_eq!(rows[1][18], "3");
+
+    // The explanations: every population subject with its contacts and what is missing.
+    let csv = download(
+        app,
+        &format!(
+            "/api/v1/indicators/subjects?unit_id={tam_ky}&as_of=2025-06-30&indicator=modern_channel&counts=false&format=csv"
+        ),
+        Some(&sc.admin),
+    )
+    .await;
+    assert_eq!(csv.status, Status::Ok);
+    let text = String::from_utf8(csv.bytes).unwrap();
+    assert_eq!(text.lines().count(), 1 + 8, "{text}");
+    let s15 = text.lines().find(|l| l.contains(",S15,")).unwrap();
+    assert!(s15.contains("Nguyễn Thị Hoa"), "{s15}");
+    assert!(
+        s15.contains("Kênh bán hàng chỉ tự khai, chưa xác nhận"),
+        "{s15}"
+    );
+}
+
+#[rocket::async_test]
+async fn the_pages_export_what_they_show_to_the_signed_in_only() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    // Not signed in: to the sign-in page, no file.
+    let res = page(
+        &app.client,
+        "/dashboard/export?unit=49&date=30/06/2025&format=xlsx",
+    )
+    .await;
+    assert_eq!(res.status, Status::SeeOther);
+
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.qn", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "F"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.qn", &otp, "mật khẩu mới đủ dài").await;
+    let dash = page(&app.client, "/dashboard?unit=49&date=30/06/2025").await;
+    assert!(dash.body.contains(
+        "href=\"/dashboard/export?unit=49&#38;date=2025-06-30&#38;format=xlsx\" id=\"export-xlsx\""
+    ));
+    let xlsx = download(
+        app,
+        "/dashboard/export?unit=49&date=2025-06-30&format=xlsx",
+        None,
+    )
+    .await;
+    assert_eq!(xlsx.status, Status::Ok);
+    let rows = sheet_of(&xlsx.bytes);
+    assert_eq!(rows[1][2], "Tỉnh Quảng Nam");
+    assert_eq!(rows[1][6], "13");
+
+    let drill =
+        "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&counts=false";
+    let html = page(&app.client, drill).await;
+    let link = "/dashboard/subjects/export?unit=502&date=2025-06-30&indicator=modern_channel&counts=false&format=csv";
+    assert!(
+        html.body.contains(&link.replace('&', "&#38;")),
+        "{}",
+        html.body
+    );
+    let csv = download(app, link, None).await;
+    assert_eq!(
+        csv.status,
+        Status::Ok,
+        "{:?}",
+        String::from_utf8_lossy(&csv.bytes)
+    );
+    assert_eq!(String::from_utf8(csv.bytes).unwrap().lines().count(), 9);
+    let bad = download(app, &link.replace("format=csv", "format=pdf"), None).await;
+    assert_eq!(bad.status, Status::UnprocessableEntity);
+}
