@@ -133,28 +133,40 @@ impl Sheet {
             .map_err(|e| AppError::Internal(format!("CSV output: {e}")))
     }
 
-    /// An XLSX workbook: bold headings, frozen first row, numbers as numbers, dates as dates
-    /// shown `dd/mm/yyyy`.
+    /// An XLSX workbook of this sheet.
     pub fn xlsx(&self, lang: Lang) -> AppResult<Vec<u8>> {
-        let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("XLSX output: {e}"));
-        let mut book = Workbook::new();
-        let bold = XlsxFormat::new().set_bold();
-        let date = XlsxFormat::new().set_num_format("dd/mm/yyyy");
+        workbook(std::slice::from_ref(self), lang)
+    }
+
+    /// The sheet in `format` (JSON is not a download: `None`).
+    pub fn download(&self, format: Format, lang: Lang) -> AppResult<Option<Download>> {
+        download_all(std::slice::from_ref(self), format, lang)
+    }
+}
+
+/// An XLSX workbook, a sheet each: bold headings, frozen first row, numbers as numbers, dates
+/// as dates shown `dd/mm/yyyy`.
+pub fn workbook(sheets: &[Sheet], lang: Lang) -> AppResult<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("XLSX output: {e}"));
+    let mut book = Workbook::new();
+    let bold = XlsxFormat::new().set_bold();
+    let date = XlsxFormat::new().set_num_format("dd/mm/yyyy");
+    for s in sheets {
         let sheet = book.add_worksheet();
-        let title: String = self.title.chars().take(31).collect();
+        let title: String = s.title.chars().take(31).collect();
         sheet.set_name(title).map_err(err)?;
-        for (c, h) in self.headings(lang).iter().enumerate() {
+        for (c, h) in s.headings(lang).iter().enumerate() {
             sheet
                 .write_string_with_format(0, col_num(c)?, *h, &bold)
                 .map_err(err)?;
         }
-        for (r, row) in self.rows.iter().enumerate() {
+        for (r, row) in s.rows.iter().enumerate() {
             let r = u32::try_from(r + 1)
                 .map_err(|_| AppError::Internal("too many rows for a sheet".to_owned()))?;
             for (c, cell) in row.iter().enumerate() {
                 let c = col_num(c)?;
                 match cell {
-                    Cell::Text(s) => sheet.write_string(r, c, s).map(drop),
+                    Cell::Text(t) => sheet.write_string(r, c, t).map(drop),
                     // Whole numbers of this registry stay far below 2^53: exact as f64.
                     Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(drop),
                     Cell::Decimal(d) => match d.parse::<f64>() {
@@ -170,33 +182,37 @@ impl Sheet {
         }
         sheet.set_freeze_panes(1, 0).map_err(err)?;
         sheet.autofit();
-        book.save_to_buffer().map_err(err)
     }
+    book.save_to_buffer().map_err(err)
+}
 
-    /// The sheet in `format` (JSON is not a download: `None`).
-    pub fn download(&self, format: Format, lang: Lang) -> AppResult<Option<Download>> {
-        let (bytes, ext, content_type) = match format {
-            Format::Json => return Ok(None),
-            Format::Csv => (
-                self.csv(lang)?,
-                "csv",
-                ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+/// Sheets as a download in `format`: a workbook of them all, or the first as CSV (JSON is not
+/// a download: `None`). The file is named after the first sheet.
+pub fn download_all(sheets: &[Sheet], format: Format, lang: Lang) -> AppResult<Option<Download>> {
+    let first = sheets
+        .first()
+        .ok_or_else(|| AppError::Internal("nothing to download".to_owned()))?;
+    let (bytes, ext, content_type) = match format {
+        Format::Json => return Ok(None),
+        Format::Csv => (
+            first.csv(lang)?,
+            "csv",
+            ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+        ),
+        Format::Xlsx => (
+            workbook(sheets, lang)?,
+            "xlsx",
+            ContentType::new(
+                "application",
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ),
-            Format::Xlsx => (
-                self.xlsx(lang)?,
-                "xlsx",
-                ContentType::new(
-                    "application",
-                    "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-            ),
-        };
-        Ok(Some(Download {
-            file_name: format!("{}.{ext}", self.file_name),
-            content_type,
-            bytes,
-        }))
-    }
+        ),
+    };
+    Ok(Some(Download {
+        file_name: format!("{}.{ext}", first.file_name),
+        content_type,
+        bytes,
+    }))
 }
 
 /// A sheet as a download in `format` (`json` is refused: callers answer JSON themselves).

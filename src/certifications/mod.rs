@@ -10,6 +10,7 @@ pub mod service;
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         routes::list_certifications,
+        routes::list_all_certifications,
         routes::create_certification,
         routes::get_certification,
         routes::update_certification,

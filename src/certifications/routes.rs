@@ -32,6 +32,35 @@ pub async fn list_certifications(
     Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
 }
 
+/// Filters of `GET /api/v1/certifications`.
+#[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct CertificationQuery {
+    /// Only certifications in this status (`submitted`: the ones waiting for an auditor).
+    pub status: Option<crate::domain::CertStatus>,
+}
+
+/// Certifications of every subject the token reaches (administrators; auditors in their
+/// unit), oldest change first: the work queue with `status=submitted`.
+#[utoipa::path(get, path = "/api/v1/certifications", tag = "certifications",
+    params(CertificationQuery, PageParams),
+    responses((status = 200, description = "A page of certifications", body = Paginated<CertificationView>),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/certifications")]
+pub async fn list_all_certifications(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<CertificationQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<CertificationView>>> {
+    Ok(Json(
+        service::list_all(db.inner(), &actor, query.0.status, &page.0).await?,
+    ))
+}
+
 /// Register a certification; it starts `submitted`.
 #[utoipa::path(post, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
     request_body = CreateCertification,

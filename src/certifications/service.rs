@@ -174,6 +174,40 @@ pub async fn list(
         page,
     )
     .await?;
+    Ok(Paginated::new(views(db, rows).await?, page, total))
+}
+
+/// Certifications of every subject the actor may see, in a status (the auditor's queue:
+/// `submitted`, oldest change first).
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    status: Option<CertStatus>,
+    page: &PageParams,
+) -> AppResult<Paginated<CertificationView>> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let scope = crate::auth::Scope::of(db, actor).await?;
+    let mut select =
+        cert::Entity::find().filter(cert::Column::SubjectId.in_subquery(scope.subject_ids()));
+    if let Some(s) = status {
+        select = select.filter(cert::Column::Status.eq(s.code()));
+    }
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(cert::Column::UpdatedAt)
+            .order_by_asc(cert::Column::Id),
+        page,
+    )
+    .await?;
+    Ok(Paginated::new(views(db, rows).await?, page, total))
+}
+
+/// Views of rows, with their schemes and histories in two queries.
+async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<cert::Model>,
+) -> AppResult<Vec<CertificationView>> {
     let schemes: HashMap<Uuid, scheme::Model> = scheme::Entity::find()
         .all(db)
         .await?
@@ -196,7 +230,7 @@ pub async fn list(
             .collect();
         items.push(CertificationView::build(r, s, h, today)?);
     }
-    Ok(Paginated::new(items, page, total))
+    Ok(items)
 }
 
 /// One certification.

@@ -12,6 +12,7 @@ pub mod service;
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         routes::list_channels,
+        routes::list_all_channels,
         routes::create_channel,
         routes::get_channel,
         routes::update_channel,

@@ -58,6 +58,35 @@ pub async fn create_channel(
     Ok(Resource::created(view, version))
 }
 
+/// Filters of `GET /api/v1/channels`.
+#[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelQuery {
+    /// Only channels in this state (`declared`: the ones waiting for an auditor).
+    pub verification: Option<crate::domain::VerificationStatus>,
+}
+
+/// Sales channels of every subject the token reaches (administrators; auditors in their
+/// unit), oldest change first: the work queue with `verification=declared`.
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
+    params(ChannelQuery, PageParams),
+    responses((status = 200, description = "A page of channels", body = Paginated<ChannelView>),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/channels")]
+pub async fn list_all_channels(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<ChannelQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<ChannelView>>> {
+    Ok(Json(
+        service::list_all(db.inner(), &actor, query.0.verification, &page.0).await?,
+    ))
+}
+
 /// One sales channel.
 #[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "channels",
     params(("id" = uuid::Uuid, Path, description = "Channel id")),

@@ -228,10 +228,43 @@ pub async fn list(
         page,
     )
     .await?;
+    Ok(Paginated::new(views(db, rows).await?, page, total))
+}
+
+/// Channels of every subject the actor may see, in a verification state (the auditor's
+/// queue: `declared`, oldest change first).
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    verification: Option<VerificationStatus>,
+    page: &PageParams,
+) -> AppResult<Paginated<ChannelView>> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let scope = crate::auth::Scope::of(db, actor).await?;
+    let mut select =
+        channel::Entity::find().filter(channel::Column::SubjectId.in_subquery(scope.subject_ids()));
+    if let Some(v) = verification {
+        select = select.filter(channel::Column::VerificationStatus.eq(v.code()));
+    }
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(channel::Column::UpdatedAt)
+            .order_by_asc(channel::Column::Id),
+        page,
+    )
+    .await?;
+    Ok(Paginated::new(views(db, rows).await?, page, total))
+}
+
+/// Views of rows, with their histories in one query.
+async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<channel::Model>,
+) -> AppResult<Vec<ChannelView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
-    let items = rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
             let h = histories
                 .remove(&r.id)
@@ -241,8 +274,7 @@ pub async fn list(
                 .collect();
             ChannelView::build(r, h)
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(Paginated::new(items, page, total))
+        .collect()
 }
 
 /// One channel.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::dto::{Figure, Gap, IndicatorKey, Report, ReportUnit, SubjectExplanation};
+use super::dto::{Figure, FrozenReport, Gap, IndicatorKey, Report, ReportUnit, SubjectExplanation};
 use crate::export::{Cell, Column, Sheet, col, file_name};
 use crate::i18n::Lang;
 use crate::subjects::dto::SubjectView;
@@ -158,4 +158,23 @@ pub fn explanation_sheet(
         columns,
         rows,
     }
+}
+
+/// A frozen report as filed: its figures, then every population subject with its verdicts (no
+/// contacts: the filed report holds none).
+pub fn frozen_sheets(frozen: &FrozenReport, lang: Lang) -> Vec<Sheet> {
+    let mut report = report_sheet(&frozen.report);
+    report.file_name = file_name(&[
+        "bao-cao-da-chot",
+        &frozen.report.unit.code,
+        &frozen.report.as_of.to_string(),
+    ]);
+    let subjects = explanation_sheet(
+        &frozen.report.unit,
+        frozen.report.as_of,
+        &frozen.subjects,
+        &HashMap::new(),
+        lang,
+    );
+    vec![report, subjects]
 }

@@ -164,10 +164,24 @@ pub async fn freeze_report(
     Ok(StoredJson(Status::Created, body))
 }
 
-/// A frozen report, exactly as it was filed.
+/// Format of a frozen report's download.
+#[derive(Debug, Deserialize, Validate, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct FrozenQuery {
+    /// `json` (default: the stored text, byte for byte), `csv` (the figures) or `xlsx` (the
+    /// figures and every subject's verdicts).
+    pub format: Option<Format>,
+    /// `vi` (default) or `en`: the language of a CSV or XLSX file.
+    pub lang: Option<Lang>,
+}
+
+/// A frozen report, exactly as it was filed (or as a spreadsheet).
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "indicators",
-    params(("id" = uuid::Uuid, Path, description = "Report id")),
-    responses((status = 200, description = "The frozen report", body = FrozenReport),
+    params(("id" = uuid::Uuid, Path, description = "Report id"), FrozenQuery),
+    responses((status = 200, description = "The frozen report, or its CSV or XLSX file",
+               content((FrozenReport = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
               (status = 404, description = "No such report", body = ErrorBody)),
@@ -176,11 +190,19 @@ pub async fn freeze_report(
 pub async fn get_report(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: Lang,
     id: &str,
-) -> AppResult<StoredJson> {
+    query: QueryParams<FrozenQuery>,
+) -> AppResult<Either<StoredJson, Download>> {
     let id = parse_id("report", id)?;
-    Ok(StoredJson(
-        Status::Ok,
-        service::get_frozen(db.inner(), &actor, id).await?,
-    ))
+    let body = service::get_frozen(db.inner(), &actor, id).await?;
+    let format = query.0.format.unwrap_or_default();
+    if format == Format::Json {
+        return Ok(Either::Left(StoredJson(Status::Ok, body)));
+    }
+    let lang = query.0.lang.unwrap_or(lang);
+    let frozen = service::parse_frozen(&body)?;
+    crate::export::download_all(&super::export::frozen_sheets(&frozen, lang), format, lang)?
+        .map(Either::Right)
+        .ok_or_else(|| crate::error::AppError::Internal("no file".to_owned()))
 }

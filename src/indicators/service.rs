@@ -692,6 +692,11 @@ pub async fn get_frozen(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> A
     Ok(r.body)
 }
 
+/// A frozen report's stored text, read back.
+pub fn parse_frozen(body: &str) -> AppResult<FrozenReport> {
+    serde_json::from_str(body).map_err(|e| AppError::Internal(format!("a stored report: {e}")))
+}
+
 /// Frozen reports the actor may read, newest first.
 pub async fn list_frozen(
     db: &impl ConnectionTrait,

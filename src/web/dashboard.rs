@@ -132,14 +132,14 @@ fn chart(lang: Lang, report: &Report) -> Result<String, PageError> {
 }
 
 /// Query of both pages.
-fn href(path: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     let q = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
         .finish();
     format!("{path}?{q}")
 }
 
-fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
+pub(crate) fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
     let (verdict, class) = match f.met {
         Some(true) => (lang.t("met"), "met"),
         Some(false) => (lang.t("not-met"), "unmet"),
@@ -183,7 +183,7 @@ fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
     }
 }
 
-fn row(lang: Lang, date: &str, u: &UnitFigures, link: bool) -> Row {
+pub(crate) fn row(lang: Lang, date: &str, u: &UnitFigures, link: bool) -> Row {
     Row {
         name: u.unit.name.clone(),
         href: link.then(|| href("/dashboard", &[("unit", &u.unit.code), ("date", date)])),
@@ -211,6 +211,7 @@ struct DashboardPage {
     /// The form's values.
     unit_code: String,
     date_text: String,
+    date_iso: String,
     q: String,
     error: Option<String>,
     /// Units found by the search box, or the provinces to start from.
@@ -272,6 +273,7 @@ pub async fn dashboard(
         chrome: viewer.chrome(lang.t("dashboard-title")),
         unit_code: unit_code.clone().unwrap_or_default(),
         date_text: lang.date(day),
+        date_iso: day.to_string(),
         q: q.unwrap_or_default().to_owned(),
         error,
         found: Vec::new(),
@@ -632,14 +634,22 @@ pub async fn subjects_export(
     as_download(&sheet, q.format.unwrap_or_default(), viewer.lang)
 }
 
-fn as_download(sheet: &Sheet, format: &str, lang: Lang) -> Result<Download, PageError> {
+pub(crate) fn as_download(sheet: &Sheet, format: &str, lang: Lang) -> Result<Download, PageError> {
+    as_download_all(std::slice::from_ref(sheet), format, lang)
+}
+
+/// Sheets as the file a page's "Xuất Excel" / "Xuất CSV" link asks for.
+pub(crate) fn as_download_all(
+    sheets: &[Sheet],
+    format: &str,
+    lang: Lang,
+) -> Result<Download, PageError> {
     let format = match format {
         "csv" => Format::Csv,
         "xlsx" => Format::Xlsx,
         _ => return Err(AppError::invalid("format", "csv or xlsx").into()),
     };
-    sheet
-        .download(format, lang)?
+    crate::export::download_all(sheets, format, lang)?
         .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
 }
 

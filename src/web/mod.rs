@@ -7,6 +7,8 @@ pub mod account;
 pub mod dashboard;
 pub mod page;
 pub mod public;
+pub mod queue;
+pub mod reports;
 
 use rocket::get;
 use rocket::http::{ContentType, Header};
@@ -44,6 +46,14 @@ pub fn routes() -> Vec<rocket::Route> {
         dashboard::subjects_page,
         dashboard::subjects_export,
         dashboard::dashboard_export,
+        queue::queue,
+        queue::decide_certification,
+        queue::decide_channel,
+        queue::decide_request,
+        reports::freeze,
+        reports::list,
+        reports::open,
+        reports::export,
         public::search,
         public::product,
     ]

@@ -89,10 +89,13 @@ impl Viewer {
                 .map(|s| s.csrf_token.clone())
                 .unwrap_or_default(),
             switch_href: with_lang(&self.here, other),
-            staff: self
-                .session
-                .as_ref()
-                .is_some_and(|s| !s.must_change_password),
+            staff: self.session.as_ref().is_some_and(|s| {
+                !s.must_change_password
+                    && matches!(
+                        s.actor.role,
+                        crate::domain::Role::Admin | crate::domain::Role::Auditor
+                    )
+            }),
         }
     }
 

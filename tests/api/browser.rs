@@ -219,6 +219,10 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
         return;
     };
     let sc = Scenario::build().await;
+    // S2 (Tam Kỳ) owns its land and has submitted a VietGAP certificate: it waits in the queue.
+    let s2 = sc.s["S2"].clone();
+    sc.area(&s2, "own", None, None).await;
+    sc.cert(&s2, "vietgap", "VG-S2", &[]).await;
     let otp = account(
         &sc.app,
         &sc.admin,
@@ -309,13 +313,74 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     same_figures(&table(&c).await, &report);
     shot(&c, "05-bang-dieu-khien-da-nang").await;
 
+    // The work queue: verify S2's certificate as of 30/06/2025…
+    click(&c, "#nav-queue").await;
+    let queue = text_of(&c, "queue").await;
+    assert!(queue.contains("VG-S2"), "{queue}");
+    shot(&c, "06-viec-can-tham-dinh").await;
+    fill(&c, "#queue input[name=reason]", "Đã đối chiếu bản gốc").await;
+    fill(&c, "#queue input[name=effective_on]", "30/06/2025").await;
+    click(&c, "#queue button.verify").await;
+    assert!(text_of(&c, "done").await.starts_with("Đã ghi nhận"));
+    // …and Tam Kỳ's value chain moves from 3 to 4 subjects, as the API says.
+    c.goto(&format!("{base}/dashboard?unit=49&date=30/06/2025"))
+        .await
+        .unwrap();
+    let report = sc
+        .report(unit("province", "49", None), "2025-06-30", "")
+        .await;
+    let shown = table(&c).await;
+    same_figures(&shown, &report);
+    let tam_ky = shown.iter().find(|(n, _)| n == "Thành phố Tam Kỳ").unwrap();
+    assert_eq!(tam_ky.1[1], "4", "{tam_ky:?}");
+
+    // Freeze the figures and download the filed report as XLSX, with the browser's session.
+    click(&c, "#freeze").await;
+    assert!(path_of(&c).await.starts_with("/reports/"));
+    shot(&c, "07-bao-cao-da-chot").await;
+    let href = c
+        .find(Locator::Id("export-xlsx"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookies = c
+        .get_all_cookies()
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| format!("{}={}", k.name(), k.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let file = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("Cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    let bytes = file.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("Báo cáo OCOP").unwrap();
+    let qn = sheet.rows().nth(1).unwrap();
+    assert_eq!(qn[2].to_string(), "Tỉnh Quảng Nam");
+    assert_eq!(qn[6].to_string(), report["population"].to_string());
+    assert_eq!(
+        qn[7].to_string(),
+        report["indicators"][0]["numerator"].to_string()
+    );
+
     // The public, on a phone: search without accents, open the product, scan its code.
     click(&c, "#sign-out").await;
     c.set_window_size(360, 800).await.unwrap();
     c.goto(&format!("{base}/")).await.unwrap();
     fill(&c, "#q", "san pham s4").await;
     click(&c, "#search").await;
-    shot(&c, "06-tra-cuu").await;
+    shot(&c, "08-tra-cuu").await;
     click(&c, "#results a").await;
     let url = c.current_url().await.unwrap().to_string();
     assert!(url.starts_with(&format!("{base}/p/")), "{url}");
@@ -324,7 +389,7 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     let qr = c.find(Locator::Css("#qr svg")).await.unwrap();
     let png = qr.screenshot().await.unwrap();
     assert_eq!(decode_qr(&png), url);
-    shot(&c, "07-san-pham-qr").await;
+    shot(&c, "09-san-pham-qr").await;
 
     c.close().await.unwrap();
 }

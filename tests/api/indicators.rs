@@ -72,7 +72,13 @@ impl Scenario {
         s
     }
 
-    async fn cert(&self, s: &Value, scheme: &str, no: &str, moves: &[(&str, &str)]) -> Value {
+    pub(crate) async fn cert(
+        &self,
+        s: &Value,
+        scheme: &str,
+        no: &str,
+        moves: &[(&str, &str)],
+    ) -> Value {
         let res = self
             .app
             .post(
@@ -99,7 +105,7 @@ impl Scenario {
         c
     }
 
-    async fn area(
+    pub(crate) async fn area(
         &self,
         s: &Value,
         tenure: &str,

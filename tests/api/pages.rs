@@ -716,3 +716,297 @@ async fn the_public_finds_products_by_producer_or_commune_and_sees_nothing_perso
     assert_eq!(res.status, Status::NotFound);
     assert!(res.body.contains("Không tìm thấy"), "{}", res.body);
 }
+
+#[rocket::async_test]
+async fn the_work_queue_decides_in_place_and_the_figures_move() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    let tam_ky = unit("district", "502", None);
+    // S2 (Tam Kỳ) owns its land and submits a VietGAP certificate: it waits in the queue.
+    let s2 = sc.s["S2"].clone();
+    sc.area(&s2, "own", None, None).await;
+    let cert = sc.cert(&s2, "vietgap", "VG-S2", &[]).await;
+    assert_eq!(cert["status"], "submitted");
+    let before = sc.report(tam_ky, "2025-06-30", "").await;
+    assert_eq!(before["indicators"][0]["numerator"], 3);
+
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor", "unit_id": tam_ky,
+               "display_name": "Trần Thị Thẩm"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.tamky", &otp, "mật khẩu mới đủ dài").await;
+    let queue = page(&app.client, "/queue").await;
+    assert_eq!(queue.status, Status::Ok, "{}", queue.body);
+    assert!(
+        queue
+            .body
+            .contains("Chứng nhận chờ thẩm định <span class=\"count\">(1)</span>"),
+        "{}",
+        queue.body
+    );
+    assert!(queue.body.contains("số VG-S2"), "{}", queue.body);
+    let csrf = csrf_of(&queue.body);
+    let path = format!("/queue/certifications/{}", id_of(&cert));
+    let version = cert["version"].to_string();
+    let fields = |csrf: &str, version: &str, action: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("version".to_owned(), version.to_owned()),
+            ("action".to_owned(), action.to_owned()),
+            ("reason".to_owned(), "Đã kiểm tra bản gốc".to_owned()),
+            ("effective_on".to_owned(), "30/06/2025".to_owned()),
+        ]
+    };
+    let send = |f: Vec<(String, String)>| {
+        let path = path.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            form(&app.client, &path, &pairs).await
+        }
+    };
+    // Forged, stale, or without a reason: refused, nothing written.
+    assert_eq!(
+        send(fields("forged", &version, "verified")).await.status,
+        Status::Forbidden
+    );
+    let stale = send(fields(&csrf, "99", "verified")).await;
+    assert_eq!(stale.status, Status::UnprocessableEntity);
+    assert!(
+        stale.body.contains("vừa được người khác thay đổi"),
+        "{}",
+        stale.body
+    );
+    let mut no_reason = fields(&csrf, &version, "verified");
+    no_reason[3].1 = String::new();
+    let res = send(no_reason).await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("reason"), "{}", res.body);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/certifications/{}", id_of(&cert)),
+            Some(&sc.admin)
+        )
+        .await
+        .body["status"],
+        "submitted"
+    );
+
+    // Verified as of 30/06/2025: S2 now counts for the value chain on that date.
+    let res = send(fields(&csrf, &version, "verified")).await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/queue?tab=certifications&done=verified")
+    );
+    let done = page(&app.client, "/queue?tab=certifications&done=verified").await;
+    assert!(done.body.contains("Đã ghi nhận: Đã xác nhận."));
+    assert!(done.body.contains("Không có việc nào."));
+    let after = sc.report(tam_ky, "2025-06-30", "").await;
+    assert_eq!(after["indicators"][0]["numerator"], 4);
+    let trail = app.audit_of(cert["id"].as_str().unwrap()).await;
+    assert!(
+        trail
+            .iter()
+            .any(|e| e["actor"]["name"] == "Trần Thị Thẩm (kiemtra.tamky)"),
+        "{trail:?}"
+    );
+
+    // The declared marketplace of S15, verified from its tab, moves the other figure.
+    let channels = page(&app.client, "/queue?tab=channels").await;
+    assert!(
+        channels.body.contains("Sàn thương mại điện tử"),
+        "{}",
+        channels.body
+    );
+    let declared = app
+        .get("/api/v1/channels?verification=declared", Some(&sc.admin))
+        .await;
+    let s15_channel = declared.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject_id"] == sc.s["S15"]["id"])
+        .unwrap()
+        .clone();
+    let res = form(
+        &app.client,
+        &format!("/queue/channels/{}", id_of(&s15_channel)),
+        &[
+            ("csrf", &csrf),
+            ("version", &s15_channel["version"].to_string()),
+            ("action", "verified"),
+            ("reason", ""),
+            ("effective_on", "30/06/2025"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    let after = sc.report(tam_ky, "2025-06-30", "").await;
+    assert_eq!(after["indicators"][1]["numerator"], 3);
+
+    // An auditor of Điện Bàn sees none of Tam Kỳ's work and cannot decide it.
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.dienban", "role": "auditor",
+               "unit_id": unit("district", "507", None), "display_name": "G"}),
+    )
+    .await;
+    let (other, _) = app.another_instance().await;
+    sign_in_and_change(&other, "kiemtra.dienban", &otp, "mật khẩu mới đủ dài").await;
+    let theirs = page(&other, "/queue?tab=channels").await;
+    assert!(!theirs.body.contains("S15"), "{}", theirs.body);
+    let cert2 = sc.cert(&s2, "vietgap", "VG-S2-2", &[]).await;
+    let csrf2 = csrf_of(&theirs.body);
+    let res = form(
+        &other,
+        &format!("/queue/certifications/{}", id_of(&cert2)),
+        &[
+            ("csrf", &csrf2),
+            ("version", "1"),
+            ("action", "verified"),
+            ("reason", "x"),
+            ("effective_on", "30/06/2025"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::Forbidden, "{}", res.body);
+}
+
+#[rocket::async_test]
+async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "Hồ Thị Chốt"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.tamky", &otp, "mật khẩu mới đủ dài").await;
+    let dash = page(&app.client, "/dashboard?unit=502&date=30/06/2025").await;
+    let csrf = csrf_of(&dash.body);
+    assert!(dash.body.contains("id=\"freeze\""));
+    // A forged freeze files nothing.
+    let res = form(
+        &app.client,
+        "/reports",
+        &[("csrf", "forged"), ("unit", "502"), ("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(res.status, Status::Forbidden);
+    assert_eq!(app.count("indicator_report").await, 0);
+    let res = form(
+        &app.client,
+        "/reports",
+        &[("csrf", &csrf), ("unit", "502"), ("date", "2025-06-30")],
+    )
+    .await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    let at = res.location.unwrap();
+    assert!(at.starts_with("/reports/"), "{at}");
+    let filed = page(&app.client, &at).await;
+    assert!(
+        filed.body.contains("bởi Hồ Thị Chốt (kiemtra.tamky)"),
+        "{}",
+        filed.body
+    );
+    assert_eq!(
+        row_of(&filed.body, "Thành phố Tam Kỳ"),
+        [
+            "10",
+            "3",
+            "30,00 %",
+            "0",
+            "Đạt",
+            "2",
+            "20,00 %",
+            "3",
+            "Chưa đạt"
+        ]
+    );
+
+    // The data changes (S15's channel is verified as of D): the dashboard moves, the filed
+    // report does not.
+    let declared = app
+        .get("/api/v1/channels?verification=declared", Some(&sc.admin))
+        .await;
+    let s15 = declared.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject_id"] == sc.s["S15"]["id"])
+        .unwrap()
+        .clone();
+    let res = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&s15)),
+            Some(&sc.admin),
+            &json!({"verified_on": "2025-06-30"}),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let live = page(&app.client, "/dashboard?unit=502&date=30/06/2025").await;
+    assert_eq!(row_of(&live.body, "Thành phố Tam Kỳ")[5], "3");
+    let again = page(&app.client, &at).await;
+    assert_eq!(row_of(&again.body, "Thành phố Tam Kỳ")[5], "2");
+
+    // Listed, and downloadable with every subject's verdicts as filed.
+    let list = page(&app.client, "/reports").await;
+    assert!(
+        list.body.contains(&format!("href=\"{at}\"")),
+        "{}",
+        list.body
+    );
+    let res = app
+        .client
+        .get(format!("{at}/export?format=xlsx"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let bytes = res.into_bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    assert_eq!(book.sheet_names(), ["Báo cáo OCOP", "Chủ thể OCOP"]);
+    let subjects = book.worksheet_range("Chủ thể OCOP").unwrap();
+    assert_eq!(
+        subjects.rows().count(),
+        1 + 10,
+        "every Tam Kỳ subject as filed"
+    );
+    // The API gives the same file.
+    let id = at.trim_start_matches("/reports/");
+    let api = app
+        .client
+        .get(format!("/api/v1/reports/{id}?format=csv&lang=en"))
+        .header(Header::new("Authorization", format!("Bearer {}", sc.admin)))
+        .dispatch()
+        .await;
+    assert_eq!(api.status(), Status::Ok);
+    let text = api.into_string().await.unwrap();
+    assert!(
+        text.contains(
+            ",502,Thành phố Tam Kỳ,district,2025-06-30,2,10,3,10,30.00,30,true,0,2,10,20.00"
+        ),
+        "{text}"
+    );
+
+    // An auditor of Điện Bàn may not open it.
+    let otp = account(
+        app,
+        &sc.admin,
+        json!({"username": "kiemtra.dienban", "role": "auditor",
+               "unit_id": unit("district", "507", None), "display_name": "H"}),
+    )
+    .await;
+    let (other, _) = app.another_instance().await;
+    sign_in_and_change(&other, "kiemtra.dienban", &otp, "mật khẩu mới đủ dài").await;
+    assert_eq!(page(&other, &at).await.status, Status::Forbidden);
+    assert!(!page(&other, "/reports").await.body.contains(&at));
+}

@@ -1,0 +1,196 @@
+//! Frozen reports on the pages: freeze from the dashboard, list, open, download — the API's
+//! freeze and the stored report, never recomputed.
+
+use askama::Template;
+use rocket::form::{Form, FromForm};
+use rocket::response::Redirect;
+use rocket::{State, get, post};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::dashboard::{Row, as_download_all, href, row};
+use super::page::{Chrome, Page, PageError, Viewer};
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::export::Download;
+use crate::i18n::{Lang, parse_date};
+use crate::indicators::dto::{FreezeReport, UnitFigures};
+use crate::pagination::PageParams;
+use crate::{indicators, units};
+
+#[derive(FromForm)]
+pub struct FreezeForm<'r> {
+    csrf: &'r str,
+    unit: &'r str,
+    date: &'r str,
+}
+
+/// Freezes the dashboard's report and opens it.
+#[post("/reports", data = "<form>")]
+pub async fn freeze(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    form: Form<FreezeForm<'_>>,
+) -> Result<Redirect, PageError> {
+    let session = viewer.check_csrf(form.csrf)?;
+    let day = parse_date(form.date)
+        .ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
+    let unit = units::service::by_code_on(db.inner(), form.unit, day).await?;
+    let body = indicators::service::freeze(
+        db.inner(),
+        &session.actor,
+        FreezeReport {
+            unit_id: unit.id,
+            as_of: day,
+            policy_version: None,
+        },
+    )
+    .await?;
+    let filed = indicators::service::parse_frozen(&body)?;
+    Ok(Redirect::to(format!("/reports/{}", filed.id)))
+}
+
+/// A frozen report in the list.
+pub struct Listed {
+    pub href: String,
+    pub unit: String,
+    pub date: String,
+    pub frozen_at: String,
+    pub frozen_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    chrome: Chrome,
+    reports: Vec<Listed>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// Local time of day in Việt Nam, as people read it (`14:05 30/06/2025`).
+fn moment(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at + chrono::Duration::hours(7);
+    format!(
+        "{} {}",
+        local.format("%H:%M"),
+        lang.date(local.date_naive())
+    )
+}
+
+const PER_PAGE: u64 = 50;
+
+/// The frozen reports the person may read, newest first.
+#[get("/reports?<page>")]
+pub async fn list(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    page: Option<u64>,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let page_no = page.unwrap_or(1).max(1);
+    let found = indicators::service::list_frozen(
+        db.inner(),
+        actor,
+        None,
+        &PageParams::new(page_no, PER_PAGE),
+    )
+    .await?;
+    let ids: Vec<Uuid> = found.items.iter().map(|r| r.unit_id).collect();
+    let names = units::service::refs(db.inner(), &ids).await?;
+    let reports = found
+        .items
+        .iter()
+        .map(|r| Listed {
+            href: format!("/reports/{}", r.id),
+            unit: names
+                .get(&r.unit_id)
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            date: lang.date(r.as_of),
+            frozen_at: moment(lang, r.computed_at),
+            frozen_by: r.frozen_by.clone(),
+        })
+        .collect();
+    let pages = found.total.div_ceil(PER_PAGE).max(1);
+    Page::render(&ReportsPage {
+        chrome: viewer.chrome(lang.t("reports-title")),
+        reports,
+        prev: (page_no > 1).then(|| format!("/reports?page={}", page_no - 1)),
+        next: (page_no < pages).then(|| format!("/reports?page={}", page_no + 1)),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    heading: String,
+    known_at: String,
+    rows: Vec<Row>,
+    csv_href: String,
+    xlsx_href: String,
+}
+
+/// A frozen report as filed.
+#[get("/reports/<id>")]
+pub async fn open(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: Uuid,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    let lang = viewer.lang;
+    let frozen = indicators::service::parse_frozen(
+        &indicators::service::get_frozen(db.inner(), actor, id).await?,
+    )?;
+    let r = &frozen.report;
+    let iso = r.as_of.to_string();
+    let own = UnitFigures {
+        unit: r.unit.clone(),
+        population: r.population,
+        indicators: r.indicators.clone(),
+    };
+    let rows = std::iter::once(row(lang, &iso, &own, false))
+        .chain(r.children.iter().map(|c| row(lang, &iso, c, false)))
+        .collect();
+    Page::render(&ReportPage {
+        chrome: viewer.chrome(lang.t("reports-title")),
+        heading: lang.tf(
+            "report-frozen",
+            &[
+                ("unit", r.unit.name.clone()),
+                ("date", lang.date(r.as_of)),
+                ("at", moment(lang, frozen.frozen_at)),
+                ("by", frozen.frozen_by.clone()),
+                ("policy", r.policy.version.to_string()),
+                ("population", lang.int(r.population)),
+            ],
+        ),
+        known_at: lang.tf("report-known-at", &[("at", moment(lang, r.known_at))]),
+        rows,
+        csv_href: href(&format!("/reports/{id}/export"), &[("format", "csv")]),
+        xlsx_href: href(&format!("/reports/{id}/export"), &[("format", "xlsx")]),
+    })
+}
+
+/// A frozen report as a spreadsheet: the figures, then every subject's verdicts.
+#[get("/reports/<id>/export?<format>")]
+pub async fn export(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: Uuid,
+    format: &str,
+) -> Result<Download, PageError> {
+    let actor = viewer.actor()?;
+    let frozen = indicators::service::parse_frozen(
+        &indicators::service::get_frozen(db.inner(), actor, id).await?,
+    )?;
+    as_download_all(
+        &indicators::export::frozen_sheets(&frozen, viewer.lang),
+        format,
+        viewer.lang,
+    )
+}
