@@ -222,6 +222,24 @@ pub struct ErrorDetail {
     pub fields: Option<FieldErrors>,
 }
 
+impl ErrorBody {
+    /// The envelope in the reader's language (`?lang=`, the switch's cookie, then
+    /// `Accept-Language`; Vietnamese by default): the sentence for the code, followed by the
+    /// particulars. The `code` never changes; field messages stay as the rules state them.
+    pub fn localized(mut self, req: &Request<'_>) -> Self {
+        let lang = crate::i18n::Lang::of(req);
+        if lang == crate::i18n::Lang::En {
+            return self;
+        }
+        let key = format!("api-error-{}", self.error.code);
+        let sentence = lang.t(&key);
+        if !sentence.starts_with("Unknown localization key") {
+            self.error.message = format!("{sentence} ({})", self.error.message);
+        }
+        self
+    }
+}
+
 impl ErrorDetail {
     /// The message followed by each field's messages, for the command line.
     pub fn message_with_fields(&self) -> String {
@@ -244,7 +262,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         if status.code >= 500 {
             tracing::error!(error = ?self, uri = %req.uri(), "request failed");
         }
-        let mut res = Json(self.body()).respond_to(req)?;
+        let mut res = Json(self.body().localized(req)).respond_to(req)?;
         res.set_status(status);
         if let AppError::Unauthorized(_) = self {
             res.set_raw_header("WWW-Authenticate", "Bearer");
@@ -305,7 +323,7 @@ pub struct Caught {
 
 impl<'r> Responder<'r, 'static> for Caught {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let mut res = Json(self.body).respond_to(req)?;
+        let mut res = Json(self.body.localized(req)).respond_to(req)?;
         res.set_status(self.status);
         if let Some(allow) = self.allow {
             res.set_raw_header("Allow", allow);

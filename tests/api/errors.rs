@@ -301,3 +301,49 @@ async fn the_openapi_document_states_the_input_rules() {
         }
     }
 }
+
+/// Error messages follow the reader's language like the pages (Vietnamese first); the code
+/// never changes.
+#[rocket::async_test]
+async fn error_messages_follow_the_readers_language_and_the_code_stays() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let bad = serde_json::json!({"name": ""});
+    let vi = app.post("/api/v1/subjects", Some(&admin), &bad).await;
+    assert_eq!(vi.error_code(), "validation_failed");
+    let message = vi.body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Dữ liệu không hợp lệ ("), "{message}");
+    let en = app
+        .post("/api/v1/subjects?lang=en", Some(&admin), &bad)
+        .await;
+    assert_eq!(en.error_code(), "validation_failed");
+    assert_eq!(en.body["error"]["message"], "legal_form: is required");
+    assert_eq!(message, "Dữ liệu không hợp lệ (legal_form: is required)");
+    assert_eq!(vi.body["error"]["fields"], en.body["error"]["fields"]);
+    let res = app
+        .client
+        .get("/api/v1/no-such-thing")
+        .header(rocket::http::Header::new(
+            "Accept-Language",
+            "en-US,en;q=0.9",
+        ))
+        .dispatch()
+        .await;
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no resource at")
+    );
+    let res = app.get("/api/v1/no-such-thing", None).await;
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Không tìm thấy ("),
+        "{:?}",
+        res.body
+    );
+}
