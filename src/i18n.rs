@@ -99,6 +99,14 @@ impl Lang {
         LOCALES.lookup(self.id(), key)
     }
 
+    /// The catalogue's text for `key`, or `fallback` when the catalogue has none (codes from
+    /// the data, such as an audit entry's entity, that may outgrow the catalogue).
+    pub fn t_or(self, key: &str, fallback: &str) -> String {
+        LOCALES
+            .try_lookup(self.id(), key)
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+
     /// The catalogue's text for `key` with arguments.
     pub fn tf(self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
@@ -180,6 +188,24 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
 }
 
+/// A moment typed in a form, in Việt Nam's time (`01/07/2025 09:30`, a date alone meaning the
+/// end of that day), or RFC 3339: as RFC 3339, for the services.
+pub fn parse_moment(s: &str) -> Option<String> {
+    let s = s.trim();
+    if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
+        return Some(s.to_owned());
+    }
+    let (day, time) = match s.split_once(' ') {
+        Some((d, t)) => (
+            d,
+            chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok()?,
+        ),
+        None => (s, chrono::NaiveTime::from_hms_opt(23, 59, 59)?),
+    };
+    let local = parse_date(day)?.and_time(time);
+    Some(format!("{}+07:00", local.format("%Y-%m-%dT%H:%M:%S")))
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Lang {
     type Error = std::convert::Infallible;
@@ -248,6 +274,15 @@ mod tests {
         assert_eq!(parse_date("30/06/2025"), Some(d));
         assert_eq!(parse_date("2025-06-30"), Some(d));
         assert_eq!(parse_date("31/02/2025"), None);
+        assert_eq!(
+            parse_moment("01/07/2025 09:30").as_deref(),
+            Some("2025-07-01T09:30:00+07:00")
+        );
+        assert_eq!(
+            parse_moment("01/07/2025").as_deref(),
+            Some("2025-07-01T23:59:59+07:00")
+        );
+        assert_eq!(parse_moment("01/07/2025 25:00"), None);
         assert_eq!(
             Lang::Vi.tf("gap-subjects", &[("count", "29".to_owned())]),
             "còn thiếu 29 chủ thể"

@@ -20,6 +20,16 @@ pub enum IndicatorKey {
     ModernChannel,
 }
 
+impl IndicatorKey {
+    /// The API code (`value_chain`, `modern_channel`).
+    pub fn code(self) -> &'static str {
+        match self {
+            IndicatorKey::ValueChain => "value_chain",
+            IndicatorKey::ModernChannel => "modern_channel",
+        }
+    }
+}
+
 /// `GET /api/v1/indicators`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]

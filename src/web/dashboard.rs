@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::domain::{Role, UnitLevel};
 use crate::error::AppError;
 use crate::export::{Download, Format, Sheet};
-use crate::i18n::{Lang, parse_date};
+use crate::i18n::{Lang, parse_date, parse_moment};
 use crate::indicators::dto::{
     ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, UnitFigures,
 };
@@ -86,13 +86,6 @@ fn class_of(key: IndicatorKey) -> &'static str {
     }
 }
 
-fn key_code(key: IndicatorKey) -> &'static str {
-    match key {
-        IndicatorKey::ValueChain => "value_chain",
-        IndicatorKey::ModernChannel => "modern_channel",
-    }
-}
-
 fn chart(lang: Lang, report: &Report) -> Result<String, PageError> {
     let mut rows = Vec::new();
     let mut bars = Vec::new();
@@ -139,13 +132,21 @@ pub(crate) fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     format!("{path}?{q}")
 }
 
-pub(crate) fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
+/// When a page looks: the report date and, if any, the knowledge time (`known`), carried by
+/// every link.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub date: &'a str,
+    pub known: &'a str,
+}
+
+pub(crate) fn cell(lang: Lang, unit: &str, at: At<'_>, f: &Figure) -> Cell {
     let (verdict, class) = match f.met {
         Some(true) => (lang.t("met"), "met"),
         Some(false) => (lang.t("not-met"), "unmet"),
         None => (lang.t("not-applicable"), "na"),
     };
-    let key = key_code(f.key);
+    let key = f.key.code();
     Cell {
         share: f
             .share
@@ -166,7 +167,8 @@ pub(crate) fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
             "/dashboard/subjects",
             &[
                 ("unit", unit),
-                ("date", date),
+                ("date", at.date),
+                ("known", at.known),
                 ("indicator", key),
                 ("counts", "true"),
             ],
@@ -175,7 +177,8 @@ pub(crate) fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
             "/dashboard/subjects",
             &[
                 ("unit", unit),
-                ("date", date),
+                ("date", at.date),
+                ("known", at.known),
                 ("indicator", key),
                 ("counts", "false"),
             ],
@@ -183,15 +186,24 @@ pub(crate) fn cell(lang: Lang, unit: &str, date: &str, f: &Figure) -> Cell {
     }
 }
 
-pub(crate) fn row(lang: Lang, date: &str, u: &UnitFigures, link: bool) -> Row {
+pub(crate) fn row(lang: Lang, at: At<'_>, u: &UnitFigures, link: bool) -> Row {
     Row {
         name: u.unit.name.clone(),
-        href: link.then(|| href("/dashboard", &[("unit", &u.unit.code), ("date", date)])),
+        href: link.then(|| {
+            href(
+                "/dashboard",
+                &[
+                    ("unit", &u.unit.code),
+                    ("date", at.date),
+                    ("known", at.known),
+                ],
+            )
+        }),
         population: lang.int(u.population),
         cells: u
             .indicators
             .iter()
-            .map(|f| cell(lang, &u.unit.code, date, f))
+            .map(|f| cell(lang, &u.unit.code, at, f))
             .collect(),
     }
 }
@@ -212,6 +224,8 @@ struct DashboardPage {
     unit_code: String,
     date_text: String,
     date_iso: String,
+    /// "As known at", as typed.
+    known: String,
     q: String,
     error: Option<String>,
     /// Units found by the search box, or the provinces to start from.
@@ -245,24 +259,40 @@ async fn default_unit(db: &DatabaseConnection, actor: &Actor) -> Result<Option<S
 }
 
 /// Both indicators against their targets for a unit on a date, with its children.
-#[get("/dashboard?<unit>&<date>&<q>")]
+#[get("/dashboard?<unit>&<date>&<q>&<known>")]
 pub async fn dashboard(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     unit: Option<&str>,
     date: Option<&str>,
     q: Option<&str>,
+    known: Option<&str>,
 ) -> Result<(rocket::http::Status, Page), PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
     let db = db.inner();
-    let (day, error) = match date.filter(|d| !d.trim().is_empty()) {
+    let (day, mut error) = match date.filter(|d| !d.trim().is_empty()) {
         None => (clock::today(), None),
         Some(d) => match parse_date(d) {
             Some(day) => (day, None),
             None => (clock::today(), Some(lang.t("date-invalid"))),
         },
+    };
+    let known_text = known.map(str::trim).unwrap_or_default();
+    let known_at = match known_text {
+        "" => None,
+        k => match parse_moment(k) {
+            Some(m) => Some(m),
+            None => {
+                error.get_or_insert(lang.t("known-at-invalid"));
+                None
+            }
+        },
+    };
+    let at = At {
+        date: &day.to_string(),
+        known: known_at.as_deref().map_or("", |_| known_text),
     };
     let iso = day.to_string();
     let unit_code = match unit.map(str::trim).filter(|u| !u.is_empty()) {
@@ -274,6 +304,7 @@ pub async fn dashboard(
         unit_code: unit_code.clone().unwrap_or_default(),
         date_text: lang.date(day),
         date_iso: day.to_string(),
+        known: known_text.to_owned(),
         q: q.unwrap_or_default().to_owned(),
         error,
         found: Vec::new(),
@@ -326,7 +357,8 @@ pub async fn dashboard(
         }
         Err(e) => return Err(e.into()),
     };
-    let report = indicators::service::report(db, actor, found.id, day, None, None).await?;
+    let report =
+        indicators::service::report(db, actor, found.id, day, None, known_at.as_deref()).await?;
     let detail = units::service::get(db, found.id).await?;
     page.up = detail
         .parent
@@ -341,6 +373,9 @@ pub async fn dashboard(
             ("population", lang.int(report.population)),
         ],
     );
+    if known_at.is_some() {
+        page.summary = format!("{} · {} {}", page.summary, lang.t("known-at"), known_text);
+    }
     page.drafts = (report.drafts_excluded > 0).then(|| {
         lang.tf(
             "dashboard-drafts",
@@ -351,10 +386,10 @@ pub async fn dashboard(
         .indicators
         .iter()
         .map(|f| Card {
-            key: key_code(f.key),
-            title: lang.t(&format!("ind-{}", key_code(f.key))),
-            long: lang.t(&format!("ind-{}-long", key_code(f.key))),
-            cell: cell(lang, &report.unit.code, &iso, f),
+            key: f.key.code(),
+            title: lang.t(&format!("ind-{}", f.key.code())),
+            long: lang.t(&format!("ind-{}-long", f.key.code())),
+            cell: cell(lang, &report.unit.code, at, f),
         })
         .collect();
     let own = UnitFigures {
@@ -362,8 +397,8 @@ pub async fn dashboard(
         population: report.population,
         indicators: report.indicators.clone(),
     };
-    page.rows = std::iter::once(row(lang, &iso, &own, false))
-        .chain(report.children.iter().map(|c| row(lang, &iso, c, true)))
+    page.rows = std::iter::once(row(lang, at, &own, false))
+        .chain(report.children.iter().map(|c| row(lang, at, c, true)))
         .collect();
     page.chart = if report.children.is_empty() {
         String::new()
@@ -447,6 +482,7 @@ struct SubjectsPage {
     unit_code: String,
     date_iso: String,
     indicator: &'static str,
+    known: String,
     counts: String,
     gap: String,
     gap_options: Vec<(&'static str, String)>,
@@ -528,12 +564,16 @@ pub struct DrillQuery<'r> {
     page: Option<u64>,
     /// `csv` or `xlsx` for the download.
     format: Option<&'r str>,
+    /// As known at (`01/07/2025 09:30`, Việt Nam's time).
+    known: Option<&'r str>,
 }
 
 /// A drill-down query checked: the unit of the date, the date, the indicator, the filters.
 struct Drill {
     unit: entity::unit::Model,
     day: NaiveDate,
+    /// As typed, and as RFC 3339 for the services.
+    known: Option<(String, String)>,
     key: IndicatorKey,
     counts: Option<bool>,
     gap: Option<Gap>,
@@ -573,9 +613,12 @@ impl Drill {
                     .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
             ),
         };
+        let known =
+            known_at(lang, q.known)?.map(|m| (q.known.unwrap_or_default().trim().to_owned(), m));
         Ok(Drill {
             unit: units::service::by_code_on(db, q.unit, day).await?,
             day,
+            known,
             key,
             counts,
             gap,
@@ -591,7 +634,7 @@ impl Drill {
             counts: self.counts,
             gap: self.gap,
             policy_version: None,
-            known_at: None,
+            known_at: self.known.as_ref().map(|(_, m)| m.clone()),
             format: None,
             lang: None,
         }
@@ -602,15 +645,29 @@ impl Drill {
         let counts = self.counts.map_or(String::new(), |c| c.to_string());
         let mut pairs = vec![
             ("unit", self.unit.code.as_str()),
+            (
+                "known",
+                self.known.as_ref().map_or("", |(typed, _)| typed.as_str()),
+            ),
             ("date", ""),
-            ("indicator", key_code(self.key)),
+            ("indicator", self.key.code()),
             ("counts", counts.as_str()),
             ("gap", self.gap.map_or("", Gap::code)),
         ];
         let iso = self.day.to_string();
-        pairs[1].1 = &iso;
+        pairs[2].1 = &iso;
         pairs.extend_from_slice(extra);
         href(path, &pairs)
+    }
+}
+
+/// A knowledge time typed in a page, as RFC 3339 (`None` when left empty).
+fn known_at(lang: Lang, typed: Option<&str>) -> Result<Option<String>, PageError> {
+    match typed.map(str::trim).filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(k) => parse_moment(k)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid("known", lang.t("known-at-invalid")).into()),
     }
 }
 
@@ -654,12 +711,13 @@ pub(crate) fn as_download_all(
 }
 
 /// The dashboard's table as a spreadsheet (the API report's sheet).
-#[get("/dashboard/export?<unit>&<date>&<format>")]
+#[get("/dashboard/export?<unit>&<date>&<known>&<format>")]
 pub async fn dashboard_export(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     unit: &str,
     date: &str,
+    known: Option<&str>,
     format: &str,
 ) -> Result<Download, PageError> {
     let actor = viewer.actor()?;
@@ -667,7 +725,10 @@ pub async fn dashboard_export(
     let day =
         parse_date(date).ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
     let found = units::service::by_code_on(db.inner(), unit, day).await?;
-    let report = indicators::service::report(db.inner(), actor, found.id, day, None, None).await?;
+    let known = known_at(viewer.lang, known)?;
+    let report =
+        indicators::service::report(db.inner(), actor, found.id, day, None, known.as_deref())
+            .await?;
     as_download(
         &indicators::export::report_sheet(&report),
         format,
@@ -761,16 +822,40 @@ pub async fn subjects_page(
     };
     let page = SubjectsPage {
         chrome: viewer.chrome(lang.t("drill-title")),
-        heading: format!(
-            "{} · {} · {}",
-            found.name,
-            lang.t(&format!("ind-{}", key_code(key))),
-            lang.date(day)
+        heading: match &drill.known {
+            None => format!(
+                "{} · {} · {}",
+                found.name,
+                lang.t(&format!("ind-{}", key.code())),
+                lang.date(day)
+            ),
+            Some((typed, _)) => format!(
+                "{} · {} · {} · {} {typed}",
+                found.name,
+                lang.t(&format!("ind-{}", key.code())),
+                lang.date(day),
+                lang.t("known-at")
+            ),
+        },
+        back: href(
+            "/dashboard",
+            &[
+                ("unit", unit),
+                ("date", &iso),
+                (
+                    "known",
+                    drill.known.as_ref().map_or("", |(t, _)| t.as_str()),
+                ),
+            ],
         ),
-        back: href("/dashboard", &[("unit", unit), ("date", &iso)]),
         unit_code: unit.to_owned(),
         date_iso: iso.clone(),
-        indicator: key_code(key),
+        indicator: key.code(),
+        known: drill
+            .known
+            .as_ref()
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default(),
         counts: counts_text.clone(),
         gap: gap_text.clone(),
         gap_options: relevant

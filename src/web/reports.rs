@@ -8,13 +8,13 @@ use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::dashboard::{Row, as_download_all, href, row};
+use super::dashboard::{At, Row, as_download_all, href, row};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::export::Download;
 use crate::i18n::{Lang, parse_date};
-use crate::indicators::dto::{FreezeReport, UnitFigures};
+use crate::indicators::dto::{ChangesQuery, FreezeReport, UnitFigures};
 use crate::pagination::PageParams;
 use crate::{indicators, units};
 
@@ -123,6 +123,13 @@ pub async fn list(
     })
 }
 
+/// A subject whose result changed since the freeze.
+pub struct Changed {
+    pub subject: String,
+    pub what: String,
+    pub because: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage {
@@ -130,6 +137,7 @@ struct ReportPage {
     heading: String,
     known_at: String,
     rows: Vec<Row>,
+    changes: Vec<Changed>,
     csv_href: String,
     xlsx_href: String,
 }
@@ -153,11 +161,66 @@ pub async fn open(
         population: r.population,
         indicators: r.indicators.clone(),
     };
-    let rows = std::iter::once(row(lang, &iso, &own, false))
-        .chain(r.children.iter().map(|c| row(lang, &iso, c, false)))
+    let at = At {
+        date: &iso,
+        known: "",
+    };
+    let rows = std::iter::once(row(lang, at, &own, false))
+        .chain(r.children.iter().map(|c| row(lang, at, c, false)))
+        .collect();
+    // What moved since it was filed: the time issue's `changes`, since this very report.
+    let since = indicators::service::changes(
+        db.inner(),
+        actor,
+        &ChangesQuery {
+            unit_id: r.unit.id,
+            as_of: r.as_of,
+            since: id.to_string(),
+            until: None,
+            policy_version: None,
+        },
+    )
+    .await?;
+    let changes = since
+        .items
+        .iter()
+        .map(|c| Changed {
+            subject: c.subject.name.clone(),
+            what: format!(
+                "{}: {}",
+                lang.t(&format!("ind-{}", c.indicator.code())),
+                lang.t(if c.after {
+                    "changes-now-counts"
+                } else {
+                    "changes-no-longer"
+                })
+            ),
+            because: c
+                .because
+                .iter()
+                .map(|b| {
+                    lang.tf(
+                        "changes-cause",
+                        &[
+                            (
+                                "entity",
+                                lang.t_or(&format!("entity-{}", b.entity), &b.entity),
+                            ),
+                            (
+                                "change",
+                                lang.t_or(&format!("action-{}", b.change), &b.change),
+                            ),
+                            ("at", moment(lang, b.recorded_at)),
+                            ("by", b.recorded_by.clone()),
+                        ],
+                    )
+                })
+                .collect(),
+        })
         .collect();
     Page::render(&ReportPage {
         chrome: viewer.chrome(lang.t("reports-title")),
+        changes,
         heading: lang.tf(
             "report-frozen",
             &[

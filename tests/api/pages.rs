@@ -955,6 +955,59 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
     assert_eq!(row_of(&live.body, "Thành phố Tam Kỳ")[5], "3");
     let again = page(&app.client, &at).await;
     assert_eq!(row_of(&again.body, "Thành phố Tam Kỳ")[5], "2");
+    // …and says what moved since, and why.
+    let changes = &again.body[again
+        .body
+        .find("Thay đổi từ khi chốt")
+        .expect("the section")..];
+    assert!(
+        changes.contains("<strong>S15</strong> — Kênh hiện đại: nay được tính"),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("Kênh bán hàng (xác nhận) ghi nhận lúc"),
+        "{changes}"
+    );
+
+    // As known when it was filed, the dashboard and the drill-down give the filed figures.
+    let id = at.trim_start_matches("/reports/");
+    let filed_json = app
+        .get(&format!("/api/v1/reports/{id}"), Some(&sc.admin))
+        .await;
+    let known = filed_json.body["report"]["known_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let known_q: String = form_urlencoded::byte_serialize(known.as_bytes()).collect();
+    let then = page(
+        &app.client,
+        &format!("/dashboard?unit=502&date=30/06/2025&known={known_q}"),
+    )
+    .await;
+    assert_eq!(then.status, Status::Ok, "{}", then.body);
+    assert_eq!(row_of(&then.body, "Thành phố Tam Kỳ")[5], "2");
+    assert!(then.body.contains("Theo dữ liệu ghi nhận đến"));
+    let drill = page(
+        &app.client,
+        &format!(
+            "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&counts=false&known={known_q}"
+        ),
+    )
+    .await;
+    assert!(drill.body.contains("· 8 chủ thể"), "{}", drill.body);
+    let now = page(
+        &app.client,
+        "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&counts=false",
+    )
+    .await;
+    assert!(now.body.contains("· 7 chủ thể"), "{}", now.body);
+    let bad = page(
+        &app.client,
+        "/dashboard?unit=502&date=30/06/2025&known=h%C3%B4m+qua",
+    )
+    .await;
+    assert_eq!(bad.status, Status::UnprocessableEntity);
+    assert!(bad.body.contains("Thời điểm không hợp lệ"));
 
     // Listed, and downloadable with every subject's verdicts as filed.
     let list = page(&app.client, "/reports").await;
@@ -981,7 +1034,6 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
         "every Tam Kỳ subject as filed"
     );
     // The API gives the same file.
-    let id = at.trim_start_matches("/reports/");
     let api = app
         .client
         .get(format!("/api/v1/reports/{id}?format=csv&lang=en"))
