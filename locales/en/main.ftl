@@ -219,3 +219,4 @@ action-update = edited
 action-transition = status change
 action-verify = verified
 action-revoke = revoked
+result = Result

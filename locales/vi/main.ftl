@@ -219,3 +219,4 @@ action-update = sửa
 action-transition = chuyển trạng thái
 action-verify = xác nhận
 action-revoke = thu hồi
+result = Kết quả

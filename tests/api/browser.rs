@@ -271,7 +271,7 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     // Which subjects in Tam Kỳ do not count for modern channels, and why.
     let tam_ky = c
         .find(Locator::XPath(
-            "//table[@id='figures']//tr[th[contains(., 'Tam Kỳ')]]/td[8]/a",
+            "//table[@id='figures']//tr[th[contains(., 'Tam Kỳ')]]/td[11]/a",
         ))
         .await
         .unwrap();

@@ -422,13 +422,13 @@ fn vn_percent(share: &Value) -> String {
 }
 
 /// The cells a report's unit should have: population, then per indicator numerator, share,
-/// gap and verdict.
+/// target, verdict and gap.
 pub fn expected_cells(u: &Value) -> Vec<String> {
     let mut out = vec![u["population"].to_string()];
     for f in u["indicators"].as_array().unwrap() {
         out.push(f["numerator"].to_string());
         out.push(vn_percent(&f["share"]));
-        out.push(f["gap"].as_i64().map_or("—".to_owned(), |g| g.to_string()));
+        out.push(vn_percent(&f["target"]));
         out.push(
             match f["met"].as_bool() {
                 Some(true) => "Đạt",
@@ -437,6 +437,7 @@ pub fn expected_cells(u: &Value) -> Vec<String> {
             }
             .to_owned(),
         );
+        out.push(f["gap"].as_i64().map_or("—".to_owned(), |g| g.to_string()));
     }
     out
 }
@@ -471,12 +472,14 @@ async fn the_dashboard_shows_the_api_figures_for_the_unit_and_every_child() {
             "13",
             "4",
             "30,77 %",
-            "0",
+            "30 %",
             "Đạt",
+            "0",
             "4",
             "30,77 %",
-            "3",
-            "Chưa đạt"
+            "50 %",
+            "Chưa đạt",
+            "3"
         ]
     );
     assert_eq!(
@@ -485,12 +488,14 @@ async fn the_dashboard_shows_the_api_figures_for_the_unit_and_every_child() {
             "10",
             "3",
             "30,00 %",
-            "0",
+            "30 %",
             "Đạt",
+            "0",
             "2",
             "20,00 %",
-            "3",
-            "Chưa đạt"
+            "50 %",
+            "Chưa đạt",
+            "3"
         ]
     );
     // Every child row is the API's.
@@ -922,12 +927,14 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
             "10",
             "3",
             "30,00 %",
-            "0",
+            "30 %",
             "Đạt",
+            "0",
             "2",
             "20,00 %",
-            "3",
-            "Chưa đạt"
+            "50 %",
+            "Chưa đạt",
+            "3"
         ]
     );
 
@@ -952,9 +959,9 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
         .await;
     assert_eq!(res.status, Status::Ok, "{:?}", res.body);
     let live = page(&app.client, "/dashboard?unit=502&date=30/06/2025").await;
-    assert_eq!(row_of(&live.body, "Thành phố Tam Kỳ")[5], "3");
+    assert_eq!(row_of(&live.body, "Thành phố Tam Kỳ")[6], "3");
     let again = page(&app.client, &at).await;
-    assert_eq!(row_of(&again.body, "Thành phố Tam Kỳ")[5], "2");
+    assert_eq!(row_of(&again.body, "Thành phố Tam Kỳ")[6], "2");
     // …and says what moved since, and why.
     let changes = &again.body[again
         .body
@@ -985,7 +992,7 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
     )
     .await;
     assert_eq!(then.status, Status::Ok, "{}", then.body);
-    assert_eq!(row_of(&then.body, "Thành phố Tam Kỳ")[5], "2");
+    assert_eq!(row_of(&then.body, "Thành phố Tam Kỳ")[6], "2");
     assert!(then.body.contains("Theo dữ liệu ghi nhận đến"));
     let drill = page(
         &app.client,
