@@ -91,6 +91,7 @@ use crate::{
     // so they are registered here for the parameters' `$ref`s to resolve.
     components(schemas(
         crate::export::Format,
+        crate::indicators::dto::SubjectOrder,
         crate::i18n::Lang,
         crate::domain::UnitLevel,
         crate::domain::ListingStatus,

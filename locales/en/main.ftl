@@ -220,3 +220,6 @@ action-transition = status change
 action-verify = verified
 action-revoke = revoked
 result = Result
+sort-by = Sort by
+sort-name = Subject name
+sort-commune = Commune

@@ -220,3 +220,6 @@ action-transition = chuyển trạng thái
 action-verify = xác nhận
 action-revoke = thu hồi
 result = Kết quả
+sort-by = Sắp xếp theo
+sort-name = Tên chủ thể
+sort-commune = Xã/Phường

@@ -67,6 +67,8 @@ pub struct ExplainQuery {
     pub counts: Option<bool>,
     /// Only subjects that do not count for `indicator` for this reason (needs `indicator`).
     pub gap: Option<Gap>,
+    /// `name` (default) or `commune`: the order of the list.
+    pub sort: Option<SubjectOrder>,
     /// `json` (default), `csv` or `xlsx`: every matching subject (not one page) with its
     /// contacts.
     pub format: Option<Format>,
@@ -218,6 +220,16 @@ pub struct AreaEvidence {
     /// Why it is stable: own land, leased land, a long enough linkage contract, a growing-area
     /// code.
     pub stable_because: String,
+}
+
+/// The order of an explained list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectOrder {
+    /// By the subject's name.
+    Name,
+    /// By the commune's name, then the subject's.
+    Commune,
 }
 
 /// What keeps a subject from counting, as a code the pages translate and filter by (the

@@ -365,6 +365,24 @@ pub struct SubjectFlags {
     pub modern_channel: bool,
 }
 
+/// Which part of the population list, in which order.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub limit: u64,
+    pub offset: u64,
+    /// By the commune's name (then the subject's), instead of by the subject's name.
+    pub by_commune: bool,
+}
+
+impl Window {
+    /// Everything, by name.
+    pub const ALL: Window = Window {
+        limit: u64::MAX,
+        offset: 0,
+        by_commune: false,
+    };
+}
+
 /// Population subjects recorded in `communes`, by name, optionally only those that count (or
 /// do not) for one indicator; a page of them (`limit`, `offset`) and the total. With a filter,
 /// only the filtered indicator's flag is computed (the other reads `false`).
@@ -374,9 +392,14 @@ pub async fn subjects(
     d: NaiveDate,
     communes: &[Uuid],
     filter: Option<(Which, bool)>,
-    (limit, offset): (u64, u64),
+    window: Window,
     known: Known,
 ) -> AppResult<(Vec<SubjectFlags>, u64)> {
+    let Window {
+        limit,
+        offset,
+        by_commune,
+    } = window;
     if communes.is_empty() {
         return Ok((Vec::new(), 0));
     }
@@ -411,6 +434,12 @@ pub async fn subjects(
         ),
     };
     let from = format!("FROM pop p {joins}{where_sql}");
+    let order = if by_commune {
+        // The unit table holds reference data only: read live whatever the knowledge time.
+        " ORDER BY (SELECT u.name_folded FROM unit u WHERE u.id = p.commune_id), p.search_text, p.id"
+    } else {
+        " ORDER BY p.search_text, p.id"
+    };
     let caps = validity_caps(db, policy, d, known).await?;
     let statement = |count_only: bool| {
         let mut q = Sql::new(db.get_database_backend());
@@ -427,7 +456,7 @@ pub async fn subjects(
             q.push(&format!(
                 "{ctes} SELECT p.id AS id, p.commune_id AS commune_id, \
                  {vc_flag} AS vc, {mc_flag} AS mc, COUNT(*) OVER () AS total \
-                 {from} ORDER BY p.search_text, p.id LIMIT {l} OFFSET {o}"
+                 {from}{order} LIMIT {l} OFFSET {o}"
             ));
         }
         q.build()

@@ -348,9 +348,17 @@ pub async fn explain(
     };
     // A reason is known only once a subject is explained: every subject that does not count
     // is explained, then the page is cut from those with the reason.
+    let by_commune = q.sort == Some(SubjectOrder::Commune);
     let window = match q.gap {
-        Some(_) => (u64::MAX, 0),
-        None => (page.per_page(), page.offset()),
+        Some(_) => engine::Window {
+            by_commune,
+            ..engine::Window::ALL
+        },
+        None => engine::Window {
+            limit: page.per_page(),
+            offset: page.offset(),
+            by_commune,
+        },
     };
     let (flags, total) = engine::subjects(
         db,
@@ -423,7 +431,7 @@ pub async fn freeze(
         input.as_of,
         &communes,
         None,
-        (u64::MAX, 0),
+        engine::Window::ALL,
         known,
     )
     .await?;
@@ -567,7 +575,7 @@ pub async fn changes(
                 q.as_of,
                 &communes()?,
                 None,
-                (u64::MAX, 0),
+                engine::Window::ALL,
                 since,
             )
             .await?;
@@ -588,7 +596,7 @@ pub async fn changes(
         q.as_of,
         &communes()?,
         None,
-        (u64::MAX, 0),
+        engine::Window::ALL,
         until,
     )
     .await?;

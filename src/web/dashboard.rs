@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::export::{Download, Format, Sheet};
 use crate::i18n::{Lang, parse_date, parse_moment};
 use crate::indicators::dto::{
-    ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, UnitFigures,
+    ExplainQuery, Figure, Gap, IndicatorKey, SubjectOrder, Report, SubjectExplanation, UnitFigures,
 };
 use crate::pagination::PageParams;
 use crate::units::dto::{UnitQuery, UnitRef};
@@ -485,6 +485,7 @@ struct SubjectsPage {
     known: String,
     counts: String,
     gap: String,
+    by_commune: bool,
     gap_options: Vec<(&'static str, String)>,
     rows: Vec<SubjectRow>,
     paging: String,
@@ -566,6 +567,8 @@ pub struct DrillQuery<'r> {
     format: Option<&'r str>,
     /// As known at (`01/07/2025 09:30`, Việt Nam's time).
     known: Option<&'r str>,
+    /// `name` (default) or `commune`.
+    sort: Option<&'r str>,
 }
 
 /// A drill-down query checked: the unit of the date, the date, the indicator, the filters.
@@ -577,6 +580,7 @@ struct Drill {
     key: IndicatorKey,
     counts: Option<bool>,
     gap: Option<Gap>,
+    by_commune: bool,
     page: u64,
 }
 
@@ -622,6 +626,11 @@ impl Drill {
             key,
             counts,
             gap,
+            by_commune: match q.sort {
+                None | Some("") | Some("name") => false,
+                Some("commune") => true,
+                Some(_) => return Err(AppError::invalid("sort", "name or commune").into()),
+            },
             page: q.page.unwrap_or(1).max(1),
         })
     }
@@ -633,6 +642,11 @@ impl Drill {
             indicator: Some(self.key),
             counts: self.counts,
             gap: self.gap,
+            sort: Some(if self.by_commune {
+                SubjectOrder::Commune
+            } else {
+                SubjectOrder::Name
+            }),
             policy_version: None,
             known_at: self.known.as_ref().map(|(_, m)| m.clone()),
             format: None,
@@ -653,6 +667,7 @@ impl Drill {
             ("indicator", self.key.code()),
             ("counts", counts.as_str()),
             ("gap", self.gap.map_or("", Gap::code)),
+            ("sort", if self.by_commune { "commune" } else { "" }),
         ];
         let iso = self.day.to_string();
         pairs[2].1 = &iso;
@@ -858,6 +873,7 @@ pub async fn subjects_page(
             .unwrap_or_default(),
         counts: counts_text.clone(),
         gap: gap_text.clone(),
+        by_commune: drill.by_commune,
         gap_options: relevant
             .iter()
             .map(|g| (g.code(), lang.t(&format!("gap-{}", g.code()))))

@@ -659,6 +659,40 @@ async fn the_drill_down_names_who_does_not_count_why_and_whom_to_call() {
     );
     assert!(res.body.contains(">S15<"));
     assert!(!res.body.contains(">S8<"), "S8 has no channel at all");
+    // Sorted by name (the default) or by commune (Phường An Mỹ before Phường Tân Thạnh).
+    let names_in = |html: &str| -> Vec<String> {
+        html.split("<th scope=\"row\">")
+            .skip(1)
+            .map(|r| r.split('<').next().unwrap().to_owned())
+            .collect()
+    };
+    let by_name = page(&app.client, &format!("{base}&counts=false")).await;
+    assert_eq!(
+        names_in(&by_name.body),
+        ["S11", "S12", "S15", "S2", "S6", "S7", "S8", "S9"]
+    );
+    let by_commune = page(&app.client, &format!("{base}&counts=false&sort=commune")).await;
+    assert_eq!(
+        names_in(&by_commune.body),
+        ["S11", "S12", "S8", "S9", "S15", "S2", "S6", "S7"]
+    );
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of=2025-06-30&indicator=modern_channel&counts=false&sort=commune&per_page=2&page=2",
+                unit("district", "502", None)
+            ),
+            Some(&sc.admin),
+        )
+        .await;
+    let names: Vec<&str> = api.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["S8", "S9"], "pages cut after sorting");
+
     // gap with counts=true is a contradiction; gap without indicator incomplete.
     let res = app
         .get(
