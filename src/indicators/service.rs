@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::dto::{
     AmbiguousSubject, Cause, ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Figure,
     FreezeReport, FrozenReport, FrozenReportSummary, Gap, IndicatorKey, Report, ReportUnit,
-    SubjectChange, SubjectExplanation, SubjectRef, UnitFigures,
+    SubjectChange, SubjectExplanation, SubjectOrder, SubjectRef, UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
 use super::explain::{self, Evidence};

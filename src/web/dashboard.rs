@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::export::{Download, Format, Sheet};
 use crate::i18n::{Lang, parse_date, parse_moment};
 use crate::indicators::dto::{
-    ExplainQuery, Figure, Gap, IndicatorKey, SubjectOrder, Report, SubjectExplanation, UnitFigures,
+    ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, SubjectOrder, UnitFigures,
 };
 use crate::pagination::PageParams;
 use crate::units::dto::{UnitQuery, UnitRef};
