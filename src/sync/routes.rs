@@ -50,6 +50,7 @@ pub async fn get_channel_connection(
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody),
               (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
+              (status = 409, description = "The shop is already connected to another channel", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)),
     security(("bearer" = [])))]
 #[put("/api/v1/channels/<id>/connection", data = "<input>")]
