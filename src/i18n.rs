@@ -116,6 +116,15 @@ impl Lang {
         LOCALES.lookup_with_args(self.id(), key, &args)
     }
 
+    /// The catalogue's text for `key` with arguments named at run time.
+    pub fn tf_dyn(self, key: &str, args: &[(&str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.lookup_with_args(self.id(), key, &args)
+    }
+
     /// `1.234` (vi) or `1,234` (en).
     pub fn int(self, n: i64) -> String {
         let digits = n.unsigned_abs().to_string();
@@ -221,21 +230,31 @@ mod tests {
 
     use super::*;
 
-    /// Message → the names of its arguments.
+    /// Message → the names of its arguments (in order of first use, over its continuation
+    /// lines too).
     fn messages(text: &str) -> BTreeMap<String, Vec<&'static str>> {
-        text.lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
-            .filter_map(|l| l.split_once(" = "))
-            .map(|(k, v)| {
-                let args = v
-                    .split("{ $")
-                    .skip(1)
-                    .filter_map(|a| a.split(' ').next())
-                    .map(|a| &*String::leak(a.to_owned()))
-                    .collect();
-                (k.trim().to_owned(), args)
-            })
-            .collect()
+        let mut out: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        let mut current: Option<String> = None;
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let body = if line.starts_with(' ') {
+                line
+            } else if let Some((k, v)) = line.split_once(" = ") {
+                current = Some(k.trim().to_owned());
+                out.entry(k.trim().to_owned()).or_default();
+                v
+            } else {
+                continue;
+            };
+            let Some(key) = &current else { continue };
+            let args = out.entry(key.clone()).or_default();
+            for a in body.split("{ $").skip(1) {
+                let name = a.split([' ', '}']).next().unwrap_or_default();
+                if !args.iter().any(|x| *x == name) {
+                    args.push(String::leak(name.to_owned()));
+                }
+            }
+        }
+        out
     }
 
     fn text(lang: Lang, key: &str, args: &[&'static str]) -> String {

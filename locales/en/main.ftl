@@ -223,3 +223,55 @@ result = Result
 sort-by = Sort by
 sort-name = Subject name
 sort-commune = Commune
+or = or
+category-green = green
+category-circular = circular
+category-quality = quality
+cert-status-submitted = submitted
+cert-status-verified = verified
+cert-status-rejected = rejected
+cert-status-suspended = suspended
+cert-status-revoked = revoked
+cert-status-unregistered = not yet registered
+note-cert_category_not_counted = certification { $no } ({ $scheme }) is a { $category } scheme, which does not count under policy version { $version }
+note-cert_issued_after = certification { $no } ({ $scheme }) was issued on { $issued }, after { $d }
+note-cert_expired = certification { $no } ({ $scheme }) expired on { $expires }
+note-cert_capped = certification { $no } ({ $scheme }) claims validity until { $expires }, but the { $scheme } scheme allows at most { $months } months: it counted until { $until } (policy version { $version })
+note-cert_status_on = certification { $no } ({ $scheme }) was { $status } on { $d }
+note-no_verified_certification = no verified { $categories } certification valid on { $d }
+note-area_not_valid = area "{ $name }" is not valid on { $d }
+note-contract_starts_after = area "{ $name }": linkage contract { $contract } starts on { $start }, after { $d }
+note-contract_ended = area "{ $name }": linkage contract { $contract } ended on { $end }
+note-contract_too_short = area "{ $name }": linkage contract { $contract } runs { $months } months, policy needs { $min }
+note-area_no_contract = area "{ $name }" has no linkage contract
+note-stable_own = own land
+note-stable_leased = leased land
+note-stable_contract = linkage contract { $contract } of { $months } months covering { $d }
+note-stable_code = growing-area code { $code }
+note-no_area = no raw-material area registered
+note-no_stable_area = no stable raw-material area on { $d }
+note-counts_certification = verified { $category } certification { $no } ({ $scheme }) valid on { $d }
+note-counts_area = stable raw-material area "{ $name }": { $because ->
+        [stable_own] own land
+        [stable_leased] leased land
+        [stable_contract] linkage contract { $contract } of { $months } months covering { $d }
+       *[stable_code] growing-area code { $code }
+    }
+note-channel_not_modern = channel { $platform } ({ $kind }) is not a modern kind under policy version { $version }
+note-channel_active_after = channel { $platform } ({ $kind }) became active on { $from }, after { $d }
+note-channel_stopped = channel { $platform } ({ $kind }) stopped on { $to }
+note-channel_declared_only = channel { $platform } ({ $kind }) is declared only: not verified by an auditor by { $d }{ $later ->
+        [lapsed] { " " }(its verification of { $on } lapsed on { $end }: policy version { $version } counts a verification { $months } months)
+        [after] { " " }(it was verified on { $on }, after { $d })
+       *[none] {""}
+    } and no active listing seen from { $from } to { $d }
+note-channel_owner_listings_only = channel { $platform } ({ $kind }) is declared only: not verified by an auditor by { $d }{ $later ->
+        [lapsed] { " " }(its verification of { $on } lapsed on { $end }: policy version { $version } counts a verification { $months } months)
+        [after] { " " }(it was verified on { $on }, after { $d })
+       *[none] {""}
+    }; its listings from { $from } to { $d } were seen only through a connection the owner set up itself, which policy version { $version } does not count as evidence
+note-counts_channel_verified = modern channel { $platform } ({ $kind }) active on { $d }, verified by an auditor on { $on }
+note-counts_channel_observed = modern channel { $platform } ({ $kind }) active on { $d }, listing { $listing } seen active on { $on }
+note-counts_channel_declared = modern channel { $platform } ({ $kind }) active on { $d }, declared (policy version { $version } counts declared channels)
+note-no_modern_channel = no evidenced modern sales channel on { $d }
+note-no_channel = no sales channel registered

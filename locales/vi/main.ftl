@@ -223,3 +223,55 @@ result = Kết quả
 sort-by = Sắp xếp theo
 sort-name = Tên chủ thể
 sort-commune = Xã/Phường
+or = hoặc
+category-green = xanh
+category-circular = tuần hoàn
+category-quality = chất lượng
+cert-status-submitted = chờ thẩm định
+cert-status-verified = đã xác nhận
+cert-status-rejected = bị từ chối
+cert-status-suspended = bị tạm đình chỉ
+cert-status-revoked = bị thu hồi
+cert-status-unregistered = chưa được đăng ký
+note-cert_category_not_counted = Chứng nhận { $no } ({ $scheme }) thuộc loại { $category }, không được tính theo chính sách v{ $version }
+note-cert_issued_after = Chứng nhận { $no } ({ $scheme }) cấp ngày { $issued }, sau ngày { $d }
+note-cert_expired = Chứng nhận { $no } ({ $scheme }) hết hiệu lực ngày { $expires }
+note-cert_capped = Chứng nhận { $no } ({ $scheme }) ghi hiệu lực đến { $expires }, nhưng loại { $scheme } có hiệu lực tối đa { $months } tháng: chỉ được tính đến { $until } (chính sách v{ $version })
+note-cert_status_on = Chứng nhận { $no } ({ $scheme }) { $status } vào ngày { $d }
+note-no_verified_certification = Chưa có chứng nhận { $categories } đã xác nhận còn hiệu lực ngày { $d }
+note-area_not_valid = Vùng nguyên liệu “{ $name }” không còn hiệu lực ngày { $d }
+note-contract_starts_after = Vùng nguyên liệu “{ $name }”: hợp đồng liên kết { $contract } bắt đầu ngày { $start }, sau ngày { $d }
+note-contract_ended = Vùng nguyên liệu “{ $name }”: hợp đồng liên kết { $contract } đã kết thúc ngày { $end }
+note-contract_too_short = Vùng nguyên liệu “{ $name }”: hợp đồng liên kết { $contract } chỉ { $months } tháng, chính sách yêu cầu { $min } tháng
+note-area_no_contract = Vùng nguyên liệu “{ $name }” chưa có hợp đồng liên kết
+note-stable_own = đất của chủ thể
+note-stable_leased = đất thuê
+note-stable_contract = hợp đồng liên kết { $contract } thời hạn { $months } tháng, còn hiệu lực ngày { $d }
+note-stable_code = mã số vùng trồng { $code }
+note-no_area = Chưa đăng ký vùng nguyên liệu
+note-no_stable_area = Chưa có vùng nguyên liệu ổn định vào ngày { $d }
+note-counts_certification = Chứng nhận { $category } { $no } ({ $scheme }) đã xác nhận, còn hiệu lực ngày { $d }
+note-counts_area = Vùng nguyên liệu ổn định “{ $name }”: { $because ->
+        [stable_own] đất của chủ thể
+        [stable_leased] đất thuê
+        [stable_contract] hợp đồng liên kết { $contract } thời hạn { $months } tháng, còn hiệu lực ngày { $d }
+       *[stable_code] mã số vùng trồng { $code }
+    }
+note-channel_not_modern = Kênh { $platform } ({ $kind }) không phải kênh hiện đại theo chính sách v{ $version }
+note-channel_active_after = Kênh { $platform } ({ $kind }) bắt đầu hoạt động ngày { $from }, sau ngày { $d }
+note-channel_stopped = Kênh { $platform } ({ $kind }) ngừng hoạt động ngày { $to }
+note-channel_declared_only = Kênh { $platform } ({ $kind }) chỉ tự khai: chưa được cán bộ xác nhận đến ngày { $d }{ $later ->
+        [lapsed] { " " }(xác nhận ngày { $on } đã hết hạn ngày { $end }: chính sách v{ $version } chỉ tính xác nhận trong { $months } tháng)
+        [after] { " " }(được xác nhận ngày { $on }, sau ngày { $d })
+       *[none] {""}
+    } và không thấy sản phẩm đăng bán nào từ { $from } đến { $d }
+note-channel_owner_listings_only = Kênh { $platform } ({ $kind }) chỉ tự khai: chưa được cán bộ xác nhận đến ngày { $d }{ $later ->
+        [lapsed] { " " }(xác nhận ngày { $on } đã hết hạn ngày { $end }: chính sách v{ $version } chỉ tính xác nhận trong { $months } tháng)
+        [after] { " " }(được xác nhận ngày { $on }, sau ngày { $d })
+       *[none] {""}
+    }; sản phẩm đăng bán từ { $from } đến { $d } chỉ thấy qua kết nối do chủ thể tự thiết lập, chính sách v{ $version } không tính là minh chứng
+note-counts_channel_verified = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, được cán bộ xác nhận ngày { $on }
+note-counts_channel_observed = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, sản phẩm { $listing } đang bán ngày { $on }
+note-counts_channel_declared = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, tự khai (chính sách v{ $version } tính kênh tự khai)
+note-no_modern_channel = Chưa có kênh bán hàng hiện đại có minh chứng vào ngày { $d }
+note-no_channel = Chưa đăng ký kênh bán hàng

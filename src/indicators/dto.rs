@@ -296,8 +296,12 @@ pub struct ValueChainExplanation {
     pub counts: bool,
     pub certification: Option<CertEvidence>,
     pub area: Option<AreaEvidence>,
-    /// Sentences: what makes it count, or what is missing.
+    /// Sentences: what makes it count, or what is missing (in English).
     pub reasons: Vec<String>,
+    /// The same sentences as message codes with their particulars, for readers in other
+    /// languages (absent from reports frozen before they existed).
+    #[serde(default)]
+    pub notes: Vec<super::notes::Note>,
     /// What is missing, as codes (empty when it counts; absent from reports frozen before
     /// they existed).
     #[serde(default)]
@@ -332,7 +336,11 @@ pub struct ChannelEvidence {
 pub struct ModernChannelExplanation {
     pub counts: bool,
     pub channel: Option<ChannelEvidence>,
+    /// Sentences: what makes it count, or what is missing (in English).
     pub reasons: Vec<String>,
+    /// The same sentences as message codes with their particulars.
+    #[serde(default)]
+    pub notes: Vec<super::notes::Note>,
     /// What is missing, as codes (empty when it counts).
     #[serde(default)]
     pub gaps: Vec<Gap>,

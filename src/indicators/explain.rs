@@ -18,10 +18,12 @@ use super::dto::{
     ModernChannelExplanation, ValueChainExplanation,
 };
 use super::engine::{freshness_window, months_after};
+use super::notes::{Arg, Note, date, int, term, terms, text};
 use crate::areas::dto::hectares;
 use crate::domain::{CertStatus, ChannelKind, SchemeCategory, Tenure, VerificationStatus, from_db};
 use crate::error::AppResult;
 use crate::history::Known;
+use crate::i18n::Lang;
 use crate::lifecycle;
 use crate::policies::dto::Policy;
 
@@ -209,9 +211,9 @@ fn status_on(
         .max_by_key(|e| e.seq)
 }
 
-fn or_list<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
-    let names: Vec<&str> = items.iter().map(|i| code(*i)).collect();
-    names.join(" or ")
+/// The notes as the API's English `reasons`.
+fn english(notes: &[Note]) -> Vec<String> {
+    notes.iter().map(|n| n.render(Lang::En)).collect()
 }
 
 /// The value-chain verdict of one subject and why.
@@ -221,7 +223,7 @@ pub fn value_chain(
     d: NaiveDate,
     p: &Policy,
 ) -> ValueChainExplanation {
-    let mut missing = Vec::new();
+    let mut missing: Vec<Note> = Vec::new();
 
     // Certifications.
     let mut certs: Vec<&cert::Model> = ev.certs.get(&subject).into_iter().flatten().collect();
@@ -237,37 +239,53 @@ pub fn value_chain(
         let Ok(category) = from_db::<SchemeCategory>("category", &s.category) else {
             continue;
         };
-        let label = format!("certification {} ({})", c.certificate_no, s.code);
+        let label = |mut more: Vec<(&'static str, Arg)>| {
+            more.push(("no", text(c.certificate_no.clone())));
+            more.push(("scheme", text(s.code.clone())));
+            more
+        };
         let status = status_on(ev.cert_history.get(&c.id), d);
         if !p.value_chain_categories.contains(&category) {
             cert_gap.get_or_insert(Gap::CertificationNotCounted);
-            cert_notes.push(format!(
-                "{label} is a {} scheme, which does not count under policy version {}",
-                category.code(),
-                p.version
+            cert_notes.push(Note::new(
+                "cert_category_not_counted",
+                label(vec![
+                    ("category", term("category", category.code())),
+                    ("version", int(p.version)),
+                ]),
             ));
         } else if c.issued_on > d {
             cert_gap.get_or_insert(Gap::CertificationNotCounted);
-            cert_notes.push(format!("{label} was issued on {}, after {d}", c.issued_on));
+            cert_notes.push(Note::new(
+                "cert_issued_after",
+                label(vec![("issued", date(c.issued_on)), ("d", date(d))]),
+            ));
         } else if c.expires_on <= d {
             cert_gap.get_or_insert(Gap::CertificationExpired);
-            cert_notes.push(format!("{label} expired on {}", c.expires_on));
+            cert_notes.push(Note::new(
+                "cert_expired",
+                label(vec![("expires", date(c.expires_on))]),
+            ));
         } else if let Some(m) = s.max_validity_months.filter(|_| p.cap_certificate_validity)
             && months_after(c.issued_on, m) <= d
         {
             cert_gap.get_or_insert(Gap::CertificationExpired);
-            cert_notes.push(format!(
-                "{label} claims validity until {}, but the {} scheme allows at most {m} months: \
-                 it counted until {} (policy version {})",
-                c.expires_on,
-                s.code,
-                months_after(c.issued_on, m),
-                p.version
+            cert_notes.push(Note::new(
+                "cert_capped",
+                label(vec![
+                    ("expires", date(c.expires_on)),
+                    ("months", int(m)),
+                    ("until", date(months_after(c.issued_on, m))),
+                    ("version", int(p.version)),
+                ]),
             ));
         } else if status.map(|e| e.to_status.as_str()) != Some(CertStatus::Verified.code()) {
             cert_gap.get_or_insert(Gap::CertificationNotVerified);
-            let st = status.map_or("not yet registered", |e| e.to_status.as_str());
-            cert_notes.push(format!("{label} was {st} on {d}"));
+            let st = status.map_or("unregistered", |e| e.to_status.as_str());
+            cert_notes.push(Note::new(
+                "cert_status_on",
+                label(vec![("status", term("cert-status", st)), ("d", date(d))]),
+            ));
         } else if cert_ok.is_none() {
             cert_ok = Some(CertEvidence {
                 id: c.id,
@@ -283,9 +301,18 @@ pub fn value_chain(
     let mut gaps = Vec::new();
     if cert_ok.is_none() {
         gaps.push(cert_gap.unwrap_or(Gap::NoCertification));
-        missing.push(format!(
-            "no verified {} certification valid on {d}",
-            or_list(&p.value_chain_categories, SchemeCategory::code)
+        missing.push(Note::new(
+            "no_verified_certification",
+            vec![
+                (
+                    "categories",
+                    terms(
+                        "category",
+                        p.value_chain_categories.iter().map(|c| c.code()),
+                    ),
+                ),
+                ("d", date(d)),
+            ],
         ));
         missing.extend(cert_notes);
     }
@@ -296,41 +323,57 @@ pub fn value_chain(
     let mut area_ok = None;
     let mut area_notes = Vec::new();
     for a in &areas {
-        let label = format!("area \"{}\"", a.name);
+        let named = |mut more: Vec<(&'static str, Arg)>| {
+            more.push(("name", text(a.name.clone())));
+            more
+        };
         if a.valid_from.is_some_and(|f| f > d) || a.valid_to.is_some_and(|t| t < d) {
-            area_notes.push(format!("{label} is not valid on {d}"));
+            area_notes.push(Note::new("area_not_valid", named(vec![("d", date(d))])));
             continue;
         }
         let tenure = from_db::<Tenure>("tenure", &a.tenure).unwrap_or(Tenure::Linked);
         let mut because = match tenure {
-            Tenure::Own => Some("own land".to_owned()),
-            Tenure::Leased => Some("leased land".to_owned()),
+            Tenure::Own => Some(Note::new("stable_own", vec![])),
+            Tenure::Leased => Some(Note::new("stable_leased", vec![])),
             Tenure::Linked => {
-                let no = a.linkage_contract_no.as_deref().unwrap_or("?");
+                let no = text(
+                    a.linkage_contract_no
+                        .clone()
+                        .unwrap_or_else(|| "?".to_owned()),
+                );
                 let months = a.linkage_months.unwrap_or(0);
                 match (a.linkage_start_on, a.linkage_end_on) {
                     (Some(s), _) if s > d => {
-                        area_notes.push(format!(
-                            "{label}: linkage contract {no} starts on {s}, after {d}"
+                        area_notes.push(Note::new(
+                            "contract_starts_after",
+                            named(vec![("contract", no), ("start", date(s)), ("d", date(d))]),
                         ));
                         None
                     }
                     (_, Some(e)) if e < d => {
-                        area_notes.push(format!("{label}: linkage contract {no} ended on {e}"));
-                        None
-                    }
-                    (Some(_), Some(_)) if months < p.min_linkage_months => {
-                        area_notes.push(format!(
-                            "{label}: linkage contract {no} runs {months} months, policy needs {}",
-                            p.min_linkage_months
+                        area_notes.push(Note::new(
+                            "contract_ended",
+                            named(vec![("contract", no), ("end", date(e))]),
                         ));
                         None
                     }
-                    (Some(_), Some(_)) => Some(format!(
-                        "linkage contract {no} of {months} months covering {d}"
+                    (Some(_), Some(_)) if months < p.min_linkage_months => {
+                        area_notes.push(Note::new(
+                            "contract_too_short",
+                            named(vec![
+                                ("contract", no),
+                                ("months", int(months)),
+                                ("min", int(p.min_linkage_months)),
+                            ]),
+                        ));
+                        None
+                    }
+                    (Some(_), Some(_)) => Some(Note::new(
+                        "stable_contract",
+                        vec![("contract", no), ("months", int(months)), ("d", date(d))],
                     )),
                     _ => {
-                        area_notes.push(format!("{label} has no linkage contract"));
+                        area_notes.push(Note::new("area_no_contract", named(vec![])));
                         None
                     }
                 }
@@ -340,17 +383,20 @@ pub fn value_chain(
             && p.growing_area_code_is_stable
             && let Some(code) = &a.growing_area_code
         {
-            because = Some(format!("growing-area code {code}"));
+            because = Some(Note::new("stable_code", vec![("code", text(code.clone()))]));
         }
         if let Some(because) = because
             && area_ok.is_none()
         {
-            area_ok = Some(AreaEvidence {
-                id: a.id,
-                name: a.name.clone(),
-                area_ha: hectares(a.area_m2).to_string(),
-                stable_because: because,
-            });
+            area_ok = Some((
+                AreaEvidence {
+                    id: a.id,
+                    name: a.name.clone(),
+                    area_ha: hectares(a.area_m2).to_string(),
+                    stable_because: because.render(Lang::En),
+                },
+                because,
+            ));
         }
     }
     if area_ok.is_none() {
@@ -360,34 +406,46 @@ pub fn value_chain(
             Gap::AreaNotStable
         });
         if areas.is_empty() {
-            missing.push("no raw-material area registered".to_owned());
+            missing.push(Note::new("no_area", vec![]));
         } else {
-            missing.push(format!("no stable raw-material area on {d}"));
+            missing.push(Note::new("no_stable_area", vec![("d", date(d))]));
             missing.extend(area_notes);
         }
     }
 
     let counts = cert_ok.is_some() && area_ok.is_some();
-    let reasons = match (&cert_ok, &area_ok) {
-        (Some(c), Some(a)) => vec![
-            format!(
-                "verified {} certification {} ({}) valid on {d}",
-                c.category.code(),
-                c.certificate_no,
-                c.scheme
+    let notes = match (&cert_ok, &area_ok) {
+        (Some(c), Some((a, because))) => vec![
+            Note::new(
+                "counts_certification",
+                vec![
+                    ("category", term("category", c.category.code())),
+                    ("no", text(c.certificate_no.clone())),
+                    ("scheme", text(c.scheme.clone())),
+                    ("d", date(d)),
+                ],
             ),
-            format!(
-                "stable raw-material area \"{}\": {}",
-                a.name, a.stable_because
-            ),
+            {
+                // Why the area is stable, as the catalogue's selector on `because`.
+                let mut n = Note::new(
+                    "counts_area",
+                    vec![
+                        ("name", text(a.name.clone())),
+                        ("because", text(because.code.clone())),
+                    ],
+                );
+                n.args.extend(because.args.clone());
+                n
+            },
         ],
         _ => missing,
     };
     ValueChainExplanation {
         counts,
         certification: cert_ok,
-        area: area_ok,
-        reasons,
+        area: area_ok.map(|(a, _)| a),
+        reasons: english(&notes),
+        notes,
         gaps,
     }
 }
@@ -414,20 +472,27 @@ pub fn modern_channel(
         let Ok(kind) = from_db::<ChannelKind>("kind", &ch.kind) else {
             continue;
         };
-        let label = format!("channel {} ({})", ch.platform, kind.code());
+        let label = |mut more: Vec<(&'static str, Arg)>| {
+            more.push(("platform", text(ch.platform.clone())));
+            more.push(("kind", term("kind", kind.code())));
+            more
+        };
         if !p.modern_kinds.contains(&kind) {
-            notes.push(format!(
-                "{label} is not a modern kind under policy version {}",
-                p.version
+            notes.push(Note::new(
+                "channel_not_modern",
+                label(vec![("version", int(p.version))]),
             ));
             continue;
         }
         if let Some(f) = ch.active_from.filter(|f| *f > d) {
-            notes.push(format!("{label} became active on {f}, after {d}"));
+            notes.push(Note::new(
+                "channel_active_after",
+                label(vec![("from", date(f)), ("d", date(d))]),
+            ));
             continue;
         }
         if let Some(t) = ch.active_to.filter(|t| *t < d) {
-            notes.push(format!("{label} stopped on {t}"));
+            notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
             continue;
         }
         let history = ev.channel_history.get(&ch.id);
@@ -473,7 +538,7 @@ pub fn modern_channel(
         } else if p.count_declared_channels {
             Some(evidence("declared", None, None))
         } else {
-            let later = history
+            let later_verified = history
                 .into_iter()
                 .flatten()
                 .filter(|e| {
@@ -481,34 +546,36 @@ pub fn modern_channel(
                 })
                 .map(|e| e.effective_on)
                 .min();
-            let later = match lapsed {
-                Some((on, m, end)) => format!(
-                    " (its verification of {on} lapsed on {end}: policy version {} counts a \
-                     verification {m} months)",
-                    p.version
-                ),
-                None => later.map_or_else(String::new, |v| {
-                    format!(" (it was verified on {v}, after {d})")
-                }),
-            };
+            // Why the declaration is all there is: a verification that lapsed, or one that
+            // came after the date.
+            let mut args = label(vec![
+                ("d", date(d)),
+                ("from", date(window_from)),
+                ("version", int(p.version)),
+            ]);
+            match (lapsed, later_verified) {
+                (Some((on, m, end)), _) => args.extend([
+                    ("later", text("lapsed")),
+                    ("on", date(on)),
+                    ("end", date(end)),
+                    ("months", int(m)),
+                ]),
+                (None, Some(v)) => args.extend([("later", text("after")), ("on", date(v))]),
+                (None, None) => args.push(("later", text("none"))),
+            }
             gap = gap.max(Some(if untrusted_only {
                 Gap::OwnerListingsOnly
             } else {
                 Gap::DeclaredOnly
             }));
-            if untrusted_only {
-                notes.push(format!(
-                    "{label} is declared only: not verified by an auditor by {d}{later}; its \
-                     listings from {window_from} to {d} were seen only through a connection the \
-                     owner set up itself, which policy version {} does not count as evidence",
-                    p.version
-                ));
-            } else {
-                notes.push(format!(
-                    "{label} is declared only: not verified by an auditor by {d}{later} and no \
-                     active listing seen from {window_from} to {d}"
-                ));
-            }
+            notes.push(Note::new(
+                if untrusted_only {
+                    "channel_owner_listings_only"
+                } else {
+                    "channel_declared_only"
+                },
+                args,
+            ));
             None
         };
         if found.is_none() {
@@ -517,41 +584,43 @@ pub fn modern_channel(
     }
     match found {
         Some(c) => {
-            let how = match c.evidenced_by.as_str() {
-                "verified" => format!(
-                    "verified by an auditor on {}",
-                    c.verified_on
-                        .map_or_else(|| "?".to_owned(), |v| v.to_string())
-                ),
-                "observed" => c.listing.as_ref().map_or_else(String::new, |l| {
-                    format!(
-                        "listing {} seen active on {}",
-                        l.external_id,
-                        crate::clock::vietnam_date(l.seen_at)
-                    )
-                }),
-                _ => format!(
-                    "declared (policy version {} counts declared channels)",
-                    p.version
-                ),
+            let mut args = vec![
+                ("platform", text(c.platform.clone())),
+                ("kind", term("kind", c.kind.code())),
+                ("d", date(d)),
+                ("version", int(p.version)),
+            ];
+            let code = match c.evidenced_by.as_str() {
+                "verified" => {
+                    if let Some(v) = c.verified_on {
+                        args.push(("on", date(v)));
+                    }
+                    "counts_channel_verified"
+                }
+                "observed" => {
+                    if let Some(l) = &c.listing {
+                        args.push(("listing", text(l.external_id.clone())));
+                        args.push(("on", date(crate::clock::vietnam_date(l.seen_at))));
+                    }
+                    "counts_channel_observed"
+                }
+                _ => "counts_channel_declared",
             };
+            let notes = vec![Note::new(code, args)];
             ModernChannelExplanation {
                 counts: true,
-                reasons: vec![format!(
-                    "modern channel {} ({}) active on {d}, {how}",
-                    c.platform,
-                    c.kind.code()
-                )],
+                reasons: english(&notes),
+                notes,
                 channel: Some(c),
                 gaps: Vec::new(),
             }
         }
         None => {
-            let mut reasons = vec![format!("no evidenced modern sales channel on {d}")];
+            let mut all = vec![Note::new("no_modern_channel", vec![("d", date(d))])];
             if channels.is_empty() {
-                reasons.push("no sales channel registered".to_owned());
+                all.push(Note::new("no_channel", vec![]));
             }
-            reasons.extend(notes);
+            all.extend(notes);
             let gap = if channels.is_empty() {
                 Gap::NoChannel
             } else {
@@ -560,7 +629,8 @@ pub fn modern_channel(
             ModernChannelExplanation {
                 counts: false,
                 channel: None,
-                reasons,
+                reasons: english(&all),
+                notes: all,
                 gaps: vec![gap],
             }
         }

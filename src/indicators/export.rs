@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::dto::{Figure, FrozenReport, Gap, IndicatorKey, Report, ReportUnit, SubjectExplanation};
+use super::notes::Note;
 use crate::export::{Cell, Column, Sheet, col, file_name};
 use crate::i18n::Lang;
 use crate::subjects::dto::SubjectView;
@@ -113,18 +114,28 @@ pub fn explanation_sheet(
             ],
         });
     }
-    let verdict = |counts: Option<bool>, gaps: &[Gap], reasons: &[String]| -> [Cell; 3] {
-        [
-            counts.map_or(Cell::Empty, Cell::Bool),
-            Cell::Text(
-                gaps.iter()
-                    .map(|g| gap_label(lang, *g))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            Cell::Text(reasons.join("; ")),
-        ]
-    };
+    // Reports frozen before notes existed hold the English sentences only.
+    let verdict =
+        |counts: Option<bool>, gaps: &[Gap], notes: &[Note], reasons: &[String]| -> [Cell; 3] {
+            [
+                counts.map_or(Cell::Empty, Cell::Bool),
+                Cell::Text(
+                    gaps.iter()
+                        .map(|g| gap_label(lang, *g))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                Cell::Text(if notes.is_empty() {
+                    reasons.join("; ")
+                } else {
+                    notes
+                        .iter()
+                        .map(|n| n.render(lang))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+            ]
+        };
     let rows = items
         .iter()
         .map(|e| {
@@ -142,12 +153,12 @@ pub fn explanation_sheet(
                 text(c.map(|c| &c.address)),
             ];
             match &e.value_chain {
-                Some(v) => r.extend(verdict(Some(v.counts), &v.gaps, &v.reasons)),
-                None => r.extend(verdict(None, &[], &[])),
+                Some(v) => r.extend(verdict(Some(v.counts), &v.gaps, &v.notes, &v.reasons)),
+                None => r.extend(verdict(None, &[], &[], &[])),
             }
             match &e.modern_channel {
-                Some(m) => r.extend(verdict(Some(m.counts), &m.gaps, &m.reasons)),
-                None => r.extend(verdict(None, &[], &[])),
+                Some(m) => r.extend(verdict(Some(m.counts), &m.gaps, &m.notes, &m.reasons)),
+                None => r.extend(verdict(None, &[], &[], &[])),
             }
             r
         })

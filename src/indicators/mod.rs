@@ -12,6 +12,7 @@ pub mod engine;
 pub mod explain;
 pub mod export;
 pub mod geography;
+pub mod notes;
 pub mod routes;
 pub mod service;
 

@@ -495,18 +495,21 @@ struct SubjectsPage {
     xlsx_href: String,
 }
 
-fn explanation_of(e: &SubjectExplanation, key: IndicatorKey) -> (bool, &[Gap], &[String]) {
-    let (counts, reasons) = match key {
+fn explanation_of(
+    e: &SubjectExplanation,
+    key: IndicatorKey,
+) -> (bool, &[Gap], &[crate::indicators::notes::Note]) {
+    let (counts, notes) = match key {
         IndicatorKey::ValueChain => e
             .value_chain
             .as_ref()
-            .map_or((false, &[][..]), |v| (v.counts, &v.reasons[..])),
+            .map_or((false, &[][..]), |v| (v.counts, &v.notes[..])),
         IndicatorKey::ModernChannel => e
             .modern_channel
             .as_ref()
-            .map_or((false, &[][..]), |v| (v.counts, &v.reasons[..])),
+            .map_or((false, &[][..]), |v| (v.counts, &v.notes[..])),
     };
-    (counts, indicators::service::gaps_of(e, key), reasons)
+    (counts, indicators::service::gaps_of(e, key), notes)
 }
 
 fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
@@ -811,7 +814,7 @@ pub async fn subjects_page(
                     })
                     .collect(),
                 evidence: evidence_of(lang, e),
-                details: details.to_vec(),
+                details: details.iter().map(|n| n.render(lang)).collect(),
             }
         })
         .collect();
