@@ -249,7 +249,7 @@ mod tests {
             let args = out.entry(key.clone()).or_default();
             for a in body.split("{ $").skip(1) {
                 let name = a.split([' ', '}']).next().unwrap_or_default();
-                if !args.iter().any(|x| *x == name) {
+                if !args.contains(&name) {
                     args.push(String::leak(name.to_owned()));
                 }
             }
