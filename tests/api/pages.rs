@@ -628,6 +628,17 @@ async fn the_drill_down_names_who_does_not_count_why_and_whom_to_call() {
         res.body
             .contains("Thẩm định kênh hoặc kết nối gian hàng qua sàn")
     );
+    // The engine's particulars, in Vietnamese too, with Vietnamese dates.
+    assert!(
+        res.body
+            .contains("chỉ tự khai: chưa được cán bộ xác nhận đến ngày 30/06/2025"),
+        "{}",
+        res.body
+    );
+    assert!(
+        !res.body.contains("declared only"),
+        "no English sentence on the page"
+    );
 
     // Filtered by reason (the API's filter): S15 only is declared-only with nothing else.
     let api = app
