@@ -236,7 +236,48 @@ impl ErrorBody {
         if !sentence.starts_with("Unknown localization key") {
             self.error.message = format!("{sentence} ({})", self.error.message);
         }
+        if let Some(fields) = &mut self.error.fields {
+            for messages in fields.values_mut() {
+                for m in messages.iter_mut() {
+                    *m = translate_rule(lang, m);
+                }
+            }
+        }
         self
+    }
+}
+
+/// A rule's message in the reader's language, when the catalogue knows its shape: the English
+/// text with its numbers taken out names the message (`at most 255 characters` is
+/// `field-at-most-N-characters`, with `n1` = 255). Messages that quote the input or name
+/// records have no entry and stay as the rule states them.
+pub fn translate_rule(lang: crate::i18n::Lang, message: &str) -> String {
+    let mut key = String::from("field-");
+    let mut numbers: Vec<String> = Vec::new();
+    let mut digits = String::new();
+    for ch in message.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        if !digits.is_empty() {
+            numbers.push(std::mem::take(&mut digits));
+            key.push('N');
+        }
+        if ch.is_ascii_alphanumeric() {
+            key.push(ch.to_ascii_lowercase());
+        } else if !key.ends_with('-') {
+            key.push('-');
+        }
+    }
+    let key = key.trim_end_matches('-');
+    let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
+    let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
+    let text = lang.tf_dyn(key, &args);
+    if text.starts_with("Unknown localization key") {
+        message.to_owned()
+    } else {
+        text
     }
 }
 
@@ -416,5 +457,37 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
             },
         },
         allow: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn rule_messages_of_a_known_shape_are_translated_with_their_numbers() {
+        assert_eq!(
+            translate_rule(Lang::Vi, "at most 255 characters"),
+            "tối đa 255 ký tự"
+        );
+        assert_eq!(
+            translate_rule(Lang::Vi, "must be between 1 and 500"),
+            "phải từ 1 đến 500"
+        );
+        assert_eq!(
+            translate_rule(
+                Lang::Vi,
+                "must be a date written YYYY-MM-DD between 1900-01-01 and 2100-12-31"
+            ),
+            "phải là ngày viết dạng YYYY-MM-DD, từ 01/01/1900 đến 31/12/2100"
+        );
+        assert_eq!(
+            translate_rule(Lang::En, "at most 255 characters"),
+            "at most 255 characters"
+        );
+        // A message that quotes the input has no entry: it stays as the rule wrote it.
+        let quoted = "unknown variant `thực phẩm`, expected one of `food`";
+        assert_eq!(translate_rule(Lang::Vi, quoted), quoted);
     }
 }

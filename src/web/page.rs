@@ -203,6 +203,26 @@ struct ErrorPage {
     detail: Option<String>,
 }
 
+/// What a refused request got wrong, for a person: each field with its rule in the reader's
+/// language where the catalogue knows it, else the error's sentence.
+pub fn error_detail(e: &AppError, lang: Lang) -> String {
+    let body = e.body();
+    match &body.error.fields {
+        Some(fields) if !fields.is_empty() => fields
+            .iter()
+            .map(|(k, v)| {
+                let rules: Vec<String> = v
+                    .iter()
+                    .map(|m| crate::error::translate_rule(lang, m))
+                    .collect();
+                format!("{k}: {}", rules.join("; "))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => body.error.message,
+    }
+}
+
 /// `/login?next=…` for a path of this site only (never an open redirect).
 pub fn login_href(next: &str) -> String {
     let next = safe_next(next);
@@ -246,7 +266,7 @@ impl<'r> Responder<'r, 'static> for PageError {
                     tracing::error!("page {} failed: {e}", req.uri());
                 }
                 // The API's message names the field; 5xx text never leaves.
-                let detail = (status.code < 500).then(|| e.body().error.message);
+                let detail = (status.code < 500).then(|| error_detail(&e, lang));
                 (status, lang.t(key), detail)
             }
         };

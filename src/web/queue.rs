@@ -257,7 +257,10 @@ async fn answer(
         Err(AppError::PreconditionFailed(_)) => lang.t("queue-stale"),
         Err(
             e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::BadRequest { .. }),
-        ) => lang.tf("queue-conflict", &[("message", e.body().error.message)]),
+        ) => lang.tf(
+            "queue-conflict",
+            &[("message", super::page::error_detail(&e, lang))],
+        ),
         Err(e) => return Err(e.into()),
     };
     let page = render(db, viewer, tab, None, Some(message)).await?;

@@ -834,7 +834,11 @@ async fn the_work_queue_decides_in_place_and_the_figures_move() {
     no_reason[3].1 = String::new();
     let res = send(no_reason).await;
     assert_eq!(res.status, Status::UnprocessableEntity);
-    assert!(res.body.contains("reason"), "{}", res.body);
+    assert!(
+        res.body.contains("reason: không được để trống"),
+        "{}",
+        res.body
+    );
     assert_eq!(
         app.get(
             &format!("/api/v1/certifications/{}", id_of(&cert)),
