@@ -298,3 +298,4 @@ field-must-be-written-without-an-exponent = must be written without an exponent
 field-must-be-a-sha-N-digest-N-hexadecimal-characters = must be a SHA-{ $n1 } digest: { $n2 } hexadecimal characters
 field-unknown-field = unknown field
 field-must-have-at-most-N-decimal-places = must have at most { $n1 } decimal places
+dashboard-last-frozen = Changes since the last freeze ({ $at })

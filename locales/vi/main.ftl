@@ -298,3 +298,4 @@ field-must-be-written-without-an-exponent = không được viết dạng số m
 field-must-be-a-sha-N-digest-N-hexadecimal-characters = phải là mã SHA-{ $n1 }: { $n2 } ký tự thập lục phân
 field-unknown-field = trường này không được chấp nhận
 field-must-have-at-most-N-decimal-places = tối đa { $n1 } chữ số thập phân
+dashboard-last-frozen = Thay đổi từ lần chốt gần nhất ({ $at })

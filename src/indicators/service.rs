@@ -719,9 +719,14 @@ pub async fn list_frozen(
     }
     if actor.role == Role::Auditor {
         let graph = UnitGraph::load(db).await?;
-        let allowed: Vec<Uuid> = match actor.unit_id {
-            Some(own) => graph.all().filter(|u| graph.may_report(own, *u)).collect(),
-            None => Vec::new(),
+        // One unit asked: one check, not one per unit of the country.
+        let allowed: Vec<Uuid> = match (actor.unit_id, unit_id) {
+            (Some(own), Some(u)) => [u]
+                .into_iter()
+                .filter(|u| graph.may_report(own, *u))
+                .collect(),
+            (Some(own), None) => graph.all().filter(|u| graph.may_report(own, *u)).collect(),
+            (None, _) => Vec::new(),
         };
         select = select.filter(indicator_report::Column::UnitId.is_in(allowed));
     }

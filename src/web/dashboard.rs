@@ -241,6 +241,8 @@ struct DashboardPage {
     report_ready: bool,
     csv_href: String,
     xlsx_href: String,
+    /// The latest frozen report of this unit and date, whose page says what changed since.
+    last_frozen: Option<(String, String)>,
 }
 
 fn unit_link(u: &UnitRef, date: &str) -> (String, String) {
@@ -318,6 +320,7 @@ pub async fn dashboard(
         report_ready: false,
         csv_href: String::new(),
         xlsx_href: String::new(),
+        last_frozen: None,
     };
     let search = q.map(str::trim).filter(|s| !s.is_empty());
     if search.is_some() || unit_code.is_none() {
@@ -406,6 +409,18 @@ pub async fn dashboard(
         chart(lang, &report)?
     };
     page.report_ready = true;
+    let filed =
+        indicators::service::list_frozen(db, actor, Some(found.id), &PageParams::new(1, 50))
+            .await?;
+    page.last_frozen = filed.items.iter().find(|r| r.as_of == day).map(|r| {
+        (
+            format!("/reports/{}", r.id),
+            lang.tf(
+                "dashboard-last-frozen",
+                &[("at", super::reports::moment(lang, r.computed_at))],
+            ),
+        )
+    });
     for (format, slot) in [("csv", &mut page.csv_href), ("xlsx", &mut page.xlsx_href)] {
         *slot = href(
             "/dashboard/export",

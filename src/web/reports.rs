@@ -69,7 +69,7 @@ struct ReportsPage {
 }
 
 /// Local time of day in Việt Nam, as people read it (`14:05 30/06/2025`).
-fn moment(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn moment(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
     let local = at + chrono::Duration::hours(7);
     format!(
         "{} {}",

@@ -1008,6 +1008,14 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
         .await;
     assert_eq!(res.status, Status::Ok, "{:?}", res.body);
     let live = page(&app.client, "/dashboard?unit=502&date=30/06/2025").await;
+    // The dashboard of that unit and date links to the filed report, which says what changed.
+    assert!(
+        live.body.contains(&format!(
+            "href=\"{at}\" id=\"last-frozen\">Thay đổi từ lần chốt gần nhất"
+        )),
+        "{}",
+        live.body
+    );
     assert_eq!(row_of(&live.body, "Thành phố Tam Kỳ")[6], "3");
     let again = page(&app.client, &at).await;
     assert_eq!(row_of(&again.body, "Thành phố Tam Kỳ")[6], "2");
