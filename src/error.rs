@@ -273,7 +273,7 @@ pub fn translate_rule(lang: crate::i18n::Lang, message: &str) -> String {
     let key = key.trim_end_matches('-');
     let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
     let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
-    let text = lang.tf_dyn(key, &args);
+    let text = lang.tf(key, &args);
     if text.starts_with("Unknown localization key") {
         message.to_owned()
     } else {

@@ -108,16 +108,7 @@ impl Lang {
     }
 
     /// The catalogue's text for `key` with arguments.
-    pub fn tf(self, key: &str, args: &[(&'static str, String)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
-            .collect();
-        LOCALES.lookup_with_args(self.id(), key, &args)
-    }
-
-    /// The catalogue's text for `key` with arguments named at run time.
-    pub fn tf_dyn(self, key: &str, args: &[(&str, String)]) -> String {
+    pub fn tf(self, key: &str, args: &[(&str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
             .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(v.clone())))

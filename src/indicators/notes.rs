@@ -68,7 +68,7 @@ impl Note {
                 (k.as_str(), text)
             })
             .collect();
-        lang.tf_dyn(&format!("note-{}", self.code), &args)
+        lang.tf(&format!("note-{}", self.code), &args)
     }
 }
 
