@@ -232,8 +232,7 @@ impl ErrorBody {
             return self;
         }
         let key = format!("api-error-{}", self.error.code);
-        let sentence = lang.t(&key);
-        if !sentence.starts_with("Unknown localization key") {
+        if let Some(sentence) = lang.try_tf(&key, &[]) {
             self.error.message = format!("{sentence} ({})", self.error.message);
         }
         if let Some(fields) = &mut self.error.fields {
@@ -273,12 +272,8 @@ pub fn translate_rule(lang: crate::i18n::Lang, message: &str) -> String {
     let key = key.trim_end_matches('-');
     let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
     let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
-    let text = lang.tf(key, &args);
-    if text.starts_with("Unknown localization key") {
-        message.to_owned()
-    } else {
-        text
-    }
+    lang.try_tf(key, &args)
+        .unwrap_or_else(|| message.to_owned())
 }
 
 impl ErrorDetail {

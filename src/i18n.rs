@@ -109,11 +109,18 @@ impl Lang {
 
     /// The catalogue's text for `key` with arguments.
     pub fn tf(self, key: &str, args: &[(&str, String)]) -> String {
+        self.try_tf(key, args)
+            .unwrap_or_else(|| LOCALES.lookup(self.id(), key))
+    }
+
+    /// The catalogue's text for `key` with arguments, or `None` when the catalogue has no such
+    /// message (callers that translate codes from elsewhere keep the original then).
+    pub fn try_tf(self, key: &str, args: &[(&str, String)]) -> Option<String> {
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
             .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(v.clone())))
             .collect();
-        LOCALES.lookup_with_args(self.id(), key, &args)
+        LOCALES.try_lookup_complete(self.id(), key, Some(&args))
     }
 
     /// `1.234` (vi) or `1,234` (en).
