@@ -105,7 +105,9 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 fn fail(e: AppError) -> AppError {
     AppError::Internal(format!(
         "demo data rejected: {}",
-        e.body().error.message_with_fields()
+        e.body(crate::i18n::Lang::of_env())
+            .error
+            .message_with_fields()
     ))
 }
 

@@ -11,8 +11,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use validator::{ValidationErrors, ValidationErrorsKind};
 
+use crate::i18n::{Lang, Msg};
+
 /// Field name → messages, as in `{"fields": {"tax_code": ["..."]}}`.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub type FieldErrors = BTreeMap<String, Vec<Msg>>;
 
 /// Every failure a request can meet, mapped to one HTTP status and one stable `code`.
 #[derive(Debug, thiserror::Error)]
@@ -20,45 +22,43 @@ pub enum AppError {
     /// 400 `bad_request`: malformed JSON or query string.
     #[error("{message}")]
     BadRequest {
-        message: String,
+        /// Said when no field is named; otherwise the fields say it.
+        message: Msg,
         fields: Option<FieldErrors>,
     },
     /// 401 `unauthorized`: no token, or a token that is unknown or revoked.
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Msg),
     /// 403 `forbidden`: a valid token whose role or scope does not allow the request.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     /// 404 `not_found`.
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     /// 409 `conflict`: duplicate natural key or illegal status move.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     /// 412 `precondition_failed`: `If-Match` does not match the current version.
     #[error("{0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Msg),
     /// 413 `payload_too_large`.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },
     /// 415 `unsupported_media_type`.
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Msg),
     /// 422 `validation_failed`, with the offending fields.
-    #[error("{message}")]
-    Invalid {
-        message: String,
-        fields: FieldErrors,
-    },
+    #[error("invalid input: {fields:?}")]
+    Invalid { fields: FieldErrors },
     /// 429 `too_many_requests`.
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(Msg),
     /// 502 `upstream_error`: a marketplace answered badly.
     #[error("channel API error: {0}")]
     Upstream(String),
     /// 503 `unavailable`.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Msg),
     /// 500 (409 for a unique violation): the database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -72,31 +72,34 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     /// A 422 naming one field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    pub fn invalid(field: &str, message: impl Into<Msg>) -> Self {
         let mut fields = FieldErrors::new();
-        fields.insert(field.to_owned(), vec![message.clone()]);
-        AppError::Invalid {
-            message: format!("{field}: {message}"),
-            fields,
-        }
+        fields.insert(field.to_owned(), vec![message.into()]);
+        AppError::invalid_fields(fields)
     }
 
     /// A 422 from several fields at once.
     pub fn invalid_fields(fields: FieldErrors) -> Self {
-        let message = summary(&fields);
-        AppError::Invalid { message, fields }
+        AppError::Invalid { fields }
     }
 
     /// A 400 naming one query parameter or body location.
-    pub fn bad_request(field: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn bad_request(field: Option<&str>, message: impl Into<Msg>) -> Self {
         let message = message.into();
-        let fields = field.map(|f| {
-            let mut m = FieldErrors::new();
-            m.insert(f.to_owned(), vec![message.clone()]);
-            m
-        });
-        AppError::BadRequest { message, fields }
+        match field {
+            Some(f) => {
+                let mut fields = FieldErrors::new();
+                fields.insert(f.to_owned(), vec![message.clone()]);
+                AppError::BadRequest {
+                    message,
+                    fields: Some(fields),
+                }
+            }
+            None => AppError::BadRequest {
+                message,
+                fields: None,
+            },
+        }
     }
 
     /// 404 for an entity id.
@@ -132,21 +135,56 @@ impl AppError {
         }
     }
 
-    /// The envelope sent to the client. 5xx bodies are generic: database text never leaves.
-    pub fn body(&self) -> ErrorBody {
+    /// The envelope sent to the client, in `lang`. 5xx bodies are generic: database text never
+    /// leaves.
+    pub fn body(&self, lang: Lang) -> ErrorBody {
         let (status, code) = self.status_code();
+        let render = |fields: &FieldErrors| -> BTreeMap<String, Vec<String>> {
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().map(|m| m.render(lang)).collect()))
+                .collect()
+        };
         let (message, fields) = match self {
-            AppError::Invalid { message, fields } => (message.clone(), Some(fields.clone())),
-            AppError::BadRequest { message, fields } => (message.clone(), fields.clone()),
-            AppError::Db(_) if status == Status::Conflict => (
-                "the record conflicts with an existing one (duplicate key)".to_owned(),
+            AppError::Invalid { fields }
+            | AppError::BadRequest {
+                fields: Some(fields),
+                ..
+            } => {
+                let rendered = render(fields);
+                (summary(&rendered, lang), Some(rendered))
+            }
+            AppError::BadRequest { message, .. } => (message.render(lang), None),
+            AppError::NotFound { entity, id } => (
+                {
+                    let key = format!("entity-{}", entity.replace([' ', '_'], "-"));
+                    crate::msg!(
+                        "error-not-found-record",
+                        entity = lang.t_or(&key, entity),
+                        id = id
+                    )
+                    .render(lang)
+                },
                 None,
             ),
-            _ if status.code >= 500 && !matches!(self, AppError::Upstream(_)) => (
-                "internal error; the incident has been logged".to_owned(),
+            AppError::PayloadTooLarge { limit } => (
+                crate::msg!("error-payload-too-large", limit = limit).render(lang),
                 None,
             ),
-            other => (other.to_string(), None),
+            AppError::Upstream(text) => (
+                crate::msg!("error-upstream", detail = text).render(lang),
+                None,
+            ),
+            AppError::Db(_) if status == Status::Conflict => (lang.t("error-duplicate-key"), None),
+            _ if status.code >= 500 => (lang.t("error-internal"), None),
+            AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::PreconditionFailed(m)
+            | AppError::UnsupportedMediaType(m)
+            | AppError::TooManyRequests(m)
+            | AppError::Unavailable(m) => (m.render(lang), None),
+            AppError::Db(_) | AppError::Internal(_) => (lang.t("error-internal"), None),
         };
         ErrorBody {
             error: ErrorDetail {
@@ -158,9 +196,18 @@ impl AppError {
     }
 }
 
-fn summary(fields: &FieldErrors) -> String {
-    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    format!("invalid input in: {}", names.join(", "))
+/// The sentence over a refusal's fields: the field and its rule when there is one, else the
+/// fields' names.
+fn summary(fields: &BTreeMap<String, Vec<String>>, lang: Lang) -> String {
+    match fields.iter().next() {
+        Some((field, rules)) if fields.len() == 1 && rules.len() == 1 => {
+            format!("{field}: {}", rules[0])
+        }
+        _ => {
+            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+            crate::msg!("error-invalid-fields", fields = names.join(", ")).render(lang)
+        }
+    }
 }
 
 impl From<ValidationErrors> for AppError {
@@ -184,11 +231,10 @@ fn flatten_validation(prefix: &str, errors: &ValidationErrors, out: &mut FieldEr
                     } else {
                         format!("{prefix}{field}")
                     };
-                    let message = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| format!("is invalid ({})", e.code));
+                    let message = match &e.message {
+                        Some(m) => Msg::Text(m.clone()),
+                        None => crate::msg!("field-is-invalid", rule = e.code),
+                    };
                     out.entry(name).or_default().push(message);
                 }
             }
@@ -215,68 +261,27 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable snake_case code (`validation_failed`, `not_found`, …) for clients to translate.
     pub code: String,
-    /// A sentence for humans.
+    /// A sentence for humans, in the reader's language (`?lang=`, the `lang` cookie, then
+    /// `Accept-Language`; Vietnamese by default).
     pub message: String,
     /// Field → messages, for `validation_failed` and some `bad_request` answers.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<FieldErrors>,
-}
-
-impl ErrorBody {
-    /// The envelope in the reader's language (`?lang=`, the switch's cookie, then
-    /// `Accept-Language`; Vietnamese by default): the sentence for the code, followed by the
-    /// particulars. The `code` never changes; field messages stay as the rules state them.
-    pub fn localized(mut self, req: &Request<'_>) -> Self {
-        let lang = crate::i18n::Lang::of(req);
-        if lang == crate::i18n::Lang::En {
-            return self;
-        }
-        let key = format!("api-error-{}", self.error.code);
-        if let Some(sentence) = lang.try_tf(&key, &[]) {
-            self.error.message = format!("{sentence} ({})", self.error.message);
-        }
-        if let Some(fields) = &mut self.error.fields {
-            for messages in fields.values_mut() {
-                for m in messages.iter_mut() {
-                    *m = translate_rule(lang, m);
-                }
-            }
-        }
-        self
-    }
-}
-
-/// A rule's message in the reader's language, when the catalogue knows its shape: the English
-/// text with its numbers taken out names the message (`at most 255 characters` is
-/// `field-at-most-N-characters`, with `n1` = 255). Messages that quote the input or name
-/// records have no entry and stay as the rule states them.
-pub fn translate_rule(lang: crate::i18n::Lang, message: &str) -> String {
-    let mut key = String::from("field-");
-    let mut numbers: Vec<String> = Vec::new();
-    let mut digits = String::new();
-    for ch in message.chars().chain(std::iter::once(' ')) {
-        if ch.is_ascii_digit() {
-            digits.push(ch);
-            continue;
-        }
-        if !digits.is_empty() {
-            numbers.push(std::mem::take(&mut digits));
-            key.push('N');
-        }
-        if ch.is_ascii_alphanumeric() {
-            key.push(ch.to_ascii_lowercase());
-        } else if !key.ends_with('-') {
-            key.push('-');
-        }
-    }
-    let key = key.trim_end_matches('-');
-    let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
-    let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
-    lang.try_tf(key, &args)
-        .unwrap_or_else(|| message.to_owned())
+    pub fields: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl ErrorDetail {
+    /// Each field with its messages, or the message when no field is named (for a page).
+    pub fn message_with_fields_only(&self) -> String {
+        match &self.fields {
+            Some(f) if !f.is_empty() => f
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.join("; ")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => self.message.clone(),
+        }
+    }
+
     /// The message followed by each field's messages, for the command line.
     pub fn message_with_fields(&self) -> String {
         match &self.fields {
@@ -298,7 +303,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         if status.code >= 500 {
             tracing::error!(error = ?self, uri = %req.uri(), "request failed");
         }
-        let mut res = Json(self.body().localized(req)).respond_to(req)?;
+        let mut res = Json(self.body(Lang::of(req))).respond_to(req)?;
         res.set_status(status);
         if let AppError::Unauthorized(_) = self {
             res.set_raw_header("WWW-Authenticate", "Bearer");
@@ -309,14 +314,14 @@ impl<'r> Responder<'r, 'static> for AppError {
 
 /// A guard's detailed error, kept for the catcher (Rocket catchers cannot see guard errors).
 #[derive(Default)]
-pub struct StashedError(pub std::sync::Mutex<Option<ErrorBody>>);
+pub struct StashedError(pub std::sync::Mutex<Option<AppError>>);
 
 /// Keeps `err` for the JSON catcher and returns its status for the failing guard.
 pub fn stash(req: &Request<'_>, err: AppError) -> Status {
     let (status, _) = err.status_code();
     let cell = req.local_cache(StashedError::default);
     if let Ok(mut slot) = cell.0.lock() {
-        *slot = Some(err.body());
+        *slot = Some(err);
     }
     status
 }
@@ -359,7 +364,7 @@ pub struct Caught {
 
 impl<'r> Responder<'r, 'static> for Caught {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let mut res = Json(self.body.localized(req)).respond_to(req)?;
+        let mut res = Json(self.body).respond_to(req)?;
         res.set_status(self.status);
         if let Some(allow) = self.allow {
             res.set_raw_header("Allow", allow);
@@ -373,16 +378,17 @@ impl<'r> Responder<'r, 'static> for Caught {
 /// with `Allow`.
 #[catch(default)]
 pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
+    let lang = Lang::of(req);
     let stashed = req
         .local_cache(StashedError::default)
         .0
         .lock()
         .ok()
         .and_then(|mut s| s.take());
-    if let Some(body) = stashed {
+    if let Some(err) = stashed {
         return Caught {
             status,
-            body,
+            body: err.body(lang),
             allow: None,
         };
     }
@@ -394,17 +400,18 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
         if !methods.is_empty()
             && (unknown_method || !methods.iter().any(|m| m == req.method().as_str()))
         {
+            let message = crate::msg!(
+                "error-method-not-allowed",
+                method = req.method(),
+                path = req.uri().path(),
+                allowed = methods.join(", "),
+            );
             return Caught {
                 status: Status::MethodNotAllowed,
                 body: ErrorBody {
                     error: ErrorDetail {
                         code: "method_not_allowed".to_owned(),
-                        message: format!(
-                            "{} is not served at {}; this path takes {}",
-                            req.method(),
-                            req.uri().path(),
-                            methods.join(", ")
-                        ),
+                        message: message.render(lang),
                         fields: None,
                     },
                 },
@@ -413,30 +420,23 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
         }
     }
     let (code, message) = match status.code {
-        400 => ("bad_request", "the request is malformed".to_owned()),
-        401 => (
-            "unauthorized",
-            "a valid bearer token is required".to_owned(),
-        ),
-        403 => ("forbidden", "not allowed".to_owned()),
+        400 => ("bad_request", lang.t("error-malformed")),
+        401 => ("unauthorized", lang.t("error-token-required")),
+        403 => ("forbidden", lang.t("error-not-allowed")),
         404 => (
             "not_found",
-            format!("no resource at {} {}", req.method(), req.uri().path()),
+            crate::msg!(
+                "error-no-resource",
+                method = req.method(),
+                path = req.uri().path()
+            )
+            .render(lang),
         ),
-        413 => ("payload_too_large", "request body too large".to_owned()),
-        415 => (
-            "unsupported_media_type",
-            "expected application/json".to_owned(),
-        ),
-        422 => (
-            "validation_failed",
-            "the request could not be understood".to_owned(),
-        ),
-        429 => ("too_many_requests", "slow down".to_owned()),
-        c if c >= 500 => (
-            "internal_error",
-            "internal error; the incident has been logged".to_owned(),
-        ),
+        413 => ("payload_too_large", lang.t("error-body-too-large")),
+        415 => ("unsupported_media_type", lang.t("error-json-expected")),
+        422 => ("validation_failed", lang.t("error-not-understood")),
+        429 => ("too_many_requests", lang.t("error-slow-down")),
+        c if c >= 500 => ("internal_error", lang.t("error-internal")),
         _ => (
             "error",
             status.reason().unwrap_or("error").to_ascii_lowercase(),
@@ -457,32 +457,39 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::i18n::Lang;
+    use crate::i18n::{Lang, Msg};
+
+    fn rule(lang: Lang, text: &'static str) -> String {
+        Msg::from(text).render(lang)
+    }
 
     #[test]
     fn rule_messages_of_a_known_shape_are_translated_with_their_numbers() {
+        assert_eq!(rule(Lang::Vi, "at most 255 characters"), "tối đa 255 ký tự");
         assert_eq!(
-            translate_rule(Lang::Vi, "at most 255 characters"),
-            "tối đa 255 ký tự"
-        );
-        assert_eq!(
-            translate_rule(Lang::Vi, "must be between 1 and 500"),
+            rule(Lang::Vi, "must be between 1 and 500"),
             "phải từ 1 đến 500"
         );
         assert_eq!(
-            translate_rule(
+            rule(
                 Lang::Vi,
                 "must be a date written YYYY-MM-DD between 1900-01-01 and 2100-12-31"
             ),
             "phải là ngày viết dạng YYYY-MM-DD, từ 01/01/1900 đến 31/12/2100"
         );
         assert_eq!(
-            translate_rule(Lang::En, "at most 255 characters"),
+            rule(Lang::En, "at most 255 characters"),
             "at most 255 characters"
         );
-        // A message that quotes the input has no entry: it stays as the rule wrote it.
-        let quoted = "unknown variant `thực phẩm`, expected one of `food`";
-        assert_eq!(translate_rule(Lang::Vi, quoted), quoted);
+        // A text of no known shape is sent as it is.
+        assert_eq!(rule(Lang::Vi, "no such shape 12"), "no such shape 12");
+    }
+
+    #[test]
+    fn coded_messages_read_in_either_language_with_their_particulars() {
+        let m = crate::msg!("error-not-found-record", entity = "chủ thể", id = "x1");
+        assert!(m.render(Lang::Vi).contains("x1"));
+        assert!(m.render(Lang::En).contains("x1"));
+        assert_ne!(m.render(Lang::Vi), m.render(Lang::En));
     }
 }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::error::{AppError, stash};
+use crate::i18n::Msg;
+use crate::msg;
 
 /// Default JSON body limit (Rocket's `json` limit overrides it).
 const DEFAULT_JSON_LIMIT: u64 = 1024 * 1024;
@@ -105,7 +107,7 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
         .map_err(|e| {
             AppError::bad_request(
                 Some("body"),
-                format!("malformed JSON: {}", strip_position(&e.to_string())),
+                msg!("bad-json", detail = strip_position(&e.to_string())),
             )
         })?;
     // Every body of this API is an object; serde would also read a struct from an array.
@@ -146,7 +148,7 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
             }
             _ => AppError::bad_request(
                 Some("body"),
-                format!("malformed JSON: {}", strip_position(&inner.to_string())),
+                msg!("bad-json", detail = strip_position(&inner.to_string())),
             ),
         }
     })?;
@@ -154,8 +156,10 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
     Ok(value)
 }
 
-/// Replaces the parsers' own wording for dates and ids with what a user can act on.
-fn friendly(msg: &str) -> String {
+/// The parsers' wording as a message a user can act on, in their language: dates and ids
+/// say how to write them; serde's common complaints become catalogue messages quoting the
+/// value and what was expected.
+fn friendly(msg: &str) -> Msg {
     const CHRONO: &[&str] = &[
         "input is out of range",
         "no possible date and time matching input",
@@ -164,15 +168,35 @@ fn friendly(msg: &str) -> String {
         "premature end of input",
         "trailing input",
     ];
+    let ticks =
+        |s: &str| -> Vec<String> { s.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
     if CHRONO.iter().any(|c| msg.contains(c)) {
-        "must be a valid date written YYYY-MM-DD".to_owned()
+        "must be a valid date written YYYY-MM-DD".into()
     } else if msg.contains("expected an optional prefix of `urn:uuid:`")
         || msg.starts_with("invalid length: expected length 32")
         || msg.starts_with("invalid group")
     {
-        "must be an id (UUID)".to_owned()
+        "must be an id (UUID)".into()
+    } else if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        let (value, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+        let value = value.trim_matches('`');
+        msg!(
+            "field-unknown-variant",
+            value = value,
+            expected = ticks(expected).join(", ")
+        )
+    } else if let Some((kind, rest)) = ["invalid type: ", "invalid value: ", "invalid length "]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p).map(|rest| (*p, rest)))
+    {
+        let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
+        match kind {
+            "invalid type: " => msg!("field-invalid-type", found = found, expected = expected),
+            "invalid value: " => msg!("field-invalid-value", found = found, expected = expected),
+            _ => msg!("field-invalid-length", found = found, expected = expected),
+        }
     } else {
-        msg.to_owned()
+        msg.to_owned().into()
     }
 }
 
@@ -199,7 +223,7 @@ impl<'r, T: DeserializeOwned + Validate + Send> FromData<'r> for JsonBody<T> {
             Some(ct) if ct.is_json() => {}
             _ => {
                 let err =
-                    AppError::UnsupportedMediaType("the body must be application/json".to_owned());
+                    AppError::UnsupportedMediaType("the body must be application/json".into());
                 return Outcome::Error((stash(req, err), ()));
             }
         }
@@ -216,7 +240,7 @@ impl<'r, T: DeserializeOwned + Validate + Send> FromData<'r> for JsonBody<T> {
                 return Outcome::Error((stash(req, err), ()));
             }
             Err(e) => {
-                let err = AppError::bad_request(None, format!("could not read the body: {e}"));
+                let err = AppError::bad_request(None, msg!("bad-body-unreadable", detail = e));
                 return Outcome::Error((stash(req, err), ()));
             }
         };
@@ -267,8 +291,8 @@ pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppEr
     value.validate().map_err(|e| {
         let across = e.errors().contains_key("__all__");
         match AppError::from(e) {
-            AppError::Invalid { message, fields } if !across => AppError::BadRequest {
-                message,
+            AppError::Invalid { fields } if !across => AppError::BadRequest {
+                message: "is invalid".into(),
                 fields: Some(fields),
             },
             other => other,
@@ -324,8 +348,10 @@ impl IfMatch {
     /// 412 unless the header is absent or names `current`.
     pub fn check(self, current: i32) -> Result<(), AppError> {
         match self.0 {
-            Some(v) if v != current => Err(AppError::PreconditionFailed(format!(
-                "the record is at version {current}, not {v}: fetch it again and retry"
+            Some(v) if v != current => Err(AppError::PreconditionFailed(msg!(
+                "precondition-version",
+                current = current,
+                given = v
             ))),
             _ => Ok(()),
         }

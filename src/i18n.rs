@@ -79,6 +79,15 @@ impl Lang {
             .unwrap_or_default()
     }
 
+    /// The command line's language: `OCOP_LANG`, then the locale's `LANG` when it names
+    /// Vietnamese or English, else Vietnamese.
+    pub fn of_env() -> Lang {
+        ["OCOP_LANG", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().as_deref().and_then(Lang::parse))
+            .unwrap_or_default()
+    }
+
     /// The other language (for the switch).
     pub fn other(self) -> Lang {
         match self {
@@ -213,6 +222,106 @@ pub fn parse_moment(s: &str) -> Option<String> {
     Some(format!("{}+07:00", local.format("%Y-%m-%dT%H:%M:%S")))
 }
 
+/// A message for a person, rendered in the reader's language only when it is sent.
+///
+/// `Coded` names a catalogue message with its particulars (the English text lives in the `en`
+/// catalogue, beside the Vietnamese): what services say about records and values. `Text` is a
+/// fixed English rule (the validator attributes, the parsers' wording); a catalogue message
+/// named by its shape translates it — the text with its numbers taken out (`at most 255
+/// characters` is `field-at-most-N-characters`, with `n1` = 255) — and a text of no known
+/// shape is sent as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Coded {
+        key: &'static str,
+        args: Vec<(&'static str, String)>,
+    },
+    Text(Cow<'static, str>),
+}
+
+/// A catalogue message with named particulars: `msg!("conflict-tax-code-registered", tax_code = t, subject = id)`.
+#[macro_export]
+macro_rules! msg {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::i18n::Msg::Coded {
+            key: $key,
+            args: vec![$((stringify!($name), ($value).to_string())),*],
+        }
+    };
+}
+
+impl Msg {
+    /// The message in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        match self {
+            Msg::Coded { key, args } => {
+                // A particular that is a date is written as the reader writes dates.
+                let args: Vec<(&str, String)> = args
+                    .iter()
+                    .map(|(k, v)| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                        Ok(d) => (*k, lang.date(d)),
+                        Err(_) => (*k, v.clone()),
+                    })
+                    .collect();
+                lang.tf(key, &args)
+            }
+            Msg::Text(text) if lang == Lang::En => text.to_string(),
+            Msg::Text(text) => translate_shape(lang, text),
+        }
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
+}
+
+impl From<&'static str> for Msg {
+    fn from(s: &'static str) -> Self {
+        Msg::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Msg {
+    fn from(s: String) -> Self {
+        Msg::Text(Cow::Owned(s))
+    }
+}
+
+/// A fixed English rule in `lang`, when the catalogue knows its shape.
+fn translate_shape(lang: Lang, message: &str) -> String {
+    let (key, numbers) = shape(message);
+    let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
+    let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
+    lang.try_tf(&key, &args)
+        .unwrap_or_else(|| message.to_owned())
+}
+
+/// The catalogue key naming a fixed English text (`field-` and its words, lower case, joined
+/// by `-`, each run of digits an `N`) and the numbers taken out.
+fn shape(message: &str) -> (String, Vec<String>) {
+    let mut key = String::from("field-");
+    let mut numbers: Vec<String> = Vec::new();
+    let mut digits = String::new();
+    for ch in message.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        if !digits.is_empty() {
+            numbers.push(std::mem::take(&mut digits));
+            key.push('N');
+        }
+        if ch.is_ascii_alphanumeric() {
+            key.push(ch.to_ascii_lowercase());
+        } else if !key.ends_with('-') {
+            key.push('-');
+        }
+    }
+    (key.trim_end_matches('-').to_owned(), numbers)
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Lang {
     type Error = std::convert::Infallible;
@@ -286,6 +395,27 @@ mod tests {
                 assert_ne!(v, e, "{k} is not translated");
             }
         }
+    }
+
+    /// A fixed English text finds its translation by its shape: each such message of the
+    /// English catalogue, written out, must have its own key as its shape (a message whose key
+    /// and text drift apart would never be found).
+    #[test]
+    fn every_shape_message_is_named_by_its_own_english_text() {
+        let en = messages(include_str!("../locales/en/main.ftl"));
+        let mut checked = 0;
+        for (k, args) in &en {
+            let numbered = args.iter().all(|a| a.len() == 2 && a.starts_with('n'));
+            if !k.starts_with("field-") || !numbered {
+                continue;
+            }
+            let values: Vec<(&str, String)> =
+                args.iter().map(|a| (*a, format!("1{}", &a[1..]))).collect();
+            let written = Lang::En.tf(k, &values);
+            assert_eq!(&shape(&written).0, k, "{written}");
+            checked += 1;
+        }
+        assert!(checked > 60, "{checked}");
     }
 
     #[test]

@@ -78,14 +78,17 @@ pub fn client_ip(req: &Request<'_>) -> IpAddr {
 struct RetryAfter(std::sync::Mutex<Option<u64>>);
 
 /// The 429 for a client over a limit, remembered for the `Retry-After` header.
-pub fn too_many(req: &Request<'_>, wait: Duration, what: &str) -> Status {
+pub fn too_many(req: &Request<'_>, wait: Duration, what: &'static str) -> Status {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     if let Ok(mut slot) = req.local_cache(RetryAfter::default).0.lock() {
         *slot = Some(secs.max(1));
     }
     stash(
         req,
-        AppError::TooManyRequests(format!("too many {what}; try again in {} s", secs.max(1))),
+        AppError::TooManyRequests(crate::i18n::Msg::Coded {
+            key: what,
+            args: vec![("seconds", secs.max(1).to_string())],
+        }),
     )
 }
 
@@ -102,7 +105,7 @@ impl<'r> FromRequest<'r> for PublicClient {
         };
         match limits.public.check(client_ip(req)) {
             Ok(()) => Outcome::Success(PublicClient),
-            Err(wait) => Outcome::Error((too_many(req, wait, "public requests"), ())),
+            Err(wait) => Outcome::Error((too_many(req, wait, "too-many-public-requests"), ())),
         }
     }
 }

@@ -199,20 +199,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::anyhow!(
                     "{}",
                     ocop_registry::error::AppError::from(e)
-                        .body()
+                        .body(ocop_registry::i18n::Lang::of_env())
                         .error
                         .message_with_fields()
                 )
             })?;
             let created = auth::service::create(&db, &Actor::cli(), input)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        e.body(ocop_registry::i18n::Lang::of_env())
+                            .error
+                            .message_with_fields()
+                    )
+                })?;
             println!("{}", created.secret);
         }
         Command::User(UserCommand::Create(a)) => {
             let db = prepare(&config).await?;
             let fail = |e: ocop_registry::error::AppError| {
-                anyhow::anyhow!("{}", e.body().error.message_with_fields())
+                anyhow::anyhow!(
+                    "{}",
+                    e.body(ocop_registry::i18n::Lang::of_env())
+                        .error
+                        .message_with_fields()
+                )
             };
             let input = ocop_registry::users::dto::CreateUser {
                 display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
@@ -244,7 +256,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = prepare(&config).await?;
             auth::service::revoke(&db, &Actor::cli(), id)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        e.body(ocop_registry::i18n::Lang::of_env())
+                            .error
+                            .message_with_fields()
+                    )
+                })?;
             eprintln!("token {id} revoked");
         }
         Command::Report {
@@ -257,7 +276,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = prepare(&config).await?;
             let fail = |e: ocop_registry::error::AppError| {
-                anyhow::anyhow!("{}", e.body().error.message_with_fields())
+                anyhow::anyhow!(
+                    "{}",
+                    e.body(ocop_registry::i18n::Lang::of_env())
+                        .error
+                        .message_with_fields()
+                )
             };
             let unit = ocop_registry::units::service::by_code_on(&db, &unit_code, as_of)
                 .await
@@ -291,7 +315,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     let run = sync::runs::run(&db, &settings, id, "cli", &options)
                         .await
-                        .map_err(|e| anyhow::anyhow!("{}", e.body().error.message_with_fields()))?;
+                        .map_err(|e| {
+                            anyhow::anyhow!(
+                                "{}",
+                                e.body(ocop_registry::i18n::Lang::of_env())
+                                    .error
+                                    .message_with_fields()
+                            )
+                        })?;
                     vec![SyncRunView::from(run)]
                 }
                 None => {

@@ -39,7 +39,7 @@ pub struct Health {
 pub async fn health(db: &State<DatabaseConnection>) -> AppResult<Json<Health>> {
     db.ping()
         .await
-        .map_err(|_| AppError::Unavailable("the database does not answer".to_owned()))?;
+        .map_err(|_| AppError::Unavailable("the database does not answer".into()))?;
     Ok(Json(Health {
         status: "ok".to_owned(),
         database: backend_name(db.inner()).to_owned(),

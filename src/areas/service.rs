@@ -43,13 +43,13 @@ fn check(m: &area::Model) -> AppResult<()> {
     if linked && !has_linkage {
         fields.insert(
             "linkage".to_owned(),
-            vec!["is required when tenure is linked (the linkage contract)".to_owned()],
+            vec!["is required when tenure is linked (the linkage contract)".into()],
         );
     }
     if !linked && has_linkage {
         fields.insert(
             "linkage".to_owned(),
-            vec!["only an area with tenure linked carries a linkage contract".to_owned()],
+            vec!["only an area with tenure linked carries a linkage contract".into()],
         );
     }
     if let (Some(from), Some(to)) = (m.valid_from, m.valid_to)
@@ -57,7 +57,7 @@ fn check(m: &area::Model) -> AppResult<()> {
     {
         fields.insert(
             "valid_to".to_owned(),
-            vec!["must not be before valid_from".to_owned()],
+            vec!["must not be before valid_from".into()],
         );
     }
     if fields.is_empty() {

@@ -120,7 +120,7 @@ pub async fn unit_graph(
             .is_some_and(|own| graph.may_report(own, unit_id));
         if !inside {
             return Err(AppError::Forbidden(
-                "the unit is outside the token's administrative unit".to_owned(),
+                "the unit is outside the token's administrative unit".into(),
             ));
         }
     }

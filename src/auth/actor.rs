@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::service;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, stash};
+use crate::msg;
 
 /// The caller: a token's role and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +63,10 @@ impl Actor {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-            Err(AppError::Forbidden(format!(
-                "this request needs the role {}; the token has {}",
-                names.join(" or "),
-                self.role.code()
+            Err(AppError::Forbidden(msg!(
+                "forbidden-role",
+                needed = names.join(" | "),
+                role = self.role.code()
             )))
         }
     }
@@ -96,7 +97,8 @@ impl<'r> FromRequest<'r> for Actor {
                     && let Some(limits) = req.rocket().state::<crate::limits::Limits>()
                     && let Err(wait) = limits.auth_failures.check(crate::limits::client_ip(req))
                 {
-                    let status = crate::limits::too_many(req, wait, "failed authentications");
+                    let status =
+                        crate::limits::too_many(req, wait, "too-many-failed-authentications");
                     return Outcome::Error((status, ()));
                 }
                 let status = stash(req, err);
@@ -113,7 +115,7 @@ fn clone_error(e: &AppError) -> AppError {
         other => {
             let (status, _) = other.status_code();
             if status == Status::Unauthorized {
-                AppError::Unauthorized(other.to_string())
+                AppError::Unauthorized(other.to_string().into())
             } else {
                 AppError::Internal(other.to_string())
             }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::units::graph::UnitGraph;
 
 /// The subjects an actor may see.
@@ -74,8 +75,10 @@ impl Scope {
             return Ok(());
         }
         match self {
-            Scope::Units(_) => Err(AppError::Forbidden(format!(
-                "{entity} {id} belongs to a subject outside the token's administrative unit"
+            Scope::Units(_) => Err(AppError::Forbidden(msg!(
+                "forbidden-record-outside-unit",
+                entity = entity,
+                id = id
             ))),
             _ => Err(AppError::not_found(entity, id)),
         }

@@ -15,6 +15,7 @@ use crate::audit::{self, Change};
 use crate::db::begin_write;
 use crate::domain::{Role, from_db};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::{clock, ids, units};
 
@@ -38,7 +39,7 @@ fn generate() -> String {
 pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppResult<Actor> {
     let Some(header) = header else {
         return Err(AppError::Unauthorized(
-            "missing Authorization: Bearer <token> header".to_owned(),
+            "missing Authorization: Bearer <token> header".into(),
         ));
     };
     let token = header
@@ -47,7 +48,7 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".to_owned())
+            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
     let row = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash(token)))
@@ -64,7 +65,7 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
             platform: t.platform,
         }),
         _ => Err(AppError::Unauthorized(
-            "the token is unknown or has been revoked".to_owned(),
+            "the token is unknown or has been revoked".into(),
         )),
     }
 }
@@ -87,7 +88,7 @@ pub async fn require_scope(
     {
         return Err(AppError::invalid(
             "subject_id",
-            format!("no subject has id {s}"),
+            msg!("field-no-subject", id = s),
         ));
     }
     Ok(())

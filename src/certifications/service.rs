@@ -18,6 +18,7 @@ use crate::domain::{CertStatus, Role, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
 use crate::{clock, ids, schemes};
@@ -52,7 +53,7 @@ async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()
         if found.is_none_or(|p| p.subject_id != m.subject_id) {
             fields.insert(
                 "product_id".to_owned(),
-                vec!["must be one of the subject's own products".to_owned()],
+                vec!["must be one of the subject's own products".into()],
             );
         }
     }
@@ -61,20 +62,20 @@ async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()
         if found.is_none_or(|a| a.subject_id != m.subject_id) {
             fields.insert(
                 "area_id".to_owned(),
-                vec!["must be one of the subject's own raw-material areas".to_owned()],
+                vec!["must be one of the subject's own raw-material areas".into()],
             );
         }
     }
     if m.expires_on <= m.issued_on {
         fields.insert(
             "expires_on".to_owned(),
-            vec!["must be after issued_on".to_owned()],
+            vec!["must be after issued_on".into()],
         );
     }
     if m.evidence_url.is_some() != m.evidence_sha256.is_some() {
         fields.insert(
             "evidence_sha256".to_owned(),
-            vec!["evidence_url and evidence_sha256 go together: give both or neither".to_owned()],
+            vec!["evidence_url and evidence_sha256 go together: give both or neither".into()],
         );
     }
     if fields.is_empty() {
@@ -92,9 +93,9 @@ async fn ensure_number_free(db: &impl ConnectionTrait, m: &cert::Model) -> AppRe
         .one(db)
         .await?;
     if dup.is_some() {
-        return Err(AppError::Conflict(format!(
-            "certificate {} of this scheme is already registered",
-            m.certificate_no
+        return Err(AppError::Conflict(msg!(
+            "conflict-certificate-registered",
+            certificate_no = m.certificate_no
         )));
     }
     Ok(())
@@ -259,7 +260,7 @@ pub async fn update(
     let status: CertStatus = from_db("status", &current.status)?;
     if status == CertStatus::Revoked {
         return Err(AppError::Conflict(
-            "a revoked certification cannot be edited; register a new one".to_owned(),
+            "a revoked certification cannot be edited; register a new one".into(),
         ));
     }
     let before = view(&txn, current.clone()).await?;
@@ -356,10 +357,10 @@ pub async fn transition(
     if_match.check(current.version)?;
     let from: CertStatus = from_db("status", &current.status)?;
     if !from.can_move_to(input.to) {
-        return Err(AppError::Conflict(format!(
-            "a {} certification cannot become {}",
-            from.code(),
-            input.to.code()
+        return Err(AppError::Conflict(msg!(
+            "conflict-status-move",
+            from = from.code(),
+            to = input.to.code()
         )));
     }
     let history = lifecycle::history(&txn, ENTITY, id).await?;
@@ -368,7 +369,7 @@ pub async fn transition(
     {
         return Err(AppError::invalid(
             "effective_on",
-            format!("must not be before the previous move, effective {last}"),
+            msg!("field-not-before-previous-move", last = last),
         ));
     }
     let before = view(&txn, current.clone()).await?;

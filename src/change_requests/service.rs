@@ -17,6 +17,7 @@ use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::dto::UpdateSubject;
 use crate::{clock, ids, subjects};
@@ -111,9 +112,9 @@ pub async fn decide(
     visible(&txn, actor, current.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if current.status != RequestStatus::Pending.code() {
-        return Err(AppError::Conflict(format!(
-            "the request was {} already",
-            current.status
+        return Err(AppError::Conflict(msg!(
+            "conflict-request-decided",
+            status = current.status
         )));
     }
     let before = ChangeRequestView::build(current.clone())?;

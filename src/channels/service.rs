@@ -18,6 +18,7 @@ use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
 use crate::{clock, ids};
@@ -91,7 +92,7 @@ async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppR
         return Err(AppError::Conflict(
             "this shop is already registered as a channel for an overlapping period; a shop \
              belongs to one subject (ask the department if it is yours)"
-                .to_owned(),
+                .into(),
         ));
     }
     Ok(())
@@ -145,7 +146,7 @@ fn check(m: &channel::Model) -> AppResult<()> {
     {
         fields.insert(
             "active_to".to_owned(),
-            vec!["must not be before active_from".to_owned()],
+            vec!["must not be before active_from".into()],
         );
     }
     if needs_shop(kind) && m.shop_url.is_none() && m.shop_id.is_none() {
@@ -153,7 +154,7 @@ fn check(m: &channel::Model) -> AppResult<()> {
             "shop_url".to_owned(),
             vec![
                 "a marketplace, social-commerce or web-shop channel needs a shop_url or shop_id"
-                    .to_owned(),
+                    .into(),
             ],
         );
     }
@@ -395,9 +396,9 @@ pub async fn verify(
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     if current.verification_status == VerificationStatus::Verified.code() {
-        return Err(AppError::Conflict(format!(
-            "the channel is already verified (on {})",
-            current
+        return Err(AppError::Conflict(msg!(
+            "conflict-channel-verified",
+            on = current
                 .verified_on
                 .map_or_else(|| "?".to_owned(), |d| d.to_string())
         )));
@@ -407,7 +408,7 @@ pub async fn verify(
     {
         return Err(AppError::invalid(
             "verified_on",
-            format!("must not be before the channel became active ({from})"),
+            msg!("field-not-before-channel-active", from = from),
         ));
     }
     let history = lifecycle::history(&txn, ENTITY, id).await?;
@@ -416,7 +417,7 @@ pub async fn verify(
     {
         return Err(AppError::invalid(
             "verified_on",
-            format!("must not be before the previous change of verification ({last})"),
+            msg!("field-not-before-previous-verification", last = last),
         ));
     }
     let before = view(&txn, current.clone()).await?;

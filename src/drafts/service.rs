@@ -17,6 +17,7 @@ use crate::domain::{LegalForm, Role};
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::http::parse_json;
+use crate::msg;
 use crate::pagination::{PageParams, Paginated};
 use crate::products::dto::CreateRecognition;
 use crate::subjects::dto::CreateSubject;
@@ -226,16 +227,17 @@ pub async fn complete(
     if let Some(v) = if_match
         && v != d.version
     {
-        return Err(AppError::PreconditionFailed(format!(
-            "the draft is at version {}, not {v}",
-            d.version
+        return Err(AppError::PreconditionFailed(msg!(
+            "precondition-version",
+            current = d.version,
+            given = v
         )));
     }
     let before = DraftView::build(d.clone())?;
     if d.completed_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the draft was completed already (record {})",
-            d.record_id.map(|r| r.to_string()).unwrap_or_default()
+        return Err(AppError::Conflict(msg!(
+            "conflict-draft-completed",
+            record = d.record_id.map(|r| r.to_string()).unwrap_or_default()
         )));
     }
     let mut data = match d.data.clone() {

@@ -10,6 +10,7 @@ use entity::unit;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::units::graph::{UnitGraph, valid_on};
 
 /// U's subtree on D and where each relevant recorded commune lands.
@@ -53,22 +54,21 @@ impl Placement {
                 .filter_map(|id| graph.get(id))
                 .map(|m| format!("{} ({}, id {})", m.name, m.code, m.id))
                 .collect();
-            let range = match (u.valid_from, u.valid_to) {
-                (Some(f), Some(t)) => format!("it exists from {f} until the day before {t}"),
-                (None, Some(t)) => format!("it exists until the day before {t}"),
-                (Some(f), None) => format!("it exists from {f}"),
-                (None, None) => String::new(),
-            };
-            let hint = if mapped.is_empty() {
-                String::new()
-            } else {
-                format!("; on that day it corresponds to {}", mapped.join(", "))
-            };
+            let bound = |d: Option<NaiveDate>| d.map_or_else(|| "…".to_owned(), |d| d.to_string());
             return Err(AppError::invalid(
                 field,
-                format!(
-                    "{} ({}) is not a unit on {d}: {range}{hint}",
-                    u.name, u.code
+                msg!(
+                    "field-unit-not-on-date",
+                    name = u.name,
+                    code = u.code,
+                    on = d,
+                    from = bound(u.valid_from),
+                    until = bound(u.valid_to),
+                    successors = if mapped.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        mapped.join(", ")
+                    },
                 ),
             ));
         }

@@ -25,6 +25,7 @@ use crate::db::{begin_snapshot, begin_write};
 use crate::domain::{Role, from_db};
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
+use crate::msg;
 use crate::pagination::{PageParams, Paginated};
 use crate::policies::dto::Policy;
 use crate::units::dto::UnitRef;
@@ -540,9 +541,10 @@ pub async fn changes(
             if row.unit_id != q.unit_id || row.as_of != q.as_of {
                 return Err(AppError::invalid(
                     "since",
-                    format!(
-                        "report {} is for another unit or date (as of {})",
-                        row.id, row.as_of
+                    msg!(
+                        "field-report-other-unit-or-date",
+                        report = row.id,
+                        as_of = row.as_of
                     ),
                 ));
             }

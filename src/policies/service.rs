@@ -15,6 +15,7 @@ use crate::auth::Actor;
 use crate::db::begin_write;
 use crate::domain::{ChannelKind, Role, SchemeCategory};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::{clock, ids};
 
 fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
@@ -186,9 +187,9 @@ pub async fn create(
         ..Policy::from_model(&current)?
     };
     if Policy::from_model(&next)? == unchanged {
-        return Err(AppError::Conflict(format!(
-            "the change leaves version {}'s parameters as they are; no new version made",
-            current.version
+        return Err(AppError::Conflict(msg!(
+            "conflict-policy-unchanged",
+            version = current.version
         )));
     }
     let row = next.into_active_model().reset_all().insert(&txn).await?;

@@ -18,6 +18,7 @@ use crate::db::{begin_write, save_version};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold};
 use crate::validate::Score;
@@ -170,9 +171,10 @@ pub async fn create_recognition_in(
         .one(txn)
         .await?;
     if let Some(d) = duplicate {
-        return Err(AppError::Conflict(format!(
-            "decision {decision_no} already rates this product (recognition {})",
-            d.id
+        return Err(AppError::Conflict(msg!(
+            "conflict-decision-rates-product",
+            decision_no = decision_no,
+            recognition = d.id
         )));
     }
     let score_centi = input.score.map(Score::centi);
@@ -261,9 +263,10 @@ pub async fn revoke(
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     if let Some(on) = current.revoked_on {
-        return Err(AppError::Conflict(format!(
-            "the recognition was already revoked on {on} by decision {}",
-            current.revocation_decision_no.as_deref().unwrap_or("?")
+        return Err(AppError::Conflict(msg!(
+            "conflict-recognition-revoked",
+            on = on,
+            decision_no = current.revocation_decision_no.as_deref().unwrap_or("?")
         )));
     }
     if input.revoked_on < current.decision_date {

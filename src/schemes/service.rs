@@ -15,6 +15,7 @@ use crate::db::{begin_write, save_version};
 use crate::domain::{Role, SchemeCategory};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
+use crate::msg;
 use crate::text::clean;
 use crate::{clock, ids};
 
@@ -126,9 +127,7 @@ pub async fn by_code(
         .filter(scheme::Column::Code.eq(code.trim()))
         .one(db)
         .await?
-        .ok_or_else(|| {
-            AppError::invalid(field, format!("no certification scheme has code {code:?}"))
-        })
+        .ok_or_else(|| AppError::invalid(field, msg!("field-no-scheme", code = code)))
 }
 
 /// Adds a scheme (administrators).
@@ -145,9 +144,9 @@ pub async fn create(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "scheme {} already exists",
-            input.code
+        return Err(AppError::Conflict(msg!(
+            "conflict-scheme-exists",
+            code = input.code
         )));
     }
     let now = clock::now();

@@ -17,6 +17,7 @@ use crate::db::{begin_write, find, save_version};
 use crate::domain::{LegalForm, Role, from_db};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
+use crate::msg;
 use crate::pagination::{MAX_PER_PAGE, PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
@@ -85,10 +86,10 @@ async fn ensure_tax_code_free(
         q = q.filter(subject::Column::Id.ne(id));
     }
     if let Some(other) = q.one(db).await? {
-        return Err(AppError::Conflict(format!(
-            "tax code {} is already registered to subject {}",
-            tax.as_str(),
-            other.id
+        return Err(AppError::Conflict(msg!(
+            "conflict-tax-code-registered",
+            tax_code = tax.as_str(),
+            subject = other.id
         )));
     }
     Ok(())
@@ -120,9 +121,10 @@ pub async fn create_in(
     let commune = units::service::require_commune(txn, "commune_id", input.commune_id).await?;
     let scope = Scope::of(txn, actor).await?;
     if !scope.contains_commune(commune.id) {
-        return Err(AppError::Forbidden(format!(
-            "commune {} {} is outside the token's administrative unit",
-            commune.code, commune.name
+        return Err(AppError::Forbidden(msg!(
+            "forbidden-commune-outside-unit",
+            code = commune.code,
+            name = commune.name
         )));
     }
     ensure_tax_code_free(txn, tax.as_ref(), None).await?;
@@ -403,7 +405,7 @@ pub async fn update_in(
                     vec![
                         "is an identity field: the owner cannot change it alone; the \
                           department changes it, with the day it takes effect"
-                            .to_owned(),
+                            .into(),
                     ],
                 );
             }
@@ -439,9 +441,10 @@ pub async fn update_in(
     {
         let commune = units::service::require_commune(txn, "commune_id", c).await?;
         if !scope.contains_commune(commune.id) && !matches!(scope, Scope::Subject(_)) {
-            return Err(AppError::Forbidden(format!(
-                "commune {} {} is outside the token's administrative unit",
-                commune.code, commune.name
+            return Err(AppError::Forbidden(msg!(
+                "forbidden-commune-outside-unit",
+                code = commune.code,
+                name = commune.name
             )));
         }
         commune_ref = Some((&commune).into());

@@ -94,7 +94,7 @@ pub async fn put(
         if taken.is_some() {
             // Which subject holds it is not the caller's to learn.
             return Err(AppError::Conflict(
-                "this shop is already connected to another channel".to_owned(),
+                "this shop is already connected to another channel".into(),
             ));
         }
     }

@@ -90,7 +90,7 @@ pub async fn run(
     }
     if !claim(db, settings, channel_id).await? {
         return Err(AppError::Conflict(
-            "a sync of this channel is already running".to_owned(),
+            "a sync of this channel is already running".into(),
         ));
     }
     let result = run_claimed(db, settings, &ch, &conn, trigger, options).await;

@@ -73,7 +73,7 @@ impl Secrets {
         };
         let cipher = self.cipher.as_ref().ok_or_else(|| {
             AppError::Unavailable(
-                "a channel credential is encrypted but OCOP_SECRET_KEY is not set".to_owned(),
+                "a channel credential is encrypted but OCOP_SECRET_KEY is not set".into(),
             )
         })?;
         let bytes = B64
@@ -88,7 +88,7 @@ impl Secrets {
             .map_err(|_| {
                 AppError::Unavailable(
                     "a channel credential cannot be decrypted with the configured OCOP_SECRET_KEY"
-                        .to_owned(),
+                        .into(),
                 )
             })?;
         String::from_utf8(plain).map_err(|_| AppError::Internal("corrupt credential".to_owned()))

@@ -54,7 +54,7 @@ pub enum Received {
 fn refuse(platform: &str, why: &str) -> AppError {
     // The only trace of a refused push; the sender learns nothing about which check failed.
     tracing::warn!(%platform, reason = %why, "webhook refused");
-    AppError::Unauthorized("the push could not be verified".to_owned())
+    AppError::Unauthorized("the push could not be verified".into())
 }
 
 fn header<'a>(d: &'a Delivery<'_>, name: &str) -> Result<&'a str, AppError> {

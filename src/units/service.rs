@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::dto::{UnitDetail, UnitLinkView, UnitQuery, UnitRef, UnitView};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::like_patterns;
 
@@ -145,7 +146,7 @@ pub async fn require(db: &impl ConnectionTrait, field: &str, id: Uuid) -> AppRes
     unit::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::invalid(field, format!("no administrative unit has id {id}")))
+        .ok_or_else(|| AppError::invalid(field, msg!("field-no-unit", id = id)))
 }
 
 /// A commune-level unit that must exist, for a field of a request.
@@ -158,7 +159,12 @@ pub async fn require_commune(
     if u.level != "commune" {
         return Err(AppError::invalid(
             field,
-            format!("{} {} is a {}, not a commune", u.code, u.name, u.level),
+            msg!(
+                "field-not-a-commune",
+                code = u.code,
+                name = u.name,
+                level = u.level
+            ),
         ));
     }
     Ok(u)
@@ -192,7 +198,7 @@ pub async fn by_code_on(
                     .valid_from
                     .map_or_else(|| "…".to_owned(), |d| d.to_string());
                 let to = u.valid_to.map_or_else(|| "…".to_owned(), |d| d.to_string());
-                format!("{} from {from} until {to} (id {})", u.name, u.id)
+                format!("{} ({from} – {to}, id {})", u.name, u.id)
             })
             .collect::<Vec<_>>();
         if known.is_empty() {
@@ -203,10 +209,11 @@ pub async fn by_code_on(
         }
         return Err(AppError::bad_request(
             None,
-            format!(
-                "no unit has code {code} on {on}; the code was {}: GET /api/v1/units/{{id}} lists \
-                 its predecessors and successors",
-                known.join(", ")
+            msg!(
+                "bad-unit-code-on-date",
+                code = code,
+                on = on,
+                known = known.join(", ")
             ),
         ));
     };

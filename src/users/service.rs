@@ -14,6 +14,7 @@ use crate::auth::{Actor, Scope, access};
 use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
 use crate::{clock, ids};
@@ -30,10 +31,10 @@ async fn may_manage(
         (Role::Admin, _, _) => Ok(()),
         (Role::Auditor, Role::Owner, Some(s)) => access::visible(db, actor, s).await.map(drop),
         (Role::Auditor, _, _) => Err(AppError::Forbidden(
-            "an auditor manages the accounts of owners in its unit only".to_owned(),
+            "an auditor manages the accounts of owners in its unit only".into(),
         )),
         _ => Err(AppError::Forbidden(
-            "only administrators and auditors manage accounts".to_owned(),
+            "only administrators and auditors manage accounts".into(),
         )),
     }
 }
@@ -53,7 +54,7 @@ pub async fn create(
     {
         return Err(AppError::invalid(
             "password",
-            format!("must have at least {} characters", password::MIN_LENGTH),
+            msg!("field-at-least-characters", n = password::MIN_LENGTH),
         ));
     }
     let txn = begin_write(db).await?;
@@ -69,8 +70,9 @@ pub async fn create(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "the user name {username} is taken"
+        return Err(AppError::Conflict(msg!(
+            "conflict-username-taken",
+            username = username
         )));
     }
     let (secret, must_change) = match password {
@@ -158,9 +160,10 @@ pub async fn update(
     if let Some(v) = if_match
         && v != row.version
     {
-        return Err(AppError::PreconditionFailed(format!(
-            "the user is at version {}, not {v}",
-            row.version
+        return Err(AppError::PreconditionFailed(msg!(
+            "precondition-version",
+            current = row.version,
+            given = v
         )));
     }
     let mut next = row.clone();

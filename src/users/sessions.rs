@@ -22,6 +22,7 @@ use crate::auth::service::hash;
 use crate::db::{begin_write, save};
 use crate::domain::from_db;
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::{clock, ids};
 
 /// The session rules of one process (from the configuration).
@@ -84,7 +85,7 @@ static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 fn wrong() -> AppError {
-    AppError::Unauthorized("the user name or the password is wrong".to_owned())
+    AppError::Unauthorized("the user name or the password is wrong".into())
 }
 
 /// Signs a person in: the cookie secret of a new session. A wrong password counts against the
@@ -109,9 +110,9 @@ pub async fn sign_in(
     if let Some(until) = locked_until(&user, policy)
         && until > now
     {
-        return Err(AppError::TooManyRequests(format!(
-            "too many failed sign-ins; try again after {}",
-            until.format("%H:%M UTC")
+        return Err(AppError::TooManyRequests(msg!(
+            "too-many-sign-ins",
+            until = until.format("%H:%M UTC")
         )));
     }
     let ok = verify(given.to_owned(), user.password_hash.clone()).await?;
@@ -256,7 +257,7 @@ pub async fn change_password(
     if new.chars().count() < password::MIN_LENGTH {
         return Err(AppError::invalid(
             "new_password",
-            format!("must have at least {} characters", password::MIN_LENGTH),
+            msg!("field-at-least-characters", n = password::MIN_LENGTH),
         ));
     }
     if new == current {

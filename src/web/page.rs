@@ -206,21 +206,7 @@ struct ErrorPage {
 /// What a refused request got wrong, for a person: each field with its rule in the reader's
 /// language where the catalogue knows it, else the error's sentence.
 pub fn error_detail(e: &AppError, lang: Lang) -> String {
-    let body = e.body();
-    match &body.error.fields {
-        Some(fields) if !fields.is_empty() => fields
-            .iter()
-            .map(|(k, v)| {
-                let rules: Vec<String> = v
-                    .iter()
-                    .map(|m| crate::error::translate_rule(lang, m))
-                    .collect();
-                format!("{k}: {}", rules.join("; "))
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => body.error.message,
-    }
+    e.body(lang).error.message_with_fields_only()
 }
 
 /// `/login?next=…` for a path of this site only (never an open redirect).

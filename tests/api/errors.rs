@@ -302,8 +302,9 @@ async fn the_openapi_document_states_the_input_rules() {
     }
 }
 
-/// Error messages follow the reader's language like the pages (Vietnamese first); the code
-/// never changes.
+/// Error messages follow the reader's language like the pages (Vietnamese first), down to the
+/// particulars: field rules, refusals that name records and values, the parsers' complaints.
+/// The code never changes.
 #[rocket::async_test]
 async fn error_messages_follow_the_readers_language_and_the_code_stays() {
     let app = TestApp::spawn().await;
@@ -311,20 +312,73 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
     let bad = serde_json::json!({"name": ""});
     let vi = app.post("/api/v1/subjects", Some(&admin), &bad).await;
     assert_eq!(vi.error_code(), "validation_failed");
-    let message = vi.body["error"]["message"].as_str().unwrap();
-    assert!(message.starts_with("Dữ liệu không hợp lệ ("), "{message}");
     let en = app
         .post("/api/v1/subjects?lang=en", Some(&admin), &bad)
         .await;
     assert_eq!(en.error_code(), "validation_failed");
     assert_eq!(en.body["error"]["message"], "legal_form: is required");
-    assert_eq!(message, "Dữ liệu không hợp lệ (legal_form: is required)");
-    // The rule's own message too, where the catalogue knows its shape.
+    assert_eq!(
+        vi.body["error"]["message"],
+        "legal_form: là thông tin bắt buộc"
+    );
     assert_eq!(
         vi.body["error"]["fields"]["legal_form"][0],
         "là thông tin bắt buộc"
     );
     assert_eq!(en.body["error"]["fields"]["legal_form"][0], "is required");
+
+    // A value the owner typed in Vietnamese for a code the API expects.
+    let tam_thang = crate::helpers::commune("20335", None).to_string();
+    let mut typed = crate::helpers::subject_body("HTX Tam Thăng", &tam_thang);
+    typed["legal_form"] = serde_json::json!("hợp tác xã");
+    let vi = app.post("/api/v1/subjects", Some(&admin), &typed).await;
+    assert_eq!(vi.error_code(), "validation_failed");
+    let rule = vi.body["error"]["fields"]["legal_form"][0]
+        .as_str()
+        .unwrap();
+    assert!(
+        rule.starts_with("giá trị \"hợp tác xã\" không hợp lệ: phải là một trong ")
+            && rule.contains("cooperative"),
+        "{rule}"
+    );
+
+    // A refusal naming a record: the tax code already registered.
+    let first = app
+        .post(
+            "/api/v1/subjects",
+            Some(&admin),
+            &crate::helpers::subject_body("HTX A", &tam_thang),
+        )
+        .await;
+    assert_eq!(first.status, Status::Created, "{:?}", first.body);
+    let mut again = crate::helpers::subject_body("HTX B", &tam_thang);
+    again["tax_code"] = first.body["tax_code"].clone();
+    let tax = first.body["tax_code"].as_str().unwrap();
+    let id = first.body["id"].as_str().unwrap();
+    let vi = app.post("/api/v1/subjects", Some(&admin), &again).await;
+    assert_eq!(vi.error_code(), "conflict");
+    assert_eq!(
+        vi.body["error"]["message"],
+        format!("mã số thuế {tax} đã được đăng ký cho chủ thể {id}")
+    );
+    let en = app
+        .post("/api/v1/subjects?lang=en", Some(&admin), &again)
+        .await;
+    assert_eq!(
+        en.body["error"]["message"],
+        format!("tax code {tax} is already registered to subject {id}")
+    );
+
+    // A record that does not exist, by its entity's name.
+    let missing = "/api/v1/products/6f1c1f0e-0000-4000-8000-000000000000";
+    let vi = app.get(missing, Some(&admin)).await;
+    assert_eq!(vi.error_code(), "not_found");
+    assert_eq!(
+        vi.body["error"]["message"],
+        "không tìm thấy bản ghi: Sản phẩm 6f1c1f0e-0000-4000-8000-000000000000"
+    );
+
+    // Accept-Language decides when nothing else does.
     let res = app
         .client
         .get("/api/v1/no-such-thing")
@@ -336,19 +390,13 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
         .await;
     let body: serde_json::Value = res.into_json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("no resource at")
+    assert_eq!(
+        body["error"]["message"],
+        "no resource at GET /api/v1/no-such-thing"
     );
     let res = app.get("/api/v1/no-such-thing", None).await;
-    assert!(
-        res.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Không tìm thấy ("),
-        "{:?}",
-        res.body
+    assert_eq!(
+        res.body["error"]["message"],
+        "không có tài nguyên tại GET /api/v1/no-such-thing"
     );
 }

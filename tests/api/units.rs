@@ -180,7 +180,8 @@ async fn a_unit_code_asked_for_outside_its_validity_says_when_it_was_valid() {
 
     match by_code_on(&app.db, "49", day("2025-12-31")).await {
         Err(AppError::BadRequest { message, .. }) => {
-            assert!(message.contains("until 2025-07-01"), "{message}");
+            let message = message.to_string();
+            assert!(message.contains("– 2025-07-01, id"), "{message}");
             assert!(
                 message.contains(&unit("province", "49", None).to_string()),
                 "{message}"
