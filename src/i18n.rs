@@ -292,7 +292,9 @@ impl From<String> for Msg {
 /// A fixed English rule in `lang`, when the catalogue knows its shape.
 fn translate_shape(lang: Lang, message: &str) -> String {
     let (key, numbers) = shape(message);
-    let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
+    let names = [
+        "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10", "n11", "n12",
+    ];
     let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
     lang.try_tf(&key, &args)
         .unwrap_or_else(|| message.to_owned())
@@ -405,7 +407,9 @@ mod tests {
         let en = messages(include_str!("../locales/en/main.ftl"));
         let mut checked = 0;
         for (k, args) in &en {
-            let numbered = args.iter().all(|a| a.len() == 2 && a.starts_with('n'));
+            let numbered = args.iter().all(|a| {
+                a.len() > 1 && a.starts_with('n') && a[1..].chars().all(|c| c.is_ascii_digit())
+            });
             if !k.starts_with("field-") || !numbered {
                 continue;
             }

@@ -272,9 +272,9 @@ pub async fn revoke(
     if input.revoked_on < current.decision_date {
         return Err(AppError::invalid(
             "revoked_on",
-            format!(
-                "must not be before the decision date {}",
-                current.decision_date
+            msg!(
+                "field-not-before-decision-date",
+                date = current.decision_date
             ),
         ));
     }

@@ -42,10 +42,7 @@ fn check_tax_id(form: LegalForm, tax: Option<&TaxId>) -> AppResult<()> {
         (LegalForm::CooperativeGroup | LegalForm::ProductionFacility, None) => Ok(()),
         (_, None) => Err(AppError::invalid(
             "tax_code",
-            format!(
-                "is required for a {} (optional only for cooperative groups and production facilities)",
-                form.code()
-            ),
+            msg!("field-tax-code-required-for", legal_form = form.code()),
         )),
         (LegalForm::HouseholdBusiness, Some(_)) | (_, Some(TaxId::TaxCode(_))) => Ok(()),
         (_, Some(TaxId::PersonalId(_))) => Err(AppError::invalid(
@@ -414,10 +411,7 @@ pub async fn update_in(
         if input.effective_on.is_none() {
             return Err(AppError::invalid(
                 "effective_on",
-                format!(
-                    "is required to change {}: the day the change takes effect",
-                    identity.join(", ")
-                ),
+                msg!("field-effective-on-required", fields = identity.join(", ")),
             ));
         }
     }
