@@ -23,6 +23,7 @@ pub mod history;
 pub mod http;
 pub mod i18n;
 pub mod ids;
+pub mod imports;
 pub mod indicators;
 pub mod lifecycle;
 pub mod limits;
@@ -57,6 +58,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(subjects::routes());
     all.extend(change_requests::routes());
     all.extend(drafts::routes());
+    all.extend(imports::routes());
     all.extend(users::routes());
     all.extend(products::routes());
     all.extend(areas::routes());

@@ -78,6 +78,28 @@ enum Command {
         #[arg(long)]
         known_at: Option<String>,
     },
+    /// Apply a department's list (CSV or XLSX); prints the summary as JSON and exits 1 when a
+    /// row is in error (then nothing is written).
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What it lists: subjects.
+        #[arg(long, value_parser = ["subjects"])]
+        kind: String,
+        /// Check every row and print what the real run would do, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The day the list describes, YYYY-MM-DD (default today): place names are read as
+        /// the units of that day.
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// The unit the list is about (narrows place names).
+        #[arg(long)]
+        unit_id: Option<uuid::Uuid>,
+        /// The sheet of a workbook (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -304,6 +326,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => format!("{}\n", serde_json::to_string_pretty(&report)?).into_bytes(),
             };
             std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
+        }
+        Command::Import {
+            file,
+            kind,
+            dry_run,
+            on,
+            unit_id,
+            sheet,
+        } => {
+            use std::io::IsTerminal;
+            let db = prepare(&config).await?;
+            let lang = Lang::of_env();
+            let bytes = std::fs::read(&file)?;
+            let query = ocop_registry::imports::dto::ImportQuery {
+                kind: serde_json::from_value(serde_json::Value::String(kind))?,
+                dry_run,
+                on,
+                unit_id,
+                sheet,
+                lang: Some(lang),
+            };
+            let terminal = std::io::stderr().is_terminal();
+            let progress = |done: usize, total: usize| {
+                if terminal && (done.is_multiple_of(100) || done == total) {
+                    eprint!("\r{done}/{total}");
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            };
+            let summary =
+                ocop_registry::imports::run(&db, &Actor::cli(), &query, &bytes, lang, &progress)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.body(lang).error.message_with_fields()))?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            if !summary.errors.is_empty() {
+                std::process::exit(1);
+            }
         }
         Command::Sync { channel, full } => {
             let db = prepare(&config).await?;

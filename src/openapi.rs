@@ -40,6 +40,8 @@ use crate::{
         crate::drafts::routes::list_drafts,
         crate::drafts::routes::get_draft,
         crate::drafts::routes::complete_draft,
+        crate::imports::routes::import,
+        crate::imports::routes::template,
         crate::users::routes::create_user,
         crate::users::routes::list_users,
         crate::users::routes::update_user,
@@ -99,6 +101,9 @@ use crate::{
         crate::sync::dto::RunStatus,
         crate::change_requests::dto::RequestStatus,
         crate::drafts::dto::DraftEntity,
+        crate::imports::dto::ImportKind,
+        crate::imports::dto::ImportSummary,
+        crate::imports::dto::RowMessage,
         crate::drafts::dto::DraftStatus,
     )),
     modifiers(&BearerAuth, &CommonErrors)

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use entity::{draft, product, subject};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -94,7 +94,8 @@ fn parse<T: serde::de::DeserializeOwned + validator::Validate>(
     parse_json(&bytes)
 }
 
-fn check(entity: DraftEntity, data: &Map<String, Value>, missing: &[String]) -> AppResult<()> {
+/// Checks a draft's fields by the rules of its create request (what it lacks stood in for).
+pub fn check(entity: DraftEntity, data: &Map<String, Value>, missing: &[String]) -> AppResult<()> {
     match entity {
         DraftEntity::Subject => parse::<CreateSubject>(data, missing).map(drop),
         DraftEntity::Recognition => parse::<CreateRecognition>(data, missing).map(drop),
@@ -163,6 +164,19 @@ pub async fn create(
     actor: &Actor,
     input: CreateDraft,
 ) -> AppResult<DraftView> {
+    let txn = begin_write(db).await?;
+    let view = create_in(&txn, actor, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (an import keeps a file's drafts and
+/// records together).
+pub async fn create_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    input: CreateDraft,
+) -> AppResult<DraftView> {
     actor.require(&[Role::Admin, Role::Auditor])?;
     let missing = missing(input.entity, &input.data);
     if missing.is_empty() {
@@ -172,8 +186,7 @@ pub async fn create(
         ));
     }
     check(input.entity, &input.data, &missing)?;
-    let txn = begin_write(db).await?;
-    let (unit_id, subject_id) = place(&txn, actor, &input).await?;
+    let (unit_id, subject_id) = place(txn, actor, &input).await?;
     let now = clock::now();
     let row = draft::ActiveModel {
         id: Set(ids::new_id()),
@@ -190,16 +203,15 @@ pub async fn create(
         completed_at: Set(None),
         version: Set(1),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let view = DraftView::build(row)?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created("draft", view.id, subject_id, &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 
@@ -220,10 +232,23 @@ pub async fn complete(
     input: CompleteDraft,
     if_match: Option<i32>,
 ) -> AppResult<DraftView> {
-    actor.require(&[Role::Admin, Role::Auditor])?;
     let txn = begin_write(db).await?;
-    let d = find::<draft::Entity>(&txn, "draft", id, true).await?;
-    within(&txn, actor, d.unit_id).await?;
+    let view = complete_in(&txn, actor, id, input, if_match).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`complete`] inside the caller's write transaction.
+pub async fn complete_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    input: CompleteDraft,
+    if_match: Option<i32>,
+) -> AppResult<DraftView> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let d = find::<draft::Entity>(txn, "draft", id, true).await?;
+    within(txn, actor, d.unit_id).await?;
     if let Some(v) = if_match
         && v != d.version
     {
@@ -257,7 +282,7 @@ pub async fn complete(
     if missing.is_empty() {
         let record = match before.entity {
             DraftEntity::Subject => {
-                let s = subjects::service::create_in(&txn, actor, parse(&data, &[])?).await?;
+                let s = subjects::service::create_in(txn, actor, parse(&data, &[])?).await?;
                 subject_id = Some(s.id);
                 s.id
             }
@@ -266,7 +291,7 @@ pub async fn complete(
                     AppError::Internal(format!("recognition draft {} has no product", d.id))
                 })?;
                 let r = products::service::create_recognition_in(
-                    &txn,
+                    txn,
                     actor,
                     product,
                     parse(&data, &[])?,
@@ -279,14 +304,13 @@ pub async fn complete(
         next.record_id = Some(record);
         next.completed_at = Some(now);
     }
-    let after = DraftView::build(crate::db::save(&txn, next).await?)?;
+    let after = DraftView::build(crate::db::save(txn, next).await?)?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated("draft", id, subject_id, "complete", &before, &after),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }
 

@@ -294,6 +294,23 @@ impl TestApp {
         Self::read(req.dispatch().await).await
     }
 
+    /// POST a file's bytes (an import) with its content type.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        bytes: Vec<u8>,
+        content_type: ContentType,
+    ) -> Resp {
+        let req = self
+            .client
+            .post(path.to_owned())
+            .header(content_type)
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .body(bytes);
+        Self::read(req.dispatch().await).await
+    }
+
     /// Rows in a table.
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.db.get_database_backend();

@@ -15,6 +15,7 @@ mod errors;
 mod exports;
 mod fakes;
 mod history;
+mod imports;
 mod indicators;
 mod input;
 mod integrity;

@@ -1,0 +1,160 @@
+//! Values as Vietnamese lists write them, read into the API's values: legal forms by name or
+//! abbreviation, dates `dd/mm/yyyy`, ISO or a spreadsheet's day number, yes/no, stars.
+
+use chrono::{Datelike, NaiveDate};
+use strum::IntoEnumIterator;
+
+use super::read::Value;
+use crate::domain::LegalForm;
+use crate::i18n::Lang;
+
+/// Folded (no accents, lower case) with every run of punctuation a single space: `Quận/Huyện`
+/// and `quan huyen` are the same heading.
+pub fn normalize(s: &str) -> String {
+    crate::text::fold(s)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words that name each legal form, as lists write them (normalized), longest first where one
+/// begins another.
+const LEGAL_WORDS: &[(&str, LegalForm)] = &[
+    ("lien hiep hop tac xa", LegalForm::CooperativeUnion),
+    ("lien hiep htx", LegalForm::CooperativeUnion),
+    ("hop tac xa", LegalForm::Cooperative),
+    ("htx", LegalForm::Cooperative),
+    ("to hop tac", LegalForm::CooperativeGroup),
+    ("tht", LegalForm::CooperativeGroup),
+    ("ho kinh doanh", LegalForm::HouseholdBusiness),
+    ("hkd", LegalForm::HouseholdBusiness),
+    ("co so san xuat", LegalForm::ProductionFacility),
+    ("co so", LegalForm::ProductionFacility),
+    ("doanh nghiep", LegalForm::Enterprise),
+    ("cong ty", LegalForm::Enterprise),
+    ("dntn", LegalForm::Enterprise),
+    ("dn", LegalForm::Enterprise),
+    ("ct", LegalForm::Enterprise),
+];
+
+/// A legal form written as its code, its name in either language or a usual abbreviation.
+pub fn legal_form(s: &str) -> Option<LegalForm> {
+    let n = normalize(s);
+    LegalForm::iter()
+        .find(|f| {
+            n == normalize(f.code())
+                || n == normalize(&Lang::Vi.t(&format!("legal-{}", f.code())))
+                || n == normalize(&Lang::En.t(&format!("legal-{}", f.code())))
+        })
+        .or_else(|| LEGAL_WORDS.iter().find(|(w, _)| n == *w).map(|(_, f)| *f))
+}
+
+/// The legal form a subject's own name states (`HTX Nông nghiệp Tam Thăng`, `Công ty TNHH …`,
+/// `Hộ kinh doanh …`, `Cơ sở …`): how lists without a form column say it.
+pub fn legal_form_in_name(name: &str) -> Option<LegalForm> {
+    let n = normalize(name);
+    LEGAL_WORDS
+        .iter()
+        .find(|(w, _)| n.starts_with(&format!("{w} ")))
+        .map(|(_, f)| *f)
+}
+
+/// A date as written: a spreadsheet date, `dd/mm/yyyy` (also `-` or `.`), `yyyy-mm-dd`, or a
+/// spreadsheet's day number typed as text (`45474`).
+pub fn date(v: &Value) -> Option<NaiveDate> {
+    match v {
+        Value::Date(d) => Some(*d),
+        Value::Text(t) => {
+            let t = t.trim();
+            if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+                return Some(d);
+            }
+            for f in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] {
+                if let Ok(d) = NaiveDate::parse_from_str(t, f)
+                    && d.year() >= 1000
+                {
+                    return Some(d);
+                }
+            }
+            // Day numbers between 1954 and 2119: a spreadsheet date that lost its format.
+            match t.parse::<i64>() {
+                Ok(n) if (20_000..80_000).contains(&n) => NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|e| e.checked_add_days(chrono::Days::new(n as u64))),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// A year alone (`2022`), where a column allows one.
+pub fn year(v: &Value) -> Option<i32> {
+    match v {
+        Value::Text(t) => t
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2018..=2100).contains(y)),
+        Value::Date(_) => None,
+    }
+}
+
+/// Yes or no as people write it (`x`, `có`, `yes`, `1`; `không`, `no`, `0`).
+pub fn yes_no(s: &str) -> Option<bool> {
+    match normalize(s).as_str() {
+        "x" | "co" | "yes" | "true" | "1" | "c" => Some(true),
+        "khong" | "no" | "false" | "0" | "k" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_forms_by_name_abbreviation_or_code() {
+        assert_eq!(legal_form("Hợp tác xã"), Some(LegalForm::Cooperative));
+        assert_eq!(legal_form("HTX"), Some(LegalForm::Cooperative));
+        assert_eq!(
+            legal_form("hộ kinh doanh"),
+            Some(LegalForm::HouseholdBusiness)
+        );
+        assert_eq!(
+            legal_form("cooperative_group"),
+            Some(LegalForm::CooperativeGroup)
+        );
+        assert_eq!(legal_form("Công ty"), Some(LegalForm::Enterprise));
+        assert_eq!(legal_form("thực phẩm"), None);
+        assert_eq!(
+            legal_form_in_name("HTX Nông nghiệp Tam Thăng"),
+            Some(LegalForm::Cooperative)
+        );
+        assert_eq!(
+            legal_form_in_name("Công ty TNHH Sâm Ngọc Linh"),
+            Some(LegalForm::Enterprise)
+        );
+        assert_eq!(legal_form_in_name("Nguyễn Văn A"), None);
+    }
+
+    #[test]
+    fn dates_as_lists_write_them() {
+        let d = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
+        for s in [
+            "01/07/2024",
+            "1/7/2024",
+            "2024-07-01",
+            "01-07-2024",
+            "01.07.2024",
+            "45474",
+        ] {
+            assert_eq!(date(&Value::Text(s.to_owned())), Some(d), "{s}");
+        }
+        assert_eq!(date(&Value::Text("31/02/2024".to_owned())), None);
+        assert_eq!(date(&Value::Text("2024".to_owned())), None);
+        assert_eq!(year(&Value::Text("2022".to_owned())), Some(2022));
+        assert_eq!(year(&Value::Text("22".to_owned())), None);
+    }
+}

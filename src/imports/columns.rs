@@ -1,0 +1,231 @@
+//! The columns each kind of list may have: the heading the template writes, the API's field
+//! name, and the other headings lists use for it. Headings match without accents, case or
+//! punctuation (`Quận/Huyện` = `quan huyen`).
+
+use super::cells::normalize;
+use super::read::{Table, Value};
+
+/// One column a kind of list may have.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The API's name (also a heading scripts may use).
+    pub key: &'static str,
+    /// The template's heading.
+    pub vi: &'static str,
+    /// Other headings seen in the departments' lists.
+    pub aliases: &'static [&'static str],
+    /// An example value for the template.
+    pub example: &'static str,
+}
+
+const fn f(
+    key: &'static str,
+    vi: &'static str,
+    aliases: &'static [&'static str],
+    example: &'static str,
+) -> Field {
+    Field {
+        key,
+        vi,
+        aliases,
+        example,
+    }
+}
+
+/// Where a subject is: shared by every kind of list that names a producer.
+pub const SUBJECT: &[Field] = &[
+    f("id", "Mã chủ thể", &["subject id", "subject_id"], ""),
+    f(
+        "name",
+        "Tên chủ thể",
+        &[
+            "Chủ thể",
+            "Chủ thể OCOP",
+            "Tên chủ thể OCOP",
+            "Đơn vị",
+            "Tên đơn vị",
+            "Cơ sở",
+            "Tên cơ sở",
+            "Chủ thể sản xuất",
+            "Đơn vị sản xuất",
+            "Subject",
+        ],
+        "HTX Nông nghiệp Tam Thăng",
+    ),
+    f(
+        "legal_form",
+        "Loại hình",
+        &[
+            "Loại hình chủ thể",
+            "Loại hình tổ chức",
+            "Loại hình doanh nghiệp",
+        ],
+        "Hợp tác xã",
+    ),
+    f(
+        "tax_code",
+        "Mã số thuế",
+        &[
+            "MST",
+            "Mã số doanh nghiệp",
+            "Mã số thuế/CCCD",
+            "Số định danh",
+        ],
+        "4000123456",
+    ),
+    f(
+        "province",
+        "Tỉnh",
+        &["Tỉnh/Thành phố", "Tỉnh/TP"],
+        "Quảng Nam",
+    ),
+    f(
+        "district",
+        "Huyện",
+        &[
+            "Quận/Huyện",
+            "Huyện/Thị xã/Thành phố",
+            "Huyện/Thị xã",
+            "Huyện/TX/TP",
+            "Địa bàn huyện",
+        ],
+        "Tam Kỳ",
+    ),
+    f(
+        "commune",
+        "Xã/Phường",
+        &[
+            "Xã",
+            "Phường/Xã",
+            "Xã/Phường/Thị trấn",
+            "Xã/Phường/Đặc khu",
+            "Địa bàn xã",
+            "commune_id",
+        ],
+        "Tam Thăng",
+    ),
+    f(
+        "address",
+        "Địa chỉ",
+        &["Địa chỉ chủ thể", "Địa chỉ liên hệ"],
+        "Thôn 1",
+    ),
+    f(
+        "representative",
+        "Người đại diện",
+        &[
+            "Đại diện",
+            "Chủ hộ",
+            "Chủ cơ sở",
+            "Người đại diện theo pháp luật",
+            "Giám đốc",
+        ],
+        "Nguyễn Thị Hoa",
+    ),
+    f(
+        "phone",
+        "Điện thoại",
+        &["Số điện thoại", "SĐT", "ĐT", "Điện thoại liên hệ"],
+        "0235 3 852 123",
+    ),
+    f(
+        "email",
+        "Email",
+        &["Thư điện tử", "E-mail"],
+        "htx@example.vn",
+    ),
+    f(
+        "woman_led",
+        "Phụ nữ làm chủ",
+        &["Nữ làm chủ", "Chủ thể là nữ", "Do phụ nữ làm chủ"],
+        "Có",
+    ),
+    f(
+        "founded_on",
+        "Ngày thành lập",
+        &["Ngày thành lập chủ thể"],
+        "01/03/2015",
+    ),
+];
+
+/// The header row: which field each column holds.
+#[derive(Debug)]
+pub struct Header {
+    /// The header's row number.
+    pub row: usize,
+    /// Column index → field key.
+    pub columns: Vec<Option<&'static str>>,
+    /// The headings as the file writes them (for messages).
+    pub titles: Vec<String>,
+}
+
+impl Header {
+    /// The column of a field, with the heading the file gives it.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.columns.iter().position(|c| *c == Some(key))
+    }
+
+    /// The heading of a field as the file writes it, else the field's name.
+    pub fn title(&self, key: &str) -> String {
+        self.column(key)
+            .map_or_else(|| key.to_owned(), |i| self.titles[i].clone())
+    }
+
+    /// Headings the list has that no field takes (left out of the import).
+    pub fn ignored(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .zip(&self.titles)
+            .filter(|(c, t)| c.is_none() && !t.trim().is_empty())
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+}
+
+fn field_of(fields: &[Field], heading: &str) -> Option<&'static str> {
+    let h = normalize(heading);
+    if h.is_empty() {
+        return None;
+    }
+    fields
+        .iter()
+        .find(|f| {
+            normalize(f.key) == h
+                || normalize(f.vi) == h
+                || f.aliases.iter().any(|a| normalize(a) == h)
+        })
+        .map(|f| f.key)
+}
+
+/// The header row: among the first ten rows (lists often open with a title), the first where
+/// `required` and at least one more field are recognised.
+pub fn header(table: &Table, fields: &[Field], required: &str) -> Option<Header> {
+    table.rows.iter().take(10).find_map(|(row, cells)| {
+        let columns: Vec<Option<&'static str>> = cells
+            .iter()
+            .map(|c| match c {
+                Value::Text(t) => field_of(fields, t),
+                Value::Date(_) => None,
+            })
+            .collect();
+        let found = columns.iter().flatten().count();
+        let mut seen: Vec<&str> = Vec::new();
+        // A field named twice keeps its first column.
+        let columns = columns
+            .into_iter()
+            .map(|c| match c {
+                Some(k) if seen.contains(&k) => None,
+                Some(k) => {
+                    seen.push(k);
+                    Some(k)
+                }
+                None => None,
+            })
+            .collect::<Vec<_>>();
+        (columns.contains(&Some(required)) && found >= 2).then(|| Header {
+            row: *row,
+            titles: cells.iter().map(Value::text).collect(),
+            columns,
+        })
+    })
+}

@@ -1,0 +1,70 @@
+//! Import requests and their summary.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+/// What a file lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    /// OCOP subjects (producers): one row each.
+    Subjects,
+}
+
+/// `POST /api/v1/imports`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    pub kind: ImportKind,
+    /// `true`: check every row and give the summary the real run would give, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The day the list describes (default today): places are the units valid that day, and
+    /// a commune a merge had removed by then is taken as its successor.
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    pub on: Option<NaiveDate>,
+    /// The unit the list is about (default: an auditor's own unit): names are looked up in it
+    /// and in what it became or was formed from.
+    pub unit_id: Option<Uuid>,
+    /// The sheet of a workbook to read (default: the first).
+    #[validate(length(max = 100, message = "at most 100 characters"))]
+    pub sheet: Option<String>,
+    pub lang: Option<crate::i18n::Lang>,
+}
+
+/// A problem of one row, named by the column as the file heads it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct RowMessage {
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+    /// The column's heading in the file (empty: the row as a whole).
+    pub column: String,
+    /// In the reader's language.
+    pub message: String,
+}
+
+/// What an import did, or would do on a dry run (the same figures either way).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportSummary {
+    pub kind: ImportKind,
+    pub dry_run: bool,
+    /// Whether the file was written: a real run with no row in error. A file is written whole
+    /// or not at all.
+    pub applied: bool,
+    /// Data rows read (blank rows left out).
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows kept as drafts (what identifies the record is there, what it takes to count is not).
+    pub drafts: usize,
+    pub errors: Vec<RowMessage>,
+    /// What the reader should know about rows taken as they are (a merged commune taken as its
+    /// successor).
+    pub notes: Vec<RowMessage>,
+    /// Headings of the file that no field takes.
+    pub ignored_columns: Vec<String>,
+}

@@ -1,0 +1,215 @@
+//! Spreadsheets in: the departments' lists read as they are (CSV or XLSX, Vietnamese headings,
+//! dates and place names), each row registered, updated, left unchanged or kept as a draft by
+//! the same services as the API, in one transaction per file — so a dry run is the real run
+//! rolled back, and a file with any row in error writes nothing.
+
+pub mod cells;
+pub mod columns;
+pub mod dto;
+pub mod places;
+pub mod read;
+pub mod routes;
+pub mod subjects;
+pub mod template;
+
+/// The import routes.
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![routes::import, routes::template]
+}
+
+use std::collections::HashMap;
+
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+
+use self::dto::{ImportKind, ImportQuery, ImportSummary, RowMessage};
+use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, Msg};
+use crate::msg;
+use crate::units::graph::UnitGraph;
+
+/// What one row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Draft,
+}
+
+/// Why a row was not taken: the field (column) it is about, or a fault that stops the file.
+#[derive(Debug)]
+pub enum RowError {
+    Fields(Vec<(String, Msg)>),
+    Fault(AppError),
+}
+
+impl RowError {
+    pub fn field(key: &str, m: impl Into<Msg>) -> Self {
+        RowError::Fields(vec![(key.to_owned(), m.into())])
+    }
+
+    pub fn fault(e: DbErr) -> Self {
+        RowError::Fault(e.into())
+    }
+
+    /// A service's refusal, as the row's problems (its fields named as the list names them);
+    /// a failure of the database stops the whole file.
+    pub fn app(e: AppError) -> Self {
+        let (status, _) = e.status_code();
+        if status.code >= 500 {
+            return RowError::Fault(e);
+        }
+        match e {
+            AppError::Invalid { fields }
+            | AppError::BadRequest {
+                fields: Some(fields),
+                ..
+            } => RowError::Fields(
+                fields
+                    .into_iter()
+                    .flat_map(|(k, ms)| {
+                        let k = field_of_api(&k).to_owned();
+                        ms.into_iter().map(move |m| (k.clone(), m))
+                    })
+                    .collect(),
+            ),
+            AppError::Conflict(m)
+            | AppError::Forbidden(m)
+            | AppError::PreconditionFailed(m)
+            | AppError::BadRequest { message: m, .. } => RowError::Fields(vec![(String::new(), m)]),
+            other => RowError::Fields(vec![(
+                String::new(),
+                Msg::from(other.body(Lang::En).error.message),
+            )]),
+        }
+    }
+}
+
+/// The list's column for a field of the API.
+fn field_of_api(field: &str) -> &str {
+    match field {
+        "commune_id" | "unit_id" => "commune",
+        other => other,
+    }
+}
+
+/// Reads a file and applies it (or, on a dry run, everything but the commit).
+pub async fn run(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    q: &ImportQuery,
+    bytes: &[u8],
+    lang: Lang,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> AppResult<ImportSummary> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let table = read::table(bytes, q.sheet.as_deref())?;
+    let (fields, required) = match q.kind {
+        ImportKind::Subjects => (columns::SUBJECT, "name"),
+    };
+    let header = columns::header(&table, fields, required).ok_or_else(|| {
+        AppError::invalid(
+            "file",
+            msg!(
+                "import-no-header",
+                expected = fields[1].vi.to_owned() + ", " + fields[2].vi
+            ),
+        )
+    })?;
+    let root = q.unit_id.or(actor.unit_id);
+    let graph = match root {
+        Some(u) => crate::auth::access::unit_graph(db, actor, u).await?,
+        None => UnitGraph::load(db).await?,
+    };
+    let pool = root.map(|u| graph.reach(u));
+    let on = q.on.unwrap_or_else(crate::clock::today);
+    let places = places::Resolver::new(&graph, pool, on);
+    let mut summary = ImportSummary {
+        kind: q.kind,
+        dry_run: q.dry_run,
+        applied: false,
+        rows: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        drafts: 0,
+        errors: Vec::new(),
+        notes: Vec::new(),
+        ignored_columns: header.ignored(),
+    };
+    let message = |row: usize, key: &str, m: &Msg| RowMessage {
+        row,
+        column: if key.is_empty() {
+            String::new()
+        } else {
+            header.title(key)
+        },
+        message: m.render(lang),
+    };
+    let data_rows: Vec<_> = table
+        .rows
+        .iter()
+        .filter(|(n, cells)| *n > header.row && cells.iter().any(|c| !c.is_blank()))
+        .collect();
+    let total = data_rows.len();
+    let txn = begin_write(db).await?;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, (n, cells)) in data_rows.into_iter().enumerate() {
+        progress(i, total);
+        summary.rows += 1;
+        let row = subjects::Row {
+            header: &header,
+            cells,
+        };
+        let outcome = match subjects::read(&row, &places) {
+            Err(e) => Err(e),
+            Ok(subjects::Read { data, place, id }) => {
+                if let Some(note) = &place.note {
+                    summary.notes.push(message(*n, "commune", note));
+                }
+                let key = subjects::key(&data, &place);
+                if let Some(first) = seen.insert(key, *n) {
+                    Err(RowError::field(
+                        "",
+                        msg!("import-repeated-row", first = first),
+                    ))
+                } else {
+                    // Each row in a savepoint: a refused row leaves the transaction usable
+                    // (PostgreSQL aborts a transaction at its first failed statement).
+                    let sp = txn.begin().await?;
+                    match subjects::apply(&sp, actor, data, &place, id).await {
+                        Ok(o) => {
+                            sp.commit().await?;
+                            Ok(o)
+                        }
+                        Err(e) => {
+                            sp.rollback().await?;
+                            Err(e)
+                        }
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(Outcome::Created) => summary.created += 1,
+            Ok(Outcome::Updated) => summary.updated += 1,
+            Ok(Outcome::Unchanged) => summary.unchanged += 1,
+            Ok(Outcome::Draft) => summary.drafts += 1,
+            Err(RowError::Fault(e)) => return Err(e),
+            Err(RowError::Fields(list)) => summary
+                .errors
+                .extend(list.iter().map(|(k, m)| message(*n, k, m))),
+        }
+    }
+    progress(total, total);
+    if q.dry_run || !summary.errors.is_empty() {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+        summary.applied = true;
+    }
+    Ok(summary)
+}

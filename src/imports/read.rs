@@ -1,0 +1,251 @@
+//! A spreadsheet as rows of text: CSV (UTF-8 with or without BOM, comma or semicolon, quoted
+//! fields) or XLSX (the first sheet, or a named one). Files that are neither, or that would
+//! not be read safely, are refused with what to do about it.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+
+use crate::error::{AppError, AppResult};
+use crate::msg;
+
+/// Largest file taken (also the route's data limit).
+pub const MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Largest sum of an XLSX archive's unpacked parts: a small file that unpacks to gigabytes is
+/// a zip bomb, not a list.
+const MAX_UNPACKED: u128 = 200 * 1024 * 1024;
+/// Most cells of one sheet.
+const MAX_CELLS: usize = 5_000_000;
+
+/// A cell as read: text, or a date the spreadsheet itself typed as a date.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Date(NaiveDate),
+}
+
+impl Value {
+    pub fn is_blank(&self) -> bool {
+        matches!(self, Value::Text(t) if t.trim().is_empty())
+    }
+
+    /// The text of the cell (a date as `yyyy-mm-dd`).
+    pub fn text(&self) -> String {
+        match self {
+            Value::Text(t) => t.trim().to_owned(),
+            Value::Date(d) => d.to_string(),
+        }
+    }
+}
+
+/// The rows of a file, the first one as read (the header is found later), each with its row
+/// number as the spreadsheet shows it (1-based).
+#[derive(Debug, Default)]
+pub struct Table {
+    pub rows: Vec<(usize, Vec<Value>)>,
+}
+
+fn file_error(m: crate::i18n::Msg) -> AppError {
+    AppError::invalid("file", m)
+}
+
+/// Reads `bytes` as XLSX when it is a zip archive, else as CSV text.
+pub fn table(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
+    if bytes.len() > MAX_BYTES {
+        return Err(AppError::PayloadTooLarge {
+            limit: MAX_BYTES as u64,
+        });
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        xlsx(bytes, sheet)
+    } else {
+        csv(bytes)
+    }
+}
+
+fn xlsx(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
+    // The sizes the archive's directory declares (a part that unpacks past its declared size
+    // fails to read).
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+    let mut unpacked: u128 = 0;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index_raw(i)
+            .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+        unpacked += u128::from(part.size());
+    }
+    if unpacked > MAX_UNPACKED {
+        return Err(file_error(msg!("import-zip-bomb")));
+    }
+    let mut book: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+    let names = book.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| crate::text::fold(n) == crate::text::fold(s))
+            .cloned()
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "sheet",
+                    msg!("import-no-sheet", sheet = s, sheets = names.join(", ")),
+                )
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| file_error(msg!("import-not-spreadsheet")))?,
+    };
+    let range = book
+        .worksheet_range(&name)
+        .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+    let (height, width) = range.get_size();
+    if height.saturating_mul(width) > MAX_CELLS {
+        return Err(file_error(msg!("import-too-many-cells", cells = MAX_CELLS)));
+    }
+    // A formula's value is whatever the last program that saved the file computed; a register
+    // takes values people typed.
+    if let Ok(formulas) = book.worksheet_formula(&name)
+        && let Some((r, c, _)) = formulas.used_cells().find(|(_, _, f)| !f.is_empty())
+    {
+        let (r0, c0) = formulas.start().unwrap_or((0, 0));
+        return Err(file_error(msg!(
+            "import-formula",
+            cell = cell_name(r0 as usize + r, c0 as usize + c)
+        )));
+    }
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::with_capacity(height);
+    for (i, row) in range.rows().enumerate() {
+        let mut values = vec![Value::Text(String::new()); first_col as usize];
+        values.extend(row.iter().map(value));
+        rows.push((first_row as usize + i + 1, values));
+    }
+    Ok(Table { rows })
+}
+
+fn value(d: &Data) -> Value {
+    match d {
+        Data::Empty | Data::Error(_) => Value::Text(String::new()),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::Int(n) => Value::Text(n.to_string()),
+        // Spreadsheets keep every number as a float: a whole one is written without `.0`.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::Text(format!("{f:.0}")),
+        Data::Float(f) => Value::Text(f.to_string()),
+        Data::Bool(b) => Value::Text(b.to_string()),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => Value::Date(t.date()),
+            None => Value::Text(dt.as_f64().to_string()),
+        },
+    }
+}
+
+/// `B7` for row index 6, column index 1.
+pub fn cell_name(row: usize, col: usize) -> String {
+    format!("{}{}", column_name(col), row + 1)
+}
+
+/// `A`, `B`, …, `Z`, `AA`, … for a column index.
+pub fn column_name(mut col: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+fn csv(bytes: &[u8]) -> AppResult<Table> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(file_error(msg!("import-utf16")));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.contains(&0) {
+        return Err(file_error(msg!("import-not-spreadsheet")));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        file_error(msg!("import-not-utf8", line = line))
+    })?;
+    // Lists often open with a title line: the separator is judged on the first lines.
+    let head: String = text.lines().take(10).collect();
+    let delimiter = if head.matches(';').count() > head.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            file_error(msg!("import-bad-csv", line = line))
+        })?;
+        // The line a spreadsheet program shows (the reader's own count skips blank lines).
+        let mut at = record.position().map_or(0, |p| p.byte() as usize);
+        // A record after blank lines starts where they do.
+        while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        let line = text.as_bytes()[..at.min(text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        rows.push((
+            line,
+            record.iter().map(|s| Value::Text(s.to_owned())).collect(),
+        ));
+    }
+    Ok(Table { rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_bom_semicolons_and_quotes() {
+        let t = table(
+            "\u{feff}Tên;\"Địa chỉ\"\nHTX A;\"Thôn 1; xã B\"\n".as_bytes(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1].1[1], Value::Text("Thôn 1; xã B".to_owned()));
+        assert_eq!(t.rows[1].0, 2);
+    }
+
+    #[test]
+    fn encodings_that_are_not_utf8_are_named() {
+        let utf16 = [0xFF, 0xFE, b'T', 0];
+        let e = table(&utf16, None).unwrap_err();
+        assert!(format!("{e:?}").contains("import-utf16"), "{e:?}");
+        // "Tên" in Windows-1258: ê is 0xEA, alone (not UTF-8).
+        let cp1258 = [b'T', 0xEA, b'n', b'\n'];
+        let e = table(&cp1258, None).unwrap_err();
+        assert!(format!("{e:?}").contains("import-not-utf8"), "{e:?}");
+    }
+
+    #[test]
+    fn column_names_as_spreadsheets_write_them() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(cell_name(6, 1), "B7");
+    }
+}

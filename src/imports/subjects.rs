@@ -1,0 +1,311 @@
+//! One row of a list of subjects: registered, updated, left unchanged or kept as a draft, by
+//! the same services and rules as the API.
+
+use entity::{draft, subject};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::cells;
+use super::columns::Header;
+use super::places::{Column, Names, Place, Resolver};
+use super::read::Value as Cell;
+use super::{Outcome, RowError};
+use crate::auth::Actor;
+use crate::drafts::dto::{CompleteDraft, CreateDraft, DraftEntity};
+use crate::drafts::service as drafts;
+use crate::http::IfMatch;
+use crate::msg;
+use crate::subjects::dto::UpdateSubject;
+use crate::subjects::service as subjects;
+use crate::text::fold;
+
+/// A row's cells by field.
+pub struct Row<'a> {
+    pub header: &'a Header,
+    pub cells: &'a [Cell],
+}
+
+impl Row<'_> {
+    fn get(&self, key: &str) -> Option<&Cell> {
+        self.header.column(key).and_then(|i| self.cells.get(i))
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).filter(|c| !c.is_blank()).map(Cell::text)
+    }
+}
+
+/// The row's fields read by the rules of an API request.
+fn parse<T: serde::de::DeserializeOwned + validator::Validate>(
+    data: &Map<String, Value>,
+) -> Result<T, RowError> {
+    let bytes = serde_json::to_vec(data)
+        .map_err(|e| RowError::Fault(crate::error::AppError::Internal(e.to_string())))?;
+    crate::http::parse_json(&bytes).map_err(RowError::app)
+}
+
+/// What identifies the row within the file (to report repeats).
+pub fn key(data: &Map<String, Value>, place: &Place) -> String {
+    match data.get("tax_code").and_then(Value::as_str) {
+        Some(t) => format!("tax:{}", t.replace([' ', '.'], "")),
+        None => format!(
+            "name:{}@{}",
+            fold(data.get("name").and_then(Value::as_str).unwrap_or_default()),
+            place.unit
+        ),
+    }
+}
+
+/// A row read: the API's create request (what is missing left out), where it is, and the
+/// registered subject it names by id, if it does.
+pub struct Read {
+    pub data: Map<String, Value>,
+    pub place: Place,
+    pub id: Option<Uuid>,
+}
+
+/// Reads a row by the rules of the list's columns.
+pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
+    let mut data = Map::new();
+    let Some(name) = row.text("name") else {
+        return Err(RowError::field("name", msg!("import-no-name")));
+    };
+    data.insert("name".into(), json!(name));
+    let form = match row.text("legal_form") {
+        Some(t) => cells::legal_form(&t)
+            .ok_or_else(|| RowError::field("legal_form", msg!("import-legal-form", value = t)))?,
+        None => cells::legal_form_in_name(&name)
+            .ok_or_else(|| RowError::field("legal_form", msg!("import-legal-form-missing")))?,
+    };
+    data.insert("legal_form".into(), json!(form.code()));
+    for key in ["tax_code", "address", "representative", "phone", "email"] {
+        if let Some(v) = row.text(key) {
+            data.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(v) = row.text("woman_led") {
+        let b = cells::yes_no(&v)
+            .ok_or_else(|| RowError::field("woman_led", msg!("import-yes-no", value = v)))?;
+        data.insert("woman_led".into(), json!(b));
+    }
+    if let Some(c) = row.get("founded_on").filter(|c| !c.is_blank()) {
+        let d = cells::date(c)
+            .ok_or_else(|| RowError::field("founded_on", msg!("import-date", value = c.text())))?;
+        data.insert("founded_on".into(), json!(d));
+    }
+    let id = match row.text("id") {
+        Some(t) => {
+            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
+        }
+        None => None,
+    };
+    let commune = row.text("commune");
+    let place = match commune.as_deref().map(Uuid::parse_str) {
+        // An exported list names the commune by its id.
+        Some(Ok(id)) => Place {
+            commune: Some(id),
+            unit: id,
+            note: None,
+        },
+        _ => {
+            let (province, district) = (row.text("province"), row.text("district"));
+            places
+                .resolve(&Names {
+                    province: province.as_deref(),
+                    district: district.as_deref(),
+                    commune: commune.as_deref(),
+                })
+                .map_err(|(column, m)| {
+                    let key = match column {
+                        Column::Province => "province",
+                        Column::District => "district",
+                        Column::Commune => "commune",
+                    };
+                    RowError::field(key, m)
+                })?
+        }
+    };
+    if let Some(c) = place.commune {
+        data.insert("commune_id".into(), json!(c));
+    }
+    Ok(Read { data, place, id })
+}
+
+/// The registered subject the row is about: by id, else tax code, else name in the commune.
+async fn existing(
+    txn: &DatabaseTransaction,
+    data: &Map<String, Value>,
+    id: Option<Uuid>,
+) -> Result<Option<subject::Model>, RowError> {
+    if let Some(id) = id {
+        return subject::Entity::find_by_id(id)
+            .one(txn)
+            .await
+            .map_err(RowError::fault)?
+            .map(Some)
+            .ok_or_else(|| RowError::field("id", msg!("import-no-such-subject", id = id)));
+    }
+    if let Some(t) = data.get("tax_code").and_then(Value::as_str) {
+        let tax = crate::validate::parse_tax_id(t).map_err(|m| RowError::field("tax_code", m))?;
+        return subject::Entity::find()
+            .filter(subject::Column::TaxCode.eq(tax.as_str()))
+            .one(txn)
+            .await
+            .map_err(RowError::fault);
+    }
+    let Some(commune) = data.get("commune_id").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
+    let commune =
+        Uuid::parse_str(commune).map_err(|_| RowError::field("commune", "must be a unit id"))?;
+    Ok(subject::Entity::find()
+        .filter(subject::Column::CommuneId.eq(commune))
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .find(|s| fold(&s.name) == name))
+}
+
+/// The open draft of the same subject (same name, same place).
+async fn open_draft(
+    txn: &DatabaseTransaction,
+    data: &Map<String, Value>,
+    place: &Place,
+) -> Result<Option<draft::Model>, RowError> {
+    let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
+    Ok(draft::Entity::find()
+        .filter(draft::Column::Entity.eq(DraftEntity::Subject.code()))
+        .filter(draft::Column::CompletedAt.is_null())
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .find(|d| {
+            let same_name = d
+                .data
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| fold(n) == name);
+            same_name && (d.unit_id == place.unit || Some(d.unit_id) == place.commune)
+        }))
+}
+
+/// Applies one row inside the import's transaction.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    data: Map<String, Value>,
+    place: &Place,
+    id: Option<Uuid>,
+) -> Result<Outcome, RowError> {
+    if let Some(current) = existing(txn, &data, id).await? {
+        return update(txn, actor, current, data).await;
+    }
+    if let Some(d) = open_draft(txn, &data, place).await? {
+        let given = data
+            .iter()
+            .all(|(k, v)| d.data.get(k).is_some_and(|old| old == v));
+        if given {
+            return Ok(Outcome::Unchanged);
+        }
+        let after = drafts::complete_in(txn, actor, d.id, CompleteDraft { data }, None)
+            .await
+            .map_err(RowError::app)?;
+        return Ok(if after.record_id.is_some() {
+            Outcome::Created
+        } else {
+            Outcome::Updated
+        });
+    }
+    let missing = drafts::missing(DraftEntity::Subject, &data);
+    if missing.is_empty() {
+        let input = parse(&data)?;
+        subjects::create_in(txn, actor, input)
+            .await
+            .map_err(RowError::app)?;
+        return Ok(Outcome::Created);
+    }
+    drafts::create_in(
+        txn,
+        actor,
+        CreateDraft {
+            entity: DraftEntity::Subject,
+            parent_id: None,
+            unit_id: Some(place.unit),
+            data,
+        },
+    )
+    .await
+    .map_err(RowError::app)?;
+    Ok(Outcome::Draft)
+}
+
+/// A registered subject and a row about it: contact data the row gives is taken; identity
+/// data it gives must agree (changing a name, form, tax code or commune is a dated change,
+/// not a spreadsheet's side effect).
+async fn update(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    current: subject::Model,
+    data: Map<String, Value>,
+) -> Result<Outcome, RowError> {
+    let mut probe = data.clone();
+    // A row may leave identity fields out; those it gives are compared as the API reads them.
+    probe
+        .entry("commune_id")
+        .or_insert(json!(current.commune_id));
+    let given: crate::subjects::dto::CreateSubject = parse(&probe)?;
+    if fold(&given.name) != fold(&current.name) {
+        return Err(RowError::field(
+            "name",
+            msg!("import-identity-differs", registered = current.name),
+        ));
+    }
+    if data.contains_key("legal_form") && given.legal_form.code() != current.legal_form {
+        // A form read from the name alone does not contradict the registry.
+        if data.contains_key("tax_code") || current.tax_code.is_none() {
+            return Err(RowError::field(
+                "legal_form",
+                msg!("import-identity-differs", registered = current.legal_form),
+            ));
+        }
+    }
+    if let Some(t) = &given.tax_code
+        && current.tax_code.as_deref() != Some(t.as_str())
+    {
+        return Err(RowError::field(
+            "tax_code",
+            msg!(
+                "import-identity-differs",
+                registered = current.tax_code.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if given.commune_id != current.commune_id {
+        return Err(RowError::field(
+            "commune",
+            msg!("import-identity-differs", registered = current.commune_id),
+        ));
+    }
+    let set = |k: &str| data.contains_key(k);
+    let patch = UpdateSubject {
+        address: set("address").then(|| given.address.clone()),
+        representative: set("representative").then(|| given.representative.clone()),
+        phone: set("phone").then(|| given.phone.clone()),
+        email: set("email").then(|| given.email.clone()),
+        woman_led: set("woman_led").then_some(given.woman_led),
+        founded_on: set("founded_on").then_some(given.founded_on),
+        ..Default::default()
+    };
+    let after = subjects::update_in(txn, actor, current.id, IfMatch(None), patch)
+        .await
+        .map_err(RowError::app)?;
+    Ok(if after.version == current.version {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated
+    })
+}

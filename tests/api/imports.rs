@@ -1,0 +1,307 @@
+//! Spreadsheets in: a department's list as it is (a title row, Vietnamese headings, districts
+//! without communes, missing tax codes, a merged commune, a repeated row), dry run and real run
+//! agreeing, drafts for what cannot count yet, errors naming row and column, nothing written
+//! when a row is wrong, and a second run changing nothing.
+
+use rocket::http::{ContentType, Status};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, next_tax_code, unit};
+
+/// The list as a clerk would have it (semicolons, a BOM, a title row, a blank row).
+fn list(tax1: &str, tax2: &str, with_errors: bool) -> Vec<u8> {
+    let mut rows = vec![
+        "DANH SÁCH CHỦ THỂ OCOP TỈNH QUẢNG NAM NĂM 2024".to_owned(),
+        String::new(),
+        "STT;Tên chủ thể;Loại hình;Mã số thuế;Quận/Huyện;Xã/Phường;Địa chỉ;Điện thoại;Ghi chú"
+            .to_owned(),
+        // 4: complete, the form abbreviated, the place without accents or level word.
+        format!(
+            "1;HTX Nông nghiệp Tam Thăng;HTX;{tax1};TP Tam Ky;tam thang;Thôn 1;0235 3 852 123;"
+        ),
+        // 5: an enterprise named with its form, a district but no commune, no tax code.
+        "2;Công ty TNHH Sâm Ngọc Linh;;;Nam Trà My;;;;".to_owned(),
+        // 6: a production facility (no tax code needed) in a commune merged on 2025-01-01.
+        "3;Cơ sở Bánh tráng Bà Hai;Cơ sở sản xuất;;Phú Ninh;Xã Tam Vinh;;;".to_owned(),
+        // 7: a cooperative in Hội An.
+        format!("4;Hợp tác xã Rau Trà Quế;Hợp tác xã;{tax2};Hội An;Cẩm Hà;;0905 123 456;"),
+    ];
+    if with_errors {
+        // 8: no name; 9: the first row again; 10: a commune that is not there.
+        rows.push("5;;HTX;;Tam Kỳ;Tam Thăng;;;".to_owned());
+        rows.push(format!(
+            "6;HTX Nông nghiệp Tam Thăng;HTX;{tax1};Tam Kỳ;Tam Thăng;;;"
+        ));
+        rows.push("7;Hộ kinh doanh Lê Văn Tư;;;Núi Thành;Xã Không Có;;;".to_owned());
+    }
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(rows.join("\r\n").into_bytes());
+    bytes
+}
+
+fn path(dry_run: bool) -> String {
+    let quang_nam = unit("province", "49", None);
+    format!("/api/v1/imports?kind=subjects&on=2025-06-30&unit_id={quang_nam}&dry_run={dry_run}")
+}
+
+fn figures(s: &Value) -> [i64; 5] {
+    ["rows", "created", "updated", "unchanged", "drafts"].map(|k| s[k].as_i64().unwrap())
+}
+
+#[rocket::async_test]
+async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (tax1, tax2) = (next_tax_code(), next_tax_code());
+    let csv = ContentType::new("text", "csv");
+    let subjects_before = app.count("subject").await;
+    let audit_before = app.count("audit_log").await;
+
+    // With rows in error: the dry run and the real run say the same, neither writes.
+    let bad = list(&tax1, &tax2, true);
+    let dry = app
+        .upload(&path(true), &admin, bad.clone(), csv.clone())
+        .await;
+    assert_eq!(dry.status, Status::Ok, "{:?}", dry.body);
+    let real = app.upload(&path(false), &admin, bad, csv.clone()).await;
+    assert_eq!(real.status, Status::Ok, "{:?}", real.body);
+    for s in [&dry.body, &real.body] {
+        assert_eq!(s["applied"], false, "{s}");
+        assert_eq!(figures(s), [7, 3, 0, 0, 1], "{s}");
+    }
+    assert_eq!(dry.body["errors"], real.body["errors"]);
+    let errors: Vec<(i64, String, String)> = real.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[0].0, 8, "{errors:?}");
+    assert_eq!(errors[0].1, "Tên chủ thể");
+    assert!(errors[0].2.contains("không ghi tên chủ thể"), "{errors:?}");
+    assert_eq!((errors[1].0, errors[1].2.as_str()), (9, "trùng với dòng 4"));
+    assert_eq!((errors[2].0, errors[2].1.as_str()), (10, "Xã/Phường"));
+    assert!(errors[2].2.contains("\"Xã Không Có\""), "{errors:?}");
+    // The merged commune is taken as its successor, and the summary says so.
+    let notes = real.body["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["row"], 6);
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Thị trấn Phú Thịnh"),
+        "{notes:?}"
+    );
+    assert_eq!(
+        real.body["ignored_columns"],
+        serde_json::json!(["STT", "Ghi chú"])
+    );
+    assert_eq!(app.count("subject").await, subjects_before);
+    assert_eq!(app.count("draft").await, 0);
+    assert_eq!(app.count("audit_log").await, audit_before);
+
+    // The corrected list: a dry run, then the real run, with the same figures.
+    let good = list(&tax1, &tax2, false);
+    let dry = app
+        .upload(&path(true), &admin, good.clone(), csv.clone())
+        .await;
+    assert_eq!(figures(&dry.body), [4, 3, 0, 0, 1], "{:?}", dry.body);
+    assert_eq!(dry.body["applied"], false);
+    assert_eq!(app.count("subject").await, subjects_before);
+    let real = app
+        .upload(&path(false), &admin, good.clone(), csv.clone())
+        .await;
+    assert_eq!(figures(&real.body), [4, 3, 0, 0, 1], "{:?}", real.body);
+    assert_eq!(real.body["applied"], true);
+    assert_eq!(real.body["errors"], serde_json::json!([]));
+    assert_eq!(app.count("subject").await, subjects_before + 3);
+    assert_eq!(app.count("draft").await, 1);
+
+    // Complete rows are records, as the API would have made them.
+    let found = app
+        .get(&format!("/api/v1/subjects?q={tax1}"), Some(&admin))
+        .await;
+    let s = &found.body["items"][0];
+    assert_eq!(s["name"], "HTX Nông nghiệp Tam Thăng");
+    assert_eq!(s["legal_form"], "cooperative");
+    assert_eq!(s["phone"], "02353852123");
+    assert_eq!(s["commune"]["code"], "20362");
+    // The enterprise without commune or tax code is a draft in its district, not invented.
+    let drafts = app.get("/api/v1/drafts", Some(&admin)).await;
+    let d = &drafts.body["items"][0];
+    assert_eq!(d["data"]["name"], "Công ty TNHH Sâm Ngọc Linh");
+    assert_eq!(d["data"]["legal_form"], "enterprise");
+    assert_eq!(d["missing"], serde_json::json!(["commune_id", "tax_code"]));
+    assert_eq!(d["unit_id"], unit("district", "516", None).to_string());
+    // Nothing of it is public.
+    let public = app
+        .get("/api/v1/public/products?q=Sam%20Ngoc%20Linh", None)
+        .await;
+    assert_eq!(
+        public.body["items"],
+        serde_json::json!([]),
+        "{:?}",
+        public.body
+    );
+    // Each record was written with its audit entry.
+    let audited = app.count("audit_log").await - audit_before;
+    assert_eq!(audited, 4);
+
+    // The same file again: nothing to do.
+    let again = app.upload(&path(false), &admin, good, csv.clone()).await;
+    assert_eq!(figures(&again.body), [4, 0, 0, 4, 0], "{:?}", again.body);
+    assert_eq!(app.count("subject").await, subjects_before + 3);
+    assert_eq!(app.count("draft").await, 1);
+    assert_eq!(app.count("audit_log").await - audit_before, 4);
+
+    // A later list with a new phone number updates the contact data, nothing else.
+    let mut newer = String::from_utf8(list(&tax1, &tax2, false)).unwrap();
+    newer = newer.replace("0235 3 852 123", "0235 3 999 888");
+    let updated = app
+        .upload(&path(false), &admin, newer.into_bytes(), csv)
+        .await;
+    assert_eq!(
+        figures(&updated.body),
+        [4, 0, 1, 3, 0],
+        "{:?}",
+        updated.body
+    );
+}
+
+#[rocket::async_test]
+async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let csv = ContentType::new("text", "csv");
+    let refuse = |body: &Value| {
+        assert_eq!(body["error"]["code"], "validation_failed", "{body}");
+        body["error"]["fields"]["file"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Windows-1258 ("Tên" with a lone 0xEA) and UTF-16.
+    let cp1258 = b"T\xEAn ch\xFA th\xEA\n".to_vec();
+    let res = app.upload(&path(true), &admin, cp1258, csv.clone()).await;
+    assert!(refuse(&res.body).contains("CSV UTF-8"), "{:?}", res.body);
+    let utf16 = vec![0xFF, 0xFE, b'T', 0, b'e', 0];
+    let res = app.upload(&path(true), &admin, utf16, csv.clone()).await;
+    assert!(refuse(&res.body).contains("UTF-16"), "{:?}", res.body);
+    // No header row.
+    let res = app
+        .upload(&path(true), &admin, b"a;b\n1;2\n".to_vec(), csv.clone())
+        .await;
+    assert!(refuse(&res.body).contains("dòng tiêu đề"), "{:?}", res.body);
+    // A zip that is no workbook.
+    let res = app
+        .upload(
+            &path(true),
+            &admin,
+            b"PK\x03\x04garbage".to_vec(),
+            csv.clone(),
+        )
+        .await;
+    assert!(refuse(&res.body).contains(".xlsx"), "{:?}", res.body);
+    // A workbook with a formula.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Tên chủ thể").unwrap();
+    sheet.write_string(0, 1, "Loại hình").unwrap();
+    sheet.write_formula(1, 0, "=\"HTX \"&\"A\"").unwrap();
+    let res = app
+        .upload(
+            &path(true),
+            &admin,
+            book.save_to_buffer().unwrap(),
+            ContentType::Binary,
+        )
+        .await;
+    assert!(refuse(&res.body).contains("ô A2"), "{:?}", res.body);
+    // Owners and channels import nothing.
+    let subject = app.seed_subject(&admin, "20335", "HTX Chủ Thể").await;
+    let owner = app.owner_of(&subject).await;
+    let res = app
+        .upload(&path(true), &owner, list("x", "y", false), csv)
+        .await;
+    assert_eq!(res.status, Status::Forbidden, "{:?}", res.body);
+    assert_eq!(app.count("draft").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // The template names every column and gives an example row that itself imports.
+    let t = app
+        .get(
+            "/api/v1/imports/template?kind=subjects&format=csv",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(t.status, Status::Ok);
+    let text = t.body.as_str().unwrap().to_owned();
+    assert!(
+        text.starts_with(
+            "\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Tỉnh,Huyện,Xã/Phường"
+        ),
+        "{text}"
+    );
+    let tax = next_tax_code();
+    let filled = text.replace("4000123456", &tax);
+    let res = app
+        .upload(
+            &path(false),
+            &admin,
+            filled.into_bytes(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(figures(&res.body), [1, 1, 0, 0, 0], "{:?}", res.body);
+
+    // A workbook whose founding date is a real date cell.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, h) in [
+        "Tên chủ thể",
+        "Loại hình",
+        "Mã số thuế",
+        "Xã",
+        "Ngày thành lập",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, i as u16, *h).unwrap();
+    }
+    let tax = next_tax_code();
+    sheet.write_string(1, 0, "HTX Cẩm Kim").unwrap();
+    sheet.write_string(1, 1, "HTX").unwrap();
+    sheet.write_string(1, 2, &tax).unwrap();
+    sheet.write_string(1, 3, "Cẩm Kim").unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2016, 4, 5).unwrap();
+    let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    sheet
+        .write_datetime_with_format(1, 4, &date, &format)
+        .unwrap();
+    let res = app
+        .upload(
+            &path(false),
+            &admin,
+            book.save_to_buffer().unwrap(),
+            ContentType::Binary,
+        )
+        .await;
+    assert_eq!(figures(&res.body), [1, 1, 0, 0, 0], "{:?}", res.body);
+    let found = app
+        .get(&format!("/api/v1/subjects?q={tax}"), Some(&admin))
+        .await;
+    assert_eq!(found.body["items"][0]["founded_on"], "2016-04-05");
+}
