@@ -102,6 +102,34 @@ pub async fn record(
     Ok(())
 }
 
+/// Records a download that holds personal data (domain.md §10: who, what, when): the file,
+/// its rows and the request that made it. An owner's download holds its own subject only; the
+/// rest are administrators' and auditors'.
+pub async fn record_export(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sheet: &crate::export::Sheet,
+    request: &str,
+) -> AppResult<()> {
+    let export = Change {
+        entity: "export",
+        entity_id: ids::new_id(),
+        subject_id: match actor.role {
+            Role::Owner => actor.subject_id,
+            _ => None,
+        },
+        action: "export".to_owned(),
+        before: None,
+        after: Some(serde_json::json!({
+            "file": sheet.file_name,
+            "title": sheet.title,
+            "rows": sheet.rows.len(),
+            "request": request,
+        })),
+    };
+    record(db, actor, Ok(export)).await
+}
+
 /// Audit entries the actor may read, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,

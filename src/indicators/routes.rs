@@ -88,6 +88,7 @@ pub async fn explain_indicators(
     db: &State<DatabaseConnection>,
     actor: Actor,
     lang: Lang,
+    uri: &rocket::http::uri::Origin<'_>,
     query: QueryParams<ExplainQuery>,
     page: QueryParams<PageParams>,
 ) -> AppResult<Either<Json<ExplanationPage>, Download>> {
@@ -99,6 +100,8 @@ pub async fn explain_indicators(
         f => {
             let lang = q.lang.unwrap_or(lang);
             let sheet = service::explanation_sheet(db.inner(), &actor, &q, lang).await?;
+            crate::audit::service::record_export(db.inner(), &actor, &sheet, &uri.to_string())
+                .await?;
             download(&sheet, f, lang)
         }
     }

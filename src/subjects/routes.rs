@@ -30,6 +30,7 @@ pub async fn list_subjects(
     db: &State<DatabaseConnection>,
     actor: Actor,
     lang: Lang,
+    uri: &rocket::http::uri::Origin<'_>,
     query: QueryParams<SubjectQuery>,
     page: QueryParams<PageParams>,
 ) -> AppResult<Either<Json<Paginated<SubjectView>>, Download>> {
@@ -41,6 +42,7 @@ pub async fn list_subjects(
         )));
     }
     let sheet = service::sheet(db.inner(), &actor, &q, q.lang.unwrap_or(lang)).await?;
+    crate::audit::service::record_export(db.inner(), &actor, &sheet, &uri.to_string()).await?;
     download(&sheet, format, q.lang.unwrap_or(lang))
 }
 

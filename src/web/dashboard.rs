@@ -709,6 +709,7 @@ fn known_at(lang: Lang, typed: Option<&str>) -> Result<Option<String>, PageError
 pub async fn subjects_export(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
+    uri: &rocket::http::uri::Origin<'_>,
     q: DrillQuery<'_>,
 ) -> Result<Download, PageError> {
     let actor = viewer.actor()?;
@@ -721,6 +722,7 @@ pub async fn subjects_export(
         viewer.lang,
     )
     .await?;
+    crate::audit::service::record_export(db.inner(), actor, &sheet, &uri.to_string()).await?;
     as_download(&sheet, q.format.unwrap_or_default(), viewer.lang)
 }
 

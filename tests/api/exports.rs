@@ -106,6 +106,22 @@ async fn the_subject_list_downloads_whole_in_the_readers_language_and_scope() {
     let text = String::from_utf8(mine.bytes).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("HTX Điện An"));
+    // Each download of personal data is in the audit trail: who, which file, how many rows,
+    // what was asked (domain.md §10); the JSON list is not an export.
+    app.get("/api/v1/subjects", Some(&admin)).await;
+    let exports = app.get("/api/v1/audit?entity=export", Some(&admin)).await;
+    let entries = exports.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    let first = entries.last().unwrap();
+    assert_eq!(first["actor"]["role"], "admin");
+    assert_eq!(first["after"]["file"], "chu-the-ocop");
+    assert_eq!(first["after"]["rows"], 3);
+    assert_eq!(
+        first["after"]["request"],
+        "/api/v1/subjects?format=csv&per_page=1"
+    );
+    assert_eq!(entries[0]["actor"]["role"], "owner");
+    assert_eq!(entries[0]["after"]["rows"], 1);
     // A format that does not exist is refused, naming the parameter (a malformed query: 400).
     let res = app.get("/api/v1/subjects?format=pdf", Some(&admin)).await;
     assert_eq!(res.status, Status::BadRequest, "{:?}", res.body);
@@ -160,6 +176,13 @@ async fn the_report_and_the_explanations_download_with_the_api_numbers() {
         s15.contains("Kênh bán hàng chỉ tự khai, chưa xác nhận"),
         "{s15}"
     );
+    // The list holds contacts: its download is in the audit trail; the report's is not.
+    let exports = app
+        .get("/api/v1/audit?entity=export", Some(&sc.admin))
+        .await;
+    let entries = exports.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["after"]["rows"], 8);
 }
 
 #[rocket::async_test]
