@@ -83,8 +83,8 @@ enum Command {
     Import {
         /// The file.
         file: std::path::PathBuf,
-        /// What it lists: subjects.
-        #[arg(long, value_parser = ["subjects"])]
+        /// What it lists: subjects, or products (with their producers and recognitions).
+        #[arg(long, value_parser = ["subjects", "products"])]
         kind: String,
         /// Check every row and print what the real run would do, writing nothing.
         #[arg(long)]
@@ -99,6 +99,13 @@ enum Command {
         /// The sheet of a workbook (default: the first).
         #[arg(long)]
         sheet: Option<String>,
+        /// Who recognised the products of a list that does not say.
+        #[arg(long)]
+        authority: Option<String>,
+        /// Leave rows in error out and apply the others (default: a file with an error writes
+        /// nothing).
+        #[arg(long)]
+        partial: bool,
     },
 }
 
@@ -334,6 +341,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             on,
             unit_id,
             sheet,
+            authority,
+            partial,
         } => {
             use std::io::IsTerminal;
             let db = prepare(&config).await?;
@@ -342,8 +351,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let query = ocop_registry::imports::dto::ImportQuery {
                 kind: serde_json::from_value(serde_json::Value::String(kind))?,
                 dry_run,
+                partial,
                 on,
                 unit_id,
+                authority,
                 sheet,
                 lang: Some(lang),
             };

@@ -10,7 +10,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `subject` or `recognition`.
+    /// `subject`, `product` or `recognition`.
     pub entity: String,
     pub parent_id: Option<Uuid>,
     pub unit_id: Uuid,
@@ -25,6 +25,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub version: i32,
+    /// The imported rows it stands for (`[{"row": 7, "cells": {"Tên sản phẩm": "…"}}]`).
+    pub source: Option<Json>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

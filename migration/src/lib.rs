@@ -19,6 +19,7 @@ mod m20261130_000008_history;
 mod m20261130_000009_draft;
 mod m20261130_000010_app_user;
 mod m20261130_000011_user_session;
+mod m20261130_000012_draft_source;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_draft::Migration),
             Box::new(m20261130_000010_app_user::Migration),
             Box::new(m20261130_000011_user_session::Migration),
+            Box::new(m20261130_000012_draft_source::Migration),
         ]
     }
 }

@@ -19,6 +19,8 @@ pub enum DraftEntity {
     /// A recognition of a product (`POST /api/v1/products/{id}/recognitions`): may lack
     /// `decision_no` and `decision_date`.
     Recognition,
+    /// A product of a subject (`POST /api/v1/subjects/{id}/products`): may lack `group`.
+    Product,
 }
 
 impl DraftEntity {
@@ -26,6 +28,7 @@ impl DraftEntity {
         match self {
             DraftEntity::Subject => "subject",
             DraftEntity::Recognition => "recognition",
+            DraftEntity::Product => "product",
         }
     }
 }
@@ -43,7 +46,8 @@ pub enum DraftStatus {
 #[serde(deny_unknown_fields)]
 pub struct CreateDraft {
     pub entity: DraftEntity,
-    /// The product a recognition rates (required for a recognition).
+    /// The product a recognition rates, or the subject a product belongs to (required for
+    /// both).
     pub parent_id: Option<Uuid>,
     /// Where a subject without a commune is known to be: its district (or province).
     pub unit_id: Option<Uuid>,
@@ -92,6 +96,9 @@ pub struct DraftView {
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// The imported rows it stands for, as the list wrote them (`row`, `cells`).
+    #[schema(value_type = Option<Object>)]
+    pub source: Option<Value>,
 }
 
 impl DraftView {
@@ -118,6 +125,7 @@ impl DraftView {
             updated_at: m.updated_at,
             completed_at: m.completed_at,
             version: m.version,
+            source: m.source,
         })
     }
 }

@@ -19,7 +19,7 @@ use crate::history::Known;
 use crate::http::parse_json;
 use crate::msg;
 use crate::pagination::{PageParams, Paginated};
-use crate::products::dto::CreateRecognition;
+use crate::products::dto::{CreateProduct, CreateRecognition};
 use crate::subjects::dto::CreateSubject;
 use crate::units::graph::UnitGraph;
 use crate::{clock, ids, products, subjects, units, validate};
@@ -55,6 +55,11 @@ pub fn missing(entity: DraftEntity, data: &Map<String, Value>) -> Vec<String> {
                 out.push("tax_code");
             }
         }
+        DraftEntity::Product => {
+            if absent(data, "group") {
+                out.push("group");
+            }
+        }
         DraftEntity::Recognition => {
             if absent(data, "decision_no") {
                 out.push("decision_no");
@@ -75,6 +80,7 @@ fn stand_in(field: &str) -> Value {
         "commune_id" => Value::String(Uuid::nil().to_string()),
         "decision_no" => Value::String("-".to_owned()),
         "decision_date" => Value::String(validate::PROGRAMME_START.to_string()),
+        "group" => Value::String(crate::domain::ProductGroup::Food.code().to_owned()),
         _ => Value::Null,
     }
 }
@@ -99,6 +105,7 @@ pub fn check(entity: DraftEntity, data: &Map<String, Value>, missing: &[String])
     match entity {
         DraftEntity::Subject => parse::<CreateSubject>(data, missing).map(drop),
         DraftEntity::Recognition => parse::<CreateRecognition>(data, missing).map(drop),
+        DraftEntity::Product => parse::<CreateProduct>(data, missing).map(drop),
     }
 }
 
@@ -131,6 +138,15 @@ async fn place(
                     units::service::require(db, "unit_id", id).await?.id
                 }
             }
+        }
+        DraftEntity::Product => {
+            let id = input.parent_id.ok_or_else(|| {
+                AppError::invalid("parent_id", "is required: the subject the product is of")
+            })?;
+            let s = find::<subject::Entity>(db, "subject", id, false).await?;
+            return within(db, actor, s.commune_id)
+                .await
+                .map(|()| (s.commune_id, Some(s.id)));
         }
         DraftEntity::Recognition => {
             let id = input.parent_id.ok_or_else(|| {
@@ -165,7 +181,7 @@ pub async fn create(
     input: CreateDraft,
 ) -> AppResult<DraftView> {
     let txn = begin_write(db).await?;
-    let view = create_in(&txn, actor, input).await?;
+    let view = create_in(&txn, actor, input, None).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -176,6 +192,7 @@ pub async fn create_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
     input: CreateDraft,
+    source: Option<Value>,
 ) -> AppResult<DraftView> {
     actor.require(&[Role::Admin, Role::Auditor])?;
     let missing = missing(input.entity, &input.data);
@@ -202,6 +219,7 @@ pub async fn create_in(
         updated_at: Set(now),
         completed_at: Set(None),
         version: Set(1),
+        source: Set(source),
     }
     .insert(txn)
     .await?;
@@ -285,6 +303,15 @@ pub async fn complete_in(
                 let s = subjects::service::create_in(txn, actor, parse(&data, &[])?).await?;
                 subject_id = Some(s.id);
                 s.id
+            }
+            DraftEntity::Product => {
+                let subject = d.parent_id.ok_or_else(|| {
+                    AppError::Internal(format!("product draft {} has no subject", d.id))
+                })?;
+                let p =
+                    products::service::create_in(txn, actor, subject, parse(&data, &[])?).await?;
+                subject_id = Some(subject);
+                p.id
             }
             DraftEntity::Recognition => {
                 let product = d.parent_id.ok_or_else(|| {

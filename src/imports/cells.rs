@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use strum::IntoEnumIterator;
 
 use super::read::Value;
-use crate::domain::LegalForm;
+use crate::domain::{LegalForm, ProductGroup};
 use crate::i18n::Lang;
 
 /// Folded (no accents, lower case) with every run of punctuation a single space: `Quận/Huyện`
@@ -60,6 +60,49 @@ pub fn legal_form_in_name(name: &str) -> Option<LegalForm> {
         .iter()
         .find(|(w, _)| n.starts_with(&format!("{w} ")))
         .map(|(_, f)| *f)
+}
+
+/// A product group of Decision 148/QĐ-TTg, as lists name it (or its code).
+pub fn product_group(s: &str) -> Option<ProductGroup> {
+    const WORDS: &[(&str, ProductGroup)] = &[
+        ("thuc pham", ProductGroup::Food),
+        ("do uong", ProductGroup::Beverage),
+        ("duoc lieu", ProductGroup::Herbal),
+        ("duoc lieu va san pham tu duoc lieu", ProductGroup::Herbal),
+        ("thao duoc", ProductGroup::Herbal),
+        ("thu cong my nghe", ProductGroup::Handicraft),
+        ("hang thu cong my nghe", ProductGroup::Handicraft),
+        ("my nghe", ProductGroup::Handicraft),
+        ("sinh vat canh", ProductGroup::Ornamental),
+        ("du lich", ProductGroup::Tourism),
+        ("dich vu du lich", ProductGroup::Tourism),
+        (
+            "dich vu du lich cong dong du lich sinh thai va diem du lich",
+            ProductGroup::Tourism,
+        ),
+    ];
+    let n = normalize(s);
+    ProductGroup::iter()
+        .find(|g| n == normalize(g.code()))
+        .or_else(|| WORDS.iter().find(|(w, _)| n == *w).map(|(_, g)| *g))
+}
+
+/// Stars as lists write them: `3`, `3 sao`, `3★`, `3*`; "tiềm năng 5 sao" (a 4★ product the
+/// council found has five-star potential, as the programme records it) is 4★ with the flag.
+pub fn stars(s: &str) -> Option<(i16, bool)> {
+    let n = normalize(&s.replace(['★', '*', '☆'], " sao "));
+    if n.contains("tiem nang") {
+        return n.contains('5').then_some((4, true));
+    }
+    let digits: Vec<i16> = n.split(' ').filter_map(|w| w.parse::<i16>().ok()).collect();
+    match digits.as_slice() {
+        [d] if (3..=5).contains(d)
+            && n.split(' ').all(|w| w == "sao" || w.parse::<i16>().is_ok()) =>
+        {
+            Some((*d, false))
+        }
+        _ => None,
+    }
 }
 
 /// A date as written: a spreadsheet date, `dd/mm/yyyy` (also `-` or `.`), `yyyy-mm-dd`, or a
@@ -137,6 +180,26 @@ mod tests {
             Some(LegalForm::Enterprise)
         );
         assert_eq!(legal_form_in_name("Nguyễn Văn A"), None);
+    }
+
+    #[test]
+    fn stars_and_groups_as_lists_write_them() {
+        for (s, want) in [
+            ("3", Some((3, false))),
+            ("4 sao", Some((4, false))),
+            ("5★", Some((5, false))),
+            ("3*", Some((3, false))),
+            ("Tiềm năng 5 sao", Some((4, true))),
+            ("4 sao (tiềm năng 5 sao)", Some((4, true))),
+            ("2 sao", None),
+            ("ba sao", None),
+        ] {
+            assert_eq!(stars(s), want, "{s}");
+        }
+        assert_eq!(product_group("Thực phẩm"), Some(ProductGroup::Food));
+        assert_eq!(product_group("đồ uống"), Some(ProductGroup::Beverage));
+        assert_eq!(product_group("herbal"), Some(ProductGroup::Herbal));
+        assert_eq!(product_group("nông sản"), None);
     }
 
     #[test]

@@ -148,6 +148,75 @@ pub const SUBJECT: &[Field] = &[
     ),
 ];
 
+/// A product and its recognition, after the columns of its subject.
+pub const PRODUCT: &[Field] = &[
+    f(
+        "product_name",
+        "Tên sản phẩm",
+        &[
+            "Sản phẩm",
+            "Tên SP",
+            "Sản phẩm OCOP",
+            "Tên sản phẩm OCOP",
+            "product",
+            "product name",
+        ],
+        "Trà xanh Tam Thăng",
+    ),
+    f(
+        "group",
+        "Nhóm sản phẩm",
+        &["Nhóm", "Nhóm ngành", "Bộ sản phẩm", "product group"],
+        "Đồ uống",
+    ),
+    f(
+        "stars",
+        "Hạng sao",
+        &[
+            "Số sao",
+            "Xếp hạng",
+            "Hạng",
+            "Sao",
+            "Kết quả xếp hạng",
+            "Hạng sao OCOP",
+        ],
+        "4 sao",
+    ),
+    f("score", "Điểm", &["Điểm đánh giá", "Tổng điểm"], "78"),
+    f("year", "Năm công nhận", &["Năm", "Năm đánh giá"], "2024"),
+    f(
+        "decision_no",
+        "Số quyết định",
+        &[
+            "Số QĐ",
+            "Quyết định",
+            "Quyết định công nhận",
+            "Số quyết định công nhận",
+        ],
+        "1234/QĐ-UBND",
+    ),
+    f(
+        "decision_date",
+        "Ngày quyết định",
+        &["Ngày QĐ", "Ngày công nhận", "Ngày ban hành", "Ngày ký"],
+        "15/08/2024",
+    ),
+    f(
+        "authority",
+        "Cơ quan công nhận",
+        &["Cơ quan ban hành", "Cấp công nhận", "Đơn vị công nhận"],
+        "UBND tỉnh Quảng Nam",
+    ),
+];
+
+/// The columns a kind of list may have.
+pub fn of(kind: super::dto::ImportKind) -> Vec<Field> {
+    match kind {
+        super::dto::ImportKind::Subjects => SUBJECT.to_vec(),
+        super::dto::ImportKind::Products => PRODUCT.iter().chain(SUBJECT).copied().collect(),
+    }
+}
+
 /// The header row: which field each column holds.
 #[derive(Debug)]
 pub struct Header {

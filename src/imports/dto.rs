@@ -12,6 +12,8 @@ use validator::Validate;
 pub enum ImportKind {
     /// OCOP subjects (producers): one row each.
     Subjects,
+    /// Recognised products: the producer, the product and its recognition on each row.
+    Products,
 }
 
 /// `POST /api/v1/imports`.
@@ -22,6 +24,10 @@ pub struct ImportQuery {
     /// `true`: check every row and give the summary the real run would give, writing nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// `true`: rows in error are left out and the others applied (each row whole); by default
+    /// a file with any row in error writes nothing.
+    #[serde(default)]
+    pub partial: bool,
     /// The day the list describes (default today): places are the units valid that day, and
     /// a commune a merge had removed by then is taken as its successor.
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
@@ -29,6 +35,10 @@ pub struct ImportQuery {
     /// The unit the list is about (default: an auditor's own unit): names are looked up in it
     /// and in what it became or was formed from.
     pub unit_id: Option<Uuid>,
+    /// Who recognised the products of a list that does not say (default: the provincial
+    /// People's Committee for 3★ and 4★, the Prime Minister for 5★).
+    #[validate(length(min = 1, max = 255, message = "must be 1-255 characters"))]
+    pub authority: Option<String>,
     /// The sheet of a workbook to read (default: the first).
     #[validate(length(max = 100, message = "at most 100 characters"))]
     pub sheet: Option<String>,
@@ -51,8 +61,8 @@ pub struct RowMessage {
 pub struct ImportSummary {
     pub kind: ImportKind,
     pub dry_run: bool,
-    /// Whether the file was written: a real run with no row in error. A file is written whole
-    /// or not at all.
+    /// Whether the file was written: a real run with no row in error (or, with `partial`, its
+    /// rows not in error).
     pub applied: bool,
     /// Data rows read (blank rows left out).
     pub rows: usize,

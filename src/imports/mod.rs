@@ -7,6 +7,7 @@ pub mod cells;
 pub mod columns;
 pub mod dto;
 pub mod places;
+pub mod products;
 pub mod read;
 pub mod routes;
 pub mod subjects;
@@ -107,16 +108,20 @@ pub async fn run(
 ) -> AppResult<ImportSummary> {
     actor.require(&[Role::Admin, Role::Auditor])?;
     let table = read::table(bytes, q.sheet.as_deref())?;
-    let (fields, required) = match q.kind {
-        ImportKind::Subjects => (columns::SUBJECT, "name"),
+    let fields = columns::of(q.kind);
+    let required = match q.kind {
+        ImportKind::Subjects => "name",
+        ImportKind::Products => "product_name",
     };
-    let header = columns::header(&table, fields, required).ok_or_else(|| {
+    let header = columns::header(&table, &fields, required).ok_or_else(|| {
+        let names: Vec<&str> = fields
+            .iter()
+            .filter(|f| ["name", "product_name", "legal_form", "stars"].contains(&f.key))
+            .map(|f| f.vi)
+            .collect();
         AppError::invalid(
             "file",
-            msg!(
-                "import-no-header",
-                expected = fields[1].vi.to_owned() + ", " + fields[2].vi
-            ),
+            msg!("import-no-header", expected = names.join(", ")),
         )
     })?;
     let root = q.unit_id.or(actor.unit_id);
@@ -164,13 +169,16 @@ pub async fn run(
             header: &header,
             cells,
         };
-        let outcome = match subjects::read(&row, &places) {
+        let outcome = match read_row(q, &row, &places) {
             Err(e) => Err(e),
-            Ok(subjects::Read { data, place, id }) => {
-                if let Some(note) = &place.note {
+            Ok((subject, item)) => {
+                if let Some(note) = &subject.place.note {
                     summary.notes.push(message(*n, "commune", note));
                 }
-                let key = subjects::key(&data, &place);
+                let mut key = subjects::key(&subject.data, &subject.place);
+                if let Some(item) = &item {
+                    key = format!("{key}|{}", item.key());
+                }
                 if let Some(first) = seen.insert(key, *n) {
                     Err(RowError::field(
                         "",
@@ -180,7 +188,8 @@ pub async fn run(
                     // Each row in a savepoint: a refused row leaves the transaction usable
                     // (PostgreSQL aborts a transaction at its first failed statement).
                     let sp = txn.begin().await?;
-                    match subjects::apply(&sp, actor, data, &place, id).await {
+                    let source = source(&header, *n, cells);
+                    match apply_row(&sp, actor, &graph, subject, item, &source).await {
                         Ok(o) => {
                             sp.commit().await?;
                             Ok(o)
@@ -205,11 +214,75 @@ pub async fn run(
         }
     }
     progress(total, total);
-    if q.dry_run || !summary.errors.is_empty() {
+    if q.dry_run || (!summary.errors.is_empty() && !q.partial) {
         txn.rollback().await?;
     } else {
         txn.commit().await?;
         summary.applied = true;
     }
     Ok(summary)
+}
+
+/// The row's subject, and its product when the list is of products.
+fn read_row(
+    q: &ImportQuery,
+    row: &subjects::Row<'_>,
+    places: &places::Resolver<'_>,
+) -> Result<(subjects::Read, Option<products::Item>), RowError> {
+    let subject = subjects::read(row, places);
+    let item = match q.kind {
+        ImportKind::Subjects => None,
+        ImportKind::Products => Some(products::read(row, q.authority.as_deref())),
+    };
+    // Every problem of the row at once.
+    match (subject, item) {
+        (Ok(s), None) => Ok((s, None)),
+        (Ok(s), Some(Ok(i))) => Ok((s, Some(i))),
+        (Err(e), None | Some(Ok(_))) | (Ok(_), Some(Err(e))) => Err(e),
+        (Err(RowError::Fields(mut a)), Some(Err(RowError::Fields(b)))) => {
+            a.extend(b);
+            Err(RowError::Fields(a))
+        }
+        (Err(e), Some(Err(_))) => Err(e),
+    }
+}
+
+/// Applies a row: its subject, then its product and recognition.
+async fn apply_row(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    graph: &UnitGraph,
+    subject: subjects::Read,
+    item: Option<products::Item>,
+    source: &serde_json::Value,
+) -> Result<Outcome, RowError> {
+    // The rows of one recognition draft are told apart by the year they give.
+    let mut source = source.clone();
+    if let (Some(y), Some(o)) = (item.as_ref().and_then(|i| i.year), source.as_object_mut()) {
+        o.insert("year".into(), serde_json::json!(y));
+    }
+    let (target, first) = subjects::apply(txn, actor, subject, &source, item.is_none()).await?;
+    let Some(item) = item else {
+        return Ok(first);
+    };
+    let then = products::apply(txn, actor, graph, target, item, &source).await?;
+    // What the row did as a whole: held back if anything is, else whatever it made.
+    Ok(match (first, then) {
+        (Outcome::Draft, _) | (_, Outcome::Draft) => Outcome::Draft,
+        (Outcome::Created, _) | (_, Outcome::Created) => Outcome::Created,
+        (Outcome::Updated, _) | (_, Outcome::Updated) => Outcome::Updated,
+        _ => Outcome::Unchanged,
+    })
+}
+
+/// A row as the list wrote it, for the draft it becomes: its number and its cells by heading.
+fn source(header: &columns::Header, row: usize, cells: &[read::Value]) -> serde_json::Value {
+    let cells: serde_json::Map<String, serde_json::Value> = header
+        .titles
+        .iter()
+        .zip(cells)
+        .filter(|(t, c)| !t.trim().is_empty() && !c.is_blank())
+        .map(|(t, c)| (t.clone(), serde_json::Value::String(c.text())))
+        .collect();
+    serde_json::json!({"row": row, "cells": cells})
 }

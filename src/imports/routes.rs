@@ -62,9 +62,12 @@ pub struct TemplateQuery {
 /// An empty list to fill in: the headings (Vietnamese unless `lang=en`), one example row and,
 /// in the workbook, a sheet of the values each column accepts.
 #[utoipa::path(get, path = "/api/v1/imports/template", tag = "imports", params(TemplateQuery),
-    responses((status = 200, description = "The template", content_type = "text/csv"),
+    responses((status = 200, description = "The template: an XLSX workbook (default) or CSV",
+               content((String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Unknown kind or format", body = ErrorBody),
-              (status = 401, description = "No or bad token", body = ErrorBody)),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/imports/template")]
 pub async fn template(

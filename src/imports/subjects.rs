@@ -27,17 +27,17 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn get(&self, key: &str) -> Option<&Cell> {
+    pub fn get(&self, key: &str) -> Option<&Cell> {
         self.header.column(key).and_then(|i| self.cells.get(i))
     }
 
-    fn text(&self, key: &str) -> Option<String> {
+    pub fn text(&self, key: &str) -> Option<String> {
         self.get(key).filter(|c| !c.is_blank()).map(Cell::text)
     }
 }
 
 /// The row's fields read by the rules of an API request.
-fn parse<T: serde::de::DeserializeOwned + validator::Validate>(
+pub fn parse<T: serde::de::DeserializeOwned + validator::Validate>(
     data: &Map<String, Value>,
 ) -> Result<T, RowError> {
     let bytes = serde_json::to_vec(data)
@@ -169,66 +169,121 @@ async fn existing(
         .find(|s| fold(&s.name) == name))
 }
 
-/// The open draft of the same subject (same name, same place).
-async fn open_draft(
+/// The draft of the same subject (same name, same place): an open one, or one completed since
+/// (then the row is about the record it became).
+async fn draft_of(
     txn: &DatabaseTransaction,
     data: &Map<String, Value>,
     place: &Place,
 ) -> Result<Option<draft::Model>, RowError> {
     let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
-    Ok(draft::Entity::find()
+    let same: Vec<draft::Model> = draft::Entity::find()
         .filter(draft::Column::Entity.eq(DraftEntity::Subject.code()))
-        .filter(draft::Column::CompletedAt.is_null())
         .all(txn)
         .await
         .map_err(RowError::fault)?
         .into_iter()
-        .find(|d| {
+        .filter(|d| {
             let same_name = d
                 .data
                 .get("name")
                 .and_then(Value::as_str)
                 .is_some_and(|n| fold(n) == name);
             same_name && (d.unit_id == place.unit || Some(d.unit_id) == place.commune)
-        }))
+        })
+        .collect();
+    Ok(prefer_open(same))
 }
 
-/// Applies one row inside the import's transaction.
+/// An open draft if there is one, else the first completed.
+pub fn prefer_open(mut drafts: Vec<draft::Model>) -> Option<draft::Model> {
+    let open = drafts.iter().position(|d| d.completed_at.is_none());
+    match open {
+        Some(i) => Some(drafts.swap_remove(i)),
+        None => drafts.into_iter().next(),
+    }
+}
+
+/// The subject a row is about, once the row is applied to it.
+pub enum Target {
+    Record {
+        id: Uuid,
+        created: bool,
+    },
+    /// The draft that holds the row back.
+    Draft(Box<draft::Model>),
+}
+
+/// Applies the subject part of a row inside the import's transaction: the registered subject
+/// (its contact data taken when `update` — a list of subjects — else left as it is), the
+/// open draft of the same subject (completed if the row now gives what it missed), a new
+/// record, or a new draft.
 pub async fn apply(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    data: Map<String, Value>,
-    place: &Place,
-    id: Option<Uuid>,
-) -> Result<Outcome, RowError> {
-    if let Some(current) = existing(txn, &data, id).await? {
-        return update(txn, actor, current, data).await;
+    read: Read,
+    source: &Value,
+    update_records: bool,
+) -> Result<(Target, Outcome), RowError> {
+    let Read { data, place, id } = read;
+    let draft = draft_of(txn, &data, &place).await?;
+    let completed = draft.as_ref().and_then(|d| d.record_id);
+    let current = match (existing(txn, &data, id).await?, completed) {
+        (Some(s), _) => Some(s),
+        (None, Some(record)) => subject::Entity::find_by_id(record)
+            .one(txn)
+            .await
+            .map_err(RowError::fault)?,
+        (None, None) => None,
+    };
+    if let Some(current) = current {
+        let id = current.id;
+        let outcome = if update_records {
+            update(txn, actor, current, data).await?
+        } else {
+            Outcome::Unchanged
+        };
+        return Ok((Target::Record { id, created: false }, outcome));
     }
-    if let Some(d) = open_draft(txn, &data, place).await? {
+    if let Some(d) = draft.filter(|d| d.completed_at.is_none()) {
         let given = data
             .iter()
             .all(|(k, v)| d.data.get(k).is_some_and(|old| old == v));
         if given {
-            return Ok(Outcome::Unchanged);
+            return Ok((Target::Draft(Box::new(d)), Outcome::Unchanged));
         }
         let after = drafts::complete_in(txn, actor, d.id, CompleteDraft { data }, None)
             .await
             .map_err(RowError::app)?;
-        return Ok(if after.record_id.is_some() {
-            Outcome::Created
-        } else {
-            Outcome::Updated
-        });
+        return match after.record_id {
+            Some(id) => Ok((Target::Record { id, created: true }, Outcome::Created)),
+            None => {
+                let d = draft::Entity::find_by_id(after.id)
+                    .one(txn)
+                    .await
+                    .map_err(RowError::fault)?
+                    .ok_or_else(|| {
+                        RowError::Fault(crate::error::AppError::Internal("draft gone".into()))
+                    })?;
+                Ok((Target::Draft(Box::new(d)), Outcome::Updated))
+            }
+        };
     }
     let missing = drafts::missing(DraftEntity::Subject, &data);
     if missing.is_empty() {
         let input = parse(&data)?;
-        subjects::create_in(txn, actor, input)
+        let s = subjects::create_in(txn, actor, input)
             .await
             .map_err(RowError::app)?;
-        return Ok(Outcome::Created);
+        return Ok((
+            Target::Record {
+                id: s.id,
+                created: true,
+            },
+            Outcome::Created,
+        ));
     }
-    drafts::create_in(
+    let view = drafts::create_in(
         txn,
         actor,
         CreateDraft {
@@ -237,10 +292,16 @@ pub async fn apply(
             unit_id: Some(place.unit),
             data,
         },
+        Some(Value::Array(vec![source.clone()])),
     )
     .await
     .map_err(RowError::app)?;
-    Ok(Outcome::Draft)
+    let d = draft::Entity::find_by_id(view.id)
+        .one(txn)
+        .await
+        .map_err(RowError::fault)?
+        .ok_or_else(|| RowError::Fault(crate::error::AppError::Internal("draft gone".into())))?;
+    Ok((Target::Draft(Box::new(d)), Outcome::Draft))
 }
 
 /// A registered subject and a row about it: contact data the row gives is taken; identity

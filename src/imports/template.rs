@@ -2,21 +2,15 @@
 
 use strum::IntoEnumIterator;
 
-use super::columns::{Field, SUBJECT};
+use super::columns;
 use super::dto::ImportKind;
 use crate::domain::LegalForm;
 use crate::export::{Cell, Sheet, col, file_name};
 use crate::i18n::Lang;
 
-fn fields(kind: ImportKind) -> &'static [Field] {
-    match kind {
-        ImportKind::Subjects => SUBJECT,
-    }
-}
-
 /// The template sheet and the sheet of accepted values.
 pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
-    let fields = fields(kind);
+    let fields = columns::of(kind);
     let template = Sheet {
         file_name: file_name(&["mau-nhap", kind_name(kind)]),
         title: "Mẫu nhập".to_owned(),
@@ -60,5 +54,6 @@ pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
 fn kind_name(kind: ImportKind) -> &'static str {
     match kind {
         ImportKind::Subjects => "chu-the",
+        ImportKind::Products => "san-pham",
     }
 }

@@ -35,7 +35,19 @@ pub async fn create(
     input: CreateProduct,
 ) -> AppResult<ProductView> {
     let txn = begin_write(db).await?;
-    visible(&txn, actor, subject_id).await?;
+    let view = create_in(&txn, actor, subject_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (a completed draft, an imported list).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateProduct,
+) -> AppResult<ProductView> {
+    visible(txn, actor, subject_id).await?;
     let now = clock::now();
     let name = clean(&input.name);
     let row = product::ActiveModel {
@@ -53,16 +65,15 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let view = ProductView::build(row)?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created("product", view.id, Some(subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 

@@ -305,3 +305,211 @@ async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
         .await;
     assert_eq!(found.body["items"][0]["founded_on"], "2016-04-05");
 }
+
+/// A province's list of recognised products as the press prints it: producers without tax
+/// codes or communes, years without decisions, "tiềm năng 5 sao", no product group for some, a
+/// merged commune, a repeated row and a row without a product.
+fn products_list(tax: &str) -> Vec<u8> {
+    [
+        "STT;Tên sản phẩm;Nhóm sản phẩm;Chủ thể;Mã số thuế;Huyện;Xã;Hạng sao;Năm công nhận;Số quyết định;Ngày quyết định".to_owned(),
+        format!("1;Trà xanh Tam Thăng;Đồ uống;HTX Nông nghiệp Tam Thăng;{tax};Tam Kỳ;Tam Thăng;4 sao;2024;1234/QĐ-UBND;15/08/2024"),
+        format!("2;Mật ong Tam Thăng;Thực phẩm;HTX Nông nghiệp Tam Thăng;{tax};Tam Kỳ;Tam Thăng;3★;2023;;"),
+        "3;Sâm Ngọc Linh củ tươi;Dược liệu;Công ty TNHH Sâm Ngọc Linh;;Nam Trà My;;tiềm năng 5 sao;2022;;".to_owned(),
+        "4;Rượu sâm;Đồ uống;Công ty TNHH Sâm Ngọc Linh;;Nam Trà My;;4 sao;2022;;".to_owned(),
+        "5;Bánh tráng Bà Hai;;Cơ sở bánh tráng Bà Hai;;Phú Ninh;Tam Vinh;3 sao;2021;56/QĐ-UBND;01/03/2021".to_owned(),
+        format!("6;Trà xanh Tam Thăng;Đồ uống;HTX Nông nghiệp Tam Thăng;{tax};Tam Kỳ;Tam Thăng;4 sao;2024;1234/QĐ-UBND;15/08/2024"),
+        "7;;Thực phẩm;HTX Nông nghiệp Tam Thăng;;Tam Kỳ;Tam Thăng;3 sao;2024;;".to_owned(),
+    ]
+    .join("\n")
+    .into_bytes()
+}
+
+fn products_path(dry_run: bool) -> String {
+    let quang_nam = unit("province", "49", None);
+    format!(
+        "/api/v1/imports?kind=products&on=2025-06-30&unit_id={quang_nam}&partial=true&dry_run={dry_run}"
+    )
+}
+
+#[rocket::async_test]
+async fn a_press_list_of_products_becomes_records_drafts_and_errors_and_a_rerun_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tax = next_tax_code();
+    let csv = ContentType::new("text", "csv");
+
+    let dry = app
+        .upload(
+            &products_path(true),
+            &admin,
+            products_list(&tax),
+            csv.clone(),
+        )
+        .await;
+    let real = app
+        .upload(
+            &products_path(false),
+            &admin,
+            products_list(&tax),
+            csv.clone(),
+        )
+        .await;
+    for s in [&dry.body, &real.body] {
+        // rows, created, updated, unchanged, drafts
+        assert_eq!(figures(s), [7, 1, 0, 0, 4], "{s}");
+        assert_eq!(s["errors"].as_array().unwrap().len(), 2, "{s}");
+    }
+    assert_eq!(dry.body["errors"], real.body["errors"]);
+    assert_eq!(dry.body["applied"], false);
+    assert_eq!(
+        real.body["applied"], true,
+        "partial: the rows not in error are applied"
+    );
+    let errors = real.body["errors"].as_array().unwrap();
+    assert_eq!(
+        (errors[0]["row"].as_i64(), errors[0]["message"].as_str()),
+        (Some(7), Some("trùng với dòng 2"))
+    );
+    assert_eq!(
+        (errors[1]["row"].as_i64(), errors[1]["column"].as_str()),
+        (Some(8), Some("Tên sản phẩm"))
+    );
+
+    // The complete row: the producer, the product and its recognition, as the API makes them;
+    // who recognised it follows from the stars and the province.
+    let found = app
+        .get(&format!("/api/v1/subjects?q={tax}"), Some(&admin))
+        .await;
+    let subject = &found.body["items"][0];
+    let products = app
+        .get(
+            &format!(
+                "/api/v1/subjects/{}/products",
+                subject["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    let names: Vec<&str> = products.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let tea = products.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Trà xanh Tam Thăng")
+        .unwrap();
+    let recs = app
+        .get(
+            &format!(
+                "/api/v1/products/{}/recognitions",
+                tea["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    let r = &recs.body["items"][0];
+    assert_eq!(r["stars"], 4);
+    assert_eq!(r["decision_no"], "1234/QĐ-UBND");
+    assert_eq!(r["decision_date"], "2024-08-15");
+    assert_eq!(r["authority"], "UBND tỉnh Quảng Nam");
+    assert_eq!(r["kind"], "new");
+    let public = app
+        .get("/api/v1/public/products?q=tra%20xanh%20tam%20thang", None)
+        .await;
+    assert_eq!(
+        public.body["items"].as_array().unwrap().len(),
+        1,
+        "{:?}",
+        public.body
+    );
+
+    // What cannot count yet waits as drafts, with what it misses and the rows it stands for.
+    let drafts = app.get("/api/v1/drafts", Some(&admin)).await;
+    let drafts = drafts.body["items"].as_array().unwrap().clone();
+    assert_eq!(drafts.len(), 3, "{drafts:?}");
+    let of = |entity: &str| {
+        drafts
+            .iter()
+            .find(|d| d["entity"] == entity)
+            .unwrap()
+            .clone()
+    };
+    let company = of("subject");
+    assert_eq!(company["data"]["name"], "Công ty TNHH Sâm Ngọc Linh");
+    assert_eq!(
+        company["missing"],
+        serde_json::json!(["commune_id", "tax_code"])
+    );
+    let rows: Vec<i64> = company["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [4, 5]);
+    assert_eq!(company["source"][0]["cells"]["Hạng sao"], "tiềm năng 5 sao");
+    let honey = of("recognition");
+    assert_eq!(
+        honey["missing"],
+        serde_json::json!(["decision_no", "decision_date"])
+    );
+    assert_eq!(honey["data"]["stars"], 3);
+    assert_eq!(honey["source"][0]["year"], 2023);
+    let cake = of("product");
+    assert_eq!(cake["missing"], serde_json::json!(["group"]));
+    assert_eq!(cake["data"]["name"], "Bánh tráng Bà Hai");
+    assert_eq!(real.body["notes"][0]["row"], 6);
+    // Nothing held back is public.
+    let public = app.get("/api/v1/public/products?q=sam", None).await;
+    assert_eq!(public.body["items"], serde_json::json!([]));
+
+    // The same list again: nothing to do.
+    let again = app
+        .upload(
+            &products_path(false),
+            &admin,
+            products_list(&tax),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&again.body), [7, 0, 0, 5, 0], "{:?}", again.body);
+    assert_eq!(app.count("draft").await, 3);
+
+    // The company's draft completed, the list again registers its products (the potential
+    // five star as 4★ with the flag) and nothing else.
+    let tra_mai = crate::helpers::commune("20944", None);
+    let complete = app
+        .patch(
+            &format!("/api/v1/drafts/{}", company["id"].as_str().unwrap()),
+            Some(&admin),
+            &serde_json::json!({"data": {"commune_id": tra_mai, "tax_code": next_tax_code()}}),
+            None,
+        )
+        .await;
+    assert!(
+        complete.body["record_id"].is_string(),
+        "{:?}",
+        complete.body
+    );
+    let after = app
+        .upload(&products_path(false), &admin, products_list(&tax), csv)
+        .await;
+    // Rows 4 and 5: the product and recognitions wait for their decision numbers.
+    assert_eq!(figures(&after.body), [7, 0, 0, 3, 2], "{:?}", after.body);
+    let drafts = app
+        .get("/api/v1/drafts?entity=recognition", Some(&admin))
+        .await;
+    let ginseng = drafts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["data"]["potential_five_star"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(ginseng["data"]["stars"], 4);
+}

@@ -1,0 +1,358 @@
+//! One row of a list of recognised products: the producer (as in a list of subjects), the
+//! product and its recognition. What cannot be registered yet is kept as the draft that holds
+//! it back — the producer's, the product's or the recognition's — with the row as its source;
+//! once the draft is completed, importing the list again registers the rest.
+
+use entity::{draft, product, recognition};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::cells;
+use super::subjects::{Row, Target};
+use super::{Outcome, RowError};
+use crate::auth::Actor;
+use crate::domain::RecognitionKind;
+use crate::drafts::dto::{CreateDraft, DraftEntity, DraftView};
+use crate::drafts::service as drafts;
+use crate::msg;
+use crate::text::fold;
+use crate::units::graph::UnitGraph;
+
+/// The product and recognition a row gives.
+pub struct Item {
+    pub name: String,
+    pub group: Option<String>,
+    /// The recognition's fields (absent when the row gives no stars).
+    pub recognition: Option<Map<String, Value>>,
+    pub year: Option<i32>,
+}
+
+impl Item {
+    /// What identifies the row's recognition within the file.
+    pub fn key(&self) -> String {
+        let r = self.recognition.as_ref();
+        let get = |k: &str| {
+            r.and_then(|m| m.get(k))
+                .map(Value::to_string)
+                .unwrap_or_default()
+        };
+        format!(
+            "{}|{}|{}|{}|{:?}",
+            fold(&self.name),
+            get("decision_no"),
+            get("decision_date"),
+            get("stars"),
+            self.year
+        )
+    }
+}
+
+/// Reads the product's columns.
+pub fn read(row: &Row<'_>, authority: Option<&str>) -> Result<Item, RowError> {
+    let name = row
+        .text("product_name")
+        .ok_or_else(|| RowError::field("product_name", msg!("import-no-product")))?;
+    let group = match row.text("group") {
+        Some(g) => Some(
+            cells::product_group(&g)
+                .ok_or_else(|| RowError::field("group", msg!("import-group", value = g)))?
+                .code()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let Some(stars_text) = row.text("stars") else {
+        return Ok(Item {
+            name,
+            group,
+            recognition: None,
+            year: None,
+        });
+    };
+    let (stars, potential) = cells::stars(&stars_text)
+        .ok_or_else(|| RowError::field("stars", msg!("import-stars", value = stars_text)))?;
+    let mut r = Map::new();
+    r.insert("stars".into(), json!(stars));
+    r.insert("potential_five_star".into(), json!(potential));
+    if let Some(s) = row.text("score") {
+        r.insert("score".into(), json!(s.replace(',', ".")));
+    }
+    if let Some(d) = row.text("decision_no") {
+        r.insert("decision_no".into(), json!(d));
+    }
+    let year = match row.get("year").filter(|c| !c.is_blank()) {
+        Some(c) => Some(
+            cells::year(c)
+                .or_else(|| cells::date(c).map(|d| chrono::Datelike::year(&d)))
+                .ok_or_else(|| RowError::field("year", msg!("import-year", value = c.text())))?,
+        ),
+        None => None,
+    };
+    if let Some(c) = row.get("decision_date").filter(|c| !c.is_blank()) {
+        let d = cells::date(c).ok_or_else(|| {
+            RowError::field("decision_date", msg!("import-date", value = c.text()))
+        })?;
+        if year.is_some_and(|y| y != chrono::Datelike::year(&d)) {
+            return Err(RowError::field(
+                "year",
+                msg!("import-year-differs", date = d),
+            ));
+        }
+        r.insert("decision_date".into(), json!(d));
+    }
+    if let Some(a) = row.text("authority").or(authority.map(str::to_owned)) {
+        r.insert("authority".into(), json!(a));
+    }
+    Ok(Item {
+        name,
+        group,
+        recognition: Some(r),
+        year,
+    })
+}
+
+/// Who recognises a product of `stars` when the list does not say: the chair of the provincial
+/// People's Committee for 3★ and 4★, the Prime Minister for 5★ (Decision 148/QĐ-TTg).
+fn authority_for(graph: &UnitGraph, unit: Uuid, stars: i64) -> Option<String> {
+    if stars == 5 {
+        return Some("Thủ tướng Chính phủ".to_owned());
+    }
+    graph
+        .ancestors(unit)
+        .into_iter()
+        .filter_map(|id| graph.get(id))
+        .find(|u| u.level == "province")
+        .map(|p| format!("UBND {}", lower_first(&p.name)))
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Adds the row to a draft's sources (once): the draft holds the row back. Recorded like any
+/// change of the draft.
+async fn hold(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    d: draft::Model,
+    source: &Value,
+) -> Result<Outcome, RowError> {
+    let mut rows = match &d.source {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    if rows.contains(source) {
+        return Ok(Outcome::Unchanged);
+    }
+    rows.push(source.clone());
+    let before = DraftView::build(d.clone()).map_err(RowError::app)?;
+    let mut next = d;
+    next.source = Some(Value::Array(rows));
+    next.version += 1;
+    next.updated_at = crate::clock::now();
+    let saved = crate::db::save(txn, next).await.map_err(RowError::fault)?;
+    let after = DraftView::build(saved).map_err(RowError::app)?;
+    crate::audit::record(
+        txn,
+        actor,
+        crate::audit::Change::updated("draft", after.id, None, "source", &before, &after),
+    )
+    .await
+    .map_err(RowError::app)?;
+    Ok(Outcome::Draft)
+}
+
+/// The draft of `entity` under `parent` whose data `matches`: an open one first, else one
+/// completed since (its `record_id` is then the record).
+async fn draft_of(
+    txn: &DatabaseTransaction,
+    entity: DraftEntity,
+    parent: Uuid,
+    matches: impl Fn(&Map<String, Value>) -> bool,
+) -> Result<Option<draft::Model>, RowError> {
+    let same: Vec<draft::Model> = draft::Entity::find()
+        .filter(draft::Column::Entity.eq(entity.code()))
+        .filter(draft::Column::ParentId.eq(parent))
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .filter(|d| d.data.as_object().is_some_and(&matches))
+        .collect();
+    Ok(super::subjects::prefer_open(same))
+}
+
+/// Applies the product part of a row whose producer is `target`.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    graph: &UnitGraph,
+    target: Target,
+    item: Item,
+    source: &Value,
+) -> Result<Outcome, RowError> {
+    let subject_id = match target {
+        Target::Draft(d) => return hold(txn, actor, *d, source).await,
+        Target::Record { id, .. } => id,
+    };
+    let created_subject = matches!(target, Target::Record { created: true, .. });
+    let name = fold(&item.name);
+    let found = product::Entity::find()
+        .filter(product::Column::SubjectId.eq(subject_id))
+        .filter(product::Column::NameFolded.eq(name.clone()))
+        .one(txn)
+        .await
+        .map_err(RowError::fault)?;
+    let (product_id, created_product) = match found {
+        Some(p) => (p.id, false),
+        None => {
+            let same = |m: &Map<String, Value>| {
+                m.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| fold(n) == name)
+            };
+            if let Some(d) = draft_of(txn, DraftEntity::Product, subject_id, same).await?
+                && d.completed_at.is_none()
+            {
+                return hold(txn, actor, d, source).await;
+            }
+            let mut data = Map::new();
+            data.insert("name".into(), json!(item.name));
+            if let Some(g) = &item.group {
+                data.insert("group".into(), json!(g));
+            }
+            if item.group.is_none() {
+                drafts::create_in(
+                    txn,
+                    actor,
+                    CreateDraft {
+                        entity: DraftEntity::Product,
+                        parent_id: Some(subject_id),
+                        unit_id: None,
+                        data,
+                    },
+                    Some(Value::Array(vec![source.clone()])),
+                )
+                .await
+                .map_err(RowError::app)?;
+                return Ok(Outcome::Draft);
+            }
+            let input = super::subjects::parse(&data)?;
+            let p = crate::products::service::create_in(txn, actor, subject_id, input)
+                .await
+                .map_err(RowError::app)?;
+            (p.id, true)
+        }
+    };
+    let created = if created_subject || created_product {
+        Outcome::Created
+    } else {
+        Outcome::Unchanged
+    };
+    let Some(mut r) = item.recognition else {
+        return Ok(created);
+    };
+    let existing = recognition::Entity::find()
+        .filter(recognition::Column::ProductId.eq(product_id))
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?;
+    let stars = r.get("stars").and_then(Value::as_i64).unwrap_or_default();
+    let decision_no = r
+        .get("decision_no")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let decision_date = r
+        .get("decision_date")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let same = |x: &recognition::Model| match (&decision_no, &decision_date) {
+        (Some(n), _) => fold(&x.decision_no) == fold(n),
+        (None, Some(d)) => x.decision_date.to_string() == *d,
+        (None, None) => {
+            i64::from(x.stars) == stars
+                && item
+                    .year
+                    .is_some_and(|y| chrono::Datelike::year(&x.decision_date) == y)
+        }
+    };
+    if existing.iter().any(same) {
+        return Ok(created);
+    }
+    if !r.contains_key("authority") {
+        let s = crate::subjects::service::load(txn, subject_id)
+            .await
+            .map_err(RowError::app)?;
+        match authority_for(graph, s.commune_id, stars) {
+            Some(a) => {
+                r.insert("authority".into(), json!(a));
+            }
+            None => return Err(RowError::field("authority", msg!("import-authority"))),
+        }
+    }
+    // new, or an upgrade of fewer stars, or a re-recognition: what the product's own history says.
+    let kind = if existing.is_empty() {
+        RecognitionKind::New
+    } else if existing.iter().all(|x| i64::from(x.stars) < stars) {
+        RecognitionKind::Upgrade
+    } else {
+        RecognitionKind::ReRecognition
+    };
+    r.insert("kind".into(), json!(kind.code()));
+    let missing = drafts::missing(DraftEntity::Recognition, &r);
+    if missing.is_empty() {
+        let input = super::subjects::parse(&r)?;
+        crate::products::service::create_recognition_in(txn, actor, product_id, input)
+            .await
+            .map_err(RowError::app)?;
+        return Ok(Outcome::Created);
+    }
+    let key = (stars, decision_no.clone(), item.year);
+    let same_draft = |m: &Map<String, Value>| {
+        (
+            m.get("stars").and_then(Value::as_i64).unwrap_or_default(),
+            m.get("decision_no")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            item.year,
+        ) == key
+    };
+    if let Some(d) = draft_of(txn, DraftEntity::Recognition, product_id, same_draft).await?
+        && d.completed_at.is_none()
+    {
+        let held = d
+            .source
+            .as_ref()
+            .and_then(Value::as_array)
+            .is_some_and(|rows| rows.iter().any(|x| year_of(x) == item.year));
+        if held {
+            return hold(txn, actor, d, source).await;
+        }
+    }
+    drafts::create_in(
+        txn,
+        actor,
+        CreateDraft {
+            entity: DraftEntity::Recognition,
+            parent_id: Some(product_id),
+            unit_id: None,
+            data: r,
+        },
+        Some(Value::Array(vec![source.clone()])),
+    )
+    .await
+    .map_err(RowError::app)?;
+    Ok(Outcome::Draft)
+}
+
+/// The year a source row gave (the rows of one recognition draft share it).
+fn year_of(source: &Value) -> Option<i32> {
+    source
+        .get("year")
+        .and_then(Value::as_i64)
+        .and_then(|y| i32::try_from(y).ok())
+}
