@@ -263,7 +263,7 @@ async fn later_edits(db: &DatabaseConnection) -> anyhow::Result<Known> {
             .filter(raw_material_area::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        history::keep(&txn, "area", id, later)
+        history::keep(&txn, "area", id, later, false)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -78,7 +78,7 @@ const GIVEN: &[&str] = &[
 ];
 
 /// A valid 10-digit tax code beginning with Quảng Nam's tax-office prefix 40.
-fn tax_code(rng: &mut StdRng) -> String {
+pub fn tax_code(rng: &mut StdRng) -> String {
     const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
     loop {
         let mut d = vec![4u32, 0];

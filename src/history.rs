@@ -61,12 +61,17 @@ pub async fn keep(
     entity: &str,
     id: Uuid,
     at: DateTime<Utc>,
+    first: bool,
 ) -> AppResult<()> {
     let Some((_, table)) = TRACKED.iter().find(|(e, _)| *e == entity) else {
         return Ok(());
     };
     let cols = quoted(&columns(table).unwrap_or_default());
     let backend = db.get_database_backend();
+    if first {
+        // A record just created has no earlier version to close.
+        return add_version(db, table, &cols, id, at).await;
+    }
     let mut close = Sql::new(backend);
     let (t, i) = (close.bind(at), close.bind(id));
     close.push(&format!(
@@ -82,7 +87,17 @@ pub async fn keep(
          AND superseded_at = {t2}"
     ));
     db.execute_raw(stale.build()).await?;
-    let mut add = Sql::new(backend);
+    add_version(db, table, &cols, id, at).await
+}
+
+async fn add_version(
+    db: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut add = Sql::new(db.get_database_backend());
     let (v, t, i) = (add.bind(ids::new_id()), add.bind(at), add.bind(id));
     add.push(&format!(
         "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \

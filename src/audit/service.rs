@@ -83,7 +83,8 @@ pub async fn record(
 ) -> AppResult<()> {
     let change = change?;
     let at = clock::now();
-    crate::history::keep(db, change.entity, change.entity_id, at).await?;
+    let first = change.before.is_none();
+    crate::history::keep(db, change.entity, change.entity_id, at, first).await?;
     audit_log::ActiveModel {
         id: Set(ids::new_id()),
         at: Set(at),

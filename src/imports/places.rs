@@ -3,7 +3,7 @@
 //! list's date, the district narrowing the commune. A commune that a merge removed resolves
 //! through its successor, and the row says so.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -69,14 +69,30 @@ pub enum Column {
 
 pub struct Resolver<'g> {
     graph: &'g UnitGraph,
-    /// The units the list may name (the importer's reach); `None`: any.
-    pool: Option<HashSet<Uuid>>,
+    /// (level, bare name) → the units the list may name (the importer's reach) by that name:
+    /// built once per file, not per row.
+    by_name: HashMap<(String, String), Vec<Uuid>>,
     on: NaiveDate,
 }
 
 impl<'g> Resolver<'g> {
     pub fn new(graph: &'g UnitGraph, pool: Option<HashSet<Uuid>>, on: NaiveDate) -> Self {
-        Resolver { graph, pool, on }
+        let mut by_name: HashMap<(String, String), Vec<Uuid>> = HashMap::new();
+        for id in graph.all() {
+            if pool.as_ref().is_some_and(|p| !p.contains(&id)) {
+                continue;
+            }
+            if let Some(u) = graph.get(id) {
+                by_name
+                    .entry((u.level.clone(), bare(&u.name)))
+                    .or_default()
+                    .push(id);
+            }
+        }
+        for ids in by_name.values_mut() {
+            ids.sort();
+        }
+        Resolver { graph, by_name, on }
     }
 
     fn label(&self, id: Uuid) -> String {
@@ -99,15 +115,11 @@ impl<'g> Resolver<'g> {
 
     /// Units of `level` named `name`, under one of `within` when given.
     fn named(&self, level: &str, name: &str, within: &[Uuid]) -> Vec<Uuid> {
-        let want = bare(name);
-        self.graph
-            .all()
-            .filter(|id| self.pool.as_ref().is_none_or(|p| p.contains(id)))
-            .filter(|id| {
-                self.graph
-                    .get(*id)
-                    .is_some_and(|u| u.level == level && bare(&u.name) == want)
-            })
+        self.by_name
+            .get(&(level.to_owned(), bare(name)))
+            .into_iter()
+            .flatten()
+            .copied()
             .filter(|id| {
                 within.is_empty() || self.graph.ancestors(*id).iter().any(|a| within.contains(a))
             })
@@ -126,6 +138,24 @@ impl<'g> Resolver<'g> {
     }
 
     fn one(&self, ids: Vec<Uuid>, name: &str, column: Column) -> Result<Uuid, (Column, Msg)> {
+        // Names that differ only by their accents (Trà Don, Trà Dơn) are told apart by them
+        // when the list writes them.
+        let ids = if ids.len() > 1 {
+            let written = crate::text::clean(name).to_lowercase();
+            let exact: Vec<Uuid> = ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    self.graph.get(*id).is_some_and(|u| {
+                        let n = u.name.to_lowercase();
+                        n == written || n.ends_with(&format!(" {written}"))
+                    })
+                })
+                .collect();
+            if exact.is_empty() { ids } else { exact }
+        } else {
+            ids
+        };
         match ids.as_slice() {
             [one] => Ok(*one),
             [] => Err((column, msg!("import-place-unknown", name = name))),

@@ -190,22 +190,25 @@ fn csv(bytes: &[u8]) -> AppResult<Table> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    // Line numbers as a spreadsheet program shows them, counted as the reader advances (its
+    // own count skips blank lines).
+    let (mut counted_to, mut line) = (0usize, 1usize);
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             file_error(msg!("import-bad-csv", line = line))
         })?;
-        // The line a spreadsheet program shows (the reader's own count skips blank lines).
         let mut at = record.position().map_or(0, |p| p.byte() as usize);
-        // A record after blank lines starts where they do.
+        // A record after blank lines starts where they end.
         while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
             at += 1;
         }
-        let line = text.as_bytes()[..at.min(text.len())]
+        let at = at.min(text.len()).max(counted_to);
+        line += text.as_bytes()[counted_to..at]
             .iter()
             .filter(|b| **b == b'\n')
-            .count()
-            + 1;
+            .count();
+        counted_to = at;
         rows.push((
             line,
             record.iter().map(|s| Value::Text(s.to_owned())).collect(),

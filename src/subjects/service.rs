@@ -146,8 +146,15 @@ pub async fn create_in(
     }
     .insert(txn)
     .await?;
-    let view = SubjectView::build(row.clone(), Some((&commune).into()))?;
-    let view = with_history(txn, view, &row).await?;
+    let mut view = SubjectView::build(row.clone(), Some((&commune).into()))?;
+    // A new subject has been nowhere else: its history is its registration.
+    view.location_history = Some(vec![LocationView {
+        commune: Some((&commune).into()),
+        commune_id: commune.id,
+        effective_on: None,
+        recorded_at: row.created_at,
+        recorded_by: None,
+    }]);
     audit::record(
         txn,
         actor,

@@ -241,9 +241,16 @@ async fn drafts_refuse_bad_input_and_write_nothing() {
         ),
         (
             &admin,
-            json!({"entity": "product", "data": {}}),
+            json!({"entity": "area", "data": {}}),
             Status::UnprocessableEntity,
             "entity",
+        ),
+        // A product draft may lack its group, not its name.
+        (
+            &admin,
+            json!({"entity": "product", "data": {}}),
+            Status::UnprocessableEntity,
+            "name",
         ),
         // Owners keep no drafts: drafts are the department's.
         (
