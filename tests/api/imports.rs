@@ -513,3 +513,29 @@ async fn a_press_list_of_products_becomes_records_drafts_and_errors_and_a_rerun_
         .clone();
     assert_eq!(ginseng["data"]["stars"], 4);
 }
+
+/// An exported list of subjects imports back to no change, as CSV and as XLSX.
+#[rocket::async_test]
+async fn the_subject_export_reimports_to_no_change() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.seed_subject(&admin, "20335", "HTX Tân Thạnh").await;
+    app.seed_subject(&admin, "20551", "HTX Vĩnh Điện").await;
+    for (format, content_type) in [
+        ("csv", ContentType::new("text", "csv")),
+        ("xlsx", ContentType::Binary),
+    ] {
+        let file = app
+            .client
+            .get(format!("/api/v1/subjects?format={format}"))
+            .header(rocket::http::Header::new("Authorization", format!("Bearer {admin}")))
+            .dispatch()
+            .await
+            .into_bytes()
+            .await
+            .unwrap();
+        let res = app.upload(&path(false), &admin, file, content_type).await;
+        assert_eq!(figures(&res.body), [2, 0, 0, 2, 0], "{format}: {:?}", res.body);
+        assert_eq!(res.body["errors"], serde_json::json!([]), "{format}");
+    }
+}
