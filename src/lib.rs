@@ -83,6 +83,12 @@ pub fn build_rocket(
     if !settings.secrets.encrypting() {
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
+    // Lists are uploaded as files from the pages: up to the import's own limit (the operator's
+    // configuration still wins).
+    let max = imports::read::MAX_BYTES;
+    let figment = figment
+        .join(("limits.file", max))
+        .join(("limits.data-form", max + 64 * 1024));
     Ok(rocket::custom(figment)
         .manage(db)
         .manage(limits::Limits::from_config(&config))

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod dashboard;
+pub mod imports;
 pub mod page;
 pub mod public;
 pub mod queue;
@@ -46,6 +47,9 @@ pub fn routes() -> Vec<rocket::Route> {
         dashboard::subjects_page,
         dashboard::subjects_export,
         dashboard::dashboard_export,
+        imports::imports_form,
+        imports::imports_template,
+        imports::imports_upload,
         queue::queue,
         queue::decide_certification,
         queue::decide_channel,

@@ -528,14 +528,121 @@ async fn the_subject_export_reimports_to_no_change() {
         let file = app
             .client
             .get(format!("/api/v1/subjects?format={format}"))
-            .header(rocket::http::Header::new("Authorization", format!("Bearer {admin}")))
+            .header(rocket::http::Header::new(
+                "Authorization",
+                format!("Bearer {admin}"),
+            ))
             .dispatch()
             .await
             .into_bytes()
             .await
             .unwrap();
         let res = app.upload(&path(false), &admin, file, content_type).await;
-        assert_eq!(figures(&res.body), [2, 0, 0, 2, 0], "{format}: {:?}", res.body);
+        assert_eq!(
+            figures(&res.body),
+            [2, 0, 0, 2, 0],
+            "{format}: {:?}",
+            res.body
+        );
         assert_eq!(res.body["errors"], serde_json::json!([]), "{format}");
     }
+}
+
+/// A multipart form as a browser sends it.
+fn multipart(fields: &[(&str, &str)], file: &[u8]) -> (ContentType, Vec<u8>) {
+    let boundary = "----ocopboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .into_bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"danh-sach.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    (
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
+        body,
+    )
+}
+
+/// The page checks a list first (nothing written, each row's fate in a table), then applies it.
+#[rocket::async_test]
+async fn an_auditor_checks_then_applies_a_list_from_the_page() {
+    use crate::pages::{account, csrf_of, page, sign_in_and_change};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        serde_json::json!({"username": "kiemtra.qn", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Kiểm Tra"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.qn", &otp, "mật khẩu mới đủ dài").await;
+    let form = page(&app.client, "/imports").await;
+    assert_eq!(form.status, Status::Ok);
+    assert!(
+        form.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        form.body
+    );
+    let csrf = csrf_of(&form.body);
+    let tax = next_tax_code();
+    let subjects_before = app.count("subject").await;
+    let send = |action: &'static str, csrf: String, file: Vec<u8>| {
+        let client = &app.client;
+        async move {
+            let (ct, body) = multipart(
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "products"),
+                    ("on", "30/06/2025"),
+                    ("action", action),
+                ],
+                &file,
+            );
+            let res = client
+                .post("/imports")
+                .header(ct)
+                .body(body)
+                .dispatch()
+                .await;
+            let status = res.status();
+            (status, res.into_string().await.unwrap_or_default())
+        }
+    };
+    // Checked: the rows' fate, the errors by row and column, nothing written.
+    let (status, body) = send("check", csrf.clone(), products_list(&tax)).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body.contains("Chỉ kiểm tra: chưa ghi gì."), "{body}");
+    assert!(
+        body.contains("<td>7</td><td>1</td><td>0</td><td>0</td><td>4</td><td>2</td>"),
+        "{body}"
+    );
+    assert!(body.contains("trùng với dòng 2"), "{body}");
+    assert_eq!(app.count("subject").await, subjects_before);
+    // Applied without the rows in error: written, and said so.
+    let clean: Vec<u8> = String::from_utf8(products_list(&tax))
+        .unwrap()
+        .lines()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes();
+    let (status, body) = send("apply", csrf.clone(), clean).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert!(body.contains("Đã nhập danh sách."), "{body}");
+    assert_eq!(app.count("subject").await, subjects_before + 2);
+    // A form without the session's token is refused.
+    let (status, _) = send("apply", "forged".to_owned(), products_list(&tax)).await;
+    assert_ne!(status, Status::Ok);
 }
