@@ -38,9 +38,11 @@ pub struct ImportQuery {
     /// Who recognised the products of a list that does not say (default: the provincial
     /// People's Committee for 3★ and 4★, the Prime Minister for 5★).
     #[validate(length(min = 1, max = 255, message = "must be 1-255 characters"))]
+    #[param(min_length = 1, max_length = 255)]
     pub authority: Option<String>,
     /// The sheet of a workbook to read (default: the first).
     #[validate(length(max = 100, message = "at most 100 characters"))]
+    #[param(max_length = 100)]
     pub sheet: Option<String>,
     pub lang: Option<crate::i18n::Lang>,
 }
