@@ -38,6 +38,50 @@ pub const fn col(vi: &'static str, en: &'static str) -> Column {
     Column { vi, en }
 }
 
+/// A list's item as a row of a spreadsheet: how any list of the API downloads whole.
+pub trait Tabular {
+    /// The file's name (ASCII) and the sheet's title.
+    const FILE: &'static str;
+    const TITLE: &'static str;
+    fn columns() -> Vec<Column>;
+    fn cells(&self, lang: Lang) -> Vec<Cell>;
+}
+
+/// `format=csv|xlsx` and the file's language, on any list.
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `json` (default: a page), or every matching item as `csv` (UTF-8 with a BOM) or `xlsx`.
+    pub format: Option<Format>,
+    /// The file's headings and values: `vi` (default) or `en`.
+    pub lang: Option<Lang>,
+}
+
+/// Every page of a list as one sheet, read at the largest page size.
+pub async fn sheet_of_all<T, F, Fut>(lang: Lang, mut page: F) -> AppResult<Sheet>
+where
+    T: Tabular,
+    F: FnMut(crate::pagination::PageParams) -> Fut,
+    Fut: std::future::Future<Output = AppResult<crate::pagination::Paginated<T>>>,
+{
+    use crate::pagination::{MAX_PER_PAGE, PageParams};
+    let mut rows = Vec::new();
+    for n in 1.. {
+        let p = page(PageParams::new(n, MAX_PER_PAGE)).await?;
+        let last = (p.items.len() as u64) < MAX_PER_PAGE;
+        rows.extend(p.items.iter().map(|t| t.cells(lang)));
+        if last {
+            break;
+        }
+    }
+    Ok(Sheet {
+        file_name: file_name(&[T::FILE]),
+        title: T::TITLE.to_owned(),
+        columns: T::columns(),
+        rows,
+    })
+}
+
 /// A cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {

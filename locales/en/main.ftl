@@ -506,3 +506,7 @@ imports-message = Message
 imports-notes = Notes
 imports-ignored = Columns not used:
 imports-no-file = Choose a file.
+draft-open = open
+draft-completed = completed
+verification-declared = declared
+verification-verified = verified

@@ -506,3 +506,7 @@ imports-message = Nội dung
 imports-notes = Ghi chú
 imports-ignored = Các cột không dùng:
 imports-no-file = Hãy chọn tệp.
+draft-open = còn thiếu
+draft-completed = đã hoàn thiện
+verification-declared = tự khai
+verification-verified = đã xác nhận

@@ -73,3 +73,39 @@ impl From<audit_log::Model> for AuditView {
         }
     }
 }
+
+impl crate::export::Tabular for AuditView {
+    const FILE: &'static str = "nhat-ky";
+    const TITLE: &'static str = "Nhật ký thay đổi";
+
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Thời điểm (UTC)", "at"),
+            col("Người thực hiện", "actor"),
+            col("Vai trò", "role"),
+            col("Đối tượng", "entity"),
+            col("Mã bản ghi", "entity_id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Thao tác", "action"),
+            col("Trước", "before"),
+            col("Sau", "after"),
+        ]
+    }
+
+    fn cells(&self, _lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+        vec![
+            Cell::from(self.at.to_rfc3339()),
+            self.actor.name.clone().into(),
+            self.actor.role.clone().into(),
+            self.entity.clone().into(),
+            self.entity_id.to_string().into(),
+            self.subject_id.map(|s| s.to_string()).into(),
+            self.action.clone().into(),
+            json(&self.before).into(),
+            json(&self.after).into(),
+        ]
+    }
+}

@@ -13,8 +13,11 @@ use crate::http::QueryParams;
 use crate::pagination::{PageParams, Paginated};
 
 /// Read the audit trail (administrators: all; auditors: their subtree and the shared catalogues).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, PageParams),
-    responses((status = 200, description = "A page of audit entries, newest first", body = Paginated<AuditView>),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery, PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of audit entries, newest first, or all of them as a CSV or XLSX file (itself recorded)",
+               content((Paginated<AuditView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor or administrator", body = ErrorBody)),
@@ -23,10 +26,26 @@ use crate::pagination::{PageParams, Paginated};
 pub async fn list_audit(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
+    uri: &rocket::http::uri::Origin<'_>,
     query: QueryParams<AuditQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<AuditView>>> {
-    Ok(Json(
-        service::list(db.inner(), &actor, &query.0, &page.0).await?,
-    ))
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<AuditView>>, crate::export::Download>> {
+    let (db, actor, q) = (db.inner(), &actor, &query.0);
+    match export.0.format.unwrap_or_default() {
+        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
+            service::list(db, actor, q, &page.0).await?,
+        ))),
+        format => {
+            let lang = export.0.lang.unwrap_or(lang);
+            let sheet = crate::export::sheet_of_all(lang, |p| async move {
+                service::list(db, actor, q, &p).await
+            })
+            .await?;
+            // The trail holds every change's before and after, people's data among them.
+            service::record_export(db, actor, &sheet, &uri.to_string()).await?;
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }

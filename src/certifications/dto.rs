@@ -208,3 +208,48 @@ impl CertificationView {
         })
     }
 }
+
+impl crate::export::Tabular for CertificationView {
+    const FILE: &'static str = "chung-nhan";
+    const TITLE: &'static str = "Chứng nhận";
+
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã chứng nhận", "id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Loại chứng nhận", "scheme"),
+            col("Tên loại chứng nhận", "scheme_name"),
+            col("Nhóm", "category"),
+            col("Số giấy chứng nhận", "certificate_no"),
+            col("Tổ chức cấp", "issuer"),
+            col("Ngày cấp", "issued_on"),
+            col("Ngày hết hạn", "expires_on"),
+            col("Trạng thái", "status"),
+            col("Đã hết hạn", "expired"),
+            col("Minh chứng", "evidence_url"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        let coded = |prefix: &str, code: &str| match lang {
+            crate::i18n::Lang::Vi => lang.t_or(&format!("{prefix}-{code}"), code),
+            crate::i18n::Lang::En => code.to_owned(),
+        };
+        vec![
+            Cell::from(self.id.to_string()),
+            self.subject_id.to_string().into(),
+            self.scheme.clone().into(),
+            self.scheme_name.clone().into(),
+            coded("category", self.category.code()).into(),
+            self.certificate_no.clone().into(),
+            self.issuer.clone().into(),
+            self.issued_on.into(),
+            self.expires_on.into(),
+            coded("cert-status", self.status.code()).into(),
+            Cell::Bool(self.expired),
+            self.evidence_url.clone().into(),
+        ]
+    }
+}

@@ -43,8 +43,10 @@ pub struct CertificationQuery {
 /// Certifications of every subject the token reaches (administrators; auditors in their
 /// unit), oldest change first: the work queue with `status=submitted`.
 #[utoipa::path(get, path = "/api/v1/certifications", tag = "certifications",
-    params(CertificationQuery, PageParams),
-    responses((status = 200, description = "A page of certifications", body = Paginated<CertificationView>),
+    params(CertificationQuery, PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of certifications, or all of them as a CSV or XLSX file",
+               content((Paginated<CertificationView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
@@ -53,12 +55,25 @@ pub struct CertificationQuery {
 pub async fn list_all_certifications(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     query: QueryParams<CertificationQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<CertificationView>>> {
-    Ok(Json(
-        service::list_all(db.inner(), &actor, query.0.status, &page.0).await?,
-    ))
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<CertificationView>>, crate::export::Download>> {
+    let (db, actor, status) = (db.inner(), &actor, query.0.status);
+    match export.0.format.unwrap_or_default() {
+        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
+            service::list_all(db, actor, status, &page.0).await?,
+        ))),
+        format => {
+            let lang = export.0.lang.unwrap_or(lang);
+            let sheet = crate::export::sheet_of_all(lang, |p| async move {
+                service::list_all(db, actor, status, &p).await
+            })
+            .await?;
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }
 
 /// Register a certification; it starts `submitted`.

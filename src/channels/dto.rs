@@ -232,3 +232,44 @@ impl ListingView {
         })
     }
 }
+
+impl crate::export::Tabular for ChannelView {
+    const FILE: &'static str = "kenh-ban-hang";
+    const TITLE: &'static str = "Kênh bán hàng";
+
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã kênh", "id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Loại kênh", "kind"),
+            col("Sàn / chuỗi", "platform"),
+            col("Đường dẫn gian hàng", "shop_url"),
+            col("Mã gian hàng", "shop_id"),
+            col("Hoạt động từ", "active_from"),
+            col("Hoạt động đến", "active_to"),
+            col("Xác nhận", "verification"),
+            col("Ngày xác nhận", "verified_on"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        let coded = |prefix: &str, code: &str| match lang {
+            crate::i18n::Lang::Vi => lang.t_or(&format!("{prefix}-{code}"), code),
+            crate::i18n::Lang::En => code.to_owned(),
+        };
+        vec![
+            Cell::from(self.id.to_string()),
+            self.subject_id.to_string().into(),
+            coded("kind", self.kind.code()).into(),
+            self.platform.clone().into(),
+            self.shop_url.clone().into(),
+            self.shop_id.clone().into(),
+            self.active_from.into(),
+            self.active_to.into(),
+            coded("verification", self.verification.status.code()).into(),
+            self.verification.verified_on.into(),
+        ]
+    }
+}

@@ -69,8 +69,10 @@ pub struct ChannelQuery {
 /// Sales channels of every subject the token reaches (administrators; auditors in their
 /// unit), oldest change first: the work queue with `verification=declared`.
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
-    params(ChannelQuery, PageParams),
-    responses((status = 200, description = "A page of channels", body = Paginated<ChannelView>),
+    params(ChannelQuery, PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of channels, or all of them as a CSV or XLSX file",
+               content((Paginated<ChannelView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
@@ -79,12 +81,25 @@ pub struct ChannelQuery {
 pub async fn list_all_channels(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     query: QueryParams<ChannelQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<ChannelView>>> {
-    Ok(Json(
-        service::list_all(db.inner(), &actor, query.0.verification, &page.0).await?,
-    ))
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<ChannelView>>, crate::export::Download>> {
+    let (db, actor, verification) = (db.inner(), &actor, query.0.verification);
+    match export.0.format.unwrap_or_default() {
+        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
+            service::list_all(db, actor, verification, &page.0).await?,
+        ))),
+        format => {
+            let lang = export.0.lang.unwrap_or(lang);
+            let sheet = crate::export::sheet_of_all(lang, |p| async move {
+                service::list_all(db, actor, verification, &p).await
+            })
+            .await?;
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }
 
 /// One sales channel.

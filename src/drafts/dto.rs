@@ -129,3 +129,58 @@ impl DraftView {
         })
     }
 }
+
+impl crate::export::Tabular for DraftView {
+    const FILE: &'static str = "ban-nhap";
+    const TITLE: &'static str = "Bản nháp";
+
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã bản nháp", "id"),
+            col("Loại", "entity"),
+            col("Tên", "name"),
+            col("Mã đơn vị hành chính", "unit_id"),
+            col("Còn thiếu", "missing"),
+            col("Trạng thái", "status"),
+            col("Bản ghi đã tạo", "record_id"),
+            col("Người tạo", "created_by"),
+            col("Ngày tạo", "created_on"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        let vi = lang == crate::i18n::Lang::Vi;
+        let entity = self.entity.code();
+        let status = match self.status {
+            DraftStatus::Open => "open",
+            DraftStatus::Completed => "completed",
+        };
+        vec![
+            Cell::from(self.id.to_string()),
+            if vi {
+                lang.t_or(&format!("entity-{entity}"), entity)
+            } else {
+                entity.to_owned()
+            }
+            .into(),
+            self.data
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .into(),
+            self.unit_id.to_string().into(),
+            self.missing.join(", ").into(),
+            if vi {
+                lang.t(&format!("draft-{status}"))
+            } else {
+                status.to_owned()
+            }
+            .into(),
+            self.record_id.map(|r| r.to_string()).into(),
+            self.created_by.clone().into(),
+            self.created_at.date_naive().into(),
+        ]
+    }
+}

@@ -35,8 +35,11 @@ pub async fn create_draft(
 }
 
 /// Records kept as drafts, newest first (administrators; auditors within their unit).
-#[utoipa::path(get, path = "/api/v1/drafts", tag = "drafts", params(DraftQuery, PageParams),
-    responses((status = 200, description = "A page of drafts", body = Paginated<DraftView>),
+#[utoipa::path(get, path = "/api/v1/drafts", tag = "drafts",
+    params(DraftQuery, PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of drafts, or all of them as a CSV or XLSX file (recorded in the audit trail)",
+               content((Paginated<DraftView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -44,12 +47,28 @@ pub async fn create_draft(
 pub async fn list_drafts(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
+    uri: &rocket::http::uri::Origin<'_>,
     query: QueryParams<DraftQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<DraftView>>> {
-    Ok(Json(
-        service::list(db.inner(), &actor, &query.0, &page.0).await?,
-    ))
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<DraftView>>, crate::export::Download>> {
+    let (db, actor, q) = (db.inner(), &actor, &query.0);
+    match export.0.format.unwrap_or_default() {
+        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
+            service::list(db, actor, q, &page.0).await?,
+        ))),
+        format => {
+            let lang = export.0.lang.unwrap_or(lang);
+            let sheet = crate::export::sheet_of_all(lang, |p| async move {
+                service::list(db, actor, q, &p).await
+            })
+            .await?;
+            // Drafts hold what the lists said of people (names, phones).
+            crate::audit::service::record_export(db, actor, &sheet, &uri.to_string()).await?;
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }
 
 /// One draft.

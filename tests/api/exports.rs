@@ -240,3 +240,61 @@ async fn the_pages_export_what_they_show_to_the_signed_in_only() {
     let bad = download(app, &link.replace("format=csv", "format=pdf"), None).await;
     assert_eq!(bad.status, Status::UnprocessableEntity);
 }
+
+/// The department's other lists download whole, as the JSON lists hold them; those holding
+/// people's data (drafts, the audit trail) are recorded as exports.
+#[rocket::async_test]
+async fn every_list_downloads_whole_as_csv_or_xlsx() {
+    let sc = Scenario::build().await;
+    let app = &sc.app;
+    for (path, title) in [
+        ("/api/v1/certifications", "Số giấy chứng nhận"),
+        ("/api/v1/channels", "Đường dẫn gian hàng"),
+        ("/api/v1/audit", "Người thực hiện"),
+    ] {
+        let json = app
+            .get(&format!("{path}?per_page=1"), Some(&sc.admin))
+            .await;
+        let total = json.body["total"].as_u64().unwrap() as usize;
+        assert!(total > 1, "{path}: {total}");
+        let xlsx = download(
+            app,
+            &format!("{path}?format=xlsx&per_page=1"),
+            Some(&sc.admin),
+        )
+        .await;
+        assert_eq!(xlsx.status, Status::Ok, "{path}");
+        let rows = sheet_of(&xlsx.bytes);
+        assert!(rows[0].iter().any(|h| h == title), "{path}: {:?}", rows[0]);
+        let data_rows = rows.len() - 1;
+        if path.ends_with("audit") {
+            // The trail grows by its own export while it is read.
+            assert!(data_rows >= total, "{path}: {data_rows} rows for {total}");
+        } else {
+            assert_eq!(data_rows, total, "{path}");
+        }
+        let csv = download(app, &format!("{path}?format=csv&lang=en"), Some(&sc.admin)).await;
+        let text = String::from_utf8(csv.bytes).unwrap();
+        assert!(text.starts_with('\u{feff}'), "{path}");
+    }
+    let certs = download(app, "/api/v1/certifications?format=csv", Some(&sc.admin)).await;
+    let text = String::from_utf8(certs.bytes).unwrap();
+    assert!(
+        text.contains(",đã xác nhận,"),
+        "statuses in Vietnamese: {text}"
+    );
+    let exports = app
+        .get("/api/v1/audit?entity=export", Some(&sc.admin))
+        .await;
+    let files: Vec<&str> = exports.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["after"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["nhat-ky", "nhat-ky"],
+        "only the audit trail holds people's data here"
+    );
+}

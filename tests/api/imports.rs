@@ -464,6 +464,23 @@ async fn a_press_list_of_products_becomes_records_drafts_and_errors_and_a_rerun_
     assert_eq!(cake["missing"], serde_json::json!(["group"]));
     assert_eq!(cake["data"]["name"], "Bánh tráng Bà Hai");
     assert_eq!(real.body["notes"][0]["row"], 6);
+    // The drafts download as a list for the clerk (and the download is recorded).
+    let file = app
+        .client
+        .get("/api/v1/drafts?format=csv")
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {admin}"),
+        ))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert_eq!(file.lines().count(), 4, "{file}");
+    assert!(file.contains("commune_id, tax_code"), "{file}");
+    let exports = app.get("/api/v1/audit?entity=export", Some(&admin)).await;
+    assert_eq!(exports.body["items"][0]["after"]["file"], "ban-nhap");
     // Nothing held back is public.
     let public = app.get("/api/v1/public/products?q=sam", None).await;
     assert_eq!(public.body["items"], serde_json::json!([]));
