@@ -225,6 +225,11 @@ async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_wri
         )
         .await;
     assert!(refuse(&res.body).contains("ô A2"), "{:?}", res.body);
+    // More than 20 MiB: refused before it is read.
+    let big = vec![b'a'; 21 * 1024 * 1024];
+    let res = app.upload(&path(true), &admin, big, csv.clone()).await;
+    assert_eq!(res.status, Status::PayloadTooLarge, "{:?}", res.body);
+    assert_eq!(res.body["error"]["code"], "payload_too_large");
     // Owners and channels import nothing.
     let subject = app.seed_subject(&admin, "20335", "HTX Chủ Thể").await;
     let owner = app.owner_of(&subject).await;
