@@ -261,11 +261,12 @@ async fn apply_row(
     if let (Some(y), Some(o)) = (item.as_ref().and_then(|i| i.year), source.as_object_mut()) {
         o.insert("year".into(), serde_json::json!(y));
     }
+    let place_unit = subject.place.unit;
     let (target, first) = subjects::apply(txn, actor, subject, &source, item.is_none()).await?;
     let Some(item) = item else {
         return Ok(first);
     };
-    let then = products::apply(txn, actor, graph, target, item, &source).await?;
+    let then = products::apply(txn, actor, graph, target, item, place_unit, &source).await?;
     // What the row did as a whole: held back if anything is, else whatever it made.
     Ok(match (first, then) {
         (Outcome::Draft, _) | (_, Outcome::Draft) => Outcome::Draft,

@@ -193,6 +193,7 @@ pub async fn apply(
     graph: &UnitGraph,
     target: Target,
     item: Item,
+    place_unit: Uuid,
     source: &Value,
 ) -> Result<Outcome, RowError> {
     let subject_id = match target {
@@ -201,12 +202,17 @@ pub async fn apply(
     };
     let created_subject = matches!(target, Target::Record { created: true, .. });
     let name = fold(&item.name);
-    let found = product::Entity::find()
-        .filter(product::Column::SubjectId.eq(subject_id))
-        .filter(product::Column::NameFolded.eq(name.clone()))
-        .one(txn)
-        .await
-        .map_err(RowError::fault)?;
+    // A subject made by this row has no product yet.
+    let found = if created_subject {
+        None
+    } else {
+        product::Entity::find()
+            .filter(product::Column::SubjectId.eq(subject_id))
+            .filter(product::Column::NameFolded.eq(name.clone()))
+            .one(txn)
+            .await
+            .map_err(RowError::fault)?
+    };
     let (product_id, created_product) = match found {
         Some(p) => (p.id, false),
         None => {
@@ -215,7 +221,12 @@ pub async fn apply(
                     .and_then(Value::as_str)
                     .is_some_and(|n| fold(n) == name)
             };
-            if let Some(d) = draft_of(txn, DraftEntity::Product, subject_id, same).await?
+            let drafted = if created_subject {
+                None
+            } else {
+                draft_of(txn, DraftEntity::Product, subject_id, same).await?
+            };
+            if let Some(d) = drafted
                 && d.completed_at.is_none()
             {
                 return hold(txn, actor, d, source).await;
@@ -256,11 +267,15 @@ pub async fn apply(
     let Some(mut r) = item.recognition else {
         return Ok(created);
     };
-    let existing = recognition::Entity::find()
-        .filter(recognition::Column::ProductId.eq(product_id))
-        .all(txn)
-        .await
-        .map_err(RowError::fault)?;
+    let existing = if created_product {
+        Vec::new()
+    } else {
+        recognition::Entity::find()
+            .filter(recognition::Column::ProductId.eq(product_id))
+            .all(txn)
+            .await
+            .map_err(RowError::fault)?
+    };
     let stars = r.get("stars").and_then(Value::as_i64).unwrap_or_default();
     let decision_no = r
         .get("decision_no")
@@ -284,10 +299,7 @@ pub async fn apply(
         return Ok(created);
     }
     if !r.contains_key("authority") {
-        let s = crate::subjects::service::load(txn, subject_id)
-            .await
-            .map_err(RowError::app)?;
-        match authority_for(graph, s.commune_id, stars) {
+        match authority_for(graph, place_unit, stars) {
             Some(a) => {
                 r.insert("authority".into(), json!(a));
             }
