@@ -231,10 +231,7 @@ fn flatten_validation(prefix: &str, errors: &ValidationErrors, out: &mut FieldEr
                     } else {
                         format!("{prefix}{field}")
                     };
-                    let message = match &e.message {
-                        Some(m) => Msg::Text(m.clone()),
-                        None => crate::msg!("field-is-invalid", rule = e.code),
-                    };
+                    let message = Msg::from_validation(e);
                     out.entry(name).or_default().push(message);
                 }
             }

@@ -233,8 +233,8 @@ pub fn parse_moment(s: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Coded {
-        key: &'static str,
-        args: Vec<(&'static str, String)>,
+        key: Cow<'static, str>,
+        args: Vec<(Cow<'static, str>, String)>,
     },
     Text(Cow<'static, str>),
 }
@@ -244,8 +244,8 @@ pub enum Msg {
 macro_rules! msg {
     ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
         $crate::i18n::Msg::Coded {
-            key: $key,
-            args: vec![$((stringify!($name), ($value).to_string())),*],
+            key: ::std::borrow::Cow::Borrowed($key),
+            args: vec![$((::std::borrow::Cow::Borrowed(stringify!($name)), ($value).to_string())),*],
         }
     };
 }
@@ -259,8 +259,8 @@ impl Msg {
                 let args: Vec<(&str, String)> = args
                     .iter()
                     .map(|(k, v)| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-                        Ok(d) => (*k, lang.date(d)),
-                        Err(_) => (*k, v.clone()),
+                        Ok(d) => (k.as_ref(), lang.date(d)),
+                        Err(_) => (k.as_ref(), v.clone()),
                     })
                     .collect();
                 lang.tf(key, &args)
@@ -282,6 +282,49 @@ impl From<&'static str> for Msg {
         Msg::Text(Cow::Borrowed(s))
     }
 }
+
+impl Msg {
+    /// A rule's error carrying this message, for the validator's custom rules: the English
+    /// text as its message, the catalogue key and particulars as its parameters (read back by
+    /// the error envelope in the reader's language).
+    pub fn into_validation(self, code: &'static str) -> validator::ValidationError {
+        let mut e =
+            validator::ValidationError::new(code).with_message(Cow::Owned(self.to_string()));
+        if let Msg::Coded { key, args } = self {
+            e.add_param(Cow::Borrowed(MSG_KEY), &key.as_ref());
+            for (k, v) in args {
+                e.add_param(k, &v);
+            }
+        }
+        e
+    }
+
+    /// The message a rule's error carries (see [`Msg::into_validation`]).
+    pub fn from_validation(e: &validator::ValidationError) -> Msg {
+        if let Some(key) = e.params.get(MSG_KEY).and_then(|k| k.as_str()) {
+            let args = e
+                .params
+                .iter()
+                .filter(|(k, _)| k.as_ref() != MSG_KEY && k.as_ref() != "value")
+                .map(|(k, v)| {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    (k.clone(), v)
+                })
+                .collect();
+            return Msg::Coded {
+                key: Cow::Owned(key.to_owned()),
+                args,
+            };
+        }
+        match &e.message {
+            Some(m) => Msg::Text(m.clone()),
+            None => crate::msg!("field-is-invalid", rule = e.code),
+        }
+    }
+}
+
+/// The parameter of a rule's error that names its catalogue message.
+const MSG_KEY: &str = "msg_key";
 
 impl From<String> for Msg {
     fn from(s: String) -> Self {

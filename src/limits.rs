@@ -86,8 +86,11 @@ pub fn too_many(req: &Request<'_>, wait: Duration, what: &'static str) -> Status
     stash(
         req,
         AppError::TooManyRequests(crate::i18n::Msg::Coded {
-            key: what,
-            args: vec![("seconds", secs.max(1).to_string())],
+            key: std::borrow::Cow::Borrowed(what),
+            args: vec![(
+                std::borrow::Cow::Borrowed("seconds"),
+                secs.max(1).to_string(),
+            )],
         }),
     )
 }

@@ -394,7 +394,7 @@ pub fn growing_area_code(s: &str) -> Result<(), ValidationError> {
 pub fn geometry(v: &serde_json::Value) -> Result<(), ValidationError> {
     crate::geometry::check(v)
         .map(|_| ())
-        .map_err(|m| err("geometry", m))
+        .map_err(|m| m.into_validation("geometry"))
 }
 
 /// Lowercase hex SHA-256 (64 characters; uppercase accepted and normalised).

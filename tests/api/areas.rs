@@ -169,6 +169,23 @@ async fn every_area_rule_is_rejected_with_422_and_nothing_is_written() {
         .await;
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert_eq!(res.error_fields(), vec!["geometry"]);
+    // …said in the reader's language, down to which ring of which polygon.
+    assert_eq!(
+        res.body["error"]["fields"]["geometry"][0],
+        "đa giác 1 vòng 1 chưa khép kín: vị trí cuối phải trùng vị trí đầu"
+    );
+    let en = app
+        .patch(
+            &format!("/api/v1/areas/{}?lang=en", id_of(&ok.body)),
+            Some(&admin),
+            &json!({"geometry": {"type": "Point", "coordinates": [2.35, 48.85]}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        en.body["error"]["fields"]["geometry"][0],
+        "the point [2.35, 48.85] lies outside Vietnam (longitude 102..118, latitude 6..24)"
+    );
 }
 
 #[rocket::async_test]
