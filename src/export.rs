@@ -57,8 +57,39 @@ pub struct ExportParams {
     pub lang: Option<Lang>,
 }
 
+/// A code's label in a file: the catalogue's `prefix-code` in Vietnamese, the code itself in
+/// English (for scripts).
+pub fn label(lang: Lang, prefix: &str, code: &str) -> String {
+    match lang {
+        Lang::Vi => lang.t_or(&format!("{prefix}-{code}"), code),
+        Lang::En => code.to_owned(),
+    }
+}
+
+/// A list's answer: a page as JSON, or every page as the file `format` asks for.
+pub async fn page_or_file<T, F, Fut>(
+    export: &ExportParams,
+    lang: Lang,
+    page: &crate::pagination::PageParams,
+    mut list: F,
+) -> AppResult<rocket::Either<crate::pagination::Paginated<T>, (Sheet, Format, Lang)>>
+where
+    T: Tabular,
+    F: FnMut(crate::pagination::PageParams) -> Fut,
+    Fut: std::future::Future<Output = AppResult<crate::pagination::Paginated<T>>>,
+{
+    match export.format.unwrap_or_default() {
+        Format::Json => Ok(rocket::Either::Left(list(*page).await?)),
+        format => {
+            let lang = export.lang.unwrap_or(lang);
+            let sheet = sheet_of_all(lang, list).await?;
+            Ok(rocket::Either::Right((sheet, format, lang)))
+        }
+    }
+}
+
 /// Every page of a list as one sheet, read at the largest page size.
-pub async fn sheet_of_all<T, F, Fut>(lang: Lang, mut page: F) -> AppResult<Sheet>
+async fn sheet_of_all<T, F, Fut>(lang: Lang, mut page: F) -> AppResult<Sheet>
 where
     T: Tabular,
     F: FnMut(crate::pagination::PageParams) -> Fut,

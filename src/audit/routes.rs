@@ -33,16 +33,10 @@ pub async fn list_audit(
     export: QueryParams<crate::export::ExportParams>,
 ) -> AppResult<rocket::Either<Json<Paginated<AuditView>>, crate::export::Download>> {
     let (db, actor, q) = (db.inner(), &actor, &query.0);
-    match export.0.format.unwrap_or_default() {
-        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
-            service::list(db, actor, q, &page.0).await?,
-        ))),
-        format => {
-            let lang = export.0.lang.unwrap_or(lang);
-            let sheet = crate::export::sheet_of_all(lang, |p| async move {
-                service::list(db, actor, q, &p).await
-            })
-            .await?;
+    let list = |p| async move { service::list(db, actor, q, &p).await };
+    match crate::export::page_or_file(&export.0, lang, &page.0, list).await? {
+        rocket::Either::Left(page) => Ok(rocket::Either::Left(Json(page))),
+        rocket::Either::Right((sheet, format, lang)) => {
             // The trail holds every change's before and after, people's data among them.
             service::record_export(db, actor, &sheet, &uri.to_string()).await?;
             crate::export::download(&sheet, format, lang)

@@ -233,10 +233,7 @@ impl crate::export::Tabular for CertificationView {
 
     fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
         use crate::export::Cell;
-        let coded = |prefix: &str, code: &str| match lang {
-            crate::i18n::Lang::Vi => lang.t_or(&format!("{prefix}-{code}"), code),
-            crate::i18n::Lang::En => code.to_owned(),
-        };
+        let coded = |prefix: &str, code: &str| crate::export::label(lang, prefix, code);
         vec![
             Cell::from(self.id.to_string()),
             self.subject_id.to_string().into(),

@@ -87,16 +87,10 @@ pub async fn list_all_channels(
     export: QueryParams<crate::export::ExportParams>,
 ) -> AppResult<rocket::Either<Json<Paginated<ChannelView>>, crate::export::Download>> {
     let (db, actor, verification) = (db.inner(), &actor, query.0.verification);
-    match export.0.format.unwrap_or_default() {
-        crate::export::Format::Json => Ok(rocket::Either::Left(Json(
-            service::list_all(db, actor, verification, &page.0).await?,
-        ))),
-        format => {
-            let lang = export.0.lang.unwrap_or(lang);
-            let sheet = crate::export::sheet_of_all(lang, |p| async move {
-                service::list_all(db, actor, verification, &p).await
-            })
-            .await?;
+    let list = |p| async move { service::list_all(db, actor, verification, &p).await };
+    match crate::export::page_or_file(&export.0, lang, &page.0, list).await? {
+        rocket::Either::Left(page) => Ok(rocket::Either::Left(Json(page))),
+        rocket::Either::Right((sheet, format, lang)) => {
             crate::export::download(&sheet, format, lang)
         }
     }
