@@ -224,37 +224,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 platform: a.platform,
                 name: a.name,
             };
-            validator::Validate::validate(&input).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}",
-                    ocop_registry::error::AppError::from(e)
-                        .body(ocop_registry::i18n::Lang::of_env())
-                        .error
-                        .message_with_fields()
-                )
-            })?;
+            validator::Validate::validate(&input)
+                .map_err(|e| fail(ocop_registry::error::AppError::from(e)))?;
             let created = auth::service::create(&db, &Actor::cli(), input)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}",
-                        e.body(ocop_registry::i18n::Lang::of_env())
-                            .error
-                            .message_with_fields()
-                    )
-                })?;
+                .map_err(fail)?;
             println!("{}", created.secret);
         }
         Command::User(UserCommand::Create(a)) => {
             let db = prepare(&config).await?;
-            let fail = |e: ocop_registry::error::AppError| {
-                anyhow::anyhow!(
-                    "{}",
-                    e.body(ocop_registry::i18n::Lang::of_env())
-                        .error
-                        .message_with_fields()
-                )
-            };
             let input = ocop_registry::users::dto::CreateUser {
                 display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
                 username: a.username,
@@ -285,14 +263,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = prepare(&config).await?;
             auth::service::revoke(&db, &Actor::cli(), id)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}",
-                        e.body(ocop_registry::i18n::Lang::of_env())
-                            .error
-                            .message_with_fields()
-                    )
-                })?;
+                .map_err(fail)?;
             eprintln!("token {id} revoked");
         }
         Command::Report {
@@ -304,14 +275,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             known_at,
         } => {
             let db = prepare(&config).await?;
-            let fail = |e: ocop_registry::error::AppError| {
-                anyhow::anyhow!(
-                    "{}",
-                    e.body(ocop_registry::i18n::Lang::of_env())
-                        .error
-                        .message_with_fields()
-                )
-            };
             let unit = ocop_registry::units::service::by_code_on(&db, &unit_code, as_of)
                 .await
                 .map_err(fail)?;
@@ -370,7 +333,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 ocop_registry::imports::run(&db, &Actor::cli(), &query, &bytes, lang, &progress)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.body(lang).error.message_with_fields()))?;
+                    .map_err(fail)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             if !summary.errors.is_empty() {
                 std::process::exit(1);
@@ -386,14 +349,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     let run = sync::runs::run(&db, &settings, id, "cli", &options)
                         .await
-                        .map_err(|e| {
-                            anyhow::anyhow!(
-                                "{}",
-                                e.body(ocop_registry::i18n::Lang::of_env())
-                                    .error
-                                    .message_with_fields()
-                            )
-                        })?;
+                        .map_err(fail)?;
                     vec![SyncRunView::from(run)]
                 }
                 None => {
@@ -459,4 +415,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A refusal as the command line says it: one line in the operator's language.
+fn fail(e: ocop_registry::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        e.body(ocop_registry::i18n::Lang::of_env())
+            .error
+            .message_with_fields()
+    )
 }
