@@ -267,28 +267,15 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
-    /// Each field with its messages, or the message when no field is named (for a page).
-    pub fn message_with_fields_only(&self) -> String {
+    /// Each field with its messages, or the message when no field is named (for a page or the
+    /// command line: the envelope's sentence only summarises the fields).
+    pub fn message_with_fields(&self) -> String {
         match &self.fields {
             Some(f) if !f.is_empty() => f
                 .iter()
                 .map(|(k, v)| format!("{k}: {}", v.join("; ")))
                 .collect::<Vec<_>>()
                 .join(", "),
-            _ => self.message.clone(),
-        }
-    }
-
-    /// The message followed by each field's messages, for the command line.
-    pub fn message_with_fields(&self) -> String {
-        match &self.fields {
-            Some(f) if !f.is_empty() => {
-                let parts: Vec<String> = f
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", v.join("; ")))
-                    .collect();
-                format!("{} ({})", self.message, parts.join(", "))
-            }
             _ => self.message.clone(),
         }
     }
