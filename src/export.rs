@@ -80,10 +80,31 @@ where
 {
     match export.format.unwrap_or_default() {
         Format::Json => Ok(rocket::Either::Left(list(*page).await?)),
+        _ => Ok(rocket::Either::Right(
+            file_of(export, lang, list)
+                .await?
+                .ok_or_else(|| AppError::Internal("a file of JSON".to_owned()))?,
+        )),
+    }
+}
+
+/// Every page of a list as the file `format` asks for (`None`: JSON, a page, asked for).
+pub async fn file_of<T, F, Fut>(
+    export: &ExportParams,
+    lang: Lang,
+    list: F,
+) -> AppResult<Option<(Sheet, Format, Lang)>>
+where
+    T: Tabular,
+    F: FnMut(crate::pagination::PageParams) -> Fut,
+    Fut: std::future::Future<Output = AppResult<crate::pagination::Paginated<T>>>,
+{
+    match export.format.unwrap_or_default() {
+        Format::Json => Ok(None),
         format => {
             let lang = export.lang.unwrap_or(lang);
             let sheet = sheet_of_all(lang, list).await?;
-            Ok(rocket::Either::Right((sheet, format, lang)))
+            Ok(Some((sheet, format, lang)))
         }
     }
 }

@@ -83,8 +83,9 @@ enum Command {
     Import {
         /// The file.
         file: std::path::PathBuf,
-        /// What it lists: subjects, or products (with their producers and recognitions).
-        #[arg(long, value_parser = ["subjects", "products"])]
+        /// What it lists: subjects, products (with their producers and recognitions), or
+        /// the areas, certifications or channels of registered subjects.
+        #[arg(long, value_parser = ["subjects", "products", "areas", "certifications", "channels"])]
         kind: String,
         /// Check every row and print what the real run would do, writing nothing.
         #[arg(long)]

@@ -234,3 +234,62 @@ pub struct AreaList {
     #[schema(example = "12.3457")]
     pub total_area_ha: String,
 }
+
+impl crate::export::Tabular for AreaView {
+    const FILE: &'static str = "vung-nguyen-lieu";
+    const TITLE: &'static str = "Vùng nguyên liệu";
+
+    /// Headed as the list of areas imports them (a re-import changes nothing).
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã vùng", "area_id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Tên vùng nguyên liệu", "area_name"),
+            col("Xã của vùng", "area_commune"),
+            col("Nguyên liệu", "material"),
+            col("Giống", "variety"),
+            col("Diện tích (ha)", "area_ha"),
+            col("Hình thức", "tenure"),
+            col("Mã số vùng trồng", "growing_area_code"),
+            col("Hiệu lực từ", "valid_from"),
+            col("Hiệu lực đến", "valid_to"),
+            col("Ranh giới (GeoJSON)", "geometry"),
+            col("Số hợp đồng liên kết", "contract_no"),
+            col("Bên liên kết", "counterparty"),
+            col("Loại bên liên kết", "counterparty_kind"),
+            col("Số hộ tham gia", "households"),
+            col("Ngày bắt đầu hợp đồng", "start_on"),
+            col("Ngày kết thúc hợp đồng", "end_on"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::{Cell, label};
+        let l = self.linkage.as_ref();
+        vec![
+            Cell::from(self.id.to_string()),
+            self.subject_id.to_string().into(),
+            self.name.clone().into(),
+            self.commune
+                .as_ref()
+                .map_or_else(|| self.commune_id.to_string(), |c| c.name.clone())
+                .into(),
+            self.material.clone().into(),
+            self.variety.clone().into(),
+            Cell::Decimal(self.area_ha.clone()),
+            label(lang, "tenure", self.tenure.code()).into(),
+            self.growing_area_code.clone().into(),
+            self.valid_from.into(),
+            self.valid_to.into(),
+            self.geometry.as_ref().map(|g| g.to_string()).into(),
+            l.map(|l| l.contract_no.clone()).into(),
+            l.map(|l| l.counterparty.clone()).into(),
+            l.map(|l| label(lang, "counterparty", l.counterparty_kind.code()))
+                .into(),
+            l.and_then(|l| l.households).map(i64::from).into(),
+            l.map(|l| l.start_on).into(),
+            l.map(|l| l.end_on).into(),
+        ]
+    }
+}

@@ -15,8 +15,10 @@ use crate::pagination::PageParams;
 
 /// A subject's raw-material areas, with their exact total.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/areas", tag = "areas",
-    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
-    responses((status = 200, description = "A page of areas and the total hectares", body = AreaList),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of areas and the total hectares, or all the areas as a CSV or XLSX file headed as the areas import reads them",
+               content((AreaList = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
@@ -25,11 +27,25 @@ use crate::pagination::PageParams;
 pub async fn list_areas(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     id: &str,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<AreaList>> {
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<AreaList>, crate::export::Download>> {
     let id = parse_id("subject", id)?;
-    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+    let (db, actor) = (db.inner(), &actor);
+    let pages = |p: PageParams| async move {
+        let list = service::list(db, actor, id, &p).await?;
+        Ok(crate::pagination::Paginated::new(
+            list.items, &p, list.total,
+        ))
+    };
+    if let Some((sheet, format, lang)) = crate::export::file_of(&export.0, lang, pages).await? {
+        return crate::export::download(&sheet, format, lang);
+    }
+    Ok(rocket::Either::Left(Json(
+        service::list(db, actor, id, &page.0).await?,
+    )))
 }
 
 /// Add a raw-material area (with its linkage contract when linked).

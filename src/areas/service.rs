@@ -3,8 +3,8 @@
 use entity::raw_material_area as area;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -86,11 +86,23 @@ pub async fn create(
     subject_id: Uuid,
     input: CreateArea,
 ) -> AppResult<AreaView> {
+    let txn = begin_write(db).await?;
+    let view = create_in(&txn, actor, subject_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (an imported list).
+pub async fn create_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateArea,
+) -> AppResult<AreaView> {
     let area_m2 = input.area_ha.square_metres();
     let geometry = stored_geometry(input.geometry.as_ref())?;
-    let txn = begin_write(db).await?;
-    visible(&txn, actor, subject_id).await?;
-    let commune = units::service::require_commune(&txn, "commune_id", input.commune_id).await?;
+    visible(txn, actor, subject_id).await?;
+    let commune = units::service::require_commune(txn, "commune_id", input.commune_id).await?;
     let now = clock::now();
     let mut m = area::Model {
         id: ids::new_id(),
@@ -118,15 +130,14 @@ pub async fn create(
     };
     set_linkage(&mut m, input.linkage);
     check(&m)?;
-    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    let row = m.into_active_model().reset_all().insert(txn).await?;
     let view = AreaView::build(row, Some((&commune).into()))?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created("area", view.id, Some(subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 
@@ -190,21 +201,34 @@ pub async fn update(
     if_match: IfMatch,
     input: UpdateArea,
 ) -> AppResult<AreaView> {
+    let txn = begin_write(db).await?;
+    let view = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`update`] inside the caller's write transaction (an imported list).
+pub async fn update_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateArea,
+) -> AppResult<AreaView> {
     let area_m2 = input.area_ha.map(Hectares::square_metres);
     let geometry = match &input.geometry {
         Some(g) => Some(stored_geometry(g.as_ref())?),
         None => None,
     };
-    let txn = begin_write(db).await?;
-    let current: area::Model = owned(&txn, actor, id, true).await?;
+    let current: area::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let before = view(&txn, current.clone()).await?;
+    let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(n) = input.name.as_deref() {
         next.name = clean(n);
     }
     if let Some(c) = input.commune_id {
-        next.commune_id = units::service::require_commune(&txn, "commune_id", c)
+        next.commune_id = units::service::require_commune(txn, "commune_id", c)
             .await?
             .id;
     }
@@ -240,13 +264,13 @@ pub async fn update(
         set_linkage(&mut next, l);
     }
     check(&next)?;
-    let candidate = view(&txn, next.clone()).await?;
+    let candidate = view(txn, next.clone()).await?;
     if candidate == before {
         return Ok(before);
     }
-    let after = view(&txn, save_version(&txn, next).await?).await?;
+    let after = view(txn, save_version(txn, next).await?).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated(
             "area",
@@ -258,6 +282,5 @@ pub async fn update(
         ),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }

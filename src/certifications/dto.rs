@@ -216,7 +216,7 @@ impl crate::export::Tabular for CertificationView {
     fn columns() -> Vec<crate::export::Column> {
         use crate::export::col;
         vec![
-            col("Mã chứng nhận", "id"),
+            col("Mã chứng nhận", "certification_id"),
             col("Mã chủ thể", "subject_id"),
             col("Loại chứng nhận", "scheme"),
             col("Tên loại chứng nhận", "scheme_name"),
@@ -228,6 +228,9 @@ impl crate::export::Tabular for CertificationView {
             col("Trạng thái", "status"),
             col("Đã hết hạn", "expired"),
             col("Minh chứng", "evidence_url"),
+            col("SHA-256 minh chứng", "evidence_sha256"),
+            col("Sản phẩm được chứng nhận", "product_id"),
+            col("Vùng được chứng nhận", "area_id"),
         ]
     }
 
@@ -247,6 +250,9 @@ impl crate::export::Tabular for CertificationView {
             coded("cert-status", self.status.code()).into(),
             Cell::Bool(self.expired),
             self.evidence_url.clone().into(),
+            self.evidence_sha256.clone().into(),
+            self.product_id.map(|p| p.to_string()).into(),
+            self.area_id.map(|a| a.to_string()).into(),
         ]
     }
 }

@@ -109,8 +109,20 @@ pub async fn create(
     input: CreateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    visible(&txn, actor, subject_id).await?;
-    let s = schemes::service::by_code(&txn, "scheme", &input.scheme).await?;
+    let view = create_in(&txn, actor, subject_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (an imported list).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateCertification,
+) -> AppResult<CertificationView> {
+    visible(txn, actor, subject_id).await?;
+    let s = schemes::service::by_code(txn, "scheme", &input.scheme).await?;
     let now = clock::now();
     let m = cert::Model {
         id: ids::new_id(),
@@ -129,12 +141,12 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    check_scope(&txn, &m).await?;
-    ensure_number_free(&txn, &m).await?;
-    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    check_scope(txn, &m).await?;
+    ensure_number_free(txn, &m).await?;
+    let row = m.into_active_model().reset_all().insert(txn).await?;
     // The certificate stands from its issue date; the registry's record of it starts there.
     lifecycle::record(
-        &txn,
+        txn,
         actor,
         Move {
             entity: ENTITY,
@@ -147,14 +159,13 @@ pub async fn create(
         },
     )
     .await?;
-    let view = view(&txn, row).await?;
+    let view = view(txn, row).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created(ENTITY, view.id, Some(subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 
@@ -255,7 +266,20 @@ pub async fn update(
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
-    let current: cert::Model = owned(&txn, actor, id, true).await?;
+    let view = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`update`] inside the caller's write transaction (an imported list).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateCertification,
+) -> AppResult<CertificationView> {
+    let current: cert::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let status: CertStatus = from_db("status", &current.status)?;
     if status == CertStatus::Revoked {
@@ -263,10 +287,10 @@ pub async fn update(
             "a revoked certification cannot be edited; register a new one".into(),
         ));
     }
-    let before = view(&txn, current.clone()).await?;
+    let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(code) = input.scheme.as_deref() {
-        next.scheme_id = schemes::service::by_code(&txn, "scheme", code).await?.id;
+        next.scheme_id = schemes::service::by_code(txn, "scheme", code).await?.id;
     }
     if let Some(n) = input.certificate_no.as_deref() {
         next.certificate_no = clean(n);
@@ -292,9 +316,9 @@ pub async fn update(
     if let Some(a) = input.area_id {
         next.area_id = a;
     }
-    check_scope(&txn, &next).await?;
+    check_scope(txn, &next).await?;
     if next.scheme_id != current.scheme_id || next.certificate_no != current.certificate_no {
-        ensure_number_free(&txn, &next).await?;
+        ensure_number_free(txn, &next).await?;
     }
     let key_changed = next.scheme_id != current.scheme_id
         || next.certificate_no != current.certificate_no
@@ -311,7 +335,7 @@ pub async fn update(
     if resubmit {
         next.status = CertStatus::Submitted.code().to_owned();
         lifecycle::record(
-            &txn,
+            txn,
             actor,
             Move {
                 entity: ENTITY,
@@ -324,9 +348,9 @@ pub async fn update(
         )
         .await?;
     }
-    let after = view(&txn, save_version(&txn, next).await?).await?;
+    let after = view(txn, save_version(txn, next).await?).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated(
             ENTITY,
@@ -338,7 +362,6 @@ pub async fn update(
         ),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }
 

@@ -240,7 +240,7 @@ impl crate::export::Tabular for ChannelView {
     fn columns() -> Vec<crate::export::Column> {
         use crate::export::col;
         vec![
-            col("Mã kênh", "id"),
+            col("Mã kênh", "channel_id"),
             col("Mã chủ thể", "subject_id"),
             col("Loại kênh", "kind"),
             col("Sàn / chuỗi", "platform"),
@@ -248,6 +248,7 @@ impl crate::export::Tabular for ChannelView {
             col("Mã gian hàng", "shop_id"),
             col("Hoạt động từ", "active_from"),
             col("Hoạt động đến", "active_to"),
+            col("Minh chứng", "evidence_url"),
             col("Xác nhận", "verification"),
             col("Ngày xác nhận", "verified_on"),
         ]
@@ -265,8 +266,46 @@ impl crate::export::Tabular for ChannelView {
             self.shop_id.clone().into(),
             self.active_from.into(),
             self.active_to.into(),
+            self.evidence_url.clone().into(),
             coded("verification", self.verification.status.code()).into(),
             self.verification.verified_on.into(),
+        ]
+    }
+}
+
+impl crate::export::Tabular for ListingView {
+    const FILE: &'static str = "san-pham-dang-ban";
+    const TITLE: &'static str = "Sản phẩm đăng bán";
+
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã", "listing_id"),
+            col("Mã kênh", "channel_id"),
+            col("Mã trên sàn", "external_id"),
+            col("Tên đăng bán", "title"),
+            col("Giá (đồng)", "price_vnd"),
+            col("Trạng thái", "status"),
+            col("Mã sản phẩm", "product_id"),
+            col("Lần đầu thấy", "first_seen_on"),
+            col("Lần cuối thấy", "last_seen_on"),
+            col("Qua kết nối của Sở", "trusted"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        vec![
+            Cell::from(self.id.to_string()),
+            self.channel_id.to_string().into(),
+            self.external_id.clone().into(),
+            self.title.clone().into(),
+            self.price_vnd.clone().map_or(Cell::Empty, Cell::Decimal),
+            crate::export::label(lang, "listing-status", self.status.code()).into(),
+            self.product_id.map(|p| p.to_string()).into(),
+            crate::clock::vietnam_date(self.first_seen_at).into(),
+            crate::clock::vietnam_date(self.last_seen_at).into(),
+            Cell::Bool(self.trusted),
         ]
     }
 }

@@ -172,8 +172,10 @@ pub async fn verify_channel(
 
 /// A channel's listings as the sync saw them.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/listings", tag = "channels",
-    params(("id" = uuid::Uuid, Path, description = "Channel id"), ListingQuery, PageParams),
-    responses((status = 200, description = "A page of listings, most recently seen first", body = Paginated<ListingView>),
+    params(("id" = uuid::Uuid, Path, description = "Channel id"), ListingQuery, PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of listings, most recently seen first, or all of them as a CSV or XLSX file",
+               content((Paginated<ListingView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody)),
@@ -182,12 +184,19 @@ pub async fn verify_channel(
 pub async fn list_listings(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     id: &str,
     query: QueryParams<ListingQuery>,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<ListingView>>> {
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<ListingView>>, crate::export::Download>> {
     let id = parse_id("channel", id)?;
-    Ok(Json(
-        service::listings(db.inner(), &actor, id, &query.0, &page.0).await?,
-    ))
+    let (db, actor, q) = (db.inner(), &actor, &query.0);
+    let list = |p| async move { service::listings(db, actor, id, q, &p).await };
+    match crate::export::page_or_file(&export.0, lang, &page.0, list).await? {
+        rocket::Either::Left(page) => Ok(rocket::Either::Left(Json(page))),
+        rocket::Either::Right((sheet, format, lang)) => {
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }

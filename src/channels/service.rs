@@ -173,7 +173,19 @@ pub async fn create(
     input: CreateChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    visible(&txn, actor, subject_id).await?;
+    let view = create_in(&txn, actor, subject_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`create`] inside the caller's write transaction (an imported list).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateChannel,
+) -> AppResult<ChannelView> {
+    visible(txn, actor, subject_id).await?;
     let now = clock::now();
     let platform = normalise_platform(&input.platform);
     let shop_url = input.shop_url.map(|u| u.trim().to_owned());
@@ -199,16 +211,15 @@ pub async fn create(
         updated_at: now,
     };
     check(&m)?;
-    ensure_shop_free(&txn, &m).await?;
-    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    ensure_shop_free(txn, &m).await?;
+    let row = m.into_active_model().reset_all().insert(txn).await?;
     let view = ChannelView::build(row, Vec::new())?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created(ENTITY, view.id, Some(subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 
@@ -294,9 +305,22 @@ pub async fn update(
     input: UpdateChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
-    let current: channel::Model = owned(&txn, actor, id, true).await?;
+    let view = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`update`] inside the caller's write transaction (an imported list).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateChannel,
+) -> AppResult<ChannelView> {
+    let current: channel::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let before = view(&txn, current.clone()).await?;
+    let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(k) = input.kind {
         next.kind = k.code().to_owned();
@@ -328,7 +352,7 @@ pub async fn update(
     if next == current {
         return Ok(before);
     }
-    ensure_shop_free(&txn, &next).await?;
+    ensure_shop_free(txn, &next).await?;
     // A verification evidences this shop over this period: another shop, or a longer period
     // (an earlier start, a later or no end), is not what the auditor saw. Narrowing is not.
     let earlier_start = next.active_from != current.active_from
@@ -348,7 +372,7 @@ pub async fn update(
     let verified = current.verification_status == VerificationStatus::Verified.code();
     if actor.role == Role::Owner && key_changed && verified {
         lifecycle::record(
-            &txn,
+            txn,
             actor,
             Move {
                 entity: ENTITY,
@@ -365,9 +389,9 @@ pub async fn update(
         next.verified_by = None;
         next.verification_note = None;
     }
-    let after = view(&txn, save_version(&txn, next).await?).await?;
+    let after = view(txn, save_version(txn, next).await?).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated(
             ENTITY,
@@ -379,7 +403,6 @@ pub async fn update(
         ),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }
 

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use strum::IntoEnumIterator;
 
 use super::read::Value;
-use crate::domain::{LegalForm, ProductGroup};
+use crate::domain::{ChannelKind, CounterpartyKind, LegalForm, ProductGroup, Tenure};
 use crate::i18n::Lang;
 
 /// Folded (no accents, lower case) with every run of punctuation a single space: `Quận/Huyện`
@@ -42,14 +42,7 @@ const LEGAL_WORDS: &[(&str, LegalForm)] = &[
 
 /// A legal form written as its code, its name in either language or a usual abbreviation.
 pub fn legal_form(s: &str) -> Option<LegalForm> {
-    let n = normalize(s);
-    LegalForm::iter()
-        .find(|f| {
-            n == normalize(f.code())
-                || n == normalize(&Lang::Vi.t(&format!("legal-{}", f.code())))
-                || n == normalize(&Lang::En.t(&format!("legal-{}", f.code())))
-        })
-        .or_else(|| LEGAL_WORDS.iter().find(|(w, _)| n == *w).map(|(_, f)| *f))
+    coded(s, "legal", LEGAL_WORDS)
 }
 
 /// The legal form a subject's own name states (`HTX Nông nghiệp Tam Thăng`, `Công ty TNHH …`,
@@ -81,10 +74,100 @@ pub fn product_group(s: &str) -> Option<ProductGroup> {
             ProductGroup::Tourism,
         ),
     ];
+    coded(s, "product-group", WORDS)
+}
+
+/// A value of one of the registry's enumerations as a list writes it: its code, its label in
+/// either language (the catalogue's `prefix-code`), or one of the usual `words` (normalized).
+pub fn coded<E>(s: &str, prefix: &str, words: &[(&str, E)]) -> Option<E>
+where
+    E: IntoEnumIterator + Copy + Into<&'static str>,
+{
     let n = normalize(s);
-    ProductGroup::iter()
-        .find(|g| n == normalize(g.code()))
-        .or_else(|| WORDS.iter().find(|(w, _)| n == *w).map(|(_, g)| *g))
+    E::iter()
+        .find(|e| {
+            let code: &'static str = (*e).into();
+            let key = format!("{prefix}-{code}");
+            n == normalize(code)
+                || [Lang::Vi, Lang::En]
+                    .iter()
+                    .any(|l| n == normalize(&l.t_or(&key, code)))
+        })
+        .or_else(|| words.iter().find(|(w, _)| n == *w).map(|(_, e)| *e))
+}
+
+/// How a subject holds an area, as lists write it.
+pub fn tenure(s: &str) -> Option<Tenure> {
+    coded(
+        s,
+        "tenure",
+        &[
+            ("tu co", Tenure::Own),
+            ("so huu", Tenure::Own),
+            ("dat rieng", Tenure::Own),
+            ("cua chu the", Tenure::Own),
+            ("thue", Tenure::Leased),
+            ("di thue", Tenure::Leased),
+            ("thue dat", Tenure::Leased),
+            ("lien ket", Tenure::Linked),
+            ("vung lien ket", Tenure::Linked),
+        ],
+    )
+}
+
+/// The other side of a linkage contract, as lists write it.
+pub fn counterparty_kind(s: &str) -> Option<CounterpartyKind> {
+    coded(
+        s,
+        "counterparty",
+        &[
+            ("ho nong dan", CounterpartyKind::Households),
+            ("nong ho", CounterpartyKind::Households),
+            ("ho gia dinh", CounterpartyKind::Households),
+            ("cac ho", CounterpartyKind::Households),
+            ("hop tac xa", CounterpartyKind::Cooperative),
+            ("htx", CounterpartyKind::Cooperative),
+            ("to hop tac", CounterpartyKind::CooperativeGroup),
+            ("tht", CounterpartyKind::CooperativeGroup),
+            ("doanh nghiep", CounterpartyKind::Enterprise),
+            ("cong ty", CounterpartyKind::Enterprise),
+        ],
+    )
+}
+
+/// A kind of sales channel, as lists write it.
+pub fn channel_kind(s: &str) -> Option<ChannelKind> {
+    coded(
+        s,
+        "kind",
+        &[
+            ("san tmdt", ChannelKind::Marketplace),
+            ("san", ChannelKind::Marketplace),
+            ("thuong mai dien tu", ChannelKind::Marketplace),
+            ("mang xa hoi", ChannelKind::SocialCommerce),
+            ("ban hang qua mang xa hoi", ChannelKind::SocialCommerce),
+            ("website", ChannelKind::OwnWebshop),
+            ("trang web", ChannelKind::OwnWebshop),
+            ("sieu thi", ChannelKind::SupermarketChain),
+            ("he thong sieu thi", ChannelKind::SupermarketChain),
+            ("cua hang tien loi", ChannelKind::ConvenienceChain),
+            ("diem ban ocop", ChannelKind::OcopShowroom),
+            ("diem gioi thieu san pham ocop", ChannelKind::OcopShowroom),
+            ("xuat khau", ChannelKind::Export),
+            ("cho", ChannelKind::Traditional),
+        ],
+    )
+}
+
+/// A decimal as Vietnamese write it (`12,5`, `1.234,5`) or as a spreadsheet gives it
+/// (`12.5`), with a point for the API.
+pub fn decimal(s: &str) -> String {
+    let t = s.trim().replace(' ', "");
+    if t.contains(',') {
+        t.replace('.', "").replace(',', ".")
+    } else {
+        t
+    }
 }
 
 /// Stars as lists write them: `3`, `3 sao`, `3★`, `3*`; "tiềm năng 5 sao" (a 4★ product the

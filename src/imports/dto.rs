@@ -7,13 +7,62 @@ use uuid::Uuid;
 use validator::Validate;
 
 /// What a file lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Deserialize,
+    Serialize,
+    ToSchema,
+    strum::EnumString,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ImportKind {
     /// OCOP subjects (producers): one row each.
     Subjects,
     /// Recognised products: the producer, the product and its recognition on each row.
     Products,
+    /// Raw-material areas with their linkage contracts, each naming a registered subject.
+    Areas,
+    /// Certifications (registered `submitted`, for an auditor to verify), each naming a
+    /// registered subject.
+    Certifications,
+    /// Sales channels (registered `declared`), each naming a registered subject.
+    Channels,
+}
+
+impl ImportKind {
+    /// The kind's code (`areas`), as the API and the page's form write it.
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+
+    /// The field a header row must name.
+    pub fn required(self) -> &'static str {
+        match self {
+            ImportKind::Subjects => "name",
+            ImportKind::Products => "product_name",
+            ImportKind::Areas => "area_name",
+            ImportKind::Certifications => "certificate_no",
+            ImportKind::Channels => "platform",
+        }
+    }
+
+    /// The kind in a file's name.
+    pub fn file_word(self) -> &'static str {
+        match self {
+            ImportKind::Subjects => "chu-the",
+            ImportKind::Products => "san-pham",
+            ImportKind::Areas => "vung-nguyen-lieu",
+            ImportKind::Certifications => "chung-nhan",
+            ImportKind::Channels => "kenh-ban-hang",
+        }
+    }
 }
 
 /// `POST /api/v1/imports`.

@@ -6,6 +6,7 @@
 pub mod cells;
 pub mod columns;
 pub mod dto;
+pub mod evidence;
 pub mod places;
 pub mod products;
 pub mod read;
@@ -109,14 +110,11 @@ pub async fn run(
     actor.require(&[Role::Admin, Role::Auditor])?;
     let table = read::table(bytes, q.sheet.as_deref())?;
     let fields = columns::of(q.kind);
-    let required = match q.kind {
-        ImportKind::Subjects => "name",
-        ImportKind::Products => "product_name",
-    };
+    let required = q.kind.required();
     let header = columns::header(&table, &fields, required).ok_or_else(|| {
         let names: Vec<&str> = fields
             .iter()
-            .filter(|f| ["name", "product_name", "legal_form", "stars"].contains(&f.key))
+            .filter(|f| [required, "name", "legal_form", "stars", "tax_code"].contains(&f.key))
             .map(|f| f.vi)
             .collect();
         AppError::invalid(
@@ -171,15 +169,11 @@ pub async fn run(
         };
         let outcome = match read_row(q, &row, &places) {
             Err(e) => Err(e),
-            Ok((subject, item)) => {
-                if let Some(note) = &subject.place.note {
+            Ok(read) => {
+                if let Some(note) = read.place().and_then(|p| p.note.as_ref()) {
                     summary.notes.push(message(*n, "commune", note));
                 }
-                let mut key = subjects::key(&subject.data, &subject.place);
-                if let Some(item) = &item {
-                    key = format!("{key}|{}", item.key());
-                }
-                if let Some(first) = seen.insert(key, *n) {
+                if let Some(first) = seen.insert(read.key(), *n) {
                     Err(RowError::field(
                         "",
                         msg!("import-repeated-row", first = first),
@@ -189,7 +183,7 @@ pub async fn run(
                     // (PostgreSQL aborts a transaction at its first failed statement).
                     let sp = txn.begin().await?;
                     let source = source(&header, *n, cells);
-                    match apply_row(&sp, actor, &graph, subject, item, &source).await {
+                    match apply_row(&sp, actor, &graph, read, &source).await {
                         Ok(o) => {
                             sp.commit().await?;
                             Ok(o)
@@ -223,45 +217,89 @@ pub async fn run(
     Ok(summary)
 }
 
-/// The row's subject, and its product when the list is of products.
+/// A row read: a subject (and its product), or a record of evidence and the subject it names.
+enum Read {
+    Listed(subjects::Read, Option<products::Item>),
+    Evidence(evidence::Owner, evidence::Item),
+}
+
+impl Read {
+    fn place(&self) -> Option<&places::Place> {
+        match self {
+            Read::Listed(s, _) => s.place.as_ref(),
+            Read::Evidence(o, _) => o.place(),
+        }
+    }
+
+    /// What identifies the row's record within the file (to report repeats).
+    fn key(&self) -> String {
+        match self {
+            Read::Listed(s, item) => {
+                let key = subjects::key(s);
+                match item {
+                    Some(i) => format!("{key}|{}", i.key()),
+                    None => key,
+                }
+            }
+            Read::Evidence(o, item) => item.key(o),
+        }
+    }
+}
+
+/// Reads a row by the columns of its kind, with every problem of the row at once.
 fn read_row(
     q: &ImportQuery,
     row: &subjects::Row<'_>,
     places: &places::Resolver<'_>,
-) -> Result<(subjects::Read, Option<products::Item>), RowError> {
-    let subject = subjects::read(row, places);
-    let item = match q.kind {
-        ImportKind::Subjects => None,
-        ImportKind::Products => Some(products::read(row, q.authority.as_deref())),
-    };
-    // Every problem of the row at once.
-    match (subject, item) {
-        (Ok(s), None) => Ok((s, None)),
-        (Ok(s), Some(Ok(i))) => Ok((s, Some(i))),
-        (Err(e), None | Some(Ok(_))) | (Ok(_), Some(Err(e))) => Err(e),
-        (Err(RowError::Fields(mut a)), Some(Err(RowError::Fields(b)))) => {
-            a.extend(b);
-            Err(RowError::Fields(a))
-        }
-        (Err(e), Some(Err(_))) => Err(e),
+) -> Result<Read, RowError> {
+    match q.kind {
+        ImportKind::Subjects => subjects::read(row, places).map(|s| Read::Listed(s, None)),
+        ImportKind::Products => both(
+            subjects::read(row, places),
+            products::read(row, q.authority.as_deref()),
+        )
+        .map(|(s, i)| Read::Listed(s, Some(i))),
+        kind => both(
+            evidence::owner(row, places),
+            evidence::read(kind, row, places),
+        )
+        .map(|(o, i)| Read::Evidence(o, i)),
     }
 }
 
-/// Applies a row: its subject, then its product and recognition.
+/// Both parts of a row, or the problems of both.
+fn both<A, B>(a: Result<A, RowError>, b: Result<B, RowError>) -> Result<(A, B), RowError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(RowError::Fields(mut x)), Err(RowError::Fields(y))) => {
+            x.extend(y);
+            Err(RowError::Fields(x))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Applies a row: its subject, then its product and recognition, or its record of evidence.
 async fn apply_row(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     graph: &UnitGraph,
-    subject: subjects::Read,
-    item: Option<products::Item>,
+    read: Read,
     source: &serde_json::Value,
 ) -> Result<Outcome, RowError> {
+    let (subject, item) = match read {
+        Read::Listed(s, i) => (s, i),
+        Read::Evidence(owner, item) => {
+            let target = evidence::find_owner(txn, &owner).await?;
+            return evidence::apply(txn, actor, target, item, source).await;
+        }
+    };
     // The rows of one recognition draft are told apart by the year they give.
     let mut source = source.clone();
     if let (Some(y), Some(o)) = (item.as_ref().and_then(|i| i.year), source.as_object_mut()) {
         o.insert("year".into(), serde_json::json!(y));
     }
-    let place_unit = subject.place.unit;
+    let place_unit = subject.place.as_ref().map(|p| p.unit);
     let (target, first) = subjects::apply(txn, actor, subject, &source, item.is_none()).await?;
     let Some(item) = item else {
         return Ok(first);

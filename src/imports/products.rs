@@ -70,8 +70,14 @@ pub fn read(row: &Row<'_>, authority: Option<&str>) -> Result<Item, RowError> {
             year: None,
         });
     };
-    let (stars, potential) = cells::stars(&stars_text)
+    let (stars, mut potential) = cells::stars(&stars_text)
         .ok_or_else(|| RowError::field("stars", msg!("import-stars", value = stars_text)))?;
+    // A column of its own (an exported list) says it as yes or no.
+    if let Some(v) = row.text("potential_five_star") {
+        potential = cells::yes_no(&v).ok_or_else(|| {
+            RowError::field("potential_five_star", msg!("import-yes-no", value = v))
+        })?;
+    }
     let mut r = Map::new();
     r.insert("stars".into(), json!(stars));
     r.insert("potential_five_star".into(), json!(potential));
@@ -135,7 +141,7 @@ fn lower_first(s: &str) -> String {
 
 /// Adds the row to a draft's sources (once): the draft holds the row back. Recorded like any
 /// change of the draft.
-async fn hold(
+pub(super) async fn hold(
     txn: &DatabaseTransaction,
     actor: &Actor,
     d: draft::Model,
@@ -193,7 +199,7 @@ pub async fn apply(
     graph: &UnitGraph,
     target: Target,
     item: Item,
-    place_unit: Uuid,
+    place_unit: Option<Uuid>,
     source: &Value,
 ) -> Result<Outcome, RowError> {
     let subject_id = match target {
@@ -299,7 +305,16 @@ pub async fn apply(
         return Ok(created);
     }
     if !r.contains_key("authority") {
-        match authority_for(graph, place_unit, stars) {
+        // Where the row does not say, the registered subject's commune tells the province.
+        let unit = match place_unit {
+            Some(u) => Some(u),
+            None => entity::subject::Entity::find_by_id(subject_id)
+                .one(txn)
+                .await
+                .map_err(RowError::fault)?
+                .map(|s| s.commune_id),
+        };
+        match unit.and_then(|u| authority_for(graph, u, stars)) {
             Some(a) => {
                 r.insert("authority".into(), json!(a));
             }

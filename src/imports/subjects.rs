@@ -46,13 +46,15 @@ pub fn parse<T: serde::de::DeserializeOwned + validator::Validate>(
 }
 
 /// What identifies the row within the file (to report repeats).
-pub fn key(data: &Map<String, Value>, place: &Place) -> String {
-    match data.get("tax_code").and_then(Value::as_str) {
-        Some(t) => format!("tax:{}", t.replace([' ', '.'], "")),
-        None => format!(
-            "name:{}@{}",
+pub fn key(read: &Read) -> String {
+    let data = &read.data;
+    match (read.id, data.get("tax_code").and_then(Value::as_str)) {
+        (Some(id), _) => format!("id:{id}"),
+        (None, Some(t)) => format!("tax:{}", t.replace([' ', '.'], "")),
+        (None, None) => format!(
+            "name:{}@{:?}",
             fold(data.get("name").and_then(Value::as_str).unwrap_or_default()),
-            place.unit
+            read.place.as_ref().map(|p| p.unit)
         ),
     }
 }
@@ -61,24 +63,43 @@ pub fn key(data: &Map<String, Value>, place: &Place) -> String {
 /// registered subject it names by id, if it does.
 pub struct Read {
     pub data: Map<String, Value>,
-    pub place: Place,
+    /// Absent only when the row names a registered subject by its id.
+    pub place: Option<Place>,
     pub id: Option<Uuid>,
 }
 
 /// Reads a row by the rules of the list's columns.
 pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
     let mut data = Map::new();
-    let Some(name) = row.text("name") else {
+    let id = match row.text("id") {
+        Some(t) => {
+            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
+        }
+        None => None,
+    };
+    // A row naming a registered subject by its id (an exported list) needs nothing more.
+    let name = row.text("name");
+    if name.is_none() && id.is_none() {
         return Err(RowError::field("name", msg!("import-no-name")));
+    }
+    if let Some(name) = &name {
+        data.insert("name".into(), json!(name));
+    }
+    let form = match (row.text("legal_form"), &name) {
+        (Some(t), _) => {
+            Some(cells::legal_form(&t).ok_or_else(|| {
+                RowError::field("legal_form", msg!("import-legal-form", value = t))
+            })?)
+        }
+        (None, Some(name)) if id.is_none() => Some(
+            cells::legal_form_in_name(name)
+                .ok_or_else(|| RowError::field("legal_form", msg!("import-legal-form-missing")))?,
+        ),
+        (None, _) => None,
     };
-    data.insert("name".into(), json!(name));
-    let form = match row.text("legal_form") {
-        Some(t) => cells::legal_form(&t)
-            .ok_or_else(|| RowError::field("legal_form", msg!("import-legal-form", value = t)))?,
-        None => cells::legal_form_in_name(&name)
-            .ok_or_else(|| RowError::field("legal_form", msg!("import-legal-form-missing")))?,
-    };
-    data.insert("legal_form".into(), json!(form.code()));
+    if let Some(form) = form {
+        data.insert("legal_form".into(), json!(form.code()));
+    }
     for key in ["tax_code", "address", "representative", "phone", "email"] {
         if let Some(v) = row.text(key) {
             data.insert(key.into(), json!(v));
@@ -94,46 +115,50 @@ pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
             .ok_or_else(|| RowError::field("founded_on", msg!("import-date", value = c.text())))?;
         data.insert("founded_on".into(), json!(d));
     }
-    let id = match row.text("id") {
-        Some(t) => {
-            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
-        }
-        None => None,
-    };
-    let commune = row.text("commune");
-    let place = match commune.as_deref().map(Uuid::parse_str) {
-        // An exported list names the commune by its id.
-        Some(Ok(id)) => Place {
-            commune: Some(id),
-            unit: id,
-            note: None,
-        },
-        _ => {
-            let (province, district) = (row.text("province"), row.text("district"));
-            places
-                .resolve(&Names {
-                    province: province.as_deref(),
-                    district: district.as_deref(),
-                    commune: commune.as_deref(),
-                })
-                .map_err(|(column, m)| {
-                    let key = match column {
-                        Column::Province => "province",
-                        Column::District => "district",
-                        Column::Commune => "commune",
-                    };
-                    RowError::field(key, m)
-                })?
-        }
-    };
-    if let Some(c) = place.commune {
+    let place = place_of(row, places)?;
+    if place.is_none() && id.is_none() {
+        return Err(RowError::field("commune", msg!("import-place-missing")));
+    }
+    if let Some(c) = place.as_ref().and_then(|p| p.commune) {
         data.insert("commune_id".into(), json!(c));
     }
     Ok(Read { data, place, id })
 }
 
+/// Where the row's subject is, when the row names a place at all.
+pub fn place_of(row: &Row<'_>, places: &Resolver<'_>) -> Result<Option<Place>, RowError> {
+    let commune = row.text("commune");
+    let (province, district) = (row.text("province"), row.text("district"));
+    if let Some(Ok(id)) = commune.as_deref().map(Uuid::parse_str) {
+        // An exported list names the commune by its id.
+        return Ok(Some(Place {
+            commune: Some(id),
+            unit: id,
+            note: None,
+        }));
+    }
+    if commune.is_none() && district.is_none() && province.is_none() {
+        return Ok(None);
+    }
+    places
+        .resolve(&Names {
+            province: province.as_deref(),
+            district: district.as_deref(),
+            commune: commune.as_deref(),
+        })
+        .map(Some)
+        .map_err(|(column, m)| {
+            let key = match column {
+                Column::Province => "province",
+                Column::District => "district",
+                Column::Commune => "commune",
+            };
+            RowError::field(key, m)
+        })
+}
+
 /// The registered subject the row is about: by id, else tax code, else name in the commune.
-async fn existing(
+pub(super) async fn existing(
     txn: &DatabaseTransaction,
     data: &Map<String, Value>,
     id: Option<Uuid>,
@@ -171,7 +196,7 @@ async fn existing(
 
 /// The draft of the same subject (same name, same place): an open one, or one completed since
 /// (then the row is about the record it became).
-async fn draft_of(
+pub(super) async fn draft_of(
     txn: &DatabaseTransaction,
     data: &Map<String, Value>,
     place: &Place,
@@ -228,7 +253,10 @@ pub async fn apply(
     update_records: bool,
 ) -> Result<(Target, Outcome), RowError> {
     let Read { data, place, id } = read;
-    let draft = draft_of(txn, &data, &place).await?;
+    let draft = match &place {
+        Some(p) => draft_of(txn, &data, p).await?,
+        None => None,
+    };
     let completed = draft.as_ref().and_then(|d| d.record_id);
     let current = match (existing(txn, &data, id).await?, completed) {
         (Some(s), _) => Some(s),
@@ -291,7 +319,7 @@ pub async fn apply(
         CreateDraft {
             entity: DraftEntity::Subject,
             parent_id: None,
-            unit_id: Some(place.unit),
+            unit_id: place.map(|p| p.unit),
             data,
         },
         Some(Value::Array(vec![source.clone()])),
@@ -320,6 +348,10 @@ async fn update(
     probe
         .entry("commune_id")
         .or_insert(json!(current.commune_id));
+    probe.entry("name").or_insert(json!(current.name));
+    probe
+        .entry("legal_form")
+        .or_insert(json!(current.legal_form));
     let given: crate::subjects::dto::CreateSubject = parse(&probe)?;
     if fold(&given.name) != fold(&current.name) {
         return Err(RowError::field(

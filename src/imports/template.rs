@@ -12,7 +12,7 @@ use crate::i18n::Lang;
 pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
     let fields = columns::of(kind);
     let template = Sheet {
-        file_name: file_name(&["mau-nhap", kind_name(kind)]),
+        file_name: file_name(&["mau-nhap", kind.file_word()]),
         title: "Mẫu nhập".to_owned(),
         columns: fields.iter().map(|f| col(f.vi, f.key)).collect(),
         rows: vec![fields.iter().map(|f| Cell::from(f.example)).collect()],
@@ -39,7 +39,7 @@ pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
         "2025-06-30".into(),
     ]);
     let accepted = Sheet {
-        file_name: file_name(&["gia-tri", kind_name(kind)]),
+        file_name: file_name(&["gia-tri", kind.file_word()]),
         title: "Giá trị".to_owned(),
         columns: vec![
             col("Cột", "column"),
@@ -49,11 +49,4 @@ pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
         rows: values,
     };
     vec![template, accepted]
-}
-
-fn kind_name(kind: ImportKind) -> &'static str {
-    match kind {
-        ImportKind::Subjects => "chu-the",
-        ImportKind::Products => "san-pham",
-    }
 }

@@ -150,8 +150,9 @@ pub struct RevokeRecognition {
 }
 
 /// Whether a recognition is active today.
-#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RecognitionStatus {
     Active,
     Expired,
@@ -218,5 +219,85 @@ impl RecognitionView {
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
+    }
+}
+
+impl crate::export::Tabular for ProductView {
+    const FILE: &'static str = "san-pham";
+    const TITLE: &'static str = "Sản phẩm";
+
+    /// Headed as the list of products imports them (a re-import changes nothing).
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã sản phẩm", "product_id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Tên sản phẩm", "product_name"),
+            col("Nhóm sản phẩm", "group"),
+            col("Phân nhóm", "subgroup"),
+            col("Mô tả", "description"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        vec![
+            Cell::from(self.id.to_string()),
+            self.subject_id.to_string().into(),
+            self.name.clone().into(),
+            crate::export::label(lang, "product-group", self.group.code()).into(),
+            self.subgroup.clone().into(),
+            self.description.clone().into(),
+        ]
+    }
+}
+
+/// A recognition with its product's name: a row of the list of recognised products.
+pub struct RecognitionRow {
+    pub product_name: String,
+    pub recognition: RecognitionView,
+}
+
+impl crate::export::Tabular for RecognitionRow {
+    const FILE: &'static str = "cong-nhan";
+    const TITLE: &'static str = "Công nhận OCOP";
+
+    /// Headed as the list of recognised products imports them (a re-import changes nothing).
+    fn columns() -> Vec<crate::export::Column> {
+        use crate::export::col;
+        vec![
+            col("Mã công nhận", "recognition_id"),
+            col("Mã chủ thể", "subject_id"),
+            col("Tên sản phẩm", "product_name"),
+            col("Hạng sao", "stars"),
+            col("Tiềm năng 5 sao", "potential_five_star"),
+            col("Điểm", "score"),
+            col("Số quyết định", "decision_no"),
+            col("Ngày quyết định", "decision_date"),
+            col("Cơ quan công nhận", "authority"),
+            col("Loại công nhận", "recognition_kind"),
+            col("Hiệu lực đến", "valid_until"),
+            col("Trạng thái", "status"),
+        ]
+    }
+
+    fn cells(&self, lang: crate::i18n::Lang) -> Vec<crate::export::Cell> {
+        use crate::export::Cell;
+        let r = &self.recognition;
+        let status: &'static str = r.status.into();
+        vec![
+            Cell::from(r.id.to_string()),
+            r.subject_id.to_string().into(),
+            self.product_name.clone().into(),
+            Cell::Int(i64::from(r.stars)),
+            Cell::Bool(r.potential_five_star),
+            r.score.clone().map_or(Cell::Empty, Cell::Decimal),
+            r.decision_no.clone().into(),
+            r.decision_date.into(),
+            r.authority.clone().into(),
+            crate::export::label(lang, "recognition-kind", r.kind.code()).into(),
+            r.valid_until.into(),
+            crate::export::label(lang, "recognition-status", status).into(),
+        ]
     }
 }

@@ -18,8 +18,10 @@ use crate::pagination::{PageParams, Paginated};
 
 /// A subject's products.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/products", tag = "products",
-    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams),
-    responses((status = 200, description = "A page of products", body = Paginated<ProductView>),
+    params(("id" = uuid::Uuid, Path, description = "Subject id"), PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of products, or all of them as a CSV or XLSX file headed as the products import reads them",
+               content((Paginated<ProductView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody)),
@@ -28,11 +30,20 @@ use crate::pagination::{PageParams, Paginated};
 pub async fn list_products(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     id: &str,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<ProductView>>> {
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<ProductView>>, crate::export::Download>> {
     let id = parse_id("subject", id)?;
-    Ok(Json(service::list(db.inner(), &actor, id, &page.0).await?))
+    let (db, actor) = (db.inner(), &actor);
+    let list = |p| async move { service::list(db, actor, id, &p).await };
+    match crate::export::page_or_file(&export.0, lang, &page.0, list).await? {
+        rocket::Either::Left(page) => Ok(rocket::Either::Left(Json(page))),
+        rocket::Either::Right((sheet, format, lang)) => {
+            crate::export::download(&sheet, format, lang)
+        }
+    }
 }
 
 /// Add a product to a subject.
@@ -107,8 +118,10 @@ pub async fn update_product(
 
 /// A product's recognitions, newest decision first.
 #[utoipa::path(get, path = "/api/v1/products/{id}/recognitions", tag = "recognitions",
-    params(("id" = uuid::Uuid, Path, description = "Product id"), PageParams),
-    responses((status = 200, description = "A page of recognitions", body = Paginated<RecognitionView>),
+    params(("id" = uuid::Uuid, Path, description = "Product id"), PageParams, crate::export::ExportParams),
+    responses((status = 200, description = "A page of recognitions, or all of them with the product's name as a CSV or XLSX file headed as the products import reads them",
+               content((Paginated<RecognitionView> = "application/json"), (String = "text/csv"),
+                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such product (or not the owner's)", body = ErrorBody)),
@@ -117,13 +130,20 @@ pub async fn update_product(
 pub async fn list_recognitions(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    lang: crate::i18n::Lang,
     id: &str,
     page: QueryParams<PageParams>,
-) -> AppResult<Json<Paginated<RecognitionView>>> {
+    export: QueryParams<crate::export::ExportParams>,
+) -> AppResult<rocket::Either<Json<Paginated<RecognitionView>>, crate::export::Download>> {
     let id = parse_id("product", id)?;
-    Ok(Json(
-        service::list_recognitions(db.inner(), &actor, id, &page.0).await?,
-    ))
+    let (db, actor) = (db.inner(), &actor);
+    let rows = |p| async move { service::recognition_rows(db, actor, id, &p).await };
+    if let Some((sheet, format, lang)) = crate::export::file_of(&export.0, lang, rows).await? {
+        return crate::export::download(&sheet, format, lang);
+    }
+    Ok(rocket::Either::Left(Json(
+        service::list_recognitions(db, actor, id, &page.0).await?,
+    )))
 }
 
 /// Record an OCOP star rating decision (administrators, auditors).

@@ -250,6 +250,26 @@ pub async fn list_recognitions(
     Ok(Paginated::new(items, page, total))
 }
 
+/// A product's recognitions with its name: the rows of its list of recognised products.
+pub async fn recognition_rows(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    product_id: Uuid,
+    page: &PageParams,
+) -> AppResult<Paginated<super::dto::RecognitionRow>> {
+    let product = owned::<product::Model>(db, actor, product_id, false).await?;
+    let list = list_recognitions(db, actor, product_id, page).await?;
+    let items = list
+        .items
+        .into_iter()
+        .map(|recognition| super::dto::RecognitionRow {
+            product_name: product.name.clone(),
+            recognition,
+        })
+        .collect();
+    Ok(Paginated::new(items, page, list.total))
+}
+
 /// One recognition.
 pub async fn get_recognition(
     db: &impl ConnectionTrait,

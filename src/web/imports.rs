@@ -21,6 +21,8 @@ use crate::imports::dto::{ImportKind, ImportQuery, ImportSummary};
 struct ImportsPage {
     chrome: Chrome,
     kind: &'static str,
+    /// Every kind of list, for the form's choice and the templates' links.
+    kinds: Vec<&'static str>,
     on: String,
     partial: bool,
     summary: Option<ImportSummary>,
@@ -28,11 +30,7 @@ struct ImportsPage {
 }
 
 fn kind_of(s: &str) -> Option<(ImportKind, &'static str)> {
-    match s {
-        "subjects" => Some((ImportKind::Subjects, "subjects")),
-        "products" => Some((ImportKind::Products, "products")),
-        _ => None,
-    }
+    s.parse::<ImportKind>().ok().map(|k| (k, k.code()))
 }
 
 fn render(
@@ -49,6 +47,9 @@ fn render(
     Page::render(&ImportsPage {
         chrome,
         kind,
+        kinds: <ImportKind as strum::IntoEnumIterator>::iter()
+            .map(ImportKind::code)
+            .collect(),
         on,
         partial,
         summary,
@@ -68,8 +69,7 @@ pub fn imports_form(viewer: Viewer, kind: Option<&str>) -> Result<Page, PageErro
 pub fn imports_template(viewer: Viewer, kind: &str, format: &str) -> Result<Download, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
-    let (kind, _) =
-        kind_of(kind).ok_or_else(|| AppError::invalid("kind", "subjects or products"))?;
+    let (kind, _) = kind_of(kind).ok_or_else(|| AppError::invalid("kind", "not a kind of list"))?;
     let sheets = crate::imports::template::sheets(kind, viewer.lang);
     super::dashboard::as_download_all(&sheets, format, viewer.lang)
 }
@@ -97,7 +97,7 @@ pub async fn imports_upload(
     let actor = viewer.actor()?;
     let lang = viewer.lang;
     let (kind, kind_key) =
-        kind_of(form.kind).ok_or_else(|| AppError::invalid("kind", "subjects or products"))?;
+        kind_of(form.kind).ok_or_else(|| AppError::invalid("kind", "not a kind of list"))?;
     let on_text = form.on.map(str::trim).unwrap_or_default().to_owned();
     let refuse = |message: String| {
         render(

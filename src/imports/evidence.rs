@@ -1,0 +1,623 @@
+//! One row of a list of evidence — raw-material areas with their linkage contracts,
+//! certifications, sales channels — each naming a subject already registered (such lists do
+//! not register producers: a certification body's list is not a list of OCOP subjects). A row
+//! whose subject is still a draft is held in that draft; otherwise the record is created, or
+//! the registered one (same natural key) updated by the same services and rules as the API.
+
+use entity::{certification, certification_scheme as scheme, product, raw_material_area as area};
+use entity::{sales_channel as channel, subject};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::cells::{self, normalize};
+use super::dto::ImportKind;
+use super::places::{Names, Place, Resolver};
+use super::subjects::{Row, Target, parse};
+use super::{Outcome, RowError};
+use crate::auth::Actor;
+use crate::http::IfMatch;
+use crate::msg;
+use crate::text::fold;
+
+/// The subject a row of evidence names.
+pub struct Owner {
+    id: Option<Uuid>,
+    tax_code: Option<String>,
+    name: Option<String>,
+    place: Option<Place>,
+}
+
+impl Owner {
+    /// What identifies the subject within the file.
+    pub fn key(&self) -> String {
+        match (&self.id, &self.tax_code, &self.place) {
+            (Some(id), _, _) => format!("id:{id}"),
+            (None, Some(t), _) => format!("tax:{}", t.replace([' ', '.'], "")),
+            (None, None, p) => format!(
+                "name:{}@{:?}",
+                fold(self.name.as_deref().unwrap_or_default()),
+                p.as_ref().map(|p| p.unit)
+            ),
+        }
+    }
+
+    pub fn place(&self) -> Option<&Place> {
+        self.place.as_ref()
+    }
+}
+
+/// Reads the columns that name the subject.
+pub fn owner(row: &Row<'_>, places: &Resolver<'_>) -> Result<Owner, RowError> {
+    let id = match row.text("id") {
+        Some(t) => {
+            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
+        }
+        None => None,
+    };
+    let owner = Owner {
+        id,
+        tax_code: row.text("tax_code"),
+        name: row.text("name"),
+        place: super::subjects::place_of(row, places)?,
+    };
+    if owner.id.is_none()
+        && owner.tax_code.is_none()
+        && (owner.name.is_none() || owner.place.is_none())
+    {
+        return Err(RowError::field("name", msg!("import-owner-missing")));
+    }
+    Ok(owner)
+}
+
+/// The subject a row names: registered (by id, tax code, or name in its commune), or the open
+/// draft that holds it back.
+pub async fn find_owner(txn: &DatabaseTransaction, owner: &Owner) -> Result<Target, RowError> {
+    let record = |s: subject::Model| Target::Record {
+        id: s.id,
+        created: false,
+    };
+    let name = owner.name.clone().unwrap_or_default();
+    let unknown = |key: &str| RowError::field(key, msg!("import-owner-unknown", name = name));
+    if owner.id.is_some() {
+        let mut data = Map::new();
+        data.insert("name".into(), json!(name));
+        return super::subjects::existing(txn, &data, owner.id)
+            .await?
+            .map(record)
+            .ok_or_else(|| unknown("id"));
+    }
+    if let Some(t) = &owner.tax_code {
+        let mut data = Map::new();
+        data.insert("tax_code".into(), json!(t));
+        let name = if name.is_empty() {
+            t.clone()
+        } else {
+            name.clone()
+        };
+        return super::subjects::existing(txn, &data, None)
+            .await?
+            .map(record)
+            .ok_or_else(|| RowError::field("tax_code", msg!("import-owner-unknown", name = name)));
+    }
+    let Some(place) = &owner.place else {
+        return Err(RowError::field("name", msg!("import-owner-missing")));
+    };
+    let mut data = Map::new();
+    data.insert("name".into(), json!(name));
+    if let Some(c) = place.commune {
+        data.insert("commune_id".into(), json!(c));
+        if let Some(s) = super::subjects::existing(txn, &data, None).await? {
+            return Ok(record(s));
+        }
+    }
+    match super::subjects::draft_of(txn, &data, place).await? {
+        Some(d) if d.completed_at.is_none() => Ok(Target::Draft(Box::new(d))),
+        Some(d) if d.record_id.is_some() => Ok(Target::Record {
+            id: d.record_id.unwrap_or_default(),
+            created: false,
+        }),
+        _ if place.commune.is_none() => Err(RowError::field(
+            "commune",
+            msg!("import-owner-place", name = name),
+        )),
+        _ => Err(unknown("name")),
+    }
+}
+
+/// The record a row gives, as the API's create request (what the row leaves out, left out),
+/// and the references resolved once its subject is known.
+pub struct Item {
+    kind: ImportKind,
+    data: Map<String, Value>,
+    /// Areas: the commune the row names for the area (else the subject's).
+    commune: Option<Uuid>,
+    /// Certifications: the scheme, the product and the area as the row writes them.
+    scheme: Option<String>,
+    product: Option<String>,
+    area: Option<String>,
+}
+
+impl Item {
+    /// What identifies the record within the file (with its subject's key).
+    pub fn key(&self, owner: &Owner) -> String {
+        let text = |k: &str| {
+            self.data
+                .get(k)
+                .and_then(Value::as_str)
+                .map(fold)
+                .unwrap_or_default()
+        };
+        match self.kind {
+            ImportKind::Certifications => format!(
+                "cert:{}|{}",
+                normalize(self.scheme.as_deref().unwrap_or_default()),
+                text("certificate_no")
+            ),
+            ImportKind::Channels
+                if self.data.contains_key("shop_id") || self.data.contains_key("shop_url") =>
+            {
+                format!(
+                    "shop:{}|{}|{}",
+                    text("platform"),
+                    text("shop_id"),
+                    text("shop_url")
+                )
+            }
+            ImportKind::Channels => format!(
+                "channel:{}|{}|{}",
+                owner.key(),
+                text("kind"),
+                text("platform")
+            ),
+            _ => format!("area:{}|{}", owner.key(), text("name")),
+        }
+    }
+}
+
+/// Copies the texts of `keys` (list field → API field).
+fn texts(row: &Row<'_>, data: &mut Map<String, Value>, keys: &[(&str, &str)]) {
+    for (field, api) in keys {
+        if let Some(v) = row.text(field) {
+            data.insert((*api).into(), json!(v));
+        }
+    }
+}
+
+/// Copies the dates of `keys`, read as lists write them.
+fn dates(
+    row: &Row<'_>,
+    data: &mut Map<String, Value>,
+    keys: &[(&str, &str)],
+) -> Result<(), RowError> {
+    for (field, api) in keys {
+        if let Some(c) = row.get(field).filter(|c| !c.is_blank()) {
+            let d = cells::date(c)
+                .ok_or_else(|| RowError::field(field, msg!("import-date", value = c.text())))?;
+            data.insert((*api).into(), json!(d));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the record's columns.
+pub fn read(kind: ImportKind, row: &Row<'_>, places: &Resolver<'_>) -> Result<Item, RowError> {
+    let mut item = Item {
+        kind,
+        data: Map::new(),
+        commune: None,
+        scheme: None,
+        product: None,
+        area: None,
+    };
+    let data = &mut item.data;
+    match kind {
+        ImportKind::Areas => {
+            let name = row
+                .text("area_name")
+                .ok_or_else(|| RowError::field("area_name", "is required"))?;
+            data.insert("name".into(), json!(name));
+            texts(
+                row,
+                data,
+                &[
+                    ("material", "material"),
+                    ("variety", "variety"),
+                    ("growing_area_code", "growing_area_code"),
+                ],
+            );
+            if let Some(a) = row.text("area_ha") {
+                data.insert("area_ha".into(), json!(cells::decimal(&a)));
+            }
+            if let Some(t) = row.text("tenure") {
+                let tenure = cells::tenure(&t)
+                    .ok_or_else(|| RowError::field("tenure", msg!("import-tenure", value = t)))?;
+                data.insert("tenure".into(), json!(tenure.code()));
+            }
+            dates(
+                row,
+                data,
+                &[("valid_from", "valid_from"), ("valid_to", "valid_to")],
+            )?;
+            if let Some(g) = row.text("geometry") {
+                let geometry: Value = serde_json::from_str(&g).map_err(|e| {
+                    RowError::field("geometry", msg!("import-geometry", detail = e.to_string()))
+                })?;
+                data.insert("geometry".into(), geometry);
+            }
+            let mut linkage = Map::new();
+            texts(
+                row,
+                &mut linkage,
+                &[
+                    ("contract_no", "contract_no"),
+                    ("counterparty", "counterparty"),
+                ],
+            );
+            if let Some(k) = row.text("counterparty_kind") {
+                let kind = cells::counterparty_kind(&k).ok_or_else(|| {
+                    RowError::field(
+                        "counterparty_kind",
+                        msg!("import-counterparty-kind", value = k),
+                    )
+                })?;
+                linkage.insert("counterparty_kind".into(), json!(kind.code()));
+            }
+            if let Some(h) = row.text("households") {
+                let n: i64 = cells::decimal(&h)
+                    .parse()
+                    .map_err(|_| RowError::field("households", msg!("import-number", value = h)))?;
+                linkage.insert("households".into(), json!(n));
+            }
+            dates(
+                row,
+                &mut linkage,
+                &[("start_on", "start_on"), ("end_on", "end_on")],
+            )?;
+            if !linkage.is_empty() {
+                data.insert("linkage".into(), Value::Object(linkage));
+            }
+            if let Some(c) = row.text("area_commune") {
+                item.commune = Some(area_commune(row, places, &c)?);
+            }
+        }
+        ImportKind::Certifications => {
+            item.scheme = row.text("scheme");
+            texts(
+                row,
+                data,
+                &[
+                    ("certificate_no", "certificate_no"),
+                    ("issuer", "issuer"),
+                    ("evidence_url", "evidence_url"),
+                    ("evidence_sha256", "evidence_sha256"),
+                ],
+            );
+            dates(
+                row,
+                data,
+                &[("issued_on", "issued_on"), ("expires_on", "expires_on")],
+            )?;
+            item.product = row.text("product");
+            item.area = row.text("area");
+        }
+        ImportKind::Channels => {
+            if let Some(k) = row.text("kind") {
+                let kind = cells::channel_kind(&k).ok_or_else(|| {
+                    RowError::field("kind", msg!("import-channel-kind", value = k))
+                })?;
+                data.insert("kind".into(), json!(kind.code()));
+            }
+            texts(
+                row,
+                data,
+                &[
+                    ("platform", "platform"),
+                    ("shop_url", "shop_url"),
+                    ("shop_id", "shop_id"),
+                    ("evidence_url", "evidence_url"),
+                ],
+            );
+            dates(
+                row,
+                data,
+                &[("active_from", "active_from"), ("active_to", "active_to")],
+            )?;
+        }
+        ImportKind::Subjects | ImportKind::Products => {
+            return Err(RowError::Fault(crate::error::AppError::Internal(
+                "not a list of evidence".to_owned(),
+            )));
+        }
+    }
+    Ok(item)
+}
+
+/// The area's commune: an id, or a name within the row's district (else anywhere the
+/// importer may name).
+fn area_commune(row: &Row<'_>, places: &Resolver<'_>, name: &str) -> Result<Uuid, RowError> {
+    if let Ok(id) = Uuid::parse_str(name) {
+        return Ok(id);
+    }
+    let district = row.text("district");
+    let named = |district: Option<&str>| {
+        places.resolve(&Names {
+            province: None,
+            district,
+            commune: Some(name),
+        })
+    };
+    named(district.as_deref())
+        .or_else(|_| named(None))
+        .map_err(|(_, m)| RowError::field("area_commune", m))?
+        .commune
+        .ok_or_else(|| RowError::field("area_commune", msg!("import-area-commune")))
+}
+
+/// The list's column of an API field, for each kind of evidence.
+fn column_of(kind: ImportKind, field: &str) -> String {
+    let field = field.strip_prefix("linkage.").unwrap_or(field);
+    match (kind, field) {
+        (ImportKind::Areas, "name") => "area_name",
+        (ImportKind::Areas, "commune_id") => "area_commune",
+        (ImportKind::Areas, "linkage") => "contract_no",
+        (_, "product_id") => "product",
+        (_, "area_id") => "area",
+        (_, other) => other,
+    }
+    .to_owned()
+}
+
+fn refused(kind: ImportKind, e: crate::error::AppError) -> RowError {
+    match RowError::app(e) {
+        RowError::Fields(list) => RowError::Fields(
+            list.into_iter()
+                .map(|(k, m)| (column_of(kind, &k), m))
+                .collect(),
+        ),
+        fault => fault,
+    }
+}
+
+/// Applies a row whose subject is `target`.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    target: Target,
+    item: Item,
+    source: &Value,
+) -> Result<Outcome, RowError> {
+    let subject_id = match target {
+        Target::Draft(d) => return super::products::hold(txn, actor, *d, source).await,
+        Target::Record { id, .. } => id,
+    };
+    let kind = item.kind;
+    let refused = |e| refused(kind, e);
+    let fault = RowError::fault;
+    let mut data = item.data;
+    match kind {
+        ImportKind::Areas => {
+            let commune = match item.commune {
+                Some(c) => c,
+                None => {
+                    subject::Entity::find_by_id(subject_id)
+                        .one(txn)
+                        .await
+                        .map_err(fault)?
+                        .ok_or_else(|| RowError::field("name", msg!("import-owner-missing")))?
+                        .commune_id
+                }
+            };
+            data.insert("commune_id".into(), json!(commune));
+            let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
+            let found = area::Entity::find()
+                .filter(area::Column::SubjectId.eq(subject_id))
+                .all(txn)
+                .await
+                .map_err(fault)?
+                .into_iter()
+                .find(|a| fold(&a.name) == name);
+            let areas = crate::areas::service::update_in;
+            match found {
+                Some(a) => {
+                    let after = areas(txn, actor, a.id, IfMatch(None), parse(&data)?)
+                        .await
+                        .map_err(refused)?;
+                    Ok(changed(a.version, after.version))
+                }
+                None => {
+                    crate::areas::service::create_in(txn, actor, subject_id, parse(&data)?)
+                        .await
+                        .map_err(refused)?;
+                    Ok(Outcome::Created)
+                }
+            }
+        }
+        ImportKind::Certifications => {
+            if let Some(s) = &item.scheme {
+                data.insert("scheme".into(), json!(scheme_code(txn, s).await?));
+            }
+            if let Some(p) = &item.product {
+                data.insert(
+                    "product_id".into(),
+                    json!(product_of(txn, subject_id, p).await?),
+                );
+            }
+            if let Some(a) = &item.area {
+                data.insert("area_id".into(), json!(area_of(txn, subject_id, a).await?));
+            }
+            let found = match (data.get("scheme"), data.get("certificate_no")) {
+                (Some(Value::String(code)), Some(Value::String(no))) => {
+                    let s = scheme::Entity::find()
+                        .filter(scheme::Column::Code.eq(code.as_str()))
+                        .one(txn)
+                        .await
+                        .map_err(fault)?;
+                    match s {
+                        Some(s) => certification::Entity::find()
+                            .filter(certification::Column::SchemeId.eq(s.id))
+                            .filter(certification::Column::CertificateNo.eq(crate::text::clean(no)))
+                            .one(txn)
+                            .await
+                            .map_err(fault)?,
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            match found {
+                Some(c) => {
+                    mine(txn, subject_id, c.subject_id, "certificate_no").await?;
+                    let after = crate::certifications::service::update_in(
+                        txn,
+                        actor,
+                        c.id,
+                        IfMatch(None),
+                        parse(&data)?,
+                    )
+                    .await
+                    .map_err(refused)?;
+                    Ok(changed(c.version, after.version))
+                }
+                None => {
+                    crate::certifications::service::create_in(
+                        txn,
+                        actor,
+                        subject_id,
+                        parse(&data)?,
+                    )
+                    .await
+                    .map_err(refused)?;
+                    Ok(Outcome::Created)
+                }
+            }
+        }
+        ImportKind::Channels => {
+            let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
+            let platform =
+                crate::channels::service::normalise_platform(text("platform").unwrap_or_default());
+            let key =
+                crate::channels::service::shop_key(&platform, text("shop_id"), text("shop_url"));
+            let mut select = channel::Entity::find();
+            select = match &key {
+                Some(k) => select.filter(channel::Column::ShopKey.eq(k.as_str())),
+                None => select
+                    .filter(channel::Column::SubjectId.eq(subject_id))
+                    .filter(channel::Column::ShopKey.is_null())
+                    .filter(channel::Column::Platform.eq(platform.as_str()))
+                    .filter(channel::Column::Kind.eq(text("kind").unwrap_or_default())),
+            };
+            match select.one(txn).await.map_err(fault)? {
+                Some(c) => {
+                    mine(txn, subject_id, c.subject_id, "shop_url").await?;
+                    let after = crate::channels::service::update_in(
+                        txn,
+                        actor,
+                        c.id,
+                        IfMatch(None),
+                        parse(&data)?,
+                    )
+                    .await
+                    .map_err(refused)?;
+                    Ok(changed(c.version, after.version))
+                }
+                None => {
+                    crate::channels::service::create_in(txn, actor, subject_id, parse(&data)?)
+                        .await
+                        .map_err(refused)?;
+                    Ok(Outcome::Created)
+                }
+            }
+        }
+        ImportKind::Subjects | ImportKind::Products => Err(RowError::Fault(
+            crate::error::AppError::Internal("not a list of evidence".to_owned()),
+        )),
+    }
+}
+
+fn changed(before: i32, after: i32) -> Outcome {
+    if before == after {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated
+    }
+}
+
+/// A record the row names by its key must be its own subject's: a list does not move a
+/// certificate or a shop from one producer to another.
+async fn mine(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    holder: Uuid,
+    column: &str,
+) -> Result<(), RowError> {
+    if holder == subject_id {
+        return Ok(());
+    }
+    let name = subject::Entity::find_by_id(holder)
+        .one(txn)
+        .await
+        .map_err(RowError::fault)?
+        .map_or_else(|| holder.to_string(), |s| s.name);
+    Err(RowError::field(
+        column,
+        msg!("import-other-subject", subject = name),
+    ))
+}
+
+/// A scheme of the catalogue by its code or its name.
+async fn scheme_code(txn: &DatabaseTransaction, written: &str) -> Result<String, RowError> {
+    let all = scheme::Entity::find()
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?;
+    let n = normalize(written);
+    all.iter()
+        .find(|s| normalize(&s.code) == n || normalize(&s.name) == n)
+        .map(|s| s.code.clone())
+        .ok_or_else(|| {
+            let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+            RowError::field(
+                "scheme",
+                msg!("import-scheme", value = written, known = known.join(", ")),
+            )
+        })
+}
+
+/// One of the subject's products, by id or name.
+async fn product_of(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    written: &str,
+) -> Result<Uuid, RowError> {
+    let mut select = product::Entity::find().filter(product::Column::SubjectId.eq(subject_id));
+    select = match Uuid::parse_str(written) {
+        Ok(id) => select.filter(product::Column::Id.eq(id)),
+        Err(_) => select.filter(product::Column::NameFolded.eq(fold(written))),
+    };
+    select
+        .one(txn)
+        .await
+        .map_err(RowError::fault)?
+        .map(|p| p.id)
+        .ok_or_else(|| RowError::field("product", msg!("import-no-such-product", value = written)))
+}
+
+/// One of the subject's areas, by id or name.
+async fn area_of(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    written: &str,
+) -> Result<Uuid, RowError> {
+    let id = Uuid::parse_str(written).ok();
+    let name = fold(written);
+    area::Entity::find()
+        .filter(area::Column::SubjectId.eq(subject_id))
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .find(|a| Some(a.id) == id || fold(&a.name) == name)
+        .map(|a| a.id)
+        .ok_or_else(|| RowError::field("area", msg!("import-no-such-area", value = written)))
+}
