@@ -571,9 +571,20 @@ async fn scheme_code(txn: &DatabaseTransaction, written: &str) -> Result<String,
         .all(txn)
         .await
         .map_err(RowError::fault)?;
+    // How Vietnamese lists name the schemes whose catalogue name is English.
+    const WORDS: &[(&str, &str)] = &[
+        ("huu co", "organic"),
+        ("nong nghiep huu co", "organic"),
+        ("san pham huu co", "organic"),
+        ("kinh te tuan hoan", "circular_model"),
+        ("mo hinh kinh te tuan hoan", "circular_model"),
+    ];
     let n = normalize(written);
+    let word = WORDS.iter().find(|(w, _)| *w == n).map(|(_, c)| *c);
     all.iter()
-        .find(|s| normalize(&s.code) == n || normalize(&s.name) == n)
+        .find(|s| {
+            normalize(&s.code) == n || normalize(&s.name) == n || Some(s.code.as_str()) == word
+        })
         .map(|s| s.code.clone())
         .ok_or_else(|| {
             let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();

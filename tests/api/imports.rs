@@ -779,3 +779,317 @@ async fn every_kind_exported_reimports_to_no_change() {
         .unwrap();
     assert_eq!(app.count("audit_log").await - audit_before, exports);
 }
+
+/// The lists of evidence a department keeps — raw-material areas with their contracts, a
+/// certification body's certificates, the shops — name producers as the department writes
+/// them: by tax code, or by name and commune. Each row lands on the registered subject, is
+/// held in the draft of a subject still incomplete, or is an error naming its column; nothing
+/// registers a producer, a re-run changes nothing, and a corrected row updates its record.
+#[rocket::async_test]
+async fn lists_of_areas_certificates_and_shops_land_on_their_subjects() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tax = next_tax_code();
+    let csv = ContentType::new("text", "csv");
+    let quang_nam = unit("province", "49", None);
+    let import = |kind: &str, dry_run: bool, partial: bool| {
+        format!(
+            "/api/v1/imports?kind={kind}&on=2025-06-30&unit_id={quang_nam}&dry_run={dry_run}&partial={partial}"
+        )
+    };
+    let file = |rows: &[String]| {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(rows.join("\r\n").into_bytes());
+        bytes
+    };
+    // The producers: one complete, one a draft (a cooperative without its tax code), one
+    // named by a commune merged on 2025-01-01.
+    let subjects = file(&[
+        "Tên chủ thể;Loại hình;Mã số thuế;Huyện;Xã".to_owned(),
+        format!("HTX Nông nghiệp Tam Thăng;HTX;{tax};TP Tam Kỳ;Tam Thăng"),
+        "HTX Rau Trà Quế;HTX;;Hội An;Cẩm Hà".to_owned(),
+        "Cơ sở Bánh tráng Bà Hai;Cơ sở sản xuất;;Phú Ninh;Xã Tam Vinh".to_owned(),
+    ]);
+    let res = app
+        .upload(
+            &import("subjects", false, false),
+            &admin,
+            subjects,
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&res.body), [3, 2, 0, 0, 1], "{:?}", res.body);
+    let subjects_before = app.count("subject").await;
+
+    let areas = |hectares: &str| {
+        file(&[
+            "DANH SÁCH VÙNG NGUYÊN LIỆU GẮN VỚI SẢN PHẨM OCOP".to_owned(),
+            "STT;Tên chủ thể;Mã số thuế;Huyện;Xã;Tên vùng;Nguyên liệu;Diện tích;Hình thức;Số hợp đồng;Bên liên kết;Loại bên liên kết;Số hộ;Ngày ký hợp đồng;Ngày kết thúc hợp đồng".to_owned(),
+            // 3: by tax code, linked, a decimal comma.
+            format!("1;HTX Nông nghiệp Tam Thăng;{tax};;;Vùng chè Tam Thăng;Chè;{hectares};Liên kết;05/2024/HĐLK;Tổ hợp tác chè Tam Thăng;Tổ hợp tác;42;01/01/2024;31/12/2028"),
+            // 4: by name and a merged commune; the area lies in the subject's commune.
+            "2;Cơ sở Bánh tráng Bà Hai;;Phú Ninh;Tam Vinh;Ruộng lúa Tam Vinh;Lúa;3;đất thuê;;;;;;".to_owned(),
+            // 5: the subject is still a draft: the row waits in it.
+            "3;HTX Rau Trà Quế;;Hội An;Cẩm Hà;Vườn rau Trà Quế;Rau;1,2;tự có;;;;;;".to_owned(),
+        ])
+    };
+    let mut with_errors = String::from_utf8(areas("12,5")).unwrap();
+    with_errors.push_str(&format!(
+        "\r\n4;HTX Không Có;;Tam Kỳ;Tam Thăng;Vùng quế;Quế;2;tự có;;;;;;\
+         \r\n5;HTX Nông nghiệp Tam Thăng;{tax};;;Vùng quế;Quế;2;Liên kết;;;;;;\
+         \r\n6;HTX Nông nghiệp Tam Thăng;{tax};;;Vùng chè Tam Thăng;Chè;12,5;Liên kết;05/2024/HĐLK;Tổ hợp tác chè Tam Thăng;Tổ hợp tác;42;01/01/2024;31/12/2028"
+    ));
+    let areas_before = app.count("raw_material_area").await;
+    let dry = app
+        .upload(
+            &import("areas", true, false),
+            &admin,
+            with_errors.clone().into_bytes(),
+            csv.clone(),
+        )
+        .await;
+    let real = app
+        .upload(
+            &import("areas", false, false),
+            &admin,
+            with_errors.clone().into_bytes(),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&dry.body), [6, 2, 0, 0, 1], "{:?}", dry.body);
+    assert_eq!(dry.body["errors"], real.body["errors"]);
+    assert_eq!(real.body["applied"], false);
+    let errors: Vec<(i64, &str)> = real.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(6, "Tên chủ thể"), (7, "Số hợp đồng"), (8, "")],
+        "{:?}",
+        real.body["errors"]
+    );
+    assert!(
+        real.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("chưa được đăng ký"),
+        "{:?}",
+        real.body["errors"][0]
+    );
+    assert_eq!(app.count("raw_material_area").await, areas_before);
+    // Rows in error left out on request, the rest applied whole.
+    let partial = app
+        .upload(
+            &import("areas", false, true),
+            &admin,
+            with_errors.into_bytes(),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&partial.body), [6, 2, 0, 0, 1]);
+    assert_eq!(partial.body["applied"], true);
+    assert_eq!(app.count("raw_material_area").await, areas_before + 2);
+    assert_eq!(
+        app.count("subject").await,
+        subjects_before,
+        "no producer registered"
+    );
+    let tam_thang = app
+        .get(&format!("/api/v1/subjects?q={tax}"), Some(&admin))
+        .await
+        .body["items"][0]
+        .clone();
+    let listed = app
+        .get(
+            &format!(
+                "/api/v1/subjects/{}/areas",
+                tam_thang["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    let area = &listed.body["items"][0];
+    assert_eq!(
+        (
+            area["area_ha"].as_str(),
+            area["tenure"].as_str(),
+            area["linkage"]["households"].as_i64()
+        ),
+        (Some("12.5"), Some("linked"), Some(42))
+    );
+    assert_eq!(area["commune_id"], tam_thang["commune_id"]);
+    // The draft holds the row for when it is completed.
+    let drafts = app.get("/api/v1/drafts?entity=subject", Some(&admin)).await;
+    let held = drafts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["data"]["name"] == "HTX Rau Trà Quế")
+        .unwrap();
+    assert!(
+        held["source"].to_string().contains("Vườn rau Trà Quế"),
+        "{held}"
+    );
+    // A re-run changes nothing; a corrected area is updated, recorded like an edit.
+    let again = app
+        .upload(
+            &import("areas", false, false),
+            &admin,
+            areas("12,5"),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&again.body), [3, 0, 0, 3, 0], "{:?}", again.body);
+    let corrected = app
+        .upload(
+            &import("areas", false, false),
+            &admin,
+            areas("13"),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(
+        figures(&corrected.body),
+        [3, 0, 1, 2, 0],
+        "{:?}",
+        corrected.body
+    );
+    let trail = app.audit_of(area["id"].as_str().unwrap()).await;
+    assert_eq!(trail.last().unwrap()["after"]["area_ha"], "13");
+
+    // The certification body's list: a scheme as Vietnamese write it, the area by its name.
+    let certs = file(&[
+        "Tên chủ thể;Mã số thuế;Huyện;Xã;Chứng nhận;Số GCN;Tổ chức chứng nhận;Ngày cấp;Ngày hết hạn;Vùng nguyên liệu".to_owned(),
+        format!("HTX Nông nghiệp Tam Thăng;{tax};;;VietGAP;VG-2024-0101;Trung tâm Chứng nhận Phù hợp;15/03/2024;15/03/2026;Vùng chè Tam Thăng"),
+        "Cơ sở Bánh tráng Bà Hai;;Phú Ninh;Tam Vinh;Hữu cơ;HC-2024-07;Trung tâm Chứng nhận Phù hợp;01/06/2024;01/06/2027;".to_owned(),
+        format!("HTX Nông nghiệp Tam Thăng;{tax};;;Chứng nhận XYZ;X-1;Trung tâm;01/06/2024;01/06/2027;"),
+        format!("HTX Nông nghiệp Tam Thăng;{tax};;;VietGAP;VG-2024-0102;Trung tâm;01/06/2024;01/06/2026;Vùng không có"),
+    ]);
+    let res = app
+        .upload(
+            &import("certifications", false, true),
+            &admin,
+            certs.clone(),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&res.body), [4, 2, 0, 0, 0], "{:?}", res.body);
+    let columns: Vec<&str> = res.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        ["Chứng nhận", "Vùng nguyên liệu"],
+        "{:?}",
+        res.body["errors"]
+    );
+    let listed = app
+        .get(
+            &format!(
+                "/api/v1/subjects/{}/certifications",
+                tam_thang["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    let cert = &listed.body["items"][0];
+    assert_eq!(
+        (
+            cert["scheme"].as_str(),
+            cert["status"].as_str(),
+            cert["area_id"].clone()
+        ),
+        (Some("vietgap"), Some("submitted"), area["id"].clone()),
+        "imported certificates wait for an auditor's verification"
+    );
+    let again = app
+        .upload(
+            &import("certifications", false, true),
+            &admin,
+            certs,
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&again.body), [4, 0, 0, 2, 0], "{:?}", again.body);
+
+    // The shops: kinds as Vietnamese write them; a shop another subject holds is refused.
+    let shops = file(&[
+        "Tên chủ thể;Mã số thuế;Huyện;Xã;Loại kênh;Sàn;Link gian hàng;Hoạt động từ".to_owned(),
+        format!("HTX Nông nghiệp Tam Thăng;{tax};;;Sàn TMĐT;Shopee;https://shopee.vn/htx.tamthang;01/03/2024"),
+        format!("HTX Nông nghiệp Tam Thăng;{tax};;;Chuỗi siêu thị;Co.opmart;;01/01/2024"),
+        "Cơ sở Bánh tráng Bà Hai;;Phú Ninh;Tam Vinh;Sàn TMĐT;Shopee;https://shopee.vn/htx.tamthang;01/03/2024".to_owned(),
+        "Cơ sở Bánh tráng Bà Hai;;Phú Ninh;Tam Vinh;Bán dạo;Chợ;;".to_owned(),
+    ]);
+    let res = app
+        .upload(
+            &import("channels", false, true),
+            &admin,
+            shops.clone(),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(figures(&res.body), [4, 2, 0, 0, 0], "{:?}", res.body);
+    let errors: Vec<(i64, &str)> = res.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(4, ""), (5, "Loại kênh")],
+        "{:?}",
+        res.body["errors"]
+    );
+    let listed = app
+        .get(
+            &format!(
+                "/api/v1/subjects/{}/channels",
+                tam_thang["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+        )
+        .await;
+    let kinds: Vec<(&str, &str)> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap(),
+                c["verification"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("marketplace", "declared"),
+            ("supermarket_chain", "declared")
+        ]
+    );
+    let again = app
+        .upload(&import("channels", false, true), &admin, shops, csv.clone())
+        .await;
+    assert_eq!(figures(&again.body), [4, 0, 0, 2, 0], "{:?}", again.body);
+    // A list does not move a shop from one producer to another.
+    let taken = file(&[
+        "Tên chủ thể;Huyện;Xã;Loại kênh;Sàn;Link gian hàng".to_owned(),
+        "Cơ sở Bánh tráng Bà Hai;Phú Ninh;Tam Vinh;Sàn TMĐT;Shopee;https://shopee.vn/htx.tamthang"
+            .to_owned(),
+    ]);
+    let res = app
+        .upload(&import("channels", false, false), &admin, taken, csv)
+        .await;
+    assert_eq!(res.body["errors"][0]["column"], "Link gian hàng");
+    assert_eq!(
+        res.body["errors"][0]["message"],
+        "đã được đăng ký cho chủ thể khác (HTX Nông nghiệp Tam Thăng)"
+    );
+}
