@@ -354,7 +354,7 @@ pub const CERTIFICATION: &[Field] = &[
         "expires_on",
         "Ngày hết hạn",
         &["Hết hạn", "Có hiệu lực đến", "Hiệu lực đến"],
-        "15/03/2027",
+        "15/03/2026",
     ),
     f(
         "product",

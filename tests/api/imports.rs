@@ -270,6 +270,31 @@ async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
         )
         .await;
     assert_eq!(figures(&res.body), [1, 1, 0, 0, 0], "{:?}", res.body);
+    // The templates of the lists of evidence: their example rows land on that subject.
+    let quang_nam = unit("province", "49", None);
+    for kind in ["areas", "certifications", "channels"] {
+        let t = app
+            .get(
+                &format!("/api/v1/imports/template?kind={kind}&format=csv"),
+                Some(&admin),
+            )
+            .await;
+        let filled = t.body.as_str().unwrap().replace("4000123456", &tax);
+        let res = app
+            .upload(
+                &format!("/api/v1/imports?kind={kind}&on=2025-06-30&unit_id={quang_nam}"),
+                &admin,
+                filled.into_bytes(),
+                ContentType::new("text", "csv"),
+            )
+            .await;
+        assert_eq!(
+            figures(&res.body),
+            [1, 1, 0, 0, 0],
+            "{kind}: {:?}",
+            res.body
+        );
+    }
 
     // A workbook whose founding date is a real date cell.
     let mut book = rust_xlsxwriter::Workbook::new();
