@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release --example import_bench -- --rows 10000 --kind products
 //! cargo run --release --example import_bench -- --rows 10000 --kind subjects
+//! cargo run --release --example import_bench -- --rows 10000 --auditor   # as Quảng Nam's auditor
 //! ```
 
 use std::collections::HashSet;
@@ -27,6 +28,9 @@ struct Args {
     /// `products` (producer, product and recognition per row) or `subjects`.
     #[arg(long, default_value = "products", value_parser = ["products", "subjects"])]
     kind: String,
+    /// Import as Quảng Nam's auditor (scope checked on every row) instead of an administrator.
+    #[arg(long)]
+    auditor: bool,
     /// The database (a fresh SQLite file by default; a PostgreSQL URL of an empty database).
     #[arg(long, default_value = "bench-data/import-bench.db")]
     database: String,
@@ -94,7 +98,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
             1000 + i
         ));
     }
-    let actor = Actor::system("import bench");
+    let mut actor = Actor::system("import bench");
+    if args.auditor {
+        let quang_nam = graph
+            .all()
+            .filter_map(|id| graph.get(id))
+            .find(|u| u.level == "province" && u.code == "49" && valid_on(u, on))
+            .map(|u| u.id);
+        actor.role = ocop_registry::domain::Role::Auditor;
+        actor.unit_id = Some(quang_nam.ok_or_else(|| anyhow::anyhow!("no Quảng Nam"))?);
+    }
     let quiet = |_: usize, _: usize| {};
     for dry_run in [true, false] {
         let q = ImportQuery {

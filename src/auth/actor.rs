@@ -1,5 +1,8 @@
 //! The actor behind a request, resolved from its bearer token.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use rocket::outcome::Outcome;
 use rocket::request::{FromRequest, Outcome as RequestOutcome};
 use rocket::{Request, http::Status};
@@ -27,7 +30,38 @@ pub struct Actor {
     pub subject_id: Option<Uuid>,
     /// Channel tokens: their platform.
     pub platform: Option<String>,
+    /// An auditor's reach, worked out at most once for the actor's request.
+    pub reach: Reach,
 }
+
+/// The units an auditor reaches, worked out once per request and kept with the actor: an import
+/// applies thousands of rows as one actor, each asking its scope. An actor lives for one
+/// request, so the next one sees any change of the units.
+#[derive(Debug, Clone, Default)]
+pub struct Reach(Arc<tokio::sync::OnceCell<Arc<HashSet<Uuid>>>>);
+
+impl Reach {
+    /// The reach, worked out by `load` the first time.
+    pub async fn get_or_load<F, Fut>(&self, load: F) -> AppResult<Arc<HashSet<Uuid>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<HashSet<Uuid>>>,
+    {
+        self.0
+            .get_or_try_init(|| async { load().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
+/// A cache, not part of who the actor is.
+impl PartialEq for Reach {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Reach {}
 
 impl Actor {
     /// The operator at the command line (acts as an administrator; recorded as such).
@@ -40,6 +74,7 @@ impl Actor {
             unit_id: None,
             subject_id: None,
             platform: None,
+            reach: Reach::default(),
         }
     }
 

@@ -20,7 +20,7 @@ pub enum Scope {
     /// Administrators.
     All,
     /// Auditors: subjects recorded in these units (see [`UnitGraph::reach`]).
-    Units(HashSet<Uuid>),
+    Units(std::sync::Arc<HashSet<Uuid>>),
     /// Owners: one subject.
     Subject(Uuid),
     /// Channel tokens reach no registry records.
@@ -33,7 +33,12 @@ impl Scope {
         Ok(match actor.role {
             Role::Admin => Scope::All,
             Role::Auditor => match actor.unit_id {
-                Some(u) => Scope::Units(UnitGraph::load(db).await?.reach(u)),
+                Some(u) => Scope::Units(
+                    actor
+                        .reach
+                        .get_or_load(|| async { Ok(UnitGraph::load(db).await?.reach(u)) })
+                        .await?,
+                ),
                 None => Scope::Nothing,
             },
             Role::Owner => match actor.subject_id {

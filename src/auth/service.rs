@@ -63,6 +63,7 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
             unit_id: t.unit_id,
             subject_id: t.subject_id,
             platform: t.platform,
+            reach: Default::default(),
         }),
         _ => Err(AppError::Unauthorized(
             "the token is unknown or has been revoked".into(),

@@ -217,6 +217,7 @@ fn actor_of(user: &app_user::Model) -> AppResult<Actor> {
         unit_id: user.unit_id,
         subject_id: user.subject_id,
         platform: None,
+        reach: Default::default(),
     })
 }
 
