@@ -374,13 +374,105 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
         report["indicators"][0]["numerator"].to_string()
     );
 
+    // A list of raw-material areas from the department's spreadsheet: checked first (nothing
+    // written), then applied without its bad row.
+    let s2_tax = s2["tax_code"].as_str().unwrap();
+    let list = std::env::temp_dir().join(format!("vung-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &list,
+        format!(
+            "\u{feff}Tên chủ thể;Mã số thuế;Tên vùng;Nguyên liệu;Diện tích (ha);Hình thức\r\n\
+             {};{s2_tax};Vùng quế Tam Kỳ;Quế;2,5;tự có\r\n\
+             Không rõ;;Vùng không chủ;Quế;1;tự có\r\n",
+            s2["name"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    click(&c, "#nav-imports").await;
+    let submit = async |button: &str, partial: bool| {
+        c.find(Locator::Id("kind"))
+            .await
+            .unwrap()
+            .select_by_value("areas")
+            .await
+            .unwrap();
+        fill(&c, "#on", "30/06/2025").await;
+        c.find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(list.to_str().unwrap())
+            .await
+            .unwrap();
+        let partial_box = c
+            .find(Locator::Css("#upload input[name=partial]"))
+            .await
+            .unwrap();
+        if partial_box.is_selected().await.unwrap() != partial {
+            partial_box.click().await.unwrap();
+        }
+        let old = c.find(Locator::Css("html")).await.unwrap();
+        c.find(Locator::Css(&format!("#upload button[value={button}]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The answer is a new page at the same address: wait for the old one to go.
+        for _ in 0..200 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{button}: no answer");
+    };
+    let areas_before = sc.app.count("raw_material_area").await;
+    submit("check", false).await;
+    let figures: Vec<String> = {
+        let mut cells = Vec::new();
+        for td in c.find_all(Locator::Css("#figures td")).await.unwrap() {
+            cells.push(td.text().await.unwrap());
+        }
+        cells
+    };
+    assert_eq!(
+        figures,
+        ["2", "1", "0", "0", "0", "1"],
+        "{}",
+        c.source().await.unwrap()
+    );
+    let errors = text_of(&c, "errors").await;
+    assert!(errors.contains("Tên chủ thể"), "{errors}");
+    assert_eq!(sc.app.count("raw_material_area").await, areas_before);
+    shot(&c, "08-nhap-danh-sach-kiem-tra").await;
+    submit("apply", true).await;
+    assert_eq!(text_of(&c, "applied").await, "Đã nhập danh sách.");
+    shot(&c, "09-nhap-danh-sach-da-ghi").await;
+    let areas = sc
+        .app
+        .get(
+            &format!("/api/v1/subjects/{}/areas", s2["id"].as_str().unwrap()),
+            Some(&sc.admin),
+        )
+        .await;
+    assert!(
+        areas.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "Vùng quế Tam Kỳ" && a["area_ha"] == "2.5"),
+        "{:?}",
+        areas.body
+    );
+    std::fs::remove_file(&list).ok();
+
     // The public, on a phone: search without accents, open the product, scan its code.
     click(&c, "#sign-out").await;
     c.set_window_size(360, 800).await.unwrap();
     c.goto(&format!("{base}/")).await.unwrap();
     fill(&c, "#q", "san pham s4").await;
     click(&c, "#search").await;
-    shot(&c, "08-tra-cuu").await;
+    shot(&c, "10-tra-cuu").await;
     click(&c, "#results a").await;
     let url = c.current_url().await.unwrap().to_string();
     assert!(url.starts_with(&format!("{base}/p/")), "{url}");
@@ -389,7 +481,7 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     let qr = c.find(Locator::Css("#qr svg")).await.unwrap();
     let png = qr.screenshot().await.unwrap();
     assert_eq!(decode_qr(&png), url);
-    shot(&c, "09-san-pham-qr").await;
+    shot(&c, "11-san-pham-qr").await;
 
     c.close().await.unwrap();
 }
