@@ -20,6 +20,7 @@ mod m20261130_000009_draft;
 mod m20261130_000010_app_user;
 mod m20261130_000011_user_session;
 mod m20261130_000012_draft_source;
+mod m20261201_000013_draft_parent_index;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_app_user::Migration),
             Box::new(m20261130_000011_user_session::Migration),
             Box::new(m20261130_000012_draft_source::Migration),
+            Box::new(m20261201_000013_draft_parent_index::Migration),
         ]
     }
 }

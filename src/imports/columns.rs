@@ -489,8 +489,8 @@ fn field_of(fields: &[Field], heading: &str) -> Option<&'static str> {
 
 /// The header row: among the first ten rows (lists often open with a title), the first where
 /// `required` and at least one more field are recognised.
-pub fn header(table: &Table, fields: &[Field], required: &str) -> Option<Header> {
-    table.rows.iter().take(10).find_map(|(row, cells)| {
+pub fn header(table: &Table<'_>, fields: &[Field], required: &str) -> Option<Header> {
+    table.head.iter().find_map(|(row, cells)| {
         let columns: Vec<Option<&'static str>> = cells
             .iter()
             .map(|c| match c {

@@ -152,16 +152,25 @@ pub async fn run(
         },
         message: m.render(lang),
     };
-    let data_rows: Vec<_> = table
-        .rows
+    // Rows below the header (blank ones, skipped, counted too: progress is an estimate).
+    let header_at = table
+        .head
         .iter()
-        .filter(|(n, cells)| *n > header.row && cells.iter().any(|c| !c.is_blank()))
-        .collect();
-    let total = data_rows.len();
+        .position(|(n, _)| *n == header.row)
+        .unwrap_or_default();
+    let total = table.len.saturating_sub(header_at + 1);
     let txn = begin_write(db).await?;
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, (n, cells)) in data_rows.into_iter().enumerate() {
+    // Rows are read as they are applied; a broken row met on the way ends the file, and the
+    // transaction with it.
+    for (i, row) in table.rows().skip(header_at + 1).enumerate() {
+        let (n, cells) = row?;
         progress(i, total);
+        if cells.iter().all(read::Value::is_blank) {
+            continue;
+        }
+        let n = &n;
+        let cells = &cells;
         summary.rows += 1;
         let row = subjects::Row {
             header: &header,

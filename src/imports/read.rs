@@ -39,11 +39,41 @@ impl Value {
     }
 }
 
-/// The rows of a file, the first one as read (the header is found later), each with its row
-/// number as the spreadsheet shows it (1-based).
-#[derive(Debug, Default)]
-pub struct Table {
-    pub rows: Vec<(usize, Vec<Value>)>,
+/// A row: its number as the spreadsheet shows it (1-based) and its cells.
+pub type Row = (usize, Vec<Value>);
+
+/// How many rows are read ahead to find the header (lists often open with a title).
+pub const HEAD_ROWS: usize = 10;
+
+/// The rows of a file: the first ones read ahead (the header is among them), the rest read as
+/// they are taken — a CSV file is never held as cells whole, so memory stays flat.
+pub struct Table<'a> {
+    pub head: Vec<Row>,
+    pub rest: Box<dyn Iterator<Item = AppResult<Row>> + Send + 'a>,
+    /// Rows in the file (for progress).
+    pub len: usize,
+}
+
+impl<'a> Table<'a> {
+    fn of(
+        mut rows: impl Iterator<Item = AppResult<Row>> + Send + 'a,
+        len: usize,
+    ) -> AppResult<Self> {
+        let head = rows
+            .by_ref()
+            .take(HEAD_ROWS)
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(Table {
+            head,
+            rest: Box::new(rows),
+            len,
+        })
+    }
+
+    /// Every row, the head first.
+    pub fn rows(self) -> impl Iterator<Item = AppResult<Row>> + Send + 'a {
+        self.head.into_iter().map(Ok).chain(self.rest)
+    }
 }
 
 fn file_error(m: crate::i18n::Msg) -> AppError {
@@ -51,7 +81,7 @@ fn file_error(m: crate::i18n::Msg) -> AppError {
 }
 
 /// Reads `bytes` as XLSX when it is a zip archive, else as CSV text.
-pub fn table(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
+pub fn table<'a>(bytes: &'a [u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
     if bytes.len() > MAX_BYTES {
         return Err(AppError::PayloadTooLarge {
             limit: MAX_BYTES as u64,
@@ -64,7 +94,7 @@ pub fn table(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
     }
 }
 
-fn xlsx(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
+fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
     // The sizes the archive's directory declares (a part that unpacks past its declared size
     // fails to read).
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
@@ -123,7 +153,8 @@ fn xlsx(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table> {
         values.extend(row.iter().map(value));
         rows.push((first_row as usize + i + 1, values));
     }
-    Ok(Table { rows })
+    let len = rows.len();
+    Table::of(rows.into_iter().map(Ok), len)
 }
 
 fn value(d: &Data) -> Value {
@@ -161,7 +192,7 @@ pub fn column_name(mut col: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
-fn csv(bytes: &[u8]) -> AppResult<Table> {
+fn csv(bytes: &[u8]) -> AppResult<Table<'_>> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(file_error(msg!("import-utf16")));
     }
@@ -178,26 +209,32 @@ fn csv(bytes: &[u8]) -> AppResult<Table> {
         file_error(msg!("import-not-utf8", line = line))
     })?;
     // Lists often open with a title line: the separator is judged on the first lines.
-    let head: String = text.lines().take(10).collect();
+    let head: String = text.lines().take(HEAD_ROWS).collect();
     let delimiter = if head.matches(';').count() > head.matches(',').count() {
         b';'
     } else {
         b','
     };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    let reader = || {
+        ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes())
+    };
+    // A first pass counts the rows (and finds a broken quote before anything is applied),
+    // reusing one record: nothing of the file is kept.
+    let mut len = 0;
+    let mut record = ::csv::ByteRecord::new();
+    let mut counting = reader();
+    while counting.read_byte_record(&mut record).map_err(bad_csv)? {
+        len += 1;
+    }
     // Line numbers as a spreadsheet program shows them, counted as the reader advances (its
     // own count skips blank lines).
     let (mut counted_to, mut line) = (0usize, 1usize);
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            file_error(msg!("import-bad-csv", line = line))
-        })?;
+    let rows = reader().into_records().map(move |record| {
+        let record = record.map_err(bad_csv)?;
         let mut at = record.position().map_or(0, |p| p.byte() as usize);
         // A record after blank lines starts where they end.
         while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
@@ -209,12 +246,17 @@ fn csv(bytes: &[u8]) -> AppResult<Table> {
             .filter(|b| **b == b'\n')
             .count();
         counted_to = at;
-        rows.push((
+        Ok((
             line,
             record.iter().map(|s| Value::Text(s.to_owned())).collect(),
-        ));
-    }
-    Ok(Table { rows })
+        ))
+    });
+    Table::of(rows, len)
+}
+
+fn bad_csv(e: ::csv::Error) -> AppError {
+    let line = e.position().map_or(0, |p| p.line());
+    file_error(msg!("import-bad-csv", line = line))
 }
 
 #[cfg(test)]
@@ -228,19 +270,20 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(t.rows.len(), 2);
-        assert_eq!(t.rows[1].1[1], Value::Text("Thôn 1; xã B".to_owned()));
-        assert_eq!(t.rows[1].0, 2);
+        assert_eq!(t.len, 2);
+        let rows: Vec<Row> = t.rows().collect::<AppResult<_>>().unwrap();
+        assert_eq!(rows[1].1[1], Value::Text("Thôn 1; xã B".to_owned()));
+        assert_eq!(rows[1].0, 2);
     }
 
     #[test]
     fn encodings_that_are_not_utf8_are_named() {
         let utf16 = [0xFF, 0xFE, b'T', 0];
-        let e = table(&utf16, None).unwrap_err();
+        let e = table(&utf16, None).err().unwrap();
         assert!(format!("{e:?}").contains("import-utf16"), "{e:?}");
         // "Tên" in Windows-1258: ê is 0xEA, alone (not UTF-8).
         let cp1258 = [b'T', 0xEA, b'n', b'\n'];
-        let e = table(&cp1258, None).unwrap_err();
+        let e = table(&cp1258, None).err().unwrap();
         assert!(format!("{e:?}").contains("import-not-utf8"), "{e:?}");
     }
 
