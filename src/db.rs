@@ -159,9 +159,20 @@ where
     if lock {
         q = q.lock_exclusive();
     }
-    q.one(db)
+    unique(db, q)
         .await?
         .ok_or_else(|| crate::error::AppError::not_found(entity, id))
+}
+
+/// The row a filter on a unique key selects (at most one). SeaORM's `one()` adds `LIMIT ?`, and
+/// SQLite treats a bound LIMIT as a constant of the plan: the statement is prepared again at
+/// every execution (a fifth of an import's time went to re-preparing lookups by id). A unique
+/// key needs no limit.
+pub async fn unique<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: sea_orm::Select<E>,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(select.all(db).await?.into_iter().next())
 }
 
 /// Serialises the writers of one natural key (such as a shop) until the transaction ends, so a

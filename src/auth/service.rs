@@ -50,10 +50,11 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
         .ok_or_else(|| {
             AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    let row = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash(token)))
-        .one(db)
-        .await?;
+    let row = crate::db::unique(
+        db,
+        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash(token))),
+    )
+    .await?;
     match row {
         Some(t) if t.revoked_at.is_none() => Ok(Actor {
             token_id: Some(t.id),
@@ -82,8 +83,7 @@ pub async fn require_scope(
         units::service::require(db, "unit_id", u).await?;
     }
     if let Some(s) = subject_id
-        && entity::subject::Entity::find_by_id(s)
-            .one(db)
+        && crate::db::unique(db, entity::subject::Entity::find_by_id(s))
             .await?
             .is_none()
     {
@@ -159,8 +159,7 @@ pub async fn list(
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<TokenView> {
     actor.require(&[Role::Admin])?;
     let txn = begin_write(db).await?;
-    let row = api_token::Entity::find_by_id(id)
-        .one(&txn)
+    let row = crate::db::unique(&txn, api_token::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::not_found("token", id))?;
     if row.revoked_at.is_some() {

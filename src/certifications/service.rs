@@ -27,8 +27,7 @@ use crate::{clock, ids, schemes};
 const ENTITY: &str = "certification";
 
 async fn scheme_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<scheme::Model> {
-    scheme::Entity::find_by_id(id)
-        .one(db)
+    crate::db::unique(db, scheme::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::Internal(format!("certification scheme {id} vanished")))
 }
@@ -49,7 +48,7 @@ async fn view(db: &impl ConnectionTrait, m: cert::Model) -> AppResult<Certificat
 async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()> {
     let mut fields = FieldErrors::new();
     if let Some(p) = m.product_id {
-        let found = product::Entity::find_by_id(p).one(db).await?;
+        let found = crate::db::unique(db, product::Entity::find_by_id(p)).await?;
         if found.is_none_or(|p| p.subject_id != m.subject_id) {
             fields.insert(
                 "product_id".to_owned(),
@@ -58,7 +57,7 @@ async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()
         }
     }
     if let Some(a) = m.area_id {
-        let found = raw_material_area::Entity::find_by_id(a).one(db).await?;
+        let found = crate::db::unique(db, raw_material_area::Entity::find_by_id(a)).await?;
         if found.is_none_or(|a| a.subject_id != m.subject_id) {
             fields.insert(
                 "area_id".to_owned(),

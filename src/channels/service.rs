@@ -525,7 +525,7 @@ pub async fn match_listing(
     let current: listing::Model = owned(&txn, actor, id, true).await?;
     if_match.check(current.version)?;
     if let Some(p) = product_id {
-        let found = entity::product::Entity::find_by_id(p).one(&txn).await?;
+        let found = crate::db::unique(&txn, entity::product::Entity::find_by_id(p)).await?;
         if found.is_none_or(|p| p.subject_id != current.subject_id) {
             return Err(AppError::invalid(
                 "product_id",

@@ -400,8 +400,7 @@ pub async fn apply(
             let commune = match item.commune {
                 Some(c) => c,
                 None => {
-                    subject::Entity::find_by_id(subject_id)
-                        .one(txn)
+                    crate::db::unique(txn, subject::Entity::find_by_id(subject_id))
                         .await
                         .map_err(fault)?
                         .ok_or_else(|| RowError::field("name", msg!("import-owner-missing")))?
@@ -554,8 +553,7 @@ async fn mine(
     if holder == subject_id {
         return Ok(());
     }
-    let name = subject::Entity::find_by_id(holder)
-        .one(txn)
+    let name = crate::db::unique(txn, subject::Entity::find_by_id(holder))
         .await
         .map_err(RowError::fault)?
         .map_or_else(|| holder.to_string(), |s| s.name);

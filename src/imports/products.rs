@@ -212,12 +212,14 @@ pub async fn apply(
     let found = if created_subject {
         None
     } else {
-        product::Entity::find()
-            .filter(product::Column::SubjectId.eq(subject_id))
-            .filter(product::Column::NameFolded.eq(name.clone()))
-            .one(txn)
-            .await
-            .map_err(RowError::fault)?
+        crate::db::unique(
+            txn,
+            product::Entity::find()
+                .filter(product::Column::SubjectId.eq(subject_id))
+                .filter(product::Column::NameFolded.eq(name.clone())),
+        )
+        .await
+        .map_err(RowError::fault)?
     };
     let (product_id, created_product) = match found {
         Some(p) => (p.id, false),
@@ -308,8 +310,7 @@ pub async fn apply(
         // Where the row does not say, the registered subject's commune tells the province.
         let unit = match place_unit {
             Some(u) => Some(u),
-            None => entity::subject::Entity::find_by_id(subject_id)
-                .one(txn)
+            None => crate::db::unique(txn, entity::subject::Entity::find_by_id(subject_id))
                 .await
                 .map_err(RowError::fault)?
                 .map(|s| s.commune_id),

@@ -164,8 +164,7 @@ pub(super) async fn existing(
     id: Option<Uuid>,
 ) -> Result<Option<subject::Model>, RowError> {
     if let Some(id) = id {
-        return subject::Entity::find_by_id(id)
-            .one(txn)
+        return crate::db::unique(txn, subject::Entity::find_by_id(id))
             .await
             .map_err(RowError::fault)?
             .map(Some)
@@ -173,11 +172,12 @@ pub(super) async fn existing(
     }
     if let Some(t) = data.get("tax_code").and_then(Value::as_str) {
         let tax = crate::validate::parse_tax_id(t).map_err(|m| RowError::field("tax_code", m))?;
-        return subject::Entity::find()
-            .filter(subject::Column::TaxCode.eq(tax.as_str()))
-            .one(txn)
-            .await
-            .map_err(RowError::fault);
+        return crate::db::unique(
+            txn,
+            subject::Entity::find().filter(subject::Column::TaxCode.eq(tax.as_str())),
+        )
+        .await
+        .map_err(RowError::fault);
     }
     let Some(commune) = data.get("commune_id").and_then(Value::as_str) else {
         return Ok(None);
@@ -260,8 +260,7 @@ pub async fn apply(
     let completed = draft.as_ref().and_then(|d| d.record_id);
     let current = match (existing(txn, &data, id).await?, completed) {
         (Some(s), _) => Some(s),
-        (None, Some(record)) => subject::Entity::find_by_id(record)
-            .one(txn)
+        (None, Some(record)) => crate::db::unique(txn, subject::Entity::find_by_id(record))
             .await
             .map_err(RowError::fault)?,
         (None, None) => None,
@@ -288,8 +287,7 @@ pub async fn apply(
         return match after.record_id {
             Some(id) => Ok((Target::Record { id, created: true }, Outcome::Created)),
             None => {
-                let d = draft::Entity::find_by_id(after.id)
-                    .one(txn)
+                let d = crate::db::unique(txn, draft::Entity::find_by_id(after.id))
                     .await
                     .map_err(RowError::fault)?
                     .ok_or_else(|| {
@@ -326,8 +324,7 @@ pub async fn apply(
     )
     .await
     .map_err(RowError::app)?;
-    let d = draft::Entity::find_by_id(view.id)
-        .one(txn)
+    let d = crate::db::unique(txn, draft::Entity::find_by_id(view.id))
         .await
         .map_err(RowError::fault)?
         .ok_or_else(|| RowError::Fault(crate::error::AppError::Internal("draft gone".into())))?;

@@ -176,11 +176,13 @@ pub async fn create_recognition_in(
     let product: product::Model = owned(txn, actor, product_id, false).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let decision_no = clean(&input.decision_no);
-    let duplicate = recognition::Entity::find()
-        .filter(recognition::Column::ProductId.eq(product_id))
-        .filter(recognition::Column::DecisionNo.eq(decision_no.clone()))
-        .one(txn)
-        .await?;
+    let duplicate = crate::db::unique(
+        txn,
+        recognition::Entity::find()
+            .filter(recognition::Column::ProductId.eq(product_id))
+            .filter(recognition::Column::DecisionNo.eq(decision_no.clone())),
+    )
+    .await?;
     if let Some(d) = duplicate {
         return Err(AppError::Conflict(msg!(
             "conflict-decision-rates-product",

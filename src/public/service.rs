@@ -64,7 +64,7 @@ pub struct PublicProductPage {
 
 /// A rated product by id (404 for a product that was never rated: nothing else is public).
 pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<PublicProductPage> {
-    let found = product::Entity::find_by_id(product_id).one(db).await?;
+    let found = crate::db::unique(db, product::Entity::find_by_id(product_id)).await?;
     let Some(p) = found else {
         return Err(AppError::not_found("product", product_id));
     };
@@ -75,8 +75,7 @@ pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<Publi
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("product", product_id))?;
-    let s = subject::Entity::find_by_id(p.subject_id)
-        .one(db)
+    let s = crate::db::unique(db, subject::Entity::find_by_id(p.subject_id))
         .await?
         .ok_or_else(|| AppError::not_found("product", product_id))?;
     let today = clock::today();

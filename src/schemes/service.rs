@@ -123,11 +123,12 @@ pub async fn by_code(
     field: &str,
     code: &str,
 ) -> AppResult<scheme::Model> {
-    scheme::Entity::find()
-        .filter(scheme::Column::Code.eq(code.trim()))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::invalid(field, msg!("field-no-scheme", code = code)))
+    crate::db::unique(
+        db,
+        scheme::Entity::find().filter(scheme::Column::Code.eq(code.trim())),
+    )
+    .await?
+    .ok_or_else(|| AppError::invalid(field, msg!("field-no-scheme", code = code)))
 }
 
 /// Adds a scheme (administrators).
@@ -185,8 +186,7 @@ pub async fn update(
 ) -> AppResult<SchemeView> {
     actor.require(&[Role::Admin])?;
     let txn = begin_write(db).await?;
-    let current = scheme::Entity::find_by_id(id)
-        .one(&txn)
+    let current = crate::db::unique(&txn, scheme::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::not_found("scheme", id))?;
     if_match.check(current.version)?;

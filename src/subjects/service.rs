@@ -82,7 +82,7 @@ async fn ensure_tax_code_free(
     if let Some(id) = except {
         q = q.filter(subject::Column::Id.ne(id));
     }
-    if let Some(other) = q.one(db).await? {
+    if let Some(other) = crate::db::unique(db, q).await? {
         return Err(AppError::Conflict(msg!(
             "conflict-tax-code-registered",
             tax_code = tax.as_str(),

@@ -24,7 +24,7 @@ pub async fn connection_of(
     db: &impl ConnectionTrait,
     channel_id: Uuid,
 ) -> AppResult<Option<connection::Model>> {
-    Ok(connection::Entity::find_by_id(channel_id).one(db).await?)
+    Ok(crate::db::unique(db, connection::Entity::find_by_id(channel_id)).await?)
 }
 
 /// A channel's connection (administrators; auditors in scope; the channel's owner).

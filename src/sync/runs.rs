@@ -165,8 +165,7 @@ async fn run_claimed(
     };
     let finished = clock::now();
     let txn = begin_write(db).await?;
-    let mut conn_now = connection::Entity::find_by_id(ch.id)
-        .one(&txn)
+    let mut conn_now = crate::db::unique(&txn, connection::Entity::find_by_id(ch.id))
         .await?
         .ok_or_else(|| AppError::Internal("the connection vanished during a sync".to_owned()))?;
     match outcome {

@@ -115,8 +115,7 @@ pub async fn receive(
             }
             let ts = header(&d, "x-ocop-timestamp")?;
             let signature = header(&d, "x-ocop-signature")?;
-            let conn = connection::Entity::find_by_id(channel)
-                .one(db)
+            let conn = crate::db::unique(db, connection::Entity::find_by_id(channel))
                 .await?
                 .filter(|c| c.connector == ConnectorKind::Feed.code())
                 .ok_or_else(|| refuse(d.platform, "no feed connection for that channel"))?;
@@ -244,7 +243,7 @@ pub async fn process_pending(
             Err(e) => {
                 tracing::warn!(event = %id, error = %e, "webhook event processing failed");
                 let txn = begin_write(db).await?;
-                let ev = event::Entity::find_by_id(id).one(&txn).await?;
+                let ev = crate::db::unique(&txn, event::Entity::find_by_id(id)).await?;
                 if let Some(ev) = ev {
                     let status = if ev.attempts >= MAX_ATTEMPTS {
                         EventStatus::Failed
@@ -330,8 +329,7 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
         // Taken over by another process meanwhile: leave it to that one.
         return Ok(false);
     }
-    let ev = event::Entity::find_by_id(id)
-        .one(&txn)
+    let ev = crate::db::unique(&txn, event::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::Internal("webhook event vanished".to_owned()))?;
     let channel_id = ev
@@ -348,14 +346,12 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
                 .and_then(Value::as_array)
                 .ok_or_else(|| AppError::bad_request(None, "the event has no \"items\" array"))?;
             let page = feed::page(items);
-            let ch = channel::Entity::find_by_id(channel_id)
-                .one(&txn)
+            let ch = crate::db::unique(&txn, channel::Entity::find_by_id(channel_id))
                 .await?
                 .ok_or_else(|| AppError::not_found("channel", channel_id))?;
             // Trusted only from a registry-managed connection that has not changed hands since
             // the push was verified with its secret.
-            let trusted = connection::Entity::find_by_id(channel_id)
-                .one(&txn)
+            let trusted = crate::db::unique(&txn, connection::Entity::find_by_id(channel_id))
                 .await?
                 .is_some_and(|c| {
                     c.managed_by == ManagedBy::Registry.code() && c.updated_at <= ev.received_at

@@ -66,13 +66,11 @@ pub async fn list(
 
 /// One unit with parent, children, successors and predecessors.
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<UnitDetail> {
-    let u = unit::Entity::find_by_id(id)
-        .one(db)
+    let u = crate::db::unique(db, unit::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::not_found("unit", id))?;
     let parent = match u.parent_id {
-        Some(p) => unit::Entity::find_by_id(p)
-            .one(db)
+        Some(p) => crate::db::unique(db, unit::Entity::find_by_id(p))
             .await?
             .as_ref()
             .map(UnitRef::from),
@@ -143,8 +141,7 @@ pub async fn refs(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<
 
 /// A unit that must exist, for a field of a request (422 naming the field otherwise).
 pub async fn require(db: &impl ConnectionTrait, field: &str, id: Uuid) -> AppResult<unit::Model> {
-    unit::Entity::find_by_id(id)
-        .one(db)
+    crate::db::unique(db, unit::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::invalid(field, msg!("field-no-unit", id = id)))
 }
@@ -217,8 +214,7 @@ pub async fn by_code_on(
             ),
         ));
     };
-    unit::Entity::find_by_id(id)
-        .one(db)
+    crate::db::unique(db, unit::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| AppError::not_found("unit", id))
 }

@@ -171,17 +171,18 @@ pub async fn resolve(
     policy: Policy,
     secret: &str,
 ) -> AppResult<Option<Session>> {
-    let found = user_session::Entity::find()
-        .filter(user_session::Column::TokenHash.eq(hash(secret)))
-        .filter(user_session::Column::EndedAt.is_null())
-        .one(db)
-        .await?;
+    let found = crate::db::unique(
+        db,
+        user_session::Entity::find()
+            .filter(user_session::Column::TokenHash.eq(hash(secret)))
+            .filter(user_session::Column::EndedAt.is_null()),
+    )
+    .await?;
     let now = clock::now();
     let Some(session) = found.filter(|s| s.last_seen_at + policy.idle > now) else {
         return Ok(None);
     };
-    let Some(user) = app_user::Entity::find_by_id(session.user_id)
-        .one(db)
+    let Some(user) = crate::db::unique(db, app_user::Entity::find_by_id(session.user_id))
         .await?
         .filter(|u| u.disabled_at.is_none())
     else {
@@ -267,8 +268,7 @@ pub async fn change_password(
             "must differ from the current password",
         ));
     }
-    let row = app_user::Entity::find_by_id(user_id)
-        .one(db)
+    let row = crate::db::unique(db, app_user::Entity::find_by_id(user_id))
         .await?
         .ok_or_else(|| AppError::not_found("user", user_id))?;
     if !verify(current.to_owned(), row.password_hash.clone()).await? {
