@@ -379,7 +379,15 @@ fn refused(kind: ImportKind, e: crate::error::AppError) -> RowError {
     }
 }
 
-/// Applies a row whose subject is `target`.
+/// The registered record a row's natural key names: its id, version and subject.
+struct Found {
+    id: Uuid,
+    version: i32,
+    subject_id: Uuid,
+}
+
+/// Applies a row whose subject is `target`: the record its natural key names is updated by the
+/// API's own edit (unchanged when equal), else created by the API's own create.
 pub async fn apply(
     txn: &DatabaseTransaction,
     actor: &Actor,
@@ -392,45 +400,21 @@ pub async fn apply(
         Target::Record { id, .. } => id,
     };
     let kind = item.kind;
-    let refused = |e| refused(kind, e);
-    let fault = RowError::fault;
     let mut data = item.data;
-    match kind {
+    let (found, key_column) = match kind {
         ImportKind::Areas => {
             let commune = match item.commune {
                 Some(c) => c,
                 None => {
                     crate::db::unique(txn, subject::Entity::find_by_id(subject_id))
                         .await
-                        .map_err(fault)?
+                        .map_err(RowError::fault)?
                         .ok_or_else(|| RowError::field("name", msg!("import-owner-missing")))?
                         .commune_id
                 }
             };
             data.insert("commune_id".into(), json!(commune));
-            let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
-            let found = area::Entity::find()
-                .filter(area::Column::SubjectId.eq(subject_id))
-                .all(txn)
-                .await
-                .map_err(fault)?
-                .into_iter()
-                .find(|a| fold(&a.name) == name);
-            let areas = crate::areas::service::update_in;
-            match found {
-                Some(a) => {
-                    let after = areas(txn, actor, a.id, IfMatch(None), parse(&data)?)
-                        .await
-                        .map_err(refused)?;
-                    Ok(changed(a.version, after.version))
-                }
-                None => {
-                    crate::areas::service::create_in(txn, actor, subject_id, parse(&data)?)
-                        .await
-                        .map_err(refused)?;
-                    Ok(Outcome::Created)
-                }
-            }
+            (find_area(txn, subject_id, &data).await?, "area_name")
         }
         ImportKind::Certifications => {
             if let Some(s) = &item.scheme {
@@ -445,93 +429,138 @@ pub async fn apply(
             if let Some(a) = &item.area {
                 data.insert("area_id".into(), json!(area_of(txn, subject_id, a).await?));
             }
-            let found = match (data.get("scheme"), data.get("certificate_no")) {
-                (Some(Value::String(code)), Some(Value::String(no))) => {
-                    let s = scheme::Entity::find()
-                        .filter(scheme::Column::Code.eq(code.as_str()))
-                        .one(txn)
-                        .await
-                        .map_err(fault)?;
-                    match s {
-                        Some(s) => certification::Entity::find()
-                            .filter(certification::Column::SchemeId.eq(s.id))
-                            .filter(certification::Column::CertificateNo.eq(crate::text::clean(no)))
-                            .one(txn)
-                            .await
-                            .map_err(fault)?,
-                        None => None,
-                    }
-                }
-                _ => None,
-            };
-            match found {
-                Some(c) => {
-                    mine(txn, subject_id, c.subject_id, "certificate_no").await?;
-                    let after = crate::certifications::service::update_in(
-                        txn,
-                        actor,
-                        c.id,
-                        IfMatch(None),
-                        parse(&data)?,
-                    )
-                    .await
-                    .map_err(refused)?;
-                    Ok(changed(c.version, after.version))
-                }
-                None => {
-                    crate::certifications::service::create_in(
-                        txn,
-                        actor,
-                        subject_id,
-                        parse(&data)?,
-                    )
-                    .await
-                    .map_err(refused)?;
-                    Ok(Outcome::Created)
-                }
-            }
+            (find_certificate(txn, &data).await?, "certificate_no")
         }
-        ImportKind::Channels => {
-            let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
-            let platform =
-                crate::channels::service::normalise_platform(text("platform").unwrap_or_default());
-            let key =
-                crate::channels::service::shop_key(&platform, text("shop_id"), text("shop_url"));
-            let mut select = channel::Entity::find();
-            select = match &key {
-                Some(k) => select.filter(channel::Column::ShopKey.eq(k.as_str())),
-                None => select
-                    .filter(channel::Column::SubjectId.eq(subject_id))
-                    .filter(channel::Column::ShopKey.is_null())
-                    .filter(channel::Column::Platform.eq(platform.as_str()))
-                    .filter(channel::Column::Kind.eq(text("kind").unwrap_or_default())),
-            };
-            match select.one(txn).await.map_err(fault)? {
-                Some(c) => {
-                    mine(txn, subject_id, c.subject_id, "shop_url").await?;
-                    let after = crate::channels::service::update_in(
-                        txn,
-                        actor,
-                        c.id,
-                        IfMatch(None),
-                        parse(&data)?,
-                    )
-                    .await
-                    .map_err(refused)?;
-                    Ok(changed(c.version, after.version))
-                }
-                None => {
-                    crate::channels::service::create_in(txn, actor, subject_id, parse(&data)?)
-                        .await
-                        .map_err(refused)?;
-                    Ok(Outcome::Created)
-                }
-            }
+        ImportKind::Channels => (find_channel(txn, subject_id, &data).await?, "shop_url"),
+        ImportKind::Subjects | ImportKind::Products => {
+            return Err(RowError::Fault(crate::error::AppError::Internal(
+                "not a list of evidence".to_owned(),
+            )));
         }
-        ImportKind::Subjects | ImportKind::Products => Err(RowError::Fault(
-            crate::error::AppError::Internal("not a list of evidence".to_owned()),
-        )),
+    };
+    let refused = |e| refused(kind, e);
+    let Some(found) = found else {
+        match kind {
+            ImportKind::Areas => {
+                crate::areas::service::create_in(txn, actor, subject_id, parse(&data)?)
+                    .await
+                    .map(drop)
+            }
+            ImportKind::Certifications => {
+                crate::certifications::service::create_in(txn, actor, subject_id, parse(&data)?)
+                    .await
+                    .map(drop)
+            }
+            _ => crate::channels::service::create_in(txn, actor, subject_id, parse(&data)?)
+                .await
+                .map(drop),
+        }
+        .map_err(refused)?;
+        return Ok(Outcome::Created);
+    };
+    mine(txn, subject_id, found.subject_id, key_column).await?;
+    let (id, edit) = (found.id, IfMatch(None));
+    let version = match kind {
+        ImportKind::Areas => crate::areas::service::update_in(txn, actor, id, edit, parse(&data)?)
+            .await
+            .map(|v| v.version),
+        ImportKind::Certifications => {
+            crate::certifications::service::update_in(txn, actor, id, edit, parse(&data)?)
+                .await
+                .map(|v| v.version)
+        }
+        _ => crate::channels::service::update_in(txn, actor, id, edit, parse(&data)?)
+            .await
+            .map(|v| v.version),
     }
+    .map_err(refused)?;
+    Ok(changed(found.version, version))
+}
+
+/// The subject's area of the same name.
+async fn find_area(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    data: &Map<String, Value>,
+) -> Result<Option<Found>, RowError> {
+    let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
+    Ok(area::Entity::find()
+        .filter(area::Column::SubjectId.eq(subject_id))
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .find(|a| fold(&a.name) == name)
+        .map(|a| Found {
+            id: a.id,
+            version: a.version,
+            subject_id: a.subject_id,
+        }))
+}
+
+/// The certificate of the same scheme and number (whoever holds it).
+async fn find_certificate(
+    txn: &DatabaseTransaction,
+    data: &Map<String, Value>,
+) -> Result<Option<Found>, RowError> {
+    let (Some(Value::String(code)), Some(Value::String(no))) =
+        (data.get("scheme"), data.get("certificate_no"))
+    else {
+        return Ok(None);
+    };
+    let fault = RowError::fault;
+    let Some(s) = crate::db::unique(
+        txn,
+        scheme::Entity::find().filter(scheme::Column::Code.eq(code.as_str())),
+    )
+    .await
+    .map_err(fault)?
+    else {
+        return Ok(None);
+    };
+    let found = certification::Entity::find()
+        .filter(certification::Column::SchemeId.eq(s.id))
+        .filter(certification::Column::CertificateNo.eq(crate::text::clean(no)))
+        .all(txn)
+        .await
+        .map_err(fault)?;
+    Ok(found.into_iter().next().map(|c| Found {
+        id: c.id,
+        version: c.version,
+        subject_id: c.subject_id,
+    }))
+}
+
+/// The same shop (platform and shop id or address, whoever holds it), or for a channel without
+/// a shop the subject's channel of the same kind and platform.
+async fn find_channel(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    data: &Map<String, Value>,
+) -> Result<Option<Found>, RowError> {
+    let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
+    let platform =
+        crate::channels::service::normalise_platform(text("platform").unwrap_or_default());
+    let key = crate::channels::service::shop_key(&platform, text("shop_id"), text("shop_url"));
+    let select = match &key {
+        Some(k) => channel::Entity::find().filter(channel::Column::ShopKey.eq(k.as_str())),
+        None => channel::Entity::find()
+            .filter(channel::Column::SubjectId.eq(subject_id))
+            .filter(channel::Column::ShopKey.is_null())
+            .filter(channel::Column::Platform.eq(platform.as_str()))
+            .filter(channel::Column::Kind.eq(text("kind").unwrap_or_default())),
+    };
+    Ok(select
+        .all(txn)
+        .await
+        .map_err(RowError::fault)?
+        .into_iter()
+        .next()
+        .map(|c| Found {
+            id: c.id,
+            version: c.version,
+            subject_id: c.subject_id,
+        }))
 }
 
 fn changed(before: i32, after: i32) -> Outcome {
