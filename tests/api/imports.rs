@@ -44,6 +44,16 @@ fn path(dry_run: bool) -> String {
     format!("/api/v1/imports?kind=subjects&on=2025-06-30&unit_id={quang_nam}&dry_run={dry_run}")
 }
 
+/// The rows and columns a summary's errors name.
+fn where_wrong(s: &Value) -> Vec<(i64, &str)> {
+    s["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect()
+}
+
 fn figures(s: &Value) -> [i64; 5] {
     ["rows", "created", "updated", "unchanged", "drafts"].map(|k| s[k].as_i64().unwrap())
 }
@@ -884,12 +894,7 @@ async fn lists_of_areas_certificates_and_shops_land_on_their_subjects() {
     assert_eq!(figures(&dry.body), [6, 2, 0, 0, 1], "{:?}", dry.body);
     assert_eq!(dry.body["errors"], real.body["errors"]);
     assert_eq!(real.body["applied"], false);
-    let errors: Vec<(i64, &str)> = real.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let errors = where_wrong(&real.body);
     assert_eq!(
         errors,
         [(6, "Tên chủ thể"), (7, "Số hợp đồng"), (8, "")],
@@ -1060,12 +1065,7 @@ async fn lists_of_areas_certificates_and_shops_land_on_their_subjects() {
         )
         .await;
     assert_eq!(figures(&res.body), [4, 2, 0, 0, 0], "{:?}", res.body);
-    let errors: Vec<(i64, &str)> = res.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let errors = where_wrong(&res.body);
     assert_eq!(
         errors,
         [(4, ""), (5, "Loại kênh")],
