@@ -406,6 +406,37 @@ pub async fn explain(
     })
 }
 
+/// One subject's verdicts on `as_of` under the current policy, with what is missing: what its
+/// owner sees on `/me` (the owner its own subject; auditors in their unit; administrators).
+/// Without a recognition active that day the subject is outside the population: both
+/// explanations are still given, for what it will need.
+pub async fn explain_subject(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    subject_id: Uuid,
+    as_of: NaiveDate,
+) -> AppResult<SubjectExplanation> {
+    let (s, _) = crate::auth::visible(db, actor, subject_id).await?;
+    let policy = policies::service::get(db, None).await?;
+    let known = known_at(None, "known_at")?;
+    let ev = Evidence::load(db, &[s.id], &policy, as_of, known).await?;
+    let commune = crate::units::service::refs(db, &[s.commune_id])
+        .await?
+        .remove(&s.commune_id);
+    Ok(SubjectExplanation {
+        subject: SubjectRef {
+            id: s.id,
+            name: s.name.clone(),
+            legal_form: from_db("legal_form", &s.legal_form)?,
+            commune: commune.clone(),
+        },
+        placed_in: commune,
+        active_recognitions: ev.active_recognitions(s.id, as_of),
+        value_chain: Some(explain::value_chain(&ev, s.id, as_of, &policy)),
+        modern_channel: Some(explain::modern_channel(&ev, s.id, as_of, &policy)),
+    })
+}
+
 /// Computes and stores a report with every population subject's explanation (administrators;
 /// auditors within their unit). Returns the stored JSON text.
 pub async fn freeze(

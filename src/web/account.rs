@@ -232,6 +232,7 @@ pub async fn change_password(
 pub fn start_page(session: &sessions::Session) -> &'static str {
     match session.actor.role {
         crate::domain::Role::Admin | crate::domain::Role::Auditor => "/dashboard",
+        crate::domain::Role::Owner => "/me",
         _ => "/",
     }
 }

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod dashboard;
 pub mod imports;
+pub mod me;
 pub mod page;
 pub mod public;
 pub mod queue;
@@ -50,6 +51,7 @@ pub fn routes() -> Vec<rocket::Route> {
         imports::imports_form,
         imports::imports_template,
         imports::imports_upload,
+        me::me,
         queue::queue,
         queue::decide_certification,
         queue::decide_channel,

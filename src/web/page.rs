@@ -96,6 +96,9 @@ impl Viewer {
                         crate::domain::Role::Admin | crate::domain::Role::Auditor
                     )
             }),
+            owner: self.session.as_ref().is_some_and(|s| {
+                !s.must_change_password && s.actor.role == crate::domain::Role::Owner
+            }),
         }
     }
 
@@ -137,6 +140,8 @@ pub struct Chrome {
     pub csrf: String,
     pub switch_href: String,
     pub staff: bool,
+    /// An owner signed in: its own subject's page is in the menu.
+    pub owner: bool,
 }
 
 impl Chrome {
@@ -263,6 +268,7 @@ impl<'r> Responder<'r, 'static> for PageError {
             csrf: String::new(),
             switch_href: with_lang(&req.uri().to_string(), lang.other()),
             staff: false,
+            owner: false,
         };
         let body = ErrorPage {
             chrome,

@@ -483,5 +483,48 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     assert_eq!(decode_qr(&png), url);
     shot(&c, "11-san-pham-qr").await;
 
+    // S2's owner, given a user name and a one-time password, lands on its own subject and reads
+    // what it lacks — as the engine explains it for today.
+    let otp = account(
+        &sc.app,
+        &sc.admin,
+        json!({"username": "htx.s2", "role": "owner", "subject_id": s2["id"],
+               "display_name": "Chủ thể S2"}),
+    )
+    .await;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.goto(&format!("{base}/me")).await.unwrap();
+    assert!(path_of(&c).await.starts_with("/login"));
+    fill(&c, "#username", "htx.s2").await;
+    fill(&c, "#password", &otp).await;
+    click(&c, "#sign-in").await;
+    fill(&c, "#current", &otp).await;
+    fill(&c, "#new", "mật khẩu chủ thể S2").await;
+    fill(&c, "#repeat", "mật khẩu chủ thể S2").await;
+    click(&c, "#save-password").await;
+    assert_eq!(path_of(&c).await, "/me", "{}", c.source().await.unwrap());
+    assert_eq!(
+        text_of(&c, "subject-name").await,
+        s2["name"].as_str().unwrap()
+    );
+    let today = ocop_registry::clock::today().to_string();
+    for key in ["value_chain", "modern_channel"] {
+        let shown = text_of(&c, &format!("status-{key}")).await;
+        assert!(
+            [
+                "Được tính",
+                "Chưa được tính",
+                "Đủ điều kiện (khi có sản phẩm OCOP còn hiệu lực)"
+            ]
+            .contains(&shown.as_str()),
+            "{key}: {shown}"
+        );
+        if shown == "Chưa được tính" {
+            let steps = text_of(&c, &format!("steps-{key}")).await;
+            assert!(!steps.trim().is_empty(), "{key} on {today}: no next step");
+        }
+    }
+    shot(&c, "12-chu-the-cua-toi").await;
+
     c.close().await.unwrap();
 }

@@ -1126,3 +1126,135 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
     assert_eq!(page(&other, &at).await.status, Status::Forbidden);
     assert!(!page(&other, "/reports").await.body.contains(&at));
 }
+
+/// An owner signs in and lands on its own subject: what it has, and for each target whether
+/// it counts today or what it lacks with the next step — the engine's verdict, the same as the
+/// department's drill-down; once the auditor verifies its certificate, it counts.
+#[rocket::async_test]
+async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Dates relative to the registry's today: the page shows today's verdicts.
+    let today = ocop_registry::clock::today();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    let s = app.seed_subject(&admin, "20335", "HTX Quế Trà My").await;
+    let p = app.seed_product(&admin, &s, "Quế thanh Trà My").await;
+    app.seed_recognition(&admin, &p, "QĐ-12", &day(-10), 4)
+        .await;
+    let sid = id_of(&s);
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/areas"),
+            Some(&admin),
+            &json!({"name": "Vùng quế Trà Giác", "commune_id": s["commune_id"], "material": "Quế",
+                    "area_ha": "12.5", "tenure": "own"}),
+        )
+        .await;
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/certifications"),
+            Some(&admin),
+            &json!({"scheme": "organic", "certificate_no": "HC-77", "issuer": "QUACERT",
+                    "issued_on": day(-30), "expires_on": day(300)}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.quetramy", "role": "owner", "subject_id": sid,
+               "display_name": "Trần Thị Quế"}),
+    )
+    .await;
+    let client = app.another_instance().await.0;
+    sign_in_and_change(&client, "htx.quetramy", &otp, "quế thơm Trà My 2025").await;
+
+    let me = page(&client, "/me").await;
+    assert_eq!(me.status, Status::Ok, "{}", me.body);
+    for shown in [
+        "HTX Quế Trà My",
+        "Quế thanh Trà My",
+        "4 sao",
+        "Vùng quế Trà Giác",
+        "12,5",
+        "HC-77",
+        "chờ thẩm định",
+        "Chủ thể có sản phẩm OCOP còn hiệu lực",
+    ] {
+        assert!(me.body.contains(shown), "{shown}: {}", me.body);
+    }
+    let status = |html: &str, key: &str| {
+        let at = html.find(&format!("id=\"status-{key}\">")).expect(key);
+        html[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(status(&me.body, "value_chain"), "Chưa được tính");
+    assert_eq!(status(&me.body, "modern_channel"), "Chưa được tính");
+    assert!(
+        me.body
+            .contains("Chờ cán bộ Sở thẩm định chứng nhận đã nộp"),
+        "{}",
+        me.body
+    );
+    assert!(
+        me.body.contains("Đăng ký kênh bán hàng hiện đại"),
+        "{}",
+        me.body
+    );
+
+    // The auditor verifies the certificate: the subject counts, as the drill-down says.
+    let r = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đối chiếu bản gốc", "effective_on": day(0)}),
+        )
+        .await;
+    assert_eq!(r.status, Status::Ok, "{:?}", r.body);
+    let me = page(&client, "/me").await;
+    assert_eq!(status(&me.body, "value_chain"), "Được tính");
+    assert_eq!(status(&me.body, "modern_channel"), "Chưa được tính");
+    // Today the commune lies in Đà Nẵng (Quảng Nam merged into it on 2025-07-01).
+    let province = app
+        .get(
+            &format!("/api/v1/units?code=48&on={}", day(0)),
+            Some(&admin),
+        )
+        .await;
+    let province = province.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let drill = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={province}&as_of={}&per_page=500",
+                day(0)
+            ),
+            Some(&admin),
+        )
+        .await;
+    let mine = drill.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"]["id"] == s["id"])
+        .unwrap_or_else(|| panic!("{:?}", drill.body));
+    assert_eq!(mine["value_chain"]["counts"], true);
+    assert_eq!(mine["modern_channel"]["counts"], false);
+
+    // The page is the owner's: staff have their own pages.
+    let staff = app.another_instance().await.0;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.dn", "role": "auditor", "unit_id": province, "display_name": "Lê Văn Kiểm"}),
+    )
+    .await;
+    sign_in_and_change(&staff, "kiemtra.dn", &otp, "mật khẩu kiểm tra 2025").await;
+    assert_eq!(page(&staff, "/me").await.status, Status::Forbidden);
+}

@@ -1,0 +1,253 @@
+//! `/me`: an owner's own subject — its products and recognitions, raw-material areas,
+//! certifications and channels — and, for each target of the programme, whether it counts
+//! today or what it still lacks, with the next step. Read from the same services as the API;
+//! the verdicts are the indicator engine's explanations.
+
+use askama::Template;
+use rocket::{State, get};
+use sea_orm::DatabaseConnection;
+
+use super::page::{Chrome, Page, PageError, Viewer};
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::indicators::dto::{Gap, SubjectExplanation};
+use crate::pagination::{MAX_PER_PAGE, PageParams};
+use crate::{areas, certifications, channels, clock, indicators, products, subjects};
+
+/// One target: counts or not, why, and what to do.
+pub struct Verdict {
+    pub key: &'static str,
+    pub title: String,
+    pub counts: bool,
+    pub status: String,
+    pub notes: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+/// A table of the subject's records.
+pub struct Table {
+    pub id: &'static str,
+    pub title: String,
+    pub headings: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    chrome: Chrome,
+    name: String,
+    facts: Vec<(String, String)>,
+    today: String,
+    population: String,
+    verdicts: Vec<Verdict>,
+    tables: Vec<Table>,
+}
+
+/// The owner's page.
+#[get("/me")]
+pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Owner])?;
+    let id = actor
+        .subject_id
+        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let (db, lang) = (db.inner(), viewer.lang);
+    let all = PageParams::new(1, MAX_PER_PAGE);
+    let today = clock::today();
+    let s = subjects::service::get(db, actor, id).await?;
+    let explained = indicators::service::explain_subject(db, actor, id, today).await?;
+    let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
+    let date = |d: chrono::NaiveDate| lang.date(d);
+    let facts = vec![
+        (lang.t("me-legal-form"), label("legal", s.legal_form.code())),
+        (
+            lang.t("me-tax-code"),
+            s.tax_code.clone().unwrap_or_else(|| lang.t("me-none")),
+        ),
+        (
+            lang.t("me-commune"),
+            s.commune
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+        ),
+        (lang.t("me-phone"), s.phone.clone().unwrap_or_default()),
+        (lang.t("me-email"), s.email.clone().unwrap_or_default()),
+    ];
+
+    let mut products_rows = Vec::new();
+    for p in products::service::list(db, actor, id, &all).await?.items {
+        let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
+            .await?
+            .items;
+        if recognitions.is_empty() {
+            products_rows.push(vec![
+                p.name.clone(),
+                label("product-group", p.group.code()),
+                lang.t("me-not-recognised"),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for r in recognitions {
+            let status: &'static str = r.status.into();
+            products_rows.push(vec![
+                p.name.clone(),
+                label("product-group", p.group.code()),
+                lang.tf("me-stars", &[("stars", r.stars.to_string())]),
+                format!("{} · {}", r.decision_no, date(r.decision_date)),
+                date(r.valid_until),
+                label("recognition-status", status),
+            ]);
+        }
+    }
+    let areas_rows = areas::service::list(db, actor, id, &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|a| {
+            vec![
+                a.name,
+                a.material,
+                lang.decimal(&a.area_ha),
+                label("tenure", a.tenure.code()),
+                a.linkage
+                    .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let certs_rows = certifications::service::list(db, actor, id, &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.scheme_name,
+                c.certificate_no,
+                date(c.issued_on),
+                date(c.expires_on),
+                if c.expired {
+                    lang.t("me-expired")
+                } else {
+                    label("cert-status", c.status.code())
+                },
+            ]
+        })
+        .collect();
+    let channels_rows = channels::service::list(db, actor, id, &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|c| {
+            vec![
+                label("kind", c.kind.code()),
+                c.platform,
+                c.shop_url.or(c.shop_id).unwrap_or_default(),
+                label("verification", c.verification.status.code()),
+            ]
+        })
+        .collect();
+    let heads = |keys: &[&str]| keys.iter().map(|k| lang.t(k)).collect::<Vec<_>>();
+    let tables = vec![
+        Table {
+            id: "products",
+            title: lang.t("me-products"),
+            headings: heads(&[
+                "me-col-product",
+                "me-col-group",
+                "me-col-stars",
+                "me-col-decision",
+                "me-col-valid-until",
+                "me-col-status",
+            ]),
+            rows: products_rows,
+        },
+        Table {
+            id: "areas",
+            title: lang.t("me-areas"),
+            headings: heads(&[
+                "me-col-area",
+                "me-col-material",
+                "me-col-hectares",
+                "me-col-tenure",
+                "me-col-contract",
+            ]),
+            rows: areas_rows,
+        },
+        Table {
+            id: "certifications",
+            title: lang.t("me-certifications"),
+            headings: heads(&[
+                "me-col-scheme",
+                "me-col-number",
+                "me-col-issued",
+                "me-col-expires",
+                "me-col-status",
+            ]),
+            rows: certs_rows,
+        },
+        Table {
+            id: "channels",
+            title: lang.t("me-channels"),
+            headings: heads(&[
+                "me-col-kind",
+                "me-col-platform",
+                "me-col-shop",
+                "me-col-verification",
+            ]),
+            rows: channels_rows,
+        },
+    ];
+    let population = match explained.active_recognitions.len() {
+        0 => lang.tf("me-outside-population", &[("date", date(today))]),
+        _ => lang.tf("me-in-population", &[("date", date(today))]),
+    };
+    Page::render(&MePage {
+        chrome: viewer.chrome(s.name.clone()),
+        name: s.name,
+        facts,
+        today: date(today),
+        population,
+        verdicts: verdicts(&explained, lang),
+        tables,
+    })
+}
+
+/// Each target's verdict in the reader's words, with the owner's next steps.
+fn verdicts(e: &SubjectExplanation, lang: Lang) -> Vec<Verdict> {
+    // Outside the population (no recognition active today) nothing counts yet; a target met
+    // is said as met, for when a product is recognised.
+    let counted = !e.active_recognitions.is_empty();
+    let one = |key: &'static str,
+               counts: bool,
+               notes: &[crate::indicators::notes::Note],
+               gaps: &[Gap]| {
+        Verdict {
+            key,
+            title: lang.t(&format!("ind-{key}-long")),
+            counts,
+            status: lang.t(match (counts, counted) {
+                (true, true) => "me-counts",
+                (true, false) => "me-would-count",
+                (false, _) => "me-not-yet",
+            }),
+            notes: notes.iter().map(|n| n.render(lang)).collect(),
+            steps: gaps
+                .iter()
+                .map(|g| lang.t(&format!("me-todo-{}", g.code())))
+                .collect(),
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(v) = &e.value_chain {
+        out.push(one("value_chain", v.counts, &v.notes, &v.gaps));
+    }
+    if let Some(m) = &e.modern_channel {
+        out.push(one("modern_channel", m.counts, &m.notes, &m.gaps));
+    }
+    out
+}
