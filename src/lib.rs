@@ -28,6 +28,7 @@ pub mod indicators;
 pub mod lifecycle;
 pub mod limits;
 pub mod meta;
+pub mod notices;
 pub mod openapi;
 pub mod pagination;
 pub mod policies;
@@ -59,6 +60,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(change_requests::routes());
     all.extend(drafts::routes());
     all.extend(imports::routes());
+    all.extend(notices::routes());
     all.extend(users::routes());
     all.extend(products::routes());
     all.extend(areas::routes());

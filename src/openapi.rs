@@ -42,6 +42,7 @@ use crate::{
         crate::drafts::routes::complete_draft,
         crate::imports::routes::import,
         crate::imports::routes::template,
+        crate::notices::routes::list_notices,
         crate::users::routes::create_user,
         crate::users::routes::list_users,
         crate::users::routes::update_user,

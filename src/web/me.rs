@@ -1,7 +1,7 @@
 //! `/me`: an owner's own subject — its products and recognitions, raw-material areas,
 //! certifications and channels — and, for each target of the programme, whether it counts
 //! today or what it still lacks, with the next step. Read from the same services as the API;
-//! the verdicts are the indicator engine's explanations.
+//! the verdicts are the indicator engine's explanations, the notices the API's.
 
 use askama::Template;
 use rocket::{State, get};
@@ -41,6 +41,7 @@ struct MePage {
     facts: Vec<(String, String)>,
     today: String,
     population: String,
+    notices: Vec<crate::notices::dto::Notice>,
     verdicts: Vec<Verdict>,
     tables: Vec<Table>,
 }
@@ -58,6 +59,9 @@ pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, 
     let today = clock::today();
     let s = subjects::service::get(db, actor, id).await?;
     let explained = indicators::service::explain_subject(db, actor, id, today).await?;
+    let notices = crate::notices::service::for_owner(db, actor, today, lang)
+        .await?
+        .items;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
     let date = |d: chrono::NaiveDate| lang.date(d);
     let facts = vec![
@@ -212,6 +216,7 @@ pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, 
         facts,
         today: date(today),
         population,
+        notices,
         verdicts: verdicts(&explained, lang),
         tables,
     })

@@ -1160,6 +1160,75 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
         )
         .await;
     assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    // What the owner must hear of: a recognition ending within 90 days, a certificate expiring
+    // within 90 days, a certification rejected (with the reason).
+    let older = app.seed_product(&admin, &s, "Tinh dầu quế").await;
+    let decided = (today - chrono::Months::new(36) + chrono::Days::new(30)).to_string();
+    let ending = app
+        .seed_recognition(&admin, &older, "QĐ-7", &decided, 3)
+        .await;
+    let expiring = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/certifications"),
+            Some(&admin),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-88", "issuer": "QUACERT",
+                    "issued_on": day(-600), "expires_on": day(60)}),
+        )
+        .await;
+    assert_eq!(expiring.status, Status::Created, "{:?}", expiring.body);
+    let rejected = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/certifications"),
+            Some(&admin),
+            &json!({"scheme": "globalgap", "certificate_no": "GG-5", "issuer": "Control Union",
+                    "issued_on": day(-20), "expires_on": day(700)}),
+        )
+        .await;
+    let r = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&rejected.body)),
+            Some(&admin),
+            &json!({"to": "rejected", "reason": "bản chụp không đọc được", "effective_on": day(-1)}),
+        )
+        .await;
+    assert_eq!(r.status, Status::Ok, "{:?}", r.body);
+    let owner = app.owner_of(&s).await;
+    let notices = app.get("/api/v1/notices", Some(&owner)).await;
+    assert_eq!(notices.status, Status::Ok, "{:?}", notices.body);
+    let listed: Vec<(&str, &str, Option<&str>)> = notices.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["kind"].as_str().unwrap(),
+                n["entity_id"].as_str().unwrap(),
+                n["reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "certification_rejected",
+                rejected.body["id"].as_str().unwrap(),
+                Some("bản chụp không đọc được")
+            ),
+            ("recognition_expiring", ending["id"].as_str().unwrap(), None),
+            (
+                "certification_expiring",
+                expiring.body["id"].as_str().unwrap(),
+                None
+            ),
+        ],
+        "soonest first: {:?}",
+        notices.body
+    );
+    let forbidden = app.get("/api/v1/notices", Some(&admin)).await;
+    assert_eq!(forbidden.status, Status::Forbidden);
+    assert_eq!(forbidden.error_code(), "forbidden");
+
     let otp = account(
         &app,
         &admin,
@@ -1208,6 +1277,14 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
         "{}",
         me.body
     );
+    for notice in [
+        "Công nhận OCOP 3 sao của sản phẩm &#34;Tinh dầu quế&#34; hết hiệu lực ngày",
+        "Giấy chứng nhận VG-88 hết hạn ngày",
+        "Chứng nhận GG-5 bị từ chối ngày",
+        "Lý do: bản chụp không đọc được",
+    ] {
+        assert!(me.body.contains(notice), "{notice}: {}", me.body);
+    }
 
     // The auditor verifies the certificate: the subject counts, as the drill-down says.
     let r = app

@@ -1,0 +1,46 @@
+//! Notice shapes.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+crate::domain::code_enum!(
+    /// What a notice is about.
+    NoticeKind {
+        /// An OCOP recognition ends within 90 days.
+        RecognitionExpiring,
+        /// A certificate expires within 90 days.
+        CertificationExpiring,
+        /// The auditor rejected a certification.
+        CertificationRejected,
+        /// The auditor suspended a certification.
+        CertificationSuspended,
+        /// The department approved an identity change request (in the last 90 days).
+        ChangeRequestApproved,
+        /// The department rejected an identity change request (in the last 90 days).
+        ChangeRequestRejected,
+    }
+);
+
+/// One notice.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    /// `recognition`, `certification` or `change_request`.
+    pub entity: &'static str,
+    pub entity_id: Uuid,
+    /// The day it is about: the expiry, or the decision's day.
+    pub on: NaiveDate,
+    /// The notice in the reader's language.
+    pub message: String,
+    /// The auditor's or the department's reason, as written.
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/notices`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeList {
+    /// Soonest first.
+    pub items: Vec<Notice>,
+}
