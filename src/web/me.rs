@@ -3,8 +3,12 @@
 //! today or what it still lacks, with the next step. Read from the same services as the API;
 //! the verdicts are the indicator engine's explanations, the notices the API's.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
-use rocket::{State, get};
+use rocket::form::{Form, FromForm};
+use rocket::response::Redirect;
+use rocket::{Either, State, get, post};
 use sea_orm::DatabaseConnection;
 
 use super::page::{Chrome, Page, PageError, Viewer};
@@ -23,6 +27,15 @@ pub struct Verdict {
     pub status: String,
     pub notes: Vec<String>,
     pub steps: Vec<String>,
+}
+
+/// A field of the contact form: its value as shown (or as typed, after a refusal) and what is
+/// wrong with it.
+pub struct Field {
+    pub key: &'static str,
+    pub label: String,
+    pub value: String,
+    pub error: Option<String>,
 }
 
 /// A table of the subject's records.
@@ -44,11 +57,103 @@ struct MePage {
     notices: Vec<crate::notices::dto::Notice>,
     verdicts: Vec<Verdict>,
     tables: Vec<Table>,
+    /// The contact form (the owner keeps these current itself).
+    contact: Vec<Field>,
+    version: i32,
+    saved: bool,
 }
 
+/// The contact data an owner changes directly (identity data goes through a change request).
+const CONTACT: [&str; 4] = ["address", "representative", "phone", "email"];
+
 /// The owner's page.
-#[get("/me")]
-pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, PageError> {
+#[get("/me?<saved>")]
+pub async fn me(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    saved: Option<bool>,
+) -> Result<Page, PageError> {
+    render(db, &viewer, None, saved.unwrap_or(false)).await
+}
+
+/// The contact form as posted.
+#[derive(FromForm)]
+pub struct ContactForm<'r> {
+    csrf: &'r str,
+    version: i32,
+    address: &'r str,
+    representative: &'r str,
+    phone: &'r str,
+    email: &'r str,
+}
+
+/// Saves the owner's contact data through the API's own edit (its rules, its audit entry): back
+/// to the page when saved; the page again with each refusal next to its field, as typed, and
+/// nothing saved, when not.
+#[post("/me/contact", data = "<form>")]
+pub async fn save_contact(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    form: Form<ContactForm<'_>>,
+) -> Result<Either<Redirect, Page>, PageError> {
+    let session = viewer.check_csrf(form.csrf)?;
+    let actor = &session.actor;
+    actor.require(&[Role::Owner])?;
+    let id = actor
+        .subject_id
+        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let typed = [form.address, form.representative, form.phone, form.email];
+    // An emptied field clears the value.
+    let body: serde_json::Map<String, serde_json::Value> = CONTACT
+        .iter()
+        .zip(typed)
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = if v.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::String(v.to_owned())
+            };
+            ((*k).to_owned(), v)
+        })
+        .collect();
+    let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+    let result = match crate::http::parse_json::<crate::subjects::dto::UpdateSubject>(&bytes) {
+        Ok(input) => {
+            subjects::service::update(
+                db.inner(),
+                actor,
+                id,
+                crate::http::IfMatch(Some(form.version)),
+                input,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Either::Left(Redirect::to("/me?saved=true"))),
+        Err(e) if e.status_code().0.code < 500 => {
+            let typed: BTreeMap<&str, String> = CONTACT
+                .iter()
+                .copied()
+                .zip(typed.iter().map(|v| (*v).to_owned()))
+                .collect();
+            Ok(Either::Right(
+                render(db, &viewer, Some((typed, e)), false).await?,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The page, with the contact form as typed and its refusal when there is one.
+async fn render(
+    db: &State<DatabaseConnection>,
+    viewer: &Viewer,
+    refused: Option<(BTreeMap<&str, String>, AppError)>,
+    saved: bool,
+) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Owner])?;
     let id = actor
@@ -210,6 +315,49 @@ pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, 
         0 => lang.tf("me-outside-population", &[("date", date(today))]),
         _ => lang.tf("me-in-population", &[("date", date(today))]),
     };
+    let (typed, errors) = match refused {
+        Some((typed, e)) => {
+            let detail = e.body(lang).error;
+            let mut errors: BTreeMap<String, String> = detail
+                .fields
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.join("; ")))
+                .collect();
+            if errors.is_empty() {
+                errors.insert("form".to_owned(), detail.message_with_fields());
+            }
+            (Some(typed), errors)
+        }
+        None => (None, BTreeMap::new()),
+    };
+    let registered = [
+        s.address.clone(),
+        s.representative.clone(),
+        s.phone.clone(),
+        s.email.clone(),
+    ];
+    let contact = CONTACT
+        .iter()
+        .zip(registered)
+        .map(|(key, value)| Field {
+            key,
+            label: lang.t(&format!("me-contact-{key}")),
+            value: typed
+                .as_ref()
+                .and_then(|t| t.get(key).cloned())
+                .unwrap_or_else(|| value.unwrap_or_default()),
+            error: errors.get(*key).cloned(),
+        })
+        .chain(errors.get("form").map(|m| Field {
+            key: "form",
+            label: String::new(),
+            value: String::new(),
+            error: Some(m.clone()),
+        }))
+        .collect();
+    let version = s.version;
     Page::render(&MePage {
         chrome: viewer.chrome(s.name.clone()),
         name: s.name,
@@ -219,6 +367,9 @@ pub async fn me(db: &State<DatabaseConnection>, viewer: Viewer) -> Result<Page, 
         notices,
         verdicts: verdicts(&explained, lang),
         tables,
+        contact,
+        version,
+        saved,
     })
 }
 

@@ -52,6 +52,7 @@ pub fn routes() -> Vec<rocket::Route> {
         imports::imports_template,
         imports::imports_upload,
         me::me,
+        me::save_contact,
         queue::queue,
         queue::decide_certification,
         queue::decide_channel,

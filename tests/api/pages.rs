@@ -1286,6 +1286,110 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
         assert!(me.body.contains(notice), "{notice}: {}", me.body);
     }
 
+    // The owner keeps its contact data current: a refusal names each field next to it, keeps
+    // what was typed and saves nothing; a valid form saves through the API's own edit.
+    let before = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    let csrf = csrf_of(&me.body);
+    let version = before.body["version"].to_string();
+    let refused = form(
+        &client,
+        "/me/contact",
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("address", "Thôn 2, xã Trà Giác"),
+            ("representative", "Trần Thị Quế"),
+            ("phone", "12"),
+            ("email", "không phải thư"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, Status::Ok, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("id=\"error-phone\">phải là số điện thoại Việt Nam"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("id=\"error-address\""));
+    assert!(refused.body.contains("value=\"Thôn 2, xã Trà Giác\""));
+    let refused = form(
+        &client,
+        "/me/contact",
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("address", "Thôn 2, xã Trà Giác"),
+            ("representative", "Trần Thị Quế"),
+            ("phone", "0235 3 852 123"),
+            ("email", "không phải thư"),
+        ],
+    )
+    .await;
+    assert!(
+        refused.body.contains("id=\"error-email\""),
+        "{}",
+        refused.body
+    );
+    let unchanged = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    assert_eq!(
+        unchanged.body["version"], before.body["version"],
+        "nothing saved"
+    );
+    let saved = form(
+        &client,
+        "/me/contact",
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("address", "Thôn 2, xã Trà Giác"),
+            ("representative", "Trần Thị Quế"),
+            ("phone", "0235 3 852 123"),
+            ("email", "htx.quetramy@example.vn"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/me?saved=true"),
+        "{}",
+        saved.body
+    );
+    let after = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    assert_eq!(after.body["address"], "Thôn 2, xã Trà Giác");
+    assert_eq!(after.body["email"], "htx.quetramy@example.vn");
+    let trail = app.audit_of(&sid.to_string()).await;
+    assert_eq!(
+        trail.last().unwrap()["actor"]["name"],
+        "Trần Thị Quế (htx.quetramy)"
+    );
+    // Without the form's token nothing is saved.
+    let forged = form(
+        &client,
+        "/me/contact",
+        &[
+            ("csrf", "x"),
+            ("version", "1"),
+            ("address", ""),
+            ("representative", ""),
+            ("phone", ""),
+            ("email", ""),
+        ],
+    )
+    .await;
+    assert_ne!(forged.status, Status::SeeOther);
+    let still = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    assert_eq!(still.body["address"], "Thôn 2, xã Trà Giác");
+
     // The auditor verifies the certificate: the subject counts, as the drill-down says.
     let r = app
         .post(
