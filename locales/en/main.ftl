@@ -523,6 +523,7 @@ me-as-of = Figures of { $date }.
 me-legal-form = Legal form
 me-tax-code = Tax code
 me-commune = Commune
+me-placed-in = Place on { $date }
 me-phone = Phone
 me-email = Email
 me-none = none

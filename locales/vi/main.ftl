@@ -523,6 +523,7 @@ me-as-of = Số liệu ngày { $date }.
 me-legal-form = Loại hình
 me-tax-code = Mã số thuế
 me-commune = Xã/Phường
+me-placed-in = Địa bàn ngày { $date }
 me-phone = Điện thoại
 me-email = Thư điện tử
 me-none = chưa có

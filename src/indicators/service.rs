@@ -420,17 +420,21 @@ pub async fn explain_subject(
     let policy = policies::service::get(db, None).await?;
     let known = known_at(None, "known_at")?;
     let ev = Evidence::load(db, &[s.id], &policy, as_of, known).await?;
-    let commune = crate::units::service::refs(db, &[s.commune_id])
-        .await?
-        .remove(&s.commune_id);
+    let graph = UnitGraph::load(db).await?;
+    // The commune valid that day its recorded one became (none when it was split).
+    let now_in = graph.map_to_date(s.commune_id, as_of);
+    let placed_in = match now_in.len() {
+        1 => now_in.first().and_then(|u| unit_ref(&graph, *u)),
+        _ => None,
+    };
     Ok(SubjectExplanation {
         subject: SubjectRef {
             id: s.id,
             name: s.name.clone(),
             legal_form: from_db("legal_form", &s.legal_form)?,
-            commune: commune.clone(),
+            commune: unit_ref(&graph, s.commune_id),
         },
-        placed_in: commune,
+        placed_in,
         active_recognitions: ev.active_recognitions(s.id, as_of),
         value_chain: Some(explain::value_chain(&ev, s.id, as_of, &policy)),
         modern_channel: Some(explain::modern_channel(&ev, s.id, as_of, &policy)),

@@ -169,7 +169,7 @@ async fn render(
         .items;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
     let date = |d: chrono::NaiveDate| lang.date(d);
-    let facts = vec![
+    let mut facts = vec![
         (lang.t("me-legal-form"), label("legal", s.legal_form.code())),
         (
             lang.t("me-tax-code"),
@@ -186,6 +186,20 @@ async fn render(
         (lang.t("me-email"), s.email.clone().unwrap_or_default()),
     ];
 
+    // A commune a reform replaced: where the subject is counted today.
+    if let Some(now) = explained
+        .placed_in
+        .as_ref()
+        .filter(|u| Some(u.id) != s.commune.as_ref().map(|c| c.id))
+    {
+        facts.insert(
+            3,
+            (
+                lang.tf("me-placed-in", &[("date", date(today))]),
+                now.name.clone(),
+            ),
+        );
+    }
     let mut products_rows = Vec::new();
     for p in products::service::list(db, actor, id, &all).await?.items {
         let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
