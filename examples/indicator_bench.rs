@@ -493,6 +493,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                         version: 1,
                         created_at: now,
                         updated_at: now,
+                        evidence_document_id: None,
                     }
                     .into_active_model()
                     .reset_all(),
@@ -537,6 +538,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                     version: 1,
                     created_at: now,
                     updated_at: now,
+                    evidence_document_id: None,
                 }
                 .into_active_model()
                 .reset_all(),
@@ -575,6 +577,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
                         version: 1,
                         created_at: now,
                         updated_at: now,
+                        evidence_document_id: None,
                     }
                     .into_active_model()
                     .reset_all(),

@@ -190,6 +190,7 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
             active_from: None,
             active_to: None,
             evidence_url: None,
+            evidence_document_id: None,
         },
     )
     .await

@@ -51,6 +51,20 @@ pub struct AppConfig {
     pub sign_in_lock_minutes: i64,
     /// Marks the session cookie `Secure`; by default, when `public_base_url` is `https`.
     pub cookie_secure: Option<bool>,
+    /// Where uploaded documents are kept: a local folder (created if missing), or an object
+    /// store URL such as `s3://bucket/prefix` (credentials and endpoint from the usual `AWS_*`
+    /// variables).
+    pub document_store: String,
+    /// Largest document accepted (bytes).
+    pub document_max_bytes: u64,
+    /// The registry's partner app on each marketplace, configured once by the operator: the
+    /// "connect your shop" flow sends owners to the marketplace's consent page with it.
+    pub shopee_partner_id: Option<String>,
+    pub shopee_partner_key: Option<String>,
+    pub lazada_app_key: Option<String>,
+    pub lazada_app_secret: Option<String>,
+    /// Lazada's consent page host (`https://auth.lazada.com`).
+    pub lazada_consent_url: String,
 }
 
 impl Default for AppConfig {
@@ -76,6 +90,13 @@ impl Default for AppConfig {
             sign_in_failures: 5,
             sign_in_lock_minutes: 15,
             cookie_secure: None,
+            document_store: "documents".to_owned(),
+            document_max_bytes: 10 * 1024 * 1024,
+            shopee_partner_id: None,
+            shopee_partner_key: None,
+            lazada_app_key: None,
+            lazada_app_secret: None,
+            lazada_consent_url: "https://auth.lazada.com".to_owned(),
         }
     }
 }
@@ -91,6 +112,8 @@ impl AppConfig {
                     .only(&["OCOP_SECRET_KEY"])
                     .map(|_| "secret_key".into()),
             )
+            // The marketplaces' app secrets, like the key above, come from the environment.
+            .merge(Env::prefixed("OCOP_").only(&["shopee_partner_key", "lazada_app_secret"]))
     }
 
     /// Whether cookies must only travel over https.

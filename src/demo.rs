@@ -391,6 +391,7 @@ async fn evidence(
                         start_on: start,
                         end_on: end,
                     }),
+                    evidence_document_id: None,
                 },
             )
             .await
@@ -423,6 +424,7 @@ async fn evidence(
                 evidence_sha256: Some(format!("{:064x}", i * 7919 + 1)),
                 product_id: None,
                 area_id: area_ids.first().copied(),
+                evidence_document_id: None,
             },
         )
         .await
@@ -488,6 +490,7 @@ async fn evidence(
                 active_from: Some(from),
                 active_to: None,
                 evidence_url: None,
+                evidence_document_id: None,
             },
         )
         .await
@@ -639,6 +642,7 @@ pub async fn feed_channel(db: &DatabaseConnection, feed_url: &str) -> AppResult<
                     active_from: Some(date(2025, 1, 1)),
                     active_to: None,
                     evidence_url: None,
+                    evidence_document_id: None,
                 },
             )
             .await?

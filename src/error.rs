@@ -417,7 +417,7 @@ pub fn json_catcher(status: Status, req: &Request<'_>) -> Caught {
             .render(lang),
         ),
         413 => ("payload_too_large", lang.t("error-body-too-large")),
-        415 => ("unsupported_media_type", lang.t("error-json-expected")),
+        415 => ("unsupported_media_type", lang.t("error-media-type")),
         422 => ("validation_failed", lang.t("error-not-understood")),
         429 => ("too_many_requests", lang.t("error-slow-down")),
         c if c >= 500 => ("internal_error", lang.t("error-internal")),

@@ -337,13 +337,43 @@ pub struct Download {
 
 impl<'r> Responder<'r, 'static> for Download {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let disposition = format!("attachment; filename=\"{}\"", self.file_name);
+        let disposition = disposition(&self.file_name);
         Response::build()
             .header(self.content_type)
             .header(Header::new("Content-Disposition", disposition))
             .sized_body(self.bytes.len(), std::io::Cursor::new(self.bytes))
             .ok()
     }
+}
+
+/// `Content-Disposition` of a download. A name that is not plain ASCII (an owner's
+/// `Giấy chứng nhận.pdf`) also goes as RFC 6266's `filename*`, with an ASCII fallback.
+fn disposition(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ');
+    if plain {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    let fallback: String = deunicode::deunicode(name)
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// A name for a file: ASCII letters, digits and dashes (`bao-cao-49-2025-06-30`).

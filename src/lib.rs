@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod drafts;
 pub mod error;
@@ -61,6 +62,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(drafts::routes());
     all.extend(imports::routes());
     all.extend(notices::routes());
+    all.extend(documents::routes());
     all.extend(users::routes());
     all.extend(products::routes());
     all.extend(areas::routes());
@@ -82,6 +84,7 @@ pub fn build_rocket(
     db: DatabaseConnection,
 ) -> anyhow::Result<Rocket<Build>> {
     let settings = sync::SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
+    let documents = documents::DocumentStore::from_config(&config).map_err(anyhow::Error::msg)?;
     if !settings.secrets.encrypting() {
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
@@ -97,6 +100,7 @@ pub fn build_rocket(
         .manage(users::sessions::Policy::from_config(&config))
         .manage(config)
         .manage(settings)
+        .manage(documents)
         .mount("/", routes())
         .register("/", catchers![error::json_catcher])
         .attach(limits::SecurityHeaders)

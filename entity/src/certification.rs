@@ -18,6 +18,8 @@ pub struct Model {
     pub expires_on: Date,
     pub evidence_url: Option<String>,
     pub evidence_sha256: Option<String>,
+    /// The uploaded document that evidences it.
+    pub evidence_document_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     pub area_id: Option<Uuid>,
     pub status: String,

@@ -13,6 +13,8 @@ pub mod certification;
 pub mod certification_scheme;
 pub mod change_request;
 pub mod channel_connection;
+pub mod connection_grant;
+pub mod document;
 pub mod draft;
 pub mod indicator_policy;
 pub mod indicator_report;

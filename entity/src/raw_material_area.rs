@@ -32,6 +32,8 @@ pub struct Model {
     pub linkage_end_on: Option<Date>,
     /// Whole months the contract runs (derived from its dates, stored for the indicator query).
     pub linkage_months: Option<i32>,
+    /// The uploaded document that evidences it.
+    pub evidence_document_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

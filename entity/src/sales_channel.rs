@@ -20,6 +20,8 @@ pub struct Model {
     pub active_from: Option<Date>,
     pub active_to: Option<Date>,
     pub evidence_url: Option<String>,
+    /// The uploaded document that evidences it.
+    pub evidence_document_id: Option<Uuid>,
     /// `declared` or `verified`.
     pub verification_status: String,
     pub verified_on: Option<Date>,

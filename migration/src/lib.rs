@@ -21,6 +21,7 @@ mod m20261130_000010_app_user;
 mod m20261130_000011_user_session;
 mod m20261130_000012_draft_source;
 mod m20261201_000013_draft_parent_index;
+mod m20261201_000014_documents_connect;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_user_session::Migration),
             Box::new(m20261130_000012_draft_source::Migration),
             Box::new(m20261201_000013_draft_parent_index::Migration),
+            Box::new(m20261201_000014_documents_connect::Migration),
         ]
     }
 }

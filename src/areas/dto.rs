@@ -82,6 +82,8 @@ pub struct CreateArea {
     /// Required when `tenure` is `linked`, refused otherwise.
     #[validate(nested)]
     pub linkage: Option<LinkageInput>,
+    /// An uploaded document of the same subject (the contract's scan, a land-use paper).
+    pub evidence_document_id: Option<Uuid>,
 }
 
 /// `PATCH /api/v1/areas/{id}`: absent fields stay, `null` clears an optional one.
@@ -127,6 +129,10 @@ pub struct UpdateArea {
     #[validate(nested)]
     #[schema(value_type = Option<LinkageInput>)]
     pub linkage: Option<Option<LinkageInput>>,
+    /// An uploaded document of the same subject (`null` removes it).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub evidence_document_id: Option<Option<Uuid>>,
 }
 
 /// A linkage contract as shown.
@@ -168,6 +174,8 @@ pub struct AreaView {
     #[schema(value_type = Option<Object>)]
     pub geometry: Option<serde_json::Value>,
     pub linkage: Option<LinkageView>,
+    /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
+    pub evidence_document_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -216,6 +224,7 @@ impl AreaView {
             valid_to: m.valid_to,
             geometry: m.geometry.and_then(|g| serde_json::from_str(&g).ok()),
             linkage,
+            evidence_document_id: m.evidence_document_id,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,

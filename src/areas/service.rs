@@ -21,7 +21,7 @@ use crate::http::IfMatch;
 use crate::pagination::PageParams;
 use crate::text::clean;
 use crate::validate::Hectares;
-use crate::{clock, geometry, ids, units};
+use crate::{clock, documents, geometry, ids, units};
 
 fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
     m.linkage_contract_no = l.as_ref().map(|l| clean(&l.contract_no));
@@ -124,11 +124,14 @@ pub async fn create_in(
         linkage_start_on: None,
         linkage_end_on: None,
         linkage_months: None,
+        evidence_document_id: None,
         version: 1,
         created_at: now,
         updated_at: now,
     };
     set_linkage(&mut m, input.linkage);
+    m.evidence_document_id =
+        documents::service::evidence_id(txn, subject_id, input.evidence_document_id).await?;
     check(&m)?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
     let view = AreaView::build(row, Some((&commune).into()))?;
@@ -262,6 +265,10 @@ pub async fn update_in(
     }
     if let Some(l) = input.linkage {
         set_linkage(&mut next, l);
+    }
+    if let Some(d) = input.evidence_document_id {
+        next.evidence_document_id =
+            documents::service::evidence_id(txn, current.subject_id, d).await?;
     }
     check(&next)?;
     let candidate = view(txn, next.clone()).await?;

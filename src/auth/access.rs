@@ -56,6 +56,7 @@ macro_rules! owned {
 
 owned!(
     certification => "certification",
+    document => "document",
     listing => "listing",
     product => "product",
     raw_material_area => "area",

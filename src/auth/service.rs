@@ -56,19 +56,32 @@ pub async fn authenticate(db: &DatabaseConnection, header: Option<&str>) -> AppR
     )
     .await?;
     match row {
-        Some(t) if t.revoked_at.is_none() => Ok(Actor {
-            token_id: Some(t.id),
-            user_id: None,
-            name: t.name,
-            role: from_db("role", &t.role)?,
-            unit_id: t.unit_id,
-            subject_id: t.subject_id,
-            platform: t.platform,
-            reach: Default::default(),
-        }),
+        Some(t) if t.revoked_at.is_none() => actor_of(t),
         _ => Err(AppError::Unauthorized(
             "the token is unknown or has been revoked".into(),
         )),
+    }
+}
+
+fn actor_of(t: api_token::Model) -> AppResult<Actor> {
+    Ok(Actor {
+        token_id: Some(t.id),
+        user_id: None,
+        name: t.name,
+        role: from_db("role", &t.role)?,
+        unit_id: t.unit_id,
+        subject_id: t.subject_id,
+        platform: t.platform,
+        reach: Default::default(),
+    })
+}
+
+/// The actor of a token by its id, if it still acts (not revoked): a flow a token started
+/// and a browser finishes acts for it only while it would be let in itself.
+pub async fn actor_by_token(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Actor>> {
+    match crate::db::unique(db, api_token::Entity::find_by_id(id)).await? {
+        Some(t) if t.revoked_at.is_none() => actor_of(t).map(Some),
+        _ => Ok(None),
     }
 }
 

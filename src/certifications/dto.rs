@@ -41,6 +41,8 @@ pub struct CreateCertification {
     /// SHA-256 of that document, so a later change of the file shows.
     #[validate(custom(function = "v::sha256"))]
     pub evidence_sha256: Option<String>,
+    /// An uploaded document (`POST /api/v1/documents`) of the same subject that evidences it.
+    pub evidence_document_id: Option<Uuid>,
     /// Scope: one of the subject's own products.
     pub product_id: Option<Uuid>,
     /// Scope: one of the subject's own raw-material areas.
@@ -50,6 +52,13 @@ pub struct CreateCertification {
 fn create_rules(c: &CreateCertification) -> Result<(), ValidationError> {
     if c.expires_on <= c.issued_on {
         return Err(v::err("expires_on", "must be after issued_on"));
+    }
+    if c.evidence_document_id.is_some() && (c.evidence_url.is_some() || c.evidence_sha256.is_some())
+    {
+        return Err(v::err(
+            "evidence_document_id",
+            "give either an uploaded document or evidence_url with evidence_sha256, not both",
+        ));
     }
     if c.evidence_url.is_some() != c.evidence_sha256.is_some() {
         return Err(v::err(
@@ -91,6 +100,10 @@ pub struct UpdateCertification {
     #[validate(custom(function = "v::sha256"))]
     #[schema(value_type = Option<String>)]
     pub evidence_sha256: Option<Option<String>>,
+    /// An uploaded document of the same subject (`null` removes it).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub evidence_document_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub product_id: Option<Option<Uuid>>,
@@ -141,6 +154,8 @@ pub struct CertificationView {
     pub expires_on: NaiveDate,
     pub evidence_url: Option<String>,
     pub evidence_sha256: Option<String>,
+    /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
+    pub evidence_document_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     pub area_id: Option<Uuid>,
     /// Current status.
@@ -197,6 +212,7 @@ impl CertificationView {
             expires_on: m.expires_on,
             evidence_url: m.evidence_url,
             evidence_sha256: m.evidence_sha256,
+            evidence_document_id: m.evidence_document_id,
             product_id: m.product_id,
             area_id: m.area_id,
             status: from_db("status", &m.status)?,

@@ -71,7 +71,8 @@ async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()
             vec!["must be after issued_on".into()],
         );
     }
-    if m.evidence_url.is_some() != m.evidence_sha256.is_some() {
+    // An uploaded document brings its own hash; a URL needs the hash of what it serves.
+    if m.evidence_document_id.is_none() && m.evidence_url.is_some() != m.evidence_sha256.is_some() {
         fields.insert(
             "evidence_sha256".to_owned(),
             vec!["evidence_url and evidence_sha256 go together: give both or neither".into()],
@@ -82,6 +83,20 @@ async fn check_scope(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()
     } else {
         Err(AppError::invalid_fields(fields))
     }
+}
+
+/// Makes an uploaded document the certificate's evidence: its hash is the one the registry
+/// computed, and it replaces any URL.
+async fn attach(
+    db: &impl ConnectionTrait,
+    m: &mut cert::Model,
+    document_id: Uuid,
+) -> AppResult<()> {
+    let doc = crate::documents::service::evidence(db, m.subject_id, document_id).await?;
+    m.evidence_document_id = Some(doc.id);
+    m.evidence_sha256 = Some(doc.sha256);
+    m.evidence_url = None;
+    Ok(())
 }
 
 async fn ensure_number_free(db: &impl ConnectionTrait, m: &cert::Model) -> AppResult<()> {
@@ -123,7 +138,7 @@ pub async fn create_in(
     visible(txn, actor, subject_id).await?;
     let s = schemes::service::by_code(txn, "scheme", &input.scheme).await?;
     let now = clock::now();
-    let m = cert::Model {
+    let mut m = cert::Model {
         id: ids::new_id(),
         subject_id,
         scheme_id: s.id,
@@ -133,6 +148,7 @@ pub async fn create_in(
         expires_on: input.expires_on,
         evidence_url: input.evidence_url.map(|u| u.trim().to_owned()),
         evidence_sha256: input.evidence_sha256.map(|h| h.trim().to_lowercase()),
+        evidence_document_id: None,
         product_id: input.product_id,
         area_id: input.area_id,
         status: CertStatus::Submitted.code().to_owned(),
@@ -140,6 +156,9 @@ pub async fn create_in(
         created_at: now,
         updated_at: now,
     };
+    if let Some(d) = input.evidence_document_id {
+        attach(txn, &mut m, d).await?;
+    }
     check_scope(txn, &m).await?;
     ensure_number_free(txn, &m).await?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
@@ -309,6 +328,15 @@ pub async fn update_in(
     if let Some(h) = input.evidence_sha256 {
         next.evidence_sha256 = h.map(|h| h.trim().to_lowercase());
     }
+    match input.evidence_document_id {
+        Some(Some(d)) => attach(txn, &mut next, d).await?,
+        // Removing the document removes the hash it brought.
+        Some(None) if next.evidence_document_id.is_some() => {
+            next.evidence_document_id = None;
+            next.evidence_sha256 = None;
+        }
+        _ => {}
+    }
     if let Some(p) = input.product_id {
         next.product_id = p;
     }
@@ -326,7 +354,8 @@ pub async fn update_in(
         || next.product_id != current.product_id
         || next.area_id != current.area_id
         || next.evidence_url != current.evidence_url
-        || next.evidence_sha256 != current.evidence_sha256;
+        || next.evidence_sha256 != current.evidence_sha256
+        || next.evidence_document_id != current.evidence_document_id;
     if next == current {
         return Ok(before);
     }

@@ -59,6 +59,8 @@ pub struct CreateChannel {
     #[validate(custom(function = "v::http_url"))]
     #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<String>,
+    /// An uploaded document (`POST /api/v1/documents`) of the same subject that evidences it.
+    pub evidence_document_id: Option<Uuid>,
 }
 
 /// Kinds of channel that are a shop on someone's platform, so need a shop URL or id.
@@ -114,6 +116,10 @@ pub struct UpdateChannel {
     #[validate(custom(function = "v::http_url"))]
     #[schema(schema_with = crate::openapi::text::http_url_or_null)]
     pub evidence_url: Option<Option<String>>,
+    /// An uploaded document of the same subject (`null` removes it).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub evidence_document_id: Option<Option<Uuid>>,
 }
 
 /// `POST /api/v1/channels/{id}/verify`.
@@ -151,6 +157,8 @@ pub struct ChannelView {
     /// Last active day.
     pub active_to: Option<NaiveDate>,
     pub evidence_url: Option<String>,
+    /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
+    pub evidence_document_id: Option<Uuid>,
     pub verification: Verification,
     /// Verifications and their withdrawals, oldest first.
     pub history: Vec<StatusEventView>,
@@ -174,6 +182,7 @@ impl ChannelView {
             active_from: m.active_from,
             active_to: m.active_to,
             evidence_url: m.evidence_url,
+            evidence_document_id: m.evidence_document_id,
             verification: Verification {
                 status: from_db("verification_status", &m.verification_status)?,
                 verified_on: m.verified_on,

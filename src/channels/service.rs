@@ -21,7 +21,7 @@ use crate::lifecycle::{self, Move, StatusEventView};
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
-use crate::{clock, ids};
+use crate::{clock, documents, ids};
 
 /// The entity name in the audit trail and the status history.
 const ENTITY: &str = "channel";
@@ -206,6 +206,12 @@ pub async fn create_in(
         verified_by: None,
         verification_note: None,
         last_observed_at: None,
+        evidence_document_id: documents::service::evidence_id(
+            txn,
+            subject_id,
+            input.evidence_document_id,
+        )
+        .await?,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -221,6 +227,27 @@ pub async fn create_in(
     )
     .await?;
     Ok(view)
+}
+
+/// Records the shop id a marketplace gave for a channel declared by its address only (the
+/// channel's own edit: its rules, its audit entry).
+pub async fn set_shop_id(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    shop_id: &str,
+) -> AppResult<ChannelView> {
+    update(
+        db,
+        actor,
+        id,
+        IfMatch(None),
+        UpdateChannel {
+            shop_id: Some(Some(shop_id.to_owned())),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// A subject's channels.
@@ -342,6 +369,10 @@ pub async fn update_in(
     }
     if let Some(e) = input.evidence_url {
         next.evidence_url = e.map(|e| e.trim().to_owned());
+    }
+    if let Some(d) = input.evidence_document_id {
+        next.evidence_document_id =
+            documents::service::evidence_id(txn, current.subject_id, d).await?;
     }
     next.shop_key = shop_key(
         &next.platform,

@@ -64,7 +64,27 @@ pub async fn put(
     input: ConnectionInput,
 ) -> AppResult<ConnectionView> {
     actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
-    let managed_by = ManagedBy::of(actor.role);
+    write(
+        db,
+        settings,
+        actor,
+        channel_id,
+        input,
+        ManagedBy::of(actor.role),
+    )
+    .await
+}
+
+/// Writes a channel's connection as `actor`, managed by `managed_by` (the writer's role for
+/// [`put`]; the registry for a shop connected through its marketplace app, whoever started it).
+pub(super) async fn write(
+    db: &DatabaseConnection,
+    settings: &SyncSettings,
+    actor: &Actor,
+    channel_id: Uuid,
+    input: ConnectionInput,
+    managed_by: ManagedBy,
+) -> AppResult<ConnectionView> {
     let base_url = input
         .base_url
         .as_deref()
@@ -196,6 +216,45 @@ pub async fn put(
     audit::record(&txn, actor, change).await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Removes a channel's connection: the registry stops reading the shop. Listings stay as they
+/// were seen, but their activity spans close now — nothing vouches for them afterwards.
+pub async fn disconnect(db: &DatabaseConnection, actor: &Actor, channel_id: Uuid) -> AppResult<()> {
+    actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
+    let txn = begin_write(db).await?;
+    let ch: channel::Model = owned(&txn, actor, channel_id, true).await?;
+    let current = connection::Entity::find_by_id(channel_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("connection of channel", channel_id))?;
+    listing::Entity::update_many()
+        .col_expr(
+            listing::Column::OpenSpanId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(listing::Column::ChannelId.eq(channel_id))
+        .exec(&txn)
+        .await?;
+    connection::Entity::delete_by_id(channel_id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            "connection",
+            channel_id,
+            Some(ch.subject_id),
+            "disconnect",
+            &ConnectionView::from(current),
+            &serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Stores tokens a connector refreshed during a run.

@@ -3,6 +3,7 @@
 //! channel at once; signed pushes are stored before they are acknowledged and processed after.
 //! A modern channel is thereby proven by a live listing, not only declared.
 
+pub mod authorize;
 pub mod client;
 pub mod connection;
 pub mod connectors;
@@ -24,6 +25,8 @@ pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         routes::get_channel_connection,
         routes::put_channel_connection,
+        routes::delete_channel_connection,
+        routes::authorize_channel,
         routes::sync_channel,
         routes::list_sync_runs,
         routes::receive_webhook,

@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{FromRequest, Outcome as RequestOutcome};
 use rocket::serde::json::Json;
-use rocket::{Data, Request, State, get, patch, post, put};
+use rocket::{Data, Request, State, delete, get, patch, post, put};
 use sea_orm::DatabaseConnection;
 
 use super::dto::{
@@ -16,7 +16,7 @@ use super::dto::{
 };
 use super::settings::SyncSettings;
 use super::webhooks::{self, Delivery, MAX_BODY, Received};
-use super::{connection, runs};
+use super::{authorize, connection, runs};
 use crate::auth::Actor;
 use crate::channels::dto::ListingView;
 use crate::error::{AppError, AppResult, ErrorBody, stash};
@@ -65,6 +65,50 @@ pub async fn put_channel_connection(
     Ok(Json(
         connection::put(db.inner(), settings.inner(), &actor, id, input.into_inner()).await?,
     ))
+}
+
+/// Disconnect the channel's shop: the registry stops reading it (its listings stay as seen).
+#[utoipa::path(delete, path = "/api/v1/channels/{id}/connection", tag = "sync",
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
+    responses((status = 204, description = "Disconnected"),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such channel or no connection", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[delete("/api/v1/channels/<id>/connection")]
+pub async fn delete_channel_connection(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Status> {
+    let id = parse_id("channel", id)?;
+    connection::disconnect(db.inner(), &actor, id).await?;
+    Ok(Status::NoContent)
+}
+
+/// Connect the channel's shop through the marketplace: a redirect to the marketplace's consent
+/// page for the registry's own app (the channel's owner, or an administrator). The marketplace
+/// sends the browser back to `/oauth/{platform}/callback`.
+#[utoipa::path(get, path = "/api/v1/channels/{id}/authorize", tag = "sync",
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
+    responses((status = 302, description = "To the marketplace's consent page", headers(("Location" = String))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role not allowed", body = ErrorBody),
+              (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
+              (status = 422, description = "Not a Shopee or Lazada shop", body = ErrorBody),
+              (status = 503, description = "The registry's app for this marketplace is not configured", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/channels/<id>/authorize")]
+pub async fn authorize_channel(
+    db: &State<DatabaseConnection>,
+    settings: &State<SyncSettings>,
+    actor: Actor,
+    base: crate::http::BaseUrl,
+    id: &str,
+) -> AppResult<rocket::response::Redirect> {
+    let id = parse_id("channel", id)?;
+    let url = authorize::start(db.inner(), settings.inner(), &actor, id, &base.0).await?;
+    Ok(rocket::response::Redirect::found(url))
 }
 
 /// Sync the channel now; answers with the finished run (failed runs included).

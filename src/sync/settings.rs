@@ -24,6 +24,56 @@ pub struct SyncSettings {
     pub hosts: Hosts,
     /// Whether owner-written feed URLs may reach private addresses.
     pub allow_private_hosts: bool,
+    /// The registry's own partner apps (the "connect your shop" flow).
+    pub apps: Apps,
+}
+
+/// The registry's app on a marketplace: its public id and its secret.
+#[derive(Clone)]
+pub struct App {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The registry's partner apps, as the operator configured them.
+#[derive(Debug, Clone, Default)]
+pub struct Apps {
+    pub shopee: Option<App>,
+    pub lazada: Option<App>,
+    /// Lazada's consent page host.
+    pub lazada_consent: String,
+}
+
+impl Apps {
+    /// The app of a marketplace, if configured.
+    pub fn of(&self, kind: ConnectorKind) -> Option<&App> {
+        match kind {
+            ConnectorKind::Shopee => self.shopee.as_ref(),
+            ConnectorKind::Lazada => self.lazada.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn app(id: &Option<String>, secret: &Option<String>) -> Option<App> {
+    match (
+        id.as_deref().map(str::trim),
+        secret.as_deref().map(str::trim),
+    ) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(App {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+        }),
+        _ => None,
+    }
 }
 
 impl SyncSettings {
@@ -46,6 +96,11 @@ impl SyncSettings {
                 lazada_auth: c.lazada_auth_base_url.clone(),
             },
             allow_private_hosts: c.sync_allow_private_hosts,
+            apps: Apps {
+                shopee: app(&c.shopee_partner_id, &c.shopee_partner_key),
+                lazada: app(&c.lazada_app_key, &c.lazada_app_secret),
+                lazada_consent: c.lazada_consent_url.trim_end_matches('/').to_owned(),
+            },
         })
     }
 

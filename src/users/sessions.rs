@@ -207,6 +207,17 @@ pub async fn resolve(
     }))
 }
 
+/// The actor of an account by its id, if it may still act (not disabled).
+pub async fn actor_by_user(
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<Actor>> {
+    match crate::db::unique(db, app_user::Entity::find_by_id(id)).await? {
+        Some(u) if u.disabled_at.is_none() => actor_of(&u).map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// The actor a person acts as: its account's role and scope, named so that the audit trail
 /// says who it was.
 fn actor_of(user: &app_user::Model) -> AppResult<Actor> {

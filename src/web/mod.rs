@@ -4,6 +4,7 @@
 //! JavaScript.
 
 pub mod account;
+pub mod connect;
 pub mod dashboard;
 pub mod imports;
 pub mod me;
@@ -53,6 +54,9 @@ pub fn routes() -> Vec<rocket::Route> {
         imports::imports_upload,
         me::me,
         me::save_contact,
+        connect::connect,
+        connect::disconnect,
+        connect::callback,
         queue::queue,
         queue::decide_certification,
         queue::decide_channel,

@@ -49,6 +49,26 @@ fn param(q: &[(String, String)], name: &str) -> Option<String> {
     q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
+/// A marketplace's consent page: the seller's "Authorize" is a link back to the partner.
+fn consent_page(marketplace: &str, back: &str) -> ResponseTemplate {
+    let href = back.replace('&', "&amp;");
+    ResponseTemplate::new(200).set_body_raw(
+        format!(
+            "<!doctype html><html><head><title>{marketplace}</title></head><body>\
+             <h1>{marketplace}: authorize ocop-registry?</h1>\
+             <a id=\"authorize\" href=\"{href}\">Authorize</a></body></html>"
+        ),
+        "text/html",
+    )
+}
+
+/// The link of a consent page, as the browser would follow it.
+pub fn consent_link(html: &str) -> String {
+    let start = html.find("href=\"").expect("a consent link") + 6;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
+
 /// State of the fake listing feed.
 #[derive(Debug, Default)]
 pub struct FeedState {
@@ -158,6 +178,10 @@ pub struct ShopeeState {
     pub refreshes: usize,
     pub bad_signatures: usize,
     pub calls: usize,
+    /// Authorization codes handed out by the consent page and not exchanged yet.
+    pub codes: HashSet<String>,
+    /// Consent pages shown.
+    pub consents: usize,
 }
 
 /// The fake Shopee.
@@ -185,6 +209,44 @@ impl Respond for ShopeeResponder {
             .unwrap_or(0);
         if (chrono::Utc::now().timestamp() - ts).abs() > 300 {
             return shopee_error("error_param", "Timestamp is expired.");
+        }
+        if p == "/api/v2/shop/auth_partner" {
+            // The consent page (§1.2 step 1), the seller's click simulated by a link back to
+            // the partner's redirect with a fresh single-use code and the shop id.
+            if param(&q, "sign") != Some(shopee_public_sign(&s.partner_key, &s.partner_id, &p, ts))
+                || param(&q, "partner_id").as_deref() != Some(s.partner_id.as_str())
+            {
+                s.bad_signatures += 1;
+                return shopee_error("error_sign", "Wrong sign.");
+            }
+            let redirect = param(&q, "redirect").unwrap_or_default();
+            s.consents += 1;
+            let code = format!("shopee-code-{}", s.consents);
+            s.codes.insert(code.clone());
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            let back = format!("{redirect}{sep}code={code}&shop_id={}", s.shop_id);
+            return consent_page("Shopee", &back);
+        }
+        if p == "/api/v2/auth/token/get" {
+            if param(&q, "sign") != Some(shopee_public_sign(&s.partner_key, &s.partner_id, &p, ts))
+            {
+                s.bad_signatures += 1;
+                return shopee_error("error_sign", "Wrong sign.");
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let code = body["code"].as_str().unwrap_or("").to_owned();
+            if !s.codes.remove(&code)
+                || body["shop_id"].as_i64().map(|i| i.to_string()) != Some(s.shop_id.clone())
+            {
+                return shopee_error("error_auth", "Invalid code");
+            }
+            let access = format!("access-granted-{}", s.consents);
+            let refresh = format!("refresh-granted-{}", s.consents);
+            s.access_tokens.insert(access.clone(), true);
+            s.refresh_tokens.insert(refresh.clone());
+            return ResponseTemplate::new(200).set_body_json(json!({
+                "request_id": "r5", "error": "", "message": "", "access_token": access,
+                "refresh_token": refresh, "expire_in": 14400}));
         }
         if p == "/api/v2/auth/access_token/get" {
             if param(&q, "sign") != Some(shopee_public_sign(&s.partner_key, &s.partner_id, &p, ts))
@@ -294,6 +356,8 @@ impl FakeShopee {
             refreshes: 0,
             bad_signatures: 0,
             calls: 0,
+            codes: HashSet::new(),
+            consents: 0,
         }));
         Mock::given(wiremock::matchers::path_regex("^/api/v2/.*"))
             .respond_with(ShopeeResponder(state.clone()))
@@ -322,6 +386,11 @@ pub struct LazadaState {
     pub refreshes: usize,
     pub bad_signatures: usize,
     pub max_limit_seen: usize,
+    pub app_key: String,
+    pub seller_id: String,
+    /// Authorization codes handed out by the consent page and not exchanged yet.
+    pub codes: HashSet<String>,
+    pub consents: usize,
 }
 
 /// The fake Lazada (API and auth host on one server).
@@ -360,6 +429,21 @@ impl Respond for LazadaResponder {
             return lazada_error("InvalidTimestamp", "timestamp");
         }
         match p.as_str() {
+            "/auth/token/create" => {
+                let code = param(&q, "code").unwrap_or_default();
+                if !s.codes.remove(&code) {
+                    return lazada_error("InvalidCode", "Invalid authorization code");
+                }
+                let access = format!("lz-access-granted-{}", s.consents);
+                let refresh = format!("lz-refresh-granted-{}", s.consents);
+                s.access_tokens.insert(access.clone(), true);
+                s.refresh_tokens.insert(refresh.clone());
+                ResponseTemplate::new(200).set_body_json(json!({"code": "0", "access_token": access,
+                    "refresh_token": refresh, "expires_in": 2592000, "refresh_expires_in": 15552000,
+                    "country": "vn", "account_platform": "seller_center", "account": "seller@example.vn",
+                    "country_user_info": [{"country": "vn", "seller_id": s.seller_id, "user_id": "300123456", "short_code": "VN1ABCDE"}],
+                    "request_id": "r"}))
+            }
             "/auth/token/refresh" => {
                 let rt = param(&q, "refresh_token").unwrap_or_default();
                 if !s.refresh_tokens.contains(&rt) {
@@ -412,6 +496,27 @@ impl Respond for LazadaResponder {
     }
 }
 
+/// Lazada's consent page (§2.2 step 1).
+struct LazadaConsent(Arc<Mutex<LazadaState>>);
+
+impl Respond for LazadaConsent {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap();
+        let q = query(req);
+        if param(&q, "client_id").as_deref() != Some(s.app_key.as_str())
+            || param(&q, "response_type").as_deref() != Some("code")
+        {
+            return ResponseTemplate::new(400).set_body_string("unknown app");
+        }
+        s.consents += 1;
+        let code = format!("lazada-code-{}", s.consents);
+        s.codes.insert(code.clone());
+        let redirect = param(&q, "redirect_uri").unwrap_or_default();
+        let state = param(&q, "state").unwrap_or_default();
+        consent_page("Lazada", &format!("{redirect}?code={code}&state={state}"))
+    }
+}
+
 impl FakeLazada {
     /// A seller with `n` active products; `lz-access-0` valid, `lz-refresh-0` usable.
     pub async fn start(n: usize) -> FakeLazada {
@@ -434,9 +539,18 @@ impl FakeLazada {
             refreshes: 0,
             bad_signatures: 0,
             max_limit_seen: 0,
+            app_key: "100001".to_owned(),
+            seller_id: "200123456".to_owned(),
+            codes: HashSet::new(),
+            consents: 0,
         }));
         Mock::given(wiremock::matchers::path_regex("^/rest/.*"))
             .respond_with(LazadaResponder(state.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/oauth/authorize"))
+            .respond_with(LazadaConsent(state.clone()))
             .mount(&server)
             .await;
         FakeLazada {

@@ -65,6 +65,36 @@ impl Resp {
     }
 }
 
+/// A multipart form as a browser sends it: text fields, then a file (its name, its bytes) in
+/// the field `file`.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (ContentType, Vec<u8>) {
+    let boundary = "----ocopboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .into_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .into_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").into_bytes());
+    (
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
+        body,
+    )
+}
+
 /// Whether the tests run on PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
@@ -121,6 +151,10 @@ impl TestApp {
             }
         };
         let mut config = config;
+        config.document_store = std::env::temp_dir()
+            .join(format!("ocop-documents-{}", Uuid::new_v4()))
+            .display()
+            .to_string();
         tune(&mut config);
         let (client, db) = Self::instance(config.clone()).await;
         TestApp {
@@ -311,6 +345,26 @@ impl TestApp {
         Self::read(req.dispatch().await).await
     }
 
+    /// POST a multipart form as a browser sends it: text fields, then a file.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Resp {
+        let (content_type, body) = multipart(fields, file);
+        let mut req = self
+            .client
+            .post(path.to_owned())
+            .header(content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        Self::read(req.dispatch().await).await
+    }
+
     /// Rows in a table.
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.db.get_database_backend();
@@ -386,6 +440,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.config.document_store).ok();
         match &self.cleanup {
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {

@@ -6,7 +6,7 @@
 use rocket::http::{ContentType, Status};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, next_tax_code, unit};
+use crate::helpers::{TestApp, multipart, next_tax_code, unit};
 
 /// The list as a clerk would have it (semicolons, a BOM, a title row, a blank row).
 fn list(tax1: &str, tax2: &str, with_errors: bool) -> Vec<u8> {
@@ -605,32 +605,6 @@ async fn the_subject_export_reimports_to_no_change() {
     }
 }
 
-/// A multipart form as a browser sends it.
-fn multipart(fields: &[(&str, &str)], file: &[u8]) -> (ContentType, Vec<u8>) {
-    let boundary = "----ocopboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .into_bytes(),
-        );
-    }
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"danh-sach.csv\"\r\nContent-Type: text/csv\r\n\r\n"
-        )
-        .into_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
-    (
-        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
-        body,
-    )
-}
-
 /// The page checks a list first (nothing written, each row's fate in a table), then applies it.
 #[rocket::async_test]
 async fn an_auditor_checks_then_applies_a_list_from_the_page() {
@@ -665,7 +639,7 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
                     ("on", "30/06/2025"),
                     ("action", action),
                 ],
-                &file,
+                Some(("danh-sach.csv", &file)),
             );
             let res = client
                 .post("/imports")

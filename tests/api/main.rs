@@ -10,6 +10,8 @@ mod auth;
 mod browser;
 mod certifications;
 mod channels;
+mod connect;
+mod documents;
 mod drafts;
 mod errors;
 mod exports;

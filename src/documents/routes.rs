@@ -1,0 +1,134 @@
+//! Document handlers.
+
+use rocket::form::{Errors, Form, FromForm};
+use rocket::fs::TempFile;
+use rocket::http::{ContentType, Status};
+use rocket::tokio::io::AsyncReadExt;
+use rocket::{State, get, post};
+use sea_orm::DatabaseConnection;
+
+use super::dto::{DocumentUploadForm, DocumentView};
+use super::service::{self, Upload};
+use super::store::DocumentStore;
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export::Download;
+use crate::http::Resource;
+use crate::ids::parse_id;
+
+/// The multipart form of an upload.
+#[derive(FromForm)]
+pub struct UploadForm<'r> {
+    pub file: Option<TempFile<'r>>,
+    pub subject_id: Option<&'r str>,
+}
+
+/// The bytes and given name of an uploaded file (`None` when no file was sent).
+pub async fn received(file: &Option<TempFile<'_>>) -> AppResult<Option<(String, Vec<u8>)>> {
+    let Some(file) = file.as_ref().filter(|f| f.len() > 0) else {
+        return Ok(None);
+    };
+    let name = file
+        .raw_name()
+        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_owned())
+        .unwrap_or_default();
+    let mut bytes = Vec::new();
+    file.open()
+        .await
+        .map_err(|e| AppError::Internal(format!("upload: {e}")))?
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| AppError::Internal(format!("upload: {e}")))?;
+    Ok(Some((name, bytes)))
+}
+
+/// A form that could not be read: too large, or a field that is not what it should be.
+pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
+    use rocket::form::error::ErrorKind;
+    if errors
+        .iter()
+        .any(|e| matches!(e.kind, ErrorKind::InvalidLength { .. } | ErrorKind::Io(_)))
+    {
+        return AppError::PayloadTooLarge { limit };
+    }
+    let field = errors
+        .iter()
+        .find_map(|e| e.name.as_ref().map(|n| n.to_string()))
+        .unwrap_or_else(|| "file".to_owned());
+    AppError::invalid(&field, "is not valid")
+}
+
+/// Upload a document (PDF, JPEG or PNG, at most 10 MiB; the type is read from the content).
+/// The registry computes its SHA-256; certifications, areas and channels then name it with
+/// `evidence_document_id`.
+#[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
+    request_body(content = DocumentUploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, description = "The stored document", body = DocumentView),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
+              (status = 413, description = "Larger than 10 MiB", body = ErrorBody),
+              (status = 415, description = "Not a PDF, JPEG or PNG, or not multipart", body = ErrorBody),
+              (status = 422, description = "No file, or no subject_id from an auditor", body = ErrorBody)),
+    security(("bearer" = [])))]
+// A body that is not a form is forwarded by the form guard and answered 415 by the catcher.
+#[post("/api/v1/documents", data = "<form>")]
+pub async fn upload_document(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    actor: Actor,
+    form: Result<Form<UploadForm<'_>>, Errors<'_>>,
+) -> AppResult<Resource<DocumentView>> {
+    let form = form.map_err(|e| form_error(&e, store.max_bytes))?;
+    let subject_id = form
+        .subject_id
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_id("subject", s))
+        .transpose()
+        .map_err(|_| AppError::invalid("subject_id", "must be a UUID"))?;
+    let (file_name, bytes) = received(&form.file)
+        .await?
+        .ok_or_else(|| AppError::invalid("file", "is required"))?;
+    let view = service::upload(
+        db.inner(),
+        store.inner(),
+        &actor,
+        Upload {
+            subject_id,
+            file_name,
+            bytes,
+        },
+    )
+    .await?;
+    Ok(Resource::with_status(Status::Created, view))
+}
+
+/// A document's file, to its subject's owner, the auditors of its unit and administrators.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = uuid::Uuid, Path, description = "Document id")),
+    responses((status = 200, description = "The file, with its type and name", content_type = "application/octet-stream"),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such document (or not the owner's)", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/documents/<id>")]
+pub async fn get_document(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Download> {
+    let id = parse_id("document", id)?;
+    let (doc, bytes) = service::read(db.inner(), store.inner(), &actor, id).await?;
+    Ok(file_of(doc, bytes))
+}
+
+/// A document as a download.
+pub fn file_of(doc: DocumentView, bytes: Vec<u8>) -> Download {
+    Download {
+        file_name: doc.file_name,
+        content_type: ContentType::parse_flexible(&doc.content_type).unwrap_or(ContentType::Binary),
+        bytes,
+    }
+}
