@@ -61,6 +61,21 @@ pub async fn upload(
     actor: &Actor,
     upload: Upload,
 ) -> AppResult<DocumentView> {
+    let m = prepare(db, store, actor, upload).await?;
+    let txn = begin_write(db).await?;
+    let view = record_in(&txn, actor, m).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Checks an upload and stores its bytes; the row to record is returned, for the caller's
+/// write transaction ([`record_in`]). No write lock is held while the bytes travel.
+pub async fn prepare(
+    db: &impl ConnectionTrait,
+    store: &DocumentStore,
+    actor: &Actor,
+    upload: Upload,
+) -> AppResult<document::Model> {
     actor.require(&[Role::Admin, Role::Auditor, Role::Owner])?;
     let subject_id = match (actor.role, upload.subject_id, actor.subject_id) {
         (Role::Owner, None, Some(own)) => own,
@@ -84,7 +99,7 @@ pub async fn upload(
     // The bytes first: a row never names a file that is not there. A failure after this leaves
     // a file no row names, which a retry of the same upload reuses.
     store.put(&storage_key, upload.bytes).await?;
-    let m = document::Model {
+    Ok(document::Model {
         id: ids::new_id(),
         subject_id,
         sha256,
@@ -94,17 +109,24 @@ pub async fn upload(
         storage_key,
         uploaded_by: actor.name.clone(),
         created_at: clock::now(),
-    };
-    let txn = begin_write(db).await?;
-    let row = m.into_active_model().reset_all().insert(&txn).await?;
+    })
+}
+
+/// Records a prepared document in the caller's write transaction, with its audit entry.
+pub async fn record_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    m: document::Model,
+) -> AppResult<DocumentView> {
+    let subject_id = m.subject_id;
+    let row = m.into_active_model().reset_all().insert(txn).await?;
     let view = DocumentView::from(row);
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::created(ENTITY, view.id, Some(subject_id), &view),
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 

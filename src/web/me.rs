@@ -3,7 +3,7 @@
 //! today or what it still lacks, with the next step. Read from the same services as the API;
 //! the verdicts are the indicator engine's explanations, the notices the API's.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use askama::Template;
 use rocket::form::{Form, FromForm};
@@ -11,6 +11,7 @@ use rocket::response::Redirect;
 use rocket::{Either, State, get, post};
 use sea_orm::DatabaseConnection;
 
+use super::forms::{Input, Refusal, Shape, Spec};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::Role;
 use crate::error::AppError;
@@ -43,7 +44,34 @@ pub struct Table {
     pub id: &'static str,
     pub title: String,
     pub headings: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Row>,
+    /// Whether its rows carry links or buttons.
+    pub actions: bool,
+}
+
+/// A row: its cells, a link (to the record's document) and buttons (connect a shop).
+pub struct Row {
+    pub cells: Vec<String>,
+    /// `(href, label, id)`.
+    pub link: Option<(String, String, String)>,
+    pub actions: Vec<Action>,
+}
+
+impl From<Vec<String>> for Row {
+    fn from(cells: Vec<String>) -> Self {
+        Row {
+            cells,
+            link: None,
+            actions: Vec::new(),
+        }
+    }
+}
+
+/// A button that posts the page's anti-forgery token to `action`.
+pub struct Action {
+    pub action: String,
+    pub label: String,
+    pub id: String,
 }
 
 #[derive(Template)]
@@ -60,20 +88,32 @@ struct MePage {
     /// The contact form (the owner keeps these current itself).
     contact: Vec<Field>,
     version: i32,
-    saved: bool,
+    /// What was just saved, in words.
+    done: Option<String>,
+    /// The forms that add records (products, areas, certifications, channels) or ask for a
+    /// change of identity data.
+    forms: Vec<Shape>,
 }
 
 /// The contact data an owner changes directly (identity data goes through a change request).
 const CONTACT: [&str; 4] = ["address", "representative", "phone", "email"];
 
-/// The owner's page.
-#[get("/me?<saved>")]
+/// The owner's page; `done` names the form just saved.
+#[get("/me?<saved>&<done>&<connected>")]
 pub async fn me(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     saved: Option<bool>,
+    done: Option<&str>,
+    connected: Option<bool>,
 ) -> Result<Page, PageError> {
-    render(db, &viewer, None, saved.unwrap_or(false)).await
+    let done = match (saved, connected, done) {
+        (Some(true), _, _) => Some("contact"),
+        (_, Some(true), _) => Some("connected"),
+        (_, _, Some(d)) => super::owner_forms::FORMS.iter().copied().find(|f| *f == d),
+        _ => None,
+    };
+    render(db.inner(), &viewer, None, done).await
 }
 
 /// The contact form as posted.
@@ -134,32 +174,38 @@ pub async fn save_contact(
     match result {
         Ok(_) => Ok(Either::Left(Redirect::to("/me?saved=true"))),
         Err(e) if e.status_code().0.code < 500 => {
-            let typed: BTreeMap<&str, String> = CONTACT
+            let typed: HashMap<String, String> = CONTACT
                 .iter()
-                .copied()
-                .zip(typed.iter().map(|v| (*v).to_owned()))
+                .zip(typed)
+                .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
                 .collect();
+            let specs: Vec<Spec> = CONTACT
+                .iter()
+                .map(|k| Spec::new(k, String::new(), Input::Text))
+                .collect();
+            let refusal = Refusal::of("contact", typed, &e, &specs, viewer.lang);
             Ok(Either::Right(
-                render(db, &viewer, Some((typed, e)), false).await?,
+                render(db.inner(), &viewer, Some(refusal), None).await?,
             ))
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// The page, with the contact form as typed and its refusal when there is one.
-async fn render(
-    db: &State<DatabaseConnection>,
+/// The page, with a refused form as typed and its refusals when there is one, and a word on
+/// what was just `done`.
+pub async fn render(
+    db: &DatabaseConnection,
     viewer: &Viewer,
-    refused: Option<(BTreeMap<&str, String>, AppError)>,
-    saved: bool,
+    refusal: Option<Refusal>,
+    done: Option<&str>,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Owner])?;
     let id = actor
         .subject_id
         .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
-    let (db, lang) = (db.inner(), viewer.lang);
+    let lang = viewer.lang;
     let all = PageParams::new(1, MAX_PER_PAGE);
     let today = clock::today();
     let s = subjects::service::get(db, actor, id).await?;
@@ -206,25 +252,31 @@ async fn render(
             .await?
             .items;
         if recognitions.is_empty() {
-            products_rows.push(vec![
-                p.name.clone(),
-                label("product-group", p.group.code()),
-                lang.t("me-not-recognised"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
+            products_rows.push(
+                vec![
+                    p.name.clone(),
+                    label("product-group", p.group.code()),
+                    lang.t("me-not-recognised"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+                .into(),
+            );
         }
         for r in recognitions {
             let status: &'static str = r.status.into();
-            products_rows.push(vec![
-                p.name.clone(),
-                label("product-group", p.group.code()),
-                lang.tf("me-stars", &[("stars", r.stars.to_string())]),
-                format!("{} · {}", r.decision_no, date(r.decision_date)),
-                date(r.valid_until),
-                label("recognition-status", status),
-            ]);
+            products_rows.push(
+                vec![
+                    p.name.clone(),
+                    label("product-group", p.group.code()),
+                    lang.tf("me-stars", &[("stars", r.stars.to_string())]),
+                    format!("{} · {}", r.decision_no, date(r.decision_date)),
+                    date(r.valid_until),
+                    label("recognition-status", status),
+                ]
+                .into(),
+            );
         }
     }
     let areas_rows = areas::service::list(db, actor, id, &all)
@@ -241,14 +293,22 @@ async fn render(
                     .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
                     .unwrap_or_default(),
             ]
+            .into()
         })
         .collect();
     let certs_rows = certifications::service::list(db, actor, id, &all)
         .await?
         .items
         .into_iter()
-        .map(|c| {
-            vec![
+        .map(|c| Row {
+            link: c.evidence_document_id.map(|d| {
+                (
+                    format!("/documents/{d}"),
+                    lang.t("me-document"),
+                    format!("document-{}", c.id),
+                )
+            }),
+            cells: vec![
                 c.scheme_name,
                 c.certificate_no,
                 date(c.issued_on),
@@ -258,22 +318,41 @@ async fn render(
                 } else {
                     label("cert-status", c.status.code())
                 },
-            ]
+            ],
+            actions: Vec::new(),
         })
         .collect();
-    let channels_rows = channels::service::list(db, actor, id, &all)
-        .await?
-        .items
-        .into_iter()
-        .map(|c| {
-            vec![
+    let mut channels_rows = Vec::new();
+    for c in channels::service::list(db, actor, id, &all).await?.items {
+        // Shopee and Lazada shops connect through the marketplace; a connected one shows it.
+        let connection = crate::sync::connection::connection_of(db, c.id).await?;
+        let managed = connection.as_ref().map(|k| k.managed_by == "registry");
+        let connectable = matches!(c.platform.as_str(), "shopee" | "lazada");
+        let action = |verb: &str, key: &str| Action {
+            action: format!("/me/channels/{}/{verb}", c.id),
+            label: lang.t(key),
+            id: format!("{verb}-{}", c.id),
+        };
+        let actions = match managed {
+            Some(_) => vec![action("disconnect", "me-disconnect")],
+            None if connectable => vec![action("connect", "me-connect")],
+            None => Vec::new(),
+        };
+        let mut verification = label("verification", c.verification.status.code());
+        if managed == Some(true) {
+            verification = format!("{verification} · {}", lang.t("me-connected-by-registry"));
+        }
+        channels_rows.push(Row {
+            cells: vec![
                 label("kind", c.kind.code()),
                 c.platform,
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
-                label("verification", c.verification.status.code()),
-            ]
-        })
-        .collect();
+                verification,
+            ],
+            link: None,
+            actions,
+        });
+    }
     let heads = |keys: &[&str]| keys.iter().map(|k| lang.t(k)).collect::<Vec<_>>();
     let tables = vec![
         Table {
@@ -288,6 +367,7 @@ async fn render(
                 "me-col-status",
             ]),
             rows: products_rows,
+            actions: false,
         },
         Table {
             id: "areas",
@@ -300,6 +380,7 @@ async fn render(
                 "me-col-contract",
             ]),
             rows: areas_rows,
+            actions: false,
         },
         Table {
             id: "certifications",
@@ -312,6 +393,7 @@ async fn render(
                 "me-col-status",
             ]),
             rows: certs_rows,
+            actions: true,
         },
         Table {
             id: "channels",
@@ -323,29 +405,14 @@ async fn render(
                 "me-col-verification",
             ]),
             rows: channels_rows,
+            actions: true,
         },
     ];
     let population = match explained.active_recognitions.len() {
         0 => lang.tf("me-outside-population", &[("date", date(today))]),
         _ => lang.tf("me-in-population", &[("date", date(today))]),
     };
-    let (typed, errors) = match refused {
-        Some((typed, e)) => {
-            let detail = e.body(lang).error;
-            let mut errors: BTreeMap<String, String> = detail
-                .fields
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.join("; ")))
-                .collect();
-            if errors.is_empty() {
-                errors.insert("form".to_owned(), detail.message_with_fields());
-            }
-            (Some(typed), errors)
-        }
-        None => (None, BTreeMap::new()),
-    };
+    let contact_refusal = refusal.as_ref().filter(|r| r.form == "contact");
     let registered = [
         s.address.clone(),
         s.representative.clone(),
@@ -358,20 +425,24 @@ async fn render(
         .map(|(key, value)| Field {
             key,
             label: lang.t(&format!("me-contact-{key}")),
-            value: typed
-                .as_ref()
-                .and_then(|t| t.get(key).cloned())
+            value: contact_refusal
+                .and_then(|r| r.typed.get(*key).cloned())
                 .unwrap_or_else(|| value.unwrap_or_default()),
-            error: errors.get(*key).cloned(),
+            error: contact_refusal.and_then(|r| r.errors.get(*key).cloned()),
         })
-        .chain(errors.get("form").map(|m| Field {
-            key: "form",
-            label: String::new(),
-            value: String::new(),
-            error: Some(m.clone()),
-        }))
+        .chain(
+            contact_refusal
+                .and_then(|r| r.errors.get("form"))
+                .map(|m| Field {
+                    key: "form",
+                    label: String::new(),
+                    value: String::new(),
+                    error: Some(m.clone()),
+                }),
+        )
         .collect();
     let version = s.version;
+    let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), lang).await?;
     Page::render(&MePage {
         chrome: viewer.chrome(s.name.clone()),
         name: s.name,
@@ -383,7 +454,8 @@ async fn render(
         tables,
         contact,
         version,
-        saved,
+        done: done.map(|d| lang.t(&format!("me-done-{d}"))),
+        forms,
     })
 }
 

@@ -6,8 +6,11 @@
 pub mod account;
 pub mod connect;
 pub mod dashboard;
+pub mod documents;
+pub mod forms;
 pub mod imports;
 pub mod me;
+pub mod owner_forms;
 pub mod page;
 pub mod public;
 pub mod queue;
@@ -54,6 +57,8 @@ pub fn routes() -> Vec<rocket::Route> {
         imports::imports_upload,
         me::me,
         me::save_contact,
+        owner_forms::submit,
+        documents::document,
         connect::connect,
         connect::disconnect,
         connect::callback,

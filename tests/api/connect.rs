@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, id_of};
 const SHOPEE_KEY: &str = "57615053704d6470644f554a78656d50484143644964436a5568777544524579";
 const BASE: &str = "http://registry.test";
 
-async fn with_marketplaces(shopee: &FakeShopee, lazada: &FakeLazada) -> TestApp {
+pub async fn with_marketplaces(shopee: &FakeShopee, lazada: &FakeLazada) -> TestApp {
     let (shopee_url, lazada_url, lazada_consent) =
         (shopee.server.uri(), lazada.url(), lazada.server.uri());
     TestApp::spawn_with(move |c| {
@@ -48,7 +48,7 @@ async fn authorize(app: &TestApp, token: &str, channel: &Value) -> (Status, Stri
 
 /// The seller authorizes on the marketplace's consent page: the address the marketplace sends
 /// the browser back to, as a path of the registry.
-async fn consent(url: &str) -> String {
+pub async fn consent(url: &str) -> String {
     let html = reqwest::get(url).await.unwrap().text().await.unwrap();
     let back = consent_link(&html);
     back.strip_prefix(BASE)

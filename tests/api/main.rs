@@ -21,6 +21,7 @@ mod imports;
 mod indicators;
 mod input;
 mod integrity;
+mod owner_pages;
 mod pages;
 mod products;
 mod subjects;

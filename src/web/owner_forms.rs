@@ -1,0 +1,443 @@
+//! The owner's forms on `/me`: a product, a raw-material area (GeoJSON from a file), a
+//! certification with its scanned document, a sales channel, and a change of identity data
+//! (a request the department decides, with its reason and effective date). Each is the API's
+//! own request, filled in as people write (`dd/mm/yyyy`, `12,5` ha), and each is applied in
+//! one transaction: refused, nothing is saved and the form comes back as typed, each refusal
+//! next to its field.
+
+use std::collections::HashMap;
+
+use rocket::form::{Form, FromForm};
+use rocket::fs::TempFile;
+use rocket::response::Redirect;
+use rocket::{Either, State, post};
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::forms::{self, Input, Refusal, Shape, Spec};
+use super::page::{Page, PageError, Viewer};
+use crate::auth::Actor;
+use crate::documents::DocumentStore;
+use crate::documents::service::Upload;
+use crate::domain::{ChannelKind, CounterpartyKind, LegalForm, ProductGroup, Role, Tenure};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::pagination::{MAX_PER_PAGE, PageParams};
+use crate::{
+    areas, certifications, change_requests, channels, clock, db, products, schemes, units,
+};
+
+/// The forms, in the order the page shows them.
+pub const FORMS: [&str; 5] = ["product", "area", "certification", "channel", "identity"];
+
+fn options<E: strum::IntoEnumIterator + Copy>(
+    lang: Lang,
+    prefix: &str,
+    code: impl Fn(E) -> &'static str,
+    blank: Option<String>,
+) -> Vec<(String, String)> {
+    blank
+        .map(|b| (String::new(), b))
+        .into_iter()
+        .chain(E::iter().map(|e| {
+            let c = code(e);
+            (c.to_owned(), lang.t(&format!("{prefix}-{c}")))
+        }))
+        .collect()
+}
+
+/// A form's fields, with the choices of the owner's own records where a field names one.
+async fn specs(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    form: &str,
+    lang: Lang,
+) -> AppResult<Vec<Spec>> {
+    let t = |k: &str| lang.t(&format!("form-{k}"));
+    let date_hint = || lang.t("form-date-hint");
+    Ok(match form {
+        "product" => vec![
+            Spec::new("name", t("product-name"), Input::Text).required(),
+            Spec::new(
+                "group",
+                t("product-group"),
+                Input::Select(options::<ProductGroup>(
+                    lang,
+                    "product-group",
+                    ProductGroup::code,
+                    None,
+                )),
+            )
+            .required(),
+            Spec::new("subgroup", t("product-subgroup"), Input::Text),
+            Spec::new("description", t("product-description"), Input::LongText),
+        ],
+        "area" => vec![
+            Spec::new("name", t("area-name"), Input::Text).required(),
+            Spec::new("commune_id", t("area-commune"), Input::Text)
+                .hint(lang.t("form-area-commune-hint")),
+            Spec::new("material", t("area-material"), Input::Text).required(),
+            Spec::new("variety", t("area-variety"), Input::Text),
+            Spec::new("area_ha", t("area-hectares"), Input::Decimal)
+                .required()
+                .hint(lang.t("form-decimal-hint")),
+            Spec::new(
+                "tenure",
+                t("area-tenure"),
+                Input::Select(options::<Tenure>(lang, "tenure", Tenure::code, None)),
+            )
+            .required(),
+            Spec::new("growing_area_code", t("area-code"), Input::Text),
+            Spec::new("valid_from", t("area-valid-from"), Input::Date).hint(date_hint()),
+            Spec::new("valid_to", t("area-valid-to"), Input::Date).hint(date_hint()),
+            Spec::new("linkage.contract_no", t("linkage-number"), Input::Text)
+                .hint(lang.t("form-linkage-hint")),
+            Spec::new(
+                "linkage.counterparty",
+                t("linkage-counterparty"),
+                Input::Text,
+            ),
+            Spec::new(
+                "linkage.counterparty_kind",
+                t("linkage-counterparty-kind"),
+                Input::Select(options::<CounterpartyKind>(
+                    lang,
+                    "counterparty",
+                    CounterpartyKind::code,
+                    Some(String::new()),
+                )),
+            ),
+            Spec::new(
+                "linkage.households",
+                t("linkage-households"),
+                Input::Integer,
+            ),
+            Spec::new("linkage.start_on", t("linkage-start"), Input::Date).hint(date_hint()),
+            Spec::new("linkage.end_on", t("linkage-end"), Input::Date).hint(date_hint()),
+            Spec::new(
+                "geometry",
+                t("area-geometry"),
+                Input::File(".geojson,.json,application/geo+json,application/json"),
+            )
+            .hint(lang.t("form-geometry-hint")),
+        ],
+        "certification" => {
+            let schemes = schemes::service::list(db, actor)
+                .await?
+                .items
+                .into_iter()
+                .map(|s| (s.code, s.name))
+                .collect();
+            let all = PageParams::new(1, MAX_PER_PAGE);
+            let none = lang.t("form-none");
+            let own_products = std::iter::once((String::new(), none.clone()))
+                .chain(
+                    products::service::list(db, actor, subject_id, &all)
+                        .await?
+                        .items
+                        .into_iter()
+                        .map(|p| (p.id.to_string(), p.name)),
+                )
+                .collect();
+            let own_areas = std::iter::once((String::new(), none))
+                .chain(
+                    areas::service::list(db, actor, subject_id, &all)
+                        .await?
+                        .items
+                        .into_iter()
+                        .map(|a| (a.id.to_string(), a.name)),
+                )
+                .collect();
+            vec![
+                Spec::new("scheme", t("cert-scheme"), Input::Select(schemes)).required(),
+                Spec::new("certificate_no", t("cert-number"), Input::Text).required(),
+                Spec::new("issuer", t("cert-issuer"), Input::Text).required(),
+                Spec::new("issued_on", t("cert-issued"), Input::Date)
+                    .required()
+                    .hint(date_hint()),
+                Spec::new("expires_on", t("cert-expires"), Input::Date)
+                    .required()
+                    .hint(date_hint()),
+                Spec::new("product_id", t("cert-product"), Input::Select(own_products)),
+                Spec::new("area_id", t("cert-area"), Input::Select(own_areas)),
+                Spec::new(
+                    "evidence_document_id",
+                    t("cert-document"),
+                    Input::File("application/pdf,image/jpeg,image/png"),
+                )
+                .required()
+                .hint(lang.t("form-document-hint")),
+            ]
+        }
+        "channel" => vec![
+            Spec::new(
+                "kind",
+                t("channel-kind"),
+                Input::Select(options::<ChannelKind>(
+                    lang,
+                    "kind",
+                    ChannelKind::code,
+                    None,
+                )),
+            )
+            .required(),
+            Spec::new("platform", t("channel-platform"), Input::Text)
+                .required()
+                .hint(lang.t("form-platform-hint")),
+            Spec::new("shop_url", t("channel-url"), Input::Text),
+            Spec::new("active_from", t("channel-from"), Input::Date).hint(date_hint()),
+        ],
+        "identity" => vec![
+            Spec::new("changes.name", t("identity-name"), Input::Text),
+            Spec::new(
+                "changes.legal_form",
+                t("identity-legal-form"),
+                Input::Select(options::<LegalForm>(
+                    lang,
+                    "legal",
+                    LegalForm::code,
+                    Some(lang.t("form-unchanged")),
+                )),
+            ),
+            Spec::new("changes.tax_code", t("identity-tax-code"), Input::Text),
+            Spec::new("changes.commune_id", t("identity-commune"), Input::Text)
+                .hint(lang.t("form-area-commune-hint")),
+            Spec::new("effective_on", t("identity-effective"), Input::Date)
+                .required()
+                .hint(date_hint()),
+            Spec::new("reason", t("identity-reason"), Input::LongText).required(),
+        ],
+        _ => return Err(AppError::not_found("form", form)),
+    })
+}
+
+/// The forms of the page, the refused one open with what was typed.
+pub async fn shapes(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    refusal: Option<&Refusal>,
+    lang: Lang,
+) -> AppResult<Vec<Shape>> {
+    let mut out = Vec::new();
+    for form in FORMS {
+        let specs = specs(db, actor, subject_id, form, lang).await?;
+        out.push(forms::shape(
+            form,
+            lang.t(&format!("form-{form}-title")),
+            lang.t(&format!("form-{form}-submit")),
+            specs,
+            refusal,
+        ));
+    }
+    Ok(out)
+}
+
+/// A form as posted: its fields by the API's names (`f[linkage__end_on]`), and its one file.
+#[derive(FromForm)]
+pub struct Posted<'r> {
+    csrf: &'r str,
+    f: HashMap<String, String>,
+    file: Option<TempFile<'r>>,
+}
+
+/// A commune typed by name (or its id), as the import resolves names.
+async fn commune(db: &DatabaseConnection, typed: &str) -> Result<Uuid, String> {
+    if let Ok(id) = typed.parse::<Uuid>() {
+        return Ok(id);
+    }
+    let graph = units::graph::UnitGraph::load(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let resolver = crate::imports::places::Resolver::new(&graph, None, clock::today());
+    resolver
+        .resolve(&crate::imports::places::Names {
+            commune: Some(typed),
+            ..Default::default()
+        })
+        .map_err(|(_, m)| m.to_string())
+        .and_then(|p| p.commune.ok_or_else(String::new))
+}
+
+/// Applies a posted form through the API's services; back to the page when saved, the page with
+/// the form as typed and its refusals when not.
+#[post("/me/forms/<form>", data = "<posted>")]
+pub async fn submit(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    viewer: Viewer,
+    form: &str,
+    posted: Form<Posted<'_>>,
+) -> Result<Either<Redirect, Page>, PageError> {
+    let session = viewer.check_csrf(posted.csrf)?;
+    let actor = &session.actor;
+    actor.require(&[Role::Owner])?;
+    let subject_id = actor
+        .subject_id
+        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let form: &'static str = FORMS
+        .iter()
+        .copied()
+        .find(|f| *f == form)
+        .ok_or_else(|| AppError::not_found("form", form))?;
+    let lang = viewer.lang;
+    let (db, store) = (db.inner(), store.inner());
+    let specs = specs(db, actor, subject_id, form, lang).await?;
+    let typed: HashMap<String, String> = posted
+        .f
+        .iter()
+        .map(|(k, v)| (k.replace("__", "."), v.clone()))
+        .collect();
+    let file = crate::documents::routes::received(&posted.file).await?;
+    let refuse = |errors| Refusal {
+        form,
+        typed: typed.clone(),
+        errors,
+    };
+    let mut body = match forms::body(&specs, &typed, lang) {
+        Ok(b) => b,
+        Err(errors) => {
+            return Ok(Either::Right(
+                super::me::render(db, &viewer, Some(refuse(errors)), None).await?,
+            ));
+        }
+    };
+    let result = apply(db, store, actor, subject_id, form, &mut body, file).await;
+    match result {
+        Ok(()) => Ok(Either::Left(Redirect::to(format!(
+            "/me?done={form}#form-{form}"
+        )))),
+        Err(e) if e.status_code().0.code < 500 => {
+            let refusal = Refusal::of(form, typed.clone(), &e, &specs, lang);
+            Ok(Either::Right(
+                super::me::render(db, &viewer, Some(refusal), None).await?,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One form's request, in one transaction.
+async fn apply(
+    db: &DatabaseConnection,
+    store: &DocumentStore,
+    actor: &Actor,
+    subject_id: Uuid,
+    form: &str,
+    body: &mut Value,
+    file: Option<(String, Vec<u8>)>,
+) -> AppResult<()> {
+    let bytes = |b: &Value| serde_json::to_vec(b).map_err(|e| AppError::Internal(e.to_string()));
+    let place = |field: &'static str, at: &[&str], body: &mut Value| {
+        let slot = at
+            .iter()
+            .try_fold(&mut *body, |v, k| v.get_mut(*k))
+            .filter(|v| v.is_string());
+        slot.map(|v| (field, v.as_str().unwrap_or_default().to_owned()))
+    };
+    // A commune typed by name becomes its id.
+    let named = match form {
+        "area" => place("commune_id", &["commune_id"], body),
+        "identity" => place("changes.commune_id", &["changes", "commune_id"], body),
+        _ => None,
+    };
+    if let Some((field, typed)) = named {
+        let id = commune(db, &typed)
+            .await
+            .map_err(|m| AppError::invalid(field, m))?;
+        let target = match form {
+            "area" => body.get_mut("commune_id"),
+            _ => body
+                .get_mut("changes")
+                .and_then(|c| c.get_mut("commune_id")),
+        };
+        if let Some(v) = target {
+            *v = Value::String(id.to_string());
+        }
+    }
+    match form {
+        "product" => {
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            products::service::create(db, actor, subject_id, input).await?;
+        }
+        "area" => {
+            if body.get("commune_id").is_none() {
+                let s = crate::subjects::service::get(db, actor, subject_id).await?;
+                body["commune_id"] = Value::String(s.commune_id.to_string());
+            }
+            // The contract's fields mean something only for a linked area.
+            if body.get("tenure").and_then(Value::as_str) != Some(Tenure::Linked.code())
+                && let Some(m) = body.as_object_mut()
+            {
+                m.remove("linkage");
+            }
+            if let Some((_, bytes)) = &file {
+                let geometry: Value = serde_json::from_slice(bytes).map_err(|_| {
+                    AppError::invalid("geometry", crate::msg!("form-geometry-unreadable"))
+                })?;
+                // A file of one feature (as GIS tools save it) gives its geometry.
+                let geometry = match geometry.get("type").and_then(Value::as_str) {
+                    Some("Feature") => geometry.get("geometry").cloned().unwrap_or(Value::Null),
+                    Some("FeatureCollection") => geometry
+                        .pointer("/features/0/geometry")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    _ => geometry,
+                };
+                body["geometry"] = geometry;
+            }
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            areas::service::create(db, actor, subject_id, input).await?;
+        }
+        "certification" => {
+            // Read the request first: a refused certificate stores no document.
+            let input: certifications::dto::CreateCertification =
+                crate::http::parse_json(&bytes(body)?)?;
+            let Some((file_name, content)) = file else {
+                return Err(AppError::invalid("evidence_document_id", "is required"));
+            };
+            let doc = crate::documents::service::prepare(
+                db,
+                store,
+                actor,
+                Upload {
+                    subject_id: Some(subject_id),
+                    file_name,
+                    bytes: content,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                AppError::UnsupportedMediaType(m) => AppError::invalid("evidence_document_id", m),
+                AppError::PayloadTooLarge { limit } => AppError::invalid(
+                    "evidence_document_id",
+                    crate::msg!("form-document-too-large", limit = limit / (1024 * 1024)),
+                ),
+                other => other,
+            })?;
+            let txn = db::begin_write(db).await?;
+            let view = crate::documents::service::record_in(&txn, actor, doc).await?;
+            let input = certifications::dto::CreateCertification {
+                evidence_document_id: Some(view.id),
+                ..input
+            };
+            certifications::service::create_in(&txn, actor, subject_id, input).await?;
+            txn.commit().await?;
+        }
+        "channel" => {
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            channels::service::create(db, actor, subject_id, input).await?;
+        }
+        "identity" => {
+            if body.get("changes").is_none() {
+                body["changes"] = Value::Object(Default::default());
+            }
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            change_requests::service::create(db, actor, subject_id, input).await?;
+        }
+        _ => return Err(AppError::not_found("form", form)),
+    }
+    Ok(())
+}
