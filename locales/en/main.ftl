@@ -715,3 +715,5 @@ form-unchanged = (unchanged)
 form-integer = must be a whole number
 form-geometry-unreadable = the file is not readable GeoJSON
 form-document-too-large = the file is larger than { $limit } MB
+notice-channel_verification_stale = The department's verification of the { $platform } channel lapses on { $date }: ask for a new verification or connect the shop through the marketplace
+notice-channel_listings_stale = Since { $date } the marketplace has shown no listing on sale in the { $platform } channel: the channel does not count for now

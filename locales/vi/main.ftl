@@ -715,3 +715,5 @@ form-unchanged = (giữ nguyên)
 form-integer = phải là một số nguyên
 form-geometry-unreadable = tệp không phải GeoJSON đọc được
 form-document-too-large = tệp lớn hơn { $limit } MB
+notice-channel_verification_stale = Xác nhận của Sở đối với kênh { $platform } hết hiệu lực ngày { $date }: hãy đề nghị Sở xác nhận lại hoặc kết nối gian hàng qua sàn
+notice-channel_listings_stale = Từ ngày { $date } sàn không còn cho thấy sản phẩm đang bán của kênh { $platform }: kênh tạm không được tính

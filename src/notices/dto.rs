@@ -20,6 +20,11 @@ crate::domain::code_enum!(
         ChangeRequestApproved,
         /// The department rejected an identity change request (in the last 90 days).
         ChangeRequestRejected,
+        /// The auditor's verification of a channel lapses within 90 days (or has lapsed).
+        ChannelVerificationStale,
+        /// The marketplace has shown no active listing of a connected channel for longer than
+        /// the indicator's freshness window: the channel no longer counts by its listings.
+        ChannelListingsStale,
     }
 );
 
@@ -27,7 +32,7 @@ crate::domain::code_enum!(
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct Notice {
     pub kind: NoticeKind,
-    /// `recognition`, `certification` or `change_request`.
+    /// `recognition`, `certification`, `change_request` or `channel`.
     pub entity: &'static str,
     pub entity_id: Uuid,
     /// The day it is about: the expiry, or the decision's day.

@@ -1,7 +1,10 @@
 //! Notices worked out from an owner's records.
 
 use chrono::{Days, NaiveDate};
-use entity::{certification as cert, change_request, product, recognition};
+use entity::{
+    certification as cert, change_request, listing_span, product, recognition,
+    sales_channel as channel,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::dto::{Notice, NoticeKind, NoticeList};
@@ -137,6 +140,80 @@ pub async fn for_owner(
             reason: r.decision_reason,
         });
     }
+    channel_notices(db, subject_id, today, horizon, lang, &mut items).await?;
     items.sort_by(|a, b| a.on.cmp(&b.on).then(a.entity_id.cmp(&b.entity_id)));
     Ok(NoticeList { items })
+}
+
+/// A channel's evidence going stale, by the current indicator policy: an auditor's verification
+/// lapsing (within the horizon, or lapsed), or a connected shop whose last active listing is
+/// older than the freshness window.
+async fn channel_notices(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+    today: NaiveDate,
+    horizon: NaiveDate,
+    lang: Lang,
+    items: &mut Vec<Notice>,
+) -> AppResult<()> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, Func};
+    let policy = crate::policies::service::get(db, None).await?;
+    let channels = channel::Entity::find()
+        .filter(channel::Column::SubjectId.eq(subject_id))
+        .all(db)
+        .await?;
+    for c in channels {
+        if c.active_to.is_some_and(|to| to < today) {
+            continue;
+        }
+        if let (Some(verified), Some(months)) = (c.verified_on, policy.verification_valid_months)
+            && c.verification_status == "verified"
+        {
+            let lapses = verified + chrono::Months::new(u32::try_from(months).unwrap_or(0));
+            if lapses <= horizon {
+                items.push(Notice {
+                    kind: NoticeKind::ChannelVerificationStale,
+                    entity: "channel",
+                    entity_id: c.id,
+                    on: lapses,
+                    message: lang.tf(
+                        "notice-channel_verification_stale",
+                        &[
+                            ("platform", c.platform.clone()),
+                            ("date", lang.date(lapses)),
+                        ],
+                    ),
+                    reason: None,
+                });
+            }
+        }
+        let last: Option<chrono::DateTime<chrono::Utc>> = listing_span::Entity::find()
+            .select_only()
+            .expr(Func::max(Expr::col(listing_span::Column::ToAt)))
+            .filter(listing_span::Column::ChannelId.eq(c.id))
+            .into_tuple::<Option<chrono::DateTime<chrono::Utc>>>()
+            .one(db)
+            .await?
+            .flatten();
+        if let Some(last) = last {
+            let seen = crate::clock::vietnam_date(last);
+            let stale_from =
+                seen + Days::new(u64::try_from(policy.channel_freshness_days).unwrap_or(0));
+            if stale_from <= today {
+                items.push(Notice {
+                    kind: NoticeKind::ChannelListingsStale,
+                    entity: "channel",
+                    entity_id: c.id,
+                    on: stale_from,
+                    message: lang.tf(
+                        "notice-channel_listings_stale",
+                        &[("platform", c.platform.clone()), ("date", lang.date(seen))],
+                    ),
+                    reason: None,
+                });
+            }
+        }
+    }
+    Ok(())
 }

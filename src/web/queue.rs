@@ -109,7 +109,11 @@ async fn render(
                     ],
                 ),
                 detail: c.warnings.join("; "),
-                evidence: c.evidence_url.clone(),
+                // The uploaded scan, served by the registry, before any address the owner gave.
+                evidence: c
+                    .evidence_document_id
+                    .map(|d| format!("/documents/{d}"))
+                    .or_else(|| c.evidence_url.clone()),
             })
             .collect(),
         "channels" => chans
@@ -133,7 +137,11 @@ async fn render(
                     ],
                 ),
                 detail: c.shop_url.clone().unwrap_or_default(),
-                evidence: c.evidence_url.clone().or_else(|| c.shop_url.clone()),
+                evidence: c
+                    .evidence_document_id
+                    .map(|d| format!("/documents/{d}"))
+                    .or_else(|| c.evidence_url.clone())
+                    .or_else(|| c.shop_url.clone()),
             })
             .collect(),
         _ => requests

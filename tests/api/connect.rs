@@ -289,3 +289,110 @@ async fn a_shop_other_than_the_declared_one_is_not_attached() {
     assert!(body.contains("14701711"), "{body}");
     assert_eq!(app.count("channel_connection").await, 0);
 }
+
+#[rocket::async_test]
+async fn an_owner_hears_when_a_channel_s_evidence_goes_stale() {
+    let shopee = FakeShopee::start(2).await;
+    let lazada = FakeLazada::start(0).await;
+    let app = with_marketplaces(&shopee, &lazada).await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Rau").await;
+    let owner = app.owner_of(&s).await;
+    let today = ocop_registry::clock::today();
+    let kinds = |body: &Value| -> Vec<(String, String)> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["kind"].as_str().unwrap().to_owned(),
+                    n["on"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    // A chain the auditor verified 11 months ago: its 12-month verification lapses next month.
+    let chain = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&admin),
+            &json!({"kind": "supermarket_chain", "platform": "Co.opmart", "active_from": "2024-01-01"}),
+        )
+        .await
+        .body;
+    let verified_on = today - chrono::Months::new(11);
+    let res = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&chain)),
+            Some(&admin),
+            &json!({"verified_on": verified_on.to_string()}),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let lapses = (verified_on + chrono::Months::new(12)).to_string();
+    let notices = app.get("/api/v1/notices", Some(&owner)).await;
+    assert_eq!(
+        kinds(&notices.body),
+        [("channel_verification_stale".to_owned(), lapses)],
+        "{:?}",
+        notices.body
+    );
+    assert!(
+        notices.body["items"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Co.opmart"),
+        "{:?}",
+        notices.body
+    );
+
+    // A connected shop whose listings were last seen longer ago than the policy's freshness.
+    let ch = channel(&app, &admin, &s, "shopee").await;
+    let (_, to) = authorize(&app, &owner, &ch).await;
+    assert_eq!(
+        come_back(&app, &consent(&to).await).await.0,
+        Status::SeeOther
+    );
+    let fresh = app.get("/api/v1/notices", Some(&owner)).await;
+    assert_eq!(
+        kinds(&fresh.body).len(),
+        1,
+        "listings just seen: nothing stale"
+    );
+    let policies = app.get("/api/v1/policies", Some(&admin)).await;
+    let freshness = policies.body["items"][0]["channel_freshness_days"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{:?}", policies.body));
+    let seen = ocop_registry::clock::now() - chrono::Duration::days(freshness + 10);
+    let backend = app.db.get_database_backend();
+    sea_orm::ConnectionTrait::execute_raw(
+        &app.db,
+        sea_orm::Statement::from_sql_and_values(
+            backend,
+            if backend == sea_orm::DbBackend::Postgres {
+                "UPDATE listing_span SET from_at = $1, to_at = $1"
+            } else {
+                "UPDATE listing_span SET from_at = ?, to_at = ?"
+            },
+            if backend == sea_orm::DbBackend::Postgres {
+                vec![seen.into()]
+            } else {
+                vec![seen.into(), seen.into()]
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    let stale = app.get("/api/v1/notices", Some(&owner)).await;
+    let listed = kinds(&stale.body);
+    assert!(
+        listed.contains(&(
+            "channel_listings_stale".to_owned(),
+            (ocop_registry::clock::vietnam_date(seen) + chrono::Days::new(freshness as u64))
+                .to_string()
+        )),
+        "{listed:?}"
+    );
+}
