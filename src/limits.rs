@@ -141,9 +141,20 @@ impl Fairing for SecurityHeaders {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let path = req.uri().path();
         let policy = if path.starts_with("/docs") {
-            DOCS_POLICY
+            DOCS_POLICY.to_owned()
+        } else if path.starts_with("/me") {
+            // The owner's "connect the shop" form leads to the marketplace's consent page:
+            // those origins, and no other, may receive it.
+            let origins = req
+                .rocket()
+                .state::<crate::sync::SyncSettings>()
+                .map(|s| s.consent_origins().join(" "))
+                .unwrap_or_default();
+            format!("{CONTENT_SECURITY_POLICY} {origins}")
+                .trim_end()
+                .to_owned()
         } else {
-            CONTENT_SECURITY_POLICY
+            CONTENT_SECURITY_POLICY.to_owned()
         };
         res.set_header(Header::new("Content-Security-Policy", policy));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));

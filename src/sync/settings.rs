@@ -112,6 +112,23 @@ impl SyncSettings {
             .unwrap_or(chrono::Duration::minutes(10))
     }
 
+    /// The origins of the marketplaces' consent pages of the configured apps.
+    pub fn consent_origins(&self) -> Vec<String> {
+        let origin = |u: &str| {
+            reqwest::Url::parse(u)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+        };
+        let mut out = Vec::new();
+        if self.apps.shopee.is_some() {
+            out.extend(origin(&self.hosts.shopee));
+        }
+        if self.apps.lazada.is_some() {
+            out.extend(origin(&self.apps.lazada_consent));
+        }
+        out
+    }
+
     /// Where the calls of a connection may go: anywhere for the operator's marketplace hosts
     /// and the department's own connections; public addresses only for a URL an owner wrote.
     pub fn reach(&self, kind: ConnectorKind, managed_by: ManagedBy) -> Reach {

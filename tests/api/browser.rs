@@ -528,3 +528,253 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
 
     c.close().await.unwrap();
 }
+
+/// Picks an option of a `<select>` by its value.
+async fn choose(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Opens a folded form of `/me`.
+async fn open_form(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("#form-{form} summary")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Signs in with a one-time password and chooses one's own password.
+async fn first_sign_in(c: &Client, base: &str, path: &str, username: &str, otp: &str, new: &str) {
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    assert!(path_of(c).await.starts_with("/login"));
+    fill(c, "#username", username).await;
+    fill(c, "#password", otp).await;
+    click(c, "#sign-in").await;
+    fill(c, "#current", otp).await;
+    fill(c, "#new", new).await;
+    fill(c, "#repeat", new).await;
+    click(c, "#save-password").await;
+}
+
+#[rocket::async_test]
+async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor_verifies() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let shopee = crate::fakes::FakeShopee::start(3).await;
+    let shopee_url = shopee.server.uri();
+    let app = crate::helpers::TestApp::spawn_with(move |cfg| {
+        cfg.shopee_base_url = shopee_url;
+        cfg.shopee_partner_id = Some("2001887".to_owned());
+        cfg.shopee_partner_key =
+            Some("57615053704d6470644f554a78656d50484143644964436a5568777544524579".to_owned());
+    })
+    .await;
+    let admin = app.admin().await;
+    // A cooperative of today's Phường Bàn Thạch (Đà Nẵng) with a product recognised last month
+    // and its own land: it lacks a verified green certificate and a proven modern channel.
+    let today = ocop_registry::clock::today();
+    let vn = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    let ban_thach = unit("commune", "20335", Some("2025-07-01"));
+    let s = app
+        .post(
+            "/api/v1/subjects",
+            Some(&admin),
+            &crate::helpers::subject_body("HTX Nông sản Bàn Thạch", &ban_thach.to_string()),
+        )
+        .await
+        .body;
+    let sid = s["id"].as_str().unwrap().to_owned();
+    let p = app.seed_product(&admin, &s, "Rau an toàn Bàn Thạch").await;
+    app.seed_recognition(
+        &admin,
+        &p,
+        "QĐ-45",
+        &(today - chrono::Days::new(30)).to_string(),
+        3,
+    )
+    .await;
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/areas"),
+            Some(&admin),
+            &json!({"name": "Ruộng rau Bàn Thạch", "commune_id": ban_thach, "material": "Rau",
+                    "area_ha": "3.2", "tenure": "own"}),
+        )
+        .await;
+    assert_eq!(res.status.code, 201, "{:?}", res.body);
+    let owner_otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.banthach", "role": "owner", "subject_id": sid,
+               "display_name": "Phan Thị Rau"}),
+    )
+    .await;
+    let da_nang = unit("province", "48", Some("2025-07-01"));
+    let auditor_otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.danang", "role": "auditor", "unit_id": da_nang,
+               "display_name": "Võ Văn Kiểm"}),
+    )
+    .await;
+    let base = app.serve().await;
+
+    // The owner signs in and reads what it lacks.
+    first_sign_in(
+        &c,
+        &base,
+        "/me",
+        "htx.banthach",
+        &owner_otp,
+        "rau sạch Bàn Thạch 2025",
+    )
+    .await;
+    assert_eq!(path_of(&c).await, "/me");
+    assert_eq!(text_of(&c, "status-value_chain").await, "Chưa được tính");
+    assert_eq!(text_of(&c, "status-modern_channel").await, "Chưa được tính");
+    assert!(
+        text_of(&c, "steps-value_chain")
+            .await
+            .contains("Nộp chứng nhận xanh")
+    );
+    shot(&c, "20-chu-the-chua-duoc-tinh").await;
+
+    // Submits its VietGAP certificate with the scanned PDF — no id, no hash typed.
+    let scan = std::env::temp_dir().join(format!("giay-chung-nhan-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&scan, crate::documents::scanned_pdf("VG-BT-01")).unwrap();
+    open_form(&c, "certification").await;
+    choose(&c, "#certification-scheme", "vietgap").await;
+    fill(&c, "#certification-certificate_no", "VG-BT-01").await;
+    fill(
+        &c,
+        "#certification-issuer",
+        "Trung tâm Chứng nhận Phù hợp QUACERT",
+    )
+    .await;
+    fill(
+        &c,
+        "#certification-issued_on",
+        &vn(today - chrono::Days::new(20)),
+    )
+    .await;
+    fill(
+        &c,
+        "#certification-expires_on",
+        &vn(today + chrono::Days::new(700)),
+    )
+    .await;
+    c.find(Locator::Css("#certification-evidence_document_id"))
+        .await
+        .unwrap()
+        .send_keys(&scan.display().to_string())
+        .await
+        .unwrap();
+    shot(&c, "21-nop-chung-nhan").await;
+    click(&c, "#certification-submit").await;
+    assert_eq!(
+        text_of(&c, "done").await,
+        "Đã nộp chứng nhận: cán bộ Sở sẽ thẩm định."
+    );
+    std::fs::remove_file(&scan).ok();
+
+    // Declares its Shopee shop, then connects it through Shopee's consent page.
+    open_form(&c, "channel").await;
+    choose(&c, "#channel-kind", "marketplace").await;
+    fill(&c, "#channel-platform", "Shopee").await;
+    fill(&c, "#channel-shop_url", "https://shopee.vn/htx.banthach").await;
+    fill(
+        &c,
+        "#channel-active_from",
+        &vn(today - chrono::Days::new(60)),
+    )
+    .await;
+    click(&c, "#channel-submit").await;
+    assert_eq!(text_of(&c, "done").await, "Đã khai báo kênh bán hàng.");
+    click(&c, "#channels button[id^=connect-]").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&shopee.server.uri()),
+        "on Shopee's consent page"
+    );
+    shot(&c, "22-trang-dong-y-shopee").await;
+    click(&c, "#authorize").await;
+    assert_eq!(path_of(&c).await, "/me?connected=true");
+    assert!(
+        text_of(&c, "done")
+            .await
+            .starts_with("Đã kết nối gian hàng")
+    );
+    assert!(text_of(&c, "channels").await.contains("đã kết nối qua sàn"));
+    // The listings arrived: the shop now proves the modern channel.
+    assert_eq!(text_of(&c, "status-modern_channel").await, "Được tính");
+    assert_eq!(text_of(&c, "status-value_chain").await, "Chưa được tính");
+    shot(&c, "23-da-ket-noi-gian-hang").await;
+    click(&c, "#sign-out").await;
+
+    // The auditor opens the scan from the queue and verifies the certificate.
+    first_sign_in(
+        &c,
+        &base,
+        "/queue",
+        "kiemtra.danang",
+        &auditor_otp,
+        "kiểm tra Đà Nẵng 2025",
+    )
+    .await;
+    click(&c, "#nav-queue").await;
+    let queue = text_of(&c, "queue").await;
+    assert!(queue.contains("VG-BT-01"), "{queue}");
+    let scan_link = c
+        .find(Locator::Css("#queue a.evidence"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(scan_link.starts_with("/documents/"), "{scan_link}");
+    fill(&c, "#queue input[name=reason]", "Đã đối chiếu bản gốc").await;
+    fill(&c, "#queue input[name=effective_on]", &vn(today)).await;
+    click(&c, "#queue button.verify").await;
+
+    // Both targets now count for the subject, and the dashboard shows the API's numbers.
+    let explained = app
+        .get(
+            &format!("/api/v1/indicators/subjects?unit_id={da_nang}&as_of={today}&per_page=500"),
+            Some(&admin),
+        )
+        .await;
+    let mine = explained.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"]["id"] == sid || e["subject_id"] == sid)
+        .unwrap_or_else(|| panic!("{:?}", explained.body))
+        .clone();
+    assert_eq!(mine["value_chain"]["counts"], true, "{mine}");
+    assert_eq!(mine["modern_channel"]["counts"], true, "{mine}");
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    let report = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={da_nang}&as_of={today}"),
+            Some(&admin),
+        )
+        .await
+        .body;
+    for i in report["indicators"].as_array().unwrap() {
+        assert_eq!(i["numerator"], 1, "{}: {i}", i["key"]);
+    }
+    same_figures(&table(&c).await, &report);
+    shot(&c, "24-bang-dieu-khien-da-nang").await;
+    c.close().await.unwrap();
+}
