@@ -42,20 +42,8 @@ fn open(secrets: &Secrets, v: &Option<String>) -> AppResult<Option<String>> {
 
 /// A connection's credentials, opened.
 fn credentials(settings: &SyncSettings, conn: &connection::Model) -> AppResult<Credentials> {
-    // A shop connected through the registry's own app is read with that app's secret, kept in
-    // the operator's configuration, not on the connection.
-    let app_secret = match open(&settings.secrets, &conn.app_secret)? {
-        Some(s) => Some(s),
-        None if conn.managed_by == ManagedBy::Registry.code() => conn
-            .connector
-            .parse()
-            .ok()
-            .and_then(|k| settings.apps.of(k))
-            .map(|a| a.secret.clone()),
-        None => None,
-    };
     Ok(Credentials {
-        app_secret,
+        app_secret: settings.app_secret_of(conn)?,
         access_token: open(&settings.secrets, &conn.access_token)?,
         refresh_token: open(&settings.secrets, &conn.refresh_token)?,
     })

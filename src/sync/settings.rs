@@ -112,6 +112,27 @@ impl SyncSettings {
             .unwrap_or(chrono::Duration::minutes(10))
     }
 
+    /// The app secret a connection is read and its pushes verified with: its own, or for a shop
+    /// connected through the registry's own app, that app's (kept in the operator's
+    /// configuration, not on the connection).
+    pub fn app_secret_of(
+        &self,
+        conn: &entity::channel_connection::Model,
+    ) -> crate::error::AppResult<Option<String>> {
+        if let Some(sealed) = &conn.app_secret {
+            return self.secrets.open(sealed).map(Some);
+        }
+        if conn.managed_by != ManagedBy::Registry.code() {
+            return Ok(None);
+        }
+        Ok(conn
+            .connector
+            .parse()
+            .ok()
+            .and_then(|k| self.apps.of(k))
+            .map(|a| a.secret.clone()))
+    }
+
     /// The origins of the marketplaces' consent pages of the configured apps.
     pub fn consent_origins(&self) -> Vec<String> {
         let origin = |u: &str| {

@@ -142,11 +142,8 @@ pub async fn receive(
             let conn = connection_by_shop(db, ConnectorKind::Shopee.code(), &shop)
                 .await?
                 .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
-            let key = conn
-                .app_secret
-                .as_deref()
-                .map(|s| secrets.open(s))
-                .transpose()?
+            let key = settings
+                .app_secret_of(&conn)?
                 .ok_or_else(|| refuse(d.platform, "the shop's connection has no partner key"))?;
             if !verify_shopee_push(&key, &d.url, d.body, header(&d, "authorization")?) {
                 return Err(refuse(d.platform, "bad signature"));
@@ -165,11 +162,8 @@ pub async fn receive(
                 .await?
                 .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
             let app_key = conn.partner_id.clone().unwrap_or_default();
-            let secret = conn
-                .app_secret
-                .as_deref()
-                .map(|s| secrets.open(s))
-                .transpose()?
+            let secret = settings
+                .app_secret_of(&conn)?
                 .ok_or_else(|| refuse(d.platform, "the shop's connection has no app secret"))?;
             if !verify_app_key_push(&app_key, &secret, d.body, header(&d, "authorization")?) {
                 return Err(refuse(d.platform, "bad signature"));

@@ -160,6 +160,21 @@ async fn an_owner_connects_its_shopee_shop_without_any_key_and_the_listings_arri
     );
     assert_eq!(shopee.with(|s| s.bad_signatures), 0);
 
+    // Shopee's pushes for the shop are verified with the registry's partner key.
+    let body = r#"{"data":{"item_id":2500000000,"item_status":"BANNED"},"shop_id":14701711,"code":6,"timestamp":1655714500}"#;
+    let signed = format!("{BASE}/api/v1/webhooks/shopee|{body}");
+    let push = |auth: String| {
+        app.client
+            .post("/api/v1/webhooks/shopee")
+            .header(rocket::http::ContentType::JSON)
+            .header(Header::new("Authorization", auth))
+            .body(body)
+            .dispatch()
+    };
+    let good = ocop_registry::sync::signing::hmac_hex(SHOPEE_KEY.as_bytes(), signed.as_bytes());
+    assert_eq!(push(good).await.status(), Status::Accepted);
+    assert_eq!(push("00".repeat(32)).await.status(), Status::Unauthorized);
+
     // The link works once.
     let (status, _, body) = come_back(&app, &back).await;
     assert_eq!(status, Status::BadRequest, "{body}");
