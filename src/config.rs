@@ -65,6 +65,15 @@ pub struct AppConfig {
     pub lazada_app_secret: Option<String>,
     /// Lazada's consent page host (`https://auth.lazada.com`).
     pub lazada_consent_url: String,
+    /// The registry's TikTok Shop app: its key, secret and service id (the consent link names
+    /// the service; TikTok sends the seller back to the redirect registered with it).
+    pub tiktok_app_key: Option<String>,
+    pub tiktok_app_secret: Option<String>,
+    pub tiktok_service_id: Option<String>,
+    /// TikTok Shop's consent page, token and API hosts.
+    pub tiktok_consent_url: String,
+    pub tiktok_auth_base_url: String,
+    pub tiktok_base_url: String,
 }
 
 impl Default for AppConfig {
@@ -97,6 +106,12 @@ impl Default for AppConfig {
             lazada_app_key: None,
             lazada_app_secret: None,
             lazada_consent_url: "https://auth.lazada.com".to_owned(),
+            tiktok_app_key: None,
+            tiktok_app_secret: None,
+            tiktok_service_id: None,
+            tiktok_consent_url: "https://services.tiktokshop.com".to_owned(),
+            tiktok_auth_base_url: "https://auth.tiktok-shops.com".to_owned(),
+            tiktok_base_url: "https://open-api.tiktokglobalshop.com".to_owned(),
         }
     }
 }
@@ -113,7 +128,11 @@ impl AppConfig {
                     .map(|_| "secret_key".into()),
             )
             // The marketplaces' app secrets, like the key above, come from the environment.
-            .merge(Env::prefixed("OCOP_").only(&["shopee_partner_key", "lazada_app_secret"]))
+            .merge(Env::prefixed("OCOP_").only(&[
+                "shopee_partner_key",
+                "lazada_app_secret",
+                "tiktok_app_secret",
+            ]))
     }
 
     /// Whether cookies must only travel over https.

@@ -66,9 +66,10 @@ fn connector_of(ch: &channel::Model) -> AppResult<ConnectorKind> {
     match ch.platform.as_str() {
         "shopee" => Ok(ConnectorKind::Shopee),
         "lazada" => Ok(ConnectorKind::Lazada),
+        "tiktok_shop" => Ok(ConnectorKind::TiktokShop),
         _ => Err(AppError::invalid(
             "platform",
-            "only Shopee and Lazada shops connect through the marketplace's authorization",
+            "only Shopee, Lazada and TikTok Shop shops connect through the marketplace's authorization",
         )),
     }
 }
@@ -142,6 +143,18 @@ pub async fn start(
                 "{}{SHOPEE_AUTH}?{query}",
                 settings.hosts.shopee.trim_end_matches('/')
             )
+        }
+        ConnectorKind::TiktokShop => {
+            // TikTok sends the seller back to the redirect registered with the app, with the
+            // state it was given.
+            let service = settings
+                .apps
+                .tiktok_service_id
+                .as_deref()
+                .unwrap_or(&app.id);
+            let query = serde_urlencoded::to_string([("service_id", service), ("state", &state)])
+                .map_err(|e| AppError::Internal(format!("consent URL: {e}")))?;
+            format!("{}/open/authorize?{query}", settings.apps.tiktok_consent)
         }
         _ => {
             let query = serde_urlencoded::to_string([
@@ -357,6 +370,7 @@ async fn exchange(
                 ),
             })
         }
+        ConnectorKind::TiktokShop => tiktok_exchange(settings, &http, app, code).await,
         _ => {
             let url = format!(
                 "{}{LAZADA_TOKEN}",
@@ -413,4 +427,81 @@ async fn exchange(
             })
         }
     }
+}
+
+/// TikTok Shop (§3.2): the code for tokens (an unsigned call carrying the app secret), then the
+/// authorized shops (a signed call) for the shop's id.
+async fn tiktok_exchange(
+    settings: &SyncSettings,
+    http: &HttpClient,
+    app: &App,
+    code: &str,
+) -> Result<Granted, SyncError> {
+    let ok = |what: &'static str| {
+        move |_: u16, body: &Value| match body.get("code").and_then(Value::as_i64) {
+            Some(0) => Verdict::Done,
+            Some(36009002) => Verdict::Retry(format!("{body}"), None),
+            _ => Verdict::Auth(format!(
+                "TikTok Shop refused {what}: {}",
+                body.get("message").and_then(Value::as_str).unwrap_or("")
+            )),
+        }
+    };
+    let url = format!("{}/api/v2/token/get", settings.apps.tiktok_auth);
+    let json = http
+        .call(
+            "tiktok token get",
+            |c| {
+                c.get(&url).query(&[
+                    ("app_key", app.id.as_str()),
+                    ("app_secret", app.secret.as_str()),
+                    ("auth_code", code),
+                    ("grant_type", "authorized_code"),
+                ])
+            },
+            ok("the authorization code"),
+        )
+        .await?;
+    let data = json.get("data").cloned().unwrap_or_default();
+    let access_token = text(&data, "access_token")
+        .ok_or_else(|| SyncError::Auth("TikTok Shop answered no access_token".to_owned()))?;
+    const SHOPS: &str = "/authorization/202309/shops";
+    let url = format!("{}{SHOPS}", settings.apps.tiktok_api);
+    let shops = http
+        .call(
+            "tiktok authorized shops",
+            |c| {
+                let mut params = vec![
+                    ("app_key".to_owned(), app.id.clone()),
+                    ("timestamp".to_owned(), Utc::now().timestamp().to_string()),
+                ];
+                let sign = super::signing::tiktok_sign(&app.secret, SHOPS, &params, b"");
+                params.push(("sign".to_owned(), sign));
+                c.get(&url)
+                    .header("x-tts-access-token", &access_token)
+                    .query(&params)
+            },
+            ok("the list of authorized shops"),
+        )
+        .await?;
+    // The seller's shop in Việt Nam.
+    let shop = shops
+        .pointer("/data/shops")
+        .and_then(Value::as_array)
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r.get("region").and_then(Value::as_str) == Some("VN"))
+                .or_else(|| rows.first())
+        })
+        .and_then(|r| text(r, "id"))
+        .ok_or_else(|| SyncError::Auth("TikTok Shop listed no authorized shop".to_owned()))?;
+    Ok(Granted {
+        shop_id: shop,
+        access_token,
+        refresh_token: text(&data, "refresh_token"),
+        // An absolute time (§3.2).
+        expires_at: super::connectors::expiry(
+            data.get("access_token_expire_in").and_then(Value::as_i64),
+        ),
+    })
 }

@@ -48,8 +48,14 @@ impl std::fmt::Debug for App {
 pub struct Apps {
     pub shopee: Option<App>,
     pub lazada: Option<App>,
+    pub tiktok: Option<App>,
     /// Lazada's consent page host.
     pub lazada_consent: String,
+    /// TikTok Shop's consent page host, token host and API host, and the app's service id.
+    pub tiktok_consent: String,
+    pub tiktok_auth: String,
+    pub tiktok_api: String,
+    pub tiktok_service_id: Option<String>,
 }
 
 impl Apps {
@@ -58,7 +64,8 @@ impl Apps {
         match kind {
             ConnectorKind::Shopee => self.shopee.as_ref(),
             ConnectorKind::Lazada => self.lazada.as_ref(),
-            _ => None,
+            ConnectorKind::TiktokShop => self.tiktok.as_ref(),
+            ConnectorKind::Feed => None,
         }
     }
 }
@@ -99,7 +106,12 @@ impl SyncSettings {
             apps: Apps {
                 shopee: app(&c.shopee_partner_id, &c.shopee_partner_key),
                 lazada: app(&c.lazada_app_key, &c.lazada_app_secret),
+                tiktok: app(&c.tiktok_app_key, &c.tiktok_app_secret),
                 lazada_consent: c.lazada_consent_url.trim_end_matches('/').to_owned(),
+                tiktok_consent: c.tiktok_consent_url.trim_end_matches('/').to_owned(),
+                tiktok_auth: c.tiktok_auth_base_url.trim_end_matches('/').to_owned(),
+                tiktok_api: c.tiktok_base_url.trim_end_matches('/').to_owned(),
+                tiktok_service_id: c.tiktok_service_id.clone(),
             },
         })
     }
@@ -146,6 +158,9 @@ impl SyncSettings {
         }
         if self.apps.lazada.is_some() {
             out.extend(origin(&self.apps.lazada_consent));
+        }
+        if self.apps.tiktok.is_some() {
+            out.extend(origin(&self.apps.tiktok_consent));
         }
         out
     }

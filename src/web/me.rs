@@ -327,7 +327,7 @@ pub async fn render(
         // Shopee and Lazada shops connect through the marketplace; a connected one shows it.
         let connection = crate::sync::connection::connection_of(db, c.id).await?;
         let managed = connection.as_ref().map(|k| k.managed_by == "registry");
-        let connectable = matches!(c.platform.as_str(), "shopee" | "lazada");
+        let connectable = matches!(c.platform.as_str(), "shopee" | "lazada" | "tiktok_shop");
         let action = |verb: &str, key: &str| Action {
             action: format!("/me/channels/{}/{verb}", c.id),
             label: lang.t(key),

@@ -411,3 +411,67 @@ async fn an_owner_hears_when_a_channel_s_evidence_goes_stale() {
         "{listed:?}"
     );
 }
+
+#[rocket::async_test]
+async fn a_tiktok_shop_connects_through_its_consent_and_its_pushes_are_verified() {
+    let tiktok =
+        crate::fakes::FakeTiktok::start(&format!("{BASE}/oauth/tiktok_shop/callback")).await;
+    let url = tiktok.server.uri();
+    let app = TestApp::spawn_with(move |c| {
+        c.public_base_url = Some(BASE.to_owned());
+        c.tiktok_app_key = Some("29a39d".to_owned());
+        c.tiktok_app_secret = Some("e59af819cc".to_owned());
+        c.tiktok_service_id = Some("7240000000000000001".to_owned());
+        c.tiktok_consent_url = url.clone();
+        c.tiktok_auth_base_url = url.clone();
+        c.tiktok_base_url = url;
+    })
+    .await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Rau").await;
+    let owner = app.owner_of(&s).await;
+    let ch = channel(&app, &admin, &s, "tiktok_shop").await;
+
+    let (status, to) = authorize(&app, &owner, &ch).await;
+    assert_eq!(status, Status::Found);
+    assert!(
+        to.contains("/open/authorize?service_id=7240000000000000001&state="),
+        "{to}"
+    );
+    assert!(
+        !to.contains("e59af819cc"),
+        "the app secret stays in the registry"
+    );
+    let back = consent(&to).await;
+    let (status, location, body) = come_back(&app, &back).await;
+    assert_eq!(status, Status::SeeOther, "{body}");
+    assert_eq!(location, "/me?connected=true#channels");
+    let conn = app
+        .get(
+            &format!("/api/v1/channels/{}/connection", id_of(&ch)),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(conn.body["managed_by"], "registry");
+    assert_eq!(conn.body["shop_id"], "7495000000000000001");
+    assert_eq!(
+        tiktok.with(|s| s.bad_signatures),
+        0,
+        "the shops call was signed right"
+    );
+
+    // TikTok's pushes for the shop are verified with the registry's app (§3.6).
+    let body = r#"{"type":5,"shop_id":"7495000000000000001","timestamp":1700000000,"data":{"product_id":"1729","status":"ACTIVATE"}}"#;
+    let push = |auth: String| {
+        app.client
+            .post("/api/v1/webhooks/tiktok_shop")
+            .header(rocket::http::ContentType::JSON)
+            .header(Header::new("Authorization", auth))
+            .body(body)
+            .dispatch()
+    };
+    let good =
+        ocop_registry::sync::signing::hmac_hex(b"e59af819cc", format!("29a39d{body}").as_bytes());
+    assert_eq!(push(good).await.status(), Status::Accepted);
+    assert_eq!(push("00".repeat(32)).await.status(), Status::Unauthorized);
+}

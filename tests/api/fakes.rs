@@ -569,3 +569,135 @@ impl FakeLazada {
         f(&mut self.state.lock().unwrap())
     }
 }
+
+/// State of the fake TikTok Shop (auth host, API host and consent page on one server).
+#[derive(Debug)]
+pub struct TiktokState {
+    pub app_key: String,
+    pub app_secret: String,
+    pub service_id: String,
+    /// The redirect registered with the app in Partner Center.
+    pub redirect: String,
+    pub shop_id: String,
+    pub codes: HashSet<String>,
+    pub access_tokens: HashSet<String>,
+    pub consents: usize,
+    pub bad_signatures: usize,
+}
+
+/// The fake TikTok Shop.
+#[derive(Clone)]
+pub struct FakeTiktok {
+    pub state: Arc<Mutex<TiktokState>>,
+    pub server: Arc<MockServer>,
+}
+
+struct TiktokResponder(Arc<Mutex<TiktokState>>);
+
+fn tiktok_error(code: i64, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"code": code, "message": message, "request_id": "r", "data": {}}))
+}
+
+impl Respond for TiktokResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap();
+        let q = query(req);
+        match req.url.path() {
+            "/open/authorize" => {
+                if param(&q, "service_id").as_deref() != Some(s.service_id.as_str()) {
+                    return ResponseTemplate::new(400).set_body_string("unknown service");
+                }
+                s.consents += 1;
+                let code = format!("tiktok-code-{}", s.consents);
+                s.codes.insert(code.clone());
+                let state = param(&q, "state").unwrap_or_default();
+                consent_page(
+                    "TikTok Shop",
+                    &format!("{}?code={code}&state={state}", s.redirect),
+                )
+            }
+            "/api/v2/token/get" => {
+                // Unsigned: the app secret itself is checked (§3.2).
+                if param(&q, "app_key").as_deref() != Some(s.app_key.as_str())
+                    || param(&q, "app_secret").as_deref() != Some(s.app_secret.as_str())
+                    || param(&q, "grant_type").as_deref() != Some("authorized_code")
+                {
+                    return tiktok_error(36004004, "invalid app");
+                }
+                let code = param(&q, "auth_code").unwrap_or_default();
+                if !s.codes.remove(&code) {
+                    return tiktok_error(36004004, "invalid auth_code");
+                }
+                let access = format!("tts-access-{}", s.consents);
+                s.access_tokens.insert(access.clone());
+                let week = chrono::Utc::now().timestamp() + 7 * 86400;
+                ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "success",
+                    "request_id": "r", "data": {"access_token": access, "access_token_expire_in": week,
+                    "refresh_token": "tts-refresh", "refresh_token_expire_in": week + 86400 * 300,
+                    "open_id": "open-1", "seller_name": "HTX Rau", "seller_base_region": "VN",
+                    "user_type": 0}}))
+            }
+            "/authorization/202309/shops" => {
+                let path = req.url.path().to_owned();
+                let sign = param(&q, "sign").unwrap_or_default();
+                if sign
+                    != ocop_registry::sync::signing::tiktok_sign(
+                        &s.app_secret,
+                        &path,
+                        &q,
+                        &req.body,
+                    )
+                {
+                    s.bad_signatures += 1;
+                    return tiktok_error(106001, "invalid sign");
+                }
+                let token = req
+                    .headers
+                    .get("x-tts-access-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                if !s.access_tokens.contains(&token) {
+                    return tiktok_error(36009004, "invalid access token");
+                }
+                ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "success",
+                    "request_id": "r", "data": {"shops": [
+                        {"id": s.shop_id, "name": "HTX Rau", "region": "VN", "seller_type": "LOCAL",
+                         "cipher": "ROW_abc", "code": "VNLC1"}]}}))
+            }
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
+impl FakeTiktok {
+    /// A seller with one shop in Việt Nam, sent back to `redirect` after consent.
+    pub async fn start(redirect: &str) -> FakeTiktok {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(TiktokState {
+            app_key: "29a39d".to_owned(),
+            app_secret: "e59af819cc".to_owned(),
+            service_id: "7240000000000000001".to_owned(),
+            redirect: redirect.to_owned(),
+            shop_id: "7495000000000000001".to_owned(),
+            codes: HashSet::new(),
+            access_tokens: HashSet::new(),
+            consents: 0,
+            bad_signatures: 0,
+        }));
+        Mock::given(method("GET"))
+            .respond_with(TiktokResponder(state.clone()))
+            .mount(&server)
+            .await;
+        FakeTiktok {
+            state,
+            server: Arc::new(server),
+        }
+    }
+
+    /// Changes the state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut TiktokState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
