@@ -115,7 +115,20 @@ pub async fn update(
     input: UpdateProduct,
 ) -> AppResult<ProductView> {
     let txn = begin_write(db).await?;
-    let current: product::Model = owned(&txn, actor, id, true).await?;
+    let view = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`update`] inside the caller's write transaction.
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateProduct,
+) -> AppResult<ProductView> {
+    let current: product::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = ProductView::build(current.clone())?;
     let mut next = current.clone();
@@ -135,9 +148,9 @@ pub async fn update(
     if ProductView::build(next.clone())? == before {
         return Ok(before);
     }
-    let after = ProductView::build(save_version(&txn, next).await?)?;
+    let after = ProductView::build(save_version(txn, next).await?)?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Change::updated(
             "product",
@@ -149,7 +162,6 @@ pub async fn update(
         ),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }
 

@@ -33,6 +33,9 @@ pub struct Spec {
     pub input: Input,
     pub required: bool,
     pub hint: Option<String>,
+    /// Where a record's view holds what the field shows, when not under its own name (a
+    /// commune's name for `commune_id`).
+    pub shown_from: Option<&'static str>,
 }
 
 impl Spec {
@@ -43,7 +46,13 @@ impl Spec {
             input,
             required: false,
             hint: None,
+            shown_from: None,
         }
+    }
+
+    pub fn shown_from(mut self, path: &'static str) -> Self {
+        self.shown_from = Some(path);
+        self
     }
 
     pub fn required(mut self) -> Self {
@@ -95,6 +104,8 @@ pub struct Shape {
     pub fields: Vec<Shown>,
     /// A refusal that names no field of the form.
     pub error: Option<String>,
+    /// The version of the record being edited (sent back as `If-Match`).
+    pub version: Option<i32>,
 }
 
 /// What was typed, and the refusal, when a form comes back.
@@ -139,22 +150,26 @@ impl Refusal {
     }
 }
 
-/// A form's shape, with the refusal's typed values and errors when it is the refused one.
+/// A form's shape, with the refusal's typed values and errors when it is the refused one, else
+/// the `values` it starts with (a record being edited).
 pub fn shape(
     id: &'static str,
     title: String,
     submit: String,
     specs: Vec<Spec>,
     refusal: Option<&Refusal>,
+    values: Option<&HashMap<String, String>>,
 ) -> Shape {
     let mine = refusal.filter(|r| r.form == id);
     let multipart = specs.iter().any(|s| matches!(s.input, Input::File(_)));
     let fields = specs
         .into_iter()
         .map(|s| {
-            let value = mine
-                .and_then(|r| r.typed.get(s.name).cloned())
-                .unwrap_or_default();
+            let value = match mine {
+                Some(r) => r.typed.get(s.name).cloned(),
+                None => values.and_then(|v| v.get(s.name).cloned()),
+            }
+            .unwrap_or_default();
             let (kind, accept, choices) = match s.input {
                 Input::Text => ("text", "", Vec::new()),
                 Input::Date => ("date", "", Vec::new()),
@@ -195,10 +210,66 @@ pub fn shape(
         title,
         submit,
         multipart,
-        open: mine.is_some(),
+        open: mine.is_some() || values.is_some(),
         fields,
         error: mine.and_then(|r| r.errors.get("form").cloned()),
+        version: None,
     }
+}
+
+/// A record's values as its form shows them (`30/06/2025`, `12,5`), from the API's view of it.
+pub fn prefill(specs: &[Spec], view: &Value, lang: Lang) -> HashMap<String, String> {
+    specs
+        .iter()
+        .filter(|s| !matches!(s.input, Input::File(_)))
+        .filter_map(|s| {
+            let path = s.shown_from.unwrap_or(s.name);
+            let v = path.split('.').try_fold(view, |v, k| v.get(k))?;
+            let text = match (v, &s.input) {
+                (Value::Null, _) => return None,
+                (Value::String(d), Input::Date) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map(|d| lang.date(d))
+                    .unwrap_or_else(|_| d.clone()),
+                (Value::String(x), Input::Decimal) => lang.decimal(x),
+                (Value::String(x), _) => x.clone(),
+                (other, _) => other.to_string(),
+            };
+            Some((s.name.to_owned(), text))
+        })
+        .collect()
+}
+
+/// An edit's JSON body: only the fields whose typed value differs from what the form started
+/// with (`before`); a field emptied is sent as `null` (cleared). Read like [`body`].
+pub fn changes(
+    specs: &[Spec],
+    typed: &HashMap<String, String>,
+    before: &HashMap<String, String>,
+    lang: Lang,
+) -> Result<Value, BTreeMap<String, String>> {
+    let changed: Vec<&Spec> = specs
+        .iter()
+        .filter(|s| !matches!(s.input, Input::File(_)))
+        .filter(|s| {
+            let now = typed.get(s.name).map(|v| v.trim()).unwrap_or_default();
+            now != before.get(s.name).map(|v| v.trim()).unwrap_or_default()
+        })
+        .collect();
+    let mut out = match body_of(&changed, typed, lang)? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    for s in changed {
+        if typed
+            .get(s.name)
+            .map(|v| v.trim())
+            .unwrap_or_default()
+            .is_empty()
+        {
+            insert(&mut out, s.name, Value::Null);
+        }
+    }
+    Ok(Value::Object(out))
 }
 
 /// The API's JSON body from what was typed: blank fields left out, dates and decimals as the
@@ -206,6 +277,14 @@ pub fn shape(
 /// before any service is asked.
 pub fn body(
     specs: &[Spec],
+    typed: &HashMap<String, String>,
+    lang: Lang,
+) -> Result<Value, BTreeMap<String, String>> {
+    body_of(&specs.iter().collect::<Vec<_>>(), typed, lang)
+}
+
+fn body_of(
+    specs: &[&Spec],
     typed: &HashMap<String, String>,
     lang: Lang,
 ) -> Result<Value, BTreeMap<String, String>> {
@@ -296,6 +375,24 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+        let before = prefill(
+            &specs,
+            &serde_json::json!({"name": "Vùng chè", "area_ha": "1234.5", "valid_from": "2025-07-01",
+                "linkage": {"households": 45, "end_on": null}, "variety": "Shan"}),
+            Lang::Vi,
+        );
+        assert_eq!(before["valid_from"], "01/07/2025");
+        assert_eq!(before["area_ha"], "1.234,5");
+        assert_eq!(before["linkage.households"], "45");
+        assert!(!before.contains_key("linkage.end_on"));
+        let mut edited = before.clone();
+        edited.insert("area_ha".to_owned(), "13,5".to_owned());
+        edited.insert("variety".to_owned(), String::new());
+        assert_eq!(
+            changes(&specs, &edited, &before, Lang::Vi).unwrap(),
+            serde_json::json!({"area_ha": "13.5", "variety": null}),
+            "only what changed; an emptied field is cleared"
+        );
         let errors = body(&specs, &bad, Lang::Vi).unwrap_err();
         assert_eq!(
             errors.keys().collect::<Vec<_>>(),

@@ -49,22 +49,12 @@ pub struct Table {
     pub actions: bool,
 }
 
-/// A row: its cells, a link (to the record's document) and buttons (connect a shop).
+/// A row: its cells, links (its form, its document) and buttons (connect a shop).
 pub struct Row {
     pub cells: Vec<String>,
     /// `(href, label, id)`.
-    pub link: Option<(String, String, String)>,
+    pub links: Vec<(String, String, String)>,
     pub actions: Vec<Action>,
-}
-
-impl From<Vec<String>> for Row {
-    fn from(cells: Vec<String>) -> Self {
-        Row {
-            cells,
-            link: None,
-            actions: Vec::new(),
-        }
-    }
 }
 
 /// A button that posts the page's anti-forgery token to `action`.
@@ -98,22 +88,25 @@ struct MePage {
 /// The contact data an owner changes directly (identity data goes through a change request).
 const CONTACT: [&str; 4] = ["address", "representative", "phone", "email"];
 
-/// The owner's page; `done` names the form just saved.
-#[get("/me?<saved>&<done>&<connected>")]
+/// The owner's page; `done` names the form just saved, `edit` (`area:{id}`) opens a record's
+/// form.
+#[get("/me?<saved>&<done>&<connected>&<edit>")]
 pub async fn me(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     saved: Option<bool>,
     done: Option<&str>,
     connected: Option<bool>,
+    edit: Option<&str>,
 ) -> Result<Page, PageError> {
     let done = match (saved, connected, done) {
         (Some(true), _, _) => Some("contact"),
         (_, Some(true), _) => Some("connected"),
-        (_, _, Some(d)) => super::owner_forms::FORMS.iter().copied().find(|f| *f == d),
+        (_, _, Some(d)) => super::owner_forms::DONE.iter().copied().find(|f| *f == d),
         _ => None,
     };
-    render(db.inner(), &viewer, None, done).await
+    let edit = edit.and_then(super::owner_forms::Edit::parse);
+    render(db.inner(), &viewer, None, done, edit).await
 }
 
 /// The contact form as posted.
@@ -185,7 +178,7 @@ pub async fn save_contact(
                 .collect();
             let refusal = Refusal::of("contact", typed, &e, &specs, viewer.lang);
             Ok(Either::Right(
-                render(db.inner(), &viewer, Some(refusal), None).await?,
+                render(db.inner(), &viewer, Some(refusal), None, None).await?,
             ))
         }
         Err(e) => Err(e.into()),
@@ -199,6 +192,7 @@ pub async fn render(
     viewer: &Viewer,
     refusal: Option<Refusal>,
     done: Option<&str>,
+    edit: Option<super::owner_forms::Edit>,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Owner])?;
@@ -215,6 +209,13 @@ pub async fn render(
         .items;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
     let date = |d: chrono::NaiveDate| lang.date(d);
+    let edit_link = |form: &str, record: uuid::Uuid| {
+        (
+            format!("/me?edit={form}:{record}#form-edit"),
+            lang.t("me-edit"),
+            format!("edit-{record}"),
+        )
+    };
     let mut facts = vec![
         (lang.t("me-legal-form"), label("legal", s.legal_form.code())),
         (
@@ -251,40 +252,49 @@ pub async fn render(
         let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
             .await?
             .items;
+        let product_link = edit_link("product", p.id);
         if recognitions.is_empty() {
-            products_rows.push(
-                vec![
+            products_rows.push(Row {
+                links: vec![product_link.clone()],
+                actions: Vec::new(),
+                cells: vec![
                     p.name.clone(),
                     label("product-group", p.group.code()),
                     lang.t("me-not-recognised"),
                     String::new(),
                     String::new(),
                     String::new(),
-                ]
-                .into(),
-            );
+                ],
+            });
         }
-        for r in recognitions {
+        for (i, r) in recognitions.into_iter().enumerate() {
             let status: &'static str = r.status.into();
-            products_rows.push(
-                vec![
+            products_rows.push(Row {
+                links: if i == 0 {
+                    vec![product_link.clone()]
+                } else {
+                    Vec::new()
+                },
+                actions: Vec::new(),
+                cells: vec![
                     p.name.clone(),
                     label("product-group", p.group.code()),
                     lang.tf("me-stars", &[("stars", r.stars.to_string())]),
                     format!("{} · {}", r.decision_no, date(r.decision_date)),
                     date(r.valid_until),
                     label("recognition-status", status),
-                ]
-                .into(),
-            );
+                ],
+            });
         }
     }
     let areas_rows = areas::service::list(db, actor, id, &all)
         .await?
         .items
         .into_iter()
-        .map(|a| {
-            vec![
+        .map(|a| Row {
+            links: vec![edit_link("area", a.id)],
+            actions: Vec::new(),
+            cells: vec![
                 a.name,
                 a.material,
                 lang.decimal(&a.area_ha),
@@ -292,8 +302,7 @@ pub async fn render(
                 a.linkage
                     .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
                     .unwrap_or_default(),
-            ]
-            .into()
+            ],
         })
         .collect();
     let certs_rows = certifications::service::list(db, actor, id, &all)
@@ -301,13 +310,18 @@ pub async fn render(
         .items
         .into_iter()
         .map(|c| Row {
-            link: c.evidence_document_id.map(|d| {
-                (
-                    format!("/documents/{d}"),
-                    lang.t("me-document"),
-                    format!("document-{}", c.id),
-                )
-            }),
+            links: c
+                .evidence_document_id
+                .map(|d| {
+                    (
+                        format!("/documents/{d}"),
+                        lang.t("me-document"),
+                        format!("document-{}", c.id),
+                    )
+                })
+                .into_iter()
+                .chain(std::iter::once(edit_link("certification", c.id)))
+                .collect(),
             cells: vec![
                 c.scheme_name,
                 c.certificate_no,
@@ -349,7 +363,7 @@ pub async fn render(
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],
-            link: None,
+            links: vec![edit_link("channel", c.id)],
             actions,
         });
     }
@@ -367,7 +381,7 @@ pub async fn render(
                 "me-col-status",
             ]),
             rows: products_rows,
-            actions: false,
+            actions: true,
         },
         Table {
             id: "areas",
@@ -380,7 +394,7 @@ pub async fn render(
                 "me-col-contract",
             ]),
             rows: areas_rows,
-            actions: false,
+            actions: true,
         },
         Table {
             id: "certifications",
@@ -442,7 +456,7 @@ pub async fn render(
         )
         .collect();
     let version = s.version;
-    let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), lang).await?;
+    let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), edit, lang).await?;
     Page::render(&MePage {
         chrome: viewer.chrome(s.name.clone()),
         name: s.name,

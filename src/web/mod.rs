@@ -58,6 +58,7 @@ pub fn routes() -> Vec<rocket::Route> {
         me::me,
         me::save_contact,
         owner_forms::submit,
+        owner_forms::submit_edit,
         documents::document,
         connect::connect,
         connect::disconnect,

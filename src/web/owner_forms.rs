@@ -31,6 +31,62 @@ use crate::{
 /// The forms, in the order the page shows them.
 pub const FORMS: [&str; 5] = ["product", "area", "certification", "channel", "identity"];
 
+/// What `?done=` may name: a form added, or a record edited.
+pub const DONE: [&str; 6] = [
+    "product",
+    "area",
+    "certification",
+    "channel",
+    "identity",
+    "edit",
+];
+
+/// The records an owner edits on its page (identity data goes through a request).
+const EDITABLE: [&str; 4] = ["product", "area", "certification", "channel"];
+
+/// A record opened for editing: `area:{id}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Edit {
+    pub form: &'static str,
+    pub id: Uuid,
+}
+
+impl Edit {
+    pub fn parse(s: &str) -> Option<Edit> {
+        let (form, id) = s.split_once(':')?;
+        Some(Edit {
+            form: EDITABLE.iter().copied().find(|f| *f == form)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+fn to_json(v: &impl serde::Serialize) -> AppResult<Value> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// A record's view as JSON and its version, through the API's own read (and its access rule).
+async fn record(db: &DatabaseConnection, actor: &Actor, edit: Edit) -> AppResult<(Value, i32)> {
+    Ok(match edit.form {
+        "product" => {
+            let v = products::service::get(db, actor, edit.id).await?;
+            (to_json(&v)?, v.version)
+        }
+        "area" => {
+            let v = areas::service::get(db, actor, edit.id).await?;
+            (to_json(&v)?, v.version)
+        }
+        "certification" => {
+            let v = certifications::service::get(db, actor, edit.id).await?;
+            (to_json(&v)?, v.version)
+        }
+        _ => {
+            let v = channels::service::get(db, actor, edit.id).await?;
+            (to_json(&v)?, v.version)
+        }
+    })
+}
+
 fn options<E: strum::IntoEnumIterator + Copy>(
     lang: Lang,
     prefix: &str,
@@ -77,6 +133,7 @@ async fn specs(
         "area" => vec![
             Spec::new("name", t("area-name"), Input::Text).required(),
             Spec::new("commune_id", t("area-commune"), Input::Text)
+                .shown_from("commune.name")
                 .hint(lang.t("form-area-commune-hint")),
             Spec::new("material", t("area-material"), Input::Text).required(),
             Spec::new("variety", t("area-variety"), Input::Text),
@@ -188,6 +245,7 @@ async fn specs(
                 .hint(lang.t("form-platform-hint")),
             Spec::new("shop_url", t("channel-url"), Input::Text),
             Spec::new("active_from", t("channel-from"), Input::Date).hint(date_hint()),
+            Spec::new("active_to", t("channel-to"), Input::Date).hint(date_hint()),
         ],
         "identity" => vec![
             Spec::new("changes.name", t("identity-name"), Input::Text),
@@ -213,15 +271,33 @@ async fn specs(
     })
 }
 
-/// The forms of the page, the refused one open with what was typed.
+/// The forms of the page, the refused one open with what was typed; a record opened for editing
+/// first, with its values.
 pub async fn shapes(
     db: &DatabaseConnection,
     actor: &Actor,
     subject_id: Uuid,
     refusal: Option<&Refusal>,
+    edit: Option<Edit>,
     lang: Lang,
 ) -> AppResult<Vec<Shape>> {
     let mut out = Vec::new();
+    if let Some(e) = edit {
+        let specs = edit_specs(db, actor, subject_id, e.form, lang).await?;
+        let (view, version) = record(db, actor, e).await?;
+        let values = forms::prefill(&specs, &view, lang);
+        let mut shape = forms::shape(
+            "edit",
+            lang.t(&format!("form-{}-edit-title", e.form)),
+            lang.t("form-edit-submit"),
+            specs,
+            refusal,
+            Some(&values),
+        );
+        shape.action = format!("/me/forms/{}/{}", e.form, e.id);
+        shape.version = Some(version);
+        out.push(shape);
+    }
     for form in FORMS {
         let specs = specs(db, actor, subject_id, form, lang).await?;
         out.push(forms::shape(
@@ -230,17 +306,20 @@ pub async fn shapes(
             lang.t(&format!("form-{form}-submit")),
             specs,
             refusal,
+            None,
         ));
     }
     Ok(out)
 }
 
-/// A form as posted: its fields by the API's names (`f[linkage__end_on]`), and its one file.
+/// A form as posted: its fields by the API's names (`f[linkage__end_on]`), its one file, and
+/// for an edit the version it started from.
 #[derive(FromForm)]
 pub struct Posted<'r> {
     csrf: &'r str,
     f: HashMap<String, String>,
     file: Option<TempFile<'r>>,
+    version: Option<i32>,
 }
 
 /// A commune typed by name (or its id), as the import resolves names.
@@ -300,7 +379,7 @@ pub async fn submit(
         Ok(b) => b,
         Err(errors) => {
             return Ok(Either::Right(
-                super::me::render(db, &viewer, Some(refuse(errors)), None).await?,
+                super::me::render(db, &viewer, Some(refuse(errors)), None, None).await?,
             ));
         }
     };
@@ -312,7 +391,7 @@ pub async fn submit(
         Err(e) if e.status_code().0.code < 500 => {
             let refusal = Refusal::of(form, typed.clone(), &e, &specs, lang);
             Ok(Either::Right(
-                super::me::render(db, &viewer, Some(refusal), None).await?,
+                super::me::render(db, &viewer, Some(refusal), None, None).await?,
             ))
         }
         Err(e) => Err(e.into()),
@@ -374,19 +453,7 @@ async fn apply(
                 m.remove("linkage");
             }
             if let Some((_, bytes)) = &file {
-                let geometry: Value = serde_json::from_slice(bytes).map_err(|_| {
-                    AppError::invalid("geometry", crate::msg!("form-geometry-unreadable"))
-                })?;
-                // A file of one feature (as GIS tools save it) gives its geometry.
-                let geometry = match geometry.get("type").and_then(Value::as_str) {
-                    Some("Feature") => geometry.get("geometry").cloned().unwrap_or(Value::Null),
-                    Some("FeatureCollection") => geometry
-                        .pointer("/features/0/geometry")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    _ => geometry,
-                };
-                body["geometry"] = geometry;
+                body["geometry"] = geometry_of(bytes)?;
             }
             let input = crate::http::parse_json(&bytes(body)?)?;
             areas::service::create(db, actor, subject_id, input).await?;
@@ -409,14 +476,7 @@ async fn apply(
                 },
             )
             .await
-            .map_err(|e| match e {
-                AppError::UnsupportedMediaType(m) => AppError::invalid("evidence_document_id", m),
-                AppError::PayloadTooLarge { limit } => AppError::invalid(
-                    "evidence_document_id",
-                    crate::msg!("form-document-too-large", limit = limit / (1024 * 1024)),
-                ),
-                other => other,
-            })?;
+            .map_err(document_refusal)?;
             let txn = db::begin_write(db).await?;
             let view = crate::documents::service::record_in(&txn, actor, doc).await?;
             let input = certifications::dto::CreateCertification {
@@ -440,4 +500,195 @@ async fn apply(
         _ => return Err(AppError::not_found("form", form)),
     }
     Ok(())
+}
+
+/// A form's fields when it edits a record: the same, but a certification's scan is needed only
+/// to replace it.
+async fn edit_specs(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    form: &str,
+    lang: Lang,
+) -> AppResult<Vec<Spec>> {
+    let mut specs = specs(db, actor, subject_id, form, lang).await?;
+    for s in &mut specs {
+        if matches!(s.input, Input::File(_)) {
+            s.required = false;
+        }
+    }
+    Ok(specs)
+}
+
+/// Saves an edit of one of the owner's records through the API's own edit (its rules, its
+/// audit entry, the version it started from): only the fields changed are sent; a certification
+/// changed goes back to the auditor.
+#[post("/me/forms/<form>/<id>", data = "<posted>")]
+pub async fn submit_edit(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    viewer: Viewer,
+    form: &str,
+    id: &str,
+    posted: Form<Posted<'_>>,
+) -> Result<Either<Redirect, Page>, PageError> {
+    let session = viewer.check_csrf(posted.csrf)?;
+    let actor = &session.actor;
+    actor.require(&[Role::Owner])?;
+    let subject_id = actor
+        .subject_id
+        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let edit =
+        Edit::parse(&format!("{form}:{id}")).ok_or_else(|| AppError::not_found("form", form))?;
+    let lang = viewer.lang;
+    let (db, store) = (db.inner(), store.inner());
+    let specs = edit_specs(db, actor, subject_id, edit.form, lang).await?;
+    let (view, _) = record(db, actor, edit).await?;
+    let before = forms::prefill(&specs, &view, lang);
+    let typed: HashMap<String, String> = posted
+        .f
+        .iter()
+        .map(|(k, v)| (k.replace("__", "."), v.clone()))
+        .collect();
+    let file = crate::documents::routes::received(&posted.file).await?;
+    let refusal = match forms::changes(&specs, &typed, &before, lang) {
+        Ok(mut body) => {
+            let if_match = crate::http::IfMatch(posted.version);
+            match apply_edit(
+                db, store, actor, subject_id, edit, if_match, &mut body, file,
+            )
+            .await
+            {
+                Ok(()) => return Ok(Either::Left(Redirect::to("/me?done=edit"))),
+                Err(e) if e.status_code().0.code < 500 => {
+                    Refusal::of("edit", typed, &e, &specs, lang)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(errors) => Refusal {
+            form: "edit",
+            typed,
+            errors,
+        },
+    };
+    Ok(Either::Right(
+        super::me::render(db, &viewer, Some(refusal), None, Some(edit)).await?,
+    ))
+}
+
+/// One edit, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn apply_edit(
+    db: &DatabaseConnection,
+    store: &DocumentStore,
+    actor: &Actor,
+    subject_id: Uuid,
+    edit: Edit,
+    if_match: crate::http::IfMatch,
+    body: &mut Value,
+    file: Option<(String, Vec<u8>)>,
+) -> AppResult<()> {
+    let bytes = |b: &Value| serde_json::to_vec(b).map_err(|e| AppError::Internal(e.to_string()));
+    if edit.form == "area" {
+        if let Some(typed) = body
+            .get("commune_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        {
+            let id = commune(db, &typed)
+                .await
+                .map_err(|m| AppError::invalid("commune_id", m))?;
+            body["commune_id"] = Value::String(id.to_string());
+        }
+        // A contract is sent whole: a changed field goes with the others as they stand.
+        if body.get("linkage").is_some_and(Value::is_object) {
+            let current = areas::service::get(db, actor, edit.id).await?;
+            if let Some(l) = current.linkage {
+                let mut whole = to_json(&l)?;
+                if let (Some(w), Some(changed)) =
+                    (whole.as_object_mut(), body["linkage"].as_object())
+                {
+                    w.remove("months");
+                    for (k, v) in changed {
+                        w.insert(k.clone(), v.clone());
+                    }
+                }
+                body["linkage"] = whole;
+            }
+        }
+        if let Some((_, bytes)) = &file {
+            body["geometry"] = geometry_of(bytes)?;
+        }
+    }
+    let doc = match (edit.form, file) {
+        ("certification", Some((file_name, content))) => Some(
+            crate::documents::service::prepare(
+                db,
+                store,
+                actor,
+                Upload {
+                    subject_id: Some(subject_id),
+                    file_name,
+                    bytes: content,
+                },
+            )
+            .await
+            .map_err(document_refusal)?,
+        ),
+        _ => None,
+    };
+    let txn = db::begin_write(db).await?;
+    match edit.form {
+        "product" => {
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            products::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+        }
+        "area" => {
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            areas::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+        }
+        "certification" => {
+            let mut input: certifications::dto::UpdateCertification =
+                crate::http::parse_json(&bytes(body)?)?;
+            if let Some(doc) = doc {
+                let view = crate::documents::service::record_in(&txn, actor, doc).await?;
+                input.evidence_document_id = Some(Some(view.id));
+            }
+            certifications::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+        }
+        _ => {
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            channels::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A boundary from a GeoJSON file: its geometry, or a file of one feature's (as mapping tools
+/// save it).
+fn geometry_of(bytes: &[u8]) -> AppResult<Value> {
+    let geometry: Value = serde_json::from_slice(bytes)
+        .map_err(|_| AppError::invalid("geometry", crate::msg!("form-geometry-unreadable")))?;
+    Ok(match geometry.get("type").and_then(Value::as_str) {
+        Some("Feature") => geometry.get("geometry").cloned().unwrap_or(Value::Null),
+        Some("FeatureCollection") => geometry
+            .pointer("/features/0/geometry")
+            .cloned()
+            .unwrap_or(Value::Null),
+        _ => geometry,
+    })
+}
+
+/// A scan the registry refuses, said on the form's field.
+fn document_refusal(e: AppError) -> AppError {
+    match e {
+        AppError::UnsupportedMediaType(m) => AppError::invalid("evidence_document_id", m),
+        AppError::PayloadTooLarge { limit } => AppError::invalid(
+            "evidence_document_id",
+            crate::msg!("form-document-too-large", limit = limit / (1024 * 1024)),
+        ),
+        other => other,
+    }
 }

@@ -44,6 +44,105 @@ async fn post(
     }
 }
 
+/// The fields of a page's form as a browser would send them: every input's value, each
+/// select's chosen option, each textarea's text (named `f[…]`, unescaped).
+fn fields_of(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action}"));
+    let form = &html[start..start + html[start..].find("</form>").unwrap()];
+    let unescape = |v: &str| {
+        v.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let attr = |tag: &str, name: &str| {
+        let key = format!(" {name}=\"");
+        tag.find(&key).map(|i| {
+            let rest = &tag[i + key.len()..];
+            unescape(&rest[..rest.find('"').unwrap()])
+        })
+    };
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..end];
+        let name = attr(tag, "name").filter(|n| n.starts_with("f["));
+        if let Some(name) = name {
+            let key = name[2..name.len() - 1].replace("__", ".");
+            if tag.starts_with("<input") {
+                out.push((key, attr(tag, "value").unwrap_or_default()));
+            } else if tag.starts_with("<textarea") {
+                let body = &rest[end + 1..];
+                out.push((key, unescape(&body[..body.find("</textarea>").unwrap()])));
+            } else if tag.starts_with("<select") {
+                let body = &rest[end + 1..rest.find("</select>").unwrap()];
+                let chosen = body
+                    .split("<option")
+                    .find(|o| o.contains(" selected"))
+                    .and_then(|o| attr(o, "value"))
+                    .unwrap_or_default();
+                out.push((key, chosen));
+            }
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Posts a record's edit form with `changes` over what the page shows.
+async fn edit(
+    client: &Client,
+    form: &str,
+    id: &str,
+    changes: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Html {
+    let page = page(client, &format!("/me?edit={form}:{id}")).await;
+    assert_eq!(page.status, Status::Ok, "{}", page.body);
+    let action = format!("/me/forms/{form}/{id}");
+    let mut fields = fields_of(&page.body, &action);
+    for (k, v) in changes {
+        let slot = fields
+            .iter_mut()
+            .find(|(name, _)| name == k)
+            .unwrap_or_else(|| panic!("no field {k}"));
+        slot.1 = (*v).to_owned();
+    }
+    let version = {
+        let at = page
+            .body
+            .find("name=\"version\" value=\"")
+            .expect("the version")
+            + 23;
+        page.body[at..].split('"').next().unwrap().to_owned()
+    };
+    let mut all: Vec<(String, String)> = vec![
+        ("csrf".to_owned(), csrf_of(&page.body)),
+        ("version".to_owned(), version),
+    ];
+    all.extend(
+        fields
+            .into_iter()
+            .map(|(k, v)| (format!("f[{}]", k.replace('.', "__")), v)),
+    );
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (ct, body) = multipart(&refs, file);
+    let res = client.post(action).header(ct).body(body).dispatch().await;
+    let status = res.status();
+    let location = res.headers().get_one("Location").map(str::to_owned);
+    Html {
+        status,
+        location,
+        body: res.into_string().await.unwrap_or_default(),
+        cookies: Vec::new(),
+    }
+}
+
 fn error_of<'a>(html: &'a str, id: &str) -> &'a str {
     let marker = format!("id=\"error-{id}\">");
     let at = html
@@ -233,6 +332,99 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     let file = client.get(format!("/documents/{doc}")).dispatch().await;
     assert_eq!(file.status(), Status::Ok);
     assert_eq!(file.into_bytes().await.unwrap(), pdf);
+
+    // Records are edited in place: the form starts with what is registered, as people write it,
+    // and only what changed is sent.
+    let area_id = a["id"].as_str().unwrap();
+    let opened = page(&client, &format!("/me?edit=area:{area_id}")).await;
+    assert!(
+        opened.body.contains("<details id=\"form-edit\" open>"),
+        "{}",
+        opened.body
+    );
+    assert!(
+        opened.body.contains("value=\"12,5\""),
+        "hectares as Vietnamese write them"
+    );
+    assert!(opened.body.contains("value=\"31/12/2029\""));
+    assert!(
+        opened.body.contains("value=\"Phường Tân Thạnh\""),
+        "the commune by its name"
+    );
+    let saved = edit(
+        &client,
+        "area",
+        area_id,
+        &[("area_ha", "13,75"), ("linkage.households", "52")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/me?done=edit"),
+        "{}",
+        saved.body
+    );
+    let area = app
+        .get(&format!("/api/v1/areas/{area_id}"), Some(&admin))
+        .await;
+    assert_eq!(area.body["area_ha"], "13.75");
+    assert_eq!(area.body["linkage"]["households"], 52);
+    assert_eq!(
+        area.body["linkage"]["end_on"], "2029-12-31",
+        "the rest of the contract stands"
+    );
+    assert_eq!(
+        area.body["geometry"]["type"], "Polygon",
+        "an edit without a file keeps the boundary"
+    );
+    let refused = edit(&client, "area", area_id, &[("area_ha", "-1")], None).await;
+    assert_eq!(refused.status, Status::Ok);
+    assert!(!error_of(&refused.body, "edit-area_ha").is_empty());
+    assert_eq!(
+        app.get(&format!("/api/v1/areas/{area_id}"), Some(&admin))
+            .await
+            .body["version"],
+        area.body["version"]
+    );
+
+    // A verified certificate edited by its owner goes back to the auditor.
+    let cert_id = c["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/certifications/{cert_id}/transitions"),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đối chiếu bản gốc", "effective_on": ocop_registry::clock::today().to_string()}),
+        )
+        .await;
+    assert_eq!(r.status, Status::Ok, "{:?}", r.body);
+    let renewed = scanned_pdf("VG-2025-017 gia hạn");
+    let saved = edit(
+        &client,
+        "certification",
+        cert_id,
+        &[("expires_on", "10/01/2028")],
+        Some(("gia-han.pdf", &renewed)),
+    )
+    .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/me?done=edit"),
+        "{}",
+        saved.body
+    );
+    let cert_now = app
+        .get(&format!("/api/v1/certifications/{cert_id}"), Some(&admin))
+        .await;
+    assert_eq!(
+        cert_now.body["status"], "submitted",
+        "what the auditor saw changed"
+    );
+    assert_eq!(cert_now.body["expires_on"], "2028-01-10");
+    assert_ne!(
+        cert_now.body["evidence_document_id"], c["evidence_document_id"],
+        "the new scan"
+    );
 
     // A change of identity data is a request, with its reason and effective date.
     let today = ocop_registry::clock::today().format("%d/%m/%Y").to_string();
