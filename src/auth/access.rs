@@ -112,7 +112,7 @@ pub async fn unit_graph(
     db: &impl ConnectionTrait,
     actor: &Actor,
     unit_id: Uuid,
-) -> AppResult<crate::units::graph::UnitGraph> {
+) -> AppResult<std::sync::Arc<crate::units::graph::UnitGraph>> {
     actor.require(&[Role::Admin, Role::Auditor])?;
     let graph = crate::units::graph::UnitGraph::load(db).await?;
     if actor.role == Role::Auditor {

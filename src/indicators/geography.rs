@@ -86,8 +86,18 @@ impl Placement {
             .map(|c| valid_subtree(graph, c.id, d))
             .collect();
         let reach = graph.reach(unit_id);
+        // Only communes linked (through successions, either way) to U's subtree or reach can
+        // land in it: mapping follows links. The country has 13,000 communes; a unit's
+        // neighbourhood, a few hundred.
+        let mut near: HashSet<Uuid> = HashSet::new();
+        let mut queue: VecDeque<Uuid> = subtree.iter().chain(reach.iter()).copied().collect();
+        while let Some(id) = queue.pop_front() {
+            if near.insert(id) {
+                queue.extend(graph.linked(id));
+            }
+        }
         let mut mapping = HashMap::new();
-        for id in graph.communes() {
+        for id in near.into_iter().filter(|id| graph.is_commune(*id)) {
             let targets = graph.map_to_date(id, d);
             let touches = if targets.is_empty() {
                 reach.contains(&id)

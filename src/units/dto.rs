@@ -46,6 +46,9 @@ pub struct UnitView {
     pub valid_to: Option<NaiveDate>,
     /// Known doubts about the official data.
     pub note: Option<String>,
+    /// The units it lies in, nearest first (`["Huyện Phú Ninh", "Tỉnh Quảng Nam"]`): what tells
+    /// the dozens of "Xã Tân Thành" of the country apart.
+    pub within: Vec<String>,
 }
 
 impl From<unit::Model> for UnitView {
@@ -60,6 +63,7 @@ impl From<unit::Model> for UnitView {
             valid_from: u.valid_from,
             valid_to: u.valid_to,
             note: u.note,
+            within: Vec::new(),
         }
     }
 }

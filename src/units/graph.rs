@@ -1,10 +1,15 @@
 //! The whole unit graph in memory (a few hundred rows): subtrees, succession closures and the
 //! mapping of a recorded commune to the units valid on a date.
 //!
-//! It is loaded per use, not cached in the process: several processes share one database and
-//! nothing here may go stale.
+//! The whole country is 14,000 unit versions: the graph is built once per process and reused
+//! while the units do not change. Units are only ever added (the loader never edits or deletes
+//! a row), so the number of units and of links tells whether the cached graph is the database's:
+//! every use checks it with one small query, and a process sees units another process loaded
+//! at its next use. (A process serves one database; the test suite's many databases all hold the
+//! same reference units, so they share one graph too.)
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{unit, unit_link};
@@ -22,17 +27,44 @@ pub struct UnitGraph {
     predecessors: HashMap<Uuid, Vec<Uuid>>,
 }
 
+/// The process's graph and the counts of units and links it was read with.
+type Cached = ((i64, i64), Arc<UnitGraph>);
+
 /// Whether `u` is valid on day `d` (`valid_from <= d < valid_to`).
 pub fn valid_on(u: &unit::Model, d: NaiveDate) -> bool {
     u.valid_from.is_none_or(|f| f <= d) && u.valid_to.is_none_or(|t| d < t)
 }
 
 impl UnitGraph {
-    /// Reads every unit and link.
-    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
+    /// The graph of every unit and link: the process's copy when the database holds the same
+    /// units and links, else read afresh (and kept).
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Arc<Self>> {
+        static CACHE: std::sync::Mutex<Option<Cached>> = std::sync::Mutex::new(None);
+        let backend = db.get_database_backend();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT (SELECT COUNT(*) FROM unit) AS units, \
+                 (SELECT COUNT(*) FROM unit_link) AS links",
+            ))
+            .await?
+            .ok_or_else(|| crate::error::AppError::Internal("no unit count".to_owned()))?;
+        let key: (i64, i64) = (row.try_get("", "units")?, row.try_get("", "links")?);
+        if let Ok(cache) = CACHE.lock()
+            && let Some((k, g)) = cache.as_ref()
+            && *k == key
+        {
+            return Ok(g.clone());
+        }
         let units = unit::Entity::find().all(db).await?;
         let links = unit_link::Entity::find().all(db).await?;
-        Ok(Self::build(units, links))
+        // Counted again from what was read: a load racing with this one keeps the two in step.
+        let key = (units.len() as i64, links.len() as i64);
+        let graph = Arc::new(Self::build(units, links));
+        if let Ok(mut cache) = CACHE.lock() {
+            *cache = Some((key, graph.clone()));
+        }
+        Ok(graph)
     }
 
     /// Builds the graph from rows.
@@ -170,6 +202,21 @@ impl UnitGraph {
             .values()
             .filter(|u| u.level == "commune")
             .map(|u| u.id)
+    }
+
+    /// The units linked to `id` by a succession, either way.
+    pub fn linked(&self, id: Uuid) -> impl Iterator<Item = Uuid> + '_ {
+        self.successors
+            .get(&id)
+            .into_iter()
+            .chain(self.predecessors.get(&id))
+            .flatten()
+            .copied()
+    }
+
+    /// Whether `id` is a commune-level unit.
+    pub fn is_commune(&self, id: Uuid) -> bool {
+        self.units.get(&id).is_some_and(|u| u.level == "commune")
     }
 
     /// Direct children of `id` (all versions).

@@ -3,12 +3,12 @@
 //! process computes the same ids, and loading twice (or from two processes at once) inserts
 //! nothing new: `ON CONFLICT DO NOTHING`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{unit, unit_link};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -17,6 +17,12 @@ use crate::text::fold;
 
 const QUANG_NAM: &str = include_str!("../../data/units/quang_nam_2019_2025.json");
 const DA_NANG: &str = include_str!("../../data/units/da_nang_2025_from_quang_nam.json");
+/// The whole country in both editions around 1 Jul 2025 (`data/units/vietnam_units_2025.*`).
+const VIETNAM: &str = include_str!("../../data/units/vietnam_units_2025.json");
+
+/// Quảng Nam's code: its own file (with the units that ended on 1 Jan 2025, checked by hand)
+/// wins over the national file for its subtree.
+const QUANG_NAM_CODE: &str = "49";
 
 /// Resolution 1241/NQ-UBTVQH15: district and commune arrangement of Quảng Nam, from 1 Jan 2025.
 const BASIS_2025_01: &str = "Nghị quyết 1241/NQ-UBTVQH15 (24/10/2024), effective 2025-01-01";
@@ -58,6 +64,27 @@ struct QuangNamUnit {
     successor_note: Option<String>,
     #[serde(default)]
     data_quality_note: Option<String>,
+}
+
+/// A record of the national file.
+#[derive(Debug, Deserialize)]
+struct NationalUnit {
+    code: String,
+    name: String,
+    level: String,
+    unit_type: Option<String>,
+    parent_code: Option<String>,
+    /// `pre_2025_07` or `from_2025_07`.
+    edition: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    successor_2025_07: Vec<CodeRef>,
+    /// The island districts a special zone (đặc khu) was formed from.
+    #[serde(default)]
+    predecessor_district_codes: Vec<String>,
+    #[serde(default)]
+    split_or_partial_2025_07: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +185,13 @@ pub fn dataset() -> AppResult<Dataset> {
     let mut pending_links: Vec<PendingLink> = Vec::new();
 
     for u in &qn {
+        // The one record absent from the 2024 list (20674 Quế Phước) is a code retired in 2020
+        // that reappeared in the 2025 lists by mistake: Resolution 1241 gives Quế Sơn 18
+        // communes, the national file drops it, and the official count of 10,035 holds only
+        // without it. Databases that already hold it keep the row; nothing new points to it.
+        if !u.in_gso_list_2024_11_01 {
+            continue;
+        }
         let note = match (&u.data_quality_note, &u.successor_note) {
             (Some(a), Some(b)) => Some(format!("{a} {b}")),
             (a, b) => a.clone().or_else(|| b.clone()),
@@ -207,12 +241,6 @@ pub fn dataset() -> AppResult<Dataset> {
             });
             versions.push(old);
             versions.push(new);
-        } else if !u.in_gso_list_2024_11_01 {
-            // Absent from the 2024 list, present in 2025 (see its data-quality note).
-            versions.push(Version {
-                valid_from: Some(r1),
-                ..base
-            });
         } else {
             versions.push(base);
         }
@@ -240,20 +268,6 @@ pub fn dataset() -> AppResult<Dataset> {
         }
     }
 
-    versions.push(Version {
-        code: "48".to_owned(),
-        name: "Thành phố Đà Nẵng".to_owned(),
-        level: "province".to_owned(),
-        unit_type: Some("Thành phố".to_owned()),
-        parent_code: None,
-        valid_from: Some(r2),
-        valid_to: None,
-        note: Some(
-            "Only the communes formed from former Quảng Nam communes are loaded; \
-             former Đà Nẵng's own communes are not in the reference data."
-                .to_owned(),
-        ),
-    });
     for u in &dn {
         versions.push(Version {
             code: u.code.clone(),
@@ -267,11 +281,20 @@ pub fn dataset() -> AppResult<Dataset> {
         });
     }
 
+    national(r2, &mut versions, &mut pending_links)?;
+
     // Codes of different levels never collide (2, 3 and 5 digits), so (code, day) finds a version.
+    let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, v) in versions.iter().enumerate() {
+        by_code.entry(v.code.as_str()).or_default().push(i);
+    }
     let find = |code: &str, at: Option<NaiveDate>| -> AppResult<&Version> {
-        versions
-            .iter()
-            .find(|v| v.code == code && v.covers(at))
+        by_code
+            .get(code)
+            .into_iter()
+            .flatten()
+            .map(|i| &versions[*i])
+            .find(|v| v.covers(at))
             .ok_or_else(|| AppError::Internal(format!("unit data: no unit {code} on {at:?}")))
     };
     let id_of = |v: &Version| unit_id(&v.level, &v.code, v.valid_from);
@@ -323,11 +346,126 @@ pub fn dataset() -> AppResult<Dataset> {
     Ok(Dataset { units, links })
 }
 
+/// Adds the national file's units and succession links, except what the Quảng Nam files hold:
+/// Quảng Nam's subtree before the reform, and the units of 1 Jul 2025 already read (the Đà Nẵng
+/// communes formed from Quảng Nam's).
+fn national(
+    reform: NaiveDate,
+    versions: &mut Vec<Version>,
+    links: &mut Vec<PendingLink>,
+) -> AppResult<()> {
+    let all: Vec<NationalUnit> = serde_json::from_str(VIETNAM)
+        .map_err(|e| AppError::Internal(format!("embedded national unit data: {e}")))?;
+    let pre = |u: &NationalUnit| u.edition == "pre_2025_07";
+    // Quảng Nam's districts, then their communes.
+    let qn_districts: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|u| {
+            pre(u) && u.level == "district" && u.parent_code.as_deref() == Some(QUANG_NAM_CODE)
+        })
+        .map(|u| u.code.as_str())
+        .collect();
+    let in_quang_nam = |u: &NationalUnit| {
+        pre(u)
+            && (u.code == QUANG_NAM_CODE
+                || u.parent_code.as_deref() == Some(QUANG_NAM_CODE)
+                || u.parent_code
+                    .as_deref()
+                    .is_some_and(|p| qn_districts.contains(p)))
+    };
+    let known: std::collections::HashSet<(String, Option<NaiveDate>)> = versions
+        .iter()
+        .map(|v| (v.code.clone(), v.valid_from))
+        .collect();
+    let day_before = reform.pred_opt().unwrap_or(reform);
+    for u in &all {
+        if in_quang_nam(u) || known.contains(&(u.code.clone(), u.valid_from)) {
+            continue;
+        }
+        versions.push(Version {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+            unit_type: u.unit_type.clone().or_else(|| type_from_name(&u.name)),
+            parent_code: u.parent_code.clone(),
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+            note: u
+                .split_or_partial_2025_07
+                .then(|| "Split among several communes on 2025-07-01.".to_owned()),
+        });
+        for s in &u.successor_2025_07 {
+            links.push(PendingLink {
+                from_code: u.code.clone(),
+                from_at: Some(day_before),
+                to_code: s.code.clone(),
+                effective_on: reform,
+                kind: "succeeded",
+                basis: BASIS_2025_07.to_owned(),
+            });
+        }
+        // The island special zones trace back to the districts they were formed from.
+        for d in &u.predecessor_district_codes {
+            links.push(PendingLink {
+                from_code: d.clone(),
+                from_at: Some(day_before),
+                to_code: u.code.clone(),
+                effective_on: reform,
+                kind: "succeeded",
+                basis: BASIS_2025_07.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The dataset, built once per process (it is the binary's own data).
+fn cached() -> AppResult<&'static Dataset> {
+    static DATA: std::sync::OnceLock<Dataset> = std::sync::OnceLock::new();
+    if let Some(d) = DATA.get() {
+        return Ok(d);
+    }
+    let built = dataset()?;
+    Ok(DATA.get_or_init(|| built))
+}
+
 /// Inserts whatever of the dataset is missing; returns how many units and links were added.
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
-    let data = dataset()?;
+    let data = cached()?;
+    // What is there already is read first (two narrow queries), so a start with every unit in
+    // place writes nothing. Rows a previous release wrote are never changed: ids are what
+    // subjects, areas, channels and frozen reports point to.
+    let have_units: HashSet<Uuid> = unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Id)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let have_links: HashSet<Uuid> = unit_link::Entity::find()
+        .select_only()
+        .column(unit_link::Column::Id)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let units: Vec<&unit::Model> = data
+        .units
+        .iter()
+        .filter(|u| !have_units.contains(&u.id))
+        .collect();
+    let links: Vec<&unit_link::Model> = data
+        .links
+        .iter()
+        .filter(|l| !have_links.contains(&l.id))
+        .collect();
     let mut added_units = 0;
-    for chunk in data.units.chunks(200) {
+    // Large chunks: 14,000 versions in a few statements (10 columns × 2,000 rows stays under
+    // both databases' limits on bound parameters). `DO NOTHING` still guards against another
+    // process loading at the same moment.
+    for chunk in units.chunks(2000) {
         let rows = chunk.iter().map(|u| unit::ActiveModel {
             id: Set(u.id),
             code: Set(u.code.clone()),
@@ -346,7 +484,7 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
             .await?;
     }
     let mut added_links = 0;
-    for chunk in data.links.chunks(200) {
+    for chunk in links.chunks(2000) {
         let rows = chunk.iter().map(|l| unit_link::ActiveModel {
             id: Set(l.id),
             from_unit_id: Set(l.from_unit_id),
@@ -371,18 +509,117 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
 mod tests {
     use super::*;
 
+    /// The loaded units against the official figures (`vietnam_units_2025.PROVENANCE.md`) and
+    /// a handful of known successions across the country.
+    #[test]
+    fn dataset_holds_the_official_counts_and_successions() {
+        let d = dataset().unwrap();
+        let ids: std::collections::HashSet<_> = d.units.iter().map(|u| u.id).collect();
+        assert_eq!(ids.len(), d.units.len(), "ids are unique");
+        let on = |day: NaiveDate| {
+            let mut by_level: HashMap<&str, usize> = HashMap::new();
+            for u in &d.units {
+                if u.valid_from.is_none_or(|f| f <= day) && u.valid_to.is_none_or(|t| day < t) {
+                    *by_level.entry(u.level.as_str()).or_default() += 1;
+                }
+            }
+            by_level
+        };
+        let before = on(crate::clock::date(2025, 6, 30));
+        assert_eq!(
+            (before["province"], before["district"], before["commune"]),
+            (63, 696, 10_035)
+        );
+        let after = on(REFORM_2025_07);
+        assert_eq!(
+            (after["province"], after.get("district"), after["commune"]),
+            (34, None, 3_321)
+        );
+        for l in &d.links {
+            assert!(ids.contains(&l.from_unit_id) && ids.contains(&l.to_unit_id));
+        }
+        // Every commune of 30 June 2025 has a successor, every commune of 1 July a predecessor.
+        let from: std::collections::HashSet<_> = d.links.iter().map(|l| l.from_unit_id).collect();
+        let to: std::collections::HashSet<_> = d.links.iter().map(|l| l.to_unit_id).collect();
+        for u in &d.units {
+            if u.level == "commune" && u.valid_to == Some(REFORM_2025_07) {
+                assert!(
+                    from.contains(&u.id),
+                    "{} {} has no successor",
+                    u.code,
+                    u.name
+                );
+            }
+            if u.valid_from == Some(REFORM_2025_07) && u.level != "province" {
+                assert!(
+                    to.contains(&u.id),
+                    "{} {} has no predecessor",
+                    u.code,
+                    u.name
+                );
+            }
+        }
+        let linked = |from: Uuid, to: Uuid| {
+            d.links
+                .iter()
+                .any(|l| l.from_unit_id == from && l.to_unit_id == to)
+        };
+        let name = |id: Uuid| {
+            d.units
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.name.clone())
+                .unwrap()
+        };
+        let (old, new) = (None, Some(REFORM_2025_07));
+        assert!(
+            linked(
+                unit_id("province", "02", old),
+                unit_id("province", "08", new)
+            ),
+            "Hà Giang → Tuyên Quang"
+        );
+        assert_eq!(name(unit_id("province", "08", new)), "Tỉnh Tuyên Quang");
+        assert!(linked(
+            unit_id("commune", "20335", old),
+            unit_id("commune", "20335", new)
+        ));
+        assert_eq!(name(unit_id("commune", "20335", new)), "Phường Bàn Thạch");
+        assert_eq!(name(unit_id("commune", "20335", old)), "Phường Tân Thạnh");
+        // Phường Cống Vị (Hà Nội) was split between Ngọc Hà and Giảng Võ.
+        assert!(linked(
+            unit_id("commune", "00007", old),
+            unit_id("commune", "00008", new)
+        ));
+        assert!(linked(
+            unit_id("commune", "00007", old),
+            unit_id("commune", "00025", new)
+        ));
+        // Lý Sơn district became a special zone.
+        let ly_son = d
+            .links
+            .iter()
+            .find(|l| l.from_unit_id == unit_id("district", "536", old))
+            .expect("Lý Sơn's successor");
+        assert!(name(ly_son.to_unit_id).starts_with("Đặc khu Lý Sơn"));
+        // Quảng Nam's own file wins: its units that ended on 1 Jan 2025 are there.
+        assert_eq!(name(unit_id("district", "519", old)), "Huyện Nông Sơn");
+    }
+
     #[test]
     fn dataset_has_every_version_and_link() {
         let d = dataset().unwrap();
-        // 261 Quảng Nam units, +7 second versions (5 moved, 2 renamed), +1 Đà Nẵng, +78 communes.
-        assert_eq!(d.units.len(), 261 + 7 + 1 + 78);
+        // The national file's 14,149 records, less Quảng Nam's 251 of 30 June 2025 and the 78
+        // Đà Nẵng communes read from their own files; Quảng Nam's 260 units (without the stale
+        // 20674), +7 second versions (5 moved, 2 renamed), the 78 communes.
+        assert_eq!(d.units.len(), 14_149 - 251 - 78 + 260 + 7 + 78);
         let ids: std::collections::HashSet<_> = d.units.iter().map(|u| u.id).collect();
         assert_eq!(ids.len(), d.units.len(), "ids are unique");
         for l in &d.links {
             assert!(ids.contains(&l.from_unit_id) && ids.contains(&l.to_unit_id));
         }
-        // Every commune of 30 June 2025 and the province have a 1 July successor.
+        // 10,565 commune links, 63 provinces, 5 island districts.
         let succeeded = d.links.iter().filter(|l| l.kind == "succeeded").count();
-        assert_eq!(succeeded, 234 + 1);
+        assert_eq!(succeeded, 10_565 + 63 + 5);
     }
 }

@@ -57,11 +57,23 @@ pub async fn list(
         page,
     )
     .await?;
-    Ok(Paginated::new(
-        rows.into_iter().map(UnitView::from).collect(),
-        page,
-        total,
-    ))
+    let graph = super::graph::UnitGraph::load(db).await?;
+    let items = rows
+        .into_iter()
+        .map(|u| {
+            let within = graph
+                .ancestors(u.id)
+                .into_iter()
+                .skip(1)
+                .filter_map(|a| graph.get(a).map(|p| p.name.clone()))
+                .collect();
+            UnitView {
+                within,
+                ..UnitView::from(u)
+            }
+        })
+        .collect();
+    Ok(Paginated::new(items, page, total))
 }
 
 /// One unit with parent, children, successors and predecessors.

@@ -336,7 +336,12 @@ pub async fn dashboard(
             .iter()
             .map(|u| {
                 (
-                    format!("{} ({})", u.name, u.code),
+                    // The province (and district) tell homonyms apart.
+                    if u.within.is_empty() {
+                        format!("{} ({})", u.name, u.code)
+                    } else {
+                        format!("{} ({}) — {}", u.name, u.code, u.within.join(", "))
+                    },
                     href("/dashboard", &[("unit", &u.code), ("date", &iso)]),
                 )
             })

@@ -129,12 +129,7 @@ pub async fn save_contact(
     viewer: Viewer,
     form: Form<ContactForm<'_>>,
 ) -> Result<Either<Redirect, Page>, PageError> {
-    let session = viewer.check_csrf(form.csrf)?;
-    let actor = &session.actor;
-    actor.require(&[Role::Owner])?;
-    let id = actor
-        .subject_id
-        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let (actor, id) = super::owner_forms::owner(&viewer, form.csrf)?;
     let typed = [form.address, form.representative, form.phone, form.email];
     // An emptied field clears the value.
     let body: serde_json::Map<String, serde_json::Value> = CONTACT

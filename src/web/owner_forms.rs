@@ -322,6 +322,27 @@ pub struct Posted<'r> {
     version: Option<i32>,
 }
 
+impl Posted<'_> {
+    /// The fields by the API's names.
+    fn typed(&self) -> HashMap<String, String> {
+        self.f
+            .iter()
+            .map(|(k, v)| (k.replace("__", "."), v.clone()))
+            .collect()
+    }
+}
+
+/// The owner signed in behind a posted form (its anti-forgery token checked) and its subject.
+pub fn owner<'v>(viewer: &'v Viewer, csrf: &str) -> Result<(&'v Actor, Uuid), PageError> {
+    let session = viewer.check_csrf(csrf)?;
+    let actor = &session.actor;
+    actor.require(&[Role::Owner])?;
+    let subject_id = actor
+        .subject_id
+        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    Ok((actor, subject_id))
+}
+
 /// A commune typed by name (or its id), as the import resolves names.
 async fn commune(db: &DatabaseConnection, typed: &str) -> Result<Uuid, String> {
     if let Ok(id) = typed.parse::<Uuid>() {
@@ -350,12 +371,7 @@ pub async fn submit(
     form: &str,
     posted: Form<Posted<'_>>,
 ) -> Result<Either<Redirect, Page>, PageError> {
-    let session = viewer.check_csrf(posted.csrf)?;
-    let actor = &session.actor;
-    actor.require(&[Role::Owner])?;
-    let subject_id = actor
-        .subject_id
-        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let (actor, subject_id) = owner(&viewer, posted.csrf)?;
     let form: &'static str = FORMS
         .iter()
         .copied()
@@ -364,11 +380,7 @@ pub async fn submit(
     let lang = viewer.lang;
     let (db, store) = (db.inner(), store.inner());
     let specs = specs(db, actor, subject_id, form, lang).await?;
-    let typed: HashMap<String, String> = posted
-        .f
-        .iter()
-        .map(|(k, v)| (k.replace("__", "."), v.clone()))
-        .collect();
+    let typed = posted.typed();
     let file = crate::documents::routes::received(&posted.file).await?;
     let refuse = |errors| Refusal {
         form,
@@ -532,12 +544,7 @@ pub async fn submit_edit(
     id: &str,
     posted: Form<Posted<'_>>,
 ) -> Result<Either<Redirect, Page>, PageError> {
-    let session = viewer.check_csrf(posted.csrf)?;
-    let actor = &session.actor;
-    actor.require(&[Role::Owner])?;
-    let subject_id = actor
-        .subject_id
-        .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
+    let (actor, subject_id) = owner(&viewer, posted.csrf)?;
     let edit =
         Edit::parse(&format!("{form}:{id}")).ok_or_else(|| AppError::not_found("form", form))?;
     let lang = viewer.lang;
@@ -545,11 +552,7 @@ pub async fn submit_edit(
     let specs = edit_specs(db, actor, subject_id, edit.form, lang).await?;
     let (view, _) = record(db, actor, edit).await?;
     let before = forms::prefill(&specs, &view, lang);
-    let typed: HashMap<String, String> = posted
-        .f
-        .iter()
-        .map(|(k, v)| (k.replace("__", "."), v.clone()))
-        .collect();
+    let typed = posted.typed();
     let file = crate::documents::routes::received(&posted.file).await?;
     let refusal = match forms::changes(&specs, &typed, &before, lang) {
         Ok(mut body) => {

@@ -657,7 +657,8 @@ async fn the_same_subject_counts_for_tam_ky_before_the_reform_and_ban_thach_afte
     let dn = sc.report(da_nang, D2, "").await;
     // S2's recognition (2022-07-01) expired on 2025-07-01: 12 remain.
     assert_eq!(dn["population"], 12);
-    assert_eq!(dn["children"].as_array().unwrap().len(), 78);
+    // The 78 communes formed from Quảng Nam's and the 16 of former Đà Nẵng.
+    assert_eq!(dn["children"].as_array().unwrap().len(), 94);
     let bt = child(&dn, "20335");
     assert_eq!(bt["unit"]["name"], "Phường Bàn Thạch");
     // Tân Thạnh's S4 S6 S7 S10 S15 (S2 has expired) are Bàn Thạch's; on D2 S7's verification

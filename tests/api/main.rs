@@ -11,6 +11,7 @@ mod browser;
 mod certifications;
 mod channels;
 mod connect;
+mod country;
 mod documents;
 mod drafts;
 mod errors;

@@ -1,0 +1,160 @@
+//! Every province (issue 14): the whole country's units in both editions, auditors anywhere,
+//! subjects following the 1 July 2025 successions — splits included.
+
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, id_of, subject_body, unit};
+
+fn population(report: &Value) -> i64 {
+    report["population"].as_i64().unwrap_or(-1)
+}
+
+async fn report(app: &TestApp, token: &str, unit_id: uuid::Uuid, as_of: &str) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={unit_id}&as_of={as_of}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    res.body
+}
+
+#[rocket::async_test]
+async fn an_auditor_of_ha_giang_registers_subjects_and_they_follow_the_2025_successions() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (old, new) = (None, Some("2025-07-01"));
+    let ha_giang = unit("province", "02", old);
+    let tuyen_quang = unit("province", "08", new);
+    let auditor = app.auditor(ha_giang).await;
+
+    // Phường Trần Phú went whole into Phường Hà Giang 2; Phường Quang Trung was split between
+    // Hà Giang 2 and Hà Giang 1.
+    let mut subjects = Vec::new();
+    for (name, commune) in [
+        ("HTX Chè Shan Trần Phú", "00691"),
+        ("HTX Cam Quang Trung", "00688"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/subjects",
+                Some(&auditor),
+                &subject_body(name, &unit("commune", commune, old).to_string()),
+            )
+            .await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+        let s = res.body;
+        let p = app
+            .seed_product(&auditor, &s, &format!("Sản phẩm {name}"))
+            .await;
+        app.seed_recognition(&auditor, &p, &format!("QĐ-{commune}"), "2024-06-01", 3)
+            .await;
+        subjects.push(s);
+    }
+    // Another province's auditor cannot register there.
+    let lao_cai = app.auditor(unit("province", "10", old)).await;
+    let res = app
+        .post(
+            "/api/v1/subjects",
+            Some(&lao_cai),
+            &subject_body("HTX Ngoài tỉnh", &unit("commune", "00691", old).to_string()),
+        )
+        .await;
+    assert_eq!(res.status, Status::Forbidden, "{:?}", res.body);
+
+    // Before the reform: Hà Giang counts both.
+    let before = report(&app, &auditor, ha_giang, "2025-06-30").await;
+    assert_eq!(population(&before), 2, "{before}");
+    // After it: Tuyên Quang, which Hà Giang became part of, counts both, for its own auditor.
+    let tq_auditor = app.auditor(tuyen_quang).await;
+    let after = report(&app, &tq_auditor, tuyen_quang, "2025-12-01").await;
+    assert_eq!(population(&after), 2, "{after}");
+    // The split commune's subject is not counted in a new commune that holds part of its old one.
+    let hg2 = unit("commune", "00691", new);
+    let hg1 = unit("commune", "00694", new);
+    let in_hg2 = report(&app, &admin, hg2, "2025-12-01").await;
+    assert_eq!(population(&in_hg2), 1, "{in_hg2}");
+    let ambiguous = in_hg2["ambiguous_geography"].to_string();
+    assert!(
+        ambiguous.contains(subjects[1]["id"].as_str().unwrap()),
+        "{in_hg2}"
+    );
+    assert_eq!(
+        population(&report(&app, &admin, hg1, "2025-12-01").await),
+        0
+    );
+
+    // A relocation with its effective date settles it.
+    let sid = id_of(&subjects[1]);
+    let current = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    let res = app
+        .patch(
+            &format!("/api/v1/subjects/{sid}"),
+            Some(&admin),
+            &json!({"commune_id": hg1, "effective_on": "2025-07-01"}),
+            current.etag.as_deref(),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let in_hg1 = report(&app, &admin, hg1, "2025-12-01").await;
+    assert_eq!(population(&in_hg1), 1, "{in_hg1}");
+    let in_hg2 = report(&app, &admin, hg2, "2025-12-01").await;
+    assert_eq!(in_hg2["ambiguous_geography"], json!([]), "{in_hg2}");
+    assert_eq!(
+        population(&report(&app, &tq_auditor, tuyen_quang, "2025-12-01").await),
+        2
+    );
+}
+
+#[rocket::async_test]
+async fn units_are_found_across_the_country_with_their_province() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let res = app
+        .get(
+            "/api/v1/units?q=tan%20thanh&level=commune&on=2025-06-30&per_page=100",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let items = res.body["items"].as_array().unwrap();
+    assert!(
+        items.len() > 10,
+        "dozens of Tân Thành / Tân Thạnh: {}",
+        items.len()
+    );
+    let provinces: std::collections::HashSet<String> = items
+        .iter()
+        .map(|u| {
+            u["within"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(provinces.len() > 5, "{provinces:?}");
+    assert!(provinces.contains("Tỉnh Quảng Nam"), "{provinces:?}");
+    // The island special zones trace back to their districts.
+    let ly_son = app
+        .get(
+            &format!("/api/v1/units/{}", unit("district", "536", None)),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(ly_son.status, Status::Ok);
+    assert!(
+        ly_son.body["successors"]
+            .to_string()
+            .contains("Đặc khu Lý Sơn"),
+        "{:?}",
+        ly_son.body
+    );
+}
