@@ -158,3 +158,110 @@ async fn units_are_found_across_the_country_with_their_province() {
         ly_son.body
     );
 }
+
+/// A database made when the registry knew only Quảng Nam (its two files) is upgraded: the rest
+/// of the country is added, and nothing that pointed to a unit points elsewhere.
+#[rocket::async_test]
+async fn an_upgrade_from_a_quang_nam_only_database_keeps_every_id() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::HashSet;
+    let app = TestApp::spawn().await;
+    let full = app.count("unit").await;
+    let full_links = app.count("unit_link").await;
+    // The previous release held Quảng Nam's units (until 2025-07-01) and the Đà Nẵng units of
+    // 1 July that replaced them: take every other unit out, as that database never had them.
+    let qn: Vec<Value> =
+        serde_json::from_str(include_str!("../../data/units/quang_nam_2019_2025.json")).unwrap();
+    let dn: Vec<Value> = serde_json::from_str(include_str!(
+        "../../data/units/da_nang_2025_from_quang_nam.json"
+    ))
+    .unwrap();
+    let code = |u: &Value| u["code"].as_str().unwrap().to_owned();
+    let old_qn: HashSet<String> = qn.iter().map(code).collect();
+    let new_dn: HashSet<String> = dn.iter().map(code).chain(["48".to_owned()]).collect();
+    let units = entity::unit::Entity::find().all(&app.db).await.unwrap();
+    let reform = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    let kept = |u: &entity::unit::Model| {
+        if u.valid_from == Some(reform) {
+            new_dn.contains(&u.code)
+        } else {
+            old_qn.contains(&u.code)
+        }
+    };
+    let gone: Vec<uuid::Uuid> = units.iter().filter(|u| !kept(u)).map(|u| u.id).collect();
+    let ids_before: HashSet<uuid::Uuid> = units.iter().filter(|u| kept(u)).map(|u| u.id).collect();
+    for chunk in gone.chunks(500) {
+        entity::unit_link::Entity::delete_many()
+            .filter(entity::unit_link::Column::FromUnitId.is_in(chunk.to_vec()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        entity::unit_link::Entity::delete_many()
+            .filter(entity::unit_link::Column::ToUnitId.is_in(chunk.to_vec()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+    for level in ["commune", "district", "province"] {
+        for chunk in gone.chunks(500) {
+            entity::unit::Entity::delete_many()
+                .filter(entity::unit::Column::Id.is_in(chunk.to_vec()))
+                .filter(entity::unit::Column::Level.eq(level))
+                .exec(&app.db)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(app.count("unit").await as usize, ids_before.len());
+
+    // What that database holds: a subject of Tân Thạnh, its area, a report frozen for Tam Kỳ.
+    let admin = app.admin().await;
+    let s = app
+        .seed_subject(&admin, "20335", "HTX Trước nâng cấp")
+        .await;
+    let p = app.seed_product(&admin, &s, "Sản phẩm cũ").await;
+    app.seed_recognition(&admin, &p, "QĐ-1", "2024-06-01", 3)
+        .await;
+    let tam_ky = unit("district", "502", None);
+    let frozen = app
+        .post(
+            "/api/v1/reports",
+            Some(&admin),
+            &json!({"unit_id": tam_ky, "as_of": "2025-06-30"}),
+        )
+        .await;
+    assert_eq!(frozen.status, Status::Created, "{:?}", frozen.body);
+    let report_path = format!("/api/v1/reports/{}", id_of(&frozen.body));
+    let filed = app.get(&report_path, Some(&admin)).await.body;
+
+    // The upgrade: the loader of this release, as at start-up.
+    let (added, _) = ocop_registry::units::loader::load(&app.db).await.unwrap();
+    assert_eq!(added as usize, gone.len());
+    assert_eq!(app.count("unit").await, full);
+    assert_eq!(app.count("unit_link").await, full_links);
+    let after: HashSet<uuid::Uuid> = entity::unit::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert!(
+        ids_before.is_subset(&after),
+        "every existing id is still there"
+    );
+    let subject = app
+        .get(&format!("/api/v1/subjects/{}", id_of(&s)), Some(&admin))
+        .await;
+    assert_eq!(subject.body["commune_id"], s["commune_id"]);
+    assert_eq!(
+        app.get(&report_path, Some(&admin)).await.body,
+        filed,
+        "the filed report is unchanged"
+    );
+    // And a second start adds nothing.
+    assert_eq!(
+        ocop_registry::units::loader::load(&app.db).await.unwrap(),
+        (0, 0)
+    );
+}
