@@ -776,5 +776,16 @@ async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor
     }
     same_figures(&table(&c).await, &report);
     shot(&c, "24-bang-dieu-khien-da-nang").await;
+
+    // The owner, back on its page, sees its subject count for both targets.
+    click(&c, "#sign-out").await;
+    c.goto(&format!("{base}/me")).await.unwrap();
+    fill(&c, "#username", "htx.banthach").await;
+    fill(&c, "#password", "rau sạch Bàn Thạch 2025").await;
+    click(&c, "#sign-in").await;
+    assert_eq!(path_of(&c).await, "/me");
+    assert_eq!(text_of(&c, "status-value_chain").await, "Được tính");
+    assert_eq!(text_of(&c, "status-modern_channel").await, "Được tính");
+    shot(&c, "25-chu-the-duoc-tinh").await;
     c.close().await.unwrap();
 }
