@@ -252,7 +252,11 @@ pub async fn finish(
     let tokens = exchange(settings, kind, app, &code, cb.shop_id.as_deref())
         .await
         .map_err(|e| match e {
-            SyncError::Auth(m) | SyncError::Failed(m) => AppError::Upstream(m),
+            // Said to the person connecting: never the app's secret or the one-time code.
+            SyncError::Auth(m) | SyncError::Failed(m) => AppError::Upstream(super::client::scrub(
+                &m,
+                &[app.secret.as_str(), code.as_str()],
+            )),
         })?;
     if let Some(declared) = ch.shop_id.as_deref()
         && declared != tokens.shop_id
