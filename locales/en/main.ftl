@@ -725,3 +725,4 @@ form-area-edit-title = Edit the raw-material area
 form-certification-edit-title = Edit the certification (it goes back to the department for verification)
 form-channel-edit-title = Edit the sales channel
 form-channel-to = Selling until
+field-connect-not-configured = connecting { $platform } shops is not set up on this registry: its operator configures the registry's app for that marketplace

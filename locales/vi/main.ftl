@@ -725,3 +725,4 @@ form-area-edit-title = Sửa vùng nguyên liệu
 form-certification-edit-title = Sửa chứng nhận (sẽ gửi lại Sở thẩm định)
 form-channel-edit-title = Sửa kênh bán hàng
 form-channel-to = Bán đến ngày
+field-connect-not-configured = hệ thống chưa được thiết lập để kết nối gian hàng { $platform }: đơn vị vận hành cần cấu hình ứng dụng của hệ thống trên sàn đó

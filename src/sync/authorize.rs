@@ -74,14 +74,14 @@ fn connector_of(ch: &channel::Model) -> AppResult<ConnectorKind> {
     }
 }
 
+/// The registry's app on a marketplace. Without one, shops of that marketplace cannot be
+/// connected here: a 422 naming the channel's platform (the operator configures the app), not a
+/// fault of the server.
 fn app_of(settings: &SyncSettings, kind: ConnectorKind) -> AppResult<&App> {
     settings.apps.of(kind).ok_or_else(|| {
-        AppError::Unavailable(
-            format!(
-                "the registry's {} app is not configured: the operator sets it once for everyone",
-                kind.code()
-            )
-            .into(),
+        AppError::invalid(
+            "platform",
+            crate::msg!("field-connect-not-configured", platform = kind.code()),
         )
     })
 }

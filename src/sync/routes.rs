@@ -95,8 +95,7 @@ pub async fn delete_channel_connection(
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody),
               (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
-              (status = 422, description = "Not a Shopee or Lazada shop", body = ErrorBody),
-              (status = 503, description = "The registry's app for this marketplace is not configured", body = ErrorBody)),
+              (status = 422, description = "Not a Shopee, Lazada or TikTok Shop shop, or the registry's app for that marketplace is not configured", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/channels/<id>/authorize")]
 pub async fn authorize_channel(

@@ -239,6 +239,21 @@ async fn connection_links_are_single_use_expire_and_belong_to_their_channel() {
         .await;
     assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
     assert_eq!(res.error_fields(), ["platform"]);
+    // A marketplace whose app the operator did not configure here: said, not a server fault.
+    let tiktok = channel(&app, &admin, &s, "tiktok_shop").await;
+    let res = app
+        .get(
+            &format!("/api/v1/channels/{}/authorize", id_of(&tiktok)),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["platform"]);
+    assert!(
+        res.body.to_string().contains("tiktok_shop"),
+        "{:?}",
+        res.body
+    );
 
     // A forged state, an expired one: refused, nothing connected.
     let (_, to) = authorize(&app, &owner, &ch).await;
