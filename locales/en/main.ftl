@@ -726,3 +726,4 @@ form-certification-edit-title = Edit the certification (it goes back to the depa
 form-channel-edit-title = Edit the sales channel
 form-channel-to = Selling until
 field-connect-not-configured = connecting { $platform } shops is not set up on this registry: its operator configures the registry's app for that marketplace
+field-the-multipart-body-could-not-be-read = the multipart body could not be read

@@ -726,3 +726,4 @@ form-certification-edit-title = Sửa chứng nhận (sẽ gửi lại Sở th�
 form-channel-edit-title = Sửa kênh bán hàng
 form-channel-to = Bán đến ngày
 field-connect-not-configured = hệ thống chưa được thiết lập để kết nối gian hàng { $platform }: đơn vị vận hành cần cấu hình ứng dụng của hệ thống trên sàn đó
+field-the-multipart-body-could-not-be-read = không đọc được dữ liệu multipart gửi lên

@@ -42,14 +42,25 @@ pub async fn received(file: &Option<TempFile<'_>>) -> AppResult<Option<(String, 
     Ok(Some((name, bytes)))
 }
 
-/// A form that could not be read: too large, or a field that is not what it should be.
+/// A form that could not be read: too large, not a readable multipart body, or a field that
+/// is not what it should be.
 pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
     use rocket::form::error::ErrorKind;
+    // A body over a limit names the limit; a garbled multipart body is an "invalid length"
+    // with none.
     if errors
         .iter()
-        .any(|e| matches!(e.kind, ErrorKind::InvalidLength { .. } | ErrorKind::Io(_)))
+        .any(|e| matches!(e.kind, ErrorKind::InvalidLength { max: Some(_), .. }))
     {
         return AppError::PayloadTooLarge { limit };
+    }
+    if errors.iter().any(|e| {
+        matches!(
+            e.kind,
+            ErrorKind::InvalidLength { .. } | ErrorKind::Io(_) | ErrorKind::Multipart(_)
+        )
+    }) {
+        return AppError::bad_request(None, "the multipart body could not be read");
     }
     let field = errors
         .iter()
@@ -64,6 +75,7 @@ pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
 #[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
     request_body(content = DocumentUploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "The stored document", body = DocumentView),
+              (status = 400, description = "Not a readable multipart body", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
@@ -107,7 +119,8 @@ pub async fn upload_document(
 /// A document's file, to its subject's owner, the auditors of its unit and administrators.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
     params(("id" = uuid::Uuid, Path, description = "Document id")),
-    responses((status = 200, description = "The file, with its type and name", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, with its type and name",
+               content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such document (or not the owner's)", body = ErrorBody)),
