@@ -60,7 +60,8 @@ pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
             ErrorKind::InvalidLength { .. } | ErrorKind::Io(_) | ErrorKind::Multipart(_)
         )
     }) {
-        return AppError::bad_request(None, "the multipart body could not be read");
+        // Named by the one field this form needs: what could not be read is the file.
+        return AppError::invalid("file", "the multipart body could not be read");
     }
     let field = errors
         .iter()
@@ -75,13 +76,12 @@ pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
 #[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
     request_body(content = DocumentUploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "The stored document", body = DocumentView),
-              (status = 400, description = "Not a readable multipart body", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
               (status = 413, description = "Larger than 10 MiB", body = ErrorBody),
               (status = 415, description = "Not a PDF, JPEG or PNG, or not multipart", body = ErrorBody),
-              (status = 422, description = "No file, or no subject_id from an auditor", body = ErrorBody)),
+              (status = 422, description = "No file, an unreadable multipart body, or no subject_id from an auditor", body = ErrorBody)),
     security(("bearer" = [])))]
 // A body that is not a form is forwarded by the form guard and answered 415 by the catcher.
 #[post("/api/v1/documents", data = "<form>")]

@@ -217,7 +217,13 @@ async fn uploads_that_are_not_a_pdf_jpeg_or_png_or_too_large_write_nothing() {
             rocket::http::ContentType::new("multipart", "form-data").with_params(("boundary", "x")),
         )
         .await;
-    assert_eq!(garbled.status, Status::BadRequest, "{:?}", garbled.body);
+    assert_eq!(
+        garbled.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        garbled.body
+    );
+    assert_eq!(garbled.error_fields(), ["file"]);
     assert_eq!(app.count("document").await, before, "nothing was recorded");
     // A JPEG and a PNG are accepted, whatever their name says.
     for (name, bytes, ct) in [
