@@ -91,8 +91,9 @@ pub async fn prepare(
             limit: store.max_bytes,
         });
     }
+    // A file that is not what it must be is a refused field (422), as every other rule.
     let content_type = sniff(&upload.bytes)
-        .ok_or_else(|| AppError::UnsupportedMediaType(crate::msg!("error-document-type")))?;
+        .ok_or_else(|| AppError::invalid("file", crate::msg!("error-document-type")))?;
     let sha256 = hex::encode(Sha256::digest(&upload.bytes));
     let storage_key = format!("sha256/{sha256}");
     let size = upload.bytes.len() as i64;

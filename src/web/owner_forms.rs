@@ -687,7 +687,12 @@ fn geometry_of(bytes: &[u8]) -> AppResult<Value> {
 /// A scan the registry refuses, said on the form's field.
 fn document_refusal(e: AppError) -> AppError {
     match e {
-        AppError::UnsupportedMediaType(m) => AppError::invalid("evidence_document_id", m),
+        AppError::Invalid { mut fields } if fields.contains_key("file") => {
+            let rules = fields.remove("file").unwrap_or_default();
+            let mut named = crate::error::FieldErrors::new();
+            named.insert("evidence_document_id".to_owned(), rules);
+            AppError::invalid_fields(named)
+        }
         AppError::PayloadTooLarge { limit } => AppError::invalid(
             "evidence_document_id",
             crate::msg!("form-document-too-large", limit = limit / (1024 * 1024)),

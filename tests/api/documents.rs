@@ -162,14 +162,14 @@ async fn uploads_that_are_not_a_pdf_jpeg_or_png_or_too_large_write_nothing() {
         (
             "a web page named .pdf",
             b"<html><script>alert(1)</script></html>".to_vec(),
-            Status::UnsupportedMediaType,
-            "unsupported_media_type",
+            Status::UnprocessableEntity,
+            "validation_failed",
         ),
         (
             "a program named .pdf",
             b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec(),
-            Status::UnsupportedMediaType,
-            "unsupported_media_type",
+            Status::UnprocessableEntity,
+            "validation_failed",
         ),
         (
             "an empty file",
