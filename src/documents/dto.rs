@@ -40,6 +40,7 @@ impl From<document::Model> for DocumentView {
 /// The multipart form of an upload, as documented (the handler reads it with Rocket's form
 /// parser; this shape is for the OpenAPI document).
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct DocumentUploadForm {
     /// The file: PDF, JPEG or PNG, at most 10 MiB.

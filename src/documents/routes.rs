@@ -1,6 +1,6 @@
 //! Document handlers.
 
-use rocket::form::{Errors, Form, FromForm};
+use rocket::form::{Errors, Form, FromForm, Strict};
 use rocket::fs::TempFile;
 use rocket::http::{ContentType, Status};
 use rocket::tokio::io::AsyncReadExt;
@@ -81,7 +81,7 @@ pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
               (status = 413, description = "Larger than 10 MiB", body = ErrorBody),
               (status = 415, description = "Not multipart", body = ErrorBody),
-              (status = 422, description = "No file, a file that is not a PDF, JPEG or PNG (by its content), an unreadable multipart body, or no subject_id from an auditor", body = ErrorBody)),
+              (status = 422, description = "No file, a field the form does not have, a file that is not a PDF, JPEG or PNG (by its content), an unreadable multipart body, or no subject_id from an auditor", body = ErrorBody)),
     security(("bearer" = [])))]
 // A body that is not a form is forwarded by the form guard and answered 415 by the catcher.
 #[post("/api/v1/documents", data = "<form>")]
@@ -89,13 +89,14 @@ pub async fn upload_document(
     db: &State<DatabaseConnection>,
     store: &State<DocumentStore>,
     actor: Actor,
-    form: Result<Form<UploadForm<'_>>, Errors<'_>>,
+    // Strict: a field the form does not have (a misspelt `subject_id`) is refused by its
+    // name rather than ignored; absent optional fields are still `None`.
+    form: Result<Form<Strict<UploadForm<'_>>>, Errors<'_>>,
 ) -> AppResult<Resource<DocumentView>> {
     let form = form.map_err(|e| form_error(&e, store.max_bytes))?;
+    // Sent means sent: an empty `subject_id` is not a UUID (leave the field out instead).
     let subject_id = form
         .subject_id
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
         .map(|s| parse_id("subject", s))
         .transpose()
         .map_err(|_| AppError::invalid("subject_id", "must be a UUID"))?;

@@ -224,6 +224,28 @@ async fn uploads_that_are_not_a_pdf_jpeg_or_png_or_too_large_write_nothing() {
         garbled.body
     );
     assert_eq!(garbled.error_fields(), ["file"]);
+    // A field the form does not have is refused by its name, not ignored (a client that
+    // misspells `subject_id` must not have its document filed elsewhere).
+    let res = app
+        .post_form(
+            "/api/v1/documents",
+            Some(&owner),
+            &[("subjectid", s["id"].as_str().unwrap())],
+            Some(("scan.pdf", &scanned_pdf("extra"))),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["subjectid"]);
+    let res = app
+        .post_form(
+            "/api/v1/documents",
+            Some(&owner),
+            &[("subject_id", "")],
+            Some(("scan.pdf", &scanned_pdf("empty id"))),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["subject_id"]);
     assert_eq!(app.count("document").await, before, "nothing was recorded");
     // A JPEG and a PNG are accepted, whatever their name says.
     for (name, bytes, ct) in [

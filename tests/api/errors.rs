@@ -124,6 +124,11 @@ async fn openapi_lists_every_route() {
         "no documented route that is not served"
     );
     assert!(res.body["components"]["securitySchemes"]["bearer"].is_object());
+    // The upload form refuses fields it does not have, and says so.
+    assert_eq!(
+        res.body["components"]["schemas"]["DocumentUploadForm"]["additionalProperties"],
+        false
+    );
 
     // Every `$ref` resolves, and every operation documents the error envelope for faults.
     let mut refs = Vec::new();
