@@ -2,9 +2,10 @@
 //!
 //! Fills a fresh database with N synthetic subjects in realistic proportions (products,
 //! recognitions, raw-material areas, certifications with their status history, channels with
-//! verifications, listings with activity spans) spread over the real Quảng Nam communes, then
-//! times the province report (`indicators::service::compute`, what `GET /api/v1/indicators`
-//! does) against one hand-written SQL query computing the same numerators and denominators,
+//! verifications, listings with activity spans) spread over the real Quảng Nam communes (or,
+//! with `--spread country`, over every commune of the country), then times the province report
+//! (or the whole country's, every province a child: `indicators::service::compute`, what
+//! `GET /api/v1/indicators` does) against one hand-written SQL query computing the same numerators and denominators,
 //! and checks both give the same numbers — on the live tables, and "as known at" an instant
 //! between the load and a later batch of edits (a twentieth of the areas closed), over the
 //! versions the registry keeps (domain.md §8).
@@ -13,6 +14,7 @@
 //! cargo run --release --example indicator_bench -- --subjects 10000,100000 --database sqlite
 //! cargo run --release --example indicator_bench -- --subjects 10000,100000 \
 //!     --database postgres://postgres@127.0.0.1:5432/postgres
+//! cargo run --release --example indicator_bench -- --subjects 100000 --spread country
 //! ```
 //! SQLite files go to `bench-data/` (kept, so `--reuse` skips generation); PostgreSQL gets one
 //! database per size (`ocop_bench_<n>`), dropped afterwards unless `--keep`.
@@ -27,7 +29,7 @@ use entity::{
 };
 use ocop_registry::config::AppConfig;
 use ocop_registry::history::{self, Known};
-use ocop_registry::indicators::engine::Sql;
+use ocop_registry::indicators::engine::{Communes, Sql};
 use ocop_registry::units::graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
 use rand::rngs::StdRng;
@@ -55,6 +57,33 @@ struct Args {
     /// Keep PostgreSQL bench databases (and with `--reuse`, use them again).
     #[arg(long)]
     keep: bool,
+    /// Where the subjects are: Quảng Nam (and the Đà Nẵng communes it became), reported as the
+    /// province; or the whole country, reported as the country.
+    #[arg(long, value_enum, default_value_t = Spread::QuangNam)]
+    spread: Spread,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Spread {
+    QuangNam,
+    Country,
+}
+
+impl Spread {
+    /// The unit reported on, and the one whose reach the subjects are drawn from.
+    fn unit_code(self) -> &'static str {
+        match self {
+            Spread::QuangNam => "49",
+            Spread::Country => ocop_registry::units::loader::COUNTRY_CODE,
+        }
+    }
+
+    fn file_tag(self) -> &'static str {
+        match self {
+            Spread::QuangNam => "",
+            Spread::Country => "-country",
+        }
+    }
 }
 
 const AS_OF: NaiveDate = clock::date(2025, 6, 30);
@@ -69,9 +98,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     println!(
-        "| database | subjects | rows generated | generation | known at | report (median) | hand-written SQL (median) | ratio | population | value chain | modern channel |"
+        "| unit | database | subjects | rows generated | generation | known at | report (median) | hand-written SQL (median) | ratio | population | value chain | modern channel |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in args.subjects.split(',').map(|s| s.trim().parse::<usize>()) {
         let n = n?;
         let (config, cleanup) = database_for(&args, n).await?;
@@ -85,15 +114,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 "the bench database is not empty; delete it or use --reuse"
             );
             let t = Instant::now();
-            let rows = generate(&db, n).await?;
+            let rows = generate(&db, n, args.spread).await?;
             (rows, t.elapsed())
         };
         let known = later_edits(&db).await?;
         analyze(&db).await?;
         let graph = UnitGraph::load(&db).await?;
-        let province = ocop_registry::units::service::by_code_on(&db, "49", AS_OF)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let province =
+            ocop_registry::units::service::by_code_on(&db, args.spread.unit_code(), AS_OF)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         let policy = policies::service::get(&db, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -101,7 +131,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let placement =
             indicators::geography::Placement::resolve(&graph, province.id, AS_OF, "unit")
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let communes = placement.counted_communes();
+        // The country's report reads every subject; the hand-written query, with no list, too.
+        let communes = match placement.counted_communes() {
+            Communes::Every => None,
+            Communes::Listed(v) => Some(v),
+        };
         let mut results = Vec::new();
         for (label, at) in [("now", Known(None)), ("before the edits", known)] {
             let mut report_times = Vec::new();
@@ -120,7 +154,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let mut hand = (0, 0, 0);
             for _ in 0..=args.runs {
                 let t = Instant::now();
-                hand = hand_written(&db, &policy, &communes, at.0).await?;
+                hand = hand_written(&db, &policy, communes.as_deref(), at.0).await?;
                 hand_times.push(t.elapsed());
             }
             let report = report.ok_or_else(|| anyhow::anyhow!("no report"))?;
@@ -137,7 +171,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             // The first run warms caches; the median of the others is reported.
             let (r, h) = (median(&report_times[1..]), median(&hand_times[1..]));
             println!(
-                "| {} | {n} | {} | {} | {label} | {} | {} | {:.2} | {} | {} | {} |",
+                "| {} | {} | {n} | {} | {} | {label} | {} | {} | {:.2} | {} | {} | {} |",
+                province.name,
                 if config.database_url.starts_with("sqlite") {
                     "SQLite"
                 } else {
@@ -191,7 +226,7 @@ type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result
 async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Option<Cleanup>)> {
     if args.database == "sqlite" {
         std::fs::create_dir_all("bench-data")?;
-        let path = format!("bench-data/bench-{n}.db");
+        let path = format!("bench-data/bench-{n}{}.db", args.spread.file_tag());
         if !args.reuse {
             for suffix in ["", "-wal", "-shm"] {
                 std::fs::remove_file(format!("{path}{suffix}")).ok();
@@ -204,7 +239,7 @@ async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Optio
         return Ok((config, None));
     }
     let admin = Database::connect(args.database.clone()).await?;
-    let name = format!("ocop_bench_{n}");
+    let name = format!("ocop_bench_{n}{}", args.spread.file_tag().replace('-', "_"));
     if !args.reuse {
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -327,12 +362,23 @@ fn day(rng: &mut StdRng, from: NaiveDate, span_days: u64) -> NaiveDate {
 }
 
 /// Generates `n` subjects and everything under them; returns the number of rows written.
-async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
+async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::Result<u64> {
     let mut rng = StdRng::seed_from_u64(n as u64);
-    let units = unit::Entity::find()
+    let graph = UnitGraph::load(db).await?;
+    let root = ocop_registry::units::service::by_code_on(db, spread.unit_code(), AS_OF)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The communes the root's records can be in: its own, and what they became in 2025.
+    let reach = graph.reach(root.id);
+    let mut units: Vec<unit::Model> = unit::Entity::find()
         .filter(unit::Column::Level.eq("commune"))
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|u| reach.contains(&u.id))
+        .collect();
+    // Sorted, so a seed draws the same communes whatever order the database returns.
+    units.sort_by_key(|u| u.id);
     let old: Vec<Uuid> = units
         .iter()
         .filter(|u| valid_on(u, clock::date(2024, 12, 31)))
@@ -376,8 +422,7 @@ async fn generate(db: &DatabaseConnection, n: usize) -> anyhow::Result<u64> {
     let mut txn = ocop_registry::db::begin_write(db).await?;
     for i in 0..n {
         let sid = Uuid::now_v7();
-        // One in ten registered after the July 2025 reform, in a new Đà Nẵng commune, and rated
-        // after it.
+        // One in ten registered after the July 2025 reform, in a new commune, and rated after it.
         let after_reform = i % 10 == 9;
         let commune = if after_reform {
             new[rng.random_range(0..new.len())]
@@ -723,11 +768,12 @@ fn vietnam_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// The same numbers written by hand, independently of the engine's code, for the current
-/// policy: province totals, each rule a semi-join (`IN` in a `WHERE` clause) on the population.
+/// policy: the unit's totals, each rule a semi-join (`IN` in a `WHERE` clause) on the
+/// population; with no communes, every subject (the country).
 async fn hand_written(
     db: &DatabaseConnection,
     policy: &policies::dto::Policy,
-    communes: &[Uuid],
+    communes: Option<&[Uuid]>,
     known_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<(i64, i64, i64)> {
     let mut q = Sql::new(db.get_database_backend());
@@ -776,7 +822,13 @@ async fn hand_written(
         v(&mut q, "listing_span"),
     );
     let d = |q: &mut Sql| q.bind(AS_OF);
-    let list = q.bind_list(communes.iter().copied());
+    let placed = match communes {
+        Some(list) => format!(
+            "COALESCE(moved.commune_id, s.commune_id) IN ({}) AND ",
+            q.bind_list(list.iter().copied())
+        ),
+        None => String::new(),
+    };
     let (d1, d2, d3) = (d(&mut q), d(&mut q), d(&mut q));
     let (d4, d5, d6) = (d(&mut q), d(&mut q), d(&mut q));
     let (d7, d8, d9, d10) = (d(&mut q), d(&mut q), d(&mut q), d(&mut q));
@@ -821,8 +873,7 @@ async fn hand_written(
              AND m.effective_on > {m2}),
          p AS MATERIALIZED (
            SELECT s.id FROM {subjects} s LEFT JOIN moved ON moved.subject_id = s.id
-           WHERE COALESCE(moved.commune_id, s.commune_id) IN ({list})
-             AND s.id IN (SELECT r.subject_id FROM {recognitions} r
+           WHERE {placed}s.id IN (SELECT r.subject_id FROM {recognitions} r
                           WHERE r.stars >= 3 AND r.decision_date <= {d1} AND r.valid_until > {d2}
                             AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))
          SELECT

@@ -38,8 +38,9 @@ code_enum!(
 );
 
 code_enum!(
-    /// Level of an administrative unit.
-    UnitLevel { Province, District, Commune }
+    /// Level of an administrative unit: the country (one unit, every province's parent, for
+    /// national reports), provinces, districts (until 1 July 2025), communes.
+    UnitLevel { Country, Province, District, Commune }
 );
 
 code_enum!(

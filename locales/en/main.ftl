@@ -30,6 +30,7 @@ report-date = Report date
 show = Show
 date-format-hint = dd/mm/yyyy
 date-invalid = Invalid date: write dd/mm/yyyy, e.g. 30/06/2025.
+level-country = Whole country
 level-province = Province/City
 level-district = District
 level-commune = Commune/Ward

@@ -30,6 +30,7 @@ report-date = Ngày số liệu
 show = Xem
 date-format-hint = dd/mm/yyyy
 date-invalid = Ngày không hợp lệ: hãy viết dd/mm/yyyy, ví dụ 30/06/2025.
+level-country = Toàn quốc
 level-province = Tỉnh/Thành phố
 level-district = Huyện/Quận/Thị xã
 level-commune = Xã/Phường/Thị trấn

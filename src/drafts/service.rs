@@ -376,14 +376,16 @@ pub async fn list(
     // Drafts are few (the rows of a list not yet complete); the unit tree decides reach.
     let graph = UnitGraph::load(db).await?;
     let own = (actor.role == Role::Auditor).then_some(actor.unit_id);
+    let own_scope = own.flatten().map(|u| graph.reporting_scope(u));
+    let asked = q.unit_id.map(|u| graph.reporting_scope(u));
     let rows: Vec<draft::Model> = rows
         .into_iter()
-        .filter(|d| match own {
-            Some(Some(u)) => graph.may_report(u, d.unit_id),
-            Some(None) => false,
-            None => true,
+        .filter(|d| match (own, &own_scope) {
+            (Some(_), Some(scope)) => scope.allows(d.unit_id),
+            (Some(None), _) => false,
+            _ => true,
         })
-        .filter(|d| q.unit_id.is_none_or(|u| graph.may_report(u, d.unit_id)))
+        .filter(|d| asked.as_ref().is_none_or(|s| s.allows(d.unit_id)))
         .collect();
     let total = rows.len() as u64;
     let items = rows
@@ -416,8 +418,6 @@ pub async fn excluded(
         .into_iter()
         .map(|d| d.unit_id)
         .collect();
-    Ok(open
-        .into_iter()
-        .filter(|u| graph.may_report(unit_id, *u))
-        .count() as i64)
+    let scope = graph.reporting_scope(unit_id);
+    Ok(open.into_iter().filter(|u| scope.allows(*u)).count() as i64)
 }

@@ -12,6 +12,22 @@ use crate::error::AppResult;
 use crate::history::Known;
 use crate::policies::dto::Policy;
 
+/// Whose subjects a query reads, by their commune on the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Communes {
+    /// Every subject, wherever it is (the country: no list of 13,000 communes to bind).
+    Every,
+    /// The subjects in these communes (versions of record or of relocation).
+    Listed(Vec<Uuid>),
+}
+
+impl Communes {
+    /// Whether no subject can be read.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Communes::Listed(v) if v.is_empty())
+    }
+}
+
 /// SQL text with its bound values, numbering markers for the backend.
 #[derive(Debug)]
 pub struct Sql {
@@ -146,7 +162,7 @@ pub fn rule_ctes(
     q: &mut Sql,
     policy: &Policy,
     d: NaiveDate,
-    communes: &[Uuid],
+    communes: &Communes,
     caps: &[(i32, NaiveDate)],
     known: Known,
 ) -> String {
@@ -177,20 +193,27 @@ pub fn rule_ctes(
         )
     };
     let population = {
-        let list = q.bind_list(communes.iter().copied());
-        let again = q.bind_list(communes.iter().copied());
-        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
-        let (subjects, recognitions) = (from(q, "subject"), from(q, "recognition"));
         // The first test is a superset that can use the index on the commune of record (a
         // subject placed in the list on D is either there now or has moved).
+        let placed = match communes {
+            Communes::Every => String::new(),
+            Communes::Listed(v) => {
+                let list = q.bind_list(v.iter().copied());
+                let again = q.bind_list(v.iter().copied());
+                format!(
+                    "(s.commune_id IN ({list}) OR loc.subject_id IS NOT NULL) \
+                     AND COALESCE(loc.commune_id, s.commune_id) IN ({again}) AND "
+                )
+            }
+        };
+        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
+        let (subjects, recognitions) = (from(q, "subject"), from(q, "recognition"));
         format!(
             "{located}, pop AS MATERIALIZED (SELECT s.id AS id, \
                COALESCE(loc.commune_id, s.commune_id) AS commune_id, \
                s.search_text AS search_text FROM {subjects} s \
                LEFT JOIN loc ON loc.subject_id = s.id \
-             WHERE (s.commune_id IN ({list}) OR loc.subject_id IS NOT NULL) \
-               AND COALESCE(loc.commune_id, s.commune_id) IN ({again}) \
-               AND s.id IN (SELECT r.subject_id FROM {recognitions} r WHERE r.stars >= 3 \
+             WHERE {placed}s.id IN (SELECT r.subject_id FROM {recognitions} r WHERE r.stars >= 3 \
                  AND r.decision_date <= {d1} AND r.valid_until > {d2} \
                  AND (r.revoked_on IS NULL OR r.revoked_on > {d3})))"
         )
@@ -319,7 +342,7 @@ pub async fn counts_by_commune(
     db: &impl ConnectionTrait,
     policy: &Policy,
     d: NaiveDate,
-    communes: &[Uuid],
+    communes: &Communes,
     known: Known,
 ) -> AppResult<Vec<(Uuid, Counts)>> {
     if communes.is_empty() {
@@ -390,7 +413,7 @@ pub async fn subjects(
     db: &impl ConnectionTrait,
     policy: &Policy,
     d: NaiveDate,
-    communes: &[Uuid],
+    communes: &Communes,
     filter: Option<(Which, bool)>,
     window: Window,
     known: Known,
@@ -492,7 +515,7 @@ pub async fn population(
     db: &impl ConnectionTrait,
     policy: &Policy,
     d: NaiveDate,
-    communes: &[Uuid],
+    communes: &Communes,
     known: Known,
 ) -> AppResult<Vec<(Uuid, Uuid)>> {
     if communes.is_empty() {

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use entity::unit;
 use uuid::Uuid;
 
+use super::engine::Communes;
 use crate::error::{AppError, AppResult};
 use crate::msg;
 use crate::units::graph::{UnitGraph, valid_on};
@@ -23,6 +24,9 @@ pub struct Placement {
     child_subtrees: Vec<HashSet<Uuid>>,
     /// Recorded commune version → units valid on D it maps to (only communes that touch U).
     mapping: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// How many commune versions the registry knows: when every one is relevant (the country),
+    /// queries read every subject rather than bind a list of them all.
+    known_communes: usize,
 }
 
 fn valid_subtree(graph: &UnitGraph, root: Uuid, d: NaiveDate) -> HashSet<Uuid> {
@@ -114,14 +118,23 @@ impl Placement {
             subtree,
             child_subtrees,
             mapping,
+            known_communes: graph.communes().count(),
         })
     }
 
     /// Recorded communes whose subjects may matter for U (for the SQL `IN` list).
-    pub fn relevant_communes(&self) -> Vec<Uuid> {
-        let mut v: Vec<Uuid> = self.mapping.keys().copied().collect();
+    pub fn relevant_communes(&self) -> Communes {
+        self.communes(|_| true)
+    }
+
+    /// The communes of `mapping` that pass `keep`, or every commune when all do.
+    fn communes(&self, keep: impl Fn(Uuid) -> bool) -> Communes {
+        let mut v: Vec<Uuid> = self.mapping.keys().copied().filter(|c| keep(*c)).collect();
+        if v.len() == self.known_communes {
+            return Communes::Every;
+        }
         v.sort();
-        v
+        Communes::Listed(v)
     }
 
     /// The units valid on D a recorded commune maps to.
@@ -153,15 +166,8 @@ impl Placement {
     }
 
     /// Recorded communes that count for U (the population's communes).
-    pub fn counted_communes(&self) -> Vec<Uuid> {
-        let mut v: Vec<Uuid> = self
-            .mapping
-            .keys()
-            .copied()
-            .filter(|c| self.counts_for_unit(*c))
-            .collect();
-        v.sort();
-        v
+    pub fn counted_communes(&self) -> Communes {
+        self.communes(|c| self.counts_for_unit(c))
     }
 
     /// Recorded communes with no single unit on D.

@@ -184,7 +184,8 @@ async fn ambiguous_subjects(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let found = engine::population(db, policy, as_of, communes, known).await?;
+    let listed = engine::Communes::Listed(communes.to_vec());
+    let found = engine::population(db, policy, as_of, &listed, known).await?;
     let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
     let names: HashMap<Uuid, String> = known
         .select::<subject::Entity>()
@@ -762,7 +763,10 @@ pub async fn list_frozen(
                 .into_iter()
                 .filter(|u| graph.may_report(own, *u))
                 .collect(),
-            (Some(own), None) => graph.all().filter(|u| graph.may_report(own, *u)).collect(),
+            (Some(own), None) => {
+                let scope = graph.reporting_scope(own);
+                graph.all().filter(|u| scope.allows(*u)).collect()
+            }
             (None, _) => Vec::new(),
         };
         select = select.filter(indicator_report::Column::UnitId.is_in(allowed));

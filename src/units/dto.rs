@@ -13,7 +13,7 @@ use crate::domain::UnitLevel;
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct UnitQuery {
-    /// `province`, `district` or `commune`.
+    /// `country`, `province`, `district` or `commune`.
     pub level: Option<UnitLevel>,
     /// Only the children of this unit version.
     pub parent_id: Option<Uuid>,

@@ -2,8 +2,9 @@
 //! mapping of a recorded commune to the units valid on a date.
 //!
 //! The whole country is 14,000 unit versions: the graph is built once per process and reused
-//! while the units do not change. Units are only ever added (the loader never edits or deletes
-//! a row), so the number of units and of links tells whether the cached graph is the database's:
+//! while the units do not change. Units are only ever added (the loader deletes nothing, and its
+//! one edit, the provinces' parent, is in the transaction that adds the country unit), so the
+//! number of units and of links tells whether the cached graph is the database's:
 //! every use checks it with one small query, and a process sees units another process loaded
 //! at its next use. (A process serves one database; the test suite's many databases all hold the
 //! same reference units, so they share one graph too.)
@@ -25,6 +26,28 @@ pub struct UnitGraph {
     children: HashMap<Uuid, Vec<Uuid>>,
     successors: HashMap<Uuid, Vec<Uuid>>,
     predecessors: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// The units an auditor of one unit may report on (see [`UnitGraph::may_report`]).
+pub struct ReportingScope<'g> {
+    graph: &'g UnitGraph,
+    reach: HashSet<Uuid>,
+}
+
+impl ReportingScope<'_> {
+    /// Whether the scope holds `unit` itself or every commune of its subtree.
+    pub fn allows(&self, unit: Uuid) -> bool {
+        if self.reach.contains(&unit) {
+            return true;
+        }
+        let mut communes = self
+            .graph
+            .subtree(unit)
+            .into_iter()
+            .filter(|id| self.graph.is_commune(*id))
+            .peekable();
+        communes.peek().is_some() && communes.all(|c| self.reach.contains(&c))
+    }
 }
 
 /// The process's graph and the counts of units and links it was read with.
@@ -139,16 +162,16 @@ impl UnitGraph {
     /// commune of the unit's subtree (so Đà Nẵng's auditors report on the Quảng Nam districts
     /// whose communes became theirs).
     pub fn may_report(&self, root: Uuid, unit: Uuid) -> bool {
-        let reach = self.reach(root);
-        if reach.contains(&unit) {
-            return true;
+        self.reporting_scope(root).allows(unit)
+    }
+
+    /// What an auditor of `root` may report on, its reach computed once for many questions
+    /// (a province's reach is a thousand units; the country has fourteen thousand).
+    pub fn reporting_scope(&self, root: Uuid) -> ReportingScope<'_> {
+        ReportingScope {
+            graph: self,
+            reach: self.reach(root),
         }
-        let communes: Vec<Uuid> = self
-            .subtree(unit)
-            .into_iter()
-            .filter(|id| self.units.get(id).is_some_and(|u| u.level == "commune"))
-            .collect();
-        !communes.is_empty() && communes.iter().all(|c| reach.contains(c))
     }
 
     /// The units valid on `d` that unit `id` corresponds to: itself when valid on `d`, else its

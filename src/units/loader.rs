@@ -7,8 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{unit, unit_link};
+use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -19,6 +20,12 @@ const QUANG_NAM: &str = include_str!("../../data/units/quang_nam_2019_2025.json"
 const DA_NANG: &str = include_str!("../../data/units/da_nang_2025_from_quang_nam.json");
 /// The whole country in both editions around 1 Jul 2025 (`data/units/vietnam_units_2025.*`).
 const VIETNAM: &str = include_str!("../../data/units/vietnam_units_2025.json");
+
+/// The country: one unit above every province of both editions, so a national report is a
+/// report like any other (every province valid on the day is a child). Official codes are
+/// digits, so this one cannot collide with them.
+pub const COUNTRY_CODE: &str = "VN";
+const COUNTRY_NAME: &str = "Việt Nam";
 
 /// Quảng Nam's code: its own file (with the units that ended on 1 Jan 2025, checked by hand)
 /// wins over the national file for its subtree.
@@ -282,6 +289,19 @@ pub fn dataset() -> AppResult<Dataset> {
     }
 
     national(r2, &mut versions, &mut pending_links)?;
+    for v in versions.iter_mut().filter(|v| v.level == "province") {
+        v.parent_code.get_or_insert_with(|| COUNTRY_CODE.to_owned());
+    }
+    versions.push(Version {
+        code: COUNTRY_CODE.to_owned(),
+        name: COUNTRY_NAME.to_owned(),
+        level: "country".to_owned(),
+        unit_type: None,
+        parent_code: None,
+        valid_from: None,
+        valid_to: None,
+        note: None,
+    });
 
     // Codes of different levels never collide (2, 3 and 5 digits), so (code, day) finds a version.
     let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -320,9 +340,10 @@ pub fn dataset() -> AppResult<Dataset> {
     }
     // Parents first, so foreign keys hold while inserting.
     let rank = |l: &str| match l {
-        "province" => 0,
-        "district" => 1,
-        _ => 2,
+        "country" => 0,
+        "province" => 1,
+        "district" => 2,
+        _ => 3,
     };
     units.sort_by_key(|u| rank(&u.level));
 
@@ -430,11 +451,12 @@ fn cached() -> AppResult<&'static Dataset> {
 }
 
 /// Inserts whatever of the dataset is missing; returns how many units and links were added.
-pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
+pub async fn load(db: &DatabaseConnection) -> AppResult<(u64, u64)> {
     let data = cached()?;
     // What is there already is read first (two narrow queries), so a start with every unit in
-    // place writes nothing. Rows a previous release wrote are never changed: ids are what
-    // subjects, areas, channels and frozen reports point to.
+    // place writes nothing. Ids are never changed: they are what subjects, areas, channels and
+    // frozen reports point to. The one edit is the provinces' parent, which databases made
+    // before the country unit existed lack.
     let have_units: HashSet<Uuid> = unit::Entity::find()
         .select_only()
         .column(unit::Column::Id)
@@ -461,6 +483,13 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
         .iter()
         .filter(|l| !have_links.contains(&l.id))
         .collect();
+    if units.is_empty() && links.is_empty() {
+        return Ok((0, 0));
+    }
+    // One transaction: processes key their cached unit graph on the number of units and links,
+    // so the provinces must have their parent by the time the country is counted.
+    let txn = crate::db::begin_write(db).await?;
+    let db = &txn;
     let mut added_units = 0;
     // Large chunks: 14,000 versions in a few statements (10 columns × 2,000 rows stays under
     // both databases' limits on bound parameters). `DO NOTHING` still guards against another
@@ -502,6 +531,18 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<(u64, u64)> {
             .exec_without_returning(db)
             .await?;
     }
+    let country = data
+        .units
+        .iter()
+        .find(|u| u.level == "country")
+        .ok_or_else(|| AppError::Internal("unit data: no country".to_owned()))?;
+    unit::Entity::update_many()
+        .col_expr(unit::Column::ParentId, Expr::value(country.id))
+        .filter(unit::Column::Level.eq("province"))
+        .filter(unit::Column::ParentId.is_null())
+        .exec(db)
+        .await?;
+    txn.commit().await?;
     Ok((added_units, added_links))
 }
 
@@ -611,8 +652,19 @@ mod tests {
         let d = dataset().unwrap();
         // The national file's 14,149 records, less Quảng Nam's 251 of 30 June 2025 and the 78
         // Đà Nẵng communes read from their own files; Quảng Nam's 260 units (without the stale
-        // 20674), +7 second versions (5 moved, 2 renamed), the 78 communes.
-        assert_eq!(d.units.len(), 14_149 - 251 - 78 + 260 + 7 + 78);
+        // 20674), +7 second versions (5 moved, 2 renamed), the 78 communes; and the country.
+        assert_eq!(d.units.len(), 14_149 - 251 - 78 + 260 + 7 + 78 + 1);
+        // Every province of both editions lies in the country, and nothing else does.
+        let country = unit_id("country", COUNTRY_CODE, None);
+        for u in &d.units {
+            assert_eq!(
+                u.parent_id == Some(country),
+                u.level == "province",
+                "{} {}",
+                u.code,
+                u.name
+            );
+        }
         let ids: std::collections::HashSet<_> = d.units.iter().map(|u| u.id).collect();
         assert_eq!(ids.len(), d.units.len(), "ids are unique");
         for l in &d.links {

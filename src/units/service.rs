@@ -65,7 +65,10 @@ pub async fn list(
                 .ancestors(u.id)
                 .into_iter()
                 .skip(1)
-                .filter_map(|a| graph.get(a).map(|p| p.name.clone()))
+                .filter_map(|a| graph.get(a))
+                // Every unit is in Việt Nam: naming it tells no homonyms apart.
+                .filter(|p| p.level != "country")
+                .map(|p| p.name.clone())
                 .collect();
             UnitView {
                 within,

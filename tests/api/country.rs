@@ -189,6 +189,16 @@ async fn an_upgrade_from_a_quang_nam_only_database_keeps_every_id() {
         }
     };
     let gone: Vec<uuid::Uuid> = units.iter().filter(|u| !kept(u)).map(|u| u.id).collect();
+    // Nor the country unit above the provinces.
+    entity::unit::Entity::update_many()
+        .col_expr(
+            entity::unit::Column::ParentId,
+            sea_orm::sea_query::Expr::value(Option::<uuid::Uuid>::None),
+        )
+        .filter(entity::unit::Column::Level.eq("province"))
+        .exec(&app.db)
+        .await
+        .unwrap();
     let ids_before: HashSet<uuid::Uuid> = units.iter().filter(|u| kept(u)).map(|u| u.id).collect();
     for chunk in gone.chunks(500) {
         entity::unit_link::Entity::delete_many()
@@ -202,7 +212,7 @@ async fn an_upgrade_from_a_quang_nam_only_database_keeps_every_id() {
             .await
             .unwrap();
     }
-    for level in ["commune", "district", "province"] {
+    for level in ["commune", "district", "province", "country"] {
         for chunk in gone.chunks(500) {
             entity::unit::Entity::delete_many()
                 .filter(entity::unit::Column::Id.is_in(chunk.to_vec()))
@@ -250,6 +260,17 @@ async fn an_upgrade_from_a_quang_nam_only_database_keeps_every_id() {
         ids_before.is_subset(&after),
         "every existing id is still there"
     );
+    // The provinces it held now lie in the country, like the others.
+    let country = unit("country", "VN", None);
+    let orphans = entity::unit::Entity::find()
+        .filter(entity::unit::Column::Level.eq("province"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.parent_id != Some(country))
+        .count();
+    assert_eq!(orphans, 0);
     let subject = app
         .get(&format!("/api/v1/subjects/{}", id_of(&s)), Some(&admin))
         .await;
@@ -264,4 +285,86 @@ async fn an_upgrade_from_a_quang_nam_only_database_keeps_every_id() {
         ocop_registry::units::loader::load(&app.db).await.unwrap(),
         (0, 0)
     );
+}
+
+/// The country is a unit like any other: its report has every province valid on the day as a
+/// child (63 before the reform, 34 after), the children add up to it, and only administrators
+/// and auditors of the whole country read it.
+#[rocket::async_test]
+async fn the_whole_country_is_reported_with_every_province_as_a_child() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let country = unit("country", "VN", None);
+    // Hà Giang (into Tuyên Quang), Quảng Nam (into Đà Nẵng), Cà Mau (which took in Bạc Liêu).
+    for (name, commune) in [
+        ("HTX Chè Shan", "00691"),
+        ("HTX Quế Trà My", "20335"),
+        ("HTX Tôm Cà Mau", "31999"),
+    ] {
+        let s = app.seed_subject(&admin, commune, name).await;
+        let p = app
+            .seed_product(&admin, &s, &format!("Sản phẩm {name}"))
+            .await;
+        app.seed_recognition(&admin, &p, &format!("QĐ-{commune}"), "2024-06-01", 3)
+            .await;
+    }
+    let child = |r: &Value, code: &str| -> i64 {
+        r["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["unit"]["code"] == code)
+            .map_or(-1, |c| c["population"].as_i64().unwrap())
+    };
+    for (as_of, provinces, counted) in [
+        (
+            "2025-06-30",
+            63,
+            [("02", 1), ("49", 1), ("96", 1), ("08", 0)],
+        ),
+        (
+            "2025-12-01",
+            34,
+            [("08", 1), ("48", 1), ("96", 1), ("02", -1)],
+        ),
+    ] {
+        let r = report(&app, &admin, country, as_of).await;
+        assert_eq!(r["unit"]["name"], "Việt Nam");
+        assert_eq!(population(&r), 3, "{as_of}: {r}");
+        let children = r["children"].as_array().unwrap();
+        assert_eq!(children.len(), provinces, "{as_of}");
+        let sum: i64 = children
+            .iter()
+            .map(|c| c["population"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, 3, "{as_of}");
+        for (code, n) in counted {
+            assert_eq!(child(&r, code), n, "{as_of}: province {code}");
+        }
+    }
+
+    // A province's auditor does not read the country; an auditor of the country does.
+    let ha_giang = app.auditor(unit("province", "02", None)).await;
+    let res = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={country}&as_of=2025-06-30"),
+            Some(&ha_giang),
+        )
+        .await;
+    assert_eq!(res.status, Status::Forbidden, "{:?}", res.body);
+    assert_eq!(res.error_code(), "forbidden");
+    let national = app.auditor(country).await;
+    assert_eq!(
+        population(&report(&app, &national, country, "2025-12-01").await),
+        3
+    );
+
+    // It is found as a unit, and the units inside it do not repeat its name.
+    let res = app.get("/api/v1/units?level=country", Some(&admin)).await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(res.body["items"][0]["id"], country.to_string());
+    let res = app.get("/api/v1/units?code=49", Some(&admin)).await;
+    assert_eq!(res.body["items"][0]["parent_id"], country.to_string());
+    assert_eq!(res.body["items"][0]["within"], json!([]));
 }
