@@ -324,15 +324,27 @@ pub async fn dashboard(
     };
     let search = q.map(str::trim).filter(|s| !s.is_empty());
     if search.is_some() || unit_code.is_none() {
-        let query = UnitQuery {
-            q: search.map(str::to_owned),
-            on: Some(day),
-            level: search.is_none().then_some(UnitLevel::Province),
-            ..Default::default()
+        // Without a search: the country, then each of its provinces on the day (63 before
+        // July 2025).
+        let levels: &[Option<UnitLevel>] = match search {
+            Some(_) => &[None],
+            None => &[Some(UnitLevel::Country), Some(UnitLevel::Province)],
         };
-        let found = units::service::list(db, &query, &PageParams::new(1, 50)).await?;
-        page.found = found
-            .items
+        let mut items = Vec::new();
+        for level in levels {
+            let query = UnitQuery {
+                q: search.map(str::to_owned),
+                on: Some(day),
+                level: *level,
+                ..Default::default()
+            };
+            items.extend(
+                units::service::list(db, &query, &PageParams::new(1, 100))
+                    .await?
+                    .items,
+            );
+        }
+        page.found = items
             .iter()
             .map(|u| {
                 (

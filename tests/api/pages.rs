@@ -596,9 +596,12 @@ async fn a_former_unit_points_to_its_successor_and_the_search_finds_units_withou
     let res = page(&app.client, "/dashboard?date=31/12/2025&q=dien%20ban").await;
     assert!(!res.body.contains("Thị xã Điện Bàn (507)"));
     assert!(res.body.contains("Phường Điện Bàn"), "{}", res.body);
-    // No unit: the provinces of the date to start from.
+    // No unit: the country and every province of the date to start from (63 before the
+    // reform; Cà Mau comes last).
     let res = page(&app.client, "/dashboard?date=30/06/2025").await;
     assert!(res.body.contains("Tỉnh Quảng Nam (49)"));
+    assert!(res.body.contains("Việt Nam (VN)"), "{}", res.body);
+    assert!(res.body.contains("Tỉnh Cà Mau (96)"), "{}", res.body);
 }
 
 #[rocket::async_test]
