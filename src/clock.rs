@@ -18,9 +18,28 @@ pub const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     }
 }
 
-/// Today's date in Vietnam.
+/// Today's date in Vietnam, by the registry's clock.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&VIETNAM).date_naive()
+    vietnam_date(now())
+}
+
+/// The variable that sets the registry's clock: the instant (RFC 3339) the process believes it
+/// starts at, the clock running on from there. Tests run the whole suite years ahead, or just
+/// after Vietnamese midnight, with it; unset, the clock is the machine's.
+pub const START_VARIABLE: &str = "OCOP_TEST_CLOCK_START";
+
+/// How far the registry's clock is ahead of the machine's (read once per process). A value
+/// that is not an instant stops the process: a suite that believes it runs in 2029 must not
+/// quietly run today.
+fn shift() -> chrono::Duration {
+    static SHIFT: std::sync::OnceLock<chrono::Duration> = std::sync::OnceLock::new();
+    *SHIFT.get_or_init(|| match std::env::var(START_VARIABLE) {
+        Ok(v) if !v.trim().is_empty() => match DateTime::parse_from_rfc3339(v.trim()) {
+            Ok(start) => start.with_timezone(&Utc) - Utc::now(),
+            Err(e) => panic!("{START_VARIABLE}={v:?} is not an RFC 3339 instant: {e}"),
+        },
+        _ => chrono::Duration::zero(),
+    })
 }
 
 /// The instant Vietnamese day `d` begins (00:00 +07:00), in UTC.
@@ -40,9 +59,11 @@ pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&VIETNAM).date_naive()
 }
 
-/// Now, in UTC, at microsecond precision.
+/// Now by the registry's clock, in UTC, at microsecond precision: what every record, deadline,
+/// lease and "today" is measured by. (Marketplace signatures and their replay windows use the
+/// machine's clock, which is what the other side checks.)
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    (Utc::now() + shift()).trunc_subsecs(6)
 }
 
 /// `date` plus `months` calendar months, clamped to the month's last day (31 Jan + 1 month =

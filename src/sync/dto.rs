@@ -227,7 +227,7 @@ impl From<channel_connection::Model> for ConnectionView {
             watermark: m.watermark,
             last_full_at: m.last_full_at,
             next_sync_at: m.next_sync_at,
-            running: m.lease_until.is_some_and(|t| t > Utc::now()),
+            running: m.lease_until.is_some_and(|t| t > crate::clock::now()),
             version: m.version,
             updated_at: m.updated_at,
         }

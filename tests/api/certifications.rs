@@ -49,8 +49,10 @@ async fn certification_starts_submitted_with_history_and_warnings() {
     let s = app.seed_subject(&admin, "20335", "HTX Rau").await;
     let owner = app.owner_of(&s).await;
     let mut body = cert_body("VG-001");
-    body["issued_on"] = json!("2025-10-01");
-    body["expires_on"] = json!("2028-02-01");
+    // Issued two months ago by the registry's clock, claiming 28 months: not expired today.
+    let issued = ocop_registry::clock::today() - chrono::Months::new(2);
+    body["issued_on"] = json!(issued.to_string());
+    body["expires_on"] = json!((issued + chrono::Months::new(28)).to_string());
 
     let res = create(&app, &owner, &s, &body).await;
 

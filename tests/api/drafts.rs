@@ -1,7 +1,6 @@
 //! Drafts (domain.md §9): incomplete records are kept with what they miss, shown to the
 //! department only, never counted, and become records when completed.
 
-use chrono::{SubsecRound, Utc};
 use rocket::http::Status;
 use serde_json::{Value, json};
 
@@ -82,7 +81,7 @@ async fn a_cooperative_without_commune_and_tax_code_is_a_draft_until_completed()
     assert_eq!(half.status, Status::Ok, "{:?}", half.body);
     assert_eq!(half.body["missing"], json!(["tax_code"]));
     assert_eq!(app.count("subject").await, 0);
-    let before_completion = Utc::now().trunc_subsecs(6);
+    let before_completion = ocop_registry::clock::now();
     let done = app
         .patch(
             &path,

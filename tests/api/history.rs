@@ -2,7 +2,7 @@
 //! the report the registry gave at that instant, whatever was recorded later — back-dated
 //! entries, edits, relocations, revocations, catalogue changes.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rocket::http::Status;
@@ -298,7 +298,7 @@ async fn reports_recomputed_as_known_at_any_past_instant_match_what_was_computed
     let mut frozen: Vec<(String, Value)> = Vec::new();
     for n in 0..steps {
         let what = step(&app, &admin, &mut rng, &mut w, n).await;
-        let at = Utc::now().trunc_subsecs(6);
+        let at = ocop_registry::clock::now();
         let mut now = Vec::new();
         for d in DATES {
             now.push(figures(&report(&app, &admin, d, None).await));
@@ -415,7 +415,7 @@ async fn a_listing_counts_as_known_only_once_its_sighting_was_recorded() {
     )
     .await
     .unwrap();
-    let first = Utc::now().trunc_subsecs(6);
+    let first = ocop_registry::clock::now();
     let mc = |r: &Value| figures(r)[0].3;
     assert_eq!(mc(&report(&app, &admin, "2025-06-30", None).await), 0);
 

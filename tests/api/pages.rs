@@ -314,7 +314,7 @@ async fn repeated_failed_sign_ins_lock_the_account_in_every_process() {
     entity::app_user::Entity::update_many()
         .col_expr(
             entity::app_user::Column::LastFailedSignInAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(16)),
+            Expr::value(ocop_registry::clock::now() - chrono::Duration::minutes(16)),
         )
         .filter(entity::app_user::Column::Username.eq("chuthe.a"))
         .exec(&app.db)
@@ -350,7 +350,7 @@ async fn disabling_a_user_or_idling_ends_the_session() {
     entity::user_session::Entity::update_many()
         .col_expr(
             entity::user_session::Column::LastSeenAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(31)),
+            Expr::value(ocop_registry::clock::now() - chrono::Duration::minutes(31)),
         )
         .exec(&app.db)
         .await

@@ -43,32 +43,33 @@ async fn recognition_defaults_to_36_months_and_revocation_is_recorded() {
         .await;
     assert_eq!(dup.status, Status::Conflict);
 
-    let recent = app
-        .seed_recognition(&admin, &p, "9/QĐ", "2025-06-01", 3)
-        .await;
+    // Dates relative to the registry's clock: "recent" stays recent whenever the suite runs.
+    let today = ocop_registry::clock::today();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    let recent = app.seed_recognition(&admin, &p, "9/QĐ", &day(-60), 3).await;
     assert_eq!(recent["status"], "active");
     let path = format!("/api/v1/recognitions/{}/revoke", id_of(&recent));
     let too_early = app
         .post(
             &path,
             Some(&admin),
-            &json!({"revoked_on": "2025-05-01", "decision_no": "77/QĐ", "reason": "vi phạm"}),
+            &json!({"revoked_on": day(-90), "decision_no": "77/QĐ", "reason": "vi phạm"}),
         )
         .await;
     assert_eq!(too_early.status, Status::UnprocessableEntity);
     assert_eq!(too_early.error_fields(), vec!["revoked_on"]);
     let revoked = app
-        .post(&path, Some(&admin), &json!({"revoked_on": "2025-09-01", "decision_no": "77/QĐ", "reason": "Không duy trì chất lượng"}))
+        .post(&path, Some(&admin), &json!({"revoked_on": day(-10), "decision_no": "77/QĐ", "reason": "Không duy trì chất lượng"}))
         .await;
     assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
     assert_eq!(revoked.body["status"], "revoked");
-    assert_eq!(revoked.body["revoked_on"], "2025-09-01");
+    assert_eq!(revoked.body["revoked_on"], day(-10));
     assert_eq!(revoked.body["revocation_decision_no"], "77/QĐ");
     let again = app
         .post(
             &path,
             Some(&admin),
-            &json!({"revoked_on": "2025-10-01", "decision_no": "78/QĐ", "reason": "x"}),
+            &json!({"revoked_on": day(-5), "decision_no": "78/QĐ", "reason": "x"}),
         )
         .await;
     assert_eq!(again.status, Status::Conflict);
@@ -87,7 +88,8 @@ async fn recognition_defaults_to_36_months_and_revocation_is_recorded() {
         .await;
     assert_eq!(list.body["total"], 3);
     assert_eq!(
-        list.body["items"][0]["decision_date"], "2025-06-01",
+        list.body["items"][0]["decision_date"],
+        day(-60),
         "newest first"
     );
 }

@@ -242,7 +242,9 @@ async fn listings_an_owner_feeds_itself_are_shown_untrusted_and_do_not_count() {
     let admin = app.admin().await;
     let subject = app.seed_subject(&admin, "20335", "HTX Tự Khai").await;
     let product = app.seed_product(&admin, &subject, "Trà sâm").await;
-    app.seed_recognition(&admin, &product, "QĐ 1/2024", "2024-01-10", 3)
+    // A month old by the registry's clock, whatever the day the suite runs.
+    let month_ago = (ocop_registry::clock::today() - chrono::Days::new(30)).to_string();
+    app.seed_recognition(&admin, &product, "QĐ 1/2024", &month_ago, 3)
         .await;
     let owner = app.owner_of(&subject).await;
     let ch = channel_of(&app, &owner, &subject, json!({"kind": "own_webshop", "platform": "feed", "shop_url": "https://tukhai.example.vn", "active_from": "2024-01-01"})).await;
