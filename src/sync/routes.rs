@@ -239,7 +239,7 @@ impl<'r> FromRequest<'r> for PushContext {
            ("X-Ocop-Channel" = Option<String>, Header, description = "feed: the channel id"),
            ("X-Ocop-Event-Id" = Option<String>, Header, description = "feed: unique per event"),
            ("X-Ocop-Timestamp" = Option<String>, Header, description = "feed: Unix seconds, within 300 s"),
-           ("X-Ocop-Signature" = Option<String>, Header, description = "feed: hex HMAC-SHA256 of \"{timestamp}.{body}\""),
+           ("X-Ocop-Signature" = Option<String>, Header, description = "feed: hex HMAC-SHA256 of \"{timestamp}.{event id}.{body}\" (docs/webhooks.md has a worked example)"),
            ("Authorization" = Option<String>, Header, description = "shopee, lazada, tiktok_shop: the marketplace's signature")),
     request_body(content = String, description = "The push as the sender signed it", content_type = "application/json"),
     responses((status = 202, description = "Stored; processed shortly", body = WebhookAck),

@@ -95,9 +95,22 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Conte
     )
 }
 
+/// The PostgreSQL URL the tests run on, if any. A `TEST_DATABASE_URL` that is set but not a
+/// PostgreSQL URL stops the test: a run meant for PostgreSQL must not quietly pass on SQLite.
+fn postgres_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.trim().is_empty() => None,
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
+        Ok(url) => {
+            panic!("TEST_DATABASE_URL={url:?} is not a postgres:// URL; unset it for SQLite")
+        }
+        Err(_) => None,
+    }
+}
+
 /// Whether the tests run on PostgreSQL.
 pub fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+    postgres_url().is_some()
 }
 
 impl TestApp {
@@ -121,8 +134,8 @@ impl TestApp {
             // the log (trust.rs) would not see it.
             tracing::subscriber::set_global_default(tracing_subscriber::registry()).ok();
         }
-        let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if url.starts_with("postgres") => {
+        let (config, cleanup) = match postgres_url() {
+            Some(url) => {
                 let schema = format!("t_{}", Uuid::new_v4().simple());
                 let admin = Database::connect(url.clone())
                     .await
@@ -140,7 +153,7 @@ impl TestApp {
                 };
                 (config, Cleanup::PgSchema { url, schema })
             }
-            _ => {
+            None => {
                 let path = std::env::temp_dir().join(format!("ocop-test-{}.db", Uuid::new_v4()));
                 let config = AppConfig {
                     database_url: format!("sqlite://{}?mode=rwc", path.display()),
