@@ -24,6 +24,40 @@ pub struct TestApp {
     cleanup: Cleanup,
 }
 
+/// The SQL statements an instance ran while recording.
+#[derive(Clone, Default)]
+pub struct StatementLog {
+    inner: std::sync::Arc<std::sync::Mutex<(bool, Vec<String>)>>,
+}
+
+impl StatementLog {
+    fn push(&self, sql: &str) {
+        if let Ok(mut g) = self.inner.lock()
+            && g.0
+        {
+            g.1.push(sql.to_owned());
+        }
+    }
+
+    /// Starts recording afresh.
+    pub fn start(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            *g = (true, Vec::new());
+        }
+    }
+
+    /// Stops recording and returns what was run since [`start`](Self::start).
+    pub fn take(&self) -> Vec<String> {
+        self.inner
+            .lock()
+            .map(|mut g| {
+                g.0 = false;
+                std::mem::take(&mut g.1)
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// Test defaults: no background scheduler (tests drive the work), fast retries.
 fn test_config() -> AppConfig {
     AppConfig {
@@ -186,6 +220,21 @@ impl TestApp {
         let rocket = build_rocket(figment, config, db.clone()).expect("valid configuration");
         let client = Client::tracked(rocket).await.expect("valid rocket");
         (client, db)
+    }
+
+    /// Another application process on this test's database whose every SQL statement is
+    /// recorded (in the order run) while `recording` is set: what a request costs in round trips.
+    pub async fn counted_instance(&self) -> (Client, StatementLog) {
+        let log = StatementLog::default();
+        let mut db = prepare(&self.config).await.expect("prepare database");
+        let sink = log.clone();
+        db.set_metric_callback(move |info| sink.push(&info.statement.sql));
+        let figment = rocket::Config::figment()
+            .merge(("log_level", rocket::config::LogLevel::Off))
+            .merge(("cli_colors", false));
+        let rocket = build_rocket(figment, self.config.clone(), db).expect("valid configuration");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        (client, log)
     }
 
     /// A second application process on the same database (its own pool and identity).

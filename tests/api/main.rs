@@ -25,6 +25,7 @@ mod integrity;
 mod owner_pages;
 mod pages;
 mod products;
+mod request_path;
 mod subjects;
 mod sync;
 mod trust;
