@@ -200,9 +200,15 @@ async fn with_history(
 ) -> AppResult<SubjectView> {
     let moves = relocations(db, s.id).await?;
     let registered = moves.first().map_or(s.commune_id, |m| m.from_commune_id);
+    // The current commune is already in the view: only the others are read (none for a
+    // subject that never moved, the common case on the hot read path).
     let mut ids: Vec<Uuid> = moves.iter().map(|m| m.to_commune_id).collect();
     ids.push(registered);
-    let refs = units::service::refs(db, &ids).await?;
+    ids.retain(|id| *id != v.commune_id || v.commune.is_none());
+    let mut refs = units::service::refs(db, &ids).await?;
+    if let Some(current) = &v.commune {
+        refs.insert(v.commune_id, current.clone());
+    }
     let mut history = vec![LocationView {
         commune: refs.get(&registered).cloned(),
         commune_id: registered,
