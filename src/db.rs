@@ -20,7 +20,12 @@ pub async fn connect(
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        // SeaORM pings a pooled connection at every checkout by default: one more round trip
+        // per statement outside a transaction (a third of an authenticated read's time,
+        // docs/benchmarks.md). A connection that was used within the last 30 s is alive; only
+        // one idle longer, which a server, proxy or firewall may have dropped, is pinged.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         opts.max_connections(if memory { 1 } else { pool_size.max(1) })

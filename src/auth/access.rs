@@ -93,6 +93,22 @@ pub(crate) async fn guard(
     subject_id: Uuid,
     lock: bool,
 ) -> AppResult<(subject::Model, Scope)> {
+    let scope = admit(db, actor, entity, id, subject_id).await?;
+    let s = find::<subject::Entity>(db, "subject", subject_id, lock).await?;
+    scope.ensure(entity, id, &s)?;
+    Ok((s, scope))
+}
+
+/// The half of the access rule that needs no record: the role, the scope, and an owner's own
+/// subject. A caller that loads the subject in its own way (the subject read joins its commune
+/// in the same statement) finishes with [`Scope::ensure`].
+pub(crate) async fn admit(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entity: &'static str,
+    id: Uuid,
+    subject_id: Uuid,
+) -> AppResult<Scope> {
     actor.require(READERS)?;
     let scope = Scope::of(db, actor).await?;
     // Owners asking for another subject's records learn nothing, not even whether they exist.
@@ -101,9 +117,7 @@ pub(crate) async fn guard(
     {
         return Err(AppError::not_found(entity, id));
     }
-    let s = find::<subject::Entity>(db, "subject", subject_id, lock).await?;
-    scope.ensure(entity, id, &s)?;
-    Ok((s, scope))
+    Ok(scope)
 }
 
 /// Loads the unit graph and checks the actor may work on `unit_id` and what lies below it

@@ -1,7 +1,7 @@
 //! Subject rules and queries.
 
 use chrono::NaiveDate;
-use entity::{subject, subject_relocation as relocation};
+use entity::{subject, subject_relocation as relocation, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::dto::{CreateSubject, LocationView, SubjectQuery, SubjectView, UpdateSubject};
 use crate::audit::{self, Change};
-use crate::auth::access::guard;
-use crate::auth::{Actor, Scope, visible};
+use crate::auth::access::{admit, guard};
+use crate::auth::{Actor, Scope};
 use crate::db::{begin_write, find, save_version};
 use crate::domain::{LegalForm, Role, from_db};
 use crate::error::{AppError, AppResult};
@@ -93,15 +93,34 @@ async fn ensure_tax_code_free(
 }
 
 /// Registers a subject (administrators; auditors inside their subtree).
+///
+/// Everything the creation reads is checked before the write transaction, so the time spent
+/// inside SQLite's single write lock is the three inserts alone (issue 15). A tax code taken
+/// between the check and the insert is caught by the unique index and answered like the check.
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     input: CreateSubject,
 ) -> AppResult<SubjectView> {
+    let new = prepare(db, actor, input).await?;
+    let tax = new.tax.clone();
     let txn = begin_write(db).await?;
-    let view = create_in(&txn, actor, input).await?;
-    txn.commit().await?;
-    Ok(view)
+    let written = match insert(&txn, actor, new).await {
+        Ok(view) => txn.commit().await.map(|()| view).map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match written {
+        Err(AppError::Db(e))
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            ensure_tax_code_free(db, tax.as_ref(), None).await?;
+            Err(AppError::Db(e))
+        }
+        other => other,
+    }
 }
 
 /// [`create`] inside the caller's write transaction (a draft completed becomes a subject in the
@@ -111,12 +130,28 @@ pub async fn create_in(
     actor: &Actor,
     input: CreateSubject,
 ) -> AppResult<SubjectView> {
+    let new = prepare(txn, actor, input).await?;
+    insert(txn, actor, new).await
+}
+
+/// A creation that passed every check: the commune it names and the normalised tax code.
+struct NewSubject {
+    input: CreateSubject,
+    tax: Option<TaxId>,
+    commune: unit::Model,
+}
+
+/// The checks of a creation: role, registration number, commune, scope, tax code not taken.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    mut input: CreateSubject,
+) -> AppResult<NewSubject> {
     actor.require(&[Role::Admin, Role::Auditor])?;
-    let tax = input.tax_code;
+    let tax = input.tax_code.take();
     check_tax_id(input.legal_form, tax.as_ref())?;
-    let phone = input.phone.map(|p| p.0);
-    let commune = units::service::require_commune(txn, "commune_id", input.commune_id).await?;
-    let scope = Scope::of(txn, actor).await?;
+    let commune = units::service::require_commune(db, "commune_id", input.commune_id).await?;
+    let scope = Scope::of(db, actor).await?;
     if !scope.contains_commune(commune.id) {
         return Err(AppError::Forbidden(msg!(
             "forbidden-commune-outside-unit",
@@ -124,7 +159,25 @@ pub async fn create_in(
             name = commune.name
         )));
     }
-    ensure_tax_code_free(txn, tax.as_ref(), None).await?;
+    ensure_tax_code_free(db, tax.as_ref(), None).await?;
+    Ok(NewSubject {
+        input,
+        tax,
+        commune,
+    })
+}
+
+/// Writes a checked creation: the row, its first version and its audit record.
+async fn insert(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    new: NewSubject,
+) -> AppResult<SubjectView> {
+    let NewSubject {
+        input,
+        tax,
+        commune,
+    } = new;
     let name = clean(&input.name);
     let now = clock::now();
     let row = subject::ActiveModel {
@@ -136,7 +189,7 @@ pub async fn create_in(
         commune_id: Set(commune.id),
         address: Set(optional_text(input.address)),
         representative: Set(optional_text(input.representative)),
-        phone: Set(phone),
+        phone: Set(input.phone.map(|p| p.0)),
         email: Set(optional_text(input.email).map(|e| e.to_lowercase())),
         woman_led: Set(input.woman_led),
         founded_on: Set(input.founded_on),
@@ -146,15 +199,11 @@ pub async fn create_in(
     }
     .insert(txn)
     .await?;
-    let mut view = SubjectView::build(row.clone(), Some((&commune).into()))?;
     // A new subject has been nowhere else: its history is its registration.
-    view.location_history = Some(vec![LocationView {
-        commune: Some((&commune).into()),
-        commune_id: commune.id,
-        effective_on: None,
-        recorded_at: row.created_at,
-        recorded_by: None,
-    }]);
+    let view = with_registration(
+        SubjectView::build(row.clone(), Some((&commune).into()))?,
+        &row,
+    );
     audit::record(
         txn,
         actor,
@@ -166,8 +215,64 @@ pub async fn create_in(
 
 /// One subject.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<SubjectView> {
-    let (s, _) = visible(db, actor, id).await?;
-    with_history(db, view(db, s.clone()).await?, &s).await
+    let scope = admit(db, actor, "subject", id, id).await?;
+    let (s, commune, moved) = with_commune(db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("subject", id))?;
+    scope.ensure("subject", id, &s)?;
+    let v = SubjectView::build(s.clone(), commune.as_ref().map(Into::into))?;
+    if moved {
+        with_history(db, v, &s).await
+    } else {
+        Ok(with_registration(v, &s))
+    }
+}
+
+/// A subject, its recorded commune and whether it ever moved, in one statement: this is the
+/// hot read path, and each statement is a round trip (docs/benchmarks.md, "Request path").
+async fn with_commune(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(subject::Model, Option<unit::Model>, bool)>> {
+    use sea_orm::sea_query::{JoinType, Query};
+    use sea_orm::{FromQueryResult, QuerySelect, QueryTrait};
+    let moved = Query::select()
+        .expr(Expr::val(1))
+        .from(relocation::Entity)
+        .and_where(
+            Expr::col((relocation::Entity, relocation::Column::SubjectId))
+                .equals((subject::Entity, subject::Column::Id)),
+        )
+        .to_owned();
+    let commune: sea_orm::RelationDef = subject::Entity::belongs_to(unit::Entity)
+        .from(subject::Column::CommuneId)
+        .to(unit::Column::Id)
+        .into();
+    let stmt = subject::Entity::find()
+        .filter(subject::Column::Id.eq(id))
+        .join(JoinType::LeftJoin, commune)
+        .select_also(unit::Entity)
+        .expr_as(Expr::exists(moved), "moved")
+        .build(db.get_database_backend());
+    let Some(row) = db.query_one_raw(stmt).await? else {
+        return Ok(None);
+    };
+    let s = subject::Model::from_query_result(&row, "A_")?;
+    let u = unit::Model::from_query_result_optional(&row, "B_")?;
+    let moved: bool = row.try_get("", "moved")?;
+    Ok(Some((s, u, moved)))
+}
+
+/// The location history of a subject that never moved: its registration.
+fn with_registration(mut v: SubjectView, s: &subject::Model) -> SubjectView {
+    v.location_history = Some(vec![LocationView {
+        commune: v.commune.clone(),
+        commune_id: s.commune_id,
+        effective_on: None,
+        recorded_at: s.created_at,
+        recorded_by: None,
+    }]);
+    v
 }
 
 /// A subject's relocations, in the order they take effect (ties: the order recorded).

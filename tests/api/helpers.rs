@@ -46,6 +46,27 @@ impl StatementLog {
         }
     }
 
+    /// Waits until a statement containing `needle` has run since [`start`](Self::start)
+    /// (the callback fires once it has finished); fails the test at `deadline`.
+    pub async fn wait_for(&self, needle: &str, deadline: std::time::Duration) {
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let seen = self
+                .inner
+                .lock()
+                .map(|g| g.1.iter().any(|s| s.contains(needle)))
+                .unwrap_or(false);
+            if seen {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no statement containing {needle:?} ran within {deadline:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// Stops recording and returns what was run since [`start`](Self::start).
     pub fn take(&self) -> Vec<String> {
         self.inner
