@@ -291,3 +291,101 @@ async fn channel_tokens_reach_no_registry_records() {
         Status::Forbidden
     );
 }
+
+/// `ocop-registry token create` and `token revoke`: the operator's tokens work at once, and a
+/// revoked one is refused at the next request, with the revocation in the audit trail under
+/// the command line's name.
+#[rocket::async_test]
+async fn tokens_are_issued_and_revoked_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let district = unit("district", "502", None).to_string();
+    let out = app
+        .command()
+        .args([
+            "token",
+            "create",
+            "--role",
+            "auditor",
+            "--unit-id",
+            &district,
+        ])
+        .args(["--name", "Phòng Nông nghiệp Tam Kỳ"])
+        .output()
+        .expect("run the binary");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).expect("utf-8");
+    let secret = secret.trim();
+    assert_eq!(secret.lines().count(), 1, "the secret alone: {secret:?}");
+    assert_eq!(
+        app.get("/api/v1/subjects", Some(secret)).await.status,
+        Status::Ok
+    );
+
+    let tokens = app.get("/api/v1/tokens?per_page=100", Some(&admin)).await;
+    let issued: Vec<&serde_json::Value> = tokens.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|t| t["name"] == "Phòng Nông nghiệp Tam Kỳ")
+        .collect();
+    assert_eq!(issued.len(), 1, "{:?}", tokens.body);
+    assert_eq!(issued[0]["role"], "auditor");
+    assert_eq!(issued[0]["unit_id"], district.as_str());
+    let id = issued[0]["id"].as_str().expect("id").to_owned();
+
+    let out = app
+        .command()
+        .args(["token", "revoke", &id])
+        .output()
+        .expect("run the binary");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused = app.get("/api/v1/subjects", Some(secret)).await;
+    assert_eq!(refused.status, Status::Unauthorized);
+    assert_eq!(refused.body["error"]["code"], "unauthorized");
+
+    let trail = app
+        .get(&format!("/api/v1/audit?entity_id={id}"), Some(&admin))
+        .await;
+    let actions: Vec<(&str, &str)> = trail.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["actor"]["name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("create", "command line"))
+            && actions.contains(&("revoke", "command line")),
+        "{:?}",
+        trail.body
+    );
+
+    // An id that names no token: a failure the operator sees, and nothing written.
+    let audits = app.count("audit_log").await;
+    let ghost = uuid::Uuid::new_v4().to_string();
+    let out = app
+        .command()
+        .args(["token", "revoke", &ghost])
+        .output()
+        .expect("run the binary");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&ghost),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("audit_log").await, audits);
+}

@@ -258,6 +258,19 @@ impl TestApp {
         (client, log)
     }
 
+    /// The registry's own binary, on this test's database (its command line, as an operator
+    /// runs it).
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ocop-registry"));
+        cmd.env("DATABASE_URL", &self.config.database_url)
+            .env("ROCKET_LOG_LEVEL", "off")
+            .env_remove("ROCKET_DATABASE_SCHEMA");
+        if let Some(schema) = &self.config.database_schema {
+            cmd.env("ROCKET_DATABASE_SCHEMA", schema);
+        }
+        cmd
+    }
+
     /// A second application process on the same database (its own pool and identity).
     pub async fn another_instance(&self) -> (Client, DatabaseConnection) {
         Self::instance(self.config.clone()).await
