@@ -14,6 +14,7 @@ mod connect;
 mod country;
 mod documents;
 mod drafts;
+mod durability;
 mod errors;
 mod exports;
 mod fakes;
