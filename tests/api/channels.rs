@@ -167,6 +167,8 @@ async fn owner_change_of_the_shop_withdraws_the_verification() {
             None,
         )
         .await;
+    assert_eq!(end.status, Status::Ok, "{:?}", end.body);
+    assert_eq!(end.body["active_to"], "2026-12-31");
     assert_eq!(
         end.body["verification"]["status"], "verified",
         "not a key field"

@@ -120,6 +120,38 @@ impl Resp {
     }
 }
 
+/// Every refusal of the API, in every test, is the one error envelope with the stable code of
+/// its status and a message (api.md, "Errors"): a 403 or 404 that is only a status would pass
+/// a test that checks the status alone.
+fn assert_error_envelope(path: &str, status: Status, body: &Value) {
+    let code = match status.code {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        412 => "precondition_failed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "validation_failed",
+        429 => "too_many_requests",
+        502 => "upstream_error",
+        503 => "unavailable",
+        _ => "internal_error",
+    };
+    let error = &body["error"];
+    assert_eq!(
+        error["code"], code,
+        "{status} from {path} without its error envelope: {body}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| !m.trim().is_empty()),
+        "{status} from {path} without a message: {body}"
+    );
+}
+
 /// A multipart form as a browser sends it: text fields, then a file (its name, its bytes) in
 /// the field `file`.
 pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (ContentType, Vec<u8>) {
@@ -353,7 +385,7 @@ impl TestApp {
             .await
     }
 
-    async fn read(res: LocalResponse<'_>) -> Resp {
+    async fn read(path: &str, res: LocalResponse<'_>) -> Resp {
         let status = res.status();
         let etag = res.headers().get_one("ETag").map(str::to_owned);
         let content_type = res.content_type().map(|c| c.to_string());
@@ -363,6 +395,9 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        if path.starts_with("/api/") && status.code >= 400 {
+            assert_error_envelope(path, status, &body);
+        }
         Resp {
             status,
             body,
@@ -377,7 +412,7 @@ impl TestApp {
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }
-        Self::read(req.dispatch().await).await
+        Self::read(path, req.dispatch().await).await
     }
 
     /// POST a JSON body.
@@ -421,7 +456,7 @@ impl TestApp {
         if let Some(m) = if_match {
             req = req.header(Header::new("If-Match", m.to_owned()));
         }
-        Self::read(req.dispatch().await).await
+        Self::read(path, req.dispatch().await).await
     }
 
     /// POST a file's bytes (an import) with its content type.
@@ -438,7 +473,7 @@ impl TestApp {
             .header(content_type)
             .header(Header::new("Authorization", format!("Bearer {token}")))
             .body(bytes);
-        Self::read(req.dispatch().await).await
+        Self::read(path, req.dispatch().await).await
     }
 
     /// POST a multipart form as a browser sends it: text fields, then a file.
@@ -458,7 +493,7 @@ impl TestApp {
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }
-        Self::read(req.dispatch().await).await
+        Self::read(path, req.dispatch().await).await
     }
 
     /// Rows in a table.
