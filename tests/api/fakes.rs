@@ -17,6 +17,8 @@ pub enum Fault {
     Status(u16),
     /// 429 with `Retry-After` in seconds.
     TooMany(u64),
+    /// 429 with `Retry-After` as an HTTP date this many seconds ahead.
+    TooManyUntil(i64),
     /// A body that is not JSON.
     Malformed,
     /// Answer only after this long.
@@ -29,6 +31,18 @@ fn fault_response(f: &Fault) -> ResponseTemplate {
         Fault::TooMany(secs) => ResponseTemplate::new(429)
             .insert_header("Retry-After", secs.to_string().as_str())
             .set_body_json(json!({"error": "slow down"})),
+        Fault::TooManyUntil(secs) => {
+            let until = chrono::Utc::now() + chrono::Duration::seconds(*secs);
+            ResponseTemplate::new(429)
+                .insert_header(
+                    "Retry-After",
+                    until
+                        .format("%a, %d %b %Y %H:%M:%S GMT")
+                        .to_string()
+                        .as_str(),
+                )
+                .set_body_json(json!({"error": "slow down"}))
+        }
         Fault::Malformed => {
             ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "application/json")
         }
@@ -182,6 +196,8 @@ pub struct ShopeeState {
     pub codes: HashSet<String>,
     /// Consent pages shown.
     pub consents: usize,
+    /// Listing calls still to refuse with `error_rate_limit` (sent, as Shopee does, with 200).
+    pub throttled: usize,
 }
 
 /// The fake Shopee.
@@ -282,6 +298,13 @@ impl Respond for ShopeeResponder {
                 "Invalid access_token, please have a check.",
             );
         }
+        if p == "/api/v2/product/get_item_list" && s.throttled > 0 {
+            s.throttled -= 1;
+            return shopee_error(
+                "error_rate_limit",
+                "Your request has reached the API rate limit, please try again later.",
+            );
+        }
         match p.as_str() {
             "/api/v2/product/get_item_list" => {
                 let statuses: Vec<String> = q
@@ -358,6 +381,7 @@ impl FakeShopee {
             calls: 0,
             codes: HashSet::new(),
             consents: 0,
+            throttled: 0,
         }));
         Mock::given(wiremock::matchers::path_regex("^/api/v2/.*"))
             .respond_with(ShopeeResponder(state.clone()))
@@ -391,6 +415,9 @@ pub struct LazadaState {
     /// Authorization codes handed out by the consent page and not exchanged yet.
     pub codes: HashSet<String>,
     pub consents: usize,
+    /// Listing calls still to refuse with `ApiCallLimit` (sent, as Lazada does, with 200).
+    pub throttled: usize,
+    pub listing_calls: usize,
 }
 
 /// The fake Lazada (API and auth host on one server).
@@ -468,6 +495,11 @@ impl Respond for LazadaResponder {
                         "The specified access token is invalid or expired",
                     );
                 }
+                s.listing_calls += 1;
+                if s.throttled > 0 {
+                    s.throttled -= 1;
+                    return lazada_error("ApiCallLimit", "The request has exceeded the limit");
+                }
                 let limit: usize = param(&q, "limit")
                     .and_then(|l| l.parse().ok())
                     .unwrap_or(20);
@@ -543,6 +575,8 @@ impl FakeLazada {
             seller_id: "200123456".to_owned(),
             codes: HashSet::new(),
             consents: 0,
+            throttled: 0,
+            listing_calls: 0,
         }));
         Mock::given(wiremock::matchers::path_regex("^/rest/.*"))
             .respond_with(LazadaResponder(state.clone()))

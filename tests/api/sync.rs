@@ -334,8 +334,159 @@ async fn a_429_with_retry_after_is_waited_for_then_the_sync_goes_on() {
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After: 1 was honoured"
     );
+    assert_eq!(
+        retries(&run),
+        vec![1000],
+        "the wait Retry-After asked, not the backoff: {run}"
+    );
     assert!(run["errors"].to_string().contains("HTTP 429"), "{run}");
     assert_eq!(feed.with(|s| s.calls), 2);
+}
+
+/// The waits (ms) a run's notes record before each retry, in order.
+fn retries(run: &Value) -> Vec<u64> {
+    run["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no notes: {run}"))
+        .iter()
+        .filter_map(|n| {
+            let n = n.as_str()?;
+            let (_, tail) = n.split_once("; retry ")?;
+            let ms = tail.split_once(" in ")?.1.strip_suffix(" ms")?;
+            Some(ms.parse().unwrap())
+        })
+        .collect()
+}
+
+/// A feed shop on an application whose retry policy is `backoff_ms` doubling, waits capped at
+/// `max_wait_secs`.
+async fn retrying_shop(feed: &FakeFeed, backoff_ms: u64, max_wait_secs: u64) -> Shop {
+    let app = TestApp::spawn_with(move |c| {
+        c.sync_backoff_ms = backoff_ms;
+        c.sync_max_wait_secs = max_wait_secs;
+        c.sync_max_attempts = 4;
+    })
+    .await;
+    feed_shop_with(app, feed).await
+}
+
+#[rocket::async_test]
+async fn retry_after_as_an_http_date_is_waited_for_up_to_the_longest_wait() {
+    // An HTTP date two seconds ahead (whole seconds: between one and two from now).
+    let feed = FakeFeed::start(4).await;
+    feed.with(|s| s.faults_by_call.insert(1, Fault::TooManyUntil(2)));
+    let shop = retrying_shop(&feed, 10, 60).await;
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let waits = retries(&run);
+    assert_eq!(waits.len(), 1, "{run}");
+    assert!(
+        (900..=2000).contains(&waits[0]),
+        "the date's wait, not the 10-20 ms backoff: {run}"
+    );
+
+    // A date an hour ahead is cut to the longest wait the operator allows.
+    let feed = FakeFeed::start(4).await;
+    feed.with(|s| s.faults_by_call.insert(1, Fault::TooManyUntil(3600)));
+    let shop = retrying_shop(&feed, 10, 1).await;
+    let started = Instant::now();
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(retries(&run), vec![1000], "{run}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(feed.with(|s| s.calls), 2);
+}
+
+#[rocket::async_test]
+async fn the_backoff_doubles_with_each_retry_and_stops_at_the_longest_wait() {
+    let feed = FakeFeed::start(4).await;
+    feed.with(|s| {
+        for call in 1..=3 {
+            s.faults_by_call.insert(call, Fault::Status(503));
+        }
+    });
+    // 300 ms doubling, plus up to as much again of jitter: 300-600, 600-1200, 1200-2400; the
+    // longest wait is 1 s.
+    let shop = retrying_shop(&feed, 300, 1).await;
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let waits = retries(&run);
+    assert_eq!(waits.len(), 3, "{run}");
+    assert!((300..=600).contains(&waits[0]), "{waits:?}");
+    assert!((600..=1000).contains(&waits[1]), "{waits:?}");
+    assert_eq!(waits[2], 1000, "capped: {waits:?}");
+    assert_eq!(feed.with(|s| s.calls), 4);
+
+    // Out of attempts: the run fails and says so.
+    let feed = FakeFeed::start(4).await;
+    feed.with(|s| {
+        for call in 1..=4 {
+            s.faults_by_call.insert(call, Fault::Status(502));
+        }
+    });
+    let shop = retrying_shop(&feed, 10, 1).await;
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 502; gave up after 4 attempts"),
+        "{run}"
+    );
+    assert_eq!(retries(&run).len(), 3, "{run}");
+    assert_eq!(shop.listings("").await["total"], 0);
+}
+
+#[rocket::async_test]
+async fn shopee_and_lazada_rate_limits_sent_with_http_200_are_retried() {
+    let shopee = FakeShopee::start(5).await;
+    let url = shopee.server.uri();
+    let app = TestApp::spawn_with(move |c| {
+        c.shopee_base_url = url.clone();
+        c.sync_backoff_ms = 10;
+    })
+    .await;
+    let shop = Shop::new(app, "shopee").await;
+    shop.connect(json!({"connector": "shopee", "partner_id": "2001887",
+                        "shop_id": "14701711", "app_secret": "57615053704d6470644f554a78656d50484143644964436a5568777544524579",
+                        "access_token": "access-0", "refresh_token": "refresh-0"}))
+        .await;
+    shopee.with(|s| s.throttled = 2);
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["added"], 5, "{run}");
+    assert_eq!(retries(&run).len(), 2, "{run}");
+    assert!(
+        run["errors"].to_string().contains("error_rate_limit"),
+        "{run}"
+    );
+    assert_eq!(shopee.with(|s| s.throttled), 0);
+
+    let lazada = FakeLazada::start(60).await;
+    let url = lazada.url();
+    let app = TestApp::spawn_with(move |c| {
+        c.lazada_base_url = url.clone();
+        c.lazada_auth_base_url = url.clone();
+        c.sync_backoff_ms = 10;
+    })
+    .await;
+    let shop = Shop::new(app, "lazada").await;
+    shop.connect(json!({"connector": "lazada",
+                        "partner_id": "123456", "shop_id": "200123456", "app_secret": "helloworld",
+                        "access_token": "lz-access-0", "refresh_token": "lz-refresh-0"}))
+        .await;
+    lazada.with(|s| s.throttled = 1);
+    let run = shop.sync(true).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["added"], 60, "{run}");
+    assert_eq!(retries(&run).len(), 1, "{run}");
+    assert!(run["errors"].to_string().contains("ApiCallLimit"), "{run}");
+    assert_eq!(
+        lazada.with(|s| s.listing_calls),
+        3,
+        "two pages of 50, one of them asked twice"
+    );
 }
 
 #[rocket::async_test]
@@ -922,4 +1073,107 @@ async fn two_instances_never_sync_one_channel_or_process_one_event_twice() {
         .unwrap();
     assert_eq!(listing.len(), 1);
     assert_eq!(listing[0].version, 1, "applied once");
+}
+
+/// Another process's claim on the channel, and the run it began, as a process leaves them when
+/// it dies mid-sync: the lease until `until`.
+async fn foreign_claim(shop: &Shop, until: chrono::DateTime<chrono::Utc>) -> uuid::Uuid {
+    use sea_orm::{ActiveValue::Set, sea_query::Expr};
+    entity::channel_connection::Entity::update_many()
+        .col_expr(
+            entity::channel_connection::Column::LeaseOwner,
+            Expr::value("other-host:4242"),
+        )
+        .col_expr(
+            entity::channel_connection::Column::LeaseUntil,
+            Expr::value(until),
+        )
+        .filter(entity::channel_connection::Column::ChannelId.eq(shop.id()))
+        .exec(&shop.app.db)
+        .await
+        .unwrap();
+    let id = uuid::Uuid::new_v4();
+    let started = ocop_registry::clock::now() - chrono::Duration::minutes(3);
+    sea_orm::ActiveModelTrait::insert(
+        entity::sync_run::ActiveModel {
+            id: Set(id),
+            channel_id: Set(shop.id()),
+            trigger: Set("scheduler".into()),
+            status: Set("running".into()),
+            full_pass: Set(true),
+            complete: Set(false),
+            started_at: Set(started),
+            finished_at: Set(None),
+            pages: Set(1),
+            items_seen: Set(50),
+            added: Set(0),
+            changed: Set(0),
+            removed: Set(0),
+            item_errors: Set(0),
+            errors: Set("[]".into()),
+            reason: Set(None),
+            watermark_from: Set(None),
+            claimed_by: Set("other-host:4242".into()),
+        },
+        &shop.app.db,
+    )
+    .await
+    .unwrap();
+    id
+}
+
+#[rocket::async_test]
+async fn a_live_foreign_lease_refuses_a_sync_and_an_expired_one_is_taken_over() {
+    let feed = FakeFeed::start(3).await;
+    let shop = feed_shop(&feed).await;
+    let now = ocop_registry::clock::now();
+    let abandoned = foreign_claim(&shop, now + chrono::Duration::minutes(2)).await;
+    let path = format!("/api/v1/channels/{}/sync", shop.id());
+
+    // The other process's lease is live: no run here, the marketplace not called, its run
+    // left as it is.
+    let res = shop.app.post(&path, Some(&shop.admin), &json!({})).await;
+    assert_eq!(res.status, Status::Conflict, "{:?}", res.body);
+    assert_eq!(feed.with(|s| s.calls), 0, "the marketplace was not read");
+    let runs = entity::sync_run::Entity::find()
+        .all(&shop.app.db)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "running");
+    let conn = shop.connection().await;
+    assert_eq!(conn["running"], true, "{conn}");
+
+    // Its lease has run out (the process died): the sync runs, and the run it left is closed
+    // as failed, with why and when.
+    foreign_claim_expired(&shop).await;
+    let run = shop.sync(false).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["items_seen"], 3, "{run}");
+    let old = entity::sync_run::Entity::find_by_id(abandoned)
+        .one(&shop.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.status, "failed");
+    assert_eq!(
+        old.reason.as_deref(),
+        Some("abandoned: the process running it stopped before finishing")
+    );
+    assert!(old.finished_at.is_some_and(|t| t >= now), "{old:?}");
+    let conn = shop.connection().await;
+    assert_eq!(conn["running"], false, "released after the run: {conn}");
+}
+
+async fn foreign_claim_expired(shop: &Shop) {
+    use sea_orm::sea_query::Expr;
+    entity::channel_connection::Entity::update_many()
+        .col_expr(
+            entity::channel_connection::Column::LeaseUntil,
+            Expr::value(ocop_registry::clock::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(entity::channel_connection::Column::ChannelId.eq(shop.id()))
+        .exec(&shop.app.db)
+        .await
+        .unwrap();
 }
