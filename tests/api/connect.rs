@@ -487,6 +487,12 @@ async fn a_tiktok_shop_connects_through_its_consent_and_its_pushes_are_verified(
     };
     let good =
         ocop_registry::sync::signing::hmac_hex(b"e59af819cc", format!("29a39d{body}").as_bytes());
-    assert_eq!(push(good).await.status(), Status::Accepted);
+    assert_eq!(push(good.clone()).await.status(), Status::Accepted);
+    assert_eq!(
+        push(good).await.status(),
+        Status::Ok,
+        "a redelivery is a duplicate"
+    );
     assert_eq!(push("00".repeat(32)).await.status(), Status::Unauthorized);
+    assert_eq!(app.count("webhook_event").await, 1, "stored once");
 }

@@ -949,6 +949,7 @@ async fn shopee_and_lazada_pushes_are_verified_with_their_own_schemes() {
         "a redelivery is a duplicate"
     );
     assert_eq!(send("00".repeat(32)).await.status(), Status::Unauthorized);
+    assert_eq!(shop.app.count("webhook_event").await, 1, "stored once");
     wait_processed(&shop.app).await;
     let conn = shop
         .app
@@ -968,23 +969,30 @@ async fn shopee_and_lazada_pushes_are_verified_with_their_own_schemes() {
                         "shop_id": "200123456", "app_secret": "3412gyo124goi3124", "access_token": "x"}))
         .await;
     let l6 = r#"{"seller_id":"200123456","message_type":4,"data":{"item_id":1760954113,"sku_list":[{"shop_sku":"1760954113_VNAMZ-8975502010","seller_sku":"CAFE-ROBUSTA-500G","sku_id":8975502010}],"action":"EDITED_UPDATED","status_update_time":1700000000123},"timestamp":1700000000,"site":"lazada_vn"}"#;
-    let res = lazada
-        .app
-        .client
-        .post("/api/v1/webhooks/lazada")
-        .header(ContentType::JSON)
-        .header(Header::new(
-            "Authorization",
-            "ef83f9ecd295b2fa9ca7936a3a9c160074f81de69ca8db5df0e2701bf5bc5fb9",
-        ))
-        .body(l6)
-        .dispatch()
-        .await;
+    let send = || {
+        lazada
+            .app
+            .client
+            .post("/api/v1/webhooks/lazada")
+            .header(ContentType::JSON)
+            .header(Header::new(
+                "Authorization",
+                "ef83f9ecd295b2fa9ca7936a3a9c160074f81de69ca8db5df0e2701bf5bc5fb9",
+            ))
+            .body(l6)
+            .dispatch()
+    };
     assert_eq!(
-        res.status(),
+        send().await.status(),
         Status::Accepted,
         "the worked example L6 verifies"
     );
+    assert_eq!(
+        send().await.status(),
+        Status::Ok,
+        "a redelivery is a duplicate"
+    );
+    assert_eq!(lazada.app.count("webhook_event").await, 1, "stored once");
 }
 
 /// Two processes on one database (the production case is PostgreSQL; SQLite files are checked
@@ -1176,4 +1184,138 @@ async fn foreign_claim_expired(shop: &Shop) {
         .exec(&shop.app.db)
         .await
         .unwrap();
+}
+
+/// The webhook event `id` as stored.
+async fn event(app: &TestApp, id: uuid::Uuid) -> entity::webhook_event::Model {
+    entity::webhook_event::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no event {id}"))
+}
+
+#[rocket::async_test]
+async fn an_event_acknowledged_by_a_receiver_that_died_is_processed_once_after_its_lease() {
+    use sea_orm::sea_query::Expr;
+    use webhooks::{Delivery, Received};
+    let feed = FakeFeed::start(0).await;
+    let shop = feed_shop(&feed).await;
+    let settings = shop.app.sync_settings();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let body = json!({"items": [feed_item(7)]}).to_string();
+    let signature = feed_signature("whsec-1", &ts, "crash-1", body.as_bytes());
+    // What the receiving process did before its 202: verify the push and store it. Then it
+    // claimed the event for processing (the first attempt) and died.
+    let headers = [
+        ("x-ocop-channel", shop.id().to_string()),
+        ("x-ocop-event-id", "crash-1".to_owned()),
+        ("x-ocop-timestamp", ts),
+        ("x-ocop-signature", signature),
+    ]
+    .map(|(k, v)| (k.to_owned(), v))
+    .into();
+    let delivery = Delivery {
+        platform: "feed",
+        headers,
+        body: body.as_bytes(),
+        url: "/api/v1/webhooks/feed".to_owned(),
+    };
+    let Received::Accepted(id) = webhooks::receive(&shop.app.db, &settings, delivery)
+        .await
+        .unwrap()
+    else {
+        panic!("the first delivery is accepted");
+    };
+    let lease = |until: chrono::DateTime<chrono::Utc>| {
+        entity::webhook_event::Entity::update_many()
+            .col_expr(
+                entity::webhook_event::Column::LeaseOwner,
+                Expr::value("dead-host:77"),
+            )
+            .col_expr(
+                entity::webhook_event::Column::LeaseUntil,
+                Expr::value(until),
+            )
+            .col_expr(entity::webhook_event::Column::Attempts, Expr::value(1))
+            .filter(entity::webhook_event::Column::Id.eq(id))
+            .exec(&shop.app.db)
+    };
+    lease(ocop_registry::clock::now() + chrono::Duration::minutes(4))
+        .await
+        .unwrap();
+    let sku = || {
+        entity::listing::Entity::find()
+            .filter(entity::listing::Column::ExternalId.eq("SKU-00007"))
+            .all(&shop.app.db)
+    };
+
+    // While the dead process's claim lasts, no other worker takes the event.
+    assert_eq!(
+        webhooks::process_pending(&shop.app.db, &settings, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    let ev = event(&shop.app, id).await;
+    assert_eq!((ev.status.as_str(), ev.attempts), ("pending", 1));
+    assert!(sku().await.unwrap().is_empty());
+
+    // Its claim runs out: the next worker applies it, once.
+    lease(ocop_registry::clock::now() - chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        webhooks::process_pending(&shop.app.db, &settings, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        webhooks::process_pending(&shop.app.db, &settings, 10)
+            .await
+            .unwrap(),
+        0,
+        "nothing left"
+    );
+    let ev = event(&shop.app, id).await;
+    assert_eq!((ev.status.as_str(), ev.attempts), ("processed", 2));
+    assert_eq!(ev.lease_owner, None);
+    let listing = sku().await.unwrap();
+    assert_eq!(listing.len(), 1);
+    assert_eq!(listing[0].version, 1, "applied once");
+}
+
+#[rocket::async_test]
+async fn a_stored_event_that_cannot_be_applied_fails_after_its_attempts() {
+    let feed = FakeFeed::start(0).await;
+    let shop = feed_shop(&feed).await;
+    let ts = chrono::Utc::now().timestamp();
+    // Signed correctly, so stored and acknowledged; but not the JSON the feed scheme defines.
+    let res = push(
+        &shop.app,
+        &shop.id().to_string(),
+        "broken-1",
+        ts,
+        "{\"items\": oops",
+        "whsec-1",
+    )
+    .await;
+    assert_eq!(res.status, Status::Accepted, "{:?}", res.body);
+    let id: uuid::Uuid = res.body["event_id"].as_str().unwrap().parse().unwrap();
+    let settings = shop.app.sync_settings();
+    for _ in 0..10 {
+        webhooks::process_pending(&shop.app.db, &settings, 10)
+            .await
+            .unwrap();
+    }
+    let ev = event(&shop.app, id).await;
+    assert_eq!(ev.status, "failed", "{ev:?}");
+    assert_eq!(ev.attempts, 5, "{ev:?}");
+    assert!(
+        ev.error.as_deref().unwrap_or("").contains("not JSON"),
+        "{ev:?}"
+    );
+    assert_eq!(ev.lease_owner, None);
+    assert_eq!(shop.listings("").await["total"], 0);
 }
