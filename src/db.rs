@@ -7,7 +7,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Opens a pool. SQLite gets WAL, `synchronous=NORMAL`, a 5 s busy timeout and foreign keys;
@@ -33,7 +34,7 @@ pub async fn connect(
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5))
+                    .busy_timeout(WRITE_WAIT)
                     .foreign_keys(true)
             });
     } else {
@@ -68,15 +69,279 @@ pub fn backend_name(db: &impl ConnectionTrait) -> &'static str {
     }
 }
 
-/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
-/// reads and then writes fails with "database is locked" under concurrency, an immediate one
-/// waits its turn (busy timeout) instead. Explicit transactions also let the WAL checkpoint.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// How long a writer waits for its turn: SQLite's busy timeout, and the same for the queue in
+/// front of it ([`begin_write`]). A wait this long means a stuck writer; the request fails.
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// A write transaction ([`begin_write`]): the transaction, and on SQLite this process's turn at
+/// the database's one write lock, held until it commits or is dropped.
+pub struct WriteTxn {
+    // Declared first so that it is dropped (rolled back) before the turn passes on.
+    txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+/// This process's writers of one SQLite file: the turn at its write lock (one holder at a
+/// time, in order of arrival) and the writes waiting to be made together
+/// ([`write_at_once`]). One per file, shared by every pool opened on it (an in-memory
+/// database's name is unique to its pool). `None` for PostgreSQL: row locks, no single writer.
+fn writers(db: &DatabaseConnection) -> Option<std::sync::Arc<Writers>> {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Writers>>>> =
+        LazyLock::new(Default::default);
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    if file.as_os_str().is_empty() {
+        return None;
+    }
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    let mut all = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    Some(all.entry(file).or_default().clone())
+}
+
+struct Writers {
+    turn: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::Mutex<Vec<Job>>,
+    next_job: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Writers {
+    fn default() -> Self {
+        Writers {
+            turn: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            waiting: Default::default(),
+            next_job: Default::default(),
+        }
+    }
+}
+
+/// A write waiting in [`Writers`]: its statements, and where its outcome goes.
+struct Job {
+    id: u64,
+    statements: Vec<Statement>,
+    done: tokio::sync::oneshot::Sender<Result<(), DbErr>>,
+}
+
+impl Writers {
+    /// Waits for the turn at the write lock; a wait of [`WRITE_WAIT`] fails.
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbErr> {
+        tokio::time::timeout(WRITE_WAIT, self.turn.clone().acquire_owned())
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Group commit: the job joins the waiting ones; whichever writer gets the turn makes every
+    /// waiting job in one transaction, and each learns its outcome. Under load one transaction
+    /// (three round trips to SQLite) carries dozens of writes.
+    async fn write(
+        &self,
+        db: &DatabaseConnection,
+        statements: Vec<Statement>,
+    ) -> Result<(), DbErr> {
+        use std::sync::atomic::Ordering;
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (done, mut outcome) = tokio::sync::oneshot::channel();
+        self.waiting().push(Job {
+            id,
+            statements,
+            done,
+        });
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut outcome => {
+                    return result.unwrap_or_else(|_| Err(DbErr::Custom(
+                        "the write was interrupted before it was made".to_owned(),
+                    )));
+                }
+                turn = self.turn() => match turn {
+                    Ok(_turn) => {
+                        let jobs = std::mem::take(&mut *self.waiting());
+                        if !jobs.is_empty() {
+                            write_jobs(db, jobs).await;
+                        }
+                    }
+                    Err(e) => {
+                        // Taken by a writer that is making it: its outcome is coming. Still
+                        // waiting: withdrawn, so that a write refused is never made.
+                        let mut waiting = self.waiting();
+                        if let Some(i) = waiting.iter().position(|j| j.id == id) {
+                            waiting.swap_remove(i);
+                            return Err(e);
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Makes `jobs` in one transaction; when it fails (one job's constraint, say), each again in a
+/// transaction of its own, so that only the job at fault fails.
+async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
+    async fn write_one(db: &DatabaseConnection, statement: Statement) -> Result<(), DbErr> {
+        let txn = begin_immediate(db).await?;
+        txn.execute_raw(statement).await?;
+        txn.commit().await
+    }
+    let backend = db.get_database_backend();
+    let together = jobs.iter().flat_map(|j| &j.statements);
+    match write_one(db, one_text(backend, together)).await {
+        Ok(()) => {
+            for job in jobs {
+                let _ = job.done.send(Ok(()));
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            let _ = jobs.into_iter().next().map(|job| job.done.send(Err(e)));
+        }
+        Err(_) => {
+            for job in jobs {
+                let outcome = write_one(db, one_text(backend, &job.statements)).await;
+                let _ = job.done.send(outcome);
+            }
+        }
+    }
+}
+
+/// Several statements as one text to send at once. sqlx runs a text's statements in turn,
+/// giving each the next of the values for its `?` markers, so numbered markers (`?3`, which
+/// [`crate::indicators::engine::Sql`] writes) become plain ones with their values in text order.
+fn one_text<'a>(
+    backend: DbBackend,
+    statements: impl IntoIterator<Item = &'a Statement>,
+) -> Statement {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for statement in statements {
+        let own = statement
+            .values
+            .as_ref()
+            .map(|v| v.0.as_slice())
+            .unwrap_or_default();
+        let mut next = 0;
+        let mut quote = None;
+        let mut chars = statement.sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some(q), _) if c == q => quote = None,
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '?') => {
+                    let mut digits = String::new();
+                    while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                        digits.push(d);
+                    }
+                    let index = match digits.parse::<usize>() {
+                        Ok(n) => n - 1,
+                        Err(_) => {
+                            next += 1;
+                            next - 1
+                        }
+                    };
+                    values.push(own[index].clone());
+                }
+                _ => {}
+            }
+            sql.push(c);
+        }
+        sql.push_str(";\n");
+    }
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Makes a write whose statements need no answer (inserts of rows built in full, their
+/// versions and audit record), atomically. On SQLite it joins the other writes waiting
+/// ([`Writers::write`]); on PostgreSQL it is one transaction of its own.
+pub async fn write_at_once(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<(), DbErr> {
+    match writers(db) {
+        Some(writers) => writers.write(db, statements).await,
+        None => {
+            let txn = begin_write(db).await?;
+            for statement in statements {
+                txn.execute_raw(statement).await?;
+            }
+            txn.commit().await
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE` on SQLite: a deferred transaction that reads and then writes fails with
+/// "database is locked" under concurrency, an immediate one waits its turn instead.
+async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     })
     .await
+}
+
+/// Starts a write transaction (on SQLite `BEGIN IMMEDIATE`; explicit transactions also let the
+/// WAL checkpoint).
+///
+/// SQLite has one writer at a time, and a connection that finds the lock taken sleeps in its
+/// busy handler (1, 2, 5, 10 … 100 ms) and retries: under load the lock sat idle between
+/// sleepers while fifty waited (p99 ~100 ms, docs/benchmarks.md). So this process's writers
+/// first queue, in order, for their turn ([`writers`]) and the next one starts the moment the
+/// last commits; the busy handler remains for other processes on the same file.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = match writers(db) {
+        Some(writers) => Some(writers.turn().await?),
+        None => None,
+    };
+    let txn = begin_immediate(db).await?;
+    Ok(WriteTxn { txn, _turn: turn })
 }
 
 /// Writes every column of `model` (an edited copy of a row read in the same transaction).

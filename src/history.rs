@@ -12,7 +12,9 @@ use entity::{
     certification, certification_scheme, raw_material_area, recognition, sales_channel, subject,
 };
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, IntoIden};
-use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QuerySelect, Select, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, Iterable, QuerySelect, Select, Statement, Value,
+};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -63,14 +65,33 @@ pub async fn keep(
     at: DateTime<Utc>,
     first: bool,
 ) -> AppResult<()> {
+    for statement in keep_statements(db.get_database_backend(), entity, id, at, first) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`keep`], to run in order in the write's transaction after the write.
+pub fn keep_statements(
+    backend: DbBackend,
+    entity: &str,
+    id: Uuid,
+    at: DateTime<Utc>,
+    first: bool,
+) -> Vec<Statement> {
     let Some((_, table)) = TRACKED.iter().find(|(e, _)| *e == entity) else {
-        return Ok(());
+        return Vec::new();
     };
     let cols = quoted(&columns(table).unwrap_or_default());
-    let backend = db.get_database_backend();
+    let mut add = Sql::new(backend);
+    let (v, t, i) = (add.bind(ids::new_id()), add.bind(at), add.bind(id));
+    add.push(&format!(
+        "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
+         SELECT {v}, {t}, NULL, {cols} FROM \"{table}\" WHERE id = {i}"
+    ));
     if first {
         // A record just created has no earlier version to close.
-        return add_version(db, table, &cols, id, at).await;
+        return vec![add.build()];
     }
     let mut close = Sql::new(backend);
     let (t, i) = (close.bind(at), close.bind(id));
@@ -78,7 +99,6 @@ pub async fn keep(
         "UPDATE \"{table}_version\" SET superseded_at = {t} WHERE id = {i} \
          AND superseded_at IS NULL"
     ));
-    db.execute_raw(close.build()).await?;
     // Two writes in one instant: the first version was never known on its own.
     let mut stale = Sql::new(backend);
     let (i, t1, t2) = (stale.bind(id), stale.bind(at), stale.bind(at));
@@ -86,25 +106,7 @@ pub async fn keep(
         "DELETE FROM \"{table}_version\" WHERE id = {i} AND recorded_at = {t1} \
          AND superseded_at = {t2}"
     ));
-    db.execute_raw(stale.build()).await?;
-    add_version(db, table, &cols, id, at).await
-}
-
-async fn add_version(
-    db: &impl ConnectionTrait,
-    table: &str,
-    cols: &str,
-    id: Uuid,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    let mut add = Sql::new(db.get_database_backend());
-    let (v, t, i) = (add.bind(ids::new_id()), add.bind(at), add.bind(id));
-    add.push(&format!(
-        "INSERT INTO \"{table}_version\" (vid, recorded_at, superseded_at, {cols}) \
-         SELECT {v}, {t}, NULL, {cols} FROM \"{table}\" WHERE id = {i}"
-    ));
-    db.execute_raw(add.build()).await?;
-    Ok(())
+    vec![close.build(), stale.build(), add.build()]
 }
 
 /// Gives every row written without a version (the seeded catalogue; rows from before versions

@@ -5,7 +5,7 @@ pub mod dto;
 pub mod routes;
 pub mod service;
 
-pub use service::{Change, record};
+pub use service::{Change, record, statements};
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

@@ -3,8 +3,8 @@
 use chrono::NaiveTime;
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -81,26 +81,37 @@ pub async fn record(
     actor: &Actor,
     change: AppResult<Change>,
 ) -> AppResult<()> {
-    let change = change?;
+    for statement in statements(db.get_database_backend(), actor, change?) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`record`], to run in the write's transaction after the write (or with
+/// it, [`crate::db::write_at_once`]).
+pub fn statements(backend: DbBackend, actor: &Actor, change: Change) -> Vec<Statement> {
+    use sea_orm::QueryTrait;
     let at = clock::now();
     let first = change.before.is_none();
-    crate::history::keep(db, change.entity, change.entity_id, at, first).await?;
-    audit_log::ActiveModel {
-        id: Set(ids::new_id()),
-        at: Set(at),
-        actor_id: Set(actor.id()),
-        actor_name: Set(actor.name.clone()),
-        actor_role: Set(actor.role.code().to_owned()),
-        entity: Set(change.entity.to_owned()),
-        entity_id: Set(change.entity_id),
-        subject_id: Set(change.subject_id),
-        action: Set(change.action),
-        before: Set(change.before),
-        after: Set(change.after),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    let mut all =
+        crate::history::keep_statements(backend, change.entity, change.entity_id, at, first);
+    all.push(
+        audit_log::Entity::insert(audit_log::ActiveModel {
+            id: Set(ids::new_id()),
+            at: Set(at),
+            actor_id: Set(actor.id()),
+            actor_name: Set(actor.name.clone()),
+            actor_role: Set(actor.role.code().to_owned()),
+            entity: Set(change.entity.to_owned()),
+            entity_id: Set(change.entity_id),
+            subject_id: Set(change.subject_id),
+            action: Set(change.action),
+            before: Set(change.before),
+            after: Set(change.after),
+        })
+        .build(backend),
+    );
+    all
 }
 
 /// Records a download that holds personal data (domain.md §10: who, what, when): the file,

@@ -5,7 +5,7 @@ use entity::{subject, subject_relocation as relocation, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -104,13 +104,11 @@ pub async fn create(
 ) -> AppResult<SubjectView> {
     let new = prepare(db, actor, input).await?;
     let tax = new.tax.clone();
-    let txn = begin_write(db).await?;
-    let written = match insert(&txn, actor, new).await {
-        Ok(view) => txn.commit().await.map(|()| view).map_err(AppError::from),
-        Err(e) => Err(e),
-    };
-    match written {
-        Err(AppError::Db(e))
+    let (view, statements) = creation(db.get_database_backend(), actor, new)?;
+    match crate::db::write_at_once(db, statements).await {
+        Ok(()) => Ok(view),
+        // Taken since the check: the same 409 as if it had been taken before.
+        Err(e)
             if matches!(
                 e.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
@@ -119,7 +117,7 @@ pub async fn create(
             ensure_tax_code_free(db, tax.as_ref(), None).await?;
             Err(AppError::Db(e))
         }
-        other => other,
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -131,7 +129,11 @@ pub async fn create_in(
     input: CreateSubject,
 ) -> AppResult<SubjectView> {
     let new = prepare(txn, actor, input).await?;
-    insert(txn, actor, new).await
+    let (view, statements) = creation(txn.get_database_backend(), actor, new)?;
+    for statement in statements {
+        txn.execute_raw(statement).await?;
+    }
+    Ok(view)
 }
 
 /// A creation that passed every check: the commune it names and the normalised tax code.
@@ -167,12 +169,15 @@ async fn prepare(
     })
 }
 
-/// Writes a checked creation: the row, its first version and its audit record.
-async fn insert(
-    txn: &DatabaseTransaction,
+/// A checked creation as it will be written: the new subject, and the statements that write
+/// the row, its first version and its audit record (all built here, nothing read back, so
+/// that they can be sent together).
+fn creation(
+    backend: sea_orm::DbBackend,
     actor: &Actor,
     new: NewSubject,
-) -> AppResult<SubjectView> {
+) -> AppResult<(SubjectView, Vec<sea_orm::Statement>)> {
+    use sea_orm::{IntoActiveModel, QueryTrait};
     let NewSubject {
         input,
         tax,
@@ -180,37 +185,32 @@ async fn insert(
     } = new;
     let name = clean(&input.name);
     let now = clock::now();
-    let row = subject::ActiveModel {
-        id: Set(ids::new_id()),
-        search_text: Set(search_text(&name, tax.as_ref().map(TaxId::as_str))),
-        name: Set(name),
-        legal_form: Set(input.legal_form.code().to_owned()),
-        tax_code: Set(tax.map(|t| t.as_str().to_owned())),
-        commune_id: Set(commune.id),
-        address: Set(optional_text(input.address)),
-        representative: Set(optional_text(input.representative)),
-        phone: Set(input.phone.map(|p| p.0)),
-        email: Set(optional_text(input.email).map(|e| e.to_lowercase())),
-        woman_led: Set(input.woman_led),
-        founded_on: Set(input.founded_on),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
+    let row = subject::Model {
+        id: ids::new_id(),
+        search_text: search_text(&name, tax.as_ref().map(TaxId::as_str)),
+        name,
+        legal_form: input.legal_form.code().to_owned(),
+        tax_code: tax.map(|t| t.as_str().to_owned()),
+        commune_id: commune.id,
+        address: optional_text(input.address),
+        representative: optional_text(input.representative),
+        phone: input.phone.map(|p| p.0),
+        email: optional_text(input.email).map(|e| e.to_lowercase()),
+        woman_led: input.woman_led,
+        founded_on: input.founded_on,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
     // A new subject has been nowhere else: its history is its registration.
     let view = with_registration(
         SubjectView::build(row.clone(), Some((&commune).into()))?,
         &row,
     );
-    audit::record(
-        txn,
-        actor,
-        Change::created("subject", view.id, Some(view.id), &view),
-    )
-    .await?;
-    Ok(view)
+    let change = Change::created("subject", view.id, Some(view.id), &view)?;
+    let mut statements = vec![subject::Entity::insert(row.into_active_model()).build(backend)];
+    statements.extend(audit::statements(backend, actor, change));
+    Ok((view, statements))
 }
 
 /// One subject.

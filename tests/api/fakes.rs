@@ -2,7 +2,7 @@
 //! the real ones do, page like them, and can be told to misbehave.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use ocop_registry::sync::signing::{lazada_sign, shopee_public_sign, shopee_shop_sign};
@@ -95,21 +95,66 @@ pub struct FeedState {
     pub calls: usize,
     /// The query strings received.
     pub queries: Vec<Vec<(String, String)>>,
-    /// Every good page is answered after this long.
-    pub page_delay: Option<Duration>,
+}
+
+/// Holds a fake's answers while closed, so that a test arranges an overlap by waiting until a
+/// request is being held rather than by sleeping and hoping. The fake answers on its own
+/// thread (wiremock's), which the hold blocks.
+#[derive(Default)]
+pub struct Gate {
+    /// (closed, requests that reached it).
+    state: Mutex<(bool, usize)>,
+    changed: Condvar,
+}
+
+impl Gate {
+    pub fn close(&self) {
+        self.state.lock().unwrap().0 = true;
+    }
+
+    pub fn open(&self) {
+        self.state.lock().unwrap().0 = false;
+        self.changed.notify_all();
+    }
+
+    /// Called by the fake for each request: counts it and waits while the gate is closed.
+    fn pass(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.1 += 1;
+        let (s, timeout) = self
+            .changed
+            .wait_timeout_while(s, Duration::from_secs(20), |s| s.0)
+            .unwrap();
+        drop(s);
+        assert!(!timeout.timed_out(), "the gate was never opened");
+    }
+
+    /// Waits until `n` requests have reached the gate; fails after 10 s.
+    pub async fn reached(&self, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.state.lock().unwrap().1 < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} requests never reached the fake"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 /// The fake generic feed.
 #[derive(Clone)]
 pub struct FakeFeed {
     pub state: Arc<Mutex<FeedState>>,
+    pub gate: Arc<Gate>,
     pub server: Arc<MockServer>,
 }
 
-struct FeedResponder(Arc<Mutex<FeedState>>);
+struct FeedResponder(Arc<Mutex<FeedState>>, Arc<Gate>);
 
 impl Respond for FeedResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.1.pass();
         let mut s = self.0.lock().unwrap();
         s.calls += 1;
         let q = query(req);
@@ -132,12 +177,7 @@ impl Respond for FeedResponder {
         let end = (offset + limit).min(s.items.len());
         let items = s.items[offset.min(end)..end].to_vec();
         let next = (end < s.items.len()).then(|| end.to_string());
-        let res =
-            ResponseTemplate::new(200).set_body_json(json!({"items": items, "next_cursor": next}));
-        match s.page_delay {
-            Some(d) => res.set_delay(d),
-            None => res,
-        }
+        ResponseTemplate::new(200).set_body_json(json!({"items": items, "next_cursor": next}))
     }
 }
 
@@ -149,13 +189,15 @@ impl FakeFeed {
             items: (0..n).map(feed_item).collect(),
             ..Default::default()
         }));
+        let gate = Arc::new(Gate::default());
         Mock::given(method("GET"))
             .and(path("/feed"))
-            .respond_with(FeedResponder(state.clone()))
+            .respond_with(FeedResponder(state.clone(), gate.clone()))
             .mount(&server)
             .await;
         FakeFeed {
             state,
+            gate,
             server: Arc::new(server),
         }
     }

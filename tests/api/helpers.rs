@@ -49,19 +49,24 @@ impl StatementLog {
     /// Waits until a statement containing `needle` has run since [`start`](Self::start)
     /// (the callback fires once it has finished); fails the test at `deadline`.
     pub async fn wait_for(&self, needle: &str, deadline: std::time::Duration) {
+        self.wait_for_n(needle, 1, deadline).await;
+    }
+
+    /// Waits until `n` statements containing `needle` have run; fails the test at `deadline`.
+    pub async fn wait_for_n(&self, needle: &str, n: usize, deadline: std::time::Duration) {
         let until = std::time::Instant::now() + deadline;
         loop {
             let seen = self
                 .inner
                 .lock()
-                .map(|g| g.1.iter().any(|s| s.contains(needle)))
-                .unwrap_or(false);
-            if seen {
+                .map(|g| g.1.iter().filter(|s| s.contains(needle)).count())
+                .unwrap_or(0);
+            if seen >= n {
                 return;
             }
             assert!(
                 std::time::Instant::now() < until,
-                "no statement containing {needle:?} ran within {deadline:?}"
+                "{seen} statements containing {needle:?}, not {n}, ran within {deadline:?}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }

@@ -1000,29 +1000,35 @@ async fn shopee_and_lazada_pushes_are_verified_with_their_own_schemes() {
 #[rocket::async_test]
 async fn two_instances_never_sync_one_channel_or_process_one_event_twice() {
     let feed = FakeFeed::start(300).await;
-    // Slow pages keep the first run going while the second asks.
-    feed.with(|s| s.page_delay = Some(Duration::from_millis(400)));
     let shop = feed_shop(&feed).await;
     let (other, other_db) = shop.app.another_instance().await;
     let path = format!("/api/v1/channels/{}/sync?full=true", shop.id());
-
+    // The first sync holds the channel while its first page is held in the fake; the second
+    // asks then, and the page goes once it has its answer.
+    feed.gate.close();
+    let bearer = Header::new("Authorization", format!("Bearer {}", shop.admin));
     let a = shop
         .app
         .client
         .post(path.clone())
-        .header(Header::new(
-            "Authorization",
-            format!("Bearer {}", shop.admin),
-        ))
+        .header(bearer.clone())
         .dispatch();
-    let b = other
-        .post(path.clone())
-        .header(Header::new(
-            "Authorization",
-            format!("Bearer {}", shop.admin),
-        ))
-        .dispatch();
+    let b = async {
+        feed.gate.reached(1).await;
+        let res = other
+            .post(path.clone())
+            .header(bearer.clone())
+            .dispatch()
+            .await;
+        feed.gate.open();
+        res
+    };
     let (ra, rb) = tokio::join!(a, b);
+    assert_eq!(
+        rb.status(),
+        Status::Conflict,
+        "the second was told it is running"
+    );
     let mut statuses = vec![ra.status().code, rb.status().code];
     statuses.sort();
     assert_eq!(
