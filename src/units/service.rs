@@ -167,7 +167,20 @@ pub async fn require_commune(
     field: &str,
     id: Uuid,
 ) -> AppResult<unit::Model> {
+    // Units are only ever added, and the loader's one edit is a province's parent (graph.rs):
+    // a commune, once read, is that row for good, in every process. Kept, it saves a creation
+    // a statement (docs/benchmarks.md, "Request path").
+    static COMMUNES: std::sync::LazyLock<std::sync::RwLock<HashMap<Uuid, unit::Model>>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(u) = COMMUNES.read().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(u);
+    }
     let u = require(db, field, id).await?;
+    if u.level == "commune"
+        && let Ok(mut c) = COMMUNES.write()
+    {
+        c.insert(id, u.clone());
+    }
     if u.level != "commune" {
         return Err(AppError::invalid(
             field,

@@ -241,15 +241,16 @@ async fn an_authenticated_read_and_a_creation_cost_a_known_number_of_statements(
     }
     costs.push(("create", statements.len()));
     // A read: the token; the subject joined to its commune and whether it moved (the communes
-    // of its location history are read only when it did). A creation: the token; the commune;
-    // the tax code's other holder; then the row, its first version and its audit record —
-    // on SQLite sent as one text with the other creations waiting (db::write_at_once), on
-    // PostgreSQL one statement each (docs/benchmarks.md, "Request path").
+    // of its location history are read only when it did). A creation: the token; the tax
+    // code's other holder (the commune, read once, is kept: units are never edited); then the
+    // row, its first version and its audit record — on SQLite sent as one text with the other
+    // creations waiting (db::write_at_once), on PostgreSQL one statement each
+    // (docs/benchmarks.md, "Request path").
     let sqlite = app.db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let written = statements.last().unwrap();
     if sqlite {
         assert_eq!(written.matches("INSERT INTO").count(), 3, "{written}");
     }
-    let create = if sqlite { 4 } else { 6 };
+    let create = if sqlite { 3 } else { 5 };
     assert_eq!(costs, [("admin", 2), ("owner", 2), ("create", create)]);
 }
