@@ -46,13 +46,8 @@ impl StatementLog {
         }
     }
 
-    /// Waits until a statement containing `needle` has run since [`start`](Self::start)
-    /// (the callback fires once it has finished); fails the test at `deadline`.
-    pub async fn wait_for(&self, needle: &str, deadline: std::time::Duration) {
-        self.wait_for_n(needle, 1, deadline).await;
-    }
-
-    /// Waits until `n` statements containing `needle` have run; fails the test at `deadline`.
+    /// Waits until `n` statements containing `needle` have run since [`start`](Self::start)
+    /// (the callback fires once each has finished); fails the test at `deadline`.
     pub async fn wait_for_n(&self, needle: &str, n: usize, deadline: std::time::Duration) {
         let until = std::time::Instant::now() + deadline;
         loop {

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::helpers::{TestApp, commune, id_of, subject_body, unit};
+use crate::helpers::{StatementLog, TestApp, commune, id_of, subject_body, unit};
 
 /// Holds the right to write subjects, as another writer in the middle of its transaction
 /// would: SQLite's write lock (`BEGIN IMMEDIATE`), or on PostgreSQL a table lock that lets
@@ -82,6 +82,26 @@ async fn a_creation_checks_what_it_reads_before_its_turn_to_write() {
     assert_eq!(count, 1, "nothing written by the refused creations");
 }
 
+/// Once `checked` creations have found their tax codes free (and wait for their turn to
+/// write), gives `code` to `holder` in the transaction that holds the lock, and commits it.
+async fn take_once_checked(
+    log: &StatementLog,
+    checked: usize,
+    lock: DatabaseTransaction,
+    code: &str,
+    holder: uuid::Uuid,
+) {
+    log.wait_for_n("\"tax_code\" =", checked, Duration::from_secs(10))
+        .await;
+    let take = Query::update()
+        .table(subject::Entity)
+        .value(subject::Column::TaxCode, code)
+        .and_where(Expr::col(subject::Column::Id).eq(holder))
+        .to_owned();
+    lock.execute(&take).await.expect("take the code");
+    lock.commit().await.expect("commit");
+}
+
 /// The tax-code check runs before the write lock, so another writer may take the code in
 /// between: the unique index catches it, and the answer is the same 409 naming the code as the
 /// check's. The overlap is arranged from the statement log, not guessed with a sleep.
@@ -102,18 +122,8 @@ async fn a_tax_code_taken_while_a_creation_waits_is_a_conflict() {
         .header(ContentType::JSON)
         .body(body.to_string())
         .dispatch();
-    let interfere = async {
-        // The creation has found the code free and now waits for its turn to write.
-        log.wait_for("\"tax_code\" =", Duration::from_secs(10))
-            .await;
-        let take = Query::update()
-            .table(subject::Entity)
-            .value(subject::Column::TaxCode, code.as_str())
-            .and_where(Expr::col(subject::Column::Id).eq(id_of(&other)))
-            .to_owned();
-        lock.execute(&take).await.expect("take the code");
-        lock.commit().await.expect("commit");
-    };
+    // The creation has found the code free and now waits for its turn to write.
+    let interfere = take_once_checked(&log, 1, lock, &code, id_of(&other));
     let (res, ()) = tokio::join!(create, interfere);
     assert_eq!(res.status(), Status::Conflict);
     let body: Value = res.into_json().await.expect("json");
@@ -158,18 +168,8 @@ async fn creations_written_together_fail_alone() {
             .body(body.to_string())
             .dispatch()
     }));
-    let interfere = async {
-        // Every creation has found its code free and waits to write.
-        log.wait_for_n("\"tax_code\" =", 4, Duration::from_secs(10))
-            .await;
-        let take = Query::update()
-            .table(subject::Entity)
-            .value(subject::Column::TaxCode, code.as_str())
-            .and_where(Expr::col(subject::Column::Id).eq(id_of(&other)))
-            .to_owned();
-        lock.execute(&take).await.expect("take the code");
-        lock.commit().await.expect("commit");
-    };
+    // Every creation has found its code free and waits to write.
+    let interfere = take_once_checked(&log, 4, lock, &code, id_of(&other));
     let (responses, ()) = tokio::join!(creations, interfere);
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().code).collect();
     assert_eq!(statuses, [201, 409, 201, 201]);
