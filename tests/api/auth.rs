@@ -203,14 +203,20 @@ async fn owner_of_one_subject_gets_404_for_every_verb_on_another() {
         rec
     );
 
-    // The same answer as for a record that does not exist at all.
+    // The same answer as for a record that does not exist at all, but for the id it names.
+    let nobody = uuid::Uuid::new_v4();
     let ghost = app
-        .get(
-            &format!("/api/v1/subjects/{}", uuid::Uuid::new_v4()),
-            Some(&owner),
-        )
+        .get(&format!("/api/v1/subjects/{nobody}"), Some(&owner))
+        .await;
+    let foreign = app
+        .get(&format!("/api/v1/subjects/{s}"), Some(&owner))
         .await;
     assert_eq!(ghost.status, Status::NotFound);
+    assert_eq!(
+        foreign.body.to_string().replace(&s.to_string(), "ID"),
+        ghost.body.to_string().replace(&nobody.to_string(), "ID"),
+        "another's subject and no subject answer alike"
+    );
 }
 
 #[rocket::async_test]
