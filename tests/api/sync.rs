@@ -372,7 +372,7 @@ async fn retrying_shop(feed: &FakeFeed, backoff_ms: u64, max_wait_secs: u64) -> 
 
 #[rocket::async_test]
 async fn retry_after_as_an_http_date_is_waited_for_up_to_the_longest_wait() {
-    // An HTTP date two seconds ahead (whole seconds: between one and two from now).
+    // An HTTP date two seconds ahead.
     let feed = FakeFeed::start(4).await;
     feed.with(|s| s.faults_by_call.insert(1, Fault::TooManyUntil(2)));
     let shop = retrying_shop(&feed, 10, 60).await;
@@ -380,8 +380,10 @@ async fn retry_after_as_an_http_date_is_waited_for_up_to_the_longest_wait() {
     assert_eq!(run["status"], "succeeded", "{run}");
     let waits = retries(&run);
     assert_eq!(waits.len(), 1, "{run}");
+    // The date has whole seconds, and the answer takes a moment to be read: between about
+    // one and two seconds, far from the backoff.
     assert!(
-        (900..=2000).contains(&waits[0]),
+        (500..=2000).contains(&waits[0]),
         "the date's wait, not the 10-20 ms backoff: {run}"
     );
 
