@@ -204,10 +204,17 @@ impl Writers {
                     )));
                 }
                 turn = self.turn() => match turn {
-                    Ok(_turn) => {
+                    Ok(turn) => {
                         let jobs = std::mem::take(&mut *self.waiting());
                         if !jobs.is_empty() {
-                            write_jobs(db, jobs).await;
+                            // On a task of its own, holding the turn: were this future dropped
+                            // mid-way, the others' writes would neither be lost nor left unsure.
+                            let db = db.clone();
+                            let _ = tokio::spawn(async move {
+                                write_jobs(&db, jobs).await;
+                                drop(turn);
+                            })
+                            .await;
                         }
                     }
                     Err(e) => {

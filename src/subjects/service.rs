@@ -177,7 +177,7 @@ fn creation(
     actor: &Actor,
     new: NewSubject,
 ) -> AppResult<(SubjectView, Vec<sea_orm::Statement>)> {
-    use sea_orm::{IntoActiveModel, QueryTrait};
+    use sea_orm::QueryTrait;
     let NewSubject {
         input,
         tax,
