@@ -5,7 +5,8 @@
 //! verifications, listings with activity spans) spread over the real Quảng Nam communes (or,
 //! with `--spread country`, over every commune of the country), then times the province report
 //! (or the whole country's, every province a child: `indicators::service::compute`, what
-//! `GET /api/v1/indicators` does) against one hand-written SQL query computing the same numerators and denominators,
+//! `GET /api/v1/indicators` does) against one hand-written SQL query computing the same numerators and denominators
+//! (none of the engine's code: its communes come from the tests' oracle, `tests/api/oracle/rules.rs`),
 //! and checks both give the same numbers — on the live tables, and "as known at" an instant
 //! between the load and a later batch of edits (a twentieth of the areas closed), over the
 //! versions the registry keeps (domain.md §8).
@@ -29,16 +30,21 @@ use entity::{
 };
 use ocop_registry::config::AppConfig;
 use ocop_registry::history::{self, Known};
-use ocop_registry::indicators::engine::{Communes, Sql};
 use ocop_registry::units::graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Statement,
 };
 use uuid::Uuid;
+
+// The communes of the hand-written query come from the tests' independent reading of the
+// rules (domain.md §5), not from the engine's placement.
+#[allow(dead_code, reason = "only the geography is needed here")]
+#[path = "../tests/api/oracle/rules.rs"]
+mod rules;
 
 #[derive(Parser)]
 struct Args {
@@ -119,7 +125,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         };
         let known = later_edits(&db).await?;
         analyze(&db).await?;
-        let graph = UnitGraph::load(&db).await?;
         let province =
             ocop_registry::units::service::by_code_on(&db, args.spread.unit_code(), AS_OF)
                 .await
@@ -128,13 +133,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
-        let placement =
-            indicators::geography::Placement::resolve(&graph, province.id, AS_OF, "unit")
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
         // The country's report reads every subject; the hand-written query, with no list, too.
-        let communes = match placement.counted_communes() {
-            Communes::Every => None,
-            Communes::Listed(v) => Some(v),
+        let communes = match args.spread {
+            Spread::Country => None,
+            Spread::QuangNam => Some(
+                rules::Geography::load(&db)
+                    .await?
+                    .communes_counting_in(province.id, AS_OF),
+            ),
         };
         let mut results = Vec::new();
         for (label, at) in [("now", Known(None)), ("before the edits", known)] {
@@ -776,10 +782,13 @@ async fn hand_written(
     communes: Option<&[Uuid]>,
     known_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<(i64, i64, i64)> {
-    let mut q = Sql::new(db.get_database_backend());
+    let mut q = Binds {
+        backend: db.get_database_backend(),
+        values: Vec::new(),
+    };
     // Each table as known: its versions valid at the instant; events and relocations recorded
     // by then; listing spans recorded by then, ending at their last recorded growth.
-    let v = |q: &mut Sql, table: &str| -> String {
+    let v = |q: &mut Binds, table: &str| -> String {
         let Some(t) = known_at else {
             return table.to_owned();
         };
@@ -821,11 +830,14 @@ async fn hand_written(
         v(&mut q, "status_event"),
         v(&mut q, "listing_span"),
     );
-    let d = |q: &mut Sql| q.bind(AS_OF);
+    let d = |q: &mut Binds| q.bind(AS_OF);
     let placed = match communes {
         Some(list) => format!(
             "COALESCE(moved.commune_id, s.commune_id) IN ({}) AND ",
-            q.bind_list(list.iter().copied())
+            list.iter()
+                .map(|c| q.bind(*c))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => String::new(),
     };
@@ -860,7 +872,7 @@ async fn hand_written(
         format!(" AND ls.trusted = {}", q.bind(true))
     };
     let (m1, m2) = (d(&mut q), d(&mut q));
-    q.push(&format!(
+    let text = format!(
         "WITH moved AS MATERIALIZED (
            SELECT m.subject_id, m.to_commune_id AS commune_id FROM {rel1} m
            WHERE m.seq = (SELECT x.seq FROM {rel2} x
@@ -904,9 +916,9 @@ async fn hand_written(
                                AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
                         OR EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id
                                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})))) AS modern_channel"
-    ));
+    );
     let row = db
-        .query_one_raw(q.build())
+        .query_one_raw(Statement::from_sql_and_values(q.backend, text, q.values))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no row"))?;
     Ok((
@@ -914,4 +926,21 @@ async fn hand_written(
         row.try_get::<i64>("", "value_chain")?,
         row.try_get::<i64>("", "modern_channel")?,
     ))
+}
+
+/// Values bound in the order their numbered markers are written (`$n` on PostgreSQL, `?n` on
+/// SQLite).
+struct Binds {
+    backend: DbBackend,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Binds {
+    fn bind(&mut self, v: impl Into<sea_orm::Value>) -> String {
+        self.values.push(v.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
 }

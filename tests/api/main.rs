@@ -23,6 +23,7 @@ mod imports;
 mod indicators;
 mod input;
 mod integrity;
+mod oracle;
 mod owner_pages;
 mod pages;
 mod products;

@@ -1,0 +1,827 @@
+//! The engine against an independent oracle (`rules.rs`): about 2,000 seeded subjects whose
+//! every validity ends on, or a day either side of, the report dates; every unit of the tree
+//! and every child row compared — population, numerators, shares, targets met and gaps — under
+//! every policy version, on both databases.
+
+mod rules;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use entity::{
+    certification, certification_scheme, listing, listing_span, product, raw_material_area,
+    recognition, sales_channel, status_event, subject, subject_relocation, unit,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rocket::http::Status;
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use self::rules::{Geography, Registry, Rules, plus_months, tallies};
+use crate::helpers::TestApp;
+
+/// The reports are asked for on the day before, the day of and the day after each of these:
+/// a day in the middle of the period, the two 2025 reforms, and a late day. The generator puts
+/// validity ends, decisions, verifications, relocations and listing sightings on them.
+const ANCHORS: [&str; 4] = ["2024-03-15", "2025-01-01", "2025-07-01", "2025-11-20"];
+
+const SUBJECTS: usize = 2_000;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn plus_days(d: NaiveDate, n: i64) -> NaiveDate {
+    d + TimeDelta::days(n)
+}
+
+/// Every report date.
+fn report_dates() -> Vec<NaiveDate> {
+    ANCHORS
+        .iter()
+        .flat_map(|a| (-1..=1).map(move |k| plus_days(day(a), k)))
+        .collect()
+}
+
+/// Seeded choices of dates that fall on the boundaries.
+struct Draw {
+    rng: StdRng,
+    anchors: Vec<NaiveDate>,
+}
+
+impl Draw {
+    /// A report date, or a day either side of one.
+    fn near(&mut self) -> NaiveDate {
+        let a = self.anchors[self.rng.random_range(0..self.anchors.len())];
+        plus_days(a, self.rng.random_range(-1..=1))
+    }
+
+    /// A day between 2020 and mid-2026, most often near a report date.
+    fn any(&mut self) -> NaiveDate {
+        if self.rng.random_bool(0.6) {
+            self.near()
+        } else {
+            plus_days(day("2020-01-01"), self.rng.random_range(0..2_370))
+        }
+    }
+
+    /// A day strictly after `d`: near a report date when one is, else within about two years.
+    fn after(&mut self, d: NaiveDate) -> NaiveDate {
+        for _ in 0..3 {
+            let n = self.near();
+            if n > d {
+                return n;
+            }
+        }
+        plus_days(d, self.rng.random_range(1..800))
+    }
+
+    /// A day on or after `d`.
+    fn from(&mut self, d: NaiveDate) -> NaiveDate {
+        if self.rng.random_bool(0.2) {
+            d
+        } else {
+            self.after(d)
+        }
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random_bool(p)
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.rng.random_range(0..v.len())]
+    }
+}
+
+/// The start of a Vietnamese day (UTC+7) as an instant, plus `minutes`.
+fn vietnamese_midnight(d: NaiveDate, minutes: i64) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap().and_utc() - TimeDelta::hours(7) + TimeDelta::minutes(minutes)
+}
+
+/// Rows waiting to be written.
+#[derive(Default)]
+struct Rows {
+    subjects: Vec<subject::ActiveModel>,
+    products: Vec<product::ActiveModel>,
+    recognitions: Vec<recognition::ActiveModel>,
+    areas: Vec<raw_material_area::ActiveModel>,
+    certifications: Vec<certification::ActiveModel>,
+    events: Vec<status_event::ActiveModel>,
+    channels: Vec<sales_channel::ActiveModel>,
+    listings: Vec<listing::ActiveModel>,
+    spans: Vec<listing_span::ActiveModel>,
+    relocations: Vec<subject_relocation::ActiveModel>,
+}
+
+macro_rules! write_all {
+    ($db:expr, $rows:expr, $entity:path) => {{
+        for part in $rows.chunks(500) {
+            <$entity>::insert_many(part.to_vec())
+                .exec_without_returning($db)
+                .await
+                .unwrap();
+        }
+    }};
+}
+
+/// Status moves of a record, in the order recorded.
+fn events(rows: &mut Rows, entity: &str, id: Uuid, moves: &[(&str, NaiveDate)], at: DateTime<Utc>) {
+    let mut from: Option<&str> = None;
+    for (seq, (to, on)) in moves.iter().enumerate() {
+        rows.events.push(
+            status_event::Model {
+                id: Uuid::new_v4(),
+                entity: entity.to_owned(),
+                entity_id: id,
+                seq: i32::try_from(seq).unwrap() + 1,
+                from_status: from.map(str::to_owned),
+                to_status: (*to).to_owned(),
+                reason: None,
+                effective_on: *on,
+                actor_id: None,
+                actor_name: "oracle".to_owned(),
+                at,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+        from = Some(to);
+    }
+}
+
+/// The commune versions subjects are placed in: Quảng Nam's and Đà Nẵng's before and after
+/// each 2025 reform, and a few elsewhere (never counted in those provinces).
+async fn commune_pools(db: &DatabaseConnection, geography: &Geography) -> Vec<Vec<Uuid>> {
+    let communes = unit::Entity::find()
+        .filter(unit::Column::Level.eq("commune"))
+        .all(db)
+        .await
+        .unwrap();
+    let province =
+        |code: &str, on: &str| geography.by_code_on("province", code, day(on)).unwrap().id;
+    let valid = |u: &unit::Model, on: &str| {
+        let d = day(on);
+        u.valid_from.is_none_or(|f| f <= d) && u.valid_to.is_none_or(|t| d < t)
+    };
+    let pool = |root: Uuid, on: &str| {
+        let mut v: Vec<Uuid> = communes
+            .iter()
+            .filter(|c| valid(c, on) && geography.within(c.id, root))
+            .map(|c| c.id)
+            .collect();
+        v.sort();
+        assert!(!v.is_empty(), "no commune under {root} on {on}");
+        v
+    };
+    let quang_nam = province("49", "2024-12-31");
+    let da_nang_before = province("48", "2025-06-30");
+    let da_nang_after = province("48", "2025-07-01");
+    let ha_noi = province("01", "2025-06-30");
+    let mut quang_nam_2025: Vec<Uuid> = pool(quang_nam, "2025-03-01");
+    let before = pool(quang_nam, "2024-12-31");
+    quang_nam_2025.retain(|c| !before.contains(c));
+    assert!(
+        !quang_nam_2025.is_empty(),
+        "no commune made on 1 January 2025"
+    );
+    vec![
+        before,
+        quang_nam_2025,
+        pool(da_nang_before, "2025-06-30"),
+        pool(da_nang_after, "2025-07-01"),
+        pool(ha_noi, "2025-06-30"),
+    ]
+}
+
+/// Writes `n` subjects with everything the rules read, drawn with `seed`.
+async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed: u64) {
+    let pools = commune_pools(db, geography).await;
+    let schemes = certification_scheme::Entity::find().all(db).await.unwrap();
+    let mut g = Draw {
+        rng: StdRng::seed_from_u64(seed),
+        anchors: ANCHORS.iter().map(|a| day(a)).collect(),
+    };
+    let now = Utc::now();
+    let mut rows = Rows::default();
+    let kinds = [
+        "marketplace",
+        "social_commerce",
+        "own_webshop",
+        "supermarket_chain",
+        "convenience_chain",
+        "ocop_showroom",
+        "export",
+        "traditional",
+    ];
+    for i in 0..n {
+        let sid = Uuid::new_v4();
+        // Quảng Nam before and after 1 January 2025, Đà Nẵng before and after 1 July, Hà Nội.
+        let pool = match g.rng.random_range(0..100) {
+            0..45 => &pools[0],
+            45..55 => &pools[1],
+            55..70 => &pools[2],
+            70..95 => &pools[3],
+            _ => &pools[4],
+        };
+        let recorded = *g.pick(pool);
+        // One in eight moves once or twice; the live record holds the last commune.
+        let mut commune = recorded;
+        if g.chance(0.125) {
+            let mut on = g.any();
+            for seq in 1..=g.rng.random_range(1..=2) {
+                let into = g.pick(&pools[..4]);
+                let to = *g.pick(into);
+                rows.relocations.push(
+                    subject_relocation::Model {
+                        id: Uuid::new_v4(),
+                        subject_id: sid,
+                        seq,
+                        from_commune_id: commune,
+                        to_commune_id: to,
+                        effective_on: on,
+                        recorded_at: now,
+                        recorded_by: "oracle".to_owned(),
+                        reason: None,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+                commune = to;
+                on = g.from(on);
+            }
+        }
+        rows.subjects.push(
+            subject::Model {
+                id: sid,
+                search_text: format!("chu the {i}"),
+                name: format!("Chủ thể {i}"),
+                legal_form: "cooperative".to_owned(),
+                tax_code: None,
+                commune_id: commune,
+                address: None,
+                representative: None,
+                phone: None,
+                email: None,
+                woman_led: false,
+                founded_on: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+        // Products rated once or twice: 2 to 5 stars, decided on a report date or ending on
+        // one (36 months, or an earlier expiry), sometimes revoked.
+        for p in 0..g.rng.random_range(1..=2) {
+            let pid = Uuid::new_v4();
+            rows.products.push(
+                product::Model {
+                    id: pid,
+                    subject_id: sid,
+                    name: format!("Sản phẩm {i}-{p}"),
+                    name_folded: format!("san pham {i}-{p}"),
+                    product_group: "food".to_owned(),
+                    subgroup: None,
+                    description: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+            for k in 0..g.rng.random_range(1..=2) {
+                let decided = if g.chance(0.5) {
+                    g.any()
+                } else {
+                    // Ends on a boundary.
+                    g.near()
+                        .checked_sub_months(chrono::Months::new(36))
+                        .unwrap()
+                };
+                let valid_until = if g.chance(0.85) {
+                    plus_months(decided, 36)
+                } else {
+                    g.after(decided)
+                };
+                let revoked_on = g.chance(0.1).then(|| g.from(decided));
+                rows.recognitions.push(
+                    recognition::Model {
+                        id: Uuid::new_v4(),
+                        product_id: pid,
+                        subject_id: sid,
+                        stars: *g.pick(&[2, 3, 3, 4, 5]),
+                        potential_five_star: false,
+                        score_centi: Some(7000),
+                        decision_no: format!("{i}-{p}-{k}"),
+                        decision_date: decided,
+                        authority: "UBND".to_owned(),
+                        batch: None,
+                        kind: "new".to_owned(),
+                        valid_until,
+                        revoked_on,
+                        revocation_decision_no: None,
+                        revocation_reason: None,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+            }
+        }
+        // Raw-material areas of every tenure; contracts of 23 to 48 months around 36.
+        for _ in 0..g.rng.random_range(0..=2) {
+            let tenure = *g.pick(&["own", "leased", "linked", "linked"]);
+            let valid_from = g.chance(0.8).then(|| g.any());
+            let valid_to = g
+                .chance(0.4)
+                .then(|| g.from(valid_from.unwrap_or(day("2020-01-01"))));
+            let linked = tenure == "linked";
+            let start = g.any();
+            let end = if g.chance(0.5) {
+                let months = *g.pick(&[23, 24, 35, 36, 37, 48]);
+                plus_days(plus_months(start, months), g.rng.random_range(-2..=0))
+            } else {
+                g.after(start)
+            };
+            rows.areas.push(
+                raw_material_area::Model {
+                    id: Uuid::new_v4(),
+                    subject_id: sid,
+                    name: format!("Vùng {i}"),
+                    commune_id: recorded,
+                    material: "Quế".to_owned(),
+                    variety: None,
+                    area_m2: 10_000,
+                    tenure: tenure.to_owned(),
+                    growing_area_code: g.chance(0.25).then(|| format!("VN-49-{i}")),
+                    valid_from,
+                    valid_to,
+                    geometry: None,
+                    linkage_contract_no: linked.then(|| format!("HĐ-{i}")),
+                    linkage_counterparty: linked.then(|| "Tổ hợp tác".to_owned()),
+                    linkage_counterparty_kind: linked.then(|| "households".to_owned()),
+                    linkage_households: linked.then_some(20),
+                    linkage_start_on: linked.then_some(start),
+                    linkage_end_on: linked.then_some(end),
+                    // As the registry fills it when a contract is written.
+                    linkage_months: linked.then(|| {
+                        i32::try_from(ocop_registry::areas::dto::contract_months(start, end))
+                            .unwrap()
+                    }),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                    evidence_document_id: None,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+        }
+        // Certificates of every scheme, with histories as auditors make them: submitted when
+        // recorded; verified (possibly back-dated before the submission), suspended,
+        // reinstated, revoked or rejected, each move on or after the previous one; sent back
+        // to `submitted` by an owner's edit.
+        for c in 0..g.rng.random_range(0..=2) {
+            let cid = Uuid::new_v4();
+            // Capped schemes half the time, issued so that the cap ends on a boundary.
+            let capped: Vec<&certification_scheme::Model> = schemes
+                .iter()
+                .filter(|s| s.max_validity_months.is_some())
+                .collect();
+            let scheme = if g.chance(0.5) {
+                (*g.pick(&capped)).clone()
+            } else {
+                g.pick(&schemes).clone()
+            };
+            let issued = match (scheme.max_validity_months, g.rng.random_range(0..3)) {
+                (Some(m), 0) => g
+                    .near()
+                    .checked_sub_months(chrono::Months::new(u32::try_from(m).unwrap()))
+                    .unwrap(),
+                _ => g.any(),
+            };
+            let expires = if g.chance(0.5) {
+                plus_months(issued, *g.pick(&[12, 24, 27, 36, 48]))
+            } else {
+                g.after(issued)
+            };
+            let submitted = plus_days(issued, g.rng.random_range(0..90));
+            let mut moves = vec![("submitted", submitted)];
+            if g.chance(0.1) {
+                moves.push(("rejected", g.from(submitted)));
+            } else if g.chance(0.8) {
+                let mut last = if g.chance(0.3) {
+                    issued
+                } else {
+                    g.from(issued)
+                };
+                moves.push(("verified", last));
+                if g.chance(0.3) {
+                    last = g.from(last);
+                    moves.push(("suspended", last));
+                    if g.chance(0.5) {
+                        last = g.from(last);
+                        moves.push(("verified", last));
+                    } else if g.chance(0.5) {
+                        moves.push(("revoked", g.from(last)));
+                    }
+                } else if g.chance(0.15) {
+                    let edited = g.from(last);
+                    moves.push(("submitted", edited));
+                    if g.chance(0.5) {
+                        moves.push(("verified", g.from(last)));
+                    }
+                }
+            }
+            rows.certifications.push(
+                certification::Model {
+                    id: cid,
+                    subject_id: sid,
+                    scheme_id: scheme.id,
+                    certificate_no: format!("C-{i}-{c}"),
+                    issuer: "QUACERT".to_owned(),
+                    issued_on: issued,
+                    expires_on: expires,
+                    evidence_url: None,
+                    evidence_sha256: None,
+                    product_id: None,
+                    area_id: None,
+                    status: moves.last().unwrap().0.to_owned(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                    evidence_document_id: None,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+            events(&mut rows, "certification", cid, &moves, now);
+        }
+        // Channels of every kind: verified by an auditor (on or after the channel began),
+        // sometimes sent back to declared by an owner's edit and verified again; listings
+        // seen by the sync in spans that start or end a minute either side of a Vietnamese
+        // midnight at the edges of the freshness windows.
+        for c in 0..g.rng.random_range(0..=2) {
+            let chid = Uuid::new_v4();
+            let kind = *g.pick(&kinds);
+            let active_from = g.chance(0.7).then(|| g.any());
+            let active_to = g
+                .chance(0.3)
+                .then(|| g.from(active_from.unwrap_or(day("2020-01-01"))));
+            let mut moves = Vec::new();
+            if g.chance(0.5) {
+                let mut last = g.from(active_from.unwrap_or(day("2021-01-01")));
+                moves.push(("verified", last));
+                if g.chance(0.25) {
+                    last = g.from(last);
+                    moves.push(("declared", last));
+                    if g.chance(0.5) {
+                        moves.push(("verified", g.from(last)));
+                    }
+                }
+            }
+            let verified_on = match moves.last() {
+                Some(("verified", on)) => Some(*on),
+                _ => None,
+            };
+            rows.channels.push(
+                sales_channel::Model {
+                    id: chid,
+                    subject_id: sid,
+                    kind: kind.to_owned(),
+                    platform: "shopee".to_owned(),
+                    shop_url: Some(format!("https://shopee.vn/oracle-{i}-{c}")),
+                    shop_id: None,
+                    shop_key: None,
+                    active_from,
+                    active_to,
+                    evidence_url: None,
+                    verification_status: if verified_on.is_some() {
+                        "verified"
+                    } else {
+                        "declared"
+                    }
+                    .to_owned(),
+                    verified_on,
+                    verified_by: verified_on.map(|_| "oracle".to_owned()),
+                    verification_note: None,
+                    last_observed_at: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                    evidence_document_id: None,
+                }
+                .into_active_model()
+                .reset_all(),
+            );
+            events(&mut rows, "channel", chid, &moves, now);
+            for l in 0..g.rng.random_range(0..=2) {
+                let lid = Uuid::new_v4();
+                let trusted = g.chance(0.7);
+                listing_spans(&mut g, &mut rows, lid, chid, trusted);
+                rows.listings.push(
+                    listing::Model {
+                        id: lid,
+                        channel_id: chid,
+                        subject_id: sid,
+                        external_id: format!("{i}-{c}-{l}"),
+                        title: format!("Sản phẩm {i}"),
+                        price_vnd: Some(125_000),
+                        status: "active".to_owned(),
+                        product_id: None,
+                        first_seen_at: now,
+                        last_seen_at: now,
+                        open_span_id: None,
+                        trusted,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .into_active_model()
+                    .reset_all(),
+                );
+            }
+        }
+    }
+    let txn = ocop_registry::db::begin_write(db).await.unwrap();
+    write_all!(&txn, rows.subjects, subject::Entity);
+    write_all!(&txn, rows.relocations, subject_relocation::Entity);
+    write_all!(&txn, rows.products, product::Entity);
+    write_all!(&txn, rows.recognitions, recognition::Entity);
+    write_all!(&txn, rows.areas, raw_material_area::Entity);
+    write_all!(&txn, rows.certifications, certification::Entity);
+    write_all!(&txn, rows.events, status_event::Entity);
+    write_all!(&txn, rows.channels, sales_channel::Entity);
+    write_all!(&txn, rows.listings, listing::Entity);
+    write_all!(&txn, rows.spans, listing_span::Entity);
+    txn.commit().await.unwrap();
+}
+
+/// One or two spans in which a listing was seen active: ending at the start of the freshness
+/// window of a report date (30 or 90 days) or starting at the end of a report day, give or
+/// take a minute around Vietnamese midnight; or somewhere in between.
+fn listing_spans(g: &mut Draw, rows: &mut Rows, listing: Uuid, channel: Uuid, trusted: bool) {
+    for _ in 0..g.rng.random_range(1..=2) {
+        let minute = *g.pick(&[-1, 0, 1, 600]);
+        let (from_at, to_at) = match g.rng.random_range(0..3) {
+            0 => {
+                let window = *g.pick(&[30, 90]);
+                let to = vietnamese_midnight(plus_days(g.near(), -window), minute);
+                (to - TimeDelta::days(g.rng.random_range(0..40)), to)
+            }
+            1 => {
+                let from = vietnamese_midnight(plus_days(g.near(), 1), minute);
+                (from, from + TimeDelta::days(g.rng.random_range(0..40)))
+            }
+            _ => {
+                let from = vietnamese_midnight(g.any(), minute);
+                (from, from + TimeDelta::hours(g.rng.random_range(0..2_000)))
+            }
+        };
+        rows.spans.push(
+            listing_span::Model {
+                id: Uuid::new_v4(),
+                listing_id: listing,
+                channel_id: channel,
+                from_at,
+                to_at,
+                trusted,
+                recorded_at: to_at,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+    }
+}
+
+/// The figure the document gives for a numerator over a population (§4.5, §4.6, §7): the
+/// share in percent rounded half away from zero to two decimals, the target met when
+/// numerator × 100 ≥ target × population, the gap ⌈target × population / 100⌉ − numerator
+/// (never below 0); for an empty unit, no share, and under a policy that says so no verdict.
+fn figure(numerator: i64, population: i64, target: &str, not_applicable: bool) -> Value {
+    let (n, d) = (Decimal::from(numerator), Decimal::from(population));
+    let t: Decimal = target.parse().unwrap();
+    let hundred = Decimal::ONE_HUNDRED;
+    let share = (population > 0).then(|| {
+        let s = (n * hundred / d).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        format!("{s:.2}")
+    });
+    let (met, gap) = if population == 0 && not_applicable {
+        (None, None)
+    } else {
+        let needed = (t * d / hundred).ceil();
+        (
+            Some(n * hundred >= t * d),
+            Some((needed - n).max(Decimal::ZERO)),
+        )
+    };
+    json!({
+        "numerator": numerator,
+        "denominator": population,
+        "share": share,
+        "target": target,
+        "met": met,
+        "gap": gap.map(|g| i64::try_from(g).unwrap()),
+    })
+}
+
+/// The figures a report row must show for unit `u`.
+fn expected(tally: &HashMap<Uuid, (i64, i64, i64)>, u: Uuid, p: &Rules) -> Value {
+    let (population, vc, mc) = tally.get(&u).copied().unwrap_or_default();
+    let na = p.empty_units_not_applicable;
+    json!({
+        "population": population,
+        "value_chain": figure(vc, population, &p.value_chain_target, na),
+        "modern_channel": figure(mc, population, &p.modern_channel_target, na),
+    })
+}
+
+/// The same figures read off a report row.
+fn shown(row: &Value) -> Value {
+    let indicator = |key: &str| {
+        let f = row["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {row}"));
+        json!({
+            "numerator": f["numerator"],
+            "denominator": f["denominator"],
+            "share": f["share"],
+            "target": f["target"],
+            "met": f["met"],
+            "gap": f["gap"],
+        })
+    };
+    json!({
+        "population": row["population"],
+        "value_chain": indicator("value_chain"),
+        "modern_channel": indicator("modern_channel"),
+    })
+}
+
+/// What the comparisons covered, so that a generator that stopped exercising a rule fails.
+#[derive(Debug, Default)]
+struct Coverage {
+    reports: usize,
+    rows: usize,
+    value_chain: i64,
+    modern_channel: i64,
+    population: i64,
+    met: usize,
+    missed: usize,
+    not_applicable: usize,
+    ambiguous: usize,
+}
+
+#[rocket::async_test]
+async fn the_engine_agrees_with_a_plain_reading_of_the_rules_on_every_unit_date_and_policy() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // A second capped scheme beside VietGAP's 27 months.
+    let res = app
+        .post(
+            "/api/v1/schemes",
+            Some(&admin),
+            &json!({"code": "oracle_circular", "name": "Mô hình kinh tế tuần hoàn (12 tháng)",
+                    "category": "circular", "max_validity_months": 12}),
+        )
+        .await;
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    let geography = Geography::load(&app.db).await.unwrap();
+    generate(&app.db, &geography, SUBJECTS, 20_251_130).await;
+    // Versions 1 and 2 are built in; two more turn every other switch.
+    for body in [
+        json!({"min_linkage_months": 24, "growing_area_code_is_stable": false,
+               "value_chain_categories": ["green", "circular", "quality"],
+               "modern_kinds": ["marketplace", "ocop_showroom", "export", "traditional"],
+               "channel_freshness_days": 30, "count_owner_managed_listings": true,
+               "verification_valid_months": 6, "empty_units_not_applicable": false,
+               "value_chain_target": "12.5", "modern_channel_target": "33.33"}),
+        json!({"count_declared_channels": true, "cap_certificate_validity": false,
+               "value_chain_categories": ["circular"], "min_linkage_months": 37,
+               "value_chain_target": "0", "modern_channel_target": "100"}),
+    ] {
+        let res = app.post("/api/v1/policies", Some(&admin), &body).await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    }
+    let listed = app.get("/api/v1/policies", Some(&admin)).await;
+    let policies: Vec<Rules> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| Rules::from_json(p).unwrap_or_else(|| panic!("unreadable policy {p}")))
+        .collect();
+    assert_eq!(policies.len(), 4);
+    let registry = Registry::load(&app.db).await.unwrap();
+    let geography = &registry.geography;
+    let mut seen = Coverage::default();
+    for (pi, p) in policies.iter().enumerate() {
+        for (di, d) in report_dates().into_iter().enumerate() {
+            // The rules do not depend on the level of the unit and the tree does not depend on
+            // the policy: every date runs from the country down to the communes under one
+            // policy (a different one for consecutive dates), and from the two provinces to
+            // their children under the others.
+            let to_communes = di % policies.len() == pi;
+            let verdicts = registry.population(d, p);
+            seen.ambiguous += verdicts.iter().filter(|v| v.lands.len() > 1).count();
+            let tally = tallies(geography, &verdicts);
+            // From the country (its provinces as children) or from the two provinces, down.
+            let mut todo = if to_communes {
+                vec![geography.by_code_on("country", "VN", d).unwrap().id]
+            } else {
+                ["49", "48"]
+                    .iter()
+                    .filter_map(|code| geography.by_code_on("province", code, d))
+                    .map(|u| u.id)
+                    .collect()
+            };
+            while let Some(u) = todo.pop() {
+                let path = format!(
+                    "/api/v1/indicators?unit_id={u}&as_of={d}&policy_version={}",
+                    p.version
+                );
+                let report = app.get(&path, Some(&admin)).await;
+                assert_eq!(report.status, Status::Ok, "{path}: {:?}", report.body);
+                let name = &geography.units[&u].name;
+                let want = expected(&tally, u, p);
+                assert_eq!(
+                    shown(&report.body),
+                    want,
+                    "{name} on {d} under policy {}",
+                    p.version
+                );
+                seen.reports += 1;
+                let mut children: Vec<&unit::Model> = geography.children_on(u, d);
+                children.sort_by_key(|c| c.id);
+                let mut rows: Vec<&Value> =
+                    report.body["children"].as_array().unwrap().iter().collect();
+                rows.sort_by_key(|r| r["unit"]["id"].as_str().unwrap().to_owned());
+                assert_eq!(
+                    rows.iter()
+                        .map(|r| r["unit"]["id"].as_str().unwrap().to_owned())
+                        .collect::<Vec<_>>(),
+                    children
+                        .iter()
+                        .map(|c| c.id.to_string())
+                        .collect::<Vec<_>>(),
+                    "the children of {name} on {d}"
+                );
+                for (row, child) in rows.iter().zip(&children) {
+                    let want = expected(&tally, child.id, p);
+                    assert_eq!(
+                        shown(row),
+                        want,
+                        "{} (child of {name}) on {d} under policy {}",
+                        child.name,
+                        p.version
+                    );
+                    seen.rows += 1;
+                    seen.population += want["population"].as_i64().unwrap();
+                    for key in ["value_chain", "modern_channel"] {
+                        match want[key]["met"].as_bool() {
+                            Some(true) => seen.met += 1,
+                            Some(false) => seen.missed += 1,
+                            None => seen.not_applicable += 1,
+                        }
+                    }
+                    seen.value_chain += want["value_chain"]["numerator"].as_i64().unwrap();
+                    seen.modern_channel += want["modern_channel"]["numerator"].as_i64().unwrap();
+                    let descend = match child.level.as_str() {
+                        "province" => ["49", "48"].contains(&child.code.as_str()),
+                        "district" => to_communes,
+                        _ => false,
+                    };
+                    if descend {
+                        todo.push(child.id);
+                    }
+                }
+            }
+        }
+    }
+    // The data reach every branch: otherwise the agreement proves little.
+    assert!(
+        seen.population > 0 && seen.value_chain > 0 && seen.modern_channel > 0,
+        "{seen:?}"
+    );
+    assert!(
+        seen.value_chain < seen.population && seen.modern_channel < seen.population,
+        "{seen:?}"
+    );
+    assert!(
+        seen.met > 0 && seen.missed > 0 && seen.not_applicable > 0,
+        "{seen:?}"
+    );
+    assert!(seen.ambiguous > 0, "{seen:?}");
+}
