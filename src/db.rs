@@ -235,7 +235,11 @@ impl Writers {
 /// Makes `jobs` in one transaction; when it fails (one job's constraint, say), each again in a
 /// transaction of its own, so that only the job at fault fails.
 async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
-    async fn write_one(db: &DatabaseConnection, statement: Statement) -> Result<(), DbErr> {
+    async fn write_one(
+        db: &DatabaseConnection,
+        statement: Result<Statement, DbErr>,
+    ) -> Result<(), DbErr> {
+        let statement = statement?;
         let txn = begin_immediate(db).await?;
         txn.execute_raw(statement).await?;
         txn.commit().await
@@ -263,10 +267,11 @@ async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
 /// Several statements as one text to send at once. sqlx runs a text's statements in turn,
 /// giving each the next of the values for its `?` markers, so numbered markers (`?3`, which
 /// [`crate::indicators::engine::Sql`] writes) become plain ones with their values in text order.
+/// A marker without a value is an error, never a panic in the writer holding the turn.
 fn one_text<'a>(
     backend: DbBackend,
     statements: impl IntoIterator<Item = &'a Statement>,
-) -> Statement {
+) -> Result<Statement, DbErr> {
     let mut sql = String::new();
     let mut values = Vec::new();
     for statement in statements {
@@ -288,13 +293,19 @@ fn one_text<'a>(
                         digits.push(d);
                     }
                     let index = match digits.parse::<usize>() {
-                        Ok(n) => n - 1,
+                        Ok(n) => n.checked_sub(1),
                         Err(_) => {
                             next += 1;
-                            next - 1
+                            Some(next - 1)
                         }
                     };
-                    values.push(own[index].clone());
+                    let value = index.and_then(|i| own.get(i)).ok_or_else(|| {
+                        DbErr::Custom(format!(
+                            "marker ?{digits} of a batched statement has no value: {}",
+                            statement.sql
+                        ))
+                    })?;
+                    values.push(value.clone());
                 }
                 _ => {}
             }
@@ -302,7 +313,7 @@ fn one_text<'a>(
         }
         sql.push_str(";\n");
     }
-    Statement::from_sql_and_values(backend, sql, values)
+    Ok(Statement::from_sql_and_values(backend, sql, values))
 }
 
 /// Makes a write whose statements need no answer (inserts of rows built in full, their
@@ -495,4 +506,40 @@ pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> Result<(),
     .await
     .map_err(|e| format!("the copy to {} failed: {e}", to.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    #[test]
+    fn batched_statements_take_their_values_in_text_order() {
+        let a = statement(
+            "INSERT INTO t VALUES (?2, ?1, '?')",
+            vec![1.into(), 2.into()],
+        );
+        let b = statement("INSERT INTO u VALUES (?, ?)", vec![3.into(), 4.into()]);
+        let one = one_text(DbBackend::Sqlite, [&a, &b]).unwrap();
+        assert_eq!(
+            one.sql,
+            "INSERT INTO t VALUES (?, ?, '?');\nINSERT INTO u VALUES (?, ?);\n"
+        );
+        let values = one.values.unwrap().0;
+        assert_eq!(values, vec![2.into(), 1.into(), 3.into(), 4.into()]);
+    }
+
+    #[test]
+    fn a_marker_without_a_value_is_an_error() {
+        for sql in ["SELECT ?3", "SELECT ?0", "SELECT ?, ?"] {
+            let one = one_text(DbBackend::Sqlite, [&statement(sql, vec![1.into()])]);
+            let Err(DbErr::Custom(e)) = one else {
+                panic!("{sql}: {one:?}");
+            };
+            assert!(e.contains("has no value"), "{e}");
+        }
+    }
 }
