@@ -96,6 +96,7 @@ pub fn build_rocket(
         .join(("limits.data-form", max + 64 * 1024));
     Ok(rocket::custom(figment)
         .manage(db)
+        .manage(auth::service::TokenCache::default())
         .manage(limits::Limits::from_config(&config))
         .manage(users::sessions::Policy::from_config(&config))
         .manage(config)

@@ -107,6 +107,53 @@ impl Actor {
     }
 }
 
+/// The caller of a request, possibly not yet confirmed: a token this process has seen before
+/// resolves from memory, and its revocation is checked by the handler's first statement
+/// (`auth::service::live`) instead of one of its own. Handlers that read in one statement take
+/// a `Caller`; every other takes an [`Actor`], confirmed before the handler runs.
+#[derive(Debug, Clone)]
+pub struct Caller(service::Resolved);
+
+impl Caller {
+    /// Who is asking.
+    pub fn actor(&self) -> &Actor {
+        &self.0.actor
+    }
+
+    /// The token whose liveness is still to be confirmed.
+    pub fn unconfirmed(&self) -> Option<Uuid> {
+        self.0.unconfirmed
+    }
+}
+
+/// The request's token resolved once, by memory or by a lookup.
+async fn resolved<'r>(req: &'r Request<'_>) -> &'r AppResult<service::Resolved> {
+    req.local_cache_async(async {
+        let (Some(db), Some(cache)) = (
+            req.rocket().state::<DatabaseConnection>(),
+            req.rocket().state::<service::TokenCache>(),
+        ) else {
+            return Err(AppError::Internal(
+                "no database or token cache in managed state".to_owned(),
+            ));
+        };
+        service::resolve(db, cache, req.headers().get_one("Authorization")).await
+    })
+    .await
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Caller {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        match resolved(req).await {
+            Ok(r) => Outcome::Success(Caller(r.clone())),
+            Err(e) => refuse(req, clone_error(e)),
+        }
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Actor {
     type Error = ();
@@ -114,33 +161,37 @@ impl<'r> FromRequest<'r> for Actor {
     async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
         let result = req
             .local_cache_async(async {
-                let Some(db) = req.rocket().state::<DatabaseConnection>() else {
-                    return Err(AppError::Internal(
-                        "no database in managed state".to_owned(),
-                    ));
-                };
-                let header = req.headers().get_one("Authorization");
-                service::authenticate(db, header).await
+                let r = resolved(req).await.as_ref().map_err(clone_error)?;
+                if let Some(token) = r.unconfirmed {
+                    let Some(db) = req.rocket().state::<DatabaseConnection>() else {
+                        return Err(AppError::Internal(
+                            "no database in managed state".to_owned(),
+                        ));
+                    };
+                    service::confirm(db, token).await?;
+                }
+                Ok(r.actor.clone())
             })
             .await;
         match result {
             Ok(actor) => Outcome::Success(actor.clone()),
-            Err(e) => {
-                let err = clone_error(e);
-                // Failed authentications are counted per client: past the limit, 429.
-                if let AppError::Unauthorized(_) = err
-                    && let Some(limits) = req.rocket().state::<crate::limits::Limits>()
-                    && let Err(wait) = limits.auth_failures.check(crate::limits::client_ip(req))
-                {
-                    let status =
-                        crate::limits::too_many(req, wait, "too-many-failed-authentications");
-                    return Outcome::Error((status, ()));
-                }
-                let status = stash(req, err);
-                Outcome::Error((status, ()))
-            }
+            Err(e) => refuse(req, clone_error(e)),
         }
     }
+}
+
+/// The answer to a request whose caller is refused. Failed authentications are counted per
+/// client: past the limit, 429.
+fn refuse<T>(req: &Request<'_>, err: AppError) -> RequestOutcome<T, ()> {
+    if let AppError::Unauthorized(_) = err
+        && let Some(limits) = req.rocket().state::<crate::limits::Limits>()
+        && let Err(wait) = limits.auth_failures.check(crate::limits::client_ip(req))
+    {
+        let status = crate::limits::too_many(req, wait, "too-many-failed-authentications");
+        return Outcome::Error((status, ()));
+    }
+    let status = stash(req, err);
+    Outcome::Error((status, ()))
 }
 
 /// Errors are not `Clone` (they may hold a `DbErr`); the cached one is re-expressed.

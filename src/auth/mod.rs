@@ -10,7 +10,7 @@ pub mod scope;
 pub mod service;
 
 pub use access::{Owned, owned, reach, visible};
-pub use actor::Actor;
+pub use actor::{Actor, Caller};
 pub use scope::Scope;
 
 /// Routes of this feature (token administration).

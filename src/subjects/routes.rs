@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
 use super::service;
-use crate::auth::Actor;
+use crate::auth::{Actor, Caller};
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{Download, Format, download};
 use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
@@ -79,11 +79,11 @@ pub async fn create_subject(
 #[get("/api/v1/subjects/<id>")]
 pub async fn get_subject(
     db: &State<DatabaseConnection>,
-    actor: Actor,
+    caller: Caller,
     id: &str,
 ) -> AppResult<Resource<SubjectView>> {
     let id = parse_id("subject", id)?;
-    let view = service::get(db.inner(), &actor, id).await?;
+    let view = service::get_for(db.inner(), &caller, id).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::dto::{CreateSubject, LocationView, SubjectQuery, SubjectView, UpdateSubject};
 use crate::audit::{self, Change};
 use crate::auth::access::{admit, guard};
-use crate::auth::{Actor, Scope};
+use crate::auth::{Actor, Caller, Scope};
 use crate::db::{begin_write, find, save_version};
 use crate::domain::{LegalForm, Role, from_db};
 use crate::error::{AppError, AppResult};
@@ -22,7 +22,7 @@ use crate::pagination::{MAX_PER_PAGE, PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
 use crate::validate::{TaxId, parse_tax_id};
-use crate::{clock, ids, units};
+use crate::{auth, clock, ids, units};
 
 /// Loads a subject (404 when absent).
 pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<subject::Model> {
@@ -215,8 +215,40 @@ fn creation(
 
 /// One subject.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<SubjectView> {
+    read(db, actor, id, None).await
+}
+
+/// [`get`] for a caller whose token may still need confirming: the subject's own statement
+/// confirms it, so that a read is one round trip (docs/benchmarks.md, "Request path").
+pub async fn get_for(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<SubjectView> {
+    let Some(token) = caller.unconfirmed() else {
+        return get(db, caller.actor(), id).await;
+    };
+    match read(db, caller.actor(), id, Some(token)).await {
+        // Any answer but the record goes only to a live token: a revoked one learns nothing,
+        // not even whether the subject exists or is outside its scope.
+        Err(e) if !matches!(e, AppError::Unauthorized(_)) => {
+            auth::service::confirm(db, token).await?;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+/// A subject as `actor` may see it; with `token`, the same statement refuses the read unless
+/// that token is live.
+async fn read(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    token: Option<Uuid>,
+) -> AppResult<SubjectView> {
     let scope = admit(db, actor, "subject", id, id).await?;
-    let (s, commune, moved) = with_commune(db, id)
+    let (s, commune, moved) = with_commune(db, id, token)
         .await?
         .ok_or_else(|| AppError::not_found("subject", id))?;
     scope.ensure("subject", id, &s)?;
@@ -228,11 +260,13 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResul
     }
 }
 
-/// A subject, its recorded commune and whether it ever moved, in one statement: this is the
-/// hot read path, and each statement is a round trip (docs/benchmarks.md, "Request path").
+/// A subject, its recorded commune and whether it ever moved, in one statement (with `token`,
+/// 401 unless that token is live, in the same statement): this is the hot read path, and each
+/// statement is a round trip (docs/benchmarks.md, "Request path").
 async fn with_commune(
     db: &impl ConnectionTrait,
     id: Uuid,
+    token: Option<Uuid>,
 ) -> AppResult<Option<(subject::Model, Option<unit::Model>, bool)>> {
     use sea_orm::sea_query::{JoinType, Query};
     use sea_orm::{FromQueryResult, QuerySelect, QueryTrait};
@@ -248,15 +282,23 @@ async fn with_commune(
         .from(subject::Column::CommuneId)
         .to(unit::Column::Id)
         .into();
-    let stmt = subject::Entity::find()
+    let mut select = subject::Entity::find()
         .filter(subject::Column::Id.eq(id))
         .join(JoinType::LeftJoin, commune)
         .select_also(unit::Entity)
-        .expr_as(Expr::exists(moved), "moved")
-        .build(db.get_database_backend());
-    let Some(row) = db.query_one_raw(stmt).await? else {
+        .expr_as(Expr::exists(moved), "moved");
+    if let Some(t) = token {
+        select = select.expr_as(auth::service::live(t), "token_live");
+    }
+    let Some(row) = db
+        .query_one_raw(select.build(db.get_database_backend()))
+        .await?
+    else {
         return Ok(None);
     };
+    if token.is_some() && !row.try_get::<bool>("", "token_live")? {
+        return Err(auth::service::revoked_or_unknown());
+    }
     let s = subject::Model::from_query_result(&row, "A_")?;
     let u = unit::Model::from_query_result_optional(&row, "B_")?;
     let moved: bool = row.try_get("", "moved")?;

@@ -205,8 +205,8 @@ async fn an_authenticated_read_and_a_creation_cost_a_known_number_of_statements(
 
     let mut costs = Vec::new();
     for (who, token) in [("admin", &admin), ("owner", &owner)] {
-        // The first read of a process warms its caches (the unit graph); the second is the
-        // steady state.
+        // The first read of a process warms its caches (the unit graph, the token's actor);
+        // the second is the steady state.
         for round in 0..2 {
             log.start();
             let res = client
@@ -217,6 +217,11 @@ async fn an_authenticated_read_and_a_creation_cost_a_known_number_of_statements(
             let statements = log.take();
             assert_eq!(res.status(), Status::Ok);
             if round == 1 {
+                // The token, remembered, is confirmed live by the read's own statement.
+                assert!(
+                    statements.iter().all(|st| st.contains("api_token")),
+                    "{statements:?}"
+                );
                 eprintln!("GET subject as {who}: {} statements", statements.len());
                 for st in &statements {
                     eprintln!("  {st}");
@@ -240,8 +245,8 @@ async fn an_authenticated_read_and_a_creation_cost_a_known_number_of_statements(
         eprintln!("  {st}");
     }
     costs.push(("create", statements.len()));
-    // A read: the token; the subject joined to its commune and whether it moved (the communes
-    // of its location history are read only when it did). A creation: the token; the tax
+    // A read: the subject joined to its commune, whether it moved (the communes of its
+    // location history are read only when it did) and whether the remembered token is live. A creation: the token; the tax
     // code's other holder (the commune, read once, is kept: units are never edited); then the
     // row, its first version and its audit record — on SQLite sent as one text with the other
     // creations waiting (db::write_at_once), on PostgreSQL one statement each
@@ -252,5 +257,65 @@ async fn an_authenticated_read_and_a_creation_cost_a_known_number_of_statements(
         assert_eq!(written.matches("INSERT INTO").count(), 3, "{written}");
     }
     let create = if sqlite { 3 } else { 5 };
-    assert_eq!(costs, [("admin", 2), ("owner", 2), ("create", create)]);
+    assert_eq!(costs, [("admin", 1), ("owner", 1), ("create", create)]);
+}
+
+/// A request's status and body.
+async fn ask(
+    client: &rocket::local::asynchronous::Client,
+    path: &str,
+    token: &str,
+) -> (Status, String) {
+    let res = client.get(path).header(bearer(token)).dispatch().await;
+    (res.status(), res.into_string().await.unwrap_or_default())
+}
+
+/// A process that remembers a token still asks the database whether it is live, in the read's
+/// own statement: a token revoked by another process is refused at once — for the subject read
+/// before, for another owner's, for one that does not exist (a revoked token learns nothing of
+/// either), and on every other route.
+#[rocket::async_test]
+async fn a_token_revoked_by_another_process_is_refused_at_once_by_one_that_remembers_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Nhớ Mã").await;
+    let other = app.seed_subject(&admin, "20335", "HTX Bên Cạnh").await;
+    let owner = app.owner_of(&s).await;
+    let (b, _) = app.another_instance().await;
+    let mine = format!("/api/v1/subjects/{}", id_of(&s));
+    let theirs = format!("/api/v1/subjects/{}", id_of(&other));
+    let ghost = format!("/api/v1/subjects/{}", uuid::Uuid::new_v4());
+    for _ in 0..2 {
+        assert_eq!(ask(&b, &mine, &owner).await.0, Status::Ok);
+    }
+    assert_eq!(ask(&b, &theirs, &owner).await.0, Status::NotFound);
+    assert_eq!(ask(&b, &ghost, &owner).await.0, Status::NotFound);
+
+    let tokens = app.get("/api/v1/tokens?per_page=100", Some(&admin)).await;
+    let id = tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject_id"] == s["id"])
+        .map(id_of)
+        .unwrap();
+    let revoked = app
+        .send_raw(
+            "DELETE",
+            &format!("/api/v1/tokens/{id}"),
+            Some(&admin),
+            String::new(),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
+
+    for path in [mine.as_str(), &theirs, &ghost, "/api/v1/subjects"] {
+        let (status, body) = ask(&b, path, &owner).await;
+        assert_eq!(status, Status::Unauthorized, "{path}: {body}");
+        assert!(body.contains("\"unauthorized\""), "{path}: {body}");
+    }
+    // The other tokens B remembers are untouched.
+    assert_eq!(ask(&b, &mine, &admin).await.0, Status::Ok);
+    assert_eq!(ask(&b, &mine, &admin).await.0, Status::Ok);
 }
