@@ -79,11 +79,23 @@ pub struct WriteTxn {
     // Declared first so that it is dropped (rolled back) before the turn passes on.
     txn: DatabaseTransaction,
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// Where to checkpoint after the commit (SQLite).
+    writers: Option<(std::sync::Arc<Writers>, DatabaseConnection)>,
 }
 
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let WriteTxn {
+            txn,
+            _turn,
+            writers,
+        } = self;
+        txn.commit().await?;
+        drop(_turn);
+        if let Some((writers, db)) = writers {
+            writers.checkpoint_soon(&db);
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), DbErr> {
@@ -147,6 +159,8 @@ struct Writers {
     turn: std::sync::Arc<tokio::sync::Semaphore>,
     waiting: std::sync::Mutex<Vec<Job>>,
     next_job: std::sync::atomic::AtomicU64,
+    /// A checkpoint is coming ([`Writers::checkpoint_soon`]).
+    checkpointing: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Writers {
@@ -155,9 +169,13 @@ impl Default for Writers {
             turn: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             waiting: Default::default(),
             next_job: Default::default(),
+            checkpointing: Default::default(),
         }
     }
 }
+
+/// How often, at most, this process checkpoints the WAL of a file it writes.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// A write waiting in [`Writers`]: its statements, and where its outcome goes.
 struct Job {
@@ -167,6 +185,31 @@ struct Job {
 }
 
 impl Writers {
+    /// After a commit: a passive checkpoint (the WAL's pages copied into the database file,
+    /// without waiting for readers or blocking writers) on a task of its own, once the writes
+    /// of the next [`CHECKPOINT_EVERY`] have joined it. SQLite's automatic checkpoint (at 1,000
+    /// pages) runs inside the commit that crosses the threshold, while this process's turn to
+    /// write is held and every other writer waits behind it — the longest waits of a creation
+    /// (docs/benchmarks.md); checkpointing here first keeps the WAL under that threshold. The
+    /// automatic one stays, for writers that do not pass here.
+    fn checkpoint_soon(self: &std::sync::Arc<Self>, db: &DatabaseConnection) {
+        use std::sync::atomic::Ordering;
+        if self.checkpointing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (writers, db) = (self.clone(), db.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if let Err(e) = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                tracing::debug!(error = %e, "checkpoint left to SQLite's automatic one");
+            }
+            writers.checkpointing.store(false, Ordering::Release);
+        });
+    }
+
     /// Waits for the turn at the write lock; a wait of [`WRITE_WAIT`] fails.
     async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbErr> {
         tokio::time::timeout(WRITE_WAIT, self.turn.clone().acquire_owned())
@@ -183,7 +226,7 @@ impl Writers {
     /// waiting job in one transaction, and each learns its outcome. Under load one transaction
     /// (three round trips to SQLite) carries dozens of writes.
     async fn write(
-        &self,
+        self: &std::sync::Arc<Self>,
         db: &DatabaseConnection,
         statements: Vec<Statement>,
     ) -> Result<(), DbErr> {
@@ -209,10 +252,11 @@ impl Writers {
                         if !jobs.is_empty() {
                             // On a task of its own, holding the turn: were this future dropped
                             // mid-way, the others' writes would neither be lost nor left unsure.
-                            let db = db.clone();
+                            let (db, writers) = (db.clone(), self.clone());
                             let _ = tokio::spawn(async move {
                                 write_jobs(&db, jobs).await;
                                 drop(turn);
+                                writers.checkpoint_soon(&db);
                             })
                             .await;
                         }
@@ -354,12 +398,16 @@ async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// first queue, in order, for their turn ([`writers`]) and the next one starts the moment the
 /// last commits; the busy handler remains for other processes on the same file.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    let turn = match writers(db) {
-        Some(writers) => Some(writers.turn().await?),
-        None => None,
+    let (turn, writers) = match writers(db) {
+        Some(writers) => (Some(writers.turn().await?), Some((writers, db.clone()))),
+        None => (None, None),
     };
     let txn = begin_immediate(db).await?;
-    Ok(WriteTxn { txn, _turn: turn })
+    Ok(WriteTxn {
+        txn,
+        _turn: turn,
+        writers,
+    })
 }
 
 /// Writes every column of `model` (an edited copy of a row read in the same transaction).
