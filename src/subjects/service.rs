@@ -268,8 +268,36 @@ async fn with_commune(
     id: Uuid,
     token: Option<Uuid>,
 ) -> AppResult<Option<(subject::Model, Option<unit::Model>, bool)>> {
+    use sea_orm::FromQueryResult;
+    static READ: crate::db::Reused<1> =
+        crate::db::Reused::new(|b, [id]| read_statement(b, id, None));
+    static READ_CONFIRMING: crate::db::Reused<2> =
+        crate::db::Reused::new(|b, [id, token]| read_statement(b, id, Some(token)));
+    let backend = db.get_database_backend();
+    let statement = match token {
+        Some(t) => READ_CONFIRMING.statement(backend, [id, t])?,
+        None => READ.statement(backend, [id])?,
+    };
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    if token.is_some() && !row.try_get::<bool>("", "token_live")? {
+        return Err(auth::service::revoked_or_unknown());
+    }
+    let s = subject::Model::from_query_result(&row, "A_")?;
+    let u = unit::Model::from_query_result_optional(&row, "B_")?;
+    let moved: bool = row.try_get("", "moved")?;
+    Ok(Some((s, u, moved)))
+}
+
+/// The statement of [`with_commune`].
+fn read_statement(
+    backend: sea_orm::DbBackend,
+    id: Uuid,
+    token: Option<Uuid>,
+) -> sea_orm::Statement {
     use sea_orm::sea_query::{JoinType, Query};
-    use sea_orm::{FromQueryResult, QuerySelect, QueryTrait};
+    use sea_orm::{QuerySelect, QueryTrait};
     let moved = Query::select()
         .expr(Expr::val(1))
         .from(relocation::Entity)
@@ -290,19 +318,7 @@ async fn with_commune(
     if let Some(t) = token {
         select = select.expr_as(auth::service::live(t), "token_live");
     }
-    let Some(row) = db
-        .query_one_raw(select.build(db.get_database_backend()))
-        .await?
-    else {
-        return Ok(None);
-    };
-    if token.is_some() && !row.try_get::<bool>("", "token_live")? {
-        return Err(auth::service::revoked_or_unknown());
-    }
-    let s = subject::Model::from_query_result(&row, "A_")?;
-    let u = unit::Model::from_query_result_optional(&row, "B_")?;
-    let moved: bool = row.try_get("", "moved")?;
-    Ok(Some((s, u, moved)))
+    select.build(backend)
 }
 
 /// The location history of a subject that never moved: its registration.
