@@ -44,6 +44,12 @@ pub mod users;
 pub mod validate;
 pub mod web;
 
+/// mimalloc, for every program built on this library (the server, the bare-stack baseline of
+/// `scripts/load`, the tests). Under load glibc's allocator spent a fifth of the server's CPU
+/// time, much of it threads contending for its arenas (docs/benchmarks.md, "Request path").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use rocket::figment::Figment;
 use rocket::{Build, Rocket, catchers};
 use sea_orm::DatabaseConnection;
