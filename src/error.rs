@@ -283,6 +283,14 @@ impl ErrorDetail {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        // A handler that finds the request's token revoked (a subject's read confirms it in
+        // its own statement) refuses it as the guard would have, and counts it the same way.
+        if let AppError::Unauthorized(_) = self
+            && bearer_sent(req)
+            && let Some(too_many) = crate::limits::failed_authentication(req)
+        {
+            return too_many.respond_to(req);
+        }
         let (status, _) = self.status_code();
         if status.code >= 500 {
             tracing::error!(error = ?self, uri = %req.uri(), "request failed");
@@ -294,6 +302,15 @@ impl<'r> Responder<'r, 'static> for AppError {
         }
         Ok(res)
     }
+}
+
+/// Whether the request presents a `Bearer` token (a marketplace's signed push carries its
+/// signature in `Authorization` too, and is not a token).
+fn bearer_sent(req: &Request<'_>) -> bool {
+    req.headers()
+        .get_one("Authorization")
+        .and_then(|h| h.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
 }
 
 /// A guard's detailed error, kept for the catcher (Rocket catchers cannot see guard errors).

@@ -79,20 +79,29 @@ struct RetryAfter(std::sync::Mutex<Option<u64>>);
 
 /// The 429 for a client over a limit, remembered for the `Retry-After` header.
 pub fn too_many(req: &Request<'_>, wait: Duration, what: &'static str) -> Status {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    stash(req, too_many_error(req, wait, what))
+}
+
+/// The error of [`too_many`], its wait remembered for the `Retry-After` header.
+fn too_many_error(req: &Request<'_>, wait: Duration, what: &'static str) -> AppError {
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
     if let Ok(mut slot) = req.local_cache(RetryAfter::default).0.lock() {
-        *slot = Some(secs.max(1));
+        *slot = Some(secs);
     }
-    stash(
-        req,
-        AppError::TooManyRequests(crate::i18n::Msg::Coded {
-            key: std::borrow::Cow::Borrowed(what),
-            args: vec![(
-                std::borrow::Cow::Borrowed("seconds"),
-                secs.max(1).to_string(),
-            )],
-        }),
-    )
+    AppError::TooManyRequests(crate::i18n::Msg::Coded {
+        key: std::borrow::Cow::Borrowed(what),
+        args: vec![(std::borrow::Cow::Borrowed("seconds"), secs.to_string())],
+    })
+}
+
+/// Counts a refused token against its client's allowance of failed authentications: the 429
+/// to answer instead once the client is over it. Every refusal counts, whether the guard
+/// refused the token or the statement that read the record found it revoked
+/// (`auth::Caller`); a scanner learns nothing faster one way than the other.
+pub fn failed_authentication(req: &Request<'_>) -> Option<AppError> {
+    let limits = req.rocket().state::<Limits>()?;
+    let wait = limits.auth_failures.check(client_ip(req)).err()?;
+    Some(too_many_error(req, wait, "too-many-failed-authentications"))
 }
 
 /// A request to the public endpoints, counted against its client's allowance.

@@ -183,13 +183,10 @@ impl<'r> FromRequest<'r> for Actor {
 /// The answer to a request whose caller is refused. Failed authentications are counted per
 /// client: past the limit, 429.
 fn refuse<T>(req: &Request<'_>, err: AppError) -> RequestOutcome<T, ()> {
-    if let AppError::Unauthorized(_) = err
-        && let Some(limits) = req.rocket().state::<crate::limits::Limits>()
-        && let Err(wait) = limits.auth_failures.check(crate::limits::client_ip(req))
-    {
-        let status = crate::limits::too_many(req, wait, "too-many-failed-authentications");
-        return Outcome::Error((status, ()));
-    }
+    let err = match err {
+        AppError::Unauthorized(_) => crate::limits::failed_authentication(req).unwrap_or(err),
+        other => other,
+    };
     let status = stash(req, err);
     Outcome::Error((status, ()))
 }

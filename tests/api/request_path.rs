@@ -320,6 +320,59 @@ async fn a_token_revoked_by_another_process_is_refused_at_once_by_one_that_remem
     assert_eq!(ask(&b, &mine, &admin).await.0, Status::Ok);
 }
 
+/// A revoked token that a process still remembers is refused by the read's own statement, and
+/// that refusal counts against the client's failed authentications as the guard's would: once
+/// over the allowance, 429 — each refusal counted once.
+#[rocket::async_test]
+async fn a_remembered_token_refused_by_the_read_counts_as_a_failed_authentication() {
+    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 2).await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Đếm Lỗi").await;
+    let owner = app.owner_of(&s).await;
+    let (b, _) = app.another_instance().await;
+    let mine = format!("/api/v1/subjects/{}", id_of(&s));
+    assert_eq!(ask(&b, &mine, &owner).await.0, Status::Ok);
+    let tokens = app.get("/api/v1/tokens?per_page=100", Some(&admin)).await;
+    let id = tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject_id"] == s["id"])
+        .map(id_of)
+        .unwrap();
+    let revoked = app
+        .send_raw(
+            "DELETE",
+            &format!("/api/v1/tokens/{id}"),
+            Some(&admin),
+            String::new(),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
+
+    let statuses = [
+        ask(&b, &mine, &owner).await,
+        ask(&b, &mine, &owner).await,
+        ask(&b, &mine, &owner).await,
+    ];
+    let codes: Vec<Status> = statuses.iter().map(|(status, _)| *status).collect();
+    assert_eq!(
+        codes,
+        [
+            Status::Unauthorized,
+            Status::Unauthorized,
+            Status::TooManyRequests
+        ],
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[2].1.contains("too_many_requests"),
+        "{}",
+        statuses[2].1
+    );
+}
+
 /// SQLite's write-ahead log stays bounded while creations and reads run together: its automatic
 /// checkpoint (every 1,000 pages) keeps up, so the file holds what a few checkpoint intervals
 /// write (about 7 MB here), not all that the creations wrote (22 MB with checkpoints off).
