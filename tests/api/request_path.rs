@@ -270,6 +270,28 @@ async fn ask(
     (res.status(), res.into_string().await.unwrap_or_default())
 }
 
+/// Revokes, through `app`, the token of subject `s`'s owner.
+async fn revoke_owner_token(app: &TestApp, admin: &str, s: &Value) {
+    let tokens = app.get("/api/v1/tokens?per_page=100", Some(admin)).await;
+    let id = tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject_id"] == s["id"])
+        .map(id_of)
+        .unwrap();
+    let revoked = app
+        .send_raw(
+            "DELETE",
+            &format!("/api/v1/tokens/{id}"),
+            Some(admin),
+            String::new(),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
+}
+
 /// A process that remembers a token still asks the database whether it is live, in the read's
 /// own statement: a token revoked by another process is refused at once — for the subject read
 /// before, for another owner's, for one that does not exist (a revoked token learns nothing of
@@ -291,24 +313,7 @@ async fn a_token_revoked_by_another_process_is_refused_at_once_by_one_that_remem
     assert_eq!(ask(&b, &theirs, &owner).await.0, Status::NotFound);
     assert_eq!(ask(&b, &ghost, &owner).await.0, Status::NotFound);
 
-    let tokens = app.get("/api/v1/tokens?per_page=100", Some(&admin)).await;
-    let id = tokens.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["subject_id"] == s["id"])
-        .map(id_of)
-        .unwrap();
-    let revoked = app
-        .send_raw(
-            "DELETE",
-            &format!("/api/v1/tokens/{id}"),
-            Some(&admin),
-            String::new(),
-            None,
-        )
-        .await;
-    assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
+    revoke_owner_token(&app, &admin, &s).await;
 
     for path in [mine.as_str(), &theirs, &ghost, "/api/v1/subjects"] {
         let (status, body) = ask(&b, path, &owner).await;
@@ -332,24 +337,7 @@ async fn a_remembered_token_refused_by_the_read_counts_as_a_failed_authenticatio
     let (b, _) = app.another_instance().await;
     let mine = format!("/api/v1/subjects/{}", id_of(&s));
     assert_eq!(ask(&b, &mine, &owner).await.0, Status::Ok);
-    let tokens = app.get("/api/v1/tokens?per_page=100", Some(&admin)).await;
-    let id = tokens.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["subject_id"] == s["id"])
-        .map(id_of)
-        .unwrap();
-    let revoked = app
-        .send_raw(
-            "DELETE",
-            &format!("/api/v1/tokens/{id}"),
-            Some(&admin),
-            String::new(),
-            None,
-        )
-        .await;
-    assert_eq!(revoked.status, Status::Ok, "{:?}", revoked.body);
+    revoke_owner_token(&app, &admin, &s).await;
 
     let statuses = [
         ask(&b, &mine, &owner).await,
