@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate};
 use clap::Parser;
 use entity::{
-    certification, listing, listing_span, listing_span_extension, product, raw_material_area,
-    recognition, sales_channel, status_event, subject, unit,
+    listing, listing_span, listing_span_extension, raw_material_area, recognition, sales_channel,
+    subject, unit,
 };
 use ocop_registry::config::AppConfig;
 use ocop_registry::history::{self, Known};
@@ -45,6 +45,11 @@ use uuid::Uuid;
 #[allow(dead_code, reason = "only the geography is needed here")]
 #[path = "../tests/api/oracle/rules.rs"]
 mod rules;
+
+// The rows the generator writes, as the oracle's generator writes them.
+#[path = "../tests/api/oracle/rows.rs"]
+mod rows;
+use rows::Rows;
 
 #[derive(Parser)]
 struct Args {
@@ -319,49 +324,6 @@ async fn analyze(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rows waiting to be inserted, flushed in large multi-row statements.
-struct Batches {
-    subjects: Vec<subject::ActiveModel>,
-    products: Vec<product::ActiveModel>,
-    recognitions: Vec<recognition::ActiveModel>,
-    areas: Vec<raw_material_area::ActiveModel>,
-    certs: Vec<certification::ActiveModel>,
-    events: Vec<status_event::ActiveModel>,
-    channels: Vec<sales_channel::ActiveModel>,
-    listings: Vec<listing::ActiveModel>,
-    spans: Vec<listing_span::ActiveModel>,
-    extensions: Vec<listing_span_extension::ActiveModel>,
-    rows: u64,
-}
-
-macro_rules! flush {
-    ($db:expr, $vec:expr, $entity:path, $chunk:expr) => {{
-        let rows = std::mem::take(&mut $vec);
-        for part in rows.chunks($chunk) {
-            <$entity>::insert_many(part.to_vec())
-                .exec_without_returning($db)
-                .await?;
-        }
-    }};
-}
-
-impl Batches {
-    async fn flush(&mut self, db: &impl ConnectionTrait) -> anyhow::Result<()> {
-        // Chunks stay under SQLite's and PostgreSQL's bound-parameter limits.
-        flush!(db, self.subjects, subject::Entity, 1000);
-        flush!(db, self.products, product::Entity, 1500);
-        flush!(db, self.recognitions, recognition::Entity, 1000);
-        flush!(db, self.areas, raw_material_area::Entity, 1000);
-        flush!(db, self.certs, certification::Entity, 1500);
-        flush!(db, self.events, status_event::Entity, 2000);
-        flush!(db, self.channels, sales_channel::Entity, 1500);
-        flush!(db, self.listings, listing::Entity, 1500);
-        flush!(db, self.spans, listing_span::Entity, 4000);
-        flush!(db, self.extensions, listing_span_extension::Entity, 4000);
-        Ok(())
-    }
-}
-
 fn day(rng: &mut StdRng, from: NaiveDate, span_days: u64) -> NaiveDate {
     from.checked_add_days(Days::new(rng.random_range(0..span_days)))
         .unwrap_or(from)
@@ -412,19 +374,8 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
         "ocop_showroom",
         "traditional",
     ];
-    let mut b = Batches {
-        subjects: Vec::new(),
-        products: Vec::new(),
-        recognitions: Vec::new(),
-        areas: Vec::new(),
-        certs: Vec::new(),
-        events: Vec::new(),
-        channels: Vec::new(),
-        listings: Vec::new(),
-        spans: Vec::new(),
-        extensions: Vec::new(),
-        rows: 0,
-    };
+    let mut b = Rows::default();
+    let mut written = 0;
     let mut txn = ocop_registry::db::begin_write(db).await?;
     for i in 0..n {
         let sid = Uuid::now_v7();
@@ -435,24 +386,11 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
         } else {
             old[rng.random_range(0..old.len())]
         };
-        let name = format!("Chủ thể {i}");
         b.subjects.push(
             subject::Model {
-                id: sid,
-                search_text: format!("chu the {i}"),
-                name,
                 legal_form: forms[i % forms.len()].to_owned(),
-                tax_code: None,
-                commune_id: commune,
-                address: None,
-                representative: None,
-                phone: None,
-                email: None,
                 woman_led: i % 3 == 0,
-                founded_on: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
+                ..rows::subject(sid, i, commune, now)
             }
             .into_active_model()
             .reset_all(),
@@ -462,20 +400,9 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
         for p in 0..rng.random_range(1..=3) {
             let pid = Uuid::now_v7();
             b.products.push(
-                product::Model {
-                    id: pid,
-                    subject_id: sid,
-                    name: format!("Sản phẩm {i}-{p}"),
-                    name_folded: format!("san pham {i}-{p}"),
-                    product_group: "food".to_owned(),
-                    subgroup: None,
-                    description: None,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                }
-                .into_active_model()
-                .reset_all(),
+                rows::product(pid, sid, i, p, now)
+                    .into_active_model()
+                    .reset_all(),
             );
             let ratings = if rng.random_bool(0.1) { 2 } else { 1 };
             for k in 0..ratings {
@@ -484,28 +411,15 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                 } else {
                     day(&mut rng, clock::date(2019, 1, 1), 6 * 365)
                 };
+                let decision_no = format!("{i}-{p}-{k}");
+                let valid_until = clock::add_months(decided, 36);
                 b.recognitions.push(
                     recognition::Model {
-                        id: Uuid::now_v7(),
-                        product_id: pid,
-                        subject_id: sid,
                         stars: if rng.random_bool(0.15) { 4 } else { 3 },
-                        potential_five_star: false,
-                        score_centi: Some(7000),
-                        decision_no: format!("{i}-{p}-{k}"),
-                        decision_date: decided,
-                        authority: "UBND".to_owned(),
-                        batch: None,
-                        kind: "new".to_owned(),
-                        valid_until: clock::add_months(decided, 36),
                         revoked_on: rng
                             .random_bool(0.01)
                             .then(|| decided.checked_add_days(Days::new(300)).unwrap_or(decided)),
-                        revocation_decision_no: None,
-                        revocation_reason: None,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
+                        ..rows::recognition(pid, sid, decision_no, (decided, valid_until), now)
                     }
                     .into_active_model()
                     .reset_all(),
@@ -520,31 +434,17 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                 let months = [24u32, 36, 48, 60][rng.random_range(0..4)];
                 let end = clock::add_months(start, months).pred_opt().unwrap_or(start);
                 let linked = tenure == "linked";
+                let contract = linked.then_some(rows::Contract {
+                    start,
+                    end,
+                    months: months as i32,
+                });
                 b.areas.push(
                     raw_material_area::Model {
-                        id: Uuid::now_v7(),
-                        subject_id: sid,
-                        name: format!("Vùng {i}"),
-                        commune_id: commune,
-                        material: "Quế".to_owned(),
-                        variety: None,
                         area_m2: rng.random_range(1..400_000),
-                        tenure: tenure.to_owned(),
                         growing_area_code: rng.random_bool(0.2).then(|| format!("VN-49-{i}")),
                         valid_from: Some(start),
-                        valid_to: None,
-                        geometry: None,
-                        linkage_contract_no: linked.then(|| format!("HĐ-{i}")),
-                        linkage_counterparty: linked.then(|| "Tổ hợp tác".to_owned()),
-                        linkage_counterparty_kind: linked.then(|| "households".to_owned()),
-                        linkage_households: linked.then_some(20),
-                        linkage_start_on: linked.then_some(start),
-                        linkage_end_on: linked.then_some(end),
-                        linkage_months: linked.then_some(months as i32),
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                        evidence_document_id: None,
+                        ..rows::area(sid, i, commune, tenure, contract, now)
                     }
                     .into_active_model()
                     .reset_all(),
@@ -572,29 +472,13 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                     ));
                 }
             }
-            b.certs.push(
-                certification::Model {
-                    id: cid,
-                    subject_id: sid,
-                    scheme_id: scheme.id,
-                    certificate_no: format!("C-{i}"),
-                    issuer: "QUACERT".to_owned(),
-                    issued_on: issued,
-                    expires_on: clock::add_months(issued, 36),
-                    evidence_url: None,
-                    evidence_sha256: None,
-                    product_id: None,
-                    area_id: None,
-                    status: status.to_owned(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                    evidence_document_id: None,
-                }
-                .into_active_model()
-                .reset_all(),
+            let (no, expires) = (format!("C-{i}"), clock::add_months(issued, 36));
+            b.certifications.push(
+                rows::certification(cid, sid, scheme.id, no, issued, expires, status, now)
+                    .into_active_model()
+                    .reset_all(),
             );
-            push_events(&mut b, "certification", cid, &events, now);
+            b.events("certification", cid, &events, "bench", now);
         }
         // Channels: 60 % of subjects; half verified; marketplace shops have three listings seen
         // by the sync over the months before and after the report date.
@@ -607,34 +491,18 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                 let verified_on = from
                     .checked_add_days(Days::new(rng.random_range(10..400)))
                     .unwrap_or(from);
+                let url = format!("https://shopee.vn/{i}");
+                let by = verified.then_some((verified_on, "bench"));
                 b.channels.push(
                     sales_channel::Model {
-                        id: chid,
-                        subject_id: sid,
-                        kind: kind.to_owned(),
-                        platform: "shopee".to_owned(),
-                        shop_url: Some(format!("https://shopee.vn/{i}")),
-                        shop_id: None,
-                        shop_key: None,
                         active_from: Some(from),
-                        active_to: None,
-                        evidence_url: None,
-                        verification_status: if verified { "verified" } else { "declared" }
-                            .to_owned(),
-                        verified_on: verified.then_some(verified_on),
-                        verified_by: verified.then(|| "bench".to_owned()),
-                        verification_note: None,
-                        last_observed_at: None,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                        evidence_document_id: None,
+                        ..rows::channel(chid, sid, kind, url, by, now)
                     }
                     .into_active_model()
                     .reset_all(),
                 );
                 if verified {
-                    push_events(&mut b, "channel", chid, &[("verified", verified_on)], now);
+                    b.events("channel", chid, &[("verified", verified_on)], "bench", now);
                 }
                 if kind == "marketplace" {
                     // A quarter of the shops are seen through connections their owners set up
@@ -646,23 +514,20 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                             clock::day_start_utc(day(&mut rng, clock::date(2025, 1, 1), 365));
                         let until = seen + chrono::Duration::days(rng.random_range(0..60));
                         let span = Uuid::now_v7();
+                        let external = format!("{i}-{l}");
                         b.listings.push(
                             listing::Model {
-                                id: lid,
-                                channel_id: chid,
-                                subject_id: sid,
-                                external_id: format!("{i}-{l}"),
-                                title: format!("Sản phẩm {i}"),
-                                price_vnd: Some(125_000),
-                                status: "active".to_owned(),
-                                product_id: None,
-                                first_seen_at: seen,
-                                last_seen_at: until,
                                 open_span_id: Some(span),
-                                trusted,
-                                version: 1,
-                                created_at: now,
-                                updated_at: now,
+                                ..rows::listing(
+                                    lid,
+                                    chid,
+                                    sid,
+                                    i,
+                                    external,
+                                    trusted,
+                                    (seen, until),
+                                    now,
+                                )
                             }
                             .into_active_model()
                             .reset_all(),
@@ -696,59 +561,14 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
             }
         }
         if (i + 1) % 5000 == 0 {
-            b.rows += pending(&b);
-            b.flush(&txn).await?;
+            written += b.write(&*txn).await?;
             txn.commit().await?;
             txn = ocop_registry::db::begin_write(db).await?;
         }
     }
-    b.rows += pending(&b);
-    b.flush(&txn).await?;
+    written += b.write(&*txn).await?;
     txn.commit().await?;
-    Ok(b.rows)
-}
-
-fn pending(b: &Batches) -> u64 {
-    (b.subjects.len()
-        + b.products.len()
-        + b.recognitions.len()
-        + b.areas.len()
-        + b.certs.len()
-        + b.events.len()
-        + b.channels.len()
-        + b.listings.len()
-        + b.spans.len()
-        + b.extensions.len()) as u64
-}
-
-fn push_events(
-    b: &mut Batches,
-    entity: &str,
-    id: Uuid,
-    events: &[(&str, NaiveDate)],
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    let mut from: Option<&str> = None;
-    for (seq, (to, on)) in events.iter().enumerate() {
-        b.events.push(
-            status_event::Model {
-                id: Uuid::now_v7(),
-                entity: entity.to_owned(),
-                entity_id: id,
-                seq: seq as i32 + 1,
-                from_status: from.map(str::to_owned),
-                to_status: (*to).to_owned(),
-                reason: None,
-                effective_on: *on,
-                actor_id: None,
-                actor_name: "bench".to_owned(),
-                at: now,
-            }
-            .into_active_model()
-            .reset_all(),
-        );
-        from = Some(to);
-    }
+    Ok(written)
 }
 
 /// The last day `d` such that a period of `months` starting on `d` has ended by `as_of`, found

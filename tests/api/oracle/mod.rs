@@ -3,14 +3,15 @@
 //! and every child row compared — population, numerators, shares, targets met and gaps — under
 //! every policy version, on both databases.
 
+mod rows;
 mod rules;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
-    certification, certification_scheme, listing, listing_span, product, raw_material_area,
-    recognition, sales_channel, status_event, subject, subject_relocation, unit,
+    certification_scheme, listing_span, raw_material_area, recognition, sales_channel,
+    subject_relocation, unit,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,6 +23,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use self::rows::Rows;
 use self::rules::{Geography, Registry, Rules, plus_months, tallies};
 use crate::helpers::TestApp;
 
@@ -102,57 +104,6 @@ impl Draw {
 /// The start of a Vietnamese day (UTC+7) as an instant, plus `minutes`.
 fn vietnamese_midnight(d: NaiveDate, minutes: i64) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc() - TimeDelta::hours(7) + TimeDelta::minutes(minutes)
-}
-
-/// Rows waiting to be written.
-#[derive(Default)]
-struct Rows {
-    subjects: Vec<subject::ActiveModel>,
-    products: Vec<product::ActiveModel>,
-    recognitions: Vec<recognition::ActiveModel>,
-    areas: Vec<raw_material_area::ActiveModel>,
-    certifications: Vec<certification::ActiveModel>,
-    events: Vec<status_event::ActiveModel>,
-    channels: Vec<sales_channel::ActiveModel>,
-    listings: Vec<listing::ActiveModel>,
-    spans: Vec<listing_span::ActiveModel>,
-    relocations: Vec<subject_relocation::ActiveModel>,
-}
-
-macro_rules! write_all {
-    ($db:expr, $rows:expr, $entity:path) => {{
-        for part in $rows.chunks(500) {
-            <$entity>::insert_many(part.to_vec())
-                .exec_without_returning($db)
-                .await
-                .unwrap();
-        }
-    }};
-}
-
-/// Status moves of a record, in the order recorded.
-fn events(rows: &mut Rows, entity: &str, id: Uuid, moves: &[(&str, NaiveDate)], at: DateTime<Utc>) {
-    let mut from: Option<&str> = None;
-    for (seq, (to, on)) in moves.iter().enumerate() {
-        rows.events.push(
-            status_event::Model {
-                id: Uuid::new_v4(),
-                entity: entity.to_owned(),
-                entity_id: id,
-                seq: i32::try_from(seq).unwrap() + 1,
-                from_status: from.map(str::to_owned),
-                to_status: (*to).to_owned(),
-                reason: None,
-                effective_on: *on,
-                actor_id: None,
-                actor_name: "oracle".to_owned(),
-                at,
-            }
-            .into_active_model()
-            .reset_all(),
-        );
-        from = Some(to);
-    }
 }
 
 /// The commune versions subjects are placed in: Quảng Nam's and Đà Nẵng's before and after
@@ -239,7 +190,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 let to = *g.pick(into);
                 rows.relocations.push(
                     subject_relocation::Model {
-                        id: Uuid::new_v4(),
+                        id: Uuid::now_v7(),
                         subject_id: sid,
                         seq,
                         from_commune_id: commune,
@@ -257,45 +208,18 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
             }
         }
         rows.subjects.push(
-            subject::Model {
-                id: sid,
-                search_text: format!("chu the {i}"),
-                name: format!("Chủ thể {i}"),
-                legal_form: "cooperative".to_owned(),
-                tax_code: None,
-                commune_id: commune,
-                address: None,
-                representative: None,
-                phone: None,
-                email: None,
-                woman_led: false,
-                founded_on: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            }
-            .into_active_model()
-            .reset_all(),
+            rows::subject(sid, i, commune, now)
+                .into_active_model()
+                .reset_all(),
         );
         // Products rated once or twice: 2 to 5 stars, decided on a report date or ending on
         // one (36 months, or an earlier expiry), sometimes revoked.
         for p in 0..g.rng.random_range(1..=2) {
             let pid = Uuid::new_v4();
             rows.products.push(
-                product::Model {
-                    id: pid,
-                    subject_id: sid,
-                    name: format!("Sản phẩm {i}-{p}"),
-                    name_folded: format!("san pham {i}-{p}"),
-                    product_group: "food".to_owned(),
-                    subgroup: None,
-                    description: None,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                }
-                .into_active_model()
-                .reset_all(),
+                rows::product(pid, sid, i, p, now)
+                    .into_active_model()
+                    .reset_all(),
             );
             for k in 0..g.rng.random_range(1..=2) {
                 let decided = if g.chance(0.5) {
@@ -312,26 +236,12 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     g.after(decided)
                 };
                 let revoked_on = g.chance(0.1).then(|| g.from(decided));
+                let decision_no = format!("{i}-{p}-{k}");
                 rows.recognitions.push(
                     recognition::Model {
-                        id: Uuid::new_v4(),
-                        product_id: pid,
-                        subject_id: sid,
                         stars: *g.pick(&[2, 3, 3, 4, 5]),
-                        potential_five_star: false,
-                        score_centi: Some(7000),
-                        decision_no: format!("{i}-{p}-{k}"),
-                        decision_date: decided,
-                        authority: "UBND".to_owned(),
-                        batch: None,
-                        kind: "new".to_owned(),
-                        valid_until,
                         revoked_on,
-                        revocation_decision_no: None,
-                        revocation_reason: None,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
+                        ..rows::recognition(pid, sid, decision_no, (decided, valid_until), now)
                     }
                     .into_active_model()
                     .reset_all(),
@@ -353,35 +263,19 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
             } else {
                 g.after(start)
             };
+            let contract = linked.then(|| rows::Contract {
+                start,
+                end,
+                // As the registry fills it when a contract is written.
+                months: i32::try_from(ocop_registry::areas::dto::contract_months(start, end))
+                    .unwrap(),
+            });
             rows.areas.push(
                 raw_material_area::Model {
-                    id: Uuid::new_v4(),
-                    subject_id: sid,
-                    name: format!("Vùng {i}"),
-                    commune_id: recorded,
-                    material: "Quế".to_owned(),
-                    variety: None,
-                    area_m2: 10_000,
-                    tenure: tenure.to_owned(),
                     growing_area_code: g.chance(0.25).then(|| format!("VN-49-{i}")),
                     valid_from,
                     valid_to,
-                    geometry: None,
-                    linkage_contract_no: linked.then(|| format!("HĐ-{i}")),
-                    linkage_counterparty: linked.then(|| "Tổ hợp tác".to_owned()),
-                    linkage_counterparty_kind: linked.then(|| "households".to_owned()),
-                    linkage_households: linked.then_some(20),
-                    linkage_start_on: linked.then_some(start),
-                    linkage_end_on: linked.then_some(end),
-                    // As the registry fills it when a contract is written.
-                    linkage_months: linked.then(|| {
-                        i32::try_from(ocop_registry::areas::dto::contract_months(start, end))
-                            .unwrap()
-                    }),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                    evidence_document_id: None,
+                    ..rows::area(sid, i, recorded, tenure, contract, now)
                 }
                 .into_active_model()
                 .reset_all(),
@@ -443,29 +337,14 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     }
                 }
             }
+            let status = moves.last().unwrap().0;
+            let no = format!("C-{i}-{c}");
             rows.certifications.push(
-                certification::Model {
-                    id: cid,
-                    subject_id: sid,
-                    scheme_id: scheme.id,
-                    certificate_no: format!("C-{i}-{c}"),
-                    issuer: "QUACERT".to_owned(),
-                    issued_on: issued,
-                    expires_on: expires,
-                    evidence_url: None,
-                    evidence_sha256: None,
-                    product_id: None,
-                    area_id: None,
-                    status: moves.last().unwrap().0.to_owned(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                    evidence_document_id: None,
-                }
-                .into_active_model()
-                .reset_all(),
+                rows::certification(cid, sid, scheme.id, no, issued, expires, status, now)
+                    .into_active_model()
+                    .reset_all(),
             );
-            events(&mut rows, "certification", cid, &moves, now);
+            rows.events("certification", cid, &moves, "oracle", now);
         }
         // Channels of every kind: verified by an auditor (on or after the channel began),
         // sometimes sent back to declared by an owner's edit and verified again; listings
@@ -494,76 +373,33 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 Some(("verified", on)) => Some(*on),
                 _ => None,
             };
+            let url = format!("https://shopee.vn/oracle-{i}-{c}");
+            let verified = verified_on.map(|on| (on, "oracle"));
             rows.channels.push(
                 sales_channel::Model {
-                    id: chid,
-                    subject_id: sid,
-                    kind: kind.to_owned(),
-                    platform: "shopee".to_owned(),
-                    shop_url: Some(format!("https://shopee.vn/oracle-{i}-{c}")),
-                    shop_id: None,
-                    shop_key: None,
                     active_from,
                     active_to,
-                    evidence_url: None,
-                    verification_status: if verified_on.is_some() {
-                        "verified"
-                    } else {
-                        "declared"
-                    }
-                    .to_owned(),
-                    verified_on,
-                    verified_by: verified_on.map(|_| "oracle".to_owned()),
-                    verification_note: None,
-                    last_observed_at: None,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                    evidence_document_id: None,
+                    ..rows::channel(chid, sid, kind, url, verified, now)
                 }
                 .into_active_model()
                 .reset_all(),
             );
-            events(&mut rows, "channel", chid, &moves, now);
+            rows.events("channel", chid, &moves, "oracle", now);
             for l in 0..g.rng.random_range(0..=2) {
                 let lid = Uuid::new_v4();
                 let trusted = g.chance(0.7);
                 listing_spans(&mut g, &mut rows, lid, chid, trusted);
+                let external = format!("{i}-{c}-{l}");
                 rows.listings.push(
-                    listing::Model {
-                        id: lid,
-                        channel_id: chid,
-                        subject_id: sid,
-                        external_id: format!("{i}-{c}-{l}"),
-                        title: format!("Sản phẩm {i}"),
-                        price_vnd: Some(125_000),
-                        status: "active".to_owned(),
-                        product_id: None,
-                        first_seen_at: now,
-                        last_seen_at: now,
-                        open_span_id: None,
-                        trusted,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                    }
-                    .into_active_model()
-                    .reset_all(),
+                    rows::listing(lid, chid, sid, i, external, trusted, (now, now), now)
+                        .into_active_model()
+                        .reset_all(),
                 );
             }
         }
     }
     let txn = ocop_registry::db::begin_write(db).await.unwrap();
-    write_all!(&txn, rows.subjects, subject::Entity);
-    write_all!(&txn, rows.relocations, subject_relocation::Entity);
-    write_all!(&txn, rows.products, product::Entity);
-    write_all!(&txn, rows.recognitions, recognition::Entity);
-    write_all!(&txn, rows.areas, raw_material_area::Entity);
-    write_all!(&txn, rows.certifications, certification::Entity);
-    write_all!(&txn, rows.events, status_event::Entity);
-    write_all!(&txn, rows.channels, sales_channel::Entity);
-    write_all!(&txn, rows.listings, listing::Entity);
-    write_all!(&txn, rows.spans, listing_span::Entity);
+    rows.write(&*txn).await.unwrap();
     txn.commit().await.unwrap();
 }
 
@@ -590,7 +426,7 @@ fn listing_spans(g: &mut Draw, rows: &mut Rows, listing: Uuid, channel: Uuid, tr
         };
         rows.spans.push(
             listing_span::Model {
-                id: Uuid::new_v4(),
+                id: Uuid::now_v7(),
                 listing_id: listing,
                 channel_id: channel,
                 from_at,
