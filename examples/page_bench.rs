@@ -90,7 +90,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     .map_err(fail)?;
     let secret = sessions::sign_in(&db, Policy::from_config(&config), &username, &password)
         .await
-        .map_err(fail)?;
+        .map_err(fail)?
+        .secret;
     let province = ocop_registry::units::service::by_code_on(
         &db,
         "49",

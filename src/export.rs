@@ -192,7 +192,7 @@ impl Cell {
     /// and scripts (`?lang=en`) get `30.83` and `2025-06-30`.
     fn text(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Cell::Text(s), _) => s.clone(),
+            (Cell::Text(s), _) => inert(s),
             (Cell::Int(n), _) => n.to_string(),
             (Cell::Decimal(d), Lang::Vi) => d.replace('.', ","),
             (Cell::Decimal(d), Lang::En) => d.clone(),
@@ -202,6 +202,21 @@ impl Cell {
             (Cell::Bool(b), Lang::En) => b.to_string(),
             (Cell::Empty, _) => String::new(),
         }
+    }
+}
+
+/// The characters with which a spreadsheet program takes a cell for a formula (or, tab and
+/// carriage return, for the start of one).
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text as a CSV cell that no spreadsheet program runs: one starting like a formula gets a
+/// leading `'` (OWASP's advice for CSV injection), which Excel and LibreOffice show as text
+/// and the registry's import takes off again.
+fn inert(s: &str) -> String {
+    if s.starts_with(FORMULA_STARTS) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
     }
 }
 

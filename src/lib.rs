@@ -97,7 +97,7 @@ pub fn build_rocket(
     // Lists are uploaded as files from the pages: up to the import's own limit (the operator's
     // configuration still wins).
     let max = imports::read::MAX_BYTES;
-    let figment = figment
+    let figment = limits::trust_no_proxy_header_by_default(figment)
         .join(("limits.file", max))
         .join(("limits.data-form", max + 64 * 1024));
     Ok(rocket::custom(figment)
@@ -109,7 +109,9 @@ pub fn build_rocket(
         .manage(settings)
         .manage(documents)
         .mount("/", routes())
-        .register("/", catchers![error::json_catcher])
+        // The API answers every failure in JSON; a person's page view gets an error page.
+        .register("/", catchers![web::page::page_catcher])
+        .register("/api", catchers![error::json_catcher])
         .attach(limits::SecurityHeaders)
         .attach(sync::scheduler::fairing()))
 }

@@ -68,9 +68,43 @@ impl Limits {
     }
 }
 
-/// The address a request came from (`X-Real-IP` when Rocket is told to trust it).
+/// The address a request came from: the socket's, unless the operator named the header its
+/// proxy writes (`ROCKET_IP_HEADER`), and then the header's last hop — the address the
+/// operator's own proxy saw; anything before it was written by the client.
 pub fn client_ip(req: &Request<'_>) -> IpAddr {
-    req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    let proxied = req.rocket().config().ip_header.as_ref().and_then(|name| {
+        let value = req.headers().get(name.as_str()).last()?;
+        value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+    });
+    proxied
+        .or_else(|| req.remote().map(|r| r.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The client's address as a guard ([`client_ip`]).
+pub struct ClientIp(pub IpAddr);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientIp {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, Self::Error> {
+        Outcome::Success(ClientIp(client_ip(req)))
+    }
+}
+
+/// Rocket trusts `X-Real-IP` by default, which any client can send: the registry trusts no
+/// proxy header until the operator names one (`ROCKET_IP_HEADER`, or `ip_header` in
+/// `Rocket.toml`).
+pub fn trust_no_proxy_header_by_default(
+    figment: rocket::figment::Figment,
+) -> rocket::figment::Figment {
+    use rocket::figment::Provider;
+    let rocket_default = rocket::Config::default().metadata().name;
+    match figment.find_metadata("ip_header") {
+        Some(m) if m.name != rocket_default => figment,
+        _ => figment.merge(("ip_header", false)),
+    }
 }
 
 /// How long a refused client should wait, for the `Retry-After` header.

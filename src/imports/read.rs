@@ -15,8 +15,16 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// Largest sum of an XLSX archive's unpacked parts: a small file that unpacks to gigabytes is
 /// a zip bomb, not a list.
 const MAX_UNPACKED: u128 = 200 * 1024 * 1024;
-/// Most cells of one sheet.
-const MAX_CELLS: usize = 5_000_000;
+/// Most cells of one sheet's extent (the box from its first to its last cell, which a reader
+/// lays out whole): about 30 MiB of cells. A national list of 20,000 products in 40 columns
+/// is 800,000.
+pub const MAX_CELLS: u64 = 1_000_000;
+/// Most rows of a sheet or lines of a CSV file.
+pub const MAX_ROWS: u64 = 200_000;
+/// Most columns of a sheet or fields of a CSV line.
+pub const MAX_COLUMNS: u64 = 200;
+/// Longest CSV line (a record, quoted line breaks included).
+pub const MAX_LINE_BYTES: usize = 100 * 1024;
 
 /// A cell as read: text, or a date the spreadsheet itself typed as a date.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +117,8 @@ fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
     if unpacked > MAX_UNPACKED {
         return Err(file_error(msg!("import-zip-bomb")));
     }
+    // The reader reserves room for the shared strings the file announces: checked first.
+    shared_strings_count(&mut archive)?;
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
     let names = book.sheet_names();
@@ -128,33 +138,148 @@ fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
             .cloned()
             .ok_or_else(|| file_error(msg!("import-not-spreadsheet")))?,
     };
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
-    let (height, width) = range.get_size();
-    if height.saturating_mul(width) > MAX_CELLS {
-        return Err(file_error(msg!("import-too-many-cells", cells = MAX_CELLS)));
-    }
-    // A formula's value is whatever the last program that saved the file computed; a register
-    // takes values people typed.
-    if let Ok(formulas) = book.worksheet_formula(&name)
-        && let Some((r, c, _)) = formulas.used_cells().find(|(_, _, f)| !f.is_empty())
+    let unreadable = |_| file_error(msg!("import-not-spreadsheet"));
+    // Every cell is streamed, never laid out in a range: a reader's range is the box from the
+    // first cell to the last, so two cells far apart would ask for gigabytes.
+    let mut extent = Extent::default();
     {
-        let (r0, c0) = formulas.start().unwrap_or((0, 0));
-        return Err(file_error(msg!(
-            "import-formula",
-            cell = cell_name(r0 as usize + r, c0 as usize + c)
-        )));
+        let mut cells = book.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let d = cells.dimensions();
+        extent.declared(d.start, d.end)?;
+        // A formula's value is whatever the last program that saved the file computed; a
+        // register takes values people typed.
+        while let Some(cell) = cells.next_formula().map_err(unreadable)? {
+            let (r, c) = cell.get_position();
+            extent.add(r, c)?;
+            if !cell.get_value().is_empty() {
+                return Err(file_error(msg!(
+                    "import-formula",
+                    cell = cell_name(r as usize, c as usize)
+                )));
+            }
+        }
     }
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let mut rows = Vec::with_capacity(height);
-    for (i, row) in range.rows().enumerate() {
-        let mut values = vec![Value::Text(String::new()); first_col as usize];
-        values.extend(row.iter().map(value));
-        rows.push((first_row as usize + i + 1, values));
+    let mut cells = book.worksheet_cells_reader(&name).map_err(unreadable)?;
+    let mut found = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        let (r, c) = cell.get_position();
+        let v = value(&Data::from(cell.get_value().clone()));
+        if !v.is_blank() {
+            found.push((r, c, v));
+        }
+    }
+    found.sort_by_key(|(r, c, _)| (*r, *c));
+    let Some((first_row, last_row, last_col)) = extent.bounds() else {
+        return Table::of(std::iter::empty(), 0);
+    };
+    // Rows as the sheet shows them, blank ones included, from its first used row; each row as
+    // wide as the sheet from column A.
+    let width = last_col as usize + 1;
+    let mut rows: Vec<Row> = (first_row..=last_row)
+        .map(|r| (r as usize + 1, vec![Value::Text(String::new()); width]))
+        .collect();
+    for (r, c, v) in found {
+        if let Some(slot) = rows
+            .get_mut((r - first_row) as usize)
+            .and_then(|(_, cells)| cells.get_mut(c as usize))
+        {
+            *slot = v;
+        }
     }
     let len = rows.len();
     Table::of(rows.into_iter().map(Ok), len)
+}
+
+/// The box a sheet's cells span, checked against the limits as each cell is seen.
+#[derive(Default)]
+struct Extent {
+    rows: Option<(u32, u32)>,
+    cols: Option<(u32, u32)>,
+    cells: u64,
+}
+
+impl Extent {
+    fn too_large() -> AppError {
+        file_error(msg!(
+            "import-sheet-too-large",
+            cells = MAX_CELLS,
+            rows = MAX_ROWS,
+            columns = MAX_COLUMNS
+        ))
+    }
+
+    fn check(rows: (u32, u32), cols: (u32, u32)) -> AppResult<()> {
+        let height = u64::from(rows.1.saturating_sub(rows.0)) + 1;
+        let width = u64::from(cols.1.saturating_sub(cols.0)) + 1;
+        // Rows count from row 1 and columns from A: that is how the rows are laid out.
+        if u64::from(rows.1) >= MAX_ROWS
+            || u64::from(cols.1) >= MAX_COLUMNS
+            || height.saturating_mul(width) > MAX_CELLS
+        {
+            return Err(Self::too_large());
+        }
+        Ok(())
+    }
+
+    /// The extent the sheet declares (`<dimension>`), refused before any cell is read.
+    fn declared(&self, start: (u32, u32), end: (u32, u32)) -> AppResult<()> {
+        if end < start {
+            return Ok(());
+        }
+        Self::check((start.0, end.0), (start.1, end.1))
+    }
+
+    fn add(&mut self, r: u32, c: u32) -> AppResult<()> {
+        let widen = |b: Option<(u32, u32)>, v: u32| match b {
+            Some((lo, hi)) => (lo.min(v), hi.max(v)),
+            None => (v, v),
+        };
+        let (rows, cols) = (widen(self.rows, r), widen(self.cols, c));
+        Self::check(rows, cols)?;
+        self.cells += 1;
+        if self.cells > MAX_CELLS {
+            return Err(Self::too_large());
+        }
+        (self.rows, self.cols) = (Some(rows), Some(cols));
+        Ok(())
+    }
+
+    /// First row, last row and last column, if any cell was seen.
+    fn bounds(&self) -> Option<(u32, u32, u32)> {
+        Some((self.rows?.0, self.rows?.1, self.cols?.1))
+    }
+}
+
+/// Refuses a shared-strings part that announces more strings than a sheet may hold cells
+/// (the reader reserves memory for them all before reading one).
+fn shared_strings_count(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> AppResult<()> {
+    use quick_xml::events::Event;
+    let Ok(part) = archive.by_name("xl/sharedStrings.xml") else {
+        return Ok(());
+    };
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                for name in ["uniqueCount", "count"] {
+                    let announced = e
+                        .try_get_attribute(name)
+                        .ok()
+                        .flatten()
+                        .and_then(|a| a.value.trim().parse::<u64>().ok());
+                    if announced.is_some_and(|n| n > MAX_CELLS) {
+                        return Err(Extent::too_large());
+                    }
+                }
+                return Ok(());
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Err(_) => return Err(file_error(msg!("import-not-spreadsheet"))),
+            Ok(_) => {}
+        }
+    }
 }
 
 fn value(d: &Data) -> Value {
@@ -229,6 +354,23 @@ fn csv(bytes: &[u8]) -> AppResult<Table<'_>> {
     let mut counting = reader();
     while counting.read_byte_record(&mut record).map_err(bad_csv)? {
         len += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() as u64 > MAX_COLUMNS || record.as_slice().len() > MAX_LINE_BYTES {
+            return Err(file_error(msg!(
+                "import-line-too-long",
+                line = line,
+                columns = MAX_COLUMNS,
+                kib = MAX_LINE_BYTES / 1024
+            )));
+        }
+        if len as u64 > MAX_ROWS {
+            return Err(file_error(msg!(
+                "import-sheet-too-large",
+                cells = MAX_CELLS,
+                rows = MAX_ROWS,
+                columns = MAX_COLUMNS
+            )));
+        }
     }
     // Line numbers as a spreadsheet program shows them, counted as the reader advances (its
     // own count skips blank lines).
@@ -246,12 +388,19 @@ fn csv(bytes: &[u8]) -> AppResult<Table<'_>> {
             .filter(|b| **b == b'\n')
             .count();
         counted_to = at;
-        Ok((
-            line,
-            record.iter().map(|s| Value::Text(s.to_owned())).collect(),
-        ))
+        Ok((line, record.iter().map(csv_value).collect()))
     });
     Table::of(rows, len)
+}
+
+/// A CSV field as text: the `'` the registry's own exports put before text that starts like a
+/// formula is taken off, so that an export imports back unchanged.
+fn csv_value(field: &str) -> Value {
+    let text = match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(crate::export::FORMULA_STARTS) => rest,
+        _ => field,
+    };
+    Value::Text(text.to_owned())
 }
 
 fn bad_csv(e: ::csv::Error) -> AppError {

@@ -88,6 +88,12 @@ fn wrong() -> AppError {
     AppError::Unauthorized("the user name or the password is wrong".into())
 }
 
+/// A new session: the cookie's secret and the session it opens.
+pub struct SignedIn {
+    pub secret: String,
+    pub session: Session,
+}
+
 /// Signs a person in: the cookie secret of a new session. A wrong password counts against the
 /// account; after `policy.failures` in a row the account answers `429` until `policy.lock`
 /// has passed since the last one, whatever the password.
@@ -96,7 +102,7 @@ pub async fn sign_in(
     policy: Policy,
     username: &str,
     given: &str,
-) -> AppResult<String> {
+) -> AppResult<SignedIn> {
     let username = username.trim().to_lowercase();
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
@@ -134,6 +140,14 @@ pub async fn sign_in(
         return Err(wrong());
     }
     let secret = secret();
+    let session = Session {
+        id: ids::new_id(),
+        actor: actor_of(&user)?,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        csrf_token: self::secret(),
+        must_change_password: user.must_change_password,
+    };
     let txn = begin_write(db).await?;
     if user.failed_sign_ins != 0 {
         app_user::Entity::update_many()
@@ -143,10 +157,10 @@ pub async fn sign_in(
             .await?;
     }
     user_session::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(session.id),
         user_id: Set(user.id),
         token_hash: Set(hash(&secret)),
-        csrf_token: Set(self::secret()),
+        csrf_token: Set(session.csrf_token.clone()),
         created_at: Set(now),
         last_seen_at: Set(now),
         ended_at: Set(None),
@@ -154,7 +168,7 @@ pub async fn sign_in(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(secret)
+    Ok(SignedIn { secret, session })
 }
 
 fn locked_until(user: &app_user::Model, policy: Policy) -> Option<DateTime<Utc>> {

@@ -9,7 +9,8 @@ use rocket::{Either, State, get, post};
 use sea_orm::DatabaseConnection;
 
 use super::page::{
-    Chrome, Page, PageError, SESSION_COOKIE, Viewer, constant_eq, safe_next, set_session_cookie,
+    Chrome, Page, PageError, SESSION_COOKIE, Viewer, constant_eq, landing, safe_next,
+    set_session_cookie, start_page,
 };
 use crate::error::AppError;
 use crate::limits::Limits;
@@ -33,7 +34,7 @@ struct LoginPage {
 fn login_page(
     viewer: &Viewer,
     jar: &CookieJar<'_>,
-    next: &str,
+    next: Option<&str>,
     username: &str,
     error: Option<String>,
 ) -> Result<Page, PageError> {
@@ -49,7 +50,7 @@ fn login_page(
     Page::render(&LoginPage {
         chrome: viewer.chrome(viewer.lang.t("sign-in-title")),
         csrf,
-        next: safe_next(next).to_owned(),
+        next: next.and_then(safe_next).unwrap_or_default().to_owned(),
         username: username.to_owned(),
         error,
     })
@@ -62,7 +63,8 @@ pub fn login_form(
     jar: &CookieJar<'_>,
     next: Option<&str>,
 ) -> Result<Page, PageError> {
-    login_page(&viewer, jar, next.unwrap_or("/dashboard"), "", None)
+    // Without a destination, each person lands on its own start page after signing in.
+    login_page(&viewer, jar, next, "", None)
 }
 
 #[derive(FromForm)]
@@ -81,13 +83,13 @@ pub async fn login(
     limits: &State<Limits>,
     viewer: Viewer,
     jar: &CookieJar<'_>,
-    ip: Option<std::net::IpAddr>,
+    ip: crate::limits::ClientIp,
     form: Form<LoginForm<'_>>,
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
-    let next = safe_next(form.next.unwrap_or("/dashboard")).to_owned();
+    let next = form.next;
     let again =
         |status: Status, key: String| -> Result<Either<Redirect, (Status, Page)>, PageError> {
-            let page = login_page(&viewer, jar, &next, form.username, Some(key))?;
+            let page = login_page(&viewer, jar, next, form.username, Some(key))?;
             Ok(Either::Right((status, page)))
         };
     let expected = jar.get(LOGIN_CSRF).map(|c| c.value().to_owned());
@@ -95,15 +97,17 @@ pub async fn login(
         return again(Status::Forbidden, viewer.lang.t("form-expired"));
     }
     match sessions::sign_in(db.inner(), *policy.inner(), form.username, form.password).await {
-        Ok(secret) => {
+        Ok(signed_in) => {
             jar.remove(Cookie::build(LOGIN_CSRF).path("/login"));
-            set_session_cookie(jar, policy.inner(), secret);
-            Ok(Either::Left(Redirect::to(next)))
+            set_session_cookie(jar, policy.inner(), signed_in.secret);
+            Ok(Either::Left(Redirect::to(landing(
+                &signed_in.session,
+                next,
+            ))))
         }
         Err(AppError::Unauthorized(_)) => {
             // Per client as well as per account: one address guessing many accounts is stopped.
-            let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-            if limits.auth_failures.check(ip).is_err() {
+            if limits.auth_failures.check(ip.0).is_err() {
                 return again(
                     Status::TooManyRequests,
                     viewer.lang.tf(
@@ -225,14 +229,5 @@ pub async fn change_password(
             refuse(msg)
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Where a person lands after signing in without a destination.
-pub fn start_page(session: &sessions::Session) -> &'static str {
-    match session.actor.role {
-        crate::domain::Role::Admin | crate::domain::Role::Auditor => "/dashboard",
-        crate::domain::Role::Owner => "/me",
-        _ => "/",
     }
 }

@@ -7,10 +7,11 @@ use rocket::http::{ContentType, Cookie, CookieJar, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{FromRequest, Outcome as RequestOutcome};
 use rocket::response::{self, Redirect, Responder};
-use rocket::{Request, Response};
+use rocket::{Either, Request, Response};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::users::sessions::{self, Session};
@@ -32,21 +33,7 @@ impl<'r> FromRequest<'r> for Viewer {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, Self::Error> {
-        let session = req
-            .local_cache_async(async {
-                let secret = req.cookies().get(SESSION_COOKIE)?.value().to_owned();
-                let db = req.rocket().state::<DatabaseConnection>()?;
-                let policy = req.rocket().state::<sessions::Policy>()?;
-                match sessions::resolve(db, *policy, &secret).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::error!("resolving a session failed: {e}");
-                        None
-                    }
-                }
-            })
-            .await
-            .clone();
+        let session = session_of(req).await;
         let lang = Lang::of(req);
         // The language switch is a link with `?lang=`: remembered for the following pages.
         if req.query_value::<&str>("lang").is_some() {
@@ -58,6 +45,25 @@ impl<'r> FromRequest<'r> for Viewer {
             here: req.uri().to_string(),
         })
     }
+}
+
+/// The session of a request's cookie, resolved once per request (the guard, the error page and
+/// the catcher share it).
+pub async fn session_of(req: &Request<'_>) -> Option<Session> {
+    req.local_cache_async(async {
+        let secret = req.cookies().get(SESSION_COOKIE)?.value().to_owned();
+        let db = req.rocket().state::<DatabaseConnection>()?;
+        let policy = req.rocket().state::<sessions::Policy>()?;
+        match sessions::resolve(db, *policy, &secret).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("resolving a session failed: {e}");
+                None
+            }
+        }
+    })
+    .await
+    .clone()
 }
 
 impl Viewer {
@@ -78,28 +84,7 @@ impl Viewer {
 
     /// The frame of a page for this viewer.
     pub fn chrome(&self, title: String) -> Chrome {
-        let other = self.lang.other();
-        Chrome {
-            lang: self.lang,
-            title,
-            user: self.session.as_ref().map(|s| s.display_name.clone()),
-            csrf: self
-                .session
-                .as_ref()
-                .map(|s| s.csrf_token.clone())
-                .unwrap_or_default(),
-            switch_href: with_lang(&self.here, other),
-            staff: self.session.as_ref().is_some_and(|s| {
-                !s.must_change_password
-                    && matches!(
-                        s.actor.role,
-                        crate::domain::Role::Admin | crate::domain::Role::Auditor
-                    )
-            }),
-            owner: self.session.as_ref().is_some_and(|s| {
-                !s.must_change_password && s.actor.role == crate::domain::Role::Owner
-            }),
-        }
+        Chrome::new(self.lang, self.session.as_ref(), &self.here, title)
     }
 
     /// Checks a form's anti-forgery token against the session's.
@@ -142,9 +127,29 @@ pub struct Chrome {
     pub staff: bool,
     /// An owner signed in: its own subject's page is in the menu.
     pub owner: bool,
+    /// Where this reader starts: its own start page when signed in, else the public search.
+    pub home: String,
 }
 
 impl Chrome {
+    /// The frame for a reader (signed in or not) of the page at `here`.
+    pub fn new(lang: Lang, session: Option<&Session>, here: &str, title: String) -> Chrome {
+        // A person who must still change the one-time password sees no menu: it may open
+        // nothing else.
+        let working = session.filter(|s| !s.must_change_password);
+        let role = working.map(|s| s.actor.role);
+        Chrome {
+            lang,
+            title,
+            user: session.map(|s| s.display_name.clone()),
+            csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
+            switch_href: with_lang(here, lang.other()),
+            staff: matches!(role, Some(Role::Admin | Role::Auditor)),
+            owner: role == Some(Role::Owner),
+            home: session.map_or("/", start_page).to_owned(),
+        }
+    }
+
     /// The catalogue's text (templates call `chrome.t("key")`).
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
@@ -216,19 +221,67 @@ pub fn error_detail(e: &AppError, lang: Lang) -> String {
 
 /// `/login?next=…` for a path of this site only (never an open redirect).
 pub fn login_href(next: &str) -> String {
-    let next = safe_next(next);
-    let q = form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .finish();
-    format!("/login?{q}")
+    match safe_next(next) {
+        Some(next) => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", next)
+                .finish();
+            format!("/login?{q}")
+        }
+        None => "/login".to_owned(),
+    }
 }
 
-/// A path to return to after signing in: one of this site's paths, else the dashboard.
-pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/dashboard"
+/// A path to return to after signing in, if `next` is one: a path of this site (never an open
+/// redirect) that is a well-formed URI (a space or a control character is not a place to go).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    (local && rocket::http::uri::Origin::parse(next).is_ok()).then_some(next)
+}
+
+/// Pages for the department's staff only, and for owners only (a path and what lies below it).
+const STAFF_PAGES: &[&str] = &[
+    "/dashboard",
+    "/queue",
+    "/reports",
+    "/imports",
+    "/subjects",
+    "/drafts",
+    "/accounts",
+];
+const OWNER_PAGES: &[&str] = &["/me"];
+
+/// Whether a person of `role` may open the page at `path` (a path with its query).
+pub fn may_open(role: Role, path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let under = |prefix: &&str| {
+        path.strip_prefix(*prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    match role {
+        Role::Admin | Role::Auditor => !OWNER_PAGES.iter().any(under),
+        Role::Owner => !STAFF_PAGES.iter().any(under),
+        Role::Channel => false,
+    }
+}
+
+/// Where a person lands after signing in without a destination: staff on their dashboard,
+/// an owner on its own page.
+pub fn start_page(session: &Session) -> &'static str {
+    match session.actor.role {
+        Role::Admin | Role::Auditor => "/dashboard",
+        Role::Owner => "/me",
+        Role::Channel => "/",
+    }
+}
+
+/// Where a person of `role` lands after signing in: `next` when it is a page this person may
+/// open, else its start page (an owner sent to the dashboard lands on its own page, not on a
+/// refusal).
+pub fn landing(session: &Session, next: Option<&str>) -> String {
+    match next.and_then(safe_next) {
+        Some(next) if may_open(session.actor.role, next) => next.to_owned(),
+        _ => start_page(session).to_owned(),
     }
 }
 
@@ -256,30 +309,94 @@ impl<'r> Responder<'r, 'static> for PageError {
                 if status.code >= 500 {
                     tracing::error!("page {} failed: {e}", req.uri());
                 }
-                // The API's message names the field; 5xx text never leaves.
-                let detail = (status.code < 500).then(|| error_detail(&e, lang));
+                // The API's message names the field; 5xx text never leaves, and a refusal is
+                // one plain sentence (the API's names roles and token kinds).
+                let detail =
+                    (status.code < 500 && status.code != 403).then(|| error_detail(&e, lang));
                 (status, lang.t(key), detail)
             }
         };
-        let chrome = Chrome {
-            lang,
-            title: lang.t("error-title"),
-            user: None,
-            csrf: String::new(),
-            switch_href: with_lang(&req.uri().to_string(), lang.other()),
-            staff: false,
-            owner: false,
-        };
-        let body = ErrorPage {
-            chrome,
-            message,
-            detail,
-        }
-        .render()
-        .unwrap_or_else(|_| "error".to_owned());
-        Response::build_from(Page(body).respond_to(req)?)
-            .status(status)
-            .ok()
+        // The page's guard resolved the session already: the error page keeps its header.
+        let session = req.local_cache(|| None::<Session>);
+        error_page(req, lang, session.as_ref(), status, message, detail)
+    }
+}
+
+/// An error page: the signed-in header, a plain sentence, the detail if any, and a way back.
+pub fn error_page(
+    req: &Request<'_>,
+    lang: Lang,
+    session: Option<&Session>,
+    status: Status,
+    message: String,
+    detail: Option<String>,
+) -> response::Result<'static> {
+    let chrome = Chrome::new(lang, session, &req.uri().to_string(), lang.t("error-title"));
+    let body = ErrorPage {
+        chrome,
+        message,
+        detail,
+    }
+    .render()
+    .unwrap_or_else(|_| "error".to_owned());
+    Response::build_from(Page(body).respond_to(req)?)
+        .status(status)
+        .ok()
+}
+
+/// Whether a failed request is a person's page view (a browser asking for HTML, not under
+/// `/api`): it gets an error page instead of the JSON envelope.
+pub fn wants_page(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    !path.starts_with("/api/")
+        && req
+            .accept()
+            .is_some_and(|a| a.media_types().any(|m| m.is_html()))
+}
+
+/// Rocket's own failures (an unknown page, a refused guard, a body too large): an error page
+/// for a person's page view, the JSON envelope for everything else.
+#[rocket::catch(default)]
+pub async fn page_catcher(
+    status: Status,
+    req: &Request<'_>,
+) -> Either<ErrorAnswer, crate::error::Caught> {
+    if !wants_page(req) {
+        return Either::Right(crate::error::json_catcher(status, req));
+    }
+    let lang = Lang::of(req);
+    let session = session_of(req).await;
+    let key = match status.code {
+        401 | 403 => "error-forbidden",
+        404 => "error-not-found",
+        429 => "error-too-many",
+        c if c >= 500 => "error-internal",
+        _ => "error-invalid",
+    };
+    Either::Left(ErrorAnswer {
+        session,
+        status,
+        message: lang.t(key),
+    })
+}
+
+/// An error page to render (the catcher's answer).
+pub struct ErrorAnswer {
+    session: Option<Session>,
+    status: Status,
+    message: String,
+}
+
+impl<'r> Responder<'r, 'static> for ErrorAnswer {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        error_page(
+            req,
+            Lang::of(req),
+            self.session.as_ref(),
+            self.status,
+            self.message,
+            None,
+        )
     }
 }
 

@@ -298,3 +298,72 @@ async fn every_list_downloads_whole_as_csv_or_xlsx() {
         "only the audit trail holds people's data here"
     );
 }
+
+#[rocket::async_test]
+async fn no_csv_export_carries_a_formula_an_owner_wrote() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà Sâm").await;
+    let owner = app.owner_of(&s).await;
+    let sid = s["id"].as_str().unwrap();
+    // Text an owner writes, each starting the way a spreadsheet program starts a formula.
+    let hostile = [
+        "=HYPERLINK(\"https://evil.example\",\"Bấm vào\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+    ];
+    for name in hostile {
+        app.seed_product(&owner, &s, name).await;
+    }
+    let mut area = crate::areas::area_body(hostile[1], "1.5");
+    area["material"] = json!(hostile[0]);
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/areas"),
+            Some(&owner),
+            &area,
+        )
+        .await;
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    let mut cert = crate::certifications::cert_body("=1+1");
+    cert["issuer"] = json!(hostile[3]);
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{sid}/certifications"),
+            Some(&owner),
+            &cert,
+        )
+        .await;
+    assert_eq!(res.status, Status::Created, "{:?}", res.body);
+
+    let mut seen = 0;
+    for path in [
+        "/api/v1/subjects?format=csv".to_owned(),
+        format!("/api/v1/subjects/{sid}/products?format=csv"),
+        format!("/api/v1/subjects/{sid}/areas?format=csv"),
+        "/api/v1/certifications?format=csv".to_owned(),
+        "/api/v1/audit?format=csv".to_owned(),
+        format!("/api/v1/subjects/{sid}/products?format=csv&lang=en"),
+    ] {
+        let file = download(&app, &path, Some(&admin)).await;
+        assert_eq!(file.status, Status::Ok, "{path}");
+        let text = String::from_utf8(file.bytes).unwrap();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        for record in reader.records() {
+            for field in record.unwrap().iter() {
+                assert!(
+                    !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{path}: {field:?}"
+                );
+                if hostile.iter().any(|h| field == format!("'{h}")) {
+                    seen += 1;
+                }
+            }
+        }
+    }
+    // The text is all there, shown as text (a leading ').
+    assert!(seen >= 8, "{seen}");
+}

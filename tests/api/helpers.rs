@@ -266,10 +266,28 @@ impl TestApp {
     }
 
     async fn instance(config: AppConfig) -> (Client, DatabaseConnection) {
+        Self::instance_tuned(config, |f| f).await
+    }
+
+    /// A second application process on the same database, with Rocket's own configuration
+    /// changed (as `Rocket.toml` or `ROCKET_*` would).
+    pub async fn instance_with(
+        &self,
+        tune: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
+    ) -> Client {
+        Self::instance_tuned(self.config.clone(), tune).await.0
+    }
+
+    async fn instance_tuned(
+        config: AppConfig,
+        tune: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
+    ) -> (Client, DatabaseConnection) {
         let db = prepare(&config).await.expect("prepare database");
-        let figment = rocket::Config::figment()
-            .merge(("log_level", rocket::config::LogLevel::Off))
-            .merge(("cli_colors", false));
+        let figment = tune(
+            rocket::Config::figment()
+                .merge(("log_level", rocket::config::LogLevel::Off))
+                .merge(("cli_colors", false)),
+        );
         let rocket = build_rocket(figment, config, db.clone()).expect("valid configuration");
         let client = Client::tracked(rocket).await.expect("valid rocket");
         (client, db)

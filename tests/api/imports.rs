@@ -1092,3 +1092,121 @@ async fn lists_of_areas_certificates_and_shops_land_on_their_subjects() {
         "đã được đăng ký cho chủ thể khác (HTX Nông nghiệp Tam Thăng)"
     );
 }
+
+/// A workbook of two cells, `A1` and the one at (`row`, `col`), with its parts rewritten by
+/// `edit` (part name, text) — a file as a hostile sender would craft it.
+fn workbook(row: u32, col: u16, edit: impl Fn(&str, String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Tên chủ thể").unwrap();
+    sheet.write_string(row, col, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let mut from = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..from.len() {
+        let mut part = from.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut text = String::new();
+        part.read_to_string(&mut text).unwrap();
+        to.start_file(name.clone(), stored).unwrap();
+        to.write_all(edit(&name, text).as_bytes()).unwrap();
+    }
+    to.finish().unwrap().into_inner()
+}
+
+#[rocket::async_test]
+async fn no_file_decides_how_much_memory_the_server_takes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let xlsx = ContentType::new(
+        "application",
+        "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    );
+    let csv = ContentType::new("text", "csv");
+    let same = |_: &str, text: String| text;
+    let bombs: Vec<(&str, Vec<u8>, ContentType)> = vec![
+        // The sheet's box from A1 to XFD1048576: 17 billion cells (a reader laying it out
+        // asked for 549 GB and the process aborted).
+        (
+            "A1 and XFD1048576",
+            workbook(1_048_575, 16_383, same),
+            xlsx.clone(),
+        ),
+        ("A1 and Z400000", workbook(399_999, 25, same), xlsx.clone()),
+        // A declared extent that lies: two cells, a dimension of the whole sheet.
+        (
+            "a dimension of the whole sheet",
+            workbook(1, 1, |name, text| {
+                if name.starts_with("xl/worksheets/") {
+                    text.replace(
+                        "<dimension ref=\"A1:B2\"/>",
+                        "<dimension ref=\"A1:XFD1048576\"/>",
+                    )
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // Shared strings announcing four billion entries (a reader reserves room for them).
+        (
+            "four billion shared strings announced",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    let at = text.find("count=").unwrap();
+                    let end = text[at..].find('>').unwrap() + at;
+                    format!(
+                        "{} count=\"4000000000\" uniqueCount=\"4000000000\"{}",
+                        &text[..text[..at].rfind(' ').unwrap()],
+                        &text[end..]
+                    )
+                } else {
+                    text
+                }
+            }),
+            xlsx,
+        ),
+        // A CSV line of a million columns, and one of a megabyte.
+        (
+            "a CSV line of a million columns",
+            format!("Tên chủ thể{}\n", ",".repeat(1_000_000)).into_bytes(),
+            csv.clone(),
+        ),
+        (
+            "a CSV line of a megabyte",
+            format!("Tên chủ thể,\"{}\"\n", "x".repeat(1024 * 1024)).into_bytes(),
+            csv,
+        ),
+    ];
+    for (what, bytes, content_type) in bombs {
+        let res = app.upload(&path(true), &admin, bytes, content_type).await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{what}: {:?}",
+            res.body
+        );
+        let message = res.body["error"]["fields"]["file"][0]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("quá"), "{what}: {message}");
+    }
+    // JSON nested past any record's shape is refused as malformed, not followed down.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let res = app
+        .send_raw("POST", "/api/v1/subjects", Some(&admin), deep, None)
+        .await;
+    assert!(
+        res.status.code >= 400 && res.status.code < 500,
+        "{:?}",
+        res.status
+    );
+    // The same process still answers, and nothing was written.
+    let res = app.get("/health", None).await;
+    assert_eq!(res.status, Status::Ok);
+    assert_eq!(app.count("subject").await, 0);
+    assert_eq!(app.count("draft").await, 0);
+}

@@ -63,10 +63,28 @@ pub async fn account(app: &TestApp, admin: &str, body: Value) -> String {
     res.body["one_time_password"].as_str().unwrap().to_owned()
 }
 
+/// Signs in as a browser does from `/login`: the form's own hidden fields sent back.
 pub async fn sign_in(client: &Client, username: &str, password: &str) -> Html {
-    let login = page(client, "/login").await;
+    sign_in_from(client, "/login", username, password).await
+}
+
+/// Signs in from the sign-in page at `login` (`/login?next=…`), sending back the form's own
+/// hidden `next`.
+pub async fn sign_in_from(client: &Client, login: &str, username: &str, password: &str) -> Html {
+    let login = page(client, login).await;
     assert_eq!(login.status, Status::Ok);
     let csrf = csrf_of(&login.body);
+    let at = login
+        .body
+        .find("name=\"next\" value=\"")
+        .expect("a next field")
+        + 19;
+    let next = login.body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
     form(
         client,
         "/login",
@@ -74,7 +92,7 @@ pub async fn sign_in(client: &Client, username: &str, password: &str) -> Html {
             ("username", username),
             ("password", password),
             ("csrf", &csrf),
-            ("next", "/dashboard"),
+            ("next", &next),
         ],
     )
     .await
@@ -1444,4 +1462,154 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
     .await;
     sign_in_and_change(&staff, "kiemtra.dn", &otp, "mật khẩu kiểm tra 2025").await;
     assert_eq!(page(&staff, "/me").await.status, Status::Forbidden);
+}
+
+/// A page read as a browser asks for it (`Accept: text/html`).
+async fn browse(client: &Client, path: &str) -> Html {
+    read(
+        client
+            .get(path.to_owned())
+            .header(Header::new(
+                "Accept",
+                "text/html,application/xhtml+xml,*/*;q=0.8",
+            ))
+            .dispatch()
+            .await,
+    )
+    .await
+}
+
+#[rocket::async_test]
+async fn every_sign_in_lands_where_the_person_works_and_a_refusal_keeps_the_signed_in_header() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Rau Tân Thạnh").await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.rau", "role": "owner", "subject_id": s["id"],
+               "display_name": "Lê Văn Rau"}),
+    )
+    .await;
+    let otp_auditor = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "Lê Văn Kiểm"}),
+    )
+    .await;
+    let owner_pw = "rau sạch Tân Thạnh 2025";
+    let auditor_pw = "mật khẩu mới đủ dài";
+    sign_in_and_change(&app.client, "htx.rau", &otp, owner_pw).await;
+    let other = app.another_instance().await.0;
+    sign_in_and_change(&other, "kiemtra.tamky", &otp_auditor, auditor_pw).await;
+
+    // The owner signs in again and again from the plain sign-in page: its own page each time.
+    for _ in 0..2 {
+        let out = page(&app.client, "/me").await;
+        form(&app.client, "/logout", &[("csrf", &csrf_of(&out.body))]).await;
+        let res = sign_in(&app.client, "htx.rau", owner_pw).await;
+        assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+        assert_eq!(res.location.as_deref(), Some("/me"));
+        let me = page(&app.client, "/me").await;
+        assert_eq!(me.status, Status::Ok, "{}", me.body);
+    }
+    // Sent to a staff page, it still lands on its own; sent to a page it may open, there.
+    for (next, lands) in [
+        ("/dashboard", "/me"),
+        ("/queue?tab=channels", "/me"),
+        ("/p/123", "/p/123"),
+        ("/me", "/me"),
+    ] {
+        let out = page(&app.client, "/me").await;
+        form(&app.client, "/logout", &[("csrf", &csrf_of(&out.body))]).await;
+        let login = format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        let res = sign_in_from(&app.client, &login, "htx.rau", owner_pw).await;
+        assert_eq!(res.location.as_deref(), Some(lands), "next {next}");
+    }
+    // Staff land on the dashboard, or on the staff page they were sent to, never on /me.
+    for (next, lands) in [
+        ("", "/dashboard"),
+        ("/queue", "/queue"),
+        ("/me", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+        ("//evil.example/", "/dashboard"),
+    ] {
+        let out = page(&other, "/dashboard").await;
+        form(&other, "/logout", &[("csrf", &csrf_of(&out.body))]).await;
+        let login = format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        let res = sign_in_from(&other, &login, "kiemtra.tamky", auditor_pw).await;
+        assert_eq!(res.location.as_deref(), Some(lands), "next {next:?}");
+    }
+    // A `next` that is no URI (a space, a control character) is no place to go, not a 500.
+    for next in ["/dash board", "/dash\u{1}board", "/\u{7f}"] {
+        let out = page(&other, "/dashboard").await;
+        form(&other, "/logout", &[("csrf", &csrf_of(&out.body))]).await;
+        let login = page(&other, "/login").await;
+        let res = form(
+            &other,
+            "/login",
+            &[
+                ("username", "kiemtra.tamky"),
+                ("password", auditor_pw),
+                ("csrf", &csrf_of(&login.body)),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, Status::SeeOther, "next {next:?}: {}", res.body);
+        assert_eq!(res.location.as_deref(), Some("/dashboard"), "next {next:?}");
+    }
+
+    // An owner who opens a staff page reads a plain refusal under its own signed-in header,
+    // with a way back to its page; no role or token words.
+    let res = browse(&app.client, "/dashboard").await;
+    assert_eq!(res.status, Status::Forbidden);
+    assert!(
+        res.body.contains("Bạn không có quyền xem trang này."),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("Đang đăng nhập: Lê Văn Rau"),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("id=\"sign-out\""), "{}", res.body);
+    assert!(!res.body.contains("id=\"sign-in-link\""), "{}", res.body);
+    assert!(
+        res.body.contains("<a href=\"/me\" id=\"error-back\">"),
+        "{}",
+        res.body
+    );
+    for code in ["owner", "auditor", "admin", "mã truy cập"] {
+        assert!(!res.body.contains(code), "{code} in {}", res.body);
+    }
+    // An unknown page is a page too, with the same header; the API keeps its JSON.
+    let res = browse(&app.client, "/users").await;
+    assert_eq!(res.status, Status::NotFound);
+    assert!(
+        res.body.contains("Không tìm thấy trang hoặc bản ghi."),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("Đang đăng nhập: Lê Văn Rau"),
+        "{}",
+        res.body
+    );
+    let res = browse(&app.client, "/api/v1/nothing-here").await;
+    assert_eq!(res.status, Status::NotFound);
+    let body: Value = serde_json::from_str(&res.body).expect("JSON");
+    assert_eq!(body["error"]["code"], "not_found");
+    // Without a browser's Accept, an unknown path stays JSON (scripts, the contract).
+    let res = page(&app.client, "/users").await;
+    let body: Value = serde_json::from_str(&res.body).expect("JSON");
+    assert_eq!(body["error"]["code"], "not_found");
 }

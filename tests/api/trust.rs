@@ -588,6 +588,73 @@ async fn repeated_failed_authentications_get_429_but_valid_tokens_keep_working()
     );
 }
 
+/// Three refused tokens from "different" clients, each naming its own address in `header`.
+async fn refused_with(
+    client: &rocket::local::asynchronous::Client,
+    header: &str,
+    values: [&str; 3],
+) -> Vec<Status> {
+    let mut out = Vec::new();
+    for v in values {
+        let res = client
+            .get("/api/v1/subjects")
+            .header(Header::new("Authorization", "Bearer ocop_not-a-token"))
+            .header(Header::new(header.to_owned(), v.to_owned()))
+            .dispatch()
+            .await;
+        out.push(res.status());
+    }
+    out
+}
+
+#[rocket::async_test]
+async fn a_client_address_comes_from_the_socket_unless_the_operator_names_a_proxy_header() {
+    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 2).await;
+    let (unauthorized, too_many) = (Status::Unauthorized, Status::TooManyRequests);
+    // By default no header is trusted: rotating X-Real-IP or X-Forwarded-For is one client.
+    let rotating = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
+    assert_eq!(
+        refused_with(&app.client, "X-Real-IP", rotating).await,
+        [unauthorized, unauthorized, too_many]
+    );
+    let client = app.instance_with(|f| f).await;
+    assert_eq!(
+        refused_with(&client, "X-Forwarded-For", rotating).await,
+        [unauthorized, unauthorized, too_many]
+    );
+    // Behind a proxy the operator names, the header's last hop is the client: what a client
+    // writes before it is not believed…
+    let proxied = app
+        .instance_with(|f| f.merge(("ip_header", "X-Forwarded-For")))
+        .await;
+    assert_eq!(
+        refused_with(
+            &proxied,
+            "X-Forwarded-For",
+            [
+                "203.0.113.1, 198.51.100.7",
+                "203.0.113.2, 198.51.100.7",
+                "203.0.113.3, 198.51.100.7"
+            ]
+        )
+        .await,
+        [unauthorized, unauthorized, too_many]
+    );
+    // …and clients the proxy saw apart are counted apart.
+    let proxied = app
+        .instance_with(|f| f.merge(("ip_header", "X-Forwarded-For")))
+        .await;
+    assert_eq!(
+        refused_with(
+            &proxied,
+            "X-Forwarded-For",
+            ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+        )
+        .await,
+        [unauthorized, unauthorized, unauthorized]
+    );
+}
+
 #[rocket::async_test]
 async fn the_public_lookup_is_rate_limited_per_client() {
     let app = TestApp::spawn_with(|c| c.public_requests_per_minute = 3).await;
