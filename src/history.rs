@@ -31,6 +31,14 @@ const TRACKED: &[(&str, &str)] = &[
     ("channel", "sales_channel"),
 ];
 
+/// The versioned table of an audited entity (`certification`, `channel`, `area`, …).
+pub fn table_of(entity: &str) -> &'static str {
+    TRACKED
+        .iter()
+        .find(|(e, _)| *e == entity)
+        .map_or("", |(_, t)| t)
+}
+
 /// The column names of a table's entity, in the entity's order.
 fn columns(table: &str) -> Option<Vec<&'static str>> {
     fn of<E: EntityTrait>() -> Vec<&'static str> {
@@ -128,6 +136,57 @@ pub async fn backfill(db: &impl ConnectionTrait) -> AppResult<u64> {
             .rows_affected();
     }
     Ok(n)
+}
+
+/// Every version of some records of one table, each with the interval of server time in which
+/// it was current: what a status event recorded at a given moment looked at.
+pub struct Versions<M> {
+    by_id: std::collections::HashMap<Uuid, Vec<Version<M>>>,
+}
+
+/// A version: recorded at, superseded at (none while current), the values.
+type Version<M> = (DateTime<Utc>, Option<DateTime<Utc>>, M);
+
+impl<M> Versions<M> {
+    /// The versions of the rows `ids` of entity `E` (versioned by [`keep`]).
+    pub async fn load<E>(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Versions<M>>
+    where
+        E: EntityTrait<Model = M> + Default,
+        M: sea_orm::FromQueryResult,
+    {
+        let mut by_id: std::collections::HashMap<Uuid, Vec<_>> = Default::default();
+        let table = E::default().table_name().to_owned();
+        for chunk in ids.chunks(500) {
+            let mut q = Sql::new(db.get_database_backend());
+            let list = q.bind_list(chunk.iter().copied());
+            q.push(&format!(
+                "SELECT * FROM \"{table}_version\" WHERE id IN ({list})"
+            ));
+            for row in db.query_all_raw(q.build()).await? {
+                let id: Uuid = row.try_get("", "id")?;
+                let recorded: DateTime<Utc> = row.try_get("", "recorded_at")?;
+                let superseded: Option<DateTime<Utc>> = row.try_get("", "superseded_at")?;
+                let model = M::from_query_result(&row, "")?;
+                by_id
+                    .entry(id)
+                    .or_default()
+                    .push((recorded, superseded, model));
+            }
+        }
+        Ok(Versions { by_id })
+    }
+
+    /// The version of `id` that a status event recorded at `at` looked at: the earliest one
+    /// still current then — the version in force at `at`, or the record's first when the event
+    /// was written with it (the same rule as the engine's SQL).
+    pub fn seen_at(&self, id: Uuid, at: DateTime<Utc>) -> Option<&M> {
+        self.by_id
+            .get(&id)?
+            .iter()
+            .filter(|(_, superseded, _)| superseded.is_none_or(|s| s > at))
+            .min_by_key(|(recorded, _, _)| *recorded)
+            .map(|(_, _, m)| m)
+    }
 }
 
 /// The knowledge time a read is made at: `None` reads the live tables (what is known now).

@@ -252,7 +252,7 @@ note-stable_contract = linkage contract { $contract } of { $months } months cove
 note-stable_code = growing-area code { $code }
 note-no_area = no raw-material area registered
 note-no_stable_area = no stable raw-material area on { $d }
-note-counts_certification = verified { $category } certification { $no } ({ $scheme }) valid on { $d }
+note-counts_certification = verified { $category } certification { $no } ({ $scheme }) valid on { $d } (until { $until }), verified by { $by } from { $on }
 note-counts_area = stable raw-material area "{ $name }": { $because ->
         [stable_own] own land
         [stable_leased] leased land
@@ -272,6 +272,7 @@ note-channel_owner_listings_only = channel { $platform } ({ $kind }) is declared
         [after] { " " }(it was verified on { $on }, after { $d })
        *[none] {""}
     }; its listings from { $from } to { $d } were seen only through a connection the owner set up itself, which policy version { $version } does not count as evidence
+note-channel_verified_other = the verification of { $on } was of channel { $seen_platform } ({ $seen_kind }); the owner's later changes are not verified
 note-counts_channel_verified = modern channel { $platform } ({ $kind }) active on { $d }, verified by an auditor on { $on }
 note-counts_channel_observed = modern channel { $platform } ({ $kind }) active on { $d }, listing { $listing } seen active on { $on }
 note-counts_channel_declared = modern channel { $platform } ({ $kind }) active on { $d }, declared (policy version { $version } counts declared channels)
@@ -643,6 +644,7 @@ connect-expired = this connection link has expired (10 minutes): start connectin
 connect-denied = the shop's owner did not authorize the registry on the marketplace
 connect-actor-gone = whoever started this connection may no longer act: sign in and start again
 field-only-shopee-and-lazada-shops-connect-through-the-marketplace-s-authorization = only Shopee and Lazada shops connect through the marketplace's authorization
+connect-other-browser = this connection was started in another browser: start connecting again from this one
 connect-other-person = this connection was started by another person: sign in as that person, or start connecting again
 me-connect = Connect the shop
 me-disconnect = Disconnect

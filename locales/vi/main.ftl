@@ -252,7 +252,7 @@ note-stable_contract = hợp đồng liên kết { $contract } thời hạn { $m
 note-stable_code = mã số vùng trồng { $code }
 note-no_area = Chưa đăng ký vùng nguyên liệu
 note-no_stable_area = Chưa có vùng nguyên liệu ổn định vào ngày { $d }
-note-counts_certification = Chứng nhận { $category } { $no } ({ $scheme }) đã xác nhận, còn hiệu lực ngày { $d }
+note-counts_certification = Chứng nhận { $category } { $no } ({ $scheme }) còn hiệu lực ngày { $d } (đến { $until }), được { $by } xác nhận từ ngày { $on }
 note-counts_area = Vùng nguyên liệu ổn định “{ $name }”: { $because ->
         [stable_own] đất của chủ thể
         [stable_leased] đất thuê
@@ -272,6 +272,7 @@ note-channel_owner_listings_only = Kênh { $platform } ({ $kind }) chỉ tự kh
         [after] { " " }(được xác nhận ngày { $on }, sau ngày { $d })
        *[none] {""}
     }; sản phẩm đăng bán từ { $from } đến { $d } chỉ thấy qua kết nối do chủ thể tự thiết lập, chính sách v{ $version } không tính là minh chứng
+note-channel_verified_other = Lần xác nhận ngày { $on } là của kênh { $seen_platform } ({ $seen_kind }); thay đổi sau đó của chủ thể chưa được xác nhận
 note-counts_channel_verified = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, được cán bộ xác nhận ngày { $on }
 note-counts_channel_observed = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, sản phẩm { $listing } đang bán ngày { $on }
 note-counts_channel_declared = Kênh hiện đại { $platform } ({ $kind }) hoạt động ngày { $d }, tự khai (chính sách v{ $version } tính kênh tự khai)
@@ -643,6 +644,7 @@ connect-expired = đường dẫn kết nối đã hết hạn (10 phút): hãy 
 connect-denied = chủ gian hàng chưa đồng ý cấp quyền cho hệ thống trên sàn
 connect-actor-gone = người bắt đầu kết nối không còn quyền thao tác: hãy đăng nhập và bắt đầu lại
 field-only-shopee-and-lazada-shops-connect-through-the-marketplace-s-authorization = chỉ gian hàng Shopee và Lazada kết nối được qua cơ chế cấp quyền của sàn
+connect-other-browser = việc kết nối này được bắt đầu từ một trình duyệt khác: hãy bắt đầu kết nối lại từ trình duyệt này
 connect-other-person = việc kết nối này do người khác bắt đầu: hãy đăng nhập đúng tài khoản đó, hoặc bắt đầu kết nối lại
 me-connect = Kết nối gian hàng
 me-disconnect = Ngắt kết nối

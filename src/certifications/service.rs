@@ -349,6 +349,7 @@ pub async fn update_in(
     }
     let key_changed = next.scheme_id != current.scheme_id
         || next.certificate_no != current.certificate_no
+        || next.issuer != current.issuer
         || next.issued_on != current.issued_on
         || next.expires_on != current.expires_on
         || next.product_id != current.product_id

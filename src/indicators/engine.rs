@@ -146,6 +146,40 @@ pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTi
     (start, end)
 }
 
+/// Joins, to the rows of `entity` aliased `row`, the status event `e` in force on `d` (the last
+/// recorded of those effective by then) when it moved the record to `status` (and satisfies
+/// `more`, a condition on `e`), and `v`: the version of the row that event saw — the earliest
+/// version still current when the event was recorded (the version in force then; the record's
+/// first when the event was written with it). `domain.md` §7: a verification vouches for what
+/// it saw.
+fn verification_in_force(
+    q: &mut Sql,
+    d: NaiveDate,
+    known: Known,
+    entity: &str,
+    row: &str,
+    status: &str,
+    more: &str,
+) -> String {
+    let table = crate::history::table_of(entity);
+    let (events, latest) = (
+        known.table("status_event", |v| q.bind(v)),
+        known.table("status_event", |v| q.bind(v)),
+    );
+    let (d1, d2) = (q.bind(d), q.bind(d));
+    format!(
+        "JOIN {events} e ON e.entity_id = {row}.id AND e.entity = '{entity}' \
+           AND e.effective_on <= {d1} AND e.to_status = '{status}'{more} \
+           AND e.seq = (SELECT MAX(x.seq) FROM {latest} x WHERE x.entity = '{entity}' \
+             AND x.entity_id = {row}.id AND x.effective_on <= {d2}) \
+         JOIN \"{table}_version\" v ON v.id = {row}.id \
+           AND (v.superseded_at IS NULL OR v.superseded_at > e.at) \
+           AND NOT EXISTS (SELECT 1 FROM \"{table}_version\" o WHERE o.id = v.id \
+             AND o.recorded_at < v.recorded_at \
+             AND (o.superseded_at IS NULL OR o.superseded_at > e.at))"
+    )
+}
+
 /// Builds the rules of `domain.md` §4 for day `d` under `policy`, over the subjects recorded in
 /// `communes`, as three common table expressions:
 ///
@@ -221,12 +255,17 @@ pub fn rule_ctes(
 
     let certified = {
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
-        let (d1, d2, d3) = (q.bind(d), q.bind(d), q.bind(d));
-        let (certs, schemes, events) = (
-            from(q, "certification"),
-            from(q, "certification_scheme"),
-            from(q, "status_event"),
+        let (certs, schemes) = (from(q, "certification"), from(q, "certification_scheme"));
+        let verified = verification_in_force(
+            q,
+            d,
+            known,
+            "certification",
+            "c",
+            CertStatus::Verified.code(),
+            "",
         );
+        let (d1, d2) = (q.bind(d), q.bind(d));
         // A certificate counts at most its scheme's maximum validity from its issue date.
         let capped = if caps.is_empty() {
             String::new()
@@ -236,20 +275,18 @@ pub fn rule_ctes(
                 .map(|(m, cut)| format!(" WHEN {} THEN {}", q.bind(*m), q.bind(*cut)))
                 .collect();
             format!(
-                " AND (cs.max_validity_months IS NULL OR c.issued_on > \
+                " AND (cs.max_validity_months IS NULL OR v.issued_on > \
                  CASE cs.max_validity_months{arms} ELSE {} END)",
                 // Before any date the registry accepts (and within PostgreSQL's range).
                 q.bind(clock::date(1899, 12, 31))
             )
         };
+        // The values read are those the verification in force on D saw (domain.md §7), not
+        // the live row: an owner's later edit never moves a date an auditor vouched for.
         format!(
-            "SELECT c.subject_id FROM {certs} c \
-             JOIN {schemes} cs ON cs.id = c.scheme_id \
-             WHERE cs.category IN ({cats}) AND c.issued_on <= {d1} AND c.expires_on > {d2}{capped} \
-             AND (SELECT e.to_status FROM {events} e \
-                  WHERE e.entity_id = c.id AND e.entity = 'certification' AND e.effective_on <= {d3} \
-                  ORDER BY e.seq DESC LIMIT 1) = '{verified}'",
-            verified = CertStatus::Verified.code()
+            "SELECT c.subject_id FROM {certs} c {verified} \
+             JOIN {schemes} cs ON cs.id = v.scheme_id \
+             WHERE cs.category IN ({cats}) AND v.issued_on <= {d1} AND v.expires_on > {d2}{capped}"
         )
     };
     let stable_area = {
@@ -277,12 +314,17 @@ pub fn rule_ctes(
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
         let (d1, d2) = (q.bind(d), q.bind(d));
         let channels = from(q, "sales_channel");
-        let evidenced = if policy.count_declared_channels {
-            String::new()
+        // As declared: the live row's kind and period.
+        let declared = format!(
+            "SELECT ch.subject_id FROM {channels} ch WHERE ch.kind IN ({kinds}) \
+             AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
+             AND (ch.active_to IS NULL OR ch.active_to >= {d2})"
+        );
+        if policy.count_declared_channels {
+            declared
         } else {
-            let d3 = q.bind(d);
-            let (events, spans) = (from(q, "status_event"), from(q, "listing_span"));
-            // A verification evidences the channel for `verification_valid_months` only.
+            // Verified: the kind and period the verification in force on D saw, while it
+            // lasts (`verification_valid_months`).
             let fresh = match policy.verification_valid_months {
                 Some(m) => format!(
                     " AND e.effective_on > {}",
@@ -290,29 +332,38 @@ pub fn rule_ctes(
                 ),
                 None => String::new(),
             };
+            let channels = from(q, "sales_channel");
+            let verified = verification_in_force(
+                q,
+                d,
+                known,
+                "channel",
+                "ch",
+                VerificationStatus::Verified.code(),
+                &fresh,
+            );
+            let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
+            let (d1, d2) = (q.bind(d), q.bind(d));
+            let verified = format!(
+                "SELECT ch.subject_id FROM {channels} ch {verified} WHERE v.kind IN ({kinds}) \
+                 AND (v.active_from IS NULL OR v.active_from <= {d1}) \
+                 AND (v.active_to IS NULL OR v.active_to >= {d2})"
+            );
+            // Observed: an active listing seen by the sync in the freshness window, from a
+            // source the policy trusts (what the marketplace showed, not what was declared).
+            let spans = from(q, "listing_span");
             let (from, to) = freshness_window(policy, d);
             let (w1, w2) = (q.bind(from), q.bind(to));
-            // Listings of owner-managed connections are not evidence unless the policy says.
             let trusted = if policy.count_owner_managed_listings {
                 String::new()
             } else {
                 format!(" AND ls.trusted = {}", q.bind(true))
             };
             format!(
-                " AND ((SELECT CASE WHEN e.to_status = '{verified}'{fresh} THEN 1 ELSE 0 END \
-                   FROM {events} e \
-                   WHERE e.entity_id = ch.id AND e.entity = 'channel' AND e.effective_on <= {d3} \
-                   ORDER BY e.seq DESC LIMIT 1) = 1 \
-                 OR EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id \
-                   AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted}))",
-                verified = VerificationStatus::Verified.code()
+                "{verified} UNION {declared} AND EXISTS (SELECT 1 FROM {spans} ls \
+                 WHERE ls.channel_id = ch.id AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})"
             )
-        };
-        format!(
-            "SELECT ch.subject_id FROM {channels} ch WHERE ch.kind IN ({kinds}) \
-             AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
-             AND (ch.active_to IS NULL OR ch.active_to >= {d2}){evidenced}"
-        )
+        }
     };
     format!(
         "WITH {population}, \

@@ -74,10 +74,14 @@ pub struct Evidence {
     pub subjects: HashMap<Uuid, subject::Model>,
     recognitions: HashMap<Uuid, Vec<recognition::Model>>,
     certs: HashMap<Uuid, Vec<cert::Model>>,
+    /// Certification → the values its verification in force on the day saw (domain.md §7).
+    cert_seen: HashMap<Uuid, cert::Model>,
     schemes: HashMap<Uuid, scheme::Model>,
     cert_history: HashMap<Uuid, Vec<status_event::Model>>,
     areas: HashMap<Uuid, Vec<area::Model>>,
     channels: HashMap<Uuid, Vec<channel::Model>>,
+    /// Channel → the values its verification in force on the day saw.
+    channel_seen: HashMap<Uuid, channel::Model>,
     channel_history: HashMap<Uuid, Vec<status_event::Model>>,
     /// Channel → (span, listing) intersecting the freshness window.
     spans: HashMap<Uuid, Vec<(listing_span::Model, listing::Model)>>,
@@ -134,6 +138,17 @@ impl Evidence {
             .await?;
         let channel_ids: Vec<Uuid> = channels.iter().map(|c| c.id).collect();
         let channel_history = lifecycle::histories(db, "channel", &channel_ids, known).await?;
+        let cert_seen =
+            seen_on::<cert::Entity>(db, &cert_ids, &cert_history, d, CertStatus::Verified.code())
+                .await?;
+        let channel_seen = seen_on::<channel::Entity>(
+            db,
+            &channel_ids,
+            &channel_history,
+            d,
+            VerificationStatus::Verified.code(),
+        )
+        .await?;
         let (from, to) = freshness_window(policy, d);
         let spans = if channel_ids.is_empty() {
             Vec::new()
@@ -163,10 +178,12 @@ impl Evidence {
             subjects: subjects.into_iter().map(|s| (s.id, s)).collect(),
             recognitions: group(recognitions, |r| r.subject_id),
             certs: group(certs, |c| c.subject_id),
+            cert_seen,
             schemes: schemes.into_iter().map(|s| (s.id, s)).collect(),
             cert_history,
             areas: group(areas, |a| a.subject_id),
             channels: group(channels, |c| c.subject_id),
+            channel_seen,
             channel_history,
             spans,
         })
@@ -198,6 +215,38 @@ impl Evidence {
         out.sort_by_key(|r| std::cmp::Reverse(r.decision_date));
         out
     }
+}
+
+/// For each record whose status on `d` is `status`, the version of it that move saw (the
+/// values a verification vouched for).
+async fn seen_on<E>(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    histories: &HashMap<Uuid, Vec<status_event::Model>>,
+    d: NaiveDate,
+    status: &str,
+) -> AppResult<HashMap<Uuid, E::Model>>
+where
+    E: sea_orm::EntityTrait + Default,
+    E::Model: sea_orm::FromQueryResult + Clone,
+{
+    let moves: Vec<(Uuid, DateTime<Utc>)> = ids
+        .iter()
+        .filter_map(|id| {
+            status_on(histories.get(id), d)
+                .filter(|e| e.to_status == status)
+                .map(|e| (*id, e.at))
+        })
+        .collect();
+    if moves.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<Uuid> = moves.iter().map(|(id, _)| *id).collect();
+    let versions = crate::history::Versions::<E::Model>::load::<E>(db, &ids).await?;
+    Ok(moves
+        .into_iter()
+        .filter_map(|(id, at)| versions.seen_at(id, at).map(|m| (id, m.clone())))
+        .collect())
 }
 
 /// A record's status on day `d`: the last move effective on or before it.
@@ -232,7 +281,12 @@ pub fn value_chain(
     let mut cert_notes = Vec::new();
     // The gap is the latest certification's: what the owner would have to fix first.
     let mut cert_gap = None;
+    // Who verified the certification that counts, and from when.
+    let mut verified_by = None;
     for c in &certs {
+        // A verified certification is judged on the values its verification saw; the live row
+        // (an owner's later edit, not yet verified) only explains why it does not count.
+        let c = ev.cert_seen.get(&c.id).unwrap_or(c);
         let Some(s) = ev.schemes.get(&c.scheme_id) else {
             continue;
         };
@@ -287,6 +341,7 @@ pub fn value_chain(
                 label(vec![("status", term("cert-status", st)), ("d", date(d))]),
             ));
         } else if cert_ok.is_none() {
+            verified_by = status.map(|e| (e.actor_name.clone(), e.effective_on));
             cert_ok = Some(CertEvidence {
                 id: c.id,
                 scheme: s.code.clone(),
@@ -416,15 +471,20 @@ pub fn value_chain(
     let counts = cert_ok.is_some() && area_ok.is_some();
     let notes = match (&cert_ok, &area_ok) {
         (Some(c), Some((a, because))) => vec![
-            Note::new(
-                "counts_certification",
-                vec![
+            Note::new("counts_certification", {
+                let mut args = vec![
                     ("category", term("category", c.category.code())),
                     ("no", text(c.certificate_no.clone())),
                     ("scheme", text(c.scheme.clone())),
                     ("d", date(d)),
-                ],
-            ),
+                    ("until", date(c.expires_on)),
+                ];
+                if let Some((by, on)) = &verified_by {
+                    args.push(("by", text(by.clone())));
+                    args.push(("on", date(*on)));
+                }
+                args
+            }),
             {
                 // Why the area is stable, as the catalogue's selector on `because`.
                 let mut n = Note::new(
@@ -468,7 +528,60 @@ pub fn modern_channel(
     let mut notes = Vec::new();
     let mut found: Option<ChannelEvidence> = None;
     let mut gap = None;
+    let modern_on = |c: &channel::Model| {
+        from_db::<ChannelKind>("kind", &c.kind).is_ok_and(|k| p.modern_kinds.contains(&k))
+            && c.active_from.is_none_or(|f| f <= d)
+            && c.active_to.is_none_or(|t| t >= d)
+    };
     for ch in &channels {
+        let history = ev.channel_history.get(&ch.id);
+        let verified_event =
+            status_on(history, d).filter(|e| e.to_status == VerificationStatus::Verified.code());
+        // A verification lasts `verification_valid_months` under the policy.
+        let lapsed = verified_event.and_then(|e| {
+            p.verification_valid_months
+                .map(|m| (m, months_after(e.effective_on, m)))
+                .filter(|(_, end)| *end <= d)
+                .map(|(m, end)| (e.effective_on, m, end))
+        });
+        // A verification vouches for the channel it saw (its kind, platform, shop and
+        // period), not for what the owner declared since.
+        let vouched = verified_event
+            .filter(|_| lapsed.is_none() && !p.count_declared_channels)
+            .and_then(|e| ev.channel_seen.get(&ch.id).map(|seen| (e, seen)));
+        if let Some((e, seen)) = vouched {
+            if modern_on(seen)
+                && let Ok(kind) = from_db::<ChannelKind>("kind", &seen.kind)
+            {
+                if found.is_none() {
+                    found = Some(ChannelEvidence {
+                        id: ch.id,
+                        kind,
+                        platform: seen.platform.clone(),
+                        evidenced_by: "verified".to_owned(),
+                        verified_on: Some(e.effective_on),
+                        listing: None,
+                    });
+                }
+                continue;
+            }
+            notes.push(Note::new(
+                "channel_verified_other",
+                vec![
+                    ("on", date(e.effective_on)),
+                    ("seen_platform", text(seen.platform.clone())),
+                    (
+                        "seen_kind",
+                        term(
+                            "kind",
+                            from_db::<ChannelKind>("kind", &seen.kind).map_or("", |k| k.code()),
+                        ),
+                    ),
+                ],
+            ));
+        }
+        // Otherwise the channel as declared now, which only the sync's observation (or a
+        // policy that counts declarations) makes count.
         let Ok(kind) = from_db::<ChannelKind>("kind", &ch.kind) else {
             continue;
         };
@@ -495,17 +608,6 @@ pub fn modern_channel(
             notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
             continue;
         }
-        let history = ev.channel_history.get(&ch.id);
-        let verified_event =
-            status_on(history, d).filter(|e| e.to_status == VerificationStatus::Verified.code());
-        // A verification lasts `verification_valid_months` under the policy.
-        let lapsed = verified_event.and_then(|e| {
-            p.verification_valid_months
-                .map(|m| (m, months_after(e.effective_on, m)))
-                .filter(|(_, end)| *end <= d)
-                .map(|(m, end)| (e.effective_on, m, end))
-        });
-        let verified = verified_event.filter(|_| lapsed.is_none());
         let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
         let untrusted_only = ev
             .spans
@@ -531,9 +633,7 @@ pub fn modern_channel(
             verified_on,
             listing,
         };
-        let this = if let Some(e) = verified {
-            Some(evidence("verified", Some(e.effective_on), None))
-        } else if listing.is_some() {
+        let this = if listing.is_some() {
             Some(evidence("observed", None, listing))
         } else if p.count_declared_channels {
             Some(evidence("declared", None, None))

@@ -90,6 +90,17 @@ fn hash(state: &str) -> String {
     crate::auth::service::hash(state)
 }
 
+/// A consent flow begun: where to send the browser, and the state that must come back with it
+/// (kept by the browser that started the flow, [`BROWSER_COOKIE`]).
+pub struct Started {
+    pub url: String,
+    pub state: String,
+}
+
+/// The cookie in which the browser that started a flow with a token keeps its state: the flow
+/// is finished only in that browser.
+pub const BROWSER_COOKIE: &str = "ocop_connect";
+
 /// Starts connecting a channel's shop (its owner, or an administrator): records a grant and
 /// returns the marketplace's consent URL. `callback_base` is the registry's public address.
 pub async fn start(
@@ -98,7 +109,7 @@ pub async fn start(
     actor: &Actor,
     channel_id: Uuid,
     callback_base: &str,
-) -> AppResult<String> {
+) -> AppResult<Started> {
     actor.require(&[Role::Owner, Role::Admin])?;
     let ch: channel::Model = owned(db, actor, channel_id, false).await?;
     let kind = connector_of(&ch)?;
@@ -125,7 +136,7 @@ pub async fn start(
     .await?;
     txn.commit().await?;
     let callback = format!("{callback_base}/oauth/{}/callback", kind.code());
-    Ok(match kind {
+    let url = match kind {
         ConnectorKind::Shopee => {
             // Shopee echoes no state: it rides in the redirect address, which Shopee extends
             // with the code and the shop id.
@@ -167,7 +178,8 @@ pub async fn start(
             .map_err(|e| AppError::Internal(format!("consent URL: {e}")))?;
             format!("{}/oauth/authorize?{query}", settings.apps.lazada_consent)
         }
-    })
+    };
+    Ok(Started { url, state })
 }
 
 /// A refused callback: the link is no good (unknown, used, expired) or the seller said no.
@@ -186,14 +198,17 @@ fn refused(key: &'static str) -> AppError {
 /// runs a first sync.
 ///
 /// `signed_in` is the person whose browser came back, if signed in: a flow a person started is
-/// finished only in that person's own session, so a consent link sent to someone else cannot
-/// attach their shop to the sender's channel.
+/// finished only in that person's own session. `browser_state` is the state the returning
+/// browser kept ([`BROWSER_COOKIE`]): a flow started with a token is finished only in the
+/// browser that started it. Either way, a consent link sent to someone else cannot attach
+/// their shop to the sender's channel.
 pub async fn finish(
     db: &DatabaseConnection,
     settings: &SyncSettings,
     platform: &str,
     cb: &Callback,
     signed_in: Option<Uuid>,
+    browser_state: Option<&str>,
 ) -> AppResult<Connected> {
     let kind: ConnectorKind = platform
         .parse()
@@ -228,6 +243,9 @@ pub async fn finish(
     }
     if g.user_id.is_some() && g.user_id != signed_in {
         return Err(refused("connect-other-person"));
+    }
+    if g.token_id.is_some() && browser_state.is_none_or(|b| hash(b) != g.state_hash) {
+        return Err(refused("connect-other-browser"));
     }
     if g.expires_at <= now {
         return Err(refused("connect-expired"));

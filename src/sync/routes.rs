@@ -88,10 +88,12 @@ pub async fn delete_channel_connection(
 
 /// Connect the channel's shop through the marketplace: a redirect to the marketplace's consent
 /// page for the registry's own app (the channel's owner, or an administrator). The marketplace
-/// sends the browser back to `/oauth/{platform}/callback`.
+/// sends the browser back to `/oauth/{platform}/callback`, which finishes the connection only in
+/// the browser that followed this redirect (the `ocop_connect` cookie set with it): a consent
+/// link passed to someone else attaches nothing.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/authorize", tag = "sync",
     params(("id" = uuid::Uuid, Path, description = "Channel id")),
-    responses((status = 302, description = "To the marketplace's consent page", headers(("Location" = String))),
+    responses((status = 302, description = "To the marketplace's consent page; the `ocop_connect` cookie binds the flow to this browser", headers(("Location" = String), ("Set-Cookie" = String))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody),
               (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
@@ -103,11 +105,21 @@ pub async fn authorize_channel(
     settings: &State<SyncSettings>,
     actor: Actor,
     base: crate::http::BaseUrl,
+    sessions: &State<crate::users::sessions::Policy>,
+    jar: &rocket::http::CookieJar<'_>,
     id: &str,
 ) -> AppResult<rocket::response::Redirect> {
     let id = parse_id("channel", id)?;
-    let url = authorize::start(db.inner(), settings.inner(), &actor, id, &base.0).await?;
-    Ok(rocket::response::Redirect::found(url))
+    let started = authorize::start(db.inner(), settings.inner(), &actor, id, &base.0).await?;
+    // The browser that follows this redirect keeps the state: only it may finish the flow.
+    jar.add(
+        rocket::http::Cookie::build((authorize::BROWSER_COOKIE, started.state))
+            .path("/oauth")
+            .http_only(true)
+            .same_site(rocket::http::SameSite::Lax)
+            .secure(sessions.secure_cookie),
+    );
+    Ok(rocket::response::Redirect::found(started.url))
 }
 
 /// Sync the channel now; answers with the finished run (failed runs included).

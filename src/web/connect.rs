@@ -32,8 +32,9 @@ pub async fn connect(
 ) -> Result<Redirect, PageError> {
     let session = viewer.check_csrf(form.csrf)?;
     let id = parse_id("channel", id)?;
-    let url = authorize::start(db.inner(), settings.inner(), &session.actor, id, &base.0).await?;
-    Ok(Redirect::to(url))
+    let started =
+        authorize::start(db.inner(), settings.inner(), &session.actor, id, &base.0).await?;
+    Ok(Redirect::to(started.url))
 }
 
 /// Disconnects a channel's shop.
@@ -57,11 +58,24 @@ pub async fn callback(
     db: &State<DatabaseConnection>,
     settings: &State<SyncSettings>,
     viewer: Viewer,
+    jar: &rocket::http::CookieJar<'_>,
     platform: &str,
     cb: Callback,
 ) -> Result<Redirect, PageError> {
     let signed_in = viewer.session.as_ref().and_then(|s| s.actor.user_id);
-    let done = authorize::finish(db.inner(), settings.inner(), platform, &cb, signed_in).await?;
+    let browser = jar
+        .get(authorize::BROWSER_COOKIE)
+        .map(|c| c.value().to_owned());
+    let done = authorize::finish(
+        db.inner(),
+        settings.inner(),
+        platform,
+        &cb,
+        signed_in,
+        browser.as_deref(),
+    )
+    .await?;
+    jar.remove(rocket::http::Cookie::build(authorize::BROWSER_COOKIE).path("/oauth"));
     Ok(Redirect::to(if done.actor.role == Role::Owner {
         "/me?connected=true#channels"
     } else {

@@ -496,3 +496,50 @@ async fn a_tiktok_shop_connects_through_its_consent_and_its_pushes_are_verified(
     assert_eq!(push("00".repeat(32)).await.status(), Status::Unauthorized);
     assert_eq!(app.count("webhook_event").await, 1, "stored once");
 }
+
+#[rocket::async_test]
+async fn a_consent_link_started_with_a_token_is_finished_only_in_the_browser_that_started_it() {
+    let shopee = FakeShopee::start(1).await;
+    let lazada = FakeLazada::start(0).await;
+    let app = with_marketplaces(&shopee, &lazada).await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Rau Tân Thạnh").await;
+    let owner = app.owner_of(&s).await;
+    let ch = channel(&app, &admin, &s, "shopee").await;
+
+    // The owner's script asks for a consent link and sends it to someone else, who completes
+    // it in a browser of their own (no registry session, no cookie of the flow).
+    let (_, to) = authorize(&app, &owner, &ch).await;
+    let back = consent(&to).await;
+    let elsewhere = app.another_instance().await.0;
+    let res = elsewhere.get(back.clone()).dispatch().await;
+    assert_eq!(res.status(), Status::BadRequest);
+    let body = res.into_string().await.unwrap_or_default();
+    assert!(body.contains("trình duyệt khác"), "{body}");
+    let conn = app
+        .get(
+            &format!("/api/v1/channels/{}/connection", id_of(&ch)),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        conn.status,
+        Status::NotFound,
+        "nothing attached: {:?}",
+        conn.body
+    );
+
+    // Started again, the browser that followed the link finishes it.
+    let (_, to) = authorize(&app, &owner, &ch).await;
+    let back = consent(&to).await;
+    let (status, location, _) = come_back(&app, &back).await;
+    assert_eq!(status, Status::SeeOther, "{location}");
+    let conn = app
+        .get(
+            &format!("/api/v1/channels/{}/connection", id_of(&ch)),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(conn.status, Status::Ok, "{:?}", conn.body);
+    assert_eq!(conn.body["managed_by"], "registry");
+}

@@ -660,3 +660,203 @@ async fn change_requests_refuse_bad_input_and_write_nothing() {
     let still = app.get("/api/v1/change-requests", Some(&admin)).await;
     assert_eq!(still.body["items"][0]["status"], "pending");
 }
+
+/// The numerator of `key` where Tam Kỳ's subjects count on `d` under the current policy: Tam
+/// Kỳ before the reform of 1 July 2025, Đà Nẵng after it.
+fn tam_ky_on(d: &str) -> uuid::Uuid {
+    if d < "2025-07-01" {
+        unit("district", "502", None)
+    } else {
+        unit("province", "48", Some("2025-07-01"))
+    }
+}
+
+async fn tam_ky_numerator(app: &TestApp, admin: &str, d: &str, key: &str) -> i64 {
+    let tam_ky = tam_ky_on(d);
+    let res = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={tam_ky}&as_of={d}"),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    numerator(&res.body, key)
+}
+
+#[rocket::async_test]
+async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched_for() {
+    // Arrange: an OCOP subject in Tam Kỳ with its own land since 2022; an organic certificate
+    // valid 2022-06-01 to 2024-06-01, verified from 2023-01-05; a traditional market stall
+    // verified on 2025-07-16.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà Tam Kỳ").await;
+    let owner = app.owner_of(&s).await;
+    let p = app.seed_product(&admin, &s, "Trà sâm").await;
+    app.seed_recognition(&admin, &p, "QĐ 1", "2022-12-10", 3)
+        .await;
+    // Rated again in 2024: in the population through 2027.
+    let p2 = app.seed_product(&admin, &s, "Trà xanh").await;
+    app.seed_recognition(&admin, &p2, "QĐ 2", "2024-12-01", 3)
+        .await;
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &json!({"name": "Vùng nhà", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Chè", "area_ha": "1", "tenure": "own", "valid_from": "2022-01-01"}),
+        )
+        .await;
+    assert_eq!(area.status, Status::Created, "{:?}", area.body);
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &json!({"scheme": "organic", "certificate_no": "HC-01", "issuer": "Viện Môi trường Nông nghiệp",
+                    "issued_on": "2022-06-01", "expires_on": "2024-06-01"}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    let cert_id = id_of(&cert.body);
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{cert_id}/transitions"),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đủ hồ sơ", "effective_on": "2023-01-05"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    let stall = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&owner),
+            &json!({"kind": "traditional", "platform": "Chợ Tam Kỳ", "active_from": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(stall.status, Status::Created, "{:?}", stall.body);
+    let stall_id = id_of(&stall.body);
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{stall_id}/verify"),
+            Some(&admin),
+            &json!({"verified_on": "2025-07-16"}),
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2023-06-30", "value_chain").await,
+        1
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-30", "value_chain").await,
+        0
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2026-01-15", "modern_channel").await,
+        0
+    );
+    let on = app
+        .get(
+            &format!(
+                "/api/v1/indicators?unit_id={}&as_of=2026-01-15",
+                tam_ky_on("2026-01-15")
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(on.body["population"], 1, "{:?}", on.body);
+
+    // Act: the owner extends the certificate to 2026-11-30, and re-purposes the stall as a
+    // Shopee shop open since 2020 with no end.
+    let edited = app
+        .patch(
+            &format!("/api/v1/certifications/{cert_id}"),
+            Some(&owner),
+            &json!({"expires_on": "2026-11-30"}),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
+    assert_eq!(edited.body["status"], "submitted");
+    let repurposed = app
+        .patch(
+            &format!("/api/v1/channels/{stall_id}"),
+            Some(&owner),
+            &json!({"kind": "marketplace", "platform": "shopee",
+                    "shop_url": "https://shopee.vn/rt-fake-shop", "active_from": "2020-01-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(repurposed.status, Status::Ok, "{:?}", repurposed.body);
+    assert_eq!(repurposed.body["verification"]["status"], "declared");
+
+    // Assert: no date an auditor did not vouch for counts; the dates it did still do.
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-30", "value_chain").await,
+        0
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2023-06-30", "value_chain").await,
+        1
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2026-01-15", "modern_channel").await,
+        0
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2021-06-30", "modern_channel").await,
+        0
+    );
+    // The explanation names the values the verification saw.
+    let tam_ky = tam_ky_on("2023-06-30");
+    let why = app
+        .get(
+            &format!("/api/v1/indicators/subjects?unit_id={tam_ky}&as_of=2023-06-30&indicator=value_chain"),
+            Some(&admin),
+        )
+        .await;
+    let text = why.body.to_string();
+    assert!(text.contains("until 2024-06-01"), "{text}");
+    let why = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of=2026-01-15&indicator=modern_channel",
+                tam_ky_on("2026-01-15")
+            ),
+            Some(&admin),
+        )
+        .await;
+    let text = why.body.to_string();
+    assert!(
+        text.contains("the verification of 2025-07-16 was of channel Chợ Tam Kỳ"),
+        "{text}"
+    );
+
+    // The issuer is a key field too: a verified certificate whose issuer the owner changes
+    // goes back to the auditor.
+    let other = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-02", "issuer": "QUACERT",
+                    "issued_on": "2024-06-01", "expires_on": "2026-06-01"}),
+        )
+        .await;
+    let other_id = id_of(&other.body);
+    app.post(
+        &format!("/api/v1/certifications/{other_id}/transitions"),
+        Some(&admin),
+        &json!({"to": "verified", "reason": "đủ hồ sơ", "effective_on": "2024-07-01"}),
+    )
+    .await;
+    let edited = app
+        .patch(
+            &format!("/api/v1/certifications/{other_id}"),
+            Some(&owner),
+            &json!({"issuer": "Một tổ chức khác"}),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
+    assert_eq!(edited.body["status"], "submitted");
+}

@@ -10,13 +10,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
-    certification_scheme, listing_span, raw_material_area, recognition, sales_channel,
-    subject_relocation, unit,
+    certification, certification_scheme, listing_span, raw_material_area, recognition,
+    sales_channel, subject_relocation, unit,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rocket::http::Status;
 use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
 };
@@ -160,6 +161,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
     };
     let now = Utc::now();
     let mut rows = Rows::default();
+    let mut edits = Vec::new();
     let kinds = [
         "marketplace",
         "social_commerce",
@@ -329,9 +331,19 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     } else if g.chance(0.5) {
                         moves.push(("revoked", g.from(last)));
                     }
-                } else if g.chance(0.15) {
+                } else if g.chance(0.3) {
+                    // The owner edits its key fields after the verification (domain.md §7): a
+                    // longer validity, an earlier issue date or both, sent back to
+                    // `submitted`; sometimes verified again, seeing the new values.
                     let edited = g.from(last);
                     moves.push(("submitted", edited));
+                    let new_issued = if g.chance(0.3) {
+                        plus_days(issued, -400)
+                    } else {
+                        issued
+                    };
+                    let new_expires = plus_months(expires, *g.pick(&[12, 36, 60]));
+                    edits.push(Edit::Certification(cid, new_issued, new_expires));
                     if g.chance(0.5) {
                         moves.push(("verified", g.from(last)));
                     }
@@ -344,7 +356,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     .into_active_model()
                     .reset_all(),
             );
-            rows.events("certification", cid, &moves, "oracle", now);
+            rows.timed_events("certification", cid, &timed(&moves, now), "oracle");
         }
         // Channels of every kind: verified by an auditor (on or after the channel began),
         // sometimes sent back to declared by an owner's edit and verified again; listings
@@ -362,8 +374,14 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 let mut last = g.from(active_from.unwrap_or(day("2021-01-01")));
                 moves.push(("verified", last));
                 if g.chance(0.25) {
+                    // The owner re-purposes the channel: another kind, a wider period.
                     last = g.from(last);
                     moves.push(("declared", last));
+                    edits.push(Edit::Channel(
+                        chid,
+                        g.pick(&kinds).to_string(),
+                        g.chance(0.5).then(|| day("2019-01-01")),
+                    ));
                     if g.chance(0.5) {
                         moves.push(("verified", g.from(last)));
                     }
@@ -384,7 +402,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 .into_active_model()
                 .reset_all(),
             );
-            rows.events("channel", chid, &moves, "oracle", now);
+            rows.timed_events("channel", chid, &timed(&moves, now), "oracle");
             for l in 0..g.rng.random_range(0..=2) {
                 let lid = Uuid::new_v4();
                 let trusted = g.chance(0.7);
@@ -400,7 +418,70 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
     }
     let txn = ocop_registry::db::begin_write(db).await.unwrap();
     rows.write(&*txn).await.unwrap();
+    // The rows as first recorded are their first versions; the owners' edits come after.
+    ocop_registry::history::backfill(&*txn).await.unwrap();
+    let edited_at = now + TimeDelta::minutes(1);
+    for edit in edits {
+        let (entity, id) = match edit {
+            Edit::Certification(id, issued, expires) => {
+                certification::Entity::update_many()
+                    .col_expr(certification::Column::IssuedOn, Expr::value(issued))
+                    .col_expr(certification::Column::ExpiresOn, Expr::value(expires))
+                    .filter(certification::Column::Id.eq(id))
+                    .exec(&*txn)
+                    .await
+                    .unwrap();
+                ("certification", id)
+            }
+            Edit::Channel(id, kind, active_from) => {
+                sales_channel::Entity::update_many()
+                    .col_expr(sales_channel::Column::Kind, Expr::value(kind))
+                    .col_expr(sales_channel::Column::ActiveFrom, Expr::value(active_from))
+                    .col_expr(
+                        sales_channel::Column::ActiveTo,
+                        Expr::value(None::<NaiveDate>),
+                    )
+                    .filter(sales_channel::Column::Id.eq(id))
+                    .exec(&*txn)
+                    .await
+                    .unwrap();
+                ("channel", id)
+            }
+        };
+        ocop_registry::history::keep(&*txn, entity, id, edited_at, false)
+            .await
+            .unwrap();
+    }
     txn.commit().await.unwrap();
+}
+
+/// An owner's edit of a record's key fields after its verification, applied once the rows
+/// are written: a certification's new issue and expiry dates; a channel's new kind and
+/// period (from a new start, or none, to no end).
+enum Edit {
+    Certification(Uuid, NaiveDate, NaiveDate),
+    Channel(Uuid, String, Option<NaiveDate>),
+}
+
+/// Moves recorded one after another: those up to the owner's edit when the rows were written,
+/// the edit's `submitted`/`declared` a minute later (with the edit), a verification after it
+/// two minutes later (seeing the edited values).
+fn timed<'a>(
+    moves: &[(&'a str, NaiveDate)],
+    now: DateTime<Utc>,
+) -> Vec<(&'a str, NaiveDate, DateTime<Utc>)> {
+    let mut at = now;
+    let mut out = Vec::new();
+    for (i, (to, on)) in moves.iter().enumerate() {
+        let back = i > 0 && matches!(*to, "submitted" | "declared");
+        if back {
+            at = now + TimeDelta::minutes(1);
+        } else if at > now {
+            at = now + TimeDelta::minutes(2);
+        }
+        out.push((*to, *on, at));
+    }
+    out
 }
 
 /// One or two spans in which a listing was seen active: ending at the start of the freshness

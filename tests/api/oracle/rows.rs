@@ -56,6 +56,10 @@ impl Rows {
     }
 
     /// A record's status moves, in the order recorded, by `by` at `at`.
+    #[allow(
+        dead_code,
+        reason = "the indicator benchmark records its moves at one instant"
+    )]
     pub fn events(
         &mut self,
         entity: &str,
@@ -64,8 +68,21 @@ impl Rows {
         by: &str,
         at: DateTime<Utc>,
     ) {
+        let timed: Vec<(&str, NaiveDate, DateTime<Utc>)> =
+            moves.iter().map(|(to, on)| (*to, *on, at)).collect();
+        self.timed_events(entity, id, &timed, by);
+    }
+
+    /// A record's status moves, in the order recorded, each recorded at its own instant.
+    pub fn timed_events(
+        &mut self,
+        entity: &str,
+        id: Uuid,
+        moves: &[(&str, NaiveDate, DateTime<Utc>)],
+        by: &str,
+    ) {
         let mut from: Option<&str> = None;
-        for (seq, (to, on)) in (1..).zip(moves) {
+        for (seq, (to, on, at)) in (1..).zip(moves) {
             self.events.push(
                 status_event::Model {
                     id: Uuid::now_v7(),
@@ -78,7 +95,7 @@ impl Rows {
                     effective_on: *on,
                     actor_id: None,
                     actor_name: by.to_owned(),
-                    at,
+                    at: *at,
                 }
                 .into_active_model()
                 .reset_all(),

@@ -245,6 +245,47 @@ pub struct Registry {
     events: HashMap<(String, Uuid), Vec<status_event::Model>>,
     channels: HashMap<Uuid, Vec<sales_channel::Model>>,
     spans: HashMap<Uuid, Vec<listing_span::Model>>,
+    /// Every version of every certification and channel, by record, in the order recorded.
+    certification_versions: HashMap<Uuid, Vec<(DateTime<Utc>, certification::Model)>>,
+    channel_versions: HashMap<Uuid, Vec<(DateTime<Utc>, sales_channel::Model)>>,
+}
+
+/// Every version of a table's records (`<table>_version`), by record, in the order recorded.
+async fn versions<M: sea_orm::FromQueryResult>(
+    db: &impl ConnectionTrait,
+    table: &str,
+) -> Result<HashMap<Uuid, Vec<(DateTime<Utc>, M)>>, DbErr> {
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT * FROM {table}_version"),
+        ))
+        .await?;
+    let mut out: HashMap<Uuid, Vec<(DateTime<Utc>, M)>> = HashMap::new();
+    for row in rows {
+        let id: Uuid = row.try_get("", "id")?;
+        let recorded: DateTime<Utc> = row.try_get("", "recorded_at")?;
+        out.entry(id)
+            .or_default()
+            .push((recorded, M::from_query_result(&row, "")?));
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|(recorded, _)| *recorded);
+    }
+    Ok(out)
+}
+
+/// §7: the values a verification recorded at `at` vouched for — the version the registry held
+/// at that moment (the last recorded at or before it); a verification written together with
+/// the record, before its first version was, saw that first version.
+fn seen<M>(versions: Option<&Vec<(DateTime<Utc>, M)>>, at: DateTime<Utc>) -> Option<&M> {
+    let versions = versions?;
+    versions
+        .iter()
+        .rev()
+        .find(|(recorded, _)| *recorded <= at)
+        .or(versions.first())
+        .map(|(_, m)| m)
 }
 
 impl Registry {
@@ -278,6 +319,8 @@ impl Registry {
             spans: group(listing_span::Entity::find().all(db).await?, |s| {
                 s.channel_id
             }),
+            certification_versions: versions(db, "certification").await?,
+            channel_versions: versions(db, "sales_channel").await?,
         })
     }
 
@@ -318,15 +361,25 @@ impl Registry {
             .max_by_key(|e| e.seq)
     }
 
-    /// §4.3 with §7's cap: a verified green or circular certificate running on `d`, and a
-    /// stable raw-material area on `d`.
+    /// §4.3 with §7's cap: a certificate verified on `d`, which as its verification saw it
+    /// (§7) is green or circular and runs on `d`; and a stable raw-material area on `d`.
     pub fn counts_for_value_chain(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
         let certified = self
             .certifications
             .get(&s.id)
             .into_iter()
             .flatten()
-            .any(|c| {
+            .any(|live| {
+                let Some(verification) = self
+                    .status_on("certification", live.id, d)
+                    .filter(|e| e.to_status == "verified")
+                else {
+                    return false;
+                };
+                let Some(c) = seen(self.certification_versions.get(&live.id), verification.at)
+                else {
+                    return false;
+                };
                 let Some(scheme) = self.schemes.get(&c.scheme_id) else {
                     return false;
                 };
@@ -338,9 +391,6 @@ impl Registry {
                     && c.issued_on <= d
                     && d < c.expires_on
                     && within_cap
-                    && self
-                        .status_on("certification", c.id, d)
-                        .is_some_and(|e| e.to_status == "verified")
             });
         certified
             && self
@@ -351,32 +401,38 @@ impl Registry {
                 .any(|a| is_stable(a, d, p))
     }
 
-    /// §4.4 with §7: a modern channel active on `d` and evidenced on `d` — by an auditor's
-    /// verification (lasting `verification_valid_months` when set), or by an active listing
-    /// seen within the freshness window from a source the policy trusts.
+    /// §4.4 with §7: a modern channel evidenced on `d` — by an auditor's verification
+    /// (lasting `verification_valid_months` when set) of a modern channel active on `d` as the
+    /// verification saw it; or, as the channel is declared now (modern, active on `d`), by an
+    /// active listing seen within the freshness window from a source the policy trusts; or,
+    /// under a policy that counts declarations, declared so.
     pub fn counts_for_modern_channel(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
+        let modern_on = |ch: &sales_channel::Model| {
+            p.modern_kinds.contains(&ch.kind)
+                && ch.active_from.is_none_or(|f| f <= d)
+                && ch.active_to.is_none_or(|t| d <= t)
+        };
         self.channels.get(&s.id).into_iter().flatten().any(|ch| {
-            let active =
-                ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| d <= t);
-            if !p.modern_kinds.contains(&ch.kind) || !active {
-                return false;
-            }
             if p.count_declared_channels {
-                return true;
+                return modern_on(ch);
             }
-            let verified = self.status_on("channel", ch.id, d).is_some_and(|e| {
-                e.to_status == "verified"
-                    && p.verification_valid_months
-                        .is_none_or(|m| d < plus_months(e.effective_on, m))
-            });
+            let verified = self
+                .status_on("channel", ch.id, d)
+                .filter(|e| {
+                    e.to_status == "verified"
+                        && p.verification_valid_months
+                            .is_none_or(|m| d < plus_months(e.effective_on, m))
+                })
+                .and_then(|e| seen(self.channel_versions.get(&ch.id), e.at))
+                .is_some_and(modern_on);
             // Seen on a Vietnamese day from D − freshness to D, both included.
             let first_day = d - TimeDelta::days(p.channel_freshness_days);
-            let seen = self.spans.get(&ch.id).into_iter().flatten().any(|l| {
+            let seen_listing = self.spans.get(&ch.id).into_iter().flatten().any(|l| {
                 (l.trusted || p.count_owner_managed_listings)
                     && vietnamese_day(l.to_at) >= first_day
                     && vietnamese_day(l.from_at) <= d
             });
-            verified || seen
+            verified || (modern_on(ch) && seen_listing)
         })
     }
 
