@@ -134,7 +134,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             ocop_registry::units::service::by_code_on(&db, args.spread.unit_code(), AS_OF)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let policy = policies::service::get(&db, None)
+        // Version 2: the hand-written query reads areas as registered (version 3 counts only
+        // verified areas, which this generator does not verify).
+        let policy = policies::service::get(&db, Some(2))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -593,8 +595,7 @@ fn vietnam_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_default()
 }
 
-/// The same numbers written by hand, independently of the engine's code, for the current
-/// policy: the unit's totals, each rule a semi-join (`IN` in a `WHERE` clause) on the
+/// The same numbers written by hand, independently of the engine's code, for policy version 2: the unit's totals, each rule a semi-join (`IN` in a `WHERE` clause) on the
 /// population; with no communes, every subject (the country).
 async fn hand_written(
     db: &DatabaseConnection,

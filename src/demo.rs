@@ -396,6 +396,37 @@ async fn evidence(
             )
             .await
             .map_err(fail)?;
+            // Areas in every state of their lifecycle: most verified (counted from policy
+            // version 3), some waiting, rejected, suspended or revoked.
+            let path: &[CertStatus] = match (i + k) % 7 {
+                0 => &[],
+                1 => &[CertStatus::Rejected],
+                2 => &[CertStatus::Verified, CertStatus::Suspended],
+                3 if i.is_multiple_of(3) => &[
+                    CertStatus::Verified,
+                    CertStatus::Suspended,
+                    CertStatus::Revoked,
+                ],
+                _ => &[CertStatus::Verified],
+            };
+            for (step, to) in path.iter().enumerate() {
+                areas::service::transition(
+                    db,
+                    actor,
+                    area.id,
+                    crate::http::IfMatch(None),
+                    TransitionInput {
+                        to: *to,
+                        reason: format!("Kiểm tra thực địa vùng nguyên liệu: {}", to.code()),
+                        effective_on: start
+                            .checked_add_days(chrono::Days::new(45 * (step as u64 + 1)))
+                            .unwrap_or(start),
+                        evidence_document_id: None,
+                    },
+                )
+                .await
+                .map_err(fail)?;
+            }
             area_ids.push(area.id);
             counts.areas += 1;
         }
@@ -454,6 +485,7 @@ async fn evidence(
                     effective_on: issued
                         .checked_add_days(chrono::Days::new(30 * (step as u64 + 1)))
                         .unwrap_or(issued),
+                    evidence_document_id: None,
                 },
             )
             .await

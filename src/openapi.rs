@@ -61,6 +61,8 @@ use crate::{
         areas::routes::create_area,
         areas::routes::get_area,
         areas::routes::update_area,
+        areas::routes::list_all_areas,
+        areas::routes::transition_area,
         schemes::routes::list_schemes,
         schemes::routes::create_scheme,
         schemes::routes::update_scheme,

@@ -30,6 +30,11 @@ pub struct Model {
     /// Basis points (30 % = 3000).
     pub value_chain_target_bp: i32,
     pub modern_channel_target_bp: i32,
+    /// Whether an area counts only when verified or the scope of a verified certification.
+    pub verify_areas: bool,
+    /// JSON object: scheme code → maximum validity in months (applied when
+    /// `cap_certificate_validity`).
+    pub validity_caps: String,
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,

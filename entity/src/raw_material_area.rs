@@ -34,6 +34,9 @@ pub struct Model {
     pub linkage_months: Option<i32>,
     /// The uploaded document that evidences it.
     pub evidence_document_id: Option<Uuid>,
+    /// `submitted`, `verified`, `rejected`, `suspended` or `revoked` (the certification
+    /// lifecycle; moves in `status_event` under entity `area`).
+    pub status: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

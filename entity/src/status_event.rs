@@ -1,4 +1,4 @@
-//! Dated status history of lifecycle records (certifications, channel verifications).
+//! Dated status history of lifecycle records (certifications, raw-material areas, channel verifications).
 
 use sea_orm::entity::prelude::*;
 
@@ -9,7 +9,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `certification` or `channel`.
+    /// `certification`, `area` or `channel`.
     pub entity: String,
     pub entity_id: Uuid,
     /// 1, 2, 3… per record: orders moves on the same day.
@@ -21,6 +21,8 @@ pub struct Model {
     pub actor_id: Option<Uuid>,
     pub actor_name: String,
     pub at: DateTimeUtc,
+    /// The uploaded document the move rests on, if any.
+    pub document_id: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -22,6 +22,7 @@ mod m20261130_000011_user_session;
 mod m20261130_000012_draft_source;
 mod m20261201_000013_draft_parent_index;
 mod m20261201_000014_documents_connect;
+mod m20261206_000015_evidence_areas;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_draft_source::Migration),
             Box::new(m20261201_000013_draft_parent_index::Migration),
             Box::new(m20261201_000014_documents_connect::Migration),
+            Box::new(m20261206_000015_evidence_areas::Migration),
         ]
     }
 }

@@ -9,9 +9,10 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::clock::months_between;
-use crate::domain::{CounterpartyKind, Tenure, from_db};
+use crate::domain::{CertStatus, CounterpartyKind, Tenure, from_db};
 use crate::error::AppResult;
 use crate::http::nullable;
+use crate::lifecycle::{StatusEventView, VerifiedVersion};
 use crate::units::dto::UnitRef;
 use crate::validate::{self as v, Hectares};
 
@@ -176,23 +177,44 @@ pub struct AreaView {
     pub linkage: Option<LinkageView>,
     /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
     pub evidence_document_id: Option<Uuid>,
+    /// Where it stands in the certification lifecycle: `submitted` until an auditor decides;
+    /// an owner's change of a key field sends it back (domain.md §7).
+    pub status: CertStatus,
+    /// Every status move, oldest first.
+    pub history: Vec<StatusEventView>,
+    /// The values an auditor vouched for: the area as the latest verification saw it (`null`
+    /// when never verified). Policy version 3 counts these, not the live values.
+    pub verified_version: Option<VerifiedVersion>,
+    /// The key fields whose live value differs from `verified_version` (waiting for an
+    /// auditor).
+    pub pending_changes: Vec<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The key fields of an area (domain.md §7): a change by the owner needs a new verification.
+pub const KEY_FIELDS: [&str; 7] = [
+    "area_ha",
+    "tenure",
+    "growing_area_code",
+    "valid_from",
+    "valid_to",
+    "geometry",
+    "linkage",
+];
 
 /// Hectares from square metres (exact).
 pub fn hectares(m2: i64) -> Decimal {
     Decimal::new(m2, 4).normalize()
 }
 
-impl AreaView {
-    /// From a row and its commune.
-    pub fn build(m: raw_material_area::Model, commune: Option<UnitRef>) -> AppResult<Self> {
-        let linkage = match (
-            m.linkage_contract_no,
-            m.linkage_counterparty,
-            m.linkage_counterparty_kind,
+fn linkage_of(m: &raw_material_area::Model) -> AppResult<Option<LinkageView>> {
+    Ok(
+        match (
+            m.linkage_contract_no.clone(),
+            m.linkage_counterparty.clone(),
+            m.linkage_counterparty_kind.as_deref(),
             m.linkage_start_on,
             m.linkage_end_on,
         ) {
@@ -200,7 +222,7 @@ impl AreaView {
                 Some(LinkageView {
                     contract_no,
                     counterparty,
-                    counterparty_kind: from_db("linkage_counterparty_kind", &kind)?,
+                    counterparty_kind: from_db("linkage_counterparty_kind", kind)?,
                     households: m.linkage_households,
                     start_on,
                     end_on,
@@ -208,7 +230,18 @@ impl AreaView {
                 })
             }
             _ => None,
-        };
+        },
+    )
+}
+
+impl AreaView {
+    /// From a row, its commune and its status history.
+    pub fn build(
+        m: raw_material_area::Model,
+        commune: Option<UnitRef>,
+        history: Vec<StatusEventView>,
+    ) -> AppResult<Self> {
+        let linkage = linkage_of(&m)?;
         Ok(AreaView {
             id: m.id,
             subject_id: m.subject_id,
@@ -225,6 +258,10 @@ impl AreaView {
             geometry: m.geometry.and_then(|g| serde_json::from_str(&g).ok()),
             linkage,
             evidence_document_id: m.evidence_document_id,
+            status: from_db("status", &m.status)?,
+            history,
+            verified_version: None,
+            pending_changes: Vec::new(),
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,

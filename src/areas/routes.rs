@@ -11,7 +11,8 @@ use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
-use crate::pagination::PageParams;
+use crate::lifecycle::TransitionInput;
+use crate::pagination::{PageParams, Paginated};
 
 /// A subject's raw-material areas, with their exact total.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/areas", tag = "areas",
@@ -113,6 +114,64 @@ pub async fn update_area(
 ) -> AppResult<Resource<AreaView>> {
     let id = parse_id("area", id)?;
     let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Filters of `GET /api/v1/areas`.
+#[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    /// Only areas in this status (`submitted`: the ones waiting for an auditor).
+    pub status: Option<crate::domain::CertStatus>,
+}
+
+/// Raw-material areas (with their linkage contracts) of every subject the token reaches
+/// (administrators; auditors in their unit), oldest change first: the work queue with
+/// `status=submitted`.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas",
+    params(AreaQuery, PageParams),
+    responses((status = 200, description = "A page of areas", body = Paginated<AreaView>),
+              (status = 400, description = "Malformed query", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/areas")]
+pub async fn list_all_areas(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    query: QueryParams<AreaQuery>,
+    page: QueryParams<PageParams>,
+) -> AppResult<Json<Paginated<AreaView>>> {
+    Ok(Json(
+        service::list_all(db.inner(), &actor, query.0.status, &page.0).await?,
+    ))
+}
+
+/// Move a raw-material area along the certification lifecycle (administrators, auditors).
+#[utoipa::path(post, path = "/api/v1/areas/{id}/transitions", tag = "areas",
+    request_body = TransitionInput,
+    params(("id" = uuid::Uuid, Path, description = "Area id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being moved")),
+    responses((status = 200, description = "The area after the move", body = AreaView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such area", body = ErrorBody),
+              (status = 409, description = "Illegal move", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/areas/<id>/transitions", data = "<input>")]
+pub async fn transition_area(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<TransitionInput>,
+) -> AppResult<Resource<AreaView>> {
+    let id = parse_id("area", id)?;
+    let view = service::transition(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

@@ -9,16 +9,19 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{
-    AreaList, AreaView, CreateArea, LinkageInput, UpdateArea, contract_months, hectares,
+    AreaList, AreaView, CreateArea, KEY_FIELDS, LinkageInput, UpdateArea, contract_months, hectares,
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::Tenure;
+use crate::domain::{CertStatus, Role, Tenure, from_db};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
+use crate::lifecycle::{self, Move, StatusEventView, TransitionInput};
+use crate::msg;
 use crate::pagination::PageParams;
+use crate::pagination::{Paginated, fetch};
 use crate::text::clean;
 use crate::validate::Hectares;
 use crate::{clock, documents, geometry, ids, units};
@@ -72,11 +75,43 @@ fn stored_geometry(g: Option<&serde_json::Value>) -> AppResult<Option<String>> {
         .transpose()
 }
 
-/// The view of an area (fetches its commune).
+/// The entity name in the audit trail and the status history.
+const ENTITY: &str = "area";
+
+/// The view of an area (fetches its commune, history and verified version).
 async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> {
-    let refs = units::service::refs(db, &[m.commune_id]).await?;
-    let c = refs.get(&m.commune_id).cloned();
-    AreaView::build(m, c)
+    Ok(views(db, vec![m]).await?.remove(0))
+}
+
+/// Views of rows, with their communes, histories and verified versions in a few queries.
+async fn views(db: &impl ConnectionTrait, rows: Vec<area::Model>) -> AppResult<Vec<AreaView>> {
+    let communes: Vec<Uuid> = rows.iter().map(|r| r.commune_id).collect();
+    let refs = units::service::refs(db, &communes).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut vouched =
+        lifecycle::latest_vouched::<area::Entity>(db, &histories, CertStatus::Verified.code())
+            .await?;
+    rows.into_iter()
+        .map(|r| {
+            let c = refs.get(&r.commune_id).cloned();
+            let h = histories
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(StatusEventView::from)
+                .collect();
+            let seen = vouched.remove(&r.id);
+            let mut view = AreaView::build(r, c.clone(), h)?;
+            if let Some((event, seen)) = seen {
+                let seen = AreaView::build(seen, c, Vec::new())?;
+                let (v, pending) = lifecycle::vouched(&view, &seen, &event, &KEY_FIELDS);
+                view.verified_version = Some(v);
+                view.pending_changes = pending;
+            }
+            Ok(view)
+        })
+        .collect()
 }
 
 /// Adds an area to a subject (administrators, auditors in scope, the subject's owner).
@@ -125,6 +160,7 @@ pub async fn create_in(
         linkage_end_on: None,
         linkage_months: None,
         evidence_document_id: None,
+        status: CertStatus::Submitted.code().to_owned(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -134,11 +170,26 @@ pub async fn create_in(
         documents::service::evidence_id(txn, subject_id, input.evidence_document_id).await?;
     check(&m)?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
-    let view = AreaView::build(row, Some((&commune).into()))?;
+    // Evidence like a certificate: submitted when the registry received it.
+    lifecycle::record(
+        txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id: row.id,
+            from: None,
+            to: CertStatus::Submitted.code(),
+            reason: Some("submitted".to_owned()),
+            effective_on: clock::today(),
+            document_id: None,
+        },
+    )
+    .await?;
+    let view = view(txn, row).await?;
     audit::record(
         txn,
         actor,
-        Change::created("area", view.id, Some(subject_id), &view),
+        Change::created(ENTITY, view.id, Some(subject_id), &view),
     )
     .await?;
     Ok(view)
@@ -172,15 +223,7 @@ pub async fn list(
         .limit(page.per_page())
         .all(db)
         .await?;
-    let communes: Vec<Uuid> = rows.iter().map(|r| r.commune_id).collect();
-    let refs = units::service::refs(db, &communes).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            let c = refs.get(&r.commune_id).cloned();
-            AreaView::build(r, c)
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    let items = views(db, rows).await?;
     Ok(AreaList {
         items,
         page: page.page(),
@@ -225,6 +268,10 @@ pub async fn update_in(
     };
     let current: area::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
+    let status: CertStatus = from_db("status", &current.status)?;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(msg!("conflict-area-revoked")));
+    }
     let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(n) = input.name.as_deref() {
@@ -271,16 +318,46 @@ pub async fn update_in(
             documents::service::evidence_id(txn, current.subject_id, d).await?;
     }
     check(&next)?;
-    let candidate = view(txn, next.clone()).await?;
-    if candidate == before {
+    if next == current {
         return Ok(before);
+    }
+    // An owner's change of what an auditor vouches for (domain.md §7) needs a new
+    // verification; the old one keeps vouching for the values it saw.
+    let key_changed = next.area_m2 != current.area_m2
+        || next.tenure != current.tenure
+        || next.growing_area_code != current.growing_area_code
+        || next.valid_from != current.valid_from
+        || next.valid_to != current.valid_to
+        || next.geometry != current.geometry
+        || next.linkage_contract_no != current.linkage_contract_no
+        || next.linkage_counterparty != current.linkage_counterparty
+        || next.linkage_counterparty_kind != current.linkage_counterparty_kind
+        || next.linkage_households != current.linkage_households
+        || next.linkage_start_on != current.linkage_start_on
+        || next.linkage_end_on != current.linkage_end_on;
+    if actor.role == Role::Owner && key_changed && status != CertStatus::Submitted {
+        next.status = CertStatus::Submitted.code().to_owned();
+        lifecycle::record(
+            txn,
+            actor,
+            Move {
+                entity: ENTITY,
+                id,
+                from: Some(status.code()),
+                to: CertStatus::Submitted.code(),
+                reason: Some("edited by the owner: needs verification again".to_owned()),
+                effective_on: clock::today(),
+                document_id: None,
+            },
+        )
+        .await?;
     }
     let after = view(txn, save_version(txn, next).await?).await?;
     audit::record(
         txn,
         actor,
         Change::updated(
-            "area",
+            ENTITY,
             id,
             Some(current.subject_id),
             "update",
@@ -289,5 +366,66 @@ pub async fn update_in(
         ),
     )
     .await?;
+    Ok(after)
+}
+
+/// Raw-material areas of every subject the actor may see, in a status (the auditor's queue:
+/// `submitted`, oldest change first).
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    status: Option<CertStatus>,
+    page: &PageParams,
+) -> AppResult<Paginated<AreaView>> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let scope = crate::auth::Scope::of(db, actor).await?;
+    let mut select =
+        area::Entity::find().filter(area::Column::SubjectId.in_subquery(scope.subject_ids()));
+    if let Some(s) = status {
+        select = select.filter(area::Column::Status.eq(s.code()));
+    }
+    let (rows, total) = fetch(
+        db,
+        select
+            .order_by_asc(area::Column::UpdatedAt)
+            .order_by_asc(area::Column::Id),
+        page,
+    )
+    .await?;
+    Ok(Paginated::new(views(db, rows).await?, page, total))
+}
+
+/// Moves an area along the certification lifecycle (administrators; auditors in scope).
+pub async fn transition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: TransitionInput,
+) -> AppResult<AreaView> {
+    let txn = begin_write(db).await?;
+    let current: area::Model = owned(&txn, actor, id, true).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    if_match.check(current.version)?;
+    let from: CertStatus = from_db("status", &current.status)?;
+    let before = view(&txn, current.clone()).await?;
+    lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
+    let mut next = current.clone();
+    next.status = input.to.code().to_owned();
+    let after = view(&txn, save_version(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "transition",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(after)
 }

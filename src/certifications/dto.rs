@@ -11,7 +11,7 @@ use crate::clock::months_between;
 use crate::domain::{CertStatus, SchemeCategory, from_db};
 use crate::error::AppResult;
 use crate::http::nullable;
-use crate::lifecycle::StatusEventView;
+use crate::lifecycle::{StatusEventView, VerifiedVersion};
 use crate::validate as v;
 
 /// `POST /api/v1/subjects/{id}/certifications` (the certification starts `submitted`).
@@ -112,31 +112,7 @@ pub struct UpdateCertification {
     pub area_id: Option<Option<Uuid>>,
 }
 
-/// `POST /api/v1/certifications/{id}/transitions`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "transition_rules", skip_on_field_errors = false))]
-#[serde(deny_unknown_fields)]
-pub struct TransitionInput {
-    /// `verified`, `rejected`, `suspended` or `revoked`.
-    pub to: CertStatus,
-    #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
-    pub reason: String,
-    /// The day the move takes effect (not in the future, not before the previous move).
-    #[validate(custom(function = "v::not_future"))]
-    #[serde(deserialize_with = "crate::validate::date")]
-    pub effective_on: NaiveDate,
-}
-
-fn transition_rules(t: &TransitionInput) -> Result<(), ValidationError> {
-    if t.to == CertStatus::Submitted {
-        return Err(v::err(
-            "to",
-            "must be verified, rejected, suspended or revoked (submitted is reached by an owner's edit)",
-        ));
-    }
-    Ok(())
-}
+pub use crate::lifecycle::TransitionInput;
 
 /// A certification.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
@@ -167,10 +143,28 @@ pub struct CertificationView {
     /// Doubts that do not block the record (a VietGAP certificate claiming more than 27
     /// months, …).
     pub warnings: Vec<String>,
+    /// What an auditor vouched for: the key fields as the latest verification saw them
+    /// (`null` when never verified). The indicators read these, not the live values.
+    pub verified_version: Option<VerifiedVersion>,
+    /// The key fields whose live value differs from `verified_version` (waiting for an
+    /// auditor).
+    pub pending_changes: Vec<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The key fields of a certification (domain.md §7): a change by the owner needs a new
+/// verification.
+pub const KEY_FIELDS: [&str; 7] = [
+    "scheme",
+    "certificate_no",
+    "issuer",
+    "issued_on",
+    "expires_on",
+    "product_id",
+    "area_id",
+];
 
 /// Doubts about a certificate's dates under its scheme.
 pub fn warnings(
@@ -218,6 +212,8 @@ impl CertificationView {
             status: from_db("status", &m.status)?,
             expired: today >= m.expires_on,
             history,
+            verified_version: None,
+            pending_changes: Vec::new(),
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -9,7 +9,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::dto::{CertificationView, CreateCertification, TransitionInput, UpdateCertification};
+use super::dto::{
+    CertificationView, CreateCertification, KEY_FIELDS, TransitionInput, UpdateCertification,
+};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
@@ -26,21 +28,9 @@ use crate::{clock, ids, schemes};
 /// The entity name in the audit trail and the status history.
 const ENTITY: &str = "certification";
 
-async fn scheme_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<scheme::Model> {
-    crate::db::unique(db, scheme::Entity::find_by_id(id))
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("certification scheme {id} vanished")))
-}
-
-/// The view of one certification (fetches scheme and history).
+/// The view of one certification (fetches scheme, history and verified version).
 async fn view(db: &impl ConnectionTrait, m: cert::Model) -> AppResult<CertificationView> {
-    let s = scheme_of(db, m.scheme_id).await?;
-    let history = lifecycle::history(db, ENTITY, m.id)
-        .await?
-        .into_iter()
-        .map(StatusEventView::from)
-        .collect();
-    CertificationView::build(m, &s, history, clock::today())
+    Ok(views(db, vec![m]).await?.remove(0))
 }
 
 /// Checks that the scope names records of the certification's own subject. Another subject's
@@ -174,6 +164,7 @@ pub async fn create_in(
             reason: Some("submitted".to_owned()),
             // Submitted when the registry received it, not when the certificate was issued.
             effective_on: clock::today(),
+            document_id: None,
         },
     )
     .await?;
@@ -244,21 +235,36 @@ async fn views(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
+    let scheme = |id: Uuid| {
+        schemes
+            .get(&id)
+            .ok_or_else(|| AppError::Internal(format!("scheme {id} vanished")))
+    };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut vouched =
+        lifecycle::latest_vouched::<cert::Entity>(db, &histories, CertStatus::Verified.code())
+            .await?;
     let today = clock::today();
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        let s = schemes
-            .get(&r.scheme_id)
-            .ok_or_else(|| AppError::Internal(format!("scheme {} vanished", r.scheme_id)))?;
+        let r_scheme = r.scheme_id;
         let h = histories
             .remove(&r.id)
             .unwrap_or_default()
             .into_iter()
             .map(StatusEventView::from)
             .collect();
-        items.push(CertificationView::build(r, s, h, today)?);
+        let seen = vouched.remove(&r.id);
+        let mut view = CertificationView::build(r, scheme(r_scheme)?, h, today)?;
+        if let Some((event, seen)) = seen {
+            let seen_scheme = scheme(seen.scheme_id)?;
+            let seen = CertificationView::build(seen, seen_scheme, Vec::new(), today)?;
+            let (v, pending) = lifecycle::vouched(&view, &seen, &event, &KEY_FIELDS);
+            view.verified_version = Some(v);
+            view.pending_changes = pending;
+        }
+        items.push(view);
     }
     Ok(items)
 }
@@ -373,6 +379,7 @@ pub async fn update_in(
                 to: CertStatus::Submitted.code(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on: clock::today(),
+                document_id: None,
             },
         )
         .await?;
@@ -408,36 +415,8 @@ pub async fn transition(
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     let from: CertStatus = from_db("status", &current.status)?;
-    if !from.can_move_to(input.to) {
-        return Err(AppError::Conflict(msg!(
-            "conflict-status-move",
-            from = from.code(),
-            to = input.to.code()
-        )));
-    }
-    let history = lifecycle::history(&txn, ENTITY, id).await?;
-    if let Some(last) = lifecycle::last_effective_but(&history, Some(CertStatus::Submitted.code()))
-        && input.effective_on < last
-    {
-        return Err(AppError::invalid(
-            "effective_on",
-            msg!("field-not-before-previous-move", last = last),
-        ));
-    }
     let before = view(&txn, current.clone()).await?;
-    lifecycle::record(
-        &txn,
-        actor,
-        Move {
-            entity: ENTITY,
-            id,
-            from: Some(from.code()),
-            to: input.to.code(),
-            reason: Some(input.reason.trim().to_owned()),
-            effective_on: input.effective_on,
-        },
-    )
-    .await?;
+    lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
     next.status = input.to.code().to_owned();
     let after = view(&txn, save_version(&txn, next).await?).await?;

@@ -10,7 +10,7 @@ use validator::{Validate, ValidationError};
 use crate::domain::{ChannelKind, ListingStatus, VerificationStatus, from_db};
 use crate::error::AppResult;
 use crate::http::nullable;
-use crate::lifecycle::StatusEventView;
+use crate::lifecycle::{StatusEventView, VerifiedVersion};
 use crate::validate as v;
 
 /// Platform or chain names: 1–64 characters.
@@ -164,10 +164,26 @@ pub struct ChannelView {
     pub history: Vec<StatusEventView>,
     /// When the channel sync last saw the shop.
     pub last_observed_at: Option<DateTime<Utc>>,
+    /// What an auditor vouched for: the key fields as the latest verification saw them
+    /// (`null` when never verified). The indicators read these, not the live values.
+    pub verified_version: Option<VerifiedVersion>,
+    /// The key fields whose live value differs from `verified_version` (waiting for an
+    /// auditor).
+    pub pending_changes: Vec<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The key fields of a channel (domain.md §7): a change by the owner needs a new verification.
+pub const KEY_FIELDS: [&str; 6] = [
+    "kind",
+    "platform",
+    "shop_url",
+    "shop_id",
+    "active_from",
+    "active_to",
+];
 
 impl ChannelView {
     /// From a row and its history.
@@ -191,6 +207,8 @@ impl ChannelView {
             },
             history,
             last_observed_at: m.last_observed_at,
+            verified_version: None,
+            pending_changes: Vec::new(),
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -130,12 +130,7 @@ pub async fn backfill_shop_keys(db: &DatabaseConnection) -> AppResult<u64> {
 }
 
 async fn view(db: &impl ConnectionTrait, m: channel::Model) -> AppResult<ChannelView> {
-    let history = lifecycle::history(db, ENTITY, m.id)
-        .await?
-        .into_iter()
-        .map(StatusEventView::from)
-        .collect();
-    ChannelView::build(m, history)
+    Ok(views(db, vec![m]).await?.remove(0))
 }
 
 fn check(m: &channel::Model) -> AppResult<()> {
@@ -303,6 +298,12 @@ async fn views(
 ) -> AppResult<Vec<ChannelView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut vouched = lifecycle::latest_vouched::<channel::Entity>(
+        db,
+        &histories,
+        VerificationStatus::Verified.code(),
+    )
+    .await?;
     rows.into_iter()
         .map(|r| {
             let h = histories
@@ -311,7 +312,16 @@ async fn views(
                 .into_iter()
                 .map(StatusEventView::from)
                 .collect();
-            ChannelView::build(r, h)
+            let seen = vouched.remove(&r.id);
+            let mut view = ChannelView::build(r, h)?;
+            if let Some((event, seen)) = seen {
+                let seen = ChannelView::build(seen, Vec::new())?;
+                let (v, pending) =
+                    lifecycle::vouched(&view, &seen, &event, &super::dto::KEY_FIELDS);
+                view.verified_version = Some(v);
+                view.pending_changes = pending;
+            }
+            Ok(view)
         })
         .collect()
 }
@@ -412,6 +422,7 @@ pub async fn update_in(
                 to: VerificationStatus::Declared.code(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on: clock::today(),
+                document_id: None,
             },
         )
         .await?;
@@ -489,6 +500,7 @@ pub async fn verify(
             to: VerificationStatus::Verified.code(),
             reason: note.clone(),
             effective_on: input.verified_on,
+            document_id: None,
         },
     )
     .await?;

@@ -103,38 +103,17 @@ pub fn latest_lapsed_start(d: NaiveDate, months: i32) -> NaiveDate {
     c
 }
 
-/// Per maximum validity (months) found in the scheme catalogue, the latest issue date of a
-/// certificate that no longer counts on `d` under the cap (domain.md §7). Empty when the policy
-/// does not cap.
-pub async fn validity_caps(
-    db: &impl ConnectionTrait,
-    policy: &Policy,
-    d: NaiveDate,
-    known: Known,
-) -> AppResult<Vec<(i32, NaiveDate)>> {
-    use entity::certification_scheme as scheme;
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+/// Per scheme the policy caps (domain.md §7), the latest issue date of a certificate that no
+/// longer counts on `d` under its cap.
+fn validity_caps(policy: &Policy, d: NaiveDate) -> Vec<(String, NaiveDate)> {
     if !policy.cap_certificate_validity {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    // As known: a scheme's maximum may have been edited since.
-    let mut months: Vec<i32> = known
-        .select::<scheme::Entity>()
-        .select_only()
-        .column(scheme::Column::MaxValidityMonths)
-        .filter(scheme::Column::MaxValidityMonths.is_not_null())
-        .into_tuple::<Option<i32>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    months.sort_unstable();
-    months.dedup();
-    Ok(months
-        .into_iter()
-        .map(|m| (m, latest_lapsed_start(d, m)))
-        .collect())
+    policy
+        .validity_caps
+        .iter()
+        .map(|(code, m)| (code.clone(), latest_lapsed_start(d, *m)))
+        .collect()
 }
 
 /// The window in which an active listing must have been seen: from the start of day
@@ -146,12 +125,23 @@ pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTi
     (start, end)
 }
 
-/// Joins, to the rows of `entity` aliased `row`, the status event `e` in force on `d` (the last
-/// recorded of those effective by then) when it moved the record to `status` (and satisfies
-/// `more`, a condition on `e`), and `v`: the version of the row that event saw — the earliest
-/// version still current when the event was recorded (the version in force then; the record's
-/// first when the event was written with it). `domain.md` §7: a verification vouches for what
+/// The condition that version `v` of `table` is the one a move recorded at `at` saw: the
+/// earliest version still current at that instant (the version in force then; the record's
+/// first when the move was written with it). `domain.md` §7: a verification vouches for what
 /// it saw.
+fn seen_at(table: &str, v: &str, id: &str, at: &str) -> String {
+    format!(
+        "{v}.id = {id} AND ({v}.superseded_at IS NULL OR {v}.superseded_at > {at}) \
+         AND NOT EXISTS (SELECT 1 FROM \"{table}_version\" o WHERE o.id = {v}.id \
+           AND o.recorded_at < {v}.recorded_at \
+           AND (o.superseded_at IS NULL OR o.superseded_at > {at}))"
+    )
+}
+
+/// Joins, to the rows of `entity` aliased `row`, the status event `{row}_e` in force on `d`
+/// (the last recorded of those effective by then) when it moved the record to `status` (and
+/// satisfies `more`, a condition on the event), and `{row}_v`: the version of the row that
+/// event saw ([`seen_at`]).
 fn verification_in_force(
     q: &mut Sql,
     d: NaiveDate,
@@ -167,16 +157,77 @@ fn verification_in_force(
         known.table("status_event", |v| q.bind(v)),
     );
     let (d1, d2) = (q.bind(d), q.bind(d));
+    let e = format!("{row}_e");
+    let v = format!("{row}_v");
+    let seen = seen_at(table, &v, &format!("{row}.id"), &format!("{e}.at"));
     format!(
-        "JOIN {events} e ON e.entity_id = {row}.id AND e.entity = '{entity}' \
-           AND e.effective_on <= {d1} AND e.to_status = '{status}'{more} \
-           AND e.seq = (SELECT MAX(x.seq) FROM {latest} x WHERE x.entity = '{entity}' \
+        "JOIN {events} {e} ON {e}.entity_id = {row}.id AND {e}.entity = '{entity}' \
+           AND {e}.effective_on <= {d1} AND {e}.to_status = '{status}'{more} \
+           AND {e}.seq = (SELECT MAX(x.seq) FROM {latest} x WHERE x.entity = '{entity}' \
              AND x.entity_id = {row}.id AND x.effective_on <= {d2}) \
-         JOIN \"{table}_version\" v ON v.id = {row}.id \
-           AND (v.superseded_at IS NULL OR v.superseded_at > e.at) \
-           AND NOT EXISTS (SELECT 1 FROM \"{table}_version\" o WHERE o.id = v.id \
-             AND o.recorded_at < v.recorded_at \
-             AND (o.superseded_at IS NULL OR o.superseded_at > e.at))"
+         JOIN \"{table}_version\" {v} ON {seen}"
+    )
+}
+
+/// A certification (aliased `c`) that counts as a certificate on `d`: verified on `d` as
+/// [`verification_in_force`] reads it, and, as that verification saw it (`c_v`), issued by
+/// `d`, not expired, and within its scheme's cap under the policy. Its scheme is `cs`. Returns
+/// the joins and the condition.
+fn certificate_in_force(
+    q: &mut Sql,
+    d: NaiveDate,
+    known: Known,
+    caps: &[(String, NaiveDate)],
+) -> (String, String) {
+    let schemes = known.table("certification_scheme", |v| q.bind(v));
+    let verified = verification_in_force(
+        q,
+        d,
+        known,
+        "certification",
+        "c",
+        CertStatus::Verified.code(),
+        "",
+    );
+    let (d1, d2) = (q.bind(d), q.bind(d));
+    // A certificate counts at most its scheme's maximum validity from its issue date.
+    let capped = if caps.is_empty() {
+        String::new()
+    } else {
+        let arms: String = caps
+            .iter()
+            .map(|(code, cut)| format!(" WHEN {} THEN {}", q.bind(code.clone()), q.bind(*cut)))
+            .collect();
+        format!(
+            " AND c_v.issued_on > CASE cs.code{arms} ELSE {} END",
+            // Before any date the registry accepts (and within PostgreSQL's range).
+            q.bind(clock::date(1899, 12, 31))
+        )
+    };
+    (
+        format!("{verified} JOIN {schemes} cs ON cs.id = c_v.scheme_id"),
+        format!("c_v.issued_on <= {d1} AND c_v.expires_on > {d2}{capped}"),
+    )
+}
+
+/// The condition that area row or version `a` is a stable raw-material area on `d` (§4.2).
+fn stable_on(q: &mut Sql, policy: &Policy, d: NaiveDate, a: &str) -> String {
+    let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
+    let min = q.bind(policy.min_linkage_months);
+    let code = if policy.growing_area_code_is_stable {
+        format!(" OR {a}.growing_area_code IS NOT NULL")
+    } else {
+        String::new()
+    };
+    format!(
+        "({a}.valid_from IS NULL OR {a}.valid_from <= {d1}) \
+         AND ({a}.valid_to IS NULL OR {a}.valid_to >= {d2}) \
+         AND ({a}.tenure IN ('{own}', '{leased}') \
+              OR ({a}.tenure = '{linked}' AND {a}.linkage_start_on <= {d3} \
+                  AND {a}.linkage_end_on >= {d4} AND {a}.linkage_months >= {min}){code})",
+        own = Tenure::Own.code(),
+        leased = Tenure::Leased.code(),
+        linked = Tenure::Linked.code(),
     )
 }
 
@@ -197,7 +248,6 @@ pub fn rule_ctes(
     policy: &Policy,
     d: NaiveDate,
     communes: &Communes,
-    caps: &[(i32, NaiveDate)],
     known: Known,
 ) -> String {
     // Every table read as known at the knowledge time (the live tables when it is now).
@@ -253,62 +303,41 @@ pub fn rule_ctes(
         )
     };
 
+    let caps = validity_caps(policy, d);
     let certified = {
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
-        let (certs, schemes) = (from(q, "certification"), from(q, "certification_scheme"));
-        let verified = verification_in_force(
-            q,
-            d,
-            known,
-            "certification",
-            "c",
-            CertStatus::Verified.code(),
-            "",
-        );
-        let (d1, d2) = (q.bind(d), q.bind(d));
-        // A certificate counts at most its scheme's maximum validity from its issue date.
-        let capped = if caps.is_empty() {
-            String::new()
-        } else {
-            let arms: String = caps
-                .iter()
-                .map(|(m, cut)| format!(" WHEN {} THEN {}", q.bind(*m), q.bind(*cut)))
-                .collect();
-            format!(
-                " AND (cs.max_validity_months IS NULL OR v.issued_on > \
-                 CASE cs.max_validity_months{arms} ELSE {} END)",
-                // Before any date the registry accepts (and within PostgreSQL's range).
-                q.bind(clock::date(1899, 12, 31))
-            )
-        };
+        let certs = from(q, "certification");
+        let (joins, counts) = certificate_in_force(q, d, known, &caps);
         // The values read are those the verification in force on D saw (domain.md §7), not
         // the live row: an owner's later edit never moves a date an auditor vouched for.
         format!(
-            "SELECT c.subject_id FROM {certs} c {verified} \
-             JOIN {schemes} cs ON cs.id = v.scheme_id \
-             WHERE cs.category IN ({cats}) AND v.issued_on <= {d1} AND v.expires_on > {d2}{capped}"
+            "SELECT c.subject_id FROM {certs} c {joins} \
+             WHERE cs.category IN ({cats}) AND {counts}"
         )
     };
-    let stable_area = {
-        let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
-        let min = q.bind(policy.min_linkage_months);
+    let stable_area = if policy.verify_areas {
+        // Version 3: an area counts as an auditor verified it (the version its verification
+        // in force on D saw), or as the certification scoped to it saw it when verified (any
+        // certificate that counts as one on D, whatever its category).
         let areas = from(q, "raw_material_area");
-        let code = if policy.growing_area_code_is_stable {
-            " OR a.growing_area_code IS NOT NULL"
-        } else {
-            ""
-        };
+        let verified =
+            verification_in_force(q, d, known, "area", "a", CertStatus::Verified.code(), "");
+        let stable = stable_on(q, policy, d, "a_v");
+        let certs = from(q, "certification");
+        let (joins, counts) = certificate_in_force(q, d, known, &caps);
+        let scoped = seen_at("raw_material_area", "sa", "c_v.area_id", "c_e.at");
+        let scoped_stable = stable_on(q, policy, d, "sa");
         format!(
-            "SELECT a.subject_id FROM {areas} a \
-             WHERE (a.valid_from IS NULL OR a.valid_from <= {d1}) \
-             AND (a.valid_to IS NULL OR a.valid_to >= {d2}) \
-             AND (a.tenure IN ('{own}', '{leased}') \
-                  OR (a.tenure = '{linked}' AND a.linkage_start_on <= {d3} \
-                      AND a.linkage_end_on >= {d4} AND a.linkage_months >= {min}){code})",
-            own = Tenure::Own.code(),
-            leased = Tenure::Leased.code(),
-            linked = Tenure::Linked.code(),
+            "SELECT a.subject_id FROM {areas} a {verified} WHERE {stable} \
+             UNION SELECT c.subject_id FROM {certs} c {joins} \
+             JOIN \"raw_material_area_version\" sa ON {scoped} \
+             WHERE {counts} AND {scoped_stable}"
         )
+    } else {
+        // Versions 1 and 2: the area as registered.
+        let areas = from(q, "raw_material_area");
+        let stable = stable_on(q, policy, d, "a");
+        format!("SELECT a.subject_id FROM {areas} a WHERE {stable}")
     };
     let evidenced_channel = {
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
@@ -327,7 +356,7 @@ pub fn rule_ctes(
             // lasts (`verification_valid_months`).
             let fresh = match policy.verification_valid_months {
                 Some(m) => format!(
-                    " AND e.effective_on > {}",
+                    " AND ch_e.effective_on > {}",
                     q.bind(latest_lapsed_start(d, m))
                 ),
                 None => String::new(),
@@ -345,9 +374,9 @@ pub fn rule_ctes(
             let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
             let (d1, d2) = (q.bind(d), q.bind(d));
             let verified = format!(
-                "SELECT ch.subject_id FROM {channels} ch {verified} WHERE v.kind IN ({kinds}) \
-                 AND (v.active_from IS NULL OR v.active_from <= {d1}) \
-                 AND (v.active_to IS NULL OR v.active_to >= {d2})"
+                "SELECT ch.subject_id FROM {channels} ch {verified} WHERE ch_v.kind IN ({kinds}) \
+                 AND (ch_v.active_from IS NULL OR ch_v.active_from <= {d1}) \
+                 AND (ch_v.active_to IS NULL OR ch_v.active_to >= {d2})"
             );
             // Observed: an active listing seen by the sync in the freshness window, from a
             // source the policy trusts (what the marketplace showed, not what was declared).
@@ -399,9 +428,8 @@ pub async fn counts_by_commune(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let caps = validity_caps(db, policy, d, known).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
+    let ctes = rule_ctes(&mut q, policy, d, communes, known);
     q.push(&format!(
         "{ctes} SELECT p.commune_id AS commune_id, COUNT(*) AS population, \
          COUNT(vc.id) AS value_chain, COUNT(mc.id) AS modern_channel \
@@ -514,10 +542,9 @@ pub async fn subjects(
     } else {
         " ORDER BY p.search_text, p.id"
     };
-    let caps = validity_caps(db, policy, d, known).await?;
     let statement = |count_only: bool| {
         let mut q = Sql::new(db.get_database_backend());
-        let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
+        let ctes = rule_ctes(&mut q, policy, d, communes, known);
         if count_only {
             q.push(&format!("{ctes} SELECT COUNT(*) AS n {from}"));
         } else {
@@ -572,9 +599,8 @@ pub async fn population(
     if communes.is_empty() {
         return Ok(Vec::new());
     }
-    let caps = validity_caps(db, policy, d, known).await?;
     let mut q = Sql::new(db.get_database_backend());
-    let ctes = rule_ctes(&mut q, policy, d, communes, &caps, known);
+    let ctes = rule_ctes(&mut q, policy, d, communes, known);
     q.push(&format!(
         "{ctes} SELECT p.id AS id, p.commune_id AS commune_id FROM pop p \
          ORDER BY p.search_text, p.id"

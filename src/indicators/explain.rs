@@ -79,6 +79,12 @@ pub struct Evidence {
     schemes: HashMap<Uuid, scheme::Model>,
     cert_history: HashMap<Uuid, Vec<status_event::Model>>,
     areas: HashMap<Uuid, Vec<area::Model>>,
+    area_history: HashMap<Uuid, Vec<status_event::Model>>,
+    /// Area → the values its verification in force on the day saw.
+    area_seen: HashMap<Uuid, area::Model>,
+    /// Certification → the area in its scope as the certification's verification in force on
+    /// the day saw it (policy version 3: such an area is vouched for by the certificate).
+    scope_seen: HashMap<Uuid, area::Model>,
     channels: HashMap<Uuid, Vec<channel::Model>>,
     /// Channel → the values its verification in force on the day saw.
     channel_seen: HashMap<Uuid, channel::Model>,
@@ -131,6 +137,11 @@ impl Evidence {
             .filter(area::Column::SubjectId.is_in(ids.clone()))
             .all(db)
             .await?;
+        let area_ids: Vec<Uuid> = areas.iter().map(|a| a.id).collect();
+        let area_history = lifecycle::histories(db, "area", &area_ids, known).await?;
+        let area_seen =
+            seen_on::<area::Entity>(db, &area_ids, &area_history, d, CertStatus::Verified.code())
+                .await?;
         let channels = known
             .select::<channel::Entity>()
             .filter(channel::Column::SubjectId.is_in(ids))
@@ -141,6 +152,7 @@ impl Evidence {
         let cert_seen =
             seen_on::<cert::Entity>(db, &cert_ids, &cert_history, d, CertStatus::Verified.code())
                 .await?;
+        let scope_seen = scope_seen(db, &cert_seen, &cert_history, d).await?;
         let channel_seen = seen_on::<channel::Entity>(
             db,
             &channel_ids,
@@ -182,6 +194,9 @@ impl Evidence {
             schemes: schemes.into_iter().map(|s| (s.id, s)).collect(),
             cert_history,
             areas: group(areas, |a| a.subject_id),
+            area_history,
+            area_seen,
+            scope_seen,
             channels: group(channels, |c| c.subject_id),
             channel_seen,
             channel_history,
@@ -246,6 +261,31 @@ where
     Ok(moves
         .into_iter()
         .filter_map(|(id, at)| versions.seen_at(id, at).map(|m| (id, m.clone())))
+        .collect())
+}
+
+/// For each verified certification scoped to an area, that area as the verification saw it.
+async fn scope_seen(
+    db: &impl ConnectionTrait,
+    cert_seen: &HashMap<Uuid, cert::Model>,
+    histories: &HashMap<Uuid, Vec<status_event::Model>>,
+    d: NaiveDate,
+) -> AppResult<HashMap<Uuid, area::Model>> {
+    let scoped: Vec<(Uuid, Uuid, DateTime<Utc>)> = cert_seen
+        .iter()
+        .filter_map(|(id, c)| {
+            let at = status_on(histories.get(id), d)?.at;
+            Some((*id, c.area_id?, at))
+        })
+        .collect();
+    if scoped.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<Uuid> = scoped.iter().map(|(_, a, _)| *a).collect();
+    let versions = crate::history::Versions::<area::Model>::load::<area::Entity>(db, &ids).await?;
+    Ok(scoped
+        .into_iter()
+        .filter_map(|(c, a, at)| versions.seen_at(a, at).map(|m| (c, m.clone())))
         .collect())
 }
 
@@ -320,7 +360,7 @@ pub fn value_chain(
                 "cert_expired",
                 label(vec![("expires", date(c.expires_on))]),
             ));
-        } else if let Some(m) = s.max_validity_months.filter(|_| p.cap_certificate_validity)
+        } else if let Some(m) = p.cap_of(&s.code)
             && months_after(c.issued_on, m) <= d
         {
             cert_gap.get_or_insert(Gap::CertificationExpired);
@@ -372,86 +412,80 @@ pub fn value_chain(
         missing.extend(cert_notes);
     }
 
-    // Areas.
+    // Areas: under a policy that verifies them, each as an auditor's verification in force on
+    // D saw it, or as the verification of a certificate scoped to it saw it; otherwise as
+    // registered.
     let mut areas: Vec<&area::Model> = ev.areas.get(&subject).into_iter().flatten().collect();
     areas.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let mut area_ok = None;
     let mut area_notes = Vec::new();
-    for a in &areas {
-        let named = |mut more: Vec<(&'static str, Arg)>| {
-            more.push(("name", text(a.name.clone())));
-            more
-        };
-        if a.valid_from.is_some_and(|f| f > d) || a.valid_to.is_some_and(|t| t < d) {
-            area_notes.push(Note::new("area_not_valid", named(vec![("d", date(d))])));
-            continue;
-        }
-        let tenure = from_db::<Tenure>("tenure", &a.tenure).unwrap_or(Tenure::Linked);
-        let mut because = match tenure {
-            Tenure::Own => Some(Note::new("stable_own", vec![])),
-            Tenure::Leased => Some(Note::new("stable_leased", vec![])),
-            Tenure::Linked => {
-                let no = text(
-                    a.linkage_contract_no
-                        .clone()
-                        .unwrap_or_else(|| "?".to_owned()),
-                );
-                let months = a.linkage_months.unwrap_or(0);
-                match (a.linkage_start_on, a.linkage_end_on) {
-                    (Some(s), _) if s > d => {
-                        area_notes.push(Note::new(
-                            "contract_starts_after",
-                            named(vec![("contract", no), ("start", date(s)), ("d", date(d))]),
-                        ));
-                        None
-                    }
-                    (_, Some(e)) if e < d => {
-                        area_notes.push(Note::new(
-                            "contract_ended",
-                            named(vec![("contract", no), ("end", date(e))]),
-                        ));
-                        None
-                    }
-                    (Some(_), Some(_)) if months < p.min_linkage_months => {
-                        area_notes.push(Note::new(
-                            "contract_too_short",
-                            named(vec![
-                                ("contract", no),
-                                ("months", int(months)),
-                                ("min", int(p.min_linkage_months)),
-                            ]),
-                        ));
-                        None
-                    }
-                    (Some(_), Some(_)) => Some(Note::new(
-                        "stable_contract",
-                        vec![("contract", no), ("months", int(months)), ("d", date(d))],
-                    )),
-                    _ => {
-                        area_notes.push(Note::new("area_no_contract", named(vec![])));
-                        None
-                    }
+    for live in &areas {
+        let mut candidates: Vec<(&area::Model, Note)> = Vec::new();
+        if p.verify_areas {
+            let status = status_on(ev.area_history.get(&live.id), d);
+            if let Some(e) = status.filter(|e| e.to_status == CertStatus::Verified.code())
+                && let Some(seen) = ev.area_seen.get(&live.id)
+            {
+                candidates.push((
+                    seen,
+                    Note::new(
+                        "area_verified_by",
+                        vec![
+                            ("by", text(e.actor_name.clone())),
+                            ("on", date(e.effective_on)),
+                        ],
+                    ),
+                ));
+            }
+            for c in &certs {
+                if let Some(scoped) = ev.scope_seen.get(&c.id).filter(|a| a.id == live.id)
+                    && let Some(seen) = ev.cert_seen.get(&c.id)
+                    && certificate_counts(ev, seen, d, p)
+                    && let Some(s) = ev.schemes.get(&seen.scheme_id)
+                {
+                    candidates.push((
+                        scoped,
+                        Note::new(
+                            "area_in_certificate_scope",
+                            vec![
+                                ("no", text(seen.certificate_no.clone())),
+                                ("scheme", text(s.code.clone())),
+                            ],
+                        ),
+                    ));
                 }
             }
-        };
-        if because.is_none()
-            && p.growing_area_code_is_stable
-            && let Some(code) = &a.growing_area_code
-        {
-            because = Some(Note::new("stable_code", vec![("code", text(code.clone()))]));
+            if candidates.is_empty() {
+                let st = status.map_or("unregistered", |e| e.to_status.as_str());
+                area_notes.push(Note::new(
+                    "area_not_verified",
+                    vec![
+                        ("name", text(live.name.clone())),
+                        ("status", term("cert-status", st)),
+                        ("d", date(d)),
+                        ("version", int(p.version)),
+                    ],
+                ));
+                continue;
+            }
+        } else {
+            candidates.push((live, Note::new("area_as_registered", vec![])));
         }
-        if let Some(because) = because
-            && area_ok.is_none()
-        {
-            area_ok = Some((
-                AreaEvidence {
-                    id: a.id,
-                    name: a.name.clone(),
-                    area_ha: hectares(a.area_m2).to_string(),
-                    stable_because: because.render(Lang::En),
-                },
-                because,
-            ));
+        for (a, vouched) in candidates {
+            if let Some(because) = stability(a, d, p, &mut area_notes)
+                && area_ok.is_none()
+            {
+                area_ok = Some((
+                    AreaEvidence {
+                        id: a.id,
+                        name: a.name.clone(),
+                        area_ha: hectares(a.area_m2).to_string(),
+                        stable_because: because.render(Lang::En),
+                    },
+                    because,
+                    vouched,
+                ));
+            }
         }
     }
     if area_ok.is_none() {
@@ -470,44 +504,133 @@ pub fn value_chain(
 
     let counts = cert_ok.is_some() && area_ok.is_some();
     let notes = match (&cert_ok, &area_ok) {
-        (Some(c), Some((a, because))) => vec![
-            Note::new("counts_certification", {
-                let mut args = vec![
-                    ("category", term("category", c.category.code())),
-                    ("no", text(c.certificate_no.clone())),
-                    ("scheme", text(c.scheme.clone())),
-                    ("d", date(d)),
-                    ("until", date(c.expires_on)),
-                ];
-                if let Some((by, on)) = &verified_by {
-                    args.push(("by", text(by.clone())));
-                    args.push(("on", date(*on)));
-                }
-                args
-            }),
-            {
-                // Why the area is stable, as the catalogue's selector on `because`.
-                let mut n = Note::new(
-                    "counts_area",
-                    vec![
-                        ("name", text(a.name.clone())),
-                        ("because", text(because.code.clone())),
-                    ],
-                );
-                n.args.extend(because.args.clone());
-                n
-            },
-        ],
+        (Some(c), Some((a, because, vouched))) => {
+            let mut notes = vec![
+                Note::new("counts_certification", {
+                    let mut args = vec![
+                        ("category", term("category", c.category.code())),
+                        ("no", text(c.certificate_no.clone())),
+                        ("scheme", text(c.scheme.clone())),
+                        ("d", date(d)),
+                        ("until", date(c.expires_on)),
+                    ];
+                    if let Some((by, on)) = &verified_by {
+                        args.push(("by", text(by.clone())));
+                        args.push(("on", date(*on)));
+                    }
+                    args
+                }),
+                {
+                    // Why the area is stable, as the catalogue's selector on `because`.
+                    let mut n = Note::new(
+                        "counts_area",
+                        vec![
+                            ("name", text(a.name.clone())),
+                            ("because", text(because.code.clone())),
+                        ],
+                    );
+                    n.args.extend(because.args.clone());
+                    n
+                },
+            ];
+            // Who vouched for the area (policy version 3).
+            if vouched.code != "area_as_registered" {
+                notes.push(vouched.clone());
+            }
+            notes
+        }
         _ => missing,
     };
     ValueChainExplanation {
         counts,
         certification: cert_ok,
-        area: area_ok.map(|(a, _)| a),
+        area: area_ok.map(|(a, _, _)| a),
         reasons: english(&notes),
         notes,
         gaps,
     }
+}
+
+/// Why area version `a` is a stable raw-material area on `d` (§4.2), or `None`, with what
+/// stops it added to `notes`.
+fn stability(a: &area::Model, d: NaiveDate, p: &Policy, notes: &mut Vec<Note>) -> Option<Note> {
+    let named = |mut more: Vec<(&'static str, Arg)>| {
+        more.push(("name", text(a.name.clone())));
+        more
+    };
+    if a.valid_from.is_some_and(|f| f > d) || a.valid_to.is_some_and(|t| t < d) {
+        notes.push(Note::new("area_not_valid", named(vec![("d", date(d))])));
+        return None;
+    }
+    let tenure = from_db::<Tenure>("tenure", &a.tenure).unwrap_or(Tenure::Linked);
+    let because = match tenure {
+        Tenure::Own => Some(Note::new("stable_own", vec![])),
+        Tenure::Leased => Some(Note::new("stable_leased", vec![])),
+        Tenure::Linked => {
+            let no = text(
+                a.linkage_contract_no
+                    .clone()
+                    .unwrap_or_else(|| "?".to_owned()),
+            );
+            let months = a.linkage_months.unwrap_or(0);
+            match (a.linkage_start_on, a.linkage_end_on) {
+                (Some(s), _) if s > d => {
+                    notes.push(Note::new(
+                        "contract_starts_after",
+                        named(vec![("contract", no), ("start", date(s)), ("d", date(d))]),
+                    ));
+                    None
+                }
+                (_, Some(e)) if e < d => {
+                    notes.push(Note::new(
+                        "contract_ended",
+                        named(vec![("contract", no), ("end", date(e))]),
+                    ));
+                    None
+                }
+                (Some(_), Some(_)) if months < p.min_linkage_months => {
+                    notes.push(Note::new(
+                        "contract_too_short",
+                        named(vec![
+                            ("contract", no),
+                            ("months", int(months)),
+                            ("min", int(p.min_linkage_months)),
+                        ]),
+                    ));
+                    None
+                }
+                (Some(_), Some(_)) => Some(Note::new(
+                    "stable_contract",
+                    vec![("contract", no), ("months", int(months)), ("d", date(d))],
+                )),
+                _ => {
+                    notes.push(Note::new("area_no_contract", named(vec![])));
+                    None
+                }
+            }
+        }
+    };
+    match (because, &a.growing_area_code) {
+        (Some(b), _) => Some(b),
+        (None, Some(code)) if p.growing_area_code_is_stable => {
+            Some(Note::new("stable_code", vec![("code", text(code.clone()))]))
+        }
+        _ => None,
+    }
+}
+
+/// Whether certification version `c` (as its verification in force on `d` saw it) counts as a
+/// certificate on `d`, whatever its category: verified, issued by `d`, not expired, within its
+/// scheme's cap.
+fn certificate_counts(ev: &Evidence, c: &cert::Model, d: NaiveDate, p: &Policy) -> bool {
+    let verified = status_on(ev.cert_history.get(&c.id), d)
+        .is_some_and(|e| e.to_status == CertStatus::Verified.code());
+    let capped = ev
+        .schemes
+        .get(&c.scheme_id)
+        .and_then(|s| p.cap_of(&s.code))
+        .is_some_and(|m| months_after(c.issued_on, m) <= d);
+    verified && c.issued_on <= d && d < c.expires_on && !capped
 }
 
 /// The modern-channel verdict of one subject and why.

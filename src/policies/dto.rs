@@ -1,5 +1,7 @@
 //! Policy shapes.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use entity::indicator_policy;
 use rust_decimal::Decimal;
@@ -34,9 +36,17 @@ pub struct Policy {
     /// Whether a certificate counts only until its scheme's maximum validity from its issue
     /// date, whatever expiry it claims (domain.md §7; on from version 2).
     pub cap_certificate_validity: bool,
+    /// Each scheme's maximum validity in months, by scheme code (applied when
+    /// `cap_certificate_validity`; a scheme not listed is not capped). Version 2 caps VietGAP
+    /// only; version 3 every green and circular scheme (domain.md §7).
+    #[schema(value_type = std::collections::BTreeMap<String, i32>, example = json!({"vietgap": 27, "organic": 24}))]
+    pub validity_caps: BTreeMap<String, i32>,
     /// How many months an auditor's verification of a channel evidences it (`null`: for ever,
     /// as in version 1; 12 from version 2).
     pub verification_valid_months: Option<i32>,
+    /// Whether a raw-material area counts as stable only when an auditor verified it or a
+    /// verified certification is scoped to it (domain.md §7; on from version 3).
+    pub verify_areas: bool,
     /// Whether a unit without population has `share`, `met` and `gap` `null` ("not
     /// applicable"; from version 2) rather than met with no gap.
     pub empty_units_not_applicable: bool,
@@ -81,11 +91,23 @@ impl Policy {
             count_declared_channels: m.count_declared_channels,
             count_owner_managed_listings: m.count_owner_managed_listings,
             cap_certificate_validity: m.cap_certificate_validity,
+            validity_caps: serde_json::from_str(&m.validity_caps)
+                .map_err(|_| parse("validity caps", &m.validity_caps))?,
             verification_valid_months: m.verification_valid_months,
+            verify_areas: m.verify_areas,
             empty_units_not_applicable: m.empty_units_not_applicable,
             value_chain_target: percent(m.value_chain_target_bp),
             modern_channel_target: percent(m.modern_channel_target_bp),
         })
+    }
+
+    /// The most months a certificate of scheme `code` counts from its issue date, when the
+    /// policy caps.
+    pub fn cap_of(&self, code: &str) -> Option<i32> {
+        self.validity_caps
+            .get(code)
+            .copied()
+            .filter(|_| self.cap_certificate_validity)
     }
 
     /// The value-chain target in basis points.
@@ -120,6 +142,16 @@ fn categories(c: &[SchemeCategory]) -> Result<(), ValidationError> {
         return Err(v::err(
             "value_chain_categories",
             "must list one or more distinct categories",
+        ));
+    }
+    Ok(())
+}
+
+fn caps(c: &BTreeMap<String, i32>) -> Result<(), ValidationError> {
+    if c.values().any(|m| !(1..=120).contains(m)) {
+        return Err(v::err(
+            "validity_caps",
+            "every cap must be between 1 and 120 months",
         ));
     }
     Ok(())
@@ -177,6 +209,14 @@ pub struct CreatePolicy {
     #[validate(range(min = 1, max = 120, message = "must be between 1 and 120"))]
     #[schema(nullable = false, minimum = 1, maximum = 120)]
     pub verification_valid_months: Option<i32>,
+    /// The whole map of caps (scheme code → months, 1–120); codes must be in the catalogue.
+    #[validate(custom(function = "caps"))]
+    #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false, value_type = Option<std::collections::BTreeMap<String, i32>>)]
+    pub validity_caps: Option<BTreeMap<String, i32>>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    #[schema(nullable = false)]
+    pub verify_areas: Option<bool>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub empty_units_not_applicable: Option<bool>,

@@ -1,5 +1,7 @@
 //! Policy versions: the default, reading, and new versions.
 
+use std::collections::BTreeMap;
+
 use entity::indicator_policy as policy;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -22,9 +24,23 @@ fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("policy serialisation: {e}")))
 }
 
+/// The validity caps of version 3 (domain.md §7): VietGAP's 2 years and 3 months' grace, the
+/// usual certification cycle of the others.
+pub const VERSION_3_CAPS: [(&str, i32); 8] = [
+    ("organic", 24),
+    ("vietgap", 27),
+    ("globalgap", 12),
+    ("iso14001", 36),
+    ("fsc", 60),
+    ("pefc", 60),
+    ("rainforest_alliance", 36),
+    ("circular_model", 36),
+];
+
 /// Inserts the built-in versions when missing: version 1, the defaults of `domain.md` §4, and
 /// version 2, which adds the trust rules of §7 (listings of owner-managed connections do not
-/// count). Frozen reports and recomputations under version 1 keep their numbers.
+/// count), and version 3, which counts evidence only as verified (areas too). A database whose
+/// administrator already made a version 3 keeps it (the built-in one is not added). Frozen reports and recomputations under version 1 keep their numbers.
 pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
     let v1 = policy::ActiveModel {
         id: Set(ids::new_id()),
@@ -45,6 +61,8 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
         cap_certificate_validity: Set(false),
         verification_valid_months: Set(None),
         empty_units_not_applicable: Set(false),
+        verify_areas: Set(false),
+        validity_caps: Set("{}".to_owned()),
         value_chain_target_bp: Set(3000),
         modern_channel_target_bp: Set(5000),
         note: Set(Some("default policy (domain.md §4)".to_owned())),
@@ -58,13 +76,25 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
     v2.cap_certificate_validity = Set(true);
     v2.verification_valid_months = Set(Some(12));
     v2.empty_units_not_applicable = Set(true);
+    v2.validity_caps = Set(json(&BTreeMap::from([("vietgap", 27)]))?);
     v2.note = Set(Some(
         "trust and integrity rules (domain.md §7): listings of owner-managed connections do not \
          count, certificates count at most their scheme's validity, verifications last 12 months, \
          empty units are not applicable"
             .to_owned(),
     ));
-    Ok(policy::Entity::insert_many([v1, v2])
+    let mut v3 = v2.clone();
+    v3.id = Set(ids::new_id());
+    v3.version = Set(3);
+    v3.verify_areas = Set(true);
+    v3.validity_caps = Set(json(&BTreeMap::from(VERSION_3_CAPS))?);
+    v3.note = Set(Some(
+        "evidence as verified (domain.md §7): a raw-material area counts only when an auditor \
+         verified it or a verified certification is scoped to it; every green and circular \
+         scheme has a validity cap"
+            .to_owned(),
+    ));
+    Ok(policy::Entity::insert_many([v1, v2, v3])
         .on_conflict(
             OnConflict::column(policy::Column::Version)
                 .do_nothing()
@@ -113,6 +143,23 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<PolicyL
         current_version: items.first().map_or(0, |p| p.policy.version),
         items,
     })
+}
+
+/// Refuses caps of schemes the catalogue does not hold (a typo would cap nothing).
+async fn known_schemes(db: &impl ConnectionTrait, caps: &BTreeMap<String, i32>) -> AppResult<()> {
+    use entity::certification_scheme as scheme;
+    let codes: Vec<String> = caps.keys().cloned().collect();
+    let found = scheme::Entity::find()
+        .filter(scheme::Column::Code.is_in(codes.clone()))
+        .all(db)
+        .await?;
+    if let Some(unknown) = codes.iter().find(|c| !found.iter().any(|s| &&s.code == c)) {
+        return Err(AppError::invalid(
+            "validity_caps",
+            format!("{unknown} is not a scheme of the catalogue"),
+        ));
+    }
+    Ok(())
 }
 
 fn bp(percent: &str) -> AppResult<i32> {
@@ -166,6 +213,13 @@ pub async fn create(
     }
     if let Some(v) = input.verification_valid_months {
         next.verification_valid_months = Some(v);
+    }
+    if let Some(v) = &input.validity_caps {
+        known_schemes(&txn, v).await?;
+        next.validity_caps = json(v)?;
+    }
+    if let Some(v) = input.verify_areas {
+        next.verify_areas = v;
     }
     if let Some(v) = input.empty_units_not_applicable {
         next.empty_units_not_applicable = v;

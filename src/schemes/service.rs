@@ -19,46 +19,48 @@ use crate::msg;
 use crate::text::clean;
 use crate::{clock, ids};
 
-/// The default catalogue (domain.md §3): code, name, category, validity limit in months.
+/// The default catalogue (domain.md §3): code, name, category, validity limit in months (the
+/// usual certification cycle, as policy version 3 caps them, domain.md §7). The catalogue's
+/// limit only warns at entry; the indicators apply the caps of their policy version.
 pub const DEFAULT_CATALOGUE: &[(&str, &str, SchemeCategory, Option<i32>)] = &[
     (
         "organic",
         "Organic (TCVN 11041, Decree 109/2018 or a recognised foreign standard)",
         SchemeCategory::Green,
-        None,
+        Some(24),
     ),
     // VietGAP certificates last at most 24 months, plus 3 months' grace.
     ("vietgap", "VietGAP", SchemeCategory::Green, Some(27)),
-    ("globalgap", "GlobalG.A.P.", SchemeCategory::Green, None),
+    ("globalgap", "GlobalG.A.P.", SchemeCategory::Green, Some(12)),
     (
         "iso14001",
         "ISO 14001 environmental management",
         SchemeCategory::Green,
-        None,
+        Some(36),
     ),
     (
         "fsc",
         "FSC forest management / chain of custody",
         SchemeCategory::Green,
-        None,
+        Some(60),
     ),
     (
         "pefc",
         "PEFC forest certification",
         SchemeCategory::Green,
-        None,
+        Some(60),
     ),
     (
         "rainforest_alliance",
         "Rainforest Alliance",
         SchemeCategory::Green,
-        None,
+        Some(36),
     ),
     (
         "circular_model",
         "Recognised circular-economy model (by-products or waste reused as inputs)",
         SchemeCategory::Circular,
-        None,
+        Some(36),
     ),
     ("haccp", "HACCP", SchemeCategory::Quality, None),
     (

@@ -65,6 +65,7 @@ pub fn routes() -> Vec<rocket::Route> {
         connect::callback,
         queue::queue,
         queue::decide_certification,
+        queue::decide_area,
         queue::decide_channel,
         queue::decide_request,
         reports::freeze,

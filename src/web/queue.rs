@@ -12,7 +12,6 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::page::{Chrome, Page, PageError, Viewer};
-use crate::certifications::dto::TransitionInput;
 use crate::change_requests::dto::{
     ChangeRequestQuery, DecideChangeRequest, Decision, RequestStatus,
 };
@@ -21,8 +20,9 @@ use crate::domain::{CertStatus, Role, VerificationStatus};
 use crate::error::AppError;
 use crate::http::IfMatch;
 use crate::i18n::{Lang, parse_date};
+use crate::lifecycle::TransitionInput;
 use crate::pagination::PageParams;
-use crate::{certifications, change_requests, channels, clock, subjects};
+use crate::{areas, certifications, change_requests, channels, clock, subjects};
 
 /// One thing to decide.
 pub struct Item {
@@ -54,7 +54,7 @@ struct QueuePage {
     error: Option<String>,
 }
 
-const TABS: [&str; 3] = ["certifications", "channels", "requests"];
+const TABS: [&str; 4] = ["certifications", "areas", "channels", "requests"];
 const SHOWN: u64 = 100;
 
 async fn render(
@@ -70,6 +70,7 @@ async fn render(
     let page = PageParams::new(1, SHOWN);
     let certs =
         certifications::service::list_all(db, actor, Some(CertStatus::Submitted), &page).await?;
+    let area_list = areas::service::list_all(db, actor, Some(CertStatus::Submitted), &page).await?;
     let chans =
         channels::service::list_all(db, actor, Some(VerificationStatus::Declared), &page).await?;
     let requests = change_requests::service::list(
@@ -85,6 +86,7 @@ async fn render(
     let tab = TABS.into_iter().find(|t| *t == tab).unwrap_or(TABS[0]);
     let ids: Vec<Uuid> = match tab {
         "certifications" => certs.items.iter().map(|c| c.subject_id).collect(),
+        "areas" => area_list.items.iter().map(|a| a.subject_id).collect(),
         "channels" => chans.items.iter().map(|c| c.subject_id).collect(),
         _ => requests.items.iter().map(|r| r.subject_id).collect(),
     };
@@ -114,6 +116,26 @@ async fn render(
                     .evidence_document_id
                     .map(|d| format!("/documents/{d}"))
                     .or_else(|| c.evidence_url.clone()),
+            })
+            .collect(),
+        "areas" => area_list
+            .items
+            .iter()
+            .map(|a| Item {
+                id: a.id,
+                version: a.version,
+                subject: name(a.subject_id),
+                claim: area_claim(lang, a),
+                // What changed since the last verification, when the owner edited it.
+                detail: if a.pending_changes.is_empty() {
+                    String::new()
+                } else {
+                    lang.tf(
+                        "queue-area-changed",
+                        &[("fields", a.pending_changes.join(", "))],
+                    )
+                },
+                evidence: a.evidence_document_id.map(|d| format!("/documents/{d}")),
             })
             .collect(),
         "channels" => chans
@@ -171,6 +193,7 @@ async fn render(
     };
     let tabs = [
         ("certifications", "queue-certifications", certs.total),
+        ("areas", "queue-areas", area_list.total),
         ("channels", "queue-channels", chans.total),
         ("requests", "queue-requests", requests.total),
     ]
@@ -191,6 +214,42 @@ async fn render(
         done,
         error,
     })
+}
+
+/// `Vùng Quế Trà Mai, 12,5 ha quế, đất thuê, hiệu lực từ …` with its contract when linked.
+fn area_claim(lang: Lang, a: &crate::areas::dto::AreaView) -> String {
+    let mut text = lang.tf(
+        "queue-area",
+        &[
+            ("name", a.name.clone()),
+            ("ha", lang.decimal(&a.area_ha)),
+            ("material", a.material.clone()),
+            ("tenure", lang.t(&format!("tenure-{}", a.tenure.code()))),
+            (
+                "from",
+                a.valid_from
+                    .map(|d| lang.date(d))
+                    .unwrap_or_else(|| "…".to_owned()),
+            ),
+        ],
+    );
+    if let Some(l) = &a.linkage {
+        text.push_str("; ");
+        text.push_str(&lang.tf(
+            "queue-contract",
+            &[
+                ("no", l.contract_no.clone()),
+                ("counterparty", l.counterparty.clone()),
+                ("start", lang.date(l.start_on)),
+                ("end", lang.date(l.end_on)),
+            ],
+        ));
+    }
+    if let Some(code) = &a.growing_area_code {
+        text.push_str("; ");
+        text.push_str(code);
+    }
+    text
 }
 
 /// `name: Tên mới, tax_code: …` from a change request's fields.
@@ -284,6 +343,29 @@ fn effective(lang: Lang, raw: Option<&str>) -> Result<chrono::NaiveDate, AppErro
     }
 }
 
+/// The move a decision form asks for on a certification or an area.
+fn lifecycle_input(lang: Lang, form: &DecisionForm<'_>) -> Result<TransitionInput, AppError> {
+    let to = match form.action {
+        "verified" => CertStatus::Verified,
+        "rejected" => CertStatus::Rejected,
+        "suspended" => CertStatus::Suspended,
+        _ => {
+            return Err(AppError::invalid(
+                "action",
+                "verified, rejected or suspended",
+            ));
+        }
+    };
+    let input = TransitionInput {
+        to,
+        reason: form.reason.unwrap_or_default().to_owned(),
+        effective_on: effective(lang, form.effective_on)?,
+        evidence_document_id: None,
+    };
+    input.validate()?;
+    Ok(input)
+}
+
 /// Verify, reject or suspend a submitted certification.
 #[post("/queue/certifications/<id>", data = "<form>")]
 pub async fn decide_certification(
@@ -294,23 +376,8 @@ pub async fn decide_certification(
 ) -> Answer {
     let session = viewer.check_csrf(form.csrf)?;
     let result = async {
-        let to = match form.action {
-            "verified" => CertStatus::Verified,
-            "rejected" => CertStatus::Rejected,
-            "suspended" => CertStatus::Suspended,
-            _ => {
-                return Err(AppError::invalid(
-                    "action",
-                    "verified, rejected or suspended",
-                ));
-            }
-        };
-        let input = TransitionInput {
-            to,
-            reason: form.reason.unwrap_or_default().to_owned(),
-            effective_on: effective(viewer.lang, form.effective_on)?,
-        };
-        input.validate()?;
+        let input = lifecycle_input(viewer.lang, &form)?;
+        let to = input.to;
         certifications::service::transition(
             db.inner(),
             &session.actor,
@@ -323,6 +390,32 @@ pub async fn decide_certification(
     }
     .await;
     answer(db.inner(), &viewer, "certifications", result).await
+}
+
+/// Verify, reject or suspend a submitted raw-material area (with its linkage contract).
+#[post("/queue/areas/<id>", data = "<form>")]
+pub async fn decide_area(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: Uuid,
+    form: Form<DecisionForm<'_>>,
+) -> Answer {
+    let session = viewer.check_csrf(form.csrf)?;
+    let result = async {
+        let input = lifecycle_input(viewer.lang, &form)?;
+        let to = input.to;
+        areas::service::transition(
+            db.inner(),
+            &session.actor,
+            id,
+            IfMatch(Some(form.version)),
+            input,
+        )
+        .await?;
+        Ok(to.code())
+    }
+    .await;
+    answer(db.inner(), &viewer, "areas", result).await
 }
 
 /// Verify a declared channel.

@@ -746,6 +746,17 @@ async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor
     fill(&c, "#queue input[name=reason]", "Đã đối chiếu bản gốc").await;
     fill(&c, "#queue input[name=effective_on]", &vn(today)).await;
     click(&c, "#queue button.verify").await;
+    assert!(text_of(&c, "done").await.starts_with("Đã ghi nhận"));
+    // …and the field the owner registered, from the queue's areas tab (policy version 3
+    // counts an area only once verified).
+    click(&c, "#tab-areas").await;
+    let queue = text_of(&c, "queue").await;
+    assert!(queue.contains("Ruộng rau Bàn Thạch"), "{queue}");
+    fill(&c, "#queue input[name=reason]", "Đã kiểm tra thực địa").await;
+    fill(&c, "#queue input[name=effective_on]", &vn(today)).await;
+    click(&c, "#queue button.verify").await;
+    assert!(text_of(&c, "done").await.starts_with("Đã ghi nhận"));
+    shot(&c, "23b-vung-nguyen-lieu-da-xac-nhan").await;
 
     // Both targets now count for the subject, and the dashboard shows the API's numbers.
     let explained = app

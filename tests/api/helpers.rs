@@ -397,6 +397,20 @@ impl TestApp {
         self.token(Role::Auditor, Some(unit), None, None).await
     }
 
+    /// Verifies a raw-material area from day `on`, as an auditor does (from policy version 3
+    /// an area counts only as verified); the area as it then is.
+    pub async fn verify_area(&self, token: &str, area: &Value, on: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/areas/{}/transitions", id_of(area)),
+                Some(token),
+                &json!({"to": "verified", "reason": "đã kiểm tra thực địa", "effective_on": on}),
+            )
+            .await;
+        assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+        res.body
+    }
+
     /// An owner token for a subject.
     pub async fn owner_of(&self, subject: &Value) -> String {
         self.token(Role::Owner, None, Some(id_of(subject)), None)

@@ -180,7 +180,11 @@ async fn step(app: &TestApp, admin: &str, rng: &mut StdRng, w: &mut World, n: us
                 )
                 .await;
             if res.status == Status::Created {
-                w.areas.push(res.body.clone());
+                // Verified on a drawn day (policy version 3 counts verified areas only).
+                let verified = app
+                    .verify_area(admin, &res.body, &date(rng, 2021, 2025))
+                    .await;
+                w.areas.push(verified);
             }
             res
         }

@@ -131,7 +131,10 @@ impl Scenario {
             )
             .await;
         assert_eq!(res.status, Status::Created, "{:?}", res.body);
-        res.body
+        // Verified before every date the scenario reports on (policy version 3).
+        self.app
+            .verify_area(&self.admin, &res.body, "2020-01-01")
+            .await
     }
 
     async fn channel(
@@ -393,7 +396,9 @@ async fn the_scenario_gives_the_hand_worked_figures_at_every_edge() {
     let p = sc.report(quang_nam, D, "").await;
     assert_eq!(p["unit"]["code"], "49");
     assert_eq!(p["as_of"], D);
-    assert_eq!(p["policy"]["version"], 2, "the current built-in version");
+    assert_eq!(p["policy"]["version"], 3, "the current built-in version");
+    assert_eq!(p["policy"]["verify_areas"], true);
+    assert_eq!(p["policy"]["validity_caps"]["organic"], 24);
     assert_eq!(p["policy"]["min_linkage_months"], 36);
     assert_eq!(p["population"], 13);
     assert_eq!(
@@ -733,9 +738,9 @@ async fn csv_has_one_row_per_unit_with_the_same_numbers() {
         lines.len(),
         1 + 1 + json["children"].as_array().unwrap().len()
     );
-    assert!(lines[1].contains(",502,Thành phố Tam Kỳ,district,2025-06-30,2,10,3,10,30.00,30,true,0,2,10,20.00,50,false,3"), "{}", lines[1]);
+    assert!(lines[1].contains(",502,Thành phố Tam Kỳ,district,2025-06-30,3,10,3,10,30.00,30,true,0,2,10,20.00,50,false,3"), "{}", lines[1]);
     assert!(text.contains(
-        ",20341,Phường An Mỹ,commune,2025-06-30,2,4,1,4,25.00,30,false,1,0,4,0.00,50,false,2"
+        ",20341,Phường An Mỹ,commune,2025-06-30,3,4,1,4,25.00,30,false,1,0,4,0.00,50,false,2"
     ));
 }
 
@@ -798,14 +803,14 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
     assert_eq!(fig(&live, "value_chain").0, 2, "S10 no longer counts");
 
     // A new policy: 35-month contracts suffice (S9 counts again), declared channels count.
-    let v2 = sc
+    let next = sc
         .app
         .post("/api/v1/policies", Some(&sc.admin), &json!({"min_linkage_months": 35, "count_declared_channels": true, "note": "QĐ 12/2026"}))
         .await;
-    assert_eq!(v2.status, Status::Created, "{:?}", v2.body);
-    assert_eq!(v2.body["version"], 3);
+    assert_eq!(next.status, Status::Created, "{:?}", next.body);
+    assert_eq!(next.body["version"], 4);
     let live2 = sc.report(tam_ky, D, "").await;
-    assert_eq!(live2["policy"]["version"], 3);
+    assert_eq!(live2["policy"]["version"], 4);
     assert_eq!(fig(&live2, "value_chain").0, 3, "S4 S9 S11");
     assert_eq!(
         fig(&live2, "modern_channel").0,
@@ -815,8 +820,8 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
     let old_policy = sc.report(tam_ky, D, "&policy_version=1").await;
     assert_eq!(fig(&old_policy, "value_chain").0, 2);
     let policies = sc.app.get("/api/v1/policies", Some(&sc.admin)).await;
-    assert_eq!(policies.body["current_version"], 3);
-    assert_eq!(policies.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(policies.body["current_version"], 4);
+    assert_eq!(policies.body["items"].as_array().unwrap().len(), 4);
 
     // The frozen report is byte for byte what it was, with its own policy and figures.
     let again = sc
@@ -834,7 +839,7 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
         .unwrap();
     assert_eq!(again, first);
     let parsed: Value = serde_json::from_str(&again).unwrap();
-    assert_eq!(parsed["report"]["policy"]["version"], 2);
+    assert_eq!(parsed["report"]["policy"]["version"], 3);
     assert_eq!(
         fig(&parsed["report"], "value_chain"),
         (3, 10, json!("30.00"), Some(true), Some(0))
@@ -976,8 +981,8 @@ async fn reports_are_scoped_and_validated() {
     assert_eq!(auditor_policy.status, Status::Forbidden);
     assert_eq!(
         app.count("indicator_policy").await,
-        2,
-        "the two built-in versions, nothing more"
+        3,
+        "the three built-in versions, nothing more"
     );
 }
 

@@ -463,13 +463,15 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
     let p = app.seed_product(&admin, &s, "Mật ong").await;
     app.seed_recognition(&admin, &p, "QĐ 3", "2023-01-10", 3)
         .await;
-    app.post(
-        &format!("/api/v1/subjects/{}/areas", id_of(&s)),
-        Some(&admin),
-        &json!({"name": "Vùng ong", "commune_id": crate::helpers::commune("20335", None),
-                "material": "Mật", "area_ha": "2", "tenure": "own", "valid_from": "2022-01-01"}),
-    )
-    .await;
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &json!({"name": "Vùng ong", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Mật", "area_ha": "2", "tenure": "own", "valid_from": "2022-01-01"}),
+        )
+        .await;
+    app.verify_area(&admin, &area.body, "2022-01-01").await;
     let cert = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
@@ -708,6 +710,7 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
         )
         .await;
     assert_eq!(area.status, Status::Created, "{:?}", area.body);
+    app.verify_area(&admin, &area.body, "2022-01-01").await;
     let cert = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
@@ -778,6 +781,13 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
         .await;
     assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
     assert_eq!(edited.body["status"], "submitted");
+    // The view shows what the auditor vouched for beside what waits for it.
+    assert_eq!(edited.body["pending_changes"], json!(["expires_on"]));
+    assert_eq!(
+        edited.body["verified_version"]["values"]["expires_on"],
+        "2024-06-01"
+    );
+    assert_eq!(edited.body["verified_version"]["verified_on"], "2023-01-05");
     let repurposed = app
         .patch(
             &format!("/api/v1/channels/{stall_id}"),
@@ -789,6 +799,14 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
         .await;
     assert_eq!(repurposed.status, Status::Ok, "{:?}", repurposed.body);
     assert_eq!(repurposed.body["verification"]["status"], "declared");
+    assert_eq!(
+        repurposed.body["pending_changes"],
+        json!(["kind", "platform", "shop_url", "active_from"])
+    );
+    assert_eq!(
+        repurposed.body["verified_version"]["values"]["kind"],
+        "traditional"
+    );
 
     // Assert: no date an auditor did not vouch for counts; the dates it did still do.
     assert_eq!(
@@ -859,4 +877,224 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
         .await;
     assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
     assert_eq!(edited.body["status"], "submitted");
+}
+
+/// The value-chain numerator of Tam Kỳ on `d` under policy version `v`.
+async fn value_chain_under(app: &TestApp, admin: &str, d: &str, v: i32) -> i64 {
+    numerator(&report(app, admin, tam_ky_on(d), d, v).await, "value_chain")
+}
+
+/// The value-chain explanation of Tam Kỳ's subjects on `d` (current policy), as text.
+async fn value_chain_reasons(app: &TestApp, admin: &str, d: &str) -> String {
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of={d}&indicator=value_chain",
+                tam_ky_on(d)
+            ),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    res.body.to_string()
+}
+
+#[rocket::async_test]
+async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for_it() {
+    // Arrange: an OCOP subject in Tam Kỳ (rated 2022 and 2024) with a verified organic
+    // certificate valid 2022-06-01 to 2024-06-01, and a linked area whose contract ran
+    // 2020-06-01 to 2023-05-31 (36 months), registered by its owner.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let s = app.seed_subject(&admin, "20335", "HTX Quế Tam Kỳ").await;
+    let owner = app.owner_of(&s).await;
+    let p = app.seed_product(&admin, &s, "Tinh dầu quế").await;
+    app.seed_recognition(&admin, &p, "QĐ 1", "2022-12-10", 3)
+        .await;
+    let p2 = app.seed_product(&admin, &s, "Quế thanh").await;
+    app.seed_recognition(&admin, &p2, "QĐ 2", "2024-12-01", 3)
+        .await;
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &json!({"scheme": "organic", "certificate_no": "HC-Q1", "issuer": "QUACERT",
+                    "issued_on": "2022-06-01", "expires_on": "2024-06-01"}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            Some(&auditor),
+            &json!({"to": "verified", "reason": "đủ hồ sơ", "effective_on": "2022-07-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&owner),
+            &json!({"name": "Vùng quế Trà Mai", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Quế", "area_ha": "12.5", "tenure": "linked",
+                    "linkage": {"contract_no": "HĐLK-07", "counterparty": "Tổ hợp tác quế",
+                                "counterparty_kind": "households", "households": 30,
+                                "start_on": "2020-06-01", "end_on": "2023-05-31"}}),
+        )
+        .await;
+    assert_eq!(area.status, Status::Created, "{:?}", area.body);
+    assert_eq!(area.body["status"], "submitted");
+    assert_eq!(area.body["verified_version"], Value::Null);
+    let area_id = id_of(&area.body);
+
+    // Registered, not verified: version 2 counts it as registered, version 3 does not, and
+    // says why.
+    assert_eq!(value_chain_under(&app, &admin, "2023-03-31", 2).await, 1);
+    assert_eq!(value_chain_under(&app, &admin, "2023-03-31", 3).await, 0);
+    let why = value_chain_reasons(&app, &admin, "2023-03-31").await;
+    assert!(
+        why.contains(
+            "was not yet registered on 2023-03-31: policy version 3 counts an area only when an \
+             auditor verified it"
+        ),
+        "{why}"
+    );
+
+    // The auditor's queue holds it; an owner cannot read the queue nor decide.
+    let queue = app
+        .get("/api/v1/areas?status=submitted", Some(&auditor))
+        .await;
+    assert_eq!(queue.status, Status::Ok, "{:?}", queue.body);
+    assert_eq!(queue.body["total"], 1);
+    assert_eq!(queue.body["items"][0]["linkage"]["contract_no"], "HĐLK-07");
+    assert_eq!(
+        app.get("/api/v1/areas?status=submitted", Some(&owner))
+            .await
+            .status,
+        Status::Forbidden
+    );
+    let path = format!("/api/v1/areas/{area_id}/transitions");
+    let by_owner = app
+        .post(
+            &path,
+            Some(&owner),
+            &json!({"to": "verified", "reason": "tự xác nhận", "effective_on": "2022-01-01"}),
+        )
+        .await;
+    assert_eq!(by_owner.status, Status::Forbidden, "{:?}", by_owner.body);
+    let illegal = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"to": "suspended", "reason": "chưa xác nhận", "effective_on": "2022-01-01"}),
+        )
+        .await;
+    assert_eq!(illegal.status, Status::Conflict, "{:?}", illegal.body);
+
+    // Verified from 2022-09-01: counts from then, while its contract runs.
+    let verified = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"to": "verified", "reason": "đã kiểm tra hợp đồng", "effective_on": "2022-09-01"}),
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
+    assert_eq!(verified.body["status"], "verified");
+    assert_eq!(
+        verified.body["verified_version"]["values"]["linkage"]["end_on"],
+        "2023-05-31"
+    );
+    assert_eq!(value_chain_under(&app, &admin, "2022-08-31", 3).await, 0);
+    assert_eq!(value_chain_under(&app, &admin, "2023-03-31", 3).await, 1);
+    let why = value_chain_reasons(&app, &admin, "2023-03-31").await;
+    assert!(why.contains("the area was verified by"), "{why}");
+    assert_eq!(value_chain_under(&app, &admin, "2023-06-30", 3).await, 0);
+
+    // The owner extends its contract to 2028: back to the auditor, and no date moves under
+    // version 3 (version 2, which reads the area as registered, moves).
+    let edited = app
+        .patch(
+            &format!("/api/v1/areas/{area_id}"),
+            Some(&owner),
+            &json!({"linkage": {"contract_no": "HĐLK-07", "counterparty": "Tổ hợp tác quế",
+                                "counterparty_kind": "households", "households": 30,
+                                "start_on": "2020-06-01", "end_on": "2028-05-31"}}),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
+    assert_eq!(edited.body["status"], "submitted");
+    assert_eq!(edited.body["pending_changes"], json!(["linkage"]));
+    assert_eq!(
+        edited.body["verified_version"]["values"]["linkage"]["end_on"],
+        "2023-05-31"
+    );
+    assert_eq!(value_chain_under(&app, &admin, "2023-06-30", 3).await, 0);
+    assert_eq!(value_chain_under(&app, &admin, "2023-03-31", 3).await, 1);
+    assert_eq!(value_chain_under(&app, &admin, "2023-06-30", 2).await, 1);
+    // A name is the owner's to change: no new verification needed.
+    let renamed = app
+        .patch(
+            &format!("/api/v1/areas/{}", id_of(&verified.body)),
+            Some(&admin),
+            &json!({"name": "Vùng quế Trà Mai (đổi tên)"}),
+            None,
+        )
+        .await;
+    assert_eq!(renamed.status, Status::Ok, "{:?}", renamed.body);
+
+    // An own area the owner posts with a validity years back does not count either.
+    let own = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&owner),
+            &json!({"name": "Đất nhà", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Quế", "area_ha": "1", "tenure": "own", "valid_from": "2015-01-01"}),
+        )
+        .await;
+    assert_eq!(own.status, Status::Created, "{:?}", own.body);
+    assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 0);
+
+    // A VietGAP certificate of that area, verified from 2023-07-01: the area counts while the
+    // certificate does (as the certificate's verification saw the area), whatever the owner
+    // edits later.
+    let scoped = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-Q2", "issuer": "QUACERT",
+                    "issued_on": "2023-01-10", "expires_on": "2025-01-10",
+                    "area_id": id_of(&own.body)}),
+        )
+        .await;
+    assert_eq!(scoped.status, Status::Created, "{:?}", scoped.body);
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&scoped.body)),
+            Some(&auditor),
+            &json!({"to": "verified", "reason": "đánh giá tại vùng", "effective_on": "2023-07-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 1);
+    let why = value_chain_reasons(&app, &admin, "2023-07-15").await;
+    assert!(
+        why.contains("in the scope of verified certification VG-Q2"),
+        "{why}"
+    );
+    // Before the certificate's verification nothing vouches for the area.
+    assert_eq!(value_chain_under(&app, &admin, "2023-06-30", 3).await, 0);
+    let own_id = id_of(&own.body);
+    let shrunk = app
+        .patch(
+            &format!("/api/v1/areas/{own_id}"),
+            Some(&owner),
+            &json!({"valid_to": "2023-01-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(shrunk.status, Status::Ok, "{:?}", shrunk.body);
+    assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 1);
 }

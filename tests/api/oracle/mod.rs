@@ -250,7 +250,10 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 );
             }
         }
-        // Raw-material areas of every tenure; contracts of 23 to 48 months around 36.
+        // Raw-material areas of every tenure; contracts of 23 to 48 months around 36. Most
+        // verified by an auditor (sometimes suspended, revoked, or edited by the owner after
+        // the verification and verified again), some rejected or never decided.
+        let mut area_ids = Vec::new();
         for _ in 0..g.rng.random_range(0..=2) {
             let tenure = *g.pick(&["own", "leased", "linked", "linked"]);
             let valid_from = g.chance(0.8).then(|| g.any());
@@ -272,12 +275,37 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 months: i32::try_from(ocop_registry::areas::dto::contract_months(start, end))
                     .unwrap(),
             });
+            let area = rows::area(sid, i, recorded, tenure, contract, now);
+            let mut moves = vec![("submitted", g.any())];
+            if g.chance(0.1) {
+                moves.push(("rejected", g.any()));
+            } else if g.chance(0.7) {
+                let mut last = g.from(valid_from.unwrap_or(day("2021-01-01")));
+                moves.push(("verified", last));
+                if g.chance(0.2) {
+                    last = g.from(last);
+                    moves.push(("suspended", last));
+                    if g.chance(0.5) {
+                        moves.push(("revoked", g.from(last)));
+                    }
+                } else if g.chance(0.3) {
+                    // The owner turns it into its own land, held for ever (domain.md §7).
+                    moves.push(("submitted", g.from(last)));
+                    edits.push(Edit::Area(area.id));
+                    if g.chance(0.5) {
+                        moves.push(("verified", g.from(last)));
+                    }
+                }
+            }
+            area_ids.push(area.id);
+            rows.timed_events("area", area.id, &timed(&moves, now), "oracle");
             rows.areas.push(
                 raw_material_area::Model {
                     growing_area_code: g.chance(0.25).then(|| format!("VN-49-{i}")),
                     valid_from,
                     valid_to,
-                    ..rows::area(sid, i, recorded, tenure, contract, now)
+                    status: moves.last().unwrap().0.to_owned(),
+                    ..area
                 }
                 .into_active_model()
                 .reset_all(),
@@ -351,10 +379,16 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
             }
             let status = moves.last().unwrap().0;
             let no = format!("C-{i}-{c}");
+            // Scoped to one of the subject's areas a third of the time (a certificate that
+            // vouches for the area under policy version 3).
+            let area_id = (!area_ids.is_empty() && g.chance(0.35)).then(|| *g.pick(&area_ids));
             rows.certifications.push(
-                rows::certification(cid, sid, scheme.id, no, issued, expires, status, now)
-                    .into_active_model()
-                    .reset_all(),
+                certification::Model {
+                    area_id,
+                    ..rows::certification(cid, sid, scheme.id, no, issued, expires, status, now)
+                }
+                .into_active_model()
+                .reset_all(),
             );
             rows.timed_events("certification", cid, &timed(&moves, now), "oracle");
         }
@@ -433,6 +467,23 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     .unwrap();
                 ("certification", id)
             }
+            Edit::Area(id) => {
+                raw_material_area::Entity::update_many()
+                    .col_expr(raw_material_area::Column::Tenure, Expr::value("own"))
+                    .col_expr(
+                        raw_material_area::Column::ValidFrom,
+                        Expr::value(day("2019-01-01")),
+                    )
+                    .col_expr(
+                        raw_material_area::Column::ValidTo,
+                        Expr::value(None::<NaiveDate>),
+                    )
+                    .filter(raw_material_area::Column::Id.eq(id))
+                    .exec(&*txn)
+                    .await
+                    .unwrap();
+                ("area", id)
+            }
             Edit::Channel(id, kind, active_from) => {
                 sales_channel::Entity::update_many()
                     .col_expr(sales_channel::Column::Kind, Expr::value(kind))
@@ -457,9 +508,10 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
 
 /// An owner's edit of a record's key fields after its verification, applied once the rows
 /// are written: a certification's new issue and expiry dates; a channel's new kind and
-/// period (from a new start, or none, to no end).
+/// period (from a new start, or none, to no end); an area made the owner's own land for ever.
 enum Edit {
     Certification(Uuid, NaiveDate, NaiveDate),
+    Area(Uuid),
     Channel(Uuid, String, Option<NaiveDate>),
 }
 
@@ -618,15 +670,17 @@ async fn the_engine_agrees_with_a_plain_reading_of_the_rules_on_every_unit_date_
     assert_eq!(res.status, Status::Created, "{:?}", res.body);
     let geography = Geography::load(&app.db).await.unwrap();
     generate(&app.db, &geography, SUBJECTS, 20_251_130).await;
-    // Versions 1 and 2 are built in; two more turn every other switch.
+    // Versions 1 to 3 are built in; two more turn every other switch.
     for body in [
         json!({"min_linkage_months": 24, "growing_area_code_is_stable": false,
                "value_chain_categories": ["green", "circular", "quality"],
                "modern_kinds": ["marketplace", "ocop_showroom", "export", "traditional"],
                "channel_freshness_days": 30, "count_owner_managed_listings": true,
                "verification_valid_months": 6, "empty_units_not_applicable": false,
+               "validity_caps": {"vietgap": 27, "oracle_circular": 12, "organic": 36},
                "value_chain_target": "12.5", "modern_channel_target": "33.33"}),
         json!({"count_declared_channels": true, "cap_certificate_validity": false,
+               "verify_areas": false,
                "value_chain_categories": ["circular"], "min_linkage_months": 37,
                "value_chain_target": "0", "modern_channel_target": "100"}),
     ] {
@@ -640,7 +694,7 @@ async fn the_engine_agrees_with_a_plain_reading_of_the_rules_on_every_unit_date_
         .iter()
         .map(|p| Rules::from_json(p).unwrap_or_else(|| panic!("unreadable policy {p}")))
         .collect();
-    assert_eq!(policies.len(), 4);
+    assert_eq!(policies.len(), 5);
     let registry = Registry::load(&app.db).await.unwrap();
     let geography = &registry.geography;
     let mut seen = Coverage::default();

@@ -96,6 +96,7 @@ impl Rows {
                     actor_id: None,
                     actor_name: by.to_owned(),
                     at: *at,
+                    document_id: None,
                 }
                 .into_active_model()
                 .reset_all(),
@@ -209,6 +210,7 @@ pub fn area(
         linkage_start_on: c.map(|c| c.start),
         linkage_end_on: c.map(|c| c.end),
         linkage_months: c.map(|c| c.months),
+        status: "submitted".to_owned(),
         version: 1,
         created_at: now,
         updated_at: now,

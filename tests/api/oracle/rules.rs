@@ -29,6 +29,9 @@ pub struct Rules {
     pub count_declared_channels: bool,
     pub count_owner_managed_listings: bool,
     pub cap_certificate_validity: bool,
+    /// Scheme code → the most months a certificate of it counts from its issue date.
+    pub validity_caps: HashMap<String, u32>,
+    pub verify_areas: bool,
     pub verification_valid_months: Option<u32>,
     pub empty_units_not_applicable: bool,
     pub value_chain_target: String,
@@ -54,6 +57,12 @@ impl Rules {
             count_declared_channels: p["count_declared_channels"].as_bool()?,
             count_owner_managed_listings: p["count_owner_managed_listings"].as_bool()?,
             cap_certificate_validity: p["cap_certificate_validity"].as_bool()?,
+            validity_caps: p["validity_caps"]
+                .as_object()?
+                .iter()
+                .map(|(k, v)| Some((k.clone(), u32::try_from(v.as_u64()?).ok()?)))
+                .collect::<Option<_>>()?,
+            verify_areas: p["verify_areas"].as_bool()?,
             verification_valid_months: match &p["verification_valid_months"] {
                 Value::Null => None,
                 v => Some(u32::try_from(v.as_u64()?).ok()?),
@@ -245,8 +254,10 @@ pub struct Registry {
     events: HashMap<(String, Uuid), Vec<status_event::Model>>,
     channels: HashMap<Uuid, Vec<sales_channel::Model>>,
     spans: HashMap<Uuid, Vec<listing_span::Model>>,
-    /// Every version of every certification and channel, by record, in the order recorded.
+    /// Every version of every certification, area and channel, by record, in the order
+    /// recorded.
     certification_versions: HashMap<Uuid, Vec<(DateTime<Utc>, certification::Model)>>,
+    area_versions: HashMap<Uuid, Vec<(DateTime<Utc>, raw_material_area::Model)>>,
     channel_versions: HashMap<Uuid, Vec<(DateTime<Utc>, sales_channel::Model)>>,
 }
 
@@ -320,6 +331,7 @@ impl Registry {
                 s.channel_id
             }),
             certification_versions: versions(db, "certification").await?,
+            area_versions: versions(db, "raw_material_area").await?,
             channel_versions: versions(db, "sales_channel").await?,
         })
     }
@@ -361,44 +373,61 @@ impl Registry {
             .max_by_key(|e| e.seq)
     }
 
-    /// §4.3 with §7's cap: a certificate verified on `d`, which as its verification saw it
-    /// (§7) is green or circular and runs on `d`; and a stable raw-material area on `d`.
+    /// §7: certification `live` as the verification in force on `d` saw it, with when that
+    /// verification was recorded, if it is a certificate on `d` whatever its category: issued
+    /// by `d`, not expired, and within its scheme's cap when the policy caps.
+    fn certificate_on(
+        &self,
+        live: &certification::Model,
+        d: NaiveDate,
+        p: &Rules,
+    ) -> Option<(&certification::Model, DateTime<Utc>)> {
+        let verification = self
+            .status_on("certification", live.id, d)
+            .filter(|e| e.to_status == "verified")?;
+        let c = seen(self.certification_versions.get(&live.id), verification.at)?;
+        let scheme = self.schemes.get(&c.scheme_id)?;
+        let within_cap = !p.cap_certificate_validity
+            || p.validity_caps
+                .get(&scheme.code)
+                .is_none_or(|m| d < plus_months(c.issued_on, *m));
+        (c.issued_on <= d && d < c.expires_on && within_cap).then_some((c, verification.at))
+    }
+
+    /// §4.3 with §7: a certificate on `d` (as its verification saw it) of a green or circular
+    /// scheme; and a stable raw-material area on `d` — under a policy that verifies areas, as
+    /// an auditor's verification in force on `d` saw it, or as the verification of a
+    /// certificate on `d` scoped to it saw it.
     pub fn counts_for_value_chain(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
-        let certified = self
-            .certifications
-            .get(&s.id)
-            .into_iter()
-            .flatten()
-            .any(|live| {
-                let Some(verification) = self
-                    .status_on("certification", live.id, d)
+        let certs = || self.certifications.get(&s.id).into_iter().flatten();
+        let certified = certs().any(|live| {
+            self.certificate_on(live, d, p).is_some_and(|(c, _)| {
+                self.schemes
+                    .get(&c.scheme_id)
+                    .is_some_and(|scheme| p.value_chain_categories.contains(&scheme.category))
+            })
+        });
+        let areas = || self.areas.get(&s.id).into_iter().flatten();
+        let stable = if p.verify_areas {
+            areas().any(|live| {
+                let versions = self.area_versions.get(&live.id);
+                let by_auditor = self
+                    .status_on("area", live.id, d)
                     .filter(|e| e.to_status == "verified")
-                else {
-                    return false;
-                };
-                let Some(c) = seen(self.certification_versions.get(&live.id), verification.at)
-                else {
-                    return false;
-                };
-                let Some(scheme) = self.schemes.get(&c.scheme_id) else {
-                    return false;
-                };
-                let within_cap = !p.cap_certificate_validity
-                    || scheme.max_validity_months.is_none_or(|m| {
-                        d < plus_months(c.issued_on, u32::try_from(m).unwrap_or(0))
-                    });
-                p.value_chain_categories.contains(&scheme.category)
-                    && c.issued_on <= d
-                    && d < c.expires_on
-                    && within_cap
-            });
-        certified
-            && self
-                .areas
-                .get(&s.id)
-                .into_iter()
-                .flatten()
-                .any(|a| is_stable(a, d, p))
+                    .and_then(|e| seen(versions, e.at))
+                    .is_some_and(|a| is_stable(a, d, p));
+                let by_certificate = certs().any(|c| {
+                    self.certificate_on(c, d, p).is_some_and(|(c, at)| {
+                        c.area_id == Some(live.id)
+                            && seen(versions, at).is_some_and(|a| is_stable(a, d, p))
+                    })
+                });
+                by_auditor || by_certificate
+            })
+        } else {
+            areas().any(|a| is_stable(a, d, p))
+        };
+        certified && stable
     }
 
     /// §4.4 with §7: a modern channel evidenced on `d` — by an auditor's verification
