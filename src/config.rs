@@ -28,7 +28,8 @@ pub struct AppConfig {
     /// Longest wait between two attempts, whatever `Retry-After` asks (seconds).
     pub sync_max_wait_secs: u64,
     /// The public URL of this registry (`https://ocop.example.vn`), which Shopee signs its
-    /// pushes with; by default rebuilt from the request's `Host`.
+    /// pushes with; by default the listening address (with a warning at start-up), never the
+    /// request's `Host`.
     pub public_base_url: Option<String>,
     /// Shopee Open Platform host every Shopee connection calls (an owner never chooses it).
     pub shopee_base_url: String,

@@ -154,8 +154,9 @@ code_enum!(
 );
 
 code_enum!(
-    /// Whether a channel is only declared or verified by an auditor.
-    VerificationStatus { Declared, Verified }
+    /// Whether a channel is only declared, verified by an auditor, or refused by one (an
+    /// owner's change of a key field declares it again).
+    VerificationStatus { Declared, Verified, Rejected }
 );
 
 code_enum!(

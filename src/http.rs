@@ -406,19 +406,31 @@ impl<'r, T: Serialize> Responder<'r, 'static> for Resource<T> {
     }
 }
 
-/// The registry's public address: the configured `public_base_url`, else rebuilt from the
-/// request's `Host` (and `X-Forwarded-Proto` behind a proxy).
+/// The registry's public address: the configured `public_base_url`, else the address the
+/// process listens on ([`listening_base`]). Never the request's `Host` or `X-Forwarded-*`: a
+/// client must not decide where a QR code, a self-link or a marketplace redirect points.
 pub fn public_base(req: &Request<'_>) -> String {
     req.rocket()
         .state::<crate::config::AppConfig>()
         .and_then(|c| c.public_base_url.clone())
-        .unwrap_or_else(|| {
-            let host = req.headers().get_one("Host").unwrap_or("localhost");
-            let scheme = req.headers().get_one("X-Forwarded-Proto").unwrap_or("http");
-            format!("{scheme}://{host}")
-        })
+        .unwrap_or_else(|| listening_base(req.rocket().config()))
         .trim_end_matches('/')
         .to_owned()
+}
+
+/// `http://address:port` the process listens on; a wildcard address (all interfaces) is read
+/// as the machine's loopback address of the same family.
+pub fn listening_base(config: &rocket::Config) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match config.address {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    match ip {
+        IpAddr::V4(a) => format!("http://{a}:{}", config.port),
+        IpAddr::V6(a) => format!("http://[{a}]:{}", config.port),
+    }
 }
 
 /// [`public_base`] as a request guard.

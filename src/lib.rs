@@ -94,6 +94,7 @@ pub fn build_rocket(
     if !settings.secrets.encrypting() {
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
+    let public_base_unset = config.public_base_url.is_none();
     // Lists are uploaded as files from the pages: up to the import's own limit (the operator's
     // configuration still wins).
     let max = imports::read::MAX_BYTES;
@@ -113,7 +114,22 @@ pub fn build_rocket(
         .register("/", catchers![web::page::page_catcher])
         .register("/api", catchers![error::json_catcher])
         .attach(limits::SecurityHeaders)
-        .attach(sync::scheduler::fairing()))
+        .attach(sync::scheduler::fairing())
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "public address",
+            move |rocket| {
+                Box::pin(async move {
+                    if public_base_unset {
+                        tracing::warn!(
+                            "ROCKET_PUBLIC_BASE_URL is not set: QR codes, self-links and \
+                             marketplace redirect addresses use the listening address {}; set it \
+                             to the address people and marketplaces reach",
+                            http::listening_base(rocket.config())
+                        );
+                    }
+                })
+            },
+        )))
 }
 
 /// Opens the database, applies migrations and loads reference data: everything a process needs

@@ -78,6 +78,7 @@ use crate::{
         channels::routes::get_channel,
         channels::routes::update_channel,
         channels::routes::verify_channel,
+        channels::routes::reject_channel,
         channels::routes::list_listings,
         policies::routes::list_policies,
         policies::routes::create_policy,

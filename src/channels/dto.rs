@@ -135,6 +135,20 @@ pub struct VerifyChannel {
     pub note: Option<String>,
 }
 
+/// `POST /api/v1/channels/{id}/reject`: a declared channel refused.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectChannel {
+    /// Why (shown to the owner).
+    #[validate(custom(function = "v::reason"))]
+    #[schema(schema_with = crate::openapi::text::reason)]
+    pub reason: String,
+    /// The day the refusal takes effect (not in the future, not before the previous move).
+    #[validate(custom(function = "v::not_future"))]
+    #[serde(deserialize_with = "crate::validate::date")]
+    pub effective_on: NaiveDate,
+}
+
 /// A channel's verification state.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct Verification {

@@ -17,6 +17,7 @@ pub fn routes() -> Vec<rocket::Route> {
         routes::get_channel,
         routes::update_channel,
         routes::verify_channel,
+        routes::reject_channel,
         routes::list_listings
     ]
 }

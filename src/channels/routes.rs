@@ -6,7 +6,8 @@ use rocket::{get, patch, post};
 use sea_orm::DatabaseConnection;
 
 use super::dto::{
-    ChannelView, CreateChannel, ListingQuery, ListingView, UpdateChannel, VerifyChannel,
+    ChannelView, CreateChannel, ListingQuery, ListingView, RejectChannel, UpdateChannel,
+    VerifyChannel,
 };
 use super::service;
 use crate::auth::Actor;
@@ -166,6 +167,33 @@ pub async fn verify_channel(
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;
     let view = service::verify(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Refuse a declared channel (administrators, auditors), with a reason.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/reject", tag = "channels", request_body = RejectChannel,
+    params(("id" = uuid::Uuid, Path, description = "Channel id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being refused")),
+    responses((status = 200, description = "The channel, rejected", body = ChannelView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
+              (status = 404, description = "No such channel", body = ErrorBody),
+              (status = 409, description = "Not declared (already verified or rejected)", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/channels/<id>/reject", data = "<input>")]
+pub async fn reject_channel(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<RejectChannel>,
+) -> AppResult<Resource<ChannelView>> {
+    let id = parse_id("channel", id)?;
+    let view = service::reject(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

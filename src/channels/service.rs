@@ -8,7 +8,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{
-    ChannelView, CreateChannel, ListingQuery, ListingView, UpdateChannel, VerifyChannel, needs_shop,
+    ChannelView, CreateChannel, ListingQuery, ListingView, RejectChannel, UpdateChannel,
+    VerifyChannel, needs_shop,
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
@@ -410,15 +411,16 @@ pub async fn update_in(
         || next.shop_url != current.shop_url
         || next.shop_id != current.shop_id
         || widened;
-    let verified = current.verification_status == VerificationStatus::Verified.code();
-    if actor.role == Role::Owner && key_changed && verified {
+    // A verified or rejected channel changed by its owner is a new declaration for an auditor.
+    let status: VerificationStatus = from_db("verification_status", &current.verification_status)?;
+    if actor.role == Role::Owner && key_changed && status != VerificationStatus::Declared {
         lifecycle::record(
             txn,
             actor,
             Move {
                 entity: ENTITY,
                 id,
-                from: Some(VerificationStatus::Verified.code()),
+                from: Some(status.code()),
                 to: VerificationStatus::Declared.code(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on: clock::today(),
@@ -496,7 +498,10 @@ pub async fn verify(
         Move {
             entity: ENTITY,
             id,
-            from: Some(VerificationStatus::Declared.code()),
+            from: Some(
+                from_db::<VerificationStatus>("verification_status", &current.verification_status)?
+                    .code(),
+            ),
             to: VerificationStatus::Verified.code(),
             reason: note.clone(),
             effective_on: input.verified_on,
@@ -601,4 +606,69 @@ pub async fn match_listing(
     .await?;
     txn.commit().await?;
     Ok((after, version))
+}
+
+/// Refuses a declared channel (administrators; auditors in scope), with a reason and the day
+/// it takes effect: it leaves the queue until its owner changes what it declares.
+pub async fn reject(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    input: RejectChannel,
+) -> AppResult<ChannelView> {
+    let txn = begin_write(db).await?;
+    let current: channel::Model = owned(&txn, actor, id, true).await?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    if_match.check(current.version)?;
+    let from: VerificationStatus = from_db("verification_status", &current.verification_status)?;
+    if from != VerificationStatus::Declared {
+        return Err(AppError::Conflict(msg!(
+            "conflict-status-move",
+            from = from.code(),
+            to = VerificationStatus::Rejected.code()
+        )));
+    }
+    let history = lifecycle::history(&txn, ENTITY, id).await?;
+    if let Some(last) = lifecycle::last_effective(&history)
+        && input.effective_on < last
+    {
+        return Err(AppError::invalid(
+            "effective_on",
+            msg!("field-not-before-previous-move", last = last),
+        ));
+    }
+    let before = view(&txn, current.clone()).await?;
+    lifecycle::record(
+        &txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id,
+            from: Some(from.code()),
+            to: VerificationStatus::Rejected.code(),
+            reason: Some(input.reason.trim().to_owned()),
+            effective_on: input.effective_on,
+            document_id: None,
+        },
+    )
+    .await?;
+    let mut next = current.clone();
+    next.verification_status = VerificationStatus::Rejected.code().to_owned();
+    let after = view(&txn, save_version(&txn, next).await?).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::updated(
+            ENTITY,
+            id,
+            Some(current.subject_id),
+            "reject",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }

@@ -7,7 +7,9 @@ use rocket::response::Redirect;
 use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 
-use super::page::{PageError, Viewer};
+use askama::Template;
+
+use super::page::{Page, PageError, Viewer};
 use crate::domain::Role;
 use crate::http::BaseUrl;
 use crate::ids::parse_id;
@@ -20,9 +22,47 @@ pub struct Confirm<'r> {
     csrf: &'r str,
 }
 
-/// Starts connecting a channel's shop: to the marketplace's consent page.
+#[derive(Template)]
+#[template(path = "connect.html")]
+struct ConnectPage {
+    chrome: super::page::Chrome,
+    channel_id: uuid::Uuid,
+    subject: String,
+    platform: String,
+    shop: String,
+}
+
+/// Before the marketplace: the registry's own page names the subject and the channel the shop
+/// will be attached to, so that whoever consents knows to whom (issue 30).
 #[post("/me/channels/<id>/connect", data = "<form>")]
 pub async fn connect(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: &str,
+    form: Form<Confirm<'_>>,
+) -> Result<Page, PageError> {
+    let session = viewer.check_csrf(form.csrf)?;
+    let id = parse_id("channel", id)?;
+    let actor = &session.actor;
+    let channel = crate::channels::service::get(db.inner(), actor, id).await?;
+    let subject = crate::subjects::service::by_ids(db.inner(), actor, &[channel.subject_id])
+        .await?
+        .remove(&channel.subject_id)
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let lang = viewer.lang;
+    Page::render(&ConnectPage {
+        chrome: viewer.chrome(lang.t("connect-title")),
+        channel_id: id,
+        subject,
+        platform: channel.platform,
+        shop: channel.shop_url.or(channel.shop_id).unwrap_or_default(),
+    })
+}
+
+/// Confirmed: to the marketplace's consent page.
+#[post("/me/channels/<id>/connect/go", data = "<form>")]
+pub async fn connect_go(
     db: &State<DatabaseConnection>,
     settings: &State<SyncSettings>,
     viewer: Viewer,

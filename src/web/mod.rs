@@ -61,6 +61,7 @@ pub fn routes() -> Vec<rocket::Route> {
         owner_forms::submit_edit,
         documents::document,
         connect::connect,
+        connect::connect_go,
         connect::disconnect,
         connect::callback,
         queue::queue,

@@ -15,7 +15,7 @@ use super::page::{Chrome, Page, PageError, Viewer};
 use crate::change_requests::dto::{
     ChangeRequestQuery, DecideChangeRequest, Decision, RequestStatus,
 };
-use crate::channels::dto::VerifyChannel;
+use crate::channels::dto::{RejectChannel, VerifyChannel};
 use crate::domain::{CertStatus, Role, VerificationStatus};
 use crate::error::AppError;
 use crate::http::IfMatch;
@@ -418,7 +418,7 @@ pub async fn decide_area(
     answer(db.inner(), &viewer, "areas", result).await
 }
 
-/// Verify a declared channel.
+/// Verify or reject a declared channel.
 #[post("/queue/channels/<id>", data = "<form>")]
 pub async fn decide_channel(
     db: &State<DatabaseConnection>,
@@ -428,8 +428,24 @@ pub async fn decide_channel(
 ) -> Answer {
     let session = viewer.check_csrf(form.csrf)?;
     let result = async {
+        if form.action == "rejected" {
+            let input = RejectChannel {
+                reason: form.reason.unwrap_or_default().to_owned(),
+                effective_on: effective(viewer.lang, form.effective_on)?,
+            };
+            input.validate()?;
+            channels::service::reject(
+                db.inner(),
+                &session.actor,
+                id,
+                IfMatch(Some(form.version)),
+                input,
+            )
+            .await?;
+            return Ok("rejected");
+        }
         if form.action != "verified" {
-            return Err(AppError::invalid("action", "verified"));
+            return Err(AppError::invalid("action", "verified or rejected"));
         }
         let input = VerifyChannel {
             verified_on: effective(viewer.lang, form.effective_on)?,

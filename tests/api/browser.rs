@@ -698,6 +698,14 @@ async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor
     click(&c, "#channel-submit").await;
     assert_eq!(text_of(&c, "done").await, "Đã khai báo kênh bán hàng.");
     click(&c, "#channels button[id^=connect-]").await;
+    // The registry first says which subject the shop will be attached to.
+    assert!(
+        text_of(&c, "connect-subject")
+            .await
+            .contains("HTX Nông sản Bàn Thạch"),
+    );
+    shot(&c, "21b-xac-nhan-ket-noi").await;
+    click(&c, "#connect-go").await;
     assert!(
         c.current_url()
             .await

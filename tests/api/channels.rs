@@ -323,3 +323,80 @@ async fn listings_are_listed_and_hidden_from_other_owners() {
         channel
     );
 }
+
+#[rocket::async_test]
+async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let s = app
+        .seed_subject(&admin, "20335", "HTX Kênh Bị Từ Chối")
+        .await;
+    let owner = app.owner_of(&s).await;
+    let ch = declare(&app, &owner, &s, &shop_body()).await;
+    assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
+    let path = format!("/api/v1/channels/{}/reject", id_of(&ch.body));
+    let body = json!({"reason": "Gian hàng không bán sản phẩm OCOP", "effective_on": "2024-02-01"});
+
+    // Owners cannot refuse, and a refusal needs a reason and a date not in the future.
+    assert_eq!(
+        app.post(&path, Some(&owner), &body).await.status,
+        Status::Forbidden
+    );
+    let bad = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"reason": " ", "effective_on": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(bad.status, Status::UnprocessableEntity, "{:?}", bad.body);
+    assert_eq!(bad.error_fields(), ["effective_on", "reason"]);
+
+    // Rejected: out of the queue, with the reason in its history; not twice.
+    let rejected = app.post(&path, Some(&auditor), &body).await;
+    assert_eq!(rejected.status, Status::Ok, "{:?}", rejected.body);
+    assert_eq!(rejected.body["verification"]["status"], "rejected");
+    let last = rejected.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["to"], "rejected");
+    assert_eq!(last["reason"], "Gian hàng không bán sản phẩm OCOP");
+    let queue = app
+        .get("/api/v1/channels?verification=declared", Some(&auditor))
+        .await;
+    assert_eq!(queue.body["total"], 0, "{:?}", queue.body);
+    assert_eq!(
+        app.post(&path, Some(&auditor), &body).await.status,
+        Status::Conflict
+    );
+
+    // The owner declares another shop: declared again, back in the queue, and verifiable.
+    let edited = app
+        .patch(
+            &format!("/api/v1/channels/{}", id_of(&ch.body)),
+            Some(&owner),
+            &json!({"shop_url": "https://shopee.vn/htx.tra.sam.chinh.hang", "shop_id": "14701712"}),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
+    assert_eq!(edited.body["verification"]["status"], "declared");
+    let queue = app
+        .get("/api/v1/channels?verification=declared", Some(&auditor))
+        .await;
+    assert_eq!(queue.body["total"], 1, "{:?}", queue.body);
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&ch.body)),
+            Some(&auditor),
+            // Not before the owner's new declaration.
+            &json!({"verified_on": edited.body["history"].as_array().unwrap().last().unwrap()["effective_on"]}),
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
+    assert_eq!(verified.body["verification"]["status"], "verified");
+}

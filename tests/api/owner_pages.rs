@@ -489,9 +489,23 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
         me.body
             .contains(&format!("id=\"connect-{}\"", ch["id"].as_str().unwrap()))
     );
-    let go = crate::pages::form(
+    // The registry's own page first names the subject the shop will be attached to.
+    let confirm = crate::pages::form(
         &client,
         &format!("/me/channels/{}/connect", ch["id"].as_str().unwrap()),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(confirm.status, Status::Ok, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("<strong>HTX Rau Tân Thạnh</strong>"),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("https://shopee.vn/htx.rau"));
+    let go = crate::pages::form(
+        &client,
+        &format!("/me/channels/{}/connect/go", ch["id"].as_str().unwrap()),
         &[("csrf", &csrf)],
     )
     .await;
@@ -505,7 +519,7 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     // The link is spent; a fresh one in the owner's session goes through.
     let go = crate::pages::form(
         &client,
-        &format!("/me/channels/{}/connect", ch["id"].as_str().unwrap()),
+        &format!("/me/channels/{}/connect/go", ch["id"].as_str().unwrap()),
         &[("csrf", &csrf)],
     )
     .await;

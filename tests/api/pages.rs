@@ -758,18 +758,33 @@ async fn the_public_finds_products_by_producer_or_commune_and_sees_nothing_perso
     let res = page(c, "/?q=khong+co").await;
     assert!(res.body.contains("Không tìm thấy sản phẩm nào."));
 
-    let res = page(c, &format!("/p/{}", id_of(&p))).await;
+    // A client's Host and X-Forwarded-* never shape the page's links (issue 30).
+    let res = read(
+        c.get(format!("/p/{}", id_of(&p)))
+            .header(rocket::http::Header::new("Host", "evil.example"))
+            .header(rocket::http::Header::new("X-Forwarded-Proto", "https"))
+            .header(rocket::http::Header::new(
+                "X-Forwarded-Host",
+                "evil.example",
+            ))
+            .dispatch()
+            .await,
+    )
+    .await;
     assert_eq!(res.status, Status::Ok, "{}", res.body);
     let body = &res.body;
+    assert!(!body.contains("evil.example"), "{body}");
     assert!(body.contains("★★★★☆"));
     assert!(body.contains("Số 123/QĐ-UBND ngày 15/01/2024"), "{body}");
     assert!(body.contains("HTX Trà Sâm Ngọc Linh"));
     // Phường Tân Thạnh became part of Phường Bàn Thạch on 1 July 2025.
     assert!(body.contains("Nay thuộc: Phường Bàn Thạch"), "{body}");
     assert!(body.contains("<svg"), "a QR code");
-    // It points to the page itself (the request's host when no public URL is configured).
+    // It points to the page itself: with no public URL configured, at the address the
+    // registry listens on.
+    let base = ocop_registry::http::listening_base(c.rocket().config());
     assert!(
-        body.contains(&format!(">http://localhost/p/{}</a>", id_of(&p))),
+        body.contains(&format!(">{base}/p/{}</a>", id_of(&p))),
         "{body}"
     );
     // Nothing personal: no phone, no representative, no address, no tax code.

@@ -929,8 +929,11 @@ async fn shopee_and_lazada_pushes_are_verified_with_their_own_schemes() {
                         "shop_id": "14701711", "app_secret": key, "access_token": "access-0"}))
         .await;
     let body = r#"{"data":{"item_id":2500139861,"item_status":"BANNED"},"shop_id":14701711,"code":6,"timestamp":1655714500}"#;
-    // Rocket's local client sends no Host: the URL Shopee signed is rebuilt as http://localhost.
-    let url = "http://localhost/api/v1/webhooks/shopee";
+    // No public URL is configured: the URL Shopee signed is the registry's listening address.
+    let url = &format!(
+        "{}/api/v1/webhooks/shopee",
+        ocop_registry::http::listening_base(shop.app.client.rocket().config())
+    );
     let mut signed = url.as_bytes().to_vec();
     signed.push(b'|');
     signed.extend_from_slice(body.as_bytes());
