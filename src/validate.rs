@@ -105,6 +105,21 @@ pub fn name(s: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Search words (`q`): at most 255 characters, no control character (a NUL byte is not text
+/// PostgreSQL stores or compares).
+pub fn query_text(s: &str) -> Result<(), ValidationError> {
+    if has_control(s, false) {
+        return Err(err(
+            "q",
+            "must not contain control characters or line breaks",
+        ));
+    }
+    if s.trim().chars().count() > 255 {
+        return Err(err("q", "must be at most 255 characters"));
+    }
+    Ok(())
+}
+
 /// Short identifiers typed by people (decision and certificate numbers): 1–64 characters.
 pub fn short_code(s: &str) -> Result<(), ValidationError> {
     if has_control(s, false) {

@@ -23,9 +23,6 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
-    /// Failed sign-ins since the last successful one (several in a row → `429` for a while).
-    pub failed_sign_ins: i32,
-    pub last_failed_sign_in_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -25,6 +25,7 @@ pub mod product;
 pub mod raw_material_area;
 pub mod recognition;
 pub mod sales_channel;
+pub mod sign_in_failure;
 pub mod status_event;
 pub mod subject;
 pub mod subject_relocation;

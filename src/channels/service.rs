@@ -52,17 +52,46 @@ pub fn normalise_platform(name: &str) -> String {
         .map_or(t, |(code, _)| (*code).to_owned())
 }
 
+/// Marketplaces whose shop addresses do not depend on letter case.
+const CASE_BLIND_HOSTS: [&str; 6] = [
+    "shopee.vn",
+    "lazada.vn",
+    "tiki.vn",
+    "sendo.vn",
+    "tiktok.com",
+    "shop.tiktok.com",
+];
+
 /// The identity of the shop a channel is (domain.md §7): the platform and shop id, or without
-/// a shop id the shop URL with its host in lower case without `www.` and its path without a
-/// trailing slash. Channels without either (a supermarket chain, a showroom) have none.
+/// a shop id the shop URL made canonical — its host in lower case without a trailing dot or
+/// `www.`, its path percent-decoded, without empty segments or a trailing slash, in lower case
+/// on the marketplaces whose addresses ignore case. Two ways of writing one shop are one shop.
+/// Channels without either (a supermarket chain, a showroom) have none.
 pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -> Option<String> {
     if let Some(id) = shop_id.map(str::trim).filter(|s| !s.is_empty()) {
-        return Some(format!("id:{}:{id}", platform.to_lowercase()));
+        return Some(format!(
+            "id:{}:{}",
+            platform.to_lowercase(),
+            id.to_lowercase()
+        ));
     }
     let url = reqwest::Url::parse(shop_url?.trim()).ok()?;
     let host = url.host_str()?.to_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    Some(format!("url:{host}{}", url.path().trim_end_matches('/')))
+    let host = host.trim_end_matches('.');
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let decoded = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    let mut path: String = decoded
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| format!("/{segment}"))
+        .collect();
+    let case_blind = CASE_BLIND_HOSTS
+        .iter()
+        .any(|h| host == *h || host.ends_with(&format!(".{h}")));
+    if case_blind {
+        path = path.to_lowercase();
+    }
+    Some(format!("url:{host}{path}"))
 }
 
 /// Refuses a shop another channel holds for an overlapping period: one shop, one subject

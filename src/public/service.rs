@@ -27,7 +27,7 @@ use crate::units::service::refs;
 pub struct PublicQuery {
     /// Words of the product's name, its producer's name or its commune's, case- and
     /// accent-insensitive (every word must be found in one of them).
-    #[validate(length(max = 255, message = "at most 255 characters"))]
+    #[validate(custom(function = "crate::validate::query_text"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
     /// Products of subjects recorded in this unit's subtree.

@@ -101,7 +101,7 @@ pub struct SubjectQuery {
     pub unit_id: Option<Uuid>,
     pub legal_form: Option<LegalForm>,
     /// Name or tax code, case- and accent-insensitive.
-    #[validate(length(max = 255, message = "at most 255 characters"))]
+    #[validate(custom(function = "crate::validate::query_text"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
     /// `json` (default: one page), `csv` or `xlsx` (every matching subject).

@@ -25,7 +25,7 @@ pub struct UnitQuery {
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub on: Option<NaiveDate>,
     /// Name search, case- and accent-insensitive ("dien ban" finds "Điện Bàn").
-    #[validate(length(max = 255, message = "at most 255 characters"))]
+    #[validate(custom(function = "crate::validate::query_text"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
 }

@@ -93,8 +93,6 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
-        failed_sign_ins: Set(0),
-        last_failed_sign_in_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -184,6 +182,8 @@ pub async fn update(
     if after.disabled {
         // Disabling signs the person out everywhere, in the same transaction.
         super::sessions::end_sessions(&txn, entity::user_session::Column::UserId.eq(id)).await?;
+        // A new password lifts a lock-out.
+        super::sessions::clear_failures(&txn, &row.username).await?;
     }
     audit::record(
         &txn,
@@ -212,7 +212,6 @@ pub async fn reset_password(
     let mut next = row.clone();
     next.password_hash = hashed;
     next.must_change_password = true;
-    next.failed_sign_ins = 0;
     next.updated_at = clock::now();
     next.version += 1;
     let after = UserView::build(save(&txn, next).await?)?;

@@ -4,10 +4,10 @@
 //! A session is a row, not a signed cookie: the cookie holds 256 random bits whose SHA-256 is
 //! stored, so every process sees a sign-out, an expiry or a disabled account at once.
 
-use chrono::{DateTime, Duration, Utc};
-use entity::{app_user, user_session};
+use chrono::Duration;
+use entity::{app_user, sign_in_failure, user_session};
 use rand::RngCore;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -95,8 +95,9 @@ pub struct SignedIn {
 }
 
 /// Signs a person in: the cookie secret of a new session. A wrong password counts against the
-/// account; after `policy.failures` in a row the account answers `429` until `policy.lock`
-/// has passed since the last one, whatever the password.
+/// name given, whether or not an account has it; after `policy.failures` in a row the name
+/// answers `429` until `policy.lock` has passed since the last one, whatever the password — a
+/// made-up name exactly like a real one.
 pub async fn sign_in(
     db: &DatabaseConnection,
     policy: Policy,
@@ -104,41 +105,25 @@ pub async fn sign_in(
     given: &str,
 ) -> AppResult<SignedIn> {
     let username = username.trim().to_lowercase();
+    refuse_if_locked(db, policy, &username).await?;
     let user = app_user::Entity::find()
-        .filter(app_user::Column::Username.eq(username))
+        .filter(app_user::Column::Username.eq(username.clone()))
         .one(db)
         .await?;
     let Some(user) = user else {
         verify(given.to_owned(), DECOY.clone()).await?;
+        count_failure(db, &username).await?;
         return Err(wrong());
     };
-    let now = clock::now();
-    if let Some(until) = locked_until(&user, policy)
-        && until > now
-    {
-        return Err(AppError::TooManyRequests(msg!(
-            "too-many-sign-ins",
-            until = until.format("%H:%M UTC")
-        )));
-    }
     let ok = verify(given.to_owned(), user.password_hash.clone()).await?;
-    if !ok || user.disabled_at.is_some() {
-        if !ok {
-            // Counted in the database, so every process refuses the same account.
-            let txn = begin_write(db).await?;
-            app_user::Entity::update_many()
-                .col_expr(
-                    app_user::Column::FailedSignIns,
-                    Expr::col(app_user::Column::FailedSignIns).add(1),
-                )
-                .col_expr(app_user::Column::LastFailedSignInAt, Expr::value(now))
-                .filter(app_user::Column::Id.eq(user.id))
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
-        }
+    if !ok {
+        count_failure(db, &username).await?;
         return Err(wrong());
     }
+    if user.disabled_at.is_some() {
+        return Err(wrong());
+    }
+    let now = clock::now();
     let secret = secret();
     let session = Session {
         id: ids::new_id(),
@@ -149,13 +134,7 @@ pub async fn sign_in(
         must_change_password: user.must_change_password,
     };
     let txn = begin_write(db).await?;
-    if user.failed_sign_ins != 0 {
-        app_user::Entity::update_many()
-            .col_expr(app_user::Column::FailedSignIns, Expr::value(0))
-            .filter(app_user::Column::Id.eq(user.id))
-            .exec(&txn)
-            .await?;
-    }
+    clear_failures(&txn, &username).await?;
     user_session::ActiveModel {
         id: Set(session.id),
         user_id: Set(user.id),
@@ -171,11 +150,62 @@ pub async fn sign_in(
     Ok(SignedIn { secret, session })
 }
 
-fn locked_until(user: &app_user::Model, policy: Policy) -> Option<DateTime<Utc>> {
-    (user.failed_sign_ins >= policy.failures)
-        .then_some(user.last_failed_sign_in_at)
-        .flatten()
-        .map(|at| at + policy.lock)
+/// The key failures of a name are counted under (never the name itself: people type their
+/// password into the wrong field).
+fn name_key(username: &str) -> String {
+    hash(&username.trim().to_lowercase())
+}
+
+/// `429` while the name is locked out.
+async fn refuse_if_locked(
+    db: &impl ConnectionTrait,
+    policy: Policy,
+    username: &str,
+) -> AppResult<()> {
+    let row =
+        crate::db::unique(db, sign_in_failure::Entity::find_by_id(name_key(username))).await?;
+    if let Some(f) = row
+        && f.failures >= policy.failures
+    {
+        let until = f.last_failed_at + policy.lock;
+        if until > clock::now() {
+            return Err(AppError::TooManyRequests(msg!(
+                "too-many-sign-ins",
+                until = until.format("%H:%M UTC")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Counts a failure of the name, in the database, so that every process refuses it alike.
+async fn count_failure(db: &DatabaseConnection, username: &str) -> AppResult<()> {
+    let now = clock::now();
+    sign_in_failure::Entity::insert(sign_in_failure::ActiveModel {
+        name_hash: Set(name_key(username)),
+        failures: Set(1),
+        last_failed_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(sign_in_failure::Column::NameHash)
+            .value(
+                sign_in_failure::Column::Failures,
+                Expr::col((sign_in_failure::Entity, sign_in_failure::Column::Failures)).add(1),
+            )
+            .value(sign_in_failure::Column::LastFailedAt, Expr::value(now))
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a name's failures (a successful sign-in, a password reset by an administrator).
+pub async fn clear_failures(db: &impl ConnectionTrait, username: &str) -> AppResult<()> {
+    sign_in_failure::Entity::delete_by_id(name_key(username))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The session a cookie secret belongs to: `None` when it is unknown, signed out, idle for too
@@ -273,10 +303,13 @@ pub async fn end_sessions(
 /// sessions end: whoever knew the old password is signed out.
 pub async fn change_password(
     db: &DatabaseConnection,
+    policy: Policy,
     session: &Session,
     current: &str,
     new: &str,
 ) -> AppResult<()> {
+    // Guessing the current password is guessing a sign-in: the same count, the same lock.
+    refuse_if_locked(db, policy, &session.username).await?;
     let user_id = session
         .actor
         .user_id
@@ -297,6 +330,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| AppError::not_found("user", user_id))?;
     if !verify(current.to_owned(), row.password_hash.clone()).await? {
+        count_failure(db, &session.username).await?;
         return Err(AppError::invalid(
             "current_password",
             "is not the current password",

@@ -196,6 +196,7 @@ pub struct PasswordForm<'r> {
 #[post("/password", data = "<form>")]
 pub async fn change_password(
     db: &State<DatabaseConnection>,
+    policy: &State<sessions::Policy>,
     viewer: Viewer,
     form: Form<PasswordForm<'_>>,
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
@@ -216,7 +217,9 @@ pub async fn change_password(
     if form.new != form.repeat {
         return refuse(lang.t("password-mismatch"));
     }
-    match sessions::change_password(db.inner(), session, form.current, form.new).await {
+    match sessions::change_password(db.inner(), *policy.inner(), session, form.current, form.new)
+        .await
+    {
         Ok(()) => Ok(Either::Left(Redirect::to(start_page(session)))),
         Err(AppError::Invalid { fields, .. }) => {
             let msg = if fields.contains_key("current_password") {

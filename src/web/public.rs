@@ -7,6 +7,7 @@ use qrcode::render::svg;
 use rocket::{State, get};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
+use validator::Validate;
 
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::error::AppError;
@@ -114,14 +115,12 @@ pub async fn search(
 ) -> Result<Page, PageError> {
     let lang = viewer.lang;
     let text = q.map(str::trim).unwrap_or_default();
-    if text.chars().count() > 255 {
-        return Err(AppError::invalid("q", "at most 255 characters").into());
-    }
     let page_no = page.unwrap_or(1).clamp(1, 1_000_000);
     let query = PublicQuery {
         q: (!text.is_empty()).then(|| text.to_owned()),
         unit_id: None,
     };
+    query.validate().map_err(AppError::from)?;
     let found = service::list(db.inner(), &query, &PageParams::new(page_no, PER_PAGE)).await?;
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     Page::render(&SearchPage {

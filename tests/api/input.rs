@@ -379,3 +379,31 @@ async fn decimals_are_written_without_sign_or_spaces_and_queries_refuse_control_
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert_eq!(res.error_fields(), vec!["group"]);
 }
+
+#[rocket::async_test]
+async fn search_words_with_a_control_character_are_refused_naming_q_never_a_500() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for (path, token) in [
+        ("/api/v1/public/products?q=tr%00a", None),
+        ("/api/v1/subjects?q=%00", Some(admin.as_str())),
+        (
+            "/api/v1/units?q=t%C3%A2n%0Ath%E1%BA%A1nh",
+            Some(admin.as_str()),
+        ),
+    ] {
+        let res = app.get(path, token).await;
+        // A malformed query is a 400 (api.md), naming the parameter.
+        assert_eq!(res.status, Status::BadRequest, "{path}: {:?}", res.body);
+        assert_eq!(res.error_fields(), ["q"], "{path}");
+    }
+    // The search page says so too, as a page.
+    let res = app
+        .client
+        .get("/?q=%00")
+        .header(Header::new("Accept", "text/html"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    assert!(res.into_string().await.unwrap().contains("<html"));
+}

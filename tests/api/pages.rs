@@ -327,26 +327,87 @@ async fn repeated_failed_sign_ins_lock_the_account_in_every_process() {
     assert_eq!(res.status, Status::TooManyRequests);
     assert_eq!(app.count("user_session").await, 0);
 
+    // A made-up name is answered exactly alike: refused, then locked out, in the same words
+    // (which names exist cannot be learned from the lock-out).
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        let res = sign_in(&app.client, "khong.co.ai", "sai mật khẩu").await;
+        answers.push((res.status, res.body.contains("thử lại sau 15 phút")));
+    }
+    assert_eq!(
+        answers,
+        [
+            (Status::Unauthorized, false),
+            (Status::Unauthorized, false),
+            (Status::Unauthorized, false),
+            (Status::TooManyRequests, true),
+        ]
+    );
+    let locked_real = sign_in(&app.client, "chuthe.a", "sai mật khẩu").await;
+    let locked_unknown = sign_in(&app.client, "khong.co.ai", "sai mật khẩu").await;
+    assert_eq!(locked_real.status, locked_unknown.status);
+    let said = |body: &str| {
+        body.split("id=\"form-error\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .map(str::to_owned)
+    };
+    assert!(said(&locked_real.body).is_some(), "{}", locked_real.body);
+    assert_eq!(said(&locked_real.body), said(&locked_unknown.body));
+
     // The lock lapses: moved back past its end, the right password works and resets the count.
     use sea_orm::sea_query::Expr;
-    entity::app_user::Entity::update_many()
+    entity::sign_in_failure::Entity::update_many()
         .col_expr(
-            entity::app_user::Column::LastFailedSignInAt,
+            entity::sign_in_failure::Column::LastFailedAt,
             Expr::value(ocop_registry::clock::now() - chrono::Duration::minutes(16)),
         )
-        .filter(entity::app_user::Column::Username.eq("chuthe.a"))
         .exec(&app.db)
         .await
         .unwrap();
     let res = sign_in(&app.client, "chuthe.a", &otp).await;
     assert_eq!(res.status, Status::SeeOther, "{}", res.body);
-    let row = entity::app_user::Entity::find()
-        .filter(entity::app_user::Column::Username.eq("chuthe.a"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.failed_sign_ins, 0);
+    assert_eq!(
+        app.count("sign_in_failure").await,
+        1,
+        "only the made-up name's count is left"
+    );
+
+    // Guessing the current password on /password counts as failed sign-ins: three wrong
+    // guesses lock the form and the sign-in alike.
+    let c = &app.client;
+    let csrf = csrf_of(&page(c, "/password").await.body);
+    for _ in 0..3 {
+        let res = form(
+            c,
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "đoán thử"),
+                ("new", "mật khẩu mới dài 2026"),
+                ("repeat", "mật khẩu mới dài 2026"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "{}", res.body);
+    }
+    let res = form(
+        c,
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("current", &otp),
+            ("new", "mật khẩu mới dài 2026"),
+            ("repeat", "mật khẩu mới dài 2026"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, Status::TooManyRequests, "{}", res.body);
+    let (other, _) = app.another_instance().await;
+    assert_eq!(
+        sign_in(&other, "chuthe.a", &otp).await.status,
+        Status::TooManyRequests
+    );
 }
 
 #[rocket::async_test]

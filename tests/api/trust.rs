@@ -451,8 +451,13 @@ async fn a_shop_belongs_to_one_subject() {
     for body in [
         json!({"kind": "marketplace", "platform": "shopee", "shop_id": "777"}),
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://WWW.Lazada.vn/chu-shop/"}),
+        // A trailing dot on the host, an empty path segment, percent-encoding, letter case.
+        json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn./chu-shop"}),
+        json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn//chu-shop//"}),
+        json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/%63hu%2Dshop"}),
+        json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/CHU-Shop?from=ads#top"}),
     ] {
-        if body["platform"] == "lazada" {
+        if body["shop_url"] == "https://WWW.Lazada.vn/chu-shop/" {
             channel_of(&app, &ov, &v, json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/chu-shop"})).await;
         }
         let res = app
