@@ -407,3 +407,90 @@ async fn search_words_with_a_control_character_are_refused_naming_q_never_a_500(
     assert_eq!(res.status(), Status::UnprocessableEntity);
     assert!(res.into_string().await.unwrap().contains("<html"));
 }
+
+#[rocket::async_test]
+async fn no_json_body_geometry_or_form_decides_how_much_memory_the_server_takes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Vùng Lớn").await;
+    let areas = format!("/api/v1/subjects/{}/areas", id_of(&s));
+    let with_geometry = |g: String| {
+        let mut body = crate::areas::area_body("Vùng bom", "1").to_string();
+        body.truncate(body.len() - 1);
+        format!("{body},\"geometry\":{g}}}")
+    };
+    let ring = |n: usize| {
+        // n distinct vertices on a small circle around Tam Kỳ, closed.
+        let mut v: Vec<String> = (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                format!("[{:.6},{:.6}]", 108.5 + 0.01 * a.cos(), 15.5 + 0.01 * a.sin())
+            })
+            .collect();
+        v.push(v[0].clone());
+        format!("[{}]", v.join(","))
+    };
+    let bombs: Vec<(&str, String, Status)> = vec![
+        (
+            "a polygon of 20,000 vertices",
+            with_geometry(format!("{{\"type\":\"Polygon\",\"coordinates\":[{}]}}", ring(20_000))),
+            Status::UnprocessableEntity,
+        ),
+        (
+            "3,000 polygons of 4 vertices",
+            with_geometry(format!(
+                "{{\"type\":\"MultiPolygon\",\"coordinates\":[{}]}}",
+                vec![format!("[{}]", ring(3)); 3_000].join(",")
+            )),
+            Status::UnprocessableEntity,
+        ),
+        (
+            "a polygon with 5,000 holes",
+            with_geometry(format!(
+                "{{\"type\":\"Polygon\",\"coordinates\":[{}]}}",
+                vec![ring(3); 5_000].join(",")
+            )),
+            Status::UnprocessableEntity,
+        ),
+        (
+            "coordinates nested 500 deep",
+            with_geometry(format!(
+                "{{\"type\":\"Polygon\",\"coordinates\":{}108.5{}}}",
+                "[".repeat(500),
+                "]".repeat(500)
+            )),
+            Status::BadRequest,
+        ),
+        (
+            "a body of 2 MiB",
+            with_geometry(format!(
+                "{{\"type\":\"Point\",\"coordinates\":[108.5,15.5],\"pad\":\"{}\"}}",
+                "x".repeat(2 * 1024 * 1024)
+            )),
+            Status::PayloadTooLarge,
+        ),
+    ];
+    for (what, body, status) in bombs {
+        let res = app.send_raw("POST", &areas, Some(&admin), body, None).await;
+        assert_eq!(res.status, status, "{what}: {:?}", res.body);
+        if status == Status::UnprocessableEntity {
+            assert_eq!(res.error_fields(), ["geometry"], "{what}");
+        }
+    }
+    // A form of a hundred thousand fields, to a page that reads three.
+    let fields = (0..100_000)
+        .map(|i| format!("f{i}=x"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let res = app
+        .client
+        .post("/login")
+        .header(ContentType::Form)
+        .body(fields)
+        .dispatch()
+        .await;
+    assert!(res.status().code >= 400 && res.status().code < 500, "{}", res.status());
+    // The same process still answers, and nothing was written.
+    assert_eq!(app.get("/health", None).await.status, Status::Ok);
+    assert_eq!(app.count("raw_material_area").await, 0);
+}
