@@ -392,6 +392,8 @@ async fn evidence(
                         end_on: end,
                     }),
                     evidence_document_id: None,
+                    // The department's file of it dates from the contract's start.
+                    submitted_on: Some(start),
                 },
             )
             .await
@@ -456,6 +458,7 @@ async fn evidence(
                 product_id: None,
                 area_id: area_ids.first().copied(),
                 evidence_document_id: None,
+                submitted_on: Some(issued),
             },
         )
         .await

@@ -222,7 +222,8 @@ pub struct TransitionInput {
     #[validate(custom(function = "v::reason"))]
     #[schema(schema_with = crate::openapi::text::reason)]
     pub reason: String,
-    /// The day the move takes effect (not in the future, not before the previous move).
+    /// The day the move takes effect (not in the future, not before the previous move nor the
+    /// record's submission).
     #[validate(custom(function = "v::not_future"))]
     #[serde(deserialize_with = "crate::validate::date")]
     pub effective_on: NaiveDate,
@@ -260,7 +261,7 @@ pub async fn transition(
         )));
     }
     let history = history(txn, entity, id).await?;
-    if let Some(last) = last_effective_but(&history, Some(CertStatus::Submitted.code()))
+    if let Some(last) = last_effective(&history)
         && input.effective_on < last
     {
         return Err(AppError::invalid(
@@ -284,6 +285,19 @@ pub async fn transition(
         },
     )
     .await
+}
+
+/// The day a new record's submission takes effect: today, or for department staff entering a
+/// dossier received earlier, the day they say (an owner cannot date its own submission back).
+pub fn submitted_on(actor: &Actor, given: Option<NaiveDate>) -> AppResult<NaiveDate> {
+    match given {
+        Some(_) if actor.role == Role::Owner => Err(AppError::invalid(
+            "submitted_on",
+            "only the department dates a submission received earlier",
+        )),
+        Some(d) => Ok(d),
+        None => Ok(clock::today()),
+    }
 }
 
 /// The day of the record's last move, before which a new move may not take effect.

@@ -85,6 +85,12 @@ pub struct CreateArea {
     pub linkage: Option<LinkageInput>,
     /// An uploaded document of the same subject (the contract's scan, a land-use paper).
     pub evidence_document_id: Option<Uuid>,
+    /// The day the department received the dossier, when it enters one received earlier
+    /// (administrators and auditors only; not in the future). Without it, today: no decision
+    /// can be dated before the submission it decides on (domain.md §7).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[validate(custom(function = "v::not_future"))]
+    pub submitted_on: Option<NaiveDate>,
 }
 
 /// `PATCH /api/v1/areas/{id}`: absent fields stay, `null` clears an optional one.

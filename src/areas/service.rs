@@ -137,6 +137,7 @@ pub async fn create_in(
     let area_m2 = input.area_ha.square_metres();
     let geometry = stored_geometry(input.geometry.as_ref())?;
     visible(txn, actor, subject_id).await?;
+    let submitted = lifecycle::submitted_on(actor, input.submitted_on)?;
     let commune = units::service::require_commune(txn, "commune_id", input.commune_id).await?;
     let now = clock::now();
     let mut m = area::Model {
@@ -180,7 +181,7 @@ pub async fn create_in(
             from: None,
             to: CertStatus::Submitted.code(),
             reason: Some("submitted".to_owned()),
-            effective_on: clock::today(),
+            effective_on: submitted,
             document_id: None,
         },
     )

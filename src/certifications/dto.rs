@@ -47,6 +47,12 @@ pub struct CreateCertification {
     pub product_id: Option<Uuid>,
     /// Scope: one of the subject's own raw-material areas.
     pub area_id: Option<Uuid>,
+    /// The day the department received the dossier, when it enters one received earlier
+    /// (administrators and auditors only; not in the future). Without it, today: no decision
+    /// can be dated before the submission it decides on (domain.md §7).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[validate(custom(function = "v::not_future"))]
+    pub submitted_on: Option<NaiveDate>,
 }
 
 fn create_rules(c: &CreateCertification) -> Result<(), ValidationError> {

@@ -126,6 +126,7 @@ pub async fn create_in(
     input: CreateCertification,
 ) -> AppResult<CertificationView> {
     visible(txn, actor, subject_id).await?;
+    let submitted = lifecycle::submitted_on(actor, input.submitted_on)?;
     let s = schemes::service::by_code(txn, "scheme", &input.scheme).await?;
     let now = clock::now();
     let mut m = cert::Model {
@@ -162,8 +163,8 @@ pub async fn create_in(
             from: None,
             to: CertStatus::Submitted.code(),
             reason: Some("submitted".to_owned()),
-            // Submitted when the registry received it, not when the certificate was issued.
-            effective_on: clock::today(),
+            // Submitted when the department received it, not when the certificate was issued.
+            effective_on: submitted,
             document_id: None,
         },
     )

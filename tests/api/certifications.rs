@@ -171,7 +171,10 @@ async fn certification_scoped_to_another_subjects_area_or_product_is_422() {
 
 /// Drives a new certification into `state`; dates ascend so every move is valid.
 async fn in_state(app: &TestApp, token: &str, subject: &Value, state: &str, no: &str) -> Value {
-    let c = create(app, token, subject, &cert_body(no)).await.body;
+    // Entered by the department, received when issued.
+    let mut body = cert_body(no);
+    body["submitted_on"] = json!("2024-01-10");
+    let c = create(app, token, subject, &body).await.body;
     let path: &[&str] = match state {
         "submitted" => &[],
         "verified" => &["verified"],

@@ -138,7 +138,8 @@ async fn step(app: &TestApp, admin: &str, rng: &mut StdRng, w: &mut World, n: us
                     &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
                     Some(admin),
                     &json!({"scheme": "vietgap", "certificate_no": format!("VG-{n}"),
-                            "issuer": "QUACERT", "issued_on": issued, "expires_on": expires}),
+                            "issuer": "QUACERT", "issued_on": issued, "expires_on": expires,
+                            "submitted_on": "2019-01-01"}),
                 )
                 .await;
             if res.status == Status::Created {
@@ -162,7 +163,7 @@ async fn step(app: &TestApp, admin: &str, rng: &mut StdRng, w: &mut World, n: us
             let body = if rng.random_bool(0.5) {
                 json!({"name": format!("Vùng {n}"), "commune_id": commune("20335", None),
                        "material": "Quế", "area_ha": "2", "tenure": "own",
-                       "valid_from": date(rng, 2019, 2025)})
+                       "valid_from": date(rng, 2019, 2025), "submitted_on": "2019-01-01"})
             } else {
                 let start = date(rng, 2019, 2024);
                 let end = format!("{}{}", start[..4].parse::<i32>().unwrap() + 3, &start[4..]);
@@ -170,7 +171,8 @@ async fn step(app: &TestApp, admin: &str, rng: &mut StdRng, w: &mut World, n: us
                        "material": "Quế", "area_ha": "3,5", "tenure": "linked",
                        "linkage_contract_no": format!("HĐ {n}"), "linkage_counterparty": "THT",
                        "linkage_counterparty_kind": "households", "linkage_households": 12,
-                       "linkage_start_on": start, "linkage_end_on": end})
+                       "linkage_start_on": start, "linkage_end_on": end,
+                       "submitted_on": "2019-01-01"})
             };
             let res = app
                 .post(

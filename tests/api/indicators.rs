@@ -85,7 +85,8 @@ impl Scenario {
                 &format!("/api/v1/subjects/{}/certifications", id_of(s)),
                 Some(&self.admin),
                 &json!({"scheme": scheme, "certificate_no": no, "issuer": "QUACERT",
-                        "issued_on": "2025-01-05", "expires_on": "2027-01-05"}),
+                        "issued_on": "2025-01-05", "expires_on": "2027-01-05",
+                        "submitted_on": "2025-01-05"}),
             )
             .await;
         assert_eq!(res.status, Status::Created, "{:?}", res.body);
@@ -113,7 +114,8 @@ impl Scenario {
         code: Option<&str>,
     ) -> Value {
         let mut body = json!({"name": format!("Vùng {tenure}"), "commune_id": commune("20335", None),
-                              "material": "Quế", "area_ha": "2.5", "tenure": tenure});
+                              "material": "Quế", "area_ha": "2.5", "tenure": tenure,
+                              "submitted_on": "2020-01-01"});
         if let Some((start, end)) = linkage {
             body["linkage"] = json!({"contract_no": format!("HĐ-{start}-{end}"), "counterparty": "Tổ hợp tác",
                                      "counterparty_kind": "households", "households": 12,
@@ -531,11 +533,8 @@ async fn explanations_name_the_evidence_or_what_is_missing_and_agree_with_the_re
         "{s9}"
     );
     assert!(reasons(&by_name(&vc_no, "S6"), "value_chain").contains("was suspended on 2025-06-30"));
-    // Submitted when the registry received it (today), verified with an effective date after D.
-    assert!(
-        reasons(&by_name(&vc_no, "S7"), "value_chain")
-            .contains("was not yet registered on 2025-06-30")
-    );
+    // Submitted when the department received it, verified with an effective date after D.
+    assert!(reasons(&by_name(&vc_no, "S7"), "value_chain").contains("was submitted on 2025-06-30"));
     assert!(reasons(&by_name(&vc_no, "S8"), "value_chain").contains("quality scheme"));
     assert!(
         reasons(&by_name(&vc_no, "S2"), "value_chain")

@@ -68,11 +68,13 @@ async fn every_write_endpoint_refuses_the_same_bad_inputs_and_writes_nothing() {
         )
         .await
         .body;
+    let mut filed = cert_body("VG-1");
+    filed["submitted_on"] = json!("2024-01-10");
     let cert = app
         .post(
             &format!("/api/v1/subjects/{s}/certifications"),
             Some(&admin),
-            &cert_body("VG-1"),
+            &filed,
         )
         .await
         .body;
@@ -424,7 +426,11 @@ async fn no_json_body_geometry_or_form_decides_how_much_memory_the_server_takes(
         let mut v: Vec<String> = (0..n)
             .map(|i| {
                 let a = i as f64 / n as f64 * std::f64::consts::TAU;
-                format!("[{:.6},{:.6}]", 108.5 + 0.01 * a.cos(), 15.5 + 0.01 * a.sin())
+                format!(
+                    "[{:.6},{:.6}]",
+                    108.5 + 0.01 * a.cos(),
+                    15.5 + 0.01 * a.sin()
+                )
             })
             .collect();
         v.push(v[0].clone());
@@ -433,7 +439,10 @@ async fn no_json_body_geometry_or_form_decides_how_much_memory_the_server_takes(
     let bombs: Vec<(&str, String, Status)> = vec![
         (
             "a polygon of 20,000 vertices",
-            with_geometry(format!("{{\"type\":\"Polygon\",\"coordinates\":[{}]}}", ring(20_000))),
+            with_geometry(format!(
+                "{{\"type\":\"Polygon\",\"coordinates\":[{}]}}",
+                ring(20_000)
+            )),
             Status::UnprocessableEntity,
         ),
         (
@@ -489,7 +498,11 @@ async fn no_json_body_geometry_or_form_decides_how_much_memory_the_server_takes(
         .body(fields)
         .dispatch()
         .await;
-    assert!(res.status().code >= 400 && res.status().code < 500, "{}", res.status());
+    assert!(
+        res.status().code >= 400 && res.status().code < 500,
+        "{}",
+        res.status()
+    );
     // The same process still answers, and nothing was written.
     assert_eq!(app.get("/health", None).await.status, Status::Ok);
     assert_eq!(app.count("raw_material_area").await, 0);

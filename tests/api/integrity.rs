@@ -53,7 +53,8 @@ async fn version_2_caps_certificates_ages_verifications_and_leaves_empty_units_o
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
             Some(&admin),
             &json!({"scheme": "vietgap", "certificate_no": "VG-47", "issuer": "QUACERT",
-                    "issued_on": "2022-01-10", "expires_on": "2025-12-10"}),
+                    "issued_on": "2022-01-10", "expires_on": "2025-12-10",
+                    "submitted_on": "2022-01-10"}),
         )
         .await;
     assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
@@ -416,18 +417,19 @@ async fn an_owner_asks_and_the_department_decides_an_identity_change() {
 }
 
 #[rocket::async_test]
-async fn a_certificate_is_submitted_when_received_and_may_be_verified_as_of_earlier() {
+async fn no_decision_is_dated_before_the_submission_it_decides_on() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Nộp Muộn").await;
     let owner = app.owner_of(&s).await;
     let before = ocop_registry::clock::today().to_string();
+    let body = json!({"scheme": "organic", "certificate_no": "HC-1", "issuer": "QUACERT",
+                      "issued_on": "2023-01-10", "expires_on": "2026-01-10"});
     let cert = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
             Some(&owner),
-            &json!({"scheme": "organic", "certificate_no": "HC-1", "issuer": "QUACERT",
-                    "issued_on": "2023-01-10", "expires_on": "2026-01-10"}),
+            &body,
         )
         .await;
     assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
@@ -440,16 +442,98 @@ async fn a_certificate_is_submitted_when_received_and_may_be_verified_as_of_earl
         submitted == before || submitted == after,
         "submitted on the day it was received ({submitted}), not on issued_on"
     );
-    // The auditor may date the verification earlier: it is recorded today, as the audit shows.
-    let moved = app
+    // A verification dated before that day is refused, naming the date.
+    let path = format!("/api/v1/certifications/{}/transitions", id_of(&cert.body));
+    let early = app
         .post(
-            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            &path,
             Some(&admin),
             &json!({"to": "verified", "reason": "đã kiểm tra hồ sơ giấy", "effective_on": "2023-02-01"}),
         )
         .await;
+    assert_eq!(
+        early.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        early.body
+    );
+    assert_eq!(early.error_fields(), ["effective_on"]);
+    let moved = app
+        .post(
+            &path,
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đã kiểm tra hồ sơ giấy", "effective_on": submitted}),
+        )
+        .await;
     assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
-    assert_eq!(moved.body["history"][1]["effective_on"], "2023-02-01");
+
+    // An owner cannot date its submission back; the department, entering a dossier it
+    // received earlier, can — and decides on it from then, not before.
+    let mut back = body.clone();
+    back["certificate_no"] = json!("HC-2");
+    back["submitted_on"] = json!("2023-01-20");
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&owner),
+            &back,
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["submitted_on"]);
+    let filed = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+            Some(&admin),
+            &back,
+        )
+        .await;
+    assert_eq!(filed.status, Status::Created, "{:?}", filed.body);
+    assert_eq!(filed.body["history"][0]["effective_on"], "2023-01-20");
+    let path = format!("/api/v1/certifications/{}/transitions", id_of(&filed.body));
+    for (on, status) in [
+        ("2023-01-19", Status::UnprocessableEntity),
+        ("2023-02-01", Status::Ok),
+    ] {
+        let res = app
+            .post(
+                &path,
+                Some(&admin),
+                &json!({"to": "verified", "reason": "đã kiểm tra", "effective_on": on}),
+            )
+            .await;
+        assert_eq!(res.status, status, "{on}: {:?}", res.body);
+    }
+    // Areas alike.
+    let mut area = crate::areas::area_body("Vùng nộp muộn", "1");
+    area["submitted_on"] = json!("2023-03-01");
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&owner),
+            &area
+        )
+        .await
+        .error_fields(),
+        ["submitted_on"]
+    );
+    let area = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &area,
+        )
+        .await;
+    assert_eq!(area.status, Status::Created, "{:?}", area.body);
+    let res = app
+        .post(
+            &format!("/api/v1/areas/{}/transitions", id_of(&area.body)),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đã kiểm tra", "effective_on": "2023-02-28"}),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["effective_on"]);
 }
 
 #[rocket::async_test]
@@ -468,7 +552,8 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
             &format!("/api/v1/subjects/{}/areas", id_of(&s)),
             Some(&admin),
             &json!({"name": "Vùng ong", "commune_id": crate::helpers::commune("20335", None),
-                    "material": "Mật", "area_ha": "2", "tenure": "own", "valid_from": "2022-01-01"}),
+                    "material": "Mật", "area_ha": "2", "tenure": "own", "valid_from": "2022-01-01",
+                    "submitted_on": "2022-01-01"}),
         )
         .await;
     app.verify_area(&admin, &area.body, "2022-01-01").await;
@@ -477,7 +562,8 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
             Some(&admin),
             &json!({"scheme": "vietgap", "certificate_no": "VG-9", "issuer": "QUACERT",
-                    "issued_on": "2025-01-10", "expires_on": "2027-01-10"}),
+                    "issued_on": "2025-01-10", "expires_on": "2027-01-10",
+                    "submitted_on": "2025-01-10"}),
         )
         .await
         .body;
@@ -706,7 +792,8 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
             &format!("/api/v1/subjects/{}/areas", id_of(&s)),
             Some(&admin),
             &json!({"name": "Vùng nhà", "commune_id": crate::helpers::commune("20335", None),
-                    "material": "Chè", "area_ha": "1", "tenure": "own", "valid_from": "2022-01-01"}),
+                    "material": "Chè", "area_ha": "1", "tenure": "own", "valid_from": "2022-01-01",
+                    "submitted_on": "2022-01-01"}),
         )
         .await;
     assert_eq!(area.status, Status::Created, "{:?}", area.body);
@@ -714,9 +801,9 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
     let cert = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
-            Some(&owner),
+            Some(&admin),
             &json!({"scheme": "organic", "certificate_no": "HC-01", "issuer": "Viện Môi trường Nông nghiệp",
-                    "issued_on": "2022-06-01", "expires_on": "2024-06-01"}),
+                    "issued_on": "2022-06-01", "expires_on": "2024-06-01", "submitted_on": "2022-06-01"}),
         )
         .await;
     assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
@@ -855,9 +942,9 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
     let other = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
-            Some(&owner),
+            Some(&admin),
             &json!({"scheme": "vietgap", "certificate_no": "VG-02", "issuer": "QUACERT",
-                    "issued_on": "2024-06-01", "expires_on": "2026-06-01"}),
+                    "issued_on": "2024-06-01", "expires_on": "2026-06-01", "submitted_on": "2024-06-01"}),
         )
         .await;
     let other_id = id_of(&other.body);
@@ -903,7 +990,7 @@ async fn value_chain_reasons(app: &TestApp, admin: &str, d: &str) -> String {
 async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for_it() {
     // Arrange: an OCOP subject in Tam Kỳ (rated 2022 and 2024) with a verified organic
     // certificate valid 2022-06-01 to 2024-06-01, and a linked area whose contract ran
-    // 2020-06-01 to 2023-05-31 (36 months), registered by its owner.
+    // 2020-06-01 to 2023-05-31 (36 months), on file since 2020.
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let auditor = app.auditor(unit("province", "49", None)).await;
@@ -918,9 +1005,9 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     let cert = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
-            Some(&owner),
+            Some(&admin),
             &json!({"scheme": "organic", "certificate_no": "HC-Q1", "issuer": "QUACERT",
-                    "issued_on": "2022-06-01", "expires_on": "2024-06-01"}),
+                    "issued_on": "2022-06-01", "expires_on": "2024-06-01", "submitted_on": "2022-06-01"}),
         )
         .await;
     assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
@@ -935,9 +1022,10 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     let area = app
         .post(
             &format!("/api/v1/subjects/{}/areas", id_of(&s)),
-            Some(&owner),
+            // Entered by the department from the dossier it received in 2020.
+            Some(&admin),
             &json!({"name": "Vùng quế Trà Mai", "commune_id": crate::helpers::commune("20335", None),
-                    "material": "Quế", "area_ha": "12.5", "tenure": "linked",
+                    "material": "Quế", "area_ha": "12.5", "tenure": "linked", "submitted_on": "2020-06-01",
                     "linkage": {"contract_no": "HĐLK-07", "counterparty": "Tổ hợp tác quế",
                                 "counterparty_kind": "households", "households": 30,
                                 "start_on": "2020-06-01", "end_on": "2023-05-31"}}),
@@ -955,8 +1043,8 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     let why = value_chain_reasons(&app, &admin, "2023-03-31").await;
     assert!(
         why.contains(
-            "was not yet registered on 2023-03-31: policy version 3 counts an area only when an \
-             auditor verified it"
+            "was submitted on 2023-03-31: policy version 3 counts an area only when an auditor \
+             verified it"
         ),
         "{why}"
     );
@@ -1063,9 +1151,9 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     let scoped = app
         .post(
             &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
-            Some(&owner),
+            Some(&admin),
             &json!({"scheme": "vietgap", "certificate_no": "VG-Q2", "issuer": "QUACERT",
-                    "issued_on": "2023-01-10", "expires_on": "2025-01-10",
+                    "issued_on": "2023-01-10", "expires_on": "2025-01-10", "submitted_on": "2023-01-10",
                     "area_id": id_of(&own.body)}),
         )
         .await;

@@ -1244,7 +1244,7 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
             &format!("/api/v1/subjects/{sid}/areas"),
             Some(&admin),
             &json!({"name": "Vùng quế Trà Giác", "commune_id": s["commune_id"], "material": "Quế",
-                    "area_ha": "12.5", "tenure": "own"}),
+                    "area_ha": "12.5", "tenure": "own", "submitted_on": day(-30)}),
         )
         .await;
     assert_eq!(res.status, Status::Created, "{:?}", res.body);
@@ -1279,7 +1279,8 @@ async fn an_owner_sees_its_subject_what_it_lacks_and_the_next_steps() {
             &format!("/api/v1/subjects/{sid}/certifications"),
             Some(&admin),
             &json!({"scheme": "globalgap", "certificate_no": "GG-5", "issuer": "Control Union",
-                    "issued_on": day(-20), "expires_on": day(700)}),
+                    "issued_on": day(-20), "expires_on": day(700),
+                    "submitted_on": day(-20)}),
         )
         .await;
     let r = app
