@@ -120,8 +120,9 @@ pub async fn sign_in(
         count_failure(db, &username).await?;
         return Err(wrong());
     }
+    // Told only to whoever knows the password: it says nothing to a guesser.
     if user.disabled_at.is_some() {
-        return Err(wrong());
+        return Err(AppError::Forbidden(msg!("sign-in-disabled")));
     }
     let now = clock::now();
     let secret = secret();

@@ -118,6 +118,7 @@ pub async fn login(
             }
             again(Status::Unauthorized, viewer.lang.t("sign-in-wrong"))
         }
+        Err(AppError::Forbidden(_)) => again(Status::Forbidden, viewer.lang.t("sign-in-disabled")),
         Err(AppError::TooManyRequests(_)) => again(
             Status::TooManyRequests,
             viewer.lang.tf(

@@ -110,7 +110,27 @@ async fn render(
                         ("expires", lang.date(c.expires_on)),
                     ],
                 ),
-                detail: c.warnings.join("; "),
+                // What the auditor must weigh: when it came in, whether it has already expired,
+                // what the owner changed since a verification, the scheme's doubts.
+                detail: {
+                    let mut d = Vec::new();
+                    if let Some(e) = c.history.iter().rev().find(|e| e.to == "submitted") {
+                        d.push(
+                            lang.tf("queue-submitted-on", &[("date", lang.date(e.effective_on))]),
+                        );
+                    }
+                    if c.expired {
+                        d.push(lang.t("queue-expired"));
+                    }
+                    if !c.pending_changes.is_empty() {
+                        d.push(lang.tf(
+                            "queue-area-changed",
+                            &[("fields", c.pending_changes.join(", "))],
+                        ));
+                    }
+                    d.extend(c.warnings.iter().cloned());
+                    d.join(" · ")
+                },
                 // The uploaded scan, served by the registry, before any address the owner gave.
                 evidence: c
                     .evidence_document_id

@@ -463,9 +463,17 @@ async fn disabling_a_user_or_idling_ends_the_session() {
         .await
         .unwrap();
     assert!(open.is_empty(), "{open:?}");
-    // And the disabled account cannot sign in again.
+    // And the disabled account cannot sign in again: told so with the right password only.
     let res = sign_in(&app.client, "kiemtra.qn", "mật khẩu mới đủ dài").await;
+    assert_eq!(res.status, Status::Forbidden);
+    assert!(
+        res.body.contains("Tài khoản này đã bị khóa"),
+        "{}",
+        res.body
+    );
+    let res = sign_in(&app.client, "kiemtra.qn", "mật khẩu khác").await;
     assert_eq!(res.status, Status::Unauthorized);
+    assert!(!res.body.contains("đã bị khóa"), "{}", res.body);
 }
 
 /// The cells of the table row whose header cell holds `name`, as text.
@@ -895,6 +903,13 @@ async fn the_work_queue_decides_in_place_and_the_figures_move() {
         queue.body
     );
     assert!(queue.body.contains("số VG-S2"), "{}", queue.body);
+    // When it came in; only the moves a submitted certificate allows.
+    assert!(queue.body.contains("Nộp ngày 05/01/2025"), "{}", queue.body);
+    assert!(
+        !queue.body.contains("value=\"suspended\""),
+        "{}",
+        queue.body
+    );
     let csrf = csrf_of(&queue.body);
     let path = format!("/queue/certifications/{}", id_of(&cert));
     let version = cert["version"].to_string();
