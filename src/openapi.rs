@@ -47,6 +47,7 @@ use crate::{
         crate::documents::routes::get_document,
         crate::users::routes::create_user,
         crate::users::routes::list_users,
+        crate::users::routes::reset_user_password,
         crate::users::routes::update_user,
         products::routes::list_products,
         products::routes::create_product,

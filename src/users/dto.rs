@@ -68,6 +68,8 @@ pub struct UserView {
     /// Still the one-time password: to be changed at the next sign-in.
     pub must_change_password: bool,
     pub disabled: bool,
+    /// When the person last signed in on the pages (`null`: never).
+    pub last_sign_in_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
@@ -84,11 +86,21 @@ impl UserView {
             subject_id: m.subject_id,
             must_change_password: m.must_change_password,
             disabled: m.disabled_at.is_some(),
+            last_sign_in_at: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
         })
     }
+}
+
+/// Filters of `GET /api/v1/users`.
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of the user name or of the person's name (case-insensitive).
+    #[validate(custom(function = "crate::validate::query_text"))]
+    pub q: Option<String>,
 }
 
 /// A new user and its one-time password, shown this once.

@@ -10,5 +10,10 @@ pub mod sessions;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![routes::create_user, routes::list_users, routes::update_user]
+    rocket::routes![
+        routes::create_user,
+        routes::list_users,
+        routes::update_user,
+        routes::reset_user_password
+    ]
 }

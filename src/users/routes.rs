@@ -34,7 +34,7 @@ pub async fn create_user(
 }
 
 /// The accounts the caller manages, by user name.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(super::dto::UserQuery, PageParams),
     responses((status = 200, description = "A page of accounts", body = Paginated<UserView>),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),
@@ -43,9 +43,31 @@ pub async fn create_user(
 pub async fn list_users(
     db: &State<DatabaseConnection>,
     actor: Actor,
+    query: QueryParams<super::dto::UserQuery>,
     page: QueryParams<PageParams>,
 ) -> AppResult<Json<Paginated<UserView>>> {
-    Ok(Json(service::list(db.inner(), &actor, &page.0).await?))
+    Ok(Json(
+        service::list(db.inner(), &actor, &query.0, &page.0).await?,
+    ))
+}
+
+/// Give an account a new one-time password (a forgotten password): every session of the person
+/// ends, a lock-out lifts, and the password is shown this once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The account and its new one-time password", body = super::dto::CreatedUser),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not allowed to manage this account", body = ErrorBody),
+              (status = 404, description = "No such account", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/users/<id>/reset-password")]
+pub async fn reset_user_password(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<Json<super::dto::CreatedUser>> {
+    let id = parse_id("user", id)?;
+    Ok(Json(service::reset_password(db.inner(), &actor, id).await?))
 }
 
 /// Rename, disable or enable an account.

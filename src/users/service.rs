@@ -1,13 +1,14 @@
 //! Creating, listing and disabling user accounts.
 
 use entity::app_user;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use super::dto::{CreateUser, CreatedUser, UpdateUser, UserView};
+use super::dto::{CreateUser, CreatedUser, UpdateUser, UserQuery, UserView};
 use super::password;
 use crate::audit::{self, Change};
 use crate::auth::{Actor, Scope, access};
@@ -111,10 +112,12 @@ pub async fn create(
     })
 }
 
-/// Accounts the actor manages, by user name.
+/// Accounts the actor manages, by user name, optionally those whose user name or name holds
+/// `q`; each with its last sign-in.
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    query: &UserQuery,
     page: &PageParams,
 ) -> AppResult<Paginated<UserView>> {
     actor.require(&[Role::Admin, Role::Auditor])?;
@@ -127,6 +130,20 @@ pub async fn list(
                 .add(app_user::Column::SubjectId.in_subquery(scope.subject_ids())),
         );
     }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
+        select = select.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(app_user::Column::Username)))
+                        .like(format!("%{q}%")),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(app_user::Column::DisplayName)))
+                        .like(format!("%{q}%")),
+                ),
+        );
+    }
     let (rows, total) = fetch(
         db,
         select
@@ -135,9 +152,31 @@ pub async fn list(
         page,
     )
     .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let last: std::collections::HashMap<Uuid, chrono::DateTime<chrono::Utc>> = if ids.is_empty() {
+        Default::default()
+    } else {
+        entity::user_session::Entity::find()
+            .select_only()
+            .column(entity::user_session::Column::UserId)
+            .column_as(entity::user_session::Column::CreatedAt.max(), "last")
+            .filter(entity::user_session::Column::UserId.is_in(ids))
+            .group_by(entity::user_session::Column::UserId)
+            .into_tuple::<(Uuid, chrono::DateTime<chrono::Utc>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let items = rows
         .into_iter()
-        .map(UserView::build)
+        .map(|r| {
+            let at = last.get(&r.id).copied();
+            UserView::build(r).map(|v| UserView {
+                last_sign_in_at: at,
+                ..v
+            })
+        })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Paginated::new(items, page, total))
 }
@@ -182,8 +221,6 @@ pub async fn update(
     if after.disabled {
         // Disabling signs the person out everywhere, in the same transaction.
         super::sessions::end_sessions(&txn, entity::user_session::Column::UserId.eq(id)).await?;
-        // A new password lifts a lock-out.
-        super::sessions::clear_failures(&txn, &row.username).await?;
     }
     audit::record(
         &txn,
@@ -216,6 +253,8 @@ pub async fn reset_password(
     next.version += 1;
     let after = UserView::build(save(&txn, next).await?)?;
     super::sessions::end_sessions(&txn, entity::user_session::Column::UserId.eq(id)).await?;
+    // A new password lifts a lock-out.
+    super::sessions::clear_failures(&txn, &row.username).await?;
     audit::record(
         &txn,
         actor,

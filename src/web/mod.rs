@@ -4,6 +4,7 @@
 //! JavaScript.
 
 pub mod account;
+pub mod accounts;
 pub mod connect;
 pub mod dashboard;
 pub mod documents;
@@ -60,6 +61,9 @@ pub fn routes() -> Vec<rocket::Route> {
         owner_forms::submit,
         owner_forms::submit_edit,
         documents::document,
+        accounts::accounts,
+        accounts::create,
+        accounts::act,
         connect::connect,
         connect::connect_go,
         connect::disconnect,

@@ -242,6 +242,7 @@ pub fn safe_next(next: &str) -> Option<&str> {
 /// Pages for the department's staff only, and for owners only (a path and what lies below it).
 const STAFF_PAGES: &[&str] = &[
     "/dashboard",
+    "/accounts",
     "/queue",
     "/reports",
     "/imports",

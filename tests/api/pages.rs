@@ -1706,3 +1706,138 @@ async fn every_sign_in_lands_where_the_person_works_and_a_refusal_keeps_the_sign
     let body: Value = serde_json::from_str(&res.body).expect("JSON");
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+/// The text between `start` and the next `end` in `html`.
+fn between(html: &str, start: &str, end: &str) -> String {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {html}"))
+        + start.len();
+    html[from..][..html[from..].find(end).unwrap()].to_owned()
+}
+
+#[rocket::async_test]
+async fn staff_manage_accounts_in_the_browser_and_a_one_time_password_is_shown_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Tài Khoản").await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.qn2", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Lê Văn Thẩm"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "kiemtra.qn2", &otp, "mật khẩu mới đủ dài").await;
+
+    // An auditor creates owners of its unit's subjects, nothing else.
+    let list = page(c, "/accounts").await;
+    assert_eq!(list.status, Status::Ok, "{}", list.body);
+    assert!(list.body.contains("HTX Tài Khoản"), "{}", list.body);
+    assert!(!list.body.contains("value=\"admin\""), "{}", list.body);
+    let csrf = csrf_of(&list.body);
+    let sid = id_of(&s).to_string();
+    let refused = form(
+        c,
+        "/accounts",
+        &[
+            ("csrf", &csrf),
+            ("username", "quantri.moi"),
+            ("display_name", "Quản Trị"),
+            ("role", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, Status::Forbidden, "{}", refused.body);
+    let created = form(
+        c,
+        "/accounts",
+        &[
+            ("csrf", &csrf),
+            ("username", "htx.taikhoan"),
+            ("display_name", "Nguyễn Thị Chủ"),
+            ("role", "owner"),
+            ("subject_id", &sid),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, Status::Ok, "{}", created.body);
+    let first = between(&created.body, "class=\"secret\">", "</output>");
+    assert!(first.len() >= 12, "{first}");
+    // Shown once: the list does not show it again.
+    assert!(!page(c, "/accounts").await.body.contains(&first));
+    let row = between(
+        &page(c, "/accounts?q=TAIKHOAN").await.body,
+        "id=\"account-htx.taikhoan\"",
+        "</tr>",
+    );
+    assert!(
+        row.contains("Chủ thể OCOP") && row.contains("HTX Tài Khoản"),
+        "{row}"
+    );
+    assert!(
+        row.contains("Chưa đổi mật khẩu một lần") && row.contains("Chưa đăng nhập"),
+        "{row}"
+    );
+
+    // The owner signs in elsewhere; disabling the account ends that session and tells the
+    // owner, with its right password, that the account is disabled.
+    let (owner, _) = app.another_instance().await;
+    assert_eq!(
+        sign_in(&owner, "htx.taikhoan", &first).await.status,
+        Status::SeeOther
+    );
+    let user = app.get("/api/v1/users?q=htx.taikhoan", Some(&admin)).await;
+    assert_eq!(user.body["total"], 1, "{:?}", user.body);
+    assert!(
+        user.body["items"][0]["last_sign_in_at"].is_string(),
+        "{:?}",
+        user.body
+    );
+    let uid = id_of(&user.body["items"][0]).to_string();
+    let off = form(c, &format!("/accounts/{uid}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        off.location.as_deref(),
+        Some("/accounts?done=disabled"),
+        "{}",
+        off.body
+    );
+    let row = between(
+        &page(c, "/accounts").await.body,
+        "id=\"account-htx.taikhoan\"",
+        "</tr>",
+    );
+    assert!(row.contains("Đã khóa"), "{row}");
+    assert_eq!(page(&owner, "/password").await.status, Status::SeeOther);
+    let res = sign_in(&owner, "htx.taikhoan", &first).await;
+    assert_eq!(res.status, Status::Forbidden);
+
+    // Enabled again and given a new one-time password: the old one no longer opens it.
+    let on = form(c, &format!("/accounts/{uid}/enable"), &[("csrf", &csrf)]).await;
+    assert_eq!(on.location.as_deref(), Some("/accounts?done=enabled"));
+    let reset = form(c, &format!("/accounts/{uid}/reset"), &[("csrf", &csrf)]).await;
+    assert_eq!(reset.status, Status::Ok, "{}", reset.body);
+    let second = between(&reset.body, "class=\"secret\">", "</output>");
+    assert_ne!(first, second);
+    assert_eq!(
+        sign_in(&owner, "htx.taikhoan", &first).await.status,
+        Status::Unauthorized
+    );
+    sign_in_and_change(&owner, "htx.taikhoan", &second, "mật khẩu của chủ thể 2026").await;
+    // Every step is in the audit trail under the auditor's name.
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?entity=user&entity_id={uid}"),
+            Some(&admin),
+        )
+        .await;
+    let text = trail.body.to_string();
+    for action in ["create", "update", "reset_password"] {
+        assert!(text.contains(action), "{action}: {text}");
+    }
+    assert!(text.contains("kiemtra.qn2"), "{text}");
+
+    // An owner has no accounts page.
+    assert_eq!(page(&owner, "/accounts").await.status, Status::Forbidden);
+}
