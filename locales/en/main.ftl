@@ -782,3 +782,7 @@ role-auditor = Auditor
 role-owner = OCOP owner
 role-channel = Channel sync
 nav-accounts = Accounts
+connect-unavailable = The registry is not set up to connect shops of this marketplace. Your sales channel stays recorded; an auditor will verify it from what you declared.
+platform-shopee = Shopee
+platform-lazada = Lazada
+platform-tiktok_shop = TikTok Shop

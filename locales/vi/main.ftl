@@ -782,3 +782,7 @@ role-auditor = Cán bộ thẩm định
 role-owner = Chủ thể OCOP
 role-channel = Đồng bộ kênh bán hàng
 nav-accounts = Tài khoản
+connect-unavailable = Hệ thống chưa được thiết lập để kết nối với sàn này. Kênh bán hàng của bạn vẫn được ghi nhận; cán bộ thẩm định sẽ xác nhận kênh theo hồ sơ bạn khai báo.
+platform-shopee = Shopee
+platform-lazada = Lazada
+platform-tiktok_shop = TikTok Shop

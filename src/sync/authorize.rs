@@ -86,6 +86,17 @@ fn app_of(settings: &SyncSettings, kind: ConnectorKind) -> AppResult<&App> {
     })
 }
 
+/// Whether shops of `platform` can be connected here at all (a marketplace with the registry's
+/// app configured): pages offer the connection only then.
+pub fn connectable(settings: &SyncSettings, platform: &str) -> bool {
+    match platform {
+        "shopee" => settings.apps.of(ConnectorKind::Shopee).is_some(),
+        "lazada" => settings.apps.of(ConnectorKind::Lazada).is_some(),
+        "tiktok_shop" => settings.apps.of(ConnectorKind::TiktokShop).is_some(),
+        _ => false,
+    }
+}
+
 fn hash(state: &str) -> String {
     crate::auth::service::hash(state)
 }

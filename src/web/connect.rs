@@ -30,6 +30,9 @@ struct ConnectPage {
     subject: String,
     platform: String,
     shop: String,
+    /// Whether the registry's app on that marketplace is set up (otherwise the page says so
+    /// instead of sending the owner to an error).
+    ready: bool,
 }
 
 /// Before the marketplace: the registry's own page names the subject and the channel the shop
@@ -37,6 +40,7 @@ struct ConnectPage {
 #[post("/me/channels/<id>/connect", data = "<form>")]
 pub async fn connect(
     db: &State<DatabaseConnection>,
+    settings: &State<SyncSettings>,
     viewer: Viewer,
     id: &str,
     form: Form<Confirm<'_>>,
@@ -55,7 +59,8 @@ pub async fn connect(
         chrome: viewer.chrome(lang.t("connect-title")),
         channel_id: id,
         subject,
-        platform: channel.platform,
+        ready: authorize::connectable(settings.inner(), &channel.platform),
+        platform: lang.t_or(&format!("platform-{}", channel.platform), &channel.platform),
         shop: channel.shop_url.or(channel.shop_id).unwrap_or_default(),
     })
 }

@@ -1841,3 +1841,47 @@ async fn staff_manage_accounts_in_the_browser_and_a_one_time_password_is_shown_o
     // An owner has no accounts page.
     assert_eq!(page(&owner, "/accounts").await.status, Status::Forbidden);
 }
+
+#[rocket::async_test]
+async fn connecting_a_shop_the_registry_cannot_connect_says_so_before_leaving() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Chưa Kết Nối").await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.chuaketnoi", "role": "owner", "subject_id": s["id"],
+               "display_name": "Trần Văn Bán"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "htx.chuaketnoi", &otp, "mật khẩu chủ thể mới 2026").await;
+    let ch = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&admin),
+            &json!({"kind": "marketplace", "platform": "Shopee", "shop_url": "https://shopee.vn/chua.ket.noi"}),
+        )
+        .await;
+    assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
+    let csrf = csrf_of(&page(c, "/me").await.body);
+    let confirm = form(
+        c,
+        &format!("/me/channels/{}/connect", id_of(&ch.body)),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(confirm.status, Status::Ok, "{}", confirm.body);
+    assert!(confirm.body.contains("<strong>HTX Chưa Kết Nối</strong>"));
+    assert!(
+        confirm.body.contains("id=\"connect-unavailable\""),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        !confirm.body.contains("id=\"connect-go\""),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("Shopee ·"), "{}", confirm.body);
+}
