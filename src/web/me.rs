@@ -318,7 +318,7 @@ pub async fn render(
                 .chain(std::iter::once(edit_link("certification", c.id)))
                 .collect(),
             cells: vec![
-                c.scheme_name,
+                lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
                 c.certificate_no,
                 date(c.issued_on),
                 date(c.expires_on),

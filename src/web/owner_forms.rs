@@ -185,7 +185,10 @@ async fn specs(
                 .await?
                 .items
                 .into_iter()
-                .map(|s| (s.code, s.name))
+                .map(|s| {
+                    let name = lang.t_or(&format!("scheme-{}", s.code), &s.name);
+                    (s.code, name)
+                })
                 .collect();
             let all = PageParams::new(1, MAX_PER_PAGE);
             let none = lang.t("form-none");

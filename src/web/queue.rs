@@ -103,7 +103,10 @@ async fn render(
                 claim: lang.tf(
                     "queue-certificate",
                     &[
-                        ("scheme", c.scheme_name.clone()),
+                        (
+                            "scheme",
+                            lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
+                        ),
                         ("no", c.certificate_no.clone()),
                         ("issuer", c.issuer.clone()),
                         ("issued", lang.date(c.issued_on)),

@@ -273,6 +273,10 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     assert_eq!(a["linkage"]["households"], 45);
     assert_eq!(a["geometry"]["type"], "Polygon");
 
+    // The kinds of certificate are named in Vietnamese.
+    let me = page(&client, "/me").await;
+    assert!(me.body.contains("Hữu cơ (TCVN 11041"), "{}", me.body);
+    assert!(!me.body.contains("Organic (TCVN"), "{}", me.body);
     // A certification with its scan: no hash typed, none but the registry's.
     let cert = [
         ("scheme", "vietgap"),
