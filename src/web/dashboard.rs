@@ -578,7 +578,10 @@ fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
         out.push(lang.tf(
             key,
             &[
-                ("platform", c.platform.clone()),
+                (
+                    "platform",
+                    lang.t_or(&format!("platform-{}", c.platform), &c.platform),
+                ),
                 ("date", date.map(|d| lang.date(d)).unwrap_or_default()),
             ],
         ));

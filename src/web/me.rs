@@ -354,7 +354,7 @@ pub async fn render(
         channels_rows.push(Row {
             cells: vec![
                 label("kind", c.kind.code()),
-                c.platform,
+                lang.t_or(&format!("platform-{}", c.platform), &c.platform),
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],

@@ -172,7 +172,10 @@ async fn render(
                     "queue-channel",
                     &[
                         ("kind", lang.t(&format!("kind-{}", c.kind.code()))),
-                        ("platform", c.platform.clone()),
+                        (
+                            "platform",
+                            lang.t_or(&format!("platform-{}", c.platform), &c.platform),
+                        ),
                         (
                             "from",
                             c.active_from
