@@ -162,7 +162,7 @@ pub struct CertificationView {
 
 /// The key fields of a certification (domain.md §7): a change by the owner needs a new
 /// verification.
-pub const KEY_FIELDS: [&str; 7] = [
+pub const KEY_FIELDS: [&str; 10] = [
     "scheme",
     "certificate_no",
     "issuer",
@@ -170,6 +170,10 @@ pub const KEY_FIELDS: [&str; 7] = [
     "expires_on",
     "product_id",
     "area_id",
+    // The evidence is what the auditor checked: another scan is another claim.
+    "evidence_url",
+    "evidence_sha256",
+    "evidence_document_id",
 ];
 
 /// Doubts about a certificate's dates under its scheme.

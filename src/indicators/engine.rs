@@ -327,11 +327,31 @@ pub fn rule_ctes(
         let (joins, counts) = certificate_in_force(q, d, known, &caps);
         let scoped = seen_at("raw_material_area", "sa", "c_v.area_id", "c_e.at");
         let scoped_stable = stable_on(q, policy, d, "sa");
+        // An auditor's own refusal of the area (rejected, suspended, revoked in force on D)
+        // outweighs a certificate's scope.
+        let (ev1, ev2) = (
+            known.table("status_event", |v| q.bind(v)),
+            known.table("status_event", |v| q.bind(v)),
+        );
+        let (d1, d2) = (q.bind(d), q.bind(d));
+        let refused = q.bind_list(
+            [
+                CertStatus::Rejected,
+                CertStatus::Suspended,
+                CertStatus::Revoked,
+            ]
+            .map(|s| s.code()),
+        );
         format!(
             "SELECT a.subject_id FROM {areas} a {verified} WHERE {stable} \
              UNION SELECT c.subject_id FROM {certs} c {joins} \
              JOIN \"raw_material_area_version\" sa ON {scoped} \
-             WHERE {counts} AND {scoped_stable}"
+             WHERE {counts} AND {scoped_stable} \
+             AND NOT EXISTS (SELECT 1 FROM {ev1} ae WHERE ae.entity = 'area' \
+               AND ae.entity_id = sa.id AND ae.effective_on <= {d1} \
+               AND ae.to_status IN ({refused}) \
+               AND ae.seq = (SELECT MAX(y.seq) FROM {ev2} y WHERE y.entity = 'area' \
+                 AND y.entity_id = sa.id AND y.effective_on <= {d2}))"
         )
     } else {
         // Versions 1 and 2: the area as registered.

@@ -437,7 +437,17 @@ pub fn value_chain(
                     ),
                 ));
             }
-            for c in &certs {
+            // An auditor's refusal of the area outweighs a certificate's scope.
+            let refused = status.is_some_and(|e| {
+                [
+                    CertStatus::Rejected,
+                    CertStatus::Suspended,
+                    CertStatus::Revoked,
+                ]
+                .iter()
+                .any(|r| r.code() == e.to_status)
+            });
+            for c in certs.iter().filter(|_| !refused) {
                 if let Some(scoped) = ev.scope_seen.get(&c.id).filter(|a| a.id == live.id)
                     && let Some(seen) = ev.cert_seen.get(&c.id)
                     && certificate_counts(ev, seen, d, p)

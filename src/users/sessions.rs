@@ -105,19 +105,16 @@ pub async fn sign_in(
     given: &str,
 ) -> AppResult<SignedIn> {
     let username = username.trim().to_lowercase();
-    refuse_if_locked(db, policy, &username).await?;
+    attempt(db, policy, &username).await?;
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username.clone()))
         .one(db)
         .await?;
     let Some(user) = user else {
         verify(given.to_owned(), DECOY.clone()).await?;
-        count_failure(db, &username).await?;
         return Err(wrong());
     };
-    let ok = verify(given.to_owned(), user.password_hash.clone()).await?;
-    if !ok {
-        count_failure(db, &username).await?;
+    if !verify(given.to_owned(), user.password_hash.clone()).await? {
         return Err(wrong());
     }
     // Told only to whoever knows the password: it says nothing to a guesser.
@@ -157,33 +154,17 @@ fn name_key(username: &str) -> String {
     hash(&username.trim().to_lowercase())
 }
 
-/// `429` while the name is locked out.
-async fn refuse_if_locked(
-    db: &impl ConnectionTrait,
-    policy: Policy,
-    username: &str,
-) -> AppResult<()> {
-    let row =
-        crate::db::unique(db, sign_in_failure::Entity::find_by_id(name_key(username))).await?;
-    if let Some(f) = row
-        && f.failures >= policy.failures
-    {
-        let until = f.last_failed_at + policy.lock;
-        if until > clock::now() {
-            return Err(AppError::TooManyRequests(msg!(
-                "too-many-sign-ins",
-                until = until.format("%H:%M UTC")
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Counts a failure of the name, in the database, so that every process refuses it alike.
-async fn count_failure(db: &DatabaseConnection, username: &str) -> AppResult<()> {
+/// Counts an attempt of the name before its password is checked — so that guesses sent in
+/// parallel cannot all be checked before the first is counted — and answers `429` once more
+/// than `policy.failures` attempts in a row have come within `policy.lock` of each other. A
+/// successful attempt clears the count ([`clear_failures`]); a quiet `policy.lock` starts it
+/// again. Counted in the database, so every process refuses the name alike.
+async fn attempt(db: &DatabaseConnection, policy: Policy, username: &str) -> AppResult<()> {
     let now = clock::now();
+    let key = name_key(username);
+    let col = |c: sign_in_failure::Column| Expr::col((sign_in_failure::Entity, c));
     sign_in_failure::Entity::insert(sign_in_failure::ActiveModel {
-        name_hash: Set(name_key(username)),
+        name_hash: Set(key.clone()),
         failures: Set(1),
         last_failed_at: Set(now),
     })
@@ -191,13 +172,24 @@ async fn count_failure(db: &DatabaseConnection, username: &str) -> AppResult<()>
         OnConflict::column(sign_in_failure::Column::NameHash)
             .value(
                 sign_in_failure::Column::Failures,
-                Expr::col((sign_in_failure::Entity, sign_in_failure::Column::Failures)).add(1),
+                Expr::case(
+                    col(sign_in_failure::Column::LastFailedAt).lte(now - policy.lock),
+                    1,
+                )
+                .finally(col(sign_in_failure::Column::Failures).add(1)),
             )
             .value(sign_in_failure::Column::LastFailedAt, Expr::value(now))
             .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
+    let row = crate::db::unique(db, sign_in_failure::Entity::find_by_id(key)).await?;
+    if row.is_some_and(|f| f.failures > policy.failures) {
+        return Err(AppError::TooManyRequests(msg!(
+            "too-many-sign-ins",
+            until = (now + policy.lock).format("%H:%M UTC")
+        )));
+    }
     Ok(())
 }
 
@@ -309,8 +301,6 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> AppResult<()> {
-    // Guessing the current password is guessing a sign-in: the same count, the same lock.
-    refuse_if_locked(db, policy, &session.username).await?;
     let user_id = session
         .actor
         .user_id
@@ -330,8 +320,9 @@ pub async fn change_password(
     let row = crate::db::unique(db, app_user::Entity::find_by_id(user_id))
         .await?
         .ok_or_else(|| AppError::not_found("user", user_id))?;
+    // Guessing the current password is guessing a sign-in: the same count, the same lock.
+    attempt(db, policy, &session.username).await?;
     if !verify(current.to_owned(), row.password_hash.clone()).await? {
-        count_failure(db, &session.username).await?;
         return Err(AppError::invalid(
             "current_password",
             "is not the current password",
@@ -371,6 +362,7 @@ pub async fn change_password(
         ),
     )
     .await?;
+    clear_failures(&txn, &session.username).await?;
     txn.commit().await?;
     Ok(())
 }

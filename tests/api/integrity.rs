@@ -1134,12 +1134,24 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     assert_eq!(renamed.status, Status::Ok, "{:?}", renamed.body);
 
     // An own area the owner posts with a validity years back does not count either.
-    let own = app
+    let posted = app
         .post(
             &format!("/api/v1/subjects/{}/areas", id_of(&s)),
             Some(&owner),
             &json!({"name": "Đất nhà", "commune_id": crate::helpers::commune("20335", None),
                     "material": "Quế", "area_ha": "1", "tenure": "own", "valid_from": "2015-01-01"}),
+        )
+        .await;
+    assert_eq!(posted.status, Status::Created, "{:?}", posted.body);
+    assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 0);
+    // Nor one on the department's file since 2023, never verified.
+    let own = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s)),
+            Some(&admin),
+            &json!({"name": "Đất nhà 2", "commune_id": crate::helpers::commune("20335", None),
+                    "material": "Quế", "area_ha": "1", "tenure": "own", "valid_from": "2015-01-01",
+                    "submitted_on": "2023-01-01"}),
         )
         .await;
     assert_eq!(own.status, Status::Created, "{:?}", own.body);
@@ -1185,4 +1197,17 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
         .await;
     assert_eq!(shrunk.status, Status::Ok, "{:?}", shrunk.body);
     assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 1);
+    // An auditor's refusal of the area outweighs the certificate's scope from its date.
+    let refused = app
+        .post(
+            &format!("/api/v1/areas/{own_id}/transitions"),
+            Some(&auditor),
+            &json!({"to": "rejected", "reason": "không có vùng này", "effective_on": "2023-08-01"}),
+        )
+        .await;
+    assert_eq!(refused.status, Status::Ok, "{:?}", refused.body);
+    assert_eq!(value_chain_under(&app, &admin, "2023-07-15", 3).await, 1);
+    assert_eq!(value_chain_under(&app, &admin, "2023-08-15", 3).await, 0);
+    let why = value_chain_reasons(&app, &admin, "2023-08-15").await;
+    assert!(why.contains("was rejected on 2023-08-15"), "{why}");
 }

@@ -396,8 +396,8 @@ impl Registry {
 
     /// §4.3 with §7: a certificate on `d` (as its verification saw it) of a green or circular
     /// scheme; and a stable raw-material area on `d` — under a policy that verifies areas, as
-    /// an auditor's verification in force on `d` saw it, or as the verification of a
-    /// certificate on `d` scoped to it saw it.
+    /// an auditor's verification in force on `d` saw it, or (unless the auditor refused the
+    /// area on `d`) as the verification of a certificate on `d` scoped to it saw it.
     pub fn counts_for_value_chain(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
         let certs = || self.certifications.get(&s.id).into_iter().flatten();
         let certified = certs().any(|live| {
@@ -416,12 +416,17 @@ impl Registry {
                     .filter(|e| e.to_status == "verified")
                     .and_then(|e| seen(versions, e.at))
                     .is_some_and(|a| is_stable(a, d, p));
-                let by_certificate = certs().any(|c| {
-                    self.certificate_on(c, d, p).is_some_and(|(c, at)| {
-                        c.area_id == Some(live.id)
-                            && seen(versions, at).is_some_and(|a| is_stable(a, d, p))
-                    })
+                // An auditor's refusal of the area in force on `d` outweighs any certificate.
+                let refused = self.status_on("area", live.id, d).is_some_and(|e| {
+                    matches!(e.to_status.as_str(), "rejected" | "suspended" | "revoked")
                 });
+                let by_certificate = !refused
+                    && certs().any(|c| {
+                        self.certificate_on(c, d, p).is_some_and(|(c, at)| {
+                            c.area_id == Some(live.id)
+                                && seen(versions, at).is_some_and(|a| is_stable(a, d, p))
+                        })
+                    });
                 by_auditor || by_certificate
             })
         } else {
