@@ -52,8 +52,9 @@ pub fn normalise_platform(name: &str) -> String {
         .map_or(t, |(code, _)| (*code).to_owned())
 }
 
-/// Marketplaces whose shop addresses do not depend on letter case.
-const CASE_BLIND_HOSTS: [&str; 6] = [
+/// Marketplaces: shop addresses that ignore letter case and whose query strings are tracking
+/// noise (`?sp_atk=…`), never part of the shop.
+const MARKETPLACE_HOSTS: [&str; 6] = [
     "shopee.vn",
     "lazada.vn",
     "tiki.vn",
@@ -62,11 +63,16 @@ const CASE_BLIND_HOSTS: [&str; 6] = [
     "shop.tiktok.com",
 ];
 
+/// Social networks whose page names ignore letter case but whose query strings can name the
+/// page (`profile.php?id=…`).
+const CASE_BLIND_HOSTS: [&str; 2] = ["facebook.com", "zalo.me"];
+
 /// The identity of the shop a channel is (domain.md §7): the platform and shop id, or without
 /// a shop id the shop URL made canonical — its host in lower case without a trailing dot or
 /// `www.`, its path percent-decoded, without empty segments or a trailing slash, in lower case
-/// on the marketplaces whose addresses ignore case. Two ways of writing one shop are one shop.
-/// Channels without either (a supermarket chain, a showroom) have none.
+/// on the sites whose addresses ignore case, its query kept except on marketplaces. Two ways of
+/// writing one shop are one shop. Channels without either (a supermarket chain, a showroom)
+/// have none.
 pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -> Option<String> {
     if let Some(id) = shop_id.map(str::trim).filter(|s| !s.is_empty()) {
         return Some(format!(
@@ -85,11 +91,18 @@ pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -
         .filter(|segment| !segment.is_empty())
         .map(|segment| format!("/{segment}"))
         .collect();
-    let case_blind = CASE_BLIND_HOSTS
-        .iter()
-        .any(|h| host == *h || host.ends_with(&format!(".{h}")));
-    if case_blind {
+    let on = |hosts: &[&str]| {
+        hosts
+            .iter()
+            .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+    };
+    let marketplace = on(&MARKETPLACE_HOSTS);
+    if marketplace || on(&CASE_BLIND_HOSTS) {
         path = path.to_lowercase();
+    }
+    if !marketplace && let Some(query) = url.query().filter(|q| !q.is_empty()) {
+        path.push('?');
+        path.push_str(query);
     }
     Some(format!("url:{host}{path}"))
 }

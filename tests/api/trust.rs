@@ -456,9 +456,11 @@ async fn a_shop_belongs_to_one_subject() {
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn//chu-shop//"}),
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/%63hu%2Dshop"}),
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/CHU-Shop?from=ads#top"}),
+        json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://facebook.com/HTX.Chu"}),
     ] {
         if body["shop_url"] == "https://WWW.Lazada.vn/chu-shop/" {
             channel_of(&app, &ov, &v, json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/chu-shop"})).await;
+            channel_of(&app, &ov, &v, json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://www.facebook.com/htx.chu"})).await;
         }
         let res = app
             .post(
@@ -474,6 +476,9 @@ async fn a_shop_belongs_to_one_subject() {
             "{text}"
         );
     }
+    // Two Facebook profiles are two pages: the query names them there.
+    channel_of(&app, &ov, &v, json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://facebook.com/profile.php?id=1001"})).await;
+    channel_of(&app, &ox, &x, json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://facebook.com/profile.php?id=2002"})).await;
     // A period that does not overlap is another holder's in time.
     let later = channel_of(&app, &ox, &x, json!({"kind": "marketplace", "platform": "shopee", "shop_id": "888", "active_to": "2024-12-31"})).await;
     let res = app.post(&format!("/api/v1/subjects/{}/channels", id_of(&v)), Some(&ov),
