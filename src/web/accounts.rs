@@ -238,7 +238,7 @@ fn issued(lang: Lang, key: &str, username: &str, password: String) -> Issued {
 }
 
 /// Creates an account; its one-time password is shown on this answer only.
-#[post("/accounts", data = "<form>")]
+#[post("/accounts/new", data = "<form>")]
 pub async fn create(
     db: &State<DatabaseConnection>,
     viewer: Viewer,

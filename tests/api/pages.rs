@@ -1740,7 +1740,7 @@ async fn staff_manage_accounts_in_the_browser_and_a_one_time_password_is_shown_o
     let sid = id_of(&s).to_string();
     let refused = form(
         c,
-        "/accounts",
+        "/accounts/new",
         &[
             ("csrf", &csrf),
             ("username", "quantri.moi"),
@@ -1752,7 +1752,7 @@ async fn staff_manage_accounts_in_the_browser_and_a_one_time_password_is_shown_o
     assert_eq!(refused.status, Status::Forbidden, "{}", refused.body);
     let created = form(
         c,
-        "/accounts",
+        "/accounts/new",
         &[
             ("csrf", &csrf),
             ("username", "htx.taikhoan"),
