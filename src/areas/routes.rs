@@ -101,6 +101,7 @@ pub async fn get_area(
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such area (or not the owner's)", body = ErrorBody),
+              (status = 409, description = "A revoked area cannot be edited", body = ErrorBody),
               (status = 412, description = "Stale If-Match", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)),
     security(("bearer" = [])))]

@@ -36,6 +36,7 @@ pub async fn create_user(
 /// The accounts the caller manages, by user name.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(super::dto::UserQuery, PageParams),
     responses((status = 200, description = "A page of accounts", body = Paginated<UserView>),
+              (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),
     security(("bearer" = [])))]
