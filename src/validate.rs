@@ -65,6 +65,12 @@ pub fn opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDa
         .transpose()
 }
 
+/// serde: a date a PATCH may set but not clear: absent is `None`, `null` is refused like any
+/// value that is not a date.
+pub fn present_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    date(d).map(Some)
+}
+
 /// serde: a date a PATCH may clear (`null`) or set; absent is `None`.
 pub fn nullable_date<'de, D: serde::Deserializer<'de>>(
     d: D,

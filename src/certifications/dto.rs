@@ -94,9 +94,11 @@ pub struct UpdateCertification {
     #[schema(schema_with = crate::openapi::text::name)]
     pub issuer: Option<String>,
     #[validate(custom(function = "v::not_future"))]
-    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[serde(default, deserialize_with = "crate::validate::present_date")]
+    #[schema(nullable = false)]
     pub issued_on: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[serde(default, deserialize_with = "crate::validate::present_date")]
+    #[schema(nullable = false)]
     pub expires_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]

@@ -96,7 +96,10 @@ pub fn table<'a>(bytes: &'a [u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
         });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        xlsx(bytes, sheet)
+        // The workbook reader can panic on a malformed part (a cell reference past any sheet
+        // overflows its arithmetic): a file the registry cannot read, not a fault of the server.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| xlsx(bytes, sheet)))
+            .unwrap_or_else(|_| Err(file_error(msg!("import-not-spreadsheet"))))
     } else {
         csv(bytes)
     }

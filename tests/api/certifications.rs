@@ -282,6 +282,23 @@ async fn owner_edit_of_a_key_field_sends_a_verified_certification_back_to_submit
     let owner = app.owner_of(&s).await;
     let c = in_state(&app, &auditor, &s, "verified", "E-1").await;
     let path = format!("/api/v1/certifications/{}", id_of(&c));
+    // A certificate always has its dates: null is refused, naming the field, and nothing moves.
+    for field in ["issued_on", "expires_on"] {
+        let res = app
+            .patch(&path, Some(&owner), &json!({ field: null }), None)
+            .await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{field}: {:?}",
+            res.body
+        );
+        assert_eq!(res.error_fields(), [field]);
+    }
+    assert_eq!(
+        app.get(&path, Some(&admin)).await.body["status"],
+        "verified"
+    );
 
     // Every field of a certificate is a key field (domain.md §7), its issuer included: the
     // owner's edit takes effect today, so re-verification can only be dated today.

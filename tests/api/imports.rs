@@ -1194,6 +1194,28 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
             .unwrap_or_default();
         assert!(message.contains("quá"), "{what}: {message}");
     }
+    // A cell reference past any sheet (the reader's arithmetic overflows on it): a file it
+    // cannot read, 422, not a 500.
+    let overflow = workbook(1, 1, |name, text| {
+        if name.starts_with("xl/worksheets/") {
+            text.replace("r=\"B2\"", "r=\"ZZZZZZZ99999999999\"")
+        } else {
+            text
+        }
+    });
+    let res = app
+        .upload(
+            &path(true),
+            &admin,
+            overflow,
+            ContentType::new(
+                "application",
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), ["file"]);
     // JSON nested past any record's shape is refused as malformed, not followed down.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let res = app
