@@ -297,6 +297,19 @@ pub async fn render(
                 a.linkage
                     .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
                     .unwrap_or_default(),
+                // Where the auditor stands on it, with the reason of a refusal.
+                {
+                    let status = label("cert-status", a.status.code());
+                    match a.history.last().and_then(|e| e.reason.clone()) {
+                        Some(reason)
+                            if a.status != crate::domain::CertStatus::Submitted
+                                && a.status != crate::domain::CertStatus::Verified =>
+                        {
+                            format!("{status}: {reason}")
+                        }
+                        _ => status,
+                    }
+                },
             ],
         })
         .collect();
@@ -387,6 +400,7 @@ pub async fn render(
                 "me-col-hectares",
                 "me-col-tenure",
                 "me-col-contract",
+                "me-col-status",
             ]),
             rows: areas_rows,
             actions: true,

@@ -273,8 +273,16 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     assert_eq!(a["linkage"]["households"], 45);
     assert_eq!(a["geometry"]["type"], "Polygon");
 
-    // The kinds of certificate are named in Vietnamese.
+    // The kinds of certificate are named in Vietnamese; the area shows where the auditor
+    // stands on it.
     let me = page(&client, "/me").await;
+    let areas_table = me
+        .body
+        .split("<table id=\"areas\"")
+        .nth(1)
+        .unwrap_or_default();
+    let areas_table = areas_table.split("</table>").next().unwrap_or_default();
+    assert!(areas_table.contains(">chờ thẩm định<"), "{areas_table}");
     assert!(me.body.contains("Hữu cơ (TCVN 11041"), "{}", me.body);
     assert!(!me.body.contains("Organic (TCVN"), "{}", me.body);
     // A certification with its scan: no hash typed, none but the registry's.
