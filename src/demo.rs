@@ -526,6 +526,7 @@ async fn evidence(
                 active_to: None,
                 evidence_url: None,
                 evidence_document_id: None,
+                submitted_on: Some(from),
             },
         )
         .await
@@ -678,6 +679,7 @@ pub async fn feed_channel(db: &DatabaseConnection, feed_url: &str) -> AppResult<
                     active_to: None,
                     evidence_url: None,
                     evidence_document_id: None,
+                    submitted_on: None,
                 },
             )
             .await?

@@ -17,6 +17,8 @@ pub struct Model {
     pub shop_id: Option<String>,
     /// The shop's identity: platform + shop id, or the normalised shop URL (one subject each).
     pub shop_key: Option<String>,
+    /// The normalised shop URL when one is given (a second identity of the same shop).
+    pub shop_url_key: Option<String>,
     pub active_from: Option<Date>,
     pub active_to: Option<Date>,
     pub evidence_url: Option<String>,

@@ -24,6 +24,7 @@ mod m20261201_000013_draft_parent_index;
 mod m20261201_000014_documents_connect;
 mod m20261206_000015_evidence_areas;
 mod m20261206_000016_sign_in_failure;
+mod m20261206_000017_shop_url_key;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_documents_connect::Migration),
             Box::new(m20261206_000015_evidence_areas::Migration),
             Box::new(m20261206_000016_sign_in_failure::Migration),
+            Box::new(m20261206_000017_shop_url_key::Migration),
         ]
     }
 }

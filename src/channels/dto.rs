@@ -61,6 +61,12 @@ pub struct CreateChannel {
     pub evidence_url: Option<String>,
     /// An uploaded document (`POST /api/v1/documents`) of the same subject that evidences it.
     pub evidence_document_id: Option<Uuid>,
+    /// The day the department received the declaration, when it enters one received earlier
+    /// (administrators and auditors only; not in the future). Without it, today: no
+    /// verification or refusal can be dated before the declaration it decides on (domain.md §7).
+    #[serde(default, deserialize_with = "crate::validate::opt_date")]
+    #[validate(custom(function = "v::not_future"))]
+    pub submitted_on: Option<NaiveDate>,
 }
 
 /// Kinds of channel that are a shop on someone's platform, so need a shop URL or id.

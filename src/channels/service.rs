@@ -3,7 +3,7 @@
 use entity::{listing, sales_channel as channel};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -81,7 +81,13 @@ pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -
             id.to_lowercase()
         ));
     }
-    let url = reqwest::Url::parse(shop_url?.trim()).ok()?;
+    url_key(shop_url?)
+}
+
+/// The shop URL made canonical (see [`shop_key`]): a second identity of a shop that also has an
+/// id, so that another subject's shop address with a made-up id is still that shop.
+pub fn url_key(shop_url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(shop_url.trim()).ok()?;
     let host = url.host_str()?.to_lowercase();
     let host = host.trim_end_matches('.');
     let host = host.strip_prefix("www.").unwrap_or(host);
@@ -110,12 +116,27 @@ pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -
 /// Refuses a shop another channel holds for an overlapping period: one shop, one subject
 /// (domain.md §7). The answer does not say whose it is.
 async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppResult<()> {
-    let Some(key) = &m.shop_key else {
+    let mut keys: Vec<&str> = m
+        .shop_key
+        .iter()
+        .chain(m.shop_url_key.iter())
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
         return Ok(());
-    };
-    crate::db::lock_key(db, &format!("shop:{key}")).await?;
+    }
+    // In one order everywhere, so two claims of the same two keys cannot wait on each other.
+    for key in &keys {
+        crate::db::lock_key(db, &format!("shop:{key}")).await?;
+    }
     let mut q = channel::Entity::find()
-        .filter(channel::Column::ShopKey.eq(key.as_str()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(channel::Column::ShopKey.is_in(keys.clone()))
+                .add(channel::Column::ShopUrlKey.is_in(keys)),
+        )
         .filter(channel::Column::Id.ne(m.id));
     if let Some(to) = m.active_to {
         q = q.filter(
@@ -141,28 +162,52 @@ async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppR
     Ok(())
 }
 
-/// Fills the shop identity of channels written before it was kept (idempotent; start-up).
+/// Brings every channel's shop identities to the canonical form (idempotent; start-up): keys
+/// written before they were kept, or before the form changed, are recomputed. Only the rows
+/// whose keys differ are written.
 pub async fn backfill_shop_keys(db: &DatabaseConnection) -> AppResult<u64> {
-    let rows = channel::Entity::find()
-        .filter(channel::Column::ShopKey.is_null())
+    // Id, platform, shop id, shop URL, and the two keys as stored.
+    type Keys = (
+        Uuid,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Keys> = channel::Entity::find()
+        .select_only()
+        .columns([
+            channel::Column::Id,
+            channel::Column::Platform,
+            channel::Column::ShopId,
+            channel::Column::ShopUrl,
+            channel::Column::ShopKey,
+            channel::Column::ShopUrlKey,
+        ])
         .filter(
             sea_orm::Condition::any()
                 .add(channel::Column::ShopId.is_not_null())
                 .add(channel::Column::ShopUrl.is_not_null()),
         )
+        .into_tuple()
         .all(db)
         .await?;
     let mut n = 0;
     let txn = begin_write(db).await?;
-    for r in rows {
-        let key = shop_key(&r.platform, r.shop_id.as_deref(), r.shop_url.as_deref());
-        if key.is_some() {
+    for (id, platform, shop_id, shop_url, key, url) in rows {
+        let (k, u) = (
+            shop_key(&platform, shop_id.as_deref(), shop_url.as_deref()),
+            shop_url.as_deref().and_then(url_key),
+        );
+        if (&k, &u) != (&key, &url) {
             channel::Entity::update_many()
+                .col_expr(channel::Column::ShopKey, sea_orm::sea_query::Expr::value(k))
                 .col_expr(
-                    channel::Column::ShopKey,
-                    sea_orm::sea_query::Expr::value(key),
+                    channel::Column::ShopUrlKey,
+                    sea_orm::sea_query::Expr::value(u),
                 )
-                .filter(channel::Column::Id.eq(r.id))
+                .filter(channel::Column::Id.eq(id))
                 .exec(&txn)
                 .await?;
             n += 1;
@@ -224,6 +269,7 @@ pub async fn create_in(
     input: CreateChannel,
 ) -> AppResult<ChannelView> {
     visible(txn, actor, subject_id).await?;
+    let submitted = lifecycle::submitted_on(actor, input.submitted_on)?;
     let now = clock::now();
     let platform = normalise_platform(&input.platform);
     let shop_url = input.shop_url.map(|u| u.trim().to_owned());
@@ -233,6 +279,7 @@ pub async fn create_in(
         subject_id,
         kind: input.kind.code().to_owned(),
         shop_key: shop_key(&platform, shop_id.as_deref(), shop_url.as_deref()),
+        shop_url_key: shop_url.as_deref().and_then(url_key),
         platform,
         shop_url,
         shop_id,
@@ -257,7 +304,22 @@ pub async fn create_in(
     check(&m)?;
     ensure_shop_free(txn, &m).await?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
-    let view = ChannelView::build(row, Vec::new())?;
+    // The declaration is the first move: no decision on it can be dated before it.
+    lifecycle::record(
+        txn,
+        actor,
+        Move {
+            entity: ENTITY,
+            id: row.id,
+            from: None,
+            to: VerificationStatus::Declared.code(),
+            reason: Some("declared".to_owned()),
+            effective_on: submitted,
+            document_id: None,
+        },
+    )
+    .await?;
+    let view = view(txn, row).await?;
     audit::record(
         txn,
         actor,
@@ -432,6 +494,7 @@ pub async fn update_in(
         next.shop_id.as_deref(),
         next.shop_url.as_deref(),
     );
+    next.shop_url_key = next.shop_url.as_deref().and_then(url_key);
     check(&next)?;
     if next == current {
         return Ok(before);
@@ -453,9 +516,15 @@ pub async fn update_in(
         || next.shop_url != current.shop_url
         || next.shop_id != current.shop_id
         || widened;
-    // A verified or rejected channel changed by its owner is a new declaration for an auditor.
+    // A verified or rejected channel changed by its owner is a new declaration for an auditor;
+    // so is new evidence for a refused one (the usual answer to a refusal).
     let status: VerificationStatus = from_db("verification_status", &current.verification_status)?;
-    if actor.role == Role::Owner && key_changed && status != VerificationStatus::Declared {
+    let new_evidence = next.evidence_url != current.evidence_url
+        || next.evidence_document_id != current.evidence_document_id;
+    if actor.role == Role::Owner
+        && ((key_changed && status != VerificationStatus::Declared)
+            || (new_evidence && status == VerificationStatus::Rejected))
+    {
         lifecycle::record(
             txn,
             actor,

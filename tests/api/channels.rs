@@ -12,6 +12,12 @@ pub fn shop_body() -> Value {
            "shop_id": "14701711", "active_from": "2024-01-01"})
 }
 
+/// `body` as the department files a declaration it received on `on`.
+pub fn filed(mut body: Value, on: &str) -> Value {
+    body["submitted_on"] = json!(on);
+    body
+}
+
 async fn declare(
     app: &TestApp,
     token: &str,
@@ -77,6 +83,17 @@ async fn channels_of_every_kind_are_declared_then_verified_by_auditors() {
         .await;
     assert_eq!(too_early.status, Status::UnprocessableEntity);
     assert_eq!(too_early.error_fields(), vec!["verified_on"]);
+    // The owner declared it today: nobody verified it before that.
+    let declared_on = shop.body["history"][0]["effective_on"].clone();
+    assert_eq!(shop.body["history"][0]["to"], "declared");
+    let before_declared = app
+        .post(&path, Some(&auditor), &json!({"verified_on": "2024-03-01"}))
+        .await;
+    assert_eq!(before_declared.status, Status::UnprocessableEntity);
+    assert_eq!(before_declared.error_fields(), vec!["verified_on"]);
+    // An owner cannot date its own declaration back.
+    let backdated = declare(&app, &owner, &s, &filed(shop_body(), "2024-02-01")).await;
+    assert_eq!(backdated.error_fields(), vec!["submitted_on"]);
     let future = app
         .post(&path, Some(&auditor), &json!({"verified_on": "2099-01-01"}))
         .await;
@@ -85,17 +102,17 @@ async fn channels_of_every_kind_are_declared_then_verified_by_auditors() {
         .post(
             &path,
             Some(&auditor),
-            &json!({"verified_on": "2024-03-01", "note": "Đã kiểm tra gian hàng"}),
+            &json!({"verified_on": declared_on, "note": "Đã kiểm tra gian hàng"}),
         )
         .await;
     assert_eq!(ok.status, Status::Ok, "{:?}", ok.body);
     let v = &ok.body["verification"];
     assert_eq!(v["status"], "verified");
-    assert_eq!(v["verified_on"], "2024-03-01");
+    assert_eq!(v["verified_on"], declared_on);
     assert_eq!(v["note"], "Đã kiểm tra gian hàng");
     assert_eq!(v["verified_by"], "test auditor");
     let again = app
-        .post(&path, Some(&auditor), &json!({"verified_on": "2024-04-01"}))
+        .post(&path, Some(&auditor), &json!({"verified_on": declared_on}))
         .await;
     assert_eq!(again.status, Status::Conflict);
 
@@ -148,7 +165,9 @@ async fn owner_change_of_the_shop_withdraws_the_verification() {
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Kênh").await;
     let owner = app.owner_of(&s).await;
-    let shop = declare(&app, &owner, &s, &shop_body()).await.body;
+    let shop = declare(&app, &admin, &s, &filed(shop_body(), "2024-02-01"))
+        .await
+        .body;
     let verified = app
         .post(
             &format!("/api/v1/channels/{}/verify", id_of(&shop)),
@@ -185,9 +204,14 @@ async fn owner_change_of_the_shop_withdraws_the_verification() {
     assert_eq!(moved.body["verification"]["status"], "declared");
     assert_eq!(moved.body["verification"]["verified_on"], Value::Null);
     let h = moved.body["history"].as_array().unwrap();
-    assert_eq!(h.len(), 2, "verified on 2024-03-01, withdrawn today: {h:?}");
-    assert_eq!(h[0]["effective_on"], "2024-03-01");
-    assert_eq!(h[1]["to"], "declared");
+    assert_eq!(
+        h.len(),
+        3,
+        "declared on 2024-02-01, verified on 2024-03-01, withdrawn today: {h:?}"
+    );
+    assert_eq!(h[0]["effective_on"], "2024-02-01");
+    assert_eq!(h[1]["effective_on"], "2024-03-01");
+    assert_eq!(h[2]["to"], "declared");
     assert_ne!(verified["version"], moved.body["version"]);
 }
 
@@ -197,7 +221,9 @@ async fn owner_widening_the_active_period_withdraws_the_verification() {
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Kỳ Hạn").await;
     let owner = app.owner_of(&s).await;
-    let shop = declare(&app, &owner, &s, &shop_body()).await.body;
+    let shop = declare(&app, &admin, &s, &filed(shop_body(), "2024-02-01"))
+        .await
+        .body;
     app.post(
         &format!("/api/v1/channels/{}/verify", id_of(&shop)),
         Some(&admin),
@@ -336,7 +362,23 @@ async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again
     let ch = declare(&app, &owner, &s, &shop_body()).await;
     assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
     let path = format!("/api/v1/channels/{}/reject", id_of(&ch.body));
-    let body = json!({"reason": "Gian hàng không bán sản phẩm OCOP", "effective_on": "2024-02-01"});
+    // Not before the owner declared it (today).
+    let early = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"reason": "Gian hàng không bán sản phẩm OCOP", "effective_on": "2024-02-01"}),
+        )
+        .await;
+    assert_eq!(
+        early.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        early.body
+    );
+    assert_eq!(early.error_fields(), ["effective_on"]);
+    let declared_on = ch.body["history"][0]["effective_on"].clone();
+    let body = json!({"reason": "Gian hàng không bán sản phẩm OCOP", "effective_on": declared_on});
 
     // Owners cannot refuse, and a refusal needs a reason and a date not in the future.
     assert_eq!(
@@ -373,6 +415,26 @@ async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again
         app.post(&path, Some(&auditor), &body).await.status,
         Status::Conflict
     );
+
+    // New evidence for the refused shop is a new declaration for the auditor.
+    let evidenced = app
+        .patch(
+            &format!("/api/v1/channels/{}", id_of(&ch.body)),
+            Some(&owner),
+            &json!({"evidence_url": "https://shopee.vn/htx.tra.sam/giay-phep"}),
+            None,
+        )
+        .await;
+    assert_eq!(evidenced.status, Status::Ok, "{:?}", evidenced.body);
+    assert_eq!(evidenced.body["verification"]["status"], "declared");
+    let rejected = app
+        .post(
+            &path,
+            Some(&auditor),
+            &json!({"reason": "Giấy phép không khớp tên gian hàng", "effective_on": declared_on}),
+        )
+        .await;
+    assert_eq!(rejected.status, Status::Ok, "{:?}", rejected.body);
 
     // The owner declares another shop: declared again, back in the queue, and verifiable.
     let edited = app

@@ -227,7 +227,8 @@ async fn connection_links_are_single_use_expire_and_belong_to_their_channel() {
         .post(
             &format!("/api/v1/subjects/{}/channels", id_of(&s)),
             Some(&admin),
-            &json!({"kind": "supermarket_chain", "platform": "Co.opmart", "active_from": "2024-01-01"}),
+            &json!({"kind": "supermarket_chain", "platform": "Co.opmart", "active_from": "2024-01-01",
+                    "submitted_on": "2024-01-01"}),
         )
         .await
         .body;
@@ -348,7 +349,8 @@ async fn an_owner_hears_when_a_channel_s_evidence_goes_stale() {
         .post(
             &format!("/api/v1/subjects/{}/channels", id_of(&s)),
             Some(&admin),
-            &json!({"kind": "supermarket_chain", "platform": "Co.opmart", "active_from": "2024-01-01"}),
+            &json!({"kind": "supermarket_chain", "platform": "Co.opmart", "active_from": "2024-01-01",
+                    "submitted_on": "2024-01-01"}),
         )
         .await
         .body;

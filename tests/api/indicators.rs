@@ -153,7 +153,7 @@ impl Scenario {
                 Some(&self.admin),
                 &json!({"kind": kind, "platform": platform,
                         "shop_url": format!("https://shop.example.vn/{}", uuid::Uuid::new_v4()),
-                        "active_from": "2024-01-01"}),
+                        "active_from": "2024-01-01", "submitted_on": "2024-01-01"}),
             )
             .await;
         assert_eq!(res.status, Status::Created, "{:?}", res.body);

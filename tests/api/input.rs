@@ -82,7 +82,8 @@ async fn every_write_endpoint_refuses_the_same_bad_inputs_and_writes_nothing() {
         .post(
             &format!("/api/v1/subjects/{s}/channels"),
             Some(&admin),
-            &json!({"kind": "marketplace", "platform": "shopee", "shop_id": "1"}),
+            &json!({"kind": "marketplace", "platform": "shopee", "shop_id": "1",
+                    "submitted_on": "2024-01-01"}),
         )
         .await
         .body;

@@ -75,7 +75,7 @@ async fn version_2_caps_certificates_ages_verifications_and_leaves_empty_units_o
             &format!("/api/v1/subjects/{}/channels", id_of(&s)),
             Some(&admin),
             &json!({"kind": "marketplace", "platform": "shopee", "shop_id": "4711",
-                    "active_from": "2023-01-01"}),
+                    "active_from": "2023-01-01", "submitted_on": "2023-01-01"}),
         )
         .await;
     assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
@@ -819,8 +819,10 @@ async fn an_owners_edit_after_verification_never_moves_a_date_an_auditor_vouched
     let stall = app
         .post(
             &format!("/api/v1/subjects/{}/channels", id_of(&s)),
-            Some(&owner),
-            &json!({"kind": "traditional", "platform": "Chợ Tam Kỳ", "active_from": "2024-01-01"}),
+            // Filed by the department from the owner's paper declaration.
+            Some(&admin),
+            &json!({"kind": "traditional", "platform": "Chợ Tam Kỳ", "active_from": "2024-01-01",
+                    "submitted_on": "2024-01-01"}),
         )
         .await;
     assert_eq!(stall.status, Status::Created, "{:?}", stall.body);

@@ -457,6 +457,9 @@ async fn a_shop_belongs_to_one_subject() {
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/%63hu%2Dshop"}),
         json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/CHU-Shop?from=ads#top"}),
         json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://facebook.com/HTX.Chu"}),
+        // Its address with any other id is still its shop, and its id with any other address.
+        json!({"kind": "marketplace", "platform": "shopee", "shop_id": "999", "shop_url": "https://shopee.vn/CHU/"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_id": "777", "shop_url": "https://shopee.vn/khac"}),
     ] {
         if body["shop_url"] == "https://WWW.Lazada.vn/chu-shop/" {
             channel_of(&app, &ov, &v, json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/chu-shop"})).await;

@@ -270,6 +270,7 @@ pub fn channel(
         shop_url: Some(shop_url),
         shop_id: None,
         shop_key: None,
+        shop_url_key: None,
         active_from: None,
         active_to: None,
         evidence_url: None,
