@@ -191,6 +191,7 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
             active_to: None,
             evidence_url: None,
             evidence_document_id: None,
+            submitted_on: None,
         },
     )
     .await
