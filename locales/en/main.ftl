@@ -272,6 +272,7 @@ note-counts_area = stable raw-material area "{ $name }": { $because ->
     }
 note-channel_not_modern = channel { $platform } ({ $kind }) is not a modern kind under policy version { $version }
 note-channel_active_after = channel { $platform } ({ $kind }) became active on { $from }, after { $d }
+note-channel_rejected = channel { $platform } ({ $kind }) was refused by an auditor from { $on }: { $reason }
 note-channel_stopped = channel { $platform } ({ $kind }) stopped on { $to }
 note-channel_declared_only = channel { $platform } ({ $kind }) is declared only: not verified by an auditor by { $d }{ $later ->
         [lapsed] { " " }(its verification of { $on } lapsed on { $end }: policy version { $version } counts a verification { $months } months)
@@ -352,6 +353,7 @@ conflict-certificate-registered = certificate { $certificate_no } of this scheme
 conflict-status-move = a { $from } certification cannot become { $to }
 conflict-request-decided = the request was { $status } already
 conflict-channel-verified = the channel is already verified (on { $on })
+conflict-channel-connected = the channel is connected to its shop on the marketplace: disconnect it before changing the shop, the platform or the kind
 conflict-draft-completed = the draft was completed already (record { $record })
 conflict-policy-unchanged = the change leaves version { $version }'s parameters as they are; no new version made
 conflict-decision-rates-product = decision { $decision_no } already rates this product (recognition { $recognition })

@@ -272,6 +272,7 @@ note-counts_area = Vùng nguyên liệu ổn định “{ $name }”: { $because
     }
 note-channel_not_modern = Kênh { $platform } ({ $kind }) không phải kênh hiện đại theo chính sách v{ $version }
 note-channel_active_after = Kênh { $platform } ({ $kind }) bắt đầu hoạt động ngày { $from }, sau ngày { $d }
+note-channel_rejected = Kênh { $platform } ({ $kind }) bị cán bộ thẩm định từ chối từ ngày { $on }: { $reason }
 note-channel_stopped = Kênh { $platform } ({ $kind }) ngừng hoạt động ngày { $to }
 note-channel_declared_only = Kênh { $platform } ({ $kind }) chỉ tự khai: chưa được cán bộ xác nhận đến ngày { $d }{ $later ->
         [lapsed] { " " }(xác nhận ngày { $on } đã hết hạn ngày { $end }: chính sách v{ $version } chỉ tính xác nhận trong { $months } tháng)
@@ -352,6 +353,7 @@ conflict-certificate-registered = giấy chứng nhận số { $certificate_no }
 conflict-status-move = chứng nhận đang ở trạng thái { $from } không thể chuyển sang { $to }
 conflict-request-decided = yêu cầu đã được xử lý ({ $status })
 conflict-channel-verified = kênh đã được xác nhận (ngày { $on })
+conflict-channel-connected = kênh đang được kết nối với gian hàng trên sàn: hãy ngắt kết nối trước khi đổi gian hàng, sàn hay loại kênh
 conflict-draft-completed = bản nháp đã được hoàn thiện (bản ghi { $record })
 conflict-policy-unchanged = thay đổi giữ nguyên các tham số của phiên bản { $version }; không tạo phiên bản mới
 conflict-decision-rates-product = quyết định số { $decision_no } đã công nhận sản phẩm này (bản ghi { $recognition })

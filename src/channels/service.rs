@@ -162,6 +162,42 @@ async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppR
     Ok(())
 }
 
+/// A connected channel keeps the shop it is connected to: the listings the sync brings are that
+/// shop's, so the channel may not come to name another (or another platform or kind) while
+/// they keep arriving. Filling a missing shop id with the connected shop's is the connection's
+/// own record. Disconnecting first leaves the listings seen so far with the shop they were.
+async fn ensure_connection_kept(
+    db: &impl ConnectionTrait,
+    current: &channel::Model,
+    next: &channel::Model,
+) -> AppResult<()> {
+    let shop_moved = next.kind != current.kind
+        || next.platform != current.platform
+        || next.shop_url_key != current.shop_url_key
+        || next.shop_id != current.shop_id;
+    if !shop_moved {
+        return Ok(());
+    }
+    let Some(conn) = crate::db::unique(
+        db,
+        entity::channel_connection::Entity::find_by_id(current.id),
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let filling_id = current.shop_id.is_none()
+        && next.shop_id.is_some()
+        && next.shop_id == conn.shop_id
+        && next.kind == current.kind
+        && next.platform == current.platform
+        && next.shop_url_key == current.shop_url_key;
+    if filling_id {
+        return Ok(());
+    }
+    Err(AppError::Conflict(msg!("conflict-channel-connected")))
+}
+
 /// Brings every channel's shop identities to the canonical form (idempotent; start-up): keys
 /// written before they were kept, or before the form changed, are recomputed. Only the rows
 /// whose keys differ are written.
@@ -500,6 +536,7 @@ pub async fn update_in(
         return Ok(before);
     }
     ensure_shop_free(txn, &next).await?;
+    ensure_connection_kept(txn, &current, &next).await?;
     // A verification evidences this shop over this period: another shop, or a longer period
     // (an earlier start, a later or no end), is not what the auditor saw. Narrowing is not.
     let earlier_start = next.active_from != current.active_from

@@ -169,6 +169,30 @@ fn verification_in_force(
     )
 }
 
+/// The condition that the status event of `entity` record `id` in force on `d` (the last
+/// recorded of those effective by then) moved it to one of `statuses`: an auditor's refusal.
+fn refused_on(
+    q: &mut Sql,
+    d: NaiveDate,
+    known: Known,
+    entity: &str,
+    id: &str,
+    statuses: &[&str],
+) -> String {
+    let (ev1, ev2) = (
+        known.table("status_event", |v| q.bind(v)),
+        known.table("status_event", |v| q.bind(v)),
+    );
+    let (d1, d2) = (q.bind(d), q.bind(d));
+    let statuses = q.bind_list(statuses.iter().map(|s| (*s).to_owned()));
+    format!(
+        "EXISTS (SELECT 1 FROM {ev1} re WHERE re.entity = '{entity}' \
+           AND re.entity_id = {id} AND re.effective_on <= {d1} AND re.to_status IN ({statuses}) \
+           AND re.seq = (SELECT MAX(y.seq) FROM {ev2} y WHERE y.entity = '{entity}' \
+             AND y.entity_id = {id} AND y.effective_on <= {d2}))"
+    )
+}
+
 /// A certification (aliased `c`) that counts as a certificate on `d`: verified on `d` as
 /// [`verification_in_force`] reads it, and, as that verification saw it (`c_v`), issued by
 /// `d`, not expired, and within its scheme's cap under the policy. Its scheme is `cs`. Returns
@@ -329,29 +353,23 @@ pub fn rule_ctes(
         let scoped_stable = stable_on(q, policy, d, "sa");
         // An auditor's own refusal of the area (rejected, suspended, revoked in force on D)
         // outweighs a certificate's scope.
-        let (ev1, ev2) = (
-            known.table("status_event", |v| q.bind(v)),
-            known.table("status_event", |v| q.bind(v)),
-        );
-        let (d1, d2) = (q.bind(d), q.bind(d));
-        let refused = q.bind_list(
-            [
-                CertStatus::Rejected,
-                CertStatus::Suspended,
-                CertStatus::Revoked,
-            ]
-            .map(|s| s.code()),
+        let refused = refused_on(
+            q,
+            d,
+            known,
+            "area",
+            "sa.id",
+            &[
+                CertStatus::Rejected.code(),
+                CertStatus::Suspended.code(),
+                CertStatus::Revoked.code(),
+            ],
         );
         format!(
             "SELECT a.subject_id FROM {areas} a {verified} WHERE {stable} \
              UNION SELECT c.subject_id FROM {certs} c {joins} \
              JOIN \"raw_material_area_version\" sa ON {scoped} \
-             WHERE {counts} AND {scoped_stable} \
-             AND NOT EXISTS (SELECT 1 FROM {ev1} ae WHERE ae.entity = 'area' \
-               AND ae.entity_id = sa.id AND ae.effective_on <= {d1} \
-               AND ae.to_status IN ({refused}) \
-               AND ae.seq = (SELECT MAX(y.seq) FROM {ev2} y WHERE y.entity = 'area' \
-                 AND y.entity_id = sa.id AND y.effective_on <= {d2}))"
+             WHERE {counts} AND {scoped_stable} AND NOT {refused}"
         )
     } else {
         // Versions 1 and 2: the area as registered.
@@ -363,11 +381,20 @@ pub fn rule_ctes(
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
         let (d1, d2) = (q.bind(d), q.bind(d));
         let channels = from(q, "sales_channel");
+        // An auditor's refusal in force on D outweighs the declaration and what the sync saw.
+        let refused = refused_on(
+            q,
+            d,
+            known,
+            "channel",
+            "ch.id",
+            &[VerificationStatus::Rejected.code()],
+        );
         // As declared: the live row's kind and period.
         let declared = format!(
             "SELECT ch.subject_id FROM {channels} ch WHERE ch.kind IN ({kinds}) \
              AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
-             AND (ch.active_to IS NULL OR ch.active_to >= {d2})"
+             AND (ch.active_to IS NULL OR ch.active_to >= {d2}) AND NOT {refused}"
         );
         if policy.count_declared_channels {
             declared

@@ -741,6 +741,20 @@ pub fn modern_channel(
             notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
             continue;
         }
+        // An auditor's refusal in force on D outweighs the declaration and the listings.
+        if let Some(e) =
+            status_on(history, d).filter(|e| e.to_status == VerificationStatus::Rejected.code())
+        {
+            notes.push(Note::new(
+                "channel_rejected",
+                label(vec![
+                    ("on", date(e.effective_on)),
+                    ("reason", text(e.reason.clone().unwrap_or_default())),
+                ]),
+            ));
+            gap = gap.max(Some(Gap::DeclaredOnly));
+            continue;
+        }
         let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
         let untrusted_only = ev
             .spans

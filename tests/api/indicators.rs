@@ -47,7 +47,7 @@ pub(crate) struct Scenario {
     pub(crate) s: std::collections::HashMap<&'static str, Value>,
 }
 
-fn vn_noon(day: &str) -> DateTime<Utc> {
+pub(crate) fn vn_noon(day: &str) -> DateTime<Utc> {
     let d: NaiveDate = day.parse().unwrap();
     // 12:00 in Vietnam is 05:00 UTC.
     Utc.from_utc_datetime(&d.and_hms_opt(5, 0, 0).unwrap())

@@ -3,6 +3,7 @@
 //! of a channel lasts 12 months, and a unit without population has not "met" anything.
 
 use rocket::http::Status;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, id_of, unit};
@@ -1212,4 +1213,127 @@ async fn an_area_counts_only_as_an_auditor_or_a_verified_certificate_vouched_for
     assert_eq!(value_chain_under(&app, &admin, "2023-08-15", 3).await, 0);
     let why = value_chain_reasons(&app, &admin, "2023-08-15").await;
     assert!(why.contains("was rejected on 2023-08-15"), "{why}");
+}
+
+#[rocket::async_test]
+async fn a_refused_channel_counts_by_no_listing_and_a_connected_one_keeps_its_shop() {
+    // Arrange: a rated subject in Tam Kỳ whose Shopee shop the department filed on
+    // 2024-01-01 and connected through a registry-managed connection; the sync saw a listing
+    // active on 2025-06-20.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Gian Hàng").await;
+    let owner = app.owner_of(&s).await;
+    let p = app.seed_product(&admin, &s, "Trà sâm").await;
+    app.seed_recognition(&admin, &p, "QĐ 1", "2024-12-01", 3)
+        .await;
+    let ch = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+            Some(&admin),
+            &json!({"kind": "marketplace", "platform": "shopee", "shop_id": "55501",
+                    "shop_url": "https://shopee.vn/htx.gian.hang", "active_from": "2024-01-01",
+                    "submitted_on": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(ch.status, Status::Created, "{:?}", ch.body);
+    let ch_id = id_of(&ch.body);
+    let conn = app
+        .send_raw(
+            "PUT",
+            &format!("/api/v1/channels/{ch_id}/connection"),
+            Some(&admin),
+            json!({"connector": "shopee", "partner_id": "1", "shop_id": "55501", "app_secret": "k"})
+                .to_string(),
+            None,
+        )
+        .await;
+    assert_eq!(conn.status, Status::Ok, "{:?}", conn.body);
+    let model = entity::sales_channel::Entity::find_by_id(ch_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    ocop_registry::channels::observe::observe(
+        &app.db,
+        &model,
+        crate::indicators::vn_noon("2025-06-20"),
+        true,
+        &[ocop_registry::channels::observe::Observation {
+            external_id: "9001".to_owned(),
+            title: "Trà sâm 100g".to_owned(),
+            price_vnd: Some(125_000),
+            status: ocop_registry::domain::ListingStatus::Active,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-30", "modern_channel").await,
+        1,
+        "a trusted listing seen on 2025-06-20"
+    );
+
+    // The connected channel keeps its shop: the owner cannot make it name another.
+    let path = format!("/api/v1/channels/{ch_id}");
+    for patch in [
+        json!({"shop_url": "https://shopee.vn/shop-khac"}),
+        json!({"shop_id": "55502"}),
+        json!({"platform": "lazada"}),
+    ] {
+        let moved = app.patch(&path, Some(&owner), &patch, None).await;
+        assert_eq!(moved.status, Status::Conflict, "{patch}: {:?}", moved.body);
+    }
+
+    // An auditor refuses the channel from 2025-06-25: its listings no longer count from then.
+    let refused = app
+        .post(
+            &format!("/api/v1/channels/{ch_id}/reject"),
+            Some(&admin),
+            &json!({"reason": "Gian hàng không bán sản phẩm OCOP", "effective_on": "2025-06-25"}),
+        )
+        .await;
+    assert_eq!(refused.status, Status::Ok, "{:?}", refused.body);
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-24", "modern_channel").await,
+        1
+    );
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-30", "modern_channel").await,
+        0
+    );
+    let tam_ky = tam_ky_on("2025-06-30");
+    let why = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={tam_ky}&as_of=2025-06-30&indicator=modern_channel"
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(why.status, Status::Ok, "{:?}", why.body);
+    let item = &why.body["items"][0]["modern_channel"];
+    assert_eq!(item["counts"], false, "{item}");
+    assert!(
+        item["reasons"]
+            .to_string()
+            .contains("was refused by an auditor from 2025-06-25"),
+        "{item}"
+    );
+    // The owner's new evidence sends it back to the auditor from today: the refused dates stay
+    // refused.
+    let evidenced = app
+        .patch(
+            &path,
+            Some(&owner),
+            &json!({"evidence_url": "https://shopee.vn/htx.gian.hang/giay-phep"}),
+            None,
+        )
+        .await;
+    assert_eq!(evidenced.status, Status::Ok, "{:?}", evidenced.body);
+    assert_eq!(evidenced.body["verification"]["status"], "declared");
+    assert_eq!(
+        tam_ky_numerator(&app, &admin, "2025-06-30", "modern_channel").await,
+        0
+    );
 }

@@ -393,7 +393,8 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
             rows.timed_events("certification", cid, &timed(&moves, now), "oracle");
         }
         // Channels of every kind: verified by an auditor (on or after the channel began),
-        // sometimes sent back to declared by an owner's edit and verified again; listings
+        // sometimes sent back to declared by an owner's edit and verified again, or refused;
+        // listings
         // seen by the sync in spans that start or end a minute either side of a Vietnamese
         // midnight at the edges of the freshness windows.
         for c in 0..g.rng.random_range(0..=2) {
@@ -404,7 +405,15 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 .chance(0.3)
                 .then(|| g.from(active_from.unwrap_or(day("2020-01-01"))));
             let mut moves = Vec::new();
-            if g.chance(0.5) {
+            if g.chance(0.15) {
+                // Refused by an auditor (its listings no longer count), sometimes declared
+                // again by the owner with new evidence.
+                let last = g.from(active_from.unwrap_or(day("2021-01-01")));
+                moves.push(("rejected", last));
+                if g.chance(0.5) {
+                    moves.push(("declared", g.from(last)));
+                }
+            } else if g.chance(0.6) {
                 let mut last = g.from(active_from.unwrap_or(day("2021-01-01")));
                 moves.push(("verified", last));
                 if g.chance(0.25) {
@@ -431,6 +440,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 sales_channel::Model {
                     active_from,
                     active_to,
+                    verification_status: moves.last().map_or("declared", |(s, _)| s).to_owned(),
                     ..rows::channel(chid, sid, kind, url, verified, now)
                 }
                 .into_active_model()

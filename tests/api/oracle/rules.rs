@@ -439,7 +439,8 @@ impl Registry {
     /// (lasting `verification_valid_months` when set) of a modern channel active on `d` as the
     /// verification saw it; or, as the channel is declared now (modern, active on `d`), by an
     /// active listing seen within the freshness window from a source the policy trusts; or,
-    /// under a policy that counts declarations, declared so.
+    /// under a policy that counts declarations, declared so. A channel an auditor refused
+    /// (rejected in force on `d`) counts neither as declared nor by its listings.
     pub fn counts_for_modern_channel(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
         let modern_on = |ch: &sales_channel::Model| {
             p.modern_kinds.contains(&ch.kind)
@@ -447,8 +448,11 @@ impl Registry {
                 && ch.active_to.is_none_or(|t| d <= t)
         };
         self.channels.get(&s.id).into_iter().flatten().any(|ch| {
+            let refused = self
+                .status_on("channel", ch.id, d)
+                .is_some_and(|e| e.to_status == "rejected");
             if p.count_declared_channels {
-                return modern_on(ch);
+                return modern_on(ch) && !refused;
             }
             let verified = self
                 .status_on("channel", ch.id, d)
@@ -466,7 +470,7 @@ impl Registry {
                     && vietnamese_day(l.to_at) >= first_day
                     && vietnamese_day(l.from_at) <= d
             });
-            verified || (modern_on(ch) && seen_listing)
+            verified || (modern_on(ch) && seen_listing && !refused)
         })
     }
 
