@@ -44,6 +44,9 @@ pub struct AppConfig {
     pub auth_failures_per_minute: u32,
     /// Requests to the public endpoints one client may make per minute before `429`.
     pub public_requests_per_minute: u32,
+    /// Uploads (lists, documents, boundaries) one process reads at a time; more wait up to 15
+    /// seconds, then get `503`. Each can take a few hundred MB while it is read.
+    pub max_concurrent_uploads: u32,
     /// A page session unused for this long is over (minutes).
     pub session_idle_minutes: i64,
     /// Failed sign-ins in a row after which an account answers `429` for
@@ -96,6 +99,7 @@ impl Default for AppConfig {
             sync_allow_private_hosts: false,
             auth_failures_per_minute: 20,
             public_requests_per_minute: 120,
+            max_concurrent_uploads: 2,
             session_idle_minutes: 30,
             sign_in_failures: 5,
             sign_in_lock_minutes: 15,

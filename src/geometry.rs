@@ -12,6 +12,59 @@ pub const LON: (f64, f64) = (102.0, 118.0);
 pub const LAT: (f64, f64) = (6.0, 24.0);
 /// Most vertices a geometry may carry.
 pub const MAX_VERTICES: usize = 10_000;
+/// Most JSON values (numbers, strings, arrays, objects) a GeoJSON file may hold: every vertex
+/// with three coordinates, and room for a feature's properties.
+pub const MAX_VALUES: usize = 4 * MAX_VERTICES + 2_000;
+/// Deepest nesting of a GeoJSON file: a feature collection's multipolygon is 8 levels.
+pub const MAX_DEPTH: usize = 12;
+
+/// Measures a GeoJSON file as it stands in bytes, before anything is built from it: a parsed
+/// JSON value takes tens of times its text, so a file is refused by its count of values and
+/// its depth first (a 10 MiB file of coordinates took 540 MB parsed).
+pub fn measure(bytes: &[u8]) -> Result<(), Msg> {
+    let (mut depth, mut values) = (0usize, 0usize);
+    let (mut in_string, mut escaped, mut in_scalar) = (false, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                in_scalar = false;
+                values += 1;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                values += 1;
+                in_scalar = false;
+                if depth > MAX_DEPTH {
+                    return Err(msg!("geo-too-deep", max = MAX_DEPTH));
+                }
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                in_scalar = false;
+            }
+            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => in_scalar = false,
+            _ if !in_scalar => {
+                in_scalar = true;
+                values += 1;
+            }
+            _ => {}
+        }
+        if values > MAX_VALUES {
+            return Err(msg!("geo-too-many-values", max = MAX_VERTICES));
+        }
+    }
+    Ok(())
+}
 
 /// Checks a geometry sent as JSON and returns it as compact JSON text for storage.
 pub fn check(value: &serde_json::Value) -> Result<String, Msg> {
@@ -48,7 +101,9 @@ pub fn check(value: &serde_json::Value) -> Result<String, Msg> {
             max = MAX_VERTICES
         ));
     }
-    serde_json::to_string(&geometry).map_err(|e| msg!("geo-invalid", kind = kind, detail = e))
+    // Only the shape is kept: a bounding box or members of the sender's own are not the area.
+    let shape = Geometry::new(geometry.value);
+    serde_json::to_string(&shape).map_err(|e| msg!("geo-invalid", kind = kind, detail = e))
 }
 
 /// A position: the point's (`None`), or a vertex of ring `r` of polygon `p`.
@@ -109,6 +164,44 @@ mod tests {
         let square = json!([[108.0, 15.0], [108.1, 15.0], [108.1, 15.1], [108.0, 15.0]]);
         assert!(check(&json!({"type": "Polygon", "coordinates": [square]})).is_ok());
         assert!(check(&json!({"type": "MultiPolygon", "coordinates": [[square]]})).is_ok());
+    }
+
+    #[test]
+    fn keeps_the_shape_alone() {
+        let square = json!([[108.0, 15.0], [108.1, 15.0], [108.1, 15.1], [108.0, 15.0]]);
+        let stored = check(&json!({"type": "Polygon", "coordinates": [square],
+            "bbox": [108.0, 15.0, 108.1, 15.1], "owner_note": "x".repeat(1000)}))
+        .unwrap();
+        assert!(
+            !stored.contains("bbox") && !stored.contains("owner_note"),
+            "{stored}"
+        );
+    }
+
+    #[test]
+    fn measures_a_file_before_parsing_it() {
+        let ring = |n: usize| format!("[{}[108.0,15.0]]", "[108.0,15.0],".repeat(n));
+        let feature = |n: usize| {
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"tên":"Vùng \"chè\" [1]"}},"geometry":{{"type":"MultiPolygon","coordinates":[[{}]]}}}}]}}"#,
+                ring(n)
+            )
+        };
+        assert!(measure(feature(9_000).as_bytes()).is_ok());
+        assert!(
+            measure(feature(15_000).as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("10000")
+        );
+        let deep = format!("{}{}", "[".repeat(13), "]".repeat(13));
+        assert!(measure(deep.as_bytes()).is_err());
+        // Brackets inside a string are text, not nesting.
+        let quoted = format!(
+            r#"{{"type":"Point","coordinates":[108,15],"n":"{}"}}"#,
+            "[".repeat(100)
+        );
+        assert!(measure(quoted.as_bytes()).is_ok());
     }
 
     #[test]

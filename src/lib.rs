@@ -105,6 +105,7 @@ pub fn build_rocket(
         .manage(db)
         .manage(auth::service::TokenCache::default())
         .manage(limits::Limits::from_config(&config))
+        .manage(limits::UploadSlots::from_config(&config))
         .manage(users::sessions::Policy::from_config(&config))
         .manage(config)
         .manage(settings)

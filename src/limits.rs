@@ -107,6 +107,41 @@ pub fn trust_no_proxy_header_by_default(
     }
 }
 
+/// The uploads this process reads at a time ([`UploadSlot`]).
+pub struct UploadSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl UploadSlots {
+    pub fn from_config(c: &AppConfig) -> Self {
+        UploadSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(
+            c.max_concurrent_uploads.max(1) as usize,
+        )))
+    }
+}
+
+/// A request guard held by every handler that reads an upload, before its body is read: a
+/// file is bounded in size, but each one read can take hundreds of MB and seconds of CPU, so
+/// a burst of them must not add up past what the machine has. A request waits up to 15
+/// seconds for a slot, then gets `503` (try again).
+pub struct UploadSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UploadSlot {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
+        let Some(UploadSlots(slots)) = req.rocket().state::<UploadSlots>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        match tokio::time::timeout(Duration::from_secs(15), slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Outcome::Success(UploadSlot(permit)),
+            _ => Outcome::Error((
+                stash(req, AppError::Unavailable(crate::msg!("uploads-busy"))),
+                (),
+            )),
+        }
+    }
+}
+
 /// How long a refused client should wait, for the `Retry-After` header.
 #[derive(Default)]
 struct RetryAfter(std::sync::Mutex<Option<u64>>);

@@ -353,6 +353,7 @@ conflict-certificate-registered = certificate { $certificate_no } of this scheme
 conflict-status-move = a { $from } certification cannot become { $to }
 conflict-request-decided = the request was { $status } already
 conflict-channel-verified = the channel is already verified (on { $on })
+uploads-busy = the registry is reading other files just now: send this one again in a minute
 conflict-channel-connected = the channel is connected to its shop on the marketplace: disconnect it before changing the shop, the platform or the kind
 conflict-draft-completed = the draft was completed already (record { $record })
 conflict-policy-unchanged = the change leaves version { $version }'s parameters as they are; no new version made
@@ -464,6 +465,7 @@ field-must-name-at-least-one-of-name-legal-form-tax-code-commune-id = must name 
 
 ## Imports
 import-not-spreadsheet = the file is neither a CSV text nor an Excel workbook (.xlsx)
+import-cell-too-long = the workbook holds a cell (or a tag) longer than { $bytes } KiB; a cell of a list holds at most 32,767 characters
 import-zip-bomb = the workbook would unpack to more than 200 MB: it is not a list
 import-no-sheet = the workbook has no sheet "{ $sheet }" (it has: { $sheets })
 import-sheet-too-large = the sheet is too large: at most { $rows } rows, { $columns } columns and { $cells } cells from its first cell to its last (delete stray cells far from the table and save again)
@@ -637,6 +639,8 @@ verification-verified = verified
 geo-type = type must be Point, Polygon or MultiPolygon (got { $got })
 geo-invalid = is not valid GeoJSON for a { $kind }: { $detail }
 geo-no-polygon = a MultiPolygon needs at least one polygon
+geo-too-deep = is nested more than { $max } levels deep: not a boundary
+geo-too-many-values = holds more than a boundary of { $max } vertices can: send the boundary alone, simplified
 geo-too-many-vertices = has { $vertices } vertices; at most { $max } are accepted
 geo-point-shape = the point must be [longitude, latitude]
 geo-vertex-shape = a vertex of polygon { $polygon } ring { $ring } must be [longitude, latitude]

@@ -353,6 +353,7 @@ conflict-certificate-registered = giấy chứng nhận số { $certificate_no }
 conflict-status-move = chứng nhận đang ở trạng thái { $from } không thể chuyển sang { $to }
 conflict-request-decided = yêu cầu đã được xử lý ({ $status })
 conflict-channel-verified = kênh đã được xác nhận (ngày { $on })
+uploads-busy = hệ thống đang đọc các tệp khác: xin gửi lại tệp này sau một phút
 conflict-channel-connected = kênh đang được kết nối với gian hàng trên sàn: hãy ngắt kết nối trước khi đổi gian hàng, sàn hay loại kênh
 conflict-draft-completed = bản nháp đã được hoàn thiện (bản ghi { $record })
 conflict-policy-unchanged = thay đổi giữ nguyên các tham số của phiên bản { $version }; không tạo phiên bản mới
@@ -464,6 +465,7 @@ field-must-name-at-least-one-of-name-legal-form-tax-code-commune-id = phải nê
 
 ## Nhập danh sách
 import-not-spreadsheet = tệp không phải văn bản CSV hay sổ tính Excel (.xlsx)
+import-cell-too-long = bảng tính có một ô (hoặc một thẻ) dài quá { $bytes } KiB; mỗi ô của danh sách chứa tối đa 32.767 ký tự
 import-zip-bomb = sổ tính giải nén ra hơn 200 MB: đây không phải một danh sách
 import-no-sheet = sổ tính không có trang "{ $sheet }" (các trang: { $sheets })
 import-sheet-too-large = trang tính quá lớn: tối đa { $rows } dòng, { $columns } cột và { $cells } ô tính từ ô đầu đến ô cuối (hãy xóa các ô thừa ở xa bảng rồi lưu lại)
@@ -637,6 +639,8 @@ verification-verified = đã xác nhận
 geo-type = kiểu hình học phải là Point, Polygon hoặc MultiPolygon (nhận được { $got })
 geo-invalid = không phải GeoJSON hợp lệ cho { $kind }: { $detail }
 geo-no-polygon = MultiPolygon cần ít nhất một đa giác
+geo-too-deep = lồng nhau quá { $max } tầng: không phải một ranh giới
+geo-too-many-values = chứa nhiều quá mức một ranh giới { $max } đỉnh có thể có: hãy gửi riêng ranh giới, đã giản lược
 geo-too-many-vertices = có { $vertices } đỉnh; tối đa { $max } đỉnh
 geo-point-shape = điểm phải có dạng [kinh độ, vĩ độ]
 geo-vertex-shape = một đỉnh của đa giác { $polygon } vòng { $ring } phải có dạng [kinh độ, vĩ độ]

@@ -89,6 +89,7 @@ pub async fn upload_document(
     db: &State<DatabaseConnection>,
     store: &State<DocumentStore>,
     actor: Actor,
+    _slot: crate::limits::UploadSlot,
     // Strict: a field the form does not have (a misspelt `subject_id`) is refused by its
     // name rather than ignored; absent optional fields are still `None`.
     form: Result<Form<Strict<UploadForm<'_>>>, Errors<'_>>,

@@ -25,6 +25,10 @@ pub const MAX_ROWS: u64 = 200_000;
 pub const MAX_COLUMNS: u64 = 200;
 /// Longest CSV line (a record, quoted line breaks included).
 pub const MAX_LINE_BYTES: usize = 100 * 1024;
+/// Longest stretch of an XLSX part between two of its tags: a cell's text, or one tag with its
+/// attributes. A spreadsheet cell holds at most 32,767 characters, which this fits written
+/// out in XML; the reader holds such a stretch whole in memory.
+pub const MAX_XML_RUN: usize = 256 * 1024;
 
 /// A cell as read: text, or a date the spreadsheet itself typed as a date.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +126,18 @@ fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
     }
     // The reader reserves room for the shared strings the file announces: checked first.
     shared_strings_count(&mut archive)?;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index(i)
+            .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+        // Pictures and printer settings are not read; every XML part is.
+        let xml = part
+            .name()
+            .map_or(true, |n| n.ends_with(".xml") || n.ends_with(".rels"));
+        if xml {
+            scan_part(part)?;
+        }
+    }
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
     let names = book.sheet_names();
@@ -250,6 +266,59 @@ impl Extent {
     /// First row, last row and last column, if any cell was seen.
     fn bounds(&self) -> Option<(u32, u32, u32)> {
         Some((self.rows?.0, self.rows?.1, self.cols?.1))
+    }
+}
+
+/// Streams one part of the archive (its unpacked bytes, never held whole) and refuses it
+/// before the reader builds anything from it: a stretch between two tags longer than
+/// [`MAX_XML_RUN`] (one huge cell), or, in the shared strings, more strings than a sheet may
+/// hold cells (the reader keeps every one, even empty ones).
+fn scan_part(mut part: impl std::io::Read) -> AppResult<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut run = 0usize;
+    // The name of the tag being read (up to a few bytes), and whether one is being read.
+    let mut name: Vec<u8> = Vec::with_capacity(16);
+    let mut naming = false;
+    let mut strings = 0u64;
+    loop {
+        let n = part
+            .read(&mut buf)
+            .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+        if n == 0 {
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            if b == b'<' {
+                run = 0;
+                name.clear();
+                naming = true;
+                continue;
+            }
+            run += 1;
+            if run > MAX_XML_RUN {
+                return Err(file_error(msg!(
+                    "import-cell-too-long",
+                    bytes = MAX_XML_RUN / 1024
+                )));
+            }
+            if naming {
+                if b.is_ascii_whitespace() || b == b'>' || b == b'/' {
+                    naming = false;
+                    // `si`, or `x:si` with a namespace prefix: one shared string.
+                    let local = name.rsplit(|c| *c == b':').next().unwrap_or_default();
+                    if local == b"si" {
+                        strings += 1;
+                        if strings > MAX_CELLS {
+                            return Err(Extent::too_large());
+                        }
+                    }
+                } else if name.len() < 16 {
+                    name.push(b);
+                } else {
+                    naming = false;
+                }
+            }
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub async fn import(
     actor: Actor,
     query: QueryParams<ImportQuery>,
     lang: Lang,
+    _slot: crate::limits::UploadSlot,
     file: Data<'_>,
 ) -> AppResult<Json<ImportSummary>> {
     let limit = super::read::MAX_BYTES.bytes();

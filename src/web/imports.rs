@@ -91,6 +91,7 @@ pub struct UploadForm<'r> {
 pub async fn imports_upload(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
+    _slot: crate::limits::UploadSlot,
     form: Form<UploadForm<'_>>,
 ) -> Result<(Status, Page), PageError> {
     viewer.check_csrf(form.csrf)?;

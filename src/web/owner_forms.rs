@@ -371,6 +371,7 @@ pub async fn submit(
     db: &State<DatabaseConnection>,
     store: &State<DocumentStore>,
     viewer: Viewer,
+    _slot: crate::limits::UploadSlot,
     form: &str,
     posted: Form<Posted<'_>>,
 ) -> Result<Either<Redirect, Page>, PageError> {
@@ -543,6 +544,7 @@ pub async fn submit_edit(
     db: &State<DatabaseConnection>,
     store: &State<DocumentStore>,
     viewer: Viewer,
+    _slot: crate::limits::UploadSlot,
     form: &str,
     id: &str,
     posted: Form<Posted<'_>>,
@@ -675,6 +677,7 @@ async fn apply_edit(
 /// A boundary from a GeoJSON file: its geometry, or a file of one feature's (as mapping tools
 /// save it).
 fn geometry_of(bytes: &[u8]) -> AppResult<Value> {
+    crate::geometry::measure(bytes).map_err(|m| AppError::invalid("geometry", m))?;
     let geometry: Value = serde_json::from_slice(bytes)
         .map_err(|_| AppError::invalid("geometry", crate::msg!("form-geometry-unreadable")))?;
     Ok(match geometry.get("type").and_then(Value::as_str) {

@@ -1151,6 +1151,39 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
             }),
             xlsx.clone(),
         ),
+        // One cell of a megabyte (a reader holds a cell's text whole; one of 150 MB took
+        // 600 MB).
+        (
+            "a cell of a megabyte",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    text.replace("<t>x</t>", &format!("<t>{}</t>", "x".repeat(1024 * 1024)))
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // 1.1 million empty shared strings, none announced (a reader keeps each one; 14
+        // million took 40 s of CPU).
+        (
+            "a million unannounced empty shared strings",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    let text = text.replace(" count=", " c=").replace("uniqueCount=", "u=");
+                    let at = text.find("<si>").unwrap();
+                    format!(
+                        "{}{}{}",
+                        &text[..at],
+                        "<si/>".repeat(1_100_000),
+                        &text[at..]
+                    )
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
         // Shared strings announcing four billion entries (a reader reserves room for them).
         (
             "four billion shared strings announced",
