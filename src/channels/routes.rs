@@ -126,7 +126,7 @@ pub async fn get_channel(
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such channel (or not the owner's)", body = ErrorBody),
-              (status = 409, description = "The shop is already registered as another subject's channel for an overlapping period", body = ErrorBody),
+              (status = 409, description = "The shop is already registered as another subject's channel for an overlapping period, or the channel is connected to its shop (disconnect it before changing the shop, platform or kind)", body = ErrorBody),
               (status = 412, description = "Stale If-Match", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)),
     security(("bearer" = [])))]

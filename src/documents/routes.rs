@@ -81,7 +81,8 @@ pub fn form_error(errors: &Errors<'_>, limit: u64) -> AppError {
               (status = 404, description = "No such subject (or not the owner's)", body = ErrorBody),
               (status = 413, description = "Larger than 10 MiB", body = ErrorBody),
               (status = 415, description = "Not multipart", body = ErrorBody),
-              (status = 422, description = "No file, a field the form does not have, a file that is not a PDF, JPEG or PNG (by its content), an unreadable multipart body, or no subject_id from an auditor", body = ErrorBody)),
+              (status = 422, description = "No file, a field the form does not have, a file that is not a PDF, JPEG or PNG (by its content), an unreadable multipart body, or no subject_id from an auditor", body = ErrorBody),
+              (status = 503, description = "The process is reading other uploads: send it again in a minute", body = ErrorBody)),
     security(("bearer" = [])))]
 // A body that is not a form is forwarded by the form guard and answered 415 by the catcher.
 #[post("/api/v1/documents", data = "<form>")]

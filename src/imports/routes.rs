@@ -25,7 +25,8 @@ use crate::i18n::Lang;
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
               (status = 413, description = "Larger than 20 MiB", body = ErrorBody),
-              (status = 422, description = "Not a spreadsheet, not UTF-8, a formula, no header row…", body = ErrorBody)),
+              (status = 422, description = "Not a spreadsheet, not UTF-8, a formula, no header row, past a size limit…", body = ErrorBody),
+              (status = 503, description = "The process is reading other uploads: send it again in a minute", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/api/v1/imports", data = "<file>")]
 pub async fn import(
