@@ -134,9 +134,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
             ocop_registry::units::service::by_code_on(&db, args.spread.unit_code(), AS_OF)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        // Version 2: the hand-written query reads areas as registered (version 3 counts only
-        // verified areas, which this generator does not verify).
+        // Version 2 against the hand-written query (which reads areas as registered); version
+        // 3 (verified areas, certificate scopes, every scheme's cap) timed alone — the
+        // indicator oracle in `tests/` checks its figures.
         let policy = policies::service::get(&db, Some(2))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let policy_3 = policies::service::get(&db, Some(3))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -213,6 +217,45 @@ async fn run(args: Args) -> anyhow::Result<()> {
         anyhow::ensure!(
             results[1].1 > results[0].1,
             "the later edits should lower the value-chain count: {results:?}"
+        );
+        let mut v3_times = Vec::new();
+        let mut v3 = None;
+        for _ in 0..=args.runs {
+            let t = Instant::now();
+            let graph_now = UnitGraph::load(&db).await?;
+            let r = indicators::service::compute(
+                &db,
+                &graph_now,
+                &policy_3,
+                province.id,
+                AS_OF,
+                Known(None),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            v3_times.push(t.elapsed());
+            v3 = Some(r);
+        }
+        let v3 = v3.ok_or_else(|| anyhow::anyhow!("no report"))?;
+        // Only verified areas count: fewer subjects than version 2 read.
+        anyhow::ensure!(
+            v3.indicators[0].numerator < results[0].1,
+            "version 3 should count fewer value chains than version 2: {} vs {}",
+            v3.indicators[0].numerator,
+            results[0].1
+        );
+        println!(
+            "| {} (policy v3) | {} | {n} | – | – | now | {} | – | – | {} | {} | {} |",
+            province.name,
+            if config.database_url.starts_with("sqlite") {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            },
+            ms(median(&v3_times[1..])),
+            v3.population,
+            v3.indicators[0].numerator,
+            v3.indicators[1].numerator
         );
         db.close().await?;
         if let Some(c) = cleanup
@@ -441,16 +484,24 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                     end,
                     months: months as i32,
                 });
-                b.areas.push(
-                    raw_material_area::Model {
-                        area_m2: rng.random_range(1..400_000),
-                        growing_area_code: rng.random_bool(0.2).then(|| format!("VN-49-{i}")),
-                        valid_from: Some(start),
-                        ..rows::area(sid, i, commune, tenure, contract, now)
-                    }
-                    .into_active_model()
-                    .reset_all(),
-                );
+                // Submitted when it began; three in five verified three weeks later, one in
+                // ten refused (policy version 3 counts only verified areas).
+                let mut moves = vec![("submitted", start)];
+                let decided = start.checked_add_days(Days::new(21)).unwrap_or(start);
+                if rng.random_bool(0.6) {
+                    moves.push(("verified", decided));
+                } else if rng.random_bool(0.25) {
+                    moves.push(("rejected", decided));
+                }
+                let area = raw_material_area::Model {
+                    area_m2: rng.random_range(1..400_000),
+                    growing_area_code: rng.random_bool(0.2).then(|| format!("VN-49-{i}")),
+                    valid_from: Some(start),
+                    status: moves[moves.len() - 1].0.to_owned(),
+                    ..rows::area(sid, i, commune, tenure, contract, now)
+                };
+                b.events("area", area.id, &moves, "bench", now);
+                b.areas.push(area.into_active_model().reset_all());
             }
         }
         // Certifications: 40 % of subjects, with submitted → verified (→ suspended) histories.
