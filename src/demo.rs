@@ -138,17 +138,35 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
         .order_by_asc(unit::Column::ValidFrom)
         .all(db)
         .await?;
+    // Quảng Nam's communes before the reform, and the Đà Nẵng communes they became: the
+    // README's walk-through (unit 49 on 30/06/2025) shows the demo whole. A few subjects are
+    // elsewhere in the country, as a national registry has them.
+    let quang_nam = crate::units::service::by_code_on(db, "49", before_reform).await?;
+    let reach = crate::units::graph::UnitGraph::load(db)
+        .await?
+        .reach(quang_nam.id);
     let old: Vec<&unit::Model> = communes
         .iter()
-        .filter(|u| valid_on(u, before_reform))
+        .filter(|u| valid_on(u, before_reform) && reach.contains(&u.id))
         .collect();
     let new: Vec<&unit::Model> = communes
         .iter()
-        .filter(|u| valid_on(u, REFORM_2025_07))
+        .filter(|u| valid_on(u, REFORM_2025_07) && reach.contains(&u.id))
         .collect();
-    if old.is_empty() || new.is_empty() {
+    let elsewhere: Vec<&unit::Model> = communes
+        .iter()
+        .filter(|u| valid_on(u, before_reform) && !reach.contains(&u.id))
+        .collect();
+    if old.is_empty() || new.is_empty() || elsewhere.is_empty() {
         return Err(AppError::Internal("no communes loaded".to_owned()));
     }
+    let communes_parents: std::collections::HashMap<Uuid, String> = unit::Entity::find()
+        .filter(unit::Column::Level.ne("commune"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     let (mut n_products, mut n_recognitions) = (0, 0);
     let mut evidence_counts = Counts::default();
     let mut revoked_one = false;
@@ -162,24 +180,42 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
             43..=48 => LegalForm::CooperativeGroup,
             _ => LegalForm::CooperativeUnion,
         };
-        // One in eight registered after 1 July 2025, in a new Đà Nẵng commune.
+        // One in eight registered after 1 July 2025, in a new Đà Nẵng commune; one in
+        // twenty-five in another province.
         let commune = if i % 8 == 7 {
             *pick(&mut rng, &new)
+        } else if i % 25 == 24 {
+            *pick(&mut rng, &elsewhere)
         } else {
             *pick(&mut rng, &old)
         };
-        let place = commune
-            .name
-            .trim_start_matches("Thị trấn ")
-            .trim_start_matches("Phường ")
-            .trim_start_matches("Xã ")
-            .to_owned();
+        let bare = |name: &str| {
+            [
+                "Thị trấn ",
+                "Phường ",
+                "Quận ",
+                "Xã ",
+                "Thành phố ",
+                "Thị xã ",
+                "Huyện ",
+                "Đặc khu ",
+            ]
+            .iter()
+            .fold(name, |n, p| n.trim_start_matches(p))
+            .to_owned()
+        };
+        let place = bare(&commune.name);
+        // Enterprises take the district's name (Công ty TNHH … Điện Bàn), as they often do.
+        let district = commune
+            .parent_id
+            .and_then(|p| communes_parents.get(&p))
+            .map_or_else(|| place.clone(), |name| bare(name));
         let person = format!("{} {}", pick(&mut rng, FAMILY), pick(&mut rng, GIVEN));
         let (theme, _, _) = *pick(&mut rng, PRODUCTS);
         let name = match form {
             LegalForm::Cooperative => format!("HTX Nông nghiệp {place} {}", i + 1),
             LegalForm::CooperativeUnion => format!("Liên hiệp HTX {place}"),
-            LegalForm::Enterprise => format!("Công ty TNHH {theme} {place} {}", i + 1),
+            LegalForm::Enterprise => format!("Công ty TNHH {theme} {district} {}", i + 1),
             LegalForm::HouseholdBusiness => format!("Hộ kinh doanh {person}"),
             LegalForm::ProductionFacility => format!("Cơ sở sản xuất {theme} {person}"),
             LegalForm::CooperativeGroup => format!("Tổ hợp tác {theme} {place}"),
@@ -238,15 +274,20 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
             .await
             .map_err(fail)?;
             n_products += 1;
-            // Decisions from 2019 (some long expired) to late 2025.
+            // Most decided from July 2022 to June 2025 (in force on 30/06/2025, the README's
+            // date), some long expired (2019-2021), the newest after the reform.
             let decision = if registered_after_reform {
                 date(2025, rng.random_range(8..12), rng.random_range(1..28))
-            } else {
+            } else if rng.random_bool(0.12) {
                 date(
-                    2019 + rng.random_range(0..7),
+                    2019 + rng.random_range(0..3),
                     rng.random_range(1..13),
                     rng.random_range(1..28),
                 )
+            } else {
+                date(2022, 7, 1)
+                    .checked_add_days(chrono::Days::new(rng.random_range(0..1090)))
+                    .unwrap_or(date(2022, 7, 1))
             };
             let stars = match rng.random_range(0..100) {
                 0..=2 => 5,

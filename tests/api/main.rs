@@ -12,6 +12,7 @@ mod certifications;
 mod channels;
 mod connect;
 mod country;
+mod demo;
 mod documents;
 mod drafts;
 mod durability;

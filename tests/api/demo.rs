@@ -1,0 +1,77 @@
+//! `serve --demo` tells the README's story: Quảng Nam's subjects, both indicators partly met on
+//! 30/06/2025, the README's search, and the demo owner's submissions in the demo auditor's queue.
+
+use rocket::http::Status;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, id_of, unit};
+
+#[rocket::async_test]
+async fn the_demo_gives_the_readme_walk_through() {
+    let app = TestApp::spawn().await;
+    ocop_registry::demo::run(&app.db, "http://127.0.0.1:8000")
+        .await
+        .unwrap();
+    let admin = app.admin().await;
+    let quang_nam = unit("province", "49", None);
+
+    // Unit 49 on 30/06/2025: most of the 200 subjects, both indicators partly met.
+    let report = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={quang_nam}&as_of=2025-06-30"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(report.status, Status::Ok, "{:?}", report.body);
+    let population = report.body["population"].as_i64().unwrap();
+    assert!((150..=200).contains(&population), "population {population}");
+    for ind in report.body["indicators"].as_array().unwrap() {
+        let n = ind["numerator"].as_i64().unwrap();
+        assert!(0 < n && n < population, "{ind}");
+    }
+
+    // The README's search finds subjects of Tam Kỳ, typed without diacritics.
+    let found = app.get("/api/v1/subjects?q=tam%20ky", Some(&admin)).await;
+    assert!(
+        found.body["total"].as_i64().unwrap() > 0,
+        "{:?}",
+        found.body
+    );
+
+    // The demo owner's subject is in Quảng Nam, and the demo auditor of unit 49 has its
+    // submissions to decide.
+    let owner = app.get("/api/v1/users?q=chuthe", Some(&admin)).await.body["items"][0].clone();
+    let subject_id = owner["subject_id"].as_str().unwrap().to_owned();
+    let auditor = app.auditor(quang_nam).await;
+    let subject = app
+        .get(&format!("/api/v1/subjects/{subject_id}"), Some(&auditor))
+        .await;
+    assert_eq!(subject.status, Status::Ok, "{:?}", subject.body);
+    let waiting = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["subject_id"] == subject.body["id"])
+            .count()
+    };
+    let certs = app
+        .get(
+            "/api/v1/certifications?status=submitted&per_page=100",
+            Some(&auditor),
+        )
+        .await;
+    let areas = app
+        .get(
+            "/api/v1/areas?status=submitted&per_page=100",
+            Some(&auditor),
+        )
+        .await;
+    assert!(
+        waiting(&certs.body) + waiting(&areas.body) > 0,
+        "{} {}",
+        certs.body,
+        areas.body
+    );
+    assert_eq!(id_of(&subject.body).to_string(), subject_id);
+}
