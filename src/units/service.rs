@@ -195,6 +195,32 @@ pub async fn require_commune(
     Ok(u)
 }
 
+/// The unit version with `code` valid on `on`, or else the code's latest version: a former
+/// province typed by its code (Quảng Nam, 49, after July 2025) still finds the subjects
+/// recorded in it. 404 for a code never seen.
+pub async fn by_code_or_latest(
+    db: &impl ConnectionTrait,
+    code: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<unit::Model> {
+    match by_code_on(db, code, on).await {
+        Err(AppError::BadRequest { .. }) => {
+            let any = UnitQuery {
+                code: Some(code.to_owned()),
+                ..Default::default()
+            };
+            let latest = list(db, &any, &PageParams::default())
+                .await?
+                .items
+                .into_iter()
+                .max_by_key(|u| u.valid_from)
+                .ok_or_else(|| AppError::not_found("unit", code))?;
+            require(db, "unit", latest.id).await
+        }
+        found => found,
+    }
+}
+
 /// The unit version with `code` valid on `on`: 404 for a code never seen, 400 naming the dates
 /// for a code valid at other times.
 pub async fn by_code_on(

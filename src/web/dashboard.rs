@@ -492,6 +492,7 @@ async fn former(
 
 /// A subject in the drill-down.
 pub struct SubjectRow {
+    pub id: uuid::Uuid,
     pub name: String,
     pub commune: String,
     pub representative: String,
@@ -830,6 +831,7 @@ pub async fn subjects_page(
                 c.and_then(|c| f(c).clone()).unwrap_or_default()
             };
             SubjectRow {
+                id: e.subject.id,
                 name: e.subject.name.clone(),
                 commune: e
                     .subject

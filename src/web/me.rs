@@ -195,7 +195,6 @@ pub async fn render(
         .subject_id
         .ok_or_else(|| AppError::Forbidden("the account has no subject".into()))?;
     let lang = viewer.lang;
-    let all = PageParams::new(1, MAX_PER_PAGE);
     let today = clock::today();
     let s = subjects::service::get(db, actor, id).await?;
     let explained = indicators::service::explain_subject(db, actor, id, today).await?;
@@ -204,13 +203,6 @@ pub async fn render(
         .items;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
     let date = |d: chrono::NaiveDate| lang.date(d);
-    let edit_link = |form: &str, record: uuid::Uuid| {
-        (
-            format!("/me?edit={form}:{record}#form-edit"),
-            lang.t("me-edit"),
-            format!("edit-{record}"),
-        )
-    };
     let mut facts = vec![
         (lang.t("me-legal-form"), label("legal", s.legal_form.code())),
         (
@@ -242,6 +234,115 @@ pub async fn render(
             ),
         );
     }
+    let tables = records(db, actor, id, lang, true).await?;
+    let population = match explained.active_recognitions.len() {
+        0 => lang.tf("me-outside-population", &[("date", date(today))]),
+        _ => lang.tf("me-in-population", &[("date", date(today))]),
+    };
+    let contact_refusal = refusal.as_ref().filter(|r| r.form == "contact");
+    let registered = [
+        s.address.clone(),
+        s.representative.clone(),
+        s.phone.clone(),
+        s.email.clone(),
+    ];
+    let contact = CONTACT
+        .iter()
+        .zip(registered)
+        .map(|(key, value)| Field {
+            key,
+            label: lang.t(&format!("me-contact-{key}")),
+            value: contact_refusal
+                .and_then(|r| r.typed.get(*key).cloned())
+                .unwrap_or_else(|| value.unwrap_or_default()),
+            error: contact_refusal.and_then(|r| r.errors.get(*key).cloned()),
+        })
+        .chain(
+            contact_refusal
+                .and_then(|r| r.errors.get("form"))
+                .map(|m| Field {
+                    key: "form",
+                    label: String::new(),
+                    value: String::new(),
+                    error: Some(m.clone()),
+                }),
+        )
+        .collect();
+    let version = s.version;
+    let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), edit, lang).await?;
+    Page::render(&MePage {
+        chrome: viewer.chrome(s.name.clone()),
+        name: s.name,
+        facts,
+        today: date(today),
+        population,
+        notices,
+        verdicts: verdicts(&explained, lang),
+        tables,
+        contact,
+        version,
+        done: done.map(|d| lang.t(&format!("me-done-{d}"))),
+        forms,
+    })
+}
+
+/// Each target's verdict in the reader's words, with the owner's next steps.
+pub fn verdicts(e: &SubjectExplanation, lang: Lang) -> Vec<Verdict> {
+    // Outside the population (no recognition active today) nothing counts yet; a target met
+    // is said as met, for when a product is recognised.
+    let counted = !e.active_recognitions.is_empty();
+    let one = |key: &'static str,
+               counts: bool,
+               notes: &[crate::indicators::notes::Note],
+               gaps: &[Gap]| {
+        Verdict {
+            key,
+            title: lang.t(&format!("ind-{key}-long")),
+            counts,
+            status: lang.t(match (counts, counted) {
+                (true, true) => "me-counts",
+                (true, false) => "me-would-count",
+                (false, _) => "me-not-yet",
+            }),
+            notes: notes.iter().map(|n| n.render(lang)).collect(),
+            steps: gaps
+                .iter()
+                .map(|g| lang.t(&format!("me-todo-{}", g.code())))
+                .collect(),
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(v) = &e.value_chain {
+        out.push(one("value_chain", v.counts, &v.notes, &v.gaps));
+    }
+    if let Some(m) = &e.modern_channel {
+        out.push(one("modern_channel", m.counts, &m.notes, &m.gaps));
+    }
+    out
+}
+
+/// The subject's records as tables: products with their recognitions, raw-material areas,
+/// certifications and channels. The owner's own page (`owner`) links each record's form and
+/// offers to connect a shop; staff pages show the same records with their documents.
+pub async fn records(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    id: uuid::Uuid,
+    lang: Lang,
+    owner: bool,
+) -> Result<Vec<Table>, AppError> {
+    let all = PageParams::new(1, MAX_PER_PAGE);
+    let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
+    let date = |d: chrono::NaiveDate| lang.date(d);
+    let edit_link = |form: &str, record: uuid::Uuid| {
+        owner.then(|| {
+            (
+                format!("/me?edit={form}:{record}#form-edit"),
+                lang.t("me-edit"),
+                format!("edit-{record}"),
+            )
+        })
+    };
     let mut products_rows = Vec::new();
     for p in products::service::list(db, actor, id, &all).await?.items {
         let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
@@ -250,7 +351,7 @@ pub async fn render(
         let product_link = edit_link("product", p.id);
         if recognitions.is_empty() {
             products_rows.push(Row {
-                links: vec![product_link.clone()],
+                links: product_link.clone().into_iter().collect(),
                 actions: Vec::new(),
                 cells: vec![
                     p.name.clone(),
@@ -266,7 +367,7 @@ pub async fn render(
             let status: &'static str = r.status.into();
             products_rows.push(Row {
                 links: if i == 0 {
-                    vec![product_link.clone()]
+                    product_link.clone().into_iter().collect()
                 } else {
                     Vec::new()
                 },
@@ -287,7 +388,7 @@ pub async fn render(
         .items
         .into_iter()
         .map(|a| Row {
-            links: vec![edit_link("area", a.id)],
+            links: edit_link("area", a.id).into_iter().collect(),
             actions: Vec::new(),
             cells: vec![
                 a.name,
@@ -328,7 +429,7 @@ pub async fn render(
                     )
                 })
                 .into_iter()
-                .chain(std::iter::once(edit_link("certification", c.id)))
+                .chain(edit_link("certification", c.id))
                 .collect(),
             cells: vec![
                 lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
@@ -356,6 +457,7 @@ pub async fn render(
             id: format!("{verb}-{}", c.id),
         };
         let actions = match managed {
+            _ if !owner => Vec::new(),
             Some(_) => vec![action("disconnect", "me-disconnect")],
             None if connectable => vec![action("connect", "me-connect")],
             None => Vec::new(),
@@ -371,7 +473,7 @@ pub async fn render(
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],
-            links: vec![edit_link("channel", c.id)],
+            links: edit_link("channel", c.id).into_iter().collect(),
             actions,
         });
     }
@@ -431,88 +533,5 @@ pub async fn render(
             actions: true,
         },
     ];
-    let population = match explained.active_recognitions.len() {
-        0 => lang.tf("me-outside-population", &[("date", date(today))]),
-        _ => lang.tf("me-in-population", &[("date", date(today))]),
-    };
-    let contact_refusal = refusal.as_ref().filter(|r| r.form == "contact");
-    let registered = [
-        s.address.clone(),
-        s.representative.clone(),
-        s.phone.clone(),
-        s.email.clone(),
-    ];
-    let contact = CONTACT
-        .iter()
-        .zip(registered)
-        .map(|(key, value)| Field {
-            key,
-            label: lang.t(&format!("me-contact-{key}")),
-            value: contact_refusal
-                .and_then(|r| r.typed.get(*key).cloned())
-                .unwrap_or_else(|| value.unwrap_or_default()),
-            error: contact_refusal.and_then(|r| r.errors.get(*key).cloned()),
-        })
-        .chain(
-            contact_refusal
-                .and_then(|r| r.errors.get("form"))
-                .map(|m| Field {
-                    key: "form",
-                    label: String::new(),
-                    value: String::new(),
-                    error: Some(m.clone()),
-                }),
-        )
-        .collect();
-    let version = s.version;
-    let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), edit, lang).await?;
-    Page::render(&MePage {
-        chrome: viewer.chrome(s.name.clone()),
-        name: s.name,
-        facts,
-        today: date(today),
-        population,
-        notices,
-        verdicts: verdicts(&explained, lang),
-        tables,
-        contact,
-        version,
-        done: done.map(|d| lang.t(&format!("me-done-{d}"))),
-        forms,
-    })
-}
-
-/// Each target's verdict in the reader's words, with the owner's next steps.
-fn verdicts(e: &SubjectExplanation, lang: Lang) -> Vec<Verdict> {
-    // Outside the population (no recognition active today) nothing counts yet; a target met
-    // is said as met, for when a product is recognised.
-    let counted = !e.active_recognitions.is_empty();
-    let one = |key: &'static str,
-               counts: bool,
-               notes: &[crate::indicators::notes::Note],
-               gaps: &[Gap]| {
-        Verdict {
-            key,
-            title: lang.t(&format!("ind-{key}-long")),
-            counts,
-            status: lang.t(match (counts, counted) {
-                (true, true) => "me-counts",
-                (true, false) => "me-would-count",
-                (false, _) => "me-not-yet",
-            }),
-            notes: notes.iter().map(|n| n.render(lang)).collect(),
-            steps: gaps
-                .iter()
-                .map(|g| lang.t(&format!("me-todo-{}", g.code())))
-                .collect(),
-        }
-    };
-    let mut out = Vec::new();
-    if let Some(v) = &e.value_chain {
-        out.push(one("value_chain", v.counts, &v.notes, &v.gaps));
-    }
-    if let Some(m) = &e.modern_channel {
-        out.push(one("modern_channel", m.counts, &m.notes, &m.gaps));
-    }
-    out
+    Ok(tables)
 }

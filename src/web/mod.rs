@@ -16,6 +16,7 @@ pub mod page;
 pub mod public;
 pub mod queue;
 pub mod reports;
+pub mod subjects;
 
 use rocket::get;
 use rocket::http::{ContentType, Header};
@@ -62,6 +63,8 @@ pub fn routes() -> Vec<rocket::Route> {
         owner_forms::submit_edit,
         documents::document,
         accounts::accounts,
+        subjects::registry,
+        subjects::subject,
         accounts::create,
         accounts::act,
         connect::connect,

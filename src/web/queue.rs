@@ -29,6 +29,8 @@ pub struct Item {
     pub id: Uuid,
     pub version: i32,
     pub subject: String,
+    /// The subject's staff page.
+    pub subject_id: Uuid,
     pub claim: String,
     pub detail: String,
     pub evidence: Option<String>,
@@ -100,6 +102,7 @@ async fn render(
                 id: c.id,
                 version: c.version,
                 subject: name(c.subject_id),
+                subject_id: c.subject_id,
                 claim: lang.tf(
                     "queue-certificate",
                     &[
@@ -148,6 +151,7 @@ async fn render(
                 id: a.id,
                 version: a.version,
                 subject: name(a.subject_id),
+                subject_id: a.subject_id,
                 claim: area_claim(lang, a),
                 // What changed since the last verification, when the owner edited it.
                 detail: if a.pending_changes.is_empty() {
@@ -168,6 +172,7 @@ async fn render(
                 id: c.id,
                 version: c.version,
                 subject: name(c.subject_id),
+                subject_id: c.subject_id,
                 claim: lang.tf(
                     "queue-channel",
                     &[
@@ -199,6 +204,7 @@ async fn render(
                 id: r.id,
                 version: r.version,
                 subject: name(r.subject_id),
+                subject_id: r.subject_id,
                 claim: lang.tf(
                     "queue-request",
                     &[

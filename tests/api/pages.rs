@@ -1885,3 +1885,72 @@ async fn connecting_a_shop_the_registry_cannot_connect_says_so_before_leaving() 
     );
     assert!(confirm.body.contains("Shopee ·"), "{}", confirm.body);
 }
+
+#[rocket::async_test]
+async fn staff_find_a_subject_and_open_its_whole_file() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app
+        .seed_subject(&admin, "20335", "HTX Trà Sâm Tam Kỳ")
+        .await;
+    let p = app.seed_product(&admin, &s, "Trà sâm túi lọc").await;
+    app.seed_recognition(&admin, &p, "QĐ 1", "2022-12-10", 3)
+        .await;
+    // Elsewhere: Hà Nội's subjects are not the Quảng Nam auditor's.
+    let far = app.seed_subject(&admin, "00004", "HTX Hà Nội").await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.hoso", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Trần Văn Hồ Sơ"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "kiemtra.hoso", &otp, "mật khẩu mới đủ dài").await;
+
+    // Found by words typed without diacritics, in the unit typed by its code; linked.
+    let list = page(c, "/subjects?q=tra%20sam&unit=49").await;
+    assert_eq!(list.status, Status::Ok, "{}", list.body);
+    let link = format!("href=\"/subjects/{}\"", id_of(&s));
+    assert!(list.body.contains(&link), "{}", list.body);
+    assert!(!list.body.contains("HTX Hà Nội"), "{}", list.body);
+    let refused = page(c, "/subjects?legal_form=guild").await;
+    assert_eq!(
+        refused.status,
+        Status::UnprocessableEntity,
+        "{}",
+        refused.body
+    );
+
+    // Its file: profile, products with recognitions, verdicts on a chosen day, audit trail.
+    let file = page(c, &format!("/subjects/{}?date=30/06/2023", id_of(&s))).await;
+    assert_eq!(file.status, Status::Ok, "{}", file.body);
+    for expected in [
+        "HTX Trà Sâm Tam Kỳ",
+        "Trà sâm túi lọc",
+        "QĐ 1",
+        "30/06/2023",
+        "id=\"verdict-value_chain\"",
+        "id=\"trail\"",
+        "Tạo mới sản phẩm",
+    ] {
+        assert!(file.body.contains(expected), "{expected}: {}", file.body);
+    }
+    let bad_day = page(c, &format!("/subjects/{}?date=31/02/2023", id_of(&s))).await;
+    assert_eq!(bad_day.status, Status::UnprocessableEntity);
+    // Out of the auditor's unit: refused, as in the API, without its name.
+    let other = page(c, &format!("/subjects/{}", id_of(&far))).await;
+    assert_eq!(other.status, Status::Forbidden, "{}", other.body);
+    assert!(!other.body.contains("HTX Hà Nội"));
+
+    // The work queue's and the drill-down's subject names link to the file.
+    app.post(
+        &format!("/api/v1/subjects/{}/certifications", id_of(&s)),
+        Some(&admin),
+        &json!({"scheme": "vietgap", "certificate_no": "VG-1", "issuer": "Trung tâm",
+                "issued_on": "2024-01-10", "expires_on": "2026-01-10"}),
+    )
+    .await;
+    let queue = page(c, "/queue").await;
+    assert!(queue.body.contains(&link), "{}", queue.body);
+}

@@ -1,0 +1,275 @@
+//! Subjects for department staff: `/subjects` (find one by name or tax code, accent-insensitive,
+//! within a unit, by legal form) and `/subjects/{id}` (its profile, records, documents, location
+//! history, verdicts today or on a chosen date, and its audit trail). Read through the API's own
+//! services, within the viewer's scope.
+
+use askama::Template;
+use rocket::{State, get};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::me::{Table, Verdict};
+use super::page::{Chrome, Page, PageError, Viewer};
+use crate::domain::{LegalForm, Role};
+use crate::error::AppError;
+use crate::pagination::PageParams;
+use crate::subjects::dto::SubjectQuery;
+use crate::{audit, clock, indicators, subjects, units};
+
+const PER_PAGE: u64 = 50;
+
+/// A subject as listed.
+pub struct Listed {
+    pub id: Uuid,
+    pub name: String,
+    pub legal_form: String,
+    pub tax_code: String,
+    pub commune: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct RegistryPage {
+    chrome: Chrome,
+    q: String,
+    unit: String,
+    legal_form: String,
+    /// (code, label) of every legal form.
+    forms: Vec<(&'static str, String)>,
+    total: String,
+    items: Vec<Listed>,
+    prev: Option<String>,
+    next: Option<String>,
+    export: String,
+}
+
+/// The subjects the viewer may see.
+#[get("/subjects?<q>&<unit>&<legal_form>&<page>")]
+pub async fn registry(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    q: Option<&str>,
+    unit: Option<&str>,
+    legal_form: Option<&str>,
+    page: Option<u64>,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let db = db.inner();
+    let (q, unit_code, form_code) = (
+        q.map(str::trim).unwrap_or_default(),
+        unit.map(str::trim).unwrap_or_default(),
+        legal_form.map(str::trim).unwrap_or_default(),
+    );
+    let unit_id = match unit_code {
+        "" => None,
+        code => Some(
+            units::service::by_code_or_latest(db, code, clock::today())
+                .await?
+                .id,
+        ),
+    };
+    let legal = match form_code {
+        "" => None,
+        code => Some(
+            crate::domain::from_db::<LegalForm>("legal_form", code)
+                .map_err(|_| AppError::invalid("legal_form", "not a legal form"))?,
+        ),
+    };
+    let query = SubjectQuery {
+        unit_id,
+        legal_form: legal,
+        q: (!q.is_empty()).then(|| q.to_owned()),
+        format: None,
+        lang: None,
+    };
+    validator::Validate::validate(&query).map_err(AppError::from)?;
+    let page_no = page.unwrap_or(1).max(1);
+    let found =
+        subjects::service::list(db, actor, &query, &PageParams::new(page_no, PER_PAGE)).await?;
+    let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
+    let items = found
+        .items
+        .into_iter()
+        .map(|s| Listed {
+            id: s.id,
+            legal_form: label("legal", s.legal_form.code()),
+            tax_code: s.tax_code.unwrap_or_default(),
+            commune: s.commune.map(|c| c.name).unwrap_or_default(),
+            name: s.name,
+        })
+        .collect();
+    let pairs = |p: u64| {
+        super::dashboard::href(
+            "/subjects",
+            &[
+                ("q", q),
+                ("unit", unit_code),
+                ("legal_form", form_code),
+                ("page", &p.to_string()),
+            ],
+        )
+    };
+    let pages = found.total.div_ceil(PER_PAGE).max(1);
+    let mut export_pairs = vec![("format", "xlsx")];
+    if !q.is_empty() {
+        export_pairs.push(("q", q));
+    }
+    let unit_id_text = unit_id.map(|u| u.to_string()).unwrap_or_default();
+    if unit_id.is_some() {
+        export_pairs.push(("unit_id", &unit_id_text));
+    }
+    if !form_code.is_empty() {
+        export_pairs.push(("legal_form", form_code));
+    }
+    Page::render(&RegistryPage {
+        chrome: viewer.chrome(lang.t("registry-title")),
+        q: q.to_owned(),
+        unit: unit_code.to_owned(),
+        legal_form: form_code.to_owned(),
+        forms: <LegalForm as strum::IntoEnumIterator>::iter()
+            .map(|f| (f.code(), label("legal", f.code())))
+            .collect(),
+        total: found.total.to_string(),
+        items,
+        prev: (page_no > 1).then(|| pairs(page_no - 1)),
+        next: (page_no < pages).then(|| pairs(page_no + 1)),
+        export: super::dashboard::href("/api/v1/subjects", &export_pairs),
+    })
+}
+
+/// One entry of the subject's audit trail, in words.
+pub struct Trail {
+    pub at: String,
+    pub by: String,
+    pub what: String,
+}
+
+#[derive(Template)]
+#[template(path = "subject.html")]
+struct SubjectPage {
+    chrome: Chrome,
+    id: Uuid,
+    name: String,
+    facts: Vec<(String, String)>,
+    locations: Vec<(String, String)>,
+    date: String,
+    population: String,
+    verdicts: Vec<Verdict>,
+    tables: Vec<Table>,
+    trail: Vec<Trail>,
+}
+
+/// A subject for staff: as the owner's page shows it, with what the department needs besides.
+#[get("/subjects/<id>?<date>")]
+pub async fn subject(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: &str,
+    date: Option<&str>,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let db = db.inner();
+    let id = crate::ids::parse_id("subject", id)?;
+    let day = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => crate::i18n::parse_date(d)
+            .ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?,
+        None => clock::today(),
+    };
+    let s = subjects::service::get(db, actor, id).await?;
+    let explained = indicators::service::explain_subject(db, actor, id, day).await?;
+    let d = |d: chrono::NaiveDate| lang.date(d);
+    let facts = vec![
+        (
+            lang.t("me-legal-form"),
+            lang.t(&format!("legal-{}", s.legal_form.code())),
+        ),
+        (
+            lang.t("me-tax-code"),
+            s.tax_code.clone().unwrap_or_else(|| lang.t("me-none")),
+        ),
+        (
+            lang.t("me-commune"),
+            s.commune
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+        ),
+        (
+            lang.t("me-contact-address"),
+            s.address.clone().unwrap_or_default(),
+        ),
+        (
+            lang.t("me-contact-representative"),
+            s.representative.clone().unwrap_or_default(),
+        ),
+        (lang.t("me-phone"), s.phone.clone().unwrap_or_default()),
+        (lang.t("me-email"), s.email.clone().unwrap_or_default()),
+    ];
+    let locations = s
+        .location_history
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            (
+                l.effective_on
+                    .map_or_else(|| lang.t("subject-registered-in"), |on| d(on)),
+                l.commune.map(|c| c.name).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let population = match explained.active_recognitions.len() {
+        0 => lang.tf("subject-outside-population", &[("date", d(day))]),
+        _ => lang.tf("subject-in-population", &[("date", d(day))]),
+    };
+    let tables = super::me::records(db, actor, id, lang, false).await?;
+    let trail = audit::service::list(
+        db,
+        actor,
+        &crate::audit::dto::AuditQuery {
+            entity: None,
+            entity_id: None,
+            actor: None,
+            since: None,
+            subject_id: Some(id),
+        },
+        &PageParams::new(1, 100),
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|e| Trail {
+        at: super::reports::moment(lang, e.at),
+        by: e.actor.name,
+        what: lang.tf(
+            "subject-trail-entry",
+            &[
+                (
+                    "action",
+                    lang.t_or(&format!("audit-action-{}", e.action), &e.action),
+                ),
+                (
+                    "entity",
+                    lang.t_or(&format!("audit-entity-{}", e.entity), &e.entity),
+                ),
+            ],
+        ),
+    })
+    .collect();
+    Page::render(&SubjectPage {
+        chrome: viewer.chrome(s.name.clone()),
+        id,
+        name: s.name,
+        facts,
+        locations,
+        date: d(day),
+        population,
+        verdicts: super::me::verdicts(&explained, lang),
+        tables,
+        trail,
+    })
+}
