@@ -127,6 +127,11 @@ impl AppError {
             AppError::TooManyRequests(_) => (Status::TooManyRequests, "too_many_requests"),
             AppError::Upstream(_) => (Status::BadGateway, "upstream_error"),
             AppError::Unavailable(_) => (Status::ServiceUnavailable, "unavailable"),
+            // Every connection busy past the pool's wait (a long import holding SQLite's one
+            // writer): the request can be sent again, nothing was written.
+            AppError::Db(DbErr::ConnectionAcquire(_)) => {
+                (Status::ServiceUnavailable, "unavailable")
+            }
             AppError::Db(e) => match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => (Status::Conflict, "conflict"),
                 _ => (Status::InternalServerError, "internal_error"),
@@ -176,6 +181,7 @@ impl AppError {
                 None,
             ),
             AppError::Db(_) if status == Status::Conflict => (lang.t("error-duplicate-key"), None),
+            AppError::Db(_) if status == Status::ServiceUnavailable => (lang.t("error-busy"), None),
             _ if status.code >= 500 => (lang.t("error-internal"), None),
             AppError::Unauthorized(m)
             | AppError::Forbidden(m)
@@ -462,6 +468,15 @@ mod tests {
 
     fn rule(lang: Lang, text: &'static str) -> String {
         Msg::from(text).render(lang)
+    }
+
+    #[test]
+    fn a_pool_too_busy_to_lend_a_connection_is_a_503_to_send_again() {
+        let busy = super::AppError::Db(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        ));
+        assert_eq!(busy.status_code().0.code, 503);
+        assert!(busy.body(Lang::Vi).error.message.contains("gửi lại"));
     }
 
     #[test]

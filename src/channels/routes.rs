@@ -171,7 +171,7 @@ pub async fn verify_channel(
     Ok(Resource::ok(view, version))
 }
 
-/// Refuse a declared channel (administrators, auditors), with a reason.
+/// Refuse a declared channel or withdraw a verified one (administrators, auditors), with a reason.
 #[utoipa::path(post, path = "/api/v1/channels/{id}/reject", tag = "channels", request_body = RejectChannel,
     params(("id" = uuid::Uuid, Path, description = "Channel id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being refused")),
@@ -180,7 +180,7 @@ pub async fn verify_channel(
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an auditor of this unit", body = ErrorBody),
               (status = 404, description = "No such channel", body = ErrorBody),
-              (status = 409, description = "Not declared (already verified or rejected)", body = ErrorBody),
+              (status = 409, description = "Already rejected", body = ErrorBody),
               (status = 412, description = "Stale If-Match", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)),
     security(("bearer" = [])))]

@@ -77,11 +77,27 @@ pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -
     if let Some(id) = shop_id.map(str::trim).filter(|s| !s.is_empty()) {
         return Some(format!(
             "id:{}:{}",
-            platform.to_lowercase(),
+            platform_key(platform),
             id.to_lowercase()
         ));
     }
     url_key(shop_url?)
+}
+
+/// A platform's name as an identity: letters and digits only, in lower case, without the words
+/// people add to it ("Lazada VN", "Facebook Page", "Shopee Mall" are Lazada, Facebook, Shopee).
+fn platform_key(platform: &str) -> String {
+    let mut key: String = crate::text::fold(platform)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    while let Some(shorter) = ["vietnam", "vn", "page", "mall", "official", "store", "shop"]
+        .iter()
+        .find_map(|w| key.strip_suffix(w).filter(|s| !s.is_empty()))
+    {
+        key = shorter.to_owned();
+    }
+    key
 }
 
 /// The shop URL made canonical (see [`shop_key`]): a second identity of a shop that also has an
@@ -89,12 +105,34 @@ pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -
 pub fn url_key(shop_url: &str) -> Option<String> {
     let url = reqwest::Url::parse(shop_url.trim()).ok()?;
     let host = url.host_str()?.to_lowercase();
-    let host = host.trim_end_matches('.');
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut host = host.trim_end_matches('.');
+    // The mobile and web faces of a site are the site.
+    while let Some(rest) = ["www.", "m.", "mobile.", "web."]
+        .iter()
+        .find_map(|p| host.strip_prefix(p).filter(|r| r.contains('.')))
+    {
+        host = rest;
+    }
+    let host = match host {
+        "fb.com" => "facebook.com",
+        h => h,
+    };
     let decoded = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
-    let mut path: String = decoded
+    // Segments without session parameters (`;jsessionid=…`) or stray spaces; an index page is
+    // its folder.
+    let mut segments: Vec<&str> = decoded
         .split('/')
+        .map(|segment| segment.split(';').next().unwrap_or_default().trim())
         .filter(|segment| !segment.is_empty())
+        .collect();
+    if segments.last().is_some_and(|last| {
+        ["index.html", "index.htm", "index.php", "default.aspx"]
+            .contains(&last.to_lowercase().as_str())
+    }) {
+        segments.pop();
+    }
+    let mut path: String = segments
+        .iter()
         .map(|segment| format!("/{segment}"))
         .collect();
     let on = |hosts: &[&str]| {
@@ -160,6 +198,42 @@ async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppR
         ));
     }
     Ok(())
+}
+
+/// A marketplace connection reads the channel's own shop: on the channel's marketplace, and the
+/// shop the channel names (or, for a channel named by its address only, a shop no other
+/// channel holds) — a connection cannot take another subject's shop and lock its seller out.
+pub async fn check_connected_shop(
+    db: &impl ConnectionTrait,
+    ch: &channel::Model,
+    connector: &str,
+    shop_id: Option<&str>,
+) -> AppResult<()> {
+    if platform_key(&ch.platform) != platform_key(connector) {
+        return Err(AppError::invalid(
+            "connector",
+            msg!(
+                "connect-not-the-channel-s-marketplace",
+                platform = ch.platform.clone()
+            ),
+        ));
+    }
+    let Some(shop) = shop_id.filter(|s| !s.is_empty()) else {
+        return Ok(());
+    };
+    match ch.shop_id.as_deref() {
+        Some(own) if own.trim().eq_ignore_ascii_case(shop) => Ok(()),
+        Some(own) => Err(AppError::invalid(
+            "shop_id",
+            msg!("connect-not-the-channel-s-shop", shop = own.to_owned()),
+        )),
+        None => {
+            let mut claimed = ch.clone();
+            claimed.shop_id = Some(shop.to_owned());
+            claimed.shop_key = shop_key(&ch.platform, Some(shop), ch.shop_url.as_deref());
+            ensure_shop_free(db, &claimed).await
+        }
+    }
 }
 
 /// A connected channel keeps the shop it is connected to: the listings the sync brings are that
@@ -553,15 +627,31 @@ pub async fn update_in(
         || next.shop_url != current.shop_url
         || next.shop_id != current.shop_id
         || widened;
-    // A verified or rejected channel changed by its owner is a new declaration for an auditor;
-    // so is new evidence for a refused one (the usual answer to a refusal).
+    // An owner's change of what it declares is a new declaration, dated: no verification may
+    // predate it, whatever the channel's state (a verified one loses its verification). New
+    // evidence for a refused channel is one too (the usual answer to a refusal); taking
+    // evidence away is not.
     let status: VerificationStatus = from_db("verification_status", &current.verification_status)?;
-    let new_evidence = next.evidence_url != current.evidence_url
-        || next.evidence_document_id != current.evidence_document_id;
+    let new_evidence = (next.evidence_url.is_some() && next.evidence_url != current.evidence_url)
+        || (next.evidence_document_id.is_some()
+            && next.evidence_document_id != current.evidence_document_id);
     if actor.role == Role::Owner
-        && ((key_changed && status != VerificationStatus::Declared)
-            || (new_evidence && status == VerificationStatus::Rejected))
+        && (key_changed || (new_evidence && status == VerificationStatus::Rejected))
     {
+        // Never before a move already recorded, and a refusal holds for the day it takes
+        // effect: declared again from the next day.
+        let history = lifecycle::history(txn, ENTITY, id).await?;
+        let floor = history
+            .iter()
+            .map(|e| {
+                if e.to_status == VerificationStatus::Rejected.code() {
+                    e.effective_on.succ_opt().unwrap_or(e.effective_on)
+                } else {
+                    e.effective_on
+                }
+            })
+            .max();
+        let effective_on = floor.map_or(clock::today(), |f| f.max(clock::today()));
         lifecycle::record(
             txn,
             actor,
@@ -571,7 +661,7 @@ pub async fn update_in(
                 from: Some(status.code()),
                 to: VerificationStatus::Declared.code(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
-                effective_on: clock::today(),
+                effective_on,
                 document_id: None,
             },
         )
@@ -756,8 +846,9 @@ pub async fn match_listing(
     Ok((after, version))
 }
 
-/// Refuses a declared channel (administrators; auditors in scope), with a reason and the day
-/// it takes effect: it leaves the queue until its owner changes what it declares.
+/// Refuses a declared channel, or withdraws a verified one (administrators; auditors in scope),
+/// with a reason and the day it takes effect: it leaves the queue until its owner changes what
+/// it declares or sends new evidence.
 pub async fn reject(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -770,7 +861,12 @@ pub async fn reject(
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
     let from: VerificationStatus = from_db("verification_status", &current.verification_status)?;
-    if from != VerificationStatus::Declared {
+    // A declared channel refused, or a verified one withdrawn (the shop turned out not to be
+    // the subject's, or not to sell its products).
+    if !matches!(
+        from,
+        VerificationStatus::Declared | VerificationStatus::Verified
+    ) {
         return Err(AppError::Conflict(msg!(
             "conflict-status-move",
             from = from.code(),
@@ -803,6 +899,9 @@ pub async fn reject(
     .await?;
     let mut next = current.clone();
     next.verification_status = VerificationStatus::Rejected.code().to_owned();
+    next.verified_on = None;
+    next.verified_by = None;
+    next.verification_note = None;
     let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,

@@ -125,19 +125,20 @@ fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
         return Err(file_error(msg!("import-zip-bomb")));
     }
     // The reader reserves room for the shared strings the file announces: checked first.
-    shared_strings_count(&mut archive)?;
+    // Every part, whatever its name: the reader finds parts by names in any letter case and
+    // relative to folders the archive itself names. Pictures are compressed data, in which a
+    // `<` byte comes every few hundred bytes, so they pass.
+    let mut strings = 0u64;
     for i in 0..archive.len() {
         let part = archive
             .by_index(i)
             .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
-        // Pictures and printer settings are not read; every XML part is.
-        let xml = part
-            .name()
-            .map_or(true, |n| n.ends_with(".xml") || n.ends_with(".rels"));
-        if xml {
-            scan_part(part)?;
+        strings += scan_part(part)?;
+        if strings > MAX_CELLS {
+            return Err(Extent::too_large());
         }
     }
+    shared_strings_count(&mut archive)?;
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
     let names = book.sheet_names();
@@ -269,54 +270,71 @@ impl Extent {
     }
 }
 
+/// Most bytes of one cell's text as written in XML (all of its rich-text runs together): a cell
+/// holds at most 32,767 characters.
+pub const MAX_CELL_XML: u64 = 1024 * 1024;
+
 /// Streams one part of the archive (its unpacked bytes, never held whole) and refuses it
 /// before the reader builds anything from it: a stretch between two tags longer than
-/// [`MAX_XML_RUN`] (one huge cell), or, in the shared strings, more strings than a sheet may
-/// hold cells (the reader keeps every one, even empty ones).
-fn scan_part(mut part: impl std::io::Read) -> AppResult<()> {
+/// [`MAX_XML_RUN`], or one cell or shared string (`c`, `si`, `is`, with every rich-text run in
+/// it) longer than [`MAX_CELL_XML`]. Returns the shared strings (`si`) it holds: the reader
+/// keeps every one, even empty ones, so their number is bounded across the archive.
+fn scan_part(mut part: impl std::io::Read) -> AppResult<u64> {
+    let too_long = || file_error(msg!("import-cell-too-long", bytes = MAX_XML_RUN / 1024));
     let mut buf = vec![0u8; 64 * 1024];
     let mut run = 0usize;
-    // The name of the tag being read (up to a few bytes), and whether one is being read.
-    let mut name: Vec<u8> = Vec::with_capacity(16);
-    let mut naming = false;
+    // The local name of the tag being read (its namespace prefix dropped), whether one is being
+    // read, and whether it closes an element.
+    let mut name: Vec<u8> = Vec::with_capacity(8);
+    let (mut naming, mut closing) = (false, false);
+    // Bytes since the cell or shared string being read opened, if one is.
+    let mut cell: Option<u64> = None;
     let mut strings = 0u64;
     loop {
         let n = part
             .read(&mut buf)
             .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
         if n == 0 {
-            return Ok(());
+            return Ok(strings);
         }
         for &b in &buf[..n] {
+            if let Some(c) = cell.as_mut() {
+                *c += 1;
+                if *c > MAX_CELL_XML {
+                    return Err(too_long());
+                }
+            }
             if b == b'<' {
                 run = 0;
                 name.clear();
-                naming = true;
+                (naming, closing) = (true, false);
                 continue;
             }
             run += 1;
             if run > MAX_XML_RUN {
-                return Err(file_error(msg!(
-                    "import-cell-too-long",
-                    bytes = MAX_XML_RUN / 1024
-                )));
+                return Err(too_long());
             }
-            if naming {
-                if b.is_ascii_whitespace() || b == b'>' || b == b'/' {
+            if !naming {
+                continue;
+            }
+            match b {
+                b'/' if name.is_empty() && !closing => closing = true,
+                b':' => name.clear(),
+                b if b.is_ascii_whitespace() || b == b'>' || b == b'/' => {
                     naming = false;
-                    // `si`, or `x:si` with a namespace prefix: one shared string.
-                    let local = name.rsplit(|c| *c == b':').next().unwrap_or_default();
-                    if local == b"si" {
-                        strings += 1;
-                        if strings > MAX_CELLS {
-                            return Err(Extent::too_large());
+                    let cellular = matches!(name.as_slice(), b"c" | b"si" | b"is");
+                    if cellular && closing {
+                        cell = None;
+                    } else if cellular {
+                        cell = Some(0);
+                        if name == b"si" {
+                            strings += 1;
                         }
                     }
-                } else if name.len() < 16 {
-                    name.push(b);
-                } else {
-                    naming = false;
                 }
+                // Longer names are none of the few looked for; the rest is still read.
+                b if name.len() < 8 => name.push(b),
+                _ => {}
             }
         }
     }
@@ -325,10 +343,29 @@ fn scan_part(mut part: impl std::io::Read) -> AppResult<()> {
 /// Refuses a shared-strings part that announces more strings than a sheet may hold cells
 /// (the reader reserves memory for them all before reading one).
 fn shared_strings_count(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> AppResult<()> {
+    // The reader finds the part in the workbook's folder, in any letter case: every part so
+    // named is checked.
+    let parts: Vec<usize> = (0..archive.len())
+        .filter(|i| {
+            archive
+                .name_for_index(*i)
+                .and_then(|n| n.ok())
+                .is_some_and(|n| n.to_lowercase().ends_with("sharedstrings.xml"))
+        })
+        .collect();
+    for index in parts {
+        let part = archive
+            .by_index(index)
+            .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
+        announced_strings(part)?;
+    }
+    Ok(())
+}
+
+/// Refuses a shared-strings part whose first element announces more strings than a sheet may
+/// hold cells.
+fn announced_strings(part: impl std::io::Read) -> AppResult<()> {
     use quick_xml::events::Event;
-    let Ok(part) = archive.by_name("xl/sharedStrings.xml") else {
-        return Ok(());
-    };
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
     let mut buf = Vec::new();
     loop {

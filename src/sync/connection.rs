@@ -96,6 +96,15 @@ pub(super) async fn write(
     let shop_id = input.shop_id.as_deref().map(|s| s.trim().to_owned());
     let txn = begin_write(db).await?;
     let ch: channel::Model = owned(&txn, actor, channel_id, false).await?;
+    if input.connector.is_marketplace() {
+        crate::channels::service::check_connected_shop(
+            &txn,
+            &ch,
+            input.connector.code(),
+            shop_id.as_deref(),
+        )
+        .await?;
+    }
     if let Some(shop) = &shop_id {
         crate::db::lock_key(
             &txn,

@@ -217,7 +217,7 @@ pub async fn subject(
         .map(|l| {
             (
                 l.effective_on
-                    .map_or_else(|| lang.t("subject-registered-in"), |on| d(on)),
+                    .map_or_else(|| lang.t("subject-registered-in"), &d),
                 l.commune.map(|c| c.name).unwrap_or_default(),
             )
         })

@@ -416,7 +416,19 @@ async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again
         Status::Conflict
     );
 
-    // New evidence for the refused shop is a new declaration for the auditor.
+    // Taking its evidence away is not new evidence.
+    let removed = app
+        .patch(
+            &format!("/api/v1/channels/{}", id_of(&ch.body)),
+            Some(&owner),
+            &json!({"evidence_url": null}),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, Status::Ok, "{:?}", removed.body);
+    assert_eq!(removed.body["verification"]["status"], "rejected");
+    // New evidence for the refused shop is a new declaration for the auditor, from the day
+    // after the refusal: a refusal holds for the day it takes effect.
     let evidenced = app
         .patch(
             &format!("/api/v1/channels/{}", id_of(&ch.body)),
@@ -427,16 +439,19 @@ async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again
         .await;
     assert_eq!(evidenced.status, Status::Ok, "{:?}", evidenced.body);
     assert_eq!(evidenced.body["verification"]["status"], "declared");
-    let rejected = app
-        .post(
-            &path,
-            Some(&auditor),
-            &json!({"reason": "Giấy phép không khớp tên gian hàng", "effective_on": declared_on}),
-        )
+    let day_after: chrono::NaiveDate = declared_on.as_str().unwrap().parse().unwrap();
+    let day_after = day_after.succ_opt().unwrap().to_string();
+    let last_move = |body: &Value| body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last_move(&evidenced.body)["effective_on"],
+        day_after.as_str()
+    );
+    let queue = app
+        .get("/api/v1/channels?verification=declared", Some(&auditor))
         .await;
-    assert_eq!(rejected.status, Status::Ok, "{:?}", rejected.body);
+    assert_eq!(queue.body["total"], 1, "{:?}", queue.body);
 
-    // The owner declares another shop: declared again, back in the queue, and verifiable.
+    // Declaring another shop the same day does not bring the refused day back either.
     let edited = app
         .patch(
             &format!("/api/v1/channels/{}", id_of(&ch.body)),
@@ -447,18 +462,98 @@ async fn an_auditor_rejects_a_declared_channel_until_its_owner_declares_it_again
         .await;
     assert_eq!(edited.status, Status::Ok, "{:?}", edited.body);
     assert_eq!(edited.body["verification"]["status"], "declared");
-    let queue = app
-        .get("/api/v1/channels?verification=declared", Some(&auditor))
-        .await;
-    assert_eq!(queue.body["total"], 1, "{:?}", queue.body);
+    assert_eq!(last_move(&edited.body)["effective_on"], day_after.as_str());
+    // Nobody verifies it on the refused day.
     let verified = app
         .post(
             &format!("/api/v1/channels/{}/verify", id_of(&ch.body)),
             Some(&auditor),
-            // Not before the owner's new declaration.
-            &json!({"verified_on": edited.body["history"].as_array().unwrap().last().unwrap()["effective_on"]}),
+            &json!({"verified_on": declared_on}),
         )
         .await;
-    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
-    assert_eq!(verified.body["verification"]["status"], "verified");
+    assert_eq!(
+        verified.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        verified.body
+    );
+}
+
+#[rocket::async_test]
+async fn an_auditor_withdraws_a_verified_channel() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Rút Xác Nhận").await;
+    let shop = declare(&app, &admin, &s, &filed(shop_body(), "2024-02-01"))
+        .await
+        .body;
+    let id = id_of(&shop);
+    let ok = app
+        .post(
+            &format!("/api/v1/channels/{id}/verify"),
+            Some(&admin),
+            &json!({"verified_on": "2024-03-01"}),
+        )
+        .await;
+    assert_eq!(ok.status, Status::Ok, "{:?}", ok.body);
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/channels/{id}/reject"),
+            Some(&admin),
+            &json!({"reason": "Gian hàng của đơn vị khác", "effective_on": "2025-01-10"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, Status::Ok, "{:?}", withdrawn.body);
+    assert_eq!(withdrawn.body["verification"]["status"], "rejected");
+    assert_eq!(withdrawn.body["verification"]["verified_on"], Value::Null);
+    let again = app
+        .post(
+            &format!("/api/v1/channels/{id}/reject"),
+            Some(&admin),
+            &json!({"reason": "lần nữa", "effective_on": "2025-01-11"}),
+        )
+        .await;
+    assert_eq!(again.status, Status::Conflict, "{:?}", again.body);
+    let vi = again.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!vi.contains("chứng nhận"), "{vi}");
+}
+
+#[rocket::async_test]
+async fn an_owner_s_new_shop_is_a_new_declaration_even_before_any_verification() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Đổi Sàn").await;
+    let owner = app.owner_of(&s).await;
+    let shop = declare(&app, &admin, &s, &filed(shop_body(), "2023-08-01"))
+        .await
+        .body;
+    let id = id_of(&shop);
+    let moved = app
+        .patch(
+            &format!("/api/v1/channels/{id}"),
+            Some(&owner),
+            &json!({"platform": "tiki", "shop_url": "https://tiki.vn/cua-hang/htx-doi-san",
+                    "shop_id": null, "active_from": "2020-01-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    let history = moved.body["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[1]["to"], "declared");
+    // The Tiki shop was declared today: no verification of it dated in 2024.
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{id}/verify"),
+            Some(&admin),
+            &json!({"verified_on": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(
+        verified.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        verified.body
+    );
+    assert_eq!(verified.error_fields(), ["verified_on"]);
 }

@@ -1117,6 +1117,25 @@ fn workbook(row: u32, col: u16, edit: impl Fn(&str, String) -> String) -> Vec<u8
     to.finish().unwrap().into_inner()
 }
 
+/// `book` with its part `from` renamed `to` (the reader finds parts in any letter case).
+fn renamed(book: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(book)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        part.read_to_end(&mut bytes).unwrap();
+        out.start_file(if name == from { to.to_owned() } else { name }, stored)
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
 #[rocket::async_test]
 async fn no_file_decides_how_much_memory_the_server_takes() {
     let app = TestApp::spawn().await;
@@ -1176,6 +1195,56 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
                         "{}{}{}",
                         &text[..at],
                         "<si/>".repeat(1_100_000),
+                        &text[at..]
+                    )
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // The same shared strings under a name in other letters, announcing ten trillion (a
+        // reader that reserved room for them aborted the process).
+        (
+            "ten trillion shared strings announced in SharedStrings.XML",
+            renamed(
+                workbook(1, 1, |name, text| {
+                    if name == "xl/sharedStrings.xml" {
+                        text.replace(" count=\"", " count=\"10000000000000\" c=\"")
+                            .replace("uniqueCount=\"", "uniqueCount=\"10000000000000\" u=\"")
+                    } else {
+                        text
+                    }
+                }),
+                "xl/sharedStrings.xml",
+                "xl/SharedStrings.XML",
+            ),
+            xlsx.clone(),
+        ),
+        // One shared string of six rich-text runs of 200 KB each.
+        (
+            "one string of many runs",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    let run = format!("<r><t>{}</t></r>", "x".repeat(200 * 1024));
+                    text.replace("<t>x</t>", &run.repeat(6))
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // 1.1 million empty shared strings under a long namespace prefix.
+        (
+            "a million prefixed shared strings",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    let text = text.replace(" count=", " c=").replace("uniqueCount=", "u=");
+                    let at = text.find("<si>").unwrap();
+                    format!(
+                        "{}{}{}",
+                        &text[..at],
+                        "<abcdefghij:si/>".repeat(1_100_000),
                         &text[at..]
                     )
                 } else {

@@ -762,9 +762,19 @@ async fn the_drill_down_names_who_does_not_count_why_and_whom_to_call() {
     assert!(!res.body.contains(">S8<"), "S8 has no channel at all");
     // Sorted by name (the default) or by commune (Phường An Mỹ before Phường Tân Thạnh).
     let names_in = |html: &str| -> Vec<String> {
+        // The name, linked to the subject's file.
         html.split("<th scope=\"row\">")
             .skip(1)
-            .map(|r| r.split('<').next().unwrap().to_owned())
+            .map(|r| {
+                let cell = r.split("</th>").next().unwrap();
+                cell.split('>')
+                    .nth(1)
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     };
     let by_name = page(&app.client, &format!("{base}&counts=false")).await;

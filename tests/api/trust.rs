@@ -460,6 +460,15 @@ async fn a_shop_belongs_to_one_subject() {
         // Its address with any other id is still its shop, and its id with any other address.
         json!({"kind": "marketplace", "platform": "shopee", "shop_id": "999", "shop_url": "https://shopee.vn/CHU/"}),
         json!({"kind": "marketplace", "platform": "shopee", "shop_id": "777", "shop_url": "https://shopee.vn/khac"}),
+        // The platform as people write it, the mobile site, an index page, a session
+        // parameter, a stray space, Facebook's short address.
+        json!({"kind": "marketplace", "platform": "Shopee VN", "shop_id": "777"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://m.shopee.vn/chu"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/chu/index.html"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/chu;jsessionid=1"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/chu%20"}),
+        json!({"kind": "social_commerce", "platform": "Facebook Page", "shop_url": "https://m.facebook.com/HTX.Chu"}),
+        json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://fb.com/htx.chu"}),
     ] {
         if body["shop_url"] == "https://WWW.Lazada.vn/chu-shop/" {
             channel_of(&app, &ov, &v, json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/chu-shop"})).await;
@@ -527,7 +536,44 @@ async fn a_shop_belongs_to_one_subject() {
         json!({"connector": "lazada", "partner_id": "1", "shop_id": "100234", "app_secret": "b"}),
     )
     .await;
+    // Not the shop its channel names.
+    assert_eq!(
+        squat.status,
+        Status::UnprocessableEntity,
+        "{:?}",
+        squat.body
+    );
+    assert_eq!(squat.error_fields(), ["shop_id"]);
+    // A channel named by its address only cannot take another's shop by its id either, nor
+    // read another marketplace.
+    let by_address = channel_of(
+        &app,
+        &ox,
+        &x,
+        json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/shop/x-shop"}),
+    )
+    .await;
+    let squat = connect(
+        &app,
+        &ox,
+        &by_address,
+        json!({"connector": "lazada", "partner_id": "1", "shop_id": "100234", "app_secret": "b"}),
+    )
+    .await;
     assert_eq!(squat.status, Status::Conflict, "{:?}", squat.body);
+    let elsewhere = connect(
+        &app,
+        &ox,
+        &by_address,
+        json!({"connector": "shopee", "partner_id": "1", "shop_id": "9", "app_secret": "b"}),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.error_fields(),
+        ["connector"],
+        "{:?}",
+        elsewhere.body
+    );
     let _ = first;
 }
 
