@@ -1943,6 +1943,9 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
         "id=\"verdict-value_chain\"",
         "id=\"trail\"",
         "Tạo mới sản phẩm",
+        // Printed, it carries the signatures a Vietnamese report has.
+        "Người lập biểu",
+        "Thủ trưởng đơn vị",
     ] {
         assert!(file.body.contains(expected), "{expected}: {}", file.body);
     }
@@ -1963,4 +1966,9 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     .await;
     let queue = page(c, "/queue").await;
     assert!(queue.body.contains(&link), "{}", queue.body);
+    // The dashboard prints on A4 with the signature block.
+    let dashboard = page(c, "/dashboard?unit=502&date=30/06/2023").await;
+    assert!(dashboard.body.contains("id=\"signatures\""), "{}", dashboard.body);
+    let css = page(c, "/static/app.css").await;
+    assert!(css.body.contains("@page { size: A4"), "{}", css.body);
 }
