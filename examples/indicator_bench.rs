@@ -556,6 +556,9 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                 );
                 if verified {
                     b.events("channel", chid, &[("verified", verified_on)], "bench", now);
+                } else if rng.random_bool(0.15) {
+                    // Refused by an auditor: its listings no longer count.
+                    b.events("channel", chid, &[("rejected", verified_on)], "bench", now);
                 }
                 if kind == "marketplace" {
                     // A quarter of the shops are seen through connections their owners set up
@@ -743,6 +746,8 @@ async fn hand_written(
     } else {
         format!(" AND ls.trusted = {}", q.bind(true))
     };
+    let events3 = v(&mut q, "status_event");
+    let d14 = d(&mut q);
     let (m1, m2) = (d(&mut q), d(&mut q));
     let text = format!(
         "WITH moved AS MATERIALIZED (
@@ -786,8 +791,11 @@ async fn hand_written(
                              FROM {events2} e
                              WHERE e.entity_id = ch.id AND e.entity = 'channel'
                                AND e.effective_on <= {d13} ORDER BY e.seq DESC LIMIT 1)
-                        OR EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id
-                                   AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})))) AS modern_channel"
+                        OR (EXISTS (SELECT 1 FROM {spans} ls WHERE ls.channel_id = ch.id
+                                    AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})
+                            AND 'rejected' <> COALESCE((SELECT e.to_status FROM {events3} e
+                                WHERE e.entity_id = ch.id AND e.entity = 'channel'
+                                  AND e.effective_on <= {d14} ORDER BY e.seq DESC LIMIT 1), ''))))) AS modern_channel"
     );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(q.backend, text, q.values))

@@ -1968,7 +1968,11 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     assert!(queue.body.contains(&link), "{}", queue.body);
     // The dashboard prints on A4 with the signature block.
     let dashboard = page(c, "/dashboard?unit=502&date=30/06/2023").await;
-    assert!(dashboard.body.contains("id=\"signatures\""), "{}", dashboard.body);
+    assert!(
+        dashboard.body.contains("id=\"signatures\""),
+        "{}",
+        dashboard.body
+    );
     let css = page(c, "/static/app.css").await;
     assert!(css.body.contains("@page { size: A4"), "{}", css.body);
 }
