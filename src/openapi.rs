@@ -40,6 +40,7 @@ use crate::{
         crate::drafts::routes::list_drafts,
         crate::drafts::routes::get_draft,
         crate::drafts::routes::complete_draft,
+        crate::drafts::routes::discard_draft,
         crate::imports::routes::import,
         crate::imports::routes::template,
         crate::notices::routes::list_notices,

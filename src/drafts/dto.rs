@@ -33,12 +33,15 @@ impl DraftEntity {
     }
 }
 
-/// Open (still missing something) or completed (the record exists).
+/// Open (still missing something), completed (the record exists) or discarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DraftStatus {
     Open,
     Completed,
+    /// Closed without a record, with a reason (a row that was never an OCOP subject, a
+    /// duplicate): kept, so that counts as known before it stay as they were.
+    Discarded,
 }
 
 /// `POST /api/v1/drafts`.
@@ -65,6 +68,16 @@ pub struct CompleteDraft {
     pub data: Map<String, Value>,
 }
 
+/// `POST /api/v1/drafts/{id}/discard`: an open draft closed without a record.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardDraft {
+    /// Why (kept in the audit trail).
+    #[validate(custom(function = "crate::validate::reason"))]
+    #[schema(schema_with = crate::openapi::text::reason)]
+    pub reason: String,
+}
+
 /// `GET /api/v1/drafts`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -72,7 +85,7 @@ pub struct DraftQuery {
     /// Drafts placed in this unit or below it.
     pub unit_id: Option<Uuid>,
     pub entity: Option<DraftEntity>,
-    /// `open` (default) or `completed`.
+    /// `open` (default), `completed` or `discarded`.
     pub status: Option<DraftStatus>,
 }
 
@@ -114,10 +127,10 @@ impl DraftView {
             unit_id: m.unit_id,
             data: m.data,
             missing,
-            status: if m.completed_at.is_some() {
-                DraftStatus::Completed
-            } else {
-                DraftStatus::Open
+            status: match (m.completed_at, m.record_id) {
+                (None, _) => DraftStatus::Open,
+                (Some(_), Some(_)) => DraftStatus::Completed,
+                (Some(_), None) => DraftStatus::Discarded,
             },
             record_id: m.record_id,
             created_by: m.created_by,
@@ -156,6 +169,7 @@ impl crate::export::Tabular for DraftView {
         let status = match self.status {
             DraftStatus::Open => "open",
             DraftStatus::Completed => "completed",
+            DraftStatus::Discarded => "discarded",
         };
         vec![
             Cell::from(self.id.to_string()),

@@ -14,6 +14,7 @@ pub fn routes() -> Vec<rocket::Route> {
         routes::create_draft,
         routes::list_drafts,
         routes::get_draft,
-        routes::complete_draft
+        routes::complete_draft,
+        routes::discard_draft
     ]
 }

@@ -5,7 +5,7 @@ use rocket::serde::json::Json;
 use rocket::{get, patch, post};
 use sea_orm::DatabaseConnection;
 
-use super::dto::{CompleteDraft, CreateDraft, DraftQuery, DraftView};
+use super::dto::{CompleteDraft, CreateDraft, DiscardDraft, DraftQuery, DraftView};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
@@ -109,6 +109,35 @@ pub async fn complete_draft(
 ) -> AppResult<Resource<DraftView>> {
     let id = parse_id("draft", id)?;
     let view = service::complete(db.inner(), &actor, id, input.into_inner(), if_match.0).await?;
+    let version = view.version;
+    Ok(Resource::ok(view, version))
+}
+
+/// Close an open draft without a record, with a reason (a row that was never an OCOP subject, a
+/// duplicate); it stays, closed, and the reason is in the audit trail.
+#[utoipa::path(post, path = "/api/v1/drafts/{id}/discard", tag = "drafts",
+    request_body = DiscardDraft,
+    params(("id" = uuid::Uuid, Path, description = "Draft id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being closed")),
+    responses((status = 200, description = "The draft, discarded", body = DraftView, headers(("ETag" = String))),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Role or unit not allowed", body = ErrorBody),
+              (status = 404, description = "No such draft", body = ErrorBody),
+              (status = 409, description = "Completed or discarded already", body = ErrorBody),
+              (status = 412, description = "Stale If-Match", body = ErrorBody),
+              (status = 422, description = "No reason", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/drafts/<id>/discard", data = "<input>")]
+pub async fn discard_draft(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+    id: &str,
+    if_match: IfMatch,
+    input: JsonBody<DiscardDraft>,
+) -> AppResult<Resource<DraftView>> {
+    let id = parse_id("draft", id)?;
+    let view = service::discard(db.inner(), &actor, id, input.into_inner(), if_match.0).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

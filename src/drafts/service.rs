@@ -9,7 +9,9 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::dto::{CompleteDraft, CreateDraft, DraftEntity, DraftQuery, DraftStatus, DraftView};
+use super::dto::{
+    CompleteDraft, CreateDraft, DiscardDraft, DraftEntity, DraftQuery, DraftStatus, DraftView,
+};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::db::{begin_write, find};
@@ -352,6 +354,52 @@ pub async fn complete_in(
     Ok(after)
 }
 
+/// Closes an open draft without a record, with the reason (administrators; auditors within
+/// their unit). The draft stays, closed, so that what was open as known before stays so.
+pub async fn discard(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    input: DiscardDraft,
+    if_match: Option<i32>,
+) -> AppResult<DraftView> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let txn = begin_write(db).await?;
+    let d = find::<draft::Entity>(&txn, "draft", id, true).await?;
+    within(&txn, actor, d.unit_id).await?;
+    if let Some(v) = if_match
+        && v != d.version
+    {
+        return Err(AppError::PreconditionFailed(msg!(
+            "precondition-version",
+            current = d.version,
+            given = v
+        )));
+    }
+    if d.completed_at.is_some() {
+        return Err(AppError::Conflict(msg!(
+            "conflict-draft-completed",
+            record = d.record_id.map(|r| r.to_string()).unwrap_or_default()
+        )));
+    }
+    let before = DraftView::build(d.clone())?;
+    let mut next = d;
+    next.completed_at = Some(clock::now());
+    next.updated_at = clock::now();
+    next.version += 1;
+    let after = DraftView::build(crate::db::save(&txn, next).await?)?;
+    let mut change = Change::updated("draft", id, None, "discard", &before, &after)?;
+    if let Some(Value::Object(a)) = change.after.as_mut() {
+        a.insert(
+            "reason".to_owned(),
+            Value::String(input.reason.trim().to_owned()),
+        );
+    }
+    audit::record(&txn, actor, Ok(change)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 /// Drafts the actor may see (administrators: all; auditors: their unit), newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -366,7 +414,12 @@ pub async fn list(
     }
     select = match q.status.unwrap_or(DraftStatus::Open) {
         DraftStatus::Open => select.filter(draft::Column::CompletedAt.is_null()),
-        DraftStatus::Completed => select.filter(draft::Column::CompletedAt.is_not_null()),
+        DraftStatus::Completed => select
+            .filter(draft::Column::CompletedAt.is_not_null())
+            .filter(draft::Column::RecordId.is_not_null()),
+        DraftStatus::Discarded => select
+            .filter(draft::Column::CompletedAt.is_not_null())
+            .filter(draft::Column::RecordId.is_null()),
     };
     let rows = select
         .order_by_desc(draft::Column::CreatedAt)

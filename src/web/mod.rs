@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod connect;
 pub mod dashboard;
 pub mod documents;
+pub mod drafts;
 pub mod forms;
 pub mod imports;
 pub mod me;
@@ -64,6 +65,9 @@ pub fn routes() -> Vec<rocket::Route> {
         documents::document,
         accounts::accounts,
         subjects::registry,
+        drafts::drafts_page,
+        drafts::complete,
+        drafts::discard,
         subjects::subject,
         accounts::create,
         accounts::act,

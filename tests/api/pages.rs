@@ -1976,3 +1976,125 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     let css = page(c, "/static/app.css").await;
     assert!(css.body.contains("@page { size: A4"), "{}", css.body);
 }
+
+#[rocket::async_test]
+async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tam_ky = unit("district", "502", None);
+    let draft = |name: &str| {
+        json!({"entity": "subject", "unit_id": tam_ky,
+               "data": {"name": name, "legal_form": "cooperative"}})
+    };
+    let first = app
+        .post("/api/v1/drafts", Some(&admin), &draft("HTX Nháp Một"))
+        .await;
+    assert_eq!(first.status, Status::Created, "{:?}", first.body);
+    let second = app
+        .post("/api/v1/drafts", Some(&admin), &draft("HTX Trùng Lặp"))
+        .await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.nhap", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Võ Thị Nháp"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "kiemtra.nhap", &otp, "mật khẩu mới đủ dài").await;
+
+    // Listed with what each lacks, in words.
+    let list = page(c, "/drafts?unit=49").await;
+    assert_eq!(list.status, Status::Ok, "{}", list.body);
+    for expected in ["HTX Nháp Một", "HTX Trùng Lặp", "Xã/phường", "Mã số thuế"] {
+        assert!(list.body.contains(expected), "{expected}: {}", list.body);
+    }
+    let csrf = csrf_of(&list.body);
+    let first_id = id_of(&first.body).to_string();
+
+    // A commune code that is not one: refused on the draft, nothing written.
+    let refused = form(
+        c,
+        &format!("/drafts/{first_id}"),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("commune_id", "99999"),
+            ("tax_code", "4000101453"),
+        ],
+    )
+    .await;
+    assert!(
+        refused.status.code >= 400 && refused.status.code < 500,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(&format!("id=\"error-{first_id}\"")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.count("subject").await, 0);
+
+    // Completed: the subject is registered.
+    let done = form(
+        c,
+        &format!("/drafts/{first_id}"),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("commune_id", "20335"),
+            ("tax_code", "4000101453"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, Status::SeeOther, "{}", done.body);
+    assert_eq!(app.count("subject").await, 1);
+
+    // Discarded with a reason (none: refused), kept closed, the reason in the audit trail.
+    let second_id = id_of(&second.body).to_string();
+    let no_reason = form(
+        c,
+        &format!("/drafts/{second_id}/discard"),
+        &[("csrf", &csrf), ("version", "1"), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(
+        no_reason.status,
+        Status::UnprocessableEntity,
+        "{}",
+        no_reason.body
+    );
+    let discarded = form(
+        c,
+        &format!("/drafts/{second_id}/discard"),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("reason", "Trùng với HTX Nháp Một"),
+        ],
+    )
+    .await;
+    assert_eq!(discarded.status, Status::SeeOther, "{}", discarded.body);
+    let gone = page(c, "/drafts").await;
+    assert!(gone.body.contains("id=\"drafts-none\""), "{}", gone.body);
+    let closed = app
+        .get("/api/v1/drafts?status=discarded", Some(&admin))
+        .await;
+    assert_eq!(closed.body["total"], 1, "{:?}", closed.body);
+    let audit = app.audit_of(&second_id).await;
+    assert_eq!(audit.last().unwrap()["action"], "discard");
+    assert_eq!(
+        audit.last().unwrap()["after"]["reason"],
+        "Trùng với HTX Nháp Một"
+    );
+    // Twice is a conflict.
+    let again = app
+        .post(
+            &format!("/api/v1/drafts/{second_id}/discard"),
+            Some(&admin),
+            &json!({"reason": "lần nữa"}),
+        )
+        .await;
+    assert_eq!(again.status, Status::Conflict, "{:?}", again.body);
+}
