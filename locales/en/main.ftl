@@ -272,7 +272,7 @@ note-counts_area = stable raw-material area "{ $name }": { $because ->
     }
 note-channel_not_modern = channel { $platform } ({ $kind }) is not a modern kind under policy version { $version }
 note-channel_active_after = channel { $platform } ({ $kind }) became active on { $from }, after { $d }
-note-channel_rejected = channel { $platform } ({ $kind }) was refused by an auditor from { $on }: { $reason }
+note-channel_rejected = channel { $platform } ({ $kind }) was refused by an auditor on { $on }: { $reason }; it counts again only once an auditor verifies it
 note-channel_stopped = channel { $platform } ({ $kind }) stopped on { $to }
 note-channel_declared_only = channel { $platform } ({ $kind }) is declared only: not verified by an auditor by { $d }{ $later ->
         [lapsed] { " " }(its verification of { $on } lapsed on { $end }: policy version { $version } counts a verification { $months } months)

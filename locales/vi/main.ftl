@@ -272,7 +272,7 @@ note-counts_area = Vùng nguyên liệu ổn định “{ $name }”: { $because
     }
 note-channel_not_modern = Kênh { $platform } ({ $kind }) không phải kênh hiện đại theo chính sách v{ $version }
 note-channel_active_after = Kênh { $platform } ({ $kind }) bắt đầu hoạt động ngày { $from }, sau ngày { $d }
-note-channel_rejected = Kênh { $platform } ({ $kind }) bị cán bộ thẩm định từ chối từ ngày { $on }: { $reason }
+note-channel_rejected = Kênh { $platform } ({ $kind }) bị cán bộ thẩm định từ chối ngày { $on }: { $reason }; kênh chỉ được tính lại khi cán bộ xác nhận
 note-channel_stopped = Kênh { $platform } ({ $kind }) ngừng hoạt động ngày { $to }
 note-channel_declared_only = Kênh { $platform } ({ $kind }) chỉ tự khai: chưa được cán bộ xác nhận đến ngày { $d }{ $later ->
         [lapsed] { " " }(xác nhận ngày { $on } đã hết hạn ngày { $end }: chính sách v{ $version } chỉ tính xác nhận trong { $months } tháng)

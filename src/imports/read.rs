@@ -133,7 +133,13 @@ fn xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> AppResult<Table<'a>> {
         let part = archive
             .by_index(i)
             .map_err(|_| file_error(msg!("import-not-spreadsheet")))?;
-        strings += scan_part(part)?;
+        // The reader copies a style's number format and font into every cell format that
+        // names it: in the styles part nothing is long (Excel's own limits are 255 characters
+        // for a format, 31 for a font name).
+        let styles = part
+            .name()
+            .is_ok_and(|n| n.to_lowercase().ends_with("styles.xml"));
+        strings += scan_part(part, if styles { MAX_STYLE_RUN } else { MAX_XML_RUN })?;
         if strings > MAX_CELLS {
             return Err(Extent::too_large());
         }
@@ -270,6 +276,10 @@ impl Extent {
     }
 }
 
+/// Longest stretch between two tags of a workbook's styles (a tag with its attributes, a
+/// format code).
+pub const MAX_STYLE_RUN: usize = 4 * 1024;
+
 /// Most bytes of one cell's text as written in XML (all of its rich-text runs together): a cell
 /// holds at most 32,767 characters.
 pub const MAX_CELL_XML: u64 = 1024 * 1024;
@@ -279,16 +289,22 @@ pub const MAX_CELL_XML: u64 = 1024 * 1024;
 /// [`MAX_XML_RUN`], or one cell or shared string (`c`, `si`, `is`, with every rich-text run in
 /// it) longer than [`MAX_CELL_XML`]. Returns the shared strings (`si`) it holds: the reader
 /// keeps every one, even empty ones, so their number is bounded across the archive.
-fn scan_part(mut part: impl std::io::Read) -> AppResult<u64> {
-    let too_long = || file_error(msg!("import-cell-too-long", bytes = MAX_XML_RUN / 1024));
+fn scan_part(mut part: impl std::io::Read, max_run: usize) -> AppResult<u64> {
+    let too_long = || file_error(msg!("import-cell-too-long", bytes = max_run.div_ceil(1024)));
     let mut buf = vec![0u8; 64 * 1024];
     let mut run = 0usize;
     // The local name of the tag being read (its namespace prefix dropped), whether one is being
-    // read, and whether it closes an element.
+    // read, whether it closes an element, and the byte before the current one (`/>` closes an
+    // empty element).
     let mut name: Vec<u8> = Vec::with_capacity(8);
-    let (mut naming, mut closing) = (false, false);
-    // Bytes since the cell or shared string being read opened, if one is.
-    let mut cell: Option<u64> = None;
+    let (mut naming, mut closing, mut in_tag) = (false, false, false);
+    let mut prev = 0u8;
+    // How deep in cells and shared strings (`c`, `si`, `is`) the reader is, and the bytes since
+    // the outermost one opened: nested and empty ones neither reset nor end the count.
+    let mut depth = 0u32;
+    let mut cell = 0u64;
+    // Whether the tag being read opened a cellular element (undone if it closes itself).
+    let mut opened = false;
     let mut strings = 0u64;
     loop {
         let n = part
@@ -298,21 +314,28 @@ fn scan_part(mut part: impl std::io::Read) -> AppResult<u64> {
             return Ok(strings);
         }
         for &b in &buf[..n] {
-            if let Some(c) = cell.as_mut() {
-                *c += 1;
-                if *c > MAX_CELL_XML {
+            if depth > 0 {
+                cell += 1;
+                if cell > MAX_CELL_XML {
                     return Err(too_long());
                 }
             }
+            let before = std::mem::replace(&mut prev, b);
             if b == b'<' {
                 run = 0;
                 name.clear();
-                (naming, closing) = (true, false);
+                (naming, closing, in_tag, opened) = (true, false, true, false);
                 continue;
             }
             run += 1;
-            if run > MAX_XML_RUN {
+            if run > max_run {
                 return Err(too_long());
+            }
+            if in_tag && b == b'>' {
+                in_tag = false;
+                if opened && before == b'/' {
+                    depth -= 1;
+                }
             }
             if !naming {
                 continue;
@@ -322,14 +345,24 @@ fn scan_part(mut part: impl std::io::Read) -> AppResult<u64> {
                 b':' => name.clear(),
                 b if b.is_ascii_whitespace() || b == b'>' || b == b'/' => {
                     naming = false;
-                    let cellular = matches!(name.as_slice(), b"c" | b"si" | b"is");
-                    if cellular && closing {
-                        cell = None;
-                    } else if cellular {
-                        cell = Some(0);
-                        if name == b"si" {
-                            strings += 1;
+                    if matches!(name.as_slice(), b"c" | b"si" | b"is") {
+                        if closing {
+                            depth = depth.saturating_sub(1);
+                        } else {
+                            if depth == 0 {
+                                cell = 0;
+                            }
+                            depth += 1;
+                            opened = true;
+                            if name == b"si" {
+                                strings += 1;
+                            }
                         }
+                    }
+                    // `<c/>`: the name ends at the `/` of an empty element.
+                    if b == b'/' && opened {
+                        depth -= 1;
+                        opened = false;
                     }
                 }
                 // Longer names are none of the few looked for; the rest is still read.
@@ -362,8 +395,9 @@ fn shared_strings_count(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> AppResu
     Ok(())
 }
 
-/// Refuses a shared-strings part whose first element announces more strings than a sheet may
-/// hold cells.
+/// Refuses a shared-strings part any element of which announces more strings than a sheet may
+/// hold cells (the reader skips what comes before its `sst` element). The part has been
+/// scanned: no stretch in it is long.
 fn announced_strings(part: impl std::io::Read) -> AppResult<()> {
     use quick_xml::events::Event;
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
@@ -382,7 +416,6 @@ fn announced_strings(part: impl std::io::Read) -> AppResult<()> {
                         return Err(Extent::too_large());
                     }
                 }
-                return Ok(());
             }
             Ok(Event::Eof) => return Ok(()),
             Err(_) => return Err(file_error(msg!("import-not-spreadsheet"))),

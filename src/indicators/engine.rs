@@ -169,27 +169,34 @@ fn verification_in_force(
     )
 }
 
-/// The condition that the status event of `entity` record `id` in force on `d` (the last
-/// recorded of those effective by then) moved it to one of `statuses`: an auditor's refusal.
+/// The condition that an auditor refused `entity` record `id` by `d`: a move to one of
+/// `statuses` effective by then — the one in force on `d` (the last recorded of those effective
+/// by then) when `in_force`, any when not.
 fn refused_on(
     q: &mut Sql,
-    d: NaiveDate,
-    known: Known,
+    (d, known): (NaiveDate, Known),
     entity: &str,
     id: &str,
     statuses: &[&str],
+    in_force: bool,
 ) -> String {
-    let (ev1, ev2) = (
-        known.table("status_event", |v| q.bind(v)),
-        known.table("status_event", |v| q.bind(v)),
-    );
-    let (d1, d2) = (q.bind(d), q.bind(d));
+    let ev1 = known.table("status_event", |v| q.bind(v));
+    let d1 = q.bind(d);
     let statuses = q.bind_list(statuses.iter().map(|s| (*s).to_owned()));
+    let last = if in_force {
+        let ev2 = known.table("status_event", |v| q.bind(v));
+        let d2 = q.bind(d);
+        format!(
+            " AND re.seq = (SELECT MAX(y.seq) FROM {ev2} y WHERE y.entity = '{entity}' \
+               AND y.entity_id = {id} AND y.effective_on <= {d2})"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "EXISTS (SELECT 1 FROM {ev1} re WHERE re.entity = '{entity}' \
-           AND re.entity_id = {id} AND re.effective_on <= {d1} AND re.to_status IN ({statuses}) \
-           AND re.seq = (SELECT MAX(y.seq) FROM {ev2} y WHERE y.entity = '{entity}' \
-             AND y.entity_id = {id} AND y.effective_on <= {d2}))"
+           AND re.entity_id = {id} AND re.effective_on <= {d1} \
+           AND re.to_status IN ({statuses}){last})"
     )
 }
 
@@ -355,8 +362,7 @@ pub fn rule_ctes(
         // outweighs a certificate's scope.
         let refused = refused_on(
             q,
-            d,
-            known,
+            (d, known),
             "area",
             "sa.id",
             &[
@@ -364,6 +370,7 @@ pub fn rule_ctes(
                 CertStatus::Suspended.code(),
                 CertStatus::Revoked.code(),
             ],
+            true,
         );
         format!(
             "SELECT a.subject_id FROM {areas} a {verified} WHERE {stable} \
@@ -381,14 +388,16 @@ pub fn rule_ctes(
         let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
         let (d1, d2) = (q.bind(d), q.bind(d));
         let channels = from(q, "sales_channel");
-        // An auditor's refusal in force on D outweighs the declaration and what the sync saw.
+        // A channel an auditor refused by D counts neither as declared nor by what the sync
+        // saw: only a verification after the refusal makes it count again (an owner's new
+        // declaration sends it back to the auditor, it does not undo the refusal).
         let refused = refused_on(
             q,
-            d,
-            known,
+            (d, known),
             "channel",
             "ch.id",
             &[VerificationStatus::Rejected.code()],
+            false,
         );
         // As declared: the live row's kind and period.
         let declared = format!(
@@ -419,11 +428,15 @@ pub fn rule_ctes(
                 &fresh,
             );
             let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
-            let (d1, d2) = (q.bind(d), q.bind(d));
+            let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
+            // Active on D as the verification saw it and as the owner says now: an owner who
+            // says the shop stopped is taken at its word.
             let verified = format!(
                 "SELECT ch.subject_id FROM {channels} ch {verified} WHERE ch_v.kind IN ({kinds}) \
                  AND (ch_v.active_from IS NULL OR ch_v.active_from <= {d1}) \
-                 AND (ch_v.active_to IS NULL OR ch_v.active_to >= {d2})"
+                 AND (ch_v.active_to IS NULL OR ch_v.active_to >= {d2}) \
+                 AND (ch.active_from IS NULL OR ch.active_from <= {d3}) \
+                 AND (ch.active_to IS NULL OR ch.active_to >= {d4})"
             );
             // Observed: an active listing seen by the sync in the freshness window, from a
             // source the policy trusts (what the marketplace showed, not what was declared).

@@ -683,7 +683,12 @@ pub fn modern_channel(
             .filter(|_| lapsed.is_none() && !p.count_declared_channels)
             .and_then(|e| ev.channel_seen.get(&ch.id).map(|seen| (e, seen)));
         if let Some((e, seen)) = vouched {
+            // Active on D as verified and as the owner says now (a shop it says stopped is
+            // taken at its word; the declared path below says why).
+            let live_active =
+                ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
             if modern_on(seen)
+                && live_active
                 && let Ok(kind) = from_db::<ChannelKind>("kind", &seen.kind)
             {
                 if found.is_none() {
@@ -698,20 +703,22 @@ pub fn modern_channel(
                 }
                 continue;
             }
-            notes.push(Note::new(
-                "channel_verified_other",
-                vec![
-                    ("on", date(e.effective_on)),
-                    ("seen_platform", text(seen.platform.clone())),
-                    (
-                        "seen_kind",
-                        term(
-                            "kind",
-                            from_db::<ChannelKind>("kind", &seen.kind).map_or("", |k| k.code()),
+            if !modern_on(seen) {
+                notes.push(Note::new(
+                    "channel_verified_other",
+                    vec![
+                        ("on", date(e.effective_on)),
+                        ("seen_platform", text(seen.platform.clone())),
+                        (
+                            "seen_kind",
+                            term(
+                                "kind",
+                                from_db::<ChannelKind>("kind", &seen.kind).map_or("", |k| k.code()),
+                            ),
                         ),
-                    ),
-                ],
-            ));
+                    ],
+                ));
+            }
         }
         // Otherwise the channel as declared now, which only the sync's observation (or a
         // policy that counts declarations) makes count.
@@ -741,9 +748,13 @@ pub fn modern_channel(
             notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
             continue;
         }
-        // An auditor's refusal in force on D outweighs the declaration and the listings.
-        if let Some(e) =
-            status_on(history, d).filter(|e| e.to_status == VerificationStatus::Rejected.code())
+        // An auditor's refusal by D outweighs the declaration and the listings, until a
+        // verification after it (read above).
+        if let Some(e) = history
+            .into_iter()
+            .flatten()
+            .rev()
+            .find(|e| e.to_status == VerificationStatus::Rejected.code() && e.effective_on <= d)
         {
             notes.push(Note::new(
                 "channel_rejected",

@@ -1253,6 +1253,50 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
             }),
             xlsx.clone(),
         ),
+        // Ten trillion announced by an `sst` element after another one (the reader skips
+        // what comes before it).
+        (
+            "ten trillion shared strings announced after a first element",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    text.replacen("<sst ", "<x/><sst ", 1)
+                        .replace(" count=\"", " count=\"10000000000000\" c=\"")
+                        .replace("uniqueCount=\"", "uniqueCount=\"10000000000000\" u=\"")
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // One string of runs that empty cells inside it would have counted apart.
+        (
+            "one string of runs split by empty cells",
+            workbook(1, 1, |name, text| {
+                if name == "xl/sharedStrings.xml" {
+                    let run = format!("<r><t>{}</t></r><c/><is/>", "x".repeat(200 * 1024));
+                    text.replace("<t>x</t>", &run.repeat(6))
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
+        // A font name of 5,000 characters: the reader copies it into every cell format.
+        (
+            "a style of a long font name",
+            workbook(1, 1, |name, text| {
+                if name == "xl/styles.xml" {
+                    text.replacen(
+                        "<name val=\"Calibri\"/>",
+                        &format!("<name val=\"{}\"/>", "x".repeat(5000)),
+                        1,
+                    )
+                } else {
+                    text
+                }
+            }),
+            xlsx.clone(),
+        ),
         // Shared strings announcing four billion entries (a reader reserves room for them).
         (
             "four billion shared strings announced",

@@ -1317,7 +1317,7 @@ async fn a_refused_channel_counts_by_no_listing_and_a_connected_one_keeps_its_sh
     assert!(
         item["reasons"]
             .to_string()
-            .contains("was refused by an auditor from 2025-06-25"),
+            .contains("was refused by an auditor on 2025-06-25"),
         "{item}"
     );
     // The owner's new evidence sends it back to the auditor from today: the refused dates stay

@@ -428,6 +428,9 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     if g.chance(0.5) {
                         moves.push(("verified", g.from(last)));
                     }
+                } else if g.chance(0.3) {
+                    // The owner says the verified shop stopped: its last day counts no more.
+                    edits.push(Edit::ChannelStop(chid, g.from(last)));
                 }
             }
             let verified_on = match moves.last() {
@@ -508,6 +511,15 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     .unwrap();
                 ("channel", id)
             }
+            Edit::ChannelStop(id, to) => {
+                sales_channel::Entity::update_many()
+                    .col_expr(sales_channel::Column::ActiveTo, Expr::value(Some(to)))
+                    .filter(sales_channel::Column::Id.eq(id))
+                    .exec(&*txn)
+                    .await
+                    .unwrap();
+                ("channel", id)
+            }
         };
         ocop_registry::history::keep(&*txn, entity, id, edited_at, false)
             .await
@@ -523,6 +535,8 @@ enum Edit {
     Certification(Uuid, NaiveDate, NaiveDate),
     Area(Uuid),
     Channel(Uuid, String, Option<NaiveDate>),
+    /// The owner says the shop stopped on a day (a narrowing: no new declaration).
+    ChannelStop(Uuid, NaiveDate),
 }
 
 /// Moves recorded one after another: those up to the owner's edit when the rows were written,

@@ -447,10 +447,18 @@ impl Registry {
                 && ch.active_from.is_none_or(|f| f <= d)
                 && ch.active_to.is_none_or(|t| d <= t)
         };
+        // The owner's word that a shop stopped (or had not begun) is taken.
+        let active_now = |ch: &sales_channel::Model| {
+            ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| d <= t)
+        };
         self.channels.get(&s.id).into_iter().flatten().any(|ch| {
+            // Refused by D: only a verification after it (read below) counts again.
             let refused = self
-                .status_on("channel", ch.id, d)
-                .is_some_and(|e| e.to_status == "rejected");
+                .events
+                .get(&("channel".to_owned(), ch.id))
+                .into_iter()
+                .flatten()
+                .any(|e| e.to_status == "rejected" && e.effective_on <= d);
             if p.count_declared_channels {
                 return modern_on(ch) && !refused;
             }
@@ -462,7 +470,7 @@ impl Registry {
                             .is_none_or(|m| d < plus_months(e.effective_on, m))
                 })
                 .and_then(|e| seen(self.channel_versions.get(&ch.id), e.at))
-                .is_some_and(modern_on);
+                .is_some_and(|v| modern_on(v) && active_now(ch));
             // Seen on a Vietnamese day from D − freshness to D, both included.
             let first_day = d - TimeDelta::days(p.channel_freshness_days);
             let seen_listing = self.spans.get(&ch.id).into_iter().flatten().any(|l| {
