@@ -127,11 +127,7 @@ impl AppError {
             AppError::TooManyRequests(_) => (Status::TooManyRequests, "too_many_requests"),
             AppError::Upstream(_) => (Status::BadGateway, "upstream_error"),
             AppError::Unavailable(_) => (Status::ServiceUnavailable, "unavailable"),
-            // Every connection busy past the pool's wait (a long import holding SQLite's one
-            // writer): the request can be sent again, nothing was written.
-            AppError::Db(DbErr::ConnectionAcquire(_)) => {
-                (Status::ServiceUnavailable, "unavailable")
-            }
+            AppError::Db(e) if busy(e) => (Status::ServiceUnavailable, "unavailable"),
             AppError::Db(e) => match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => (Status::Conflict, "conflict"),
                 _ => (Status::InternalServerError, "internal_error"),
@@ -214,6 +210,12 @@ fn summary(fields: &BTreeMap<String, Vec<String>>, lang: Lang) -> String {
             crate::msg!("error-invalid-fields", fields = names.join(", ")).render(lang)
         }
     }
+}
+
+/// Every connection busy past the pool's wait, or SQLite's one writer held past its busy
+/// timeout (a long import): the request can be sent again, nothing was written.
+fn busy(e: &DbErr) -> bool {
+    matches!(e, DbErr::ConnectionAcquire(_)) || e.to_string().contains("database is locked")
 }
 
 impl From<ValidationErrors> for AppError {
@@ -477,6 +479,10 @@ mod tests {
         ));
         assert_eq!(busy.status_code().0.code, 503);
         assert!(busy.body(Lang::Vi).error.message.contains("gửi lại"));
+        let locked = super::AppError::Db(sea_orm::DbErr::Custom(
+            "error returned from database: (code: 5) database is locked".into(),
+        ));
+        assert_eq!(locked.status_code().0.code, 503);
     }
 
     #[test]

@@ -353,6 +353,7 @@ conflict-certificate-registered = certificate { $certificate_no } of this scheme
 error-busy = the registry is busy with a long write just now: nothing was written, send it again in a minute
 connect-not-the-channel-s-marketplace = must be the channel's own marketplace ({ $platform })
 connect-not-the-channel-s-shop = must be the shop the channel names ({ $shop })
+conflict-disable-self = you cannot lock your own account: another administrator must do it
 conflict-status-move = a record that is { $from } cannot become { $to }
 field-only-the-department-dates-a-submission-received-earlier = only the department dates a submission received earlier
 conflict-request-decided = the request was { $status } already
@@ -676,6 +677,7 @@ me-connected-by-registry = connected through the marketplace
 
 ## Owner's forms (issue 13)
 me-forms = Update the record
+me-evidence-link = Open the evidence link
 me-document = View the scan
 me-done-contact = Contact data saved.
 me-done-connected = The shop is connected: the registry read its listings from the marketplace.

@@ -353,6 +353,7 @@ conflict-certificate-registered = giấy chứng nhận số { $certificate_no }
 error-busy = hệ thống đang bận ghi một việc dài: chưa có gì được ghi, xin gửi lại sau một phút
 connect-not-the-channel-s-marketplace = phải là sàn của chính kênh này ({ $platform })
 connect-not-the-channel-s-shop = phải là gian hàng mà kênh này ghi ({ $shop })
+conflict-disable-self = không thể tự khóa tài khoản của chính mình: việc này do một quản trị viên khác thực hiện
 conflict-status-move = hồ sơ đang ở trạng thái { $from } không thể chuyển sang { $to }
 field-only-the-department-dates-a-submission-received-earlier = chỉ cán bộ Sở mới ghi ngày nhận hồ sơ trước đây
 conflict-request-decided = yêu cầu đã được xử lý ({ $status })
@@ -677,6 +678,7 @@ me-connected-by-registry = đã kết nối qua sàn
 ## Biểu mẫu của chủ thể (issue 13)
 me-forms = Cập nhật hồ sơ
 me-document = Xem bản chụp
+me-evidence-link = Mở đường dẫn minh chứng
 me-done-contact = Đã lưu thông tin liên hệ.
 me-done-connected = Đã kết nối gian hàng: hệ thống đã đọc danh sách sản phẩm đang bán từ sàn.
 me-done-product = Đã thêm sản phẩm.

@@ -203,6 +203,10 @@ pub async fn update(
             given = v
         )));
     }
+    // Nobody locks themselves out (the only administrator would leave nobody to unlock it).
+    if input.disabled == Some(true) && actor.user_id == Some(id) {
+        return Err(AppError::Conflict(msg!("conflict-disable-self")));
+    }
     let mut next = row.clone();
     if let Some(n) = &input.display_name {
         next.display_name = clean(n);

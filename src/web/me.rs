@@ -419,15 +419,7 @@ pub async fn records(
         .items
         .into_iter()
         .map(|c| Row {
-            links: c
-                .evidence_document_id
-                .map(|d| {
-                    (
-                        format!("/documents/{d}"),
-                        lang.t("me-document"),
-                        format!("document-{}", c.id),
-                    )
-                })
+            links: evidence_links(lang, c.id, c.evidence_document_id, c.evidence_url.as_deref())
                 .into_iter()
                 .chain(edit_link("certification", c.id))
                 .collect(),
@@ -473,7 +465,10 @@ pub async fn records(
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],
-            links: edit_link("channel", c.id).into_iter().collect(),
+            links: evidence_links(lang, c.id, c.evidence_document_id, c.evidence_url.as_deref())
+                .into_iter()
+                .chain(edit_link("channel", c.id))
+                .collect(),
             actions,
         });
     }
@@ -534,4 +529,22 @@ pub async fn records(
         },
     ];
     Ok(tables)
+}
+
+/// A record's evidence: its uploaded scan, shown by the registry, and the address it gave.
+fn evidence_links(
+    lang: Lang,
+    id: uuid::Uuid,
+    document: Option<uuid::Uuid>,
+    url: Option<&str>,
+) -> Vec<(String, String, String)> {
+    let scan = document.map(|d| {
+        (
+            format!("/documents/{d}"),
+            lang.t("me-document"),
+            format!("document-{id}"),
+        )
+    });
+    let link = url.map(|u| (u.to_owned(), lang.t("me-evidence-link"), format!("evidence-{id}")));
+    scan.into_iter().chain(link).collect()
 }

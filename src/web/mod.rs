@@ -65,6 +65,7 @@ pub fn routes() -> Vec<rocket::Route> {
         documents::document,
         accounts::accounts,
         subjects::registry,
+        subjects::registry_export,
         drafts::drafts_page,
         drafts::complete,
         drafts::discard,

@@ -62,29 +62,7 @@ pub async fn registry(
         unit.map(str::trim).unwrap_or_default(),
         legal_form.map(str::trim).unwrap_or_default(),
     );
-    let unit_id = match unit_code {
-        "" => None,
-        code => Some(
-            units::service::by_code_or_latest(db, code, clock::today())
-                .await?
-                .id,
-        ),
-    };
-    let legal = match form_code {
-        "" => None,
-        code => Some(
-            crate::domain::from_db::<LegalForm>("legal_form", code)
-                .map_err(|_| AppError::invalid("legal_form", "not a legal form"))?,
-        ),
-    };
-    let query = SubjectQuery {
-        unit_id,
-        legal_form: legal,
-        q: (!q.is_empty()).then(|| q.to_owned()),
-        format: None,
-        lang: None,
-    };
-    validator::Validate::validate(&query).map_err(AppError::from)?;
+    let query = filters(db, q, unit_code, form_code).await?;
     let page_no = page.unwrap_or(1).max(1);
     let found =
         subjects::service::list(db, actor, &query, &PageParams::new(page_no, PER_PAGE)).await?;
@@ -112,17 +90,6 @@ pub async fn registry(
         )
     };
     let pages = found.total.div_ceil(PER_PAGE).max(1);
-    let mut export_pairs = vec![("format", "xlsx")];
-    if !q.is_empty() {
-        export_pairs.push(("q", q));
-    }
-    let unit_id_text = unit_id.map(|u| u.to_string()).unwrap_or_default();
-    if unit_id.is_some() {
-        export_pairs.push(("unit_id", &unit_id_text));
-    }
-    if !form_code.is_empty() {
-        export_pairs.push(("legal_form", form_code));
-    }
     Page::render(&RegistryPage {
         chrome: viewer.chrome(lang.t("registry-title")),
         q: q.to_owned(),
@@ -135,8 +102,72 @@ pub async fn registry(
         items,
         prev: (page_no > 1).then(|| pairs(page_no - 1)),
         next: (page_no < pages).then(|| pairs(page_no + 1)),
-        export: super::dashboard::href("/api/v1/subjects", &export_pairs),
+        export: super::dashboard::href(
+            "/subjects/export",
+            &[("q", q), ("unit", unit_code), ("legal_form", form_code)],
+        ),
     })
+}
+
+/// The list's filters as the API's query: a unit typed by its code (its latest version when
+/// the code is no longer in force), a legal form by its code, words checked as the API checks
+/// them.
+async fn filters(
+    db: &DatabaseConnection,
+    q: &str,
+    unit_code: &str,
+    form_code: &str,
+) -> Result<SubjectQuery, AppError> {
+    let unit_id = match unit_code {
+        "" => None,
+        code => Some(
+            units::service::by_code_or_latest(db, code, clock::today())
+                .await?
+                .id,
+        ),
+    };
+    let legal_form = match form_code {
+        "" => None,
+        code => Some(
+            crate::domain::from_db::<LegalForm>("legal_form", code)
+                .map_err(|_| AppError::invalid("legal_form", "not a legal form"))?,
+        ),
+    };
+    let query = SubjectQuery {
+        unit_id,
+        legal_form,
+        q: (!q.is_empty()).then(|| q.to_owned()),
+        format: None,
+        lang: None,
+    };
+    validator::Validate::validate(&query)?;
+    Ok(query)
+}
+
+/// The list as an Excel file: every subject it finds (the API's own sheet; recorded in the
+/// audit trail, as it holds people's contacts).
+#[get("/subjects/export?<q>&<unit>&<legal_form>")]
+pub async fn registry_export(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    uri: &rocket::http::uri::Origin<'_>,
+    q: Option<&str>,
+    unit: Option<&str>,
+    legal_form: Option<&str>,
+) -> Result<crate::export::Download, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let db = db.inner();
+    let query = filters(
+        db,
+        q.map(str::trim).unwrap_or_default(),
+        unit.map(str::trim).unwrap_or_default(),
+        legal_form.map(str::trim).unwrap_or_default(),
+    )
+    .await?;
+    let sheet = subjects::service::sheet(db, actor, &query, viewer.lang).await?;
+    audit::service::record_export(db, actor, &sheet, &uri.to_string()).await?;
+    super::dashboard::as_download(&sheet, "xlsx", viewer.lang)
 }
 
 /// One entry of the subject's audit trail, in words.

@@ -1924,6 +1924,15 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     let link = format!("href=\"/subjects/{}\"", id_of(&s));
     assert!(list.body.contains(&link), "{}", list.body);
     assert!(!list.body.contains("HTX Hà Nội"), "{}", list.body);
+    // Its Excel file downloads from the page's own session (the API wants a token).
+    assert!(list.body.contains("href=\"/subjects/export?q=tra+sam&#38;unit=49"), "{}", list.body);
+    let file = c
+        .get("/subjects/export?q=tra%20sam&unit=49")
+        .dispatch()
+        .await;
+    assert_eq!(file.status(), Status::Ok);
+    let bytes = file.into_bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX file");
     let refused = page(c, "/subjects?legal_form=guild").await;
     assert_eq!(
         refused.status,
@@ -2097,4 +2106,28 @@ async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
         )
         .await;
     assert_eq!(again.status, Status::Conflict, "{:?}", again.body);
+}
+
+#[rocket::async_test]
+async fn an_administrator_cannot_lock_itself_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "quantri.duynhat", "role": "admin", "display_name": "Quản Trị Duy Nhất"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "quantri.duynhat", &otp, "mật khẩu mới đủ dài").await;
+    let me = app.get("/api/v1/users?q=quantri.duynhat", Some(&admin)).await;
+    let my_id = me.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let list = page(c, "/accounts").await;
+    let csrf = csrf_of(&list.body);
+    let refused = form(c, &format!("/accounts/{my_id}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status, Status::Conflict, "{}", refused.body);
+    assert!(refused.body.contains("không thể tự khóa"), "{}", refused.body);
+    let still = app.get("/api/v1/users?q=quantri.duynhat", Some(&admin)).await;
+    assert_eq!(still.body["items"][0]["disabled"], false, "{:?}", still.body);
+    assert_eq!(page(c, "/accounts").await.status, Status::Ok, "still signed in");
 }
