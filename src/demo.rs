@@ -129,7 +129,7 @@ pub async fn run(db: &DatabaseConnection, base_url: &str) -> AppResult<()> {
 }
 
 async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
-    let actor = Actor::system("demo loader");
+    let actor = Actor::system("Dữ liệu mẫu của hệ thống");
     let mut rng = StdRng::seed_from_u64(0x0C0F_2025);
     let before_reform = date(2024, 12, 31);
     let communes = unit::Entity::find()
@@ -460,7 +460,7 @@ async fn evidence(
                     crate::http::IfMatch(None),
                     TransitionInput {
                         to: *to,
-                        reason: format!("Kiểm tra thực địa vùng nguyên liệu: {}", to.code()),
+                        reason: "Kiểm tra thực địa vùng nguyên liệu".to_owned(),
                         effective_on: start
                             .checked_add_days(chrono::Days::new(45 * (step as u64 + 1)))
                             .unwrap_or(start),
@@ -490,7 +490,7 @@ async fn evidence(
             subject.id,
             CreateCertification {
                 scheme: scheme.to_owned(),
-                certificate_no: format!("{}-{:04}", scheme.to_uppercase(), i + 1),
+                certificate_no: format!("{}-{:04}", scheme.replace('_', "").to_uppercase(), i + 1),
                 issuer: "Trung tâm Chứng nhận Phù hợp (QUACERT)".to_owned(),
                 issued_on: issued,
                 expires_on: crate::clock::add_months(issued, 24),
@@ -525,7 +525,7 @@ async fn evidence(
                 crate::http::IfMatch(None),
                 TransitionInput {
                     to: *to,
-                    reason: format!("Thẩm định hồ sơ: {}", to.code()),
+                    reason: "Thẩm định hồ sơ chứng nhận".to_owned(),
                     effective_on: issued
                         .checked_add_days(chrono::Days::new(30 * (step as u64 + 1)))
                         .unwrap_or(issued),
@@ -592,7 +592,7 @@ async fn evidence(
 }
 
 async fn print_tokens(db: &DatabaseConnection, base_url: &str) -> AppResult<()> {
-    let actor = Actor::system("demo loader");
+    let actor = Actor::system("Dữ liệu mẫu của hệ thống");
     let quang_nam = unit_id("province", "49", None);
     let owner_subject: Option<Uuid> = subject::Entity::find()
         .order_by_asc(subject::Column::CreatedAt)
@@ -694,7 +694,7 @@ async fn print_users(
 /// The demonstration shop: a channel of the first subject read from the registry's own demo
 /// feed (created once; returns its id).
 pub async fn feed_channel(db: &DatabaseConnection, feed_url: &str) -> AppResult<Uuid> {
-    let actor = Actor::system("demo loader");
+    let actor = Actor::system("Dữ liệu mẫu của hệ thống");
     let existing = entity::channel_connection::Entity::find()
         .filter(entity::channel_connection::Column::Connector.eq("feed"))
         .one(db)

@@ -203,13 +203,23 @@ impl AppError {
 fn summary(fields: &BTreeMap<String, Vec<String>>, lang: Lang) -> String {
     match fields.iter().next() {
         Some((field, rules)) if fields.len() == 1 && rules.len() == 1 => {
-            format!("{field}: {}", rules[0])
+            format!("{}: {}", label(lang, field), rules[0])
         }
         _ => {
-            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+            let names: Vec<String> = fields.keys().map(|f| label(lang, f)).collect();
             crate::msg!("error-invalid-fields", fields = names.join(", ")).render(lang)
         }
     }
+}
+
+/// A field as a person reads it in `lang` (`label-tax_code`: "Mã số thuế"), or its code when
+/// the catalogue has no label for it. Only sentences use labels: `fields` keeps the codes a
+/// program reads.
+pub fn label(lang: Lang, field: &str) -> String {
+    if lang == Lang::En {
+        return field.to_owned();
+    }
+    lang.t_or(&format!("label-{field}"), field)
 }
 
 /// Every connection busy past the pool's wait, or SQLite's one writer held past its busy
@@ -278,10 +288,16 @@ impl ErrorDetail {
     /// Each field with its messages, or the message when no field is named (for a page or the
     /// command line: the envelope's sentence only summarises the fields).
     pub fn message_with_fields(&self) -> String {
+        self.message_with_labels(Lang::En)
+    }
+
+    /// [`Self::message_with_fields`] for a person: each field by its label in `lang` (`Mã số
+    /// thuế`, not `tax_code`).
+    pub fn message_with_labels(&self, lang: Lang) -> String {
         match &self.fields {
             Some(f) if !f.is_empty() => f
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", v.join("; ")))
+                .map(|(k, v)| format!("{}: {}", label(lang, k), v.join("; ")))
                 .collect::<Vec<_>>()
                 .join(", "),
             _ => self.message.clone(),

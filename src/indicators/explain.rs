@@ -335,7 +335,7 @@ pub fn value_chain(
         };
         let label = |mut more: Vec<(&'static str, Arg)>| {
             more.push(("no", text(c.certificate_no.clone())));
-            more.push(("scheme", text(s.code.clone())));
+            more.push(("scheme", term("scheme", &s.code)));
             more
         };
         let status = status_on(ev.cert_history.get(&c.id), d);
@@ -459,7 +459,7 @@ pub fn value_chain(
                             "area_in_certificate_scope",
                             vec![
                                 ("no", text(seen.certificate_no.clone())),
-                                ("scheme", text(s.code.clone())),
+                                ("scheme", term("scheme", &s.code)),
                             ],
                         ),
                     ));
@@ -520,7 +520,7 @@ pub fn value_chain(
                     let mut args = vec![
                         ("category", term("category", c.category.code())),
                         ("no", text(c.certificate_no.clone())),
-                        ("scheme", text(c.scheme.clone())),
+                        ("scheme", term("scheme", &c.scheme)),
                         ("d", date(d)),
                         ("until", date(c.expires_on)),
                     ];
@@ -708,7 +708,7 @@ pub fn modern_channel(
                     "channel_verified_other",
                     vec![
                         ("on", date(e.effective_on)),
-                        ("seen_platform", text(seen.platform.clone())),
+                        ("seen_platform", term("platform", &seen.platform)),
                         (
                             "seen_kind",
                             term(
@@ -726,7 +726,7 @@ pub fn modern_channel(
             continue;
         };
         let label = |mut more: Vec<(&'static str, Arg)>| {
-            more.push(("platform", text(ch.platform.clone())));
+            more.push(("platform", term("platform", &ch.platform)));
             more.push(("kind", term("kind", kind.code())));
             more
         };
@@ -843,7 +843,7 @@ pub fn modern_channel(
     match found {
         Some(c) => {
             let mut args = vec![
-                ("platform", text(c.platform.clone())),
+                ("platform", term("platform", &c.platform)),
                 ("kind", term("kind", c.kind.code())),
                 ("d", date(d)),
                 ("version", int(p.version)),

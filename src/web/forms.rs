@@ -140,7 +140,7 @@ impl Refusal {
             entry.push_str(&rules.join("; "));
         }
         if errors.is_empty() {
-            errors.insert("form".to_owned(), detail.message_with_fields());
+            errors.insert("form".to_owned(), detail.message_with_labels(lang));
         }
         Refusal {
             form,

@@ -419,10 +419,15 @@ pub async fn records(
         .items
         .into_iter()
         .map(|c| Row {
-            links: evidence_links(lang, c.id, c.evidence_document_id, c.evidence_url.as_deref())
-                .into_iter()
-                .chain(edit_link("certification", c.id))
-                .collect(),
+            links: evidence_links(
+                lang,
+                c.id,
+                c.evidence_document_id,
+                c.evidence_url.as_deref(),
+            )
+            .into_iter()
+            .chain(edit_link("certification", c.id))
+            .collect(),
             cells: vec![
                 lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
                 c.certificate_no,
@@ -465,10 +470,15 @@ pub async fn records(
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],
-            links: evidence_links(lang, c.id, c.evidence_document_id, c.evidence_url.as_deref())
-                .into_iter()
-                .chain(edit_link("channel", c.id))
-                .collect(),
+            links: evidence_links(
+                lang,
+                c.id,
+                c.evidence_document_id,
+                c.evidence_url.as_deref(),
+            )
+            .into_iter()
+            .chain(edit_link("channel", c.id))
+            .collect(),
             actions,
         });
     }
@@ -545,6 +555,12 @@ fn evidence_links(
             format!("document-{id}"),
         )
     });
-    let link = url.map(|u| (u.to_owned(), lang.t("me-evidence-link"), format!("evidence-{id}")));
+    let link = url.map(|u| {
+        (
+            u.to_owned(),
+            lang.t("me-evidence-link"),
+            format!("evidence-{id}"),
+        )
+    });
     scan.into_iter().chain(link).collect()
 }

@@ -216,7 +216,7 @@ struct ErrorPage {
 /// What a refused request got wrong, for a person: each field with its rule in the reader's
 /// language where the catalogue knows it, else the error's sentence.
 pub fn error_detail(e: &AppError, lang: Lang) -> String {
-    e.body(lang).error.message_with_fields()
+    e.body(lang).error.message_with_labels(lang)
 }
 
 /// `/login?next=…` for a path of this site only (never an open redirect).

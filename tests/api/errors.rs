@@ -322,9 +322,10 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
         .await;
     assert_eq!(en.error_code(), "validation_failed");
     assert_eq!(en.body["error"]["message"], "legal_form: is required");
+    // The sentence names the field as a person reads it; `fields` keeps the code.
     assert_eq!(
         vi.body["error"]["message"],
-        "legal_form: là thông tin bắt buộc"
+        "Loại hình: là thông tin bắt buộc"
     );
     assert_eq!(
         vi.body["error"]["fields"]["legal_form"][0],

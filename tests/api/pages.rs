@@ -957,7 +957,7 @@ async fn the_work_queue_decides_in_place_and_the_figures_move() {
     let res = send(no_reason).await;
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert!(
-        res.body.contains("reason: không được để trống"),
+        res.body.contains("Lý do: không được để trống"),
         "{}",
         res.body
     );
@@ -1925,7 +1925,12 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     assert!(list.body.contains(&link), "{}", list.body);
     assert!(!list.body.contains("HTX Hà Nội"), "{}", list.body);
     // Its Excel file downloads from the page's own session (the API wants a token).
-    assert!(list.body.contains("href=\"/subjects/export?q=tra+sam&#38;unit=49"), "{}", list.body);
+    assert!(
+        list.body
+            .contains("href=\"/subjects/export?q=tra+sam&#38;unit=49"),
+        "{}",
+        list.body
+    );
     let file = c
         .get("/subjects/export?q=tra%20sam&unit=49")
         .dispatch()
@@ -2120,14 +2125,30 @@ async fn an_administrator_cannot_lock_itself_out() {
     .await;
     let c = &app.client;
     sign_in_and_change(c, "quantri.duynhat", &otp, "mật khẩu mới đủ dài").await;
-    let me = app.get("/api/v1/users?q=quantri.duynhat", Some(&admin)).await;
+    let me = app
+        .get("/api/v1/users?q=quantri.duynhat", Some(&admin))
+        .await;
     let my_id = me.body["items"][0]["id"].as_str().unwrap().to_owned();
     let list = page(c, "/accounts").await;
     let csrf = csrf_of(&list.body);
     let refused = form(c, &format!("/accounts/{my_id}/disable"), &[("csrf", &csrf)]).await;
     assert_eq!(refused.status, Status::Conflict, "{}", refused.body);
-    assert!(refused.body.contains("không thể tự khóa"), "{}", refused.body);
-    let still = app.get("/api/v1/users?q=quantri.duynhat", Some(&admin)).await;
-    assert_eq!(still.body["items"][0]["disabled"], false, "{:?}", still.body);
-    assert_eq!(page(c, "/accounts").await.status, Status::Ok, "still signed in");
+    assert!(
+        refused.body.contains("không thể tự khóa"),
+        "{}",
+        refused.body
+    );
+    let still = app
+        .get("/api/v1/users?q=quantri.duynhat", Some(&admin))
+        .await;
+    assert_eq!(
+        still.body["items"][0]["disabled"], false,
+        "{:?}",
+        still.body
+    );
+    assert_eq!(
+        page(c, "/accounts").await.status,
+        Status::Ok,
+        "still signed in"
+    );
 }
