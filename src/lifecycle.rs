@@ -287,6 +287,31 @@ pub async fn transition(
     .await
 }
 
+/// Records a new record's first move: its submission (`submitted`, `declared`) on the day the
+/// registry received it ([`submitted_on`]). No decision on it may be dated before.
+pub async fn first_move(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    (entity, id): (&'static str, Uuid),
+    to: &str,
+    on: NaiveDate,
+) -> AppResult<()> {
+    record(
+        txn,
+        actor,
+        Move {
+            entity,
+            id,
+            from: None,
+            to,
+            reason: Some(to.to_owned()),
+            effective_on: on,
+            document_id: None,
+        },
+    )
+    .await
+}
+
 /// The day a new record's submission takes effect: today, or for department staff entering a
 /// dossier received earlier, the day they say (an owner cannot date its own submission back).
 pub fn submitted_on(actor: &Actor, given: Option<NaiveDate>) -> AppResult<NaiveDate> {

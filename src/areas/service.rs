@@ -172,18 +172,12 @@ pub async fn create_in(
     check(&m)?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
     // Evidence like a certificate: submitted when the registry received it.
-    lifecycle::record(
+    lifecycle::first_move(
         txn,
         actor,
-        Move {
-            entity: ENTITY,
-            id: row.id,
-            from: None,
-            to: CertStatus::Submitted.code(),
-            reason: Some("submitted".to_owned()),
-            effective_on: submitted,
-            document_id: None,
-        },
+        (ENTITY, row.id),
+        CertStatus::Submitted.code(),
+        submitted,
     )
     .await?;
     let view = view(txn, row).await?;

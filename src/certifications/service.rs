@@ -154,19 +154,13 @@ pub async fn create_in(
     ensure_number_free(txn, &m).await?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
     // The certificate stands from its issue date; the registry's record of it starts there.
-    lifecycle::record(
+    // Submitted when the department received it, not when the certificate was issued.
+    lifecycle::first_move(
         txn,
         actor,
-        Move {
-            entity: ENTITY,
-            id: row.id,
-            from: None,
-            to: CertStatus::Submitted.code(),
-            reason: Some("submitted".to_owned()),
-            // Submitted when the department received it, not when the certificate was issued.
-            effective_on: submitted,
-            document_id: None,
-        },
+        (ENTITY, row.id),
+        CertStatus::Submitted.code(),
+        submitted,
     )
     .await?;
     let view = view(txn, row).await?;

@@ -415,18 +415,12 @@ pub async fn create_in(
     ensure_shop_free(txn, &m).await?;
     let row = m.into_active_model().reset_all().insert(txn).await?;
     // The declaration is the first move: no decision on it can be dated before it.
-    lifecycle::record(
+    lifecycle::first_move(
         txn,
         actor,
-        Move {
-            entity: ENTITY,
-            id: row.id,
-            from: None,
-            to: VerificationStatus::Declared.code(),
-            reason: Some("declared".to_owned()),
-            effective_on: submitted,
-            document_id: None,
-        },
+        (ENTITY, row.id),
+        VerificationStatus::Declared.code(),
+        submitted,
     )
     .await?;
     let view = view(txn, row).await?;

@@ -344,7 +344,11 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     let file = client.get(format!("/documents/{doc}")).dispatch().await;
     assert_eq!(file.status(), Status::Ok);
     // Shown in the browser's viewer, not saved as a download.
-    let disposition = file.headers().get_one("Content-Disposition").unwrap().to_owned();
+    let disposition = file
+        .headers()
+        .get_one("Content-Disposition")
+        .unwrap()
+        .to_owned();
     assert!(disposition.starts_with("inline"), "{disposition}");
     assert_eq!(file.into_bytes().await.unwrap(), pdf);
 
