@@ -75,22 +75,47 @@ const CASE_BLIND_HOSTS: [&str; 2] = ["facebook.com", "zalo.me"];
 /// have none.
 pub fn shop_key(platform: &str, shop_id: Option<&str>, shop_url: Option<&str>) -> Option<String> {
     if let Some(id) = shop_id.map(str::trim).filter(|s| !s.is_empty()) {
-        return Some(format!(
-            "id:{}:{}",
-            platform_key(platform),
-            id.to_lowercase()
-        ));
+        return Some(id_key(&platform_key(platform), id));
     }
     url_key(shop_url?)
+}
+
+/// A shop id as an identity: full-width digits as digits, a number without its leading zeros
+/// (`0778899` and `７７８８９９` are shop 778899), in lower case.
+fn id_key(platform: &str, id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| match c {
+            '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    let id = if id.chars().all(|c| c.is_ascii_digit()) {
+        match id.trim_start_matches('0') {
+            "" => "0".to_owned(),
+            digits => digits.to_owned(),
+        }
+    } else {
+        id
+    };
+    format!("id:{platform}:{id}")
 }
 
 /// A platform's name as an identity: letters and digits only, in lower case, without the words
 /// people add to it ("Lazada VN", "Facebook Page", "Shopee Mall" are Lazada, Facebook, Shopee).
 fn platform_key(platform: &str) -> String {
-    let mut key: String = crate::text::fold(platform)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let folded = crate::text::fold(platform);
+    // A marketplace named among other words ("Sàn Shopee", "TMĐT Lazada") is that marketplace.
+    if let Some((code, _)) = MARKETPLACES.iter().find(|(code, _)| {
+        let word = code.split('_').next().unwrap_or(code);
+        folded
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == word)
+    }) {
+        return code.split('_').next().unwrap_or(code).to_owned();
+    }
+    let mut key: String = folded.chars().filter(char::is_ascii_alphanumeric).collect();
     while let Some(shorter) = ["vietnam", "vn", "page", "mall", "official", "store", "shop"]
         .iter()
         .find_map(|w| key.strip_suffix(w).filter(|s| !s.is_empty()))
@@ -113,11 +138,18 @@ pub fn url_key(shop_url: &str) -> Option<String> {
     {
         host = rest;
     }
+    // Facebook's language and business faces are Facebook.
     let host = match host {
         "fb.com" => "facebook.com",
+        h if h.ends_with(".facebook.com") => "facebook.com",
         h => h,
     };
     let decoded = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    // Characters nobody sees (controls, zero-width spaces) are not part of an address.
+    let decoded: String = decoded
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{FEFF}'))
+        .collect();
     // Segments without session parameters (`;jsessionid=…`) or stray spaces; an index page is
     // its folder.
     let mut segments: Vec<&str> = decoded
@@ -125,6 +157,13 @@ pub fn url_key(shop_url: &str) -> Option<String> {
         .map(|segment| segment.split(';').next().unwrap_or_default().trim())
         .filter(|segment| !segment.is_empty())
         .collect();
+    // A Shopee shop's address by its number is the shop's id.
+    if host == "shopee.vn"
+        && let ["shop", number] = segments.as_slice()
+        && number.chars().all(|c| c.is_ascii_digit())
+    {
+        return Some(id_key("shopee", number));
+    }
     if segments.last().is_some_and(|last| {
         ["index.html", "index.htm", "index.php", "default.aspx"]
             .contains(&last.to_lowercase().as_str())
@@ -144,9 +183,26 @@ pub fn url_key(shop_url: &str) -> Option<String> {
     if marketplace || on(&CASE_BLIND_HOSTS) {
         path = path.to_lowercase();
     }
-    if !marketplace && let Some(query) = url.query().filter(|q| !q.is_empty()) {
-        path.push('?');
-        path.push_str(query);
+    // Elsewhere the query can name the page (`profile.php?id=…`), but tracking parameters
+    // never do.
+    if !marketplace {
+        let kept: Vec<String> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_lowercase();
+                !(k.starts_with("utm_")
+                    || [
+                        "fbclid", "gclid", "igshid", "mibextid", "ref", "refsrc", "locale", "_rdr",
+                        "src", "hl", "from",
+                    ]
+                    .contains(&k.as_str()))
+            })
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !kept.is_empty() {
+            path.push('?');
+            path.push_str(&kept.join("&"));
+        }
     }
     Some(format!("url:{host}{path}"))
 }

@@ -469,6 +469,15 @@ async fn a_shop_belongs_to_one_subject() {
         json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/chu%20"}),
         json!({"kind": "social_commerce", "platform": "Facebook Page", "shop_url": "https://m.facebook.com/HTX.Chu"}),
         json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://fb.com/htx.chu"}),
+        // A marketplace among other words, an id written with a leading zero or in full-width
+        // digits, the shop's address by its number, Facebook's language face with tracking,
+        // an invisible character.
+        json!({"kind": "marketplace", "platform": "Sàn Shopee", "shop_id": "777"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_id": "0777"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_id": "７７７"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/shop/777"}),
+        json!({"kind": "social_commerce", "platform": "facebook", "shop_url": "https://vi-vn.facebook.com/htx.chu?ref=bookmarks&mibextid=x"}),
+        json!({"kind": "marketplace", "platform": "shopee", "shop_url": "https://shopee.vn/chu%E2%80%8B"}),
     ] {
         if body["shop_url"] == "https://WWW.Lazada.vn/chu-shop/" {
             channel_of(&app, &ov, &v, json!({"kind": "marketplace", "platform": "lazada", "shop_url": "https://lazada.vn/chu-shop"})).await;
