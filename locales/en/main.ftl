@@ -42,6 +42,7 @@ dashboard-drafts = { $count } drafts left out
 dashboard-children = By subordinate unit
 dashboard-target-line = ▏= target
 dashboard-former = { $unit } no longer exists on { $date }.
+dashboard-landed = The figures below are its successor's: { $unit }.
 dashboard-successor = Succeeded by:
 dashboard-search-results = Units found
 dashboard-no-unit = No unit found.

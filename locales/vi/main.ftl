@@ -43,6 +43,7 @@ dashboard-children = Theo đơn vị trực thuộc
 dashboard-target-line = ▏= mục tiêu
 dashboard-former = { $unit } không còn tồn tại vào ngày { $date }.
 dashboard-successor = Đơn vị kế thừa:
+dashboard-landed = Số liệu dưới đây là của đơn vị kế thừa: { $unit }.
 dashboard-search-results = Kết quả tìm đơn vị
 dashboard-no-unit = Không tìm thấy đơn vị nào.
 dashboard-up = Lên cấp trên

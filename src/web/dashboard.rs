@@ -371,18 +371,41 @@ pub async fn dashboard(
         Ok(u) => u,
         Err(AppError::NotFound { .. }) => return Err(AppError::not_found("unit", code).into()),
         Err(AppError::BadRequest { .. } | AppError::Invalid { .. }) => {
-            // A unit of another time: say what succeeded it, with links.
-            page.former = Some(former(db, &code, day, lang).await?);
-            return Ok((status, Page::render(&page)?));
+            // A unit of another time: say what succeeded it, with links. An auditor landing on
+            // its own former unit lands on the one unit it became, told so.
+            let (text, successors, codes) = former(db, &code, day, lang).await?;
+            match codes.as_slice() {
+                [successor] if unit.is_none() => {
+                    let next = units::service::by_code_on(db, successor, day).await?;
+                    page.unit_code = next.code.clone();
+                    page.former = Some((
+                        format!(
+                            "{text} {}",
+                            lang.tf("dashboard-landed", &[("unit", next.name.clone())])
+                        ),
+                        Vec::new(),
+                    ));
+                    next
+                }
+                _ => {
+                    page.former = Some((text, successors));
+                    return Ok((status, Page::render(&page)?));
+                }
+            }
         }
         Err(e) => return Err(e.into()),
     };
     let report =
         indicators::service::report(db, actor, found.id, day, None, known_at.as_deref()).await?;
     let detail = units::service::get(db, found.id).await?;
+    // Up only where the person may go: an auditor's reach ends at its unit and what it became.
+    let reach = crate::auth::Scope::of(db, actor).await?;
     page.up = detail
         .parent
-        .filter(|_| actor.role == Role::Admin || actor.unit_id != Some(found.id))
+        .filter(|p| match &reach {
+            crate::auth::Scope::Units(units) => units.contains(&p.id),
+            _ => true,
+        })
         .map(|p| href("/dashboard", &[("unit", &p.code), ("date", &iso)]));
     page.summary = lang.tf(
         "dashboard-summary",
@@ -452,12 +475,15 @@ pub async fn dashboard(
 }
 
 /// A code not valid on `day`: its last version before the day, and what succeeded it.
+/// What a unit of another time became: the sentence, links to its successors, their codes.
+type Former = (String, Vec<(String, String)>, Vec<String>);
+
 async fn former(
     db: &DatabaseConnection,
     code: &str,
     day: NaiveDate,
     lang: Lang,
-) -> Result<(String, Vec<(String, String)>), PageError> {
+) -> Result<Former, PageError> {
     let versions = units::service::list(
         db,
         &UnitQuery {
@@ -481,12 +507,18 @@ async fn former(
         .iter()
         .map(|l| unit_link(&l.unit, &iso))
         .collect();
+    let codes = detail
+        .successors
+        .iter()
+        .map(|l| l.unit.code.clone())
+        .collect();
     Ok((
         lang.tf(
             "dashboard-former",
             &[("unit", last.name.clone()), ("date", lang.date(day))],
         ),
         successors,
+        codes,
     ))
 }
 

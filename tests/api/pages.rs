@@ -1980,6 +1980,19 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
     .await;
     let queue = page(c, "/queue").await;
     assert!(queue.body.contains(&link), "{}", queue.body);
+    // After the reform the auditor of Quảng Nam lands on what it became, told so, and is not
+    // offered a unit above its reach.
+    let landed = page(c, "/dashboard?date=01/08/2025").await;
+    assert_eq!(landed.status, Status::Ok, "{}", landed.body);
+    assert!(
+        landed
+            .body
+            .contains("Số liệu dưới đây là của đơn vị kế thừa: Thành phố Đà Nẵng"),
+        "{}",
+        landed.body
+    );
+    assert!(landed.body.contains("id=\"summary\""), "{}", landed.body);
+    assert!(!landed.body.contains("id=\"up\""), "{}", landed.body);
     // The dashboard prints on A4 with the signature block.
     let dashboard = page(c, "/dashboard?unit=502&date=30/06/2023").await;
     assert!(
