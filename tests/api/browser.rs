@@ -299,6 +299,29 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     );
     shot(&c, "04-chu-the-chua-tinh").await;
 
+    // A name opens the subject's file on the report's day, with its verdicts and audit trail.
+    let drill = path_of(&c).await;
+    click(&c, "#subjects tbody tr th a").await;
+    assert!(
+        path_of(&c).await.starts_with("/subjects/"),
+        "{}",
+        path_of(&c).await
+    );
+    assert_eq!(
+        c.find(Locator::Css("#date"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap(),
+        Some("30/06/2025".to_owned())
+    );
+    let file = text_of(&c, "verdict-modern_channel").await;
+    assert!(file.contains("hiện đại"), "{file}");
+    assert!(c.find(Locator::Css("#trail")).await.is_ok());
+    shot(&c, "04b-ho-so-chu-the").await;
+    c.goto(&format!("{base}{drill}")).await.unwrap();
+
     // Đà Nẵng after the reform, through the same form.
     click(&c, "#back").await;
     fill(&c, "#unit", "48").await;
