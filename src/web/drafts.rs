@@ -125,16 +125,21 @@ async fn render(
                     .map(str::to_owned)
                     .unwrap_or_default()
             };
-            let known = data
-                .iter()
-                .filter(|(k, v)| *k != "name" && !v.is_null())
-                .map(|(k, v)| {
-                    (
-                        lang.t_or(&format!("draft-field-{k}"), k),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    )
-                })
-                .collect();
+            let known =
+                data.iter()
+                    .filter(|(k, v)| *k != "name" && !v.is_null())
+                    .map(|(k, v)| {
+                        let raw = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        // Codes and dates as people read them.
+                        let shown = match k.as_str() {
+                            "legal_form" => lang.t_or(&format!("legal-{raw}"), &raw),
+                            "group" => lang.t_or(&format!("product-group-{raw}"), &raw),
+                            _ => crate::validate::parse_date(&raw)
+                                .map_or(raw.clone(), |d| lang.date(d)),
+                        };
+                        (lang.t_or(&format!("draft-field-{k}"), k), shown)
+                    })
+                    .collect();
             Row {
                 id: d.id,
                 version: d.version,

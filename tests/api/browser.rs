@@ -320,6 +320,30 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     assert!(file.contains("hiện đại"), "{file}");
     assert!(c.find(Locator::Css("#trail")).await.is_ok());
     shot(&c, "04b-ho-so-chu-the").await;
+    // The subject list finds it by words typed without accents.
+    click(&c, "#nav-subjects").await;
+    fill(&c, "#q", "s11").await;
+    click(&c, "#search").await;
+    let found = text_of(&c, "subjects").await;
+    assert!(found.contains("S11"), "{found}");
+    shot(&c, "04c-chu-the-ocop").await;
+    // A draft from a list is completed in its form: the cooperative is registered.
+    let draft = sc
+        .app
+        .post(
+            "/api/v1/drafts",
+            Some(&sc.admin),
+            &json!({"entity": "subject", "unit_id": unit("district", "502", None),
+                    "data": {"name": "HTX Nháp Trình Duyệt", "legal_form": "cooperative"}}),
+        )
+        .await;
+    let draft_id = draft.body["id"].as_str().unwrap().to_owned();
+    click(&c, "#nav-drafts").await;
+    shot(&c, "04d-ban-nhap").await;
+    fill(&c, &format!("#commune_id-{draft_id}"), "20335").await;
+    fill(&c, &format!("#tax_code-{draft_id}"), "4000101453").await;
+    click(&c, &format!("#complete-button-{draft_id}")).await;
+    assert!(text_of(&c, "done").await.starts_with("Đã hoàn thiện"));
     c.goto(&format!("{base}{drill}")).await.unwrap();
 
     // Đà Nẵng after the reform, through the same form.

@@ -2033,7 +2033,13 @@ async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
     // Listed with what each lacks, in words.
     let list = page(c, "/drafts?unit=49").await;
     assert_eq!(list.status, Status::Ok, "{}", list.body);
-    for expected in ["HTX Nháp Một", "HTX Trùng Lặp", "Xã/phường", "Mã số thuế"] {
+    for expected in [
+        "HTX Nháp Một",
+        "HTX Trùng Lặp",
+        "Xã/phường",
+        "Mã số thuế",
+        "Hợp tác xã",
+    ] {
         assert!(list.body.contains(expected), "{expected}: {}", list.body);
     }
     let csrf = csrf_of(&list.body);
