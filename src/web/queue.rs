@@ -54,6 +54,31 @@ struct QueuePage {
     today: String,
     done: Option<String>,
     error: Option<String>,
+    /// The item a refused decision was about, with what the person typed.
+    kept: Option<Kept>,
+}
+
+/// What a person typed on a refused decision, given back on its item.
+pub struct Kept {
+    pub id: Uuid,
+    pub reason: String,
+    pub date: String,
+}
+
+impl QueuePage {
+    fn kept_reason(&self, id: &Uuid) -> &str {
+        self.kept
+            .as_ref()
+            .filter(|k| k.id == *id)
+            .map_or("", |k| k.reason.as_str())
+    }
+
+    fn kept_date(&self, id: &Uuid) -> &str {
+        self.kept
+            .as_ref()
+            .filter(|k| k.id == *id && !k.date.is_empty())
+            .map_or(self.today.as_str(), |k| k.date.as_str())
+    }
 }
 
 const TABS: [&str; 4] = ["certifications", "areas", "channels", "requests"];
@@ -65,6 +90,7 @@ async fn render(
     tab: &str,
     done: Option<String>,
     error: Option<String>,
+    kept: Option<Kept>,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
@@ -245,6 +271,7 @@ async fn render(
         today: lang.date(clock::today()),
         done,
         error,
+        kept,
     })
 }
 
@@ -322,6 +349,7 @@ pub async fn queue(
         tab.unwrap_or("certifications"),
         done,
         None,
+        None,
     )
     .await
 }
@@ -343,7 +371,7 @@ type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
 async fn answer(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    tab: &str,
+    (tab, id, form): (&str, Uuid, &DecisionForm<'_>),
     result: Result<&'static str, AppError>,
 ) -> Answer {
     let lang = viewer.lang;
@@ -362,7 +390,12 @@ async fn answer(
         ),
         Err(e) => return Err(e.into()),
     };
-    let page = render(db, viewer, tab, None, Some(message)).await?;
+    let kept = Kept {
+        id,
+        reason: form.reason.unwrap_or_default().to_owned(),
+        date: form.effective_on.unwrap_or_default().to_owned(),
+    };
+    let page = render(db, viewer, tab, None, Some(message), Some(kept)).await?;
     Ok(Either::Right((Status::UnprocessableEntity, page)))
 }
 
@@ -421,7 +454,7 @@ pub async fn decide_certification(
         Ok(to.code())
     }
     .await;
-    answer(db.inner(), &viewer, "certifications", result).await
+    answer(db.inner(), &viewer, ("certifications", id, &form), result).await
 }
 
 /// Verify, reject or suspend a submitted raw-material area (with its linkage contract).
@@ -447,7 +480,7 @@ pub async fn decide_area(
         Ok(to.code())
     }
     .await;
-    answer(db.inner(), &viewer, "areas", result).await
+    answer(db.inner(), &viewer, ("areas", id, &form), result).await
 }
 
 /// Verify or reject a declared channel.
@@ -499,7 +532,7 @@ pub async fn decide_channel(
         Ok("verified")
     }
     .await;
-    answer(db.inner(), &viewer, "channels", result).await
+    answer(db.inner(), &viewer, ("channels", id, &form), result).await
 }
 
 /// Approve or reject an identity change request.
@@ -530,5 +563,5 @@ pub async fn decide_request(
         })
     }
     .await;
-    answer(db.inner(), &viewer, "requests", result).await
+    answer(db.inner(), &viewer, ("requests", id, &form), result).await
 }

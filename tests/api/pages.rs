@@ -961,6 +961,8 @@ async fn the_work_queue_decides_in_place_and_the_figures_move() {
         "{}",
         res.body
     );
+    // What was typed stays on the item (the day chosen, not today).
+    assert!(res.body.contains("value=\"30/06/2025\""), "{}", res.body);
     assert_eq!(
         app.get(
             &format!("/api/v1/certifications/{}", id_of(&cert)),
