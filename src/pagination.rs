@@ -6,6 +6,8 @@ use validator::Validate;
 
 /// Largest page the API serves.
 pub const MAX_PER_PAGE: u64 = 500;
+/// Highest page number served.
+pub const MAX_PAGE: u64 = 1_000_000;
 /// Page size when the client does not say.
 pub const DEFAULT_PER_PAGE: u64 = 50;
 
@@ -24,10 +26,11 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// Page `page` of `per_page` items (for callers that are not a query string).
+    /// Page `page` of `per_page` items (for callers that are not a query string: a page's own
+    /// `?page=`, held to the API's range).
     pub fn new(page: u64, per_page: u64) -> Self {
         PageParams {
-            page: Some(page.max(1)),
+            page: Some(page.clamp(1, MAX_PAGE)),
             per_page: Some(per_page),
         }
     }
@@ -44,7 +47,9 @@ impl PageParams {
 
     /// Rows to skip.
     pub fn offset(&self) -> u64 {
-        (self.page() - 1) * self.per_page()
+        self.page()
+            .saturating_sub(1)
+            .saturating_mul(self.per_page())
     }
 }
 

@@ -191,7 +191,14 @@ pub async fn accounts(
         ..Default::default()
     };
     let q = q.map(str::trim).unwrap_or_default();
-    render(db.inner(), &viewer, q, page.unwrap_or(1).max(1), outcome).await
+    render(
+        db.inner(),
+        &viewer,
+        q,
+        page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE),
+        outcome,
+    )
+    .await
 }
 
 #[derive(FromForm)]

@@ -702,7 +702,7 @@ impl Drill {
                 Some("commune") => true,
                 Some(_) => return Err(AppError::invalid("sort", "name or commune").into()),
             },
-            page: q.page.unwrap_or(1).max(1),
+            page: q.page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE),
         })
     }
 

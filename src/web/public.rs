@@ -115,7 +115,7 @@ pub async fn search(
 ) -> Result<Page, PageError> {
     let lang = viewer.lang;
     let text = q.map(str::trim).unwrap_or_default();
-    let page_no = page.unwrap_or(1).clamp(1, 1_000_000);
+    let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
     let query = PublicQuery {
         q: (!text.is_empty()).then(|| text.to_owned()),
         unit_id: None,

@@ -90,7 +90,7 @@ pub async fn list(
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
-    let page_no = page.unwrap_or(1).max(1);
+    let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
     let found = indicators::service::list_frozen(
         db.inner(),
         actor,

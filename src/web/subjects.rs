@@ -63,7 +63,7 @@ pub async fn registry(
         legal_form.map(str::trim).unwrap_or_default(),
     );
     let query = filters(db, q, unit_code, form_code).await?;
-    let page_no = page.unwrap_or(1).max(1);
+    let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
     let found =
         subjects::service::list(db, actor, &query, &PageParams::new(page_no, PER_PAGE)).await?;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
