@@ -31,6 +31,8 @@ pub struct AccountRow {
     pub status: String,
     pub disabled: bool,
     pub last_sign_in: String,
+    /// The person's own account (nobody locks themselves out).
+    pub own: bool,
 }
 
 /// A one-time password, shown this once.
@@ -90,6 +92,7 @@ async fn render(
         .items
         .iter()
         .map(|u| AccountRow {
+            own: actor.user_id == Some(u.id),
             id: u.id,
             username: u.username.clone(),
             name: u.display_name.clone(),

@@ -243,6 +243,9 @@ struct DashboardPage {
     xlsx_href: String,
     /// The latest frozen report of this unit and date, whose page says what changed since.
     last_frozen: Option<(String, String)>,
+    /// Units offered as the unit field is typed (code, name): the provinces of the date and the
+    /// shown unit's children.
+    picker: Vec<(String, String)>,
 }
 
 fn unit_link(u: &UnitRef, date: &str) -> (String, String) {
@@ -321,7 +324,20 @@ pub async fn dashboard(
         csv_href: String::new(),
         xlsx_href: String::new(),
         last_frozen: None,
+        picker: Vec::new(),
     };
+    // The unit field offers the provinces of the day by name (a browser's own list, no script).
+    let provinces = UnitQuery {
+        on: Some(day),
+        level: Some(UnitLevel::Province),
+        ..Default::default()
+    };
+    page.picker = units::service::list(db, &provinces, &PageParams::new(1, 100))
+        .await?
+        .items
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
     let search = q.map(str::trim).filter(|s| !s.is_empty());
     if search.is_some() || unit_code.is_none() {
         // Without a search: the country, then each of its provinces on the day (63 before
@@ -398,6 +414,12 @@ pub async fn dashboard(
     let report =
         indicators::service::report(db, actor, found.id, day, None, known_at.as_deref()).await?;
     let detail = units::service::get(db, found.id).await?;
+    page.picker.extend(
+        detail
+            .children
+            .iter()
+            .map(|c| (c.code.clone(), c.name.clone())),
+    );
     // Up only where the person may go: an auditor's reach ends at its unit and what it became.
     let reach = crate::auth::Scope::of(db, actor).await?;
     page.up = detail

@@ -2011,6 +2011,19 @@ async fn staff_find_a_subject_and_open_its_whole_file() {
         "{}",
         dashboard.body
     );
+    // The unit field offers the provinces of the day and the unit's own children by name.
+    assert!(
+        dashboard
+            .body
+            .contains("<option value=\"49\">Tỉnh Quảng Nam</option>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard.body.contains("<option value=\"20335\">"),
+        "{}",
+        dashboard.body
+    );
     let css = page(c, "/static/app.css").await;
     assert!(css.body.contains("@page { size: A4"), "{}", css.body);
 }
@@ -2160,6 +2173,12 @@ async fn an_administrator_cannot_lock_itself_out() {
         .await;
     let my_id = me.body["items"][0]["id"].as_str().unwrap().to_owned();
     let list = page(c, "/accounts").await;
+    // Its own row offers no lock; sent anyway, it is refused.
+    assert!(
+        !list.body.contains("id=\"disable-quantri.duynhat\""),
+        "{}",
+        list.body
+    );
     let csrf = csrf_of(&list.body);
     let refused = form(c, &format!("/accounts/{my_id}/disable"), &[("csrf", &csrf)]).await;
     assert_eq!(refused.status, Status::Conflict, "{}", refused.body);
