@@ -218,8 +218,13 @@ impl Fairing for SecurityHeaders {
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let path = req.uri().path();
+        // A scan is shown inside the registry's own pages (the queue, a subject's file), beside
+        // what it proves: framed by this origin, never by another.
+        let scan = path.starts_with("/documents/");
         let policy = if path.starts_with("/docs") {
             DOCS_POLICY.to_owned()
+        } else if scan {
+            CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
         } else if path.starts_with("/me") {
             // The owner's "connect the shop" form leads to the marketplace's consent page:
             // those origins, and no other, may receive it.
@@ -236,7 +241,10 @@ impl Fairing for SecurityHeaders {
         };
         res.set_header(Header::new("Content-Security-Policy", policy));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new(
+            "X-Frame-Options",
+            if scan { "SAMEORIGIN" } else { "DENY" },
+        ));
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
         // Pages name the person signed in and carry their form tokens: never stored. Only the
         // public API and the style sheet may be.

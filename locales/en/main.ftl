@@ -443,7 +443,13 @@ field-value-chain-or-modern-channel = value_chain or modern_channel
 field-verified = verified
 field-verified-rejected-or-suspended = verified, rejected or suspended
 field-not-before-decision-date = must not be before the decision date { $date }
-field-tax-code-required-for = is required for a { $legal_form } (optional only for cooperative groups and production facilities)
+field-tax-code-required-for = is required for { $legal_form ->
+        [enterprise] an enterprise
+        [cooperative] a cooperative
+        [cooperative_union] a cooperative union
+        [household_business] a household business
+       *[other] a { $legal_form }
+    } (optional only for cooperative groups and production facilities)
 field-effective-on-required = is required to change { $fields }: the day the change takes effect
 field-must-be-a-time-written-as-rfc-N-N-N-NtN-N-N-N-N-between-N-and-N = must be a time written as RFC { $n1 } ({ $n2 }-{ $n3 }-{ $n4 }T{ $n5 }:{ $n6 }:{ $n7 }+{ $n8 }:{ $n9 }) between { $n10 } and { $n11 }
 field-must-be-written-without-a-sign-or-spaces-such-as-N-N = must be written without a sign or spaces, such as "{ $n1 }.{ $n2 }"
@@ -948,3 +954,74 @@ label-note = note
 label-format = file format
 label-as_of = report date
 label-known_at = as known at
+
+# Units typed on forms; the units page; the department's forms on a subject's file.
+unit-typed-unknown = no unit is named “{ $name }” on { $date }; type another name or the unit's code
+unit-typed-ambiguous = “{ $name }” names several units: { $candidates }. Choose one from the list (name with code)
+answer-yes = Yes
+answer-no = No
+label-potential_five_star = Potential 5 stars
+label-recognition_kind = Kind of recognition
+label-authority = Issuing authority
+label-score = Score
+label-batch = Evaluation round
+label-valid_until = Valid until
+label-recognition_id = Recognition decision
+label-revoked_on = Revoked from
+label-founded_on = Founded on
+label-subgroup = Subgroup
+label-description = Description
+staff-form-commune-hint = Type the commune's name (accents optional) and choose from the list, or type its code (e.g. 20335).
+staff-form-authority-hint = For example: People's Committee of Quảng Nam province.
+staff-form-valid-until-hint = Empty: 36 months from the decision date.
+staff-form-subject-title = Register an OCOP subject
+staff-form-subject-submit = Register the subject
+staff-form-subject-done = The subject is registered.
+staff-form-identity-title = Edit identity data (with the day it takes effect)
+staff-form-identity-submit = Save identity data
+staff-form-identity-done = Identity data saved.
+staff-form-product-title = Add a product
+staff-form-product-submit = Add the product
+staff-form-product-done = The product is added.
+staff-form-recognition-title = Record a recognition decision
+staff-form-recognition-submit = Record the decision
+staff-form-recognition-done = The recognition decision is recorded.
+staff-form-revoke-title = Revoke a recognition
+staff-form-revoke-submit = Revoke
+staff-form-revoke-done = The recognition is revoked.
+subject-actions = Update the file
+subject-review = Review
+subject-revoke = Revoke
+units-title = Administrative units
+units-open = Find in the list of units
+units-since = from { $from }
+units-until = until { $to }
+units-between = from { $from } to { $to }
+units-found = Units named “{ $q }” on { $date }
+units-below = Units of { $unit } on { $date }
+units-provinces = Provinces and cities on { $date }
+units-all-provinces = All provinces and cities
+units-none = No unit.
+units-name = Unit
+units-code = Code
+units-kind = Kind
+units-within = Within
+units-period = In force
+units-to-dashboard = Indicators
+units-to-subjects = Subjects
+
+# Fixed refusals, by their English text.
+field-a-branch-number-cannot-be-N = a branch number cannot be { $n1 }
+field-a-marketplace-social-commerce-or-web-shop-channel-needs-a-shop-url-or-shop-id = a marketplace, social-commerce or web-shop channel needs a shop_url or shop_id
+field-digits-N-to-N-of-a-tax-code-cannot-all-be-zero = digits { $n1 } to { $n2 } of a tax code cannot all be zero
+field-every-cap-must-be-between-N-and-N-months = every cap must be between { $n1 } and { $n2 } months
+field-is-not-accepted-for-a-marketplace-connection-the-registry-calls-the-marketplace-s-host-set-by-the-operator = is not accepted for a marketplace connection: the registry calls the marketplace's host set by the operator
+field-is-not-this-subject-s = is not this subject's
+field-must-be-a-N-digit-tax-code-N-digits-N-digits-for-a-branch-or-a-N-digit-personal-identification-number = must be a { $n1 }-digit tax code, { $n2 } digits-{ $n3 } digits for a branch, or a { $n4 }-digit personal identification number
+field-must-be-a-frozen-report-id-or-a-time-written-as-rfc-N-N-N-NtN-N-N-N-N = must be a frozen report id or a time written as RFC { $n1 } ({ $n2 }-{ $n3 }-{ $n4 }T{ $n5 }:{ $n6 }:{ $n7 }+{ $n8 }:{ $n9 })
+field-not-a-kind-of-list = not a kind of list
+field-not-a-legal-form = not a legal form
+field-only-a-N-star-product-can-be-rated-potential-N-star = only a { $n1 }-star product can be rated potential { $n2 }-star
+field-only-shopee-lazada-and-tiktok-shop-shops-connect-through-the-marketplace-s-authorization = only Shopee, Lazada and TikTok Shop shops connect through the marketplace's authorization
+field-the-check-digit-Nth-digit-does-not-match-not-a-valid-tax-code = the check digit ({ $n1 }th digit) does not match: not a valid tax code
+field-verified-or-rejected = verified or rejected

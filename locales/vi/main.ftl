@@ -437,12 +437,18 @@ field-the-unit-is-outside-the-token-s-administrative-unit = đơn vị nằm ngo
 field-the-user-name-or-the-password-is-wrong = tên đăng nhập hoặc mật khẩu không đúng
 field-this-shop-is-already-connected-to-another-channel = gian hàng này đã được kết nối với một kênh khác
 field-this-shop-is-already-registered-as-a-channel-for-an-overlapping-period-a-shop-belongs-to-one-subject-ask-the-department-if-it-is-yours = gian hàng này đã được đăng ký làm kênh bán hàng trong khoảng thời gian trùng lặp; mỗi gian hàng thuộc một chủ thể (nếu là của bạn, hãy liên hệ Sở)
-field-true-or-false = phải là true hoặc false
-field-value-chain-or-modern-channel = phải là value_chain hoặc modern_channel
-field-verified = phải là verified
-field-verified-rejected-or-suspended = phải là verified, rejected hoặc suspended
+field-true-or-false = phải là có hoặc không
+field-value-chain-or-modern-channel = phải là chỉ tiêu chuỗi giá trị hoặc chỉ tiêu kênh hiện đại
+field-verified = phải là xác nhận
+field-verified-rejected-or-suspended = phải là xác nhận, từ chối hoặc tạm đình chỉ
 field-not-before-decision-date = không được trước ngày quyết định { $date }
-field-tax-code-required-for = là thông tin bắt buộc với loại hình { $legal_form } (chỉ tổ hợp tác và cơ sở sản xuất được bỏ trống)
+field-tax-code-required-for = là thông tin bắt buộc với loại hình { $legal_form ->
+        [enterprise] doanh nghiệp
+        [cooperative] hợp tác xã
+        [cooperative_union] liên hiệp hợp tác xã
+        [household_business] hộ kinh doanh
+       *[other] { $legal_form }
+    } (chỉ tổ hợp tác và cơ sở sản xuất được bỏ trống)
 field-effective-on-required = là thông tin bắt buộc khi thay đổi { $fields }: ngày thay đổi có hiệu lực
 field-must-be-a-time-written-as-rfc-N-N-N-NtN-N-N-N-N-between-N-and-N = phải là thời điểm viết theo RFC { $n1 } ({ $n2 }-{ $n3 }-{ $n4 }T{ $n5 }:{ $n6 }:{ $n7 }+{ $n8 }:{ $n9 }), từ năm { $n10 } đến { $n11 }
 field-must-be-written-without-a-sign-or-spaces-such-as-N-N = phải viết không dấu và không khoảng trắng, ví dụ "{ $n1 }.{ $n2 }"
@@ -467,7 +473,7 @@ field-is-required-for-a-marketplace-connection-partner-id-or-app-key = là thôn
 field-is-required-for-a-marketplace-connection-the-shop-or-seller-id = là thông tin bắt buộc với kết nối sàn (mã gian hàng hoặc người bán)
 field-must-be-after-start-on = phải sau ngày bắt đầu (start_on)
 field-must-be-after-decision-date = phải sau ngày quyết định (decision_date)
-field-must-name-at-least-one-of-name-legal-form-tax-code-commune-id = phải nêu ít nhất một trong name, legal_form, tax_code, commune_id
+field-must-name-at-least-one-of-name-legal-form-tax-code-commune-id = phải nêu ít nhất một trong tên, loại hình, mã số thuế, xã/phường
 
 ## Nhập danh sách
 import-not-spreadsheet = tệp không phải văn bản CSV hay sổ tính Excel (.xlsx)
@@ -948,3 +954,74 @@ label-note = Ghi chú
 label-format = Định dạng tệp
 label-as_of = Ngày số liệu
 label-known_at = Theo dữ liệu ghi nhận đến
+
+# Units typed on forms; the units page; the department's forms on a subject's file.
+unit-typed-unknown = không có đơn vị nào tên “{ $name }” vào ngày { $date }; hãy gõ tên khác hoặc mã đơn vị
+unit-typed-ambiguous = “{ $name }” là tên của nhiều đơn vị: { $candidates }. Hãy chọn một trong danh sách (tên kèm mã)
+answer-yes = Có
+answer-no = Không
+label-potential_five_star = Tiềm năng 5 sao
+label-recognition_kind = Hình thức công nhận
+label-authority = Cơ quan ban hành quyết định
+label-score = Điểm đánh giá
+label-batch = Đợt đánh giá
+label-valid_until = Hiệu lực đến ngày
+label-recognition_id = Quyết định công nhận
+label-revoked_on = Thu hồi từ ngày
+label-founded_on = Ngày thành lập
+label-subgroup = Phân nhóm
+label-description = Mô tả
+staff-form-commune-hint = Gõ tên xã/phường không cần dấu và chọn trong danh sách, hoặc gõ mã (ví dụ 20335).
+staff-form-authority-hint = Ví dụ: UBND tỉnh Quảng Nam.
+staff-form-valid-until-hint = Để trống: 36 tháng kể từ ngày quyết định.
+staff-form-subject-title = Đăng ký chủ thể OCOP
+staff-form-subject-submit = Đăng ký chủ thể
+staff-form-subject-done = Đã đăng ký chủ thể.
+staff-form-identity-title = Sửa thông tin định danh (kèm ngày có hiệu lực)
+staff-form-identity-submit = Lưu thông tin định danh
+staff-form-identity-done = Đã lưu thông tin định danh.
+staff-form-product-title = Thêm sản phẩm
+staff-form-product-submit = Thêm sản phẩm
+staff-form-product-done = Đã thêm sản phẩm.
+staff-form-recognition-title = Ghi quyết định công nhận
+staff-form-recognition-submit = Ghi quyết định
+staff-form-recognition-done = Đã ghi quyết định công nhận.
+staff-form-revoke-title = Thu hồi quyết định công nhận
+staff-form-revoke-submit = Thu hồi
+staff-form-revoke-done = Đã thu hồi quyết định công nhận.
+subject-actions = Cập nhật hồ sơ
+subject-review = Thẩm định
+subject-revoke = Thu hồi
+units-title = Đơn vị hành chính
+units-open = Tìm trong danh sách đơn vị
+units-since = từ { $from }
+units-until = đến { $to }
+units-between = từ { $from } đến { $to }
+units-found = Các đơn vị có tên “{ $q }” ngày { $date }
+units-below = Các đơn vị thuộc { $unit } ngày { $date }
+units-provinces = Các tỉnh, thành phố ngày { $date }
+units-all-provinces = Tất cả tỉnh, thành phố
+units-none = Không có đơn vị nào.
+units-name = Tên đơn vị
+units-code = Mã
+units-kind = Loại
+units-within = Thuộc
+units-period = Thời gian hiệu lực
+units-to-dashboard = Số liệu chỉ tiêu
+units-to-subjects = Chủ thể
+
+# Fixed refusals, by their English text.
+field-a-branch-number-cannot-be-N = số chi nhánh không được là { $n1 }
+field-a-marketplace-social-commerce-or-web-shop-channel-needs-a-shop-url-or-shop-id = kênh sàn thương mại điện tử, mạng xã hội hoặc website bán hàng cần đường dẫn gian hàng hoặc mã gian hàng
+field-digits-N-to-N-of-a-tax-code-cannot-all-be-zero = các chữ số thứ { $n1 } đến { $n2 } của mã số thuế không được đều là 0
+field-every-cap-must-be-between-N-and-N-months = mỗi thời hạn tối đa phải từ { $n1 } đến { $n2 } tháng
+field-is-not-accepted-for-a-marketplace-connection-the-registry-calls-the-marketplace-s-host-set-by-the-operator = không dùng được cho kết nối sàn: hệ thống chỉ gọi địa chỉ của sàn do người vận hành cấu hình
+field-is-not-this-subject-s = không thuộc chủ thể này
+field-must-be-a-N-digit-tax-code-N-digits-N-digits-for-a-branch-or-a-N-digit-personal-identification-number = phải là mã số thuế { $n1 } chữ số, { $n2 } chữ số-{ $n3 } chữ số với chi nhánh, hoặc số định danh cá nhân { $n4 } chữ số
+field-must-be-a-frozen-report-id-or-a-time-written-as-rfc-N-N-N-NtN-N-N-N-N = phải là mã một báo cáo đã chốt hoặc một thời điểm viết theo RFC { $n1 } ({ $n2 }-{ $n3 }-{ $n4 }T{ $n5 }:{ $n6 }:{ $n7 }+{ $n8 }:{ $n9 })
+field-not-a-kind-of-list = không phải một loại danh sách
+field-not-a-legal-form = không phải một loại hình chủ thể
+field-only-a-N-star-product-can-be-rated-potential-N-star = chỉ sản phẩm { $n1 } sao mới được đánh giá tiềm năng { $n2 } sao
+field-only-shopee-lazada-and-tiktok-shop-shops-connect-through-the-marketplace-s-authorization = chỉ gian hàng Shopee, Lazada và TikTok Shop kết nối qua cấp quyền của sàn
+field-the-check-digit-Nth-digit-does-not-match-not-a-valid-tax-code = chữ số kiểm tra (chữ số thứ { $n1 }) không khớp: không phải mã số thuế hợp lệ
+field-verified-or-rejected = phải là xác nhận hoặc từ chối

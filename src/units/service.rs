@@ -272,3 +272,75 @@ pub async fn by_code_on(
         .await?
         .ok_or_else(|| AppError::not_found("unit", id))
 }
+
+/// A unit as a person types it on a form: its code (`49`, the code's latest version when it is
+/// no longer in force on `on`), a picker's choice (`Thị xã Điện Bàn (503)`), or its name without
+/// accents (`dien ban`) when exactly one unit of `level` in force on `on` bears it. A name that
+/// several units bear is refused naming them with their codes, never chosen silently.
+pub async fn typed(
+    db: &impl ConnectionTrait,
+    field: &str,
+    text: &str,
+    on: chrono::NaiveDate,
+    level: Option<crate::domain::UnitLevel>,
+) -> AppResult<unit::Model> {
+    let text = text.trim();
+    let code = match text.rsplit_once('(') {
+        Some((_, tail)) if tail.ends_with(')') => tail.trim_end_matches(')').trim(),
+        _ => text,
+    };
+    if !code.is_empty() && code.chars().all(|c| c.is_ascii_digit()) {
+        return by_code_or_latest(db, code, on).await;
+    }
+    let wanted = crate::text::fold(text);
+    let query = UnitQuery {
+        level,
+        on: Some(on),
+        q: Some(text.to_owned()),
+        ..Default::default()
+    };
+    validator::Validate::validate(&query)?;
+    let found = list(db, &query, &PageParams::new(1, 20)).await?.items;
+    // "dien ban" names "Thị xã Điện Bàn", not "Phường Điện Bàn Bắc".
+    let whole: Vec<&UnitView> = found
+        .iter()
+        .filter(|u| {
+            let name = crate::text::fold(&u.name);
+            name == wanted || name.ends_with(&format!(" {wanted}"))
+        })
+        .collect();
+    let candidates = if whole.is_empty() {
+        found.iter().collect()
+    } else {
+        whole
+    };
+    match candidates.as_slice() {
+        [one] => require(db, field, one.id).await,
+        [] => Err(AppError::invalid(
+            field,
+            msg!("unit-typed-unknown", name = text, date = on),
+        )),
+        many => Err(AppError::invalid(
+            field,
+            msg!(
+                "unit-typed-ambiguous",
+                name = text,
+                candidates = many
+                    .iter()
+                    .map(|u| choice_label(u))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )),
+    }
+}
+
+/// A unit as a picker offers it: `Thị xã Điện Bàn — Tỉnh Quảng Nam (503)`; the code in
+/// brackets is what [`typed`] reads back.
+pub fn choice_label(u: &UnitView) -> String {
+    if u.within.is_empty() {
+        format!("{} ({})", u.name, u.code)
+    } else {
+        format!("{} — {} ({})", u.name, u.within.join(" — "), u.code)
+    }
+}

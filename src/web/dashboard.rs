@@ -380,9 +380,16 @@ pub async fn dashboard(
     } else {
         rocket::http::Status::Ok
     };
-    let Some(code) = unit_code else {
+    let Some(mut code) = unit_code else {
         return Ok((status, Page::render(&page)?));
     };
+    // A unit typed by its name (a picker's choice, or "dien ban") is the unit of that name.
+    if !code.chars().all(|c| c.is_ascii_digit()) {
+        code = units::service::typed(db, "unit", &code, day, None)
+            .await?
+            .code;
+        page.unit_code = code.clone();
+    }
     let found = match units::service::by_code_on(db, &code, day).await {
         Ok(u) => u,
         Err(AppError::NotFound { .. }) => return Err(AppError::not_found("unit", code).into()),

@@ -97,8 +97,8 @@ async fn render(
     let kind = ENTITIES.iter().copied().find(|e| e.code() == entity.trim());
     let unit_id = match unit.trim() {
         "" => None,
-        code => Some(
-            units::service::by_code_or_latest(db, code, clock::today())
+        typed => Some(
+            units::service::typed(db, "unit", typed, clock::today(), None)
                 .await?
                 .id,
         ),
@@ -244,8 +244,15 @@ pub async fn complete(
     let lang = viewer.lang;
     let result = async {
         let mut data = Map::new();
-        if let Some(code) = given(form.commune_id) {
-            let commune = units::service::by_code_on(db, code, clock::today()).await?;
+        if let Some(typed) = given(form.commune_id) {
+            let commune = units::service::typed(
+                db,
+                "commune_id",
+                typed,
+                clock::today(),
+                Some(crate::domain::UnitLevel::Commune),
+            )
+            .await?;
             data.insert("commune_id".into(), Value::String(commune.id.to_string()));
         }
         for (key, value) in [

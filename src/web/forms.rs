@@ -36,6 +36,8 @@ pub struct Spec {
     /// Where a record's view holds what the field shows, when not under its own name (a
     /// commune's name for `commune_id`).
     pub shown_from: Option<&'static str>,
+    /// The page's `<datalist>` the field offers its choices from (a unit picker).
+    pub list: Option<&'static str>,
 }
 
 impl Spec {
@@ -47,7 +49,13 @@ impl Spec {
             required: false,
             hint: None,
             shown_from: None,
+            list: None,
         }
+    }
+
+    pub fn list(mut self, id: &'static str) -> Self {
+        self.list = Some(id);
+        self
     }
 
     pub fn shown_from(mut self, path: &'static str) -> Self {
@@ -90,6 +98,7 @@ pub struct Shown {
     pub required: bool,
     pub hint: Option<String>,
     pub error: Option<String>,
+    pub list: Option<&'static str>,
 }
 
 /// A form as shown on a page.
@@ -200,6 +209,7 @@ pub fn shape(
                 choices,
                 required: s.required,
                 hint: s.hint,
+                list: s.list,
                 error: mine.and_then(|r| r.errors.get(s.name).cloned()),
             }
         })

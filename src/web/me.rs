@@ -343,6 +343,17 @@ pub async fn records(
             )
         })
     };
+    // Staff decide from the file: a record waiting for them opens on its item in the queue
+    // (its scan beside it), a standing recognition on the revocation form.
+    let review_link = |tab: &str, record: uuid::Uuid, waiting: bool| {
+        (!owner && waiting).then(|| {
+            (
+                format!("/queue?tab={tab}#item-{record}"),
+                lang.t("subject-review"),
+                format!("review-{record}"),
+            )
+        })
+    };
     let mut products_rows = Vec::new();
     for p in products::service::list(db, actor, id, &all).await?.items {
         let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
@@ -365,11 +376,18 @@ pub async fn records(
         }
         for (i, r) in recognitions.into_iter().enumerate() {
             let status: &'static str = r.status.into();
+            let revoke = (!owner && r.revoked_on.is_none()).then(|| {
+                (
+                    format!("/subjects/{id}?revoke={}#form-revoke", r.id),
+                    lang.t("subject-revoke"),
+                    format!("revoke-{}", r.id),
+                )
+            });
             products_rows.push(Row {
                 links: if i == 0 {
-                    product_link.clone().into_iter().collect()
+                    product_link.clone().into_iter().chain(revoke).collect()
                 } else {
-                    Vec::new()
+                    revoke.into_iter().collect()
                 },
                 actions: Vec::new(),
                 cells: vec![
@@ -388,7 +406,14 @@ pub async fn records(
         .items
         .into_iter()
         .map(|a| Row {
-            links: edit_link("area", a.id).into_iter().collect(),
+            links: edit_link("area", a.id)
+                .into_iter()
+                .chain(review_link(
+                    "areas",
+                    a.id,
+                    a.status == crate::domain::CertStatus::Submitted,
+                ))
+                .collect(),
             actions: Vec::new(),
             cells: vec![
                 a.name,
@@ -427,6 +452,11 @@ pub async fn records(
             )
             .into_iter()
             .chain(edit_link("certification", c.id))
+            .chain(review_link(
+                "certifications",
+                c.id,
+                c.status == crate::domain::CertStatus::Submitted,
+            ))
             .collect(),
             cells: vec![
                 lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
@@ -478,6 +508,11 @@ pub async fn records(
             )
             .into_iter()
             .chain(edit_link("channel", c.id))
+            .chain(review_link(
+                "channels",
+                c.id,
+                c.verification.status == crate::domain::VerificationStatus::Declared,
+            ))
             .collect(),
             actions,
         });

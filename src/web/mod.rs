@@ -17,7 +17,9 @@ pub mod page;
 pub mod public;
 pub mod queue;
 pub mod reports;
+pub mod subject_forms;
 pub mod subjects;
+pub mod units;
 
 use rocket::get;
 use rocket::http::{ContentType, Header};
@@ -70,6 +72,9 @@ pub fn routes() -> Vec<rocket::Route> {
         drafts::complete,
         drafts::discard,
         subjects::subject,
+        subject_forms::register,
+        subject_forms::submit,
+        units::units_page,
         accounts::create,
         accounts::act,
         connect::connect,

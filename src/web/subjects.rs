@@ -8,6 +8,7 @@ use rocket::{State, get};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use super::forms::{Refusal, Shape};
 use super::me::{Table, Verdict};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::{LegalForm, Role};
@@ -41,6 +42,19 @@ struct RegistryPage {
     prev: Option<String>,
     next: Option<String>,
     export: String,
+    /// Registering a subject.
+    register: Vec<Shape>,
+    /// The communes the register form offers.
+    communes: Vec<String>,
+}
+
+/// What the list was asked for.
+#[derive(Default)]
+pub struct Filters {
+    pub q: String,
+    pub unit: String,
+    pub legal_form: String,
+    pub page: u64,
 }
 
 /// The subjects the viewer may see.
@@ -53,17 +67,33 @@ pub async fn registry(
     legal_form: Option<&str>,
     page: Option<u64>,
 ) -> Result<Page, PageError> {
+    let trim = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_owned();
+    let filters = Filters {
+        q: trim(q),
+        unit: trim(unit),
+        legal_form: trim(legal_form),
+        page: page.unwrap_or(1),
+    };
+    render_registry(db.inner(), &viewer, filters, None).await
+}
+
+/// The list, with the register form (refused, as typed).
+pub async fn render_registry(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filters: Filters,
+    refusal: Option<Refusal>,
+) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
-    let db = db.inner();
     let (q, unit_code, form_code) = (
-        q.map(str::trim).unwrap_or_default(),
-        unit.map(str::trim).unwrap_or_default(),
-        legal_form.map(str::trim).unwrap_or_default(),
+        filters.q.as_str(),
+        filters.unit.as_str(),
+        filters.legal_form.as_str(),
     );
-    let query = filters(db, q, unit_code, form_code).await?;
-    let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
+    let query = self::filters(db, q, unit_code, form_code).await?;
+    let page_no = filters.page.clamp(1, crate::pagination::MAX_PAGE);
     let found =
         subjects::service::list(db, actor, &query, &PageParams::new(page_no, PER_PAGE)).await?;
     let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
@@ -90,6 +120,8 @@ pub async fn registry(
         )
     };
     let pages = found.total.div_ceil(PER_PAGE).max(1);
+    let register =
+        vec![super::subject_forms::register_shape(db, actor, refusal.as_ref(), lang).await?];
     Page::render(&RegistryPage {
         chrome: viewer.chrome(lang.t("registry-title")),
         q: q.to_owned(),
@@ -106,6 +138,8 @@ pub async fn registry(
             "/subjects/export",
             &[("q", q), ("unit", unit_code), ("legal_form", form_code)],
         ),
+        register,
+        communes: super::units::commune_choices(db, actor, None, clock::today()).await?,
     })
 }
 
@@ -120,8 +154,8 @@ async fn filters(
 ) -> Result<SubjectQuery, AppError> {
     let unit_id = match unit_code {
         "" => None,
-        code => Some(
-            units::service::by_code_or_latest(db, code, clock::today())
+        typed => Some(
+            units::service::typed(db, "unit", typed, clock::today(), None)
                 .await?
                 .id,
         ),
@@ -190,21 +224,55 @@ struct SubjectPage {
     verdicts: Vec<Verdict>,
     tables: Vec<Table>,
     trail: Vec<Trail>,
+    /// What was just saved, in words.
+    done: Option<String>,
+    /// The department's forms: identity, a product, a recognition, a revocation.
+    forms: Vec<Shape>,
+    /// The communes the identity form offers.
+    communes: Vec<String>,
+}
+
+/// What a subject's page was asked for besides its day.
+#[derive(Default)]
+pub struct Asked {
+    /// The form just saved.
+    pub done: Option<String>,
+    /// A recognition chosen for revoking.
+    pub revoke: Option<Uuid>,
 }
 
 /// A subject for staff: as the owner's page shows it, with what the department needs besides.
-#[get("/subjects/<id>?<date>")]
+#[get("/subjects/<id>?<date>&<done>&<revoke>")]
 pub async fn subject(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     id: &str,
     date: Option<&str>,
+    done: Option<&str>,
+    revoke: Option<&str>,
+) -> Result<Page, PageError> {
+    let id = crate::ids::parse_id("subject", id)?;
+    let asked = Asked {
+        done: done
+            .filter(|d| *d == "subject" || super::subject_forms::FORMS.contains(d))
+            .map(|d| viewer.lang.t(&format!("staff-form-{d}-done"))),
+        revoke: revoke.and_then(|r| r.parse().ok()),
+    };
+    render_subject(db.inner(), &viewer, id, date, None, asked).await
+}
+
+/// A subject's file, with its forms (the refused one as typed).
+pub async fn render_subject(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    date: Option<&str>,
+    refusal: Option<Refusal>,
+    asked: Asked,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
-    let db = db.inner();
-    let id = crate::ids::parse_id("subject", id)?;
     let day = match date.map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => crate::i18n::parse_date(d)
             .ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?,
@@ -291,7 +359,14 @@ pub async fn subject(
         ),
     })
     .collect();
+    let forms =
+        super::subject_forms::shapes(db, actor, &s, refusal.as_ref(), asked.revoke, lang).await?;
+    let communes =
+        super::units::commune_choices(db, actor, Some(s.commune_id), clock::today()).await?;
     Page::render(&SubjectPage {
+        done: asked.done,
+        forms,
+        communes,
         chrome: viewer.chrome(s.name.clone()),
         id,
         name: s.name,

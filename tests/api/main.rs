@@ -29,6 +29,7 @@ mod owner_pages;
 mod pages;
 mod products;
 mod request_path;
+mod staff_pages;
 mod subjects;
 mod sync;
 mod trust;

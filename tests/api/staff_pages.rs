@@ -1,0 +1,336 @@
+//! The department's whole job on a subject in the browser (issue 31): register a subject, edit
+//! its identity with the day it takes effect, add a product, record a star recognition and
+//! revoke it — each through the API's services, refused beside its field with nothing written —
+//! and units found by their names or opened as a tree of a chosen day.
+
+use rocket::http::Status;
+use serde_json::json;
+
+use crate::helpers::{TestApp, unit};
+use crate::pages::{account, csrf_of, form, page, sign_in_and_change};
+
+#[rocket::async_test]
+async fn an_auditor_registers_edits_recognises_and_revokes_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.dangky", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Lê Thị Đăng Ký"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "kiemtra.dangky", &otp, "mật khẩu mới đủ dài").await;
+
+    // The list offers the register form, its commune field a list of the auditor's communes
+    // by name, each with its province and code.
+    let list = page(c, "/subjects").await;
+    assert_eq!(list.status, Status::Ok, "{}", list.body);
+    assert!(list.body.contains("id=\"form-subject\""), "{}", list.body);
+    assert!(list.body.contains("list=\"communes\""), "{}", list.body);
+    assert!(
+        list.body
+            .contains("<option value=\"Phường Bàn Thạch — Thành phố Đà Nẵng (20335)\">"),
+        "{}",
+        list.body
+    );
+    let csrf = csrf_of(&list.body);
+    let before = app.count("subject").await;
+    let register = |tax: &'static str, commune: &'static str| {
+        let csrf = csrf.clone();
+        async move {
+            form(
+                c,
+                "/subjects/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("f[name]", "HTX Rau Bàn Thạch"),
+                    ("f[legal_form]", "cooperative"),
+                    ("f[tax_code]", tax),
+                    ("f[commune_id]", commune),
+                    ("f[founded_on]", "15/03/2019"),
+                ],
+            )
+            .await
+        }
+    };
+    // A wrong tax code is refused beside its field, in Vietnamese, as typed; nothing written.
+    let refused = register("4000101454", "ban thach").await;
+    assert_eq!(
+        refused.status,
+        Status::UnprocessableEntity,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("id=\"error-subject-tax_code\">chữ số kiểm tra"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"HTX Rau Bàn Thạch\""));
+    assert_eq!(app.count("subject").await, before);
+    // A commune name shared by several units is not chosen silently: the refusal names them.
+    let ambiguous = register("4000101453", "hoa").await;
+    assert_eq!(ambiguous.status, Status::UnprocessableEntity);
+    assert!(
+        ambiguous.body.contains("là tên của nhiều đơn vị"),
+        "{}",
+        ambiguous.body
+    );
+    assert_eq!(app.count("subject").await, before);
+    // Typed without accents, the commune is the one unit of that name: registered.
+    let done = register("4000101453", "ban thach").await;
+    assert_eq!(done.status, Status::SeeOther, "{}", done.body);
+    let to = done.location.unwrap();
+    assert!(to.ends_with("?done=subject"), "{to}");
+    let sid = to["/subjects/".len()..to.find('?').unwrap()].to_owned();
+    let api = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    assert_eq!(api.body["commune"]["code"], "20335", "{}", api.body);
+    assert_eq!(api.body["founded_on"], "2019-03-15");
+
+    let file = page(c, &to).await;
+    assert!(file.body.contains("Đã đăng ký chủ thể."), "{}", file.body);
+    let csrf = csrf_of(&file.body);
+    let version = api.body["version"].to_string();
+    let base = format!("/subjects/{sid}/forms");
+    // An identity change without the day it takes effect is refused naming that day.
+    let no_day = form(
+        c,
+        &format!("{base}/identity"),
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("f[name]", "HTX Rau sạch Bàn Thạch"),
+            ("f[legal_form]", "cooperative"),
+            ("f[tax_code]", "4000101453"),
+            ("f[commune_id]", "Phường Bàn Thạch (20335)"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        no_day.status,
+        Status::UnprocessableEntity,
+        "{}",
+        no_day.body
+    );
+    assert!(
+        no_day.body.contains("id=\"error-identity-effective_on\""),
+        "{}",
+        no_day.body
+    );
+    let renamed = form(
+        c,
+        &format!("{base}/identity"),
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("f[name]", "HTX Rau sạch Bàn Thạch"),
+            ("f[legal_form]", "cooperative"),
+            ("f[tax_code]", "4000101453"),
+            ("f[commune_id]", "Phường Bàn Thạch (20335)"),
+            ("f[effective_on]", "01/08/2025"),
+        ],
+    )
+    .await;
+    assert_eq!(renamed.status, Status::SeeOther, "{}", renamed.body);
+    let api = app
+        .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
+        .await;
+    assert_eq!(api.body["name"], "HTX Rau sạch Bàn Thạch");
+    // Only the name changed: the commune typed as the picker offers it is the same unit.
+    assert_eq!(api.body["commune"]["code"], "20335");
+
+    // A product, then its recognition, chosen from the subject's own products.
+    let added = form(
+        c,
+        &format!("{base}/product"),
+        &[
+            ("csrf", &csrf),
+            ("f[name]", "Rau mầm Bàn Thạch"),
+            ("f[group]", "food"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, Status::SeeOther, "{}", added.body);
+    let products = app
+        .get(&format!("/api/v1/subjects/{sid}/products"), Some(&admin))
+        .await;
+    let pid = products.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let recognise = |potential: &'static str| {
+        let (csrf, pid, base) = (csrf.clone(), pid.clone(), base.clone());
+        async move {
+            form(
+                c,
+                &format!("{base}/recognition"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("f[product_id]", pid.as_str()),
+                    ("f[stars]", "3"),
+                    ("f[potential_five_star]", potential),
+                    ("f[kind]", "new"),
+                    ("f[decision_no]", "QĐ 1234/QĐ-UBND"),
+                    ("f[decision_date]", "10/12/2024"),
+                    ("f[authority]", "UBND thành phố Đà Nẵng"),
+                ],
+            )
+            .await
+        }
+    };
+    let wrong = recognise("true").await;
+    assert_eq!(wrong.status, Status::UnprocessableEntity, "{}", wrong.body);
+    assert!(wrong.body.contains("chỉ sản phẩm 4 sao"), "{}", wrong.body);
+    assert_eq!(app.count("recognition").await, 0);
+    let recorded = recognise("false").await;
+    assert_eq!(recorded.status, Status::SeeOther, "{}", recorded.body);
+    let recs = app
+        .get(
+            &format!("/api/v1/products/{pid}/recognitions"),
+            Some(&admin),
+        )
+        .await;
+    let rid = recs.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(recs.body["items"][0]["stars"], 3);
+    assert_eq!(recs.body["items"][0]["valid_until"], "2027-12-10");
+
+    // Its row offers the revocation, which opens the form with the recognition chosen.
+    let file = page(c, &format!("/subjects/{sid}")).await;
+    let revoke_href = format!("href=\"/subjects/{sid}?revoke={rid}#form-revoke\"");
+    assert!(file.body.contains(&revoke_href), "{}", file.body);
+    let opened = page(c, &format!("/subjects/{sid}?revoke={rid}")).await;
+    assert!(
+        opened
+            .body
+            .contains(&format!("<option value=\"{rid}\" selected>")),
+        "{}",
+        opened.body
+    );
+    let revoked = form(
+        c,
+        &format!("{base}/revoke"),
+        &[
+            ("csrf", &csrf),
+            ("f[recognition_id]", &rid),
+            ("f[revoked_on]", "01/03/2025"),
+            ("f[decision_no]", "QĐ 99/QĐ-UBND"),
+            ("f[reason]", "Không duy trì chất lượng sản phẩm"),
+        ],
+    )
+    .await;
+    assert_eq!(revoked.status, Status::SeeOther, "{}", revoked.body);
+    let rec = app
+        .get(&format!("/api/v1/recognitions/{rid}"), Some(&admin))
+        .await;
+    assert_eq!(rec.body["revoked_on"], "2025-03-01", "{}", rec.body);
+    // Every step is in the subject's audit trail, by the auditor.
+    let file = page(c, &format!("/subjects/{sid}")).await;
+    assert!(file.body.contains("Lê Thị Đăng Ký"), "{}", file.body);
+    assert!(
+        !file.body.contains(&revoke_href),
+        "revoked: nothing to revoke"
+    );
+
+    // An owner cannot use the department's forms.
+    let owner_otp = account(
+        &app,
+        &admin,
+        json!({"username": "chu.banthach", "role": "owner", "subject_id": sid,
+               "display_name": "Chủ HTX"}),
+    )
+    .await;
+    let o = app.another_instance().await.0;
+    sign_in_and_change(&o, "chu.banthach", &owner_otp, "mật khẩu chủ thể đủ dài").await;
+    let me = page(&o, "/me").await;
+    let owner_csrf = csrf_of(&me.body);
+    let denied = form(
+        &o,
+        &format!("{base}/product"),
+        &[
+            ("csrf", &owner_csrf),
+            ("f[name]", "Sản phẩm lạ"),
+            ("f[group]", "food"),
+        ],
+    )
+    .await;
+    assert_eq!(denied.status, Status::Forbidden, "{}", denied.body);
+    assert_eq!(
+        app.get(&format!("/api/v1/subjects/{sid}/products"), Some(&admin))
+            .await
+            .body["total"],
+        1
+    );
+}
+
+#[rocket::async_test]
+async fn units_are_found_by_name_and_opened_as_the_tree_of_a_day() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.donvi", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Phạm Đơn Vị"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "kiemtra.donvi", &otp, "mật khẩu mới đủ dài").await;
+
+    let found = page(c, "/units?q=dien%20ban&date=30/06/2025").await;
+    assert_eq!(found.status, Status::Ok, "{}", found.body);
+    assert!(found.body.contains("Thị xã Điện Bàn"), "{}", found.body);
+    assert!(
+        found
+            .body
+            .contains("href=\"/dashboard?unit=507&#38;date=2025-06-30\""),
+        "{}",
+        found.body
+    );
+    // The provinces of a day, and below one its districts (before the reform)…
+    let provinces = page(c, "/units?date=30/06/2025").await;
+    assert!(
+        provinces.body.contains("Tỉnh Quảng Nam"),
+        "{}",
+        provinces.body
+    );
+    let at = provinces
+        .body
+        .find("class=\"below\">Tỉnh Quảng Nam")
+        .unwrap();
+    let href_at = provinces.body[..at].rfind("href=\"").unwrap() + 6;
+    let below = provinces.body[href_at..at]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    let districts = page(c, &below).await;
+    assert!(
+        districts.body.contains("Thành phố Tam Kỳ"),
+        "{}",
+        districts.body
+    );
+    // …and after it, no province of that name: it merged into Đà Nẵng.
+    let after = page(c, "/units?date=01/08/2025").await;
+    assert!(!after.body.contains("Tỉnh Quảng Nam"), "{}", after.body);
+    assert!(after.body.contains("Thành phố Đà Nẵng"));
+
+    // The dashboard and the subject list take a unit by its name as well as its code.
+    let by_name = page(c, "/dashboard?unit=dien%20ban&date=30/06/2025").await;
+    assert_eq!(by_name.status, Status::Ok, "{}", by_name.body);
+    assert!(by_name.body.contains("value=\"507\""), "{}", by_name.body);
+    let unknown = page(c, "/subjects?unit=khong%20co%20dau").await;
+    assert_eq!(
+        unknown.status,
+        Status::UnprocessableEntity,
+        "{}",
+        unknown.body
+    );
+    assert!(
+        unknown.body.contains("không có đơn vị nào tên"),
+        "{}",
+        unknown.body
+    );
+}
