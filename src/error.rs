@@ -219,7 +219,8 @@ pub fn label(lang: Lang, field: &str) -> String {
     if lang == Lang::En {
         return field.to_owned();
     }
-    lang.t_or(&format!("label-{field}"), field)
+    // A field the catalogue has no label for is named as the API spells it, quoted.
+    lang.t_or(&format!("label-{field}"), &format!("“{field}”"))
 }
 
 /// Every connection busy past the pool's wait, or SQLite's one writer held past its busy

@@ -175,6 +175,7 @@ fn friendly(msg: &str) -> Msg {
     } else if msg.contains("expected an optional prefix of `urn:uuid:`")
         || msg.starts_with("invalid length: expected length 32")
         || msg.starts_with("invalid group")
+        || msg.starts_with("UUID parsing failed")
     {
         "must be an id (UUID)".into()
     } else if let Some(rest) = msg.strip_prefix("unknown variant ") {
@@ -183,7 +184,12 @@ fn friendly(msg: &str) -> Msg {
         msg!(
             "field-unknown-variant",
             value = value,
-            expected = ticks(expected).join(", ")
+            // The values the API takes, each quoted: literal values to send, not words.
+            expected = ticks(expected)
+                .iter()
+                .map(|v| format!("“{v}”"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     } else if let Some((kind, rest)) = ["invalid type: ", "invalid value: ", "invalid length "]
         .iter()
@@ -191,12 +197,51 @@ fn friendly(msg: &str) -> Msg {
     {
         let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
         match kind {
-            "invalid type: " => msg!("field-invalid-type", found = found, expected = expected),
+            "invalid type: " => msg!(
+                "field-invalid-type",
+                found = json_kind(found),
+                expected = json_kind(expected)
+            ),
             "invalid value: " => msg!("field-invalid-value", found = found, expected = expected),
             _ => msg!("field-invalid-length", found = found, expected = expected),
         }
     } else {
         msg.to_owned().into()
+    }
+}
+
+/// A JSON kind as serde names it (`null`, `string "x"`, `a formatted UUID string`, `i16`),
+/// as one word the catalogue says in the reader's language; anything else as it came.
+fn json_kind(serde: &str) -> &str {
+    let s = serde.trim();
+    let word = s.trim_start_matches("a ").trim_start_matches("an ");
+    if s.contains("UUID") {
+        "uuid"
+    } else if s == "null" || s == "unit value" || s.starts_with("Option") {
+        "null"
+    } else if word.starts_with("string") || word.starts_with("str") {
+        "string"
+    } else if word.starts_with("boolean") || word.starts_with("bool") {
+        "boolean"
+    } else if word.starts_with("sequence") {
+        "array"
+    } else if word.starts_with("map") || word.starts_with("struct") {
+        "object"
+    } else if word.contains("date") {
+        "date"
+    } else if matches!(
+        word,
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "integer"
+    ) {
+        "integer"
+    } else if word.starts_with("integer")
+        || word.starts_with("floating point")
+        || word.contains("decimal")
+        || word.starts_with("f64")
+    {
+        "number"
+    } else {
+        s
     }
 }
 
@@ -292,7 +337,7 @@ pub fn parse_query<T: DeserializeOwned + Validate>(raw: &str) -> Result<T, AppEr
         let across = e.errors().contains_key("__all__");
         match AppError::from(e) {
             AppError::Invalid { fields } if !across => AppError::BadRequest {
-                message: "is invalid".into(),
+                message: crate::msg!("error-query-invalid"),
                 fields: Some(fields),
             },
             other => other,

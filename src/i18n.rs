@@ -376,6 +376,83 @@ impl<'r> FromRequest<'r> for Lang {
     }
 }
 
+/// Words that are English, or codes of the API, never seen in a Vietnamese sentence.
+pub const NOT_VIETNAMESE: [&str; 45] = [
+    "the",
+    "must",
+    "is",
+    "are",
+    "or",
+    "and",
+    "not",
+    "required",
+    "invalid",
+    "should",
+    "cannot",
+    "only",
+    "with",
+    "from",
+    "for",
+    "of",
+    "be",
+    "on",
+    "by",
+    "at",
+    "as",
+    "it",
+    "its",
+    "this",
+    "that",
+    "which",
+    "when",
+    "unknown",
+    "error",
+    "verified",
+    "rejected",
+    "submitted",
+    "declared",
+    "suspended",
+    "revoked",
+    "expired",
+    "cooperative",
+    "enterprise",
+    "marketplace",
+    "province",
+    "district",
+    "commune",
+    "owner",
+    "auditor",
+    "admin",
+];
+
+/// The English words and API codes (`snake_case`, or a word of [`NOT_VIETNAMESE`]) of a
+/// text; an operator's setting (`OCOP_SECRET_KEY`) is a name, not a code, and a value quoted
+/// as “…” is a literal the API takes (its accepted values, the value refused), not a word.
+pub fn foreign_words(text: &str) -> Vec<String> {
+    let mut words = String::new();
+    let mut quoted = false;
+    for ch in text.chars() {
+        match ch {
+            '“' => quoted = true,
+            '”' => quoted = false,
+            c if !quoted => words.push(c),
+            _ => {}
+        }
+    }
+    words
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.is_ascii() && !w.is_empty())
+        .filter(|w| {
+            let inner_underscore = w.trim_matches('_').contains('_');
+            let setting = w.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            (inner_underscore && !setting)
+                || NOT_VIETNAMESE.contains(&w.to_ascii_lowercase().as_str())
+                || ["true", "false", "null"].contains(w)
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -495,6 +572,175 @@ mod tests {
         assert_eq!(
             Lang::Vi.tf("gap-subjects", &[("count", "29".to_owned())]),
             "còn thiếu 29 chủ thể"
+        );
+    }
+
+    /// Every Vietnamese message, its placeholders and variant names aside, is Vietnamese: no
+    /// English word, no code of the API (`issued_on`, `verified`, `value_chain`).
+    #[test]
+    fn vietnamese_messages_speak_no_english_and_name_no_code() {
+        let vi = messages(include_str!("../locales/vi/main.ftl"));
+        let mut checked = 0;
+        for (k, args) in &vi {
+            if k.starts_with("platform-") || k.starts_with("scheme-") {
+                continue;
+            }
+            // Each variant of a selector, as a reader can meet it.
+            let mut texts = vec![text(Lang::Vi, k, args)];
+            for a in args {
+                for v in ["enterprise", "cooperative", "lapsed", "stable_own", "x"] {
+                    let values: Vec<(&str, String)> = args
+                        .iter()
+                        .map(|b| (*b, if b == a { v.to_owned() } else { "7".to_owned() }))
+                        .collect();
+                    let t = Lang::Vi.tf(k, &values);
+                    texts.push(t.replace(v, "7"));
+                }
+            }
+            for t in texts {
+                let foreign = foreign_words(&t);
+                assert!(foreign.is_empty(), "{k}: {foreign:?} in “{t}”");
+            }
+            checked += 1;
+        }
+        assert!(checked > 500, "{checked}");
+        assert_eq!(
+            foreign_words("phải là verified hoặc value_chain"),
+            ["verified", "value_chain"]
+        );
+        assert!(foreign_words("chưa đặt OCOP_SECRET_KEY").is_empty());
+    }
+
+    /// The fixed English texts the code refuses with (`AppError::invalid(field, "…")`, a
+    /// validator's `message = "…"`, `v::err(…, "…")`) each have their Vietnamese in the
+    /// catalogue: a refusal never falls back to English for a Vietnamese reader.
+    #[test]
+    fn every_fixed_refusal_in_the_code_has_its_vietnamese() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    // What the service says, not what its tests say.
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    let service = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    out.push(service.to_owned());
+                }
+            }
+        }
+        /// The string literals of `text` up to the `)` closing the call it starts in.
+        fn literals_of_call(text: &str) -> Vec<String> {
+            let (mut depth, mut out, mut cur, mut in_str, mut esc) =
+                (1, Vec::new(), None, false, false);
+            for ch in text.chars() {
+                if in_str {
+                    match (esc, ch) {
+                        (true, _) => {
+                            esc = false;
+                            if let Some(c) = cur.as_mut() {
+                                String::push(c, ch);
+                            }
+                        }
+                        (false, '\\') => esc = true,
+                        (false, '"') => {
+                            in_str = false;
+                            out.extend(cur.take());
+                        }
+                        (false, _) => {
+                            if let Some(c) = cur.as_mut() {
+                                String::push(c, ch);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                match ch {
+                    '"' => {
+                        in_str = true;
+                        cur = Some(String::new());
+                    }
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut checked = 0;
+        let mut missing = Vec::new();
+        for file in files {
+            // A literal continued over lines (`"…\` then the next line) read as one.
+            let joined: String = {
+                let mut s = String::new();
+                let mut lines = file.lines();
+                while let Some(l) = lines.next() {
+                    if let Some(head) = l.strip_suffix('\\') {
+                        s.push_str(head);
+                        for next in lines.by_ref() {
+                            let t = next.trim_start();
+                            match t.strip_suffix('\\') {
+                                Some(more) => s.push_str(more),
+                                None => {
+                                    s.push_str(t);
+                                    break;
+                                }
+                            }
+                        }
+                    } else {
+                        s.push_str(l);
+                    }
+                    s.push('\n');
+                }
+                s
+            };
+            for needle in ["invalid(", "err(", "bad_request(", "message = \""] {
+                for (at, _) in joined.match_indices(needle) {
+                    let rest = &joined[at + needle.len()..];
+                    let literal = if needle.starts_with("message") {
+                        rest.split('"').next().map(str::to_owned)
+                    } else {
+                        let all = literals_of_call(rest);
+                        // The message is the call's last argument: a field name alone is not one.
+                        (all.len() >= 2 || needle == "bad_request(")
+                            .then(|| all.last().cloned())
+                            .flatten()
+                    };
+                    let Some(m) = literal.filter(|m| {
+                        m.contains(' ')
+                            && m.chars().any(char::is_alphabetic)
+                            && !m.starts_with("field-")
+                            && !m.contains('{')
+                    }) else {
+                        continue;
+                    };
+                    let (key, numbers) = shape(&m);
+                    let names = [
+                        "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10", "n11",
+                    ];
+                    let args: Vec<(&str, String)> = names.iter().copied().zip(numbers).collect();
+                    if Lang::Vi.try_tf(&key, &args).is_none() {
+                        missing.push(format!("{key} = {m}"));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        assert!(
+            missing.is_empty(),
+            "no Vietnamese for:\n{}",
+            missing.join("\n")
         );
     }
 

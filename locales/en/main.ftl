@@ -318,7 +318,7 @@ dashboard-last-frozen = Changes since the last freeze ({ $at })
 
 ## Error messages of the API (the envelope's `message` and `fields`)
 error-invalid-fields = invalid input in: { $fields }
-error-not-found-record = { $entity } { $id } not found
+error-not-found-record = { $entity } “{ $id }” not found
 error-payload-too-large = request body is larger than { $limit } bytes
 error-upstream = channel API error: { $detail }
 error-duplicate-key = the record conflicts with an existing one (duplicate key)
@@ -387,8 +387,29 @@ field-unit-not-on-date = { $name } ({ $code }) is not a unit on { $on }: it exis
     [none] {""}
    *[other] ; on that day it corresponds to { $successors }
 }
-field-unknown-variant = unknown value "{ $value }": expected one of { $expected }
-field-invalid-type = invalid type: { $found }, expected { $expected }
+field-unknown-variant = unknown value “{ $value }”: expected one of { $expected }
+field-invalid-type = invalid type: { $found ->
+        [null] null
+        [string] a string
+        [number] a number
+        [integer] an integer
+        [boolean] a boolean
+        [array] a list
+        [object] an object
+        [uuid] an id
+        [date] a date
+       *[other] { $found }
+    }, expected { $expected ->
+        [uuid] an id (UUID)
+        [string] a string
+        [integer] an integer
+        [number] a number
+        [boolean] true or false
+        [array] a list
+        [object] an object
+        [date] a date
+       *[other] { $expected }
+    }
 field-invalid-value = invalid value: { $found }, expected { $expected }
 field-invalid-length = invalid length { $found }, expected { $expected }
 field-must-be-a-vietnamese-phone-number-a-mobile-N-N-digits-N-N-N-or-a-landline-N-N-digits-N-N-N-or-N-instead-of-N = must be a Vietnamese phone number: a mobile { $n1 } + { $n2 } digits ({ $n3 } { $n4 } { $n5 }) or a landline { $n6 } + { $n7 } digits ({ $n8 } { $n9 } { $n10 }), or +{ $n11 } instead of { $n12 }
@@ -1025,3 +1046,5 @@ field-only-a-N-star-product-can-be-rated-potential-N-star = only a { $n1 }-star 
 field-only-shopee-lazada-and-tiktok-shop-shops-connect-through-the-marketplace-s-authorization = only Shopee, Lazada and TikTok Shop shops connect through the marketplace's authorization
 field-the-check-digit-Nth-digit-does-not-match-not-a-valid-tax-code = the check digit ({ $n1 }th digit) does not match: not a valid tax code
 field-verified-or-rejected = verified or rejected
+policy-unknown-scheme = { $scheme } is not a scheme of the catalogue
+error-query-invalid = a query parameter is invalid

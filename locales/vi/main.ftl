@@ -318,7 +318,7 @@ dashboard-last-frozen = Thay đổi từ lần chốt gần nhất ({ $at })
 
 ## Thông báo lỗi của API (`message` và `fields` của phong bì lỗi)
 error-invalid-fields = dữ liệu không hợp lệ ở: { $fields }
-error-not-found-record = không tìm thấy bản ghi: { $entity } { $id }
+error-not-found-record = không tìm thấy bản ghi: { $entity } “{ $id }”
 error-payload-too-large = dữ liệu gửi lên vượt quá { $limit } byte
 error-upstream = sàn thương mại điện tử trả lời lỗi: { $detail }
 error-duplicate-key = bản ghi trùng với một bản ghi đã có (trùng khóa)
@@ -386,42 +386,63 @@ field-unit-not-on-date = { $name } ({ $code }) không phải là đơn vị hàn
     [none] {""}
    *[other] ; vào ngày đó tương ứng với { $successors }
 }
-field-unknown-variant = giá trị "{ $value }" không hợp lệ: phải là một trong { $expected }
-field-invalid-type = sai kiểu dữ liệu: { $found }, cần { $expected }
+field-unknown-variant = giá trị “{ $value }” không hợp lệ: phải là một trong { $expected }
+field-invalid-type = sai kiểu dữ liệu: { $found ->
+        [null] bỏ trống
+        [string] chuỗi ký tự
+        [number] số
+        [integer] số nguyên
+        [boolean] đúng/sai
+        [array] danh sách
+        [object] đối tượng
+        [uuid] mã định danh
+        [date] ngày
+       *[other] { $found }
+    }, cần { $expected ->
+        [uuid] mã định danh (UUID)
+        [string] chuỗi ký tự
+        [integer] số nguyên
+        [number] số
+        [boolean] đúng/sai
+        [array] danh sách
+        [object] đối tượng
+        [date] ngày
+       *[other] { $expected }
+    }
 field-invalid-value = giá trị không hợp lệ: { $found }, cần { $expected }
 field-invalid-length = sai độ dài { $found }, cần { $expected }
 field-must-be-a-vietnamese-phone-number-a-mobile-N-N-digits-N-N-N-or-a-landline-N-N-digits-N-N-N-or-N-instead-of-N = phải là số điện thoại Việt Nam: di động { $n1 } + { $n2 } chữ số ({ $n3 } { $n4 } { $n5 }) hoặc cố định { $n6 } + { $n7 } chữ số ({ $n8 } { $n9 } { $n10 }), hoặc +{ $n11 } thay cho { $n12 }
 field-a-N-digit-personal-id-replaces-the-tax-code-only-for-household-businesses = số định danh cá nhân { $n1 } chữ số chỉ thay mã số thuế cho hộ kinh doanh
 field-a-channel-credential-cannot-be-decrypted-with-the-configured-ocop-secret-key = không giải mã được thông tin kết nối kênh bằng OCOP_SECRET_KEY đã cấu hình
 field-a-channel-credential-is-encrypted-but-ocop-secret-key-is-not-set = thông tin kết nối kênh đã được mã hóa nhưng chưa đặt OCOP_SECRET_KEY
-field-a-reason-for-not-counting-cannot-go-with-counts-true = không thể lọc theo lý do chưa đạt cùng với counts=true
+field-a-reason-for-not-counting-cannot-go-with-counts-true = không thể lọc theo lý do chưa đạt cùng với lọc những chủ thể đã được tính
 field-a-revoked-certification-cannot-be-edited-register-a-new-one = chứng nhận đã bị thu hồi thì không sửa được; hãy đăng ký chứng nhận mới
 field-a-subject-has-no-parent = chủ thể không có bản ghi cha
 field-a-sync-of-this-channel-is-already-running = kênh này đang được đồng bộ
 field-an-auditor-manages-the-accounts-of-owners-in-its-unit-only = cán bộ thẩm định chỉ quản lý tài khoản chủ thể trong địa bàn của mình
 field-approve-or-reject = phải là chấp thuận hoặc từ chối
 field-csv-or-xlsx = phải là csv hoặc xlsx
-field-evidence-url-and-evidence-shaN-go-together-give-both-or-neither = evidence_url và evidence_sha{ $n1 } đi cùng nhau: nhập cả hai hoặc bỏ trống cả hai
+field-evidence-url-and-evidence-shaN-go-together-give-both-or-neither = đường dẫn minh chứng và mã băm SHA-{ $n1 } của nó đi cùng nhau: nhập cả hai hoặc bỏ trống cả hai
 field-is-not-the-current-password = không phải mật khẩu hiện tại
 field-is-required-when-tenure-is-linked-the-linkage-contract = là thông tin bắt buộc khi vùng nguyên liệu là vùng liên kết (hợp đồng liên kết)
 field-is-required-when-the-commune-is-missing-the-district-or-the-province = là thông tin bắt buộc khi thiếu xã/phường (huyện hoặc tỉnh)
-field-is-required-with-counts-value-chain-or-modern-channel = là thông tin bắt buộc khi lọc theo counts (value_chain hoặc modern_channel)
+field-is-required-with-counts-value-chain-or-modern-channel = là thông tin bắt buộc khi lọc theo được tính / chưa tính (chỉ tiêu chuỗi giá trị hoặc kênh hiện đại)
 field-is-required-with-gap = là thông tin bắt buộc khi lọc theo lý do chưa đạt
 field-is-required-the-product-the-rating-is-for = là thông tin bắt buộc: sản phẩm được đánh giá
 field-is-the-frozen-report-s-own-when-since-names-one = lấy theo báo cáo đã chốt khi since là một báo cáo
 field-missing-authorization-bearer-token-header = thiếu tiêu đề Authorization: Bearer <token>
 field-must-be-a-scheme-code = phải là mã loại chứng nhận
 field-must-be-a-unit-id = phải là mã đơn vị hành chính
-field-must-be-after-issued-on = phải sau ngày cấp (issued_on)
+field-must-be-after-issued-on = phải sau ngày cấp
 field-must-be-an-etag-this-api-sent-such-as-N = phải là ETag do API này gửi, ví dụ "{ $n1 }"
 field-must-be-an-https-url-when-the-subject-s-owner-sets-it = phải là địa chỉ https khi chủ thể tự cấu hình
 field-must-be-one-of-the-subject-s-own-products = phải là một sản phẩm của chính chủ thể
 field-must-be-one-of-the-subject-s-own-raw-material-areas = phải là một vùng nguyên liệu của chính chủ thể
 field-must-differ-from-the-current-password = phải khác mật khẩu hiện tại
-field-must-not-be-before-active-from = không được trước ngày bắt đầu (active_from)
+field-must-not-be-before-active-from = không được trước ngày bắt đầu hoạt động
 field-must-not-be-before-since = không được trước since
-field-must-not-be-before-valid-from = không được trước ngày bắt đầu hiệu lực (valid_from)
-field-name-or-commune = phải là name hoặc commune
+field-must-not-be-before-valid-from = không được trước ngày bắt đầu hiệu lực
+field-name-or-commune = phải là theo tên hoặc theo xã/phường
 field-not-a-known-reason = không phải lý do đã biết
 field-nothing-is-missing-register-the-record-itself = không thiếu thông tin nào: hãy đăng ký chính bản ghi đó
 field-only-administrators-and-auditors-manage-accounts = chỉ quản trị viên và cán bộ thẩm định quản lý tài khoản
@@ -460,19 +481,19 @@ field-is-required-for-a-channel-token = là thông tin bắt buộc với mã tr
 field-is-required-for-an-auditor-the-unit-whose-subtree-it-reaches = là thông tin bắt buộc với cán bộ thẩm định (địa bàn được phân quyền)
 field-is-required-for-an-owner-the-subject-it-acts-for = là thông tin bắt buộc với chủ thể (chủ thể được đại diện)
 field-must-be-N-to-N-lower-case-letters-digits-or-starting-with-a-letter-or-digit = phải gồm { $n1 } đến { $n2 } chữ thường, chữ số, '.', '_' hoặc '-', bắt đầu bằng chữ cái hoặc chữ số
-field-must-be-admin-auditor-owner-or-channel = phải là admin, auditor, owner hoặc channel
-field-must-be-admin-auditor-or-owner-a-channel-signs-in-with-a-token = phải là admin, auditor hoặc owner (kênh dùng mã truy cập)
+field-must-be-admin-auditor-owner-or-channel = phải là quản trị, cán bộ thẩm định, chủ thể OCOP hoặc kênh bán hàng
+field-must-be-admin-auditor-or-owner-a-channel-signs-in-with-a-token = phải là quản trị, cán bộ thẩm định hoặc chủ thể OCOP (kênh bán hàng dùng mã truy cập)
 field-must-list-one-or-more-distinct-categories = phải liệt kê ít nhất một loại, không trùng lặp
 field-must-list-one-or-more-distinct-channel-kinds = phải liệt kê ít nhất một loại kênh, không trùng lặp
 field-must-name-the-platform-or-chain-in-N-N-characters-shopee-lazada-co-opmart = phải ghi tên sàn hoặc chuỗi siêu thị, { $n1 }-{ $n2 } ký tự (shopee, lazada, Co.opmart, …)
 field-must-be-N-N-characters = phải có { $n1 }-{ $n2 } ký tự
-field-must-be-verified-rejected-suspended-or-revoked-submitted-is-reached-by-an-owner-s-edit = phải là verified, rejected, suspended hoặc revoked (submitted chỉ có khi chủ thể sửa)
+field-must-be-verified-rejected-suspended-or-revoked-submitted-is-reached-by-an-owner-s-edit = phải là xác nhận, từ chối, tạm đình chỉ hoặc thu hồi (trạng thái chờ thẩm định chỉ có khi chủ thể sửa)
 field-must-be-N-N-lowercase-letters-digits-or-such-as-vietgap = phải gồm { $n1 }-{ $n2 } chữ thường, chữ số hoặc _ (ví dụ vietgap)
 field-is-required-for-a-feed-connection = là thông tin bắt buộc với kết nối nguồn dữ liệu (feed)
 field-is-required-for-a-marketplace-connection-partner-id-or-app-key = là thông tin bắt buộc với kết nối sàn (partner id hoặc app key)
 field-is-required-for-a-marketplace-connection-the-shop-or-seller-id = là thông tin bắt buộc với kết nối sàn (mã gian hàng hoặc người bán)
-field-must-be-after-start-on = phải sau ngày bắt đầu (start_on)
-field-must-be-after-decision-date = phải sau ngày quyết định (decision_date)
+field-must-be-after-start-on = phải sau ngày bắt đầu hợp đồng
+field-must-be-after-decision-date = phải sau ngày quyết định
 field-must-name-at-least-one-of-name-legal-form-tax-code-commune-id = phải nêu ít nhất một trong tên, loại hình, mã số thuế, xã/phường
 
 ## Nhập danh sách
@@ -667,7 +688,7 @@ geo-ring-open = đa giác { $polygon } vòng { $ring } chưa khép kín: vị tr
 field-is-not-valid = không hợp lệ
 field-must-be-a-uuid = phải là một mã định danh (UUID)
 field-must-be-a-document-uploaded-for-the-subject = phải là tài liệu đã tải lên cho chủ thể này
-field-give-either-an-uploaded-document-or-evidence-url-with-evidence-shaN-not-both = chỉ dùng một trong hai: tài liệu đã tải lên, hoặc evidence_url kèm evidence_sha{ $n1 }
+field-give-either-an-uploaded-document-or-evidence-url-with-evidence-shaN-not-both = chỉ dùng một trong hai: tài liệu đã tải lên, hoặc đường dẫn minh chứng kèm mã băm SHA-{ $n1 }
 error-document-type = tệp phải là tài liệu PDF, JPEG hoặc PNG (nội dung tệp cho thấy không phải)
 connect-no-state = đường dẫn thiếu mã trạng thái: hãy bắt đầu kết nối gian hàng lại
 connect-unknown = đường dẫn kết nối không hợp lệ: hãy bắt đầu kết nối gian hàng lại
@@ -747,7 +768,7 @@ form-area-commune-hint = Tên xã/phường, ví dụ Tân Thạnh; để trốn
 form-linkage-hint = Chỉ điền khi hình thức là liên kết.
 form-geometry-hint = Không bắt buộc: tệp .geojson xuất từ phần mềm bản đồ.
 form-document-hint = Tệp PDF, JPEG hoặc PNG, tối đa 10 MB.
-form-platform-hint = shopee, lazada, tiki, tiktok_shop, sendo, postmart, voso… hoặc tên chuỗi (Co.opmart, WinMart).
+form-platform-hint = Shopee, Lazada, Tiki, TikTok Shop, Sendo, Postmart, Voso… hoặc tên chuỗi (Co.opmart, WinMart).
 form-none = (không)
 form-unchanged = (giữ nguyên)
 form-integer = phải là một số nguyên
@@ -1025,3 +1046,5 @@ field-only-a-N-star-product-can-be-rated-potential-N-star = chỉ sản phẩm {
 field-only-shopee-lazada-and-tiktok-shop-shops-connect-through-the-marketplace-s-authorization = chỉ gian hàng Shopee, Lazada và TikTok Shop kết nối qua cấp quyền của sàn
 field-the-check-digit-Nth-digit-does-not-match-not-a-valid-tax-code = chữ số kiểm tra (chữ số thứ { $n1 }) không khớp: không phải mã số thuế hợp lệ
 field-verified-or-rejected = phải là xác nhận hoặc từ chối
+policy-unknown-scheme = “{ $scheme }” không phải một loại chứng nhận trong danh mục
+error-query-invalid = tham số của địa chỉ không hợp lệ

@@ -156,7 +156,7 @@ async fn known_schemes(db: &impl ConnectionTrait, caps: &BTreeMap<String, i32>) 
     if let Some(unknown) = codes.iter().find(|c| !found.iter().any(|s| &&s.code == c)) {
         return Err(AppError::invalid(
             "validity_caps",
-            format!("{unknown} is not a scheme of the catalogue"),
+            crate::msg!("policy-unknown-scheme", scheme = unknown),
         ));
     }
     Ok(())

@@ -269,6 +269,8 @@ pub fn changes(
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    // An emptied field is cleared, unless the record cannot be without it.
+    let mut required = BTreeMap::new();
     for s in changed {
         if typed
             .get(s.name)
@@ -276,8 +278,15 @@ pub fn changes(
             .unwrap_or_default()
             .is_empty()
         {
-            insert(&mut out, s.name, Value::Null);
+            if s.required {
+                required.insert(s.name.to_owned(), lang.t("field-is-required"));
+            } else {
+                insert(&mut out, s.name, Value::Null);
+            }
         }
+    }
+    if !required.is_empty() {
+        return Err(required);
     }
     Ok(Value::Object(out))
 }

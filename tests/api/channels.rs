@@ -110,7 +110,7 @@ async fn channels_of_every_kind_are_declared_then_verified_by_auditors() {
     assert_eq!(v["status"], "verified");
     assert_eq!(v["verified_on"], declared_on);
     assert_eq!(v["note"], "Đã kiểm tra gian hàng");
-    assert_eq!(v["verified_by"], "test auditor");
+    assert_eq!(v["verified_by"], "Cán bộ thử nghiệm");
     let again = app
         .post(&path, Some(&auditor), &json!({"verified_on": declared_on}))
         .await;

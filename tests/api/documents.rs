@@ -146,7 +146,7 @@ async fn an_owner_uploads_a_scan_read_only_by_those_who_reach_its_subject() {
         )
         .await;
     assert_eq!(res.status, Status::Created, "{:?}", res.body);
-    assert_eq!(res.body["uploaded_by"], "test auditor");
+    assert_eq!(res.body["uploaded_by"], "Cán bộ thử nghiệm");
     assert_eq!(res.body["subject_id"], s["id"]);
 }
 

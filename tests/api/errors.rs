@@ -343,7 +343,7 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
         .as_str()
         .unwrap();
     assert!(
-        rule.starts_with("giá trị \"hợp tác xã\" không hợp lệ: phải là một trong ")
+        rule.starts_with("giá trị “hợp tác xã” không hợp lệ: phải là một trong ")
             && rule.contains("cooperative"),
         "{rule}"
     );
@@ -381,7 +381,7 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
     assert_eq!(vi.error_code(), "not_found");
     assert_eq!(
         vi.body["error"]["message"],
-        "không tìm thấy bản ghi: Sản phẩm 6f1c1f0e-0000-4000-8000-000000000000"
+        "không tìm thấy bản ghi: Sản phẩm “6f1c1f0e-0000-4000-8000-000000000000”"
     );
 
     // Accept-Language decides when nothing else does.

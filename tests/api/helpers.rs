@@ -379,7 +379,8 @@ impl TestApp {
                 unit_id,
                 subject_id,
                 platform: platform.map(str::to_owned),
-                name: Some(format!("test {}", role.code())),
+                // Named as a person reads it on the pages (audit trails, "verified by").
+                name: Some(test_actor_name(role).to_owned()),
             },
         )
         .await
@@ -387,7 +388,7 @@ impl TestApp {
         .secret
     }
 
-    /// An administrator token.
+    /// An administrator token (named "Quản trị thử nghiệm").
     pub async fn admin(&self) -> String {
         self.token(Role::Admin, None, None, None).await
     }
@@ -688,5 +689,15 @@ pub fn next_tax_code() -> String {
             d.push(check);
             return d.iter().map(|x| x.to_string()).collect();
         }
+    }
+}
+
+/// The name a test token carries.
+pub fn test_actor_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Quản trị thử nghiệm",
+        Role::Auditor => "Cán bộ thử nghiệm",
+        Role::Owner => "Chủ thể thử nghiệm",
+        _ => "Kênh thử nghiệm",
     }
 }

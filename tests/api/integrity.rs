@@ -666,7 +666,7 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
         transition["recorded_by"]
             .as_str()
             .unwrap()
-            .contains("auditor"),
+            .contains("Cán bộ"),
         "{transition}"
     );
     assert!(

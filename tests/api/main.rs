@@ -35,3 +35,4 @@ mod sync;
 mod trust;
 mod units;
 mod users;
+mod vietnamese;
