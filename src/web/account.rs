@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use super::page::{
     Chrome, Page, PageError, SESSION_COOKIE, Viewer, constant_eq, landing, safe_next,
-    set_session_cookie, start_page,
+    set_session_cookie,
 };
 use crate::error::AppError;
 use crate::limits::Limits;
@@ -161,9 +161,15 @@ struct PasswordPage {
     error: Option<String>,
     new_label: String,
     min: usize,
+    /// Where the person goes once the password is changed (a page its role may open).
+    next: String,
 }
 
-fn password_page(viewer: &Viewer, error: Option<String>) -> Result<Page, PageError> {
+fn password_page(
+    viewer: &Viewer,
+    error: Option<String>,
+    next: Option<&str>,
+) -> Result<Page, PageError> {
     let session = viewer
         .session
         .as_ref()
@@ -176,13 +182,14 @@ fn password_page(viewer: &Viewer, error: Option<String>) -> Result<Page, PageErr
             .lang
             .tf("password-new", &[("min", MIN_LENGTH.to_string())]),
         min: MIN_LENGTH,
+        next: next.and_then(safe_next).unwrap_or_default().to_owned(),
     })
 }
 
 /// The form to change one's password (the one-time password first of all).
-#[get("/password")]
-pub fn password_form(viewer: Viewer) -> Result<Page, PageError> {
-    password_page(&viewer, None)
+#[get("/password?<next>")]
+pub fn password_form(viewer: Viewer, next: Option<&str>) -> Result<Page, PageError> {
+    password_page(&viewer, None, next)
 }
 
 #[derive(FromForm)]
@@ -191,6 +198,7 @@ pub struct PasswordForm<'r> {
     current: &'r str,
     new: &'r str,
     repeat: &'r str,
+    next: Option<&'r str>,
 }
 
 /// Changes the password; then on to the person's start page.
@@ -212,7 +220,7 @@ pub async fn change_password(
     let refuse = |msg: String| -> Result<Either<Redirect, (Status, Page)>, PageError> {
         Ok(Either::Right((
             Status::UnprocessableEntity,
-            password_page(&viewer, Some(msg))?,
+            password_page(&viewer, Some(msg), form.next)?,
         )))
     };
     if form.new != form.repeat {
@@ -221,7 +229,7 @@ pub async fn change_password(
     match sessions::change_password(db.inner(), *policy.inner(), session, form.current, form.new)
         .await
     {
-        Ok(()) => Ok(Either::Left(Redirect::to(start_page(session)))),
+        Ok(()) => Ok(Either::Left(Redirect::to(landing(session, form.next)))),
         Err(AppError::Invalid { fields, .. }) => {
             let msg = if fields.contains_key("current_password") {
                 lang.t("password-wrong-current")

@@ -54,8 +54,10 @@ struct AccountsPage {
     roles: Vec<(&'static str, String)>,
     /// Provinces of today, for an auditor's unit (administrators only).
     units: Vec<(Uuid, String)>,
-    /// Subjects in reach, for an owner's subject.
+    /// Subjects in reach, for an owner's subject: each with its tax code and commune, so that
+    /// two cooperatives of one name are told apart.
     subjects: Vec<(Uuid, String)>,
+    typed: Typed,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -66,6 +68,18 @@ struct Outcome {
     issued: Option<Issued>,
     done: Option<String>,
     error: Option<String>,
+    /// What was typed on a refused new account, given back as typed.
+    typed: Typed,
+}
+
+/// The new-account form's values.
+#[derive(Default, Clone)]
+pub struct Typed {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: String,
+    pub subject_id: String,
 }
 
 async fn render(
@@ -152,7 +166,20 @@ async fn render(
             .await?
             .items
             .into_iter()
-            .map(|s| (s.id, s.name))
+            .map(|s| {
+                let particulars: Vec<String> = [
+                    s.tax_code.clone(),
+                    s.commune.as_ref().map(|c| c.name.clone()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let label = match particulars.is_empty() {
+                    true => s.name,
+                    false => format!("{} — {}", s.name, particulars.join(" — ")),
+                };
+                (s.id, label)
+            })
             .collect();
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let href = |n: u64| {
@@ -172,6 +199,7 @@ async fn render(
         roles,
         units,
         subjects,
+        typed: outcome.typed,
         prev: (page_no > 1).then(|| href(page_no - 1)),
         next: (page_no < pages).then(|| href(page_no + 1)),
     })
@@ -221,6 +249,7 @@ async fn answer(
     db: &DatabaseConnection,
     viewer: &Viewer,
     result: Result<Outcome, AppError>,
+    typed: Typed,
 ) -> Answer {
     match result {
         Ok(outcome) => Ok((Status::Ok, render(db, viewer, "", 1, outcome).await?)),
@@ -229,6 +258,7 @@ async fn answer(
         ) => {
             let outcome = Outcome {
                 error: Some(super::page::error_detail(&e, viewer.lang)),
+                typed,
                 ..Default::default()
             };
             Ok((
@@ -291,7 +321,14 @@ pub async fn create(
         })
     }
     .await;
-    answer(db.inner(), &viewer, result).await
+    let typed = Typed {
+        username: form.username.to_owned(),
+        display_name: form.display_name.to_owned(),
+        role: form.role.to_owned(),
+        unit_id: form.unit_id.unwrap_or_default().to_owned(),
+        subject_id: form.subject_id.unwrap_or_default().to_owned(),
+    };
+    answer(db.inner(), &viewer, result, typed).await
 }
 
 #[derive(FromForm)]
@@ -326,7 +363,7 @@ pub async fn act(
                     )),
                     ..Default::default()
                 });
-            return answer(db.inner(), &viewer, result)
+            return answer(db.inner(), &viewer, result, Typed::default())
                 .await
                 .map(rocket::Either::Right);
         }

@@ -293,7 +293,20 @@ impl<'r> Responder<'r, 'static> for PageError {
             PageError::SignIn(next) => {
                 return Redirect::to(login_href(&next)).respond_to(req);
             }
-            PageError::ChangePassword => return Redirect::to("/password").respond_to(req),
+            PageError::ChangePassword => {
+                // The page asked for is where the person goes once the password is theirs.
+                let next = req.uri().to_string();
+                let to = match safe_next(&next) {
+                    Some(n) if req.method() == rocket::http::Method::Get => {
+                        let q = form_urlencoded::Serializer::new(String::new())
+                            .append_pair("next", n)
+                            .finish();
+                        format!("/password?{q}")
+                    }
+                    _ => "/password".to_owned(),
+                };
+                return Redirect::to(to).respond_to(req);
+            }
             PageError::Csrf => (Status::Forbidden, lang.t("form-expired"), None),
             PageError::App(AppError::Unauthorized(_)) => {
                 return Redirect::to(login_href(&req.uri().to_string())).respond_to(req);

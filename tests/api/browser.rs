@@ -129,6 +129,11 @@ async fn fill(c: &Client, css: &str, text: &str) {
 /// Clicks a link or a submit button and waits until the browser is on the next page (fails
 /// after 10 s: a wait that cannot fail proves nothing).
 async fn click(c: &Client, css: &str) {
+    // A mark on the page that the next page will not have: a form answered at the same
+    // address is a new page too.
+    c.execute("window.__before_click = true;", vec![])
+        .await
+        .unwrap();
     let before = c.current_url().await.unwrap();
     c.find(Locator::Css(css))
         .await
@@ -137,7 +142,13 @@ async fn click(c: &Client, css: &str) {
         .await
         .unwrap();
     for _ in 0..200 {
-        if c.current_url().await.unwrap() != before {
+        let left = c
+            .execute("return window.__before_click === undefined;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if left {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -222,7 +233,9 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     // S2 (Tam Kỳ) owns its land and has submitted a VietGAP certificate: it waits in the queue.
     let s2 = sc.s["S2"].clone();
     sc.area(&s2, "own", None, None).await;
-    sc.cert(&s2, "vietgap", "VG-S2", &[]).await;
+    let vg = sc.cert(&s2, "vietgap", "VG-S2", &[]).await;
+    // …and an organic one the auditor will refuse.
+    let organic = sc.cert(&s2, "organic", "HC-S2", &[]).await;
     let otp = account(
         &sc.app,
         &sc.admin,
@@ -240,7 +253,7 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     fill(&c, "#username", "kiemtra.quangnam").await;
     fill(&c, "#password", &otp).await;
     click(&c, "#sign-in").await;
-    assert_eq!(path_of(&c).await, "/password");
+    assert_eq!(path_of(&c).await, "/password?next=%2Fdashboard");
     shot(&c, "02-doi-mat-khau").await;
     fill(&c, "#current", &otp).await;
     fill(&c, "#new", "mật khẩu của tôi 2025").await;
@@ -365,9 +378,27 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     let queue = text_of(&c, "queue").await;
     assert!(queue.contains("VG-S2"), "{queue}");
     shot(&c, "06-viec-can-tham-dinh").await;
-    fill(&c, "#queue input[name=reason]", "Đã đối chiếu bản gốc").await;
-    fill(&c, "#queue input[name=effective_on]", "30/06/2025").await;
-    click(&c, "#queue button.verify").await;
+    // The organic claim is refused with its reason; nothing else moves.
+    let item =
+        |c: &serde_json::Value, what: &str| format!("#item-{} {what}", c["id"].as_str().unwrap());
+    fill(
+        &c,
+        &item(&organic, "input[name=reason]"),
+        "Giấy chứng nhận không khớp tên chủ thể",
+    )
+    .await;
+    fill(
+        &c,
+        &item(&organic, "input[name=effective_on]"),
+        "30/06/2025",
+    )
+    .await;
+    click(&c, &item(&organic, "button.reject")).await;
+    assert_eq!(text_of(&c, "done").await, "Đã ghi nhận: Từ chối.");
+    assert!(!text_of(&c, "queue").await.contains("HC-S2"));
+    fill(&c, &item(&vg, "input[name=reason]"), "Đã đối chiếu bản gốc").await;
+    fill(&c, &item(&vg, "input[name=effective_on]"), "30/06/2025").await;
+    click(&c, &item(&vg, "button.verify")).await;
     assert!(text_of(&c, "done").await.starts_with("Đã ghi nhận"));
     // …and Tam Kỳ's value chain moves from 3 to 4 subjects, as the API says.
     c.goto(&format!("{base}/dashboard?unit=49&date=30/06/2025"))
@@ -385,6 +416,17 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
     click(&c, "#freeze").await;
     assert!(path_of(&c).await.starts_with("/reports/"));
     shot(&c, "07-bao-cao-da-chot").await;
+    // Printed on A4 as the browser prints it: the report's title block and signatures, saved
+    // beside the screenshots.
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let pages = pdf.windows(11).filter(|w| w == b"/Type /Page").count()
+        - pdf.windows(12).filter(|w| w == b"/Type /Pages").count();
+    assert!((1..=3).contains(&pages), "{pages} pages");
+    std::fs::write(screenshots().join("07b-bao-cao-in-a4.pdf"), &pdf).unwrap();
     let href = c
         .find(Locator::Id("export-xlsx"))
         .await
@@ -594,6 +636,18 @@ async fn open_form(c: &Client, form: &str) {
         .click()
         .await
         .unwrap();
+}
+
+/// Whether the page is wider than its window: a phone would scroll it sideways.
+async fn scrolls_sideways(c: &Client) -> bool {
+    c.execute(
+        "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_bool()
+    .unwrap()
 }
 
 /// Signs in with a one-time password and chooses one's own password.
@@ -863,5 +917,113 @@ async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor
     assert_eq!(text_of(&c, "status-value_chain").await, "Được tính");
     assert_eq!(text_of(&c, "status-modern_channel").await, "Được tính");
     shot(&c, "25-chu-the-duoc-tinh").await;
+    c.close().await.unwrap();
+}
+
+#[rocket::async_test]
+async fn an_administrator_manages_accounts_and_an_owner_lands_home_on_a_phone() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let app = crate::helpers::TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà Quế").await;
+    let sid = s["id"].as_str().unwrap().to_owned();
+    let p = app.seed_product(&admin, &s, "Trà Quế túi lọc").await;
+    app.seed_recognition(&admin, &p, "QĐ-12", "2024-05-10", 4)
+        .await;
+    let admin_otp = account(
+        &app,
+        &admin,
+        json!({"username": "quantri.so", "role": "admin", "display_name": "Đỗ Quản Trị"}),
+    )
+    .await;
+    let base = app.serve().await;
+
+    // The administrator creates an auditor of Đà Nẵng; its one-time password is shown once.
+    first_sign_in(
+        &c,
+        &base,
+        "/accounts",
+        "quantri.so",
+        &admin_otp,
+        "quản trị Sở 2025 an toàn",
+    )
+    .await;
+    assert_eq!(path_of(&c).await, "/accounts");
+    let da_nang = unit("province", "48", Some("2025-07-01")).to_string();
+    fill(&c, "#username", "kiemtra.moi").await;
+    fill(&c, "#display_name", "Hồ Thị Kiểm").await;
+    choose(&c, "#role", "auditor").await;
+    choose(&c, "#unit_id", &da_nang).await;
+    click(&c, "#create-account").await;
+    assert!(text_of(&c, "one-time-password").await.len() >= 12);
+    // An owner's account without its subject is refused, and the form keeps what was typed.
+    fill(&c, "#username", "chu.traque").await;
+    fill(&c, "#display_name", "Ngô Văn Quế").await;
+    choose(&c, "#role", "owner").await;
+    click(&c, "#create-account").await;
+    assert!(!text_of(&c, "form-error").await.is_empty());
+    let kept = c
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(kept, "chu.traque");
+    choose(&c, "#subject_id", &sid).await;
+    click(&c, "#create-account").await;
+    let first_otp = text_of(&c, "one-time-password").await;
+    assert!(first_otp.len() >= 12, "{first_otp}");
+    shot(&c, "26-quan-tri-tao-tai-khoan").await;
+    // Disable the auditor (its sessions end), enable it again, and give the owner a new
+    // one-time password (the first one lost).
+    click(&c, "#disable-kiemtra\\.moi").await;
+    assert!(text_of(&c, "done").await.starts_with("Đã khóa tài khoản"));
+    assert!(text_of(&c, "account-kiemtra.moi").await.contains("Đã khóa"));
+    click(&c, "#enable-kiemtra\\.moi").await;
+    assert_eq!(text_of(&c, "done").await, "Đã mở khóa tài khoản.");
+    click(&c, "#reset-chu\\.traque").await;
+    let owner_otp = text_of(&c, "one-time-password").await;
+    assert_ne!(owner_otp, first_otp);
+    shot(&c, "27-quan-tri-cap-lai-mat-khau").await;
+    click(&c, "#sign-out").await;
+
+    // The owner, on a 360 px phone, signs in from the bare sign-in page twice and lands on its
+    // own page both times, which never scrolls sideways.
+    c.set_window_size(360, 740).await.unwrap();
+    first_sign_in(
+        &c,
+        &base,
+        "/login",
+        "chu.traque",
+        &owner_otp,
+        "trà quế Trà Linh 2025",
+    )
+    .await;
+    assert_eq!(path_of(&c).await, "/me");
+    assert!(
+        !scrolls_sideways(&c).await,
+        "/me scrolls sideways at 360 px"
+    );
+    shot(&c, "28-chu-the-tren-dien-thoai").await;
+    click(&c, "#sign-out").await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "#username", "chu.traque").await;
+    fill(&c, "#password", "trà quế Trà Linh 2025").await;
+    click(&c, "#sign-in").await;
+    assert_eq!(path_of(&c).await, "/me");
+    assert_eq!(text_of(&c, "subject-name").await, "HTX Trà Quế");
+    // The public pages a buyer opens on the same phone.
+    for path in ["/".to_owned(), format!("/p/{}", p["id"].as_str().unwrap())] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(
+            !scrolls_sideways(&c).await,
+            "{path} scrolls sideways at 360 px"
+        );
+    }
+    shot(&c, "29-trang-san-pham-dien-thoai").await;
     c.close().await.unwrap();
 }

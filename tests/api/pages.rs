@@ -181,7 +181,7 @@ async fn a_person_signs_in_changes_the_one_time_password_and_signs_out() {
     // …but nothing is shown until the one-time password is replaced.
     let res = page(c, "/dashboard").await;
     assert_eq!(res.status, Status::SeeOther);
-    assert_eq!(res.location.as_deref(), Some("/password"));
+    assert_eq!(res.location.as_deref(), Some("/password?next=%2Fdashboard"));
     let pw = page(c, "/password").await;
     assert!(
         pw.body.contains("Đây là lần đăng nhập đầu tiên"),
