@@ -242,6 +242,11 @@ impl UnitGraph {
         self.units.get(&id).is_some_and(|u| u.level == "commune")
     }
 
+    /// The units `id` was formed from by a reform, directly.
+    pub fn predecessors_of(&self, id: Uuid) -> &[Uuid] {
+        self.predecessors.get(&id).map_or(&[], Vec::as_slice)
+    }
+
     /// Direct children of `id` (all versions).
     pub fn children(&self, id: Uuid) -> &[Uuid] {
         self.children.get(&id).map_or(&[], Vec::as_slice)

@@ -39,6 +39,8 @@ pub struct Cell {
 
 /// A row of the table: the unit itself, then each child.
 pub struct Row {
+    /// The group this row opens ("Thuộc huyện cũ: Thành phố Tam Kỳ"), when rows are grouped.
+    pub heading: Option<String>,
     pub name: String,
     /// The child's own dashboard (none for the unit itself).
     pub href: Option<String>,
@@ -188,6 +190,7 @@ pub(crate) fn cell(lang: Lang, unit: &str, at: At<'_>, f: &Figure) -> Cell {
 
 pub(crate) fn row(lang: Lang, at: At<'_>, u: &UnitFigures, link: bool) -> Row {
     Row {
+        heading: None,
         name: u.unit.name.clone(),
         href: link.then(|| {
             href(
@@ -246,6 +249,8 @@ struct DashboardPage {
     /// Units offered as the unit field is typed (code, name): the provinces of the date and the
     /// shown unit's children.
     picker: Vec<(String, String)>,
+    /// How a province's communes may be grouped: (label, href, chosen).
+    groupings: Vec<(String, String, bool)>,
 }
 
 fn unit_link(u: &UnitRef, date: &str) -> (String, String) {
@@ -264,7 +269,7 @@ async fn default_unit(db: &DatabaseConnection, actor: &Actor) -> Result<Option<S
 }
 
 /// Both indicators against their targets for a unit on a date, with its children.
-#[get("/dashboard?<unit>&<date>&<q>&<known>")]
+#[get("/dashboard?<unit>&<date>&<q>&<known>&<group>")]
 pub async fn dashboard(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
@@ -272,6 +277,7 @@ pub async fn dashboard(
     date: Option<&str>,
     q: Option<&str>,
     known: Option<&str>,
+    group: Option<&str>,
 ) -> Result<(rocket::http::Status, Page), PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
@@ -324,6 +330,7 @@ pub async fn dashboard(
         csv_href: String::new(),
         xlsx_href: String::new(),
         last_frozen: None,
+        groupings: Vec::new(),
         picker: Vec::new(),
     };
     // The unit field offers the provinces of the day by name (a browser's own list, no script).
@@ -472,6 +479,57 @@ pub async fn dashboard(
     page.rows = std::iter::once(row(lang, at, &own, false))
         .chain(report.children.iter().map(|c| row(lang, at, c, true)))
         .collect();
+    // A province's communes after the reform, grouped as people still place them: by the
+    // district or the province they were formed from.
+    let graph = units::graph::UnitGraph::load(db).await?;
+    let communes = report
+        .children
+        .first()
+        .is_some_and(|c| graph.is_commune(c.unit.id));
+    if communes {
+        let current = match group {
+            Some("district") => Some(UnitLevel::District),
+            Some("province") => Some(UnitLevel::Province),
+            _ => None,
+        };
+        page.groupings = [
+            ("district", "dashboard-group-district"),
+            ("province", "dashboard-group-province"),
+            ("", "dashboard-group-none"),
+        ]
+        .into_iter()
+        .map(|(code, key)| {
+            let link = href(
+                "/dashboard",
+                &[
+                    ("unit", &report.unit.code),
+                    ("date", &iso),
+                    ("known", at.known),
+                    ("group", code),
+                ],
+            );
+            (lang.t(key), link, group.unwrap_or_default() == code)
+        })
+        .collect();
+        if let Some(level) = current {
+            let labelled: Vec<String> = report
+                .children
+                .iter()
+                .map(|c| former_parents(&graph, c.unit.id, level, lang))
+                .collect();
+            let mut children: Vec<(String, Row)> =
+                labelled.into_iter().zip(page.rows.drain(1..)).collect();
+            children.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut last = None;
+            for (label, mut r) in children {
+                if last.as_ref() != Some(&label) {
+                    r.heading = Some(label.clone());
+                    last = Some(label);
+                }
+                page.rows.push(r);
+            }
+        }
+    }
     page.chart = if report.children.is_empty() {
         String::new()
     } else {
@@ -501,6 +559,40 @@ pub async fn dashboard(
         );
     }
     Ok((status, Page::render(&page)?))
+}
+
+/// The districts (or provinces) of `level` a unit was formed from ("Thuộc huyện cũ: …"), or
+/// its own when no reform formed it.
+fn former_parents(
+    graph: &units::graph::UnitGraph,
+    id: uuid::Uuid,
+    level: UnitLevel,
+    lang: Lang,
+) -> String {
+    let of = |u: uuid::Uuid| {
+        graph
+            .ancestors(u)
+            .into_iter()
+            .filter_map(|a| graph.get(a))
+            .find(|a| a.level == level.code())
+            .map(|a| a.name.clone())
+    };
+    let from = graph.predecessors_of(id);
+    let mut names: Vec<String> = if from.is_empty() {
+        of(id).into_iter().collect()
+    } else {
+        from.iter().filter_map(|p| of(*p)).collect()
+    };
+    names.sort();
+    names.dedup();
+    let key = match level {
+        UnitLevel::Province => "dashboard-former-province",
+        _ => "dashboard-former-district",
+    };
+    match names.is_empty() {
+        true => lang.t("dashboard-former-unknown"),
+        false => lang.tf(key, &[("units", names.join(", "))]),
+    }
 }
 
 /// A code not valid on `day`: its last version before the day, and what succeeded it.

@@ -115,6 +115,9 @@ pub struct Shape {
     pub error: Option<String>,
     /// The version of the record being edited (sent back as `If-Match`).
     pub version: Option<i32>,
+    /// A refusal's summary, first in the form and focused as the page opens: `(field id, "label:
+    /// what is wrong")`, each a link to its field.
+    pub summary: Vec<(String, String)>,
 }
 
 /// What was typed, and the refusal, when a form comes back.
@@ -171,7 +174,7 @@ pub fn shape(
 ) -> Shape {
     let mine = refusal.filter(|r| r.form == id);
     let multipart = specs.iter().any(|s| matches!(s.input, Input::File(_)));
-    let fields = specs
+    let fields: Vec<Shown> = specs
         .into_iter()
         .map(|s| {
             let value = match mine {
@@ -214,7 +217,16 @@ pub fn shape(
             }
         })
         .collect();
+    let summary = fields
+        .iter()
+        .filter_map(|f: &Shown| {
+            f.error
+                .as_ref()
+                .map(|e| (f.id.clone(), format!("{}: {e}", f.label)))
+        })
+        .collect();
     Shape {
+        summary,
         id,
         action: format!("/me/forms/{id}"),
         title,

@@ -71,6 +71,16 @@ async fn an_auditor_registers_edits_recognises_and_revokes_from_the_pages() {
         refused.body
     );
     assert!(refused.body.contains("value=\"HTX Rau Bàn Thạch\""));
+    // The page opens on a summary of what to correct, each item a link to its field.
+    assert!(
+        refused.body.contains("id=\"subject-summary\"")
+            && refused.body.contains("autofocus")
+            && refused
+                .body
+                .contains("<a href=\"#subject-tax_code\">Mã số thuế: chữ số kiểm tra"),
+        "{}",
+        refused.body
+    );
     assert_eq!(app.count("subject").await, before);
     // A commune name shared by several units is not chosen silently: the refusal names them.
     let ambiguous = register("4000101453", "hoa").await;
@@ -316,6 +326,37 @@ async fn units_are_found_by_name_and_opened_as_the_tree_of_a_day() {
     let after = page(c, "/units?date=01/08/2025").await;
     assert!(!after.body.contains("Tỉnh Quảng Nam"), "{}", after.body);
     assert!(after.body.contains("Thành phố Đà Nẵng"));
+
+    // After the reform, Đà Nẵng's communes grouped by the district, or the province, they were
+    // formed from.
+    let plain = page(c, "/dashboard?unit=48&date=01/08/2025").await;
+    assert_eq!(plain.status, Status::Ok, "{}", plain.body);
+    assert!(plain.body.contains("id=\"grouping\""), "{}", plain.body);
+    assert!(!plain.body.contains("class=\"group\""));
+    let by_district = page(c, "/dashboard?unit=48&date=01/08/2025&group=district").await;
+    assert!(
+        by_district
+            .body
+            .contains("<tr class=\"group\"><th colspan=\"12\" scope=\"rowgroup\">Thuộc huyện cũ: Thành phố Tam Kỳ</th></tr>"),
+        "{}",
+        by_district.body
+    );
+    let by_province = page(c, "/dashboard?unit=48&date=01/08/2025&group=province").await;
+    assert!(
+        by_province
+            .body
+            .contains(">Thuộc tỉnh cũ: Tỉnh Quảng Nam</th>"),
+        "{}",
+        by_province.body
+    );
+    assert!(
+        by_province
+            .body
+            .contains(">Thuộc tỉnh cũ: Thành phố Đà Nẵng</th>")
+    );
+    // The figures are the same rows, only ordered under their groups.
+    let rows = |html: &str| html.matches("class=\"child\"").count();
+    assert_eq!(rows(&plain.body), rows(&by_district.body));
 
     // The dashboard and the subject list take a unit by its name as well as its code.
     let by_name = page(c, "/dashboard?unit=dien%20ban&date=30/06/2025").await;
