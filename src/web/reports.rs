@@ -138,6 +138,9 @@ struct ReportPage {
     known_at: String,
     rows: Vec<Row>,
     changes: Vec<Changed>,
+    /// The unit's figures as filed beside the same day's figures known now, per indicator:
+    /// (indicator, as filed, known now, whether they differ).
+    comparison: Vec<(String, String, String, bool)>,
     csv_href: String,
     xlsx_href: String,
 }
@@ -181,6 +184,41 @@ pub async fn open(
         },
     )
     .await?;
+    // The same day, under the same policy, as known now.
+    let now = indicators::service::report(
+        db.inner(),
+        actor,
+        r.unit.id,
+        r.as_of,
+        Some(r.policy.version),
+        None,
+    )
+    .await?;
+    let figure = |f: &crate::indicators::dto::Figure, population: i64| {
+        lang.tf(
+            "report-compare-figure",
+            &[
+                ("numerator", lang.int(f.numerator)),
+                ("population", lang.int(population)),
+                (
+                    "share",
+                    f.share
+                        .as_deref()
+                        .map_or_else(|| lang.t("not-applicable"), |s| lang.percent(s)),
+                ),
+            ],
+        )
+    };
+    let comparison = r
+        .indicators
+        .iter()
+        .filter_map(|filed| {
+            let known = now.indicators.iter().find(|n| n.key == filed.key)?;
+            let (a, b) = (figure(filed, r.population), figure(known, now.population));
+            let moved = a != b;
+            Some((lang.t(&format!("ind-{}", filed.key.code())), a, b, moved))
+        })
+        .collect();
     let changes = since
         .items
         .iter()
@@ -221,6 +259,7 @@ pub async fn open(
     Page::render(&ReportPage {
         chrome: viewer.chrome(lang.t("reports-title")),
         changes,
+        comparison,
         heading: lang.tf(
             "report-frozen",
             &[

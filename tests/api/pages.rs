@@ -1156,6 +1156,18 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
         changes.contains("Kênh bán hàng (xác nhận) ghi nhận lúc"),
         "{changes}"
     );
+    // The filed figure beside the same day's figure as known now; only the one that moved is
+    // marked.
+    assert!(
+        changes.contains(
+            "<tr class=\"moved\"><th scope=\"row\">Kênh hiện đại</th><td>2/10 chủ thể (20,00 %)</td><td>3/10 chủ thể (30,00 %) <strong>(đã thay đổi)</strong></td></tr>"
+        ),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("<tr><th scope=\"row\">Chuỗi giá trị xanh</th><td>3/10 chủ thể (30,00 %)</td><td>3/10 chủ thể (30,00 %)</td></tr>"),
+        "{changes}"
+    );
 
     // As known when it was filed, the dashboard and the drill-down give the filed figures.
     let id = at.trim_start_matches("/reports/");
