@@ -1061,3 +1061,6 @@ report-compare-indicator = Indicator
 report-compare-filed = As filed
 report-compare-now = As known now
 report-compare-moved = changed
+unit-typed-mismatch = “{ $name }” is not the name of unit { $code }; choose again from the list
+form-nothing-changed = Nothing differs from what is recorded.
+field-the-scheme-allows-at-most-N-months-of-validity-this-one-claims-N-months = the scheme allows at most { $n1 } months of validity; this one claims { $n2 } months

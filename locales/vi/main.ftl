@@ -1061,3 +1061,6 @@ report-compare-indicator = Chỉ tiêu
 report-compare-filed = Số liệu đã chốt
 report-compare-now = Theo dữ liệu hiện nay
 report-compare-moved = đã thay đổi
+unit-typed-mismatch = “{ $name }” không phải tên của đơn vị mã { $code }; hãy chọn lại trong danh sách
+form-nothing-changed = Không có gì thay đổi so với thông tin hiện có.
+field-the-scheme-allows-at-most-N-months-of-validity-this-one-claims-N-months = loại chứng nhận này có hiệu lực tối đa { $n1 } tháng; giấy này ghi { $n2 } tháng

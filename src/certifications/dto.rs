@@ -188,9 +188,10 @@ pub fn warnings(
     if let Some(max) = scheme.max_validity_months {
         let months = months_between(issued_on, expires_on);
         if months > i64::from(max) {
+            // A fixed shape (the numbers aside), so that the pages say it in the reader's
+            // language.
             out.push(format!(
-                "a {} certificate is valid at most {max} months; this one claims {months} months",
-                scheme.name
+                "the scheme allows at most {max} months of validity; this one claims {months} months"
             ));
         }
     }

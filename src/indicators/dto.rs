@@ -262,7 +262,8 @@ pub enum Gap {
     NoArea,
     /// Value chain: areas, but none stable on the date (no long enough linkage contract…).
     AreaNotStable,
-    /// Modern channel: no sales channel registered.
+    /// Modern channel: no sales channel of a modern kind registered (none at all, or only
+    /// kinds the policy does not count, such as a traditional market).
     NoChannel,
     /// Modern channel: declared by the owner only, neither verified nor seen listed.
     DeclaredOnly,

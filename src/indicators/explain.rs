@@ -879,7 +879,12 @@ pub fn modern_channel(
                 all.push(Note::new("no_channel", vec![]));
             }
             all.extend(notes);
-            let gap = if channels.is_empty() {
+            // A subject that sells only at a traditional market has no modern channel to
+            // keep current: what it lacks is one.
+            let any_modern = channels.iter().any(|ch| {
+                from_db::<ChannelKind>("kind", &ch.kind).is_ok_and(|k| p.modern_kinds.contains(&k))
+            });
+            let gap = if !any_modern {
                 Gap::NoChannel
             } else {
                 gap.unwrap_or(Gap::ChannelNotActive)

@@ -86,7 +86,7 @@ async fn ensure_tax_code_free(
         return Err(AppError::Conflict(msg!(
             "conflict-tax-code-registered",
             tax_code = tax.as_str(),
-            subject = other.id
+            subject = format!("“{}”", other.name)
         )));
     }
     Ok(())

@@ -255,7 +255,7 @@ pub async fn by_code_on(
         if known.is_empty() {
             return Err(AppError::NotFound {
                 entity: "unit",
-                id: format!("with code {code}"),
+                id: code.to_owned(),
             });
         }
         return Err(AppError::bad_request(
@@ -274,9 +274,11 @@ pub async fn by_code_on(
 }
 
 /// A unit as a person types it on a form: its code (`49`, the code's latest version when it is
-/// no longer in force on `on`), a picker's choice (`Thị xã Điện Bàn (503)`), or its name without
-/// accents (`dien ban`) when exactly one unit of `level` in force on `on` bears it. A name that
-/// several units bear is refused naming them with their codes, never chosen silently.
+/// no longer in force on `on`), a picker's choice (`Thị xã Điện Bàn — Tỉnh Quảng Nam (507)`: the
+/// version of that code bearing that name, as codes were reused by the 2025 reform), or its
+/// name without accents (`dien ban`) when exactly one unit of `level` in force on `on` bears
+/// it. A name that several units bear is refused naming them with their codes, never chosen
+/// silently.
 pub async fn typed(
     db: &impl ConnectionTrait,
     field: &str,
@@ -285,62 +287,133 @@ pub async fn typed(
     level: Option<crate::domain::UnitLevel>,
 ) -> AppResult<unit::Model> {
     let text = text.trim();
-    let code = match text.rsplit_once('(') {
-        Some((_, tail)) if tail.ends_with(')') => tail.trim_end_matches(')').trim(),
-        _ => text,
-    };
-    if !code.is_empty() && code.chars().all(|c| c.is_ascii_digit()) {
-        return by_code_or_latest(db, code, on).await;
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if digits(text) {
+        return by_code_or_latest(db, text, on).await;
+    }
+    if let Some((named, tail)) = text.rsplit_once('(')
+        && let Some(code) = tail.strip_suffix(')').map(str::trim)
+        && digits(code)
+    {
+        // The name before the bracket is the unit's own (its parents follow a dash).
+        let name = crate::text::fold(named.split(" — ").next().unwrap_or_default());
+        let versions = unit::Entity::find()
+            .filter(unit::Column::Code.eq(code))
+            .all(db)
+            .await?;
+        let named: Vec<&unit::Model> = versions
+            .iter()
+            .filter(|u| crate::text::fold(&u.name) == name)
+            .collect();
+        let chosen = named
+            .iter()
+            .find(|u| super::graph::valid_on(u, on))
+            .or_else(|| named.iter().max_by_key(|u| u.valid_from));
+        return match chosen {
+            Some(u) => Ok((*u).clone()),
+            None => Err(AppError::invalid(
+                field,
+                msg!("unit-typed-mismatch", name = named_text(text), code = code),
+            )),
+        };
     }
     let wanted = crate::text::fold(text);
-    let query = UnitQuery {
-        level,
-        on: Some(on),
-        q: Some(text.to_owned()),
-        ..Default::default()
-    };
-    validator::Validate::validate(&query)?;
-    let found = list(db, &query, &PageParams::new(1, 20)).await?.items;
-    // "dien ban" names "Thị xã Điện Bàn", not "Phường Điện Bàn Bắc".
-    let whole: Vec<&UnitView> = found
-        .iter()
-        .filter(|u| {
-            let name = crate::text::fold(&u.name);
-            name == wanted || name.ends_with(&format!(" {wanted}"))
-        })
-        .collect();
-    let candidates = if whole.is_empty() {
-        found.iter().collect()
+    if wanted.is_empty() {
+        return Err(AppError::invalid(field, msg!("field-is-required")));
+    }
+    // Every unit in force on the day whose name is the words typed ("dien ban" names "Thị xã
+    // Điện Bàn", not "Phường Điện Bàn Bắc"), however many share the words.
+    let escaped = wanted
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut cond = Condition::all()
+        .add(
+            Condition::any()
+                .add(unit::Column::NameFolded.eq(wanted.as_str()))
+                .add(
+                    Expr::col(unit::Column::NameFolded)
+                        .like(LikeExpr::new(format!("% {escaped}")).escape('\\')),
+                ),
+        )
+        .add(
+            Condition::any()
+                .add(unit::Column::ValidFrom.is_null())
+                .add(unit::Column::ValidFrom.lte(on)),
+        )
+        .add(
+            Condition::any()
+                .add(unit::Column::ValidTo.is_null())
+                .add(unit::Column::ValidTo.gt(on)),
+        );
+    if let Some(level) = level {
+        cond = cond.add(unit::Column::Level.eq(level.code()));
+    }
+    let whole = unit::Entity::find()
+        .filter(cond)
+        .order_by_asc(unit::Column::Code)
+        .all(db)
+        .await?;
+    let candidates: Vec<Uuid> = if whole.is_empty() {
+        // Words that are part of a name: one unit, or a choice to make.
+        let query = UnitQuery {
+            level,
+            on: Some(on),
+            q: Some(text.to_owned()),
+            ..Default::default()
+        };
+        validator::Validate::validate(&query)?;
+        list(db, &query, &PageParams::new(1, 20))
+            .await?
+            .items
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
     } else {
-        whole
+        whole.iter().map(|u| u.id).collect()
     };
     match candidates.as_slice() {
-        [one] => require(db, field, one.id).await,
+        [one] => require(db, field, *one).await,
         [] => Err(AppError::invalid(
             field,
             msg!("unit-typed-unknown", name = text, date = on),
         )),
-        many => Err(AppError::invalid(
-            field,
-            msg!(
-                "unit-typed-ambiguous",
-                name = text,
-                candidates = many
-                    .iter()
-                    .map(|u| choice_label(u))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        )),
+        many => {
+            let graph = super::graph::UnitGraph::load(db).await?;
+            let named = many
+                .iter()
+                .take(12)
+                .filter_map(|id| choice_of(&graph, *id))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Err(AppError::invalid(
+                field,
+                msg!("unit-typed-ambiguous", name = text, candidates = named),
+            ))
+        }
     }
 }
 
-/// A unit as a picker offers it: `Thị xã Điện Bàn — Tỉnh Quảng Nam (503)`; the code in
-/// brackets is what [`typed`] reads back.
-pub fn choice_label(u: &UnitView) -> String {
-    if u.within.is_empty() {
+/// What was typed before a picker's bracketed code.
+fn named_text(text: &str) -> &str {
+    text.rsplit_once('(').map_or(text, |(n, _)| n.trim())
+}
+
+/// A unit as a picker offers it: `Phường Tam Kỳ — Thành phố Đà Nẵng (20335)`; [`typed`] reads
+/// it back by its code and name.
+pub fn choice_of(graph: &super::graph::UnitGraph, id: Uuid) -> Option<String> {
+    let u = graph.get(id)?;
+    let within: Vec<&str> = graph
+        .ancestors(id)
+        .into_iter()
+        .skip(1)
+        .filter_map(|a| graph.get(a))
+        .filter(|a| a.level != crate::domain::UnitLevel::Country.code())
+        .map(|a| a.name.as_str())
+        .collect();
+    Some(if within.is_empty() {
         format!("{} ({})", u.name, u.code)
     } else {
-        format!("{} — {} ({})", u.name, u.within.join(" — "), u.code)
-    }
+        format!("{} — {} ({})", u.name, within.join(" — "), u.code)
+    })
 }

@@ -706,7 +706,10 @@ fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
                 "evidence-certification",
                 &[
                     ("no", c.certificate_no.clone()),
-                    ("scheme", c.scheme.clone()),
+                    (
+                        "scheme",
+                        lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme),
+                    ),
                     ("expires", lang.date(c.expires_on)),
                 ],
             ));

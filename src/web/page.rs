@@ -248,7 +248,7 @@ const STAFF_PAGES: &[&str] = &[
     "/imports",
     "/subjects",
     "/drafts",
-    "/accounts",
+    "/units",
 ];
 const OWNER_PAGES: &[&str] = &["/me"];
 

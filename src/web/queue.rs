@@ -160,7 +160,11 @@ async fn render(
                             &[("fields", c.pending_changes.join(", "))],
                         ));
                     }
-                    d.extend(c.warnings.iter().cloned());
+                    d.extend(
+                        c.warnings
+                            .iter()
+                            .map(|w| crate::i18n::Msg::Text(w.clone().into()).render(lang)),
+                    );
                     d.join(" · ")
                 },
                 // The uploaded scan, served by the registry, before any address the owner gave.

@@ -223,7 +223,7 @@ pub async fn shapes(
     for form in FORMS {
         let specs = specs(db, actor, Some(subject.id), form, lang).await?;
         let values = match form {
-            "identity" => Some(identity_values(&specs, subject, lang)?),
+            "identity" => Some(identity_values(db, &specs, subject, lang).await?),
             "revoke" => revoke.map(|r| HashMap::from([("recognition_id".into(), r.to_string())])),
             _ => None,
         };
@@ -249,15 +249,17 @@ pub async fn shapes(
 
 /// The identity form's starting values: the subject as it stands (its commune as its picker
 /// choice, which reads back as the same unit).
-fn identity_values(
+async fn identity_values(
+    db: &DatabaseConnection,
     specs: &[Spec],
     s: &subjects::dto::SubjectView,
     lang: Lang,
 ) -> AppResult<HashMap<String, String>> {
     let view = serde_json::to_value(s).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut values = forms::prefill(specs, &view, lang);
-    if let Some(c) = &s.commune {
-        values.insert("commune_id".into(), format!("{} ({})", c.name, c.code));
+    let graph = units::graph::UnitGraph::load(db).await?;
+    if let Some(choice) = units::service::choice_of(&graph, s.commune_id) {
+        values.insert("commune_id".into(), choice);
     }
     Ok(values)
 }
@@ -295,10 +297,11 @@ async fn commune_of(
     Ok(())
 }
 
-/// A refusal the form shows beside its fields; a fault or a denial is the error page.
+/// A refusal the form shows with what was typed — a commune outside the person's unit
+/// included (the subject itself was in reach, or the page would not have been offered); a
+/// fault is the error page.
 fn refusable(e: &AppError) -> bool {
-    let code = e.status_code().0.code;
-    code < 500 && code != 403
+    e.status_code().0.code < 500
 }
 
 fn bytes(b: &Value) -> AppResult<Vec<u8>> {
@@ -368,11 +371,18 @@ pub async fn submit(
     let specs = specs(db, actor, Some(id), form, lang).await?;
     let typed = posted.f.clone();
     let body = if form == "identity" {
-        let before = identity_values(&specs, &subject, lang)?;
+        let before = identity_values(db, &specs, &subject, lang).await?;
         forms::changes(&specs, &typed, &before, lang)
     } else {
         forms::body(&specs, &typed, lang)
     };
+    // An identity form sent back as it stood changes nothing: say so rather than "saved".
+    let body = body.and_then(|b| match b.as_object() {
+        Some(m) if form == "identity" && m.keys().all(|k| k == "effective_on") => Err(
+            std::collections::BTreeMap::from([("form".to_owned(), lang.t("form-nothing-changed"))]),
+        ),
+        _ => Ok(b),
+    });
     let refusal = match body {
         Ok(mut body) => match apply(db, actor, id, form, &mut body, posted.version).await {
             Ok(()) => {
@@ -420,6 +430,21 @@ async fn apply(
                 .and_then(|d| crate::validate::parse_date(d).ok())
                 .unwrap_or_else(clock::today);
             commune_of(db, body, on).await?;
+            // The commune typed another way is still the one it has: not a change.
+            let current = subjects::service::get(db, actor, subject_id).await?;
+            if let Some(m) = body.as_object_mut() {
+                if m.get("commune_id").and_then(Value::as_str)
+                    == Some(current.commune_id.to_string().as_str())
+                {
+                    m.remove("commune_id");
+                }
+                if m.keys().all(|k| k == "effective_on") {
+                    return Err(AppError::invalid(
+                        "form",
+                        crate::msg!("form-nothing-changed"),
+                    ));
+                }
+            }
             let input = crate::http::parse_json(&bytes(body)?)?;
             subjects::service::update(db, actor, subject_id, IfMatch(version), input).await?;
         }

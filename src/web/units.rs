@@ -18,25 +18,6 @@ use crate::units::dto::UnitQuery;
 use crate::units::graph::{UnitGraph, valid_on};
 use crate::{clock, units};
 
-/// A unit's choice in a picker: `Phường Tam Kỳ — Thành phố Đà Nẵng (20335)`, which the forms
-/// read back by its code.
-fn choice(graph: &UnitGraph, id: Uuid) -> Option<String> {
-    let u = graph.get(id)?;
-    let within: Vec<&str> = graph
-        .ancestors(id)
-        .into_iter()
-        .skip(1)
-        .filter_map(|a| graph.get(a))
-        .filter(|a| a.level != UnitLevel::Country.code())
-        .map(|a| a.name.as_str())
-        .collect();
-    Some(if within.is_empty() {
-        format!("{} ({})", u.name, u.code)
-    } else {
-        format!("{} — {} ({})", u.name, within.join(" — "), u.code)
-    })
-}
-
 /// The communes in force on `on` that a form offers: an auditor's, or (an administrator) those
 /// of the province `near` lies in on that day. An administrator with no place in view types a
 /// name; the form tells homonyms apart.
@@ -66,7 +47,7 @@ pub async fn commune_choices(
     let mut out: Vec<String> = pool
         .into_iter()
         .filter(|id| graph.is_commune(*id) && graph.get(*id).is_some_and(|u| valid_on(u, on)))
-        .filter_map(|id| choice(&graph, id))
+        .filter_map(|id| units::service::choice_of(&graph, id))
         .collect();
     out.sort();
     out.dedup();

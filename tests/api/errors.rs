@@ -360,19 +360,18 @@ async fn error_messages_follow_the_readers_language_and_the_code_stays() {
     let mut again = crate::helpers::subject_body("HTX B", &tam_thang);
     again["tax_code"] = first.body["tax_code"].clone();
     let tax = first.body["tax_code"].as_str().unwrap();
-    let id = first.body["id"].as_str().unwrap();
     let vi = app.post("/api/v1/subjects", Some(&admin), &again).await;
     assert_eq!(vi.error_code(), "conflict");
     assert_eq!(
         vi.body["error"]["message"],
-        format!("mã số thuế {tax} đã được đăng ký cho chủ thể {id}")
+        format!("mã số thuế {tax} đã được đăng ký cho chủ thể “HTX A”")
     );
     let en = app
         .post("/api/v1/subjects?lang=en", Some(&admin), &again)
         .await;
     assert_eq!(
         en.body["error"]["message"],
-        format!("tax code {tax} is already registered to subject {id}")
+        format!("tax code {tax} is already registered to subject “HTX A”")
     );
 
     // A record that does not exist, by its entity's name.

@@ -91,6 +91,30 @@ async fn an_auditor_registers_edits_recognises_and_revokes_from_the_pages() {
         ambiguous.body
     );
     assert_eq!(app.count("subject").await, before);
+    // A name shared by units of several provinces, however many partial matches come first.
+    let shared = register("4000101453", "hoa phu").await;
+    assert_eq!(
+        shared.status,
+        Status::UnprocessableEntity,
+        "{}",
+        shared.body
+    );
+    assert!(
+        shared.body.contains("là tên của nhiều đơn vị"),
+        "{}",
+        shared.body
+    );
+    // A picker's choice whose name is not its code's is refused, not read by the code alone.
+    let mismatch = register("4000101453", "Phường Hải Châu (20335)").await;
+    assert_eq!(mismatch.status, Status::UnprocessableEntity);
+    assert!(
+        mismatch
+            .body
+            .contains("“Phường Hải Châu” không phải tên của đơn vị mã 20335"),
+        "{}",
+        mismatch.body
+    );
+    assert_eq!(app.count("subject").await, before);
     // Typed without accents, the commune is the one unit of that name: registered.
     let done = register("4000101453", "ban thach").await;
     assert_eq!(done.status, Status::SeeOther, "{}", done.body);
@@ -152,8 +176,32 @@ async fn an_auditor_registers_edits_recognises_and_revokes_from_the_pages() {
         .get(&format!("/api/v1/subjects/{sid}"), Some(&admin))
         .await;
     assert_eq!(api.body["name"], "HTX Rau sạch Bàn Thạch");
-    // Only the name changed: the commune typed as the picker offers it is the same unit.
+    // Only the name changed: the commune typed as the picker offers it is the same unit, not
+    // the commune that bore its code before the reform.
     assert_eq!(api.body["commune"]["code"], "20335");
+    assert_eq!(api.body["commune"]["name"], "Phường Bàn Thạch");
+    // Sent back unchanged, the form says nothing changed (and writes nothing).
+    let audit_before = app.count("audit_log").await;
+    let same = form(
+        c,
+        &format!("{base}/identity"),
+        &[
+            ("csrf", &csrf),
+            ("version", &api.body["version"].to_string()),
+            ("f[name]", "HTX Rau sạch Bàn Thạch"),
+            ("f[legal_form]", "cooperative"),
+            ("f[tax_code]", "4000101453"),
+            (
+                "f[commune_id]",
+                "Phường Bàn Thạch — Thành phố Đà Nẵng (20335)",
+            ),
+            ("f[effective_on]", "01/09/2025"),
+        ],
+    )
+    .await;
+    assert_eq!(same.status, Status::UnprocessableEntity, "{}", same.body);
+    assert!(same.body.contains("Không có gì thay đổi"), "{}", same.body);
+    assert_eq!(app.count("audit_log").await, audit_before);
 
     // A product, then its recognition, chosen from the subject's own products.
     let added = form(
@@ -373,5 +421,45 @@ async fn units_are_found_by_name_and_opened_as_the_tree_of_a_day() {
         unknown.body.contains("không có đơn vị nào tên"),
         "{}",
         unknown.body
+    );
+}
+
+#[rocket::async_test]
+async fn a_subject_selling_only_at_a_market_is_told_to_declare_a_modern_channel() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "Cơ sở Bánh Tráng").await;
+    let p = app.seed_product(&admin, &s, "Bánh tráng nướng").await;
+    app.seed_recognition(&admin, &p, "QĐ 7", "2024-03-01", 3)
+        .await;
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", s["id"].as_str().unwrap()),
+            Some(&admin),
+            &json!({"kind": "traditional", "platform": "Chợ Tam Kỳ", "active_from": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status, Status::Created, "{}", res.body);
+    let explained = app
+        .get(
+            &format!(
+                "/api/v1/indicators/subjects?unit_id={}&as_of=2025-06-30&indicator=modern_channel&counts=false",
+                unit("province", "49", None)
+            ),
+            Some(&admin),
+        )
+        .await;
+    let mine = explained.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"]["id"] == s["id"])
+        .unwrap_or_else(|| panic!("{}", explained.body))
+        .clone();
+    // Not "update the channel's period": what it lacks is a modern channel.
+    assert_eq!(
+        mine["modern_channel"]["gaps"],
+        json!(["no_channel"]),
+        "{mine}"
     );
 }
