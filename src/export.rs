@@ -131,6 +131,7 @@ where
         title: T::TITLE.to_owned(),
         columns: T::columns(),
         rows,
+        preamble: Vec::new(),
     })
 }
 
@@ -143,6 +144,9 @@ pub enum Cell {
     Decimal(String),
     Date(NaiveDate),
     Bool(bool),
+    /// A share in percent as the API writes it (`30.83`): a percentage in a workbook
+    /// (`30,83 %`), the number in a CSV file.
+    Percent(String),
     Empty,
 }
 
@@ -185,6 +189,9 @@ pub struct Sheet {
     pub title: String,
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
+    /// A report's title block (what, which unit, which day, under which policy, known when,
+    /// made by whom and when), above the table in a workbook; a CSV file stays one table.
+    pub preamble: Vec<String>,
 }
 
 impl Cell {
@@ -194,8 +201,8 @@ impl Cell {
         match (self, lang) {
             (Cell::Text(s), _) => inert(s),
             (Cell::Int(n), _) => n.to_string(),
-            (Cell::Decimal(d), Lang::Vi) => d.replace('.', ","),
-            (Cell::Decimal(d), Lang::En) => d.clone(),
+            (Cell::Decimal(d) | Cell::Percent(d), Lang::Vi) => d.replace('.', ","),
+            (Cell::Decimal(d) | Cell::Percent(d), Lang::En) => d.clone(),
             (Cell::Date(d), Lang::Vi) => lang.date(*d),
             (Cell::Date(d), Lang::En) => d.to_string(),
             (Cell::Bool(b), Lang::Vi) => lang.t(if *b { "yes" } else { "no" }),
@@ -261,19 +268,28 @@ pub fn workbook(sheets: &[Sheet], lang: Lang) -> AppResult<Vec<u8>> {
     let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("XLSX output: {e}"));
     let mut book = Workbook::new();
     let bold = XlsxFormat::new().set_bold();
+    let heading = XlsxFormat::new().set_bold().set_font_size(13);
     let date = XlsxFormat::new().set_num_format("dd/mm/yyyy");
+    let percent = XlsxFormat::new().set_num_format("0.00%");
     for s in sheets {
         let sheet = book.add_worksheet();
         let title: String = s.title.chars().take(31).collect();
         sheet.set_name(title).map_err(err)?;
+        // The title block, then a blank row, then the table.
+        let top = match s.preamble.len() {
+            0 => 0,
+            n => u32::try_from(n + 1).map_err(|_| AppError::Internal("title block".to_owned()))?,
+        };
         for (c, h) in s.headings(lang).iter().enumerate() {
             sheet
-                .write_string_with_format(0, col_num(c)?, *h, &bold)
+                .write_string_with_format(top, col_num(c)?, *h, &bold)
                 .map_err(err)?;
         }
         for (r, row) in s.rows.iter().enumerate() {
-            let r = u32::try_from(r + 1)
-                .map_err(|_| AppError::Internal("too many rows for a sheet".to_owned()))?;
+            let r = u32::try_from(r)
+                .ok()
+                .and_then(|r| r.checked_add(top + 1))
+                .ok_or_else(|| AppError::Internal("too many rows for a sheet".to_owned()))?;
             for (c, cell) in row.iter().enumerate() {
                 let c = col_num(c)?;
                 match cell {
@@ -285,14 +301,29 @@ pub fn workbook(sheets: &[Sheet], lang: Lang) -> AppResult<Vec<u8>> {
                         Err(_) => sheet.write_string(r, c, d).map(drop),
                     },
                     Cell::Date(d) => sheet.write_date_with_format(r, c, *d, &date).map(drop),
+                    Cell::Percent(d) => match d.parse::<f64>() {
+                        Ok(f) => sheet
+                            .write_number_with_format(r, c, f / 100.0, &percent)
+                            .map(drop),
+                        Err(_) => sheet.write_string(r, c, d).map(drop),
+                    },
                     Cell::Bool(b) => sheet.write_boolean(r, c, *b).map(drop),
                     Cell::Empty => Ok(()),
                 }
                 .map_err(err)?;
             }
         }
-        sheet.set_freeze_panes(1, 0).map_err(err)?;
+        sheet.set_freeze_panes(top + 1, 0).map_err(err)?;
         sheet.autofit();
+        // Written after the columns are fitted to the table: its long lines overflow to the
+        // right instead of widening the first column.
+        for (r, line) in s.preamble.iter().enumerate() {
+            let r = u32::try_from(r).map_err(|_| AppError::Internal("title block".to_owned()))?;
+            let format = if r == 0 { &heading } else { &XlsxFormat::new() };
+            sheet
+                .write_string_with_format(r, 0, line, format)
+                .map_err(err)?;
+        }
     }
     book.save_to_buffer().map_err(err)
 }
@@ -423,6 +454,7 @@ mod tests {
                 Cell::Decimal("30.83".to_owned()),
                 NaiveDate::from_ymd_opt(2025, 6, 30).into(),
             ]],
+            preamble: Vec::new(),
         }
     }
 

@@ -290,7 +290,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .map_err(fail)?;
             let lang = if lang == "en" { Lang::En } else { Lang::Vi };
-            let sheet = ocop_registry::indicators::export::report_sheet(&report);
+            let made = ocop_registry::indicators::export::Made {
+                by: Actor::cli().name,
+                at: report.computed_at,
+                frozen: false,
+            };
+            let sheet = ocop_registry::indicators::export::report_sheet(&report, lang, &made);
             let bytes = match format.as_str() {
                 "csv" => sheet.csv(lang).map_err(fail)?,
                 "xlsx" => sheet.xlsx(lang).map_err(fail)?,

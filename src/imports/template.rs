@@ -16,6 +16,7 @@ pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
         title: "Mẫu nhập".to_owned(),
         columns: fields.iter().map(|f| col(f.vi, f.key)).collect(),
         rows: vec![fields.iter().map(|f| Cell::from(f.example)).collect()],
+        preamble: Vec::new(),
     };
     // The coded columns of this kind, each value as lists may write it and as its code.
     let mut values: Vec<Vec<Cell>> = Vec::new();
@@ -54,6 +55,7 @@ pub fn sheets(kind: ImportKind, lang: Lang) -> Vec<Sheet> {
             col("Mã", "code"),
         ],
         rows: values,
+        preamble: Vec::new(),
     };
     vec![template, accepted]
 }

@@ -11,10 +11,19 @@ use crate::export::{Cell, Column, Sheet, col, file_name};
 use crate::i18n::Lang;
 use crate::subjects::dto::SubjectView;
 
-/// The report: the unit's row, then one row per child.
-pub fn report_sheet(report: &Report) -> Sheet {
+/// Who made a report's figures and when: the freeze of a filed report, or the request of a
+/// live one.
+pub struct Made {
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub frozen: bool,
+}
+
+/// The report: the unit's row, then one row per child; in a workbook under its title block.
+/// Levels and verdicts in the reader's words, shares as percentages, the unit's internal id
+/// last (for scripts joining it to the API).
+pub fn report_sheet(report: &Report, lang: Lang, made: &Made) -> Sheet {
     let mut columns = vec![
-        col("Mã định danh đơn vị", "unit_id"),
         col("Mã đơn vị", "unit_code"),
         col("Đơn vị hành chính", "unit_name"),
         col("Cấp", "level"),
@@ -23,12 +32,18 @@ pub fn report_sheet(report: &Report) -> Sheet {
         col("Số chủ thể OCOP", "population"),
     ];
     columns.extend(figure_columns());
+    columns.push(col("Mã định danh đơn vị", "unit_id"));
+    let words = lang == Lang::Vi;
     let row = |unit: &ReportUnit, population: i64, figures: &[Figure]| {
         let mut r: Vec<Cell> = vec![
-            unit.id.to_string().into(),
             unit.code.as_str().into(),
             unit.name.as_str().into(),
-            unit.level.as_str().into(),
+            if words {
+                lang.t_or(&format!("level-{}", unit.level), &unit.level)
+                    .into()
+            } else {
+                unit.level.as_str().into()
+            },
             report.as_of.into(),
             i64::from(report.policy.version).into(),
             population.into(),
@@ -37,12 +52,17 @@ pub fn report_sheet(report: &Report) -> Sheet {
             r.extend([
                 f.numerator.into(),
                 f.denominator.into(),
-                f.share.clone().map_or(Cell::Empty, Cell::Decimal),
-                Cell::Decimal(f.target.clone()),
-                f.met.map_or(Cell::Empty, Cell::Bool),
+                f.share.clone().map_or(Cell::Empty, Cell::Percent),
+                Cell::Percent(f.target.clone()),
+                match (f.met, words) {
+                    (None, _) => Cell::Empty,
+                    (Some(m), true) => lang.t(if m { "met" } else { "not-met" }).into(),
+                    (Some(m), false) => Cell::Bool(m),
+                },
                 f.gap.into(),
             ]);
         }
+        r.push(unit.id.to_string().into());
         r
     };
     let mut rows = vec![row(&report.unit, report.population, &report.indicators)];
@@ -52,11 +72,40 @@ pub fn report_sheet(report: &Report) -> Sheet {
             .iter()
             .map(|c| row(&c.unit, c.population, &c.indicators)),
     );
+    let moment = |at: chrono::DateTime<chrono::Utc>| {
+        let local = at + chrono::Duration::hours(7);
+        format!(
+            "{} {}",
+            local.format("%H:%M"),
+            lang.date(local.date_naive())
+        )
+    };
+    let preamble = vec![
+        lang.t("sheet-report-title"),
+        lang.tf("sheet-report-unit", &[("unit", report.unit.name.clone())]),
+        lang.tf(
+            "sheet-report-date",
+            &[
+                ("date", lang.date(report.as_of)),
+                ("policy", report.policy.version.to_string()),
+            ],
+        ),
+        lang.tf("sheet-report-known", &[("at", moment(report.known_at))]),
+        lang.tf(
+            if made.frozen {
+                "sheet-report-frozen"
+            } else {
+                "sheet-report-made"
+            },
+            &[("at", moment(made.at)), ("by", made.by.clone())],
+        ),
+    ];
     Sheet {
         file_name: file_name(&["bao-cao-ocop", &report.unit.code, &report.as_of.to_string()]),
         title: "Báo cáo OCOP".to_owned(),
         columns,
         rows,
+        preamble,
     }
 }
 
@@ -168,13 +217,19 @@ pub fn explanation_sheet(
         title: "Chủ thể OCOP".to_owned(),
         columns,
         rows,
+        preamble: Vec::new(),
     }
 }
 
 /// A frozen report as filed: its figures, then every population subject with its verdicts (no
 /// contacts: the filed report holds none).
 pub fn frozen_sheets(frozen: &FrozenReport, lang: Lang) -> Vec<Sheet> {
-    let mut report = report_sheet(&frozen.report);
+    let made = Made {
+        by: frozen.frozen_by.clone(),
+        at: frozen.frozen_at,
+        frozen: true,
+    };
+    let mut report = report_sheet(&frozen.report, lang, &made);
     report.file_name = file_name(&[
         "bao-cao-da-chot",
         &frozen.report.unit.code,

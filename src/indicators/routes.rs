@@ -65,11 +65,15 @@ pub async fn get_indicators(
     .await?;
     match q.format.unwrap_or_default() {
         Format::Json => Ok(Either::Left(Json(report))),
-        f => download(
-            &super::export::report_sheet(&report),
-            f,
-            q.lang.unwrap_or(lang),
-        ),
+        f => {
+            let lang = q.lang.unwrap_or(lang);
+            let made = super::export::Made {
+                by: actor.name.clone(),
+                at: report.computed_at,
+                frozen: false,
+            };
+            download(&super::export::report_sheet(&report, lang, &made), f, lang)
+        }
     }
 }
 

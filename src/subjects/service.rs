@@ -516,6 +516,7 @@ pub async fn sheet(
             col("Ngày thành lập", "founded_on"),
         ],
         rows,
+        preamble: Vec::new(),
     })
 }
 

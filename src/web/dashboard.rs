@@ -941,8 +941,13 @@ pub async fn dashboard_export(
     let report =
         indicators::service::report(db.inner(), actor, found.id, day, None, known.as_deref())
             .await?;
+    let made = indicators::export::Made {
+        by: actor.name.clone(),
+        at: report.computed_at,
+        frozen: false,
+    };
     as_download(
-        &indicators::export::report_sheet(&report),
+        &indicators::export::report_sheet(&report, viewer.lang, &made),
         format,
         viewer.lang,
     )

@@ -395,7 +395,8 @@ pub async fn records(
                     label("product-group", p.group.code()),
                     lang.tf("me-stars", &[("stars", r.stars.to_string())]),
                     format!("{} · {}", r.decision_no, date(r.decision_date)),
-                    date(r.valid_until),
+                    // The last day it is valid, as the public page and the decision say it.
+                    date(r.valid_until.pred_opt().unwrap_or(r.valid_until)),
                     label("recognition-status", status),
                 ],
             });

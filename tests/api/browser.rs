@@ -455,11 +455,23 @@ async fn a_newcomer_signs_in_reads_the_figures_drills_down_and_the_public_scans_
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     use calamine::Reader;
     let sheet = book.worksheet_range("Báo cáo OCOP").unwrap();
-    let qn = sheet.rows().nth(1).unwrap();
-    assert_eq!(qn[2].to_string(), "Tỉnh Quảng Nam");
-    assert_eq!(qn[6].to_string(), report["population"].to_string());
+    // Under the report's title block (five lines and a blank one), the headings, then the unit.
+    let title = sheet.rows().next().unwrap();
     assert_eq!(
-        qn[7].to_string(),
+        title[0].to_string(),
+        "BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU OCOP"
+    );
+    assert!(
+        sheet.rows().nth(4).unwrap()[0]
+            .to_string()
+            .starts_with("Chốt số liệu lúc"),
+        "a frozen report says when and by whom"
+    );
+    let qn = sheet.rows().nth(7).unwrap();
+    assert_eq!(qn[1].to_string(), "Tỉnh Quảng Nam");
+    assert_eq!(qn[5].to_string(), report["population"].to_string());
+    assert_eq!(
+        qn[6].to_string(),
         report["indicators"][0]["numerator"].to_string()
     );
 

@@ -146,17 +146,35 @@ async fn the_report_and_the_explanations_download_with_the_api_numbers() {
         xlsx.disposition,
         "attachment; filename=\"bao-cao-ocop-502-2025-06-30.xlsx\""
     );
-    let rows = sheet_of(&xlsx.bytes);
-    assert_eq!(rows[0][2], "Đơn vị hành chính");
-    assert_eq!(rows[0][9], "Chuỗi giá trị xanh: tỷ lệ (%)");
+    let all = sheet_of(&xlsx.bytes);
+    // A title block first: what, the unit, the day and policy, known when, made by whom.
+    assert_eq!(all[0][0], "BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU OCOP");
+    assert_eq!(all[1][0], "Đơn vị: Thành phố Tam Kỳ");
+    assert_eq!(
+        all[2][0],
+        "Ngày số liệu: 30/06/2025 · Chính sách phiên bản 3"
+    );
+    assert!(
+        all[3][0].starts_with("Theo dữ liệu ghi nhận đến: "),
+        "{:?}",
+        all[3]
+    );
+    assert!(all[4][0].starts_with("Lập lúc "), "{:?}", all[4]);
+    let rows = &all[6..];
+    assert_eq!(rows[0][0], "Mã đơn vị", "no internal id first");
+    assert_eq!(rows[0][1], "Đơn vị hành chính");
+    assert_eq!(rows[0][8], "Chuỗi giá trị xanh: tỷ lệ (%)");
+    assert_eq!(rows[0][18], "Mã định danh đơn vị");
     assert_eq!(rows.len(), 2 + report["children"].as_array().unwrap().len());
     // Tam Kỳ: 10 subjects, value chain 3 = 30 %, modern 2 = 20 %, gap 3.
-    assert_eq!(rows[1][2], "Thành phố Tam Kỳ");
-    assert_eq!(rows[1][6], "10");
-    assert_eq!((rows[1][7].as_str(), rows[1][9].as_str()), ("3", "30"));
-    assert_eq!(rows[1][11], "true", "met, a real boolean");
-    assert_eq!((rows[1][13].as_str(), rows[1][15].as_str()), ("2", "20"));
-    assert_eq!(rows[1][18], "3");
+    assert_eq!(rows[1][1], "Thành phố Tam Kỳ");
+    assert_eq!(rows[1][2], "Huyện/Quận/Thị xã", "the level in words");
+    assert_eq!(rows[1][5], "10");
+    // Shares are percentages (0.3 shown 30,00 %).
+    assert_eq!((rows[1][6].as_str(), rows[1][8].as_str()), ("3", "0.3"));
+    assert_eq!(rows[1][10], "Đạt", "the verdict in words");
+    assert_eq!((rows[1][12].as_str(), rows[1][14].as_str()), ("2", "0.2"));
+    assert_eq!(rows[1][17], "3");
 
     // The explanations: every population subject with its contacts and what is missing.
     let csv = download(
@@ -217,8 +235,9 @@ async fn the_pages_export_what_they_show_to_the_signed_in_only() {
     .await;
     assert_eq!(xlsx.status, Status::Ok);
     let rows = sheet_of(&xlsx.bytes);
-    assert_eq!(rows[1][2], "Tỉnh Quảng Nam");
-    assert_eq!(rows[1][6], "13");
+    assert_eq!(rows[7][1], "Tỉnh Quảng Nam");
+    assert_eq!(rows[7][5], "13");
+    assert!(rows[4][0].ends_with("người lập: F (kiemtra.qn)"), "{:?}", rows[4]);
 
     let drill =
         "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&counts=false";

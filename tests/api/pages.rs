@@ -1244,7 +1244,7 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
     let text = api.into_string().await.unwrap();
     assert!(
         text.contains(
-            ",502,Thành phố Tam Kỳ,district,2025-06-30,3,10,3,10,30.00,30,true,0,2,10,20.00"
+            "502,Thành phố Tam Kỳ,district,2025-06-30,3,10,3,10,30.00,30,true,0,2,10,20.00"
         ),
         "{text}"
     );
