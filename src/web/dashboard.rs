@@ -392,10 +392,21 @@ pub async fn dashboard(
     };
     // A unit typed by its name (a picker's choice, or "dien ban") is the unit of that name.
     if !code.chars().all(|c| c.is_ascii_digit()) {
-        code = units::service::typed(db, "unit", &code, day, None)
-            .await?
-            .code;
-        page.unit_code = code.clone();
+        match units::service::typed(db, "unit", &code, day, None).await {
+            Ok(u) => {
+                code = u.code;
+                page.unit_code = code.clone();
+            }
+            // Said on the form, with what was typed, not on an error page.
+            Err(e @ (AppError::Invalid { .. } | AppError::BadRequest { .. })) => {
+                page.error = Some(super::page::error_detail(&e, lang));
+                return Ok((
+                    rocket::http::Status::UnprocessableEntity,
+                    Page::render(&page)?,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let found = match units::service::by_code_on(db, &code, day).await {
         Ok(u) => u,
@@ -519,7 +530,9 @@ pub async fn dashboard(
                 .collect();
             let mut children: Vec<(String, Row)> =
                 labelled.into_iter().zip(page.rows.drain(1..)).collect();
-            children.sort_by(|a, b| a.0.cmp(&b.0));
+            // In the order of the alphabet, not of code points ("Tây Giang" before "Tiên
+            // Phước").
+            children.sort_by_cached_key(|(label, _)| crate::text::fold(label));
             let mut last = None;
             for (label, mut r) in children {
                 if last.as_ref() != Some(&label) {

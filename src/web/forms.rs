@@ -323,6 +323,11 @@ fn body_of(
     let mut errors = BTreeMap::new();
     for s in specs {
         let raw = typed.get(s.name).map(|v| v.trim()).unwrap_or_default();
+        if raw.is_empty() && s.required && !matches!(s.input, Input::File(_)) {
+            // Said with every other slip of the form at once, not one per submission.
+            errors.insert(s.name.to_owned(), lang.t("field-is-required"));
+            continue;
+        }
         if raw.is_empty() || matches!(s.input, Input::File(_)) {
             continue;
         }

@@ -307,6 +307,10 @@ pub async fn render_subject(
         ),
         (lang.t("me-phone"), s.phone.clone().unwrap_or_default()),
         (lang.t("me-email"), s.email.clone().unwrap_or_default()),
+        (
+            lang.t("label-founded_on"),
+            s.founded_on.map(&d).unwrap_or_else(|| lang.t("me-none")),
+        ),
     ];
     let locations = s
         .location_history

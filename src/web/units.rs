@@ -157,7 +157,11 @@ pub async fn units_page(
                 below: has_below
                     .then(|| href("/units", &[("parent", &u.id.to_string()), ("date", &iso)])),
                 dashboard: href("/dashboard", &[("unit", &u.code), ("date", &iso)]),
-                subjects: href("/subjects", &[("unit", &u.code)]),
+                // By name and code: a code the reform gave to another unit still finds this one.
+                subjects: href(
+                    "/subjects",
+                    &[("unit", &format!("{} ({})", u.name, u.code))],
+                ),
                 name: u.name,
                 code: u.code,
             }

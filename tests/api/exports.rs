@@ -237,7 +237,11 @@ async fn the_pages_export_what_they_show_to_the_signed_in_only() {
     let rows = sheet_of(&xlsx.bytes);
     assert_eq!(rows[7][1], "Tỉnh Quảng Nam");
     assert_eq!(rows[7][5], "13");
-    assert!(rows[4][0].ends_with("người lập: F (kiemtra.qn)"), "{:?}", rows[4]);
+    assert!(
+        rows[4][0].ends_with("người lập: F (kiemtra.qn)"),
+        "{:?}",
+        rows[4]
+    );
 
     let drill =
         "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&counts=false";

@@ -91,6 +91,29 @@ async fn an_auditor_registers_edits_recognises_and_revokes_from_the_pages() {
         ambiguous.body
     );
     assert_eq!(app.count("subject").await, before);
+    // Every slip of a form is said at once: a missing name with an impossible date.
+    let slips = form(
+        c,
+        "/subjects/new",
+        &[
+            ("csrf", csrf.as_str()),
+            ("f[name]", " "),
+            ("f[legal_form]", "cooperative"),
+            ("f[commune_id]", "ban thach"),
+            ("f[founded_on]", "31/02/2020"),
+        ],
+    )
+    .await;
+    assert_eq!(slips.status, Status::UnprocessableEntity);
+    for field in ["name", "founded_on"] {
+        assert!(
+            slips
+                .body
+                .contains(&format!("id=\"error-subject-{field}\"")),
+            "{field}: {}",
+            slips.body
+        );
+    }
     // A name shared by units of several provinces, however many partial matches come first.
     let shared = register("4000101453", "hoa phu").await;
     assert_eq!(
