@@ -1070,3 +1070,7 @@ sheet-report-date = Figures as of { $date } · policy version { $policy }
 sheet-report-known = As known at { $at }
 sheet-report-frozen = Frozen at { $at } by { $by }
 sheet-report-made = Made at { $at } by { $by }
+registry-stars = Stars
+registry-counted = Counted in the indicators
+registry-counted-yes = Counted (an OCOP product in force)
+registry-counted-no = Not counted

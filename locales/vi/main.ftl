@@ -1070,3 +1070,7 @@ sheet-report-date = Ngày số liệu: { $date } · Chính sách phiên bản { 
 sheet-report-known = Theo dữ liệu ghi nhận đến: { $at }
 sheet-report-frozen = Chốt số liệu lúc { $at }, người chốt: { $by }
 sheet-report-made = Lập lúc { $at }, người lập: { $by }
+registry-stars = Hạng sao
+registry-counted = Được tính vào chỉ tiêu
+registry-counted-yes = Được tính (có sản phẩm OCOP còn hiệu lực)
+registry-counted-no = Chưa tính

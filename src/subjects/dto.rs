@@ -104,6 +104,13 @@ pub struct SubjectQuery {
     #[validate(custom(function = "crate::validate::query_text"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
+    /// Only subjects with an OCOP recognition of this many stars in force today (3, 4 or 5).
+    #[validate(range(min = 3, max = 5, message = "must be 3, 4 or 5"))]
+    #[param(minimum = 3, maximum = 5)]
+    pub stars: Option<i16>,
+    /// `true`: the subjects counted in the programme's indicators today (an OCOP recognition
+    /// in force); `false`: those not counted.
+    pub counted: Option<bool>,
     /// `json` (default: one page), `csv` or `xlsx` (every matching subject).
     pub format: Option<crate::export::Format>,
     /// `vi` (default) or `en`: the language of a CSV or XLSX file.

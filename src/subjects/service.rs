@@ -1,7 +1,7 @@
 //! Subject rules and queries.
 
 use chrono::NaiveDate;
-use entity::{subject, subject_relocation as relocation, unit};
+use entity::{recognition, subject, subject_relocation as relocation, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -446,6 +446,32 @@ pub async fn list(
             cond = cond
                 .add(Expr::col(subject::Column::SearchText).like(LikeExpr::new(p).escape('\\')));
         }
+    }
+    // Recognitions in force today (of so many stars): what puts a subject in the population.
+    let today = clock::today();
+    let in_force = |stars: Option<i16>| {
+        let mut sub = sea_orm::sea_query::Query::select();
+        sub.column(recognition::Column::SubjectId)
+            .from(recognition::Entity)
+            .and_where(recognition::Column::DecisionDate.lte(today))
+            .and_where(recognition::Column::ValidUntil.gt(today))
+            .cond_where(
+                sea_orm::Condition::any()
+                    .add(recognition::Column::RevokedOn.is_null())
+                    .add(recognition::Column::RevokedOn.gt(today)),
+            );
+        if let Some(n) = stars {
+            sub.and_where(recognition::Column::Stars.eq(n));
+        }
+        sub.to_owned()
+    };
+    if let Some(n) = q.stars {
+        cond = cond.add(subject::Column::Id.in_subquery(in_force(Some(n))));
+    }
+    match q.counted {
+        Some(true) => cond = cond.add(subject::Column::Id.in_subquery(in_force(None))),
+        Some(false) => cond = cond.add(subject::Column::Id.not_in_subquery(in_force(None))),
+        None => {}
     }
     let select = subject::Entity::find().filter(cond);
     let (rows, total) = fetch(

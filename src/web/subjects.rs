@@ -44,6 +44,8 @@ struct RegistryPage {
     export: String,
     /// Registering a subject.
     register: Vec<Shape>,
+    stars: String,
+    counted: String,
     /// The communes the register form offers.
     communes: Vec<String>,
 }
@@ -54,17 +56,37 @@ pub struct Filters {
     pub q: String,
     pub unit: String,
     pub legal_form: String,
+    /// `3`, `4` or `5`: a recognition of so many stars in force today.
+    pub stars: String,
+    /// `true` / `false`: counted in the indicators today, or not.
+    pub counted: String,
     pub page: u64,
 }
 
+impl Filters {
+    /// The filters as query pairs (a link keeps them all).
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("q", self.q.as_str()),
+            ("unit", self.unit.as_str()),
+            ("legal_form", self.legal_form.as_str()),
+            ("stars", self.stars.as_str()),
+            ("counted", self.counted.as_str()),
+        ]
+    }
+}
+
 /// The subjects the viewer may see.
-#[get("/subjects?<q>&<unit>&<legal_form>&<page>")]
+#[allow(clippy::too_many_arguments)]
+#[get("/subjects?<q>&<unit>&<legal_form>&<stars>&<counted>&<page>")]
 pub async fn registry(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     q: Option<&str>,
     unit: Option<&str>,
     legal_form: Option<&str>,
+    stars: Option<&str>,
+    counted: Option<&str>,
     page: Option<u64>,
 ) -> Result<Page, PageError> {
     let trim = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_owned();
@@ -72,6 +94,8 @@ pub async fn registry(
         q: trim(q),
         unit: trim(unit),
         legal_form: trim(legal_form),
+        stars: trim(stars),
+        counted: trim(counted),
         page: page.unwrap_or(1),
     };
     render_registry(db.inner(), &viewer, filters, None).await
@@ -92,7 +116,7 @@ pub async fn render_registry(
         filters.unit.as_str(),
         filters.legal_form.as_str(),
     );
-    let query = self::filters(db, q, unit_code, form_code).await?;
+    let query = self::filters(db, &filters).await?;
     let page_no = filters.page.clamp(1, crate::pagination::MAX_PAGE);
     let found =
         subjects::service::list(db, actor, &query, &PageParams::new(page_no, PER_PAGE)).await?;
@@ -109,15 +133,10 @@ pub async fn render_registry(
         })
         .collect();
     let pairs = |p: u64| {
-        super::dashboard::href(
-            "/subjects",
-            &[
-                ("q", q),
-                ("unit", unit_code),
-                ("legal_form", form_code),
-                ("page", &p.to_string()),
-            ],
-        )
+        let number = p.to_string();
+        let mut all = filters.pairs();
+        all.push(("page", &number));
+        super::dashboard::href("/subjects", &all)
     };
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let register =
@@ -134,10 +153,9 @@ pub async fn render_registry(
         items,
         prev: (page_no > 1).then(|| pairs(page_no - 1)),
         next: (page_no < pages).then(|| pairs(page_no + 1)),
-        export: super::dashboard::href(
-            "/subjects/export",
-            &[("q", q), ("unit", unit_code), ("legal_form", form_code)],
-        ),
+        export: super::dashboard::href("/subjects/export", &filters.pairs()),
+        stars: filters.stars.clone(),
+        counted: filters.counted.clone(),
         register,
         communes: super::units::commune_choices(db, actor, None, clock::today()).await?,
     })
@@ -146,13 +164,8 @@ pub async fn render_registry(
 /// The list's filters as the API's query: a unit typed by its code (its latest version when
 /// the code is no longer in force), a legal form by its code, words checked as the API checks
 /// them.
-async fn filters(
-    db: &DatabaseConnection,
-    q: &str,
-    unit_code: &str,
-    form_code: &str,
-) -> Result<SubjectQuery, AppError> {
-    let unit_id = match unit_code {
+async fn filters(db: &DatabaseConnection, f: &Filters) -> Result<SubjectQuery, AppError> {
+    let unit_id = match f.unit.as_str() {
         "" => None,
         typed => Some(
             units::service::typed(db, "unit", typed, clock::today(), None)
@@ -160,17 +173,32 @@ async fn filters(
                 .id,
         ),
     };
-    let legal_form = match form_code {
+    let legal_form = match f.legal_form.as_str() {
         "" => None,
         code => Some(
             crate::domain::from_db::<LegalForm>("legal_form", code)
                 .map_err(|_| AppError::invalid("legal_form", "not a legal form"))?,
         ),
     };
+    let stars = match f.stars.as_str() {
+        "" => None,
+        n => Some(
+            n.parse::<i16>()
+                .map_err(|_| AppError::invalid("stars", "must be 3, 4 or 5"))?,
+        ),
+    };
+    let counted = match f.counted.as_str() {
+        "" => None,
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => return Err(AppError::invalid("counted", "must be true or false")),
+    };
     let query = SubjectQuery {
         unit_id,
         legal_form,
-        q: (!q.is_empty()).then(|| q.to_owned()),
+        q: (!f.q.is_empty()).then(|| f.q.clone()),
+        stars,
+        counted,
         format: None,
         lang: None,
     };
@@ -180,7 +208,8 @@ async fn filters(
 
 /// The list as an Excel file: every subject it finds (the API's own sheet; recorded in the
 /// audit trail, as it holds people's contacts).
-#[get("/subjects/export?<q>&<unit>&<legal_form>")]
+#[allow(clippy::too_many_arguments)]
+#[get("/subjects/export?<q>&<unit>&<legal_form>&<stars>&<counted>")]
 pub async fn registry_export(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
@@ -188,17 +217,22 @@ pub async fn registry_export(
     q: Option<&str>,
     unit: Option<&str>,
     legal_form: Option<&str>,
+    stars: Option<&str>,
+    counted: Option<&str>,
 ) -> Result<crate::export::Download, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let db = db.inner();
-    let query = filters(
-        db,
-        q.map(str::trim).unwrap_or_default(),
-        unit.map(str::trim).unwrap_or_default(),
-        legal_form.map(str::trim).unwrap_or_default(),
-    )
-    .await?;
+    let trim = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_owned();
+    let asked = Filters {
+        q: trim(q),
+        unit: trim(unit),
+        legal_form: trim(legal_form),
+        stars: trim(stars),
+        counted: trim(counted),
+        page: 1,
+    };
+    let query = filters(db, &asked).await?;
     let sheet = subjects::service::sheet(db, actor, &query, viewer.lang).await?;
     audit::service::record_export(db, actor, &sheet, &uri.to_string()).await?;
     super::dashboard::as_download(&sheet, "xlsx", viewer.lang)

@@ -486,3 +486,84 @@ async fn a_subject_selling_only_at_a_market_is_told_to_declare_a_modern_channel(
         "{mine}"
     );
 }
+
+#[rocket::async_test]
+async fn the_subject_list_filters_by_stars_and_by_being_counted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Recognitions dated from the registry's own today, so the test holds on any day.
+    let recent = (ocop_registry::clock::today() - chrono::Days::new(30)).to_string();
+    for (i, (name, decided, stars)) in [
+        ("HTX Bốn Sao", Some(recent.as_str()), 4),
+        ("HTX Ba Sao", Some(recent.as_str()), 3),
+        ("HTX Hết Hạn", Some("2019-01-10"), 4),
+        ("HTX Chưa Công Nhận", None, 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = app.seed_subject(&admin, "20335", name).await;
+        if let Some(day) = decided {
+            let p = app
+                .seed_product(&admin, &s, &format!("Sản phẩm {name}"))
+                .await;
+            app.seed_recognition(&admin, &p, &format!("QĐ {i}"), day, stars)
+                .await;
+        }
+    }
+    let names = |body: &serde_json::Value| {
+        let mut n: Vec<String> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let four = app.get("/api/v1/subjects?stars=4", Some(&admin)).await;
+    assert_eq!(
+        names(&four.body),
+        ["HTX Bốn Sao"],
+        "an expired 4-star is not"
+    );
+    let counted = app.get("/api/v1/subjects?counted=true", Some(&admin)).await;
+    assert_eq!(names(&counted.body), ["HTX Ba Sao", "HTX Bốn Sao"]);
+    let not = app
+        .get("/api/v1/subjects?counted=false", Some(&admin))
+        .await;
+    assert_eq!(names(&not.body), ["HTX Chưa Công Nhận", "HTX Hết Hạn"]);
+    let bad = app.get("/api/v1/subjects?stars=6", Some(&admin)).await;
+    assert!(
+        bad.status.code == 400 || bad.status.code == 422,
+        "{}",
+        bad.body
+    );
+
+    // The page's filters are the API's, and its Excel link keeps them.
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "quantri.loc", "role": "admin", "display_name": "Mai Lọc"}),
+    )
+    .await;
+    let c = &app.client;
+    sign_in_and_change(c, "quantri.loc", &otp, "mật khẩu mới đủ dài").await;
+    let list = page(c, "/subjects?stars=3&counted=true").await;
+    assert_eq!(list.status, Status::Ok, "{}", list.body);
+    assert!(list.body.contains("HTX Ba Sao"), "{}", list.body);
+    assert!(!list.body.contains(">HTX Bốn Sao<"), "{}", list.body);
+    assert!(
+        list.body
+            .contains("<option value=\"3\" selected>3 sao</option>"),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("stars=3&#38;counted=true"),
+        "the export keeps the filters: {}",
+        list.body
+    );
+    let refused = page(c, "/subjects?counted=maybe").await;
+    assert_eq!(refused.status, Status::UnprocessableEntity);
+}
