@@ -191,7 +191,7 @@ async fn filters(db: &DatabaseConnection, f: &Filters) -> Result<SubjectQuery, A
         "" => None,
         "true" => Some(true),
         "false" => Some(false),
-        _ => return Err(AppError::invalid("counted", "must be true or false")),
+        _ => return Err(AppError::invalid("counted", "true or false")),
     };
     let query = SubjectQuery {
         unit_id,
