@@ -427,6 +427,11 @@ pub struct ChangesQuery {
 pub struct Cause {
     pub entity: String,
     pub entity_id: Uuid,
+    /// The record as a person names it (a channel's shop, a product's or an area's name, a
+    /// certificate's or a decision's number), read from what the trail kept.
+    pub record: Option<String>,
+    /// A sales channel's platform code.
+    pub platform: Option<String>,
     /// `create`, `update`, `transition`, `verify`, `revoke`, …
     pub change: String,
     /// When the registry recorded it.

@@ -685,6 +685,12 @@ pub async fn changes(
             .map(|c| Cause {
                 entity: c.entity.clone(),
                 entity_id: c.entity_id,
+                record: record_name(c.after.as_ref().or(c.before.as_ref())),
+                platform: c
+                    .after
+                    .as_ref()
+                    .or(c.before.as_ref())
+                    .and_then(|v| v.get("platform")?.as_str().map(str::to_owned)),
                 change: c.action.clone(),
                 recorded_at: c.at,
                 recorded_by: c.actor.name.clone(),
@@ -708,6 +714,22 @@ pub async fn changes(
         until: until_at,
         items,
     })
+}
+
+/// A record as a person names it, read from what the audit trail kept of it: a channel by its
+/// shop, any other record by its name or its document's number.
+fn record_name(kept: Option<&serde_json::Value>) -> Option<String> {
+    let v = kept?;
+    [
+        "name",
+        "shop_url",
+        "shop_id",
+        "certificate_no",
+        "decision_no",
+    ]
+    .into_iter()
+    .find_map(|k| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()))
+    .map(str::to_owned)
 }
 
 /// The day a recorded change takes effect, read from what the audit trail kept of it: a

@@ -374,6 +374,23 @@ fn insert(out: &mut Map<String, Value>, name: &str, value: Value) {
     }
 }
 
+/// A form's choices of an enum, labelled from the catalogue, after an optional blank choice.
+pub fn options<E: strum::IntoEnumIterator + Copy>(
+    lang: Lang,
+    prefix: &str,
+    code: impl Fn(E) -> &'static str,
+    blank: Option<String>,
+) -> Vec<(String, String)> {
+    blank
+        .map(|b| (String::new(), b))
+        .into_iter()
+        .chain(E::iter().map(|e| {
+            let c = code(e);
+            (c.to_owned(), lang.t(&format!("{prefix}-{c}")))
+        }))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

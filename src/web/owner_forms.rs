@@ -15,7 +15,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::forms::{self, Input, Refusal, Shape, Spec};
+use super::forms::{self, Input, Refusal, Shape, Spec, options};
 use super::page::{Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
@@ -85,22 +85,6 @@ async fn record(db: &DatabaseConnection, actor: &Actor, edit: Edit) -> AppResult
             (to_json(&v)?, v.version)
         }
     })
-}
-
-fn options<E: strum::IntoEnumIterator + Copy>(
-    lang: Lang,
-    prefix: &str,
-    code: impl Fn(E) -> &'static str,
-    blank: Option<String>,
-) -> Vec<(String, String)> {
-    blank
-        .map(|b| (String::new(), b))
-        .into_iter()
-        .chain(E::iter().map(|e| {
-            let c = code(e);
-            (c.to_owned(), lang.t(&format!("{prefix}-{c}")))
-        }))
-        .collect()
 }
 
 /// A form's fields, with the choices of the owner's own records where a field names one.

@@ -237,12 +237,25 @@ pub async fn open(
                 .because
                 .iter()
                 .map(|b| {
+                    let kind = lang.t_or(&format!("entity-{}", b.entity), &b.entity);
                     lang.tf(
                         "changes-cause",
                         &[
                             (
                                 "entity",
-                                lang.t_or(&format!("entity-{}", b.entity), &b.entity),
+                                match (&b.platform, &b.record) {
+                                    (Some(p), Some(r)) => {
+                                        format!(
+                                            "{kind} “{} — {r}”",
+                                            lang.t(&format!("platform-{p}"))
+                                        )
+                                    }
+                                    (Some(p), None) => {
+                                        format!("{kind} “{}”", lang.t(&format!("platform-{p}")))
+                                    }
+                                    (None, Some(r)) => format!("{kind} “{r}”"),
+                                    (None, None) => kind,
+                                },
                             ),
                             (
                                 "change",
@@ -253,7 +266,14 @@ pub async fn open(
                         ],
                     )
                 })
-                .collect(),
+                // Several writes of one record in the same minute by the same person (a
+                // channel created then verified in one sitting) read as one line.
+                .fold(Vec::new(), |mut lines: Vec<String>, line| {
+                    if !lines.contains(&line) {
+                        lines.push(line);
+                    }
+                    lines
+                }),
         })
         .collect();
     Page::render(&ReportPage {

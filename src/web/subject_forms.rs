@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::forms::{self, Input, Refusal, Shape, Spec};
+use super::forms::{self, Input, Refusal, Shape, Spec, options};
 use super::page::{Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{LegalForm, ProductGroup, RecognitionKind, Role, UnitLevel};
@@ -27,20 +27,6 @@ use crate::{clock, products, subjects, units};
 /// The forms of a subject's file, in the order the page shows them.
 pub const FORMS: [&str; 4] = ["identity", "product", "recognition", "revoke"];
 
-/// A form's choices of an enum, labelled from the catalogue.
-fn options<E: strum::IntoEnumIterator + Copy>(
-    lang: Lang,
-    prefix: &str,
-    code: impl Fn(E) -> &'static str,
-) -> Vec<(String, String)> {
-    E::iter()
-        .map(|e| {
-            let c = code(e);
-            (c.to_owned(), lang.t(&format!("{prefix}-{c}")))
-        })
-        .collect()
-}
-
 /// The identity fields, as registering asks them and as an edit shows them.
 fn identity_specs(lang: Lang) -> Vec<Spec> {
     let t = |k: &str| lang.t(&format!("label-{k}"));
@@ -49,7 +35,7 @@ fn identity_specs(lang: Lang) -> Vec<Spec> {
         Spec::new(
             "legal_form",
             t("legal_form"),
-            Input::Select(options::<LegalForm>(lang, "legal", LegalForm::code)),
+            Input::Select(options::<LegalForm>(lang, "legal", LegalForm::code, None)),
         )
         .required(),
         Spec::new("tax_code", t("tax_code"), Input::Text),
@@ -96,6 +82,7 @@ async fn specs(
                     lang,
                     "product-group",
                     ProductGroup::code,
+                    None,
                 )),
             )
             .required(),
@@ -139,6 +126,7 @@ async fn specs(
                         lang,
                         "recognition-kind",
                         RecognitionKind::code,
+                        None,
                     )),
                 )
                 .required(),

@@ -1152,10 +1152,13 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
         changes.contains("<strong>S15</strong> — Kênh hiện đại: nay được tính"),
         "{changes}"
     );
-    assert!(
-        changes.contains("Kênh bán hàng (xác nhận) ghi nhận lúc"),
-        "{changes}"
+    // The cause names the channel (platform and shop), once.
+    assert_eq!(s15["platform"], "tiki");
+    let cause = format!(
+        "Kênh bán hàng “Tiki — {}” (xác nhận) ghi nhận lúc",
+        s15["shop_url"].as_str().unwrap()
     );
+    assert_eq!(changes.matches(&cause).count(), 1, "{changes}");
     // The filed figure beside the same day's figure as known now; only the one that moved is
     // marked.
     assert!(
