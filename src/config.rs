@@ -15,6 +15,7 @@ pub struct AppConfig {
     /// PostgreSQL schema to work in (`search_path`); `None` uses the server's default.
     pub database_schema: Option<String>,
     /// Key encrypting channel credentials at rest (`OCOP_SECRET_KEY`: 32 bytes, hex or base64).
+    #[serde(deserialize_with = "text_or_number")]
     pub secret_key: Option<String>,
     /// How often the background scheduler looks for due syncs and pending webhook events
     /// (seconds; 0 turns it off).
@@ -63,16 +64,23 @@ pub struct AppConfig {
     pub document_max_bytes: u64,
     /// The registry's partner app on each marketplace, configured once by the operator: the
     /// "connect your shop" flow sends owners to the marketplace's consent page with it.
+    #[serde(deserialize_with = "text_or_number")]
     pub shopee_partner_id: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub shopee_partner_key: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub lazada_app_key: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub lazada_app_secret: Option<String>,
     /// Lazada's consent page host (`https://auth.lazada.com`).
     pub lazada_consent_url: String,
     /// The registry's TikTok Shop app: its key, secret and service id (the consent link names
     /// the service; TikTok sends the seller back to the redirect registered with it).
+    #[serde(deserialize_with = "text_or_number")]
     pub tiktok_app_key: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub tiktok_app_secret: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub tiktok_service_id: Option<String>,
     /// TikTok Shop's consent page, token and API hosts.
     pub tiktok_consent_url: String,
@@ -152,5 +160,50 @@ impl AppConfig {
     /// Reads the configuration from a figment.
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
         figment.extract().map_err(Box::new)
+    }
+}
+
+/// An identifier or key that may be written as a number: the environment reads
+/// `ROCKET_SHOPEE_PARTNER_ID=2001234` as an integer, and a Shopee partner id *is* one, so both
+/// spellings are the same text. (A value of digits with leading zeros must be quoted, `"0123"`,
+/// or the environment reads it as the number 123.)
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Text(String),
+        Whole(u64),
+        Signed(i64),
+    }
+    Ok(Option::<Given>::deserialize(d)?.map(|g| match g {
+        Given::Text(s) => s,
+        Given::Whole(n) => n.to_string(),
+        Given::Signed(n) => n.to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    // Jail's error type is figment's, large by design; it is only ever a test's failure.
+    #[allow(clippy::result_large_err)]
+    fn numeric_identifiers_are_read_as_their_text() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ROCKET_SHOPEE_PARTNER_ID", "2001234");
+            jail.set_env("ROCKET_TIKTOK_SERVICE_ID", "7123456789012345678");
+            jail.set_env("ROCKET_LAZADA_APP_KEY", "\"0123\"");
+            let config = AppConfig::from_figment(&AppConfig::figment()).expect("it starts");
+            assert_eq!(config.shopee_partner_id.as_deref(), Some("2001234"));
+            assert_eq!(
+                config.tiktok_service_id.as_deref(),
+                Some("7123456789012345678")
+            );
+            assert_eq!(config.lazada_app_key.as_deref(), Some("0123"));
+            assert_eq!(config.tiktok_app_key, None);
+            Ok(())
+        });
     }
 }

@@ -13,6 +13,17 @@ use sea_orm::{
 
 /// Opens a pool. SQLite gets WAL, `synchronous=NORMAL`, a 5 s busy timeout and foreign keys;
 /// an in-memory SQLite database gets a single connection (more would each see their own).
+/// The file a SQLite URL names (`sqlite://PATH?…`, `sqlite:PATH`), `None` for another
+/// database or an in-memory one.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!memory).then(|| std::path::PathBuf::from(path))
+}
+
 pub async fn connect(
     url: &str,
     pool_size: u32,

@@ -165,6 +165,29 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// [`prepare`] for the commands that work on a registry (`token`, `user`, `sync`, `report`,
+/// `import`, `backup`): a SQLite file that is not there is refused rather than created, so a
+/// command run without `DATABASE_URL`, or in the wrong folder, says so instead of working on a
+/// new empty registry (and, for `backup`, copying it and exiting 0). Only `serve` and `migrate`
+/// create a database.
+pub async fn prepare_existing(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
+    if let Some(file) = db::sqlite_file(&config.database_url)
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "there is no database at {} (DATABASE_URL {}); set DATABASE_URL to the registry's \
+             database, or create one with `ocop-registry migrate`",
+            file.display(),
+            if std::env::var_os("DATABASE_URL").is_some() {
+                "names it"
+            } else {
+                "is not set, so the default is used"
+            }
+        );
+    }
+    prepare(config).await
+}
+
 /// A database URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -11,7 +11,7 @@ use ocop_registry::domain::Role;
 use ocop_registry::i18n::Lang;
 use ocop_registry::sync::SyncSettings;
 use ocop_registry::sync::dto::{SyncOptions, SyncRunView};
-use ocop_registry::{auth, build_rocket, prepare, sync};
+use ocop_registry::{auth, build_rocket, prepare, prepare_existing, sync};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -210,14 +210,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied");
         }
         Command::Backup { to } => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             ocop_registry::db::backup(&db, &to)
                 .await
                 .map_err(anyhow::Error::msg)?;
             eprintln!("backup written to {}", to.display());
         }
         Command::Token(TokenCommand::Create(a)) => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             let input = CreateToken {
                 role: a.role,
                 unit_id: a.unit_id,
@@ -233,7 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", created.secret);
         }
         Command::User(UserCommand::Create(a)) => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             let input = ocop_registry::users::dto::CreateUser {
                 display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
                 username: a.username,
@@ -261,7 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Token(TokenCommand::Revoke { id }) => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             auth::service::revoke(&db, &Actor::cli(), id)
                 .await
                 .map_err(fail)?;
@@ -275,7 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             policy_version,
             known_at,
         } => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             let unit = ocop_registry::units::service::by_code_on(&db, &unit_code, as_of)
                 .await
                 .map_err(fail)?;
@@ -314,7 +314,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             partial,
         } => {
             use std::io::IsTerminal;
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             let lang = Lang::of_env();
             let bytes = std::fs::read(&file)?;
             let query = ocop_registry::imports::dto::ImportQuery {
@@ -346,7 +346,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Sync { channel, full } => {
-            let db = prepare(&config).await?;
+            let db = prepare_existing(&config).await?;
             let settings = SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
             let runs = match channel {
                 Some(id) => {

@@ -125,3 +125,44 @@ async fn every_acknowledged_creation_survives_a_kill_9() {
         stored.len()
     );
 }
+
+/// `backup` (like every command but `serve` and `migrate`) works on an existing registry: run
+/// where the database is not, it says so and creates nothing, rather than copying a new empty
+/// registry and exiting 0. Where the database is, it copies it.
+#[rocket::async_test]
+async fn a_backup_of_a_database_that_is_not_there_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ocop-nodb-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ocop-registry"))
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env("ROCKET_LOG_LEVEL", "off")
+        .args(["backup", "--to", "copy.db"])
+        .output()
+        .expect("run the binary");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("there is no database at ocop-registry.db") && said.contains("DATABASE_URL"),
+        "{said}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("the folder").collect();
+    assert!(left.is_empty(), "nothing created: {left:?}");
+
+    let app = TestApp::spawn().await;
+    if app.config.database_url.starts_with("sqlite:") {
+        let copy = dir.join("copy.db");
+        let out = app
+            .command()
+            .args(["backup", "--to", copy.to_str().expect("utf-8")])
+            .output()
+            .expect("run the binary");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(&copy).expect("the copy").len() > 0);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
