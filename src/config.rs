@@ -82,6 +82,12 @@ pub struct AppConfig {
     pub tiktok_app_secret: Option<String>,
     #[serde(deserialize_with = "text_or_number")]
     pub tiktok_service_id: Option<String>,
+    /// Keep the `X-Request-Id` a caller sends (a proxy's id, to join its logs with ours);
+    /// otherwise every request gets an id of the registry's own. Either way the answer carries it.
+    pub trust_request_id: bool,
+    /// A second listening address (`host:port`) serving `/metrics` without a token, for
+    /// Prometheus on a private network; `/metrics` on the main address needs an admin token.
+    pub metrics_address: Option<String>,
     /// TikTok Shop's consent page, token and API hosts.
     pub tiktok_consent_url: String,
     pub tiktok_auth_base_url: String,
@@ -122,6 +128,8 @@ impl Default for AppConfig {
             tiktok_app_key: None,
             tiktok_app_secret: None,
             tiktok_service_id: None,
+            trust_request_id: false,
+            metrics_address: None,
             tiktok_consent_url: "https://services.tiktokshop.com".to_owned(),
             tiktok_auth_base_url: "https://auth.tiktok-shops.com".to_owned(),
             tiktok_base_url: "https://open-api.tiktokglobalshop.com".to_owned(),

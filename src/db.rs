@@ -299,6 +299,7 @@ async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
         txn.execute_raw(statement).await?;
         txn.commit().await
     }
+    crate::telemetry::metrics().group_commit(jobs.len());
     let backend = db.get_database_backend();
     let together = jobs.iter().flat_map(|j| &j.statements);
     match write_one(db, one_text(backend, together)).await {

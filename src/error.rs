@@ -318,7 +318,14 @@ impl<'r> Responder<'r, 'static> for AppError {
         }
         let (status, _) = self.status_code();
         if status.code >= 500 {
-            tracing::error!(error = ?self, uri = %req.uri(), "request failed");
+            tracing::error!(
+                request_id = crate::telemetry::request_id(req),
+                method = req.method().as_str(),
+                path = %req.uri().path(),
+                status = status.code,
+                error = crate::telemetry::cause_chain(&self),
+                "request failed"
+            );
         }
         let mut res = Json(self.body(Lang::of(req))).respond_to(req)?;
         res.set_status(status);

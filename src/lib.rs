@@ -38,6 +38,7 @@ pub mod public;
 pub mod schemes;
 pub mod subjects;
 pub mod sync;
+pub mod telemetry;
 pub mod text;
 pub mod units;
 pub mod users;
@@ -80,6 +81,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(indicators::routes());
     all.extend(sync::routes());
     all.extend(web::routes());
+    all.extend(telemetry::routes());
     all
 }
 
@@ -95,13 +97,22 @@ pub fn build_rocket(
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
     let public_base_unset = config.public_base_url.is_none();
+    let telemetry = telemetry::RequestTelemetry {
+        trust_given_id: config.trust_request_id,
+    };
+    let metrics_address = config.metrics_address.clone();
     // Lists are uploaded as files from the pages: up to the import's own limit (the operator's
     // configuration still wins).
     let max = imports::read::MAX_BYTES;
     let figment = limits::trust_no_proxy_header_by_default(figment)
         .join(("limits.file", max))
         .join(("limits.data-form", max + 64 * 1024));
-    Ok(rocket::custom(figment)
+    let mut rocket = rocket::custom(figment);
+    if let Some(address) = metrics_address {
+        rocket = rocket.attach(telemetry::metrics_listener(address, db.clone()));
+    }
+    Ok(rocket
+        .attach(telemetry)
         .manage(db)
         .manage(auth::service::TokenCache::default())
         .manage(limits::Limits::from_config(&config))
@@ -114,6 +125,7 @@ pub fn build_rocket(
         // The API answers every failure in JSON; a person's page view gets an error page.
         .register("/", catchers![web::page::page_catcher])
         .register("/api", catchers![error::json_catcher])
+        .register("/metrics", catchers![error::json_catcher])
         .attach(limits::SecurityHeaders)
         .attach(sync::scheduler::fairing())
         .attach(rocket::fairing::AdHoc::on_liftoff(

@@ -21,6 +21,7 @@ use crate::{
     ),
     paths(
         meta::health,
+        crate::telemetry::requests::metrics_route,
         meta::openapi_json,
         meta::docs,
         units::routes::list_units,

@@ -174,7 +174,10 @@ impl<'r> FromRequest<'r> for Actor {
             })
             .await;
         match result {
-            Ok(actor) => Outcome::Success(actor.clone()),
+            Ok(actor) => {
+                crate::telemetry::saw_role(req, actor.role);
+                Outcome::Success(actor.clone())
+            }
             Err(e) => refuse(req, clone_error(e)),
         }
     }

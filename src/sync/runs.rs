@@ -94,6 +94,10 @@ pub async fn run(
         ));
     }
     let result = run_claimed(db, settings, &ch, &conn, trigger, options).await;
+    crate::telemetry::metrics().sync_run(match &result {
+        Ok(run) => run.status.as_str(),
+        Err(_) => "error",
+    });
     // The claim goes whatever happened; a crash leaves it to expire.
     let released = release(db, settings, channel_id).await;
     let run = result?;

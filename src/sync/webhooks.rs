@@ -205,6 +205,20 @@ pub async fn receive(
     })
 }
 
+/// The pushes waiting to be processed: how many, and when the oldest arrived.
+pub async fn queue(db: &DatabaseConnection) -> AppResult<(i64, Option<DateTime<Utc>>)> {
+    use sea_orm::sea_query::Func;
+    let row: Option<(i64, Option<DateTime<Utc>>)> = event::Entity::find()
+        .select_only()
+        .expr(Func::count(Expr::col(event::Column::Id)))
+        .expr(Func::min(Expr::col(event::Column::ReceivedAt)))
+        .filter(event::Column::Status.eq(EventStatus::Pending.code()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.unwrap_or((0, None)))
+}
+
 /// Processes pending events (at most `limit`); returns how many this process completed.
 pub async fn process_pending(
     db: &DatabaseConnection,

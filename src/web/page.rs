@@ -34,6 +34,9 @@ impl<'r> FromRequest<'r> for Viewer {
 
     async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, Self::Error> {
         let session = session_of(req).await;
+        if let Some(s) = &session {
+            crate::telemetry::saw_role(req, s.actor.role);
+        }
         let lang = Lang::of(req);
         // The language switch is a link with `?lang=`: remembered for the following pages.
         if req.query_value::<&str>("lang").is_some() {
@@ -321,7 +324,13 @@ impl<'r> Responder<'r, 'static> for PageError {
                     _ => "error-internal",
                 };
                 if status.code >= 500 {
-                    tracing::error!("page {} failed: {e}", req.uri());
+                    tracing::error!(
+                        request_id = crate::telemetry::request_id(req),
+                        path = %req.uri().path(),
+                        status = status.code,
+                        error = crate::telemetry::cause_chain(&e),
+                        "page failed"
+                    );
                 }
                 // The API's message names the field; 5xx text never leaves, and a refusal is
                 // one plain sentence (the API's names roles and token kinds).

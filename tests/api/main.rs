@@ -32,6 +32,7 @@ mod request_path;
 mod staff_pages;
 mod subjects;
 mod sync;
+mod telemetry;
 mod trust;
 mod units;
 mod users;

@@ -1,0 +1,170 @@
+//! Each request's id, its log line and its counters; `/metrics`.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::ContentType;
+use rocket::{Data, Request, Response, State, get};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Actor;
+use crate::domain::Role;
+use crate::error::AppResult;
+
+/// The header carrying a request's id, in the answer always, and from the caller when the
+/// operator trusts it (`ROCKET_TRUST_REQUEST_ID=true`, behind a proxy that sets it).
+pub const REQUEST_ID: &str = "X-Request-Id";
+
+/// Gives every request an id and, once answered, logs one line and counts it.
+pub struct RequestTelemetry {
+    /// Whether an `X-Request-Id` sent by the caller is kept (a proxy's id joins its logs with
+    /// ours); otherwise the registry makes one.
+    pub trust_given_id: bool,
+}
+
+/// When the request arrived, and its id.
+struct Arrival {
+    at: Instant,
+    id: String,
+}
+
+/// The caller's role, once a guard has resolved it.
+#[derive(Default)]
+struct SeenRole(OnceLock<Role>);
+
+/// Notes the role of the request's caller for its log line.
+pub fn saw_role(req: &Request<'_>, role: Role) {
+    let _ = req.local_cache(SeenRole::default).0.set(role);
+}
+
+/// The request's id (empty outside a request the fairing saw).
+pub fn request_id<'r>(req: &'r Request<'_>) -> &'r str {
+    req.local_cache(|| Arrival {
+        at: Instant::now(),
+        id: String::new(),
+    })
+    .id
+    .as_str()
+}
+
+/// An id sent by a caller is kept only when it is short visible ASCII: it goes into logs.
+fn acceptable(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[rocket::async_trait]
+impl Fairing for RequestTelemetry {
+    fn info(&self) -> Info {
+        Info {
+            name: "request telemetry",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let given = self
+            .trust_given_id
+            .then(|| req.headers().get_one(REQUEST_ID))
+            .flatten()
+            .filter(|id| acceptable(id))
+            .map(str::to_owned);
+        let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        req.local_cache(|| Arrival {
+            at: Instant::now(),
+            id,
+        });
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let arrival = req.local_cache(|| Arrival {
+            at: Instant::now(),
+            id: String::new(),
+        });
+        let took = arrival.at.elapsed();
+        let route = req.route().map_or("(none)", |r| r.uri.path());
+        let status = res.status().code;
+        let method = req.method().as_str();
+        res.set_raw_header(REQUEST_ID, arrival.id.clone());
+        super::metrics().answered(method, route, status, took);
+        let role = req
+            .local_cache(SeenRole::default)
+            .0
+            .get()
+            .map_or("anonymous", |r| r.code());
+        tracing::info!(
+            request_id = %arrival.id,
+            method,
+            route,
+            path = %req.uri().path(),
+            status,
+            latency_ms = took.as_micros() as f64 / 1000.0,
+            role,
+            "request"
+        );
+    }
+}
+
+/// The process's metrics in Prometheus's text format, for administrators (or open on the
+/// separate address the operator chooses with `ROCKET_METRICS_ADDRESS`).
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)",
+               content_type = "application/openmetrics-text"),
+              (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+              (status = 403, description = "Not an administrator", body = crate::error::ErrorBody)))]
+#[get("/metrics")]
+pub async fn metrics_route(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+) -> AppResult<(ContentType, String)> {
+    actor.require(&[Role::Admin])?;
+    open_metrics(db.inner()).await
+}
+
+/// The metrics' answer, whoever asks (the separate metrics address has no other route).
+pub(crate) async fn open_metrics(db: &DatabaseConnection) -> AppResult<(ContentType, String)> {
+    let text = super::render(db).await?;
+    let kind = ContentType::new("application", "openmetrics-text")
+        .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
+    Ok((kind, text))
+}
+
+#[get("/metrics")]
+async fn unguarded_metrics(db: &State<DatabaseConnection>) -> AppResult<(ContentType, String)> {
+    open_metrics(db.inner()).await
+}
+
+/// Serves `/metrics`, and nothing else, without a token on `address` (`host:port`): an
+/// address the operator keeps private (loopback, a management network) for Prometheus.
+pub fn metrics_listener(address: String, db: DatabaseConnection) -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("metrics address", move |_| {
+        Box::pin(async move {
+            let Some((host, port)) = address.rsplit_once(':').and_then(|(h, p)| {
+                Some((
+                    h.trim_matches(['[', ']']).to_owned(),
+                    p.parse::<u16>().ok()?,
+                ))
+            }) else {
+                tracing::error!(
+                    address,
+                    "ROCKET_METRICS_ADDRESS must be host:port; metrics are served on /metrics to administrators only"
+                );
+                return;
+            };
+            let figment = rocket::Config::figment()
+                .merge(("address", host))
+                .merge(("port", port))
+                .merge(("log_level", rocket::config::LogLevel::Off))
+                .merge(("cli_colors", false));
+            let server = rocket::custom(figment)
+                .manage(db)
+                .mount("/", rocket::routes![unguarded_metrics]);
+            tokio::spawn(async move {
+                if let Err(e) = server.launch().await {
+                    tracing::error!(error = %e, "the metrics address stopped");
+                }
+            });
+        })
+    })
+}
