@@ -16,9 +16,10 @@ macro_rules! code_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize,
                  ::utoipa::ToSchema, ::strum::AsRefStr, ::strum::IntoStaticStr,
-                 ::strum::EnumString, ::strum::EnumIter)]
+                 ::strum::EnumString, ::strum::EnumIter, ::clap::ValueEnum)]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]
+        #[value(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {

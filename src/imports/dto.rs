@@ -19,9 +19,11 @@ use validator::Validate;
     strum::EnumString,
     strum::EnumIter,
     strum::IntoStaticStr,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum ImportKind {
     /// OCOP subjects (producers): one row each.
     Subjects,

@@ -99,6 +99,7 @@ fn field_of_api(field: &str) -> &str {
 }
 
 /// Reads a file and applies it (or, on a dry run, everything but the commit).
+#[tracing::instrument(skip_all, fields(kind = ?q.kind, dry_run = q.dry_run, by = %actor.name))]
 pub async fn run(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -223,6 +224,16 @@ pub async fn run(
         txn.commit().await?;
         summary.applied = true;
     }
+    tracing::info!(
+        rows = summary.rows,
+        created = summary.created,
+        updated = summary.updated,
+        unchanged = summary.unchanged,
+        drafts = summary.drafts,
+        errors = summary.errors.len(),
+        applied = summary.applied,
+        "import read"
+    );
     Ok(summary)
 }
 

@@ -104,6 +104,7 @@ fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
 }
 
 /// The report for a unit on a date (administrators; auditors within their unit).
+#[tracing::instrument(skip(db, actor), fields(by = %actor.name))]
 pub async fn report(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -444,6 +445,7 @@ pub async fn explain_subject(
 
 /// Computes and stores a report with every population subject's explanation (administrators;
 /// auditors within their unit). Returns the stored JSON text.
+#[tracing::instrument(skip(db, actor, input), fields(unit_id = %input.unit_id, as_of = %input.as_of, by = %actor.name))]
 pub async fn freeze(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -64,6 +64,7 @@ impl Source<'_> {
 
 /// Syncs one channel now (no authorisation: callers check it). A channel another process is
 /// syncing is a conflict. Failures are recorded on the run, which is returned either way.
+#[tracing::instrument(skip(db, settings, options))]
 pub async fn run(
     db: &DatabaseConnection,
     settings: &SyncSettings,
@@ -94,6 +95,21 @@ pub async fn run(
         ));
     }
     let result = run_claimed(db, settings, &ch, &conn, trigger, options).await;
+    match &result {
+        Ok(run) => tracing::info!(
+            run = %run.id,
+            status = run.status,
+            pages = run.pages,
+            items_seen = run.items_seen,
+            added = run.added,
+            changed = run.changed,
+            removed = run.removed,
+            item_errors = run.item_errors,
+            reason = run.reason.as_deref().unwrap_or_default(),
+            "sync run ended"
+        ),
+        Err(e) => tracing::warn!(error = crate::telemetry::cause_chain(e), "sync run failed"),
+    }
     crate::telemetry::metrics().sync_run(match &result {
         Ok(run) => run.status.as_str(),
         Err(_) => "error",

@@ -69,6 +69,7 @@ pub async fn due_channels(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
 
 /// One round of background work: pending webhook events, then every due channel. One
 /// channel's failure never stops the others.
+#[tracing::instrument(skip(db, settings))]
 pub async fn tick(
     db: &DatabaseConnection,
     settings: &SyncSettings,

@@ -91,6 +91,7 @@ fn shop_in(body: &[u8], field: &str) -> Option<String> {
 }
 
 /// Verifies a delivery and stores it; `Unauthorized` when it cannot be verified.
+#[tracing::instrument(skip_all, fields(platform = %d.platform))]
 pub async fn receive(
     db: &DatabaseConnection,
     settings: &SyncSettings,
@@ -220,6 +221,7 @@ pub async fn queue(db: &DatabaseConnection) -> AppResult<(i64, Option<DateTime<U
 }
 
 /// Processes pending events (at most `limit`); returns how many this process completed.
+#[tracing::instrument(skip(db, settings))]
 pub async fn process_pending(
     db: &DatabaseConnection,
     settings: &SyncSettings,
