@@ -133,7 +133,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
     let mut rng = StdRng::seed_from_u64(0x0C0F_2025);
     let before_reform = date(2024, 12, 31);
     let communes = unit::Entity::find()
-        .filter(unit::Column::Level.eq("commune"))
+        .filter(unit::Column::Level.eq(crate::domain::UnitLevel::Commune))
         .order_by_asc(unit::Column::Code)
         .order_by_asc(unit::Column::ValidFrom)
         .all(db)
@@ -161,7 +161,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
         return Err(AppError::Internal("no communes loaded".to_owned()));
     }
     let communes_parents: std::collections::HashMap<Uuid, String> = unit::Entity::find()
-        .filter(unit::Column::Level.ne("commune"))
+        .filter(unit::Column::Level.ne(crate::domain::UnitLevel::Commune))
         .all(db)
         .await?
         .into_iter()

@@ -4,6 +4,7 @@
 //! `Decimal` as REAL on SQLite, so the API layer converts them to `rust_decimal::Decimal`.
 //! Enumerations are stored as their lowercase API codes; `src/domain.rs` owns their meaning.
 
+pub mod enums;
 pub mod prelude;
 
 pub mod api_token;

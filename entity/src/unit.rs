@@ -16,7 +16,7 @@ pub struct Model {
     /// `name` folded for accent-insensitive search.
     pub name_folded: String,
     /// `province`, `district` or `commune`.
-    pub level: String,
+    pub level: crate::enums::UnitLevel,
     /// Official type word: Tỉnh, Thành phố, Huyện, Thị xã, Xã, Phường, Thị trấn.
     pub unit_type: Option<String>,
     pub parent_id: Option<Uuid>,

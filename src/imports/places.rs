@@ -3,6 +3,7 @@
 //! list's date, the district narrowing the commune. A commune that a merge removed resolves
 //! through its successor, and the row says so.
 
+use crate::domain::UnitLevel;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -71,20 +72,20 @@ pub struct Resolver<'g> {
     graph: &'g UnitGraph,
     /// (level, bare name) → the units the list may name (the importer's reach) by that name:
     /// built once per file, not per row.
-    by_name: HashMap<(String, String), Vec<Uuid>>,
+    by_name: HashMap<(UnitLevel, String), Vec<Uuid>>,
     on: NaiveDate,
 }
 
 impl<'g> Resolver<'g> {
     pub fn new(graph: &'g UnitGraph, pool: Option<HashSet<Uuid>>, on: NaiveDate) -> Self {
-        let mut by_name: HashMap<(String, String), Vec<Uuid>> = HashMap::new();
+        let mut by_name: HashMap<(UnitLevel, String), Vec<Uuid>> = HashMap::new();
         for id in graph.all() {
             if pool.as_ref().is_some_and(|p| !p.contains(&id)) {
                 continue;
             }
             if let Some(u) = graph.get(id) {
                 by_name
-                    .entry((u.level.clone(), bare(&u.name)))
+                    .entry((u.level, bare(&u.name)))
                     .or_default()
                     .push(id);
             }
@@ -114,9 +115,9 @@ impl<'g> Resolver<'g> {
     }
 
     /// Units of `level` named `name`, under one of `within` when given.
-    fn named(&self, level: &str, name: &str, within: &[Uuid]) -> Vec<Uuid> {
+    fn named(&self, level: UnitLevel, name: &str, within: &[Uuid]) -> Vec<Uuid> {
         self.by_name
-            .get(&(level.to_owned(), bare(name)))
+            .get(&(level, bare(name)))
             .into_iter()
             .flatten()
             .copied()
@@ -127,7 +128,7 @@ impl<'g> Resolver<'g> {
     }
 
     /// The named units valid on the list's date, else every version of that name.
-    fn pick(&self, level: &str, name: &str, within: &[Uuid]) -> Vec<Uuid> {
+    fn pick(&self, level: UnitLevel, name: &str, within: &[Uuid]) -> Vec<Uuid> {
         let all = self.named(level, name, within);
         let valid: Vec<Uuid> = all
             .iter()
@@ -177,12 +178,18 @@ impl<'g> Resolver<'g> {
 
     pub fn resolve(&self, names: &Names<'_>) -> Result<Place, (Column, Msg)> {
         let province = match names.province {
-            Some(p) => Some(self.one(self.pick("province", p, &[]), p, Column::Province)?),
+            Some(p) => {
+                Some(self.one(self.pick(UnitLevel::Province, p, &[]), p, Column::Province)?)
+            }
             None => None,
         };
         let within_p: Vec<Uuid> = province.into_iter().collect();
         let district = match names.district {
-            Some(d) => Some(self.one(self.pick("district", d, &within_p), d, Column::District)?),
+            Some(d) => Some(self.one(
+                self.pick(UnitLevel::District, d, &within_p),
+                d,
+                Column::District,
+            )?),
             None => None,
         };
         let within: Vec<Uuid> = district.map_or(within_p.clone(), |d| vec![d]);
@@ -196,7 +203,7 @@ impl<'g> Resolver<'g> {
                 note: None,
             });
         };
-        let named = self.named("commune", c, &within);
+        let named = self.named(UnitLevel::Commune, c, &within);
         let valid: Vec<Uuid> = named
             .iter()
             .copied()

@@ -128,7 +128,7 @@ fn authority_for(graph: &UnitGraph, unit: Uuid, stars: i64) -> Option<String> {
         .ancestors(unit)
         .into_iter()
         .filter_map(|id| graph.get(id))
-        .find(|u| u.level == "province")
+        .find(|u| u.level == crate::domain::UnitLevel::Province)
         .map(|p| format!("UBND {}", lower_first(&p.name)))
 }
 

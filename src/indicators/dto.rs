@@ -102,7 +102,7 @@ pub struct ReportUnit {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: crate::domain::UnitLevel,
 }
 
 impl From<&unit::Model> for ReportUnit {
@@ -111,7 +111,7 @@ impl From<&unit::Model> for ReportUnit {
             id: u.id,
             code: u.code.clone(),
             name: u.name.clone(),
-            level: u.level.clone(),
+            level: u.level,
         }
     }
 }

@@ -39,10 +39,10 @@ pub fn report_sheet(report: &Report, lang: Lang, made: &Made) -> Sheet {
             unit.code.as_str().into(),
             unit.name.as_str().into(),
             if words {
-                lang.t_or(&format!("level-{}", unit.level), &unit.level)
+                lang.t_or(&format!("level-{}", unit.level), unit.level.code())
                     .into()
             } else {
-                unit.level.as_str().into()
+                unit.level.code().into()
             },
             report.as_of.into(),
             i64::from(report.policy.version).into(),

@@ -36,7 +36,7 @@ pub struct UnitView {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: crate::domain::UnitLevel,
     /// Tỉnh, Thành phố, Huyện, Thị xã, Xã, Phường, Thị trấn, Đặc khu.
     pub unit_type: Option<String>,
     pub parent_id: Option<Uuid>,
@@ -74,7 +74,7 @@ pub struct UnitRef {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: crate::domain::UnitLevel,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
 }
@@ -85,7 +85,7 @@ impl From<&unit::Model> for UnitRef {
             id: u.id,
             code: u.code.clone(),
             name: u.name.clone(),
-            level: u.level.clone(),
+            level: u.level,
             valid_from: u.valid_from,
             valid_to: u.valid_to,
         }

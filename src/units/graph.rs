@@ -223,7 +223,7 @@ impl UnitGraph {
     pub fn communes(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.units
             .values()
-            .filter(|u| u.level == "commune")
+            .filter(|u| u.level == crate::domain::UnitLevel::Commune)
             .map(|u| u.id)
     }
 
@@ -239,7 +239,9 @@ impl UnitGraph {
 
     /// Whether `id` is a commune-level unit.
     pub fn is_commune(&self, id: Uuid) -> bool {
-        self.units.get(&id).is_some_and(|u| u.level == "commune")
+        self.units
+            .get(&id)
+            .is_some_and(|u| u.level == crate::domain::UnitLevel::Commune)
     }
 
     /// The units `id` was formed from by a reform, directly.

@@ -52,7 +52,7 @@ struct CodeRef {
 struct QuangNamUnit {
     code: String,
     name: String,
-    level: String,
+    level: crate::domain::UnitLevel,
     unit_type: Option<String>,
     parent_code: Option<String>,
     in_gso_list_2024_11_01: bool,
@@ -78,7 +78,7 @@ struct QuangNamUnit {
 struct NationalUnit {
     code: String,
     name: String,
-    level: String,
+    level: crate::domain::UnitLevel,
     unit_type: Option<String>,
     parent_code: Option<String>,
     /// `pre_2025_07` or `from_2025_07`.
@@ -98,7 +98,7 @@ struct NationalUnit {
 struct DaNangUnit {
     code: String,
     name: String,
-    level: String,
+    level: crate::domain::UnitLevel,
     parent_code: String,
 }
 
@@ -107,7 +107,7 @@ struct DaNangUnit {
 struct Version {
     code: String,
     name: String,
-    level: String,
+    level: crate::domain::UnitLevel,
     unit_type: Option<String>,
     parent_code: Option<String>,
     valid_from: Option<NaiveDate>,
@@ -206,7 +206,7 @@ pub fn dataset() -> AppResult<Dataset> {
         let base = Version {
             code: u.code.clone(),
             name: u.name.clone(),
-            level: u.level.clone(),
+            level: u.level,
             unit_type: u.unit_type.clone(),
             parent_code: u.parent_code.clone(),
             valid_from: None,
@@ -279,7 +279,7 @@ pub fn dataset() -> AppResult<Dataset> {
         versions.push(Version {
             code: u.code.clone(),
             name: u.name.clone(),
-            level: u.level.clone(),
+            level: u.level,
             unit_type: type_from_name(&u.name),
             parent_code: Some(u.parent_code.clone()),
             valid_from: Some(r2),
@@ -289,13 +289,16 @@ pub fn dataset() -> AppResult<Dataset> {
     }
 
     national(r2, &mut versions, &mut pending_links)?;
-    for v in versions.iter_mut().filter(|v| v.level == "province") {
+    for v in versions
+        .iter_mut()
+        .filter(|v| v.level == crate::domain::UnitLevel::Province)
+    {
         v.parent_code.get_or_insert_with(|| COUNTRY_CODE.to_owned());
     }
     versions.push(Version {
         code: COUNTRY_CODE.to_owned(),
         name: COUNTRY_NAME.to_owned(),
-        level: "country".to_owned(),
+        level: crate::domain::UnitLevel::Country,
         unit_type: None,
         parent_code: None,
         valid_from: None,
@@ -317,7 +320,7 @@ pub fn dataset() -> AppResult<Dataset> {
             .find(|v| v.covers(at))
             .ok_or_else(|| AppError::Internal(format!("unit data: no unit {code} on {at:?}")))
     };
-    let id_of = |v: &Version| unit_id(&v.level, &v.code, v.valid_from);
+    let id_of = |v: &Version| unit_id(v.level.code(), &v.code, v.valid_from);
 
     let mut units = Vec::with_capacity(versions.len());
     for v in &versions {
@@ -330,7 +333,7 @@ pub fn dataset() -> AppResult<Dataset> {
             code: v.code.clone(),
             name: v.name.clone(),
             name_folded: fold(&v.name),
-            level: v.level.clone(),
+            level: v.level,
             unit_type: v.unit_type.clone(),
             parent_id,
             valid_from: v.valid_from,
@@ -339,13 +342,13 @@ pub fn dataset() -> AppResult<Dataset> {
         });
     }
     // Parents first, so foreign keys hold while inserting.
-    let rank = |l: &str| match l {
-        "country" => 0,
-        "province" => 1,
-        "district" => 2,
-        _ => 3,
+    let rank = |l: crate::domain::UnitLevel| match l {
+        crate::domain::UnitLevel::Country => 0,
+        crate::domain::UnitLevel::Province => 1,
+        crate::domain::UnitLevel::District => 2,
+        crate::domain::UnitLevel::Commune => 3,
     };
-    units.sort_by_key(|u| rank(&u.level));
+    units.sort_by_key(|u| rank(u.level));
 
     let mut links = Vec::with_capacity(pending_links.len());
     let mut seen = HashMap::new();
@@ -382,7 +385,9 @@ fn national(
     let qn_districts: std::collections::HashSet<&str> = all
         .iter()
         .filter(|u| {
-            pre(u) && u.level == "district" && u.parent_code.as_deref() == Some(QUANG_NAM_CODE)
+            pre(u)
+                && u.level == crate::domain::UnitLevel::District
+                && u.parent_code.as_deref() == Some(QUANG_NAM_CODE)
         })
         .map(|u| u.code.as_str())
         .collect();
@@ -406,7 +411,7 @@ fn national(
         versions.push(Version {
             code: u.code.clone(),
             name: u.name.clone(),
-            level: u.level.clone(),
+            level: u.level,
             unit_type: u.unit_type.clone().or_else(|| type_from_name(&u.name)),
             parent_code: u.parent_code.clone(),
             valid_from: u.valid_from,
@@ -500,7 +505,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<(u64, u64)> {
             code: Set(u.code.clone()),
             name: Set(u.name.clone()),
             name_folded: Set(u.name_folded.clone()),
-            level: Set(u.level.clone()),
+            level: Set(u.level),
             unit_type: Set(u.unit_type.clone()),
             parent_id: Set(u.parent_id),
             valid_from: Set(u.valid_from),
@@ -534,11 +539,11 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<(u64, u64)> {
     let country = data
         .units
         .iter()
-        .find(|u| u.level == "country")
+        .find(|u| u.level == crate::domain::UnitLevel::Country)
         .ok_or_else(|| AppError::Internal("unit data: no country".to_owned()))?;
     unit::Entity::update_many()
         .col_expr(unit::Column::ParentId, Expr::value(country.id))
-        .filter(unit::Column::Level.eq("province"))
+        .filter(unit::Column::Level.eq(crate::domain::UnitLevel::Province))
         .filter(unit::Column::ParentId.is_null())
         .exec(db)
         .await?;
@@ -561,7 +566,7 @@ mod tests {
             let mut by_level: HashMap<&str, usize> = HashMap::new();
             for u in &d.units {
                 if u.valid_from.is_none_or(|f| f <= day) && u.valid_to.is_none_or(|t| day < t) {
-                    *by_level.entry(u.level.as_str()).or_default() += 1;
+                    *by_level.entry(u.level.code()).or_default() += 1;
                 }
             }
             by_level
@@ -583,7 +588,7 @@ mod tests {
         let from: std::collections::HashSet<_> = d.links.iter().map(|l| l.from_unit_id).collect();
         let to: std::collections::HashSet<_> = d.links.iter().map(|l| l.to_unit_id).collect();
         for u in &d.units {
-            if u.level == "commune" && u.valid_to == Some(REFORM_2025_07) {
+            if u.level == crate::domain::UnitLevel::Commune && u.valid_to == Some(REFORM_2025_07) {
                 assert!(
                     from.contains(&u.id),
                     "{} {} has no successor",
@@ -591,7 +596,8 @@ mod tests {
                     u.name
                 );
             }
-            if u.valid_from == Some(REFORM_2025_07) && u.level != "province" {
+            if u.valid_from == Some(REFORM_2025_07) && u.level != crate::domain::UnitLevel::Province
+            {
                 assert!(
                     to.contains(&u.id),
                     "{} {} has no predecessor",
@@ -659,7 +665,7 @@ mod tests {
         for u in &d.units {
             assert_eq!(
                 u.parent_id == Some(country),
-                u.level == "province",
+                u.level == crate::domain::UnitLevel::Province,
                 "{} {}",
                 u.code,
                 u.name

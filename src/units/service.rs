@@ -21,7 +21,7 @@ pub async fn list(
 ) -> AppResult<Paginated<UnitView>> {
     let mut cond = Condition::all();
     if let Some(level) = q.level {
-        cond = cond.add(unit::Column::Level.eq(level.code()));
+        cond = cond.add(unit::Column::Level.eq(level));
     }
     if let Some(p) = q.parent_id {
         cond = cond.add(unit::Column::ParentId.eq(p));
@@ -67,7 +67,7 @@ pub async fn list(
                 .skip(1)
                 .filter_map(|a| graph.get(a))
                 // Every unit is in Việt Nam: naming it tells no homonyms apart.
-                .filter(|p| p.level != "country")
+                .filter(|p| p.level != crate::domain::UnitLevel::Country)
                 .map(|p| p.name.clone())
                 .collect();
             UnitView {
@@ -176,12 +176,12 @@ pub async fn require_commune(
         return Ok(u);
     }
     let u = require(db, field, id).await?;
-    if u.level == "commune"
+    if u.level == crate::domain::UnitLevel::Commune
         && let Ok(mut c) = COMMUNES.write()
     {
         c.insert(id, u.clone());
     }
-    if u.level != "commune" {
+    if u.level != crate::domain::UnitLevel::Commune {
         return Err(AppError::invalid(
             field,
             msg!(
@@ -347,7 +347,7 @@ pub async fn typed(
                 .add(unit::Column::ValidTo.gt(on)),
         );
     if let Some(level) = level {
-        cond = cond.add(unit::Column::Level.eq(level.code()));
+        cond = cond.add(unit::Column::Level.eq(level));
     }
     let whole = unit::Entity::find()
         .filter(cond)
@@ -408,7 +408,7 @@ pub fn choice_of(graph: &super::graph::UnitGraph, id: Uuid) -> Option<String> {
         .into_iter()
         .skip(1)
         .filter_map(|a| graph.get(a))
-        .filter(|a| a.level != crate::domain::UnitLevel::Country.code())
+        .filter(|a| a.level != crate::domain::UnitLevel::Country)
         .map(|a| a.name.as_str())
         .collect();
     Some(if within.is_empty() {

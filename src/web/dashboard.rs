@@ -587,7 +587,7 @@ fn former_parents(
             .ancestors(u)
             .into_iter()
             .filter_map(|a| graph.get(a))
-            .find(|a| a.level == level.code())
+            .find(|a| a.level == level)
             .map(|a| a.name.clone())
     };
     let from = graph.predecessors_of(id);

@@ -37,7 +37,7 @@ pub async fn commune_choices(
                 graph.ancestors(n).into_iter().find(|a| {
                     graph
                         .get(*a)
-                        .is_some_and(|u| u.level == UnitLevel::Province.code())
+                        .is_some_and(|u| u.level == UnitLevel::Province)
                 })
             })
             .flat_map(|p| graph.subtree(p))
@@ -173,7 +173,7 @@ pub async fn units_page(
             .into_iter()
             .rev()
             .filter_map(|a| graph.get(a))
-            .filter(|a| a.level != UnitLevel::Country.code())
+            .filter(|a| a.level != UnitLevel::Country)
             .map(|a| {
                 (
                     a.name.clone(),

@@ -793,7 +793,7 @@ async fn the_engine_agrees_with_a_plain_reading_of_the_rules_on_every_unit_date_
                     }
                     seen.value_chain += want["value_chain"]["numerator"].as_i64().unwrap();
                     seen.modern_channel += want["modern_channel"]["numerator"].as_i64().unwrap();
-                    let descend = match child.level.as_str() {
+                    let descend = match child.level.code() {
                         "province" => ["49", "48"].contains(&child.code.as_str()),
                         "district" => to_communes,
                         _ => false,

@@ -202,7 +202,7 @@ impl Geography {
     pub fn by_code_on(&self, level: &str, code: &str, d: NaiveDate) -> Option<&unit::Model> {
         self.units
             .values()
-            .find(|u| u.level == level && u.code == code && unit_valid_on(u, d))
+            .find(|u| u.level.code() == level && u.code == code && unit_valid_on(u, d))
     }
 
     /// The recorded communes whose subjects all count in `u` on `d` (every place they stand
@@ -212,7 +212,7 @@ impl Geography {
         let mut v: Vec<Uuid> = self
             .units
             .values()
-            .filter(|c| c.level == "commune")
+            .filter(|c| c.level.code() == "commune")
             .filter(|c| {
                 let lands = self.lands(c.id, d);
                 !lands.is_empty() && lands.iter().all(|t| self.within(*t, u))
