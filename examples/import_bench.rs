@@ -103,7 +103,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let quang_nam = graph
             .all()
             .filter_map(|id| graph.get(id))
-            .find(|u| u.level == "province" && u.code == "49" && valid_on(u, on))
+            .find(|u| {
+                u.level == ocop_registry::domain::UnitLevel::Province
+                    && u.code == "49"
+                    && valid_on(u, on)
+            })
             .map(|u| u.id);
         actor.role = ocop_registry::domain::Role::Auditor;
         actor.unit_id = Some(quang_nam.ok_or_else(|| anyhow::anyhow!("no Quảng Nam"))?);
