@@ -433,7 +433,7 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
         };
         b.subjects.push(
             subject::Model {
-                legal_form: forms[i % forms.len()].to_owned(),
+                legal_form: forms[i % forms.len()].parse().expect("a known code"),
                 woman_led: i % 3 == 0,
                 ..rows::subject(sid, i, commune, now)
             }
@@ -497,7 +497,7 @@ async fn generate(db: &DatabaseConnection, n: usize, spread: Spread) -> anyhow::
                     area_m2: rng.random_range(1..400_000),
                     growing_area_code: rng.random_bool(0.2).then(|| format!("VN-49-{i}")),
                     valid_from: Some(start),
-                    status: moves[moves.len() - 1].0.to_owned(),
+                    status: moves[moves.len() - 1].0.parse().expect("a known code"),
                     ..rows::area(sid, i, commune, tenure, contract, now)
                 };
                 b.events("area", area.id, &moves, "bench", now);

@@ -12,7 +12,7 @@ pub struct Model {
     /// Human label ("Sở NN&PTNT Quảng Nam – kiểm tra viên").
     pub name: String,
     /// `admin`, `auditor`, `owner` or `channel`.
-    pub role: String,
+    pub role: crate::enums::Role,
     /// Auditor scope: the root of the unit subtree it may see.
     pub unit_id: Option<Uuid>,
     /// Owner scope: the subject it acts for.

@@ -12,7 +12,7 @@ pub struct Model {
     /// Lower-case, unique.
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: crate::enums::Role,
     pub unit_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
     /// Argon2id, in the PHC string format.

@@ -14,7 +14,7 @@ pub struct Model {
     /// The token that acted; `None` for the command line and the system itself.
     pub actor_id: Option<Uuid>,
     pub actor_name: String,
-    pub actor_role: String,
+    pub actor_role: crate::enums::Role,
     pub entity: String,
     pub entity_id: Uuid,
     /// The subject the record belongs to, so auditors see the trail of their subtree.

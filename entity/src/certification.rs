@@ -22,7 +22,7 @@ pub struct Model {
     pub evidence_document_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     pub area_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::enums::CertStatus,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -13,7 +13,7 @@ pub struct Model {
     pub code: String,
     pub name: String,
     /// `green`, `circular` or `quality`.
-    pub category: String,
+    pub category: crate::enums::SchemeCategory,
     pub description: Option<String>,
     /// Longest validity a certificate of this scheme can claim without a warning.
     pub max_validity_months: Option<i32>,

@@ -16,7 +16,7 @@ pub struct Model {
     /// Whole đồng.
     pub price_vnd: Option<i64>,
     /// `active`, `unlisted` or `deleted`.
-    pub status: String,
+    pub status: crate::enums::ListingStatus,
     pub product_id: Option<Uuid>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,

@@ -14,7 +14,7 @@ pub struct Model {
     pub name_folded: String,
     /// `food`, `beverage`, `herbal`, `handicraft`, `ornamental`, `tourism`
     /// (column renamed because `group` is an SQL keyword).
-    pub product_group: String,
+    pub product_group: crate::enums::ProductGroup,
     pub subgroup: Option<String>,
     pub description: Option<String>,
     pub version: i32,

@@ -17,7 +17,7 @@ pub struct Model {
     /// Hectares × 10,000.
     pub area_m2: i64,
     /// `own`, `leased` or `linked`.
-    pub tenure: String,
+    pub tenure: crate::enums::Tenure,
     /// Mã số vùng trồng, opaque (never parsed for geography).
     pub growing_area_code: Option<String>,
     pub valid_from: Option<Date>,
@@ -26,7 +26,7 @@ pub struct Model {
     pub geometry: Option<String>,
     pub linkage_contract_no: Option<String>,
     pub linkage_counterparty: Option<String>,
-    pub linkage_counterparty_kind: Option<String>,
+    pub linkage_counterparty_kind: Option<crate::enums::CounterpartyKind>,
     pub linkage_households: Option<i32>,
     pub linkage_start_on: Option<Date>,
     pub linkage_end_on: Option<Date>,
@@ -36,7 +36,7 @@ pub struct Model {
     pub evidence_document_id: Option<Uuid>,
     /// `submitted`, `verified`, `rejected`, `suspended` or `revoked` (the certification
     /// lifecycle; moves in `status_event` under entity `area`).
-    pub status: String,
+    pub status: crate::enums::CertStatus,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -21,7 +21,7 @@ pub struct Model {
     pub authority: String,
     pub batch: Option<String>,
     /// `new`, `re_recognition` or `upgrade`.
-    pub kind: String,
+    pub kind: crate::enums::RecognitionKind,
     /// Expiry: the first day the recognition is no longer active.
     pub valid_until: Date,
     pub revoked_on: Option<Date>,

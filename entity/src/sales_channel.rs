@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub subject_id: Uuid,
-    pub kind: String,
+    pub kind: crate::enums::ChannelKind,
     pub platform: String,
     pub shop_url: Option<String>,
     pub shop_id: Option<String>,
@@ -25,7 +25,7 @@ pub struct Model {
     /// The uploaded document that evidences it.
     pub evidence_document_id: Option<Uuid>,
     /// `declared` or `verified`.
-    pub verification_status: String,
+    pub verification_status: crate::enums::VerificationStatus,
     pub verified_on: Option<Date>,
     pub verified_by: Option<String>,
     pub verification_note: Option<String>,

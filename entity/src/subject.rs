@@ -12,7 +12,7 @@ pub struct Model {
     pub name: String,
     /// Folded name and tax code, for accent-insensitive search.
     pub search_text: String,
-    pub legal_form: String,
+    pub legal_form: crate::enums::LegalForm,
     /// Normalised tax code or 12-digit personal id; unique when present.
     #[sea_orm(unique)]
     pub tax_code: Option<String>,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::clock::months_between;
-use crate::domain::{CertStatus, CounterpartyKind, Tenure, from_db};
+use crate::domain::{CertStatus, CounterpartyKind, Tenure};
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::lifecycle::{StatusEventView, VerifiedVersion};
@@ -220,7 +220,7 @@ fn linkage_of(m: &raw_material_area::Model) -> AppResult<Option<LinkageView>> {
         match (
             m.linkage_contract_no.clone(),
             m.linkage_counterparty.clone(),
-            m.linkage_counterparty_kind.as_deref(),
+            m.linkage_counterparty_kind,
             m.linkage_start_on,
             m.linkage_end_on,
         ) {
@@ -228,7 +228,7 @@ fn linkage_of(m: &raw_material_area::Model) -> AppResult<Option<LinkageView>> {
                 Some(LinkageView {
                     contract_no,
                     counterparty,
-                    counterparty_kind: from_db("linkage_counterparty_kind", kind)?,
+                    counterparty_kind: kind,
                     households: m.linkage_households,
                     start_on,
                     end_on,
@@ -257,14 +257,14 @@ impl AreaView {
             material: m.material,
             variety: m.variety,
             area_ha: hectares(m.area_m2).to_string(),
-            tenure: from_db("tenure", &m.tenure)?,
+            tenure: m.tenure,
             growing_area_code: m.growing_area_code,
             valid_from: m.valid_from,
             valid_to: m.valid_to,
             geometry: m.geometry.and_then(|g| serde_json::from_str(&g).ok()),
             linkage,
             evidence_document_id: m.evidence_document_id,
-            status: from_db("status", &m.status)?,
+            status: m.status,
             history,
             verified_version: None,
             pending_changes: Vec::new(),

@@ -15,7 +15,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::{CertStatus, Role, Tenure, from_db};
+use crate::domain::{CertStatus, Role, Tenure};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView, TransitionInput};
@@ -29,7 +29,7 @@ use crate::{clock, documents, geometry, ids, units};
 fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
     m.linkage_contract_no = l.as_ref().map(|l| clean(&l.contract_no));
     m.linkage_counterparty = l.as_ref().map(|l| clean(&l.counterparty));
-    m.linkage_counterparty_kind = l.as_ref().map(|l| l.counterparty_kind.code().to_owned());
+    m.linkage_counterparty_kind = l.as_ref().map(|l| l.counterparty_kind);
     m.linkage_households = l.as_ref().and_then(|l| l.households);
     m.linkage_start_on = l.as_ref().map(|l| l.start_on);
     m.linkage_end_on = l.as_ref().map(|l| l.end_on);
@@ -41,7 +41,7 @@ fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
 /// Rules across fields, checked on the record as it would be written (create and edit alike).
 fn check(m: &area::Model) -> AppResult<()> {
     let mut fields = FieldErrors::new();
-    let linked = m.tenure == Tenure::Linked.code();
+    let linked = m.tenure == Tenure::Linked;
     let has_linkage = m.linkage_contract_no.is_some();
     if linked && !has_linkage {
         fields.insert(
@@ -148,7 +148,7 @@ pub async fn create_in(
         material: clean(&input.material),
         variety: input.variety.map(|v| clean(&v)).filter(|v| !v.is_empty()),
         area_m2,
-        tenure: input.tenure.code().to_owned(),
+        tenure: input.tenure,
         growing_area_code: input.growing_area_code.map(|c| c.trim().to_owned()),
         valid_from: input.valid_from,
         valid_to: input.valid_to,
@@ -161,7 +161,7 @@ pub async fn create_in(
         linkage_end_on: None,
         linkage_months: None,
         evidence_document_id: None,
-        status: CertStatus::Submitted.code().to_owned(),
+        status: CertStatus::Submitted,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -263,7 +263,7 @@ pub async fn update_in(
     };
     let current: area::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let status: CertStatus = from_db("status", &current.status)?;
+    let status: CertStatus = current.status;
     if status == CertStatus::Revoked {
         return Err(AppError::Conflict(msg!("conflict-area-revoked")));
     }
@@ -287,7 +287,7 @@ pub async fn update_in(
         next.area_m2 = m2;
     }
     if let Some(t) = input.tenure {
-        next.tenure = t.code().to_owned();
+        next.tenure = t;
         // Leaving `linked` drops the contract unless the edit sends one.
         if t != Tenure::Linked && input.linkage.is_none() {
             set_linkage(&mut next, None);
@@ -331,7 +331,7 @@ pub async fn update_in(
         || next.linkage_start_on != current.linkage_start_on
         || next.linkage_end_on != current.linkage_end_on;
     if actor.role == Role::Owner && key_changed && status != CertStatus::Submitted {
-        next.status = CertStatus::Submitted.code().to_owned();
+        next.status = CertStatus::Submitted;
         lifecycle::record(
             txn,
             actor,
@@ -402,11 +402,11 @@ pub async fn transition(
     let current: area::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
-    let from: CertStatus = from_db("status", &current.status)?;
+    let from: CertStatus = current.status;
     let before = view(&txn, current.clone()).await?;
     lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
-    next.status = input.to.code().to_owned();
+    next.status = input.to;
     let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,

@@ -32,7 +32,7 @@ pub struct AuditActor {
     /// Token id; `null` for the command line and the system.
     pub id: Option<Uuid>,
     pub name: String,
-    pub role: String,
+    pub role: crate::domain::Role,
 }
 
 /// One audit entry.
@@ -99,7 +99,7 @@ impl crate::export::Tabular for AuditView {
         vec![
             Cell::from(self.at.to_rfc3339()),
             self.actor.name.clone().into(),
-            self.actor.role.clone().into(),
+            self.actor.role.code().into(),
             self.entity.clone().into(),
             self.entity_id.to_string().into(),
             self.subject_id.map(|s| s.to_string()).into(),

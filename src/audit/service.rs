@@ -101,7 +101,7 @@ pub fn statements(backend: DbBackend, actor: &Actor, change: Change) -> Vec<Stat
             at: Set(at),
             actor_id: Set(actor.id()),
             actor_name: Set(actor.name.clone()),
-            actor_role: Set(actor.role.code().to_owned()),
+            actor_role: Set(actor.role),
             entity: Set(change.entity.to_owned()),
             entity_id: Set(change.entity_id),
             subject_id: Set(change.subject_id),

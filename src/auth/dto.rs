@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{Role, from_db};
+use crate::domain::Role;
 use crate::error::AppResult;
 use crate::validate as v;
 
@@ -50,7 +50,7 @@ impl TokenView {
         Ok(TokenView {
             id: m.id,
             name: m.name,
-            role: from_db("role", &m.role)?,
+            role: m.role,
             unit_id: m.unit_id,
             subject_id: m.subject_id,
             platform: m.platform,

@@ -13,7 +13,7 @@ use super::Actor;
 use super::dto::{CreateToken, CreatedToken, TokenView};
 use crate::audit::{self, Change};
 use crate::db::begin_write;
-use crate::domain::{Role, from_db};
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
@@ -173,7 +173,7 @@ fn actor_of(t: api_token::Model) -> AppResult<Actor> {
         token_id: Some(t.id),
         user_id: None,
         name: t.name,
-        role: from_db("role", &t.role)?,
+        role: t.role,
         unit_id: t.unit_id,
         subject_id: t.subject_id,
         platform: t.platform,
@@ -230,7 +230,7 @@ pub async fn create(
     let row = api_token::ActiveModel {
         id: Set(ids::new_id()),
         name: Set(name),
-        role: Set(input.role.code().to_owned()),
+        role: Set(input.role),
         unit_id: Set(input.unit_id.filter(|_| input.role == Role::Auditor)),
         subject_id: Set(input.subject_id.filter(|_| input.role == Role::Owner)),
         platform: Set(input

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::clock::months_between;
-use crate::domain::{CertStatus, SchemeCategory, from_db};
+use crate::domain::{CertStatus, SchemeCategory};
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::lifecycle::{StatusEventView, VerifiedVersion};
@@ -211,7 +211,7 @@ impl CertificationView {
             subject_id: m.subject_id,
             scheme: scheme.code.clone(),
             scheme_name: scheme.name.clone(),
-            category: from_db("category", &scheme.category)?,
+            category: scheme.category,
             warnings: warnings(scheme, m.issued_on, m.expires_on),
             certificate_no: m.certificate_no,
             issuer: m.issuer,
@@ -222,7 +222,7 @@ impl CertificationView {
             evidence_document_id: m.evidence_document_id,
             product_id: m.product_id,
             area_id: m.area_id,
-            status: from_db("status", &m.status)?,
+            status: m.status,
             expired: today >= m.expires_on,
             history,
             verified_version: None,

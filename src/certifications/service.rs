@@ -16,7 +16,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::{CertStatus, Role, from_db};
+use crate::domain::{CertStatus, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
@@ -142,7 +142,7 @@ pub async fn create_in(
         evidence_document_id: None,
         product_id: input.product_id,
         area_id: input.area_id,
-        status: CertStatus::Submitted.code().to_owned(),
+        status: CertStatus::Submitted,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -300,7 +300,7 @@ pub async fn update_in(
 ) -> AppResult<CertificationView> {
     let current: cert::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let status: CertStatus = from_db("status", &current.status)?;
+    let status: CertStatus = current.status;
     if status == CertStatus::Revoked {
         return Err(AppError::Conflict(
             "a revoked certification cannot be edited; register a new one".into(),
@@ -363,7 +363,7 @@ pub async fn update_in(
     }
     let resubmit = actor.role == Role::Owner && key_changed && status != CertStatus::Submitted;
     if resubmit {
-        next.status = CertStatus::Submitted.code().to_owned();
+        next.status = CertStatus::Submitted;
         lifecycle::record(
             txn,
             actor,
@@ -409,11 +409,11 @@ pub async fn transition(
     let current: cert::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
-    let from: CertStatus = from_db("status", &current.status)?;
+    let from: CertStatus = current.status;
     let before = view(&txn, current.clone()).await?;
     lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
-    next.status = input.to.code().to_owned();
+    next.status = input.to;
     let after = view(&txn, save_version(&txn, next).await?).await?;
     audit::record(
         &txn,

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{ChannelKind, ListingStatus, VerificationStatus, from_db};
+use crate::domain::{ChannelKind, ListingStatus, VerificationStatus};
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::lifecycle::{StatusEventView, VerifiedVersion};
@@ -211,7 +211,7 @@ impl ChannelView {
         Ok(ChannelView {
             id: m.id,
             subject_id: m.subject_id,
-            kind: from_db("kind", &m.kind)?,
+            kind: m.kind,
             platform: m.platform,
             shop_url: m.shop_url,
             shop_id: m.shop_id,
@@ -220,7 +220,7 @@ impl ChannelView {
             evidence_url: m.evidence_url,
             evidence_document_id: m.evidence_document_id,
             verification: Verification {
-                status: from_db("verification_status", &m.verification_status)?,
+                status: m.verification_status,
                 verified_on: m.verified_on,
                 verified_by: m.verified_by,
                 note: m.verification_note,
@@ -271,7 +271,7 @@ impl ListingView {
             external_id: m.external_id,
             title: m.title,
             price_vnd: m.price_vnd.map(|p| p.to_string()),
-            status: from_db("status", &m.status)?,
+            status: m.status,
             product_id: m.product_id,
             first_seen_at: m.first_seen_at,
             last_seen_at: m.last_seen_at,

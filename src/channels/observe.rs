@@ -85,14 +85,14 @@ pub async fn observe(
     let mut new_spans = Vec::new();
     let mut seen_only = Vec::new();
     let mut extend = Vec::new();
-    let active = ListingStatus::Active.code();
+    let active = ListingStatus::Active;
     let mut done = std::collections::HashSet::new();
     for item in items {
         // A page may repeat an item; the first sighting stands.
         if !done.insert(item.external_id.clone()) {
             continue;
         }
-        let status = item.status.code();
+        let status = item.status;
         match existing.get(&item.external_id) {
             None => {
                 let id = ids::new_id();
@@ -108,7 +108,7 @@ pub async fn observe(
                     external_id: Set(item.external_id.clone()),
                     title: Set(item.title.clone()),
                     price_vnd: Set(item.price_vnd),
-                    status: Set(status.to_owned()),
+                    status: Set(status),
                     product_id: Set(None),
                     first_seen_at: Set(at),
                     last_seen_at: Set(at),
@@ -137,7 +137,7 @@ pub async fn observe(
                 let mut next = l.clone();
                 next.title = item.title.clone();
                 next.price_vnd = item.price_vnd;
-                next.status = status.to_owned();
+                next.status = status;
                 next.trusted = trusted;
                 next.last_seen_at = at;
                 next.updated_at = at;

@@ -15,7 +15,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::{ChannelKind, Role, VerificationStatus, from_db};
+use crate::domain::{ChannelKind, Role, VerificationStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
@@ -389,7 +389,7 @@ async fn view(db: &impl ConnectionTrait, m: channel::Model) -> AppResult<Channel
 
 fn check(m: &channel::Model) -> AppResult<()> {
     let mut fields = FieldErrors::new();
-    let kind: ChannelKind = from_db("kind", &m.kind)?;
+    let kind: ChannelKind = m.kind;
     if let (Some(from), Some(to)) = (m.active_from, m.active_to)
         && to < from
     {
@@ -443,7 +443,7 @@ pub async fn create_in(
     let m = channel::Model {
         id: ids::new_id(),
         subject_id,
-        kind: input.kind.code().to_owned(),
+        kind: input.kind,
         shop_key: shop_key(&platform, shop_id.as_deref(), shop_url.as_deref()),
         shop_url_key: shop_url.as_deref().and_then(url_key),
         platform,
@@ -452,7 +452,7 @@ pub async fn create_in(
         active_from: input.active_from,
         active_to: input.active_to,
         evidence_url: input.evidence_url.map(|u| u.trim().to_owned()),
-        verification_status: VerificationStatus::Declared.code().to_owned(),
+        verification_status: VerificationStatus::Declared,
         verified_on: None,
         verified_by: None,
         verification_note: None,
@@ -625,7 +625,7 @@ pub async fn update_in(
     let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(k) = input.kind {
-        next.kind = k.code().to_owned();
+        next.kind = k;
     }
     if let Some(p) = input.platform.as_deref() {
         next.platform = normalise_platform(p);
@@ -681,7 +681,7 @@ pub async fn update_in(
     // predate it, whatever the channel's state (a verified one loses its verification). New
     // evidence for a refused channel is one too (the usual answer to a refusal); taking
     // evidence away is not.
-    let status: VerificationStatus = from_db("verification_status", &current.verification_status)?;
+    let status: VerificationStatus = current.verification_status;
     let new_evidence = (next.evidence_url.is_some() && next.evidence_url != current.evidence_url)
         || (next.evidence_document_id.is_some()
             && next.evidence_document_id != current.evidence_document_id);
@@ -716,7 +716,7 @@ pub async fn update_in(
             },
         )
         .await?;
-        next.verification_status = VerificationStatus::Declared.code().to_owned();
+        next.verification_status = VerificationStatus::Declared;
         next.verified_on = None;
         next.verified_by = None;
         next.verification_note = None;
@@ -750,7 +750,7 @@ pub async fn verify(
     let current: channel::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
-    if current.verification_status == VerificationStatus::Verified.code() {
+    if current.verification_status == VerificationStatus::Verified {
         return Err(AppError::Conflict(msg!(
             "conflict-channel-verified",
             on = current
@@ -786,10 +786,7 @@ pub async fn verify(
         Move {
             entity: ENTITY,
             id,
-            from: Some(
-                from_db::<VerificationStatus>("verification_status", &current.verification_status)?
-                    .code(),
-            ),
+            from: Some(current.verification_status.code()),
             to: VerificationStatus::Verified.code(),
             reason: note.clone(),
             effective_on: input.verified_on,
@@ -798,7 +795,7 @@ pub async fn verify(
     )
     .await?;
     let mut next = current.clone();
-    next.verification_status = VerificationStatus::Verified.code().to_owned();
+    next.verification_status = VerificationStatus::Verified;
     next.verified_on = Some(input.verified_on);
     next.verified_by = Some(actor.name.clone());
     next.verification_note = note;
@@ -910,7 +907,7 @@ pub async fn reject(
     let current: channel::Model = owned(&txn, actor, id, true).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     if_match.check(current.version)?;
-    let from: VerificationStatus = from_db("verification_status", &current.verification_status)?;
+    let from: VerificationStatus = current.verification_status;
     // A declared channel refused, or a verified one withdrawn (the shop turned out not to be
     // the subject's, or not to sell its products).
     if !matches!(
@@ -948,7 +945,7 @@ pub async fn reject(
     )
     .await?;
     let mut next = current.clone();
-    next.verification_status = VerificationStatus::Rejected.code().to_owned();
+    next.verification_status = VerificationStatus::Rejected;
     next.verified_on = None;
     next.verified_by = None;
     next.verification_note = None;

@@ -356,7 +356,7 @@ async fn update(
             msg!("import-identity-differs", registered = current.name),
         ));
     }
-    if data.contains_key("legal_form") && given.legal_form.code() != current.legal_form {
+    if data.contains_key("legal_form") && given.legal_form != current.legal_form {
         // A form read from the name alone does not contradict the registry.
         if data.contains_key("tax_code") || current.tax_code.is_none() {
             return Err(RowError::field(

@@ -20,7 +20,7 @@ use super::dto::{
 use super::engine::{freshness_window, months_after};
 use super::notes::{Arg, Note, date, int, term, terms, text};
 use crate::areas::dto::hectares;
-use crate::domain::{CertStatus, ChannelKind, SchemeCategory, Tenure, VerificationStatus, from_db};
+use crate::domain::{CertStatus, Tenure, VerificationStatus};
 use crate::error::AppResult;
 use crate::history::Known;
 use crate::i18n::Lang;
@@ -330,9 +330,7 @@ pub fn value_chain(
         let Some(s) = ev.schemes.get(&c.scheme_id) else {
             continue;
         };
-        let Ok(category) = from_db::<SchemeCategory>("category", &s.category) else {
-            continue;
-        };
+        let category = s.category;
         let label = |mut more: Vec<(&'static str, Arg)>| {
             more.push(("no", text(c.certificate_no.clone())));
             more.push(("scheme", term("scheme", &s.code)));
@@ -572,7 +570,7 @@ fn stability(a: &area::Model, d: NaiveDate, p: &Policy, notes: &mut Vec<Note>) -
         notes.push(Note::new("area_not_valid", named(vec![("d", date(d))])));
         return None;
     }
-    let tenure = from_db::<Tenure>("tenure", &a.tenure).unwrap_or(Tenure::Linked);
+    let tenure = a.tenure;
     let because = match tenure {
         Tenure::Own => Some(Note::new("stable_own", vec![])),
         Tenure::Leased => Some(Note::new("stable_leased", vec![])),
@@ -662,7 +660,7 @@ pub fn modern_channel(
     let mut found: Option<ChannelEvidence> = None;
     let mut gap = None;
     let modern_on = |c: &channel::Model| {
-        from_db::<ChannelKind>("kind", &c.kind).is_ok_and(|k| p.modern_kinds.contains(&k))
+        p.modern_kinds.contains(&c.kind)
             && c.active_from.is_none_or(|f| f <= d)
             && c.active_to.is_none_or(|t| t >= d)
     };
@@ -687,10 +685,8 @@ pub fn modern_channel(
             // taken at its word; the declared path below says why).
             let live_active =
                 ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
-            if modern_on(seen)
-                && live_active
-                && let Ok(kind) = from_db::<ChannelKind>("kind", &seen.kind)
-            {
+            if modern_on(seen) && live_active {
+                let kind = seen.kind;
                 if found.is_none() {
                     found = Some(ChannelEvidence {
                         id: ch.id,
@@ -709,22 +705,14 @@ pub fn modern_channel(
                     vec![
                         ("on", date(e.effective_on)),
                         ("seen_platform", term("platform", &seen.platform)),
-                        (
-                            "seen_kind",
-                            term(
-                                "kind",
-                                from_db::<ChannelKind>("kind", &seen.kind).map_or("", |k| k.code()),
-                            ),
-                        ),
+                        ("seen_kind", term("kind", seen.kind.code())),
                     ],
                 ));
             }
         }
         // Otherwise the channel as declared now, which only the sync's observation (or a
         // policy that counts declarations) makes count.
-        let Ok(kind) = from_db::<ChannelKind>("kind", &ch.kind) else {
-            continue;
-        };
+        let kind = ch.kind;
         let label = |mut more: Vec<(&'static str, Arg)>| {
             more.push(("platform", term("platform", &ch.platform)));
             more.push(("kind", term("kind", kind.code())));
@@ -881,9 +869,7 @@ pub fn modern_channel(
             all.extend(notes);
             // A subject that sells only at a traditional market has no modern channel to
             // keep current: what it lacks is one.
-            let any_modern = channels.iter().any(|ch| {
-                from_db::<ChannelKind>("kind", &ch.kind).is_ok_and(|k| p.modern_kinds.contains(&k))
-            });
+            let any_modern = channels.iter().any(|ch| p.modern_kinds.contains(&ch.kind));
             let gap = if !any_modern {
                 Gap::NoChannel
             } else {

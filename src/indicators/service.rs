@@ -22,7 +22,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::access::unit_graph as authorised_graph;
 use crate::db::{begin_snapshot, begin_write};
-use crate::domain::{Role, from_db};
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::msg;
@@ -265,7 +265,7 @@ async fn explain_page(
             subject: SubjectRef {
                 id: s.id,
                 name: s.name.clone(),
-                legal_form: from_db("legal_form", &s.legal_form)?,
+                legal_form: s.legal_form,
                 // Where the subject was on the report's date.
                 commune: unit_ref(graph, f.commune_id),
             },
@@ -433,7 +433,7 @@ pub async fn explain_subject(
         subject: SubjectRef {
             id: s.id,
             name: s.name.clone(),
-            legal_form: from_db("legal_form", &s.legal_form)?,
+            legal_form: s.legal_form,
             commune: unit_ref(&graph, s.commune_id),
         },
         placed_in,
@@ -674,7 +674,7 @@ pub async fn changes(
             (_, Some(s)) => SubjectRef {
                 id,
                 name: s.name.clone(),
-                legal_form: from_db("legal_form", &s.legal_form)?,
+                legal_form: s.legal_form,
                 commune: unit_ref(&graph, s.commune_id),
             },
             (Some(b), None) => b,

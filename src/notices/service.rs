@@ -70,7 +70,7 @@ pub async fn for_owner(
         .all(db)
         .await?;
     for c in certs {
-        let status: CertStatus = crate::domain::from_db("status", &c.status)?;
+        let status: CertStatus = c.status;
         let (kind, on, reason) = match status {
             CertStatus::Submitted | CertStatus::Verified
                 if c.expires_on > today && c.expires_on <= horizon =>
@@ -168,7 +168,7 @@ async fn channel_notices(
             continue;
         }
         if let (Some(verified), Some(months)) = (c.verified_on, policy.verification_valid_months)
-            && c.verification_status == "verified"
+            && c.verification_status == crate::domain::VerificationStatus::Verified
         {
             let lapses = verified + chrono::Months::new(u32::try_from(months).unwrap_or(0));
             if lapses <= horizon {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{ProductGroup, RecognitionKind, from_db};
+use crate::domain::{ProductGroup, RecognitionKind};
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::validate::{self as v, Score};
@@ -72,7 +72,7 @@ impl ProductView {
             id: m.id,
             subject_id: m.subject_id,
             name: m.name,
-            group: from_db("product_group", &m.product_group)?,
+            group: m.product_group,
             subgroup: m.subgroup,
             description: m.description,
             version: m.version,
@@ -209,7 +209,7 @@ impl RecognitionView {
             decision_date: m.decision_date,
             authority: m.authority,
             batch: m.batch,
-            kind: from_db("kind", &m.kind)?,
+            kind: m.kind,
             valid_until: m.valid_until,
             revoked_on: m.revoked_on,
             revocation_decision_no: m.revocation_decision_no,

@@ -55,7 +55,7 @@ pub async fn create_in(
         subject_id: Set(subject_id),
         name_folded: Set(fold(&name)),
         name: Set(name),
-        product_group: Set(input.group.code().to_owned()),
+        product_group: Set(input.group),
         subgroup: Set(input.subgroup.map(|s| clean(&s)).filter(|s| !s.is_empty())),
         description: Set(input
             .description
@@ -137,7 +137,7 @@ pub async fn update_in(
         next.name_folded = fold(&next.name);
     }
     if let Some(g) = input.group {
-        next.product_group = g.code().to_owned();
+        next.product_group = g;
     }
     if let Some(s) = input.subgroup {
         next.subgroup = s.map(|s| clean(&s)).filter(|s| !s.is_empty());
@@ -218,7 +218,7 @@ pub async fn create_recognition_in(
         decision_date: Set(input.decision_date),
         authority: Set(clean(&input.authority)),
         batch: Set(input.batch.map(|b| clean(&b)).filter(|b| !b.is_empty())),
-        kind: Set(input.kind.code().to_owned()),
+        kind: Set(input.kind),
         valid_until: Set(valid_until),
         revoked_on: Set(None),
         revocation_decision_no: Set(None),

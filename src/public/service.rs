@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::clock;
-use crate::domain::{ProductGroup, from_db};
+use crate::domain::ProductGroup;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::products::dto::{RecognitionStatus, RecognitionView};
@@ -91,7 +91,7 @@ pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<Publi
         product: PublicProduct {
             product_id: p.id,
             name: p.name,
-            group: from_db("product_group", &p.product_group)?,
+            group: p.product_group,
             stars: rv.stars,
             potential_five_star: rv.potential_five_star,
             decision_no: rv.decision_no,
@@ -197,7 +197,7 @@ pub async fn list(
         items.push(PublicProduct {
             product_id: p.id,
             name: p.name,
-            group: from_db("product_group", &p.product_group)?,
+            group: p.product_group,
             stars: rv.stars,
             potential_five_star: rv.potential_five_star,
             decision_no: rv.decision_no,

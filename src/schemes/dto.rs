@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{SchemeCategory, from_db};
+use crate::domain::SchemeCategory;
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::validate as v;
@@ -90,7 +90,7 @@ impl SchemeView {
             id: m.id,
             code: m.code,
             name: m.name,
-            category: from_db("category", &m.category)?,
+            category: m.category,
             description: m.description,
             max_validity_months: m.max_validity_months,
             version: m.version,

@@ -87,7 +87,7 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
             id: Set(ids::new_id()),
             code: Set((*code).to_owned()),
             name: Set((*name).to_owned()),
-            category: Set(cat.code().to_owned()),
+            category: Set(*cat),
             description: Set(None),
             max_validity_months: Set(*max),
             version: Set(1),
@@ -157,7 +157,7 @@ pub async fn create(
         id: ids::new_id(),
         code: input.code,
         name: clean(&input.name),
-        category: input.category.code().to_owned(),
+        category: input.category,
         description: input
             .description
             .map(|d| d.trim().to_owned())
@@ -198,7 +198,7 @@ pub async fn update(
         next.name = clean(n);
     }
     if let Some(c) = input.category {
-        next.category = c.code().to_owned();
+        next.category = c;
     }
     if let Some(d) = input.description {
         next.description = d.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());

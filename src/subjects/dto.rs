@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{LegalForm, from_db};
+use crate::domain::LegalForm;
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::units::dto::UnitRef;
@@ -160,7 +160,7 @@ impl SubjectView {
         Ok(SubjectView {
             id: m.id,
             name: m.name,
-            legal_form: from_db("legal_form", &m.legal_form)?,
+            legal_form: m.legal_form,
             tax_code: m.tax_code,
             commune_id: m.commune_id,
             commune,

@@ -14,7 +14,7 @@ use crate::audit::{self, Change};
 use crate::auth::access::{admit, guard};
 use crate::auth::{Actor, Caller, Scope};
 use crate::db::{begin_write, find, save_version};
-use crate::domain::{LegalForm, Role, from_db};
+use crate::domain::{LegalForm, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::msg;
@@ -189,7 +189,7 @@ fn creation(
         id: ids::new_id(),
         search_text: search_text(&name, tax.as_ref().map(TaxId::as_str)),
         name,
-        legal_form: input.legal_form.code().to_owned(),
+        legal_form: input.legal_form,
         tax_code: tax.map(|t| t.as_str().to_owned()),
         commune_id: commune.id,
         address: optional_text(input.address),
@@ -401,10 +401,7 @@ fn identity_changes(input: &UpdateSubject, current: &subject::Model) -> Vec<&'st
     {
         changed.push("name");
     }
-    if input
-        .legal_form
-        .is_some_and(|f| f.code() != current.legal_form)
-    {
+    if input.legal_form.is_some_and(|f| f != current.legal_form) {
         changed.push("legal_form");
     }
     if input
@@ -622,7 +619,7 @@ pub async fn update_in(
 
     let form = match input.legal_form {
         Some(f) => f,
-        None => from_db("legal_form", &current.legal_form)?,
+        None => current.legal_form,
     };
     let tax = match &input.tax_code {
         Some(given) => given.clone(),
@@ -651,7 +648,7 @@ pub async fn update_in(
     if let Some(n) = input.name.as_deref() {
         next.name = clean(n);
     }
-    next.legal_form = form.code().to_owned();
+    next.legal_form = form;
     next.tax_code = tax.as_ref().map(|t| t.as_str().to_owned());
     next.search_text = search_text(&next.name, next.tax_code.as_deref());
     // A move of commune is a dated relocation; the commune of record is where the latest one

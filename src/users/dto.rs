@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{Role, from_db};
+use crate::domain::Role;
 use crate::error::AppResult;
 use crate::validate as v;
 
@@ -81,7 +81,7 @@ impl UserView {
             id: m.id,
             username: m.username,
             display_name: m.display_name,
-            role: from_db("role", &m.role)?,
+            role: m.role,
             unit_id: m.unit_id,
             subject_id: m.subject_id,
             must_change_password: m.must_change_password,

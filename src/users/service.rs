@@ -85,7 +85,7 @@ pub async fn create(
         id: Set(ids::new_id()),
         username: Set(username),
         display_name: Set(clean(&input.display_name)),
-        role: Set(input.role.code().to_owned()),
+        role: Set(input.role),
         unit_id: Set(unit_id),
         subject_id: Set(subject_id),
         password_hash: Set(password::hash(&secret)?),

@@ -20,7 +20,6 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::service::hash;
 use crate::db::{begin_write, save};
-use crate::domain::from_db;
 use crate::error::{AppError, AppResult};
 use crate::msg;
 use crate::{clock, ids};
@@ -262,7 +261,7 @@ fn actor_of(user: &app_user::Model) -> AppResult<Actor> {
         token_id: None,
         user_id: Some(user.id),
         name: format!("{} ({})", user.display_name, user.username),
-        role: from_db("role", &user.role)?,
+        role: user.role,
         unit_id: user.unit_id,
         subject_id: user.subject_id,
         platform: None,

@@ -280,7 +280,7 @@ async fn listings_are_listed_and_hidden_from_other_owners() {
         external_id: "2500139861".to_owned(),
         title: "Trà sâm 100g".to_owned(),
         price_vnd: Some(125_000),
-        status: "active".to_owned(),
+        status: "active".parse().expect("a known code"),
         product_id: None,
         first_seen_at: now,
         last_seen_at: now,

@@ -304,7 +304,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                     growing_area_code: g.chance(0.25).then(|| format!("VN-49-{i}")),
                     valid_from,
                     valid_to,
-                    status: moves.last().unwrap().0.to_owned(),
+                    status: moves.last().unwrap().0.parse().expect("a known code"),
                     ..area
                 }
                 .into_active_model()
@@ -443,7 +443,11 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                 sales_channel::Model {
                     active_from,
                     active_to,
-                    verification_status: moves.last().map_or("declared", |(s, _)| s).to_owned(),
+                    verification_status: moves
+                        .last()
+                        .map_or("declared", |(s, _)| s)
+                        .parse()
+                        .expect("a known code"),
                     ..rows::channel(chid, sid, kind, url, verified, now)
                 }
                 .into_active_model()

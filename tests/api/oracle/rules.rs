@@ -402,9 +402,11 @@ impl Registry {
         let certs = || self.certifications.get(&s.id).into_iter().flatten();
         let certified = certs().any(|live| {
             self.certificate_on(live, d, p).is_some_and(|(c, _)| {
-                self.schemes
-                    .get(&c.scheme_id)
-                    .is_some_and(|scheme| p.value_chain_categories.contains(&scheme.category))
+                self.schemes.get(&c.scheme_id).is_some_and(|scheme| {
+                    p.value_chain_categories
+                        .iter()
+                        .any(|c| c == scheme.category.code())
+                })
             })
         });
         let areas = || self.areas.get(&s.id).into_iter().flatten();
@@ -443,7 +445,7 @@ impl Registry {
     /// (rejected in force on `d`) counts neither as declared nor by its listings.
     pub fn counts_for_modern_channel(&self, s: &subject::Model, d: NaiveDate, p: &Rules) -> bool {
         let modern_on = |ch: &sales_channel::Model| {
-            p.modern_kinds.contains(&ch.kind)
+            p.modern_kinds.iter().any(|k| k == ch.kind.code())
                 && ch.active_from.is_none_or(|f| f <= d)
                 && ch.active_to.is_none_or(|t| d <= t)
         };
@@ -501,7 +503,7 @@ impl Registry {
 /// first to its last day, or (when the policy says) with a growing-area code.
 fn is_stable(a: &raw_material_area::Model, d: NaiveDate, p: &Rules) -> bool {
     let valid = a.valid_from.is_none_or(|f| f <= d) && a.valid_to.is_none_or(|t| d <= t);
-    let linked = a.tenure == "linked"
+    let linked = a.tenure.code() == "linked"
         && match (a.linkage_start_on, a.linkage_end_on) {
             (Some(start), Some(end)) => {
                 start <= d
@@ -511,8 +513,8 @@ fn is_stable(a: &raw_material_area::Model, d: NaiveDate, p: &Rules) -> bool {
             _ => false,
         };
     valid
-        && (a.tenure == "own"
-            || a.tenure == "leased"
+        && (a.tenure.code() == "own"
+            || a.tenure.code() == "leased"
             || linked
             || (p.growing_area_code_is_stable && a.growing_area_code.is_some()))
 }
