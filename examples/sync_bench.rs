@@ -232,7 +232,8 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
     let second_time = t.elapsed();
     let after_second = peak_rss_mib();
     anyhow::ensure!(
-        first.status == "succeeded" && second.status == "succeeded",
+        first.status == ocop_registry::domain::RunStatus::Succeeded
+            && second.status == ocop_registry::domain::RunStatus::Succeeded,
         "a run failed: {:?} {:?}",
         first.reason,
         second.reason

@@ -15,7 +15,7 @@ pub struct Model {
     pub effective_on: Date,
     pub reason: String,
     /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: crate::enums::RequestStatus,
     pub requested_by: String,
     pub requested_at: DateTimeUtc,
     pub decided_by: Option<String>,

@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel_id: Uuid,
     /// `shopee`, `lazada` or `feed`.
-    pub connector: String,
+    pub connector: crate::enums::ConnectorKind,
     pub base_url: String,
     /// Lazada's token host (`https://auth.lazada.com/rest`), when different.
     pub auth_base_url: Option<String>,
@@ -42,7 +42,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// `registry` (set by an administrator or auditor, or obtained through the registry's
     /// own marketplace app) or `owner` (credentials the measured subject wrote itself).
-    pub managed_by: String,
+    pub managed_by: crate::enums::ManagedBy,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,7 +13,7 @@ pub struct Model {
     pub state_hash: String,
     pub channel_id: Uuid,
     /// `shopee` or `lazada`.
-    pub connector: String,
+    pub connector: crate::enums::ConnectorKind,
     /// The API token that started it, if any.
     pub token_id: Option<Uuid>,
     /// The signed-in person who started it, if any.

@@ -160,3 +160,74 @@ code_enum!(
     /// Status of a marketplace listing as last seen.
     ListingStatus { Active, Unlisted, Deleted }
 );
+
+code_enum!(
+    /// Connector codes: the one place that says what each marketplace can do.
+    ConnectorKind {
+        /// Shopee Open Platform v2.
+        Shopee,
+        /// Lazada Open Platform.
+        Lazada,
+        /// TikTok Shop: signed pushes only (no listing pull yet).
+        TiktokShop,
+        /// The generic JSON listing feed (README), with the registry's own push scheme.
+        Feed,
+    }
+);
+
+impl ConnectorKind {
+    /// Whether the registry reads its listings (TikTok Shop: pushes only).
+    pub fn pullable(self) -> bool {
+        !matches!(self, ConnectorKind::TiktokShop)
+    }
+
+    /// A marketplace with its own API host, set by the operator (not the feed, whose URL is
+    /// the connection's).
+    pub fn is_marketplace(self) -> bool {
+        !matches!(self, ConnectorKind::Feed)
+    }
+
+    /// The connectors the registry reads.
+    pub fn pullable_kinds() -> Vec<ConnectorKind> {
+        <Self as strum::IntoEnumIterator>::iter()
+            .filter(|k| k.pullable())
+            .collect()
+    }
+}
+
+code_enum!(
+    /// Who manages a connection (docs/domain.md, trust): only a registry-managed one yields
+    /// trusted evidence.
+    ManagedBy {
+        /// Set by an administrator or auditor, or obtained through the registry's own
+        /// marketplace app.
+        Registry,
+        /// Credentials or URLs written by the measured subject itself.
+        Owner,
+    }
+);
+
+impl ManagedBy {
+    /// Who manages what this actor writes.
+    pub fn of(role: Role) -> Self {
+        match role {
+            Role::Admin | Role::Auditor => ManagedBy::Registry,
+            _ => ManagedBy::Owner,
+        }
+    }
+}
+
+code_enum!(
+    /// State of a sync run.
+    RunStatus { Running, Succeeded, Failed }
+);
+
+code_enum!(
+    /// State of a received webhook event.
+    EventStatus { Pending, Processed, Failed }
+);
+
+code_enum!(
+    /// Where a change request stands.
+    RequestStatus { Pending, Approved, Rejected }
+);

@@ -13,7 +13,7 @@ pub struct Model {
     /// `api`, `scheduler`, `cli` or `webhook`.
     pub trigger: String,
     /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: crate::enums::RunStatus,
     /// Whether the run read every listing (only a complete full pass may mark listings removed).
     pub full_pass: bool,
     pub complete: bool,

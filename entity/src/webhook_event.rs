@@ -16,7 +16,7 @@ pub struct Model {
     pub received_at: DateTimeUtc,
     pub body: String,
     /// `pending`, `processed` or `failed`.
-    pub status: String,
+    pub status: crate::enums::EventStatus,
     pub attempts: i32,
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTimeUtc>,

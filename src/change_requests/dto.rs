@@ -7,15 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{LegalForm, from_db};
+use crate::domain::LegalForm;
 use crate::error::AppResult;
 use crate::http::nullable;
 use crate::validate::{self as v, TaxId};
 
-crate::domain::code_enum!(
-    /// Where a change request stands.
-    RequestStatus { Pending, Approved, Rejected }
-);
+pub use entity::enums::RequestStatus;
 
 crate::domain::code_enum!(
     /// The department's answer.
@@ -131,7 +128,7 @@ impl ChangeRequestView {
             changes: serde_json::from_str(&m.changes).unwrap_or(serde_json::Value::Null),
             effective_on: m.effective_on,
             reason: m.reason,
-            status: from_db("status", &m.status)?,
+            status: m.status,
             requested_by: m.requested_by,
             requested_at: m.requested_at,
             decided_by: m.decided_by,

@@ -43,7 +43,7 @@ pub async fn create(
         changes,
         effective_on: input.effective_on,
         reason: input.reason.trim().to_owned(),
-        status: RequestStatus::Pending.code().to_owned(),
+        status: RequestStatus::Pending,
         requested_by: actor.name.clone(),
         requested_at: clock::now(),
         decided_by: None,
@@ -111,7 +111,7 @@ pub async fn decide(
     let current: request::Model = find::<request::Entity>(&txn, "change request", id, true).await?;
     visible(&txn, actor, current.subject_id).await?;
     actor.require(&[Role::Admin, Role::Auditor])?;
-    if current.status != RequestStatus::Pending.code() {
+    if current.status != RequestStatus::Pending {
         return Err(AppError::Conflict(msg!(
             "conflict-request-decided",
             status = current.status
@@ -135,9 +135,7 @@ pub async fn decide(
     next.status = match input.decision {
         Decision::Approve => RequestStatus::Approved,
         Decision::Reject => RequestStatus::Rejected,
-    }
-    .code()
-    .to_owned();
+    };
     next.decided_by = Some(actor.name.clone());
     next.decided_at = Some(clock::now());
     next.decision_reason = Some(input.reason.trim().to_owned());

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::dto::{Notice, NoticeKind, NoticeList};
 use crate::auth::Actor;
-use crate::domain::{CertStatus, Role};
+use crate::domain::{CertStatus, RequestStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -123,10 +123,10 @@ pub async fn for_owner(
         if decided < since {
             continue;
         }
-        let kind = match r.status.as_str() {
-            "approved" => NoticeKind::ChangeRequestApproved,
-            "rejected" => NoticeKind::ChangeRequestRejected,
-            _ => continue,
+        let kind = match r.status {
+            RequestStatus::Approved => NoticeKind::ChangeRequestApproved,
+            RequestStatus::Rejected => NoticeKind::ChangeRequestRejected,
+            RequestStatus::Pending => continue,
         };
         items.push(Notice {
             kind,

@@ -134,7 +134,7 @@ pub async fn start(
         id: ids::new_id(),
         state_hash: hash(&state),
         channel_id,
-        connector: kind.code().to_owned(),
+        connector: kind,
         token_id: actor.token_id,
         user_id: actor.user_id,
         created_at: now,
@@ -238,7 +238,7 @@ pub async fn finish(
         grant::Entity::find().filter(grant::Column::StateHash.eq(hash(state))),
     )
     .await?
-    .filter(|g| g.connector == kind.code());
+    .filter(|g| g.connector == kind);
     let Some(g) = found else {
         return Err(refused("connect-unknown"));
     };

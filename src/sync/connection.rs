@@ -143,15 +143,15 @@ pub(super) async fn write(
     // A change of hands, shop or connector starts over: nothing read before vouches for what
     // is read after.
     let same_source = old.as_ref().is_some_and(|o| {
-        o.connector == input.connector.code()
-            && o.managed_by == managed_by.code()
+        o.connector == input.connector
+            && o.managed_by == managed_by
             && o.shop_id == shop_id
             && o.base_url == base_url
     });
     let keep = |v: Option<String>| if same_source { v } else { None };
     let next = connection::Model {
         channel_id,
-        connector: input.connector.code().to_owned(),
+        connector: input.connector,
         base_url,
         auth_base_url: None,
         partner_id: input.partner_id.map(|p| p.trim().to_owned()),
@@ -191,7 +191,7 @@ pub(super) async fn write(
         version: old.as_ref().map_or(1, |o| o.version + 1),
         created_at: old.as_ref().map_or(now, |o| o.created_at),
         updated_at: now,
-        managed_by: managed_by.code().to_owned(),
+        managed_by,
     };
     if !same_source {
         // Listings stay (they were seen), but their activity spans close: a span never mixes

@@ -9,87 +9,7 @@ use validator::{Validate, ValidationError};
 
 use crate::validate as v;
 
-/// Connector codes: the one place that says what each marketplace can do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ConnectorKind {
-    /// Shopee Open Platform v2.
-    Shopee,
-    /// Lazada Open Platform.
-    Lazada,
-    /// TikTok Shop: signed pushes only (no listing pull yet).
-    TiktokShop,
-    /// The generic JSON listing feed (README), with the registry's own push scheme.
-    Feed,
-}
-
-impl ConnectorKind {
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ConnectorKind::Shopee => "shopee",
-            ConnectorKind::Lazada => "lazada",
-            ConnectorKind::TiktokShop => "tiktok_shop",
-            ConnectorKind::Feed => "feed",
-        }
-    }
-
-    /// Whether the registry reads its listings (TikTok Shop: pushes only).
-    pub fn pullable(self) -> bool {
-        !matches!(self, ConnectorKind::TiktokShop)
-    }
-
-    /// A marketplace with its own API host, set by the operator (not the feed, whose URL is
-    /// the connection's).
-    pub fn is_marketplace(self) -> bool {
-        !matches!(self, ConnectorKind::Feed)
-    }
-
-    /// The codes of the connectors the registry reads.
-    pub fn pullable_codes() -> Vec<&'static str> {
-        [Self::Shopee, Self::Lazada, Self::TiktokShop, Self::Feed]
-            .into_iter()
-            .filter(|k| k.pullable())
-            .map(Self::code)
-            .collect()
-    }
-}
-
-/// Who manages a connection (domain.md §7): only a registry-managed one yields trusted
-/// evidence.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ManagedBy {
-    /// Set by an administrator or auditor, or obtained through the registry's own
-    /// marketplace app.
-    Registry,
-    /// Credentials or URLs written by the measured subject itself.
-    Owner,
-}
-
-impl ManagedBy {
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ManagedBy::Registry => "registry",
-            ManagedBy::Owner => "owner",
-        }
-    }
-
-    /// Who manages what this actor writes.
-    pub fn of(role: crate::domain::Role) -> Self {
-        match role {
-            crate::domain::Role::Admin | crate::domain::Role::Auditor => ManagedBy::Registry,
-            _ => ManagedBy::Owner,
-        }
-    }
-}
+pub use entity::enums::{ConnectorKind, EventStatus, ManagedBy, RunStatus};
 
 fn secret(s: &str) -> Result<(), ValidationError> {
     if s.trim().is_empty() || s.len() > 4096 {
@@ -183,12 +103,12 @@ fn connection_rules(c: &ConnectionInput) -> Result<(), ValidationError> {
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct ConnectionView {
     pub channel_id: Uuid,
-    pub connector: String,
+    pub connector: ConnectorKind,
     /// The feed's URL; for marketplaces, the configured host is used and this is empty.
     pub base_url: Option<String>,
     /// `registry`: its listings are trusted evidence; `owner`: shown, but they count only
     /// under a policy that says so.
-    pub managed_by: String,
+    pub managed_by: ManagedBy,
     pub partner_id: Option<String>,
     pub shop_id: Option<String>,
     pub has_app_secret: bool,
@@ -212,7 +132,8 @@ impl From<channel_connection::Model> for ConnectionView {
     fn from(m: channel_connection::Model) -> Self {
         ConnectionView {
             channel_id: m.channel_id,
-            base_url: Some(m.base_url).filter(|u| !u.is_empty() && m.connector == "feed"),
+            base_url: Some(m.base_url)
+                .filter(|u| !u.is_empty() && m.connector == ConnectorKind::Feed),
             connector: m.connector,
             managed_by: m.managed_by,
             partner_id: m.partner_id,
@@ -242,16 +163,6 @@ pub struct SyncOptions {
     /// changes since the last complete pass.
     pub full: Option<bool>,
 }
-
-crate::domain::code_enum!(
-    /// State of a sync run.
-    RunStatus { Running, Succeeded, Failed }
-);
-
-crate::domain::code_enum!(
-    /// State of a received webhook event.
-    EventStatus { Pending, Processed, Failed }
-);
 
 /// Filters of `GET /api/v1/sync-runs`.
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]
@@ -316,7 +227,7 @@ impl From<sync_run::Model> for SyncRunView {
             channel_id: m.channel_id,
             trigger: m.trigger,
             // Written by this program only; an unreadable value reads as failed.
-            status: m.status.parse().unwrap_or(RunStatus::Failed),
+            status: m.status,
             full_pass: m.full_pass,
             complete: m.complete,
             started_at: m.started_at,

@@ -20,7 +20,7 @@ use super::settings::SyncSettings;
 use crate::auth::{Actor, Scope, reach};
 use crate::channels::observe;
 use crate::db::{begin_write, find, save};
-use crate::domain::{Role, from_db};
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::{clock, ids};
@@ -79,7 +79,7 @@ pub async fn run(
             "the channel has no connection: configure one with PUT /api/v1/channels/{id}/connection",
         )
     })?;
-    let kind: ConnectorKind = from_db("connector", &conn.connector)?;
+    let kind: ConnectorKind = conn.connector;
     if !kind.pullable() {
         return Err(AppError::invalid(
             "channel_id",
@@ -98,7 +98,7 @@ pub async fn run(
     match &result {
         Ok(run) => tracing::info!(
             run = %run.id,
-            status = run.status,
+            status = run.status.code(),
             pages = run.pages,
             items_seen = run.items_seen,
             added = run.added,
@@ -111,7 +111,7 @@ pub async fn run(
         Err(e) => tracing::warn!(error = crate::telemetry::cause_chain(e), "sync run failed"),
     }
     crate::telemetry::metrics().sync_run(match &result {
-        Ok(run) => run.status.as_str(),
+        Ok(run) => run.status.code(),
         Err(_) => "error",
     });
     // The claim goes whatever happened; a crash leaves it to expire.
@@ -142,7 +142,7 @@ async fn run_claimed(
         id: ids::new_id(),
         channel_id: ch.id,
         trigger: trigger.to_owned(),
-        status: RunStatus::Running.code().to_owned(),
+        status: RunStatus::Running,
         full_pass: full,
         complete: false,
         started_at: started,
@@ -199,12 +199,12 @@ async fn run_claimed(
                 conn_now.last_full_at = Some(started);
             }
             run.complete = true;
-            run.status = RunStatus::Succeeded.code().to_owned();
+            run.status = RunStatus::Succeeded;
             conn_now.watermark = Some(started);
         }
         Err(reason) => {
             tracing::warn!(channel = %ch.id, run = %run.id, %reason, "sync failed");
-            run.status = RunStatus::Failed.code().to_owned();
+            run.status = RunStatus::Failed;
             run.reason = Some(reason);
         }
     }
@@ -240,8 +240,8 @@ async fn read_pages(
 ) -> Result<(), SyncError> {
     let db_err = |e: AppError| SyncError::Failed(format!("database: {e}"));
     let conn = source.conn;
-    let kind: ConnectorKind = from_db("connector", &conn.connector).map_err(db_err)?;
-    let managed_by: ManagedBy = from_db("managed_by", &conn.managed_by).map_err(db_err)?;
+    let kind = conn.connector;
+    let managed_by = conn.managed_by;
     let trusted = managed_by == ManagedBy::Registry;
     let mut connector = connectors::build(conn, &settings.hosts, source.creds.clone(), pass)?;
     let rate = u32::try_from(conn.rate_limit_per_minute).unwrap_or(60);

@@ -50,7 +50,7 @@ pub async fn due_channels(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
     Ok(connection::Entity::find()
         .select_only()
         .column(connection::Column::ChannelId)
-        .filter(connection::Column::Connector.is_in(ConnectorKind::pullable_codes()))
+        .filter(connection::Column::Connector.is_in(ConnectorKind::pullable_kinds()))
         .filter(
             Condition::any()
                 .add(connection::Column::NextSyncAt.is_null())

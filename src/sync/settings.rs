@@ -134,15 +134,10 @@ impl SyncSettings {
         if let Some(sealed) = &conn.app_secret {
             return self.secrets.open(sealed).map(Some);
         }
-        if conn.managed_by != ManagedBy::Registry.code() {
+        if conn.managed_by != ManagedBy::Registry {
             return Ok(None);
         }
-        Ok(conn
-            .connector
-            .parse()
-            .ok()
-            .and_then(|k| self.apps.of(k))
-            .map(|a| a.secret.clone()))
+        Ok(self.apps.of(conn.connector).map(|a| a.secret.clone()))
     }
 
     /// The origins of the marketplaces' consent pages of the configured apps.

@@ -118,7 +118,7 @@ pub async fn receive(
             let signature = header(&d, "x-ocop-signature")?;
             let conn = crate::db::unique(db, connection::Entity::find_by_id(channel))
                 .await?
-                .filter(|c| c.connector == ConnectorKind::Feed.code())
+                .filter(|c| c.connector == ConnectorKind::Feed)
                 .ok_or_else(|| refuse(d.platform, "no feed connection for that channel"))?;
             let secret = conn
                 .webhook_secret
@@ -184,7 +184,7 @@ pub async fn receive(
         channel_id: Set(Some(channel_id)),
         received_at: Set(clock::now()),
         body: Set(body),
-        status: Set(EventStatus::Pending.code().to_owned()),
+        status: Set(EventStatus::Pending),
         attempts: Set(0),
         lease_owner: Set(None),
         lease_until: Set(None),
@@ -364,7 +364,7 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
             let trusted = crate::db::unique(&txn, connection::Entity::find_by_id(channel_id))
                 .await?
                 .is_some_and(|c| {
-                    c.managed_by == ManagedBy::Registry.code() && c.updated_at <= ev.received_at
+                    c.managed_by == ManagedBy::Registry && c.updated_at <= ev.received_at
                 });
             observe::observe(&txn, &ch, ev.received_at, trusted, &page.items).await?;
             if !page.bad.is_empty() {

@@ -477,7 +477,9 @@ pub async fn records(
     for c in channels::service::list(db, actor, id, &all).await?.items {
         // Shopee and Lazada shops connect through the marketplace; a connected one shows it.
         let connection = crate::sync::connection::connection_of(db, c.id).await?;
-        let managed = connection.as_ref().map(|k| k.managed_by == "registry");
+        let managed = connection
+            .as_ref()
+            .map(|k| k.managed_by == crate::sync::dto::ManagedBy::Registry);
         let connectable = matches!(c.platform.as_str(), "shopee" | "lazada" | "tiktok_shop");
         let action = |verb: &str, key: &str| Action {
             action: format!("/me/channels/{}/{verb}", c.id),

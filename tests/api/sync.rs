@@ -874,7 +874,7 @@ async fn feed_webhooks_are_verified_stored_processed_once_and_refused_when_forge
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].status, "processed");
+    assert_eq!(events[0].status.code(), "processed");
     assert_eq!(events[0].attempts, 1, "processed exactly once");
 
     let forged = push(&shop.app, &channel, "evt-2", now, &body, "not-the-secret").await;
@@ -1046,7 +1046,7 @@ async fn two_instances_never_sync_one_channel_or_process_one_event_twice() {
         .await
         .unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].status.code(), "succeeded");
     assert_eq!(feed.with(|s| s.calls), 3, "the shop was read once");
     assert_eq!(shop.listings("").await["total"], 300);
 
@@ -1077,7 +1077,7 @@ async fn two_instances_never_sync_one_channel_or_process_one_event_twice() {
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].status, "processed");
+    assert_eq!(events[0].status.code(), "processed");
     // The receiving process may already have applied it (0 here); "once" is proven by the
     // event's single attempt and the listing's single version below.
     assert!(
@@ -1118,7 +1118,7 @@ async fn foreign_claim(shop: &Shop, until: chrono::DateTime<chrono::Utc>) -> uui
             id: Set(id),
             channel_id: Set(shop.id()),
             trigger: Set("scheduler".into()),
-            status: Set("running".into()),
+            status: Set(ocop_registry::domain::RunStatus::Running),
             full_pass: Set(true),
             complete: Set(false),
             started_at: Set(started),
@@ -1159,7 +1159,7 @@ async fn a_live_foreign_lease_refuses_a_sync_and_an_expired_one_is_taken_over() 
         .await
         .unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, "running");
+    assert_eq!(runs[0].status.code(), "running");
     let conn = shop.connection().await;
     assert_eq!(conn["running"], true, "{conn}");
 
@@ -1174,7 +1174,7 @@ async fn a_live_foreign_lease_refuses_a_sync_and_an_expired_one_is_taken_over() 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(old.status, "failed");
+    assert_eq!(old.status.code(), "failed");
     assert_eq!(
         old.reason.as_deref(),
         Some("abandoned: the process running it stopped before finishing")
@@ -1269,7 +1269,7 @@ async fn an_event_acknowledged_by_a_receiver_that_died_is_processed_once_after_i
         0
     );
     let ev = event(&shop.app, id).await;
-    assert_eq!((ev.status.as_str(), ev.attempts), ("pending", 1));
+    assert_eq!((ev.status.code(), ev.attempts), ("pending", 1));
     assert!(sku().await.unwrap().is_empty());
 
     // Its claim runs out: the next worker applies it, once.
@@ -1290,7 +1290,7 @@ async fn an_event_acknowledged_by_a_receiver_that_died_is_processed_once_after_i
         "nothing left"
     );
     let ev = event(&shop.app, id).await;
-    assert_eq!((ev.status.as_str(), ev.attempts), ("processed", 2));
+    assert_eq!((ev.status.code(), ev.attempts), ("processed", 2));
     assert_eq!(ev.lease_owner, None);
     let listing = sku().await.unwrap();
     assert_eq!(listing.len(), 1);
@@ -1323,7 +1323,7 @@ async fn a_stored_event_that_cannot_be_applied_fails_after_its_attempts() {
             .await
             .unwrap();
         let ev = event(&shop.app, id).await;
-        if ev.status != "pending" {
+        if ev.status.code() != "pending" {
             break ev;
         }
         assert!(
@@ -1332,7 +1332,7 @@ async fn a_stored_event_that_cannot_be_applied_fails_after_its_attempts() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(ev.status, "failed", "{ev:?}");
+    assert_eq!(ev.status.code(), "failed", "{ev:?}");
     assert_eq!(ev.attempts, 5, "{ev:?}");
     assert!(
         ev.error.as_deref().unwrap_or("").contains("not JSON"),

@@ -90,10 +90,7 @@ pub fn build(
     creds: Credentials,
     pass: Pass,
 ) -> Result<Box<dyn Connector>, SyncError> {
-    let kind: ConnectorKind = conn
-        .connector
-        .parse()
-        .map_err(|_| SyncError::Failed(format!("unknown connector {:?}", conn.connector)))?;
+    let kind = conn.connector;
     let host = |h: &str| h.trim_end_matches('/').to_owned();
     Ok(match kind {
         ConnectorKind::Feed => Box::new(feed::Feed::new(
