@@ -1,4 +1,4 @@
-//! Recorded time (domain.md §8): every version of the facts the indicators read, each with the
+//! Recorded time (docs/domain.md §8): every version of the facts the indicators read, each with the
 //! interval of server time in which it was what the registry knew, in `<table>_version` tables
 //! (migration `000008`). Versions are written by [`keep`], which the audit trail calls for every
 //! write it records, in the write's transaction: a write cannot reach the audit trail without

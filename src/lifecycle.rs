@@ -130,7 +130,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> A
     Ok(())
 }
 
-/// What the latest verification of a record vouched for (domain.md §7): the record's key
+/// What the latest verification of a record vouched for (docs/domain.md §7): the record's key
 /// fields as the registry held them when the verification was recorded. The indicators read
 /// these, not the live values.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
@@ -331,7 +331,7 @@ pub fn last_effective(history: &[status_event::Model]) -> Option<NaiveDate> {
 }
 
 /// [`last_effective`], leaving out the moves to `unbounding` (a certificate's submission is
-/// dated when the registry received it, domain.md §8, and does not stop an auditor from dating
+/// dated when the registry received it, docs/domain.md §8, and does not stop an auditor from dating
 /// a decision earlier, which the audit trail and the recorded times show as back-dated).
 pub fn last_effective_but(
     history: &[status_event::Model],

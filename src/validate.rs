@@ -1,4 +1,4 @@
-//! Input rules of `domain.md` §6, as `validator` functions used by the request DTOs, and the
+//! Input rules of `docs/domain.md` §6, as `validator` functions used by the request DTOs, and the
 //! normalisations that follow them (services store the normalised form).
 
 use std::borrow::Cow;

@@ -87,7 +87,7 @@ pub struct CreateArea {
     pub evidence_document_id: Option<Uuid>,
     /// The day the department received the dossier, when it enters one received earlier
     /// (administrators and auditors only; not in the future). Without it, today: no decision
-    /// can be dated before the submission it decides on (domain.md §7).
+    /// can be dated before the submission it decides on (docs/domain.md §7).
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     #[validate(custom(function = "v::not_future"))]
     pub submitted_on: Option<NaiveDate>,
@@ -184,7 +184,7 @@ pub struct AreaView {
     /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
     pub evidence_document_id: Option<Uuid>,
     /// Where it stands in the certification lifecycle: `submitted` until an auditor decides;
-    /// an owner's change of a key field sends it back (domain.md §7).
+    /// an owner's change of a key field sends it back (docs/domain.md §7).
     pub status: CertStatus,
     /// Every status move, oldest first.
     pub history: Vec<StatusEventView>,
@@ -199,7 +199,7 @@ pub struct AreaView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The key fields of an area (domain.md §7): a change by the owner needs a new verification.
+/// The key fields of an area (docs/domain.md §7): a change by the owner needs a new verification.
 pub const KEY_FIELDS: [&str; 7] = [
     "area_ha",
     "tenure",

@@ -1,6 +1,6 @@
 //! Vùng nguyên liệu: raw-material areas of a subject (exact hectares, GeoJSON geometry, growing
 //! area code) and, for linked areas, the linkage contract of Decree 98/2018/NĐ-CP. Areas are
-//! evidence: they follow the certification lifecycle (domain.md §7).
+//! evidence: they follow the certification lifecycle (docs/domain.md §7).
 
 pub mod dto;
 pub mod routes;

@@ -316,7 +316,7 @@ pub async fn update_in(
     if next == current {
         return Ok(before);
     }
-    // An owner's change of what an auditor vouches for (domain.md §7) needs a new
+    // An owner's change of what an auditor vouches for (docs/domain.md §7) needs a new
     // verification; the old one keeps vouching for the values it saw.
     let key_changed = next.area_m2 != current.area_m2
         || next.tenure != current.tenure

@@ -114,7 +114,7 @@ pub fn statements(backend: DbBackend, actor: &Actor, change: Change) -> Vec<Stat
     all
 }
 
-/// Records a download that holds personal data (domain.md §10: who, what, when): the file,
+/// Records a download that holds personal data (docs/domain.md §10: who, what, when): the file,
 /// its rows and the request that made it. An owner's download holds its own subject only; the
 /// rest are administrators' and auditors'.
 pub async fn record_export(

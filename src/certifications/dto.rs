@@ -49,7 +49,7 @@ pub struct CreateCertification {
     pub area_id: Option<Uuid>,
     /// The day the department received the dossier, when it enters one received earlier
     /// (administrators and auditors only; not in the future). Without it, today: no decision
-    /// can be dated before the submission it decides on (domain.md §7).
+    /// can be dated before the submission it decides on (docs/domain.md §7).
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     #[validate(custom(function = "v::not_future"))]
     pub submitted_on: Option<NaiveDate>,
@@ -162,7 +162,7 @@ pub struct CertificationView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The key fields of a certification (domain.md §7): a change by the owner needs a new
+/// The key fields of a certification (docs/domain.md §7): a change by the owner needs a new
 /// verification.
 pub const KEY_FIELDS: [&str; 10] = [
     "scheme",

@@ -2,7 +2,7 @@
 //! form, tax code, commune) with the day it takes effect and a reason; an auditor of the
 //! subject's unit or an administrator approves (the change is applied, dated, in the same
 //! transaction) or rejects it, with a reason. The measured subject never changes alone what
-//! places and identifies it (domain.md §7).
+//! places and identifies it (docs/domain.md §7).
 
 pub mod dto;
 pub mod routes;

@@ -63,7 +63,7 @@ pub struct CreateChannel {
     pub evidence_document_id: Option<Uuid>,
     /// The day the department received the declaration, when it enters one received earlier
     /// (administrators and auditors only; not in the future). Without it, today: no
-    /// verification or refusal can be dated before the declaration it decides on (domain.md §7).
+    /// verification or refusal can be dated before the declaration it decides on (docs/domain.md §7).
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     #[validate(custom(function = "v::not_future"))]
     pub submitted_on: Option<NaiveDate>,
@@ -195,7 +195,7 @@ pub struct ChannelView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The key fields of a channel (domain.md §7): a change by the owner needs a new verification.
+/// The key fields of a channel (docs/domain.md §7): a change by the owner needs a new verification.
 pub const KEY_FIELDS: [&str; 6] = [
     "kind",
     "platform",
@@ -258,7 +258,7 @@ pub struct ListingView {
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     /// Last seen through a registry-managed connection (trusted evidence); `false` when through
-    /// a connection the owner set up itself (domain.md §7).
+    /// a connection the owner set up itself (docs/domain.md §7).
     pub trusted: bool,
 }
 

@@ -55,7 +55,7 @@ fn new_span(
 }
 
 /// Records that `items` were seen on `channel` at `at` (call inside the caller's transaction),
-/// through a trusted source or not (domain.md §7). Observations older than what is stored for a
+/// through a trusted source or not (docs/domain.md §7). Observations older than what is stored for a
 /// listing do not move it back in time. A span holds sightings of one trust only: a sighting of
 /// the other kind starts a new span.
 pub async fn observe(
@@ -193,7 +193,7 @@ pub async fn observe(
 
 /// Keeps, for the spans about to end at `at`, that their end moved to a later Vietnamese day and
 /// when that was recorded: the indicator asks about whole days, so growth within a day changes
-/// no answer and is not kept (domain.md §8, "as known at").
+/// no answer and is not kept (docs/domain.md §8, "as known at").
 async fn record_extensions(
     db: &impl ConnectionTrait,
     spans: &[Uuid],

@@ -67,7 +67,7 @@ const MARKETPLACE_HOSTS: [&str; 6] = [
 /// page (`profile.php?id=…`).
 const CASE_BLIND_HOSTS: [&str; 2] = ["facebook.com", "zalo.me"];
 
-/// The identity of the shop a channel is (domain.md §7): the platform and shop id, or without
+/// The identity of the shop a channel is (docs/domain.md §7): the platform and shop id, or without
 /// a shop id the shop URL made canonical — its host in lower case without a trailing dot or
 /// `www.`, its path percent-decoded, without empty segments or a trailing slash, in lower case
 /// on the sites whose addresses ignore case, its query kept except on marketplaces. Two ways of
@@ -208,7 +208,7 @@ pub fn url_key(shop_url: &str) -> Option<String> {
 }
 
 /// Refuses a shop another channel holds for an overlapping period: one shop, one subject
-/// (domain.md §7). The answer does not say whose it is.
+/// (docs/domain.md §7). The answer does not say whose it is.
 async fn ensure_shop_free(db: &impl ConnectionTrait, m: &channel::Model) -> AppResult<()> {
     let mut keys: Vec<&str> = m
         .shop_key

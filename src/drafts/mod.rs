@@ -1,4 +1,4 @@
-//! Bản nháp (domain.md §9): a record that arrived incomplete — a cooperative without its tax
+//! Bản nháp (docs/domain.md §9): a record that arrived incomplete — a cooperative without its tax
 //! code, a subject whose commune is unknown, a rating without its decision number or date — kept
 //! with the list of what is missing. Drafts live apart from the records: no count, no public
 //! page, no owner's view can read one. Completing the missing fields registers the record, with

@@ -35,7 +35,7 @@ fn absent(data: &Map<String, Value>, field: &str) -> bool {
     }
 }
 
-/// What `data` lacks to become the record: the fields a draft of this kind may lack (domain.md
+/// What `data` lacks to become the record: the fields a draft of this kind may lack (docs/domain.md
 /// §9) that are not given. Anything else a create request requires must be given even in a
 /// draft: it is what identifies the record.
 pub fn missing(entity: DraftEntity, data: &Map<String, Value>) -> Vec<String> {

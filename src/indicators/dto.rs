@@ -173,7 +173,7 @@ pub struct Report {
     pub children: Vec<UnitFigures>,
     pub ambiguous_geography: Vec<AmbiguousSubject>,
     /// Drafts placed in the unit (or below it) that were left out: incomplete records are not
-    /// evidence yet (domain.md §9).
+    /// evidence yet (docs/domain.md §9).
     #[serde(default)]
     pub drafts_excluded: i64,
 }

@@ -103,7 +103,7 @@ pub fn latest_lapsed_start(d: NaiveDate, months: i32) -> NaiveDate {
     c
 }
 
-/// Per scheme the policy caps (domain.md §7), the latest issue date of a certificate that no
+/// Per scheme the policy caps (docs/domain.md §7), the latest issue date of a certificate that no
 /// longer counts on `d` under its cap.
 fn validity_caps(policy: &Policy, d: NaiveDate) -> Vec<(String, NaiveDate)> {
     if !policy.cap_certificate_validity {
@@ -127,7 +127,7 @@ pub fn freshness_window(policy: &Policy, d: NaiveDate) -> (DateTime<Utc>, DateTi
 
 /// The condition that version `v` of `table` is the one a move recorded at `at` saw: the
 /// earliest version still current at that instant (the version in force then; the record's
-/// first when the move was written with it). `domain.md` §7: a verification vouches for what
+/// first when the move was written with it). `docs/domain.md` §7: a verification vouches for what
 /// it saw.
 fn seen_at(table: &str, v: &str, id: &str, at: &str) -> String {
     format!(
@@ -262,7 +262,7 @@ fn stable_on(q: &mut Sql, policy: &Policy, d: NaiveDate, a: &str) -> String {
     )
 }
 
-/// Builds the rules of `domain.md` §4 for day `d` under `policy`, over the subjects recorded in
+/// Builds the rules of `docs/domain.md` §4 for day `d` under `policy`, over the subjects recorded in
 /// `communes`, as three common table expressions:
 ///
 /// - `pop(id, commune_id, search_text)`: the population;
@@ -283,7 +283,7 @@ pub fn rule_ctes(
 ) -> String {
     // Every table read as known at the knowledge time (the live tables when it is now).
     let from = |q: &mut Sql, table: &str| known.table(table, |v| q.bind(v));
-    // The commune of each subject on D (domain.md §8): where its latest relocation effective by
+    // The commune of each subject on D (docs/domain.md §8): where its latest relocation effective by
     // D took it; before any, where its earliest took it from; a subject that never moved is in
     // its commune of record. Relocations are few, so this set is small.
     let located = {
@@ -339,7 +339,7 @@ pub fn rule_ctes(
         let cats = q.bind_list(policy.value_chain_categories.iter().map(|c| c.code()));
         let certs = from(q, "certification");
         let (joins, counts) = certificate_in_force(q, d, known, &caps);
-        // The values read are those the verification in force on D saw (domain.md §7), not
+        // The values read are those the verification in force on D saw (docs/domain.md §7), not
         // the live row: an owner's later edit never moves a date an auditor vouched for.
         format!(
             "SELECT c.subject_id FROM {certs} c {joins} \

@@ -1,5 +1,5 @@
 //! Explanations: for a page of population subjects, their evidence re-read and the rules of
-//! `domain.md` §4 applied in Rust to say which record makes each count or what is missing. The
+//! `docs/domain.md` §4 applied in Rust to say which record makes each count or what is missing. The
 //! verdicts must agree with the SQL of [`super::engine`]; the service checks that they do.
 
 use std::collections::HashMap;
@@ -74,7 +74,7 @@ pub struct Evidence {
     pub subjects: HashMap<Uuid, subject::Model>,
     recognitions: HashMap<Uuid, Vec<recognition::Model>>,
     certs: HashMap<Uuid, Vec<cert::Model>>,
-    /// Certification → the values its verification in force on the day saw (domain.md §7).
+    /// Certification → the values its verification in force on the day saw (docs/domain.md §7).
     cert_seen: HashMap<Uuid, cert::Model>,
     schemes: HashMap<Uuid, scheme::Model>,
     cert_history: HashMap<Uuid, Vec<status_event::Model>>,

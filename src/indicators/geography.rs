@@ -1,4 +1,4 @@
-//! Where subjects count on a date (`domain.md` §5): a subject counts for unit U on day D when
+//! Where subjects count on a date (`docs/domain.md` §5): a subject counts for unit U on day D when
 //! its recorded commune, mapped through the succession links to the units valid on D, lies in
 //! U's subtree on D. A commune that maps to several units (or to none) is ambiguous: it counts
 //! for U only if every candidate lies inside U, never for a child, and its subjects are listed.

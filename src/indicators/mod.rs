@@ -1,6 +1,6 @@
 //! The indicator engine: for a unit on a date, the share of OCOP subjects that run value chains
 //! toward the circular economy / green OCOP tied to stable raw-material areas (target 30 %) and
-//! the share that sell through modern channels (target 50 %), exactly as `domain.md` §4 and §5
+//! the share that sell through modern channels (target 50 %), exactly as `docs/domain.md` §4 and §5
 //! define them; explained down to the subject, and frozen for the record.
 //!
 //! Counting happens in the database (one set-based query per report, the same SQL on SQLite and

@@ -539,7 +539,7 @@ enum Since {
 
 /// The subjects whose counting changed between two knowledge times for one unit and date, per
 /// indicator, with the records written in between that bear on them — so a late, back-dated
-/// entry is visible as such (domain.md §8). Since a frozen report, "before" is what was filed.
+/// entry is visible as such (docs/domain.md §8). Since a frozen report, "before" is what was filed.
 pub async fn changes(
     db: &impl ConnectionTrait,
     actor: &Actor,

@@ -31,21 +31,21 @@ pub struct Policy {
     /// Whether declared (unverified, unobserved) channels count.
     pub count_declared_channels: bool,
     /// Whether listings seen through a connection the owner set up itself (credentials, feed
-    /// URL or webhook secret of its own) evidence a channel (domain.md §7; off from version 2).
+    /// URL or webhook secret of its own) evidence a channel (docs/domain.md §7; off from version 2).
     pub count_owner_managed_listings: bool,
     /// Whether a certificate counts only until its scheme's maximum validity from its issue
-    /// date, whatever expiry it claims (domain.md §7; on from version 2).
+    /// date, whatever expiry it claims (docs/domain.md §7; on from version 2).
     pub cap_certificate_validity: bool,
     /// Each scheme's maximum validity in months, by scheme code (applied when
     /// `cap_certificate_validity`; a scheme not listed is not capped). Version 2 caps VietGAP
-    /// only; version 3 every green and circular scheme (domain.md §7).
+    /// only; version 3 every green and circular scheme (docs/domain.md §7).
     #[schema(value_type = std::collections::BTreeMap<String, i32>, example = json!({"vietgap": 27, "organic": 24}))]
     pub validity_caps: BTreeMap<String, i32>,
     /// How many months an auditor's verification of a channel evidences it (`null`: for ever,
     /// as in version 1; 12 from version 2).
     pub verification_valid_months: Option<i32>,
     /// Whether a raw-material area counts as stable only when an auditor verified it or a
-    /// verified certification is scoped to it (domain.md §7; on from version 3).
+    /// verified certification is scoped to it (docs/domain.md §7; on from version 3).
     pub verify_areas: bool,
     /// Whether a unit without population has `share`, `met` and `gap` `null` ("not
     /// applicable"; from version 2) rather than met with no gap.

@@ -1,5 +1,5 @@
 //! The indicator policy as versioned data: thresholds and switches of the value-chain and
-//! modern-channel rules (`domain.md` §4). An administrator's change makes a new version; every
+//! modern-channel rules (`docs/domain.md` §4). An administrator's change makes a new version; every
 //! report names the version it used and prints its parameters.
 
 pub mod dto;

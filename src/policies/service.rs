@@ -24,7 +24,7 @@ fn json<T: serde::Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("policy serialisation: {e}")))
 }
 
-/// The validity caps of version 3 (domain.md §7): VietGAP's 2 years and 3 months' grace, the
+/// The validity caps of version 3 (docs/domain.md §7): VietGAP's 2 years and 3 months' grace, the
 /// usual certification cycle of the others.
 pub const VERSION_3_CAPS: [(&str, i32); 8] = [
     ("organic", 24),
@@ -37,7 +37,7 @@ pub const VERSION_3_CAPS: [(&str, i32); 8] = [
     ("circular_model", 36),
 ];
 
-/// Inserts the built-in versions when missing: version 1, the defaults of `domain.md` §4, and
+/// Inserts the built-in versions when missing: version 1, the defaults of `docs/domain.md` §4, and
 /// version 2, which adds the trust rules of §7 (listings of owner-managed connections do not
 /// count), and version 3, which counts evidence only as verified (areas too). A database whose
 /// administrator already made a version 3 keeps it (the built-in one is not added). Frozen reports and recomputations under version 1 keep their numbers.
@@ -65,7 +65,7 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
         validity_caps: Set("{}".to_owned()),
         value_chain_target_bp: Set(3000),
         modern_channel_target_bp: Set(5000),
-        note: Set(Some("default policy (domain.md §4)".to_owned())),
+        note: Set(Some("default policy (docs/domain.md §4)".to_owned())),
         created_by: Set("registry".to_owned()),
         created_at: Set(clock::now()),
     };
@@ -78,7 +78,7 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
     v2.empty_units_not_applicable = Set(true);
     v2.validity_caps = Set(json(&BTreeMap::from([("vietgap", 27)]))?);
     v2.note = Set(Some(
-        "trust and integrity rules (domain.md §7): listings of owner-managed connections do not \
+        "trust and integrity rules (docs/domain.md §7): listings of owner-managed connections do not \
          count, certificates count at most their scheme's validity, verifications last 12 months, \
          empty units are not applicable"
             .to_owned(),
@@ -89,7 +89,7 @@ pub async fn seed(db: &impl ConnectionTrait) -> AppResult<u64> {
     v3.verify_areas = Set(true);
     v3.validity_caps = Set(json(&BTreeMap::from(VERSION_3_CAPS))?);
     v3.note = Set(Some(
-        "evidence as verified (domain.md §7): a raw-material area counts only when an auditor \
+        "evidence as verified (docs/domain.md §7): a raw-material area counts only when an auditor \
          verified it or a verified certification is scoped to it; every green and circular \
          scheme has a validity cap"
             .to_owned(),

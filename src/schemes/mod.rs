@@ -1,4 +1,4 @@
-//! The certification-scheme catalogue: data, seeded with the default catalogue of `domain.md`,
+//! The certification-scheme catalogue: data, seeded with the default catalogue of `docs/domain.md`,
 //! readable by every user, edited by administrators. A scheme's category (`green`, `circular`,
 //! `quality`) says what its certificates prove.
 

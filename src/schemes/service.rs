@@ -19,8 +19,8 @@ use crate::msg;
 use crate::text::clean;
 use crate::{clock, ids};
 
-/// The default catalogue (domain.md §3): code, name, category, validity limit in months (the
-/// usual certification cycle, as policy version 3 caps them, domain.md §7). The catalogue's
+/// The default catalogue (docs/domain.md §3): code, name, category, validity limit in months (the
+/// usual certification cycle, as policy version 3 caps them, docs/domain.md §7). The catalogue's
 /// limit only warns at entry; the indicators apply the caps of their policy version.
 pub const DEFAULT_CATALOGUE: &[(&str, &str, SchemeCategory, Option<i32>)] = &[
     (

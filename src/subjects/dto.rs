@@ -87,7 +87,7 @@ pub struct UpdateSubject {
     #[schema(value_type = Option<NaiveDate>)]
     pub founded_on: Option<Option<NaiveDate>>,
     /// The day a change of name, legal form, tax code or commune takes effect (required for
-    /// those: domain.md §7–8; not in the future).
+    /// those: docs/domain.md §7–8; not in the future).
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     #[validate(custom(function = "v::not_future"))]
     pub effective_on: Option<NaiveDate>,

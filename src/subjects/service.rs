@@ -390,7 +390,7 @@ async fn with_history(
     Ok(v)
 }
 
-/// The identity fields of a subject (domain.md §7): not the owner's to change alone, and
+/// The identity fields of a subject (docs/domain.md §7): not the owner's to change alone, and
 /// changed by the department only with the day the change takes effect.
 fn identity_changes(input: &UpdateSubject, current: &subject::Model) -> Vec<&'static str> {
     let mut changed = Vec::new();

@@ -300,7 +300,7 @@ async fn owner_edit_of_a_key_field_sends_a_verified_certification_back_to_submit
         "verified"
     );
 
-    // Every field of a certificate is a key field (domain.md §7), its issuer included: the
+    // Every field of a certificate is a key field (docs/domain.md §7), its issuer included: the
     // owner's edit takes effect today, so re-verification can only be dated today.
     let today = ocop_registry::clock::today().to_string();
     for key in [

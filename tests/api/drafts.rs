@@ -1,4 +1,4 @@
-//! Drafts (domain.md §9): incomplete records are kept with what they miss, shown to the
+//! Drafts (docs/domain.md §9): incomplete records are kept with what they miss, shown to the
 //! department only, never counted, and become records when completed.
 
 use rocket::http::Status;

@@ -107,7 +107,7 @@ async fn the_subject_list_downloads_whole_in_the_readers_language_and_scope() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("HTX Điện An"));
     // Each download of personal data is in the audit trail: who, which file, how many rows,
-    // what was asked (domain.md §10); the JSON list is not an export.
+    // what was asked (docs/domain.md §10); the JSON list is not an export.
     app.get("/api/v1/subjects", Some(&admin)).await;
     let exports = app.get("/api/v1/audit?entity=export", Some(&admin)).await;
     let entries = exports.body["items"].as_array().unwrap();

@@ -1,4 +1,4 @@
-//! Recorded time beside effective time (domain.md §8): a report "as known at" a past instant is
+//! Recorded time beside effective time (docs/domain.md §8): a report "as known at" a past instant is
 //! the report the registry gave at that instant, whatever was recorded later — back-dated
 //! entries, edits, relocations, revocations, catalogue changes.
 

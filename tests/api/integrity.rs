@@ -1,4 +1,4 @@
-//! The integrity rules of policy version 2 (domain.md §7), each against version 1, which keeps
+//! The integrity rules of policy version 2 (docs/domain.md §7), each against version 1, which keeps
 //! its numbers: a certificate counts at most its scheme's validity, an auditor's verification
 //! of a channel lasts 12 months, and a unit without population has not "met" anything.
 

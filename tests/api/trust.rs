@@ -1,4 +1,4 @@
-//! The trust boundary (domain.md §7, issue "Trust boundary"): secrets never leave, owners never
+//! The trust boundary (docs/domain.md §7, issue "Trust boundary"): secrets never leave, owners never
 //! point the registry at hosts of their choosing, evidence an owner controls alone never counts,
 //! a shop belongs to one subject, webhook ids and signatures cannot be turned against another
 //! channel, and a caller without access learns nothing from a status.

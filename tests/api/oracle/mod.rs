@@ -289,7 +289,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                         moves.push(("revoked", g.from(last)));
                     }
                 } else if g.chance(0.3) {
-                    // The owner turns it into its own land, held for ever (domain.md §7).
+                    // The owner turns it into its own land, held for ever (docs/domain.md §7).
                     moves.push(("submitted", g.from(last)));
                     edits.push(Edit::Area(area.id));
                     if g.chance(0.5) {
@@ -360,7 +360,7 @@ async fn generate(db: &DatabaseConnection, geography: &Geography, n: usize, seed
                         moves.push(("revoked", g.from(last)));
                     }
                 } else if g.chance(0.3) {
-                    // The owner edits its key fields after the verification (domain.md §7): a
+                    // The owner edits its key fields after the verification (docs/domain.md §7): a
                     // longer validity, an earlier issue date or both, sent back to
                     // `submitted`; sometimes verified again, seeing the new values.
                     let edited = g.from(last);

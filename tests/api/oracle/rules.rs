@@ -1,4 +1,4 @@
-//! The indicator rules of `domain.md` §4, §5, §7 and §8, read a second time and evaluated
+//! The indicator rules of `docs/domain.md` §4, §5, §7 and §8, read a second time and evaluated
 //! plainly: subject by subject, in Rust, from the rows as stored. Written from the document and
 //! nothing else — no function, query or constant of the registry's engine is used — so that a
 //! misreading of the rules in either shows as a disagreement between the two.
