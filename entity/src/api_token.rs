@@ -18,7 +18,7 @@ pub struct Model {
     /// Owner scope: the subject it acts for.
     pub subject_id: Option<Uuid>,
     /// Channel tokens: the platform whose sync it may drive.
-    pub platform: Option<String>,
+    pub platform: Option<crate::enums::Platform>,
     /// Lowercase hex SHA-256 of the token.
     #[sea_orm(unique)]
     pub token_hash: String,

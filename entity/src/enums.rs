@@ -231,3 +231,167 @@ code_enum!(
     /// Where a change request stands.
     RequestStatus { Pending, Approved, Rejected }
 );
+
+/// A sales platform or chain. The marketplaces the registry knows are one value each, whatever
+/// spelling people use (the one alias table, [`Platform::parse`]); any other platform or chain
+/// (Co.opmart, a Facebook page) keeps the name as written. Stored, sent and read as its code or
+/// that name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum Platform {
+    Shopee,
+    Lazada,
+    Tiki,
+    TiktokShop,
+    Sendo,
+    Postmart,
+    Voso,
+    /// The registry's generic JSON listing feed.
+    Feed,
+    /// A chain or platform the registry does not know by code, as its name was written.
+    Other(String),
+}
+
+/// Each known platform's code and the spellings people use for it (lower case).
+const PLATFORMS: &[(&str, &[&str])] = &[
+    ("shopee", &["shopee"]),
+    ("lazada", &["lazada"]),
+    ("tiki", &["tiki"]),
+    (
+        "tiktok_shop",
+        &["tiktok_shop", "tiktok shop", "tiktokshop", "tiktok"],
+    ),
+    ("sendo", &["sendo"]),
+    ("postmart", &["postmart"]),
+    ("voso", &["voso"]),
+    ("feed", &["feed"]),
+];
+
+impl Platform {
+    /// The platform a name written by a person (or a stored code) means: a known one by any of
+    /// its spellings, otherwise the name itself, trimmed.
+    pub fn parse(name: &str) -> Platform {
+        let name = name.trim();
+        let lower = name.to_lowercase();
+        match PLATFORMS
+            .iter()
+            .find(|(_, aliases)| aliases.contains(&lower.as_str()))
+            .map(|(code, _)| *code)
+        {
+            Some("shopee") => Platform::Shopee,
+            Some("lazada") => Platform::Lazada,
+            Some("tiki") => Platform::Tiki,
+            Some("tiktok_shop") => Platform::TiktokShop,
+            Some("sendo") => Platform::Sendo,
+            Some("postmart") => Platform::Postmart,
+            Some("voso") => Platform::Voso,
+            Some("feed") => Platform::Feed,
+            _ => Platform::Other(name.to_owned()),
+        }
+    }
+
+    /// The known platforms' codes.
+    pub fn known_codes() -> impl Iterator<Item = &'static str> {
+        PLATFORMS.iter().map(|(code, _)| *code)
+    }
+
+    /// Its code (a known platform) or its name.
+    pub fn code(&self) -> &str {
+        match self {
+            Platform::Shopee => "shopee",
+            Platform::Lazada => "lazada",
+            Platform::Tiki => "tiki",
+            Platform::TiktokShop => "tiktok_shop",
+            Platform::Sendo => "sendo",
+            Platform::Postmart => "postmart",
+            Platform::Voso => "voso",
+            Platform::Feed => "feed",
+            Platform::Other(name) => name,
+        }
+    }
+
+    /// Whether the registry knows it by code.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Platform::Other(_))
+    }
+
+    /// The connector the registry reads its shops through, when it has one.
+    pub fn connector(&self) -> Option<ConnectorKind> {
+        match self {
+            Platform::Shopee => Some(ConnectorKind::Shopee),
+            Platform::Lazada => Some(ConnectorKind::Lazada),
+            Platform::TiktokShop => Some(ConnectorKind::TiktokShop),
+            Platform::Feed => Some(ConnectorKind::Feed),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Platform::parse(s))
+    }
+}
+
+impl From<ConnectorKind> for Platform {
+    fn from(kind: ConnectorKind) -> Self {
+        match kind {
+            ConnectorKind::Shopee => Platform::Shopee,
+            ConnectorKind::Lazada => Platform::Lazada,
+            ConnectorKind::TiktokShop => Platform::TiktokShop,
+            ConnectorKind::Feed => Platform::Feed,
+        }
+    }
+}
+
+impl serde::Serialize for Platform {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Platform {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Platform::parse(&String::deserialize(d)?))
+    }
+}
+
+impl utoipa::PartialSchema for Platform {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A marketplace's code (shopee, lazada, tiki, tiktok_shop, sendo, postmart, voso, \
+                 feed) or the name of another platform or chain",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Platform {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_platform_is_known_by_any_spelling_and_others_keep_their_name() {
+        assert_eq!(Platform::parse(" TikTok Shop "), Platform::TiktokShop);
+        assert_eq!(Platform::parse("SHOPEE"), Platform::Shopee);
+        assert_eq!(
+            Platform::parse("Co.opmart"),
+            Platform::Other("Co.opmart".into())
+        );
+        for code in Platform::known_codes() {
+            assert_eq!(Platform::parse(code).code(), code);
+        }
+        assert_eq!(Platform::Other("WinMart".into()).to_string(), "WinMart");
+    }
+}

@@ -12,7 +12,7 @@ pub struct Model {
     pub id: Uuid,
     pub subject_id: Uuid,
     pub kind: crate::enums::ChannelKind,
-    pub platform: String,
+    pub platform: crate::enums::Platform,
     pub shop_url: Option<String>,
     pub shop_id: Option<String>,
     /// The shop's identity: platform + shop id, or the normalised shop URL (one subject each).

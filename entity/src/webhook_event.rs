@@ -9,7 +9,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub platform: String,
+    pub platform: crate::enums::Platform,
     /// The sender's event id, or the SHA-256 of the body when the sender has none.
     pub event_key: String,
     pub channel_id: Option<Uuid>,

@@ -29,7 +29,7 @@ pub struct Actor {
     /// Owner scope.
     pub subject_id: Option<Uuid>,
     /// Channel tokens: their platform.
-    pub platform: Option<String>,
+    pub platform: Option<crate::domain::Platform>,
     /// An auditor's reach, worked out at most once for the actor's request.
     pub reach: Reach,
 }

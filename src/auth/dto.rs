@@ -39,7 +39,7 @@ pub struct TokenView {
     pub role: Role,
     pub unit_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
-    pub platform: Option<String>,
+    pub platform: Option<crate::domain::Platform>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }

@@ -236,7 +236,7 @@ pub async fn create(
         platform: Set(input
             .platform
             .filter(|_| input.role == Role::Channel)
-            .map(|p| p.trim().to_lowercase())),
+            .map(|p| crate::domain::Platform::parse(&p.to_lowercase()))),
         token_hash: Set(hash(&secret)),
         created_at: Set(clock::now()),
         revoked_at: Set(None),

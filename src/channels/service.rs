@@ -15,7 +15,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::{ChannelKind, Role, VerificationStatus};
+use crate::domain::{ChannelKind, Platform, Role, VerificationStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
@@ -27,29 +27,10 @@ use crate::{clock, documents, ids};
 /// The entity name in the audit trail and the status history.
 const ENTITY: &str = "channel";
 
-/// Marketplaces known by code; any spelling of their names maps to the code the sync uses.
-const MARKETPLACES: &[(&str, &[&str])] = &[
-    ("shopee", &["shopee"]),
-    ("lazada", &["lazada"]),
-    ("tiki", &["tiki"]),
-    (
-        "tiktok_shop",
-        &["tiktok_shop", "tiktok shop", "tiktokshop", "tiktok"],
-    ),
-    ("sendo", &["sendo"]),
-    ("postmart", &["postmart"]),
-    ("voso", &["voso"]),
-    ("feed", &["feed"]),
-];
-
-/// A marketplace's code when the name is one; other names (chains) are kept as typed.
-pub fn normalise_platform(name: &str) -> String {
-    let t = clean(name);
-    let lower = t.to_lowercase();
-    MARKETPLACES
-        .iter()
-        .find(|(_, aliases)| aliases.contains(&lower.as_str()))
-        .map_or(t, |(code, _)| (*code).to_owned())
+/// The platform a person named (any spelling of a known marketplace is that marketplace; other
+/// names, chains, are kept as typed).
+pub fn normalise_platform(name: &str) -> Platform {
+    Platform::parse(&clean(name))
 }
 
 /// Marketplaces: shop addresses that ignore letter case and whose query strings are tracking
@@ -107,7 +88,7 @@ fn id_key(platform: &str, id: &str) -> String {
 fn platform_key(platform: &str) -> String {
     let folded = crate::text::fold(platform);
     // A marketplace named among other words ("Sàn Shopee", "TMĐT Lazada") is that marketplace.
-    if let Some((code, _)) = MARKETPLACES.iter().find(|(code, _)| {
+    if let Some(code) = Platform::known_codes().find(|code| {
         let word = code.split('_').next().unwrap_or(code);
         folded
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -265,7 +246,7 @@ pub async fn check_connected_shop(
     connector: &str,
     shop_id: Option<&str>,
 ) -> AppResult<()> {
-    if platform_key(&ch.platform) != platform_key(connector) {
+    if platform_key(ch.platform.code()) != platform_key(connector) {
         return Err(AppError::invalid(
             "connector",
             msg!(
@@ -286,7 +267,7 @@ pub async fn check_connected_shop(
         None => {
             let mut claimed = ch.clone();
             claimed.shop_id = Some(shop.to_owned());
-            claimed.shop_key = shop_key(&ch.platform, Some(shop), ch.shop_url.as_deref());
+            claimed.shop_key = shop_key(ch.platform.code(), Some(shop), ch.shop_url.as_deref());
             ensure_shop_free(db, &claimed).await
         }
     }
@@ -444,7 +425,7 @@ pub async fn create_in(
         id: ids::new_id(),
         subject_id,
         kind: input.kind,
-        shop_key: shop_key(&platform, shop_id.as_deref(), shop_url.as_deref()),
+        shop_key: shop_key(platform.code(), shop_id.as_deref(), shop_url.as_deref()),
         shop_url_key: shop_url.as_deref().and_then(url_key),
         platform,
         shop_url,
@@ -650,7 +631,7 @@ pub async fn update_in(
             documents::service::evidence_id(txn, current.subject_id, d).await?;
     }
     next.shop_key = shop_key(
-        &next.platform,
+        next.platform.code(),
         next.shop_id.as_deref(),
         next.shop_url.as_deref(),
     );

@@ -539,15 +539,15 @@ async fn find_channel(
     data: &Map<String, Value>,
 ) -> Result<Option<Found>, RowError> {
     let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
-    let platform =
-        crate::channels::service::normalise_platform(text("platform").unwrap_or_default());
-    let key = crate::channels::service::shop_key(&platform, text("shop_id"), text("shop_url"));
+    use crate::channels::service::{normalise_platform, shop_key};
+    let platform = normalise_platform(text("platform").unwrap_or_default());
+    let key = shop_key(platform.code(), text("shop_id"), text("shop_url"));
     let select = match &key {
         Some(k) => channel::Entity::find().filter(channel::Column::ShopKey.eq(k.as_str())),
         None => channel::Entity::find()
             .filter(channel::Column::SubjectId.eq(subject_id))
             .filter(channel::Column::ShopKey.is_null())
-            .filter(channel::Column::Platform.eq(platform.as_str()))
+            .filter(channel::Column::Platform.eq(platform.clone()))
             .filter(channel::Column::Kind.eq(text("kind").unwrap_or_default())),
     };
     Ok(select

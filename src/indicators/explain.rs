@@ -691,7 +691,7 @@ pub fn modern_channel(
                     found = Some(ChannelEvidence {
                         id: ch.id,
                         kind,
-                        platform: seen.platform.clone(),
+                        platform: seen.platform.to_string(),
                         evidenced_by: "verified".to_owned(),
                         verified_on: Some(e.effective_on),
                         listing: None,
@@ -704,7 +704,7 @@ pub fn modern_channel(
                     "channel_verified_other",
                     vec![
                         ("on", date(e.effective_on)),
-                        ("seen_platform", term("platform", &seen.platform)),
+                        ("seen_platform", term("platform", seen.platform.code())),
                         ("seen_kind", term("kind", seen.kind.code())),
                     ],
                 ));
@@ -714,7 +714,7 @@ pub fn modern_channel(
         // policy that counts declarations) makes count.
         let kind = ch.kind;
         let label = |mut more: Vec<(&'static str, Arg)>| {
-            more.push(("platform", term("platform", &ch.platform)));
+            more.push(("platform", term("platform", ch.platform.code())));
             more.push(("kind", term("kind", kind.code())));
             more
         };
@@ -774,7 +774,7 @@ pub fn modern_channel(
         let evidence = |by: &str, verified_on, listing| ChannelEvidence {
             id: ch.id,
             kind,
-            platform: ch.platform.clone(),
+            platform: ch.platform.to_string(),
             evidenced_by: by.to_owned(),
             verified_on,
             listing,

@@ -180,7 +180,7 @@ async fn channel_notices(
                     message: lang.tf(
                         "notice-channel_verification_stale",
                         &[
-                            ("platform", c.platform.clone()),
+                            ("platform", c.platform.to_string()),
                             ("date", lang.date(lapses)),
                         ],
                     ),
@@ -208,7 +208,10 @@ async fn channel_notices(
                     on: stale_from,
                     message: lang.tf(
                         "notice-channel_listings_stale",
-                        &[("platform", c.platform.clone()), ("date", lang.date(seen))],
+                        &[
+                            ("platform", c.platform.to_string()),
+                            ("date", lang.date(seen)),
+                        ],
                     ),
                     reason: None,
                 });

@@ -63,11 +63,9 @@ pub struct Connected {
 
 /// The marketplace a channel's platform connects through.
 fn connector_of(ch: &channel::Model) -> AppResult<ConnectorKind> {
-    match ch.platform.as_str() {
-        "shopee" => Ok(ConnectorKind::Shopee),
-        "lazada" => Ok(ConnectorKind::Lazada),
-        "tiktok_shop" => Ok(ConnectorKind::TiktokShop),
-        _ => Err(AppError::invalid(
+    match ch.platform.connector().filter(|k| k.is_marketplace()) {
+        Some(kind) => Ok(kind),
+        None => Err(AppError::invalid(
             "platform",
             "only Shopee, Lazada and TikTok Shop shops connect through the marketplace's authorization",
         )),
@@ -88,13 +86,11 @@ fn app_of(settings: &SyncSettings, kind: ConnectorKind) -> AppResult<&App> {
 
 /// Whether shops of `platform` can be connected here at all (a marketplace with the registry's
 /// app configured): pages offer the connection only then.
-pub fn connectable(settings: &SyncSettings, platform: &str) -> bool {
-    match platform {
-        "shopee" => settings.apps.of(ConnectorKind::Shopee).is_some(),
-        "lazada" => settings.apps.of(ConnectorKind::Lazada).is_some(),
-        "tiktok_shop" => settings.apps.of(ConnectorKind::TiktokShop).is_some(),
-        _ => false,
-    }
+pub fn connectable(settings: &SyncSettings, platform: &crate::domain::Platform) -> bool {
+    platform
+        .connector()
+        .filter(|k| k.is_marketplace())
+        .is_some_and(|k| settings.apps.of(k).is_some())
 }
 
 fn hash(state: &str) -> String {

@@ -400,7 +400,7 @@ pub async fn sync_channel(
     let ch = load_channel(db, channel_id).await?;
     match actor.role {
         Role::Channel => {
-            if actor.platform.as_deref() != Some(ch.platform.as_str()) {
+            if actor.platform.as_ref() != Some(&ch.platform) {
                 return Err(AppError::not_found("channel", channel_id));
             }
         }
@@ -430,7 +430,10 @@ pub async fn list_runs(
     match actor.role {
         Role::Channel => {
             let mut own = channels;
-            own.and_where(channel::Column::Platform.eq(actor.platform.clone().unwrap_or_default()));
+            // A channel token names its platform (required when it is made).
+            own.and_where(
+                channel::Column::Platform.eq(actor.platform.as_ref().map(|p| p.code().to_owned())),
+            );
             cond = cond.add(sync_run::Column::ChannelId.in_subquery(own));
         }
         _ => {

@@ -179,7 +179,7 @@ pub async fn receive(
     // channel's event ids never shadow another's.
     let inserted = event::Entity::insert(event::ActiveModel {
         id: Set(id),
-        platform: Set(d.platform.to_owned()),
+        platform: Set(crate::domain::Platform::parse(d.platform)),
         event_key: Set(event_key),
         channel_id: Set(Some(channel_id)),
         received_at: Set(clock::now()),
@@ -345,7 +345,12 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
     let channel_id = ev
         .channel_id
         .ok_or_else(|| AppError::Internal("webhook event without channel".to_owned()))?;
-    let kind: ConnectorKind = crate::domain::from_db("platform", &ev.platform)?;
+    let kind = ev.platform.connector().ok_or_else(|| {
+        AppError::Internal(format!(
+            "webhook event of platform {} without a connector",
+            ev.platform
+        ))
+    })?;
     match kind {
         ConnectorKind::Feed => {
             let body: Value = serde_json::from_str(&ev.body).map_err(|e| {

@@ -60,7 +60,10 @@ pub async fn connect(
         channel_id: id,
         subject,
         ready: authorize::connectable(settings.inner(), &channel.platform),
-        platform: lang.t_or(&format!("platform-{}", channel.platform), &channel.platform),
+        platform: lang.t_or(
+            &format!("platform-{}", channel.platform),
+            channel.platform.code(),
+        ),
         shop: channel.shop_url.or(channel.shop_id).unwrap_or_default(),
     })
 }

@@ -480,7 +480,7 @@ pub async fn records(
         let managed = connection
             .as_ref()
             .map(|k| k.managed_by == crate::sync::dto::ManagedBy::Registry);
-        let connectable = matches!(c.platform.as_str(), "shopee" | "lazada" | "tiktok_shop");
+        let connectable = c.platform.connector().is_some_and(|k| k.is_marketplace());
         let action = |verb: &str, key: &str| Action {
             action: format!("/me/channels/{}/{verb}", c.id),
             label: lang.t(key),
@@ -499,7 +499,7 @@ pub async fn records(
         channels_rows.push(Row {
             cells: vec![
                 label("kind", c.kind.code()),
-                lang.t_or(&format!("platform-{}", c.platform), &c.platform),
+                lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
                 c.shop_url.or(c.shop_id).unwrap_or_default(),
                 verification,
             ],

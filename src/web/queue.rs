@@ -209,7 +209,7 @@ async fn render(
                         ("kind", lang.t(&format!("kind-{}", c.kind.code()))),
                         (
                             "platform",
-                            lang.t_or(&format!("platform-{}", c.platform), &c.platform),
+                            lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
                         ),
                         (
                             "from",

@@ -266,7 +266,7 @@ pub fn channel(
         id,
         subject_id: subject,
         kind: kind.parse().expect("a known code"),
-        platform: "shopee".to_owned(),
+        platform: "shopee".parse().expect("a known code"),
         shop_url: Some(shop_url),
         shop_id: None,
         shop_key: None,
