@@ -220,15 +220,27 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
     let before = peak_rss_mib();
     let full = SyncOptions { full: Some(true) };
     let t = Instant::now();
-    let first = runs::run(&db, &settings, channel.id, "bench", &full)
-        .await
-        .map_err(fail)?;
+    let first = runs::run(
+        &db,
+        &settings,
+        channel.id,
+        ocop_registry::domain::RunTrigger::Cli,
+        &full,
+    )
+    .await
+    .map_err(fail)?;
     let first_time = t.elapsed();
     let after_first = peak_rss_mib();
     let t = Instant::now();
-    let second = runs::run(&db, &settings, channel.id, "bench", &full)
-        .await
-        .map_err(fail)?;
+    let second = runs::run(
+        &db,
+        &settings,
+        channel.id,
+        ocop_registry::domain::RunTrigger::Cli,
+        &full,
+    )
+    .await
+    .map_err(fail)?;
     let second_time = t.elapsed();
     let after_second = peak_rss_mib();
     anyhow::ensure!(

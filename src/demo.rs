@@ -765,7 +765,8 @@ pub fn sync_at_liftoff(channel_id: Uuid) -> rocket::fairing::AdHoc {
             };
             tokio::spawn(async move {
                 let options = crate::sync::dto::SyncOptions { full: Some(true) };
-                match crate::sync::runs::run(&db, &settings, channel_id, "demo", &options).await {
+                let trigger = crate::domain::RunTrigger::Demo;
+                match crate::sync::runs::run(&db, &settings, channel_id, trigger, &options).await {
                     Ok(r) => println!(
                         "Demo sync of channel {channel_id} from the built-in feed: {} ({} pages, {} listings seen, {} added). See GET /api/v1/sync-runs and /api/v1/channels/{channel_id}/listings.",
                         r.status, r.pages, r.items_seen, r.added

@@ -232,6 +232,34 @@ code_enum!(
     RequestStatus { Pending, Approved, Rejected }
 );
 
+code_enum!(
+    /// What started a sync run.
+    RunTrigger {
+        /// `POST /api/v1/channels/{id}/sync`.
+        Api,
+        /// `ocop-registry sync`.
+        Cli,
+        /// The background scheduler of a process.
+        Scheduler,
+        /// A shop just connected through the marketplace's consent.
+        Connect,
+        /// `serve --demo`.
+        Demo,
+    }
+);
+
+code_enum!(
+    /// How one unit version succeeded another.
+    LinkKind {
+        /// Absorbed into another unit.
+        Merged,
+        /// Renamed or moved to another parent.
+        Changed,
+        /// Regrouped into a new unit (the reform of 1 July 2025).
+        Succeeded,
+    }
+);
+
 /// A sales platform or chain. The marketplaces the registry knows are one value each, whatever
 /// spelling people use (the one alias table, [`Platform::parse`]); any other platform or chain
 /// (Co.opmart, a Facebook page) keeps the name as written. Stored, sent and read as its code or

@@ -11,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub channel_id: Uuid,
     /// `api`, `scheduler`, `cli` or `webhook`.
-    pub trigger: String,
+    pub trigger: crate::enums::RunTrigger,
     /// `running`, `succeeded` or `failed`.
     pub status: crate::enums::RunStatus,
     /// Whether the run read every listing (only a complete full pass may mark listings removed).

@@ -14,7 +14,7 @@ pub struct Model {
     pub effective_on: Date,
     /// `merged` (absorbed into another unit), `changed` (renamed or moved to another parent),
     /// `succeeded` (regrouped into a new unit in the 1 July 2025 reform).
-    pub kind: String,
+    pub kind: crate::enums::LinkKind,
     /// Legal basis (resolution number), when known.
     pub basis: Option<String>,
 }

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use ocop_registry::config::AppConfig;
+use ocop_registry::domain::RunTrigger;
 use ocop_registry::sync::dto::{RunStatus, SyncOptions, SyncRunView};
 use ocop_registry::sync::{self, SyncSettings};
 use sea_orm::DatabaseConnection;
@@ -26,13 +27,13 @@ pub async fn run(a: Sync, db: &DatabaseConnection, config: &AppConfig) -> anyhow
             let options = SyncOptions {
                 full: a.full.then_some(true),
             };
-            let run = sync::runs::run(db, &settings, id, "cli", &options)
+            let run = sync::runs::run(db, &settings, id, RunTrigger::Cli, &options)
                 .await
                 .map_err(fail)?;
             vec![SyncRunView::from(run)]
         }
         None => {
-            let (events, runs) = sync::scheduler::tick(db, &settings, "cli").await;
+            let (events, runs) = sync::scheduler::tick(db, &settings, RunTrigger::Cli).await;
             eprintln!("{events} webhook events processed");
             runs
         }

@@ -312,7 +312,8 @@ pub async fn finish(
     if ch.shop_id.is_none() {
         crate::channels::service::set_shop_id(db, &actor, ch.id, &tokens.shop_id).await?;
     }
-    let first_run = runs::run(db, settings, ch.id, "connect", &SyncOptions::default())
+    let trigger = crate::domain::RunTrigger::Connect;
+    let first_run = runs::run(db, settings, ch.id, trigger, &SyncOptions::default())
         .await
         .ok()
         .map(|r| super::dto::SyncRunView::from(r).for_role(actor.role));

@@ -178,7 +178,7 @@ pub struct SyncRunView {
     pub id: Uuid,
     pub channel_id: Uuid,
     /// `api`, `scheduler`, `cli` or `webhook`.
-    pub trigger: String,
+    pub trigger: crate::domain::RunTrigger,
     pub status: RunStatus,
     /// Whether the run read every listing rather than the changes since the last one.
     pub full_pass: bool,

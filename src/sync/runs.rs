@@ -69,7 +69,7 @@ pub async fn run(
     db: &DatabaseConnection,
     settings: &SyncSettings,
     channel_id: Uuid,
-    trigger: &str,
+    trigger: crate::domain::RunTrigger,
     options: &SyncOptions,
 ) -> AppResult<sync_run::Model> {
     let ch = load_channel(db, channel_id).await?;
@@ -126,7 +126,7 @@ async fn run_claimed(
     settings: &SyncSettings,
     ch: &channel::Model,
     conn: &connection::Model,
-    trigger: &str,
+    trigger: crate::domain::RunTrigger,
     options: &SyncOptions,
 ) -> AppResult<sync_run::Model> {
     let started = clock::now();
@@ -141,7 +141,7 @@ async fn run_claimed(
     let mut run = sync_run::Model {
         id: ids::new_id(),
         channel_id: ch.id,
-        trigger: trigger.to_owned(),
+        trigger,
         status: RunStatus::Running,
         full_pass: full,
         complete: false,
@@ -409,10 +409,17 @@ pub async fn sync_channel(
             actor.require(&[Role::Admin, Role::Auditor])?;
         }
     }
-    Ok(
-        SyncRunView::from(run(db, settings, channel_id, "api", options).await?)
-            .for_role(actor.role),
+    Ok(SyncRunView::from(
+        run(
+            db,
+            settings,
+            channel_id,
+            crate::domain::RunTrigger::Api,
+            options,
+        )
+        .await?,
     )
+    .for_role(actor.role))
 }
 
 /// Sync runs the actor may see, newest first.

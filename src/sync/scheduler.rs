@@ -34,7 +34,8 @@ pub fn fairing() -> AdHoc {
                 let mut every = tokio::time::interval(settings.scheduler_interval);
                 loop {
                     every.tick().await;
-                    let (events, runs) = tick(&db, &settings, "scheduler").await;
+                    let (events, runs) =
+                        tick(&db, &settings, crate::domain::RunTrigger::Scheduler).await;
                     if events > 0 || !runs.is_empty() {
                         tracing::info!(events, runs = runs.len(), "scheduled sync work done");
                     }
@@ -73,7 +74,7 @@ pub async fn due_channels(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
 pub async fn tick(
     db: &DatabaseConnection,
     settings: &SyncSettings,
-    trigger: &str,
+    trigger: crate::domain::RunTrigger,
 ) -> (usize, Vec<SyncRunView>) {
     let events = webhooks::process_pending(db, settings, 100)
         .await

@@ -99,7 +99,7 @@ pub struct UnitLinkView {
     pub unit: UnitRef,
     pub effective_on: NaiveDate,
     /// `merged`, `changed` or `succeeded`.
-    pub kind: String,
+    pub kind: crate::domain::LinkKind,
     pub basis: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 //! process computes the same ids, and loading twice (or from two processes at once) inserts
 //! nothing new: `ON CONFLICT DO NOTHING`.
 
+use crate::domain::LinkKind;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -167,7 +168,7 @@ struct PendingLink {
     from_at: Option<NaiveDate>,
     to_code: String,
     effective_on: NaiveDate,
-    kind: &'static str,
+    kind: LinkKind,
     basis: String,
 }
 
@@ -243,7 +244,7 @@ pub fn dataset() -> AppResult<Dataset> {
                 from_at: None,
                 to_code: u.code.clone(),
                 effective_on: r1,
-                kind: "changed",
+                kind: LinkKind::Changed,
                 basis,
             });
             versions.push(old);
@@ -258,7 +259,7 @@ pub fn dataset() -> AppResult<Dataset> {
                 from_at: None,
                 to_code: m.code.clone(),
                 effective_on: r1,
-                kind: "merged",
+                kind: LinkKind::Merged,
                 basis,
             });
         }
@@ -269,7 +270,7 @@ pub fn dataset() -> AppResult<Dataset> {
                 from_at: Some(day_before),
                 to_code: s.code.clone(),
                 effective_on: r2,
-                kind: "succeeded",
+                kind: LinkKind::Succeeded,
                 basis: BASIS_2025_07.to_owned(),
             });
         }
@@ -363,7 +364,7 @@ pub fn dataset() -> AppResult<Dataset> {
             from_unit_id: from,
             to_unit_id: to,
             effective_on: l.effective_on,
-            kind: l.kind.to_owned(),
+            kind: l.kind,
             basis: Some(l.basis),
         });
     }
@@ -426,7 +427,7 @@ fn national(
                 from_at: Some(day_before),
                 to_code: s.code.clone(),
                 effective_on: reform,
-                kind: "succeeded",
+                kind: LinkKind::Succeeded,
                 basis: BASIS_2025_07.to_owned(),
             });
         }
@@ -437,7 +438,7 @@ fn national(
                 from_at: Some(day_before),
                 to_code: u.code.clone(),
                 effective_on: reform,
-                kind: "succeeded",
+                kind: LinkKind::Succeeded,
                 basis: BASIS_2025_07.to_owned(),
             });
         }
@@ -524,7 +525,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<(u64, u64)> {
             from_unit_id: Set(l.from_unit_id),
             to_unit_id: Set(l.to_unit_id),
             effective_on: Set(l.effective_on),
-            kind: Set(l.kind.clone()),
+            kind: Set(l.kind),
             basis: Set(l.basis.clone()),
         });
         added_links += unit_link::Entity::insert_many(rows)
@@ -677,7 +678,8 @@ mod tests {
             assert!(ids.contains(&l.from_unit_id) && ids.contains(&l.to_unit_id));
         }
         // 10,565 commune links, 63 provinces, 5 island districts.
-        let succeeded = d.links.iter().filter(|l| l.kind == "succeeded").count();
+        let succeeded = d.links.iter().filter(|l| l.kind.code() == "succeeded");
+        let succeeded = succeeded.count();
         assert_eq!(succeeded, 10_565 + 63 + 5);
     }
 }

@@ -118,7 +118,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<UnitDetail> {
         others.get(&other).map(|r| UnitLinkView {
             unit: r.clone(),
             effective_on: l.effective_on,
-            kind: l.kind.clone(),
+            kind: l.kind,
             basis: l.basis.clone(),
         })
     };

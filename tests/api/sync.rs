@@ -658,8 +658,12 @@ async fn one_channels_failure_does_not_stop_the_others() {
         .await;
     assert_eq!(res.status, Status::Ok);
 
-    let (_, runs) =
-        ocop_registry::sync::scheduler::tick(&shop.app.db, &shop.app.sync_settings(), "test").await;
+    let (_, runs) = ocop_registry::sync::scheduler::tick(
+        &shop.app.db,
+        &shop.app.sync_settings(),
+        ocop_registry::domain::RunTrigger::Scheduler,
+    )
+    .await;
 
     assert_eq!(runs.len(), 2);
     let mut statuses: Vec<&str> = runs.iter().map(|r| r.status.code()).collect();
@@ -1117,7 +1121,7 @@ async fn foreign_claim(shop: &Shop, until: chrono::DateTime<chrono::Utc>) -> uui
         entity::sync_run::ActiveModel {
             id: Set(id),
             channel_id: Set(shop.id()),
-            trigger: Set("scheduler".into()),
+            trigger: Set(ocop_registry::domain::RunTrigger::Scheduler),
             status: Set(ocop_registry::domain::RunStatus::Running),
             full_pass: Set(true),
             complete: Set(false),
