@@ -9,7 +9,7 @@ mod cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    ocop_registry::telemetry::init_logging();
+    let _flush_logs_at_exit = ocop_registry::telemetry::init_logging();
     match rocket::execute(cli::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

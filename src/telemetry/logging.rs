@@ -11,13 +11,20 @@ const DEFAULT_FILTER: &str = "info,rocket=warn,sqlx=warn,sea_orm=warn";
 /// object per line (fields flattened beside `timestamp`, `level`, `target` and `message`);
 /// otherwise text, with colour only when standard error is a terminal, so a log file never
 /// carries escape codes.
-pub fn init_logging() {
+///
+/// Lines are written by a thread of their own, so that a request never waits for standard
+/// error (reads lost up to a tenth of their throughput once every request logged a line;
+/// docs/benchmarks.md). Keep the
+/// returned guard for the life of the process: dropping it flushes what is left. Past 128,000
+/// lines waiting (a stalled log reader), lines are dropped rather than requests slowed.
+pub fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| DEFAULT_FILTER.into());
     let json = std::env::var("OCOP_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if json {
         builder
             .json()
@@ -28,6 +35,7 @@ pub fn init_logging() {
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
+    guard
 }
 
 /// An error and every error beneath it, as one line: "a: b: c" (a cause that repeats its
