@@ -21,7 +21,9 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
-    (!memory).then(|| std::path::PathBuf::from(path))
+    // The file as sqlx will open it (percent-decoded), not as written.
+    let options = <sea_orm::sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url);
+    (!memory).then(|| options.ok().map(|o| o.get_filename().to_owned()))?
 }
 
 pub async fn connect(

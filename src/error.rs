@@ -321,7 +321,7 @@ impl<'r> Responder<'r, 'static> for AppError {
             tracing::error!(
                 request_id = crate::telemetry::request_id(req),
                 method = req.method().as_str(),
-                path = %req.uri().path(),
+                path = crate::telemetry::logged_path(req).as_str(),
                 status = status.code,
                 error = crate::telemetry::cause_chain(&self),
                 "request failed"

@@ -100,11 +100,19 @@ pub fn build_rocket(
     let telemetry = telemetry::RequestTelemetry {
         trust_given_id: config.trust_request_id,
     };
-    let metrics_address = config.metrics_address.clone();
+    let metrics_address = config
+        .metrics_address
+        .as_deref()
+        .map(telemetry::metrics_address)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     // Lists are uploaded as files from the pages: up to the import's own limit (the operator's
     // configuration still wins).
     let max = imports::read::MAX_BYTES;
+    // Rocket's messages go through our log output, which colours only a terminal: Rocket's own
+    // colour codes would end up inside log lines.
     let figment = limits::trust_no_proxy_header_by_default(figment)
+        .merge(("cli_colors", false))
         .join(("limits.file", max))
         .join(("limits.data-form", max + 64 * 1024));
     let mut rocket = rocket::custom(figment);

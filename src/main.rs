@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let _flush_logs_at_exit = ocop_registry::telemetry::init_logging();
     match rocket::execute(cli::run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             // One line: the chain of causes joined, no backtrace.
             eprintln!(

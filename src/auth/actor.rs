@@ -148,7 +148,10 @@ impl<'r> FromRequest<'r> for Caller {
 
     async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
         match resolved(req).await {
-            Ok(r) => Outcome::Success(Caller(r.clone())),
+            Ok(r) => {
+                crate::telemetry::saw_role(req, r.actor.role);
+                Outcome::Success(Caller(r.clone()))
+            }
             Err(e) => refuse(req, clone_error(e)),
         }
     }

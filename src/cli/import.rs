@@ -40,7 +40,8 @@ pub struct Import {
     partial: bool,
 }
 
-pub async fn run(a: Import, db: &DatabaseConnection) -> anyhow::Result<()> {
+/// Applies the list; `false` when a row is in error (the command then exits 1).
+pub async fn run(a: Import, db: &DatabaseConnection) -> anyhow::Result<bool> {
     let lang = Lang::of_env();
     let bytes = std::fs::read(&a.file)?;
     let query = ImportQuery {
@@ -66,8 +67,5 @@ pub async fn run(a: Import, db: &DatabaseConnection) -> anyhow::Result<()> {
         .await
         .map_err(fail)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
-    if !summary.errors.is_empty() {
-        std::process::exit(1);
-    }
-    Ok(())
+    Ok(summary.errors.is_empty())
 }

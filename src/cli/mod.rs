@@ -52,8 +52,9 @@ enum Command {
     Import(import::Import),
 }
 
-/// Runs the command given (`serve` when none is).
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command given (`serve` when none is); `false` when it ran but found the input in
+/// error (an import with a row in error), which exits 1 once the logs are flushed.
+pub async fn run(cli: Cli) -> anyhow::Result<bool> {
     let figment = AppConfig::figment();
     let config = AppConfig::from_figment(&figment)
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
@@ -77,10 +78,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(a) => token::run(a, &existing().await?).await?,
         Command::User(a) => user::run(a, &existing().await?).await?,
         Command::Report(a) => report::run(a, &existing().await?).await?,
-        Command::Import(a) => import::run(a, &existing().await?).await?,
+        Command::Import(a) => return import::run(a, &existing().await?).await,
         Command::Sync(a) => sync::run(a, &existing().await?, &config).await?,
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A refusal as the command line says it: one line in the operator's language.

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 
 /// The filter used when `RUST_LOG` is not set: the registry's own lines from `info`, the
 /// frameworks' only when they warn.
-const DEFAULT_FILTER: &str = "info,rocket=warn,sqlx=warn,sea_orm=warn";
+/// Rocket's own per-request lines (`rocket::server`) are off: they repeat the request line, and
+/// write the query string, which may hold what a log must not.
+const DEFAULT_FILTER: &str = "info,rocket=warn,rocket::server=off,sqlx=warn,sea_orm=warn";
 
 /// Installs the process's log output on standard error. `OCOP_LOG_FORMAT=json` writes one JSON
 /// object per line (fields flattened beside `timestamp`, `level`, `target` and `message`);

@@ -14,7 +14,10 @@ pub(crate) mod requests;
 
 pub use logging::{cause_chain, init_logging};
 pub use metrics::{metrics, render};
-pub use requests::{REQUEST_ID, RequestTelemetry, metrics_listener, request_id, saw_role};
+pub use requests::{
+    REQUEST_ID, RequestTelemetry, logged_path, metrics_address, metrics_listener, request_id,
+    saw_role,
+};
 
 /// The routes of this module: `/metrics` for administrators.
 pub fn routes() -> Vec<rocket::Route> {

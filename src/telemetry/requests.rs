@@ -48,6 +48,21 @@ pub fn request_id<'r>(req: &'r Request<'_>) -> &'r str {
     .as_str()
 }
 
+/// The path as a log may hold it: at most 256 bytes (a 60 KB path must not make a 60 KB line).
+/// Record it as a string value (`path = logged_path(req).as_str()`), never with `%`: the text
+/// format then quotes it with its control and invisible characters escaped, so a path cannot
+/// start a new line or turn the rest of one around, and JSON escapes it.
+pub fn logged_path(req: &Request<'_>) -> String {
+    let path = req.uri().path();
+    let path = path.as_str();
+    let end = path.floor_char_boundary(256);
+    if end < path.len() {
+        format!("{}…", &path[..end])
+    } else {
+        path.to_owned()
+    }
+}
+
 /// An id sent by a caller is kept only when it is short visible ASCII: it goes into logs.
 fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
@@ -96,7 +111,7 @@ impl Fairing for RequestTelemetry {
             request_id = %arrival.id,
             method,
             route,
-            path = %req.uri().path(),
+            path = logged_path(req).as_str(),
             status,
             latency_ms = took.as_micros() as f64 / 1000.0,
             role,
@@ -135,26 +150,34 @@ async fn unguarded_metrics(db: &State<DatabaseConnection>) -> AppResult<(Content
     open_metrics(db.inner()).await
 }
 
-/// Serves `/metrics`, and nothing else, without a token on `address` (`host:port`): an
-/// address the operator keeps private (loopback, a management network) for Prometheus.
-pub fn metrics_listener(address: String, db: DatabaseConnection) -> rocket::fairing::AdHoc {
+/// `ROCKET_METRICS_ADDRESS` read: an IP address and a port; a wrong one stops start-up.
+pub fn metrics_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    let address: std::net::SocketAddr = text.trim().parse().map_err(|_| {
+        format!(
+            "ROCKET_METRICS_ADDRESS must be an IP address and a port (127.0.0.1:9464, \
+             [::1]:9464), not {text:?}"
+        )
+    })?;
+    if address.ip().is_unspecified() {
+        tracing::warn!(
+            %address,
+            "/metrics is served without a token on every interface: keep that port private"
+        );
+    }
+    Ok(address)
+}
+
+/// Serves `/metrics`, and nothing else, without a token on `address`: an address the operator
+/// keeps private (loopback, a management network) for Prometheus.
+pub fn metrics_listener(
+    address: std::net::SocketAddr,
+    db: DatabaseConnection,
+) -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_liftoff("metrics address", move |_| {
         Box::pin(async move {
-            let Some((host, port)) = address.rsplit_once(':').and_then(|(h, p)| {
-                Some((
-                    h.trim_matches(['[', ']']).to_owned(),
-                    p.parse::<u16>().ok()?,
-                ))
-            }) else {
-                tracing::error!(
-                    address,
-                    "ROCKET_METRICS_ADDRESS must be host:port; metrics are served on /metrics to administrators only"
-                );
-                return;
-            };
             let figment = rocket::Config::figment()
-                .merge(("address", host))
-                .merge(("port", port))
+                .merge(("address", address.ip()))
+                .merge(("port", address.port()))
                 .merge(("log_level", rocket::config::LogLevel::Off))
                 .merge(("cli_colors", false));
             let server = rocket::custom(figment)

@@ -326,7 +326,7 @@ impl<'r> Responder<'r, 'static> for PageError {
                 if status.code >= 500 {
                     tracing::error!(
                         request_id = crate::telemetry::request_id(req),
-                        path = %req.uri().path(),
+                        path = crate::telemetry::logged_path(req).as_str(),
                         status = status.code,
                         error = crate::telemetry::cause_chain(&e),
                         "page failed"

@@ -170,6 +170,24 @@ async fn json_logs_are_one_object_per_line_with_a_line_per_request() {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // A route whose guard only resolves the caller (a subject's read), and a very long path.
+    let subject = app.seed_subject(&admin, "20335", "HTX Nhật Ký").await;
+    let read = http
+        .get(format!("{base}/api/v1/subjects/{}", subject["id"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .header("X-Request-Id", "log-test-read")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(read.status(), reqwest::StatusCode::OK);
+    let long = format!("{base}/{}", "a".repeat(5000));
+    let res = http
+        .get(&long)
+        .header("X-Request-Id", "log-test-long")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
     let res = http
         .get(format!("{base}/api/v1/subjects"))
         .bearer_auth(&admin)
@@ -215,5 +233,40 @@ async fn json_logs_are_one_object_per_line_with_a_line_per_request() {
     assert!(
         lines.iter().all(|l| !l.contains('\u{1b}')),
         "no colour codes"
+    );
+    let of = |id: &str| {
+        objects
+            .iter()
+            .find(|o| o["request_id"] == id)
+            .unwrap_or_else(|| panic!("no line for {id}: {lines:#?}"))
+    };
+    assert_eq!(of("log-test-read")["role"], "admin");
+    assert_eq!(of("log-test-read")["route"], "/api/v1/subjects/<id>");
+    let path = of("log-test-long")["path"].as_str().expect("a path").to_owned();
+    assert!(path.len() <= 256 + '…'.len_utf8() && path.ends_with('…'), "{path}");
+    // Rocket's own per-request lines are off: they would write the path (and a query) again.
+    assert!(
+        lines.iter().all(|l| !l.contains("No matching routes")),
+        "{lines:#?}"
+    );
+}
+
+/// A metrics address that is not an IP address and a port stops start-up, saying so, rather
+/// than leaving the server running without it.
+#[rocket::async_test]
+async fn a_wrong_metrics_address_stops_start_up() {
+    let app = TestApp::spawn().await;
+    let out = app
+        .command()
+        .arg("serve")
+        .env("ROCKET_METRICS_ADDRESS", "localhost:9464")
+        .env("ROCKET_PORT", "0")
+        .output()
+        .expect("run the binary");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("ROCKET_METRICS_ADDRESS must be an IP address and a port"),
+        "{said}"
     );
 }
