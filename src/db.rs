@@ -11,21 +11,18 @@ use sea_orm::{
     TransactionTrait,
 };
 
-/// Opens a pool. SQLite gets WAL, `synchronous=NORMAL`, a 5 s busy timeout and foreign keys;
-/// an in-memory SQLite database gets a single connection (more would each see their own).
-/// The file a SQLite URL names (`sqlite://PATH?…`, `sqlite:PATH`), `None` for another
+/// The file a SQLite URL names, as sqlx opens it (percent-decoded), `None` for another
 /// database or an in-memory one.
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
-    // The file as sqlx will open it (percent-decoded), not as written.
-    let options = <sea_orm::sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url);
+    let options = url.parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>();
     (!memory).then(|| options.ok().map(|o| o.get_filename().to_owned()))?
 }
 
+/// Opens a pool. SQLite gets WAL, `synchronous=NORMAL`, a 5 s busy timeout and foreign keys;
+/// an in-memory SQLite database gets a single connection (more would each see their own).
 pub async fn connect(
     url: &str,
     pool_size: u32,

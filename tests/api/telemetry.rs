@@ -173,7 +173,10 @@ async fn json_logs_are_one_object_per_line_with_a_line_per_request() {
     // A route whose guard only resolves the caller (a subject's read), and a very long path.
     let subject = app.seed_subject(&admin, "20335", "HTX Nhật Ký").await;
     let read = http
-        .get(format!("{base}/api/v1/subjects/{}", subject["id"].as_str().unwrap()))
+        .get(format!(
+            "{base}/api/v1/subjects/{}",
+            subject["id"].as_str().unwrap()
+        ))
         .bearer_auth(&admin)
         .header("X-Request-Id", "log-test-read")
         .send()
@@ -242,8 +245,14 @@ async fn json_logs_are_one_object_per_line_with_a_line_per_request() {
     };
     assert_eq!(of("log-test-read")["role"], "admin");
     assert_eq!(of("log-test-read")["route"], "/api/v1/subjects/<id>");
-    let path = of("log-test-long")["path"].as_str().expect("a path").to_owned();
-    assert!(path.len() <= 256 + '…'.len_utf8() && path.ends_with('…'), "{path}");
+    let path = of("log-test-long")["path"]
+        .as_str()
+        .expect("a path")
+        .to_owned();
+    assert!(
+        path.len() <= 256 + '…'.len_utf8() && path.ends_with('…'),
+        "{path}"
+    );
     // Rocket's own per-request lines are off: they would write the path (and a query) again.
     assert!(
         lines.iter().all(|l| !l.contains("No matching routes")),
