@@ -298,6 +298,7 @@ impl crate::export::Tabular for AreaView {
             col("Mã vùng", "area_id"),
             col("Mã chủ thể", "subject_id"),
             col("Tên vùng nguyên liệu", "area_name"),
+            col("Mã xã của vùng", "area_commune_code"),
             col("Xã của vùng", "area_commune"),
             col("Nguyên liệu", "material"),
             col("Giống", "variety"),
@@ -323,6 +324,8 @@ impl crate::export::Tabular for AreaView {
             Cell::from(self.id.to_string()),
             self.subject_id.to_string().into(),
             self.name.clone().into(),
+            // The code names the unit exactly (names repeat across provinces and reforms).
+            self.commune.as_ref().map(|c| c.code.clone()).into(),
             self.commune
                 .as_ref()
                 .map_or_else(|| self.commune_id.to_string(), |c| c.name.clone())

@@ -40,9 +40,46 @@ const LEGAL_WORDS: &[(&str, LegalForm)] = &[
     ("ct", LegalForm::Enterprise),
 ];
 
-/// A legal form written as its code, its name in either language or a usual abbreviation.
+/// A legal form written as its code, its name in either language, a usual abbreviation, or
+/// a longer name that opens with one (`Công ty TNHH`, `Công ty CP`, `HTX dịch vụ`).
 pub fn legal_form(s: &str) -> Option<LegalForm> {
-    coded(s, "legal", LEGAL_WORDS)
+    coded(s, "legal", LEGAL_WORDS).or_else(|| legal_form_in_name(s))
+}
+
+/// A phone number as a spreadsheet may have kept it: typed as a number, it lost its leading
+/// zero (`905444555`) or its plus (`84905333444`). Other writing is left to the API's rules.
+pub fn phone(s: &str) -> String {
+    let t = s.trim();
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.to_owned();
+    }
+    match (t.len(), t.as_bytes().first()) {
+        // +84 and nine digits of a mobile or ten of a landline.
+        (11 | 12, _) if t.starts_with("84") => format!("+{t}"),
+        // A mobile (03, 05, 07, 08, 09) or a landline (02…) without its zero.
+        (9, Some(b'3' | b'5' | b'7' | b'8' | b'9')) | (10, Some(b'2')) => format!("0{t}"),
+        _ => t.to_owned(),
+    }
+}
+
+/// A tax code as a spreadsheet may have kept it: typed as a number, a code that begins with 0
+/// lost it (`100233488` for 0100233488; a branch's thirteen digits, twelve). Restored only
+/// when the restored code's check digit holds: otherwise the text goes to the API's rules,
+/// which say what is wrong.
+pub fn tax_code(s: &str) -> String {
+    let t = s.trim();
+    if matches!(t.len(), 9 | 12) && t.bytes().all(|b| b.is_ascii_digit()) {
+        let restored = format!("0{t}");
+        let code = if restored.len() == 13 {
+            format!("{}-{}", &restored[..10], &restored[10..])
+        } else {
+            restored
+        };
+        if crate::validate::parse_tax_id(&code).is_ok() {
+            return code;
+        }
+    }
+    t.to_owned()
 }
 
 /// The legal form a subject's own name states (`HTX Nông nghiệp Tam Thăng`, `Công ty TNHH …`,
@@ -263,6 +300,24 @@ mod tests {
             Some(LegalForm::Enterprise)
         );
         assert_eq!(legal_form_in_name("Nguyễn Văn A"), None);
+    }
+
+    #[test]
+    fn numbers_a_spreadsheet_typed_are_restored() {
+        assert_eq!(phone("905444555"), "0905444555");
+        assert_eq!(phone("84905333444"), "+84905333444");
+        assert_eq!(phone("2353852123"), "02353852123");
+        assert_eq!(phone("0235 3 852 123"), "0235 3 852 123");
+        assert_eq!(phone("12345"), "12345");
+        assert_eq!(tax_code("100233488"), "0100233488");
+        assert_eq!(tax_code("100233488001"), "0100233488-001");
+        // No check digit to hold: left for the API to refuse.
+        assert_eq!(tax_code("100233487"), "100233487");
+        assert_eq!(tax_code("4000101453"), "4000101453");
+        assert_eq!(legal_form("Công ty TNHH"), Some(LegalForm::Enterprise));
+        assert_eq!(legal_form("Công ty CP"), Some(LegalForm::Enterprise));
+        assert_eq!(legal_form("THT"), Some(LegalForm::CooperativeGroup));
+        assert_eq!(legal_form("Cơ sở"), Some(LegalForm::ProductionFacility));
     }
 
     #[test]

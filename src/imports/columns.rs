@@ -2,9 +2,6 @@
 //! name, and the other headings lists use for it. Headings match without accents, case or
 //! punctuation (`Quận/Huyện` = `quan huyen`).
 
-use super::cells::normalize;
-use super::read::{Table, Value};
-
 /// One column a kind of list may have.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
@@ -71,25 +68,36 @@ pub const SUBJECT: &[Field] = &[
             "Mã số thuế/CCCD",
             "Số định danh",
         ],
-        "4000123456",
+        "4000123457",
     ),
     f(
         "province",
-        "Tỉnh",
-        &["Tỉnh/Thành phố", "Tỉnh/TP"],
-        "Quảng Nam",
+        "Tỉnh/Thành phố",
+        &["Tỉnh", "Tỉnh/TP"],
+        "Đà Nẵng",
     ),
     f(
         "district",
-        "Huyện",
+        "Quận/Huyện",
         &[
-            "Quận/Huyện",
+            "Huyện",
             "Huyện/Thị xã/Thành phố",
             "Huyện/Thị xã",
             "Huyện/TX/TP",
             "Địa bàn huyện",
         ],
-        "Tam Kỳ",
+        "",
+    ),
+    f(
+        "commune_code",
+        "Mã xã",
+        &[
+            "Mã xã/phường",
+            "Mã đơn vị hành chính",
+            "Mã ĐVHC",
+            "Mã xã của chủ thể",
+        ],
+        "",
     ),
     f(
         "commune",
@@ -102,7 +110,7 @@ pub const SUBJECT: &[Field] = &[
             "Địa bàn xã",
             "commune_id",
         ],
-        "Tam Thăng",
+        "Phường Tam Kỳ",
     ),
     f(
         "address",
@@ -217,15 +225,30 @@ pub const PRODUCT: &[Field] = &[
 
 /// What names the subject of a list of evidence (areas, certifications, channels): its id, tax
 /// code, or name and place — no more, since such lists do not register subjects.
-const OWNER: &[&str] = &["id", "name", "tax_code", "province", "district", "commune"];
+const OWNER: &[&str] = &[
+    "id",
+    "name",
+    "tax_code",
+    "province",
+    "district",
+    "commune_code",
+    "commune",
+];
 
 /// A raw-material area and its linkage contract, after the columns of its subject.
 pub const AREA: &[Field] = &[
+    f("record_id", "Mã vùng", &["area_id"], ""),
     f(
         "area_name",
         "Tên vùng nguyên liệu",
         &["Vùng nguyên liệu", "Tên vùng", "Vùng trồng", "area name"],
         "Vùng chè Tam Thăng",
+    ),
+    f(
+        "area_commune_code",
+        "Mã xã của vùng",
+        &["area commune code"],
+        "",
     ),
     f(
         "area_commune",
@@ -236,7 +259,7 @@ pub const AREA: &[Field] = &[
             "Vị trí vùng",
             "area commune",
         ],
-        "Tam Thăng",
+        "Phường Tam Kỳ",
     ),
     f(
         "material",
@@ -321,6 +344,7 @@ pub const AREA: &[Field] = &[
 
 /// A certification, after the columns of its subject.
 pub const CERTIFICATION: &[Field] = &[
+    f("record_id", "Mã chứng nhận", &["certification_id"], ""),
     f(
         "scheme",
         "Loại chứng nhận",
@@ -384,6 +408,7 @@ pub const CERTIFICATION: &[Field] = &[
 
 /// A sales channel, after the columns of its subject.
 pub const CHANNEL: &[Field] = &[
+    f("record_id", "Mã kênh", &["channel_id"], ""),
     f(
         "kind",
         "Loại kênh",
@@ -436,86 +461,4 @@ fn with_owner(fields: &[Field]) -> Vec<Field> {
         .chain(SUBJECT.iter().filter(|f| OWNER.contains(&f.key)))
         .copied()
         .collect()
-}
-
-/// The header row: which field each column holds.
-#[derive(Debug)]
-pub struct Header {
-    /// The header's row number.
-    pub row: usize,
-    /// Column index → field key.
-    pub columns: Vec<Option<&'static str>>,
-    /// The headings as the file writes them (for messages).
-    pub titles: Vec<String>,
-}
-
-impl Header {
-    /// The column of a field, with the heading the file gives it.
-    pub fn column(&self, key: &str) -> Option<usize> {
-        self.columns.iter().position(|c| *c == Some(key))
-    }
-
-    /// The heading of a field as the file writes it, else the field's name.
-    pub fn title(&self, key: &str) -> String {
-        self.column(key)
-            .map_or_else(|| key.to_owned(), |i| self.titles[i].clone())
-    }
-
-    /// Headings the list has that no field takes (left out of the import).
-    pub fn ignored(&self) -> Vec<String> {
-        self.columns
-            .iter()
-            .zip(&self.titles)
-            .filter(|(c, t)| c.is_none() && !t.trim().is_empty())
-            .map(|(_, t)| t.clone())
-            .collect()
-    }
-}
-
-fn field_of(fields: &[Field], heading: &str) -> Option<&'static str> {
-    let h = normalize(heading);
-    if h.is_empty() {
-        return None;
-    }
-    fields
-        .iter()
-        .find(|f| {
-            normalize(f.key) == h
-                || normalize(f.vi) == h
-                || f.aliases.iter().any(|a| normalize(a) == h)
-        })
-        .map(|f| f.key)
-}
-
-/// The header row: among the first ten rows (lists often open with a title), the first where
-/// `required` and at least one more field are recognised.
-pub fn header(table: &Table<'_>, fields: &[Field], required: &str) -> Option<Header> {
-    table.head.iter().find_map(|(row, cells)| {
-        let columns: Vec<Option<&'static str>> = cells
-            .iter()
-            .map(|c| match c {
-                Value::Text(t) => field_of(fields, t),
-                Value::Date(_) => None,
-            })
-            .collect();
-        let found = columns.iter().flatten().count();
-        let mut seen: Vec<&str> = Vec::new();
-        // A field named twice keeps its first column.
-        let columns = columns
-            .into_iter()
-            .map(|c| match c {
-                Some(k) if seen.contains(&k) => None,
-                Some(k) => {
-                    seen.push(k);
-                    Some(k)
-                }
-                None => None,
-            })
-            .collect::<Vec<_>>();
-        (columns.contains(&Some(required)) && found >= 2).then(|| Header {
-            row: *row,
-            titles: cells.iter().map(Value::text).collect(),
-            columns,
-        })
-    })
 }

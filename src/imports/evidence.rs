@@ -4,15 +4,17 @@
 //! whose subject is still a draft is held in that draft; otherwise the record is created, or
 //! the registered one (same natural key) updated by the same services and rules as the API.
 
-use entity::{certification, certification_scheme as scheme, product, raw_material_area as area};
-use entity::{sales_channel as channel, subject};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use entity::subject;
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::cells::{self, normalize};
 use super::dto::ImportKind;
-use super::places::{Names, Place, Resolver};
+use super::places::{Column, Names, Place, Resolver};
+use super::records::{
+    Found, area_of, find_area, find_certificate, find_channel, mine, product_of, scheme_code,
+};
 use super::subjects::{Row, Target, parse};
 use super::{Outcome, RowError};
 use crate::auth::Actor;
@@ -50,14 +52,15 @@ impl Owner {
 /// Reads the columns that name the subject.
 pub fn owner(row: &Row<'_>, places: &Resolver<'_>) -> Result<Owner, RowError> {
     let id = match row.text("id") {
-        Some(t) => {
-            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
-        }
+        Some(t) => Some(
+            Uuid::parse_str(&t)
+                .map_err(|_| RowError::field("id", msg!("import-not-an-id", value = t)))?,
+        ),
         None => None,
     };
     let owner = Owner {
         id,
-        tax_code: row.text("tax_code"),
+        tax_code: row.text("tax_code").map(|t| cells::tax_code(&t)),
         name: row.text("name"),
         place: super::subjects::place_of(row, places)?,
     };
@@ -82,7 +85,7 @@ pub async fn find_owner(txn: &DatabaseTransaction, owner: &Owner) -> Result<Targ
     if owner.id.is_some() {
         let mut data = Map::new();
         data.insert("name".into(), json!(name));
-        return super::subjects::existing(txn, &data, owner.id)
+        return super::subjects::existing(txn, &data, owner.id, None)
             .await?
             .map(record)
             .ok_or_else(|| unknown("id"));
@@ -95,7 +98,7 @@ pub async fn find_owner(txn: &DatabaseTransaction, owner: &Owner) -> Result<Targ
         } else {
             name.clone()
         };
-        return super::subjects::existing(txn, &data, None)
+        return super::subjects::existing(txn, &data, None, None)
             .await?
             .map(record)
             .ok_or_else(|| RowError::field("tax_code", msg!("import-owner-unknown", name = name)));
@@ -107,7 +110,7 @@ pub async fn find_owner(txn: &DatabaseTransaction, owner: &Owner) -> Result<Targ
     data.insert("name".into(), json!(name));
     if let Some(c) = place.commune {
         data.insert("commune_id".into(), json!(c));
-        if let Some(s) = super::subjects::existing(txn, &data, None).await? {
+        if let Some(s) = super::subjects::existing(txn, &data, None, Some(place)).await? {
             return Ok(record(s));
         }
     }
@@ -130,8 +133,10 @@ pub async fn find_owner(txn: &DatabaseTransaction, owner: &Owner) -> Result<Targ
 pub struct Item {
     kind: ImportKind,
     data: Map<String, Value>,
-    /// Areas: the commune the row names for the area (else the subject's).
-    commune: Option<Uuid>,
+    /// The registry's id of the record (an exported list names its records by it).
+    record_id: Option<Uuid>,
+    /// Areas: where the row places the area (else in the subject's commune).
+    commune: Option<Place>,
     /// Certifications: the scheme, the product and the area as the row writes them.
     scheme: Option<String>,
     product: Option<String>,
@@ -148,6 +153,9 @@ impl Item {
                 .map(fold)
                 .unwrap_or_default()
         };
+        if let Some(id) = self.record_id {
+            return format!("record:{id}");
+        }
         match self.kind {
             ImportKind::Certifications => format!(
                 "cert:{}|{}",
@@ -202,9 +210,17 @@ fn dates(
 
 /// Reads the record's columns.
 pub fn read(kind: ImportKind, row: &Row<'_>, places: &Resolver<'_>) -> Result<Item, RowError> {
+    let record_id = match row.text("record_id") {
+        Some(t) => Some(
+            Uuid::parse_str(&t)
+                .map_err(|_| RowError::field("record_id", msg!("import-not-an-id", value = t)))?,
+        ),
+        None => None,
+    };
     let mut item = Item {
         kind,
         data: Map::new(),
+        record_id,
         commune: None,
         scheme: None,
         product: None,
@@ -212,75 +228,7 @@ pub fn read(kind: ImportKind, row: &Row<'_>, places: &Resolver<'_>) -> Result<It
     };
     let data = &mut item.data;
     match kind {
-        ImportKind::Areas => {
-            let name = row
-                .text("area_name")
-                .ok_or_else(|| RowError::field("area_name", "is required"))?;
-            data.insert("name".into(), json!(name));
-            texts(
-                row,
-                data,
-                &[
-                    ("material", "material"),
-                    ("variety", "variety"),
-                    ("growing_area_code", "growing_area_code"),
-                ],
-            );
-            if let Some(a) = row.text("area_ha") {
-                data.insert("area_ha".into(), json!(cells::decimal(&a)));
-            }
-            if let Some(t) = row.text("tenure") {
-                let tenure = cells::tenure(&t)
-                    .ok_or_else(|| RowError::field("tenure", msg!("import-tenure", value = t)))?;
-                data.insert("tenure".into(), json!(tenure.code()));
-            }
-            dates(
-                row,
-                data,
-                &[("valid_from", "valid_from"), ("valid_to", "valid_to")],
-            )?;
-            if let Some(g) = row.text("geometry") {
-                let geometry: Value = serde_json::from_str(&g).map_err(|e| {
-                    RowError::field("geometry", msg!("import-geometry", detail = e.to_string()))
-                })?;
-                data.insert("geometry".into(), geometry);
-            }
-            let mut linkage = Map::new();
-            texts(
-                row,
-                &mut linkage,
-                &[
-                    ("contract_no", "contract_no"),
-                    ("counterparty", "counterparty"),
-                ],
-            );
-            if let Some(k) = row.text("counterparty_kind") {
-                let kind = cells::counterparty_kind(&k).ok_or_else(|| {
-                    RowError::field(
-                        "counterparty_kind",
-                        msg!("import-counterparty-kind", value = k),
-                    )
-                })?;
-                linkage.insert("counterparty_kind".into(), json!(kind.code()));
-            }
-            if let Some(h) = row.text("households") {
-                let n: i64 = cells::decimal(&h)
-                    .parse()
-                    .map_err(|_| RowError::field("households", msg!("import-number", value = h)))?;
-                linkage.insert("households".into(), json!(n));
-            }
-            dates(
-                row,
-                &mut linkage,
-                &[("start_on", "start_on"), ("end_on", "end_on")],
-            )?;
-            if !linkage.is_empty() {
-                data.insert("linkage".into(), Value::Object(linkage));
-            }
-            if let Some(c) = row.text("area_commune") {
-                item.commune = Some(area_commune(row, places, &c)?);
-            }
-        }
+        ImportKind::Areas => read_area(row, places, &mut item)?,
         ImportKind::Certifications => {
             item.scheme = row.text("scheme");
             texts(
@@ -333,25 +281,111 @@ pub fn read(kind: ImportKind, row: &Row<'_>, places: &Resolver<'_>) -> Result<It
     Ok(item)
 }
 
-/// The area's commune: an id, or a name within the row's district (else anywhere the
-/// importer may name).
-fn area_commune(row: &Row<'_>, places: &Resolver<'_>, name: &str) -> Result<Uuid, RowError> {
-    if let Ok(id) = Uuid::parse_str(name) {
-        return Ok(id);
+/// Reads an area's columns (and its linkage contract's).
+fn read_area(row: &Row<'_>, places: &Resolver<'_>, item: &mut Item) -> Result<(), RowError> {
+    let data = &mut item.data;
+    let name = row
+        .text("area_name")
+        .ok_or_else(|| RowError::field("area_name", "is required"))?;
+    data.insert("name".into(), json!(name));
+    texts(
+        row,
+        data,
+        &[
+            ("material", "material"),
+            ("variety", "variety"),
+            ("growing_area_code", "growing_area_code"),
+        ],
+    );
+    if let Some(a) = row.text("area_ha") {
+        data.insert("area_ha".into(), json!(cells::decimal(&a)));
+    }
+    if let Some(t) = row.text("tenure") {
+        let tenure = cells::tenure(&t)
+            .ok_or_else(|| RowError::field("tenure", msg!("import-tenure", value = t)))?;
+        data.insert("tenure".into(), json!(tenure.code()));
+    }
+    dates(
+        row,
+        data,
+        &[("valid_from", "valid_from"), ("valid_to", "valid_to")],
+    )?;
+    if let Some(g) = row.text("geometry") {
+        let geometry: Value = serde_json::from_str(&g).map_err(|e| {
+            RowError::field("geometry", msg!("import-geometry", detail = e.to_string()))
+        })?;
+        data.insert("geometry".into(), geometry);
+    }
+    let mut linkage = Map::new();
+    texts(
+        row,
+        &mut linkage,
+        &[
+            ("contract_no", "contract_no"),
+            ("counterparty", "counterparty"),
+        ],
+    );
+    if let Some(k) = row.text("counterparty_kind") {
+        let kind = cells::counterparty_kind(&k).ok_or_else(|| {
+            RowError::field(
+                "counterparty_kind",
+                msg!("import-counterparty-kind", value = k),
+            )
+        })?;
+        linkage.insert("counterparty_kind".into(), json!(kind.code()));
+    }
+    if let Some(h) = row.text("households") {
+        let n: i64 = cells::decimal(&h)
+            .parse()
+            .map_err(|_| RowError::field("households", msg!("import-number", value = h)))?;
+        linkage.insert("households".into(), json!(n));
+    }
+    dates(
+        row,
+        &mut linkage,
+        &[("start_on", "start_on"), ("end_on", "end_on")],
+    )?;
+    if !linkage.is_empty() {
+        data.insert("linkage".into(), Value::Object(linkage));
+    }
+    let (name, code) = (row.text("area_commune"), row.text("area_commune_code"));
+    if name.is_some() || code.is_some() {
+        item.commune = Some(area_commune(row, places, name.as_deref(), code.as_deref())?);
+    }
+    Ok(())
+}
+
+/// The area's commune: an id, its code, or a name within the row's district (else anywhere
+/// the importer may name).
+fn area_commune(
+    row: &Row<'_>,
+    places: &Resolver<'_>,
+    name: Option<&str>,
+    code: Option<&str>,
+) -> Result<Place, RowError> {
+    if let Some(Ok(id)) = name.map(Uuid::parse_str) {
+        return Ok(Place::exact(id));
     }
     let district = row.text("district");
     let named = |district: Option<&str>| {
         places.resolve(&Names {
+            commune_code: code,
             province: None,
             district,
-            commune: Some(name),
+            commune: name,
         })
     };
-    named(district.as_deref())
+    let column = |c: Column| match c {
+        Column::CommuneCode => "area_commune_code",
+        _ => "area_commune",
+    };
+    let place = named(district.as_deref())
         .or_else(|_| named(None))
-        .map_err(|(_, m)| RowError::field("area_commune", m))?
-        .commune
-        .ok_or_else(|| RowError::field("area_commune", msg!("import-area-commune")))
+        .map_err(|(c, m)| RowError::field(column(c), m))?;
+    if place.commune.is_none() {
+        return Err(RowError::field("area_commune", msg!("import-area-commune")));
+    }
+    Ok(place)
 }
 
 /// The list's column of an API field, for each kind of evidence.
@@ -379,13 +413,6 @@ fn refused(kind: ImportKind, e: crate::error::AppError) -> RowError {
     }
 }
 
-/// The registered record a row's natural key names: its id, version and subject.
-struct Found {
-    id: Uuid,
-    version: i32,
-    subject_id: Uuid,
-}
-
 /// Applies a row whose subject is `target`: the record its natural key names is updated by the
 /// API's own edit (unchanged when equal), else created by the API's own create.
 pub async fn apply(
@@ -403,18 +430,11 @@ pub async fn apply(
     let mut data = item.data;
     let (found, key_column) = match kind {
         ImportKind::Areas => {
-            let commune = match item.commune {
-                Some(c) => c,
-                None => {
-                    crate::db::unique(txn, subject::Entity::find_by_id(subject_id))
-                        .await
-                        .map_err(RowError::fault)?
-                        .ok_or_else(|| RowError::field("name", msg!("import-owner-missing")))?
-                        .commune_id
-                }
-            };
+            let found = find_area(txn, subject_id, item.record_id, &data).await?;
+            let commune =
+                area_place(txn, subject_id, item.commune.as_ref(), found.as_ref()).await?;
             data.insert("commune_id".into(), json!(commune));
-            (find_area(txn, subject_id, &data).await?, "area_name")
+            (found, "area_name")
         }
         ImportKind::Certifications => {
             if let Some(s) = &item.scheme {
@@ -429,9 +449,15 @@ pub async fn apply(
             if let Some(a) = &item.area {
                 data.insert("area_id".into(), json!(area_of(txn, subject_id, a).await?));
             }
-            (find_certificate(txn, &data).await?, "certificate_no")
+            (
+                find_certificate(txn, item.record_id, &data).await?,
+                "certificate_no",
+            )
         }
-        ImportKind::Channels => (find_channel(txn, subject_id, &data).await?, "shop_url"),
+        ImportKind::Channels => (
+            find_channel(txn, subject_id, item.record_id, &data).await?,
+            "shop_url",
+        ),
         ImportKind::Subjects | ImportKind::Products => {
             return Err(RowError::Fault(crate::error::AppError::Internal(
                 "not a list of evidence".to_owned(),
@@ -458,6 +484,11 @@ pub async fn apply(
         .map_err(refused)?;
         return Ok(Outcome::Created);
     };
+    let key_column = if item.record_id.is_some() {
+        "record_id"
+    } else {
+        key_column
+    };
     mine(txn, subject_id, found.subject_id, key_column).await?;
     let (id, edit) = (found.id, IfMatch(None));
     let version = match kind {
@@ -477,90 +508,29 @@ pub async fn apply(
     Ok(changed(found.version, version))
 }
 
-/// The subject's area of the same name.
-async fn find_area(
+/// Where an area is: a registered area stays where it is when the row's place fits it (or the
+/// row gives none), else the row's commune, else its subject's.
+async fn area_place(
     txn: &DatabaseTransaction,
     subject_id: Uuid,
-    data: &Map<String, Value>,
-) -> Result<Option<Found>, RowError> {
-    let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
-    Ok(area::Entity::find()
-        .filter(area::Column::SubjectId.eq(subject_id))
-        .all(txn)
-        .await
-        .map_err(RowError::fault)?
-        .into_iter()
-        .find(|a| fold(&a.name) == name)
-        .map(|a| Found {
-            id: a.id,
-            version: a.version,
-            subject_id: a.subject_id,
-        }))
-}
-
-/// The certificate of the same scheme and number (whoever holds it).
-async fn find_certificate(
-    txn: &DatabaseTransaction,
-    data: &Map<String, Value>,
-) -> Result<Option<Found>, RowError> {
-    let (Some(Value::String(code)), Some(Value::String(no))) =
-        (data.get("scheme"), data.get("certificate_no"))
-    else {
-        return Ok(None);
+    place: Option<&Place>,
+    found: Option<&Found>,
+) -> Result<Uuid, RowError> {
+    let kept = match (place, found.and_then(|f| f.commune)) {
+        (Some(place), Some(current)) => place.keeps(current),
+        (Some(place), None) => place.commune,
+        (None, current) => current,
     };
-    let fault = RowError::fault;
-    let Some(s) = crate::db::unique(
-        txn,
-        scheme::Entity::find().filter(scheme::Column::Code.eq(code.as_str())),
-    )
-    .await
-    .map_err(fault)?
-    else {
-        return Ok(None);
-    };
-    let found = certification::Entity::find()
-        .filter(certification::Column::SchemeId.eq(s.id))
-        .filter(certification::Column::CertificateNo.eq(crate::text::clean(no)))
-        .all(txn)
-        .await
-        .map_err(fault)?;
-    Ok(found.into_iter().next().map(|c| Found {
-        id: c.id,
-        version: c.version,
-        subject_id: c.subject_id,
-    }))
-}
-
-/// The same shop (platform and shop id or address, whoever holds it), or for a channel without
-/// a shop the subject's channel of the same kind and platform.
-async fn find_channel(
-    txn: &DatabaseTransaction,
-    subject_id: Uuid,
-    data: &Map<String, Value>,
-) -> Result<Option<Found>, RowError> {
-    let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
-    use crate::channels::service::{normalise_platform, shop_key};
-    let platform = normalise_platform(text("platform").unwrap_or_default());
-    let key = shop_key(platform.code(), text("shop_id"), text("shop_url"));
-    let select = match &key {
-        Some(k) => channel::Entity::find().filter(channel::Column::ShopKey.eq(k.as_str())),
-        None => channel::Entity::find()
-            .filter(channel::Column::SubjectId.eq(subject_id))
-            .filter(channel::Column::ShopKey.is_null())
-            .filter(channel::Column::Platform.eq(platform.clone()))
-            .filter(channel::Column::Kind.eq(text("kind").unwrap_or_default())),
-    };
-    Ok(select
-        .all(txn)
-        .await
-        .map_err(RowError::fault)?
-        .into_iter()
-        .next()
-        .map(|c| Found {
-            id: c.id,
-            version: c.version,
-            subject_id: c.subject_id,
-        }))
+    match kept {
+        Some(c) => Ok(c),
+        None => Ok(
+            crate::db::unique(txn, subject::Entity::find_by_id(subject_id))
+                .await
+                .map_err(RowError::fault)?
+                .ok_or_else(|| RowError::field("name", msg!("import-owner-missing")))?
+                .commune_id,
+        ),
+    }
 }
 
 fn changed(before: i32, after: i32) -> Outcome {
@@ -569,93 +539,4 @@ fn changed(before: i32, after: i32) -> Outcome {
     } else {
         Outcome::Updated
     }
-}
-
-/// A record the row names by its key must be its own subject's: a list does not move a
-/// certificate or a shop from one producer to another.
-async fn mine(
-    txn: &DatabaseTransaction,
-    subject_id: Uuid,
-    holder: Uuid,
-    column: &str,
-) -> Result<(), RowError> {
-    if holder == subject_id {
-        return Ok(());
-    }
-    let name = crate::db::unique(txn, subject::Entity::find_by_id(holder))
-        .await
-        .map_err(RowError::fault)?
-        .map_or_else(|| holder.to_string(), |s| s.name);
-    Err(RowError::field(
-        column,
-        msg!("import-other-subject", subject = name),
-    ))
-}
-
-/// A scheme of the catalogue by its code or its name.
-async fn scheme_code(txn: &DatabaseTransaction, written: &str) -> Result<String, RowError> {
-    let all = scheme::Entity::find()
-        .all(txn)
-        .await
-        .map_err(RowError::fault)?;
-    // How Vietnamese lists name the schemes whose catalogue name is English.
-    const WORDS: &[(&str, &str)] = &[
-        ("huu co", "organic"),
-        ("nong nghiep huu co", "organic"),
-        ("san pham huu co", "organic"),
-        ("kinh te tuan hoan", "circular_model"),
-        ("mo hinh kinh te tuan hoan", "circular_model"),
-    ];
-    let n = normalize(written);
-    let word = WORDS.iter().find(|(w, _)| *w == n).map(|(_, c)| *c);
-    all.iter()
-        .find(|s| {
-            normalize(&s.code) == n || normalize(&s.name) == n || Some(s.code.as_str()) == word
-        })
-        .map(|s| s.code.clone())
-        .ok_or_else(|| {
-            let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-            RowError::field(
-                "scheme",
-                msg!("import-scheme", value = written, known = known.join(", ")),
-            )
-        })
-}
-
-/// One of the subject's products, by id or name.
-async fn product_of(
-    txn: &DatabaseTransaction,
-    subject_id: Uuid,
-    written: &str,
-) -> Result<Uuid, RowError> {
-    let mut select = product::Entity::find().filter(product::Column::SubjectId.eq(subject_id));
-    select = match Uuid::parse_str(written) {
-        Ok(id) => select.filter(product::Column::Id.eq(id)),
-        Err(_) => select.filter(product::Column::NameFolded.eq(fold(written))),
-    };
-    select
-        .one(txn)
-        .await
-        .map_err(RowError::fault)?
-        .map(|p| p.id)
-        .ok_or_else(|| RowError::field("product", msg!("import-no-such-product", value = written)))
-}
-
-/// One of the subject's areas, by id or name.
-async fn area_of(
-    txn: &DatabaseTransaction,
-    subject_id: Uuid,
-    written: &str,
-) -> Result<Uuid, RowError> {
-    let id = Uuid::parse_str(written).ok();
-    let name = fold(written);
-    area::Entity::find()
-        .filter(area::Column::SubjectId.eq(subject_id))
-        .all(txn)
-        .await
-        .map_err(RowError::fault)?
-        .into_iter()
-        .find(|a| Some(a.id) == id || fold(&a.name) == name)
-        .map(|a| a.id)
-        .ok_or_else(|| RowError::field("area", msg!("import-no-such-area", value = written)))
 }

@@ -7,9 +7,11 @@ pub mod cells;
 pub mod columns;
 pub mod dto;
 pub mod evidence;
+pub mod header;
 pub mod places;
 pub mod products;
 pub mod read;
+pub mod records;
 pub mod routes;
 pub mod subjects;
 pub mod template;
@@ -112,7 +114,7 @@ pub async fn run(
     let table = read::table(bytes, q.sheet.as_deref())?;
     let fields = columns::of(q.kind);
     let required = q.kind.required();
-    let header = columns::header(&table, &fields, required).ok_or_else(|| {
+    let header = header::header(&table, &fields, required).ok_or_else(|| {
         let names: Vec<&str> = fields
             .iter()
             .filter(|f| [required, "name", "legal_form", "stars", "tax_code"].contains(&f.key))
@@ -177,12 +179,13 @@ pub async fn run(
             header: &header,
             cells,
         };
+        // A merged commune taken as its successor is worth a note where the row placed a
+        // record by it (a registered record whose place the row fits stays where it is).
+        let mut note = None;
         let outcome = match read_row(q, &row, &places) {
             Err(e) => Err(e),
             Ok(read) => {
-                if let Some(note) = read.place().and_then(|p| p.note.as_ref()) {
-                    summary.notes.push(message(*n, "commune", note));
-                }
+                note = read.place().and_then(|p| p.note.clone());
                 if let Some(first) = seen.insert(read.key(), *n) {
                     Err(RowError::field(
                         "",
@@ -206,16 +209,13 @@ pub async fn run(
                 }
             }
         };
-        match outcome {
-            Ok(Outcome::Created) => summary.created += 1,
-            Ok(Outcome::Updated) => summary.updated += 1,
-            Ok(Outcome::Unchanged) => summary.unchanged += 1,
-            Ok(Outcome::Draft) => summary.drafts += 1,
-            Err(RowError::Fault(e)) => return Err(e),
-            Err(RowError::Fields(list)) => summary
-                .errors
-                .extend(list.iter().map(|(k, m)| message(*n, k, m))),
+        if let (Ok(Outcome::Created | Outcome::Draft), Some(note)) = (&outcome, &note) {
+            summary.notes.push(message(*n, "commune", note));
         }
+        let errors = summary.count(outcome)?;
+        summary
+            .errors
+            .extend(errors.iter().map(|(k, m)| message(*n, k, m)));
     }
     progress(total, total);
     if q.dry_run || (!summary.errors.is_empty() && !q.partial) {
@@ -235,6 +235,21 @@ pub async fn run(
         "import read"
     );
     Ok(summary)
+}
+
+impl ImportSummary {
+    /// Counts a row's outcome; its problems are returned, a fault stops the file.
+    fn count(&mut self, outcome: Result<Outcome, RowError>) -> AppResult<Vec<(String, Msg)>> {
+        match outcome {
+            Ok(Outcome::Created) => self.created += 1,
+            Ok(Outcome::Updated) => self.updated += 1,
+            Ok(Outcome::Unchanged) => self.unchanged += 1,
+            Ok(Outcome::Draft) => self.drafts += 1,
+            Err(RowError::Fault(e)) => return Err(e),
+            Err(RowError::Fields(list)) => return Ok(list),
+        }
+        Ok(Vec::new())
+    }
 }
 
 /// A row read: a subject (and its product), or a record of evidence and the subject it names.
@@ -335,7 +350,7 @@ async fn apply_row(
 }
 
 /// A row as the list wrote it, for the draft it becomes: its number and its cells by heading.
-fn source(header: &columns::Header, row: usize, cells: &[read::Value]) -> serde_json::Value {
+fn source(header: &header::Header, row: usize, cells: &[read::Value]) -> serde_json::Value {
     let cells: serde_json::Map<String, serde_json::Value> = header
         .titles
         .iter()

@@ -1,7 +1,13 @@
-//! Places named as lists name them: a province, a district and a commune by name, without
-//! accents or the level word (`Tam Thăng`, `xã Tam Thăng`), resolved to the units valid on the
-//! list's date, the district narrowing the commune. A commune that a merge removed resolves
-//! through its successor, and the row says so.
+//! Places named as lists name them: a commune by its official code first (as the registry's
+//! own exports write it), else a province, a district and a commune by name, without accents
+//! or the level word (`Tam Thăng`, `xã Tam Thăng`), resolved to the units valid on the list's
+//! date, the district narrowing the commune. A commune that a merge removed resolves through
+//! its successor, and the row says so. A name shared by several units valid that day is an
+//! error naming them, never a choice.
+//!
+//! Besides the unit the row is placed in, a [`Place`] keeps every unit version the row's words
+//! fit: a registered record in one of them has not moved, whatever the list's date (an export
+//! re-imported after a reform changes nothing).
 
 use crate::domain::UnitLevel;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -51,11 +57,39 @@ pub struct Place {
     pub unit: Uuid,
     /// What the reader should know (a merged commune taken as its successor).
     pub note: Option<Msg>,
+    /// Every commune version the row's words fit, whatever its dates (`unit` among them, or
+    /// its predecessor): a record in one of them is where the row says it is.
+    pub named: Vec<Uuid>,
+}
+
+impl Place {
+    /// A place given by a unit's id: exactly that unit.
+    pub fn exact(id: Uuid) -> Self {
+        Place {
+            commune: Some(id),
+            unit: id,
+            note: None,
+            named: vec![id],
+        }
+    }
+
+    /// The unit a record in `current` keeps when the row is about it: `current` when the row's
+    /// words fit it (a record never moves because a list names its place differently), else
+    /// the row's commune.
+    pub fn keeps(&self, current: Uuid) -> Option<Uuid> {
+        if self.named.contains(&current) {
+            Some(current)
+        } else {
+            self.commune
+        }
+    }
 }
 
 /// The names a row gives (blank ones left out).
 #[derive(Debug, Default, Clone)]
 pub struct Names<'a> {
+    /// The commune's official code (`20335`), which names it before any name does.
+    pub commune_code: Option<&'a str>,
     pub province: Option<&'a str>,
     pub district: Option<&'a str>,
     pub commune: Option<&'a str>,
@@ -66,6 +100,7 @@ pub enum Column {
     Province,
     District,
     Commune,
+    CommuneCode,
 }
 
 pub struct Resolver<'g> {
@@ -73,12 +108,15 @@ pub struct Resolver<'g> {
     /// (level, bare name) → the units the list may name (the importer's reach) by that name:
     /// built once per file, not per row.
     by_name: HashMap<(UnitLevel, String), Vec<Uuid>>,
+    /// A commune's code → its versions the list may name.
+    by_code: HashMap<String, Vec<Uuid>>,
     on: NaiveDate,
 }
 
 impl<'g> Resolver<'g> {
     pub fn new(graph: &'g UnitGraph, pool: Option<HashSet<Uuid>>, on: NaiveDate) -> Self {
         let mut by_name: HashMap<(UnitLevel, String), Vec<Uuid>> = HashMap::new();
+        let mut by_code: HashMap<String, Vec<Uuid>> = HashMap::new();
         for id in graph.all() {
             if pool.as_ref().is_some_and(|p| !p.contains(&id)) {
                 continue;
@@ -88,12 +126,20 @@ impl<'g> Resolver<'g> {
                     .entry((u.level, bare(&u.name)))
                     .or_default()
                     .push(id);
+                if u.level == UnitLevel::Commune {
+                    by_code.entry(u.code.clone()).or_default().push(id);
+                }
             }
         }
-        for ids in by_name.values_mut() {
+        for ids in by_name.values_mut().chain(by_code.values_mut()) {
             ids.sort();
         }
-        Resolver { graph, by_name, on }
+        Resolver {
+            graph,
+            by_name,
+            by_code,
+            on,
+        }
     }
 
     fn label(&self, id: Uuid) -> String {
@@ -177,6 +223,9 @@ impl<'g> Resolver<'g> {
     }
 
     pub fn resolve(&self, names: &Names<'_>) -> Result<Place, (Column, Msg)> {
+        if let Some(code) = names.commune_code {
+            return self.by_code(code, names);
+        }
         let province = match names.province {
             Some(p) => {
                 Some(self.one(self.pick(UnitLevel::Province, p, &[]), p, Column::Province)?)
@@ -201,20 +250,69 @@ impl<'g> Resolver<'g> {
                 commune: None,
                 unit,
                 note: None,
+                named: Vec::new(),
             });
         };
         let named = self.named(UnitLevel::Commune, c, &within);
+        self.commune_on_date(named, c, Column::Commune)
+    }
+
+    /// A commune by its official code: the versions bearing it (and the row's name, when the
+    /// row gives one that fits), the one valid on the list's date first.
+    fn by_code(&self, code: &str, names: &Names<'_>) -> Result<Place, (Column, Msg)> {
+        let code = code.trim();
+        let versions = self.by_code.get(code).cloned().unwrap_or_default();
+        if versions.is_empty() {
+            return Err((Column::CommuneCode, msg!("import-place-code", code = code)));
+        }
+        let Some(name) = names.commune else {
+            return self.commune_on_date(versions, code, Column::CommuneCode);
+        };
+        let fitting: Vec<Uuid> = versions
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.graph
+                    .get(*id)
+                    .is_some_and(|u| bare(&u.name) == bare(name))
+            })
+            .collect();
+        if fitting.is_empty() {
+            let mut known: Vec<String> = versions.iter().map(|id| self.label(*id)).collect();
+            known.dedup();
+            return Err((
+                Column::Commune,
+                msg!(
+                    "import-place-code-name",
+                    code = code,
+                    name = name,
+                    known = known.join("; ")
+                ),
+            ));
+        }
+        self.commune_on_date(fitting, name, Column::Commune)
+    }
+
+    /// Among commune versions the row's words fit: the one valid on the list's date, else
+    /// what the former ones became by then (and the row says so).
+    fn commune_on_date(
+        &self,
+        named: Vec<Uuid>,
+        written: &str,
+        column: Column,
+    ) -> Result<Place, (Column, Msg)> {
         let valid: Vec<Uuid> = named
             .iter()
             .copied()
             .filter(|id| self.graph.get(*id).is_some_and(|u| valid_on(u, self.on)))
             .collect();
         if !valid.is_empty() || named.is_empty() {
-            let id = self.one(valid, c, Column::Commune)?;
+            let id = self.one(valid, written, column)?;
             return Ok(Place {
                 commune: Some(id),
                 unit: id,
                 note: None,
+                named,
             });
         }
         // Only former communes bear the name: what they became on the list's date.
@@ -222,7 +320,7 @@ impl<'g> Resolver<'g> {
             .iter()
             .flat_map(|id| self.graph.map_to_date(*id, self.on))
             .collect();
-        let id = self.one(successors.into_iter().collect(), c, Column::Commune)?;
+        let id = self.one(successors.into_iter().collect(), written, column)?;
         let became = self
             .graph
             .get(id)
@@ -233,10 +331,11 @@ impl<'g> Resolver<'g> {
             unit: id,
             note: Some(msg!(
                 "import-commune-merged",
-                name = c,
+                name = written,
                 into = became,
                 on = self.on
             )),
+            named,
         })
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::cells;
-use super::columns::Header;
+use super::header::Header;
 use super::places::{Column, Names, Place, Resolver};
 use super::read::Value as Cell;
 use super::{Outcome, RowError};
@@ -72,9 +72,10 @@ pub struct Read {
 pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
     let mut data = Map::new();
     let id = match row.text("id") {
-        Some(t) => {
-            Some(Uuid::parse_str(&t).map_err(|_| RowError::field("id", "must be an id (UUID)"))?)
-        }
+        Some(t) => Some(
+            Uuid::parse_str(&t)
+                .map_err(|_| RowError::field("id", msg!("import-not-an-id", value = t)))?,
+        ),
         None => None,
     };
     // A row naming a registered subject by its id (an exported list) needs nothing more.
@@ -102,6 +103,11 @@ pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
     }
     for key in ["tax_code", "address", "representative", "phone", "email"] {
         if let Some(v) = row.text(key) {
+            let v = match key {
+                "tax_code" => cells::tax_code(&v),
+                "phone" => cells::phone(&v),
+                _ => v,
+            };
             data.insert(key.into(), json!(v));
         }
     }
@@ -128,20 +134,18 @@ pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
 /// Where the row's subject is, when the row names a place at all.
 pub fn place_of(row: &Row<'_>, places: &Resolver<'_>) -> Result<Option<Place>, RowError> {
     let commune = row.text("commune");
+    let code = row.text("commune_code");
     let (province, district) = (row.text("province"), row.text("district"));
     if let Some(Ok(id)) = commune.as_deref().map(Uuid::parse_str) {
-        // An exported list names the commune by its id.
-        return Ok(Some(Place {
-            commune: Some(id),
-            unit: id,
-            note: None,
-        }));
+        // A script names the commune by its id.
+        return Ok(Some(Place::exact(id)));
     }
-    if commune.is_none() && district.is_none() && province.is_none() {
+    if commune.is_none() && code.is_none() && district.is_none() && province.is_none() {
         return Ok(None);
     }
     places
         .resolve(&Names {
+            commune_code: code.as_deref(),
             province: province.as_deref(),
             district: district.as_deref(),
             commune: commune.as_deref(),
@@ -152,6 +156,7 @@ pub fn place_of(row: &Row<'_>, places: &Resolver<'_>) -> Result<Option<Place>, R
                 Column::Province => "province",
                 Column::District => "district",
                 Column::Commune => "commune",
+                Column::CommuneCode => "commune_code",
             };
             RowError::field(key, m)
         })
@@ -162,6 +167,7 @@ pub(super) async fn existing(
     txn: &DatabaseTransaction,
     data: &Map<String, Value>,
     id: Option<Uuid>,
+    place: Option<&Place>,
 ) -> Result<Option<subject::Model>, RowError> {
     if let Some(id) = id {
         return crate::db::unique(txn, subject::Entity::find_by_id(id))
@@ -179,14 +185,17 @@ pub(super) async fn existing(
         .await
         .map_err(RowError::fault);
     }
-    let Some(commune) = data.get("commune_id").and_then(Value::as_str) else {
-        return Ok(None);
+    // The same name in any version of the commune the row names.
+    let communes: Vec<Uuid> = match place {
+        Some(p) => p.named.iter().copied().chain(p.commune).collect(),
+        None => Vec::new(),
     };
+    if communes.is_empty() {
+        return Ok(None);
+    }
     let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
-    let commune =
-        Uuid::parse_str(commune).map_err(|_| RowError::field("commune", "must be a unit id"))?;
     Ok(subject::Entity::find()
-        .filter(subject::Column::CommuneId.eq(commune))
+        .filter(subject::Column::CommuneId.is_in(communes))
         .all(txn)
         .await
         .map_err(RowError::fault)?
@@ -258,7 +267,7 @@ pub async fn apply(
         None => None,
     };
     let completed = draft.as_ref().and_then(|d| d.record_id);
-    let current = match (existing(txn, &data, id).await?, completed) {
+    let current = match (existing(txn, &data, id, place.as_ref()).await?, completed) {
         (Some(s), _) => Some(s),
         (None, Some(record)) => crate::db::unique(txn, subject::Entity::find_by_id(record))
             .await
@@ -268,7 +277,7 @@ pub async fn apply(
     if let Some(current) = current {
         let id = current.id;
         let outcome = if update_records {
-            update(txn, actor, current, data).await?
+            update(txn, actor, current, data, place.as_ref()).await?
         } else {
             Outcome::Unchanged
         };
@@ -338,8 +347,12 @@ async fn update(
     txn: &DatabaseTransaction,
     actor: &Actor,
     current: subject::Model,
-    data: Map<String, Value>,
+    mut data: Map<String, Value>,
+    place: Option<&Place>,
 ) -> Result<Outcome, RowError> {
+    if let Some(kept) = place.and_then(|p| p.keeps(current.commune_id)) {
+        data.insert("commune_id".into(), json!(kept));
+    }
     let mut probe = data.clone();
     // A row may leave identity fields out; those it gives are compared as the API reads them.
     probe
@@ -377,9 +390,17 @@ async fn update(
         ));
     }
     if given.commune_id != current.commune_id {
+        let registered = crate::units::service::refs(txn, &[current.commune_id])
+            .await
+            .map_err(RowError::app)?
+            .remove(&current.commune_id)
+            .map_or_else(
+                || current.commune_id.to_string(),
+                |u| format!("{} ({})", u.name, u.code),
+            );
         return Err(RowError::field(
             "commune",
-            msg!("import-identity-differs", registered = current.commune_id),
+            msg!("import-identity-differs", registered = registered),
         ));
     }
     let set = |k: &str| data.contains_key(k);

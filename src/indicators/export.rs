@@ -221,6 +221,21 @@ pub fn explanation_sheet(
     }
 }
 
+/// A frozen report as the file `format` asks for, written as filed: the same bytes at every
+/// download (`None`: JSON, which callers answer with the stored text).
+pub fn frozen_download(
+    frozen: &FrozenReport,
+    format: crate::export::Format,
+    lang: Lang,
+) -> crate::error::AppResult<Option<crate::export::Download>> {
+    crate::export::download_all_made(
+        &frozen_sheets(frozen, lang),
+        format,
+        lang,
+        Some(&frozen.frozen_at),
+    )
+}
+
 /// A frozen report as filed: its figures, then every population subject with its verdicts (no
 /// contacts: the filed report holds none).
 pub fn frozen_sheets(frozen: &FrozenReport, lang: Lang) -> Vec<Sheet> {

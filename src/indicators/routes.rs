@@ -209,7 +209,7 @@ pub async fn get_report(
     }
     let lang = query.0.lang.unwrap_or(lang);
     let frozen = service::parse_frozen(&body)?;
-    crate::export::download_all(&super::export::frozen_sheets(&frozen, lang), format, lang)?
+    super::export::frozen_download(&frozen, format, lang)?
         .map(Either::Right)
         .ok_or_else(|| crate::error::AppError::Internal("no file".to_owned()))
 }

@@ -2,6 +2,7 @@
 //! products are rated; the population both indicators count.
 
 pub mod dto;
+pub mod export;
 pub mod routes;
 pub mod service;
 

@@ -41,7 +41,7 @@ pub async fn list_subjects(
             service::list(db.inner(), &actor, &q, &page.0).await?,
         )));
     }
-    let sheet = service::sheet(db.inner(), &actor, &q, q.lang.unwrap_or(lang)).await?;
+    let sheet = super::export::sheet(db.inner(), &actor, &q, q.lang.unwrap_or(lang)).await?;
     crate::audit::service::record_export(db.inner(), &actor, &sheet, &uri.to_string()).await?;
     download(&sheet, format, q.lang.unwrap_or(lang))
 }

@@ -18,7 +18,7 @@ use crate::domain::{LegalForm, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::msg;
-use crate::pagination::{MAX_PER_PAGE, PageParams, Paginated, fetch};
+use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
 use crate::validate::{TaxId, parse_tax_id};
@@ -489,58 +489,6 @@ pub async fn list(
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Paginated::new(items, page, total))
-}
-
-/// Every subject matching the filters, as a spreadsheet (headings and values in `lang`).
-pub async fn sheet(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    q: &SubjectQuery,
-    lang: crate::i18n::Lang,
-) -> AppResult<crate::export::Sheet> {
-    use crate::export::{Cell, Sheet, col, file_name};
-    let mut rows = Vec::new();
-    for page_no in 1.. {
-        let page = list(db, actor, q, &PageParams::new(page_no, MAX_PER_PAGE)).await?;
-        let last = page.items.len() < MAX_PER_PAGE as usize;
-        rows.extend(page.items.into_iter().map(|s| {
-            vec![
-                Cell::from(s.id.to_string()),
-                s.name.into(),
-                lang.t(&format!("legal-{}", s.legal_form.code())).into(),
-                s.tax_code.into(),
-                s.commune.map(|c| c.name).into(),
-                s.address.into(),
-                s.representative.into(),
-                s.phone.into(),
-                s.email.into(),
-                Cell::Bool(s.woman_led),
-                s.founded_on.into(),
-            ]
-        }));
-        if last {
-            break;
-        }
-    }
-    Ok(Sheet {
-        file_name: file_name(&["chu-the-ocop"]),
-        title: "Chủ thể OCOP".to_owned(),
-        columns: vec![
-            col("Mã chủ thể", "id"),
-            col("Tên chủ thể", "name"),
-            col("Loại hình", "legal_form"),
-            col("Mã số thuế", "tax_code"),
-            col("Xã/Phường", "commune"),
-            col("Địa chỉ", "address"),
-            col("Người đại diện", "representative"),
-            col("Điện thoại", "phone"),
-            col("Email", "email"),
-            col("Phụ nữ làm chủ", "woman_led"),
-            col("Ngày thành lập", "founded_on"),
-        ],
-        rows,
-        preamble: Vec::new(),
-    })
 }
 
 /// The subjects among `ids` that the actor may see, by id (contacts for a list of explained

@@ -12,7 +12,7 @@ use super::page::{Chrome, Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{Role, UnitLevel};
 use crate::error::AppError;
-use crate::export::{Download, Format, Sheet};
+use crate::export::{Download, Sheet};
 use crate::i18n::{Lang, parse_date, parse_moment};
 use crate::indicators::dto::{
     ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, SubjectOrder, UnitFigures,
@@ -917,22 +917,7 @@ pub async fn subjects_export(
 }
 
 pub(crate) fn as_download(sheet: &Sheet, format: &str, lang: Lang) -> Result<Download, PageError> {
-    as_download_all(std::slice::from_ref(sheet), format, lang)
-}
-
-/// Sheets as the file a page's "Xuất Excel" / "Xuất CSV" link asks for.
-pub(crate) fn as_download_all(
-    sheets: &[Sheet],
-    format: &str,
-    lang: Lang,
-) -> Result<Download, PageError> {
-    let format = match format {
-        "csv" => Format::Csv,
-        "xlsx" => Format::Xlsx,
-        _ => return Err(AppError::invalid("format", "csv or xlsx").into()),
-    };
-    crate::export::download_all(sheets, format, lang)?
-        .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
+    super::page::as_download_all(std::slice::from_ref(sheet), format, lang)
 }
 
 /// The dashboard's table as a spreadsheet (the API report's sheet).

@@ -71,7 +71,7 @@ pub fn imports_template(viewer: Viewer, kind: &str, format: &str) -> Result<Down
     actor.require(&[Role::Admin, Role::Auditor])?;
     let (kind, _) = kind_of(kind).ok_or_else(|| AppError::invalid("kind", "not a kind of list"))?;
     let sheets = crate::imports::template::sheets(kind, viewer.lang);
-    super::dashboard::as_download_all(&sheets, format, viewer.lang)
+    super::page::as_download_all(&sheets, format, viewer.lang)
 }
 
 /// The form as sent: the file and how to read it.

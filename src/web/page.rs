@@ -443,3 +443,22 @@ pub fn set_lang_cookie(jar: &CookieJar<'_>, lang: Lang) {
             .permanent(),
     );
 }
+
+/// A page's `format` of a file: `csv` or `xlsx`.
+pub(crate) fn file_format(format: &str) -> Result<crate::export::Format, PageError> {
+    match format {
+        "csv" => Ok(crate::export::Format::Csv),
+        "xlsx" => Ok(crate::export::Format::Xlsx),
+        _ => Err(AppError::invalid("format", "csv or xlsx").into()),
+    }
+}
+
+/// Sheets as the file a page's "Xuất Excel" / "Xuất CSV" link asks for.
+pub(crate) fn as_download_all(
+    sheets: &[crate::export::Sheet],
+    format: &str,
+    lang: Lang,
+) -> Result<crate::export::Download, PageError> {
+    crate::export::download_all(sheets, file_format(format)?, lang)?
+        .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
+}

@@ -8,7 +8,8 @@ use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::dashboard::{At, Row, as_download_all, href, row};
+use super::dashboard::{At, Row, href, row};
+use super::page::file_format;
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::Role;
 use crate::error::AppError;
@@ -310,9 +311,6 @@ pub async fn export(
     let frozen = indicators::service::parse_frozen(
         &indicators::service::get_frozen(db.inner(), actor, id).await?,
     )?;
-    as_download_all(
-        &indicators::export::frozen_sheets(&frozen, viewer.lang),
-        format,
-        viewer.lang,
-    )
+    indicators::export::frozen_download(&frozen, file_format(format)?, viewer.lang)?
+        .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
 }

@@ -233,7 +233,7 @@ pub async fn registry_export(
         page: 1,
     };
     let query = filters(db, &asked).await?;
-    let sheet = subjects::service::sheet(db, actor, &query, viewer.lang).await?;
+    let sheet = subjects::export::sheet(db, actor, &query, viewer.lang).await?;
     audit::service::record_export(db, actor, &sheet, &uri.to_string()).await?;
     super::dashboard::as_download(&sheet, "xlsx", viewer.lang)
 }

@@ -76,12 +76,19 @@ async fn the_subject_list_downloads_whole_in_the_readers_language_and_scope() {
     let text = String::from_utf8(csv.bytes).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[0].starts_with("\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Xã/Phường"),
+        lines[0].starts_with(
+            "\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Mã xã,Xã/Phường,Quận/Huyện,Tỉnh/Thành phố,"
+        ),
         "{}",
         lines[0]
     );
     assert_eq!(lines.len(), 4, "{text}");
     assert!(text.contains(",HTX Điện An,Hợp tác xã,"), "{text}");
+    // The place as a code (names repeat across provinces and reforms) and as its names.
+    assert!(
+        text.contains(",20335,Phường Tân Thạnh,Thành phố Tam Kỳ,Tỉnh Quảng Nam,"),
+        "{text}"
+    );
     assert!(
         text.contains(",01/03/2015"),
         "dates as Vietnamese write them: {text}"

@@ -6,7 +6,7 @@
 use rocket::http::{ContentType, Status};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, multipart, next_tax_code, unit};
+use crate::helpers::{TestApp, commune, id_of, multipart, next_tax_code, unit};
 
 /// The list as a clerk would have it (semicolons, a BOM, a title row, a blank row).
 fn list(tax1: &str, tax2: &str, with_errors: bool) -> Vec<u8> {
@@ -254,10 +254,11 @@ async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_wri
 async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    // The template names every column and gives an example row that itself imports.
+    // The template names every column and gives an example row that itself imports, as it
+    // is, in today's units (the reform of 1 July 2025 made them): each row clean, in Vietnamese.
     let t = app
         .get(
-            "/api/v1/imports/template?kind=subjects&format=csv",
+            "/api/v1/imports/template?kind=subjects&format=csv&lang=vi",
             Some(&admin),
         )
         .await;
@@ -265,48 +266,53 @@ async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
     let text = t.body.as_str().unwrap().to_owned();
     assert!(
         text.starts_with(
-            "\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Tỉnh,Huyện,Xã/Phường"
+            "\u{feff}Mã chủ thể,Tên chủ thể,Loại hình,Mã số thuế,Tỉnh/Thành phố,Quận/Huyện,Mã xã,Xã/Phường"
         ),
         "{text}"
     );
-    let tax = next_tax_code();
-    let filled = text.replace("4000123456", &tax);
     let res = app
         .upload(
-            &path(false),
+            "/api/v1/imports?kind=subjects&lang=vi",
             &admin,
-            filled.into_bytes(),
+            text.into_bytes(),
             ContentType::new("text", "csv"),
         )
         .await;
     assert_eq!(figures(&res.body), [1, 1, 0, 0, 0], "{:?}", res.body);
-    // The templates of the lists of evidence: their example rows land on that subject.
-    let quang_nam = unit("province", "49", None);
-    for kind in ["areas", "certifications", "channels"] {
+    assert_eq!(res.body["notes"], serde_json::json!([]));
+    // The templates of the lists of evidence and of products: their example rows land on that
+    // subject.
+    for kind in ["products", "areas", "certifications", "channels"] {
         let t = app
             .get(
                 &format!("/api/v1/imports/template?kind={kind}&format=csv"),
                 Some(&admin),
             )
             .await;
-        let filled = t.body.as_str().unwrap().replace("4000123456", &tax);
         let res = app
             .upload(
-                &format!("/api/v1/imports?kind={kind}&on=2025-06-30&unit_id={quang_nam}"),
+                &format!("/api/v1/imports?kind={kind}&lang=vi"),
                 &admin,
-                filled.into_bytes(),
+                t.body.as_str().unwrap().as_bytes().to_vec(),
                 ContentType::new("text", "csv"),
             )
             .await;
+        // Products: the subject is there, the row's product and recognition are new.
         assert_eq!(
             figures(&res.body),
             [1, 1, 0, 0, 0],
             "{kind}: {:?}",
             res.body
         );
+        assert_eq!(
+            (res.body["errors"].clone(), res.body["notes"].clone()),
+            (serde_json::json!([]), serde_json::json!([])),
+            "{kind}"
+        );
     }
 
-    // A workbook whose founding date is a real date cell.
+    // A workbook as a spreadsheet types it: a real date cell, and numbers where the list means
+    // text — a tax code and phones that lost their leading zero or plus.
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     for (i, h) in [
@@ -315,22 +321,34 @@ async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
         "Mã số thuế",
         "Xã",
         "Ngày thành lập",
+        "Điện thoại",
     ]
     .iter()
     .enumerate()
     {
         sheet.write_string(0, i as u16, *h).unwrap();
     }
-    let tax = next_tax_code();
-    sheet.write_string(1, 0, "HTX Cẩm Kim").unwrap();
-    sheet.write_string(1, 1, "HTX").unwrap();
-    sheet.write_string(1, 2, &tax).unwrap();
-    sheet.write_string(1, 3, "Cẩm Kim").unwrap();
     let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2016, 4, 5).unwrap();
     let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-    sheet
-        .write_datetime_with_format(1, 4, &date, &format)
-        .unwrap();
+    for (row, name, form, tax, phone) in [
+        (1, "HTX Cẩm Kim", "HTX", 4000101453.0, 905444555.0),
+        (
+            2,
+            "Công ty Cẩm Thanh",
+            "Công ty TNHH",
+            100233488.0,
+            84905333444.0,
+        ),
+    ] {
+        sheet.write_string(row, 0, name).unwrap();
+        sheet.write_string(row, 1, form).unwrap();
+        sheet.write_number(row, 2, tax).unwrap();
+        sheet.write_string(row, 3, "Cẩm Kim").unwrap();
+        sheet
+            .write_datetime_with_format(row, 4, &date, &format)
+            .unwrap();
+        sheet.write_number(row, 5, phone).unwrap();
+    }
     let res = app
         .upload(
             &path(false),
@@ -339,11 +357,31 @@ async fn a_workbook_with_typed_dates_and_the_template_import_alike() {
             ContentType::Binary,
         )
         .await;
-    assert_eq!(figures(&res.body), [1, 1, 0, 0, 0], "{:?}", res.body);
-    let found = app
-        .get(&format!("/api/v1/subjects?q={tax}"), Some(&admin))
-        .await;
-    assert_eq!(found.body["items"][0]["founded_on"], "2016-04-05");
+    assert_eq!(figures(&res.body), [2, 2, 0, 0, 0], "{:?}", res.body);
+    for (tax, phone, form) in [
+        ("4000101453", "0905444555", "cooperative"),
+        ("0100233488", "0905333444", "enterprise"),
+    ] {
+        let found = app
+            .get(&format!("/api/v1/subjects?q={tax}"), Some(&admin))
+            .await;
+        let s = &found.body["items"][0];
+        assert_eq!(
+            (
+                &s["tax_code"],
+                &s["phone"],
+                &s["legal_form"],
+                &s["founded_on"]
+            ),
+            (
+                &Value::from(tax),
+                &Value::from(phone),
+                &Value::from(form),
+                &Value::from("2016-04-05")
+            ),
+            "{s}"
+        );
+    }
 }
 
 /// A province's list of recognised products as the press prints it: producers without tax
@@ -685,8 +723,34 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
 async fn every_kind_exported_reimports_to_no_change() {
     let sc = crate::indicators::Scenario::build().await;
     let (app, admin) = (&sc.app, sc.admin.as_str());
-    let quang_nam = unit("province", "49", None);
-    let mut subjects: Vec<&Value> = sc.s.values().collect();
+    // Names that repeat: Phường Hồng Châu (Hưng Yên) ended with the reform and a new ward of
+    // that name took another code; four communes are Xã Lương Sơn today.
+    let mut extra = Vec::new();
+    for (code, from, name) in [
+        ("11968", None, "HTX Hồng Châu"),
+        ("17641", Some("2025-07-01"), "HTX Lương Sơn"),
+    ] {
+        let s = app
+            .post(
+                "/api/v1/subjects",
+                Some(admin),
+                &crate::helpers::subject_body(name, &commune(code, from).to_string()),
+            )
+            .await;
+        assert_eq!(s.status, Status::Created, "{:?}", s.body);
+        let mut area = crate::areas::area_body(&format!("Vùng {name}"), "1.5");
+        area["commune_id"] = serde_json::json!(commune(code, from));
+        let a = app
+            .post(
+                &format!("/api/v1/subjects/{}/areas", id_of(&s.body)),
+                Some(admin),
+                &area,
+            )
+            .await;
+        assert_eq!(a.status, Status::Created, "{:?}", a.body);
+        extra.push(s.body);
+    }
+    let mut subjects: Vec<&Value> = sc.s.values().chain(&extra).collect();
     subjects.sort_by_key(|s| s["name"].as_str().unwrap_or_default().to_owned());
     // (export path, import kind) for every list.
     let mut lists = vec![
@@ -741,8 +805,9 @@ async fn every_kind_exported_reimports_to_no_change() {
                 .await
                 .unwrap();
             let res = app
+                // Today's units, the whole country: the file's codes name each place.
                 .upload(
-                    &format!("/api/v1/imports?kind={kind}&unit_id={quang_nam}&on=2025-06-30"),
+                    &format!("/api/v1/imports?kind={kind}"),
                     admin,
                     file,
                     content_type,

@@ -779,6 +779,18 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
         .into_string()
         .await
         .unwrap();
+    let workbook = |lang: &'static str| {
+        let request = sc
+            .app
+            .client
+            .get(format!("{path}?format=xlsx&lang={lang}"))
+            .header(rocket::http::Header::new(
+                "Authorization",
+                format!("Bearer {}", sc.admin),
+            ));
+        async move { request.dispatch().await.into_bytes().await.unwrap() }
+    };
+    let filed = [workbook("vi").await, workbook("en").await];
 
     // The data changes: S10's certificate is suspended from before D.
     let s10 = &sc.s["S10"];
@@ -838,6 +850,15 @@ async fn a_frozen_report_stays_the_same_after_data_and_policy_change() {
         .await
         .unwrap();
     assert_eq!(again, first);
+    // Its workbooks too, downloaded later (a workbook records when it was written: a second
+    // on, a file written at download would differ).
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(filed[0].starts_with(b"PK"), "a workbook");
+    assert_eq!(
+        [workbook("vi").await, workbook("en").await],
+        filed,
+        "the workbooks as filed"
+    );
     let parsed: Value = serde_json::from_str(&again).unwrap();
     assert_eq!(parsed["report"]["policy"]["version"], 3);
     assert_eq!(
