@@ -230,6 +230,12 @@ pub struct TransitionInput {
     /// An uploaded document of the record's subject that the move rests on (an inspection
     /// report, the contract seen).
     pub evidence_document_id: Option<Uuid>,
+    /// Why a record with `warnings` is verified all the same (required then: an area whose
+    /// declared hectares stray from its polygons'); kept with the move's reason.
+    #[serde(default)]
+    #[validate(custom(function = "v::long_text"))]
+    #[schema(schema_with = crate::openapi::text::reason)]
+    pub warning_reason: Option<String>,
 }
 
 fn transition_rules(t: &TransitionInput) -> Result<(), ValidationError> {

@@ -682,11 +682,19 @@ geo-too-many-values = holds more than a boundary of { $max } vertices can: send 
 geo-too-many-vertices = has { $vertices } vertices; at most { $max } are accepted
 geo-point-shape = the point must be [longitude, latitude]
 geo-vertex-shape = a vertex of polygon { $polygon } ring { $ring } must be [longitude, latitude]
-geo-point-outside = the point [{ $lon }, { $lat }] lies outside Vietnam (longitude 102..118, latitude 6..24)
-geo-vertex-outside = a vertex of polygon { $polygon } ring { $ring } [{ $lon }, { $lat }] lies outside Vietnam (longitude 102..118, latitude 6..24)
+geo-point-outside = the point [{ $lon }, { $lat }] lies outside Vietnam's territory (its mainland, waters and islands, the Hoàng Sa and Trường Sa archipelagos included)
+geo-vertex-outside = a vertex of polygon { $polygon } ring { $ring } [{ $lon }, { $lat }] lies outside Vietnam's territory (its mainland, waters and islands, the Hoàng Sa and Trường Sa archipelagos included)
 geo-no-ring = polygon { $polygon } has no ring
 geo-ring-short = polygon { $polygon } ring { $ring } needs at least 4 positions (closed)
 geo-ring-open = polygon { $polygon } ring { $ring } is not closed: its last position must equal its first
+geo-self-intersection = polygon { $polygon } ring { $ring } intersects itself (or has fewer than 3 distinct vertices): a boundary must be a closed line that does not cross itself
+geo-hole-outside = polygon { $polygon } ring { $ring } (a hole) lies outside the polygon's exterior ring
+geo-rings-cross = polygon { $polygon } ring { $ring } crosses ring { $other }
+geo-parts-overlap = polygon { $polygon } and polygon { $other } overlap or share an edge: merge them into one
+geo-zero-area = polygon { $polygon } has no area
+area-warning-hectares = the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)
+queue-warning-reason = Why verify despite the warning *
+area-warning-needs-reason = say why it is verified all the same: the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)
 
 ## Documents (issue 13)
 field-is-not-valid = is not valid

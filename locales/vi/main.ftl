@@ -682,11 +682,19 @@ geo-too-many-values = chứa nhiều quá mức một ranh giới { $max } đỉ
 geo-too-many-vertices = có { $vertices } đỉnh; tối đa { $max } đỉnh
 geo-point-shape = điểm phải có dạng [kinh độ, vĩ độ]
 geo-vertex-shape = một đỉnh của đa giác { $polygon } vòng { $ring } phải có dạng [kinh độ, vĩ độ]
-geo-point-outside = điểm [{ $lon }, { $lat }] nằm ngoài Việt Nam (kinh độ 102..118, vĩ độ 6..24)
-geo-vertex-outside = một đỉnh của đa giác { $polygon } vòng { $ring } [{ $lon }, { $lat }] nằm ngoài Việt Nam (kinh độ 102..118, vĩ độ 6..24)
+geo-point-outside = điểm [{ $lon }, { $lat }] nằm ngoài lãnh thổ Việt Nam (đất liền, vùng biển, các đảo và hai quần đảo Hoàng Sa, Trường Sa)
+geo-vertex-outside = một đỉnh của đa giác { $polygon } vòng { $ring } [{ $lon }, { $lat }] nằm ngoài lãnh thổ Việt Nam (đất liền, vùng biển, các đảo và hai quần đảo Hoàng Sa, Trường Sa)
 geo-no-ring = đa giác { $polygon } không có vòng nào
 geo-ring-short = đa giác { $polygon } vòng { $ring } cần ít nhất 4 vị trí (khép kín)
 geo-ring-open = đa giác { $polygon } vòng { $ring } chưa khép kín: vị trí cuối phải trùng vị trí đầu
+geo-self-intersection = đa giác { $polygon } vòng { $ring } tự cắt chính nó (hoặc có ít hơn 3 đỉnh khác nhau): ranh giới phải là một đường khép kín không cắt nhau
+geo-hole-outside = đa giác { $polygon } vòng { $ring } (một lỗ) nằm ngoài vòng ngoài của đa giác
+geo-rings-cross = đa giác { $polygon } vòng { $ring } cắt vòng { $other }
+geo-parts-overlap = đa giác { $polygon } và đa giác { $other } chồng lên nhau hoặc chung cạnh: hãy gộp thành một
+geo-zero-area = đa giác { $polygon } có diện tích bằng 0
+area-warning-hectares = diện tích khai báo { $declared } ha lệch { $percent }% so với diện tích theo ranh giới ({ $measured } ha)
+queue-warning-reason = Lý do vẫn xác nhận dù có cảnh báo *
+area-warning-needs-reason = cần ghi lý do vẫn xác nhận: diện tích khai báo { $declared } ha lệch { $percent }% so với diện tích theo ranh giới ({ $measured } ha)
 
 ## Tài liệu (issue 13)
 field-is-not-valid = không hợp lệ

@@ -180,6 +180,13 @@ pub struct AreaView {
     pub valid_to: Option<NaiveDate>,
     #[schema(value_type = Option<Object>)]
     pub geometry: Option<serde_json::Value>,
+    /// The polygons' geodesic area on the WGS 84 ellipsoid, in hectares to four places (`null`
+    /// for a point or no geometry).
+    #[schema(example = "12.4870")]
+    pub geometry_area_ha: Option<String>,
+    /// What an auditor must look at before verifying: the declared hectares more than 10 %
+    /// away from the polygons' area. Verifying a flagged area takes a `warning_reason`.
+    pub warnings: Vec<AreaWarning>,
     pub linkage: Option<LinkageView>,
     /// The uploaded document that evidences it (`GET /api/v1/documents/{id}`).
     pub evidence_document_id: Option<Uuid>,
@@ -197,6 +204,53 @@ pub struct AreaView {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A reason to look twice at an area.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct AreaWarning {
+    /// `hectares_differ`: the declared area is more than 10 % away from the polygons'.
+    pub code: String,
+    /// Declared hectares.
+    pub declared_ha: String,
+    /// The polygons' geodesic hectares.
+    pub geometry_area_ha: String,
+    /// (declared − measured) / measured, in per cent to one place.
+    #[schema(example = "-12.5")]
+    pub difference_percent: String,
+}
+
+impl AreaWarning {
+    /// The warning in the reader's language.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        crate::msg!(
+            "area-warning-hectares",
+            declared = lang.decimal(&self.declared_ha),
+            percent = lang.decimal(&self.difference_percent),
+            measured = lang.decimal(&self.geometry_area_ha)
+        )
+        .render(lang)
+    }
+}
+
+/// How far declared hectares may stray from the polygons' before an auditor is warned.
+pub const HECTARES_TOLERANCE_PERCENT: i64 = 10;
+
+/// The warnings of an area whose declared hectares stray from its polygons'.
+fn warnings_of(declared: Decimal, measured: Option<Decimal>) -> Vec<AreaWarning> {
+    let Some(measured) = measured.filter(|m| !m.is_zero()) else {
+        return Vec::new();
+    };
+    let percent = (declared - measured) / measured * Decimal::from(100);
+    if percent.abs() <= Decimal::from(HECTARES_TOLERANCE_PERCENT) {
+        return Vec::new();
+    }
+    vec![AreaWarning {
+        code: "hectares_differ".to_owned(),
+        declared_ha: declared.to_string(),
+        geometry_area_ha: measured.to_string(),
+        difference_percent: percent.round_dp(1).to_string(),
+    }]
 }
 
 /// The key fields of an area (docs/domain.md §7): a change by the owner needs a new verification.
@@ -241,6 +295,19 @@ fn linkage_of(m: &raw_material_area::Model) -> AppResult<Option<LinkageView>> {
 }
 
 impl AreaView {
+    /// The hectares as a page shows them, and what is wrong with them against the polygons:
+    /// the owner sees what the auditor will.
+    pub fn hectares_shown(&self, lang: crate::i18n::Lang) -> String {
+        std::iter::once(lang.decimal(&self.area_ha))
+            .chain(
+                self.warnings
+                    .iter()
+                    .map(|w| format!("⚠ {}", w.message(lang))),
+            )
+            .collect::<Vec<_>>()
+            .join(" — ")
+    }
+
     /// From a row, its commune and its status history.
     pub fn build(
         m: raw_material_area::Model,
@@ -248,7 +315,13 @@ impl AreaView {
         history: Vec<StatusEventView>,
     ) -> AppResult<Self> {
         let linkage = linkage_of(&m)?;
+        let geometry: Option<serde_json::Value> =
+            m.geometry.and_then(|g| serde_json::from_str(&g).ok());
+        let measured = geometry.as_ref().and_then(crate::geometry::area_ha);
+        let declared = hectares(m.area_m2);
         Ok(AreaView {
+            geometry_area_ha: measured.map(|d| d.to_string()),
+            warnings: warnings_of(declared, measured),
             id: m.id,
             subject_id: m.subject_id,
             name: m.name,
@@ -256,12 +329,12 @@ impl AreaView {
             commune,
             material: m.material,
             variety: m.variety,
-            area_ha: hectares(m.area_m2).to_string(),
+            area_ha: declared.to_string(),
             tenure: m.tenure,
             growing_area_code: m.growing_area_code,
             valid_from: m.valid_from,
             valid_to: m.valid_to,
-            geometry: m.geometry.and_then(|g| serde_json::from_str(&g).ok()),
+            geometry,
             linkage,
             evidence_document_id: m.evidence_document_id,
             status: m.status,

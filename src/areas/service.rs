@@ -390,6 +390,28 @@ pub async fn list_all(
     Ok(Paginated::new(views(db, rows).await?, page, total))
 }
 
+/// A verification of a flagged area must say why the flag does not stand; the reason is kept
+/// with the move's.
+fn warned(area: &AreaView, mut input: TransitionInput) -> AppResult<TransitionInput> {
+    if input.to != CertStatus::Verified || area.warnings.is_empty() {
+        return Ok(input);
+    }
+    let Some(why) = input.warning_reason.take() else {
+        let w = &area.warnings[0];
+        return Err(AppError::invalid(
+            "warning_reason",
+            msg!(
+                "area-warning-needs-reason",
+                declared = w.declared_ha,
+                percent = w.difference_percent,
+                measured = w.geometry_area_ha
+            ),
+        ));
+    };
+    input.reason = format!("{} — {}", input.reason.trim(), why.trim());
+    Ok(input)
+}
+
 /// Moves an area along the certification lifecycle (administrators; auditors in scope).
 pub async fn transition(
     db: &DatabaseConnection,
@@ -404,6 +426,7 @@ pub async fn transition(
     if_match.check(current.version)?;
     let from: CertStatus = current.status;
     let before = view(&txn, current.clone()).await?;
+    let input = warned(&before, input)?;
     lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
     next.status = input.to;

@@ -417,9 +417,9 @@ pub async fn records(
                 .collect(),
             actions: Vec::new(),
             cells: vec![
-                a.name,
-                a.material,
-                lang.decimal(&a.area_ha),
+                a.name.clone(),
+                a.material.clone(),
+                a.hectares_shown(lang),
                 label("tenure", a.tenure.code()),
                 a.linkage
                     .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))

@@ -7,6 +7,7 @@ pub mod account;
 pub mod accounts;
 pub mod connect;
 pub mod dashboard;
+pub mod decisions;
 pub mod documents;
 pub mod drafts;
 pub mod forms;
@@ -82,10 +83,10 @@ pub fn routes() -> Vec<rocket::Route> {
         connect::disconnect,
         connect::callback,
         queue::queue,
-        queue::decide_certification,
-        queue::decide_area,
-        queue::decide_channel,
-        queue::decide_request,
+        decisions::decide_certification,
+        decisions::decide_area,
+        decisions::decide_channel,
+        decisions::decide_request,
         reports::freeze,
         reports::list,
         reports::open,

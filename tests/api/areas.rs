@@ -184,7 +184,170 @@ async fn every_area_rule_is_rejected_with_422_and_nothing_is_written() {
         .await;
     assert_eq!(
         en.body["error"]["fields"]["geometry"][0],
-        "the point [2.35, 48.85] lies outside Vietnam (longitude 102..118, latitude 6..24)"
+        "the point [2.35, 48.85] lies outside Vietnam's territory (its mainland, waters and islands, the Hoàng Sa and Trường Sa archipelagos included)"
+    );
+}
+
+/// Areas are real places: valid shapes inside Vietnam (both archipelagos included), stored
+/// counter-clockwise, measured on the ellipsoid; declared hectares far from the polygons' are
+/// flagged, and verifying a flagged area takes a reason for it.
+#[rocket::async_test]
+async fn areas_are_valid_places_measured_and_flagged_when_their_hectares_stray() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Ranh Giới").await;
+    let path = format!("/api/v1/subjects/{}/areas", id_of(&s));
+    let with = |name: &str, ha: &str, geometry: Value| {
+        let mut body = area_body(name, ha);
+        body["geometry"] = geometry;
+        body
+    };
+    let polygon = |ring: Value| json!({"type": "Polygon", "coordinates": [ring]});
+    let refused = [
+        (
+            "bowtie",
+            polygon(json!([
+                [108.0, 15.0],
+                [108.1, 15.1],
+                [108.1, 15.0],
+                [108.0, 15.1],
+                [108.0, 15.0]
+            ])),
+            "tự cắt",
+        ),
+        (
+            "flat",
+            polygon(json!([
+                [108.0, 15.0],
+                [108.1, 15.0],
+                [108.2, 15.0],
+                [108.0, 15.0]
+            ])),
+            "",
+        ),
+        (
+            "overlapping parts",
+            json!({"type": "MultiPolygon", "coordinates": [[square(108.0, 15.0)], [square(108.005, 15.005)]]}),
+            "chồng lên nhau",
+        ),
+        (
+            "Vientiane",
+            json!({"type": "Point", "coordinates": [102.6, 17.97]}),
+            "ngoài lãnh thổ",
+        ),
+        ("Hainan", polygon(square(110.0, 19.5)), "ngoài lãnh thổ"),
+    ];
+    for (what, geometry, says) in refused {
+        let res = app
+            .post(&path, Some(&admin), &with(what, "1", geometry))
+            .await;
+        assert_eq!(
+            res.status,
+            Status::UnprocessableEntity,
+            "{what}: {:?}",
+            res.body
+        );
+        assert_eq!(res.error_fields(), vec!["geometry"], "{what}");
+        let message = res.body["error"]["fields"]["geometry"][0].as_str().unwrap();
+        assert!(message.contains(says), "{what}: {message}");
+    }
+    assert_eq!(app.count("raw_material_area").await, 0);
+    // The archipelagos are Vietnam's.
+    for (island, lon, lat) in [("Hoàng Sa", 112.33, 16.83), ("Trường Sa", 111.92, 8.64)] {
+        let res = app
+            .post(
+                &path,
+                Some(&admin),
+                &with(
+                    island,
+                    "1",
+                    json!({"type": "Point", "coordinates": [lon, lat]}),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, Status::Created, "{island}: {:?}", res.body);
+    }
+    // Sent clockwise: stored counter-clockwise, measured (pyproj: 119.0005 ha), not flagged.
+    let clockwise = json!([
+        [108.0, 15.0],
+        [108.0, 15.01],
+        [108.01, 15.01],
+        [108.01, 15.0],
+        [108.0, 15.0]
+    ]);
+    let fair = app
+        .post(
+            &path,
+            Some(&admin),
+            &with("Vùng đúng", "115", polygon(clockwise)),
+        )
+        .await;
+    assert_eq!(fair.status, Status::Created, "{:?}", fair.body);
+    assert_eq!(
+        fair.body["geometry"]["coordinates"][0][1],
+        json!([108.01, 15.0])
+    );
+    assert_eq!(fair.body["geometry_area_ha"], "119.0005");
+    assert_eq!(fair.body["warnings"], json!([]));
+    // Declared a tenth of its polygon: flagged, and not verified without a reason for it.
+    let ring = json!([
+        [108.0, 15.0],
+        [108.01, 15.0],
+        [108.01, 15.01],
+        [108.0, 15.01],
+        [108.0, 15.0]
+    ]);
+    let stray = app
+        .post(
+            &path,
+            Some(&admin),
+            &with("Vùng lệch", "11.9", polygon(ring)),
+        )
+        .await;
+    assert_eq!(stray.status, Status::Created, "{:?}", stray.body);
+    assert_eq!(stray.body["warnings"][0]["code"], "hectares_differ");
+    assert_eq!(stray.body["warnings"][0]["difference_percent"], "-90.0");
+    let transitions = format!("/api/v1/areas/{}/transitions", id_of(&stray.body));
+    // The auditor's queue and the subject's page say so, in Vietnamese figures.
+    let otp = crate::pages::account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.vung", "role": "auditor",
+               "unit_id": crate::helpers::unit("province", "49", None), "display_name": "Kiểm Tra Vùng"}),
+    )
+    .await;
+    crate::pages::sign_in_and_change(&app.client, "kiemtra.vung", &otp, "mật khẩu mới đủ dài")
+        .await;
+    let warning =
+        "diện tích khai báo 11,9 ha lệch -90,0% so với diện tích theo ranh giới (119,0005 ha)";
+    for path in [
+        "/queue?tab=areas".to_owned(),
+        format!("/subjects/{}", id_of(&s)),
+    ] {
+        let html = crate::pages::page(&app.client, &path).await;
+        assert!(html.body.contains(warning), "{path}: {}", html.body);
+    }
+    let today = ocop_registry::clock::today().to_string();
+    let verify = json!({"to": "verified", "reason": "Đã kiểm tra hồ sơ", "effective_on": today});
+    let res = app.post(&transitions, Some(&admin), &verify).await;
+    assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
+    assert_eq!(res.error_fields(), vec!["warning_reason"]);
+    assert!(
+        res.body["error"]["fields"]["warning_reason"][0]
+            .as_str()
+            .unwrap()
+            .contains("lệch -90.0%"),
+        "{:?}",
+        res.body
+    );
+    let mut with_reason = verify.clone();
+    with_reason["warning_reason"] = json!("Ranh giới cũ; diện tích theo hợp đồng đã đo lại");
+    let res = app.post(&transitions, Some(&admin), &with_reason).await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let reason = res.body["history"].as_array().unwrap().last().unwrap()["reason"].clone();
+    assert_eq!(
+        reason,
+        "Đã kiểm tra hồ sơ — Ranh giới cũ; diện tích theo hợp đồng đã đo lại"
     );
 }
 

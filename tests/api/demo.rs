@@ -30,6 +30,37 @@ async fn the_demo_gives_the_readme_walk_through() {
         assert!(0 < n && n < population, "{ind}");
     }
 
+    // Every area's polygon lies in Quảng Nam (its communes' districts) and measures what the
+    // area declares.
+    let mut drawn = 0;
+    for page in 1.. {
+        let areas = app
+            .get(
+                &format!("/api/v1/areas?per_page=100&page={page}"),
+                Some(&admin),
+            )
+            .await;
+        let items = areas.body["items"].as_array().unwrap().clone();
+        for a in &items {
+            let Some(ring) = a["geometry"]["coordinates"][0].as_array() else {
+                continue;
+            };
+            drawn += 1;
+            assert_eq!(a["warnings"], serde_json::json!([]), "{a}");
+            for p in ring {
+                let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                assert!(
+                    (107.2..108.8).contains(&lon) && (14.9..16.2).contains(&lat),
+                    "{a}"
+                );
+            }
+        }
+        if items.len() < 100 {
+            break;
+        }
+    }
+    assert!(drawn > 20, "{drawn} areas drawn");
+
     // The README's search finds subjects of Tam Kỳ, typed without diacritics.
     let found = app.get("/api/v1/subjects?q=tam%20ky", Some(&admin)).await;
     assert!(

@@ -2,6 +2,8 @@
 //! through the same services (and validations, and audit trail) as the API, then prints one
 //! fresh token per role. Deterministic: the same data on every machine.
 
+mod places;
+
 use chrono::{Datelike, NaiveDate};
 use entity::{subject, unit};
 use rand::rngs::StdRng;
@@ -142,9 +144,8 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
     // README's walk-through (unit 49 on 30/06/2025) shows the demo whole. A few subjects are
     // elsewhere in the country, as a national registry has them.
     let quang_nam = crate::units::service::by_code_on(db, "49", before_reform).await?;
-    let reach = crate::units::graph::UnitGraph::load(db)
-        .await?
-        .reach(quang_nam.id);
+    let graph = crate::units::graph::UnitGraph::load(db).await?;
+    let reach = graph.reach(quang_nam.id);
     let old: Vec<&unit::Model> = communes
         .iter()
         .filter(|u| valid_on(u, before_reform) && reach.contains(&u.id))
@@ -254,7 +255,8 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
         .await
         .map_err(fail)?;
         let registered_after_reform = i % 8 == 7;
-        evidence(db, &actor, &mut rng, i, &subject, &mut evidence_counts).await?;
+        let at = (&mut rng, places::anchor(&graph, commune.id));
+        evidence(db, &actor, at, i, &subject, &mut evidence_counts).await?;
         for _ in 0..rng.random_range(1..=3) {
             let (pname, group, subgroup) = *pick(&mut rng, PRODUCTS);
             let product = products::service::create(
@@ -361,22 +363,12 @@ struct Counts {
     channels: usize,
 }
 
-/// A small square polygon near a point of Quảng Nam.
-fn square(rng: &mut StdRng) -> serde_json::Value {
-    let lon = 107.6 + rng.random_range(0..900) as f64 / 1000.0;
-    let lat = 15.1 + rng.random_range(0..800) as f64 / 1000.0;
-    let d = 0.002 + rng.random_range(0..8) as f64 / 1000.0;
-    serde_json::json!({"type": "Polygon", "coordinates": [[
-        [lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]
-    ]]})
-}
-
 /// Areas, certifications and channels of one subject: every tenure, status, category and
 /// channel kind appears across the demo.
 async fn evidence(
     db: &DatabaseConnection,
     actor: &Actor,
-    rng: &mut StdRng,
+    (rng, anchor): (&mut StdRng, Option<(f64, f64)>),
     i: usize,
     subject: &crate::subjects::dto::SubjectView,
     counts: &mut Counts,
@@ -404,6 +396,7 @@ async fn evidence(
             let end = crate::clock::add_months(start, months)
                 .pred_opt()
                 .unwrap_or(start);
+            let ha = places::hectares(rng);
             let area = areas::service::create(
                 db,
                 actor,
@@ -413,17 +406,14 @@ async fn evidence(
                     commune_id: subject.commune_id,
                     material: material.to_owned(),
                     variety: Some(variety.to_owned()),
-                    area_ha: crate::validate::Hectares(rust_decimal::Decimal::new(
-                        rng.random_range(0..40) * 10_000 + rng.random_range(1..10_000),
-                        4,
-                    )),
+                    area_ha: crate::validate::Hectares(ha),
                     tenure,
                     growing_area_code: rng.random_bool(0.3).then(|| {
                         format!("VN-49-{:03}-{:05}-{:03}-23", 502 + i % 17, 20335 + i, k + 1)
                     }),
                     valid_from: Some(start),
                     valid_to: None,
-                    geometry: rng.random_bool(0.4).then(|| square(rng)),
+                    geometry: places::drawn(rng, anchor, ha),
                     linkage: (tenure == Tenure::Linked).then(|| LinkageInput {
                         contract_no: format!("HĐLK-{}/{}", i + 1, start.year()),
                         counterparty: format!("Tổ hợp tác {} {}", material, i + 1),
@@ -465,6 +455,7 @@ async fn evidence(
                             .checked_add_days(chrono::Days::new(45 * (step as u64 + 1)))
                             .unwrap_or(start),
                         evidence_document_id: None,
+                        warning_reason: None,
                     },
                 )
                 .await
@@ -530,6 +521,7 @@ async fn evidence(
                         .checked_add_days(chrono::Days::new(30 * (step as u64 + 1)))
                         .unwrap_or(issued),
                     evidence_document_id: None,
+                    warning_reason: None,
                 },
             )
             .await

@@ -1,15 +1,24 @@
-//! GeoJSON geometry of raw-material areas: Point, Polygon or MultiPolygon (WGS84), closed
-//! rings, coordinates inside Vietnam's range (islands included), at most 10,000 vertices.
+//! GeoJSON geometry of raw-material areas: Point, Polygon or MultiPolygon (WGS84), at most
+//! 10,000 vertices, valid under the OGC simple-features rules (closed rings, no
+//! self-intersection, holes inside their shell, parts that do not overlap, a non-zero area),
+//! stored with exterior rings counter-clockwise (RFC 7946), and inside Vietnam's territory: its
+//! mainland, coastal waters and islands, the Hoàng Sa and Trường Sa archipelagos included.
+//! Each polygon's area is geodesic, on the WGS 84 ellipsoid (Karney's algorithm, as pyproj's
+//! `Geod` computes it).
 
+mod shape;
+mod territory;
+
+use geo::MultiPolygon;
 use geojson::{Geometry, GeometryValue, Position};
+
+pub use shape::area_ha;
+use shape::{orient, shape_of, valid};
+pub use territory::in_vietnam;
 
 use crate::i18n::Msg;
 use crate::msg;
 
-/// Longitudes Vietnam spans, islands included.
-pub const LON: (f64, f64) = (102.0, 118.0);
-/// Latitudes Vietnam spans, islands included.
-pub const LAT: (f64, f64) = (6.0, 24.0);
 /// Most vertices a geometry may carry.
 pub const MAX_VERTICES: usize = 10_000;
 /// Most JSON values (numbers, strings, arrays, objects) a GeoJSON file may hold: every vertex
@@ -101,8 +110,23 @@ pub fn check(value: &serde_json::Value) -> Result<String, Msg> {
             max = MAX_VERTICES
         ));
     }
+    let mut value = geometry.value;
+    match &mut value {
+        // Wound as RFC 7946 asks first: the areas below count a clockwise shell as negative.
+        GeometryValue::Polygon { coordinates } => {
+            orient(coordinates);
+            valid(&MultiPolygon::new(vec![shape_of(coordinates)]))?;
+        }
+        GeometryValue::MultiPolygon { coordinates } => {
+            coordinates.iter_mut().for_each(|p| orient(p));
+            valid(&MultiPolygon::new(
+                coordinates.iter().map(|p| shape_of(p)).collect(),
+            ))?;
+        }
+        _ => {}
+    }
     // Only the shape is kept: a bounding box or members of the sender's own are not the area.
-    let shape = Geometry::new(geometry.value);
+    let shape = Geometry::new(value);
     serde_json::to_string(&shape).map_err(|e| msg!("geo-invalid", kind = kind, detail = e))
 }
 
@@ -117,7 +141,7 @@ fn position(p: &Position, at: Option<(usize, usize)>) -> Result<(), Msg> {
         });
     }
     let (lon, lat) = (c[0], c[1]);
-    if !(LON.0..=LON.1).contains(&lon) || !(LAT.0..=LAT.1).contains(&lat) {
+    if !in_vietnam(lon, lat) {
         return Err(match at {
             None => msg!("geo-point-outside", lon = lon, lat = lat),
             Some(_) => msg!(
@@ -202,6 +226,72 @@ mod tests {
             "[".repeat(100)
         );
         assert!(measure(quoted.as_bytes()).is_ok());
+    }
+
+    fn polygon(rings: serde_json::Value) -> Result<String, String> {
+        check(&json!({"type": "Polygon", "coordinates": rings})).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn only_valid_shapes_are_kept_and_exteriors_turn_counter_clockwise() {
+        let bowtie = json!([[
+            [108.0, 15.0],
+            [108.1, 15.1],
+            [108.1, 15.0],
+            [108.0, 15.1],
+            [108.0, 15.0]
+        ]]);
+        assert!(polygon(bowtie).unwrap_err().contains("intersects itself"));
+        let shell = json!([
+            [108.0, 15.0],
+            [108.1, 15.0],
+            [108.1, 15.1],
+            [108.0, 15.1],
+            [108.0, 15.0]
+        ]);
+        let far = json!([[108.3, 15.3], [108.3, 15.4], [108.4, 15.4], [108.3, 15.3]]);
+        assert!(
+            polygon(json!([shell, far]))
+                .unwrap_err()
+                .contains("outside the polygon's exterior")
+        );
+        let flat = json!([[[108.0, 15.0], [108.1, 15.0], [108.2, 15.0], [108.0, 15.0]]]);
+        assert!(polygon(flat).is_err());
+        let other = json!([
+            [108.05, 15.05],
+            [108.15, 15.05],
+            [108.15, 15.15],
+            [108.05, 15.15],
+            [108.05, 15.05]
+        ]);
+        assert!(
+            check(&json!({"type": "MultiPolygon", "coordinates": [[shell], [other]]}))
+                .unwrap_err()
+                .to_string()
+                .contains("overlap")
+        );
+        // Sent clockwise, stored counter-clockwise; a hole the other way round.
+        let clockwise = json!([
+            [108.0, 15.0],
+            [108.0, 15.1],
+            [108.1, 15.1],
+            [108.1, 15.0],
+            [108.0, 15.0]
+        ]);
+        let hole = json!([
+            [108.02, 15.02],
+            [108.04, 15.02],
+            [108.04, 15.04],
+            [108.02, 15.02]
+        ]);
+        let stored: serde_json::Value =
+            serde_json::from_str(&polygon(json!([clockwise, hole])).unwrap()).unwrap();
+        let rings = stored["coordinates"].as_array().unwrap();
+        let positions =
+            |r: &serde_json::Value| -> Vec<Position> { serde_json::from_value(r.clone()).unwrap() };
+        assert!(shape::signed(&positions(&rings[0])) > 0.0, "{stored}");
+        assert!(shape::signed(&positions(&rings[1])) < 0.0, "{stored}");
+        assert_eq!(rings[0][1], json!([108.1, 15.0]), "{stored}");
     }
 
     #[test]
