@@ -88,6 +88,11 @@ pub struct AppConfig {
     /// A second listening address (`host:port`) serving `/metrics` without a token, for
     /// Prometheus on a private network; `/metrics` on the main address needs an admin token.
     pub metrics_address: Option<String>,
+    /// The base map's tile server for the pages' maps of areas (`https://…/{z}/{x}/{y}.png`);
+    /// none: the polygons on a plain background with a graticule.
+    pub map_tiles_url: Option<String>,
+    /// What the tiles' licence asks the map to show (`© OpenStreetMap contributors`).
+    pub map_tiles_attribution: Option<String>,
     /// TikTok Shop's consent page, token and API hosts.
     pub tiktok_consent_url: String,
     pub tiktok_auth_base_url: String,
@@ -130,6 +135,8 @@ impl Default for AppConfig {
             tiktok_service_id: None,
             trust_request_id: false,
             metrics_address: None,
+            map_tiles_url: None,
+            map_tiles_attribution: None,
             tiktok_consent_url: "https://services.tiktokshop.com".to_owned(),
             tiktok_auth_base_url: "https://auth.tiktok-shops.com".to_owned(),
             tiktok_base_url: "https://open-api.tiktokglobalshop.com".to_owned(),

@@ -100,6 +100,10 @@ pub fn build_rocket(
     let telemetry = telemetry::RequestTelemetry {
         trust_given_id: config.trust_request_id,
     };
+    let map_tiles = web::map::MapTiles::from_config(&config).map_err(anyhow::Error::msg)?;
+    let security = limits::SecurityHeaders {
+        map_tiles: map_tiles.origin.clone(),
+    };
     let metrics_address = config
         .metrics_address
         .as_deref()
@@ -127,6 +131,7 @@ pub fn build_rocket(
         .manage(limits::UploadSlots::from_config(&config))
         .manage(users::sessions::Policy::from_config(&config))
         .manage(config)
+        .manage(map_tiles)
         .manage(settings)
         .manage(documents)
         .mount("/", routes())
@@ -134,7 +139,7 @@ pub fn build_rocket(
         .register("/", catchers![web::page::page_catcher])
         .register("/api", catchers![error::json_catcher])
         .register("/metrics", catchers![error::json_catcher])
-        .attach(limits::SecurityHeaders)
+        .attach(security)
         .attach(sync::scheduler::fairing())
         .attach(rocket::fairing::AdHoc::on_liftoff(
             "public address",

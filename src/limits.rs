@@ -195,7 +195,10 @@ impl<'r> FromRequest<'r> for PublicClient {
 /// style, nothing from elsewhere), no MIME sniffing, no framing, no referrer; `no-store` on
 /// everything but the public lookup and the style sheet (answers and pages carry secrets and
 /// personal data); `Retry-After` on a 429.
-pub struct SecurityHeaders;
+pub struct SecurityHeaders {
+    /// The operator's map tiles' origin: the one other source of images (web/map.rs).
+    pub map_tiles: Option<String>,
+}
 
 /// The policy: this origin only, no inline script or style, no plugins, no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
@@ -238,6 +241,14 @@ impl Fairing for SecurityHeaders {
                 .to_owned()
         } else {
             CONTENT_SECURITY_POLICY.to_owned()
+        };
+        // The operator's map tiles are images from their own origin.
+        let policy = match &self.map_tiles {
+            Some(tiles) => policy.replace(
+                "img-src 'self' data:",
+                &format!("img-src 'self' data: {tiles}"),
+            ),
+            None => policy,
         };
         res.set_header(Header::new("Content-Security-Policy", policy));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));

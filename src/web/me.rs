@@ -45,8 +45,8 @@ pub struct Table {
     pub title: String,
     pub headings: Vec<String>,
     pub rows: Vec<Row>,
-    /// Whether its rows carry links or buttons.
-    pub actions: bool,
+    /// The areas' GeoJSON, drawn on a map above the table (web/map.rs).
+    pub map: Option<String>,
 }
 
 /// A row: its cells, links (its form, its document) and buttons (connect a shop).
@@ -402,10 +402,9 @@ pub async fn records(
             });
         }
     }
-    let areas_rows = areas::service::list(db, actor, id, &all)
-        .await?
-        .items
-        .into_iter()
+    let area_items = areas::service::list(db, actor, id, &all).await?.items;
+    let areas_rows = area_items
+        .iter()
         .map(|a| Row {
             links: edit_link("area", a.id)
                 .into_iter()
@@ -422,6 +421,7 @@ pub async fn records(
                 a.hectares_shown(lang),
                 label("tenure", a.tenure.code()),
                 a.linkage
+                    .as_ref()
                     .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
                     .unwrap_or_default(),
                 // Where the auditor stands on it, with the reason of a refusal.
@@ -534,7 +534,7 @@ pub async fn records(
                 "me-col-status",
             ]),
             rows: products_rows,
-            actions: true,
+            map: None,
         },
         Table {
             id: "areas",
@@ -548,7 +548,7 @@ pub async fn records(
                 "me-col-status",
             ]),
             rows: areas_rows,
-            actions: true,
+            map: super::map::areas_geojson(&area_items, lang),
         },
         Table {
             id: "certifications",
@@ -561,7 +561,7 @@ pub async fn records(
                 "me-col-status",
             ]),
             rows: certs_rows,
-            actions: true,
+            map: None,
         },
         Table {
             id: "channels",
@@ -573,7 +573,7 @@ pub async fn records(
                 "me-col-verification",
             ]),
             rows: channels_rows,
-            actions: true,
+            map: None,
         },
     ];
     Ok(tables)

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod drafts;
 pub mod forms;
 pub mod imports;
+pub mod map;
 pub mod me;
 pub mod owner_forms;
 pub mod page;
@@ -25,8 +26,26 @@ pub mod units;
 use rocket::get;
 use rocket::http::{ContentType, Header};
 
-/// The style sheet, compiled in (no CDN reaches a department's network).
-const APP_CSS: &str = include_str!("../../static/app.css");
+/// The files the pages load, compiled in (no CDN reaches a department's network): the style
+/// sheet, the map of areas and Leaflet (static/leaflet/LICENSE, BSD-2-Clause).
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css", include_str!("../../static/app.css")),
+    (
+        "map.js",
+        "text/javascript",
+        include_str!("../../static/map.js"),
+    ),
+    (
+        "leaflet/leaflet.js",
+        "text/javascript",
+        include_str!("../../static/leaflet/leaflet.js"),
+    ),
+    (
+        "leaflet/leaflet.css",
+        "text/css",
+        include_str!("../../static/leaflet/leaflet.css"),
+    ),
+];
 
 /// Cached for a day: the file changes only with the binary.
 #[derive(rocket::Responder)]
@@ -36,19 +55,21 @@ pub struct Asset {
     cache: Header<'static>,
 }
 
-#[get("/static/app.css")]
-pub fn app_css() -> Asset {
-    Asset {
-        body: APP_CSS,
-        content_type: ContentType::CSS,
+#[get("/static/<path..>")]
+pub fn asset(path: std::path::PathBuf) -> Option<Asset> {
+    let path = path.to_str()?;
+    let (_, kind, body) = ASSETS.iter().find(|(name, _, _)| *name == path)?;
+    Some(Asset {
+        body,
+        content_type: ContentType::parse_flexible(kind)?,
         cache: Header::new("Cache-Control", "public, max-age=86400"),
-    }
+    })
 }
 
 /// Routes of the pages.
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
-        app_css,
+        asset,
         account::login_form,
         account::login,
         account::logout,

@@ -26,6 +26,8 @@ pub struct Viewer {
     pub lang: Lang,
     /// The path and query of this page, to come back to after signing in.
     pub here: String,
+    /// The operator's map tiles.
+    pub map: super::map::MapTiles,
 }
 
 #[rocket::async_trait]
@@ -46,6 +48,11 @@ impl<'r> FromRequest<'r> for Viewer {
             session,
             lang,
             here: req.uri().to_string(),
+            map: req
+                .rocket()
+                .state::<super::map::MapTiles>()
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }
@@ -87,7 +94,11 @@ impl Viewer {
 
     /// The frame of a page for this viewer.
     pub fn chrome(&self, title: String) -> Chrome {
-        Chrome::new(self.lang, self.session.as_ref(), &self.here, title)
+        Chrome {
+            map_tiles: self.map.url.clone(),
+            map_attribution: self.map.attribution.clone(),
+            ..Chrome::new(self.lang, self.session.as_ref(), &self.here, title)
+        }
     }
 
     /// Checks a form's anti-forgery token against the session's.
@@ -132,6 +143,9 @@ pub struct Chrome {
     pub owner: bool,
     /// Where this reader starts: its own start page when signed in, else the public search.
     pub home: String,
+    /// The operator's map tiles (web/map.rs), empty for none, and their attribution.
+    pub map_tiles: String,
+    pub map_attribution: String,
 }
 
 impl Chrome {
@@ -150,6 +164,8 @@ impl Chrome {
             staff: matches!(role, Some(Role::Admin | Role::Auditor)),
             owner: role == Some(Role::Owner),
             home: session.map_or("/", start_page).to_owned(),
+            map_tiles: String::new(),
+            map_attribution: String::new(),
         }
     }
 

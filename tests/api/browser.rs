@@ -1039,3 +1039,93 @@ async fn an_administrator_manages_accounts_and_an_owner_lands_home_on_a_phone() 
     shot(&c, "29-trang-san-pham-dien-thoai").await;
     c.close().await.unwrap();
 }
+
+/// The areas of a subject on a map, with no tile server: the polygons drawn (SVG paths), the
+/// view fitted to them, a scale bar and a graticule; each area coloured by its status.
+#[rocket::async_test]
+async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let app = crate::helpers::TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Bản Đồ").await;
+    let path = format!("/api/v1/subjects/{}/areas", crate::helpers::id_of(&s));
+    for (name, ha, lon) in [("Vùng quế", "119", 108.40), ("Vùng chè", "118", 108.43)] {
+        let mut area = crate::areas::area_body(name, ha);
+        area["geometry"] = json!({"type": "Polygon", "coordinates": [[
+            [lon, 15.5], [lon + 0.01, 15.5], [lon + 0.01, 15.51], [lon, 15.51], [lon, 15.5]
+        ]]});
+        let res = app.post(&path, Some(&admin), &area).await;
+        assert_eq!(res.status, rocket::http::Status::Created, "{:?}", res.body);
+    }
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.bando", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Trần Bản Đồ"}),
+    )
+    .await;
+    let base = app.serve().await;
+    c.goto(&format!("{base}/subjects/{}", crate::helpers::id_of(&s)))
+        .await
+        .unwrap();
+    fill(&c, "#username", "kiemtra.bando").await;
+    fill(&c, "#password", &otp).await;
+    click(&c, "#sign-in").await;
+    fill(&c, "#current", &otp).await;
+    fill(&c, "#new", "mật khẩu bản đồ 2025").await;
+    fill(&c, "#repeat", "mật khẩu bản đồ 2025").await;
+    click(&c, "#save-password").await;
+    assert!(
+        path_of(&c).await.starts_with("/subjects/"),
+        "{}",
+        path_of(&c).await
+    );
+    // Drawn once the scripts ran: two areas inside the map's box, a scale bar, a graticule.
+    let mut drawn = Value::Null;
+    for _ in 0..50 {
+        drawn = c
+            .execute(
+                r#"const map = document.querySelector('#map-areas');
+                   if (!map || map.dataset.ready !== 'true') { return null; }
+                   const box = map.querySelector('.map-canvas').getBoundingClientRect();
+                   const areas = [...map.querySelectorAll('path.area')].map(p => {
+                     const r = p.getBoundingClientRect();
+                     return {d: p.getAttribute('d').length, inside: r.left >= box.left && r.right <= box.right
+                       && r.top >= box.top && r.bottom <= box.bottom, wide: r.width > 50,
+                       status: p.classList.contains('submitted')};
+                   });
+                   return {areas, scale: !!map.querySelector('.leaflet-control-scale-line'),
+                     graticule: map.querySelectorAll('path.graticule').length,
+                     tiles: map.querySelectorAll('img.leaflet-tile').length};"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !drawn.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    c.execute(
+        "document.querySelector('#map-areas').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "20-ban-do-vung-nguyen-lieu").await;
+    let areas = drawn["areas"].as_array().expect("the map drew");
+    assert_eq!(areas.len(), 2, "{drawn}");
+    for a in areas {
+        assert!(a["d"].as_u64().unwrap() > 10, "{drawn}");
+        assert_eq!(
+            (&a["inside"], &a["wide"], &a["status"]),
+            (&json!(true), &json!(true), &json!(true)),
+            "fitted to the polygons, coloured as submitted: {drawn}"
+        );
+    }
+    assert_eq!(drawn["scale"], true, "{drawn}");
+    assert!(drawn["graticule"].as_u64().unwrap() >= 2, "{drawn}");
+    assert_eq!(drawn["tiles"], 0, "no tile server: {drawn}");
+}

@@ -783,6 +783,49 @@ async fn secret_bearing_answers_are_never_cached_and_every_answer_has_a_csp() {
     );
 }
 
+/// The operator's map tiles are the one other origin a page may load images from; the map's
+/// scripts and Leaflet come from the registry itself.
+#[rocket::async_test]
+async fn map_tiles_are_the_only_other_image_origin_and_the_map_is_served_here() {
+    let app = TestApp::spawn_with(|c| {
+        c.map_tiles_url = Some("https://tiles.example.vn/{z}/{x}/{y}.png".to_owned());
+    })
+    .await;
+    let res = app.client.get("/login").dispatch().await;
+    let csp = res
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap_or_default();
+    assert!(
+        csp.contains("img-src 'self' data: https://tiles.example.vn;")
+            && csp.contains("default-src 'self';"),
+        "{csp}"
+    );
+    for (path, kind) in [
+        ("/static/leaflet/leaflet.js", "text/javascript"),
+        ("/static/leaflet/leaflet.css", "text/css"),
+        ("/static/map.js", "text/javascript"),
+    ] {
+        let res = app.client.get(path).dispatch().await;
+        assert_eq!(res.status(), Status::Ok, "{path}");
+        assert!(
+            res.headers()
+                .get_one("Content-Type")
+                .unwrap_or_default()
+                .starts_with(kind),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.client
+            .get("/static/../Cargo.toml")
+            .dispatch()
+            .await
+            .status(),
+        Status::NotFound
+    );
+}
+
 #[rocket::async_test]
 async fn a_backup_restores_to_the_same_data() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,111 @@
+//! Maps of raw-material areas: the areas' GeoJSON drawn by Leaflet (vendored in `static/leaflet/`
+//! with its licence; no CDN reaches a department's network), coloured by where the auditor
+//! stands on each area. The base layer is the operator's tile server (`ROCKET_MAP_TILES_URL`);
+//! without one the map draws the polygons on a plain background with a graticule, so it works
+//! offline.
+
+use crate::areas::dto::AreaView;
+use crate::domain::CertStatus;
+use crate::i18n::Lang;
+
+/// The operator's tile server, checked at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct MapTiles {
+    /// `https://tile.example.vn/{z}/{x}/{y}.png`, empty for none.
+    pub url: String,
+    /// What the tiles' licence asks to be shown (`© OpenStreetMap contributors`).
+    pub attribution: String,
+    /// The tile server's origin, allowed as an image source by the pages' policy.
+    pub origin: Option<String>,
+}
+
+impl MapTiles {
+    /// From `ROCKET_MAP_TILES_URL` and `ROCKET_MAP_TILES_ATTRIBUTION`: an `http(s)` URL template
+    /// with `{z}`, `{x}` and `{y}`, or nothing.
+    pub fn from_config(config: &crate::config::AppConfig) -> Result<MapTiles, String> {
+        let Some(url) = config
+            .map_tiles_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(MapTiles::default());
+        };
+        let refused = || {
+            format!(
+                "ROCKET_MAP_TILES_URL must be an http(s) address with {{z}}, {{x}} and {{y}} \
+                 (https://tiles.example.vn/{{z}}/{{x}}/{{y}}.png), not {url:?}"
+            )
+        };
+        if !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)) {
+            return Err(refused());
+        }
+        let parsed = reqwest::Url::parse(&url.replace(['{', '}'], "")).map_err(|_| refused())?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+            return Err(refused());
+        }
+        Ok(MapTiles {
+            url: url.to_owned(),
+            attribution: config.map_tiles_attribution.clone().unwrap_or_default(),
+            origin: Some(parsed.origin().ascii_serialization()),
+        })
+    }
+}
+
+/// The areas that have a geometry as a GeoJSON FeatureCollection for the page's map (`None`:
+/// nothing to draw), each feature with its name, hectares and status in the reader's words.
+pub fn areas_geojson(areas: &[AreaView], lang: Lang) -> Option<String> {
+    let features: Vec<serde_json::Value> = areas
+        .iter()
+        .filter_map(|a| {
+            let geometry = a.geometry.clone()?;
+            let status = match a.status {
+                CertStatus::Verified => "verified",
+                CertStatus::Submitted => "submitted",
+                _ => "other",
+            };
+            Some(serde_json::json!({
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "status": status,
+                    "label": format!(
+                        "{} · {} ha · {}",
+                        a.name,
+                        lang.decimal(&a.area_ha),
+                        lang.t(&format!("cert-status-{}", a.status.code()))
+                    ),
+                },
+            }))
+        })
+        .collect();
+    (!features.is_empty())
+        .then(|| serde_json::json!({"type": "FeatureCollection", "features": features}).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiles(url: &str) -> Result<MapTiles, String> {
+        MapTiles::from_config(&crate::config::AppConfig {
+            map_tiles_url: Some(url.to_owned()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_tile_server_is_an_http_template_with_z_x_and_y() {
+        let ok = tiles("https://tiles.example.vn:8443/osm/{z}/{x}/{y}.png").expect("valid");
+        assert_eq!(ok.origin.as_deref(), Some("https://tiles.example.vn:8443"));
+        for bad in [
+            "https://tiles.example.vn/{z}/{x}.png",
+            "ftp://tiles.example.vn/{z}/{x}/{y}.png",
+            "tiles/{z}/{x}/{y}.png",
+            "javascript:alert(1)//{z}{x}{y}",
+        ] {
+            assert!(tiles(bad).is_err(), "{bad}");
+        }
+        assert_eq!(tiles("  ").expect("none").origin, None);
+    }
+}
