@@ -694,6 +694,7 @@ geo-hole-outside = polygon { $polygon } ring { $ring } (a hole) lies outside the
 geo-rings-cross = polygon { $polygon } ring { $ring } crosses ring { $other }
 geo-parts-overlap = polygon { $polygon } and polygon { $other } overlap or share an edge: merge them into one
 geo-zero-area = polygon { $polygon } has no area
+geo-too-large = the boundary encloses more than { $max } ha, the most an area may have: check its vertices
 area-warning-hectares = the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)
 queue-warning-reason = Why verify despite the warning *
 area-warning-needs-reason = say why it is verified all the same: the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)

@@ -249,6 +249,9 @@ pub async fn update(
 }
 
 /// [`update`] inside the caller's write transaction (an imported list).
+///
+/// A revoked record stays as it was revoked: an edit that changes nothing (a list imported
+/// again) is answered with it, one that changes something is refused.
 pub async fn update_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
@@ -263,10 +266,6 @@ pub async fn update_in(
     };
     let current: area::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let status: CertStatus = current.status;
-    if status == CertStatus::Revoked {
-        return Err(AppError::Conflict(msg!("conflict-area-revoked")));
-    }
     let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(n) = input.name.as_deref() {
@@ -315,6 +314,10 @@ pub async fn update_in(
     check(&next)?;
     if next == current {
         return Ok(before);
+    }
+    let status: CertStatus = current.status;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(msg!("conflict-area-revoked")));
     }
     // An owner's change of what an auditor vouches for (docs/domain.md §7) needs a new
     // verification; the old one keeps vouching for the values it saw.
@@ -396,7 +399,9 @@ fn warned(area: &AreaView, mut input: TransitionInput) -> AppResult<TransitionIn
     if input.to != CertStatus::Verified || area.warnings.is_empty() {
         return Ok(input);
     }
-    let Some(why) = input.warning_reason.take() else {
+    // A reason says something: blanks and invisible characters alone are none.
+    let said = |w: &String| w.chars().any(char::is_alphanumeric);
+    let Some(why) = input.warning_reason.take().filter(said) else {
         let w = &area.warnings[0];
         return Err(AppError::invalid(
             "warning_reason",

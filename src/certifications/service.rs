@@ -291,6 +291,9 @@ pub async fn update(
 }
 
 /// [`update`] inside the caller's write transaction (an imported list).
+///
+/// A revoked record stays as it was revoked: an edit that changes nothing (a list imported
+/// again) is answered with it, one that changes something is refused.
 pub async fn update_in(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
@@ -300,12 +303,6 @@ pub async fn update_in(
 ) -> AppResult<CertificationView> {
     let current: cert::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
-    let status: CertStatus = current.status;
-    if status == CertStatus::Revoked {
-        return Err(AppError::Conflict(
-            "a revoked certification cannot be edited; register a new one".into(),
-        ));
-    }
     let before = view(txn, current.clone()).await?;
     let mut next = current.clone();
     if let Some(code) = input.scheme.as_deref() {
@@ -360,6 +357,12 @@ pub async fn update_in(
         || next.evidence_document_id != current.evidence_document_id;
     if next == current {
         return Ok(before);
+    }
+    let status: CertStatus = current.status;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(
+            "a revoked certification cannot be edited; register a new one".into(),
+        ));
     }
     let resubmit = actor.role == Role::Owner && key_changed && status != CertStatus::Submitted;
     if resubmit {

@@ -123,7 +123,7 @@ pub async fn upload_document(
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
     params(("id" = uuid::Uuid, Path, description = "Document id")),
     responses((status = 200, description = "The file, with its type and name",
-               content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+               content((crate::export::FileBody = "application/pdf"), (crate::export::FileBody = "image/jpeg"), (crate::export::FileBody = "image/png"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such document (or not the owner's)", body = ErrorBody)),

@@ -38,8 +38,8 @@ pub async fn create_draft(
 #[utoipa::path(get, path = "/api/v1/drafts", tag = "drafts",
     params(DraftQuery, PageParams, crate::export::ExportParams),
     responses((status = 200, description = "A page of drafts, or all of them as a CSV or XLSX file (recorded in the audit trail)",
-               content((Paginated<DraftView> = "application/json"), (String = "text/csv"),
-                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+               content((Paginated<DraftView> = "application/json"), (crate::export::FileBody = "text/csv"),
+                       (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),
     security(("bearer" = [])))]

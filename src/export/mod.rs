@@ -28,6 +28,12 @@ pub enum Format {
     Xlsx,
 }
 
+/// A file's bytes as the OpenAPI document describes them (`type: string, format: binary`): a
+/// generated client sends and receives a file, not an array of integers.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBody(pub Vec<u8>);
+
 /// A column: its heading in each language.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {

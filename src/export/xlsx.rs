@@ -7,6 +7,9 @@ use super::{Cell, Sheet};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
+/// The most characters an Excel cell holds.
+const CELL_MAX_CHARS: usize = 32_767;
+
 /// An XLSX workbook, a sheet each: bold headings, frozen first row, numbers as numbers, dates
 /// as dates shown `dd/mm/yyyy`.
 pub fn workbook(sheets: &[Sheet], lang: Lang) -> AppResult<Vec<u8>> {
@@ -52,6 +55,9 @@ pub fn workbook_made(
             for (c, cell) in row.iter().enumerate() {
                 let c = col_num(c)?;
                 match cell {
+                    // Longer than a cell holds (a detailed boundary): left empty, which a
+                    // re-import reads as "no change"; the CSV and the API carry it whole.
+                    Cell::Text(t) if t.chars().count() > CELL_MAX_CHARS => Ok(()),
                     Cell::Text(t) => sheet.write_string(r, c, t).map(drop),
                     // Whole numbers of this registry stay far below 2^53: exact as f64.
                     Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(drop),

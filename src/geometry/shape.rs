@@ -7,6 +7,9 @@ use rust_decimal::Decimal;
 use crate::i18n::Msg;
 use crate::msg;
 
+/// The most hectares an area may have (as its declared `area_ha`).
+const MAX_HECTARES: f64 = 100_000.0;
+
 /// A polygon's rings as `geo` draws them (longitude x, latitude y).
 pub(super) fn shape_of(rings: &[Vec<Position>]) -> Polygon<f64> {
     let ring = |r: &Vec<Position>| {
@@ -60,6 +63,16 @@ pub(super) fn valid(parts: &MultiPolygon<f64>) -> Result<(), Msg> {
                 msg!("geo-parts-overlap", polygon = a.0 + 1, other = b.0 + 1)
             }
         });
+    }
+    // No raw-material area is larger than the registry's most hectares: a polygon that large
+    // spans borders or open sea between its vertices, which alone are checked for territory.
+    let total: f64 = parts
+        .0
+        .iter()
+        .map(GeodesicArea::geodesic_area_unsigned)
+        .sum();
+    if total > MAX_HECTARES * 10_000.0 {
+        return Err(msg!("geo-too-large", max = MAX_HECTARES));
     }
     for (i, p) in parts.0.iter().enumerate() {
         use geo::Area;

@@ -63,23 +63,21 @@ pub fn phone(s: &str) -> String {
 }
 
 /// A tax code as a spreadsheet may have kept it: typed as a number, a code that begins with 0
-/// lost it (`100233488` for 0100233488; a branch's thirteen digits, twelve). Restored only
-/// when the restored code's check digit holds: otherwise the text goes to the API's rules,
+/// lost it — a tax code's nine digits left (`100233488` for 0100233488, restored only when the
+/// check digit then holds) or a personal identification number's eleven (`49101013699` for
+/// 049101013699: no other id has eleven digits). Twelve digits stay as they are: a personal
+/// number, not a branch's code that lost its zero. Otherwise the text goes to the API's rules,
 /// which say what is wrong.
 pub fn tax_code(s: &str) -> String {
     let t = s.trim();
-    if matches!(t.len(), 9 | 12) && t.bytes().all(|b| b.is_ascii_digit()) {
-        let restored = format!("0{t}");
-        let code = if restored.len() == 13 {
-            format!("{}-{}", &restored[..10], &restored[10..])
-        } else {
-            restored
-        };
-        if crate::validate::parse_tax_id(&code).is_ok() {
-            return code;
-        }
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.to_owned();
     }
-    t.to_owned()
+    match t.len() {
+        9 if crate::validate::parse_tax_id(&format!("0{t}")).is_ok() => format!("0{t}"),
+        11 => format!("0{t}"),
+        _ => t.to_owned(),
+    }
 }
 
 /// The legal form a subject's own name states (`HTX Nông nghiệp Tam Thăng`, `Công ty TNHH …`,
@@ -200,10 +198,12 @@ pub fn channel_kind(s: &str) -> Option<ChannelKind> {
 /// (`12.5`), with a point for the API.
 pub fn decimal(s: &str) -> String {
     let t = s.trim().replace(' ', "");
-    if t.contains(',') {
-        t.replace('.', "").replace(',', ".")
-    } else {
-        t
+    // With both marks, the last is the decimal one (`1.234,5` as Vietnamese write it, `1,234.5`
+    // as an English spreadsheet does).
+    match (t.rfind(','), t.rfind('.')) {
+        (Some(c), Some(d)) if d > c => t.replace(',', ""),
+        (Some(_), _) => t.replace('.', "").replace(',', "."),
+        _ => t,
     }
 }
 
@@ -310,10 +310,16 @@ mod tests {
         assert_eq!(phone("0235 3 852 123"), "0235 3 852 123");
         assert_eq!(phone("12345"), "12345");
         assert_eq!(tax_code("100233488"), "0100233488");
-        assert_eq!(tax_code("100233488001"), "0100233488-001");
+        assert_eq!(tax_code("49101013699"), "049101013699");
+        // Twelve digits are a personal number as they stand.
+        assert_eq!(tax_code("049101457096"), "049101457096");
         // No check digit to hold: left for the API to refuse.
         assert_eq!(tax_code("100233487"), "100233487");
         assert_eq!(tax_code("4000101453"), "4000101453");
+        assert_eq!(decimal("1.234,5"), "1234.5");
+        assert_eq!(decimal("1,234.5"), "1234.5");
+        assert_eq!(decimal("12,5"), "12.5");
+        assert_eq!(decimal("12.5"), "12.5");
         assert_eq!(legal_form("Công ty TNHH"), Some(LegalForm::Enterprise));
         assert_eq!(legal_form("Công ty CP"), Some(LegalForm::Enterprise));
         assert_eq!(legal_form("THT"), Some(LegalForm::CooperativeGroup));

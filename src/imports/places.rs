@@ -261,6 +261,14 @@ impl<'g> Resolver<'g> {
     /// row gives one that fits), the one valid on the list's date first.
     fn by_code(&self, code: &str, names: &Names<'_>) -> Result<Place, (Column, Msg)> {
         let code = code.trim();
+        // A code typed as a number lost its leading zeros (`5788` for 05788): communes' codes
+        // have five digits.
+        let padded = format!("{code:0>5}");
+        let code = if code.len() < 5 && code.bytes().all(|b| b.is_ascii_digit()) {
+            padded.as_str()
+        } else {
+            code
+        };
         let versions = self.by_code.get(code).cloned().unwrap_or_default();
         if versions.is_empty() {
             return Err((Column::CommuneCode, msg!("import-place-code", code = code)));

@@ -19,8 +19,9 @@ use crate::i18n::Lang;
 /// `dry_run=true`: the summary is the one the real run gives, and nothing is written. A file is
 /// applied whole or not at all (administrators; auditors within their unit).
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportQuery),
-    request_body(content = Vec<u8>, description = "The file: CSV (UTF-8, comma or semicolon) or XLSX",
-        content_type = "text/csv"),
+    request_body(description = "The file: CSV (UTF-8, comma or semicolon) or an XLSX workbook",
+        content((crate::export::FileBody = "text/csv"),
+                (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 200, description = "What the file did (or would do); `applied` says whether it was written", body = ImportSummary),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
@@ -65,8 +66,8 @@ pub struct TemplateQuery {
 /// in the workbook, a sheet of the values each column accepts.
 #[utoipa::path(get, path = "/api/v1/imports/template", tag = "imports", params(TemplateQuery),
     responses((status = 200, description = "The template: an XLSX workbook (default) or CSV",
-               content((String = "text/csv"),
-                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+               content((crate::export::FileBody = "text/csv"),
+                       (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Unknown kind or format", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Not an administrator or auditor", body = ErrorBody)),

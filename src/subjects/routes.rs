@@ -19,8 +19,8 @@ use rocket::Either;
 /// List the subjects the token may see (or download them all with `format=csv|xlsx`).
 #[utoipa::path(get, path = "/api/v1/subjects", tag = "subjects", params(SubjectQuery, PageParams),
     responses((status = 200, description = "A page of subjects, or every matching subject as a CSV or XLSX file",
-               content((Paginated<SubjectView> = "application/json"), (String = "text/csv"),
-                       (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+               content((Paginated<SubjectView> = "application/json"), (crate::export::FileBody = "text/csv"),
+                       (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "Malformed query", body = ErrorBody),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role not allowed", body = ErrorBody)),

@@ -236,6 +236,16 @@ async fn areas_are_valid_places_measured_and_flagged_when_their_hectares_stray()
             "ngoài lãnh thổ",
         ),
         ("Hainan", polygon(square(110.0, 19.5)), "ngoài lãnh thổ"),
+        (
+            "Nghệ An, Điện Biên, Hà Nội: most of it in Laos",
+            polygon(json!([
+                [105.68, 18.67],
+                [103.02, 21.38],
+                [105.85, 21.03],
+                [105.68, 18.67]
+            ])),
+            "rộng hơn 100000 ha",
+        ),
     ];
     for (what, geometry, says) in refused {
         let res = app
@@ -332,6 +342,18 @@ async fn areas_are_valid_places_measured_and_flagged_when_their_hectares_stray()
     let res = app.post(&transitions, Some(&admin), &verify).await;
     assert_eq!(res.status, Status::UnprocessableEntity, "{:?}", res.body);
     assert_eq!(res.error_fields(), vec!["warning_reason"]);
+    // Blanks and invisible characters are no reason.
+    for blank in ["", "   ", "\u{a0}\u{200b}", "-"] {
+        let mut said = verify.clone();
+        said["warning_reason"] = json!(blank);
+        let res = app.post(&transitions, Some(&admin), &said).await;
+        assert_eq!(
+            res.error_fields(),
+            vec!["warning_reason"],
+            "{blank:?}: {:?}",
+            res.body
+        );
+    }
     assert!(
         res.body["error"]["fields"]["warning_reason"][0]
             .as_str()

@@ -158,7 +158,13 @@ async fn click(c: &Client, css: &str) {
 
 /// The text of the element with this id (the page's source in the failure otherwise).
 async fn text_of(c: &Client, id: &str) -> String {
-    match c.find(Locator::Id(id)).await {
+    // Waited for: under a loaded machine a page may still be arriving.
+    let found = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::Id(id))
+        .await;
+    match found {
         Ok(e) => e.text().await.unwrap(),
         Err(e) => panic!(
             "no #{id} ({e}) on {}: {}",

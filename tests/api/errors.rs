@@ -167,6 +167,46 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// Files are described as files: an import's body is CSV or an XLSX workbook, a download and a
+/// document binary with their media types — so a generated client sends and saves files.
+#[rocket::async_test]
+async fn openapi_describes_files_as_binary_with_their_media_types() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json", None).await.body;
+    let binary = serde_json::json!(["string", "binary"]);
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let body = &doc["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"];
+    for media in ["text/csv", XLSX] {
+        assert_eq!(
+            schema_of(&doc, &body[media]["schema"]),
+            binary,
+            "import {media}"
+        );
+    }
+    for (path, media) in [
+        ("/api/v1/reports/{id}", XLSX),
+        ("/api/v1/reports/{id}", "text/csv"),
+        ("/api/v1/imports/template", XLSX),
+        ("/api/v1/documents/{id}", "application/pdf"),
+    ] {
+        let content = &doc["paths"][path]["get"]["responses"]["200"]["content"];
+        assert_eq!(
+            schema_of(&doc, &content[media]["schema"]),
+            binary,
+            "{path} {media}: {content}"
+        );
+    }
+}
+
+/// A schema's type and format, its `$ref` followed.
+fn schema_of(doc: &serde_json::Value, schema: &serde_json::Value) -> serde_json::Value {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    };
+    serde_json::json!([schema["type"], schema["format"]])
+}
+
 /// The bundled Swagger UI: served from the binary, pointed at `/openapi.json`, and a missing file
 /// of it is the JSON 404 like any other.
 #[rocket::async_test]

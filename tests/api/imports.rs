@@ -740,6 +740,11 @@ async fn every_kind_exported_reimports_to_no_change() {
         assert_eq!(s.status, Status::Created, "{:?}", s.body);
         let mut area = crate::areas::area_body(&format!("Vùng {name}"), "1.5");
         area["commune_id"] = serde_json::json!(commune(code, from));
+        // Coordinates with every digit a float has (they read back exactly).
+        area["geometry"] = serde_json::json!({"type": "Polygon", "coordinates": [[
+            [106.123_456_789_012_34, 20.987_654_321_098_76], [106.134_567_890_123_45, 20.987_654_321_098_76],
+            [106.134_567_890_123_45, 20.998_765_432_109_87], [106.123_456_789_012_34, 20.987_654_321_098_76]
+        ]]});
         let a = app
             .post(
                 &format!("/api/v1/subjects/{}/areas", id_of(&s.body)),
@@ -748,6 +753,21 @@ async fn every_kind_exported_reimports_to_no_change() {
             )
             .await;
         assert_eq!(a.status, Status::Created, "{:?}", a.body);
+        // One revoked: a list that changes nothing about it is not refused.
+        if from.is_some() {
+            for to in ["verified", "suspended", "revoked"] {
+                let moved = app
+                    .post(
+                        &format!("/api/v1/areas/{}/transitions", id_of(&a.body)),
+                        Some(admin),
+                        &serde_json::json!({"to": to, "reason": "Kiểm tra hợp đồng",
+                            "effective_on": ocop_registry::clock::today().to_string(),
+                            "warning_reason": "Ranh giới đo lại"}),
+                    )
+                    .await;
+                assert_eq!(moved.status, Status::Ok, "{to}: {:?}", moved.body);
+            }
+        }
         extra.push(s.body);
     }
     let mut subjects: Vec<&Value> = sc.s.values().chain(&extra).collect();
