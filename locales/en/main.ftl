@@ -512,6 +512,7 @@ import-no-header = no header row found in the first ten rows (expected headings 
 import-place-unknown = no unit named "{ $name }" here
 import-place-ambiguous = "{ $name }" names several units: { $candidates }; add the district or province
 import-place-code = no commune has code { $code }
+import-place-code-outside = code { $code } is { $unit }, outside the unit you may import lists for
 import-place-code-name = code { $code } is { $known }, not "{ $name }"
 import-not-an-id = "{ $value }" is not a registry id (UUID)
 import-no-such-record = no record has id { $id }

@@ -511,6 +511,7 @@ import-no-header = không thấy dòng tiêu đề trong mười dòng đầu (c
 import-place-unknown = không có đơn vị hành chính nào tên "{ $name }" trong địa bàn
 import-place-ambiguous = "{ $name }" trùng tên nhiều đơn vị: { $candidates }; hãy ghi thêm huyện hoặc tỉnh
 import-place-code = không có xã/phường nào mang mã { $code }
+import-place-code-outside = mã { $code } là của { $unit }, ngoài đơn vị bạn được nhập danh sách
 import-place-code-name = mã { $code } là của { $known }, không phải "{ $name }"
 import-not-an-id = "{ $value }" không phải là một mã của hệ thống (UUID)
 import-no-such-record = không có bản ghi nào mang mã { $id }

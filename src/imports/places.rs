@@ -271,7 +271,22 @@ impl<'g> Resolver<'g> {
         };
         let versions = self.by_code.get(code).cloned().unwrap_or_default();
         if versions.is_empty() {
-            return Err((Column::CommuneCode, msg!("import-place-code", code = code)));
+            // A commune of that code outside the importer's unit is named as such.
+            let elsewhere = self
+                .graph
+                .communes()
+                .find(|id| self.graph.get(*id).is_some_and(|u| u.code == code));
+            return Err((
+                Column::CommuneCode,
+                match elsewhere {
+                    Some(id) => msg!(
+                        "import-place-code-outside",
+                        code = code,
+                        unit = self.label(id)
+                    ),
+                    None => msg!("import-place-code", code = code),
+                },
+            ));
         }
         let Some(name) = names.commune else {
             return self.commune_on_date(versions, code, Column::CommuneCode);

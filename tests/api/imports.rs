@@ -1463,3 +1463,45 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
     assert_eq!(app.count("subject").await, 0);
     assert_eq!(app.count("draft").await, 0);
 }
+
+/// A commune code is looked up in the importer's unit: a code of a commune elsewhere is said to
+/// be outside it (not "no such code"), and one of no commune at all is said not to exist.
+#[rocket::async_test]
+async fn a_commune_code_outside_the_importers_unit_is_named_as_such() {
+    let app = TestApp::spawn().await;
+    let auditor = app
+        .auditor(unit("province", "48", Some("2025-07-01")))
+        .await;
+    let tax = next_tax_code();
+    let list = format!(
+        "Tên chủ thể,Loại hình,Mã số thuế,Mã xã,Xã/Phường\n\
+         HTX Ba Đình,HTX,{tax},00004,Phường Ba Đình\n\
+         HTX Không Có,HTX,{},99999,Xã Không Có\n",
+        next_tax_code()
+    );
+    let res = app
+        .upload(
+            "/api/v1/imports?kind=subjects&lang=vi",
+            &auditor,
+            list.into_bytes(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    let errors = res.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0]["column"], "Mã xã");
+    let outside = errors[0]["message"].as_str().unwrap();
+    assert!(
+        outside.contains("Phường Ba Đình") && outside.contains("ngoài đơn vị"),
+        "{outside}"
+    );
+    assert!(
+        errors[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("không có xã/phường nào mang mã 99999"),
+        "{errors:?}"
+    );
+    assert_eq!(res.body["applied"], false);
+}
