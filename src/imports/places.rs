@@ -272,10 +272,14 @@ impl<'g> Resolver<'g> {
         let versions = self.by_code.get(code).cloned().unwrap_or_default();
         if versions.is_empty() {
             // A commune of that code outside the importer's unit is named as such.
+            // (the version valid on the list's date first, else the latest: codes are reused)
             let elsewhere = self
                 .graph
                 .communes()
-                .find(|id| self.graph.get(*id).is_some_and(|u| u.code == code));
+                .filter_map(|id| self.graph.get(id))
+                .filter(|u| u.code == code)
+                .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
+                .map(|u| u.id);
             return Err((
                 Column::CommuneCode,
                 match elsewhere {
