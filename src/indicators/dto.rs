@@ -441,14 +441,36 @@ pub struct Cause {
     pub effective_on: Option<NaiveDate>,
 }
 
-/// A subject whose counting changed for one indicator.
+/// A subject whose counting changed for one indicator: it counts now and did not (or the
+/// reverse), or it entered or left the population (a recognition recorded or revoked, a
+/// relocation, an approved identity change), which moves the denominator.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct SubjectChange {
     pub subject: SubjectRef,
     pub indicator: IndicatorKey,
+    /// Counted in the numerator before / after.
     pub before: bool,
     pub after: bool,
+    /// In the population (the denominator) before / after.
+    pub in_population_before: bool,
+    pub in_population_after: bool,
     pub because: Vec<Cause>,
+}
+
+/// A numerator over its population.
+#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Default)]
+pub struct Tally {
+    pub numerator: i64,
+    pub population: i64,
+}
+
+/// One indicator's figure at both knowledge times: `before` plus the listed changes of that
+/// indicator is exactly `after`.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct ChangedFigure {
+    pub indicator: IndicatorKey,
+    pub before: Tally,
+    pub after: Tally,
 }
 
 /// What changed between two knowledge times (since a frozen report: since what it filed), for one
@@ -463,5 +485,7 @@ pub struct ChangesView {
     /// The two knowledge times compared.
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
+    /// Each indicator's numerator and population at `since` and at `until`.
+    pub figures: Vec<ChangedFigure>,
     pub items: Vec<SubjectChange>,
 }

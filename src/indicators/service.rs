@@ -11,9 +11,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{
-    AmbiguousSubject, Cause, ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, Figure,
-    FreezeReport, FrozenReport, FrozenReportSummary, Gap, IndicatorKey, Report, ReportUnit,
-    SubjectChange, SubjectExplanation, SubjectOrder, SubjectRef, UnitFigures,
+    AmbiguousSubject, Cause, ChangedFigure, ChangesQuery, ChangesView, ExplainQuery,
+    ExplanationPage, Figure, FreezeReport, FrozenReport, FrozenReportSummary, Gap, IndicatorKey,
+    Report, ReportUnit, SubjectChange, SubjectExplanation, SubjectOrder, SubjectRef, Tally,
+    UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
 use super::explain::{self, Evidence};
@@ -644,20 +645,50 @@ pub async fn changes(
         .iter()
         .map(|f| (f.id, (f.value_chain, f.modern_channel)))
         .collect();
+    // Absent from a side = outside the population then; both indicators share one population,
+    // so a subject entering or leaving it is listed under each.
+    let was = |id: &Uuid| before.get(id).map(|b| (true, b.0, b.1));
+    let is = |id: &Uuid| after.get(id).map(|a| (true, a.0, a.1));
     let mut ids: Vec<Uuid> = before.keys().chain(after.keys()).copied().collect();
     ids.sort();
     ids.dedup();
-    let mut changed: Vec<(Uuid, IndicatorKey, bool, bool)> = Vec::new();
+    let mut changed: Vec<(Uuid, IndicatorKey, [bool; 4])> = Vec::new();
     for id in ids {
-        let (b_vc, b_mc) = before.get(&id).map_or((false, false), |b| (b.0, b.1));
-        let (a_vc, a_mc) = after.get(&id).copied().unwrap_or((false, false));
-        if b_vc != a_vc {
-            changed.push((id, IndicatorKey::ValueChain, b_vc, a_vc));
-        }
-        if b_mc != a_mc {
-            changed.push((id, IndicatorKey::ModernChannel, b_mc, a_mc));
+        let (b_in, b_vc, b_mc) = was(&id).unwrap_or_default();
+        let (a_in, a_vc, a_mc) = is(&id).unwrap_or_default();
+        for (key, b, a) in [
+            (IndicatorKey::ValueChain, b_vc, a_vc),
+            (IndicatorKey::ModernChannel, b_mc, a_mc),
+        ] {
+            if b != a || b_in != a_in {
+                changed.push((id, key, [b, a, b_in, a_in]));
+            }
         }
     }
+    let tally = |flags: &mut dyn Iterator<Item = (bool, bool)>| {
+        let (mut vc, mut mc) = (Tally::default(), Tally::default());
+        for (v, m) in flags {
+            vc.population += 1;
+            mc.population += 1;
+            vc.numerator += i64::from(v);
+            mc.numerator += i64::from(m);
+        }
+        (vc, mc)
+    };
+    let (b_vc, b_mc) = tally(&mut before.values().map(|b| (b.0, b.1)));
+    let (a_vc, a_mc) = tally(&mut after.values().copied());
+    let figures = vec![
+        ChangedFigure {
+            indicator: IndicatorKey::ValueChain,
+            before: b_vc,
+            after: a_vc,
+        },
+        ChangedFigure {
+            indicator: IndicatorKey::ModernChannel,
+            before: b_mc,
+            after: a_mc,
+        },
+    ];
     let changed_ids: Vec<Uuid> = changed.iter().map(|c| c.0).collect();
     let subjects: HashMap<Uuid, subject::Model> = until
         .select::<subject::Entity>()
@@ -669,7 +700,7 @@ pub async fn changes(
         .collect();
     let causes = audit::service::written_between(db, &changed_ids, since, until_at).await?;
     let mut items = Vec::with_capacity(changed.len());
-    for (id, indicator, b, a) in changed {
+    for (id, indicator, [b, a, b_in, a_in]) in changed {
         let subject = match (before.get(&id).and_then(|b| b.2.clone()), subjects.get(&id)) {
             (_, Some(s)) => SubjectRef {
                 id,
@@ -704,6 +735,8 @@ pub async fn changes(
             indicator,
             before: b,
             after: a,
+            in_population_before: b_in,
+            in_population_after: a_in,
             because,
         });
     }
@@ -714,6 +747,7 @@ pub async fn changes(
         since_report,
         since,
         until: until_at,
+        figures,
         items,
     })
 }

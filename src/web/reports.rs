@@ -228,11 +228,15 @@ pub async fn open(
             what: format!(
                 "{}: {}",
                 lang.t(&format!("ind-{}", c.indicator.code())),
-                lang.t(if c.after {
-                    "changes-now-counts"
-                } else {
-                    "changes-no-longer"
-                })
+                lang.t(
+                    match (c.in_population_before, c.in_population_after, c.after) {
+                        (false, true, true) => "changes-entered-counts",
+                        (false, true, false) => "changes-entered",
+                        (true, false, _) => "changes-left",
+                        (_, _, true) => "changes-now-counts",
+                        (_, _, false) => "changes-no-longer",
+                    }
+                )
             ),
             because: c
                 .because

@@ -686,6 +686,147 @@ async fn a_back_dated_verification_shows_in_changes_and_not_in_the_filed_figure(
     assert_eq!(wrong.error_fields(), vec!["since"]);
 }
 
+/// What `changes` lists accounts exactly for the difference between the two figures, numerator
+/// and population alike: subjects entering the population (a recognition recorded late) and
+/// leaving it (a relocation) are listed as well as those whose counting flipped.
+#[rocket::async_test]
+async fn changes_account_for_subjects_entering_and_leaving_the_population() {
+    // Arrange: in Tam Kỳ, S1 is recognised and sells on a verified Shopee shop; S2 has a product
+    // but no decision yet; the department files the report for 2025-06-30.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let s1 = app.seed_subject(&admin, "20335", "HTX Dời Đi").await;
+    let p1 = app.seed_product(&admin, &s1, "Nước mắm").await;
+    app.seed_recognition(&admin, &p1, "QĐ 1", "2023-01-10", 3)
+        .await;
+    let shop = app
+        .post(
+            &format!("/api/v1/subjects/{}/channels", id_of(&s1)),
+            Some(&admin),
+            &crate::channels::filed(crate::channels::shop_body(), "2024-01-01"),
+        )
+        .await;
+    assert_eq!(shop.status, Status::Created, "{:?}", shop.body);
+    let verified = app
+        .post(
+            &format!("/api/v1/channels/{}/verify", id_of(&shop.body)),
+            Some(&auditor),
+            &json!({"verified_on": "2025-02-01"}),
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok, "{:?}", verified.body);
+    let s2 = app.seed_subject(&admin, "20341", "HTX Mới Vào").await;
+    let p2 = app.seed_product(&admin, &s2, "Trà").await;
+    let tam_ky = unit("district", "502", None);
+    let filed = app
+        .post(
+            "/api/v1/reports",
+            Some(&auditor),
+            &json!({"unit_id": tam_ky, "as_of": "2025-06-30"}),
+        )
+        .await;
+    assert_eq!(filed.status, Status::Created, "{:?}", filed.body);
+    assert_eq!(filed.body["report"]["population"], 1);
+    assert_eq!(numerator(&filed.body["report"], "modern_channel"), 1);
+
+    // Act: S2's 2024 decision is entered; S1 moved to Điện Bàn on 2025-03-01.
+    app.seed_recognition(&admin, &p2, "QĐ 2", "2024-05-10", 4)
+        .await;
+    let moved = app
+        .patch(
+            &format!("/api/v1/subjects/{}", id_of(&s1)),
+            Some(&admin),
+            &json!({"commune_id": crate::helpers::commune("20551", None), "effective_on": "2025-03-01"}),
+            None,
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+
+    // Assert: both subjects are listed under both indicators, and before + listed = after.
+    let live = report(&app, &admin, tam_ky, "2025-06-30", 2).await;
+    assert_eq!(live["population"], 1);
+    let changes = app
+        .get(
+            &format!(
+                "/api/v1/indicators/changes?unit_id={tam_ky}&as_of=2025-06-30&since={}",
+                id_of(&filed.body)
+            ),
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(changes.status, Status::Ok, "{:?}", changes.body);
+    let items = changes.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{}", changes.body);
+    for key in ["value_chain", "modern_channel"] {
+        let figure = changes.body["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["indicator"] == key)
+            .unwrap();
+        let tally = |side: &str| {
+            (
+                figure[side]["numerator"].as_i64().unwrap(),
+                figure[side]["population"].as_i64().unwrap(),
+            )
+        };
+        assert_eq!(
+            tally("before"),
+            (numerator(&filed.body["report"], key), 1),
+            "{key}"
+        );
+        assert_eq!(tally("after"), (numerator(&live, key), 1), "{key}");
+        let (mut n, mut pop) = tally("before");
+        for c in items.iter().filter(|c| c["indicator"] == key) {
+            let one = |f: &str| i64::from(c[f].as_bool().unwrap());
+            n += one("after") - one("before");
+            pop += one("in_population_after") - one("in_population_before");
+        }
+        assert_eq!((n, pop), tally("after"), "{key}: {}", changes.body);
+    }
+    let left = items
+        .iter()
+        .find(|c| c["subject"]["id"] == s1["id"] && c["indicator"] == "modern_channel")
+        .unwrap();
+    assert_eq!(
+        [
+            &left["before"],
+            &left["in_population_before"],
+            &left["in_population_after"]
+        ],
+        [&json!(true), &json!(true), &json!(false)]
+    );
+    assert!(
+        left["because"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["effective_on"] == "2025-03-01"),
+        "{left}"
+    );
+    let entered = items
+        .iter()
+        .find(|c| c["subject"]["id"] == s2["id"] && c["indicator"] == "value_chain")
+        .unwrap();
+    assert_eq!(
+        [
+            &entered["after"],
+            &entered["in_population_before"],
+            &entered["in_population_after"]
+        ],
+        [&json!(false), &json!(false), &json!(true)]
+    );
+    assert!(
+        entered["because"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["entity"] == "recognition"),
+        "{entered}"
+    );
+}
+
 #[rocket::async_test]
 async fn change_requests_refuse_bad_input_and_write_nothing() {
     let app = TestApp::spawn().await;
