@@ -699,6 +699,7 @@ geo-rings-cross = polygon { $polygon } ring { $ring } crosses ring { $other }
 geo-parts-overlap = polygon { $polygon } and polygon { $other } overlap or share an edge: merge them into one
 geo-zero-area = polygon { $polygon } has no area
 geo-too-large = the boundary encloses more than { $max } ha, the most an area may have: check its vertices
+geo-too-complex = the boundary has too many edges whose boxes overlap to be checked: simplify it (fewer vertices)
 area-warning-hectares = the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)
 queue-warning-reason = Why verify despite the warning *
 area-warning-needs-reason = say why it is verified all the same: the declared { $declared } ha is { $percent }% away from the area of the boundary ({ $measured } ha)

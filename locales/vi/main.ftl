@@ -699,6 +699,7 @@ geo-rings-cross = đa giác { $polygon } vòng { $ring } cắt vòng { $other }
 geo-parts-overlap = đa giác { $polygon } và đa giác { $other } chồng lên nhau hoặc chung cạnh: hãy gộp thành một
 geo-zero-area = đa giác { $polygon } có diện tích bằng 0
 geo-too-large = ranh giới rộng hơn { $max } ha, diện tích lớn nhất của một vùng nguyên liệu: hãy kiểm tra lại các đỉnh
+geo-too-complex = ranh giới có quá nhiều cạnh chồng khung lên nhau để kiểm tra: hãy giản lược ranh giới (ít đỉnh hơn)
 area-warning-hectares = diện tích khai báo { $declared } ha lệch { $percent }% so với diện tích theo ranh giới ({ $measured } ha)
 queue-warning-reason = Lý do vẫn xác nhận dù có cảnh báo *
 area-warning-needs-reason = cần ghi lý do vẫn xác nhận: diện tích khai báo { $declared } ha lệch { $percent }% so với diện tích theo ranh giới ({ $measured } ha)

@@ -294,6 +294,126 @@ mod tests {
         assert_eq!(rings[0][1], json!([108.1, 15.0]), "{stored}");
     }
 
+    /// A square at (108 + x, 15 + y) of side `d` degrees, counter-clockwise (or the other way).
+    fn square(x: f64, y: f64, d: f64, ccw: bool) -> serde_json::Value {
+        let (x, y) = (108.0 + x, 15.0 + y);
+        let mut r = vec![[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]];
+        if !ccw {
+            r.reverse();
+        }
+        json!(r)
+    }
+
+    fn multi(parts: serde_json::Value) -> Result<String, String> {
+        check(&json!({"type": "MultiPolygon", "coordinates": parts})).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn rings_and_parts_may_touch_at_points_but_not_cross_nest_or_share_edges() {
+        let shell = square(0.0, 0.0, 0.1, true);
+        // Allowed: a hole touching its shell at one vertex, an island in a lake, parts meeting
+        // at a corner, a GPS trace's repeated vertex.
+        let touching = json!([
+            [108.0, 15.0],
+            [108.02, 15.04],
+            [108.04, 15.02],
+            [108.0, 15.0]
+        ]);
+        assert!(polygon(json!([shell, touching])).is_ok());
+        let lake = square(0.02, 0.02, 0.06, false);
+        let island = square(0.04, 0.04, 0.01, true);
+        assert!(multi(json!([[shell, lake], [island]])).is_ok());
+        assert!(multi(json!([[shell], [square(0.1, 0.1, 0.1, true)]])).is_ok());
+        let paused = json!([[
+            [108.0, 15.0],
+            [108.1, 15.0],
+            [108.1, 15.0],
+            [108.1, 15.1],
+            [108.0, 15.0]
+        ]]);
+        assert!(polygon(paused).is_ok());
+        // Refused: a ring touching itself, a spike, nested holes, a hole on the shell's edge,
+        // a part inside another, parts sharing an edge.
+        let figure_eight = json!([[
+            [108.0, 15.0],
+            [108.1, 15.0],
+            [108.05, 15.05],
+            [108.1, 15.1],
+            [108.0, 15.1],
+            [108.05, 15.05],
+            [108.0, 15.0]
+        ]]);
+        assert!(
+            polygon(figure_eight)
+                .unwrap_err()
+                .contains("intersects itself")
+        );
+        let spike = json!([[
+            [108.0, 15.0],
+            [108.1, 15.0],
+            [108.2, 15.0],
+            [108.1, 15.0],
+            [108.1, 15.1],
+            [108.0, 15.0]
+        ]]);
+        assert!(polygon(spike).unwrap_err().contains("intersects itself"));
+        let (outer, inner) = (
+            square(0.01, 0.01, 0.08, false),
+            square(0.03, 0.03, 0.02, false),
+        );
+        assert!(
+            polygon(json!([shell, outer, inner]))
+                .unwrap_err()
+                .contains("ring 3 crosses ring 2"),
+        );
+        let on_edge = square(0.0, 0.02, 0.02, false);
+        assert!(
+            polygon(json!([shell, on_edge]))
+                .unwrap_err()
+                .contains("ring 2")
+        );
+        for parts in [
+            json!([[shell], [square(0.02, 0.02, 0.02, true)]]),
+            json!([[square(0.02, 0.02, 0.02, true)], [shell]]),
+            json!([[shell], [square(0.1, 0.0, 0.1, true)]]),
+        ] {
+            assert!(
+                multi(parts.clone()).unwrap_err().contains("overlap"),
+                "{parts}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_large_boundary_is_checked_in_n_log_n_and_a_contrived_one_refused() {
+        // 9,999 vertices on a circle: the R-tree compares each edge with its neighbours only
+        // (the quadratic check took 20 s on it, debug build).
+        let n = 9_998;
+        let mut ring: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * i as f64 / n as f64;
+                [108.0 + 0.05 * a.cos(), 15.0 + 0.05 * a.sin()]
+            })
+            .collect();
+        ring.push(ring[0]);
+        assert!(polygon(json!([ring])).is_ok());
+        // A zigzag of long slanted edges, none crossing, whose boxes all meet.
+        let mut comb = Vec::new();
+        for i in 0..2_400 {
+            let h = 0.01 * i as f64 / 2_400.0;
+            comb.push([108.0, 15.0 + h]);
+            comb.push([108.1, 15.05 + h]);
+        }
+        comb.push([108.11, 15.07]);
+        comb.push([108.11, 14.99]);
+        comb.push(comb[0]);
+        assert!(
+            polygon(json!([comb]))
+                .unwrap_err()
+                .contains("too many edges")
+        );
+    }
+
     #[test]
     fn rejects_each_rule() {
         let open = json!([[108.0, 15.0], [108.1, 15.0], [108.1, 15.1], [108.0, 15.2]]);
