@@ -125,7 +125,9 @@ pub async fn indicator_changes(
     actor: Actor,
     query: QueryParams<ChangesQuery>,
 ) -> AppResult<Json<ChangesView>> {
-    Ok(Json(service::changes(db.inner(), &actor, &query.0).await?))
+    Ok(Json(
+        super::changes::changes(db.inner(), &actor, &query.0).await?,
+    ))
 }
 
 /// Filters of `GET /api/v1/reports`.

@@ -11,10 +11,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{
-    AmbiguousSubject, Cause, ChangedFigure, ChangesQuery, ChangesView, ExplainQuery,
-    ExplanationPage, Figure, FreezeReport, FrozenReport, FrozenReportSummary, Gap, IndicatorKey,
-    Report, ReportUnit, SubjectChange, SubjectExplanation, SubjectOrder, SubjectRef, Tally,
-    UnitFigures,
+    AmbiguousSubject, ExplainQuery, ExplanationPage, Figure, FreezeReport, FrozenReport,
+    FrozenReportSummary, Gap, IndicatorKey, Report, ReportUnit, SubjectExplanation, SubjectOrder,
+    SubjectRef, UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
 use super::explain::{self, Evidence};
@@ -26,7 +25,6 @@ use crate::db::{begin_snapshot, begin_write};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
-use crate::msg;
 use crate::pagination::{PageParams, Paginated};
 use crate::policies::dto::Policy;
 use crate::units::dto::UnitRef;
@@ -100,7 +98,7 @@ pub fn known_at(raw: Option<&str>, field: &'static str) -> AppResult<Known> {
     Ok(Known(Some(t)))
 }
 
-fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
+pub(super) fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
     graph.get(id).map(UnitRef::from)
 }
 
@@ -530,263 +528,6 @@ pub async fn freeze(
     .await?;
     txn.commit().await?;
     Ok(body)
-}
-
-/// The earlier knowledge time of a comparison: a frozen report's, or an instant.
-enum Since {
-    Report(Uuid),
-    At(DateTime<Utc>),
-}
-
-/// The subjects whose counting changed between two knowledge times for one unit and date, per
-/// indicator, with the records written in between that bear on them — so a late, back-dated
-/// entry is visible as such (docs/domain.md §8). Since a frozen report, "before" is what was filed.
-pub async fn changes(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    q: &ChangesQuery,
-) -> AppResult<ChangesView> {
-    let until = known_at(q.until.as_deref(), "until")?;
-    let since = match Uuid::parse_str(q.since.trim()) {
-        Ok(id) => Since::Report(id),
-        Err(_) => {
-            let t = crate::validate::parse_instant(&q.since).map_err(|_| {
-                AppError::invalid(
-                    "since",
-                    "must be a frozen report id or a time written as RFC 3339 \
-                     (2025-07-01T09:30:00+07:00)",
-                )
-            })?;
-            if t > clock::now() {
-                return Err(AppError::invalid("since", "must not be in the future"));
-            }
-            Since::At(t)
-        }
-    };
-    let graph = authorised_graph(db, actor, q.unit_id).await?;
-    // The unit is resolved after a named report is checked against it, so that a report of
-    // another date says so rather than "no such unit on that date".
-    let communes =
-        || Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id").map(|p| p.counted_communes());
-    let (policy, since, since_report, before) = match since {
-        Since::Report(id) => {
-            if q.policy_version.is_some() {
-                return Err(AppError::invalid(
-                    "policy_version",
-                    "is the frozen report's own when since names one",
-                ));
-            }
-            let row = crate::db::find::<indicator_report::Entity>(db, "report", id, false).await?;
-            if row.unit_id != q.unit_id || row.as_of != q.as_of {
-                return Err(AppError::invalid(
-                    "since",
-                    msg!(
-                        "field-report-other-unit-or-date",
-                        report = row.id,
-                        as_of = row.as_of
-                    ),
-                ));
-            }
-            /// What `changes` needs of a filed report.
-            #[derive(serde::Deserialize)]
-            struct Filed {
-                subjects: Vec<SubjectExplanation>,
-            }
-            let filed: Filed = serde_json::from_str(&row.body).map_err(|e| {
-                AppError::Internal(format!("frozen report {} unreadable: {e}", row.id))
-            })?;
-            let before: HashMap<Uuid, (bool, bool, Option<SubjectRef>)> = filed
-                .subjects
-                .into_iter()
-                .map(|s| {
-                    let vc = s.value_chain.as_ref().is_some_and(|v| v.counts);
-                    let mc = s.modern_channel.as_ref().is_some_and(|m| m.counts);
-                    (s.subject.id, (vc, mc, Some(s.subject)))
-                })
-                .collect();
-            let policy = policies::service::get(db, Some(row.policy_version)).await?;
-            (policy, row.known_at, Some(row.id), before)
-        }
-        Since::At(t) => {
-            let since = Known(Some(t));
-            let policy = policies::service::get(db, q.policy_version).await?;
-            let (flags, _) = engine::subjects(
-                db,
-                &policy,
-                q.as_of,
-                &communes()?,
-                None,
-                engine::Window::ALL,
-                since,
-            )
-            .await?;
-            let before = flags
-                .into_iter()
-                .map(|f| (f.id, (f.value_chain, f.modern_channel, None)))
-                .collect();
-            (policy, t, None, before)
-        }
-    };
-    let until_at = until.0.unwrap_or_else(clock::now);
-    if until_at < since {
-        return Err(AppError::invalid("until", "must not be before since"));
-    }
-    let (live, _) = engine::subjects(
-        db,
-        &policy,
-        q.as_of,
-        &communes()?,
-        None,
-        engine::Window::ALL,
-        until,
-    )
-    .await?;
-    let after: HashMap<Uuid, (bool, bool)> = live
-        .iter()
-        .map(|f| (f.id, (f.value_chain, f.modern_channel)))
-        .collect();
-    // Absent from a side = outside the population then; both indicators share one population,
-    // so a subject entering or leaving it is listed under each.
-    let was = |id: &Uuid| before.get(id).map(|b| (true, b.0, b.1));
-    let is = |id: &Uuid| after.get(id).map(|a| (true, a.0, a.1));
-    let mut ids: Vec<Uuid> = before.keys().chain(after.keys()).copied().collect();
-    ids.sort();
-    ids.dedup();
-    let mut changed: Vec<(Uuid, IndicatorKey, [bool; 4])> = Vec::new();
-    for id in ids {
-        let (b_in, b_vc, b_mc) = was(&id).unwrap_or_default();
-        let (a_in, a_vc, a_mc) = is(&id).unwrap_or_default();
-        for (key, b, a) in [
-            (IndicatorKey::ValueChain, b_vc, a_vc),
-            (IndicatorKey::ModernChannel, b_mc, a_mc),
-        ] {
-            if b != a || b_in != a_in {
-                changed.push((id, key, [b, a, b_in, a_in]));
-            }
-        }
-    }
-    let tally = |flags: &mut dyn Iterator<Item = (bool, bool)>| {
-        let (mut vc, mut mc) = (Tally::default(), Tally::default());
-        for (v, m) in flags {
-            vc.population += 1;
-            mc.population += 1;
-            vc.numerator += i64::from(v);
-            mc.numerator += i64::from(m);
-        }
-        (vc, mc)
-    };
-    let (b_vc, b_mc) = tally(&mut before.values().map(|b| (b.0, b.1)));
-    let (a_vc, a_mc) = tally(&mut after.values().copied());
-    let figures = vec![
-        ChangedFigure {
-            indicator: IndicatorKey::ValueChain,
-            before: b_vc,
-            after: a_vc,
-        },
-        ChangedFigure {
-            indicator: IndicatorKey::ModernChannel,
-            before: b_mc,
-            after: a_mc,
-        },
-    ];
-    let changed_ids: Vec<Uuid> = changed.iter().map(|c| c.0).collect();
-    let subjects: HashMap<Uuid, subject::Model> = until
-        .select::<subject::Entity>()
-        .filter(subject::Column::Id.is_in(changed_ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let causes = audit::service::written_between(db, &changed_ids, since, until_at).await?;
-    let mut items = Vec::with_capacity(changed.len());
-    for (id, indicator, [b, a, b_in, a_in]) in changed {
-        let subject = match (before.get(&id).and_then(|b| b.2.clone()), subjects.get(&id)) {
-            (_, Some(s)) => SubjectRef {
-                id,
-                name: s.name.clone(),
-                legal_form: s.legal_form,
-                commune: unit_ref(&graph, s.commune_id),
-            },
-            (Some(b), None) => b,
-            (None, None) => continue,
-        };
-        let because = causes
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .map(|c| Cause {
-                entity: c.entity.clone(),
-                entity_id: c.entity_id,
-                record: record_name(c.after.as_ref().or(c.before.as_ref())),
-                platform: c
-                    .after
-                    .as_ref()
-                    .or(c.before.as_ref())
-                    .and_then(|v| v.get("platform")?.as_str().map(str::to_owned)),
-                change: c.action.clone(),
-                recorded_at: c.at,
-                recorded_by: c.actor.name.clone(),
-                effective_on: effective_on(c.after.as_ref()),
-            })
-            .collect();
-        items.push(SubjectChange {
-            subject,
-            indicator,
-            before: b,
-            after: a,
-            in_population_before: b_in,
-            in_population_after: a_in,
-            because,
-        });
-    }
-    Ok(ChangesView {
-        unit_id: q.unit_id,
-        as_of: q.as_of,
-        policy_version: policy.version,
-        since_report,
-        since,
-        until: until_at,
-        figures,
-        items,
-    })
-}
-
-/// A record as a person names it, read from what the audit trail kept of it: a channel by its
-/// shop, any other record by its name or its document's number.
-fn record_name(kept: Option<&serde_json::Value>) -> Option<String> {
-    let v = kept?;
-    [
-        "name",
-        "shop_url",
-        "shop_id",
-        "certificate_no",
-        "decision_no",
-    ]
-    .into_iter()
-    .find_map(|k| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()))
-    .map(str::to_owned)
-}
-
-/// The day a recorded change takes effect, read from what the audit trail kept of it: a
-/// relocation's date, a record's `effective_on`, or the newest move of its status history.
-fn effective_on(after: Option<&serde_json::Value>) -> Option<NaiveDate> {
-    let v = after?;
-    let date = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse().ok());
-    date(v)
-        .or_else(|| v.get("effective_on").and_then(date))
-        .or_else(|| {
-            v.get("history")
-                .and_then(|h| h.as_array())
-                .and_then(|h| h.last())
-                .and_then(|e| e.get("effective_on"))
-                .and_then(date)
-        })
-        .or_else(|| {
-            v.get("verification")
-                .and_then(|x| x.get("verified_on"))
-                .and_then(date)
-        })
 }
 
 /// A frozen report's JSON text, exactly as stored.

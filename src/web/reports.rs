@@ -173,7 +173,7 @@ pub async fn open(
         .chain(r.children.iter().map(|c| row(lang, at, c, false)))
         .collect();
     // What moved since it was filed: the time issue's `changes`, since this very report.
-    let since = indicators::service::changes(
+    let since = indicators::changes::changes(
         db.inner(),
         actor,
         &ChangesQuery {
@@ -225,19 +225,7 @@ pub async fn open(
         .iter()
         .map(|c| Changed {
             subject: c.subject.name.clone(),
-            what: format!(
-                "{}: {}",
-                lang.t(&format!("ind-{}", c.indicator.code())),
-                lang.t(
-                    match (c.in_population_before, c.in_population_after, c.after) {
-                        (false, true, true) => "changes-entered-counts",
-                        (false, true, false) => "changes-entered",
-                        (true, false, _) => "changes-left",
-                        (_, _, true) => "changes-now-counts",
-                        (_, _, false) => "changes-no-longer",
-                    }
-                )
-            ),
+            what: changed_what(lang, c),
             because: c
                 .because
                 .iter()
@@ -317,4 +305,21 @@ pub async fn export(
     )?;
     indicators::export::frozen_download(&frozen, file_format(format)?, viewer.lang)?
         .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
+}
+
+/// What moved for one subject and indicator, in words: it counts now or no longer, or it
+/// entered or left the population.
+fn changed_what(lang: Lang, c: &crate::indicators::dto::SubjectChange) -> String {
+    let key = match (c.in_population_before, c.in_population_after, c.after) {
+        (false, true, true) => "changes-entered-counts",
+        (false, true, false) => "changes-entered",
+        (true, false, _) => "changes-left",
+        (_, _, true) => "changes-now-counts",
+        (_, _, false) => "changes-no-longer",
+    };
+    format!(
+        "{}: {}",
+        lang.t(&format!("ind-{}", c.indicator.code())),
+        lang.t(key)
+    )
 }
