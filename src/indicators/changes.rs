@@ -29,6 +29,10 @@ use crate::{clock, policies};
 /// how it was named then.
 type Verdicts = HashMap<Uuid, (bool, bool, Option<SubjectRef>)>;
 
+/// A subject listed under one indicator: `[counted before, after, in the population before,
+/// after]`.
+type Moved = (Uuid, IndicatorKey, [bool; 4]);
+
 /// The earlier knowledge time of a comparison: a frozen report's, or an instant.
 enum Since {
     Report(Uuid),
@@ -200,7 +204,7 @@ async fn filed(
 fn compare(
     before: &Verdicts,
     after: &HashMap<Uuid, (bool, bool)>,
-) -> (Vec<(Uuid, IndicatorKey, [bool; 4])>, Vec<ChangedFigure>) {
+) -> (Vec<Moved>, Vec<ChangedFigure>) {
     let was = |id: &Uuid| before.get(id).map(|b| (true, b.0, b.1));
     let is = |id: &Uuid| after.get(id).map(|a| (true, a.0, a.1));
     let mut ids: Vec<Uuid> = before.keys().chain(after.keys()).copied().collect();
