@@ -158,6 +158,8 @@ pub const SUBJECT: &[Field] = &[
 
 /// A product and its recognition, after the columns of its subject.
 pub const PRODUCT: &[Field] = &[
+    f("product_id", "Mã sản phẩm", &["product id"], ""),
+    f("recognition_id", "Mã công nhận", &["recognition id"], ""),
     f(
         "product_name",
         "Tên sản phẩm",
@@ -176,6 +178,18 @@ pub const PRODUCT: &[Field] = &[
         "Nhóm sản phẩm",
         &["Nhóm", "Nhóm ngành", "Bộ sản phẩm", "product group"],
         "Đồ uống",
+    ),
+    f(
+        "subgroup",
+        "Phân nhóm",
+        &["Phân nhóm sản phẩm", "product subgroup"],
+        "",
+    ),
+    f(
+        "description",
+        "Mô tả",
+        &["Mô tả sản phẩm", "product description"],
+        "",
     ),
     f(
         "stars",

@@ -21,8 +21,14 @@ use crate::units::graph::UnitGraph;
 
 /// The product and recognition a row gives.
 pub struct Item {
+    /// The registry's ids an exported list carries: the product, the recognition.
+    pub id: Option<Uuid>,
+    pub recognition_id: Option<Uuid>,
     pub name: String,
     pub group: Option<String>,
+    /// The product's other details the row gives (subgroup, description); a blank cell
+    /// changes nothing.
+    pub details: Map<String, Value>,
     /// The recognition's fields (absent when the row gives no stars).
     pub recognition: Option<Map<String, Value>>,
     pub year: Option<i32>,
@@ -37,8 +43,12 @@ impl Item {
                 .map(Value::to_string)
                 .unwrap_or_default()
         };
+        if let Some(id) = self.recognition_id {
+            return id.to_string();
+        }
         format!(
-            "{}|{}|{}|{}|{:?}",
+            "{}|{}|{}|{}|{}|{:?}",
+            self.id.map(|i| i.to_string()).unwrap_or_default(),
             fold(&self.name),
             get("decision_no"),
             get("decision_date"),
@@ -62,10 +72,26 @@ pub fn read(row: &Row<'_>, authority: Option<&str>) -> Result<Item, RowError> {
         ),
         None => None,
     };
+    let id_in = |column: &'static str| -> Result<Option<Uuid>, RowError> {
+        row.text(column)
+            .map(|t| {
+                Uuid::parse_str(t.trim())
+                    .map_err(|_| RowError::field(column, msg!("import-not-an-id", value = t)))
+            })
+            .transpose()
+    };
+    let (id, recognition_id) = (id_in("product_id")?, id_in("recognition_id")?);
+    let details: Map<String, Value> = ["subgroup", "description"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), json!(row.text(k)?))))
+        .collect();
     let Some(stars_text) = row.text("stars") else {
         return Ok(Item {
+            id,
+            recognition_id,
             name,
             group,
+            details,
             recognition: None,
             year: None,
         });
@@ -111,8 +137,11 @@ pub fn read(row: &Row<'_>, authority: Option<&str>) -> Result<Item, RowError> {
         r.insert("authority".into(), json!(a));
     }
     Ok(Item {
+        id,
+        recognition_id,
         name,
         group,
+        details,
         recognition: Some(r),
         year,
     })
@@ -208,21 +237,25 @@ pub async fn apply(
     };
     let created_subject = matches!(target, Target::Record { created: true, .. });
     let name = fold(&item.name);
-    // A subject made by this row has no product yet.
-    let found = if created_subject {
-        None
-    } else {
-        crate::db::unique(
+    let found = match named_product(txn, subject_id, &item).await? {
+        Some(p) => Some(p),
+        // A subject made by this row has no product yet.
+        None if created_subject => None,
+        None => crate::db::unique(
             txn,
             product::Entity::find()
                 .filter(product::Column::SubjectId.eq(subject_id))
                 .filter(product::Column::NameFolded.eq(name.clone())),
         )
         .await
-        .map_err(RowError::fault)?
+        .map_err(RowError::fault)?,
     };
+    let mut edited = false;
     let (product_id, created_product) = match found {
-        Some(p) => (p.id, false),
+        Some(p) => {
+            edited = edit(txn, actor, &p, &item).await?;
+            (p.id, false)
+        }
         None => {
             let same = |m: &Map<String, Value>| {
                 m.get("name")
@@ -239,7 +272,7 @@ pub async fn apply(
             {
                 return hold(txn, actor, d, source).await;
             }
-            let mut data = Map::new();
+            let mut data = item.details.clone();
             data.insert("name".into(), json!(item.name));
             if let Some(g) = &item.group {
                 data.insert("group".into(), json!(g));
@@ -269,6 +302,8 @@ pub async fn apply(
     };
     let created = if created_subject || created_product {
         Outcome::Created
+    } else if edited {
+        Outcome::Updated
     } else {
         Outcome::Unchanged
     };
@@ -303,6 +338,23 @@ pub async fn apply(
                     .is_some_and(|y| chrono::Datelike::year(&x.decision_date) == y)
         }
     };
+    if let Some(id) = item.recognition_id {
+        // A recorded decision is corrected on its own page, not by a list: a row naming one
+        // must agree with it.
+        let Some(x) = existing.iter().find(|x| x.id == id) else {
+            return Err(RowError::field(
+                "recognition_id",
+                msg!("import-recognition-elsewhere", id = id),
+            ));
+        };
+        if !same(x) || i64::from(x.stars) != stars {
+            return Err(RowError::field(
+                "recognition_id",
+                msg!("import-recognition-differs", id = id),
+            ));
+        }
+        return Ok(created);
+    }
     if existing.iter().any(same) {
         return Ok(created);
     }
@@ -383,4 +435,71 @@ fn year_of(source: &Value) -> Option<i32> {
         .get("year")
         .and_then(Value::as_i64)
         .and_then(|y| i32::try_from(y).ok())
+}
+
+/// The product a row names by the registry's id (its own, or its recognition's): it must be
+/// there and be the producer's.
+async fn named_product(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    item: &Item,
+) -> Result<Option<product::Model>, RowError> {
+    let (column, id) = match (item.id, item.recognition_id) {
+        (Some(id), _) => ("product_id", id),
+        (None, Some(r)) => {
+            let Some(rec) = crate::db::unique(txn, recognition::Entity::find_by_id(r))
+                .await
+                .map_err(RowError::fault)?
+            else {
+                return Err(RowError::field(
+                    "recognition_id",
+                    msg!("import-no-such-record", id = r),
+                ));
+            };
+            ("recognition_id", rec.product_id)
+        }
+        (None, None) => return Ok(None),
+    };
+    let p = crate::db::unique(txn, product::Entity::find_by_id(id))
+        .await
+        .map_err(RowError::fault)?
+        .ok_or_else(|| RowError::field(column, msg!("import-no-such-record", id = id)))?;
+    if p.subject_id != subject_id {
+        return Err(RowError::field(
+            column,
+            msg!("import-product-of-another", id = id, name = p.name),
+        ));
+    }
+    Ok(Some(p))
+}
+
+/// Brings a registered product to what the row says of it (its name, when the row names it by
+/// id; its group and details, where given), recorded like an edit. Whether anything changed.
+async fn edit(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    current: &product::Model,
+    item: &Item,
+) -> Result<bool, RowError> {
+    let mut data = item.details.clone();
+    if item.id.is_some() {
+        data.insert("name".into(), json!(item.name));
+    }
+    if let Some(g) = &item.group {
+        data.insert("group".into(), json!(g));
+    }
+    if data.is_empty() {
+        return Ok(false);
+    }
+    let input = super::subjects::parse(&data)?;
+    let after = crate::products::service::update_in(
+        txn,
+        actor,
+        current.id,
+        crate::http::IfMatch(None),
+        input,
+    )
+    .await
+    .map_err(RowError::app)?;
+    Ok(after.version != current.version)
 }

@@ -1505,3 +1505,114 @@ async fn a_commune_code_outside_the_importers_unit_is_named_as_such() {
     );
     assert_eq!(res.body["applied"], false);
 }
+
+/// A list of products names each product by its `Mã sản phẩm` (and a recognition by its
+/// `Mã công nhận`): a renamed product or a new description updates that product, recorded like
+/// an edit, never a second product; an id that is not the producer's, or a row that contradicts
+/// a recorded decision, is an error naming that column, and nothing is written.
+#[rocket::async_test]
+async fn products_are_found_by_their_id_renamed_and_described_and_never_taken_from_another() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà Sâm").await;
+    let p = app.seed_product(&admin, &s, "Trà sâm").await;
+    let r = app
+        .seed_recognition(&admin, &p, "QĐ 7", "2024-05-10", 4)
+        .await;
+    let other = app.seed_subject(&admin, "20341", "HTX Khác").await;
+    let theirs = app.seed_product(&admin, &other, "Mật ong").await;
+    let (sid, pid, rid) = (id_of(&s), id_of(&p), id_of(&r));
+    let csv = ContentType::new("text", "csv");
+    let import = |rows: &[String]| -> Vec<u8> {
+        let mut text =
+            "Mã sản phẩm;Mã chủ thể;Tên sản phẩm;Nhóm sản phẩm;Phân nhóm;Mô tả\n".to_owned();
+        text.push_str(&rows.join("\n"));
+        text.into_bytes()
+    };
+    let path = "/api/v1/imports?kind=products";
+
+    // Renamed and described in the file: the same product, updated.
+    let renamed = import(&[format!(
+        "{pid};{sid};Trà sâm túi lọc;Đồ uống;Trà thảo mộc;Trà sâm đóng túi lọc 2 g"
+    )]);
+    let res = app.upload(path, &admin, renamed.clone(), csv.clone()).await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(figures(&res.body), [1, 0, 1, 0, 0], "{:?}", res.body);
+    let products = app
+        .get(&format!("/api/v1/subjects/{sid}/products"), Some(&admin))
+        .await;
+    assert_eq!(products.body["total"], 1, "{:?}", products.body);
+    let product = &products.body["items"][0];
+    assert_eq!(product["name"], "Trà sâm túi lọc");
+    assert_eq!(product["subgroup"], "Trà thảo mộc");
+    assert_eq!(product["description"], "Trà sâm đóng túi lọc 2 g");
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?entity=product&entity_id={pid}"),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        trail.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "update"),
+        "{:?}",
+        trail.body
+    );
+    // The same file again changes nothing.
+    let again = app.upload(path, &admin, renamed, csv.clone()).await;
+    assert_eq!(figures(&again.body), [1, 0, 0, 1, 0], "{:?}", again.body);
+
+    // Another producer's product, an unknown id, a word that is no id: each refused by column.
+    let audit_before = app.count("audit_log").await;
+    let bad = import(&[
+        format!("{};{sid};Mật ong;Thực phẩm;;", id_of(&theirs)),
+        format!("{};{sid};Trà;Đồ uống;;", uuid::Uuid::nil()),
+        format!("SP-1;{sid};Trà;Đồ uống;;"),
+    ]);
+    let res = app.upload(path, &admin, bad, csv.clone()).await;
+    assert_eq!(
+        where_wrong(&res.body),
+        [(2, "Mã sản phẩm"), (3, "Mã sản phẩm"), (4, "Mã sản phẩm")],
+        "{:?}",
+        res.body
+    );
+    assert!(
+        res.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("chủ thể khác"),
+        "{:?}",
+        res.body
+    );
+    assert_eq!(
+        app.count("audit_log").await,
+        audit_before,
+        "nothing written"
+    );
+
+    // A recognition named by its id must agree with the recorded decision.
+    let decision = |stars: u8| {
+        format!(
+            "Mã công nhận;Mã chủ thể;Tên sản phẩm;Hạng sao;Số quyết định;Ngày quyết định\n\
+             {rid};{sid};Trà sâm túi lọc;{stars} sao;QĐ 7;10/05/2024"
+        )
+        .into_bytes()
+    };
+    let same = app.upload(path, &admin, decision(4), csv.clone()).await;
+    assert_eq!(figures(&same.body), [1, 0, 0, 1, 0], "{:?}", same.body);
+    let differs = app.upload(path, &admin, decision(5), csv).await;
+    assert_eq!(
+        where_wrong(&differs.body),
+        [(2, "Mã công nhận")],
+        "{:?}",
+        differs.body
+    );
+    assert_eq!(
+        app.count("audit_log").await,
+        audit_before,
+        "nothing written"
+    );
+}
