@@ -3,6 +3,7 @@
 //! the same services as the API, in one transaction per file — so a dry run is the real run
 //! rolled back, and a file with any row in error writes nothing.
 
+mod authority;
 pub mod cells;
 pub mod columns;
 pub mod dto;

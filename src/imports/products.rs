@@ -147,27 +147,6 @@ pub fn read(row: &Row<'_>, authority: Option<&str>) -> Result<Item, RowError> {
     })
 }
 
-/// Who recognises a product of `stars` when the list does not say: the chair of the provincial
-/// People's Committee for 3★ and 4★, the Prime Minister for 5★ (Decision 148/QĐ-TTg).
-fn authority_for(graph: &UnitGraph, unit: Uuid, stars: i64) -> Option<String> {
-    if stars == 5 {
-        return Some("Thủ tướng Chính phủ".to_owned());
-    }
-    graph
-        .ancestors(unit)
-        .into_iter()
-        .filter_map(|id| graph.get(id))
-        .find(|u| u.level == crate::domain::UnitLevel::Province)
-        .map(|p| format!("UBND {}", lower_first(&p.name)))
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 /// Adds the row to a draft's sources (once): the draft holds the row back. Recorded like any
 /// change of the draft.
 pub(super) async fn hold(
@@ -237,7 +216,7 @@ pub async fn apply(
     };
     let created_subject = matches!(target, Target::Record { created: true, .. });
     let name = fold(&item.name);
-    let found = match named_product(txn, subject_id, &item).await? {
+    let found = match super::records::named_product(txn, subject_id, &item).await? {
         Some(p) => Some(p),
         // A subject made by this row has no product yet.
         None if created_subject => None,
@@ -253,7 +232,7 @@ pub async fn apply(
     let mut edited = false;
     let (product_id, created_product) = match found {
         Some(p) => {
-            edited = edit(txn, actor, &p, &item).await?;
+            edited = super::records::edit_product(txn, actor, &p, &item).await?;
             (p.id, false)
         }
         None => {
@@ -307,9 +286,46 @@ pub async fn apply(
     } else {
         Outcome::Unchanged
     };
-    let Some(mut r) = item.recognition else {
+    let Some(r) = item.recognition.clone() else {
         return Ok(created);
     };
+    let row = Rated {
+        product_id,
+        fresh: created_product,
+        subject_id,
+        place_unit,
+    };
+    recognise(txn, actor, graph, row, &item, r, source)
+        .await
+        .map(|o| o.unwrap_or(created))
+}
+
+/// Where a row's recognition goes: its product (just made, or registered), its producer and
+/// the place the row gave.
+struct Rated {
+    product_id: Uuid,
+    fresh: bool,
+    subject_id: Uuid,
+    place_unit: Option<Uuid>,
+}
+
+/// Records the row's recognition of a product, or the draft that holds it back; `None` when
+/// the product already has it.
+async fn recognise(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    graph: &UnitGraph,
+    row: Rated,
+    item: &Item,
+    mut r: Map<String, Value>,
+    source: &Value,
+) -> Result<Option<Outcome>, RowError> {
+    let Rated {
+        product_id,
+        fresh: created_product,
+        subject_id,
+        place_unit,
+    } = row;
     let existing = if created_product {
         Vec::new()
     } else {
@@ -353,26 +369,14 @@ pub async fn apply(
                 msg!("import-recognition-differs", id = id),
             ));
         }
-        return Ok(created);
+        return Ok(None);
     }
     if existing.iter().any(same) {
-        return Ok(created);
+        return Ok(None);
     }
     if !r.contains_key("authority") {
-        // Where the row does not say, the registered subject's commune tells the province.
-        let unit = match place_unit {
-            Some(u) => Some(u),
-            None => crate::db::unique(txn, entity::subject::Entity::find_by_id(subject_id))
-                .await
-                .map_err(RowError::fault)?
-                .map(|s| s.commune_id),
-        };
-        match unit.and_then(|u| authority_for(graph, u, stars)) {
-            Some(a) => {
-                r.insert("authority".into(), json!(a));
-            }
-            None => return Err(RowError::field("authority", msg!("import-authority"))),
-        }
+        let a = super::authority::default(txn, graph, subject_id, place_unit, stars).await?;
+        r.insert("authority".into(), json!(a));
     }
     // new, or an upgrade of fewer stars, or a re-recognition: what the product's own history says.
     let kind = if existing.is_empty() {
@@ -389,16 +393,35 @@ pub async fn apply(
         crate::products::service::create_recognition_in(txn, actor, product_id, input)
             .await
             .map_err(RowError::app)?;
-        return Ok(Outcome::Created);
+        return Ok(Some(Outcome::Created));
     }
-    let key = (stars, decision_no.clone(), item.year);
+    draft_recognition(txn, actor, product_id, item.year, r, source)
+        .await
+        .map(Some)
+}
+
+/// Keeps a recognition that lacks what a record needs as a draft: the open draft of the same
+/// stars, number and year takes the row as one more source.
+async fn draft_recognition(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    product_id: Uuid,
+    year: Option<i32>,
+    r: Map<String, Value>,
+    source: &Value,
+) -> Result<Outcome, RowError> {
+    let key = (
+        r.get("stars").and_then(Value::as_i64).unwrap_or_default(),
+        r.get("decision_no")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    );
     let same_draft = |m: &Map<String, Value>| {
         (
             m.get("stars").and_then(Value::as_i64).unwrap_or_default(),
             m.get("decision_no")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            item.year,
         ) == key
     };
     if let Some(d) = draft_of(txn, DraftEntity::Recognition, product_id, same_draft).await?
@@ -408,7 +431,7 @@ pub async fn apply(
             .source
             .as_ref()
             .and_then(Value::as_array)
-            .is_some_and(|rows| rows.iter().any(|x| year_of(x) == item.year));
+            .is_some_and(|rows| rows.iter().any(|x| year_of(x) == year));
         if held {
             return hold(txn, actor, d, source).await;
         }
@@ -435,71 +458,4 @@ fn year_of(source: &Value) -> Option<i32> {
         .get("year")
         .and_then(Value::as_i64)
         .and_then(|y| i32::try_from(y).ok())
-}
-
-/// The product a row names by the registry's id (its own, or its recognition's): it must be
-/// there and be the producer's.
-async fn named_product(
-    txn: &DatabaseTransaction,
-    subject_id: Uuid,
-    item: &Item,
-) -> Result<Option<product::Model>, RowError> {
-    let (column, id) = match (item.id, item.recognition_id) {
-        (Some(id), _) => ("product_id", id),
-        (None, Some(r)) => {
-            let Some(rec) = crate::db::unique(txn, recognition::Entity::find_by_id(r))
-                .await
-                .map_err(RowError::fault)?
-            else {
-                return Err(RowError::field(
-                    "recognition_id",
-                    msg!("import-no-such-record", id = r),
-                ));
-            };
-            ("recognition_id", rec.product_id)
-        }
-        (None, None) => return Ok(None),
-    };
-    let p = crate::db::unique(txn, product::Entity::find_by_id(id))
-        .await
-        .map_err(RowError::fault)?
-        .ok_or_else(|| RowError::field(column, msg!("import-no-such-record", id = id)))?;
-    if p.subject_id != subject_id {
-        return Err(RowError::field(
-            column,
-            msg!("import-product-of-another", id = id, name = p.name),
-        ));
-    }
-    Ok(Some(p))
-}
-
-/// Brings a registered product to what the row says of it (its name, when the row names it by
-/// id; its group and details, where given), recorded like an edit. Whether anything changed.
-async fn edit(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    current: &product::Model,
-    item: &Item,
-) -> Result<bool, RowError> {
-    let mut data = item.details.clone();
-    if item.id.is_some() {
-        data.insert("name".into(), json!(item.name));
-    }
-    if let Some(g) = &item.group {
-        data.insert("group".into(), json!(g));
-    }
-    if data.is_empty() {
-        return Ok(false);
-    }
-    let input = super::subjects::parse(&data)?;
-    let after = crate::products::service::update_in(
-        txn,
-        actor,
-        current.id,
-        crate::http::IfMatch(None),
-        input,
-    )
-    .await
-    .map_err(RowError::app)?;
-    Ok(after.version != current.version)
 }

@@ -4,13 +4,14 @@
 //! certification gives (its scheme, product and area) as a list writes them.
 
 use entity::{certification, certification_scheme as scheme, product, raw_material_area as area};
-use entity::{sales_channel as channel, subject};
+use entity::{recognition, sales_channel as channel, subject};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::RowError;
 use super::cells::normalize;
+use crate::auth::Actor;
 use crate::msg;
 use crate::text::fold;
 
@@ -235,4 +236,71 @@ pub(super) async fn area_of(
         .find(|a| Some(a.id) == id || fold(&a.name) == name)
         .map(|a| a.id)
         .ok_or_else(|| RowError::field("area", msg!("import-no-such-area", value = written)))
+}
+
+/// The product a row names by the registry's id (its own, or its recognition's): it must be
+/// there and be the producer's.
+pub(super) async fn named_product(
+    txn: &DatabaseTransaction,
+    subject_id: Uuid,
+    item: &super::products::Item,
+) -> Result<Option<product::Model>, RowError> {
+    let (column, id) = match (item.id, item.recognition_id) {
+        (Some(id), _) => ("product_id", id),
+        (None, Some(r)) => {
+            let Some(rec) = crate::db::unique(txn, recognition::Entity::find_by_id(r))
+                .await
+                .map_err(RowError::fault)?
+            else {
+                return Err(RowError::field(
+                    "recognition_id",
+                    msg!("import-no-such-record", id = r),
+                ));
+            };
+            ("recognition_id", rec.product_id)
+        }
+        (None, None) => return Ok(None),
+    };
+    let p = crate::db::unique(txn, product::Entity::find_by_id(id))
+        .await
+        .map_err(RowError::fault)?
+        .ok_or_else(|| RowError::field(column, msg!("import-no-such-record", id = id)))?;
+    if p.subject_id != subject_id {
+        return Err(RowError::field(
+            column,
+            msg!("import-product-of-another", id = id, name = p.name),
+        ));
+    }
+    Ok(Some(p))
+}
+
+/// Brings a registered product to what the row says of it (its name, when the row names it by
+/// id; its group and details, where given), recorded like an edit. Whether anything changed.
+pub(super) async fn edit_product(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    current: &product::Model,
+    item: &super::products::Item,
+) -> Result<bool, RowError> {
+    let mut data = item.details.clone();
+    if item.id.is_some() {
+        data.insert("name".into(), json!(item.name));
+    }
+    if let Some(g) = &item.group {
+        data.insert("group".into(), json!(g));
+    }
+    if data.is_empty() {
+        return Ok(false);
+    }
+    let input = super::subjects::parse(&data)?;
+    let after = crate::products::service::update_in(
+        txn,
+        actor,
+        current.id,
+        crate::http::IfMatch(None),
+        input,
+    )
+    .await
+    .map_err(RowError::app)?;
+    Ok(after.version != current.version)
 }
