@@ -524,6 +524,7 @@ import-recognition-elsewhere = recognition { $id } is not of this row's product
 import-recognition-differs = the row differs from recorded recognition { $id } (stars, decision number or date): a recorded decision is corrected on its own page, not by a list
 import-place-missing = the row names no commune, district or province
 import-commune-merged = "{ $name }" no longer existed on { $on }: taken as its successor { $into }
+import-commune-unknown = no commune "{ $name }" on { $on } (merged before the unit data begins, or misspelt): kept as a draft that lacks its commune, with the row as written
 import-no-name = the row names no subject: it identifies nothing
 import-legal-form = "{ $value }" is not a legal form (Hợp tác xã, Doanh nghiệp, Hộ kinh doanh, Tổ hợp tác, Cơ sở sản xuất, Liên hiệp hợp tác xã)
 import-legal-form-missing = the legal form is neither given nor stated by the name (such as "HTX …", "Công ty …")

@@ -523,6 +523,7 @@ import-recognition-elsewhere = quyết định công nhận mã { $id } không t
 import-recognition-differs = dòng ghi khác với quyết định công nhận mã { $id } đã ghi nhận (hạng sao, số hoặc ngày quyết định): một quyết định đã ghi nhận chỉ được sửa trên trang của nó, không qua danh sách
 import-place-missing = dòng không ghi xã, huyện hay tỉnh
 import-commune-merged = "{ $name }" không còn vào ngày { $on }: lấy theo đơn vị kế thừa { $into }
+import-commune-unknown = không tìm thấy xã "{ $name }" vào ngày { $on } (xã đã sáp nhập trước khi có dữ liệu, hoặc viết sai): giữ làm bản nháp thiếu xã, dòng gốc được lưu kèm
 import-no-name = dòng không ghi tên chủ thể: không xác định được bản ghi
 import-legal-form = "{ $value }" không phải loại hình (Hợp tác xã, Doanh nghiệp, Hộ kinh doanh, Tổ hợp tác, Cơ sở sản xuất, Liên hiệp hợp tác xã)
 import-legal-form-missing = không có loại hình, tên cũng không cho biết (ví dụ "HTX …", "Công ty …")

@@ -133,7 +133,7 @@ pub async fn run(
     };
     let pool = root.map(|u| graph.reach(u));
     let on = q.on.unwrap_or_else(crate::clock::today);
-    let places = places::Resolver::new(&graph, pool, on);
+    let places = places::Resolver::new(&graph, pool, on).keeping_unknown_communes(root);
     let mut summary = ImportSummary {
         kind: q.kind,
         dry_run: q.dry_run,

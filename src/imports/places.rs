@@ -111,6 +111,9 @@ pub struct Resolver<'g> {
     /// A commune's code → its versions the list may name.
     by_code: HashMap<String, Vec<Uuid>>,
     on: NaiveDate,
+    /// Where a row whose commune is not found is known to be when it names no district or
+    /// province (the importer's unit); `None`: such a row is an error.
+    drafts_under: Option<Option<Uuid>>,
 }
 
 impl<'g> Resolver<'g> {
@@ -139,7 +142,17 @@ impl<'g> Resolver<'g> {
             by_name,
             by_code,
             on,
+            drafts_under: None,
         }
+    }
+
+    /// A commune name not found on the list's date (a former commune merged before the unit
+    /// data begins, a misspelling) becomes a place with no commune, in the district or province
+    /// the row names, else in `root`: the record is kept as a draft that lacks its commune, and
+    /// its row keeps the words (docs/domain.md §9). Ambiguous names stay errors.
+    pub fn keeping_unknown_communes(mut self, root: Option<Uuid>) -> Self {
+        self.drafts_under = Some(root);
+        self
     }
 
     fn label(&self, id: Uuid) -> String {
@@ -254,6 +267,18 @@ impl<'g> Resolver<'g> {
             });
         };
         let named = self.named(UnitLevel::Commune, c, &within);
+        if named.is_empty()
+            && let Some(unit) = self
+                .drafts_under
+                .and_then(|root| district.or(province).or(root))
+        {
+            return Ok(Place {
+                commune: None,
+                unit,
+                note: Some(msg!("import-commune-unknown", name = c, on = self.on)),
+                named,
+            });
+        }
         self.commune_on_date(named, c, Column::Commune)
     }
 

@@ -27,7 +27,7 @@ fn list(tax1: &str, tax2: &str, with_errors: bool) -> Vec<u8> {
         format!("4;Hợp tác xã Rau Trà Quế;Hợp tác xã;{tax2};Hội An;Cẩm Hà;;0905 123 456;"),
     ];
     if with_errors {
-        // 8: no name; 9: the first row again; 10: a commune that is not there.
+        // 8: no name; 9: the first row again; 10: a commune that is not there (a draft).
         rows.push("5;;HTX;;Tam Kỳ;Tam Thăng;;;".to_owned());
         rows.push(format!(
             "6;HTX Nông nghiệp Tam Thăng;HTX;{tax1};Tam Kỳ;Tam Thăng;;;"
@@ -77,7 +77,7 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
     assert_eq!(real.status, Status::Ok, "{:?}", real.body);
     for s in [&dry.body, &real.body] {
         assert_eq!(s["applied"], false, "{s}");
-        assert_eq!(figures(s), [7, 3, 0, 0, 1], "{s}");
+        assert_eq!(figures(s), [7, 3, 0, 0, 2], "{s}");
     }
     assert_eq!(dry.body["errors"], real.body["errors"]);
     let errors: Vec<(i64, String, String)> = real.body["errors"]
@@ -92,16 +92,24 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
             )
         })
         .collect();
-    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].0, 8, "{errors:?}");
     assert_eq!(errors[0].1, "Tên chủ thể");
     assert!(errors[0].2.contains("không ghi tên chủ thể"), "{errors:?}");
     assert_eq!((errors[1].0, errors[1].2.as_str()), (9, "trùng với dòng 4"));
-    assert_eq!((errors[2].0, errors[2].1.as_str()), (10, "Xã/Phường"));
-    assert!(errors[2].2.contains("\"Xã Không Có\""), "{errors:?}");
-    // The merged commune is taken as its successor, and the summary says so.
+    // The merged commune is taken as its successor, and the summary says so; a commune not
+    // found is kept as a draft, and the summary says so too.
     let notes = real.body["notes"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(
+        (&notes[1]["row"], &notes[1]["column"]),
+        (&serde_json::json!(10), &serde_json::json!("Xã/Phường"))
+    );
+    let unknown = notes[1]["message"].as_str().unwrap();
+    assert!(
+        unknown.contains("\"Xã Không Có\"") && unknown.contains("bản nháp"),
+        "{notes:?}"
+    );
     assert_eq!(notes[0]["row"], 6);
     assert!(
         notes[0]["message"]
@@ -171,6 +179,31 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
     assert_eq!(app.count("subject").await, subjects_before + 3);
     assert_eq!(app.count("draft").await, 1);
     assert_eq!(app.count("audit_log").await - audit_before, 4);
+
+    // A commune not found on the date: a draft in the district the row names, lacking its
+    // commune, with the row's words kept.
+    let mut unknown = b"\xEF\xBB\xBF".to_vec();
+    unknown.extend(
+        "Tên chủ thể;Loại hình;Quận/Huyện;Xã/Phường\r\nHộ kinh doanh Lê Văn Tư;;Núi Thành;Xã Không Có"
+            .as_bytes(),
+    );
+    let kept = app.upload(&path(false), &admin, unknown, csv.clone()).await;
+    assert_eq!(figures(&kept.body), [1, 0, 0, 0, 1], "{:?}", kept.body);
+    let drafts = app
+        .get(
+            "/api/v1/drafts?q=L%C3%AA%20V%C4%83n%20T%C6%B0",
+            Some(&admin),
+        )
+        .await;
+    let d = drafts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["data"]["name"] == "Hộ kinh doanh Lê Văn Tư")
+        .unwrap_or_else(|| panic!("{:?}", drafts.body));
+    assert_eq!(d["missing"], serde_json::json!(["commune_id", "tax_code"]), "{d}");
+    assert_eq!(d["unit_id"], unit("district", "517", None).to_string());
+    assert_eq!(d["source"][0]["cells"]["Xã/Phường"], "Xã Không Có", "{d}");
 
     // A later list with a new phone number updates the contact data, nothing else.
     let mut newer = String::from_utf8(list(&tax1, &tax2, false)).unwrap();
