@@ -115,6 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let quiet = |_: usize, _: usize| {};
     for dry_run in [true, false] {
         let q = ImportQuery {
+            format: None,
             kind: if args.kind == "products" {
                 ImportKind::Products
             } else {

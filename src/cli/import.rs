@@ -52,6 +52,7 @@ pub async fn run(a: Import, db: &DatabaseConnection) -> anyhow::Result<bool> {
         unit_id: a.unit_id,
         authority: a.authority,
         sheet: a.sheet,
+        format: None,
         lang: Some(lang),
     };
     let terminal = std::io::stderr().is_terminal();

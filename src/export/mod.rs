@@ -3,6 +3,8 @@
 //! headers and values in the reader's language. One mechanism for every list and report:
 //! a feature turns its rows into a [`Sheet`], this module writes it.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rocket::http::{ContentType, Header};
 use rocket::response::{self, Responder};
@@ -34,16 +36,20 @@ pub enum Format {
 #[schema(value_type = String, format = Binary)]
 pub struct FileBody(pub Vec<u8>);
 
-/// A column: its heading in each language.
-#[derive(Debug, Clone, Copy)]
+/// A column: its heading in each language (a file's own headings, for a sheet that returns a
+/// file with its results, are owned).
+#[derive(Debug, Clone)]
 pub struct Column {
-    pub vi: &'static str,
-    pub en: &'static str,
+    pub vi: Cow<'static, str>,
+    pub en: Cow<'static, str>,
 }
 
 /// Shorthand for a [`Column`].
 pub const fn col(vi: &'static str, en: &'static str) -> Column {
-    Column { vi, en }
+    Column {
+        vi: Cow::Borrowed(vi),
+        en: Cow::Borrowed(en),
+    }
 }
 
 /// A list's item as a row of a spreadsheet: how any list of the API downloads whole.
@@ -236,12 +242,12 @@ fn inert(s: &str) -> String {
 }
 
 impl Sheet {
-    fn headings(&self, lang: Lang) -> Vec<&'static str> {
+    fn headings(&self, lang: Lang) -> Vec<&str> {
         self.columns
             .iter()
             .map(|c| match lang {
-                Lang::Vi => c.vi,
-                Lang::En => c.en,
+                Lang::Vi => c.vi.as_ref(),
+                Lang::En => c.en.as_ref(),
             })
             .collect()
     }

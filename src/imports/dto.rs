@@ -55,6 +55,18 @@ impl ImportKind {
         }
     }
 
+    /// The record a row of evidence of this kind is (a subject's, for lists of subjects and
+    /// products).
+    pub fn entity(self) -> &'static str {
+        match self {
+            ImportKind::Subjects => "subject",
+            ImportKind::Products => "product",
+            ImportKind::Areas => "area",
+            ImportKind::Certifications => "certification",
+            ImportKind::Channels => "channel",
+        }
+    }
+
     /// The kind in a file's name.
     pub fn file_word(self) -> &'static str {
         match self {
@@ -91,6 +103,9 @@ pub struct ImportQuery {
     #[validate(length(min = 1, max = 255, message = "must be 1-255 characters"))]
     #[param(min_length = 1, max_length = 255)]
     pub authority: Option<String>,
+    /// `json` (default): the summary; `xlsx` or `csv`: the file's own rows, each with its result,
+    /// the record it ended in and its errors and notes, in front of its cells.
+    pub format: Option<crate::export::Format>,
     /// The sheet of a workbook to read (default: the first).
     #[validate(length(max = 100, message = "at most 100 characters"))]
     #[param(max_length = 100)]
@@ -125,9 +140,58 @@ pub struct ImportSummary {
     /// Rows kept as drafts (what identifies the record is there, what it takes to count is not).
     pub drafts: usize,
     pub errors: Vec<RowMessage>,
+    /// Each row's fate, in the file's order, with the record it ended in.
+    pub results: Vec<RowResult>,
     /// What the reader should know about rows taken as they are (a merged commune taken as its
     /// successor).
     pub notes: Vec<RowMessage>,
     /// Headings of the file that no field takes.
     pub ignored_columns: Vec<String>,
+    /// The file as sent, kept when the answer is the file with its results.
+    #[serde(skip)]
+    pub file: Option<SentFile>,
+}
+
+/// A file's headings and non-blank rows (number, cells as text).
+#[derive(Debug, Clone, Default)]
+pub struct SentFile {
+    pub headings: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// What became of a row.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RowFate {
+    Created,
+    Updated,
+    Unchanged,
+    Draft,
+    Error,
+}
+
+impl RowFate {
+    pub fn code(self) -> &'static str {
+        match self {
+            RowFate::Created => "created",
+            RowFate::Updated => "updated",
+            RowFate::Unchanged => "unchanged",
+            RowFate::Draft => "draft",
+            RowFate::Error => "error",
+        }
+    }
+}
+
+/// One row's fate: the record it ended in and where a person sees it (none for a row in
+/// error, nor for a record a dry run or a refused file did not keep).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct RowResult {
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+    pub result: RowFate,
+    /// `subject`, `product`, `area`, `certification`, `channel` or `draft`.
+    pub entity: Option<String>,
+    pub id: Option<Uuid>,
+    /// The page that shows it.
+    pub link: Option<String>,
 }

@@ -16,7 +16,7 @@ use super::records::{
     Found, area_of, find_area, find_certificate, find_channel, mine, product_of, scheme_code,
 };
 use super::subjects::{Row, Target, parse};
-use super::{Outcome, RowError};
+use super::{Fate, Outcome, RowError, Written};
 use crate::auth::Actor;
 use crate::http::IfMatch;
 use crate::msg;
@@ -421,7 +421,7 @@ pub async fn apply(
     target: Target,
     item: Item,
     source: &Value,
-) -> Result<Outcome, RowError> {
+) -> Result<Fate, RowError> {
     let subject_id = match target {
         Target::Draft(d) => return super::products::hold(txn, actor, *d, source).await,
         Target::Record { id, .. } => id,
@@ -466,23 +466,23 @@ pub async fn apply(
     };
     let refused = |e| refused(kind, e);
     let Some(found) = found else {
-        match kind {
+        let id = match kind {
             ImportKind::Areas => {
                 crate::areas::service::create_in(txn, actor, subject_id, parse(&data)?)
                     .await
-                    .map(drop)
+                    .map(|v| v.id)
             }
             ImportKind::Certifications => {
                 crate::certifications::service::create_in(txn, actor, subject_id, parse(&data)?)
                     .await
-                    .map(drop)
+                    .map(|v| v.id)
             }
             _ => crate::channels::service::create_in(txn, actor, subject_id, parse(&data)?)
                 .await
-                .map(drop),
+                .map(|v| v.id),
         }
         .map_err(refused)?;
-        return Ok(Outcome::Created);
+        return Ok(Outcome::Created.of(Written::of_subject(kind.entity(), id, subject_id)));
     };
     let key_column = if item.record_id.is_some() {
         "record_id"
@@ -505,7 +505,7 @@ pub async fn apply(
             .map(|v| v.version),
     }
     .map_err(refused)?;
-    Ok(changed(found.version, version))
+    Ok(changed(found.version, version).of(Written::of_subject(kind.entity(), id, subject_id)))
 }
 
 /// Where an area is: a registered area stays where it is when the row's place fits it (or the

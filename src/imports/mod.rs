@@ -13,6 +13,7 @@ pub mod places;
 pub mod products;
 pub mod read;
 pub mod records;
+pub mod result;
 pub mod routes;
 pub mod subjects;
 pub mod template;
@@ -25,8 +26,9 @@ pub fn routes() -> Vec<rocket::Route> {
 use std::collections::HashMap;
 
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use uuid::Uuid;
 
-use self::dto::{ImportKind, ImportQuery, ImportSummary, RowMessage};
+use self::dto::{ImportKind, ImportQuery, ImportSummary, RowFate, RowMessage, RowResult};
 use crate::auth::Actor;
 use crate::db::begin_write;
 use crate::domain::Role;
@@ -42,6 +44,66 @@ pub enum Outcome {
     Updated,
     Unchanged,
     Draft,
+}
+
+impl Outcome {
+    /// This outcome, for the record the row ended in.
+    pub fn of(self, record: Written) -> Fate {
+        Fate {
+            outcome: self,
+            record,
+        }
+    }
+}
+
+/// The record a row ended in: `entity` is `subject`, `product`, `area`, `certification`,
+/// `channel` or `draft`; records of a subject are shown on its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub entity: &'static str,
+    pub id: Uuid,
+    pub subject_id: Option<Uuid>,
+}
+
+impl Written {
+    pub fn subject(id: Uuid) -> Self {
+        Written {
+            entity: "subject",
+            id,
+            subject_id: Some(id),
+        }
+    }
+
+    pub fn draft(id: Uuid) -> Self {
+        Written {
+            entity: "draft",
+            id,
+            subject_id: None,
+        }
+    }
+
+    pub fn of_subject(entity: &'static str, id: Uuid, subject_id: Uuid) -> Self {
+        Written {
+            entity,
+            id,
+            subject_id: Some(subject_id),
+        }
+    }
+
+    /// Where a person sees it: its subject's page, or the draft's in the list of drafts.
+    pub fn link(&self) -> String {
+        match self.subject_id {
+            Some(s) => format!("/subjects/{s}"),
+            None => format!("/drafts#draft-{}", self.id),
+        }
+    }
+}
+
+/// What one row did, to which record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fate {
+    pub outcome: Outcome,
+    pub record: Written,
 }
 
 /// Why a row was not taken: the field (column) it is about, or a fault that stops the file.
@@ -134,19 +196,7 @@ pub async fn run(
     let pool = root.map(|u| graph.reach(u));
     let on = q.on.unwrap_or_else(crate::clock::today);
     let places = places::Resolver::new(&graph, pool, on).keeping_unknown_communes(root);
-    let mut summary = ImportSummary {
-        kind: q.kind,
-        dry_run: q.dry_run,
-        applied: false,
-        rows: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        drafts: 0,
-        errors: Vec::new(),
-        notes: Vec::new(),
-        ignored_columns: header.ignored(),
-    };
+    let mut summary = ImportSummary::empty(q, &header);
     let message = |row: usize, key: &str, m: &Msg| RowMessage {
         row,
         column: if key.is_empty() {
@@ -176,6 +226,10 @@ pub async fn run(
         let n = &n;
         let cells = &cells;
         summary.rows += 1;
+        if let Some(file) = summary.file.as_mut() {
+            file.rows
+                .push((*n, cells.iter().map(read::Value::text).collect()));
+        }
         let row = subjects::Row {
             header: &header,
             cells,
@@ -193,27 +247,22 @@ pub async fn run(
                         msg!("import-repeated-row", first = first),
                     ))
                 } else {
-                    // Each row in a savepoint: a refused row leaves the transaction usable
-                    // (PostgreSQL aborts a transaction at its first failed statement).
-                    let sp = txn.begin().await?;
                     let source = source(&header, *n, cells);
-                    match apply_row(&sp, actor, &graph, read, &source).await {
-                        Ok(o) => {
-                            sp.commit().await?;
-                            Ok(o)
-                        }
-                        Err(e) => {
-                            sp.rollback().await?;
-                            Err(e)
-                        }
-                    }
+                    in_savepoint(&txn, actor, &graph, read, &source).await?
                 }
             }
         };
-        if let (Ok(Outcome::Created | Outcome::Draft), Some(note)) = (&outcome, &note) {
+        let made = matches!(
+            &outcome,
+            Ok(Fate {
+                outcome: Outcome::Created | Outcome::Draft,
+                ..
+            })
+        );
+        if let (true, Some(note)) = (made, &note) {
             summary.notes.push(message(*n, "commune", note));
         }
-        let errors = summary.count(outcome)?;
+        let errors = summary.count(*n, outcome)?;
         summary
             .errors
             .extend(errors.iter().map(|(k, m)| message(*n, k, m)));
@@ -221,6 +270,7 @@ pub async fn run(
     progress(total, total);
     if q.dry_run || (!summary.errors.is_empty() && !q.partial) {
         txn.rollback().await?;
+        summary.forget_unkept();
     } else {
         txn.commit().await?;
         summary.applied = true;
@@ -239,17 +289,66 @@ pub async fn run(
 }
 
 impl ImportSummary {
-    /// Counts a row's outcome; its problems are returned, a fault stops the file.
-    fn count(&mut self, outcome: Result<Outcome, RowError>) -> AppResult<Vec<(String, Msg)>> {
-        match outcome {
-            Ok(Outcome::Created) => self.created += 1,
-            Ok(Outcome::Updated) => self.updated += 1,
-            Ok(Outcome::Unchanged) => self.unchanged += 1,
-            Ok(Outcome::Draft) => self.drafts += 1,
-            Err(RowError::Fault(e)) => return Err(e),
-            Err(RowError::Fields(list)) => return Ok(list),
+    /// Nothing read yet; the file kept when the answer is the file with its results.
+    fn empty(q: &ImportQuery, header: &header::Header) -> Self {
+        let as_file = matches!(
+            q.format,
+            Some(crate::export::Format::Csv | crate::export::Format::Xlsx)
+        );
+        ImportSummary {
+            kind: q.kind,
+            dry_run: q.dry_run,
+            applied: false,
+            rows: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            drafts: 0,
+            errors: Vec::new(),
+            results: Vec::new(),
+            notes: Vec::new(),
+            ignored_columns: header.ignored(),
+            file: as_file.then(|| dto::SentFile {
+                headings: header.titles.clone(),
+                rows: Vec::new(),
+            }),
         }
-        Ok(Vec::new())
+    }
+
+    /// What was made is gone with a rolled-back transaction: no id to follow.
+    fn forget_unkept(&mut self) {
+        for r in &mut self.results {
+            if matches!(r.result, RowFate::Created | RowFate::Draft) {
+                (r.entity, r.id, r.link) = (None, None, None);
+            }
+        }
+    }
+
+    /// Counts a row's outcome and notes its fate; its problems are returned, a fault stops the
+    /// file.
+    fn count(&mut self, row: usize, fate: Result<Fate, RowError>) -> AppResult<Vec<(String, Msg)>> {
+        let (result, record, problems) = match fate {
+            Ok(f) => {
+                let (counter, result) = match f.outcome {
+                    Outcome::Created => (&mut self.created, RowFate::Created),
+                    Outcome::Updated => (&mut self.updated, RowFate::Updated),
+                    Outcome::Unchanged => (&mut self.unchanged, RowFate::Unchanged),
+                    Outcome::Draft => (&mut self.drafts, RowFate::Draft),
+                };
+                *counter += 1;
+                (result, Some(f.record), Vec::new())
+            }
+            Err(RowError::Fault(e)) => return Err(e),
+            Err(RowError::Fields(list)) => (RowFate::Error, None, list),
+        };
+        self.results.push(RowResult {
+            row,
+            result,
+            entity: record.map(|w| w.entity.to_owned()),
+            id: record.map(|w| w.id),
+            link: record.map(|w| w.link()),
+        });
+        Ok(problems)
     }
 }
 
@@ -315,6 +414,24 @@ fn both<A, B>(a: Result<A, RowError>, b: Result<B, RowError>) -> Result<(A, B), 
     }
 }
 
+/// Applies a row in a savepoint: a refused row leaves the transaction usable (PostgreSQL
+/// aborts a transaction at its first failed statement). A fault of the database stops the file.
+async fn in_savepoint(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    graph: &UnitGraph,
+    read: Read,
+    source: &serde_json::Value,
+) -> AppResult<Result<Fate, RowError>> {
+    let sp = txn.begin().await?;
+    let fate = apply_row(&sp, actor, graph, read, source).await;
+    match fate {
+        Ok(_) => sp.commit().await?,
+        Err(_) => sp.rollback().await?,
+    }
+    Ok(fate)
+}
+
 /// Applies a row: its subject, then its product and recognition, or its record of evidence.
 async fn apply_row(
     txn: &sea_orm::DatabaseTransaction,
@@ -322,7 +439,7 @@ async fn apply_row(
     graph: &UnitGraph,
     read: Read,
     source: &serde_json::Value,
-) -> Result<Outcome, RowError> {
+) -> Result<Fate, RowError> {
     let (subject, item) = match read {
         Read::Listed(s, i) => (s, i),
         Read::Evidence(owner, item) => {
@@ -338,16 +455,17 @@ async fn apply_row(
     let place_unit = subject.place.as_ref().map(|p| p.unit);
     let (target, first) = subjects::apply(txn, actor, subject, &source, item.is_none()).await?;
     let Some(item) = item else {
-        return Ok(first);
+        return Ok(first.of(target.written()));
     };
     let then = products::apply(txn, actor, graph, target, item, place_unit, &source).await?;
     // What the row did as a whole: held back if anything is, else whatever it made.
-    Ok(match (first, then) {
+    let outcome = match (first, then.outcome) {
         (Outcome::Draft, _) | (_, Outcome::Draft) => Outcome::Draft,
         (Outcome::Created, _) | (_, Outcome::Created) => Outcome::Created,
         (Outcome::Updated, _) | (_, Outcome::Updated) => Outcome::Updated,
         _ => Outcome::Unchanged,
-    })
+    };
+    Ok(outcome.of(then.record))
 }
 
 /// A row as the list wrote it, for the draft it becomes: its number and its cells by heading.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::cells;
 use super::subjects::{Row, Target};
-use super::{Outcome, RowError};
+use super::{Fate, Outcome, RowError, Written};
 use crate::auth::Actor;
 use crate::domain::RecognitionKind;
 use crate::drafts::dto::{CreateDraft, DraftEntity, DraftView};
@@ -154,13 +154,14 @@ pub(super) async fn hold(
     actor: &Actor,
     d: draft::Model,
     source: &Value,
-) -> Result<Outcome, RowError> {
+) -> Result<Fate, RowError> {
+    let held = Written::draft(d.id);
     let mut rows = match &d.source {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
     if rows.contains(source) {
-        return Ok(Outcome::Unchanged);
+        return Ok(Outcome::Unchanged.of(held));
     }
     rows.push(source.clone());
     let before = DraftView::build(d.clone()).map_err(RowError::app)?;
@@ -177,7 +178,7 @@ pub(super) async fn hold(
     )
     .await
     .map_err(RowError::app)?;
-    Ok(Outcome::Draft)
+    Ok(Outcome::Draft.of(held))
 }
 
 /// The draft of `entity` under `parent` whose data `matches`: an open one first, else one
@@ -209,7 +210,7 @@ pub async fn apply(
     item: Item,
     place_unit: Option<Uuid>,
     source: &Value,
-) -> Result<Outcome, RowError> {
+) -> Result<Fate, RowError> {
     let subject_id = match target {
         Target::Draft(d) => return hold(txn, actor, *d, source).await,
         Target::Record { id, .. } => id,
@@ -257,7 +258,7 @@ pub async fn apply(
                 data.insert("group".into(), json!(g));
             }
             if item.group.is_none() {
-                drafts::create_in(
+                let d = drafts::create_in(
                     txn,
                     actor,
                     CreateDraft {
@@ -270,7 +271,7 @@ pub async fn apply(
                 )
                 .await
                 .map_err(RowError::app)?;
-                return Ok(Outcome::Draft);
+                return Ok(Outcome::Draft.of(Written::draft(d.id)));
             }
             let input = super::subjects::parse(&data)?;
             let p = crate::products::service::create_in(txn, actor, subject_id, input)
@@ -286,8 +287,9 @@ pub async fn apply(
     } else {
         Outcome::Unchanged
     };
+    let product = Written::of_subject("product", product_id, subject_id);
     let Some(r) = item.recognition.clone() else {
-        return Ok(created);
+        return Ok(created.of(product));
     };
     let row = Rated {
         product_id,
@@ -297,7 +299,7 @@ pub async fn apply(
     };
     recognise(txn, actor, graph, row, &item, r, source)
         .await
-        .map(|o| o.unwrap_or(created))
+        .map(|o| o.unwrap_or(created.of(product)))
 }
 
 /// Where a row's recognition goes: its product (just made, or registered), its producer and
@@ -319,7 +321,7 @@ async fn recognise(
     item: &Item,
     mut r: Map<String, Value>,
     source: &Value,
-) -> Result<Option<Outcome>, RowError> {
+) -> Result<Option<Fate>, RowError> {
     let Rated {
         product_id,
         fresh: created_product,
@@ -393,7 +395,9 @@ async fn recognise(
         crate::products::service::create_recognition_in(txn, actor, product_id, input)
             .await
             .map_err(RowError::app)?;
-        return Ok(Some(Outcome::Created));
+        return Ok(Some(
+            Outcome::Created.of(Written::of_subject("product", product_id, subject_id)),
+        ));
     }
     draft_recognition(txn, actor, product_id, item.year, r, source)
         .await
@@ -409,7 +413,7 @@ async fn draft_recognition(
     year: Option<i32>,
     r: Map<String, Value>,
     source: &Value,
-) -> Result<Outcome, RowError> {
+) -> Result<Fate, RowError> {
     let key = (
         r.get("stars").and_then(Value::as_i64).unwrap_or_default(),
         r.get("decision_no")
@@ -436,7 +440,7 @@ async fn draft_recognition(
             return hold(txn, actor, d, source).await;
         }
     }
-    drafts::create_in(
+    let d = drafts::create_in(
         txn,
         actor,
         CreateDraft {
@@ -449,7 +453,7 @@ async fn draft_recognition(
     )
     .await
     .map_err(RowError::app)?;
-    Ok(Outcome::Draft)
+    Ok(Outcome::Draft.of(Written::draft(d.id)))
 }
 
 /// The year a source row gave (the rows of one recognition draft share it).

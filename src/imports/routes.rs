@@ -22,7 +22,10 @@ use crate::i18n::Lang;
     request_body(description = "The file: CSV (UTF-8, comma or semicolon) or an XLSX workbook",
         content((crate::export::FileBody = "text/csv"),
                 (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-    responses((status = 200, description = "What the file did (or would do); `applied` says whether it was written", body = ImportSummary),
+    responses((status = 200, description = "What the file did (or would do); `applied` says whether it was written. With `format=xlsx` or `csv`: the file's rows, each after its result, record, link and errors",
+               content((ImportSummary = "application/json"),
+                       (crate::export::FileBody = "text/csv"),
+                       (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 401, description = "No or bad token", body = ErrorBody),
               (status = 403, description = "Role or unit not allowed", body = ErrorBody),
               (status = 413, description = "Larger than 20 MiB", body = ErrorBody),
@@ -37,7 +40,7 @@ pub async fn import(
     lang: Lang,
     _slot: crate::limits::UploadSlot,
     file: Data<'_>,
-) -> AppResult<Json<ImportSummary>> {
+) -> AppResult<rocket::Either<Json<ImportSummary>, Download>> {
     let limit = super::read::MAX_BYTES.bytes();
     let bytes =
         file.open(limit).into_bytes().await.map_err(|e| {
@@ -49,7 +52,14 @@ pub async fn import(
         });
     }
     let summary = super::run(db.inner(), &actor, &query.0, &bytes, lang, &|_, _| {}).await?;
-    Ok(Json(summary))
+    let format = query.0.format.unwrap_or(Format::Json);
+    match super::result::sheet(&summary, lang) {
+        Some(sheet) => sheet
+            .download(format, lang)?
+            .map(rocket::Either::Right)
+            .ok_or_else(|| AppError::Internal("no result file".to_owned())),
+        None => Ok(rocket::Either::Left(Json(summary))),
+    }
 }
 
 /// `GET /api/v1/imports/template`.

@@ -250,6 +250,16 @@ pub enum Target {
     Draft(Box<draft::Model>),
 }
 
+impl Target {
+    /// The record the row's subject is.
+    pub fn written(&self) -> super::Written {
+        match self {
+            Target::Record { id, .. } => super::Written::subject(*id),
+            Target::Draft(d) => super::Written::draft(d.id),
+        }
+    }
+}
+
 /// Applies the subject part of a row inside the import's transaction: the registered subject
 /// (its contact data taken when `update` — a list of subjects — else left as it is), the
 /// open draft of the same subject (completed if the row now gives what it missed), a new

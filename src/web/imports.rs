@@ -93,7 +93,7 @@ pub async fn imports_upload(
     viewer: Viewer,
     _slot: crate::limits::UploadSlot,
     form: Form<UploadForm<'_>>,
-) -> Result<(Status, Page), PageError> {
+) -> Result<rocket::Either<(Status, Page), Download>, PageError> {
     viewer.check_csrf(form.csrf)?;
     let actor = viewer.actor()?;
     let lang = viewer.lang;
@@ -109,7 +109,7 @@ pub async fn imports_upload(
             None,
             Some(message),
         )
-        .map(|p| (Status::UnprocessableEntity, p))
+        .map(|p| rocket::Either::Left((Status::UnprocessableEntity, p)))
     };
     let on = if on_text.is_empty() {
         None
@@ -131,8 +131,11 @@ pub async fn imports_upload(
         }
         Err(e) => return Err(AppError::Internal(format!("upload: {e}")).into()),
     }
+    // "Check and download the results": a dry run answered as the file with its results.
+    let as_file = form.action == "result";
     let query = ImportQuery {
         kind,
+        format: as_file.then_some(crate::export::Format::Xlsx),
         dry_run: form.action != "apply",
         partial: form.partial,
         on,
@@ -143,6 +146,12 @@ pub async fn imports_upload(
     };
     match crate::imports::run(db.inner(), actor, &query, &bytes, lang, &|_, _| {}).await {
         Ok(summary) => {
+            if let Some(sheet) = crate::imports::result::sheet(&summary, lang) {
+                let file = sheet
+                    .download(crate::export::Format::Xlsx, lang)?
+                    .ok_or_else(|| AppError::Internal("no result file".to_owned()))?;
+                return Ok(rocket::Either::Right(file));
+            }
             let status = if summary.errors.is_empty() {
                 Status::Ok
             } else {
@@ -156,7 +165,7 @@ pub async fn imports_upload(
                 Some(summary),
                 None,
             )
-            .map(|p| (status, p))
+            .map(|p| rocket::Either::Left((status, p)))
         }
         Err(e @ (AppError::Invalid { .. } | AppError::PayloadTooLarge { .. })) => {
             refuse(super::page::error_detail(&e, lang))

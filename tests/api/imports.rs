@@ -80,6 +80,76 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
         assert_eq!(figures(s), [7, 3, 0, 0, 2], "{s}");
     }
     assert_eq!(dry.body["errors"], real.body["errors"]);
+    // Each row's fate in the file's order; nothing was kept, so nothing made has an id.
+    let fates: Vec<(i64, &str, bool)> = real.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["result"].as_str().unwrap(),
+                r["id"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fates,
+        [
+            (4, "created", false),
+            (5, "draft", false),
+            (6, "created", false),
+            (7, "created", false),
+            (8, "error", false),
+            (9, "error", false),
+            (10, "draft", false)
+        ]
+    );
+    // The same file returned with its results, as a workbook: each row after its fate and
+    // its errors, its cells as sent.
+    let book = app
+        .client
+        .post(format!("{}&format=xlsx", path(true)))
+        .header(csv.clone())
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {admin}"),
+        ))
+        .body(list(&tax1, &tax2, true))
+        .dispatch()
+        .await;
+    assert_eq!(book.status(), Status::Ok);
+    let book = book.into_bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(book)).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    assert_eq!(
+        rows[0][..7],
+        [
+            "Dòng",
+            "Kết quả",
+            "Bản ghi",
+            "Mã bản ghi",
+            "Đường dẫn",
+            "Lỗi / ghi chú",
+            "STT"
+        ]
+    );
+    assert_eq!(rows[1][..2], ["4", "Tạo mới"]);
+    assert_eq!(rows[1][7], "HTX Nông nghiệp Tam Thăng", "{rows:?}");
+    assert_eq!(rows[5][1], "Lỗi");
+    assert!(rows[5][5].starts_with("Tên chủ thể: "), "{rows:?}");
+    assert_eq!(
+        app.count("audit_log").await,
+        audit_before,
+        "a check writes nothing"
+    );
     let errors: Vec<(i64, String, String)> = real.body["errors"]
         .as_array()
         .unwrap()
@@ -141,6 +211,36 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
     assert_eq!(real.body["applied"], true);
     assert_eq!(real.body["errors"], serde_json::json!([]));
     assert_eq!(app.count("subject").await, subjects_before + 3);
+    // Applied, each row names its record and the page that shows it.
+    let first = &real.body["results"][0];
+    assert_eq!(
+        (&first["row"], &first["result"], &first["entity"]),
+        (
+            &serde_json::json!(4),
+            &serde_json::json!("created"),
+            &serde_json::json!("subject")
+        )
+    );
+    let made = app
+        .get(
+            &format!("/api/v1/subjects/{}", first["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(made.body["tax_code"], tax1.as_str(), "{:?}", made.body);
+    assert_eq!(
+        first["link"],
+        format!("/subjects/{}", first["id"].as_str().unwrap())
+    );
+    let drafted = &real.body["results"][1];
+    assert_eq!(
+        (&drafted["result"], &drafted["entity"]),
+        (&serde_json::json!("draft"), &serde_json::json!("draft"))
+    );
+    assert_eq!(
+        drafted["link"],
+        format!("/drafts#draft-{}", drafted["id"].as_str().unwrap())
+    );
     assert_eq!(app.count("draft").await, 1);
 
     // Complete rows are records, as the API would have made them.
@@ -201,7 +301,11 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
         .iter()
         .find(|d| d["data"]["name"] == "Hộ kinh doanh Lê Văn Tư")
         .unwrap_or_else(|| panic!("{:?}", drafts.body));
-    assert_eq!(d["missing"], serde_json::json!(["commune_id", "tax_code"]), "{d}");
+    assert_eq!(
+        d["missing"],
+        serde_json::json!(["commune_id", "tax_code"]),
+        "{d}"
+    );
     assert_eq!(d["unit_id"], unit("district", "517", None).to_string());
     assert_eq!(d["source"][0]["cells"]["Xã/Phường"], "Xã Không Có", "{d}");
 
@@ -731,6 +835,37 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
         "{body}"
     );
     assert!(body.contains("trùng với dòng 2"), "{body}");
+    assert!(
+        body.contains("<tr class=\"fate-error\"><td>") && body.contains("<td>Lưu bản nháp</td>"),
+        "{body}"
+    );
+    assert_eq!(app.count("subject").await, subjects_before);
+    // The same check as a workbook of the rows with their results.
+    let result = {
+        let (ct, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("kind", "products"),
+                ("on", "30/06/2025"),
+                ("action", "result"),
+            ],
+            Some(("danh-sach.csv", &products_list(&tax))),
+        );
+        app.client
+            .post("/imports")
+            .header(ct)
+            .body(body)
+            .dispatch()
+            .await
+    };
+    assert_eq!(result.status(), Status::Ok);
+    assert_eq!(
+        result
+            .content_type()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     assert_eq!(app.count("subject").await, subjects_before);
     // Applied without the rows in error: written, and said so.
     let clean: Vec<u8> = String::from_utf8(products_list(&tax))
@@ -743,6 +878,10 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
     let (status, body) = send("apply", csrf.clone(), clean).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert!(body.contains("Đã nhập danh sách."), "{body}");
+    assert!(
+        body.contains("<a href=\"/subjects/"),
+        "each row links its record: {body}"
+    );
     assert_eq!(app.count("subject").await, subjects_before + 2);
     // A form without the session's token is refused.
     let (status, _) = send("apply", "forged".to_owned(), products_list(&tax)).await;
