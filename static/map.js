@@ -3,7 +3,7 @@
 // the operator's tiles (`data-tiles`) or, without them, on a plain background with a graticule.
 (function () {
   'use strict';
-  var COLOURS = { verified: '#1a7f37', submitted: '#b35900', other: '#6e7781' };
+  var COLOURS = { counting: '#0969da', verified: '#1a7f37', submitted: '#b35900', other: '#6e7781' };
   var STEPS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
   // Lines of latitude and longitude about eight to a view, redrawn as the view moves.

@@ -393,6 +393,52 @@ pub async fn list_all(
     Ok(Paginated::new(views(db, rows).await?, page, total))
 }
 
+/// Most areas one map draws (the whole country's would be a page of many megabytes).
+pub const MAX_DRAWN: u64 = 5_000;
+
+/// The areas in these communes (all, with `None`) in force on a day that have a geometry, for
+/// a map, at most [`MAX_DRAWN`] (no access check: callers have checked the unit). Read in
+/// batches, so no statement binds more values than a database takes.
+pub async fn drawn_in(
+    db: &impl ConnectionTrait,
+    communes: Option<&[Uuid]>,
+    on: chrono::NaiveDate,
+) -> AppResult<Vec<AreaView>> {
+    use sea_orm::ExprTrait;
+    let in_force = || {
+        area::Entity::find()
+            .filter(area::Column::Geometry.is_not_null())
+            .filter(
+                area::Column::ValidFrom
+                    .is_null()
+                    .or(area::Column::ValidFrom.lte(on)),
+            )
+            .filter(
+                area::Column::ValidTo
+                    .is_null()
+                    .or(area::Column::ValidTo.gte(on)),
+            )
+            .order_by_asc(area::Column::Id)
+            .limit(MAX_DRAWN)
+    };
+    let mut rows = Vec::new();
+    match communes {
+        None => rows = in_force().all(db).await?,
+        Some(ids) => {
+            for batch in ids.chunks(500) {
+                rows.extend(
+                    in_force()
+                        .filter(area::Column::CommuneId.is_in(batch.to_vec()))
+                        .all(db)
+                        .await?,
+                );
+            }
+        }
+    }
+    rows.truncate(usize::try_from(MAX_DRAWN).unwrap_or(usize::MAX));
+    views(db, rows).await
+}
+
 /// A verification of a flagged area must say why the flag does not stand; the reason is kept
 /// with the move's.
 fn warned(area: &AreaView, mut input: TransitionInput) -> AppResult<TransitionInput> {

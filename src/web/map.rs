@@ -4,9 +4,69 @@
 //! without one the map draws the polygons on a plain background with a graticule, so it works
 //! offline.
 
+use askama::Template;
+use rocket::{State, get};
+use sea_orm::DatabaseConnection;
+
+use super::page::{Chrome, Page, PageError, Viewer};
 use crate::areas::dto::AreaView;
-use crate::domain::CertStatus;
-use crate::i18n::Lang;
+use crate::domain::{CertStatus, Role};
+use crate::error::AppError;
+use crate::i18n::{Lang, parse_date};
+use crate::{indicators, units};
+
+#[derive(Template)]
+#[template(path = "unit_map.html")]
+struct UnitMapPage {
+    chrome: Chrome,
+    unit: String,
+    /// How many areas are drawn on which day, and how many the indicator stands on.
+    figures: String,
+    map: Option<String>,
+    back: String,
+}
+
+/// A unit's raw-material areas on a day on one map, coloured: counted for the value chain,
+/// verified, submitted, other (administrators; auditors within their unit).
+#[get("/dashboard/map?<unit>&<date>")]
+pub async fn unit_map(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    unit: &str,
+    date: &str,
+) -> Result<Page, PageError> {
+    let actor = viewer.actor()?;
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    let lang = viewer.lang;
+    let day = parse_date(date).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?;
+    let found = units::service::by_code_on(db.inner(), unit, day).await?;
+    let (areas, counting) =
+        indicators::service::areas_on_map(db.inner(), actor, found.id, day).await?;
+    let standing = areas
+        .iter()
+        .filter(|a| a.status == CertStatus::Verified && counting.contains(&a.subject_id))
+        .count();
+    Page::render(&UnitMapPage {
+        chrome: viewer.chrome(lang.t("unit-map-title")),
+        unit: found.name.clone(),
+        figures: lang.tf(
+            "unit-map-figures",
+            &[
+                ("date", lang.date(day)),
+                (
+                    "drawn",
+                    lang.int(i64::try_from(areas.len()).unwrap_or_default()),
+                ),
+                (
+                    "counting",
+                    lang.int(i64::try_from(standing).unwrap_or_default()),
+                ),
+            ],
+        ),
+        map: areas_geojson(&areas, &counting, lang),
+        back: format!("/dashboard?unit={}&date={}", found.code, lang.date(day)),
+    })
+}
 
 /// The operator's tile server, checked at start-up.
 #[derive(Debug, Clone, Default)]
@@ -54,12 +114,19 @@ impl MapTiles {
 
 /// The areas that have a geometry as a GeoJSON FeatureCollection for the page's map (`None`:
 /// nothing to draw), each feature with its name, hectares and status in the reader's words.
-pub fn areas_geojson(areas: &[AreaView], lang: Lang) -> Option<String> {
+/// A verified area of a subject in `counting` (one the value-chain indicator counts that day)
+/// is drawn as such.
+pub fn areas_geojson(
+    areas: &[AreaView],
+    counting: &std::collections::HashSet<uuid::Uuid>,
+    lang: Lang,
+) -> Option<String> {
     let features: Vec<serde_json::Value> = areas
         .iter()
         .filter_map(|a| {
             let geometry = a.geometry.clone()?;
             let status = match a.status {
+                CertStatus::Verified if counting.contains(&a.subject_id) => "counting",
                 CertStatus::Verified => "verified",
                 CertStatus::Submitted => "submitted",
                 _ => "other",

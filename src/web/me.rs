@@ -548,7 +548,7 @@ pub async fn records(
                 "me-col-status",
             ]),
             rows: areas_rows,
-            map: super::map::areas_geojson(&area_items, lang),
+            map: super::map::areas_geojson(&area_items, &Default::default(), lang),
         },
         Table {
             id: "certifications",

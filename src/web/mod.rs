@@ -79,6 +79,7 @@ pub fn routes() -> Vec<rocket::Route> {
         dashboard::subjects_page,
         dashboard::subjects_export,
         dashboard::dashboard_export,
+        map::unit_map,
         imports::imports_form,
         imports::imports_template,
         imports::imports_upload,

@@ -466,3 +466,103 @@ async fn owner_cannot_read_or_change_another_subjects_areas() {
     );
     assert_eq!(app.count("raw_material_area").await, 1);
 }
+
+/// A unit's map draws every area in its communes on the day, and marks those the value-chain
+/// indicator stands on (verified, of a subject that counts) apart from the merely verified.
+#[rocket::async_test]
+async fn a_units_map_marks_the_areas_the_indicator_counts() {
+    use crate::pages::{account, page, sign_in_and_change};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // S1 counts: recognised, its own verified area, a verified VietGAP certificate.
+    let s1 = app.seed_subject(&admin, "20335", "HTX Được Tính").await;
+    let p1 = app.seed_product(&admin, &s1, "Mật ong").await;
+    app.seed_recognition(&admin, &p1, "QĐ 1", "2023-01-10", 3)
+        .await;
+    let mut counted = area_body("Vùng ong", "119");
+    counted["geometry"] = json!({"type": "Polygon", "coordinates": [square(108.40, 15.50)]});
+    counted["submitted_on"] = json!("2022-01-01");
+    let counted = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s1)),
+            Some(&admin),
+            &counted,
+        )
+        .await;
+    assert_eq!(counted.status, Status::Created, "{:?}", counted.body);
+    app.verify_area(&admin, &counted.body, "2022-01-01").await;
+    let cert = app
+        .post(
+            &format!("/api/v1/subjects/{}/certifications", id_of(&s1)),
+            Some(&admin),
+            &json!({"scheme": "vietgap", "certificate_no": "VG-1", "issuer": "QUACERT",
+                    "issued_on": "2025-01-10", "expires_on": "2027-01-10",
+                    "submitted_on": "2025-01-10"}),
+        )
+        .await;
+    assert_eq!(cert.status, Status::Created, "{:?}", cert.body);
+    let moved = app
+        .post(
+            &format!("/api/v1/certifications/{}/transitions", id_of(&cert.body)),
+            Some(&admin),
+            &json!({"to": "verified", "reason": "đã kiểm tra", "effective_on": "2025-02-01"}),
+        )
+        .await;
+    assert_eq!(moved.status, Status::Ok, "{:?}", moved.body);
+    // S2 has a verified area but is not recognised: drawn, not counted.
+    let s2 = app
+        .seed_subject(&admin, "20335", "HTX Chưa Công Nhận")
+        .await;
+    let mut other = area_body("Vùng quế", "118");
+    other["geometry"] = json!({"type": "Polygon", "coordinates": [square(108.43, 15.50)]});
+    other["submitted_on"] = json!("2022-01-01");
+    let other = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", id_of(&s2)),
+            Some(&admin),
+            &other,
+        )
+        .await;
+    assert_eq!(other.status, Status::Created, "{:?}", other.body);
+    app.verify_area(&admin, &other.body, "2022-01-01").await;
+    let tam_ky = crate::helpers::unit("district", "502", None);
+    let value_chain = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={tam_ky}&as_of=2025-06-30"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        value_chain.body["indicators"][0]["numerator"], 1,
+        "{:?}",
+        value_chain.body
+    );
+
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.bando2", "role": "auditor",
+               "unit_id": crate::helpers::unit("province", "49", None), "display_name": "Bản Đồ"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.bando2", &otp, "mật khẩu bản đồ 2025").await;
+    let map = page(&app.client, "/dashboard/map?unit=502&date=30/06/2025").await;
+    assert_eq!(map.status, Status::Ok, "{}", map.body);
+    assert!(
+        map.body
+            .contains("2 vùng có ranh giới, 1 vùng đang được tính"),
+        "{}",
+        map.body
+    );
+    let statuses: Vec<&str> = ["counting", "verified", "submitted"]
+        .into_iter()
+        .filter(|s| {
+            map.body
+                .contains(&format!("&#34;status&#34;:&#34;{s}&#34;"))
+        })
+        .collect();
+    assert_eq!(statuses, ["counting", "verified"], "{}", map.body);
+    // Before either area was in force, nothing to draw.
+    let before = page(&app.client, "/dashboard/map?unit=502&date=31/12/2021").await;
+    assert!(before.body.contains("id=\"map-none\""), "{}", before.body);
+}

@@ -1134,4 +1134,38 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
     assert_eq!(drawn["scale"], true, "{drawn}");
     assert!(drawn["graticule"].as_u64().unwrap() >= 2, "{drawn}");
     assert_eq!(drawn["tiles"], 0, "no tile server: {drawn}");
+
+    // The unit's map, from the dashboard: both areas of Tam Kỳ on the day, fitted.
+    c.goto(&format!("{base}/dashboard?unit=502&date=30/06/2025"))
+        .await
+        .unwrap();
+    click(&c, "#unit-map").await;
+    let mut unit_map = Value::Null;
+    for _ in 0..50 {
+        unit_map = c
+            .execute(
+                r#"const map = document.querySelector('#map-unit');
+                   if (!map || map.dataset.ready !== 'true') { return null; }
+                   const box = map.querySelector('.map-canvas').getBoundingClientRect();
+                   return [...map.querySelectorAll('path.area')].map(p => {
+                     const r = p.getBoundingClientRect();
+                     return r.left >= box.left && r.right <= box.right && r.width > 20;
+                   });"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !unit_map.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(unit_map, json!([true, true]), "{}", path_of(&c).await);
+    assert!(
+        text_of(&c, "#map-figures")
+            .await
+            .contains("2 vùng có ranh giới"),
+        "{}",
+        text_of(&c, "#map-figures").await
+    );
 }
