@@ -7,6 +7,7 @@
 //! PostgreSQL); the unit geography across the 2025 reforms is resolved in memory over the few
 //! hundred unit versions; explanations re-read a page of subjects' evidence and say why.
 
+pub mod areas;
 pub mod changes;
 pub mod dto;
 pub mod engine;

@@ -41,7 +41,7 @@ pub async fn unit_map(
     let day = parse_date(date).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?;
     let found = units::service::by_code_on(db.inner(), unit, day).await?;
     let (areas, counting) =
-        indicators::service::areas_on_map(db.inner(), actor, found.id, day).await?;
+        indicators::areas::areas_on_map(db.inner(), actor, found.id, day).await?;
     let standing = areas
         .iter()
         .filter(|a| a.status == CertStatus::Verified && counting.contains(&a.subject_id))
