@@ -256,7 +256,9 @@ impl Sheet {
     pub fn csv(&self, lang: Lang) -> AppResult<Vec<u8>> {
         let err = |e: csv::Error| AppError::Internal(format!("CSV output: {e}"));
         let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        w.write_record(self.headings(lang)).map_err(err)?;
+        // A returned file's headings are the sender's own: inert like any cell.
+        w.write_record(self.headings(lang).into_iter().map(inert))
+            .map_err(err)?;
         for row in &self.rows {
             w.write_record(row.iter().map(|c| c.text(lang)))
                 .map_err(err)?;

@@ -7,6 +7,7 @@
 //! `Geod` computes it).
 
 mod shape;
+mod simple;
 mod territory;
 
 use geo::MultiPolygon;
@@ -382,6 +383,63 @@ mod tests {
                 "{parts}"
             );
         }
+    }
+
+    #[test]
+    fn rings_touching_at_vertices_are_judged_by_what_they_enclose() {
+        let p = |x: f64, y: f64| [108.0 + x / 100.0, 15.0 + y / 100.0];
+        let ring = |pts: &[(f64, f64)]| {
+            let mut r: Vec<[f64; 2]> = pts.iter().map(|(x, y)| p(*x, *y)).collect();
+            r.push(r[0]);
+            json!(r)
+        };
+        let square = ring(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]);
+        // A second part entering the square through one corner and leaving by the opposite
+        // one: it meets the square only at vertices, yet covers half of it (either order).
+        let through = ring(&[(20.0, 0.0), (10.0, 10.0), (0.0, 0.0), (10.0, -5.0)]);
+        for parts in [
+            json!([[square.clone()], [through.clone()]]),
+            json!([[through], [square.clone()]]),
+        ] {
+            assert!(
+                multi(parts.clone()).unwrap_err().contains("overlap"),
+                "{parts}"
+            );
+        }
+        // A hole mostly outside its shell, meeting it at two vertices only.
+        let hole_out = ring(&[(0.0, 0.0), (10.0, 10.0), (20.0, 5.0)]);
+        assert!(polygon(json!([square.clone(), hole_out])).is_err());
+        // A hole touching the shell at two points cuts the interior in two; so does a chain of
+        // holes from one side to the other; a hole touching at one point does not.
+        let across = ring(&[(0.0, 5.0), (5.0, 3.0), (10.0, 5.0), (5.0, 7.0)]);
+        assert!(
+            polygon(json!([square.clone(), across]))
+                .unwrap_err()
+                .contains("cut in two")
+        );
+        let left = ring(&[(0.0, 5.0), (3.0, 3.0), (5.0, 5.0), (3.0, 7.0)]);
+        let right = ring(&[(5.0, 5.0), (7.0, 3.0), (10.0, 5.0), (7.0, 7.0)]);
+        assert!(
+            polygon(json!([square.clone(), left.clone(), right]))
+                .unwrap_err()
+                .contains("cut in two")
+        );
+        assert!(polygon(json!([square.clone(), left])).is_ok());
+        // Thousands of holes, none near another: each compared with its neighbours only.
+        let mut rings = vec![square];
+        for i in 0..44 {
+            for j in 0..44 {
+                let (x, y) = (0.1 + i as f64 * 0.22, 0.1 + j as f64 * 0.22);
+                rings.push(ring(&[
+                    (x, y),
+                    (x, y + 0.1),
+                    (x + 0.1, y + 0.1),
+                    (x + 0.1, y),
+                ]));
+            }
+        }
+        let many = polygon(json!(rings));
+        assert!(many.is_ok(), "{:?}", many.err());
     }
 
     #[test]

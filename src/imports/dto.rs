@@ -157,6 +157,8 @@ pub struct ImportSummary {
 pub struct SentFile {
     pub headings: Vec<String>,
     pub rows: Vec<(usize, Vec<String>)>,
+    /// The text kept so far.
+    pub bytes: usize,
 }
 
 /// What became of a row.

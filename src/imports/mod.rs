@@ -204,7 +204,7 @@ pub async fn run(
         } else {
             header.title(key)
         },
-        message: m.render(lang),
+        message: clipped(m.render(lang)),
     };
     // Rows below the header (blank ones, skipped, counted too: progress is an estimate).
     let header_at = table
@@ -227,8 +227,7 @@ pub async fn run(
         let cells = &cells;
         summary.rows += 1;
         if let Some(file) = summary.file.as_mut() {
-            file.rows
-                .push((*n, cells.iter().map(read::Value::text).collect()));
+            file.keep(*n, cells)?;
         }
         let row = subjects::Row {
             header: &header,
@@ -310,15 +309,22 @@ impl ImportSummary {
             ignored_columns: header.ignored(),
             file: as_file.then(|| dto::SentFile {
                 headings: header.titles.clone(),
-                rows: Vec::new(),
+                ..Default::default()
             }),
         }
     }
 
     /// What was made is gone with a rolled-back transaction: no id to follow.
     fn forget_unkept(&mut self) {
+        // A later row may update what an earlier one made: its id is gone too.
+        let made: std::collections::HashSet<Uuid> = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.result, RowFate::Created | RowFate::Draft))
+            .filter_map(|r| r.id)
+            .collect();
         for r in &mut self.results {
-            if matches!(r.result, RowFate::Created | RowFate::Draft) {
+            if r.id.is_some_and(|id| made.contains(&id)) {
                 (r.entity, r.id, r.link) = (None, None, None);
             }
         }
@@ -466,6 +472,15 @@ async fn apply_row(
         _ => Outcome::Unchanged,
     };
     Ok(outcome.of(then.record))
+}
+
+/// A message quoting a cell says enough of it in 300 characters: a file of a few kilobytes can
+/// repeat one long shared string in every cell.
+fn clipped(message: String) -> String {
+    match message.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message,
+    }
 }
 
 /// A row as the list wrote it, for the draft it becomes: its number and its cells by heading.

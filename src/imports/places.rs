@@ -173,6 +173,21 @@ impl<'g> Resolver<'g> {
         }
     }
 
+    /// A commune named `name` outside the units the list may name (the version valid on the
+    /// list's date first), when none inside bears it.
+    fn outside(&self, name: &str) -> Option<Uuid> {
+        if !self.named(UnitLevel::Commune, name, &[]).is_empty() {
+            return None;
+        }
+        let wanted = bare(name);
+        self.graph
+            .communes()
+            .filter_map(|id| self.graph.get(id))
+            .filter(|u| bare(&u.name) == wanted)
+            .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
+            .map(|u| u.id)
+    }
+
     /// Units of `level` named `name`, under one of `within` when given.
     fn named(&self, level: UnitLevel, name: &str, within: &[Uuid]) -> Vec<Uuid> {
         self.by_name
@@ -267,6 +282,19 @@ impl<'g> Resolver<'g> {
             });
         };
         let named = self.named(UnitLevel::Commune, c, &within);
+        if named.is_empty()
+            && let Some(outside) = self.outside(c)
+        {
+            // Not a misspelling: a commune of that name outside the importer's unit.
+            return Err((
+                Column::Commune,
+                msg!(
+                    "import-place-name-outside",
+                    name = c,
+                    unit = self.label(outside)
+                ),
+            ));
+        }
         if named.is_empty()
             && let Some(unit) = self
                 .drafts_under

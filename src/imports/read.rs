@@ -21,8 +21,8 @@ const MAX_UNPACKED: u128 = 200 * 1024 * 1024;
 pub const MAX_CELLS: u64 = 1_000_000;
 /// Most rows of a sheet or lines of a CSV file.
 pub const MAX_ROWS: u64 = 200_000;
-/// Most columns of a sheet or fields of a CSV line.
-pub const MAX_COLUMNS: u64 = 200;
+/// Most columns of a sheet or CSV line: a list's 200 and a returned file's six (`result::RESULT`).
+pub const MAX_COLUMNS: u64 = 200 + 6;
 /// Longest CSV line (a record, quoted line breaks included).
 pub const MAX_LINE_BYTES: usize = 100 * 1024;
 /// Longest stretch of an XLSX part between two of its tags: a cell's text, or one tag with its

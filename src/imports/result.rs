@@ -5,8 +5,21 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::dto::ImportSummary;
+use crate::error::{AppError, AppResult};
 use crate::export::{Cell, Column, Sheet, col};
 use crate::i18n::Lang;
+use crate::msg;
+
+/// The columns in front of a returned file's own, headed so that no field of any list takes
+/// them when the file is sent again (`Record id` would be an area's `record_id`).
+pub const RESULT: [Column; 6] = [
+    col("Dòng", "Result: row"),
+    col("Kết quả", "Result"),
+    col("Bản ghi", "Result: record"),
+    col("Mã bản ghi", "Result: record id"),
+    col("Đường dẫn", "Result: link"),
+    col("Lỗi / ghi chú", "Result: errors and notes"),
+];
 
 /// The sheet of the file's rows with their results (`None`: the file was not kept).
 pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
@@ -22,17 +35,18 @@ pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
         problems.entry(m.row).or_default().push(text);
     }
     let results: HashMap<usize, _> = summary.results.iter().map(|r| (r.row, r)).collect();
-    let mut columns = vec![
-        col("Dòng", "Row"),
-        col("Kết quả", "Result"),
-        col("Bản ghi", "Record"),
-        col("Mã bản ghi", "Record id"),
-        col("Đường dẫn", "Link"),
-        col("Lỗi / ghi chú", "Errors / notes"),
-    ];
-    columns.extend(headings.iter().map(|h| Column {
-        vi: Cow::Owned(h.clone()),
-        en: Cow::Owned(h.clone()),
+    let mut columns = RESULT.to_vec();
+    // A returned file sent again is returned with one set of results, not two.
+    let own: Vec<usize> = (0..headings.len())
+        .filter(|i| {
+            !RESULT
+                .iter()
+                .any(|c| c.vi == headings[*i].as_str() || c.en == headings[*i].as_str())
+        })
+        .collect();
+    columns.extend(own.iter().map(|i| Column {
+        vi: Cow::Owned(headings[*i].clone()),
+        en: Cow::Owned(headings[*i].clone()),
     }));
     let rows = rows
         .iter()
@@ -51,7 +65,10 @@ pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
                     .map_or(Cell::Empty, Cell::from),
                 problems.get(n).map_or(Cell::Empty, |p| p.join("; ").into()),
             ];
-            out.extend(cells.iter().map(|c| Cell::from(c.clone())));
+            out.extend(
+                own.iter()
+                    .map(|i| cells.get(*i).map_or(Cell::Empty, |c| Cell::from(c.clone()))),
+            );
             out
         })
         .collect();
@@ -62,4 +79,24 @@ pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
         rows,
         preamble: Vec::new(),
     })
+}
+
+impl super::dto::SentFile {
+    /// Keeps a row for the returned file, within the size of a file one may send: a workbook's
+    /// shared strings can make a small file's cells many times its size.
+    pub(super) fn keep(&mut self, n: usize, cells: &[super::read::Value]) -> AppResult<()> {
+        let row: Vec<String> = cells.iter().map(super::read::Value::text).collect();
+        self.bytes += row.iter().map(String::len).sum::<usize>();
+        if self.bytes > super::read::MAX_BYTES {
+            return Err(AppError::invalid(
+                "format",
+                msg!(
+                    "import-result-too-large",
+                    max = super::read::MAX_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        self.rows.push((n, row));
+        Ok(())
+    }
 }

@@ -306,6 +306,9 @@ fn effective_on(after: Option<&serde_json::Value>) -> Option<NaiveDate> {
     let date = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse().ok());
     date(v)
         .or_else(|| v.get("effective_on").and_then(date))
+        // A revocation's day, a recognition's decision.
+        .or_else(|| v.get("revoked_on").and_then(date))
+        .or_else(|| v.get("decision_date").and_then(date))
         .or_else(|| {
             v.get("history")
                 .and_then(|h| h.as_array())

@@ -1788,3 +1788,67 @@ async fn products_are_found_by_their_id_renamed_and_described_and_never_taken_fr
         "nothing written"
     );
 }
+
+/// What a returned file and its results must not do: name an id a check did not keep (a row
+/// updating what an earlier row made), run a heading as a formula, or take a commune of
+/// another province for a misspelling of one of the importer's own.
+#[rocket::async_test]
+async fn a_checked_file_keeps_no_ids_runs_no_formulas_and_names_communes_elsewhere() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let auditor = app.auditor(unit("province", "49", None)).await;
+    let csv = ContentType::new("text", "csv");
+    let tax = next_tax_code();
+    let file = format!(
+        "Tên chủ thể;Loại hình;Mã số thuế;Quận/Huyện;Xã/Phường;Điện thoại;=HYPERLINK(\"http://x\")\n\
+         HTX Hai Dòng;HTX;{tax};Tam Kỳ;Tân Thạnh;;\n\
+         HTX Hai Dòng;HTX;;Tam Kỳ;Tân Thạnh;0905 111 222;\n\
+         HTX Hà Nội;HTX;;;Phường Hoàn Kiếm;;"
+    );
+    let res = app
+        .upload(
+            &path(true),
+            &auditor,
+            file.clone().into_bytes(),
+            csv.clone(),
+        )
+        .await;
+    let results = res.body["results"].as_array().unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| r["result"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["created", "updated", "error"],
+        "{:?}",
+        res.body
+    );
+    assert!(results.iter().all(|r| r["id"].is_null()), "{:?}", res.body);
+    assert_eq!(where_wrong(&res.body), [(4, "Xã/Phường")]);
+    assert!(
+        res.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ngoài đơn vị"),
+        "{:?}",
+        res.body
+    );
+    let returned = app
+        .client
+        .post(format!("{}&format=csv", path(true)))
+        .header(csv)
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {auditor}"),
+        ))
+        .body(file)
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let heading = returned.lines().next().unwrap();
+    assert!(heading.contains("'=HYPERLINK"), "{heading}");
+    assert_eq!(app.count("draft").await, 0);
+    let _ = admin;
+}
