@@ -1162,10 +1162,10 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
     }
     assert_eq!(unit_map, json!([true, true]), "{}", path_of(&c).await);
     assert!(
-        text_of(&c, "#map-figures")
+        text_of(&c, "map-figures")
             .await
             .contains("2 vùng có ranh giới"),
         "{}",
-        text_of(&c, "#map-figures").await
+        text_of(&c, "map-figures").await
     );
 }
