@@ -510,7 +510,13 @@ import-formula = ô { $cell } chứa công thức: hãy sao chép trang tính v�
 import-utf16 = tệp là văn bản UTF-16: hãy lưu dạng "CSV UTF-8" (hoặc .xlsx)
 import-not-utf8 = dòng { $line } không phải UTF-8 (tệp Windows-1258 hoặc TCVN3?): hãy lưu dạng "CSV UTF-8" (hoặc .xlsx)
 import-bad-csv = dòng { $line } không đúng định dạng CSV (thiếu dấu ngoặc kép đóng?)
-import-no-header = không thấy dòng tiêu đề trong mười dòng đầu (cần các cột như { $expected })
+import-no-header = không thấy dòng tiêu đề của danh sách { $kind ->
+        [subjects] chủ thể OCOP
+        [products] sản phẩm được công nhận
+        [areas] vùng nguyên liệu
+        [certifications] chứng nhận
+       *[channels] kênh bán hàng
+    } trong mười dòng đầu (cần các cột như { $expected }): nếu tệp là một loại danh sách khác, hãy chọn đúng loại
 import-place-unknown = không có đơn vị hành chính nào tên "{ $name }" trong địa bàn
 import-place-ambiguous = "{ $name }" trùng tên nhiều đơn vị: { $candidates }; hãy ghi thêm huyện hoặc tỉnh
 import-place-code = không có xã/phường nào mang mã { $code }
@@ -693,6 +699,11 @@ imports-fate-updated = Cập nhật
 imports-fate-unchanged = Không đổi
 imports-fate-draft = Lưu bản nháp
 imports-fate-error = Lỗi
+imports-fate-created-would = Sẽ tạo mới
+imports-fate-updated-would = Sẽ cập nhật
+imports-fate-unchanged-would = Không đổi
+imports-fate-draft-would = Sẽ lưu bản nháp
+imports-fate-error-would = Lỗi
 imports-result-download = Kiểm tra và tải bảng kết quả (Excel)
 imports-result-record-id = Mã bản ghi
 imports-result-link = Đường dẫn

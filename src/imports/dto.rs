@@ -173,6 +173,12 @@ pub enum RowFate {
 }
 
 impl RowFate {
+    /// Its label's key: what a row did, or, when nothing was written, what it would do.
+    pub fn label_key(self, applied: bool) -> String {
+        let mood = if applied { "" } else { "-would" };
+        format!("imports-fate-{}{mood}", self.code())
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             RowFate::Created => "created",

@@ -185,7 +185,11 @@ pub async fn run(
             .collect();
         AppError::invalid(
             "file",
-            msg!("import-no-header", expected = names.join(", ")),
+            msg!(
+                "import-no-header",
+                kind = q.kind.code(),
+                expected = names.join(", ")
+            ),
         )
     })?;
     let root = q.unit_id.or(actor.unit_id);

@@ -55,7 +55,7 @@ pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
             let mut out = vec![
                 Cell::Int(i64::try_from(*n).unwrap_or_default()),
                 r.map_or(Cell::Empty, |r| {
-                    lang.t(&format!("imports-fate-{}", r.result.code())).into()
+                    lang.t(&r.result.label_key(summary.applied)).into()
                 }),
                 r.and_then(|r| r.entity.as_deref())
                     .map_or(Cell::Empty, |e| lang.t(&format!("entity-{e}")).into()),

@@ -141,7 +141,11 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
             "STT"
         ]
     );
-    assert_eq!(rows[1][..2], ["4", "Tạo mới"]);
+    assert_eq!(
+        rows[1][..2],
+        ["4", "Sẽ tạo mới"],
+        "a check says what it would do"
+    );
     assert_eq!(rows[1][7], "HTX Nông nghiệp Tam Thăng", "{rows:?}");
     assert_eq!(rows[5][1], "Lỗi");
     assert!(rows[5][5].starts_with("Tên chủ thể: "), "{rows:?}");
@@ -347,6 +351,23 @@ async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_wri
         .upload(&path(true), &admin, b"a;b\n1;2\n".to_vec(), csv.clone())
         .await;
     assert!(refuse(&res.body).contains("dòng tiêu đề"), "{:?}", res.body);
+    // A list of subjects sent as products: the message names the kind chosen.
+    let res = app
+        .upload(
+            "/api/v1/imports?kind=products&dry_run=true",
+            &admin,
+            "Tên chủ thể;Loại hình;Mã số thuế\nHTX A;HTX;\n"
+                .as_bytes()
+                .to_vec(),
+            csv.clone(),
+        )
+        .await;
+    assert!(
+        refuse(&res.body).contains("danh sách sản phẩm được công nhận")
+            && refuse(&res.body).contains("hãy chọn đúng loại"),
+        "{:?}",
+        res.body
+    );
     // A zip that is no workbook.
     let res = app
         .upload(
@@ -836,7 +857,7 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
     );
     assert!(body.contains("trùng với dòng 2"), "{body}");
     assert!(
-        body.contains("<tr class=\"fate-error\"><td>") && body.contains("<td>Lưu bản nháp</td>"),
+        body.contains("<tr class=\"fate-error\"><td>") && body.contains("<td>Sẽ lưu bản nháp</td>"),
         "{body}"
     );
     assert_eq!(app.count("subject").await, subjects_before);
