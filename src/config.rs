@@ -43,8 +43,15 @@ pub struct AppConfig {
     pub sync_allow_private_hosts: bool,
     /// Failed authentications one client may make per minute before it gets `429`.
     pub auth_failures_per_minute: u32,
-    /// Requests to the public endpoints one client may make per minute before `429`.
+    /// Full answers to the public (pages and `/api/v1/public/...`) one client address may
+    /// get per minute on average before `429`; `304`s are never counted. Phones on a mobile
+    /// network share a few carrier addresses, so this is a crowd's allowance, not a person's.
     pub public_requests_per_minute: u32,
+    /// How many of them may come at once (the token bucket's size).
+    pub public_burst: u32,
+    /// How long this process keeps a rendered public answer (seconds; 0: never). A change
+    /// shows on the public pages at most this late.
+    pub public_cache_seconds: u64,
     /// Uploads (lists, documents, boundaries) one process reads at a time; more wait up to 15
     /// seconds, then get `503`. Each can take a few hundred MB while it is read.
     pub max_concurrent_uploads: u32,
@@ -117,7 +124,9 @@ impl Default for AppConfig {
             lazada_auth_base_url: "https://auth.lazada.com/rest".to_owned(),
             sync_allow_private_hosts: false,
             auth_failures_per_minute: 20,
-            public_requests_per_minute: 120,
+            public_requests_per_minute: 1200,
+            public_burst: 600,
+            public_cache_seconds: 10,
             max_concurrent_uploads: 2,
             session_idle_minutes: 30,
             sign_in_failures: 5,

@@ -308,8 +308,7 @@ impl ErrorDetail {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        // A handler that finds the request's token revoked (a subject's read confirms it in
-        // its own statement) refuses it as the guard would have, and counts it the same way.
+        // A token a handler finds revoked is refused and counted as the guard would have.
         if let AppError::Unauthorized(_) = self
             && bearer_sent(req)
             && let Some(too_many) = crate::limits::failed_authentication(req)
@@ -327,6 +326,7 @@ impl<'r> Responder<'r, 'static> for AppError {
                 "request failed"
             );
         }
+        crate::limits::remember_wait(req, &self);
         let mut res = Json(self.body(Lang::of(req))).respond_to(req)?;
         res.set_status(status);
         if let AppError::Unauthorized(_) = self {

@@ -70,24 +70,23 @@ impl Lang {
     /// `?lang=`, then the switch's cookie, then the first of `vi`/`en` in `Accept-Language`
     /// (by its weights), else Vietnamese.
     pub fn of(req: &Request<'_>) -> Lang {
-        if let Some(l) = req
-            .query_value::<&str>("lang")
-            .and_then(Result::ok)
-            .and_then(Lang::parse)
-        {
-            return l;
-        }
-        if let Some(l) = req
-            .cookies()
-            .get(COOKIE)
-            .and_then(|c| Lang::parse(c.value()))
-        {
-            return l;
-        }
-        req.headers()
-            .get_one("Accept-Language")
-            .and_then(from_accept_language)
+        let header = req.headers().get_one("Accept-Language");
+        Self::chosen(req)
+            .or_else(|| header.and_then(from_accept_language))
             .unwrap_or_default()
+    }
+
+    /// The reader's own choice: `?lang=`, then the cookie the switch sets.
+    fn chosen(req: &Request<'_>) -> Option<Lang> {
+        let cookie = || Lang::parse(req.cookies().get(COOKIE)?.value());
+        let query = req.query_value::<&str>("lang").and_then(Result::ok);
+        query.and_then(Lang::parse).or_else(cookie)
+    }
+
+    /// The language of a public page or answer: the reader's choice, else Vietnamese (never
+    /// `Accept-Language`: a cache before a crowd keeps one copy per choice, not per browser).
+    pub fn public(req: &Request<'_>) -> Lang {
+        Self::chosen(req).unwrap_or_default()
     }
 
     /// The command line's language: `OCOP_LANG`, then the locale's `LANG` when it names

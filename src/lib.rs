@@ -129,6 +129,7 @@ pub fn build_rocket(
         .manage(auth::service::TokenCache::default())
         .manage(limits::Limits::from_config(&config))
         .manage(limits::UploadSlots::from_config(&config))
+        .manage(public::cache::PublicCache::from_config(&config))
         .manage(users::sessions::Policy::from_config(&config))
         .manage(config)
         .manage(map_tiles)

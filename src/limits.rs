@@ -29,8 +29,17 @@ pub struct Limiter {
 
 impl Limiter {
     fn per_minute(n: u32) -> Self {
+        Self::with_burst(n, n)
+    }
+
+    /// `n` per minute on average, up to `burst` at once: a token bucket holding `burst`
+    /// tokens, refilled at `n` a minute (`n` = 0: off).
+    fn with_burst(n: u32, burst: u32) -> Self {
         Limiter {
-            inner: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            inner: NonZeroU32::new(n).map(|n| {
+                let burst = NonZeroU32::new(burst).unwrap_or(n);
+                RateLimiter::keyed(Quota::per_minute(n).allow_burst(burst))
+            }),
             checks: AtomicU64::new(0),
         }
     }
@@ -54,7 +63,7 @@ impl Limiter {
 pub struct Limits {
     /// Failed authentications (unknown, revoked or malformed tokens) per client.
     pub auth_failures: Limiter,
-    /// Requests to `/api/v1/public/...` per client.
+    /// Full answers to the public (pages and `/api/v1/public/...`) per client; `304`s are free.
     pub public: Limiter,
 }
 
@@ -63,7 +72,7 @@ impl Limits {
     pub fn from_config(c: &AppConfig) -> Self {
         Limits {
             auth_failures: Limiter::per_minute(c.auth_failures_per_minute),
-            public: Limiter::per_minute(c.public_requests_per_minute),
+            public: Limiter::with_burst(c.public_requests_per_minute, c.public_burst),
         }
     }
 }
@@ -148,19 +157,38 @@ struct RetryAfter(std::sync::Mutex<Option<u64>>);
 
 /// The 429 for a client over a limit, remembered for the `Retry-After` header.
 pub fn too_many(req: &Request<'_>, wait: Duration, what: &'static str) -> Status {
-    stash(req, too_many_error(req, wait, what))
+    let err = too_many_error(wait, what);
+    remember_wait(req, &err);
+    stash(req, err)
 }
 
-/// The error of [`too_many`], its wait remembered for the `Retry-After` header.
-fn too_many_error(req: &Request<'_>, wait: Duration, what: &'static str) -> AppError {
+/// The 429 of a public request over its client's allowance.
+pub fn too_many_public(wait: Duration) -> AppError {
+    too_many_error(wait, "too-many-public-requests")
+}
+
+/// A 429 naming how long to wait.
+fn too_many_error(wait: Duration, what: &'static str) -> AppError {
     let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-    if let Ok(mut slot) = req.local_cache(RetryAfter::default).0.lock() {
-        *slot = Some(secs);
-    }
     AppError::TooManyRequests(crate::i18n::Msg::Coded {
         key: std::borrow::Cow::Borrowed(what),
         args: vec![(std::borrow::Cow::Borrowed("seconds"), secs.to_string())],
     })
+}
+
+/// Remembers a 429's wait (its message's `seconds`) for the `Retry-After` header, whichever
+/// responder answers it.
+pub fn remember_wait(req: &Request<'_>, err: &AppError) {
+    let AppError::TooManyRequests(crate::i18n::Msg::Coded { args, .. }) = err else {
+        return;
+    };
+    let secs = args
+        .iter()
+        .find(|(k, _)| k == "seconds")
+        .and_then(|(_, v)| v.parse::<u64>().ok());
+    if let (Some(secs), Ok(mut slot)) = (secs, req.local_cache(RetryAfter::default).0.lock()) {
+        *slot = Some(secs);
+    }
 }
 
 /// Counts a refused token against its client's allowance of failed authentications: the 429
@@ -170,30 +198,14 @@ fn too_many_error(req: &Request<'_>, wait: Duration, what: &'static str) -> AppE
 pub fn failed_authentication(req: &Request<'_>) -> Option<AppError> {
     let limits = req.rocket().state::<Limits>()?;
     let wait = limits.auth_failures.check(client_ip(req)).err()?;
-    Some(too_many_error(req, wait, "too-many-failed-authentications"))
-}
-
-/// A request to the public endpoints, counted against its client's allowance.
-pub struct PublicClient;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for PublicClient {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
-        let Some(limits) = req.rocket().state::<Limits>() else {
-            return Outcome::Success(PublicClient);
-        };
-        match limits.public.check(client_ip(req)) {
-            Ok(()) => Outcome::Success(PublicClient),
-            Err(wait) => Outcome::Error((too_many(req, wait, "too-many-public-requests"), ())),
-        }
-    }
+    let err = too_many_error(wait, "too-many-failed-authentications");
+    remember_wait(req, &err);
+    Some(err)
 }
 
 /// Headers on every answer: a Content-Security-Policy for the pages (no inline script or
 /// style, nothing from elsewhere), no MIME sniffing, no framing, no referrer; `no-store` on
-/// everything but the public lookup and the style sheet (answers and pages carry secrets and
+/// everything but the public's answers and the style sheet (answers and pages carry secrets and
 /// personal data); `Retry-After` on a 429.
 pub struct SecurityHeaders {
     /// The operator's map tiles' origin: the one other source of images (web/map.rs).
@@ -258,8 +270,8 @@ impl Fairing for SecurityHeaders {
         ));
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
         // Pages name the person signed in and carry their form tokens: never stored. Only the
-        // public API and the style sheet may be.
-        if !path.starts_with("/api/v1/public/") && !path.starts_with("/static/") {
+        // style sheet and what the public sees may be (public/cache.rs says how long).
+        if !path.starts_with("/static/") && res.headers().get_one("Cache-Control").is_none() {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
         if res.status() == Status::TooManyRequests

@@ -60,6 +60,7 @@ use crate::{
         products::routes::get_recognition,
         products::routes::revoke_recognition,
         public::routes::list_public_products,
+        public::routes::get_public_product,
         areas::routes::list_areas,
         areas::routes::create_area,
         areas::routes::get_area,

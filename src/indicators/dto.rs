@@ -345,6 +345,9 @@ pub struct ModernChannelExplanation {
     /// What is missing, as codes (empty when it counts).
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Every channel that counts (`channel` is the first): where a buyer can buy.
+    #[serde(skip)]
+    pub counting: Vec<ChannelEvidence>,
 }
 
 /// One population subject and the reasons behind its verdicts.

@@ -657,7 +657,9 @@ pub fn modern_channel(
         ))
         .unwrap_or(d);
     let mut notes = Vec::new();
-    let mut found: Option<ChannelEvidence> = None;
+    // Every channel that counts, in the order they were recorded: the first explains the
+    // verdict, all of them are where a buyer can buy (the public page's "Nơi mua").
+    let mut found: Vec<ChannelEvidence> = Vec::new();
     let mut gap = None;
     let modern_on = |c: &channel::Model| {
         p.modern_kinds.contains(&c.kind)
@@ -686,17 +688,14 @@ pub fn modern_channel(
             let live_active =
                 ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
             if modern_on(seen) && live_active {
-                let kind = seen.kind;
-                if found.is_none() {
-                    found = Some(ChannelEvidence {
-                        id: ch.id,
-                        kind,
-                        platform: seen.platform.to_string(),
-                        evidenced_by: "verified".to_owned(),
-                        verified_on: Some(e.effective_on),
-                        listing: None,
-                    });
-                }
+                found.push(ChannelEvidence {
+                    id: ch.id,
+                    kind: seen.kind,
+                    platform: seen.platform.to_string(),
+                    evidenced_by: "verified".to_owned(),
+                    verified_on: Some(e.effective_on),
+                    listing: None,
+                });
                 continue;
             }
             if !modern_on(seen) {
@@ -824,11 +823,10 @@ pub fn modern_channel(
             ));
             None
         };
-        if found.is_none() {
-            found = this;
-        }
+        found.extend(this);
     }
-    match found {
+    let counting = found.clone();
+    match found.into_iter().next() {
         Some(c) => {
             let mut args = vec![
                 ("platform", term("platform", &c.platform)),
@@ -859,6 +857,7 @@ pub fn modern_channel(
                 notes,
                 channel: Some(c),
                 gaps: Vec::new(),
+                counting,
             }
         }
         None => {
@@ -881,6 +880,7 @@ pub fn modern_channel(
                 reasons: english(&all),
                 notes: all,
                 gaps: vec![gap],
+                counting,
             }
         }
     }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{product, recognition, subject, unit};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,19 +19,25 @@ use crate::products::dto::{RecognitionStatus, RecognitionView};
 use crate::text::like_patterns;
 use crate::units::dto::UnitRef;
 use crate::units::graph::UnitGraph;
-use crate::units::service::refs;
 
 /// Filters of the public lookup.
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct PublicQuery {
     /// Words of the product's name, its producer's name or its commune's, case- and
-    /// accent-insensitive (every word must be found in one of them).
+    /// accent-insensitive (every word must be found in one of them). Products whose name holds
+    /// every word come first, then those whose producer's does, then the rest.
     #[validate(custom(function = "crate::validate::query_text"))]
     #[param(max_length = 255)]
     pub q: Option<String>,
-    /// Products of subjects recorded in this unit's subtree.
+    /// Products of subjects recorded in this unit's subtree, or in a unit it became or came
+    /// from (a province of today finds the products of the former provinces merged into it).
     pub unit_id: Option<Uuid>,
+    /// Only products whose latest rating has this many stars.
+    #[validate(range(min = 3, max = 5))]
+    pub stars: Option<i16>,
+    /// Only products whose rating is in force today.
+    pub valid: Option<bool>,
 }
 
 /// What the public may know of a rated product: its latest recognition.
@@ -44,102 +50,82 @@ pub struct PublicProduct {
     pub potential_five_star: bool,
     pub decision_no: String,
     pub decision_date: NaiveDate,
+    /// Who issued the decision (the province's or the national OCOP council's chair).
+    pub authority: String,
     /// Expiry: rated until the day before.
     pub valid_until: NaiveDate,
     /// Today: active, expired or revoked.
     pub status: RecognitionStatus,
     pub revoked_on: Option<NaiveDate>,
     pub subject_name: String,
+    /// The producer's commune as recorded.
     pub commune: Option<UnitRef>,
+    /// The province that commune belongs to.
+    pub province: Option<UnitRef>,
 }
 
-/// One rated product as the public sees it, with the units its producer's commune belongs to
-/// today (after the 2025 reform a commune may have been merged into another).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicProductPage {
-    #[serde(flatten)]
-    pub product: PublicProduct,
-    pub commune_today: Vec<UnitRef>,
+/// Words of a query long enough and numeric enough to be a tax code or a personal
+/// identification number: matched against product names only, so the public search cannot tell
+/// whether a person's id belongs to a producer (the producer's search text holds its tax code).
+fn identifier_like(word: &str) -> bool {
+    word.len() >= 9 && word.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A rated product by id (404 for a product that was never rated: nothing else is public).
-pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<PublicProductPage> {
-    let found = crate::db::unique(db, product::Entity::find_by_id(product_id)).await?;
-    let Some(p) = found else {
-        return Err(AppError::not_found("product", product_id));
-    };
-    let latest = recognition::Entity::find()
-        .filter(recognition::Column::ProductId.eq(p.id))
-        .order_by_desc(recognition::Column::DecisionDate)
-        .order_by_desc(recognition::Column::Id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("product", product_id))?;
-    let s = crate::db::unique(db, subject::Entity::find_by_id(p.subject_id))
-        .await?
-        .ok_or_else(|| AppError::not_found("product", product_id))?;
-    let today = clock::today();
-    let graph = UnitGraph::load(db).await?;
-    let commune_today = graph
-        .map_to_date(s.commune_id, today)
-        .into_iter()
-        .filter(|u| *u != s.commune_id)
-        .filter_map(|u| graph.get(u).map(UnitRef::from))
-        .collect();
-    let rv = RecognitionView::build(latest, today)?;
-    Ok(PublicProductPage {
-        product: PublicProduct {
-            product_id: p.id,
-            name: p.name,
-            group: p.product_group,
-            stars: rv.stars,
-            potential_five_star: rv.potential_five_star,
-            decision_no: rv.decision_no,
-            decision_date: rv.decision_date,
-            valid_until: rv.valid_until,
-            status: rv.status,
-            revoked_on: rv.revoked_on,
-            subject_name: s.name,
-            commune: refs(db, &[s.commune_id]).await?.remove(&s.commune_id),
-        },
-        commune_today,
-    })
-}
-
-/// Rated products matching the filters, by name.
+/// Rated products matching the filters: name matches first, then producer, then commune.
 pub async fn list(
     db: &impl ConnectionTrait,
     q: &PublicQuery,
     page: &PageParams,
 ) -> AppResult<Paginated<PublicProduct>> {
+    let today = clock::today();
     let rated = Query::select()
         .column(recognition::Column::ProductId)
         .from(recognition::Entity)
         .to_owned();
     let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
-    if let Some(text) = &q.q {
-        for p in like_patterns(text) {
-            let like = || LikeExpr::new(p.clone()).escape('\\');
-            let communes = Query::select()
-                .column(unit::Column::Id)
-                .from(unit::Entity)
-                .and_where(Expr::col(unit::Column::NameFolded).like(like()))
-                .to_owned();
-            let producers = Query::select()
+    // Every word in the product's name; every word in its name or its producer's.
+    let mut by_name = Condition::all();
+    let mut by_producer = Condition::all();
+    for word in crate::text::fold(q.q.as_deref().unwrap_or_default()).split(' ') {
+        if word.is_empty() {
+            continue;
+        }
+        let p = like_patterns(word).remove(0);
+        let like = || LikeExpr::new(p.clone()).escape('\\');
+        let name = Expr::col((product::Entity, product::Column::NameFolded)).like(like());
+        if identifier_like(word) {
+            cond = cond.add(name.clone());
+            by_name = by_name.add(name.clone());
+            by_producer = by_producer.add(name);
+            continue;
+        }
+        let producers = || {
+            Query::select()
                 .column(subject::Column::Id)
                 .from(subject::Entity)
-                .cond_where(
-                    Condition::any()
-                        .add(Expr::col(subject::Column::SearchText).like(like()))
-                        .add(subject::Column::CommuneId.in_subquery(communes)),
-                )
-                .to_owned();
-            cond = cond.add(
-                Condition::any()
-                    .add(Expr::col(product::Column::NameFolded).like(like()))
-                    .add(product::Column::SubjectId.in_subquery(producers)),
-            );
-        }
+                .and_where(Expr::col(subject::Column::SearchText).like(like()))
+                .to_owned()
+        };
+        let communes = Query::select()
+            .column(unit::Column::Id)
+            .from(unit::Entity)
+            .and_where(Expr::col(unit::Column::NameFolded).like(like()))
+            .to_owned();
+        let in_commune = Query::select()
+            .column(subject::Column::Id)
+            .from(subject::Entity)
+            .and_where(subject::Column::CommuneId.in_subquery(communes))
+            .to_owned();
+        let by_subject = Condition::any()
+            .add(name.clone())
+            .add(product::Column::SubjectId.in_subquery(producers()));
+        cond = cond.add(
+            by_subject
+                .clone()
+                .add(product::Column::SubjectId.in_subquery(in_commune)),
+        );
+        by_name = by_name.add(name);
+        by_producer = by_producer.add(by_subject);
     }
     if let Some(unit_id) = q.unit_id {
         let graph = UnitGraph::load(db).await?;
@@ -154,15 +140,93 @@ pub async fn list(
             .to_owned();
         cond = cond.add(product::Column::SubjectId.in_subquery(subjects));
     }
-    let select = product::Entity::find().filter(cond);
-    let (products, total) = fetch(
-        db,
-        select
-            .order_by_asc(product::Column::NameFolded)
-            .order_by_asc(product::Column::Id),
-        page,
-    )
-    .await?;
+    if let Some(stars) = q.stars {
+        cond = cond.add(Expr::exists(
+            latest_recognition()
+                .and_where(Expr::col((Alias::new("r"), recognition::Column::Stars)).eq(stars))
+                .to_owned(),
+        ));
+    }
+    if q.valid == Some(true) {
+        let r = |c: recognition::Column| Expr::col((Alias::new("r"), c));
+        cond = cond.add(Expr::exists(
+            latest_recognition()
+                .and_where(r(recognition::Column::DecisionDate).lte(today))
+                .and_where(r(recognition::Column::ValidUntil).gt(today))
+                .cond_where(
+                    Condition::any()
+                        .add(r(recognition::Column::RevokedOn).is_null())
+                        .add(r(recognition::Column::RevokedOn).gt(today)),
+                )
+                .to_owned(),
+        ));
+    }
+    let rank = Expr::case(by_name, 0).case(by_producer, 1).finally(2);
+    let select = product::Entity::find()
+        .filter(cond)
+        .order_by(Into::<Expr>::into(rank), Order::Asc)
+        .order_by_asc(product::Column::NameFolded)
+        .order_by_asc(product::Column::Id);
+    let (products, total) = fetch(db, select, page).await?;
+    let items = cards(db, products, today).await?;
+    Ok(Paginated::new(items, page, total))
+}
+
+/// `SELECT 1 FROM recognition r WHERE r.product_id = product.id` and no later decision for
+/// the product: its latest recognition, for a filter to add to.
+fn latest_recognition() -> sea_orm::sea_query::SelectStatement {
+    let r = Alias::new("r");
+    let later = Alias::new("later");
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(recognition::Entity, r.clone())
+        .and_where(
+            Expr::col((r.clone(), recognition::Column::ProductId))
+                .equals((product::Entity, product::Column::Id)),
+        )
+        .and_where(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(recognition::Entity, later.clone())
+                    .and_where(
+                        Expr::col((later.clone(), recognition::Column::ProductId))
+                            .equals((r.clone(), recognition::Column::ProductId)),
+                    )
+                    .cond_where(
+                        Condition::any()
+                            .add(
+                                Expr::col((later.clone(), recognition::Column::DecisionDate))
+                                    .gt(Expr::col((r.clone(), recognition::Column::DecisionDate))),
+                            )
+                            .add(
+                                Condition::all()
+                                    .add(
+                                        Expr::col((
+                                            later.clone(),
+                                            recognition::Column::DecisionDate,
+                                        ))
+                                        .equals((r.clone(), recognition::Column::DecisionDate)),
+                                    )
+                                    .add(
+                                        Expr::col((later.clone(), recognition::Column::Id))
+                                            .gt(Expr::col((r.clone(), recognition::Column::Id))),
+                                    ),
+                            ),
+                    )
+                    .to_owned(),
+            )
+            .not(),
+        )
+        .to_owned()
+}
+
+/// The public cards of `products`, with their latest recognitions, producers and places.
+async fn cards(
+    db: &impl ConnectionTrait,
+    products: Vec<product::Model>,
+    today: NaiveDate,
+) -> AppResult<Vec<PublicProduct>> {
     let product_ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
     let subject_ids: Vec<Uuid> = products.iter().map(|p| p.subject_id).collect();
     let mut latest: HashMap<Uuid, recognition::Model> = HashMap::new();
@@ -185,9 +249,7 @@ pub async fn list(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let communes: Vec<Uuid> = subjects.values().map(|s| s.commune_id).collect();
-    let units = refs(db, &communes).await?;
-    let today = clock::today();
+    let graph = UnitGraph::load(db).await?;
     let mut items = Vec::with_capacity(products.len());
     for p in products {
         let (Some(r), Some(s)) = (latest.remove(&p.id), subjects.get(&p.subject_id)) else {
@@ -202,12 +264,14 @@ pub async fn list(
             potential_five_star: rv.potential_five_star,
             decision_no: rv.decision_no,
             decision_date: rv.decision_date,
+            authority: rv.authority,
             valid_until: rv.valid_until,
             status: rv.status,
             revoked_on: rv.revoked_on,
             subject_name: s.name.clone(),
-            commune: units.get(&s.commune_id).cloned(),
+            commune: graph.get(s.commune_id).map(UnitRef::from),
+            province: super::product::province_of(&graph, s.commune_id),
         });
     }
-    Ok(Paginated::new(items, page, total))
+    Ok(items)
 }

@@ -331,6 +331,7 @@ impl<'r> Responder<'r, 'static> for PageError {
                 return Redirect::to(login_href(&req.uri().to_string())).respond_to(req);
             }
             PageError::App(e) => {
+                crate::limits::remember_wait(req, &e);
                 let (status, _) = e.status_code();
                 let key = match status.code {
                     403 => "error-forbidden",

@@ -2,21 +2,63 @@
 //! Only what the public API shows; rate-limited like it.
 
 use askama::Template;
+use chrono::NaiveDate;
 use qrcode::QrCode;
 use qrcode::render::svg;
-use rocket::{State, get};
+use rocket::http::ContentType;
+use rocket::{Request, State, get};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::page::{Chrome, Page, PageError, Viewer};
+use super::page::{Chrome, PageError};
+use crate::domain::UnitLevel;
 use crate::error::AppError;
 use crate::http::BaseUrl;
 use crate::i18n::Lang;
-use crate::limits::PublicClient;
 use crate::pagination::PageParams;
 use crate::products::dto::RecognitionStatus;
+use crate::public::cache::{Cached, PublicRequest, Rendered};
+use crate::public::product::{self as public_product, Place, PublicProductPage, Shop};
 use crate::public::service::{self, PublicProduct, PublicQuery};
+use crate::units::graph::{UnitGraph, valid_on};
+
+/// The frame of a public page: the same for every reader of a language (no one's name, no form
+/// token), so that a cache may hand it to anyone.
+fn public_chrome(lang: Lang, here: &str, title: String) -> Chrome {
+    Chrome::new(lang, None, here, title)
+}
+
+/// The page as an answer to keep.
+fn rendered(
+    t: &impl Template,
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Rendered, AppError> {
+    let body = t
+        .render()
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    Ok(Rendered::new(body, ContentType::HTML, modified))
+}
+
+/// A link to a public page in the reader's language (public pages set no cookie: the language
+/// travels in the link).
+fn in_lang(lang: Lang, href: String) -> String {
+    match lang {
+        Lang::Vi => href,
+        Lang::En => format!(
+            "{href}{}lang=en",
+            if href.contains('?') { '&' } else { '?' }
+        ),
+    }
+}
+
+/// "Xã Phú Hữu, Tỉnh Quảng Nam".
+fn place_name(commune: &str, province: Option<&str>) -> String {
+    match province {
+        Some(p) => format!("{commune}, {p}"),
+        None => commune.to_owned(),
+    }
+}
 
 /// A product as a card or a page.
 pub struct ProductCard {
@@ -29,8 +71,10 @@ pub struct ProductCard {
     pub status: String,
     pub status_class: &'static str,
     pub producer: String,
+    /// The commune with its province.
     pub commune: String,
     pub decision: String,
+    pub authority: String,
 }
 
 fn card(lang: Lang, p: &PublicProduct) -> ProductCard {
@@ -59,7 +103,7 @@ fn card(lang: Lang, p: &PublicProduct) -> ProductCard {
         ),
     };
     ProductCard {
-        href: format!("/p/{}", p.product_id),
+        href: in_lang(lang, format!("/p/{}", p.product_id)),
         name: p.name.clone(),
         stars: format!("{}{}", "★".repeat(stars), "☆".repeat(5 - stars)),
         stars_text: lang.tf("stars", &[("stars", p.stars.to_string())]),
@@ -70,8 +114,9 @@ fn card(lang: Lang, p: &PublicProduct) -> ProductCard {
         commune: p
             .commune
             .as_ref()
-            .map(|c| c.name.clone())
+            .map(|c| place_name(&c.name, p.province.as_ref().map(|u| u.name.as_str())))
             .unwrap_or_default(),
+        authority: p.authority.clone(),
         decision: lang.tf(
             "product-decision-value",
             &[
@@ -82,11 +127,23 @@ fn card(lang: Lang, p: &PublicProduct) -> ProductCard {
     }
 }
 
+/// A choice of a filter.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
     chrome: Chrome,
     q: String,
+    english: bool,
+    provinces: Vec<Choice>,
+    former_provinces: Vec<Choice>,
+    stars: Vec<Choice>,
+    valid: bool,
     results: Vec<ProductCard>,
     count: String,
     searched: bool,
@@ -96,42 +153,165 @@ struct SearchPage {
 
 const PER_PAGE: u64 = 24;
 
-fn search_href(q: &str, page: u64) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", q)
-        .append_pair("page", &page.to_string())
-        .finish();
-    format!("/?{query}")
+/// The filters of the search page, as the form sends them.
+#[derive(rocket::FromForm, Default)]
+pub struct SearchForm<'a> {
+    q: Option<&'a str>,
+    /// A province's id (today's or a former one), empty for all.
+    province: Option<&'a str>,
+    stars: Option<&'a str>,
+    valid: Option<&'a str>,
+    page: Option<u64>,
 }
 
-/// Products by name, producer or commune, accents optional.
-#[get("/?<q>&<page>")]
+impl SearchForm<'_> {
+    fn href(&self, lang: Lang, page: u64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q),
+            ("province", self.province),
+            ("stars", self.stars),
+            ("valid", self.valid),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        in_lang(lang, format!("/?{}", q.finish()))
+    }
+}
+
+/// Today's provinces and the former ones (merged in 2025), for the filter.
+fn province_choices(
+    graph: &UnitGraph,
+    chosen: Option<Uuid>,
+    today: NaiveDate,
+) -> (Vec<Choice>, Vec<Choice>) {
+    let mut now = Vec::new();
+    let mut former = Vec::new();
+    for u in graph.all().filter_map(|id| graph.get(id)) {
+        if u.level != UnitLevel::Province {
+            continue;
+        }
+        let c = Choice {
+            value: u.id.to_string(),
+            label: u.name.clone(),
+            selected: chosen == Some(u.id),
+        };
+        if valid_on(u, today) {
+            now.push(c)
+        } else {
+            former.push(c)
+        }
+    }
+    for list in [&mut now, &mut former] {
+        list.sort_by_cached_key(|c| crate::text::fold(&c.label));
+    }
+    (now, former)
+}
+
+/// Products by name, producer or commune, accents optional; filtered by province, stars and
+/// validity.
+#[get("/?<form..>")]
 pub async fn search(
     db: &State<DatabaseConnection>,
-    _client: PublicClient,
-    viewer: Viewer,
-    q: Option<&str>,
-    page: Option<u64>,
-) -> Result<Page, PageError> {
-    let lang = viewer.lang;
-    let text = q.map(str::trim).unwrap_or_default();
-    let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
-    let query = PublicQuery {
-        q: (!text.is_empty()).then(|| text.to_owned()),
-        unit_id: None,
-    };
-    query.validate().map_err(AppError::from)?;
-    let found = service::list(db.inner(), &query, &PageParams::new(page_no, PER_PAGE)).await?;
-    let pages = found.total.div_ceil(PER_PAGE).max(1);
-    Page::render(&SearchPage {
-        chrome: viewer.chrome(lang.t("search-title")),
-        q: text.to_owned(),
-        results: found.items.iter().map(|p| card(lang, p)).collect(),
-        count: lang.tf("search-results", &[("total", lang.int(found.total as i64))]),
-        searched: !text.is_empty(),
-        prev: (page_no > 1).then(|| search_href(text, page_no - 1)),
-        next: (page_no < pages).then(|| search_href(text, page_no + 1)),
-    })
+    public: PublicRequest<'_>,
+    here: Here,
+    form: SearchForm<'_>,
+) -> Result<Cached, PageError> {
+    let lang = here.lang;
+    Ok(public
+        .answer(async || {
+            let text = form.q.map(str::trim).unwrap_or_default();
+            let page_no = form.page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
+            let province = form
+                .province
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<Uuid>().map_err(|_| {
+                        AppError::invalid("province", crate::msg!("field-must-be-an-id-uuid"))
+                    })
+                })
+                .transpose()?;
+            let stars = form
+                .stars
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<i16>().map_err(|_| {
+                        AppError::invalid(
+                            "stars",
+                            crate::msg!("field-must-be-between-N-and-N", n1 = 3, n2 = 5),
+                        )
+                    })
+                })
+                .transpose()?;
+            let valid = form.valid.is_some_and(|v| !v.is_empty());
+            let query = PublicQuery {
+                q: (!text.is_empty()).then(|| text.to_owned()),
+                unit_id: province,
+                stars,
+                valid: valid.then_some(true),
+            };
+            query.validate()?;
+            let found =
+                service::list(db.inner(), &query, &PageParams::new(page_no, PER_PAGE)).await?;
+            let pages = found.total.div_ceil(PER_PAGE).max(1);
+            let graph = UnitGraph::load(db.inner()).await?;
+            let (provinces, former_provinces) =
+                province_choices(&graph, province, crate::clock::today());
+            let searched = !text.is_empty() || province.is_some() || stars.is_some() || valid;
+            rendered(
+                &SearchPage {
+                    chrome: public_chrome(lang, &here.uri, lang.t("search-title")),
+                    q: text.to_owned(),
+                    english: lang == Lang::En,
+                    provinces,
+                    former_provinces,
+                    stars: (3..=5)
+                        .map(|n| Choice {
+                            value: n.to_string(),
+                            label: lang.tf("stars", &[("stars", n.to_string())]),
+                            selected: stars == Some(n),
+                        })
+                        .collect(),
+                    valid,
+                    results: found.items.iter().map(|p| card(lang, p)).collect(),
+                    count: lang.tf("search-results", &[("total", lang.int(found.total as i64))]),
+                    searched,
+                    prev: (page_no > 1).then(|| form.href(lang, page_no - 1)),
+                    next: (page_no < pages).then(|| form.href(lang, page_no + 1)),
+                },
+                None,
+            )
+        })
+        .await?)
+}
+
+/// The language and address of a public page.
+pub struct Here {
+    lang: Lang,
+    uri: String,
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Here {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::outcome::Outcome::Success(Here {
+            lang: Lang::public(req),
+            uri: req.uri().to_string(),
+        })
+    }
+}
+
+/// A shop on the page.
+pub struct ShopLine {
+    pub platform: String,
+    pub href: Option<String>,
+    pub shown: String,
+    pub evidence: String,
 }
 
 #[derive(Template)]
@@ -139,14 +319,22 @@ pub async fn search(
 struct ProductPage {
     chrome: Chrome,
     card: ProductCard,
+    group: String,
+    description: String,
     commune_today: Vec<String>,
+    shops: Vec<ShopLine>,
     qr: String,
     url: String,
+    /// schema.org `Product` (JSON-LD), safe inside a `<script>` element.
+    structured: String,
+    /// The Open Graph card of a shared link.
+    og_description: String,
 }
 
 /// The SVG of a QR code for `url` (no XML declaration: it goes inside the page).
 pub fn qr_svg(url: &str) -> Result<String, AppError> {
-    let code = QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(format!("QR: {e}")))?;
+    let code = QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| AppError::Internal(format!("QR: {e}")))?;
     let svg = code
         .render::<svg::Color<'_>>()
         .min_dimensions(200, 200)
@@ -158,23 +346,96 @@ pub fn qr_svg(url: &str) -> Result<String, AppError> {
     })
 }
 
+fn shop_line(lang: Lang, s: &Shop) -> ShopLine {
+    let key = format!("platform-{}", s.platform);
+    let platform = match lang.t(&key) {
+        t if t == key => s.platform.clone(),
+        t => t,
+    };
+    ShopLine {
+        shown: s
+            .shop_url
+            .as_deref()
+            .map(|u| {
+                u.trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_owned()
+            })
+            .unwrap_or_else(|| platform.clone()),
+        href: s.shop_url.clone(),
+        evidence: match (s.evidenced_by.as_str(), s.verified_on) {
+            ("verified", Some(on)) => lang.tf("shop-verified", &[("date", lang.date(on))]),
+            ("observed", _) => lang.t("shop-observed"),
+            _ => String::new(),
+        },
+        platform,
+    }
+}
+
+/// schema.org's `Product` with its brand (the producer) and award (the rating), as JSON-LD
+/// that cannot close its `<script>` element.
+fn structured_data(page: &PublicProductPage, url: &str, lang: Lang) -> String {
+    let p = &page.product;
+    let value = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.name,
+        "url": url,
+        "description": page.description,
+        "brand": { "@type": "Brand", "name": p.subject_name },
+        "award": lang.tf("product-award", &[("stars", p.stars.to_string()), ("no", p.decision_no.clone()), ("date", lang.date(p.decision_date))]),
+        "countryOfOrigin": "VN",
+    });
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// A rated product's public page, with a QR code pointing to itself.
 #[get("/p/<id>")]
 pub async fn product(
     db: &State<DatabaseConnection>,
-    _client: PublicClient,
+    public: PublicRequest<'_>,
+    here: Here,
     base: BaseUrl,
-    viewer: Viewer,
     id: Uuid,
-) -> Result<Page, PageError> {
-    let lang = viewer.lang;
-    let found = service::get(db.inner(), id).await?;
-    let url = format!("{}/p/{id}", base.0);
-    Page::render(&ProductPage {
-        chrome: viewer.chrome(found.product.name.clone()),
-        card: card(lang, &found.product),
-        commune_today: found.commune_today.iter().map(|u| u.name.clone()).collect(),
-        qr: qr_svg(&url)?,
-        url,
-    })
+) -> Result<Cached, PageError> {
+    let lang = here.lang;
+    Ok(public
+        .answer(async || {
+            let found = public_product::get(db.inner(), id).await?;
+            let url = format!("{}/p/{id}", base.0);
+            let card = card(lang, &found.product);
+            let place = |p: &Place| {
+                place_name(
+                    &p.commune.name,
+                    p.province.as_ref().map(|u| u.name.as_str()),
+                )
+            };
+            let og_description =
+                format!("{} · {} · {}", card.stars_text, card.producer, card.commune);
+            rendered(
+                &ProductPage {
+                    chrome: public_chrome(lang, &here.uri, found.product.name.clone()),
+                    group: lang.t(&format!("product-group-{}", found.product.group.code())),
+                    description: found.description.clone().unwrap_or_default(),
+                    commune_today: found.commune_today.iter().map(place).collect(),
+                    shops: found
+                        .where_to_buy
+                        .iter()
+                        .map(|s| shop_line(lang, s))
+                        .collect(),
+                    qr: qr_svg(&url)?,
+                    structured: structured_data(&found, &url, lang),
+                    og_description,
+                    card,
+                    url,
+                },
+                Some(found.updated_at),
+            )
+        })
+        .await?)
 }

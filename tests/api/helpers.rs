@@ -87,6 +87,9 @@ fn test_config() -> AppConfig {
         sync_max_attempts: 3,
         sync_backoff_ms: 10,
         sync_max_wait_secs: 5,
+        // Tests read what they just wrote: the public pages' few seconds of keeping would hide
+        // it (`public_pages_are_kept_by_each_process_for_a_few_seconds` turns it on).
+        public_cache_seconds: 0,
         ..AppConfig::default()
     }
 }

@@ -28,6 +28,7 @@ mod oracle;
 mod owner_pages;
 mod pages;
 mod products;
+mod public;
 mod request_path;
 mod staff_pages;
 mod subjects;

@@ -615,10 +615,23 @@ async fn the_dashboard_shows_the_api_figures_for_the_unit_and_every_child() {
     // The switch is remembered…
     let again = page(&app.client, "/dashboard?unit=49&date=2025-06-30").await;
     assert!(again.body.contains("<html lang=\"en\">"));
-    // …and Accept-Language decides when nothing else does.
+    // …and Accept-Language decides when nothing else does — except on the public's pages,
+    // which a cache keeps one copy of per chosen language (in Vietnamese unless chosen).
     let (fresh, _) = app.another_instance().await;
-    let res = fresh
+    let public = fresh
         .get("/")
+        .header(Header::new("Accept-Language", "en-GB,en;q=0.9,vi;q=0.5"))
+        .dispatch()
+        .await;
+    assert!(
+        public
+            .into_string()
+            .await
+            .unwrap()
+            .contains("<html lang=\"vi\">")
+    );
+    let res = fresh
+        .get("/login")
         .header(Header::new("Accept-Language", "en-GB,en;q=0.9,vi;q=0.5"))
         .dispatch()
         .await;

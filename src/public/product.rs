@@ -1,0 +1,173 @@
+//! One rated product as the public sees it: what a buyer who scanned the package's QR code
+//! wants to know — is it really rated, until when, by whom, where it comes from, where to buy it.
+//! Nothing personal (docs/domain.md §10): the producer's trade name, never its people.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{product, recognition, sales_channel, subject};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::service::PublicProduct;
+use crate::domain::{ChannelKind, UnitLevel};
+use crate::error::{AppError, AppResult};
+use crate::history::Known;
+use crate::indicators::explain::{self, Evidence};
+use crate::products::dto::RecognitionView;
+use crate::units::dto::UnitRef;
+use crate::units::graph::UnitGraph;
+use crate::{clock, policies};
+
+/// A commune with the province it belongs to.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct Place {
+    pub commune: UnitRef,
+    pub province: Option<UnitRef>,
+}
+
+/// A shop or chain where the product's producer sells today, as the registry knows it: verified
+/// by the department, or seen live by the marketplace sync on a connection the owner does not
+/// control (the channels the modern-channel indicator counts).
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct Shop {
+    pub kind: ChannelKind,
+    /// The platform's or chain's code (`shopee`, …) or name as recorded.
+    pub platform: String,
+    /// The shop's address on the platform, when one is recorded.
+    pub shop_url: Option<String>,
+    /// `verified` (by the department, on `verified_on`) or `observed` (a live listing seen by
+    /// the sync).
+    pub evidenced_by: String,
+    pub verified_on: Option<NaiveDate>,
+}
+
+/// A rated product's public page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicProductPage {
+    #[serde(flatten)]
+    pub product: PublicProduct,
+    pub description: Option<String>,
+    /// The units the producer's commune belongs to today, each with its province (after the
+    /// 2025 reform a commune may have been merged into another); empty when it is still valid.
+    pub commune_today: Vec<Place>,
+    /// Where to buy it (Nơi mua): the producer's shops and chains that count today.
+    pub where_to_buy: Vec<Shop>,
+    /// The latest change to what this page shows.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The province `id` belongs to (itself for a province).
+pub fn province_of(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
+    graph
+        .ancestors(id)
+        .into_iter()
+        .filter_map(|u| graph.get(u))
+        .find(|u| u.level == UnitLevel::Province)
+        .map(UnitRef::from)
+}
+
+/// A rated product by id (404 for a product that was never rated: nothing else is public).
+pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<PublicProductPage> {
+    let not_found = || AppError::not_found("product", product_id);
+    let p = crate::db::unique(db, product::Entity::find_by_id(product_id))
+        .await?
+        .ok_or_else(not_found)?;
+    let latest = recognition::Entity::find()
+        .filter(recognition::Column::ProductId.eq(p.id))
+        .order_by_desc(recognition::Column::DecisionDate)
+        .order_by_desc(recognition::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let s = crate::db::unique(db, subject::Entity::find_by_id(p.subject_id))
+        .await?
+        .ok_or_else(not_found)?;
+    let today = clock::today();
+    let graph = UnitGraph::load(db).await?;
+    let place = |u: Uuid| {
+        graph.get(u).map(|c| Place {
+            commune: UnitRef::from(c),
+            province: province_of(&graph, u),
+        })
+    };
+    let commune_today = graph
+        .map_to_date(s.commune_id, today)
+        .into_iter()
+        .filter(|u| *u != s.commune_id)
+        .filter_map(place)
+        .collect();
+    let recorded = place(s.commune_id);
+    let (where_to_buy, shops_changed) = shops(db, s.id, today).await?;
+    let updated_at = [p.updated_at, latest.updated_at, s.updated_at]
+        .into_iter()
+        .chain(shops_changed)
+        .max()
+        .unwrap_or(p.updated_at);
+    let rv = RecognitionView::build(latest, today)?;
+    Ok(PublicProductPage {
+        product: PublicProduct {
+            product_id: p.id,
+            name: p.name,
+            group: p.product_group,
+            stars: rv.stars,
+            potential_five_star: rv.potential_five_star,
+            decision_no: rv.decision_no,
+            decision_date: rv.decision_date,
+            authority: rv.authority,
+            valid_until: rv.valid_until,
+            status: rv.status,
+            revoked_on: rv.revoked_on,
+            subject_name: s.name,
+            commune: recorded.as_ref().map(|r| r.commune.clone()),
+            province: recorded.and_then(|r| r.province),
+        },
+        description: p.description,
+        commune_today,
+        where_to_buy,
+        updated_at,
+    })
+}
+
+/// The subject's channels that count today under the current policy — the same rule the
+/// modern-channel indicator applies, so a shop shows here exactly when it counts there — and
+/// when each last changed.
+async fn shops(
+    db: &impl ConnectionTrait,
+    subject_id: Uuid,
+    today: NaiveDate,
+) -> AppResult<(Vec<Shop>, Vec<DateTime<Utc>>)> {
+    let policy = policies::service::get(db, None).await?;
+    let ev = Evidence::load(db, &[subject_id], &policy, today, Known(None)).await?;
+    let counting = explain::modern_channel(&ev, subject_id, today, &policy).counting;
+    let ids: Vec<Uuid> = counting.iter().map(|c| c.id).collect();
+    let rows = sales_channel::Entity::find()
+        .filter(sales_channel::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let mut shops = Vec::with_capacity(counting.len());
+    let mut changed = Vec::with_capacity(rows.len());
+    for c in counting {
+        let Some(row) = rows.iter().find(|r| r.id == c.id) else {
+            continue;
+        };
+        changed.extend(
+            [Some(row.updated_at), row.last_observed_at]
+                .into_iter()
+                .flatten(),
+        );
+        shops.push(Shop {
+            kind: c.kind,
+            platform: c.platform,
+            shop_url: row.shop_url.clone().filter(|u| is_web_address(u)),
+            evidenced_by: c.evidenced_by,
+            verified_on: c.verified_on,
+        });
+    }
+    Ok((shops, changed))
+}
+
+/// Only a web address becomes a link a buyer follows (a recorded `javascript:` never does).
+fn is_web_address(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
+}
