@@ -28,7 +28,7 @@ pub const CACHE_CONTROL: &str = "public, max-age=300, stale-while-revalidate=600
 
 /// An answer ready to send again: its body and validators.
 pub struct Rendered {
-    pub body: String,
+    pub body: Vec<u8>,
     pub content_type: ContentType,
     /// Strong validator: a digest of the body.
     pub etag: String,
@@ -37,11 +37,12 @@ pub struct Rendered {
 
 impl Rendered {
     pub fn new(
-        body: String,
+        body: impl Into<Vec<u8>>,
         content_type: ContentType,
         last_modified: Option<DateTime<Utc>>,
     ) -> Self {
-        let digest = Sha256::digest(body.as_bytes());
+        let body = body.into();
+        let digest = Sha256::digest(&body);
         Rendered {
             etag: format!("\"{}\"", hex::encode(&digest[..12])),
             body,

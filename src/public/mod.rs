@@ -3,6 +3,7 @@
 //! every answer is made to be kept by caches (`cache`).
 
 pub mod cache;
+pub mod label;
 pub mod product;
 pub mod routes;
 pub mod service;

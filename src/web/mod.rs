@@ -115,5 +115,7 @@ pub fn routes() -> Vec<rocket::Route> {
         reports::export,
         public::search,
         public::product,
+        public::label_svg,
+        public::label_pdf,
     ]
 }

@@ -19,6 +19,7 @@ use crate::i18n::Lang;
 use crate::pagination::PageParams;
 use crate::products::dto::RecognitionStatus;
 use crate::public::cache::{Cached, PublicRequest, Rendered};
+use crate::public::label;
 use crate::public::product::{self as public_product, Place, PublicProductPage, Shop};
 use crate::public::service::{self, PublicProduct, PublicQuery};
 use crate::units::graph::{UnitGraph, valid_on};
@@ -63,6 +64,8 @@ fn place_name(commune: &str, province: Option<&str>) -> String {
 /// A product as a card or a page.
 pub struct ProductCard {
     pub href: String,
+    /// The page's path, without the language.
+    pub href_path: String,
     pub name: String,
     /// `★★★☆☆`.
     pub stars: String,
@@ -104,6 +107,7 @@ fn card(lang: Lang, p: &PublicProduct) -> ProductCard {
     };
     ProductCard {
         href: in_lang(lang, format!("/p/{}", p.product_id)),
+        href_path: format!("/p/{}", p.product_id),
         name: p.name.clone(),
         stars: format!("{}{}", "★".repeat(stars), "☆".repeat(5 - stars)),
         stars_text: lang.tf("stars", &[("stars", p.stars.to_string())]),
@@ -329,6 +333,10 @@ struct ProductPage {
     structured: String,
     /// The Open Graph card of a shared link.
     og_description: String,
+    /// A label can be printed (the rating is in force), in these sizes (mm).
+    label_sizes: Vec<u32>,
+    label_default: u32,
+    english: bool,
 }
 
 /// The SVG of a QR code for `url` (no XML declaration: it goes inside the page).
@@ -431,11 +439,62 @@ pub async fn product(
                     qr: qr_svg(&url)?,
                     structured: structured_data(&found, &url, lang),
                     og_description,
+                    label_sizes: if found.product.status == RecognitionStatus::Active {
+                        vec![20, 30, 40, 50]
+                    } else {
+                        Vec::new()
+                    },
+                    label_default: label::DEFAULT_MM,
+                    english: lang == Lang::En,
                     card,
                     url,
                 },
                 Some(found.updated_at),
             )
+        })
+        .await?)
+}
+
+/// A printable label of a rated product, as SVG.
+#[get("/p/<id>/label.svg?<size>")]
+pub async fn label_svg(
+    db: &State<DatabaseConnection>,
+    public: PublicRequest<'_>,
+    here: Here,
+    base: BaseUrl,
+    id: Uuid,
+    size: Option<u32>,
+) -> Result<Cached, PageError> {
+    Ok(public
+        .answer(async || {
+            let found = public_product::get(db.inner(), id).await?;
+            let url = format!("{}/p/{id}", base.0);
+            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
+            Ok(Rendered::new(svg, ContentType::SVG, Some(found.updated_at)))
+        })
+        .await?)
+}
+
+/// The same label as a one-page PDF of its size, ready to print.
+#[get("/p/<id>/label.pdf?<size>")]
+pub async fn label_pdf(
+    db: &State<DatabaseConnection>,
+    public: PublicRequest<'_>,
+    here: Here,
+    base: BaseUrl,
+    id: Uuid,
+    size: Option<u32>,
+) -> Result<Cached, PageError> {
+    Ok(public
+        .answer(async || {
+            let found = public_product::get(db.inner(), id).await?;
+            let url = format!("{}/p/{id}", base.0);
+            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
+            // Drawing a PDF embeds a font: seconds of CPU at worst, off the async threads.
+            let pdf = tokio::task::spawn_blocking(move || label::pdf(&svg))
+                .await
+                .map_err(|e| AppError::Internal(format!("label PDF: {e}")))??;
+            Ok(Rendered::new(pdf, ContentType::PDF, Some(found.updated_at)))
         })
         .await?)
 }

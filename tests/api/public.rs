@@ -297,3 +297,89 @@ async fn public_pages_are_kept_by_each_process_for_a_few_seconds() {
     let english = app.get(&format!("{path}?lang=en"), None).await;
     assert_eq!(english.body["name"], "Trà xanh Tiên Phước");
 }
+
+/// The QR codes in an SVG drawing, read back from its pixels.
+fn qr_in_svg(svg: &str) -> Vec<String> {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).unwrap();
+    let side = 600;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(side, side).unwrap();
+    let scale = side as f32 / tree.size().width();
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(side as usize, side as usize, |x, y| {
+            // Transparent is paper: white.
+            let p = pixmap.pixel(x as u32, y as u32).unwrap().demultiply();
+            if p.alpha() < 128 { 255 } else { p.red() }
+        });
+    prepared
+        .detect_grids()
+        .iter()
+        .map(|g| g.decode().unwrap().1)
+        .collect()
+}
+
+#[rocket::async_test]
+async fn a_label_carries_the_qr_of_the_page_its_stars_and_its_last_valid_day() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà").await;
+    let p = app.seed_product(&admin, &s, "Trà xanh").await;
+    let r = app
+        .seed_recognition(&admin, &p, "9/QĐ", &days_ago(30), 4)
+        .await;
+    let last_day =
+        chrono::NaiveDate::parse_from_str(r["valid_until"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap()
+            .pred_opt()
+            .unwrap()
+            .format("%d/%m/%Y")
+            .to_string();
+    let base = ocop_registry::http::listening_base(app.client.rocket().config());
+    let page_url = format!("{base}/p/{}", id_of(&p));
+
+    let res = app
+        .client
+        .get(format!("/p/{}/label.svg?size=20", id_of(&p)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::SVG));
+    let svg = res.into_string().await.unwrap();
+    assert!(svg.contains(r#"width="20mm" height="20mm""#), "{svg}");
+    assert!(svg.contains("OCOP ★★★★<"), "{svg}");
+    assert!(svg.contains(&format!("Hiệu lực đến {last_day}")), "{svg}");
+    assert_eq!(qr_in_svg(&svg), [page_url]);
+
+    let res = app
+        .client
+        .get(format!("/p/{}/label.pdf?size=50", id_of(&p)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::PDF));
+    let pdf = res.into_bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // 5 cm is 141.73 points.
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("141.73"), "a 5 cm page");
+    assert!(text.contains("FontFile2"), "the font is embedded");
+
+    for size in ["10", "51"] {
+        let res = app
+            .get(&format!("/p/{}/label.svg?size={size}", id_of(&p)), None)
+            .await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "{size}");
+    }
+    // No label for a rating that is no longer in force.
+    let old = app.seed_product(&admin, &s, "Trà cũ").await;
+    app.seed_recognition(&admin, &old, "1/QĐ", "2019-01-01", 3)
+        .await;
+    let res = app
+        .get(&format!("/p/{}/label.pdf", id_of(&old)), None)
+        .await;
+    assert_eq!(res.status, Status::Conflict);
+}
