@@ -19,6 +19,7 @@ pub mod domain;
 pub mod drafts;
 pub mod error;
 pub mod export;
+pub mod feedback;
 pub mod geometry;
 pub mod history;
 pub mod http;
@@ -76,6 +77,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(certifications::routes());
     all.extend(channels::routes());
     all.extend(public::routes());
+    all.extend(feedback::routes());
     all.extend(schemes::routes());
     all.extend(policies::routes());
     all.extend(indicators::routes());

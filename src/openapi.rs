@@ -7,8 +7,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    areas, audit, auth, certifications, change_requests, channels, indicators, meta, policies,
-    products, public, schemes, subjects, sync, units,
+    areas, audit, auth, certifications, change_requests, channels, feedback, indicators, meta,
+    policies, products, public, schemes, subjects, sync, units,
 };
 
 /// The whole API.
@@ -61,6 +61,12 @@ use crate::{
         products::routes::revoke_recognition,
         public::routes::list_public_products,
         public::routes::get_public_product,
+        feedback::routes::report_form,
+        feedback::routes::submit_report,
+        feedback::routes::published_answers,
+        feedback::routes::list_reports,
+        feedback::routes::answer_report,
+        feedback::routes::close_report,
         areas::routes::list_areas,
         areas::routes::create_area,
         areas::routes::get_area,

@@ -77,6 +77,25 @@ code_enum!(
 );
 
 code_enum!(
+    /// What a member of the public reports about a product (phản ánh).
+    ReportKind {
+        /// Nhãn OCOP giả: a label the registry does not know.
+        FakeLabel,
+        /// Hết hiệu lực: a rating no longer in force, still printed.
+        Expired,
+        /// Chất lượng: the product itself.
+        Quality,
+        /// Khác.
+        Other,
+    }
+);
+
+code_enum!(
+    /// Where a report stands: waiting, answered (and still open), closed.
+    ReportStatus { Open, Answered, Closed }
+);
+
+code_enum!(
     /// Why a recognition decision was issued.
     RecognitionKind { New, ReRecognition, Upgrade }
 );

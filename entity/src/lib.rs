@@ -22,6 +22,7 @@ pub mod indicator_report;
 pub mod listing;
 pub mod listing_span;
 pub mod listing_span_extension;
+pub mod problem_report;
 pub mod product;
 pub mod raw_material_area;
 pub mod recognition;

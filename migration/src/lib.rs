@@ -25,6 +25,7 @@ mod m20261201_000014_documents_connect;
 mod m20261206_000015_evidence_areas;
 mod m20261206_000016_sign_in_failure;
 mod m20261206_000017_shop_url_key;
+mod m20261207_000018_problem_report;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_evidence_areas::Migration),
             Box::new(m20261206_000016_sign_in_failure::Migration),
             Box::new(m20261206_000017_shop_url_key::Migration),
+            Box::new(m20261207_000018_problem_report::Migration),
         ]
     }
 }

@@ -127,7 +127,7 @@ impl PublicRequest<'_> {
     }
 
     /// Counts a full answer against the client's allowance (`429` once over it).
-    fn charge(&self) -> AppResult<()> {
+    pub fn charge(&self) -> AppResult<()> {
         match self.limits.map(|l| l.public.check(self.ip)) {
             Some(Err(wait)) => Err(crate::limits::too_many_public(wait)),
             _ => Ok(()),

@@ -15,10 +15,11 @@ use crate::change_requests::dto::{DecideChangeRequest, Decision};
 use crate::channels::dto::{RejectChannel, VerifyChannel};
 use crate::domain::CertStatus;
 use crate::error::AppError;
+use crate::feedback::dto::{AnswerReport, CloseReport};
 use crate::http::IfMatch;
 use crate::i18n::{Lang, parse_date};
 use crate::lifecycle::TransitionInput;
-use crate::{areas, certifications, change_requests, channels, clock};
+use crate::{areas, certifications, change_requests, channels, clock, feedback};
 
 /// A decision as the form sends it.
 #[derive(FromForm)]
@@ -31,6 +32,10 @@ pub struct DecisionForm<'r> {
     /// Why a flagged area is verified all the same.
     warning_reason: Option<&'r str>,
     effective_on: Option<&'r str>,
+    /// A report's answer is shown on the product's public page.
+    publish: Option<&'r str>,
+    /// What a report led to: `recognition:<id>` or `certification:<id>`.
+    link: Option<&'r str>,
 }
 
 type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
@@ -237,4 +242,51 @@ pub async fn decide_request(
     }
     .await;
     answer(db.inner(), &viewer, ("requests", id, &form), result).await
+}
+
+/// Answer or close a problem reported by the public.
+#[post("/queue/feedback/<id>", data = "<form>")]
+pub async fn decide_feedback(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: Uuid,
+    form: Form<DecisionForm<'_>>,
+) -> Answer {
+    let session = viewer.check_csrf(form.csrf)?;
+    let result = async {
+        let text = form.reason.unwrap_or_default().to_owned();
+        let link = form.link.and_then(|l| l.split_once(':'));
+        let linked = |kind: &str| {
+            link.filter(|(k, _)| *k == kind)
+                .and_then(|(_, id)| id.parse::<Uuid>().ok())
+        };
+        let (recognition, certification) = (linked("recognition"), linked("certification"));
+        let version = IfMatch(Some(form.version));
+        match form.action {
+            "answer" => {
+                let input = AnswerReport {
+                    answer: text,
+                    publish: form.publish.is_some_and(|p| !p.is_empty()),
+                    linked_recognition_id: recognition,
+                    linked_certification_id: certification,
+                };
+                input.validate()?;
+                feedback::service::answer(db.inner(), &session.actor, id, version, input).await?;
+                Ok("answered")
+            }
+            "close" => {
+                let input = CloseReport {
+                    reason: text,
+                    linked_recognition_id: recognition,
+                    linked_certification_id: certification,
+                };
+                input.validate()?;
+                feedback::service::close(db.inner(), &session.actor, id, version, input).await?;
+                Ok("closed")
+            }
+            _ => Err(AppError::invalid("action", "answer or close")),
+        }
+    }
+    .await;
+    answer(db.inner(), &viewer, ("feedback", id, &form), result).await
 }

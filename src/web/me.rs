@@ -359,7 +359,8 @@ pub async fn records(
         let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
             .await?
             .items;
-        let product_link = edit_link("product", p.id);
+        let mut product_link: Vec<_> = edit_link("product", p.id).into_iter().collect();
+        product_link.extend(super::feedback::open_reports_link(db, owner, lang, p.id).await?);
         if recognitions.is_empty() {
             products_rows.push(Row {
                 links: product_link.clone().into_iter().collect(),
@@ -395,8 +396,7 @@ pub async fn records(
                     label("product-group", p.group.code()),
                     lang.tf("me-stars", &[("stars", r.stars.to_string())]),
                     format!("{} · {}", r.decision_no, date(r.decision_date)),
-                    // The last day it is valid, as the public page and the decision say it.
-                    date(r.valid_until.pred_opt().unwrap_or(r.valid_until)),
+                    date(r.valid_until.pred_opt().unwrap_or(r.valid_until)), // its last day
                     label("recognition-status", status),
                 ],
             });

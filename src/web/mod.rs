@@ -10,8 +10,10 @@ pub mod dashboard;
 pub mod decisions;
 pub mod documents;
 pub mod drafts;
+pub mod feedback;
 pub mod forms;
 pub mod imports;
+pub mod labels;
 pub mod map;
 pub mod me;
 pub mod owner_forms;
@@ -109,13 +111,16 @@ pub fn routes() -> Vec<rocket::Route> {
         decisions::decide_area,
         decisions::decide_channel,
         decisions::decide_request,
+        decisions::decide_feedback,
         reports::freeze,
         reports::list,
         reports::open,
         reports::export,
         public::search,
         public::product,
-        public::label_svg,
-        public::label_pdf,
+        labels::label_svg,
+        labels::label_pdf,
+        feedback::report_page,
+        feedback::send_report,
     ]
 }

@@ -19,7 +19,6 @@ use crate::i18n::Lang;
 use crate::pagination::PageParams;
 use crate::products::dto::RecognitionStatus;
 use crate::public::cache::{Cached, PublicRequest, Rendered};
-use crate::public::label;
 use crate::public::product::{self as public_product, Place, PublicProductPage, Shop};
 use crate::public::service::{self, PublicProduct, PublicQuery};
 use crate::units::graph::{UnitGraph, valid_on};
@@ -294,8 +293,8 @@ pub async fn search(
 
 /// The language and address of a public page.
 pub struct Here {
-    lang: Lang,
-    uri: String,
+    pub lang: Lang,
+    pub uri: String,
 }
 
 #[rocket::async_trait]
@@ -333,6 +332,8 @@ struct ProductPage {
     structured: String,
     /// The Open Graph card of a shared link.
     og_description: String,
+    /// The department's published answers: (problem, answer, date).
+    answers: Vec<(String, String, String)>,
     /// A label can be printed (the rating is in force), in these sizes (mm).
     label_sizes: Vec<u32>,
     label_default: u32,
@@ -439,62 +440,29 @@ pub async fn product(
                     qr: qr_svg(&url)?,
                     structured: structured_data(&found, &url, lang),
                     og_description,
+                    answers: crate::feedback::service::published(db.inner(), id)
+                        .await?
+                        .iter()
+                        .map(|a| {
+                            (
+                                lang.t(&format!("report-kind-{}", a.kind.code())),
+                                a.answer.clone(),
+                                a.answered_on.map(|d| lang.date(d)).unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
                     label_sizes: if found.product.status == RecognitionStatus::Active {
                         vec![20, 30, 40, 50]
                     } else {
                         Vec::new()
                     },
-                    label_default: label::DEFAULT_MM,
+                    label_default: crate::public::label::DEFAULT_MM,
                     english: lang == Lang::En,
                     card,
                     url,
                 },
                 Some(found.updated_at),
             )
-        })
-        .await?)
-}
-
-/// A printable label of a rated product, as SVG.
-#[get("/p/<id>/label.svg?<size>")]
-pub async fn label_svg(
-    db: &State<DatabaseConnection>,
-    public: PublicRequest<'_>,
-    here: Here,
-    base: BaseUrl,
-    id: Uuid,
-    size: Option<u32>,
-) -> Result<Cached, PageError> {
-    Ok(public
-        .answer(async || {
-            let found = public_product::get(db.inner(), id).await?;
-            let url = format!("{}/p/{id}", base.0);
-            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
-            Ok(Rendered::new(svg, ContentType::SVG, Some(found.updated_at)))
-        })
-        .await?)
-}
-
-/// The same label as a one-page PDF of its size, ready to print.
-#[get("/p/<id>/label.pdf?<size>")]
-pub async fn label_pdf(
-    db: &State<DatabaseConnection>,
-    public: PublicRequest<'_>,
-    here: Here,
-    base: BaseUrl,
-    id: Uuid,
-    size: Option<u32>,
-) -> Result<Cached, PageError> {
-    Ok(public
-        .answer(async || {
-            let found = public_product::get(db.inner(), id).await?;
-            let url = format!("{}/p/{id}", base.0);
-            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
-            // Drawing a PDF embeds a font: seconds of CPU at worst, off the async threads.
-            let pdf = tokio::task::spawn_blocking(move || label::pdf(&svg))
-                .await
-                .map_err(|e| AppError::Internal(format!("label PDF: {e}")))??;
-            Ok(Rendered::new(pdf, ContentType::PDF, Some(found.updated_at)))
         })
         .await?)
 }

@@ -10,11 +10,13 @@ use uuid::Uuid;
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::change_requests::dto::{ChangeRequestQuery, RequestStatus};
 use crate::domain::{CertStatus, Role, VerificationStatus};
+use crate::feedback::dto::ReportQuery;
 use crate::i18n::Lang;
 use crate::pagination::PageParams;
 use crate::{areas, certifications, change_requests, channels, clock, subjects};
 
 /// One thing to decide.
+#[derive(Default)]
 pub struct Item {
     pub id: Uuid,
     pub version: i32,
@@ -27,6 +29,9 @@ pub struct Item {
     /// What to look at before verifying (an area's hectares against its polygons): verifying
     /// then takes a reason for it.
     pub warnings: Vec<String>,
+    /// What a decision may name as its outcome (a report's revocation or suspension): value,
+    /// label.
+    pub links: Vec<(String, String)>,
 }
 
 /// A tab and how many wait in it.
@@ -74,7 +79,13 @@ impl QueuePage {
     }
 }
 
-const TABS: [&str; 4] = ["certifications", "areas", "channels", "requests"];
+const TABS: [&str; 5] = [
+    "certifications",
+    "areas",
+    "channels",
+    "requests",
+    "feedback",
+];
 const SHOWN: u64 = 100;
 
 pub(super) async fn render(
@@ -104,11 +115,17 @@ pub(super) async fn render(
         &page,
     )
     .await?;
+    let open = ReportQuery {
+        open: Some(true),
+        ..ReportQuery::default()
+    };
+    let reports = crate::feedback::service::list(db, actor, &open, &page).await?;
     let tab = TABS.into_iter().find(|t| *t == tab).unwrap_or(TABS[0]);
     let ids: Vec<Uuid> = match tab {
         "certifications" => certs.items.iter().map(|c| c.subject_id).collect(),
         "areas" => area_list.items.iter().map(|a| a.subject_id).collect(),
         "channels" => chans.items.iter().map(|c| c.subject_id).collect(),
+        "feedback" => reports.items.iter().map(|r| r.subject_id).collect(),
         _ => requests.items.iter().map(|r| r.subject_id).collect(),
     };
     let names = subjects::service::by_ids(db, actor, &ids).await?;
@@ -117,57 +134,9 @@ pub(super) async fn render(
         "certifications" => certs
             .items
             .iter()
-            .map(|c| Item {
-                warnings: Vec::new(),
-                id: c.id,
-                version: c.version,
-                subject: name(c.subject_id),
-                subject_id: c.subject_id,
-                claim: lang.tf(
-                    "queue-certificate",
-                    &[
-                        (
-                            "scheme",
-                            lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
-                        ),
-                        ("no", c.certificate_no.clone()),
-                        ("issuer", c.issuer.clone()),
-                        ("issued", lang.date(c.issued_on)),
-                        ("expires", lang.date(c.expires_on)),
-                    ],
-                ),
-                // What the auditor must weigh: when it came in, whether it has already expired,
-                // what the owner changed since a verification, the scheme's doubts.
-                detail: {
-                    let mut d = Vec::new();
-                    if let Some(e) = c.history.iter().rev().find(|e| e.to == "submitted") {
-                        d.push(
-                            lang.tf("queue-submitted-on", &[("date", lang.date(e.effective_on))]),
-                        );
-                    }
-                    if c.expired {
-                        d.push(lang.t("queue-expired"));
-                    }
-                    if !c.pending_changes.is_empty() {
-                        d.push(lang.tf(
-                            "queue-area-changed",
-                            &[("fields", c.pending_changes.join(", "))],
-                        ));
-                    }
-                    d.extend(
-                        c.warnings
-                            .iter()
-                            .map(|w| crate::i18n::Msg::Text(w.clone().into()).render(lang)),
-                    );
-                    d.join(" · ")
-                },
-                // The uploaded scan, served by the registry, before any address the owner gave.
-                evidence: c
-                    .evidence_document_id
-                    .map(|d| format!("/documents/{d}"))
-                    .or_else(|| c.evidence_url.clone()),
-            })
+            .map(|c| certification_item(lang, name(c.subject_id), c))
             .collect(),
+        "feedback" => feedback_items(db, lang, &reports.items, &name).await?,
         "areas" => area_list
             .items
             .iter()
@@ -177,7 +146,6 @@ pub(super) async fn render(
             .items
             .iter()
             .map(|c| Item {
-                warnings: Vec::new(),
                 id: c.id,
                 version: c.version,
                 subject: name(c.subject_id),
@@ -204,13 +172,13 @@ pub(super) async fn render(
                     .map(|d| format!("/documents/{d}"))
                     .or_else(|| c.evidence_url.clone())
                     .or_else(|| c.shop_url.clone()),
+                ..Item::default()
             })
             .collect(),
         _ => requests
             .items
             .iter()
             .map(|r| Item {
-                warnings: Vec::new(),
                 id: r.id,
                 version: r.version,
                 subject: name(r.subject_id),
@@ -230,6 +198,7 @@ pub(super) async fn render(
                     ],
                 ),
                 evidence: None,
+                ..Item::default()
             })
             .collect(),
     };
@@ -238,6 +207,7 @@ pub(super) async fn render(
         ("areas", "queue-areas", area_list.total),
         ("channels", "queue-channels", chans.total),
         ("requests", "queue-requests", requests.total),
+        ("feedback", "queue-feedback", reports.total),
     ]
     .into_iter()
     .map(|(key, label, count)| Tab {
@@ -259,6 +229,112 @@ pub(super) async fn render(
     })
 }
 
+/// A certification waiting for verification, with what the auditor must weigh.
+fn certification_item(
+    lang: Lang,
+    subject: String,
+    c: &crate::certifications::dto::CertificationView,
+) -> Item {
+    Item {
+        id: c.id,
+        version: c.version,
+        subject,
+        subject_id: c.subject_id,
+        claim: lang.tf(
+            "queue-certificate",
+            &[
+                (
+                    "scheme",
+                    lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
+                ),
+                ("no", c.certificate_no.clone()),
+                ("issuer", c.issuer.clone()),
+                ("issued", lang.date(c.issued_on)),
+                ("expires", lang.date(c.expires_on)),
+            ],
+        ),
+        // What the auditor must weigh: when it came in, whether it has already expired,
+        // what the owner changed since a verification, the scheme's doubts.
+        detail: {
+            let mut d = Vec::new();
+            if let Some(e) = c.history.iter().rev().find(|e| e.to == "submitted") {
+                d.push(lang.tf("queue-submitted-on", &[("date", lang.date(e.effective_on))]));
+            }
+            if c.expired {
+                d.push(lang.t("queue-expired"));
+            }
+            if !c.pending_changes.is_empty() {
+                d.push(lang.tf(
+                    "queue-area-changed",
+                    &[("fields", c.pending_changes.join(", "))],
+                ));
+            }
+            d.extend(
+                c.warnings
+                    .iter()
+                    .map(|w| crate::i18n::Msg::Text(w.clone().into()).render(lang)),
+            );
+            d.join(" · ")
+        },
+        // The uploaded scan, served by the registry, before any address the owner gave.
+        evidence: c
+            .evidence_document_id
+            .map(|d| format!("/documents/{d}"))
+            .or_else(|| c.evidence_url.clone()),
+        ..Item::default()
+    }
+}
+
+/// The public's reports not yet closed: the product, the problem, what the sender wrote and how
+/// to reach them, and what a decision may link to.
+async fn feedback_items(
+    db: &DatabaseConnection,
+    lang: Lang,
+    reports: &[crate::feedback::dto::ReportView],
+    name: &impl Fn(Uuid) -> String,
+) -> Result<Vec<Item>, PageError> {
+    let mut items = Vec::with_capacity(reports.len());
+    for r in reports {
+        let mut detail = vec![r.text.clone()];
+        if let Some(c) = &r.contact {
+            detail.push(lang.tf("queue-report-contact", &[("contact", c.clone())]));
+        }
+        if let Some(a) = &r.answer {
+            detail.push(lang.tf("queue-report-answered", &[("answer", a.clone())]));
+        }
+        let links = crate::feedback::service::link_options(db, r)
+            .await?
+            .into_iter()
+            .map(|(kind, id, no, on)| {
+                let on = on.map(|d| lang.date(d)).unwrap_or_default();
+                let label = lang.tf(
+                    &format!("queue-report-link-{kind}"),
+                    &[("no", no), ("date", on)],
+                );
+                (format!("{kind}:{id}"), label)
+            })
+            .collect();
+        items.push(Item {
+            id: r.id,
+            version: r.version,
+            subject: name(r.subject_id),
+            subject_id: r.subject_id,
+            claim: lang.tf(
+                "queue-report",
+                &[
+                    ("product", r.product_name.clone()),
+                    ("kind", lang.t(&format!("report-kind-{}", r.kind.code()))),
+                    ("date", lang.date(crate::clock::vietnam_date(r.created_at))),
+                ],
+            ),
+            detail: detail.join(" · "),
+            links,
+            ..Item::default()
+        });
+    }
+    Ok(items)
+}
+
 /// An area waiting for verification, with what to look at first.
 fn area_item(lang: Lang, subject: String, a: &crate::areas::dto::AreaView) -> Item {
     Item {
@@ -278,6 +354,7 @@ fn area_item(lang: Lang, subject: String, a: &crate::areas::dto::AreaView) -> It
         },
         evidence: a.evidence_document_id.map(|d| format!("/documents/{d}")),
         warnings: a.warnings.iter().map(|w| w.message(lang)).collect(),
+        links: Vec::new(),
     }
 }
 
@@ -342,7 +419,17 @@ pub async fn queue(
     done: Option<&str>,
 ) -> Result<Page, PageError> {
     let done = done
-        .filter(|d| ["verified", "rejected", "suspended", "approved"].contains(d))
+        .filter(|d| {
+            [
+                "verified",
+                "rejected",
+                "suspended",
+                "approved",
+                "answered",
+                "closed",
+            ]
+            .contains(d)
+        })
         .map(|d| {
             viewer.lang.tf(
                 "queue-done",

@@ -1169,3 +1169,159 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         text_of(&c, "map-figures").await
     );
 }
+
+#[rocket::async_test]
+async fn a_buyer_on_a_phone_finds_a_product_where_to_buy_its_label_and_reports_a_problem() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let app = crate::helpers::TestApp::spawn().await;
+    let admin = app.admin().await;
+    let days_ago = crate::public::days_ago;
+    // A Quảng Nam producer with a verified Shopee shop, and a namesake product in Hà Nội.
+    let s = app
+        .seed_subject(&admin, "20335", "HTX Trà Sâm Tam Kỳ")
+        .await;
+    let p = app.seed_product(&admin, &s, "Trà sâm Ngọc Linh").await;
+    app.seed_recognition(&admin, &p, "15/QĐ-UBND", &days_ago(30), 4)
+        .await;
+    crate::public::verified_shop(&app, &admin, &s, crate::channels::shop_body()).await;
+    let far = app.seed_subject(&admin, "00004", "HTX Hà Nội").await;
+    let other = app.seed_product(&admin, &far, "Trà sâm Hà Nội").await;
+    app.seed_recognition(&admin, &other, "16/QĐ-UBND", &days_ago(30), 3)
+        .await;
+    let quang_nam = app
+        .get("/api/v1/units?level=province&code=49", Some(&admin))
+        .await
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.tamky", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "Phạm Thu"}),
+    )
+    .await;
+    let base = app.serve().await;
+
+    // Without accents, narrowed to Quảng Nam.
+    c.set_window_size(360, 800).await.unwrap();
+    c.goto(&format!("{base}/")).await.unwrap();
+    fill(&c, "#q", "tra sam").await;
+    choose(&c, "#province", &quang_nam).await;
+    click(&c, "#search").await;
+    let results = text_of(&c, "results").await;
+    assert!(results.contains("Trà sâm Ngọc Linh"), "{results}");
+    assert!(!results.contains("Hà Nội"), "{results}");
+    assert!(
+        !scrolls_sideways(&c).await,
+        "the search scrolls sideways at 360 px"
+    );
+    shot(&c, "40-tra-cuu-tinh").await;
+
+    // The product: where it comes from, who recognised it, where to buy it.
+    click(&c, "#results a").await;
+    let page_url = c.current_url().await.unwrap().to_string();
+    assert!(text_of(&c, "commune").await.contains("Tỉnh Quảng Nam"));
+    assert_eq!(text_of(&c, "authority").await, "UBND tỉnh Quảng Nam");
+    let shops = text_of(&c, "where-to-buy").await;
+    assert!(
+        shops.contains("Shopee") && shops.contains("shopee.vn/htx.tra.sam"),
+        "{shops}"
+    );
+    assert!(
+        !scrolls_sideways(&c).await,
+        "the product page scrolls sideways at 360 px"
+    );
+    shot(&c, "41-san-pham-noi-mua").await;
+
+    // Its label, opened as the browser shows it and zoomed as a person would, scans back to
+    // the page.
+    choose(&c, "#label-size", "50").await;
+    click(&c, "#label-svg").await;
+    assert!(path_of(&c).await.contains("/label.svg?size=50"));
+    c.execute(
+        "document.documentElement.setAttribute('width', '340');\
+         document.documentElement.setAttribute('height', '340');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("42-nhan-in.png"), &png).unwrap();
+    assert_eq!(decode_qr(&png), page_url);
+
+    // A problem reported from the product's page.
+    c.goto(&page_url).await.unwrap();
+    click(&c, "#report-link").await;
+    c.find(Locator::Css("#kind-fake_label"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(
+        &c,
+        "#report-text",
+        "Tem OCOP in mờ, không quét được, bán ở chợ Tam Kỳ.",
+    )
+    .await;
+    fill(&c, "#report-contact", "0905 123 456").await;
+    // A person takes a few seconds; the form refuses a faster one.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    click(&c, "#report-submit").await;
+    assert!(text_of(&c, "report-done").await.contains("Cảm ơn"));
+    assert!(
+        !scrolls_sideways(&c).await,
+        "the report form scrolls sideways at 360 px"
+    );
+    shot(&c, "43-phan-anh").await;
+
+    // Tam Kỳ's auditor answers it in the queue, publishes the answer and closes it.
+    c.set_window_size(1280, 900).await.unwrap();
+    first_sign_in(
+        &c,
+        &base,
+        "/queue?tab=feedback",
+        "kiemtra.tamky",
+        &otp,
+        "mật khẩu Thu 2026",
+    )
+    .await;
+    assert!(text_of(&c, "tab-feedback").await.contains("(1)"));
+    let report = app.get("/api/v1/problem-reports", Some(&admin)).await;
+    let id = report.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        text_of(&c, &format!("item-{id}"))
+            .await
+            .contains("0905 123 456")
+    );
+    fill(
+        &c,
+        &format!("#reason-{id}"),
+        "Sở đã xác minh: tem giả, đã báo quản lý thị trường.",
+    )
+    .await;
+    c.find(Locator::Css(&format!("#publish-{id}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shot(&c, "44-hang-doi-phan-anh").await;
+    click(&c, &format!("#item-{id} button[value=answer]")).await;
+    assert!(text_of(&c, "done").await.contains("Đã trả lời"));
+    fill(&c, &format!("#reason-{id}"), "Đã xử lý xong.").await;
+    click(&c, &format!("#item-{id} button[value=close]")).await;
+    assert!(text_of(&c, "tab-feedback").await.contains("(0)"));
+
+    // The public sees the department's answer, never the report or its sender.
+    c.goto(&page_url).await.unwrap();
+    let answers = text_of(&c, "answers").await;
+    assert!(answers.contains("tem giả"), "{answers}");
+    let source = c.source().await.unwrap();
+    assert!(!source.contains("0905 123 456") && !source.contains("in mờ"));
+    c.close().await.unwrap();
+}

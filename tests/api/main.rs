@@ -19,6 +19,7 @@ mod durability;
 mod errors;
 mod exports;
 mod fakes;
+mod feedback;
 mod history;
 mod imports;
 mod indicators;

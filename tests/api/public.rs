@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, id_of};
 use crate::pages::page;
 
 /// A day `days` before the registry's today, as the API writes it.
-fn days_ago(days: u64) -> String {
+pub fn days_ago(days: u64) -> String {
     ocop_registry::clock::today()
         .checked_sub_days(chrono::Days::new(days))
         .unwrap()
@@ -32,7 +32,7 @@ async fn rename(app: &TestApp, admin: &str, product: &Value, name: &str) {
 }
 
 /// A channel of `subject` the department files and verifies today.
-async fn verified_shop(app: &TestApp, admin: &str, subject: &Value, body: Value) -> Value {
+pub async fn verified_shop(app: &TestApp, admin: &str, subject: &Value, body: Value) -> Value {
     let ch = app
         .post(
             &format!("/api/v1/subjects/{}/channels", id_of(subject)),

@@ -1,0 +1,108 @@
+//! What a report form sends, what staff see of a report, what the public sees of an answer.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::{ReportKind, ReportStatus};
+
+/// `POST /api/v1/public/products/{id}/reports`: a problem reported by anyone.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    pub kind: ReportKind,
+    /// What is wrong, where and when it was bought (up to 2,000 characters).
+    #[validate(custom(function = "crate::validate::reason"), length(max = 2000))]
+    pub text: String,
+    /// How the department may reach the sender (a phone or an email), given by choice and shown
+    /// to staff only.
+    #[validate(custom(function = "crate::validate::name"), length(max = 200))]
+    pub contact: Option<String>,
+    /// The token of the form (`GET …/report-form`), sent back at least a few seconds later.
+    pub form_token: String,
+    /// Left empty by people: the form hides it; a script filling every field fills it.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// A report received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportReceipt {
+    pub id: Uuid,
+    pub status: ReportStatus,
+}
+
+/// The token a report form carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportForm {
+    pub form_token: String,
+    /// The earliest the form may be sent back (seconds after it was handed out).
+    pub min_seconds: i64,
+}
+
+/// A report as staff see it.
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct ReportView {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub subject_id: Uuid,
+    pub kind: ReportKind,
+    pub text: String,
+    pub contact: Option<String>,
+    pub status: ReportStatus,
+    pub answer: Option<String>,
+    pub answer_published: bool,
+    pub answered_on: Option<NaiveDate>,
+    pub linked_recognition_id: Option<Uuid>,
+    pub linked_certification_id: Option<Uuid>,
+    pub close_reason: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the reports list.
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    pub status: Option<ReportStatus>,
+    /// Only reports not yet closed (open or answered).
+    pub open: Option<bool>,
+    pub product_id: Option<Uuid>,
+}
+
+/// `POST /api/v1/reports/{id}/answer`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerReport {
+    #[validate(custom(function = "crate::validate::reason"))]
+    pub answer: String,
+    /// Shown on the product's public page.
+    #[serde(default)]
+    pub publish: bool,
+    /// A recognition of the product the department revoked over it.
+    pub linked_recognition_id: Option<Uuid>,
+    /// A certification of the producer the department suspended over it.
+    pub linked_certification_id: Option<Uuid>,
+}
+
+/// `POST /api/v1/reports/{id}/close`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseReport {
+    #[validate(custom(function = "crate::validate::reason"))]
+    pub reason: String,
+    pub linked_recognition_id: Option<Uuid>,
+    pub linked_certification_id: Option<Uuid>,
+}
+
+/// An answer the department published, as the product's public page shows it.
+#[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
+pub struct PublishedAnswer {
+    pub kind: ReportKind,
+    pub answer: String,
+    pub answered_on: Option<NaiveDate>,
+}

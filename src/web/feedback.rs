@@ -1,0 +1,192 @@
+//! The public's report form (`/p/{id}/report`): its own page, so that the product page stays the
+//! same for everyone and cacheable, while each form carries its own time token.
+
+use askama::Template;
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::{State, get, post};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::page::{Chrome, Page, PageError};
+use super::public::{Choice, Here};
+use crate::domain::ReportKind;
+use crate::error::AppError;
+use crate::feedback::dto::NewReport;
+use crate::feedback::service;
+use crate::i18n::Lang;
+use crate::limits::ClientIp;
+use crate::public::cache::PublicRequest;
+
+#[derive(Template)]
+#[template(path = "problem_report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    product: String,
+    back: String,
+    action: String,
+    token: String,
+    english: bool,
+    kinds: Vec<Choice>,
+    text: String,
+    contact: String,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+/// What the person typed, given back with a refusal.
+#[derive(FromForm)]
+pub struct ReportForm<'r> {
+    kind: Option<&'r str>,
+    text: Option<&'r str>,
+    contact: Option<&'r str>,
+    form_token: Option<&'r str>,
+    website: Option<&'r str>,
+}
+
+const NOTHING_TYPED: ReportForm<'static> = ReportForm {
+    kind: None,
+    text: None,
+    contact: None,
+    form_token: None,
+    website: None,
+};
+
+const KINDS: [ReportKind; 4] = [
+    ReportKind::FakeLabel,
+    ReportKind::Expired,
+    ReportKind::Quality,
+    ReportKind::Other,
+];
+
+async fn render(
+    db: &DatabaseConnection,
+    here: &Here,
+    id: Uuid,
+    typed: &ReportForm<'_>,
+    error: Option<String>,
+    done: Option<String>,
+) -> Result<Page, PageError> {
+    let lang = here.lang;
+    let product = crate::public::product::get(db, id).await?;
+    let token = service::form(db, id).await?;
+    let path = format!("/p/{id}");
+    Page::render(&ReportPage {
+        chrome: Chrome::new(lang, None, &here.uri, lang.t("report-title")),
+        product: product.product.name,
+        back: match lang {
+            Lang::En => format!("{path}?lang=en"),
+            Lang::Vi => path.clone(),
+        },
+        action: format!("{path}/report"),
+        token,
+        english: lang == Lang::En,
+        kinds: KINDS
+            .iter()
+            .map(|k| Choice {
+                value: k.code().to_owned(),
+                label: lang.t(&format!("report-kind-{}", k.code())),
+                selected: typed.kind == Some(k.code()),
+            })
+            .collect(),
+        text: typed.text.unwrap_or_default().to_owned(),
+        contact: typed.contact.unwrap_or_default().to_owned(),
+        error,
+        done,
+    })
+}
+
+/// The form to report a problem with a product.
+#[get("/p/<id>/report", rank = 1)]
+pub async fn report_page(
+    db: &State<DatabaseConnection>,
+    public: PublicRequest<'_>,
+    here: Here,
+    id: Uuid,
+) -> Result<Page, PageError> {
+    public.charge()?;
+    render(db.inner(), &here, id, &NOTHING_TYPED, None, None).await
+}
+
+/// A report sent from the form: thanked, or the form again with what was wrong.
+#[post("/p/<id>/report", data = "<form>")]
+pub async fn send_report(
+    db: &State<DatabaseConnection>,
+    public: PublicRequest<'_>,
+    here: Here,
+    ip: ClientIp,
+    id: Uuid,
+    form: Form<ReportForm<'_>>,
+) -> Result<(Status, Page), PageError> {
+    public.charge()?;
+    let lang = here.lang;
+    let typed = form.into_inner();
+    let input = NewReport {
+        kind: match typed.kind.and_then(|k| k.parse::<ReportKind>().ok()) {
+            Some(k) => k,
+            None => {
+                let e = AppError::invalid("kind", crate::msg!("field-is-required"));
+                return refused(db.inner(), &here, id, &typed, e).await;
+            }
+        },
+        text: typed.text.unwrap_or_default().to_owned(),
+        contact: typed
+            .contact
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+        form_token: typed.form_token.unwrap_or_default().to_owned(),
+        website: typed.website.map(str::to_owned),
+    };
+    let outcome = match input.validate() {
+        Ok(()) => service::submit(db.inner(), id, ip.0, input).await,
+        Err(e) => Err(e.into()),
+    };
+    match outcome {
+        Ok(_) => {
+            let done = Some(lang.t("report-thanks"));
+            let page = render(db.inner(), &here, id, &NOTHING_TYPED, None, done).await?;
+            Ok((Status::Created, page))
+        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::TooManyRequests(_)),
+        ) => refused(db.inner(), &here, id, &typed, e).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The form again, with the refusal and what was typed.
+async fn refused(
+    db: &DatabaseConnection,
+    here: &Here,
+    id: Uuid,
+    typed: &ReportForm<'_>,
+    e: AppError,
+) -> Result<(Status, Page), PageError> {
+    let (status, _) = e.status_code();
+    let message = super::page::error_detail(&e, here.lang);
+    let page = render(db, here, id, typed, Some(message), None).await?;
+    Ok((status, page))
+}
+
+/// On staff pages, a product with reports from the public still open links to them in the queue
+/// (the public page never says so).
+pub async fn open_reports_link(
+    db: &DatabaseConnection,
+    owner: bool,
+    lang: Lang,
+    product: uuid::Uuid,
+) -> Result<Option<(String, String, String)>, AppError> {
+    if owner {
+        return Ok(None);
+    }
+    let open = crate::feedback::service::open_reports(db, &[product]).await?;
+    Ok(open.get(&product).map(|n| {
+        (
+            "/queue?tab=feedback".to_owned(),
+            lang.tf("staff-open-reports", &[("n", n.to_string())]),
+            format!("reports-{product}"),
+        )
+    }))
+}
