@@ -20,6 +20,8 @@ pub struct Model {
     pub contact: Option<String>,
     /// A digest of the sender's address (never the address): the per-address limit counts it.
     pub sender_key: String,
+    /// The nonce of the form's token: unique, so one form files one report.
+    pub form_nonce: Option<String>,
     pub status: crate::enums::ReportStatus,
     /// The department's answer; public only when `answer_published`.
     pub answer: Option<String>,

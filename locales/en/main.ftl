@@ -1155,6 +1155,9 @@ registry-counted-yes = Counted (an OCOP product in force)
 registry-counted-no = Not counted
 
 # Phản ánh (issue 34)
+product-qr-page = QR code of this page
+search-too-many-words = at most { $n } words
+report-form-used = this form was already sent; your report has been received
 queue-feedback = Reports
 queue-report = { $product }: { $kind } (sent on { $date })
 queue-report-contact = Contact: { $contact }

@@ -1161,6 +1161,9 @@ registry-counted-yes = Được tính (có sản phẩm OCOP còn hiệu lực)
 registry-counted-no = Chưa tính
 
 # Phản ánh (issue 34)
+product-qr-page = Mã QR của trang này
+search-too-many-words = tối đa { $n } từ
+report-form-used = biểu mẫu này đã được gửi; phản ánh của bạn đã được ghi nhận
 queue-feedback = Phản ánh
 queue-report = { $product }: { $kind } (gửi ngày { $date })
 queue-report-contact = Liên hệ: { $contact }

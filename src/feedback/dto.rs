@@ -14,17 +14,38 @@ use crate::domain::{ReportKind, ReportStatus};
 pub struct NewReport {
     pub kind: ReportKind,
     /// What is wrong, where and when it was bought (up to 2,000 characters).
-    #[validate(custom(function = "crate::validate::reason"), length(max = 2000))]
+    #[validate(custom(function = "report_text"))]
     pub text: String,
     /// How the department may reach the sender (a phone or an email), given by choice and shown
-    /// to staff only.
-    #[validate(custom(function = "crate::validate::name"), length(max = 200))]
+    /// to staff only; empty is none.
+    #[validate(custom(function = "contact_rule"))]
     pub contact: Option<String>,
     /// The token of the form (`GET …/report-form`), sent back at least a few seconds later.
     pub form_token: String,
     /// Left empty by people: the form hides it; a script filling every field fills it.
     #[serde(default)]
     pub website: Option<String>,
+}
+
+fn at_most(s: &str, n: usize) -> Result<(), validator::ValidationError> {
+    if s.chars().count() > n {
+        return Err(validator::ValidationError::new("length")
+            .with_message(format!("must be at most {n} characters").into()));
+    }
+    Ok(())
+}
+
+fn report_text(s: &str) -> Result<(), validator::ValidationError> {
+    crate::validate::reason(s)?;
+    at_most(s, 2000)
+}
+
+fn contact_rule(s: &str) -> Result<(), validator::ValidationError> {
+    if s.trim().is_empty() {
+        return Ok(());
+    }
+    crate::validate::name(s)?;
+    at_most(s.trim(), 200)
 }
 
 /// A report received.
@@ -80,9 +101,8 @@ pub struct ReportQuery {
 pub struct AnswerReport {
     #[validate(custom(function = "crate::validate::reason"))]
     pub answer: String,
-    /// Shown on the product's public page.
-    #[serde(default)]
-    pub publish: bool,
+    /// Shown on the product's public page (absent: as the previous answer was).
+    pub publish: Option<bool>,
     /// A recognition of the product the department revoked over it.
     pub linked_recognition_id: Option<Uuid>,
     /// A certification of the producer the department suspended over it.

@@ -130,6 +130,7 @@ pub async fn close_report(
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 200, description = "Published answers, newest first; `ETag` and `Cache-Control: public`", body = Vec<PublishedAnswer>),
               (status = 304, description = "The client's copy is current"),
+              (status = 404, description = "No rated product with this id", body = ErrorBody),
               (status = 429, description = "Too many requests from this client", body = ErrorBody)))]
 #[get("/api/v1/public/products/<id>/answers")]
 pub async fn published_answers(
@@ -139,13 +140,13 @@ pub async fn published_answers(
 ) -> AppResult<crate::public::cache::Cached> {
     public
         .answer(async || {
+            service::rated(db.inner(), id, false).await?;
             let answers = service::published(db.inner(), id).await?;
             let body = serde_json::to_string(&answers)
                 .map_err(|e| crate::error::AppError::Internal(format!("JSON: {e}")))?;
             Ok(crate::public::cache::Rendered::new(
                 body,
                 rocket::http::ContentType::JSON,
-                None,
             ))
         })
         .await

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 use entity::{certification, problem_report as report, product, recognition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -37,19 +37,31 @@ fn public_sender() -> Actor {
     Actor::system("public report form")
 }
 
-/// The digest the per-address limit counts: the address itself is never stored.
+/// The digest the per-address limit counts: the address itself is never stored. An IPv6
+/// sender is its /64, the network one subscriber is given (any address in it is theirs).
 pub fn sender_key(form_key: &[u8], ip: std::net::IpAddr) -> String {
+    let network = match ip {
+        std::net::IpAddr::V6(v6) => {
+            let mut o = v6.octets();
+            o[8..].fill(0);
+            std::net::Ipv6Addr::from(o).to_string()
+        }
+        v4 => v4.to_string(),
+    };
     let mut h = Sha256::new();
     h.update(form_key);
-    h.update(ip.to_string().as_bytes());
+    h.update(network.as_bytes());
     hex::encode(h.finalize())
 }
 
-/// A rated product, or 404 (a product never rated is not public, and cannot be reported).
-async fn rated(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<product::Model> {
-    let p = crate::db::unique(db, product::Entity::find_by_id(product_id))
-        .await?
-        .ok_or_else(|| AppError::not_found("product", product_id))?;
+/// A rated product, or 404 (a product never rated is not public, and cannot be reported);
+/// locked for the write when asked (reports about one product are counted one at a time).
+pub async fn rated(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    lock: bool,
+) -> AppResult<product::Model> {
+    let p = crate::db::find::<product::Entity>(db, "product", product_id, lock).await?;
     let ratings = recognition::Entity::find()
         .filter(recognition::Column::ProductId.eq(product_id))
         .count(db)
@@ -62,7 +74,7 @@ async fn rated(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<product
 
 /// The form's token, after checking the product may be reported.
 pub async fn form(db: &DatabaseConnection, product_id: Uuid) -> AppResult<String> {
-    rated(db, product_id).await?;
+    rated(db, product_id, false).await?;
     let key = super::token::key(db).await?;
     Ok(super::token::issue(
         &key,
@@ -88,10 +100,19 @@ pub async fn submit(
     }
     let key = super::token::key(db).await?;
     let now = clock::now();
-    super::token::check(&key, product_id, &input.form_token, now.timestamp())?;
-    let p = rated(db, product_id).await?;
+    let nonce = super::token::check(&key, product_id, &input.form_token, now.timestamp())?;
     let sender = sender_key(&key, ip);
     let txn = crate::db::begin_write(db).await?;
+    // The product's row is held until the report is in: concurrent reports are counted one
+    // after another (PostgreSQL `FOR UPDATE`; SQLite writes one at a time already).
+    let p = rated(&txn, product_id, true).await?;
+    let used = report::Entity::find()
+        .filter(report::Column::FormNonce.eq(nonce.clone()))
+        .count(&txn)
+        .await?;
+    if used > 0 {
+        return Err(AppError::Conflict(msg!("report-form-used")));
+    }
     let day_ago = now - Duration::days(1);
     let recent = |c: report::Column, v: sea_orm::Value| {
         report::Entity::find()
@@ -109,6 +130,7 @@ pub async fn submit(
         )));
     }
     if recent(report::Column::ProductId, product_id.into())
+        .filter(report::Column::Status.ne(ReportStatus::Closed.code()))
         .count(&txn)
         .await?
         >= PER_PRODUCT_PER_DAY
@@ -132,6 +154,7 @@ pub async fn submit(
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())),
         sender_key: Set(sender),
+        form_nonce: Set(Some(nonce)),
         status: Set(ReportStatus::Open),
         answer: Set(None),
         answer_published: Set(false),
@@ -253,8 +276,14 @@ async fn product_names(
 
 /// What a decision on a report changes.
 enum Decision {
-    Answer { text: String, publish: bool },
-    Close { reason: String },
+    /// `publish`: `None` keeps whether the answer is shown.
+    Answer {
+        text: String,
+        publish: Option<bool>,
+    },
+    Close {
+        reason: String,
+    },
 }
 
 /// Answers a report (it stays open for more until closed), published or not.
@@ -297,7 +326,7 @@ async fn decide(
     (recognition_id, certification_id): (Option<Uuid>, Option<Uuid>),
 ) -> AppResult<ReportView> {
     actor.require(&[Role::Admin, Role::Auditor])?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = report::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -316,7 +345,7 @@ async fn decide(
     match decision {
         Decision::Answer { text, publish } => {
             next.answer = Set(Some(text));
-            next.answer_published = Set(publish);
+            next.answer_published = Set(publish.unwrap_or(current.answer_published));
             next.answered_on = Set(Some(today));
             next.status = Set(ReportStatus::Answered);
         }

@@ -48,35 +48,43 @@ pub async fn key(db: &impl ConnectionTrait) -> AppResult<Vec<u8>> {
     .cloned()
 }
 
-fn mac(key: &[u8], product: Uuid, issued: i64) -> Hmac<Sha256> {
+fn mac(key: &[u8], product: Uuid, issued: i64, nonce: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
     mac.update(product.as_bytes());
     mac.update(&issued.to_be_bytes());
+    mac.update(nonce.as_bytes());
     mac
 }
 
-/// A token for the form of `product`, handed out at `now` (unix seconds).
+/// A token for the form of `product`, handed out at `now` (unix seconds), with a nonce of its
+/// own: the report it files keeps the nonce, and a second report with it is refused.
 pub fn issue(key: &[u8], product: Uuid, now: i64) -> String {
-    let sig = mac(key, product, now).finalize().into_bytes();
-    format!("{now}.{}", hex::encode(&sig[..16]))
+    let nonce = hex::encode(rand::random::<[u8; 12]>());
+    let sig = mac(key, product, now, &nonce).finalize().into_bytes();
+    format!("{now}.{nonce}.{}", hex::encode(&sig[..16]))
 }
 
 /// Checks a token sent back at `now`: made here for this product, neither too soon nor too old.
-pub fn check(key: &[u8], product: Uuid, token: &str, now: i64) -> AppResult<()> {
+/// Its nonce, for the report to keep.
+pub fn check(key: &[u8], product: Uuid, token: &str, now: i64) -> AppResult<String> {
     let refused = |m| Err(AppError::invalid("form_token", m));
-    let Some((issued, sig)) = token.split_once('.') else {
+    let mut parts = token.split('.');
+    let (Some(issued), Some(nonce), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return refused(crate::msg!("report-form-invalid"));
     };
-    let Ok(issued) = issued.parse::<i64>() else {
-        return refused(crate::msg!("report-form-invalid"));
+    // Digits only: "+5" and "05" would read as the same instant under another text.
+    let issued = match issued.parse::<i64>() {
+        Ok(n) if issued.bytes().all(|b| b.is_ascii_digit()) && !issued.starts_with('0') => n,
+        _ => return refused(crate::msg!("report-form-invalid")),
     };
     // Compared in constant time (`verify_truncated_left`): a forger learns nothing byte by byte.
     let given = hex::decode(sig).unwrap_or_default();
-    if given.len() != 16
-        || mac(key, product, issued)
-            .verify_truncated_left(&given)
-            .is_err()
-    {
+    let forged = mac(key, product, issued, nonce)
+        .verify_truncated_left(&given)
+        .is_err();
+    if given.len() != 16 || nonce.len() != 24 || forged {
         return refused(crate::msg!("report-form-invalid"));
     }
     let age = now - issued;
@@ -86,7 +94,7 @@ pub fn check(key: &[u8], product: Uuid, token: &str, now: i64) -> AppResult<()> 
     if age > MAX_SECONDS {
         return refused(crate::msg!("report-form-expired"));
     }
-    Ok(())
+    Ok(nonce.to_owned())
 }
 
 #[cfg(test)]
@@ -104,5 +112,8 @@ mod tests {
         assert!(check(key, Uuid::max(), &t, 1_010).is_err());
         assert!(check(b"other", p, &t, 1_010).is_err());
         assert!(check(key, p, "1000.00", 1_010).is_err());
+        let (issued, rest) = t.split_once('.').unwrap();
+        assert!(check(key, p, &format!("+{issued}.{rest}"), 1_010).is_err());
+        assert!(check(key, p, &format!("0{issued}.{rest}"), 1_010).is_err());
     }
 }

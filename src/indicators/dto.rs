@@ -330,6 +330,10 @@ pub struct ChannelEvidence {
     pub evidenced_by: String,
     pub verified_on: Option<NaiveDate>,
     pub listing: Option<ListingEvidence>,
+    /// The shop's address as the evidence saw it (the verified version's, not the owner's
+    /// latest edit): where the public page may link.
+    #[serde(skip)]
+    pub shop_url: Option<String>,
 }
 
 /// Why a subject counts, or does not, for the modern-channel indicator.

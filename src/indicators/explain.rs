@@ -657,8 +657,7 @@ pub fn modern_channel(
         ))
         .unwrap_or(d);
     let mut notes = Vec::new();
-    // Every channel that counts, in the order they were recorded: the first explains the
-    // verdict, all of them are where a buyer can buy (the public page's "Nơi mua").
+    // Every channel that counts, in order: the first explains the verdict; all are "Nơi mua".
     let mut found: Vec<ChannelEvidence> = Vec::new();
     let mut gap = None;
     let modern_on = |c: &channel::Model| {
@@ -695,6 +694,7 @@ pub fn modern_channel(
                     evidenced_by: "verified".to_owned(),
                     verified_on: Some(e.effective_on),
                     listing: None,
+                    shop_url: seen.shop_url.clone(),
                 });
                 continue;
             }
@@ -777,6 +777,7 @@ pub fn modern_channel(
             evidenced_by: by.to_owned(),
             verified_on,
             listing,
+            shop_url: ch.shop_url.clone(),
         };
         let this = if listing.is_some() {
             Some(evidence("observed", None, listing))
@@ -825,8 +826,7 @@ pub fn modern_channel(
         };
         found.extend(this);
     }
-    let counting = found.clone();
-    match found.into_iter().next() {
+    match found.first().cloned() {
         Some(c) => {
             let mut args = vec![
                 ("platform", term("platform", &c.platform)),
@@ -857,7 +857,7 @@ pub fn modern_channel(
                 notes,
                 channel: Some(c),
                 gaps: Vec::new(),
-                counting,
+                counting: found,
             }
         }
         None => {
@@ -880,7 +880,7 @@ pub fn modern_channel(
                 reasons: english(&all),
                 notes: all,
                 gaps: vec![gap],
-                counting,
+                counting: found,
             }
         }
     }

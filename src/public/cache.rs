@@ -32,22 +32,34 @@ pub struct Rendered {
     pub content_type: ContentType,
     /// Strong validator: a digest of the body.
     pub etag: String,
-    pub last_modified: Option<DateTime<Utc>>,
+    /// When it was rendered: never earlier than anything it shows (a published answer, a
+    /// midnight that expired a rating), so a client's `If-Modified-Since` is never answered
+    /// with a stale `304`.
+    pub last_modified: DateTime<Utc>,
+    /// A file's `Content-Disposition` (`attachment; filename="…"`), for a download.
+    pub disposition: Option<String>,
 }
 
 impl Rendered {
-    pub fn new(
-        body: impl Into<Vec<u8>>,
-        content_type: ContentType,
-        last_modified: Option<DateTime<Utc>>,
-    ) -> Self {
+    pub fn new(body: impl Into<Vec<u8>>, content_type: ContentType) -> Self {
         let body = body.into();
         let digest = Sha256::digest(&body);
         Rendered {
             etag: format!("\"{}\"", hex::encode(&digest[..12])),
             body,
             content_type,
-            last_modified,
+            last_modified: crate::clock::now(),
+            disposition: None,
+        }
+    }
+
+    /// The answer as a file named `name` (ASCII): saved at once (`attachment`), or shown and
+    /// saved under that name.
+    pub fn file(self, name: &str, attachment: bool) -> Self {
+        let how = if attachment { "attachment" } else { "inline" };
+        Rendered {
+            disposition: Some(format!("{how}; filename=\"{name}\"")),
+            ..self
         }
     }
 }
@@ -119,11 +131,10 @@ impl PublicRequest<'_> {
                 .map(str::trim)
                 .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == r.etag);
         }
-        match (self.if_modified_since, r.last_modified) {
-            (Some(since), Some(modified)) => DateTime::parse_from_rfc2822(since)
-                .is_ok_and(|since| modified.timestamp() <= since.timestamp()),
-            _ => false,
-        }
+        self.if_modified_since.is_some_and(|since| {
+            DateTime::parse_from_rfc2822(since)
+                .is_ok_and(|since| r.last_modified.timestamp() <= since.timestamp())
+        })
     }
 
     /// Counts a full answer against the client's allowance (`429` once over it).
@@ -134,36 +145,28 @@ impl PublicRequest<'_> {
         }
     }
 
-    /// The answer to this request: the kept one or a new one from `render`, `304` when the
-    /// client has it already (free), else counted against the client's allowance — before
-    /// rendering, when the client sent no validator that a rendering could match.
+    /// The answer to this request: the kept one, `304` when the client has it already (free:
+    /// a crowd revalidating costs nothing but a lookup), else counted against the client's
+    /// allowance; a new one from `render` is always counted first, whatever the client sent, so
+    /// that no request makes the registry render past the allowance.
     pub async fn answer<F>(&self, render: F) -> AppResult<Cached>
     where
         F: AsyncFnOnce() -> AppResult<Rendered>,
     {
-        let conditional = self.if_none_match.is_some() || self.if_modified_since.is_some();
-        let kept = self.cache.and_then(|c| c.get(&self.key));
-        let charged = kept.is_none() && !conditional;
-        if charged {
-            self.charge()?;
-        }
-        let r = match kept {
-            Some(r) => r,
-            None => {
-                let r = Arc::new(render().await?);
-                if let Some(c) = self.cache {
-                    c.keep(self.key.clone(), &r);
-                }
-                r
+        if let Some(r) = self.cache.and_then(|c| c.get(&self.key)) {
+            if self.has(&r) {
+                return Ok(Cached { r, full: false });
             }
-        };
-        if self.has(&r) {
-            return Ok(Cached { r, full: false });
-        }
-        if !charged {
             self.charge()?;
+            return Ok(Cached { r, full: true });
         }
-        Ok(Cached { r, full: true })
+        self.charge()?;
+        let r = Arc::new(render().await?);
+        if let Some(c) = self.cache {
+            c.keep(self.key.clone(), &r);
+        }
+        let full = !self.has(&r);
+        Ok(Cached { r, full })
     }
 }
 
@@ -180,12 +183,11 @@ impl<'r> Responder<'r, 'static> for Cached {
             .header(Header::new("Cache-Control", CACHE_CONTROL))
             // Public pages are in Vietnamese unless the reader chose English (cookie or link).
             .header(Header::new("Vary", "Cookie"));
-        if let Some(m) = self.r.last_modified {
-            res.header(Header::new(
-                "Last-Modified",
-                m.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
-            ));
+        if let Some(d) = &self.r.disposition {
+            res.header(Header::new("Content-Disposition", d.clone()));
         }
+        let modified = self.r.last_modified.format("%a, %d %b %Y %H:%M:%S GMT");
+        res.header(Header::new("Last-Modified", modified.to_string()));
         if self.full {
             let body = self.r.body.clone();
             res.header(self.r.content_type.clone())

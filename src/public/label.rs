@@ -45,11 +45,14 @@ pub fn svg(page: &PublicProductPage, url: &str, size_mm: u32, lang: Lang) -> App
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .map_err(|e| AppError::Internal(format!("QR: {e}")))?;
     // The drawing is 100 units a side. The code with its quiet zone of four modules (ISO/IEC
-    // 18004) takes the top 66 units, the three lines of text the rest.
+    // 18004) takes the top 66 units, the three lines of text the rest. Below 3 cm the address
+    // would print under 1 mm high, unreadable: it goes, and the code takes its room.
+    let small = size_mm < 30;
+    let side = if small { 74.0 } else { 66.0 };
     let width = code.width();
     let modules = width + 8;
-    let unit = 66.0 / modules as f64;
-    let left = (100.0 - 66.0) / 2.0;
+    let unit = side / modules as f64;
+    let left = (100.0 - side) / 2.0;
     let mut path = String::new();
     for (i, color) in code.to_colors().iter().enumerate() {
         if *color == Color::Dark {
@@ -90,9 +93,18 @@ pub fn svg(page: &PublicProductPage, url: &str, size_mm: u32, lang: Lang) -> App
         title = escape(&p.name),
         path = path,
         family = FONT_FAMILY,
-        ocop = text(79.0, 11.0, None, &format!("OCOP {}", "★".repeat(stars))),
-        valid = text(89.0, 7.0, None, &validity),
-        address = text(97.0, 4.6, (address.len() > 40).then_some(94.0), address),
+        ocop = text(
+            side + 13.0,
+            11.0,
+            None,
+            &format!("OCOP {}", "★".repeat(stars))
+        ),
+        valid = text(side + 23.0, 7.5, Some(92.0).filter(|_| small), &validity),
+        address = if small {
+            String::new()
+        } else {
+            text(97.0, 4.6, (address.len() > 40).then_some(94.0), address)
+        },
     ))
 }
 

@@ -158,8 +158,11 @@ async fn shops(
         );
         shops.push(Shop {
             kind: c.kind,
-            platform: c.platform,
-            shop_url: row.shop_url.clone().filter(|u| is_web_address(u)),
+            platform: c.platform.clone(),
+            shop_url: c
+                .shop_url
+                .clone()
+                .filter(|u| linkable(u, &c.platform, &c.evidenced_by)),
             evidenced_by: c.evidenced_by,
             verified_on: c.verified_on,
         });
@@ -167,7 +170,64 @@ async fn shops(
     Ok((shops, changed))
 }
 
-/// Only a web address becomes a link a buyer follows (a recorded `javascript:` never does).
-fn is_web_address(url: &str) -> bool {
-    reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
+/// Where a buyer may be sent: a web address the department verified, or — for a shop only the
+/// sync vouches for — an address on the marketplace's own site (an owner's latest edit of a
+/// synced shop could otherwise point anywhere under the words "on sale").
+fn linkable(url: &str, platform: &str, evidenced_by: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if !matches!(u.scheme(), "https" | "http") {
+        return false;
+    }
+    if evidenced_by == "verified" {
+        return true;
+    }
+    let sites: &[&str] = match platform {
+        "shopee" => &["shopee.vn"],
+        "lazada" => &["lazada.vn"],
+        "tiki" => &["tiki.vn"],
+        "tiktok_shop" => &["tiktok.com", "tiktokshop.com"],
+        "sendo" => &["sendo.vn"],
+        "postmart" => &["postmart.vn"],
+        "voso" => &["voso.vn"],
+        _ => &[],
+    };
+    let host = u.host_str().unwrap_or_default();
+    sites
+        .iter()
+        .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linkable;
+
+    #[test]
+    fn a_synced_shop_links_only_to_its_marketplace() {
+        assert!(linkable("https://shopee.vn/htx.tra", "shopee", "observed"));
+        assert!(linkable(
+            "https://m.shopee.vn/htx.tra",
+            "shopee",
+            "observed"
+        ));
+        assert!(!linkable(
+            "https://evil.example/shopee.vn",
+            "shopee",
+            "observed"
+        ));
+        assert!(!linkable(
+            "https://shopee.vn.evil.example/",
+            "shopee",
+            "observed"
+        ));
+        assert!(!linkable("https://lazada.vn/x", "shopee", "observed"));
+        // What the department verified is linked as verified; never a script.
+        assert!(linkable(
+            "https://coopmart.vn/ocop",
+            "Co.opmart",
+            "verified"
+        ));
+        assert!(!linkable("javascript:alert(1)", "shopee", "verified"));
+    }
 }

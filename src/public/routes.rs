@@ -14,13 +14,10 @@ use crate::http::QueryParams;
 use crate::pagination::{PageParams, Paginated};
 
 /// `value` as a JSON answer to keep.
-fn json(
-    value: &impl serde::Serialize,
-    modified: Option<chrono::DateTime<chrono::Utc>>,
-) -> AppResult<Rendered> {
+fn json(value: &impl serde::Serialize) -> AppResult<Rendered> {
     let body =
         serde_json::to_string(value).map_err(|e| AppError::Internal(format!("JSON: {e}")))?;
-    Ok(Rendered::new(body, ContentType::JSON, modified))
+    Ok(Rendered::new(body, ContentType::JSON))
 }
 
 /// Look up OCOP-rated products (open to everyone): name matches first, then producer, then
@@ -38,7 +35,7 @@ pub async fn list_public_products(
     page: QueryParams<PageParams>,
 ) -> AppResult<Cached> {
     public
-        .answer(async || json(&service::list(db.inner(), &query.0, &page.0).await?, None))
+        .answer(async || json(&service::list(db.inner(), &query.0, &page.0).await?))
         .await
 }
 
@@ -59,7 +56,7 @@ pub async fn get_public_product(
     public
         .answer(async || {
             let page = product::get(db.inner(), id).await?;
-            json(&page, Some(page.updated_at))
+            json(&page)
         })
         .await
 }

@@ -64,32 +64,44 @@ pub struct PublicProduct {
     pub province: Option<UnitRef>,
 }
 
-/// Words of a query long enough and numeric enough to be a tax code or a personal
-/// identification number: matched against product names only, so the public search cannot tell
-/// whether a person's id belongs to a producer (the producer's search text holds its tax code).
+/// Words of digits alone, which could be a piece of a tax code or of a personal identification
+/// number: matched against product names only, so the public search cannot tell whether a
+/// person's id belongs to a producer (the producer's search text holds its tax code).
 fn identifier_like(word: &str) -> bool {
-    word.len() >= 9 && word.bytes().all(|b| b.is_ascii_digit())
+    word.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Rated products matching the filters: name matches first, then producer, then commune.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    q: &PublicQuery,
-    page: &PageParams,
-) -> AppResult<Paginated<PublicProduct>> {
-    let today = clock::today();
-    let rated = Query::select()
-        .column(recognition::Column::ProductId)
-        .from(recognition::Entity)
-        .to_owned();
-    let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
-    // Every word in the product's name; every word in its name or its producer's.
+/// The most words a search may have: each is a few subqueries.
+pub const MAX_WORDS: usize = 8;
+
+/// What a search's words ask for: every word in the product's name, its producer's name or its
+/// commune's; and the rank of a match — the name begins with what was typed, then every word in
+/// the name, then in the name or the producer's, then the rest.
+fn text_match(q: &str) -> AppResult<(Condition, sea_orm::sea_query::CaseStatement)> {
+    let mut cond = Condition::all();
+    let folded = crate::text::fold(q);
+    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    words.sort_unstable();
+    words.dedup();
+    if words.len() > MAX_WORDS {
+        return Err(AppError::invalid(
+            "q",
+            crate::msg!("search-too-many-words", n = MAX_WORDS),
+        ));
+    }
+    // The name begins with what was typed; every word in the name; in the name or the
+    // producer's.
+    let typed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    let escaped = typed
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let prefix = format!("{escaped}%");
+    let by_prefix = Expr::col((product::Entity, product::Column::NameFolded))
+        .like(LikeExpr::new(prefix).escape('\\'));
     let mut by_name = Condition::all();
     let mut by_producer = Condition::all();
-    for word in crate::text::fold(q.q.as_deref().unwrap_or_default()).split(' ') {
-        if word.is_empty() {
-            continue;
-        }
+    for word in words {
         let p = like_patterns(word).remove(0);
         let like = || LikeExpr::new(p.clone()).escape('\\');
         let name = Expr::col((product::Entity, product::Column::NameFolded)).like(like());
@@ -127,6 +139,27 @@ pub async fn list(
         by_name = by_name.add(name);
         by_producer = by_producer.add(by_subject);
     }
+    let rank = Expr::case(by_prefix, 0)
+        .case(by_name, 1)
+        .case(by_producer, 2)
+        .finally(3);
+    Ok((cond, rank))
+}
+
+/// Rated products matching the filters: name matches first, then producer, then commune.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    q: &PublicQuery,
+    page: &PageParams,
+) -> AppResult<Paginated<PublicProduct>> {
+    let today = clock::today();
+    let rated = Query::select()
+        .column(recognition::Column::ProductId)
+        .from(recognition::Entity)
+        .to_owned();
+    let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
+    let (matched, rank) = text_match(q.q.as_deref().unwrap_or_default())?;
+    cond = cond.add(matched);
     if let Some(unit_id) = q.unit_id {
         let graph = UnitGraph::load(db).await?;
         if graph.get(unit_id).is_none() {
@@ -161,7 +194,6 @@ pub async fn list(
                 .to_owned(),
         ));
     }
-    let rank = Expr::case(by_name, 0).case(by_producer, 1).finally(2);
     let select = product::Entity::find()
         .filter(cond)
         .order_by(Into::<Expr>::into(rank), Order::Asc)

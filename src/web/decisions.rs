@@ -266,7 +266,8 @@ pub async fn decide_feedback(
             "answer" => {
                 let input = AnswerReport {
                     answer: text,
-                    publish: form.publish.is_some_and(|p| !p.is_empty()),
+                    // The box shows whether the answer is public now: its state is the choice.
+                    publish: Some(form.publish.is_some_and(|p| !p.is_empty())),
                     linked_recognition_id: recognition,
                     linked_certification_id: certification,
                 };

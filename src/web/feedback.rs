@@ -2,8 +2,10 @@
 //! same for everyone and cacheable, while each form carries its own time token.
 
 use askama::Template;
+use rocket::Either;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
+use rocket::response::Redirect;
 use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -53,6 +55,8 @@ const NOTHING_TYPED: ReportForm<'static> = ReportForm {
     website: None,
 };
 
+type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
+
 const KINDS: [ReportKind; 4] = [
     ReportKind::FakeLabel,
     ReportKind::Expired,
@@ -79,7 +83,11 @@ async fn render(
             Lang::En => format!("{path}?lang=en"),
             Lang::Vi => path.clone(),
         },
-        action: format!("{path}/report"),
+        // The language travels in the address: public pages set no cookie.
+        action: match lang {
+            Lang::En => format!("{path}/report?lang=en"),
+            Lang::Vi => format!("{path}/report"),
+        },
         token,
         english: lang == Lang::En,
         kinds: KINDS
@@ -97,16 +105,18 @@ async fn render(
     })
 }
 
-/// The form to report a problem with a product.
-#[get("/p/<id>/report", rank = 1)]
+/// The form to report a problem with a product; with `sent`, the thanks after one was sent.
+#[get("/p/<id>/report?<sent>")]
 pub async fn report_page(
     db: &State<DatabaseConnection>,
     public: PublicRequest<'_>,
     here: Here,
     id: Uuid,
+    sent: Option<&str>,
 ) -> Result<Page, PageError> {
     public.charge()?;
-    render(db.inner(), &here, id, &NOTHING_TYPED, None, None).await
+    let done = sent.map(|_| here.lang.t("report-thanks"));
+    render(db.inner(), &here, id, &NOTHING_TYPED, None, done).await
 }
 
 /// A report sent from the form: thanked, or the form again with what was wrong.
@@ -118,7 +128,7 @@ pub async fn send_report(
     ip: ClientIp,
     id: Uuid,
     form: Form<ReportForm<'_>>,
-) -> Result<(Status, Page), PageError> {
+) -> Answer {
     public.charge()?;
     let lang = here.lang;
     let typed = form.into_inner();
@@ -144,11 +154,11 @@ pub async fn send_report(
         Err(e) => Err(e.into()),
     };
     match outcome {
-        Ok(_) => {
-            let done = Some(lang.t("report-thanks"));
-            let page = render(db.inner(), &here, id, &NOTHING_TYPED, None, done).await?;
-            Ok((Status::Created, page))
-        }
+        // To the thanks by a redirect: reloading it sends nothing again.
+        Ok(_) => Ok(Either::Left(Redirect::to(match lang {
+            Lang::En => format!("/p/{id}/report?sent=1&lang=en"),
+            Lang::Vi => format!("/p/{id}/report?sent=1"),
+        }))),
         Err(
             e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::TooManyRequests(_)),
         ) => refused(db.inner(), &here, id, &typed, e).await,
@@ -163,11 +173,11 @@ async fn refused(
     id: Uuid,
     typed: &ReportForm<'_>,
     e: AppError,
-) -> Result<(Status, Page), PageError> {
+) -> Answer {
     let (status, _) = e.status_code();
     let message = super::page::error_detail(&e, here.lang);
     let page = render(db, here, id, typed, Some(message), None).await?;
-    Ok((status, page))
+    Ok(Either::Right((status, page)))
 }
 
 /// On staff pages, a product with reports from the public still open links to them in the queue

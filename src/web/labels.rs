@@ -14,6 +14,30 @@ use crate::public::cache::{Cached, PublicRequest, Rendered};
 use crate::public::label;
 use crate::public::product as public_product;
 
+/// The label's drawing and the name of its file: `size` in millimetres, the default when absent.
+async fn drawing(
+    db: &DatabaseConnection,
+    base: &BaseUrl,
+    id: Uuid,
+    size: Option<&str>,
+    lang: crate::i18n::Lang,
+) -> Result<(String, String), AppError> {
+    let size = match size {
+        None => label::DEFAULT_MM,
+        Some(s) => s.trim().parse::<u32>().map_err(|_| {
+            let (lo, hi) = (label::SIZES_MM.start(), label::SIZES_MM.end());
+            AppError::invalid(
+                "size",
+                crate::msg!("field-must-be-between-N-and-N", n1 = lo, n2 = hi),
+            )
+        })?,
+    };
+    let found = public_product::get(db, id).await?;
+    let url = format!("{}/p/{id}", base.0);
+    let svg = label::svg(&found, &url, size, lang)?;
+    Ok((svg, format!("nhan-ocop-{id}-{size}mm")))
+}
+
 /// A printable label of a rated product, as SVG.
 #[get("/p/<id>/label.svg?<size>")]
 pub async fn label_svg(
@@ -22,14 +46,12 @@ pub async fn label_svg(
     here: Here,
     base: BaseUrl,
     id: Uuid,
-    size: Option<u32>,
+    size: Option<&str>,
 ) -> Result<Cached, PageError> {
     Ok(public
         .answer(async || {
-            let found = public_product::get(db.inner(), id).await?;
-            let url = format!("{}/p/{id}", base.0);
-            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
-            Ok(Rendered::new(svg, ContentType::SVG, Some(found.updated_at)))
+            let (svg, file) = drawing(db.inner(), &base, id, size, here.lang).await?;
+            Ok(Rendered::new(svg, ContentType::SVG).file(&format!("{file}.svg"), false))
         })
         .await?)
 }
@@ -42,18 +64,16 @@ pub async fn label_pdf(
     here: Here,
     base: BaseUrl,
     id: Uuid,
-    size: Option<u32>,
+    size: Option<&str>,
 ) -> Result<Cached, PageError> {
     Ok(public
         .answer(async || {
-            let found = public_product::get(db.inner(), id).await?;
-            let url = format!("{}/p/{id}", base.0);
-            let svg = label::svg(&found, &url, size.unwrap_or(label::DEFAULT_MM), here.lang)?;
-            // Drawing a PDF embeds a font: seconds of CPU at worst, off the async threads.
+            let (svg, file) = drawing(db.inner(), &base, id, size, here.lang).await?;
+            // Drawing a PDF embeds a font: tens of milliseconds, off the async threads.
             let pdf = tokio::task::spawn_blocking(move || label::pdf(&svg))
                 .await
                 .map_err(|e| AppError::Internal(format!("label PDF: {e}")))??;
-            Ok(Rendered::new(pdf, ContentType::PDF, Some(found.updated_at)))
+            Ok(Rendered::new(pdf, ContentType::PDF).file(&format!("{file}.pdf"), true))
         })
         .await?)
 }

@@ -118,6 +118,7 @@ pub fn routes() -> Vec<rocket::Route> {
         reports::export,
         public::search,
         public::product,
+        public::product_unknown,
         labels::label_svg,
         labels::label_pdf,
         feedback::report_page,

@@ -307,7 +307,7 @@ pub fn landing(session: &Session, next: Option<&str>) -> String {
 
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let lang = Lang::of(req);
+        let lang = page_lang(req);
         let (status, message, detail) = match self {
             PageError::SignIn(next) => {
                 return Redirect::to(login_href(&next)).respond_to(req);
@@ -420,6 +420,17 @@ pub async fn page_catcher(
     })
 }
 
+/// The language of a page's refusal: a public page's own rule (the reader's choice, else
+/// Vietnamese), the reader's on every other page.
+fn page_lang(req: &Request<'_>) -> Lang {
+    let path = req.uri().path();
+    if path == "/" || path.starts_with("/p/") {
+        Lang::public(req)
+    } else {
+        Lang::of(req)
+    }
+}
+
 /// An error page to render (the catcher's answer).
 pub struct ErrorAnswer {
     session: Option<Session>,
@@ -431,7 +442,7 @@ impl<'r> Responder<'r, 'static> for ErrorAnswer {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         error_page(
             req,
-            Lang::of(req),
+            page_lang(req),
             self.session.as_ref(),
             self.status,
             self.message,

@@ -30,14 +30,11 @@ fn public_chrome(lang: Lang, here: &str, title: String) -> Chrome {
 }
 
 /// The page as an answer to keep.
-fn rendered(
-    t: &impl Template,
-    modified: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Rendered, AppError> {
+fn rendered(t: &impl Template) -> Result<Rendered, AppError> {
     let body = t
         .render()
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    Ok(Rendered::new(body, ContentType::HTML, modified))
+    Ok(Rendered::new(body, ContentType::HTML))
 }
 
 /// A link to a public page in the reader's language (public pages set no cookie: the language
@@ -264,29 +261,26 @@ pub async fn search(
             let (provinces, former_provinces) =
                 province_choices(&graph, province, crate::clock::today());
             let searched = !text.is_empty() || province.is_some() || stars.is_some() || valid;
-            rendered(
-                &SearchPage {
-                    chrome: public_chrome(lang, &here.uri, lang.t("search-title")),
-                    q: text.to_owned(),
-                    english: lang == Lang::En,
-                    provinces,
-                    former_provinces,
-                    stars: (3..=5)
-                        .map(|n| Choice {
-                            value: n.to_string(),
-                            label: lang.tf("stars", &[("stars", n.to_string())]),
-                            selected: stars == Some(n),
-                        })
-                        .collect(),
-                    valid,
-                    results: found.items.iter().map(|p| card(lang, p)).collect(),
-                    count: lang.tf("search-results", &[("total", lang.int(found.total as i64))]),
-                    searched,
-                    prev: (page_no > 1).then(|| form.href(lang, page_no - 1)),
-                    next: (page_no < pages).then(|| form.href(lang, page_no + 1)),
-                },
-                None,
-            )
+            rendered(&SearchPage {
+                chrome: public_chrome(lang, &here.uri, lang.t("search-title")),
+                q: text.to_owned(),
+                english: lang == Lang::En,
+                provinces,
+                former_provinces,
+                stars: (3..=5)
+                    .map(|n| Choice {
+                        value: n.to_string(),
+                        label: lang.tf("stars", &[("stars", n.to_string())]),
+                        selected: stars == Some(n),
+                    })
+                    .collect(),
+                valid,
+                results: found.items.iter().map(|p| card(lang, p)).collect(),
+                count: lang.tf("search-results", &[("total", lang.int(found.total as i64))]),
+                searched,
+                prev: (page_no > 1).then(|| form.href(lang, page_no - 1)),
+                next: (page_no < pages).then(|| form.href(lang, page_no + 1)),
+            })
         })
         .await?)
 }
@@ -386,16 +380,29 @@ fn shop_line(lang: Lang, s: &Shop) -> ShopLine {
 /// that cannot close its `<script>` element.
 fn structured_data(page: &PublicProductPage, url: &str, lang: Lang) -> String {
     let p = &page.product;
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "Product",
         "name": p.name,
         "url": url,
-        "description": page.description,
         "brand": { "@type": "Brand", "name": p.subject_name },
-        "award": lang.tf("product-award", &[("stars", p.stars.to_string()), ("no", p.decision_no.clone()), ("date", lang.date(p.decision_date))]),
         "countryOfOrigin": "VN",
     });
+    if let Some(d) = &page.description {
+        value["description"] = d.clone().into();
+    }
+    // An award only while it stands: an expired or revoked rating is no award to show off.
+    if p.status == RecognitionStatus::Active {
+        let award = lang.tf(
+            "product-award",
+            &[
+                ("stars", p.stars.to_string()),
+                ("no", p.decision_no.clone()),
+                ("date", lang.date(p.decision_date)),
+            ],
+        );
+        value["award"] = award.into();
+    }
     value
         .to_string()
         .replace('<', "\\u003c")
@@ -424,45 +431,51 @@ pub async fn product(
                     p.province.as_ref().map(|u| u.name.as_str()),
                 )
             };
-            let og_description =
-                format!("{} · {} · {}", card.stars_text, card.producer, card.commune);
-            rendered(
-                &ProductPage {
-                    chrome: public_chrome(lang, &here.uri, found.product.name.clone()),
-                    group: lang.t(&format!("product-group-{}", found.product.group.code())),
-                    description: found.description.clone().unwrap_or_default(),
-                    commune_today: found.commune_today.iter().map(place).collect(),
-                    shops: found
-                        .where_to_buy
-                        .iter()
-                        .map(|s| shop_line(lang, s))
-                        .collect(),
-                    qr: qr_svg(&url)?,
-                    structured: structured_data(&found, &url, lang),
-                    og_description,
-                    answers: crate::feedback::service::published(db.inner(), id)
-                        .await?
-                        .iter()
-                        .map(|a| {
-                            (
-                                lang.t(&format!("report-kind-{}", a.kind.code())),
-                                a.answer.clone(),
-                                a.answered_on.map(|d| lang.date(d)).unwrap_or_default(),
-                            )
-                        })
-                        .collect(),
-                    label_sizes: if found.product.status == RecognitionStatus::Active {
-                        vec![20, 30, 40, 50]
-                    } else {
-                        Vec::new()
-                    },
-                    label_default: crate::public::label::DEFAULT_MM,
-                    english: lang == Lang::En,
-                    card,
-                    url,
+            // A shared link says whether the rating still stands, not only its stars.
+            let og_description = format!(
+                "{} · {} · {} · {}",
+                card.stars_text, card.status, card.producer, card.commune
+            );
+            rendered(&ProductPage {
+                chrome: public_chrome(lang, &here.uri, found.product.name.clone()),
+                group: lang.t(&format!("product-group-{}", found.product.group.code())),
+                description: found.description.clone().unwrap_or_default(),
+                commune_today: found.commune_today.iter().map(place).collect(),
+                shops: found
+                    .where_to_buy
+                    .iter()
+                    .map(|s| shop_line(lang, s))
+                    .collect(),
+                qr: qr_svg(&url)?,
+                structured: structured_data(&found, &url, lang),
+                og_description,
+                answers: crate::feedback::service::published(db.inner(), id)
+                    .await?
+                    .iter()
+                    .map(|a| {
+                        (
+                            lang.t(&format!("report-kind-{}", a.kind.code())),
+                            a.answer.clone(),
+                            a.answered_on.map(|d| lang.date(d)).unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+                label_sizes: if found.product.status == RecognitionStatus::Active {
+                    vec![20, 30, 40, 50]
+                } else {
+                    Vec::new()
                 },
-                Some(found.updated_at),
-            )
+                label_default: crate::public::label::DEFAULT_MM,
+                english: lang == Lang::En,
+                card,
+                url,
+            })
         })
         .await?)
+}
+
+/// A `/p/…` address that is no product id (a cut-off QR code): not found, as for an unknown id.
+#[get("/p/<id>", rank = 2)]
+pub fn product_unknown(id: &str) -> PageError {
+    PageError::App(AppError::not_found("product", id))
 }

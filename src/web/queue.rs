@@ -32,6 +32,8 @@ pub struct Item {
     /// What a decision may name as its outcome (a report's revocation or suspension): value,
     /// label.
     pub links: Vec<(String, String)>,
+    /// A report's answer is public now: its box starts ticked.
+    pub published: bool,
 }
 
 /// A tab and how many wait in it.
@@ -329,6 +331,7 @@ async fn feedback_items(
             ),
             detail: detail.join(" · "),
             links,
+            published: r.answer_published,
             ..Item::default()
         });
     }
@@ -354,7 +357,7 @@ fn area_item(lang: Lang, subject: String, a: &crate::areas::dto::AreaView) -> It
         },
         evidence: a.evidence_document_id.map(|d| format!("/documents/{d}")),
         warnings: a.warnings.iter().map(|w| w.message(lang)).collect(),
-        links: Vec::new(),
+        ..Item::default()
     }
 }
 

@@ -112,6 +112,11 @@ async fn the_product_page_names_the_province_the_authority_and_where_to_buy() {
     assert_eq!(res.status, Status::Ok);
     let body = &res.body;
     assert!(body.contains("Phường Tân Thạnh, Tỉnh Quảng Nam"), "{body}");
+    // A shared link says the rating stands.
+    assert!(
+        body.contains("og:description\" content=\"4 sao · Còn hiệu lực đến"),
+        "{body}"
+    );
     assert!(body.contains("Thành phố Đà Nẵng"), "{body}");
     assert!(body.contains("UBND tỉnh Quảng Nam"));
     assert!(body.contains("Nơi mua"));
@@ -138,6 +143,20 @@ async fn the_product_page_names_the_province_the_authority_and_where_to_buy() {
     assert_eq!(ld["@type"], "Product");
     assert_eq!(ld["brand"]["name"], "HTX Trà Sâm");
     assert!(ld["award"].as_str().unwrap().contains("4 sao"), "{ld}");
+
+    // What the page shows changed: so did its validator.
+    let path = format!("/p/{}", id_of(&p));
+    let before = app.client.get(path.clone()).dispatch().await;
+    let etag = before.headers().get_one("ETag").unwrap().to_owned();
+    rename(&app, &admin, &p, "Trà sâm túi lọc Ngọc Linh").await;
+    let after = app
+        .client
+        .get(path)
+        .header(Header::new("If-None-Match", etag.clone()))
+        .dispatch()
+        .await;
+    assert_eq!(after.status(), Status::Ok);
+    assert_ne!(after.headers().get_one("ETag"), Some(etag.as_str()));
 }
 
 #[rocket::async_test]
@@ -209,6 +228,19 @@ async fn the_search_ranks_product_names_first_and_filters_by_province_stars_and_
         .get(&format!("/api/v1/public/products?q={tax}"), None)
         .await;
     assert_eq!(by_tax.body["total"], 0, "{:?}", by_tax.body);
+    let pieces = format!("{} {}", &tax[..8], &tax[2..]);
+    let by_pieces = app
+        .get(
+            &format!("/api/v1/public/products?q={}", pieces.replace(' ', "+")),
+            None,
+        )
+        .await;
+    assert_eq!(by_pieces.body["total"], 0, "{pieces}: {:?}", by_pieces.body);
+    let long = app
+        .get("/api/v1/public/products?q=a+b+c+d+e+f+g+h+i", None)
+        .await;
+    assert_eq!(long.status, Status::UnprocessableEntity);
+    assert_eq!(long.error_fields(), ["q"]);
 }
 
 #[rocket::async_test]
@@ -216,6 +248,7 @@ async fn public_answers_carry_validators_and_a_304_is_never_counted() {
     let app = TestApp::spawn_with(|c| {
         c.public_requests_per_minute = 1;
         c.public_burst = 2;
+        c.public_cache_seconds = 300;
     })
     .await;
     let admin = app.admin().await;
@@ -251,28 +284,33 @@ async fn public_answers_carry_validators_and_a_304_is_never_counted() {
         .dispatch()
         .await;
     assert_eq!(since.status(), Status::NotModified);
-    // A change makes a new validator, and a full answer again: counted, the bucket's last.
-    rename(&app, &admin, &p, "Trà xanh Tiên Phước").await;
-    let changed = app
-        .client
-        .get(path.clone())
-        .header(Header::new("If-None-Match", etag.clone()))
-        .dispatch()
-        .await;
-    assert_eq!(changed.status(), Status::Ok);
-    let new_etag = changed.headers().get_one("ETag").unwrap().to_owned();
-    assert_ne!(new_etag, etag);
+    // The second full answer is the bucket's last.
+    assert_eq!(
+        app.client.get(path.clone()).dispatch().await.status(),
+        Status::Ok
+    );
     let over = app.client.get(path.clone()).dispatch().await;
     assert_eq!(over.status(), Status::TooManyRequests);
     assert!(over.headers().get_one("Retry-After").is_some());
-    let api = app.client.get("/api/v1/public/products").dispatch().await;
-    assert_eq!(api.status(), Status::TooManyRequests);
-    assert!(api.headers().get_one("Retry-After").is_some());
+    // Whatever it sends, a client over its allowance makes nothing new be drawn: a page not
+    // kept is counted before it is rendered.
+    for conditional in [
+        ("If-None-Match", "*"),
+        ("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"),
+    ] {
+        let res = app
+            .client
+            .get("/api/v1/public/products")
+            .header(Header::new(conditional.0, conditional.1))
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::TooManyRequests, "{conditional:?}");
+    }
     // Even then, a client with the current page is answered.
     let still = app
         .client
         .get(path.clone())
-        .header(Header::new("If-None-Match", new_etag))
+        .header(Header::new("If-None-Match", etag.clone()))
         .dispatch()
         .await;
     assert_eq!(still.status(), Status::NotModified);
@@ -368,7 +406,16 @@ async fn a_label_carries_the_qr_of_the_page_its_stars_and_its_last_valid_day() {
     assert!(text.contains("141.73"), "a 5 cm page");
     assert!(text.contains("FontFile2"), "the font is embedded");
 
-    for size in ["10", "51"] {
+    assert_eq!(
+        app.client
+            .get(format!("/p/{}/label.pdf?size=50", id_of(&p)))
+            .dispatch()
+            .await
+            .headers()
+            .get_one("Content-Disposition"),
+        Some(format!("attachment; filename=\"nhan-ocop-{}-50mm.pdf\"", id_of(&p)).as_str())
+    );
+    for size in ["10", "51", "abc", "-1"] {
         let res = app
             .get(&format!("/p/{}/label.svg?size={size}", id_of(&p)), None)
             .await;
