@@ -1155,6 +1155,10 @@ registry-counted-yes = Counted (an OCOP product in force)
 registry-counted-no = Not counted
 
 # Phản ánh (issue 34)
+audit-action-answer = Answered
+audit-action-close = Closed
+audit-entity-problem_report = a report from the public
+report-cross-site = the report form is sent from the registry's own page only
 product-qr-page = QR code of this page
 search-too-many-words = at most { $n } words
 report-form-used = this form was already sent; your report has been received

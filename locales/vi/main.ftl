@@ -1161,6 +1161,10 @@ registry-counted-yes = Được tính (có sản phẩm OCOP còn hiệu lực)
 registry-counted-no = Chưa tính
 
 # Phản ánh (issue 34)
+audit-action-answer = Trả lời
+audit-action-close = Đóng
+audit-entity-problem_report = phản ánh của người dân
+report-cross-site = biểu mẫu phản ánh chỉ được gửi từ trang của hệ thống
 product-qr-page = Mã QR của trang này
 search-too-many-words = tối đa { $n } từ
 report-form-used = biểu mẫu này đã được gửi; phản ánh của bạn đã được ghi nhận

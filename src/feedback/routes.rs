@@ -3,7 +3,6 @@
 use rocket::serde::json::Json;
 use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use super::dto::{
     AnswerReport, CloseReport, NewReport, PublishedAnswer, ReportForm, ReportQuery, ReportReceipt,
@@ -27,8 +26,9 @@ use crate::public::cache::PublicRequest;
 pub async fn report_form(
     db: &State<DatabaseConnection>,
     public: PublicRequest<'_>,
-    id: Uuid,
+    id: &str,
 ) -> AppResult<Json<ReportForm>> {
+    let id = crate::ids::parse_id("product", id)?;
     public.charge()?;
     Ok(Json(ReportForm {
         form_token: service::form(db.inner(), id).await?,
@@ -51,9 +51,10 @@ pub async fn submit_report(
     db: &State<DatabaseConnection>,
     public: PublicRequest<'_>,
     ip: ClientIp,
-    id: Uuid,
+    id: &str,
     body: JsonBody<NewReport>,
 ) -> AppResult<Resource<ReportReceipt>> {
+    let id = crate::ids::parse_id("product", id)?;
     public.charge()?;
     let receipt = service::submit(db.inner(), id, ip.0, body.into_inner()).await?;
     Ok(Resource::with_status(
@@ -85,6 +86,7 @@ pub async fn list_reports(
     params(("id" = Uuid, Path, description = "Report id"), ("If-Match" = Option<String>, Header, description = "The report's version")),
     request_body = AnswerReport,
     responses((status = 200, description = "Answered", body = ReportView),
+              (status = 403, description = "Not staff, or outside the auditor's unit", body = ErrorBody),
               (status = 409, description = "Already closed", body = ErrorBody),
               (status = 412, description = "The report changed since it was read", body = ErrorBody),
               (status = 422, description = "Invalid answer or link", body = ErrorBody)),
@@ -94,9 +96,10 @@ pub async fn answer_report(
     db: &State<DatabaseConnection>,
     actor: Actor,
     if_match: IfMatch,
-    id: Uuid,
+    id: &str,
     body: JsonBody<AnswerReport>,
 ) -> AppResult<Resource<ReportView>> {
+    let id = crate::ids::parse_id("problem report", id)?;
     let view = service::answer(db.inner(), &actor, id, if_match, body.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
@@ -107,6 +110,7 @@ pub async fn answer_report(
     params(("id" = Uuid, Path, description = "Report id"), ("If-Match" = Option<String>, Header, description = "The report's version")),
     request_body = CloseReport,
     responses((status = 200, description = "Closed", body = ReportView),
+              (status = 403, description = "Not staff, or outside the auditor's unit", body = ErrorBody),
               (status = 409, description = "Already closed", body = ErrorBody),
               (status = 412, description = "The report changed since it was read", body = ErrorBody),
               (status = 422, description = "Invalid reason or link", body = ErrorBody)),
@@ -116,9 +120,10 @@ pub async fn close_report(
     db: &State<DatabaseConnection>,
     actor: Actor,
     if_match: IfMatch,
-    id: Uuid,
+    id: &str,
     body: JsonBody<CloseReport>,
 ) -> AppResult<Resource<ReportView>> {
+    let id = crate::ids::parse_id("problem report", id)?;
     let view = service::close(db.inner(), &actor, id, if_match, body.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
@@ -136,8 +141,9 @@ pub async fn close_report(
 pub async fn published_answers(
     db: &State<DatabaseConnection>,
     public: PublicRequest<'_>,
-    id: Uuid,
+    id: &str,
 ) -> AppResult<crate::public::cache::Cached> {
+    let id = crate::ids::parse_id("product", id)?;
     public
         .answer(async || {
             service::rated(db.inner(), id, false).await?;

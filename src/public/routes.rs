@@ -4,7 +4,6 @@ use rocket::State;
 use rocket::get;
 use rocket::http::ContentType;
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use super::cache::{Cached, PublicRequest, Rendered};
 use super::product::{self, PublicProductPage};
@@ -51,8 +50,9 @@ pub async fn list_public_products(
 pub async fn get_public_product(
     db: &State<DatabaseConnection>,
     public: PublicRequest<'_>,
-    id: Uuid,
+    id: &str,
 ) -> AppResult<Cached> {
+    let id = crate::ids::parse_id("product", id)?;
     public
         .answer(async || {
             let page = product::get(db.inner(), id).await?;

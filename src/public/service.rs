@@ -35,6 +35,7 @@ pub struct PublicQuery {
     pub unit_id: Option<Uuid>,
     /// Only products whose latest rating has this many stars.
     #[validate(range(min = 3, max = 5))]
+    #[param(minimum = 3, maximum = 5)]
     pub stars: Option<i16>,
     /// Only products whose rating is in force today.
     pub valid: Option<bool>,

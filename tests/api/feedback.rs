@@ -256,6 +256,18 @@ async fn the_report_form_page_sends_and_the_queue_answers_it() {
     assert_eq!(thanks, format!("/p/{}/report?sent=1", id_of(&p)));
     let text = page(c, &thanks).await.body;
     assert!(text.contains("Cảm ơn bạn"), "{text}");
+    // Another site's page cannot send reports through its visitors.
+    let res = c
+        .post(format!("/p/{}/report", id_of(&p)))
+        .header(ContentType::Form)
+        .header(rocket::http::Header::new("Sec-Fetch-Site", "cross-site"))
+        .body(format!(
+            "kind=other&text=Spam&form_token={}",
+            aged_token(&app, &p, 20).await
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Forbidden);
     // Nothing chosen: the form again, what was typed kept, the field named.
     let res = c
         .post(format!("/p/{}/report", id_of(&p)))
