@@ -14,7 +14,6 @@ use crate::domain::{ChannelKind, UnitLevel};
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::indicators::explain::{self, Evidence};
-use crate::products::dto::RecognitionView;
 use crate::units::dto::UnitRef;
 use crate::units::graph::UnitGraph;
 use crate::{clock, policies};
@@ -97,32 +96,16 @@ pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<Publi
         .filter(|u| *u != s.commune_id)
         .filter_map(place)
         .collect();
-    let recorded = place(s.commune_id);
     let (where_to_buy, shops_changed) = shops(db, s.id, today).await?;
     let updated_at = [p.updated_at, latest.updated_at, s.updated_at]
         .into_iter()
         .chain(shops_changed)
         .max()
         .unwrap_or(p.updated_at);
-    let rv = RecognitionView::build(latest, today)?;
+    let description = p.description.clone();
     Ok(PublicProductPage {
-        product: PublicProduct {
-            product_id: p.id,
-            name: p.name,
-            group: p.product_group,
-            stars: rv.stars,
-            potential_five_star: rv.potential_five_star,
-            decision_no: rv.decision_no,
-            decision_date: rv.decision_date,
-            authority: rv.authority,
-            valid_until: rv.valid_until,
-            status: rv.status,
-            revoked_on: rv.revoked_on,
-            subject_name: s.name,
-            commune: recorded.as_ref().map(|r| r.commune.clone()),
-            province: recorded.and_then(|r| r.province),
-        },
-        description: p.description,
+        product: PublicProduct::of(p, latest, &s, &graph, today)?,
+        description,
         commune_today,
         where_to_buy,
         updated_at,

@@ -65,6 +65,35 @@ pub struct PublicProduct {
     pub province: Option<UnitRef>,
 }
 
+impl PublicProduct {
+    /// What the public sees of product `p` rated by `latest`, made by `s` (today's status).
+    pub fn of(
+        p: product::Model,
+        latest: recognition::Model,
+        s: &subject::Model,
+        graph: &UnitGraph,
+        today: NaiveDate,
+    ) -> AppResult<Self> {
+        let rv = RecognitionView::build(latest, today)?;
+        Ok(PublicProduct {
+            product_id: p.id,
+            name: p.name,
+            group: p.product_group,
+            stars: rv.stars,
+            potential_five_star: rv.potential_five_star,
+            decision_no: rv.decision_no,
+            decision_date: rv.decision_date,
+            authority: rv.authority,
+            valid_until: rv.valid_until,
+            status: rv.status,
+            revoked_on: rv.revoked_on,
+            subject_name: s.name.clone(),
+            commune: graph.get(s.commune_id).map(UnitRef::from),
+            province: super::product::province_of(graph, s.commune_id),
+        })
+    }
+}
+
 /// Words of digits alone, which could be a piece of a tax code or of a personal identification
 /// number: matched against product names only, so the public search cannot tell whether a
 /// person's id belongs to a producer (the producer's search text holds its tax code).
@@ -288,23 +317,7 @@ async fn cards(
         let (Some(r), Some(s)) = (latest.remove(&p.id), subjects.get(&p.subject_id)) else {
             continue;
         };
-        let rv = RecognitionView::build(r, today)?;
-        items.push(PublicProduct {
-            product_id: p.id,
-            name: p.name,
-            group: p.product_group,
-            stars: rv.stars,
-            potential_five_star: rv.potential_five_star,
-            decision_no: rv.decision_no,
-            decision_date: rv.decision_date,
-            authority: rv.authority,
-            valid_until: rv.valid_until,
-            status: rv.status,
-            revoked_on: rv.revoked_on,
-            subject_name: s.name.clone(),
-            commune: graph.get(s.commune_id).map(UnitRef::from),
-            province: super::product::province_of(&graph, s.commune_id),
-        });
+        items.push(PublicProduct::of(p, r, s, &graph, today)?);
     }
     Ok(items)
 }
