@@ -375,10 +375,19 @@ impl<'r> FromRequest<'r> for IfMatch {
         if tag == "*" {
             return Outcome::Success(IfMatch(None));
         }
-        let bare = tag.trim_start_matches("W/").trim_matches('"');
-        match bare.parse::<i32>() {
-            Ok(v) => Outcome::Success(IfMatch(Some(v))),
-            Err(_) => {
+        // As the document states it: `"3"` (or `W/"3"`) or a bare `3`, never a half-quoted one.
+        let bare = match tag.strip_prefix("W/") {
+            Some(t) => t.strip_prefix('"').and_then(|t| t.strip_suffix('"')),
+            None => match tag.strip_prefix('"') {
+                Some(t) => t.strip_suffix('"'),
+                None => Some(tag),
+            },
+        };
+        let digits =
+            bare.filter(|b| (1..=9).contains(&b.len()) && b.bytes().all(|c| c.is_ascii_digit()));
+        match digits.map(str::parse::<i32>) {
+            Some(Ok(v)) => Outcome::Success(IfMatch(Some(v))),
+            _ => {
                 let err = AppError::bad_request(
                     Some("If-Match"),
                     "must be an ETag this API sent, such as \"3\"",
