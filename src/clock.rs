@@ -54,6 +54,13 @@ pub fn day_start_utc(d: NaiveDate) -> DateTime<Utc> {
         )
 }
 
+/// `14:05 30/06/2025`: an instant as Vietnam's clocks show it, written as Vietnamese write it.
+pub fn moment_text(t: DateTime<Utc>) -> String {
+    t.with_timezone(&VIETNAM)
+        .format("%H:%M %d/%m/%Y")
+        .to_string()
+}
+
 /// The Vietnamese calendar day of an instant.
 pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&VIETNAM).date_naive()

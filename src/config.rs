@@ -69,6 +69,9 @@ pub struct AppConfig {
     pub document_store: String,
     /// Largest document accepted (bytes).
     pub document_max_bytes: u64,
+    /// How long a product photo waits for an auditor before it shows publicly (hours; 0: at
+    /// once). An auditor may approve it sooner or reject it while it waits.
+    pub photo_review_hours: u32,
     /// The registry's partner app on each marketplace, configured once by the operator: the
     /// "connect your shop" flow sends owners to the marketplace's consent page with it.
     #[serde(deserialize_with = "text_or_number")]
@@ -134,6 +137,7 @@ impl Default for AppConfig {
             cookie_secure: None,
             document_store: "documents".to_owned(),
             document_max_bytes: 10 * 1024 * 1024,
+            photo_review_hours: 48,
             shopee_partner_id: None,
             shopee_partner_key: None,
             lazada_app_key: None,

@@ -33,6 +33,7 @@ pub mod meta;
 pub mod notices;
 pub mod openapi;
 pub mod pagination;
+pub mod photos;
 pub mod policies;
 pub mod products;
 pub mod public;
@@ -78,6 +79,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(channels::routes());
     all.extend(public::routes());
     all.extend(feedback::routes());
+    all.extend(photos::routes());
     all.extend(schemes::routes());
     all.extend(policies::routes());
     all.extend(indicators::routes());

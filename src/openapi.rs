@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     areas, audit, auth, certifications, change_requests, channels, feedback, indicators, meta,
-    policies, products, public, schemes, subjects, sync, units,
+    photos, policies, products, public, schemes, subjects, sync, units,
 };
 
 /// The whole API.
@@ -67,6 +67,12 @@ use crate::{
         feedback::routes::list_reports,
         feedback::routes::answer_report,
         feedback::routes::close_report,
+        photos::routes::upload_photo,
+        photos::routes::product_photos,
+        photos::routes::list_photos,
+        photos::routes::photo_file,
+        photos::routes::approve_photo,
+        photos::routes::reject_photo,
         areas::routes::list_areas,
         areas::routes::create_area,
         areas::routes::get_area,

@@ -96,6 +96,12 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where a product photo stands: in its review window (public once the window has passed),
+    /// approved by an auditor (public at once), rejected (never public).
+    PhotoStatus { Waiting, Approved, Rejected }
+);
+
+code_enum!(
     /// Why a recognition decision was issued.
     RecognitionKind { New, ReRecognition, Upgrade }
 );

@@ -24,6 +24,7 @@ pub mod listing_span;
 pub mod listing_span_extension;
 pub mod problem_report;
 pub mod product;
+pub mod product_photo;
 pub mod raw_material_area;
 pub mod recognition;
 pub mod sales_channel;

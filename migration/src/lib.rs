@@ -27,6 +27,7 @@ mod m20261206_000016_sign_in_failure;
 mod m20261206_000017_shop_url_key;
 mod m20261207_000018_problem_report;
 mod m20261207_000019_report_form_nonce;
+mod m20261207_000020_product_photo;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_shop_url_key::Migration),
             Box::new(m20261207_000018_problem_report::Migration),
             Box::new(m20261207_000019_report_form_nonce::Migration),
+            Box::new(m20261207_000020_product_photo::Migration),
         ]
     }
 }

@@ -59,6 +59,7 @@ owned!(
     document => "document",
     listing => "listing",
     product => "product",
+    product_photo => "photo",
     raw_material_area => "area",
     recognition => "recognition",
     sales_channel => "channel",

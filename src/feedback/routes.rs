@@ -146,7 +146,7 @@ pub async fn published_answers(
     let id = crate::ids::parse_id("product", id)?;
     public
         .answer(async || {
-            service::rated(db.inner(), id, false).await?;
+            crate::products::service::rated(db.inner(), id, false).await?;
             let answers = service::published(db.inner(), id).await?;
             let body = serde_json::to_string(&answers)
                 .map_err(|e| crate::error::AppError::Internal(format!("JSON: {e}")))?;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use entity::{certification, problem_report as report, product, recognition};
+use entity::{certification, problem_report as report, recognition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -54,27 +54,9 @@ pub fn sender_key(form_key: &[u8], ip: std::net::IpAddr) -> String {
     hex::encode(h.finalize())
 }
 
-/// A rated product, or 404 (a product never rated is not public, and cannot be reported);
-/// locked for the write when asked (reports about one product are counted one at a time).
-pub async fn rated(
-    db: &impl ConnectionTrait,
-    product_id: Uuid,
-    lock: bool,
-) -> AppResult<product::Model> {
-    let p = crate::db::find::<product::Entity>(db, "product", product_id, lock).await?;
-    let ratings = recognition::Entity::find()
-        .filter(recognition::Column::ProductId.eq(product_id))
-        .count(db)
-        .await?;
-    if ratings == 0 {
-        return Err(AppError::not_found("product", product_id));
-    }
-    Ok(p)
-}
-
 /// The form's token, after checking the product may be reported.
 pub async fn form(db: &DatabaseConnection, product_id: Uuid) -> AppResult<String> {
-    rated(db, product_id, false).await?;
+    crate::products::service::rated(db, product_id, false).await?;
     let key = super::token::key(db).await?;
     Ok(super::token::issue(
         &key,
@@ -105,7 +87,7 @@ pub async fn submit(
     let txn = crate::db::begin_write(db).await?;
     // The product's row is held until the report is in: concurrent reports are counted one
     // after another (PostgreSQL `FOR UPDATE`; SQLite writes one at a time already).
-    let p = rated(&txn, product_id, true).await?;
+    let p = crate::products::service::rated(&txn, product_id, true).await?;
     let used = report::Entity::find()
         .filter(report::Column::FormNonce.eq(nonce.clone()))
         .count(&txn)
@@ -250,7 +232,8 @@ pub async fn list(
         page,
     )
     .await?;
-    let names = product_names(db, rows.iter().map(|r| r.product_id).collect()).await?;
+    let names =
+        crate::products::service::names(db, rows.iter().map(|r| r.product_id).collect()).await?;
     let items = rows
         .into_iter()
         .map(|r| {
@@ -259,19 +242,6 @@ pub async fn list(
         })
         .collect();
     Ok(Paginated::new(items, page, total))
-}
-
-async fn product_names(
-    db: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> AppResult<HashMap<Uuid, String>> {
-    Ok(product::Entity::find()
-        .filter(product::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect())
 }
 
 /// What a decision on a report changes.
@@ -338,7 +308,7 @@ async fn decide(
     }
     check_links(&txn, &current, recognition_id, certification_id).await?;
     let today = clock::today();
-    let names = product_names(&txn, vec![current.product_id]).await?;
+    let names = crate::products::service::names(&txn, vec![current.product_id]).await?;
     let name = names.get(&current.product_id).cloned().unwrap_or_default();
     let before = view(current.clone(), name.clone());
     let mut next: report::ActiveModel = current.clone().into();

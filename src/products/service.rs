@@ -2,8 +2,8 @@
 
 use entity::{product, recognition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -26,6 +26,38 @@ use crate::{clock, ids};
 
 /// Months a recognition stays valid unless the decision says otherwise.
 pub const RECOGNITION_MONTHS: u32 = 36;
+
+/// A rated product, or 404 (a product never rated is not public, and cannot be reported);
+/// locked for the write when asked (reports about one product are counted one at a time).
+pub async fn rated(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    lock: bool,
+) -> AppResult<product::Model> {
+    let p = crate::db::find::<product::Entity>(db, "product", product_id, lock).await?;
+    let ratings = recognition::Entity::find()
+        .filter(recognition::Column::ProductId.eq(product_id))
+        .count(db)
+        .await?;
+    if ratings == 0 {
+        return Err(AppError::not_found("product", product_id));
+    }
+    Ok(p)
+}
+
+/// Product names by id.
+pub async fn names(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    Ok(product::Entity::find()
+        .filter(product::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
 
 /// Adds a product to a subject (administrators, auditors in scope, the subject's owner).
 pub async fn create(

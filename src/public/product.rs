@@ -47,6 +47,9 @@ pub struct PublicProductPage {
     #[serde(flatten)]
     pub product: PublicProduct,
     pub description: Option<String>,
+    /// The producer's photo of it, once its review window has passed (or an auditor approved
+    /// it), unless rejected.
+    pub photo: Option<crate::photos::dto::PublicPhoto>,
     /// The units the producer's commune belongs to today, each with its province (after the
     /// 2025 reform a commune may have been merged into another); empty when it is still valid.
     pub commune_today: Vec<Place>,
@@ -97,15 +100,18 @@ pub async fn get(db: &impl ConnectionTrait, product_id: Uuid) -> AppResult<Publi
         .filter_map(place)
         .collect();
     let (where_to_buy, shops_changed) = shops(db, s.id, today).await?;
+    let (photo, photo_changed) = crate::photos::service::shown(db, p.id, clock::now()).await?;
     let updated_at = [p.updated_at, latest.updated_at, s.updated_at]
         .into_iter()
         .chain(shops_changed)
+        .chain(photo_changed)
         .max()
         .unwrap_or(p.updated_at);
     let description = p.description.clone();
     Ok(PublicProductPage {
         product: PublicProduct::of(p, latest, &s, &graph, today)?,
         description,
+        photo,
         commune_today,
         where_to_buy,
         updated_at,

@@ -19,7 +19,8 @@ use crate::feedback::dto::{AnswerReport, CloseReport};
 use crate::http::IfMatch;
 use crate::i18n::{Lang, parse_date};
 use crate::lifecycle::TransitionInput;
-use crate::{areas, certifications, change_requests, channels, clock, feedback};
+use crate::photos::dto::RejectPhoto;
+use crate::{areas, certifications, change_requests, channels, clock, feedback, photos};
 
 /// A decision as the form sends it.
 #[derive(FromForm)]
@@ -290,4 +291,35 @@ pub async fn decide_feedback(
     }
     .await;
     answer(db.inner(), &viewer, ("feedback", id, &form), result).await
+}
+
+/// Approve a producer's photo, or reject it with a reason (taking it down if public).
+#[post("/queue/photos/<id>", data = "<form>")]
+pub async fn decide_photo(
+    db: &State<DatabaseConnection>,
+    viewer: Viewer,
+    id: Uuid,
+    form: Form<DecisionForm<'_>>,
+) -> Answer {
+    let session = viewer.check_csrf(form.csrf)?;
+    let result = async {
+        let version = IfMatch(Some(form.version));
+        match form.action {
+            "approve" => {
+                photos::service::approve(db.inner(), &session.actor, id, version).await?;
+                Ok("approved")
+            }
+            "reject" => {
+                let input = RejectPhoto {
+                    reason: form.reason.unwrap_or_default().to_owned(),
+                };
+                input.validate()?;
+                photos::service::reject(db.inner(), &session.actor, id, version, input).await?;
+                Ok("rejected")
+            }
+            _ => Err(AppError::invalid("action", "approve or reject")),
+        }
+    }
+    .await;
+    answer(db.inner(), &viewer, ("photos", id, &form), result).await
 }

@@ -14,7 +14,7 @@ use crate::ids::parse_id;
 /// A document shown in the browser's own viewer (a PDF, a photo), not saved as a download:
 /// the auditor reads the scan beside the claim. Only PDF, JPEG and PNG are ever stored (by
 /// their content), and every answer says `nosniff`.
-pub struct Shown(Download);
+pub struct Shown(pub Download);
 
 impl<'r> Responder<'r, 'static> for Shown {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {

@@ -360,7 +360,7 @@ pub async fn records(
             .await?
             .items;
         let mut product_link: Vec<_> = edit_link("product", p.id).into_iter().collect();
-        product_link.extend(super::feedback::open_reports_link(db, owner, lang, p.id).await?);
+        product_link.extend(super::photos::product_links(db, owner, lang, p.id).await?);
         if recognitions.is_empty() {
             products_rows.push(Row {
                 links: product_link.clone().into_iter().collect(),

@@ -18,6 +18,7 @@ pub mod map;
 pub mod me;
 pub mod owner_forms;
 pub mod page;
+pub mod photos;
 pub mod public;
 pub mod queue;
 pub mod reports;
@@ -112,6 +113,11 @@ pub fn routes() -> Vec<rocket::Route> {
         decisions::decide_channel,
         decisions::decide_request,
         decisions::decide_feedback,
+        decisions::decide_photo,
+        photos::photos,
+        photos::upload,
+        photos::file,
+        photos::public_photo,
         reports::freeze,
         reports::list,
         reports::open,

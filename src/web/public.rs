@@ -332,6 +332,7 @@ struct ProductPage {
     label_sizes: Vec<u32>,
     label_default: u32,
     english: bool,
+    photo: Option<super::photos::PhotoShown>,
 }
 
 /// The SVG of a QR code for `url` (no XML declaration: it goes inside the page).
@@ -378,7 +379,7 @@ fn shop_line(lang: Lang, s: &Shop) -> ShopLine {
 
 /// schema.org's `Product` with its brand (the producer) and award (the rating), as JSON-LD
 /// that cannot close its `<script>` element.
-fn structured_data(page: &PublicProductPage, url: &str, lang: Lang) -> String {
+fn structured_data(page: &PublicProductPage, url: &str, photo: Option<&str>, lang: Lang) -> String {
     let p = &page.product;
     let mut value = serde_json::json!({
         "@context": "https://schema.org",
@@ -390,6 +391,9 @@ fn structured_data(page: &PublicProductPage, url: &str, lang: Lang) -> String {
     });
     if let Some(d) = &page.description {
         value["description"] = d.clone().into();
+    }
+    if let Some(image) = photo {
+        value["image"] = image.into();
     }
     // An award only while it stands: an expired or revoked rating is no award to show off.
     if p.status == RecognitionStatus::Active {
@@ -432,6 +436,10 @@ pub async fn product(
                 )
             };
             // A shared link says whether the rating still stands, not only its stars.
+            let photo = found
+                .photo
+                .as_ref()
+                .and_then(|p| super::photos::PhotoShown::of(p, &base.0));
             let og_description = format!(
                 "{} · {} · {} · {}",
                 card.stars_text, card.status, card.producer, card.commune
@@ -447,7 +455,13 @@ pub async fn product(
                     .map(|s| shop_line(lang, s))
                     .collect(),
                 qr: qr_svg(&url)?,
-                structured: structured_data(&found, &url, lang),
+                structured: structured_data(
+                    &found,
+                    &url,
+                    photo.as_ref().map(|p| p.absolute.as_str()),
+                    lang,
+                ),
+                photo,
                 og_description,
                 answers: crate::feedback::service::published(db.inner(), id)
                     .await?

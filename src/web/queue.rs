@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::change_requests::dto::{ChangeRequestQuery, RequestStatus};
-use crate::domain::{CertStatus, Role, VerificationStatus};
+use crate::domain::{CertStatus, PhotoStatus, Role, VerificationStatus};
 use crate::feedback::dto::ReportQuery;
 use crate::i18n::Lang;
 use crate::pagination::PageParams;
+use crate::photos::dto::PhotoQuery;
 use crate::{areas, certifications, change_requests, channels, clock, subjects};
 
 /// One thing to decide.
@@ -81,12 +82,13 @@ impl QueuePage {
     }
 }
 
-const TABS: [&str; 5] = [
+const TABS: [&str; 6] = [
     "certifications",
     "areas",
     "channels",
     "requests",
     "feedback",
+    "photos",
 ];
 const SHOWN: u64 = 100;
 
@@ -122,12 +124,18 @@ pub(super) async fn render(
         ..ReportQuery::default()
     };
     let reports = crate::feedback::service::list(db, actor, &open, &page).await?;
+    let waiting = PhotoQuery {
+        status: Some(PhotoStatus::Waiting),
+        product_id: None,
+    };
+    let photos = crate::photos::service::list(db, actor, &waiting, &page).await?;
     let tab = TABS.into_iter().find(|t| *t == tab).unwrap_or(TABS[0]);
     let ids: Vec<Uuid> = match tab {
         "certifications" => certs.items.iter().map(|c| c.subject_id).collect(),
         "areas" => area_list.items.iter().map(|a| a.subject_id).collect(),
         "channels" => chans.items.iter().map(|c| c.subject_id).collect(),
         "feedback" => reports.items.iter().map(|r| r.subject_id).collect(),
+        "photos" => photos.items.iter().map(|p| p.subject_id).collect(),
         _ => requests.items.iter().map(|r| r.subject_id).collect(),
     };
     let names = subjects::service::by_ids(db, actor, &ids).await?;
@@ -147,61 +155,17 @@ pub(super) async fn render(
         "channels" => chans
             .items
             .iter()
-            .map(|c| Item {
-                id: c.id,
-                version: c.version,
-                subject: name(c.subject_id),
-                subject_id: c.subject_id,
-                claim: lang.tf(
-                    "queue-channel",
-                    &[
-                        ("kind", lang.t(&format!("kind-{}", c.kind.code()))),
-                        (
-                            "platform",
-                            lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
-                        ),
-                        (
-                            "from",
-                            c.active_from
-                                .map(|d| lang.date(d))
-                                .unwrap_or_else(|| "…".to_owned()),
-                        ),
-                    ],
-                ),
-                detail: c.shop_url.clone().unwrap_or_default(),
-                evidence: c
-                    .evidence_document_id
-                    .map(|d| format!("/documents/{d}"))
-                    .or_else(|| c.evidence_url.clone())
-                    .or_else(|| c.shop_url.clone()),
-                ..Item::default()
-            })
+            .map(|c| channel_item(lang, name(c.subject_id), c))
+            .collect(),
+        "photos" => photos
+            .items
+            .iter()
+            .map(|p| super::photos::queue_item(lang, name(p.subject_id), p))
             .collect(),
         _ => requests
             .items
             .iter()
-            .map(|r| Item {
-                id: r.id,
-                version: r.version,
-                subject: name(r.subject_id),
-                subject_id: r.subject_id,
-                claim: lang.tf(
-                    "queue-request",
-                    &[
-                        ("date", lang.date(r.effective_on)),
-                        ("changes", changes_text(&r.changes)),
-                    ],
-                ),
-                detail: lang.tf(
-                    "queue-requested-by",
-                    &[
-                        ("who", r.requested_by.clone()),
-                        ("reason", r.reason.clone()),
-                    ],
-                ),
-                evidence: None,
-                ..Item::default()
-            })
+            .map(|r| request_item(lang, name(r.subject_id), r))
             .collect(),
     };
     let tabs = [
@@ -210,6 +174,7 @@ pub(super) async fn render(
         ("channels", "queue-channels", chans.total),
         ("requests", "queue-requests", requests.total),
         ("feedback", "queue-feedback", reports.total),
+        ("photos", "queue-photos", photos.total),
     ]
     .into_iter()
     .map(|(key, label, count)| Tab {
@@ -336,6 +301,69 @@ async fn feedback_items(
         });
     }
     Ok(items)
+}
+
+/// A channel only declared: the shop and whatever proves it.
+fn channel_item(lang: Lang, subject: String, c: &crate::channels::dto::ChannelView) -> Item {
+    Item {
+        id: c.id,
+        version: c.version,
+        subject,
+        subject_id: c.subject_id,
+        claim: lang.tf(
+            "queue-channel",
+            &[
+                ("kind", lang.t(&format!("kind-{}", c.kind.code()))),
+                (
+                    "platform",
+                    lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
+                ),
+                (
+                    "from",
+                    c.active_from
+                        .map(|d| lang.date(d))
+                        .unwrap_or_else(|| "…".to_owned()),
+                ),
+            ],
+        ),
+        detail: c.shop_url.clone().unwrap_or_default(),
+        evidence: c
+            .evidence_document_id
+            .map(|d| format!("/documents/{d}"))
+            .or_else(|| c.evidence_url.clone())
+            .or_else(|| c.shop_url.clone()),
+        ..Item::default()
+    }
+}
+
+/// A change of identity data a subject's owner asked for.
+fn request_item(
+    lang: Lang,
+    subject: String,
+    r: &crate::change_requests::dto::ChangeRequestView,
+) -> Item {
+    Item {
+        id: r.id,
+        version: r.version,
+        subject,
+        subject_id: r.subject_id,
+        claim: lang.tf(
+            "queue-request",
+            &[
+                ("date", lang.date(r.effective_on)),
+                ("changes", changes_text(&r.changes)),
+            ],
+        ),
+        detail: lang.tf(
+            "queue-requested-by",
+            &[
+                ("who", r.requested_by.clone()),
+                ("reason", r.reason.clone()),
+            ],
+        ),
+        evidence: None,
+        ..Item::default()
+    }
 }
 
 /// An area waiting for verification, with what to look at first.

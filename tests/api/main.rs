@@ -28,6 +28,7 @@ mod integrity;
 mod oracle;
 mod owner_pages;
 mod pages;
+mod photos;
 mod products;
 mod public;
 mod request_path;

@@ -1,0 +1,179 @@
+//! A photo as the registry serves it: decoded within limits, turned upright as the camera meant
+//! (EXIF orientation), flattened onto white and re-encoded as JPEG at a few widths. Nothing of
+//! the upload survives but its pixels — no EXIF (a phone's GPS position, its serial number), no
+//! ICC profile, no comment — because the encoder writes none.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+
+/// The widths served, in pixels: a search result's thumbnail, the phone page, a wide screen.
+/// A photo narrower than one is kept at its own width (never enlarged).
+pub const WIDTHS: [u32; 3] = [320, 640, 1280];
+
+/// The longest side accepted, in pixels (a 100-megapixel camera is 12,000 wide).
+const MAX_SIDE: u32 = 12_000;
+/// The most memory one decoding may take: far above a phone's 50-megapixel photo, far below
+/// what a crafted file announcing 60,000 × 60,000 pixels would ask.
+const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// JPEG quality of the renditions.
+const QUALITY: u8 = 82;
+
+/// Why an upload is not a usable photo.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Neither JPEG nor PNG by its content.
+    NotAPhoto,
+    /// Larger than [`MAX_SIDE`] or than the decoding memory allows.
+    TooLarge,
+    /// A JPEG or PNG that does not decode.
+    Damaged,
+}
+
+/// The renditions of one photo.
+#[derive(Debug)]
+pub struct Renditions {
+    /// `(width, JPEG bytes)`, one per [`WIDTHS`], narrowest first.
+    pub files: Vec<(u32, Vec<u8>)>,
+    /// The size of the largest rendition.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decodes `bytes` (JPEG or PNG, by content) and renders every width. CPU-bound: call it off
+/// the async workers.
+pub fn renditions(bytes: &[u8]) -> Result<Renditions, Refused> {
+    let format = image::guess_format(bytes).map_err(|_| Refused::NotAPhoto)?;
+    if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png) {
+        return Err(Refused::NotAPhoto);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(refused)?;
+    // A photo the phone took sideways is stored sideways with a tag saying so; the tag goes,
+    // so the pixels must turn.
+    let orientation = decoder.orientation().map_err(refused)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(refused)?;
+    img.apply_orientation(orientation);
+    let upright = on_white(&img);
+    let mut files = Vec::with_capacity(WIDTHS.len());
+    let (mut width, mut height) = (upright.width(), upright.height());
+    for w in WIDTHS {
+        let scaled = if upright.width() > w {
+            let h = (u64::from(upright.height()) * u64::from(w) / u64::from(upright.width())).max(1)
+                as u32;
+            image::imageops::resize(&upright, w, h, FilterType::CatmullRom)
+        } else {
+            upright.clone()
+        };
+        (width, height) = scaled.dimensions();
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, QUALITY)
+            .encode_image(&scaled)
+            .map_err(|_| Refused::Damaged)?;
+        files.push((w, out));
+    }
+    Ok(Renditions {
+        files,
+        width,
+        height,
+    })
+}
+
+/// The picture as opaque RGB: a transparent PNG's background is white, as on the page.
+fn on_white(img: &DynamicImage) -> RgbImage {
+    if !img.color().has_alpha() {
+        return img.to_rgb8();
+    }
+    let rgba = img.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let blend =
+            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([blend(r), blend(g), blend(b)])
+    })
+}
+
+fn refused(e: image::ImageError) -> Refused {
+    match e {
+        image::ImageError::Limits(_) => Refused::TooLarge,
+        _ => Refused::Damaged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32, rgba: [u8; 4]) -> Vec<u8> {
+        let img = image::RgbaImage::from_pixel(w, h, image::Rgba(rgba));
+        let mut out = Vec::new();
+        DynamicImage::ImageRgba8(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn every_width_is_rendered_never_enlarged() {
+        let r = renditions(&png(2000, 1000, [200, 30, 30, 255])).unwrap();
+        let sizes: Vec<(u32, u32)> = r
+            .files
+            .iter()
+            .map(|(_, b)| image::load_from_memory(b).unwrap())
+            .map(|i| (i.width(), i.height()))
+            .collect();
+        assert_eq!(sizes, [(320, 160), (640, 320), (1280, 640)]);
+        assert_eq!((r.width, r.height), (1280, 640));
+        let small = renditions(&png(500, 400, [0, 0, 0, 255])).unwrap();
+        assert_eq!((small.width, small.height), (500, 400));
+    }
+
+    #[test]
+    fn transparency_becomes_white_and_what_is_not_a_photo_is_refused() {
+        let r = renditions(&png(10, 10, [0, 0, 0, 0])).unwrap();
+        let px = image::load_from_memory(&r.files[0].1).unwrap().to_rgb8();
+        assert!(
+            px.get_pixel(5, 5).0.iter().all(|c| *c > 245),
+            "{:?}",
+            px.get_pixel(5, 5)
+        );
+        assert_eq!(renditions(b"%PDF-1.7\n").unwrap_err(), Refused::NotAPhoto);
+        let mut cut = png(50, 50, [1, 2, 3, 255]);
+        cut.truncate(60);
+        assert_eq!(renditions(&cut).unwrap_err(), Refused::Damaged);
+    }
+
+    /// The PNG chunk checksum (ISO 3309), so the forged header reads as well formed.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_file_announcing_a_huge_picture_is_refused_before_it_is_decoded() {
+        // A PNG header claiming 20,000 × 20,000 pixels (its data would take 1.6 GB).
+        let mut bomb = png(1, 1, [0, 0, 0, 255]);
+        bomb[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(renditions(&bomb).unwrap_err(), Refused::TooLarge);
+    }
+}
