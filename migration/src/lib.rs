@@ -28,6 +28,7 @@ mod m20261206_000017_shop_url_key;
 mod m20261207_000018_problem_report;
 mod m20261207_000019_report_form_nonce;
 mod m20261207_000020_product_photo;
+mod m20261207_000021_search_index;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_problem_report::Migration),
             Box::new(m20261207_000019_report_form_nonce::Migration),
             Box::new(m20261207_000020_product_photo::Migration),
+            Box::new(m20261207_000021_search_index::Migration),
         ]
     }
 }

@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{product, recognition, subject, unit};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{product, recognition, subject};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, UnionType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,7 +18,6 @@ use crate::domain::ProductGroup;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::products::dto::{RecognitionStatus, RecognitionView};
-use crate::text::like_patterns;
 use crate::units::dto::UnitRef;
 use crate::units::graph::UnitGraph;
 
@@ -104,70 +105,124 @@ fn identifier_like(word: &str) -> bool {
 /// The most words a search may have: each is a few subqueries.
 pub const MAX_WORDS: usize = 8;
 
-/// What a search's words ask for: every word in the product's name, its producer's name or its
-/// commune's; and the rank of a match — the name begins with what was typed, then every word in
-/// the name, then in the name or the producer's, then the rest.
-fn text_match(q: &str) -> AppResult<(Condition, sea_orm::sea_query::CaseStatement)> {
-    let mut cond = Condition::all();
-    let folded = crate::text::fold(q);
-    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    words.sort_unstable();
-    words.dedup();
-    if words.len() > MAX_WORDS {
+/// The folded texts the search reads, each with the trigram index migration 000021 made for it
+/// (on SQLite an FTS5 table of `(id, text)`; on PostgreSQL a GIN index on the column itself).
+struct Searched {
+    table: &'static str,
+    column: &'static str,
+    fts: &'static str,
+}
+
+const PRODUCT_NAME: Searched = Searched {
+    table: "product",
+    column: "name_folded",
+    fts: "product_name_search",
+};
+const SUBJECT_TEXT: Searched = Searched {
+    table: "subject",
+    column: "search_text",
+    fts: "subject_text_search",
+};
+const UNIT_NAME: Searched = Searched {
+    table: "unit",
+    column: "name_folded",
+    fts: "unit_name_search",
+};
+
+/// The ids of the rows whose text contains `word`, answered from the text's trigram index.
+/// `word` holds letters and digits only, so the pattern needs no escape (FTS5 serves `LIKE`
+/// only without one).
+fn containing(backend: DbBackend, s: &Searched, word: &str) -> SelectStatement {
+    let pattern = format!("%{word}%");
+    let (from, column) = match backend {
+        DbBackend::Sqlite => (s.fts, "text"),
+        _ => (s.table, s.column),
+    };
+    Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new(from))
+        .and_where(Expr::col(Alias::new(column)).like(pattern))
+        .to_owned()
+}
+
+/// The products made by the subjects `subjects` selects.
+fn products_of(subjects: SelectStatement) -> SelectStatement {
+    Query::select()
+        .column(product::Column::Id)
+        .from(product::Entity)
+        .and_where(product::Column::SubjectId.in_subquery(subjects))
+        .to_owned()
+}
+
+/// A search's words, folded: letters and digits only (what people type between them is no
+/// part of a name they look for), at most [`MAX_WORDS`].
+fn search_words(q: &str) -> AppResult<Vec<String>> {
+    let words: Vec<String> = crate::text::fold(q)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut distinct = words.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() > MAX_WORDS {
         return Err(AppError::invalid(
             "q",
             crate::msg!("search-too-many-words", n = MAX_WORDS),
         ));
     }
-    // The name begins with what was typed; every word in the name; in the name or the
-    // producer's.
-    let typed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
-    let escaped = typed
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let prefix = format!("{escaped}%");
+    // In the order typed, for the rank's "begins with".
+    Ok(words)
+}
+
+/// What a search's words ask for: every word in the product's name, its producer's name or its
+/// commune's; and the rank of a match — the name begins with what was typed, then every word in
+/// the name, then in the name or the producer's, then the rest. Each word is looked up in the
+/// trigram indexes and the products found by id: no table is scanned for a word.
+fn text_match(
+    backend: DbBackend,
+    q: &str,
+) -> AppResult<(Condition, sea_orm::sea_query::CaseStatement)> {
+    let typed = search_words(q)?;
+    let mut words = typed.clone();
+    words.sort_unstable();
+    words.dedup();
+    let mut cond = Condition::all();
     let by_prefix = Expr::col((product::Entity, product::Column::NameFolded))
-        .like(LikeExpr::new(prefix).escape('\\'));
+        .like(format!("{}%", typed.join(" ")));
     let mut by_name = Condition::all();
     let mut by_producer = Condition::all();
-    for word in words {
-        let p = like_patterns(word).remove(0);
-        let like = || LikeExpr::new(p.clone()).escape('\\');
-        let name = Expr::col((product::Entity, product::Column::NameFolded)).like(like());
+    for word in &words {
+        let in_name = containing(backend, &PRODUCT_NAME, word);
         if identifier_like(word) {
-            cond = cond.add(name.clone());
-            by_name = by_name.add(name.clone());
-            by_producer = by_producer.add(name);
+            cond = cond.add(product::Column::Id.in_subquery(in_name.clone()));
+            by_name = by_name.add(product::Column::Id.in_subquery(in_name.clone()));
+            by_producer = by_producer.add(product::Column::Id.in_subquery(in_name));
             continue;
         }
-        let producers = || {
-            Query::select()
-                .column(subject::Column::Id)
-                .from(subject::Entity)
-                .and_where(Expr::col(subject::Column::SearchText).like(like()))
-                .to_owned()
-        };
-        let communes = Query::select()
-            .column(unit::Column::Id)
-            .from(unit::Entity)
-            .and_where(Expr::col(unit::Column::NameFolded).like(like()))
-            .to_owned();
-        let in_commune = Query::select()
+        let by_subject = products_of(containing(backend, &SUBJECT_TEXT, word));
+        let in_communes = Query::select()
             .column(subject::Column::Id)
             .from(subject::Entity)
-            .and_where(subject::Column::CommuneId.in_subquery(communes))
+            .and_where(
+                subject::Column::CommuneId.in_subquery(containing(backend, &UNIT_NAME, word)),
+            )
             .to_owned();
-        let by_subject = Condition::any()
-            .add(name.clone())
-            .add(product::Column::SubjectId.in_subquery(producers()));
-        cond = cond.add(
-            by_subject
-                .clone()
-                .add(product::Column::SubjectId.in_subquery(in_commune)),
+        let anywhere = in_name
+            .clone()
+            .union(UnionType::Distinct, by_subject.clone())
+            .union(UnionType::Distinct, products_of(in_communes))
+            .to_owned();
+        cond = cond.add(product::Column::Id.in_subquery(anywhere));
+        by_name = by_name.add(product::Column::Id.in_subquery(in_name.clone()));
+        by_producer = by_producer.add(
+            product::Column::Id.in_subquery(
+                in_name
+                    .clone()
+                    .union(UnionType::Distinct, by_subject)
+                    .to_owned(),
+            ),
         );
-        by_name = by_name.add(name);
-        by_producer = by_producer.add(by_subject);
     }
     let rank = Expr::case(by_prefix, 0)
         .case(by_name, 1)
@@ -188,7 +243,10 @@ pub async fn list(
         .from(recognition::Entity)
         .to_owned();
     let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
-    let (matched, rank) = text_match(q.q.as_deref().unwrap_or_default())?;
+    let (matched, rank) = text_match(
+        db.get_database_backend(),
+        q.q.as_deref().unwrap_or_default(),
+    )?;
     cond = cond.add(matched);
     if let Some(unit_id) = q.unit_id {
         let graph = UnitGraph::load(db).await?;

@@ -236,6 +236,14 @@ async fn the_search_ranks_product_names_first_and_filters_by_province_stars_and_
         )
         .await;
     assert_eq!(by_pieces.body["total"], 0, "{pieces}: {:?}", by_pieces.body);
+    // The search's indexes follow a rename at once (kept by the database itself).
+    rename(&app, &admin, &by_name, "Mật ong Hà Thành").await;
+    let renamed = app.get("/api/v1/public/products?q=mat-ong", None).await;
+    assert_eq!(names(&renamed), ["Mật ong Hà Thành"]);
+    let before = app
+        .get("/api/v1/public/products?q=tra+sam&stars=4", None)
+        .await;
+    assert_eq!(names(&before), Vec::<String>::new());
     let long = app
         .get("/api/v1/public/products?q=a+b+c+d+e+f+g+h+i", None)
         .await;
