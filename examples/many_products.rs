@@ -17,7 +17,10 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-#[allow(dead_code, reason = "only subjects, products and recognitions are needed here")]
+#[allow(
+    dead_code,
+    reason = "only subjects, products and recognitions are needed here"
+)]
 #[path = "../tests/api/oracle/rows.rs"]
 mod rows;
 
@@ -64,7 +67,10 @@ async fn main() -> anyhow::Result<()> {
         .filter(unit::Column::ValidTo.is_null())
         .all(&db)
         .await?;
-    anyhow::ensure!(!communes.is_empty(), "no communes: is the database migrated?");
+    anyhow::ensure!(
+        !communes.is_empty(),
+        "no communes: is the database migrated?"
+    );
     let mut rng = StdRng::seed_from_u64(34);
     let now = ocop_registry::clock::now();
     let start = NaiveDate::from_ymd_opt(2023, 1, 1).expect("a date");
@@ -80,7 +86,10 @@ async fn main() -> anyhow::Result<()> {
             .to_owned();
         let subject_id = Uuid::now_v7();
         let mut s = rows::subject(subject_id, i, commune.id, now);
-        s.name = format!("HTX {} {place} {i}", KINDS[rng.random_range(0..KINDS.len())]);
+        s.name = format!(
+            "HTX {} {place} {i}",
+            KINDS[rng.random_range(0..KINDS.len())]
+        );
         s.search_text = fold(&s.name);
         batch.subjects.push(s.into());
         for p in 0..2 {

@@ -67,6 +67,7 @@ use crate::{
         feedback::routes::list_reports,
         feedback::routes::answer_report,
         feedback::routes::close_report,
+        feedback::routes::report_photo,
         photos::routes::upload_photo,
         photos::routes::product_photos,
         photos::routes::list_photos,

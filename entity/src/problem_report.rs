@@ -18,6 +18,9 @@ pub struct Model {
     pub text: String,
     /// How to reach the sender, given by choice; shown to staff only.
     pub contact: Option<String>,
+    /// A photo came with it (`reports/<id>.jpg` in the document store, re-encoded without
+    /// metadata); staff only.
+    pub has_photo: bool,
     /// A digest of the sender's address (never the address): the per-address limit counts it.
     pub sender_key: String,
     /// The nonce of the form's token: unique, so one form files one report.

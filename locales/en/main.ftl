@@ -1227,3 +1227,7 @@ queue-photo = Photo of { $product }, uploaded { $date } ({ $who })
 queue-photo-public = Public since { $date } (its review window ended); rejecting takes it down
 queue-photo-waits = Public from { $date } unless rejected
 queue-photo-reason = Reason (required to reject)
+report-photo = Photo (optional)
+report-photo-hint = A photo of the label or the product, JPEG or PNG, at most 10 MB. Seen by the department's staff only; everything attached to the photo (position, camera) is dropped.
+queue-report-photo = The sender's photo
+label-photo = photo

@@ -1233,3 +1233,7 @@ queue-photo = Ảnh sản phẩm { $product }, tải lên lúc { $date } ({ $who
 queue-photo-public = Đã hiện công khai từ { $date } (hết thời hạn chờ duyệt); từ chối sẽ gỡ ảnh
 queue-photo-waits = Sẽ hiện công khai từ { $date } nếu không bị từ chối
 queue-photo-reason = Lý do (bắt buộc khi từ chối)
+report-photo = Ảnh (không bắt buộc)
+report-photo-hint = Ảnh nhãn hoặc sản phẩm, JPEG hoặc PNG, tối đa 10 MB. Chỉ cán bộ của Sở xem được; hệ thống bỏ mọi thông tin kèm theo ảnh (vị trí, máy chụp).
+queue-report-photo = Ảnh người phản ánh gửi
+label-photo = Ảnh

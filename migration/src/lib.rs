@@ -29,6 +29,7 @@ mod m20261207_000018_problem_report;
 mod m20261207_000019_report_form_nonce;
 mod m20261207_000020_product_photo;
 mod m20261207_000021_search_index;
+mod m20261207_000022_report_photo;
 
 pub use m20261130_000008_history::MIRRORED;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_report_form_nonce::Migration),
             Box::new(m20261207_000020_product_photo::Migration),
             Box::new(m20261207_000021_search_index::Migration),
+            Box::new(m20261207_000022_report_photo::Migration),
         ]
     }
 }

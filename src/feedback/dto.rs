@@ -27,6 +27,31 @@ pub struct NewReport {
     pub website: Option<String>,
 }
 
+/// [`NewReport`] as a multipart form, with an optional photo.
+#[derive(rocket::form::FromForm)]
+pub struct ReportUpload<'r> {
+    pub kind: &'r str,
+    pub text: &'r str,
+    pub contact: Option<&'r str>,
+    pub form_token: &'r str,
+    pub website: Option<&'r str>,
+    pub photo: Option<rocket::fs::TempFile<'r>>,
+}
+
+/// The form as documented.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportUploadForm {
+    kind: ReportKind,
+    text: String,
+    contact: Option<String>,
+    form_token: String,
+    website: Option<String>,
+    /// A JPEG or PNG of the problem (optional).
+    #[schema(value_type = Option<String>, format = Binary)]
+    photo: Option<Vec<u8>>,
+}
+
 fn at_most(s: &str, n: usize) -> Result<(), validator::ValidationError> {
     if s.chars().count() > n {
         return Err(validator::ValidationError::new("length")
@@ -73,6 +98,8 @@ pub struct ReportView {
     pub kind: ReportKind,
     pub text: String,
     pub contact: Option<String>,
+    /// A photo came with it: `GET /api/v1/problem-reports/{id}/photo`.
+    pub has_photo: bool,
     pub status: ReportStatus,
     pub answer: Option<String>,
     pub answer_published: bool,

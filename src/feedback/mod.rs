@@ -9,6 +9,7 @@
 //! database so that every process of a deployment applies the same ones.
 
 pub mod dto;
+pub mod photo;
 pub mod routes;
 pub mod service;
 pub mod token;
@@ -18,6 +19,8 @@ pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         routes::report_form,
         routes::submit_report,
+        routes::submit_report_form,
+        routes::report_photo,
         routes::list_reports,
         routes::answer_report,
         routes::close_report,

@@ -4,13 +4,17 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 
+use rocket::form::{Errors, Form, Strict};
+use validator::Validate;
+
 use super::dto::{
     AnswerReport, CloseReport, NewReport, PublishedAnswer, ReportForm, ReportQuery, ReportReceipt,
-    ReportView,
+    ReportUpload, ReportUploadForm, ReportView,
 };
 use super::service;
 use crate::auth::Actor;
-use crate::error::{AppResult, ErrorBody};
+use crate::documents::DocumentStore;
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
 use crate::limits::ClientIp;
 use crate::pagination::{PageParams, Paginated};
@@ -40,15 +44,19 @@ pub async fn report_form(
 /// shown to staff only.
 #[utoipa::path(post, path = "/api/v1/public/products/{id}/reports", tag = "public",
     params(("id" = Uuid, Path, description = "Product id")),
-    request_body = NewReport,
+    request_body(content((NewReport = "application/json"), (ReportUploadForm = "multipart/form-data")),
+        description = "JSON, or the same fields as a form with an optional `photo` (JPEG or PNG, at most 10 MiB; kept re-encoded without its metadata, shown to staff only)"),
     responses((status = 201, description = "Received; it waits in the queue of the product's unit", body = ReportReceipt),
+              (status = 413, description = "A photo larger than 10 MiB", body = ErrorBody),
               (status = 404, description = "No rated product with this id", body = ErrorBody),
               (status = 409, description = "The product has as many reports waiting as the department takes", body = ErrorBody),
               (status = 422, description = "A field is invalid, the form was sent too soon or too late, or the hidden field was filled", body = ErrorBody),
               (status = 429, description = "Too many reports from this address today", body = ErrorBody)))]
-#[post("/api/v1/public/products/<id>/reports", data = "<body>")]
+// A form with a photo goes to `submit_report_form`; any other body comes here.
+#[post("/api/v1/public/products/<id>/reports", data = "<body>", rank = 2)]
 pub async fn submit_report(
     db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
     public: PublicRequest<'_>,
     ip: ClientIp,
     id: &str,
@@ -56,11 +64,84 @@ pub async fn submit_report(
 ) -> AppResult<Resource<ReportReceipt>> {
     let id = crate::ids::parse_id("product", id)?;
     public.charge()?;
-    let receipt = service::submit(db.inner(), id, ip.0, body.into_inner()).await?;
+    let receipt = service::submit(db.inner(), store, (id, ip.0), body.into_inner(), None).await?;
     Ok(Resource::with_status(
         rocket::http::Status::Created,
         receipt,
     ))
+}
+
+/// A report sent as a form, with its photo: [`submit_report`]'s other body.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "Rocket's guards are its arguments"
+)]
+#[post(
+    "/api/v1/public/products/<id>/reports",
+    format = "multipart/form-data",
+    data = "<form>",
+    rank = 1
+)]
+pub async fn submit_report_form(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    public: PublicRequest<'_>,
+    ip: ClientIp,
+    _slot: crate::limits::UploadSlot,
+    id: &str,
+    form: Result<Form<Strict<ReportUpload<'_>>>, Errors<'_>>,
+) -> AppResult<Resource<ReportReceipt>> {
+    let id = crate::ids::parse_id("product", id)?;
+    public.charge()?;
+    let form = form.map_err(|e| crate::documents::routes::form_error(&e, store.max_bytes))?;
+    let input = NewReport {
+        kind: form
+            .kind
+            .parse()
+            .map_err(|_| AppError::invalid("kind", crate::msg!("field-is-required")))?,
+        text: form.text.to_owned(),
+        contact: form.contact.map(str::to_owned),
+        form_token: form.form_token.to_owned(),
+        website: form.website.map(str::to_owned),
+    };
+    input.validate()?;
+    let photo = crate::documents::routes::received(&form.photo)
+        .await?
+        .map(|(_, bytes)| bytes);
+    let receipt = service::submit(db.inner(), store, (id, ip.0), input, photo).await?;
+    Ok(Resource::with_status(
+        rocket::http::Status::Created,
+        receipt,
+    ))
+}
+
+/// A report's photo, to the staff of its producer's unit.
+#[utoipa::path(get, path = "/api/v1/problem-reports/{id}/photo", tag = "problem-reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    responses((status = 200, description = "The JPEG", content((crate::export::FileBody = "image/jpeg"))),
+              (status = 401, description = "No or bad token", body = ErrorBody),
+              (status = 403, description = "Not staff, or outside the auditor's unit", body = ErrorBody),
+              (status = 404, description = "No such report, or none with a photo", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/problem-reports/<id>/photo")]
+pub async fn report_photo(
+    db: &State<DatabaseConnection>,
+    store: &State<DocumentStore>,
+    actor: Actor,
+    id: &str,
+) -> AppResult<crate::export::Download> {
+    let id = crate::ids::parse_id("problem report", id)?;
+    let bytes = super::photo::photo(db.inner(), store, &actor, id).await?;
+    Ok(photo_file(id, bytes))
+}
+
+/// A report's photo as a file.
+pub fn photo_file(id: uuid::Uuid, bytes: Vec<u8>) -> crate::export::Download {
+    crate::export::Download {
+        file_name: format!("phan-anh-{id}.jpg"),
+        content_type: rocket::http::ContentType::JPEG,
+        bytes,
+    }
 }
 
 /// Reports in the caller's unit (auditors) or all (administrators), oldest first.

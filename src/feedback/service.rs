@@ -16,6 +16,7 @@ use super::dto::{
 };
 use crate::audit::{self, Change};
 use crate::auth::Actor;
+use crate::documents::DocumentStore;
 use crate::domain::{CertStatus, ReportStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
@@ -69,9 +70,10 @@ pub async fn form(db: &DatabaseConnection, product_id: Uuid) -> AppResult<String
 /// the report and its audit entry in one transaction.
 pub async fn submit(
     db: &DatabaseConnection,
-    product_id: Uuid,
-    ip: std::net::IpAddr,
+    store: &DocumentStore,
+    (product_id, ip): (Uuid, std::net::IpAddr),
     input: NewReport,
+    photo: Option<Vec<u8>>,
 ) -> AppResult<ReportReceipt> {
     if input
         .website
@@ -84,6 +86,19 @@ pub async fn submit(
     let now = clock::now();
     let nonce = super::token::check(&key, product_id, &input.form_token, now.timestamp())?;
     let sender = sender_key(&key, ip);
+    let day_ago = now - Duration::days(1);
+    let id = ids::new_id();
+    let has_photo = match photo.filter(|p| !p.is_empty()) {
+        Some(bytes) => {
+            // A photo costs a decoding: none for a sender the limit refuses anyway.
+            if sent_since(db, &sender, day_ago).await? >= PER_SENDER_PER_DAY {
+                return Err(too_many_from_sender());
+            }
+            super::photo::keep(store, id, bytes).await?;
+            true
+        }
+        None => false,
+    };
     let txn = crate::db::begin_write(db).await?;
     // The product's row is held until the report is in: concurrent reports are counted one
     // after another (PostgreSQL `FOR UPDATE`; SQLite writes one at a time already).
@@ -95,38 +110,9 @@ pub async fn submit(
     if used > 0 {
         return Err(AppError::Conflict(msg!("report-form-used")));
     }
-    let day_ago = now - Duration::days(1);
-    let recent = |c: report::Column, v: sea_orm::Value| {
-        report::Entity::find()
-            .filter(c.eq(v))
-            .filter(report::Column::CreatedAt.gt(day_ago))
-    };
-    if recent(report::Column::SenderKey, sender.clone().into())
-        .count(&txn)
-        .await?
-        >= PER_SENDER_PER_DAY
-    {
-        return Err(AppError::TooManyRequests(msg!(
-            "report-too-many-sender",
-            n = PER_SENDER_PER_DAY
-        )));
-    }
-    if recent(report::Column::ProductId, product_id.into())
-        .filter(report::Column::Status.ne(ReportStatus::Closed.code()))
-        .count(&txn)
-        .await?
-        >= PER_PRODUCT_PER_DAY
-        || open_reports(&txn, &[product_id])
-            .await?
-            .get(&product_id)
-            .copied()
-            .unwrap_or(0)
-            >= OPEN_PER_PRODUCT
-    {
-        return Err(AppError::Conflict(msg!("report-enough-open")));
-    }
+    within_limits(&txn, product_id, &sender, day_ago).await?;
     let row = report::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(id),
         product_id: Set(product_id),
         subject_id: Set(p.subject_id),
         kind: Set(input.kind),
@@ -135,6 +121,7 @@ pub async fn submit(
             .contact
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())),
+        has_photo: Set(has_photo),
         sender_key: Set(sender),
         form_nonce: Set(Some(nonce)),
         status: Set(ReportStatus::Open),
@@ -165,6 +152,53 @@ pub async fn submit(
     })
 }
 
+/// The limits a report must be within: the sender's reports of the day, the product's reports
+/// of the day and those it has waiting.
+async fn within_limits(
+    txn: &impl ConnectionTrait,
+    product_id: Uuid,
+    sender: &str,
+    day_ago: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if sent_since(txn, sender, day_ago).await? >= PER_SENDER_PER_DAY {
+        return Err(too_many_from_sender());
+    }
+    if report::Entity::find()
+        .filter(report::Column::ProductId.eq(product_id))
+        .filter(report::Column::CreatedAt.gt(day_ago))
+        .filter(report::Column::Status.ne(ReportStatus::Closed.code()))
+        .count(txn)
+        .await?
+        >= PER_PRODUCT_PER_DAY
+        || open_reports(txn, &[product_id])
+            .await?
+            .get(&product_id)
+            .copied()
+            .unwrap_or(0)
+            >= OPEN_PER_PRODUCT
+    {
+        return Err(AppError::Conflict(msg!("report-enough-open")));
+    }
+    Ok(())
+}
+
+/// Reports from `sender` since `since`.
+async fn sent_since(
+    db: &impl ConnectionTrait,
+    sender: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    Ok(report::Entity::find()
+        .filter(report::Column::SenderKey.eq(sender))
+        .filter(report::Column::CreatedAt.gt(since))
+        .count(db)
+        .await?)
+}
+
+fn too_many_from_sender() -> AppError {
+    AppError::TooManyRequests(msg!("report-too-many-sender", n = PER_SENDER_PER_DAY))
+}
+
 fn view(m: report::Model, product_name: String) -> ReportView {
     ReportView {
         id: m.id,
@@ -174,6 +208,7 @@ fn view(m: report::Model, product_name: String) -> ReportView {
         kind: m.kind,
         text: m.text,
         contact: m.contact,
+        has_photo: m.has_photo,
         status: m.status,
         answer: m.answer,
         answer_published: m.answer_published,

@@ -32,6 +32,15 @@ pub enum Refused {
     Damaged,
 }
 
+/// Why an upload is refused, in the reader's words.
+pub fn refusal(r: Refused) -> crate::i18n::Msg {
+    match r {
+        Refused::NotAPhoto => crate::msg!("photo-not-a-photo"),
+        Refused::TooLarge => crate::msg!("photo-too-large"),
+        Refused::Damaged => crate::msg!("photo-damaged"),
+    }
+}
+
 /// The renditions of one photo.
 #[derive(Debug)]
 pub struct Renditions {

@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{PhotoQuery, PhotoView, PublicPhoto, RejectPhoto, is_public};
-use super::render::{self, Refused, WIDTHS};
+use super::render::{self, WIDTHS};
 use crate::audit::{self, Change};
 use crate::auth::{Actor, owned};
 use crate::documents::DocumentStore;
@@ -54,16 +54,7 @@ pub async fn upload(
     let rendered = tokio::task::spawn_blocking(move || render::renditions(&bytes))
         .await
         .map_err(|e| AppError::Internal(format!("photo rendering: {e}")))?
-        .map_err(|r| {
-            AppError::invalid(
-                "file",
-                match r {
-                    Refused::NotAPhoto => msg!("photo-not-a-photo"),
-                    Refused::TooLarge => msg!("photo-too-large"),
-                    Refused::Damaged => msg!("photo-damaged"),
-                },
-            )
-        })?;
+        .map_err(|r| AppError::invalid("file", render::refusal(r)))?;
     let id = ids::new_id();
     // The files first: a row never names files that are not there (a failure leaves files no
     // row names, under an id nobody will ask for).

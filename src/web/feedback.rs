@@ -45,6 +45,7 @@ pub struct ReportForm<'r> {
     contact: Option<&'r str>,
     form_token: Option<&'r str>,
     website: Option<&'r str>,
+    photo: Option<rocket::fs::TempFile<'r>>,
 }
 
 const NOTHING_TYPED: ReportForm<'static> = ReportForm {
@@ -53,6 +54,7 @@ const NOTHING_TYPED: ReportForm<'static> = ReportForm {
     contact: None,
     form_token: None,
     website: None,
+    photo: None,
 };
 
 type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
@@ -141,8 +143,14 @@ impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
 
 /// A report sent from the form: thanked, or the form again with what was wrong.
 #[post("/p/<id>/report", data = "<form>")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "Rocket's guards are its arguments"
+)]
 pub async fn send_report(
     db: &State<DatabaseConnection>,
+    store: &State<crate::documents::DocumentStore>,
+    _slot: crate::limits::UploadSlot,
     public: PublicRequest<'_>,
     here: Here,
     ip: ClientIp,
@@ -171,7 +179,13 @@ pub async fn send_report(
         website: typed.website.map(str::to_owned),
     };
     let outcome = match input.validate() {
-        Ok(()) => service::submit(db.inner(), id, ip.0, input).await,
+        Ok(()) => match crate::documents::routes::received(&typed.photo).await {
+            Ok(photo) => {
+                let photo = photo.map(|(_, bytes)| bytes);
+                service::submit(db.inner(), store, (id, ip.0), input, photo).await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e.into()),
     };
     match outcome {
@@ -181,7 +195,10 @@ pub async fn send_report(
             Lang::Vi => format!("/p/{id}/report?sent=1"),
         }))),
         Err(
-            e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::TooManyRequests(_)),
+            e @ (AppError::Invalid { .. }
+            | AppError::Conflict(_)
+            | AppError::TooManyRequests(_)
+            | AppError::PayloadTooLarge { .. }),
         ) => refused(db.inner(), &here, id, &typed, e).await,
         Err(e) => Err(e.into()),
     }
@@ -220,4 +237,19 @@ pub async fn open_reports_link(
             format!("reports-{product}"),
         )
     }))
+}
+
+/// A report's photo, to the staff of its producer's unit (the queue shows it).
+#[get("/problem-reports/<id>/photo")]
+pub async fn report_photo(
+    db: &State<DatabaseConnection>,
+    store: &State<crate::documents::DocumentStore>,
+    viewer: super::page::Viewer,
+    id: Uuid,
+) -> Result<super::documents::Shown, PageError> {
+    let actor = viewer.actor()?;
+    let bytes = crate::feedback::photo::photo(db.inner(), store, actor, id).await?;
+    Ok(super::documents::Shown(
+        crate::feedback::routes::photo_file(id, bytes),
+    ))
 }

@@ -129,5 +129,6 @@ pub fn routes() -> Vec<rocket::Route> {
         labels::label_pdf,
         feedback::report_page,
         feedback::send_report,
+        feedback::report_photo,
     ]
 }

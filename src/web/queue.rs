@@ -297,6 +297,9 @@ async fn feedback_items(
             detail: detail.join(" · "),
             links,
             published: r.answer_published,
+            evidence: r
+                .has_photo
+                .then(|| format!("/problem-reports/{}/photo", r.id)),
             ..Item::default()
         });
     }

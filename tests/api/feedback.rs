@@ -4,7 +4,7 @@
 use rocket::http::{ContentType, Status};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, id_of, unit};
+use crate::helpers::{TestApp, id_of, multipart_with, unit};
 use crate::pages::{account, form, page, sign_in_and_change};
 
 /// A form token handed out `age` seconds ago (a person takes a few seconds to fill the form).
@@ -326,4 +326,62 @@ async fn the_report_form_page_sends_and_the_queue_answers_it() {
     );
     let file = page(staff, &format!("/subjects/{}", id_of(&s))).await;
     assert!(!file.body.contains("phản ánh đang mở"));
+}
+
+#[rocket::async_test]
+async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (_, p) = rated_product(&app, &admin).await;
+    let tam_ky = app.auditor(unit("district", "502", None)).await;
+    let hoi_an = app.auditor(unit("district", "503", None)).await;
+    let path = format!("/api/v1/public/products/{}/reports", id_of(&p));
+    let send = async |photo: &[u8]| {
+        let token = aged_token(&app, &p, 10).await;
+        let fields = [
+            ("kind", "fake_label"),
+            ("text", "Tem OCOP dán đè lên nhãn cũ, ảnh kèm theo."),
+            ("form_token", token.as_str()),
+        ];
+        let (ct, body) = multipart_with(&fields, "photo", Some(("IMG_2001.JPG", photo)));
+        let res = app
+            .client
+            .post(path.clone())
+            .header(ct)
+            .body(body)
+            .dispatch()
+            .await;
+        let status = res.status();
+        let body: Value = res.into_json().await.unwrap_or(Value::Null);
+        (status, body)
+    };
+    // Not a photo: the field is named, nothing is written.
+    let (status, body) = send(b"GIF89a not really").await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["fields"].get("photo").is_some(), "{body}");
+    assert_eq!(app.count("problem_report").await, 0);
+
+    let (status, body) = send(&crate::photos::phone_jpeg()).await;
+    assert_eq!(status, Status::Created, "{body}");
+    let photo = format!("/api/v1/problem-reports/{}/photo", id_of(&body));
+    let read = async |token: Option<&str>| {
+        let mut req = app.client.get(photo.clone());
+        if let Some(t) = token {
+            req = req.header(rocket::http::Header::new(
+                "Authorization",
+                format!("Bearer {t}"),
+            ));
+        }
+        let res = req.dispatch().await;
+        (res.status(), res.into_bytes().await.unwrap_or_default())
+    };
+    let (status, bytes) = read(Some(&tam_ky)).await;
+    assert_eq!(status, Status::Ok);
+    assert!(image::load_from_memory(&bytes).is_ok());
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("Exif") && !text.contains(crate::photos::SECRET));
+    assert_eq!(read(Some(&hoi_an)).await.0, Status::Forbidden);
+    assert_eq!(read(None).await.0, Status::Unauthorized);
+    let list = app.get("/api/v1/problem-reports", Some(&tam_ky)).await;
+    assert_eq!(list.body["items"][0]["has_photo"], true);
 }

@@ -158,6 +158,15 @@ fn assert_error_envelope(path: &str, status: Status, body: &Value) {
 /// A multipart form as a browser sends it: text fields, then a file (its name, its bytes) in
 /// the field `file`.
 pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (ContentType, Vec<u8>) {
+    multipart_with(fields, "file", file)
+}
+
+/// [`multipart`] with the file in the field `field`.
+pub fn multipart_with(
+    fields: &[(&str, &str)],
+    field: &str,
+    file: Option<(&str, &[u8])>,
+) -> (ContentType, Vec<u8>) {
     let boundary = "----ocopboundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -171,7 +180,7 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Conte
     if let Some((name, bytes)) = file {
         body.extend(
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
             )
             .into_bytes(),
         );

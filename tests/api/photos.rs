@@ -14,10 +14,10 @@ use crate::pages::{account, csrf_of, form, page, sign_in_and_change};
 
 /// What a phone's camera writes into a photo: a position and the tag saying the picture is
 /// stored sideways (EXIF orientation 6: turn it a quarter clockwise to show it).
-const SECRET: &str = "GPS 15.5736N 108.4740E";
+pub const SECRET: &str = "GPS 15.5736N 108.4740E";
 
 /// A JPEG 200 × 100, red on the left, blue on the right, carrying [`SECRET`] and orientation 6.
-fn phone_jpeg() -> Vec<u8> {
+pub fn phone_jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_fn(200, 100, |x, _| {
         if x < 100 {
             image::Rgb([220, 20, 20])
