@@ -238,11 +238,17 @@ pub async fn list(
     page: &PageParams,
 ) -> AppResult<Paginated<PublicProduct>> {
     let today = clock::today();
+    // Rated: a recognition of the product, looked up by its index for each candidate (a list of
+    // every rated product would be built anew for each search).
     let rated = Query::select()
-        .column(recognition::Column::ProductId)
+        .expr(Expr::val(1))
         .from(recognition::Entity)
+        .and_where(
+            Expr::col((recognition::Entity, recognition::Column::ProductId))
+                .equals((product::Entity, product::Column::Id)),
+        )
         .to_owned();
-    let mut cond = Condition::all().add(product::Column::Id.in_subquery(rated));
+    let mut cond = Condition::all().add(Expr::exists(rated));
     let (matched, rank) = text_match(
         db.get_database_backend(),
         q.q.as_deref().unwrap_or_default(),
