@@ -4,6 +4,9 @@
 //! each process keeps what it rendered for a few seconds, so a crowd scanning the same package
 //! costs one rendering per process per interval rather than one per scan.
 //!
+//! When a kept answer expires under a crowd, one request renders it again and the others wait
+//! for that one (moka's `try_get_with`): the interval's first requests do not all render.
+//!
 //! The kept answers are this process's alone: nothing is shared between processes and nothing
 //! depends on another's (each may lag a change by at most `public_cache_seconds`, well inside
 //! the `max-age` every answer already allows any cache on the way).
@@ -65,14 +68,14 @@ impl Rendered {
 }
 
 /// The answers this process rendered recently, by request.
-pub struct PublicCache(Option<moka::sync::Cache<String, Arc<Rendered>>>);
+pub struct PublicCache(Option<moka::future::Cache<String, Arc<Rendered>>>);
 
 impl PublicCache {
     /// From the configuration: `public_cache_seconds` (0: render every request), at most
     /// 64 MiB of bodies.
     pub fn from_config(c: &AppConfig) -> Self {
         PublicCache((c.public_cache_seconds > 0).then(|| {
-            moka::sync::Cache::builder()
+            moka::future::Cache::builder()
                 .time_to_live(Duration::from_secs(c.public_cache_seconds))
                 .weigher(|k: &String, v: &Arc<Rendered>| {
                     u32::try_from(k.len() + v.body.len()).unwrap_or(u32::MAX)
@@ -81,16 +84,22 @@ impl PublicCache {
                 .build()
         }))
     }
+}
 
-    fn get(&self, key: &str) -> Option<Arc<Rendered>> {
-        self.0.as_ref()?.get(key)
-    }
-
-    fn keep(&self, key: String, r: &Arc<Rendered>) {
-        if let Some(c) = &self.0 {
-            c.insert(key, r.clone());
-        }
-    }
+/// An error one rendering gave to every request waiting on it, as each request's own.
+fn shared(e: Arc<crate::error::AppError>) -> crate::error::AppError {
+    use crate::error::AppError;
+    Arc::try_unwrap(e).unwrap_or_else(|e| match &*e {
+        AppError::NotFound { entity, id } => AppError::NotFound {
+            entity,
+            id: id.clone(),
+        },
+        AppError::Invalid { fields } => AppError::Invalid {
+            fields: fields.clone(),
+        },
+        AppError::Conflict(m) => AppError::Conflict(m.clone()),
+        other => AppError::Internal(other.to_string()),
+    })
 }
 
 /// A public request: its client's allowance, the validators it sent, the cache of this
@@ -153,7 +162,13 @@ impl PublicRequest<'_> {
     where
         F: AsyncFnOnce() -> AppResult<Rendered>,
     {
-        if let Some(r) = self.cache.and_then(|c| c.get(&self.key)) {
+        let Some(cache) = self.cache.and_then(|c| c.0.as_ref()) else {
+            self.charge()?;
+            let r = Arc::new(render().await?);
+            let full = !self.has(&r);
+            return Ok(Cached { r, full });
+        };
+        if let Some(r) = cache.get(&self.key).await {
             if self.has(&r) {
                 return Ok(Cached { r, full: false });
             }
@@ -161,10 +176,11 @@ impl PublicRequest<'_> {
             return Ok(Cached { r, full: true });
         }
         self.charge()?;
-        let r = Arc::new(render().await?);
-        if let Some(c) = self.cache {
-            c.keep(self.key.clone(), &r);
-        }
+        // Renders once for everyone asking for it now; an error is kept by none.
+        let r = cache
+            .try_get_with(self.key.clone(), async { render().await.map(Arc::new) })
+            .await
+            .map_err(shared)?;
         let full = !self.has(&r);
         Ok(Cached { r, full })
     }
