@@ -24,8 +24,11 @@ use crate::photos::{dto::PhotoView, routes as api, service};
 pub struct Line {
     pub id: Uuid,
     pub src: String,
+    /// The largest rendition, to look closer.
+    pub large: String,
     pub status: String,
-    pub public: bool,
+    /// `ok` (public), `rejected`, `muted` (waiting).
+    pub class: &'static str,
 }
 
 #[derive(Template)]
@@ -81,8 +84,13 @@ async fn render(
         .map(|p| Line {
             id: p.id,
             src: format!("/product-photos/{}/320", p.id),
+            large: format!("/product-photos/{}/1280", p.id),
             status: status_text(lang, p),
-            public: p.public,
+            class: match (p.status, p.public) {
+                (PhotoStatus::Rejected, _) => "rejected",
+                (_, true) => "ok",
+                _ => "muted",
+            },
         })
         .collect();
     let back = if actor.subject_id.is_some() {
@@ -159,9 +167,10 @@ pub async fn file(
     store: &State<DocumentStore>,
     viewer: Viewer,
     id: Uuid,
-    width: u32,
+    width: &str,
 ) -> Result<Shown, PageError> {
     let actor = viewer.actor()?;
+    let width = api::width_of(width).ok_or_else(|| AppError::not_found("photo", id))?;
     let bytes = service::file(db.inner(), store.inner(), actor, id, width).await?;
     Ok(Shown(api::jpeg(id, width, bytes)))
 }
