@@ -178,14 +178,14 @@ impl AppError {
             ),
             AppError::Db(_) if status == Status::Conflict => (lang.t("error-duplicate-key"), None),
             AppError::Db(_) if status == Status::ServiceUnavailable => (lang.t("error-busy"), None),
+            AppError::Unavailable(m) => (m.render(lang), None), // said as it is, not "internal"
             _ if status.code >= 500 => (lang.t("error-internal"), None),
             AppError::Unauthorized(m)
             | AppError::Forbidden(m)
             | AppError::Conflict(m)
             | AppError::PreconditionFailed(m)
             | AppError::UnsupportedMediaType(m)
-            | AppError::TooManyRequests(m)
-            | AppError::Unavailable(m) => (m.render(lang), None),
+            | AppError::TooManyRequests(m) => (m.render(lang), None),
             AppError::Db(_) | AppError::Internal(_) => (lang.t("error-internal"), None),
         };
         ErrorBody {

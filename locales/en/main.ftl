@@ -1231,3 +1231,4 @@ report-photo = Photo (optional)
 report-photo-hint = A photo of the label or the product, JPEG or PNG, at most 10 MB. Seen by the department's staff only; everything attached to the photo (position, camera) is dropped.
 queue-report-photo = The sender's photo
 label-photo = photo
+field-must-be-fake-label-expired-quality-or-other = must be fake_label, expired, quality or other

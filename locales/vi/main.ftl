@@ -1237,3 +1237,4 @@ report-photo = Ảnh (không bắt buộc)
 report-photo-hint = Ảnh nhãn hoặc sản phẩm, JPEG hoặc PNG, tối đa 10 MB. Chỉ cán bộ của Sở xem được; hệ thống bỏ mọi thông tin kèm theo ảnh (vị trí, máy chụp).
 queue-report-photo = Ảnh người phản ánh gửi
 label-photo = Ảnh
+field-must-be-fake-label-expired-quality-or-other = phải là một loại phản ánh: nhãn giả, hết hiệu lực, chất lượng hoặc khác

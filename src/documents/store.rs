@@ -62,6 +62,16 @@ impl DocumentStore {
         Ok(())
     }
 
+    /// Removes what is under a key (nothing there is no error).
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match self.inner.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(AppError::Unavailable(
+                format!("the document store did not remove a file: {e}").into(),
+            )),
+        }
+    }
+
     /// The bytes under a key.
     pub async fn get(&self, key: &str) -> AppResult<Vec<u8>> {
         let got = self.inner.get(&Path::from(key)).await.map_err(|e| {

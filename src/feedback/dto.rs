@@ -61,6 +61,13 @@ fn at_most(s: &str, n: usize) -> Result<(), validator::ValidationError> {
 }
 
 fn report_text(s: &str) -> Result<(), validator::ValidationError> {
+    // A form's body is not read by the JSON reader that refuses control characters everywhere.
+    if crate::validate::has_control(s, true) {
+        return Err(crate::validate::err(
+            "text",
+            "must not contain control characters",
+        ));
+    }
     crate::validate::reason(s)?;
     at_most(s, 2000)
 }

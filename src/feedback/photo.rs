@@ -21,6 +21,14 @@ pub async fn keep(store: &DocumentStore, id: Uuid, bytes: Vec<u8>) -> AppResult<
     store.put(&photo_key(id), jpeg).await
 }
 
+/// Removes the photo of a report that was refused after its photo was kept (best effort: a file
+/// no row names is never served).
+pub async fn discard(store: &DocumentStore, id: Uuid) {
+    if let Err(e) = store.delete(&photo_key(id)).await {
+        tracing::warn!(report = %id, error = %e, "a refused report's photo was not removed");
+    }
+}
+
 /// Where a report's photo is kept.
 fn photo_key(id: Uuid) -> String {
     format!("reports/{id}.jpg")
@@ -34,9 +42,8 @@ async fn rendered(store: &DocumentStore, bytes: Vec<u8>) -> AppResult<Vec<u8>> {
             limit: store.max_bytes,
         });
     }
-    let rendered = tokio::task::spawn_blocking(move || render::renditions(&bytes))
-        .await
-        .map_err(|e| AppError::Internal(format!("photo rendering: {e}")))?
+    let rendered = render::render(bytes)
+        .await?
         .map_err(|r| AppError::invalid("photo", render::refusal(r)))?;
     rendered
         .files

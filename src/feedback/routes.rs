@@ -71,6 +71,26 @@ pub async fn submit_report(
     ))
 }
 
+/// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`):
+/// another site's page cannot send its reports through its visitors' addresses. A client that
+/// says nothing (a script) meets the token and the limits alone.
+pub struct FromThisSite;
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
+    type Error = ();
+
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        match req.headers().get_one("Sec-Fetch-Site") {
+            Some("cross-site" | "same-site") => rocket::outcome::Outcome::Error((
+                crate::error::stash(req, AppError::Forbidden(crate::msg!("report-cross-site"))),
+                (),
+            )),
+            _ => rocket::outcome::Outcome::Success(FromThisSite),
+        }
+    }
+}
+
 /// A report sent as a form, with its photo: [`submit_report`]'s other body.
 #[allow(
     clippy::too_many_arguments,
@@ -87,7 +107,8 @@ pub async fn submit_report_form(
     store: &State<DocumentStore>,
     public: PublicRequest<'_>,
     ip: ClientIp,
-    _slot: crate::limits::UploadSlot,
+    // A form needs no preflight: another site's page could post it through its visitors.
+    _site: FromThisSite,
     id: &str,
     form: Result<Form<Strict<ReportUpload<'_>>>, Errors<'_>>,
 ) -> AppResult<Resource<ReportReceipt>> {
@@ -95,10 +116,9 @@ pub async fn submit_report_form(
     public.charge()?;
     let form = form.map_err(|e| crate::documents::routes::form_error(&e, store.max_bytes))?;
     let input = NewReport {
-        kind: form
-            .kind
-            .parse()
-            .map_err(|_| AppError::invalid("kind", crate::msg!("field-is-required")))?,
+        kind: form.kind.parse().map_err(|_| {
+            AppError::invalid("kind", "must be fake_label, expired, quality or other")
+        })?,
         text: form.text.to_owned(),
         contact: form.contact.map(str::to_owned),
         form_token: form.form_token.to_owned(),

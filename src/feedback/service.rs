@@ -90,66 +90,83 @@ pub async fn submit(
     let id = ids::new_id();
     let has_photo = match photo.filter(|p| !p.is_empty()) {
         Some(bytes) => {
-            // A photo costs a decoding: none for a sender the limit refuses anyway.
-            if sent_since(db, &sender, day_ago).await? >= PER_SENDER_PER_DAY {
-                return Err(too_many_from_sender());
-            }
+            // A photo costs a decoding: none for a form already used or a report the limits
+            // refuse anyway (checked again, for good, with the product's row held).
+            admissible(db, product_id, &nonce, &sender, day_ago).await?;
             super::photo::keep(store, id, bytes).await?;
             true
         }
         None => false,
     };
-    let txn = crate::db::begin_write(db).await?;
-    // The product's row is held until the report is in: concurrent reports are counted one
-    // after another (PostgreSQL `FOR UPDATE`; SQLite writes one at a time already).
-    let p = crate::products::service::rated(&txn, product_id, true).await?;
+    let outcome: AppResult<ReportReceipt> = async {
+        let txn = crate::db::begin_write(db).await?;
+        // The product's row is held until the report is in: concurrent reports are counted one
+        // after another (PostgreSQL `FOR UPDATE`; SQLite writes one at a time already).
+        let p = crate::products::service::rated(&txn, product_id, true).await?;
+        admissible(&txn, product_id, &nonce, &sender, day_ago).await?;
+        let row = report::ActiveModel {
+            id: Set(id),
+            product_id: Set(product_id),
+            subject_id: Set(p.subject_id),
+            kind: Set(input.kind),
+            text: Set(input.text.trim().to_owned()),
+            contact: Set(input
+                .contact
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())),
+            has_photo: Set(has_photo),
+            sender_key: Set(sender.clone()),
+            form_nonce: Set(Some(nonce.clone())),
+            status: Set(ReportStatus::Open),
+            answer: Set(None),
+            answer_published: Set(false),
+            answered_on: Set(None),
+            linked_recognition_id: Set(None),
+            linked_certification_id: Set(None),
+            close_reason: Set(None),
+            closed_on: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let view = view(row.clone(), p.name);
+        audit::record(
+            &txn,
+            &public_sender(),
+            Change::created(ENTITY, row.id, Some(row.subject_id), &view),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ReportReceipt {
+            id: row.id,
+            status: row.status,
+        })
+    }
+    .await;
+    if outcome.is_err() && has_photo {
+        super::photo::discard(store, id).await;
+    }
+    outcome
+}
+
+/// Whether a report may be filed: its form not used yet, and within the limits.
+async fn admissible(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    nonce: &str,
+    sender: &str,
+    day_ago: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
     let used = report::Entity::find()
-        .filter(report::Column::FormNonce.eq(nonce.clone()))
-        .count(&txn)
+        .filter(report::Column::FormNonce.eq(nonce))
+        .count(db)
         .await?;
     if used > 0 {
         return Err(AppError::Conflict(msg!("report-form-used")));
     }
-    within_limits(&txn, product_id, &sender, day_ago).await?;
-    let row = report::ActiveModel {
-        id: Set(id),
-        product_id: Set(product_id),
-        subject_id: Set(p.subject_id),
-        kind: Set(input.kind),
-        text: Set(input.text.trim().to_owned()),
-        contact: Set(input
-            .contact
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty())),
-        has_photo: Set(has_photo),
-        sender_key: Set(sender),
-        form_nonce: Set(Some(nonce)),
-        status: Set(ReportStatus::Open),
-        answer: Set(None),
-        answer_published: Set(false),
-        answered_on: Set(None),
-        linked_recognition_id: Set(None),
-        linked_certification_id: Set(None),
-        close_reason: Set(None),
-        closed_on: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let view = view(row.clone(), p.name);
-    audit::record(
-        &txn,
-        &public_sender(),
-        Change::created(ENTITY, row.id, Some(row.subject_id), &view),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(ReportReceipt {
-        id: row.id,
-        status: row.status,
-    })
+    within_limits(db, product_id, sender, day_ago).await
 }
 
 /// The limits a report must be within: the sender's reports of the day, the product's reports

@@ -111,7 +111,7 @@ impl PublicPhoto {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectPhoto {
-    /// Shown to the producer (up to 1,000 characters).
+    /// Shown to the producer (up to 5,000 characters).
     #[validate(custom(function = "crate::validate::reason"))]
     pub reason: String,
 }

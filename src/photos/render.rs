@@ -18,6 +18,9 @@ const MAX_SIDE: u32 = 12_000;
 /// The most memory one decoding may take: far above a phone's 50-megapixel photo, far below
 /// what a crafted file announcing 60,000 × 60,000 pixels would ask.
 const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// The most pixels decoded (a 64-megapixel camera's full photo): a file of a few hundred bytes
+/// may announce 12,000 × 12,000, and decoders fill what the header announces.
+const MAX_PIXELS: u64 = 64_000_000;
 /// JPEG quality of the renditions.
 const QUALITY: u8 = 82;
 
@@ -51,6 +54,23 @@ pub struct Renditions {
     pub height: u32,
 }
 
+/// Photos this process decodes at once: each takes a core and up to [`MAX_ALLOC`] of memory,
+/// whoever sent it (a public report's photo too, which holds no upload slot while its body
+/// arrives).
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`renditions`] off the async workers, two at a time per process.
+pub async fn render(bytes: Vec<u8>) -> crate::error::AppResult<Result<Renditions, Refused>> {
+    use crate::error::AppError;
+    let _turn = DECODING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(format!("photo decoding: {e}")))?;
+    tokio::task::spawn_blocking(move || renditions(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("photo rendering: {e}")))
+}
+
 /// Decodes `bytes` (JPEG or PNG, by content) and renders every width. CPU-bound: call it off
 /// the async workers.
 pub fn renditions(bytes: &[u8]) -> Result<Renditions, Refused> {
@@ -65,34 +85,48 @@ pub fn renditions(bytes: &[u8]) -> Result<Renditions, Refused> {
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(refused)?;
+    // What the header announces is checked before anything is decoded (`from_decoder` reserves
+    // no memory against the limits itself).
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS || decoder.total_bytes() > MAX_ALLOC {
+        return Err(Refused::TooLarge);
+    }
     // A photo the phone took sideways is stored sideways with a tag saying so; the tag goes,
     // so the pixels must turn.
     let orientation = decoder.orientation().map_err(refused)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(refused)?;
     img.apply_orientation(orientation);
-    let upright = on_white(&img);
+    // Widest first, each from the one before: a large photo is scaled at full size once.
+    let mut scaled = on_white(&img);
+    drop(img);
+    let (width, height) = fit(scaled.dimensions(), WIDTHS[WIDTHS.len() - 1]);
     let mut files = Vec::with_capacity(WIDTHS.len());
-    let (mut width, mut height) = (upright.width(), upright.height());
-    for w in WIDTHS {
-        let scaled = if upright.width() > w {
-            let h = (u64::from(upright.height()) * u64::from(w) / u64::from(upright.width())).max(1)
-                as u32;
-            image::imageops::resize(&upright, w, h, FilterType::CatmullRom)
-        } else {
-            upright.clone()
-        };
-        (width, height) = scaled.dimensions();
+    for w in WIDTHS.into_iter().rev() {
+        let (fw, fh) = fit(scaled.dimensions(), w);
+        if (fw, fh) != scaled.dimensions() {
+            scaled = image::imageops::resize(&scaled, fw, fh, FilterType::CatmullRom);
+        }
         let mut out = Vec::new();
         JpegEncoder::new_with_quality(&mut out, QUALITY)
             .encode_image(&scaled)
             .map_err(|_| Refused::Damaged)?;
         files.push((w, out));
     }
+    files.reverse();
     Ok(Renditions {
         files,
         width,
         height,
     })
+}
+
+/// `(w, h)` scaled to at most `width` wide, keeping its proportions (never enlarged).
+fn fit((w, h): (u32, u32), width: u32) -> (u32, u32) {
+    if w <= width {
+        return (w, h);
+    }
+    let h = (u64::from(h) * u64::from(width) / u64::from(w)).max(1) as u32;
+    (width, h)
 }
 
 /// The picture as opaque RGB: a transparent PNG's background is white, as on the page.
@@ -173,6 +207,18 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[test]
+    fn a_tiny_jpeg_announcing_a_huge_picture_is_refused_before_it_is_decoded() {
+        let mut jpeg = Vec::new();
+        DynamicImage::ImageRgb8(RgbImage::from_pixel(1, 1, image::Rgb([200, 0, 0])))
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        // The frame header's height and width, edited to 12,000 × 12,000 (144 megapixels).
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0x2E, 0xE0, 0x2E, 0xE0]);
+        assert_eq!(renditions(&jpeg).unwrap_err(), Refused::TooLarge);
     }
 
     #[test]

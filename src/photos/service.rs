@@ -50,10 +50,8 @@ pub async fn upload(
             limit: store.max_bytes,
         });
     }
-    // Decoding and resizing take a core for a moment: off the async workers.
-    let rendered = tokio::task::spawn_blocking(move || render::renditions(&bytes))
-        .await
-        .map_err(|e| AppError::Internal(format!("photo rendering: {e}")))?
+    let rendered = render::render(bytes)
+        .await?
         .map_err(|r| AppError::invalid("file", render::refusal(r)))?;
     let id = ids::new_id();
     // The files first: a row never names files that are not there (a failure leaves files no

@@ -121,26 +121,6 @@ pub async fn report_page(
     render(db.inner(), &here, id, &NOTHING_TYPED, None, done).await
 }
 
-/// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`):
-/// another site's page cannot send its reports through its visitors' addresses. A client that
-/// says nothing (a script) meets the token and the limits alone.
-pub struct FromThisSite;
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
-    type Error = ();
-
-    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
-        match req.headers().get_one("Sec-Fetch-Site") {
-            Some("cross-site" | "same-site") => rocket::outcome::Outcome::Error((
-                crate::error::stash(req, AppError::Forbidden(crate::msg!("report-cross-site"))),
-                (),
-            )),
-            _ => rocket::outcome::Outcome::Success(FromThisSite),
-        }
-    }
-}
-
 /// A report sent from the form: thanked, or the form again with what was wrong.
 #[post("/p/<id>/report", data = "<form>")]
 #[allow(
@@ -150,11 +130,10 @@ impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
 pub async fn send_report(
     db: &State<DatabaseConnection>,
     store: &State<crate::documents::DocumentStore>,
-    _slot: crate::limits::UploadSlot,
     public: PublicRequest<'_>,
     here: Here,
     ip: ClientIp,
-    _site: FromThisSite,
+    _site: crate::feedback::routes::FromThisSite,
     id: Uuid,
     form: Form<ReportForm<'_>>,
 ) -> Answer {

@@ -355,6 +355,23 @@ async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
         let body: Value = res.into_json().await.unwrap_or(Value::Null);
         (status, body)
     };
+    // Another site's page cannot post the form through its visitors (no preflight guards it).
+    let token = aged_token(&app, &p, 10).await;
+    let fields = [
+        ("kind", "quality"),
+        ("text", "Gửi từ trang khác"),
+        ("form_token", token.as_str()),
+    ];
+    let (ct, body) = multipart_with(&fields, "photo", None);
+    let res = app
+        .client
+        .post(path.clone())
+        .header(ct)
+        .header(rocket::http::Header::new("Sec-Fetch-Site", "cross-site"))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Forbidden);
     // Not a photo: the field is named, nothing is written.
     let (status, body) = send(b"GIF89a not really").await;
     assert_eq!(status, Status::UnprocessableEntity, "{body}");
