@@ -63,12 +63,13 @@ pub fn is_public(m: &product_photo::Model, now: DateTime<Utc>) -> bool {
     }
 }
 
-fn files(prefix: &str, id: Uuid, suffix: &str) -> Vec<PhotoFile> {
+fn files(prefix: &str, id: Uuid, suffix: &str, api: bool) -> Vec<PhotoFile> {
+    let folder = if api { "/files" } else { "" };
     WIDTHS
         .iter()
         .map(|w| PhotoFile {
             width: *w,
-            url: format!("{prefix}/{id}/{w}{suffix}"),
+            url: format!("{prefix}/{id}{folder}/{w}{suffix}"),
         })
         .collect()
 }
@@ -78,7 +79,7 @@ impl PhotoView {
         PhotoView {
             product_name,
             public: is_public(&m, now),
-            files: files("/api/v1/product-photos", m.id, ""),
+            files: files("/api/v1/product-photos", m.id, "", true),
             id: m.id,
             product_id: m.product_id,
             subject_id: m.subject_id,
@@ -102,7 +103,7 @@ impl PublicPhoto {
             id: m.id,
             width: m.width,
             height: m.height,
-            files: files("/photos", m.id, ".jpg"),
+            files: files("/photos", m.id, ".jpg", false),
         }
     }
 }

@@ -118,7 +118,7 @@ pub async fn list_photos(
 }
 
 /// One rendition of a photo in any state, to its producer and staff.
-#[utoipa::path(get, path = "/api/v1/product-photos/{id}/{width}", tag = "photos",
+#[utoipa::path(get, path = "/api/v1/product-photos/{id}/files/{width}", tag = "photos",
     params(("id" = uuid::Uuid, Path, description = "Photo id"),
            ("width" = u32, Path, description = "320, 640 or 1280")),
     responses((status = 200, description = "The JPEG", content((crate::export::FileBody = "image/jpeg"))),
@@ -126,7 +126,7 @@ pub async fn list_photos(
               (status = 403, description = "Outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such photo or width (or not the owner's)", body = ErrorBody)),
     security(("bearer" = [])))]
-#[get("/api/v1/product-photos/<id>/<width>")]
+#[get("/api/v1/product-photos/<id>/files/<width>")]
 pub async fn photo_file(
     db: &State<DatabaseConnection>,
     store: &State<DocumentStore>,
@@ -153,6 +153,7 @@ pub fn jpeg(id: uuid::Uuid, width: u32, bytes: Vec<u8>) -> Download {
 #[utoipa::path(post, path = "/api/v1/product-photos/{id}/approve", tag = "photos",
     params(("id" = uuid::Uuid, Path, description = "Photo id"), ("If-Match" = Option<String>, Header, description = "The photo's version")),
     responses((status = 200, description = "Approved", body = PhotoView),
+              (status = 400, description = "A malformed If-Match", body = ErrorBody),
               (status = 403, description = "Not staff, or outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such photo", body = ErrorBody),
               (status = 409, description = "Already approved or rejected", body = ErrorBody),
@@ -176,6 +177,7 @@ pub async fn approve_photo(
     params(("id" = uuid::Uuid, Path, description = "Photo id"), ("If-Match" = Option<String>, Header, description = "The photo's version")),
     request_body = RejectPhoto,
     responses((status = 200, description = "Rejected", body = PhotoView),
+              (status = 400, description = "A malformed If-Match", body = ErrorBody),
               (status = 403, description = "Not staff, or outside the auditor's unit", body = ErrorBody),
               (status = 404, description = "No such photo", body = ErrorBody),
               (status = 409, description = "Already rejected", body = ErrorBody),

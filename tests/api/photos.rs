@@ -143,7 +143,7 @@ async fn an_owners_photo_is_stripped_upright_and_public_after_review_unless_reje
         (first["width"].as_i64(), first["height"].as_i64()),
         (Some(100), Some(200))
     );
-    let own = format!("/api/v1/product-photos/{}/320", id_of(&first));
+    let own = format!("/api/v1/product-photos/{}/files/320", id_of(&first));
     let (status, ct, _, bytes) = file(&app, &own, Some(&owner)).await;
     assert_eq!((status, ct.as_str()), (Status::Ok, "image/jpeg"));
     let text = String::from_utf8_lossy(&bytes);
