@@ -23,11 +23,20 @@ pub struct UploadForm<'r> {
     pub subject_id: Option<&'r str>,
 }
 
-/// The bytes and given name of an uploaded file (`None` when no file was sent).
-pub async fn received(file: &Option<TempFile<'_>>) -> AppResult<Option<(String, Vec<u8>)>> {
+/// The bytes and given name of an uploaded file (`None` when no file was sent). Rocket has
+/// already spooled the part to a temporary file under the form's limit, which is the import's
+/// (larger) one: a file over `limit` is refused by its size on disk before a byte of it is read
+/// into memory.
+pub async fn received(
+    file: &Option<TempFile<'_>>,
+    limit: u64,
+) -> AppResult<Option<(String, Vec<u8>)>> {
     let Some(file) = file.as_ref().filter(|f| f.len() > 0) else {
         return Ok(None);
     };
+    if file.len() > limit {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
     let name = file
         .raw_name()
         .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_owned())
@@ -102,7 +111,7 @@ pub async fn upload_document(
         .map(|s| parse_id("subject", s))
         .transpose()
         .map_err(|_| AppError::invalid("subject_id", "must be a UUID"))?;
-    let (file_name, bytes) = received(&form.file)
+    let (file_name, bytes) = received(&form.file, store.max_bytes)
         .await?
         .ok_or_else(|| AppError::invalid("file", "is required"))?;
     let view = service::upload(
@@ -146,5 +155,30 @@ pub fn file_of(doc: DocumentView, bytes: Vec<u8>) -> Download {
         file_name: doc.file_name,
         content_type: ContentType::parse_flexible(&doc.content_type).unwrap_or(ContentType::Binary),
         bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[rocket::async_test]
+    async fn a_file_over_the_limit_is_refused_by_its_length_before_it_is_read() {
+        // A spooled part whose file is gone: reading it would fail, so only a refusal made
+        // from the length alone can answer 413.
+        let spooled = |len| TempFile::File {
+            file_name: None,
+            content_type: None,
+            path: rocket::Either::Right("/nonexistent/ocop-upload".into()),
+            len,
+        };
+        let over = received(&Some(spooled(11)), 10).await;
+        assert!(
+            matches!(over, Err(AppError::PayloadTooLarge { limit: 10 })),
+            "{over:?}"
+        );
+        let within = received(&Some(spooled(10)), 10).await;
+        assert!(matches!(within, Err(AppError::Internal(_))), "{within:?}");
+        assert!(matches!(received(&None, 10).await, Ok(None)));
     }
 }

@@ -125,7 +125,7 @@ pub async fn submit_report_form(
         website: form.website.map(str::to_owned),
     };
     input.validate()?;
-    let photo = crate::documents::routes::received(&form.photo)
+    let photo = crate::documents::routes::received(&form.photo, store.max_bytes)
         .await?
         .map(|(_, bytes)| bytes);
     let receipt = service::submit(db.inner(), store, (id, ip.0), input, photo).await?;

@@ -72,7 +72,7 @@ pub async fn upload_photo(
 ) -> AppResult<Resource<PhotoView>> {
     let id = parse_id("product", id)?;
     let form = form.map_err(|e| form_error(&e, store.max_bytes))?;
-    let (_, bytes) = received(&form.file)
+    let (_, bytes) = received(&form.file, store.max_bytes)
         .await?
         .ok_or_else(|| AppError::invalid("file", "is required"))?;
     let review = review_window(config);

@@ -158,7 +158,7 @@ pub async fn send_report(
         website: typed.website.map(str::to_owned),
     };
     let outcome = match input.validate() {
-        Ok(()) => match crate::documents::routes::received(&typed.photo).await {
+        Ok(()) => match crate::documents::routes::received(&typed.photo, store.max_bytes).await {
             Ok(photo) => {
                 let photo = photo.map(|(_, bytes)| bytes);
                 service::submit(db.inner(), store, (id, ip.0), input, photo).await

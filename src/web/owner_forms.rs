@@ -369,7 +369,7 @@ pub async fn submit(
     let (db, store) = (db.inner(), store.inner());
     let specs = specs(db, actor, subject_id, form, lang).await?;
     let typed = posted.typed();
-    let file = crate::documents::routes::received(&posted.file).await?;
+    let file = crate::documents::routes::received(&posted.file, store.max_bytes).await?;
     let refuse = |errors| Refusal {
         form,
         typed: typed.clone(),
@@ -542,7 +542,7 @@ pub async fn submit_edit(
     let (view, _) = record(db, actor, edit).await?;
     let before = forms::prefill(&specs, &view, lang);
     let typed = posted.typed();
-    let file = crate::documents::routes::received(&posted.file).await?;
+    let file = crate::documents::routes::received(&posted.file, store.max_bytes).await?;
     let refusal = match forms::changes(&specs, &typed, &before, lang) {
         Ok(mut body) => {
             let if_match = crate::http::IfMatch(posted.version);

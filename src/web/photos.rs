@@ -139,7 +139,7 @@ pub async fn upload(
     form: Form<UploadForm<'_>>,
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
     let session = viewer.check_csrf(form.csrf)?;
-    let result = match crate::documents::routes::received(&form.file).await? {
+    let result = match crate::documents::routes::received(&form.file, store.max_bytes).await? {
         None => Err(AppError::invalid("file", viewer.lang.t("photos-no-file"))),
         Some((_, bytes)) => {
             let review = api::review_window(config);

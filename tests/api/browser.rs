@@ -1325,3 +1325,140 @@ async fn a_buyer_on_a_phone_finds_a_product_where_to_buy_its_label_and_reports_a
     assert!(!source.contains("0905 123 456") && !source.contains("in mờ"));
     c.close().await.unwrap();
 }
+
+/// Whether the image matched by `css` has loaded (a broken picture has no natural width).
+async fn image_loaded(c: &Client, css: &str) -> bool {
+    for _ in 0..100 {
+        let loaded = c
+            .execute(
+                "const i = document.querySelector(arguments[0]);\
+                 return !!i && i.complete && i.naturalWidth > 0;",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        if loaded {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[rocket::async_test]
+async fn an_owner_uploads_a_photo_the_auditor_approves_it_and_the_buyer_sees_it() {
+    let Some((_driver, c)) = start().await else {
+        return;
+    };
+    let app = crate::helpers::TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Nấm Tam Kỳ").await;
+    let p = app.seed_product(&admin, &s, "Nấm linh chi Tam Kỳ").await;
+    app.seed_recognition(&admin, &p, "21/QĐ-UBND", &crate::public::days_ago(30), 4)
+        .await;
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let owner_otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.nam", "role": "owner", "subject_id": s["id"],
+               "display_name": "Lê Thị Nấm"}),
+    )
+    .await;
+    let auditor_otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.nam", "role": "auditor",
+               "unit_id": unit("district", "502", None), "display_name": "Trần Duyệt"}),
+    )
+    .await;
+    // A photo as a phone takes it: 1600 × 1200, with the EXIF a phone writes.
+    let photo = std::env::temp_dir().join(format!("ocop-photo-{}.jpg", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, crate::photos::phone_jpeg_sized(1600, 1200)).unwrap();
+    let base = app.serve().await;
+
+    // The owner, on a laptop, from its page to the product's photos.
+    c.set_window_size(1366, 900).await.unwrap();
+    first_sign_in(&c, &base, "/me", "htx.nam", &owner_otp, "nấm linh chi 2026").await;
+    assert_eq!(path_of(&c).await, "/me");
+    click(&c, &format!("#photos-{pid}")).await;
+    assert!(text_of(&c, "photos-none").await.len() > 1);
+    c.find(Locator::Css("#photo-file"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, "#photo-upload").await;
+    std::fs::remove_file(&photo).ok();
+    assert!(text_of(&c, "done").await.contains("48 giờ"));
+    let waiting = app
+        .get("/api/v1/product-photos?status=waiting", Some(&admin))
+        .await
+        .body;
+    let photo_id = waiting["items"][0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        text_of(&c, &format!("photo-{photo_id}"))
+            .await
+            .contains("Chờ")
+    );
+    assert!(image_loaded(&c, &format!("#photo-{photo_id} img")).await);
+    shot(&c, "45-anh-san-pham-1366").await;
+    c.set_window_size(360, 800).await.unwrap();
+    assert!(
+        !scrolls_sideways(&c).await,
+        "the photos page scrolls sideways at 360 px"
+    );
+    shot(&c, "45-anh-san-pham-360").await;
+
+    // Not public while it waits for review.
+    let page = format!("{base}/p/{pid}");
+    c.goto(&page).await.unwrap();
+    assert!(text_of(&c, "commune").await.contains("Quảng Nam"));
+    assert!(c.find(Locator::Id("product-photo")).await.is_err());
+    c.delete_all_cookies().await.unwrap();
+
+    // Tam Kỳ's auditor sees the photo in the queue and approves it.
+    c.set_window_size(1366, 900).await.unwrap();
+    first_sign_in(
+        &c,
+        &base,
+        "/queue?tab=photos",
+        "kiemtra.nam",
+        &auditor_otp,
+        "duyệt ảnh Tam Kỳ 2026",
+    )
+    .await;
+    assert!(text_of(&c, "tab-photos").await.contains("(1)"));
+    let item = format!("#item-{photo_id}");
+    assert!(image_loaded(&c, &format!("{item} img")).await);
+    shot(&c, "46-hang-doi-anh").await;
+    click(&c, &format!("{item} button[value=approve]")).await;
+    assert!(text_of(&c, "tab-photos").await.contains("(0)"));
+
+    // The buyer's phone shows it, sized for the phone.
+    c.delete_all_cookies().await.unwrap();
+    c.set_window_size(360, 800).await.unwrap();
+    c.goto(&page).await.unwrap();
+    assert!(image_loaded(&c, "#product-photo").await);
+    let shown = c
+        .execute(
+            "const i = document.getElementById('product-photo');\
+             return [i.currentSrc, i.getBoundingClientRect().width];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        shown[0].as_str().unwrap().contains(&format!("/photos/{photo_id}/")),
+        "{shown}"
+    );
+    assert!(shown[1].as_f64().unwrap() <= 360.0, "{shown}");
+    assert!(
+        !scrolls_sideways(&c).await,
+        "the product page with its photo scrolls sideways at 360 px"
+    );
+    shot(&c, "47-san-pham-co-anh-360").await;
+    c.close().await.unwrap();
+}

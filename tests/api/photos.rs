@@ -18,8 +18,13 @@ pub const SECRET: &str = "GPS 15.5736N 108.4740E";
 
 /// A JPEG 200 × 100, red on the left, blue on the right, carrying [`SECRET`] and orientation 6.
 pub fn phone_jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(200, 100, |x, _| {
-        if x < 100 {
+    phone_jpeg_sized(200, 100)
+}
+
+/// [`phone_jpeg`] at another size: red on the left half, blue on the right.
+pub fn phone_jpeg_sized(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
             image::Rgb([220, 20, 20])
         } else {
             image::Rgb([20, 20, 220])
