@@ -551,6 +551,7 @@ import-recognition-elsewhere = quyết định công nhận mã { $id } không t
 import-recognition-differs = dòng ghi khác với quyết định công nhận mã { $id } đã ghi nhận (hạng sao, số hoặc ngày quyết định): một quyết định đã ghi nhận chỉ được sửa trên trang của nó, không qua danh sách
 import-place-missing = dòng không ghi xã, huyện hay tỉnh
 import-commune-merged = "{ $name }" không còn vào ngày { $on }: lấy theo đơn vị kế thừa { $into }
+import-place-accents = "{ $name }" viết khác dấu với tên đơn vị: hiểu là { $unit }; nếu không đúng, sửa tên xã hoặc ghi mã xã
 import-commune-unknown = không tìm thấy xã "{ $name }" vào ngày { $on } (xã đã sáp nhập trước khi có dữ liệu, hoặc viết sai): giữ làm bản nháp thiếu xã, dòng gốc được lưu kèm
 import-result-too-large = tệp kèm kết quả sẽ lớn hơn { $max } MiB (các ô của tệp dài hơn chính tệp): hãy kiểm tra không kèm tệp (bỏ format)
 import-no-name = dòng không ghi tên chủ thể: không xác định được bản ghi

@@ -375,6 +375,27 @@ impl<'g> Resolver<'g> {
 
     /// Among commune versions the row's words fit: the one valid on the list's date, else
     /// what the former ones became by then (and the row says so).
+    /// What the reader should know when the list wrote a name with accents other than the
+    /// unit's (`Tân Thành` for Xã Tân Thạnh, the only one of the kind there): accents may be
+    /// left out, but a name written with different ones is another name, taken for this unit
+    /// only with a word.
+    fn accented_otherwise(&self, id: Uuid, written: &str) -> Option<Msg> {
+        let w = crate::text::clean(written).to_lowercase();
+        if crate::text::fold(&w) == w {
+            return None;
+        }
+        let unit = self.graph.get(id)?;
+        let n = unit.name.to_lowercase();
+        if n == w || n.ends_with(&format!(" {w}")) {
+            return None;
+        }
+        Some(msg!(
+            "import-place-accents",
+            name = written,
+            unit = self.label(id)
+        ))
+    }
+
     fn commune_on_date(
         &self,
         named: Vec<Uuid>,
@@ -391,7 +412,7 @@ impl<'g> Resolver<'g> {
             return Ok(Place {
                 commune: Some(id),
                 unit: id,
-                note: None,
+                note: self.accented_otherwise(id, written),
                 named,
             });
         }

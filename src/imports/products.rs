@@ -373,8 +373,8 @@ async fn recognise(
         }
         return Ok(None);
     }
-    if existing.iter().any(same) {
-        return Ok(None);
+    if let Some(x) = existing.iter().find(|x| same(x)) {
+        return repeats(x, stars, decision_no.is_some(), decision_date.as_deref()).map(|()| None);
     }
     if !r.contains_key("authority") {
         let a = super::authority::default(txn, graph, subject_id, place_unit, stars).await?;
@@ -402,6 +402,27 @@ async fn recognise(
     draft_recognition(txn, actor, product_id, item.year, r, source)
         .await
         .map(Some)
+}
+
+/// A row naming a recorded decision may repeat it, never quietly give it other stars or, when
+/// it names the decision by its number, another date: a decision is corrected on its own page.
+fn repeats(
+    x: &recognition::Model,
+    stars: i64,
+    by_number: bool,
+    decision_date: Option<&str>,
+) -> Result<(), RowError> {
+    let column = if i64::from(x.stars) != stars {
+        "stars"
+    } else if by_number && decision_date.is_some_and(|d| x.decision_date.to_string() != d) {
+        "decision_date"
+    } else {
+        return Ok(());
+    };
+    Err(RowError::field(
+        column,
+        msg!("import-recognition-differs", id = x.id),
+    ))
 }
 
 /// Keeps a recognition that lacks what a record needs as a draft: the open draft of the same

@@ -19,9 +19,10 @@ use crate::i18n::Lang;
 /// `dry_run=true`: the summary is the one the real run gives, and nothing is written. A file is
 /// applied whole or not at all (administrators; auditors within their unit).
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportQuery),
-    request_body(description = "The file: CSV (UTF-8, comma or semicolon) or an XLSX workbook",
+    request_body(description = "The file: CSV (UTF-8, comma or semicolon) or an XLSX workbook, told apart by its content, so `application/octet-stream` serves for either",
         content((crate::export::FileBody = "text/csv"),
-                (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+                (crate::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::export::FileBody = "application/octet-stream"))),
     responses((status = 200, description = "What the file did (or would do); `applied` says whether it was written. With `format=xlsx` or `csv`: the file's rows, each after its result, record, link and errors",
                content((ImportSummary = "application/json"),
                        (crate::export::FileBody = "text/csv"),

@@ -1451,7 +1451,10 @@ async fn an_owner_uploads_a_photo_the_auditor_approves_it_and_the_buyer_sees_it(
         .await
         .unwrap();
     assert!(
-        shown[0].as_str().unwrap().contains(&format!("/photos/{photo_id}/")),
+        shown[0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/photos/{photo_id}/")),
         "{shown}"
     );
     assert!(shown[1].as_f64().unwrap() <= 360.0, "{shown}");

@@ -327,6 +327,47 @@ async fn a_departments_list_imports_as_it_is_with_a_dry_run_that_tells_the_truth
     );
 }
 
+/// Accents may be left out of a place's name, but a name written with other accents (Tân
+/// Thành, where Tam Kỳ has only Phường Tân Thạnh) is taken for that unit only with a note.
+#[rocket::async_test]
+async fn a_commune_written_with_other_accents_is_taken_with_a_note_never_silently() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let rows = [
+        "Tên chủ thể;Loại hình;Quận/Huyện;Xã/Phường".to_owned(),
+        "Cơ sở Nấm Hương;Cơ sở;Tam Kỳ;tan thanh".to_owned(),
+        "Cơ sở Nấm Rơm;Cơ sở;Tam Kỳ;Tân Thành".to_owned(),
+        "Cơ sở Nấm Mèo;Cơ sở;Tam Kỳ;Phường Tân Thạnh".to_owned(),
+    ];
+    let res = app
+        .upload(
+            &path(false),
+            &admin,
+            rows.join("\n").into_bytes(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(figures(&res.body), [3, 3, 0, 0, 0], "{:?}", res.body);
+    let notes = res.body["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["row"], 3, "{notes:?}");
+    let said = notes[0]["message"].as_str().unwrap();
+    assert!(
+        said.contains("\"Tân Thành\"") && said.contains("Phường Tân Thạnh"),
+        "{said}"
+    );
+    let tan_thanh = unit("commune", "20335", None);
+    for r in res.body["results"].as_array().unwrap() {
+        let s = app
+            .get(
+                &format!("/api/v1/subjects/{}", r["id"].as_str().unwrap()),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(s.body["commune_id"], tan_thanh.to_string(), "{:?}", s.body);
+    }
+}
+
 #[rocket::async_test]
 async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_written() {
     let app = TestApp::spawn().await;
@@ -732,6 +773,26 @@ async fn a_press_list_of_products_becomes_records_drafts_and_errors_and_a_rerun_
         .await;
     assert_eq!(figures(&again.body), [7, 0, 0, 5, 0], "{:?}", again.body);
     assert_eq!(app.count("draft").await, 3);
+    // A recorded decision given other stars is named, not passed over as unchanged.
+    let restarred = String::from_utf8(products_list(&tax)).unwrap().replacen(
+        "4 sao;2024;1234/QĐ-UBND",
+        "3 sao;2024;1234/QĐ-UBND",
+        1,
+    );
+    let refused = app
+        .upload(
+            &products_path(true),
+            &admin,
+            restarred.into_bytes(),
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(
+        where_wrong(&refused.body),
+        [(2, "Hạng sao"), (8, "Tên sản phẩm")],
+        "{:?}",
+        refused.body
+    );
 
     // The company's draft completed, the list again registers its products (the potential
     // five star as 4★ with the flag) and nothing else.
