@@ -9,6 +9,7 @@
 //! database so that every process of a deployment applies the same ones.
 
 pub mod dto;
+pub mod limits;
 pub mod photo;
 pub mod routes;
 pub mod service;

@@ -25,7 +25,7 @@ use crate::public::cache::PublicRequest;
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 200, description = "The form's token", body = ReportForm),
               (status = 404, description = "No rated product with this id", body = ErrorBody),
-              (status = 429, description = "Too many requests from this client", body = ErrorBody)))]
+              (status = 429, description = "Too many requests from this client; see Retry-After", body = ErrorBody)))]
 #[get("/api/v1/public/products/<id>/report-form")]
 pub async fn report_form(
     db: &State<DatabaseConnection>,
@@ -51,7 +51,7 @@ pub async fn report_form(
               (status = 404, description = "No rated product with this id", body = ErrorBody),
               (status = 409, description = "The product has as many reports waiting as the department takes", body = ErrorBody),
               (status = 422, description = "A field is invalid, the form was sent too soon or too late, or the hidden field was filled", body = ErrorBody),
-              (status = 429, description = "Too many reports from this address today", body = ErrorBody)))]
+              (status = 429, description = "Too many reports from this address today; `Retry-After` says when the next one may be sent", body = ErrorBody)))]
 // A form with a photo goes to `submit_report_form`; any other body comes here.
 #[post("/api/v1/public/products/<id>/reports", data = "<body>", rank = 2)]
 pub async fn submit_report(
@@ -237,7 +237,7 @@ pub async fn close_report(
     responses((status = 200, description = "Published answers, newest first; `ETag` and `Cache-Control: public`", body = Vec<PublishedAnswer>),
               (status = 304, description = "The client's copy is current"),
               (status = 404, description = "No rated product with this id", body = ErrorBody),
-              (status = 429, description = "Too many requests from this client", body = ErrorBody)))]
+              (status = 429, description = "Too many requests from this client; see Retry-After", body = ErrorBody)))]
 #[get("/api/v1/public/products/<id>/answers")]
 pub async fn published_answers(
     db: &State<DatabaseConnection>,

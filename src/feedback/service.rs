@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate};
 use entity::{certification, problem_report as report, recognition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::dto::{
     AnswerReport, CloseReport, NewReport, PublishedAnswer, ReportQuery, ReportReceipt, ReportView,
 };
+use super::limits::{admissible, sender_key};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
@@ -25,34 +25,9 @@ use crate::{clock, ids, msg};
 
 const ENTITY: &str = "problem_report";
 
-/// Reports one sender address may send in a day.
-pub const PER_SENDER_PER_DAY: u64 = 5;
-/// Reports one product may receive in a day.
-pub const PER_PRODUCT_PER_DAY: u64 = 20;
-/// Reports one product may have waiting (open or answered, not closed): past it the form says
-/// the department already has them in hand.
-pub const OPEN_PER_PRODUCT: u64 = 10;
-
 /// Who sent a public report, as the audit trail names it.
 fn public_sender() -> Actor {
     Actor::system("public report form")
-}
-
-/// The digest the per-address limit counts: the address itself is never stored. An IPv6
-/// sender is its /64, the network one subscriber is given (any address in it is theirs).
-pub fn sender_key(form_key: &[u8], ip: std::net::IpAddr) -> String {
-    let network = match ip {
-        std::net::IpAddr::V6(v6) => {
-            let mut o = v6.octets();
-            o[8..].fill(0);
-            std::net::Ipv6Addr::from(o).to_string()
-        }
-        v4 => v4.to_string(),
-    };
-    let mut h = Sha256::new();
-    h.update(form_key);
-    h.update(network.as_bytes());
-    hex::encode(h.finalize())
 }
 
 /// The form's token, after checking the product may be reported.
@@ -149,71 +124,6 @@ pub async fn submit(
         super::photo::discard(store, id).await;
     }
     outcome
-}
-
-/// Whether a report may be filed: its form not used yet, and within the limits.
-async fn admissible(
-    db: &impl ConnectionTrait,
-    product_id: Uuid,
-    nonce: &str,
-    sender: &str,
-    day_ago: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let used = report::Entity::find()
-        .filter(report::Column::FormNonce.eq(nonce))
-        .count(db)
-        .await?;
-    if used > 0 {
-        return Err(AppError::Conflict(msg!("report-form-used")));
-    }
-    within_limits(db, product_id, sender, day_ago).await
-}
-
-/// The limits a report must be within: the sender's reports of the day, the product's reports
-/// of the day and those it has waiting.
-async fn within_limits(
-    txn: &impl ConnectionTrait,
-    product_id: Uuid,
-    sender: &str,
-    day_ago: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    if sent_since(txn, sender, day_ago).await? >= PER_SENDER_PER_DAY {
-        return Err(too_many_from_sender());
-    }
-    if report::Entity::find()
-        .filter(report::Column::ProductId.eq(product_id))
-        .filter(report::Column::CreatedAt.gt(day_ago))
-        .filter(report::Column::Status.ne(ReportStatus::Closed.code()))
-        .count(txn)
-        .await?
-        >= PER_PRODUCT_PER_DAY
-        || open_reports(txn, &[product_id])
-            .await?
-            .get(&product_id)
-            .copied()
-            .unwrap_or(0)
-            >= OPEN_PER_PRODUCT
-    {
-        return Err(AppError::Conflict(msg!("report-enough-open")));
-    }
-    Ok(())
-}
-
-/// Reports from `sender` since `since`.
-async fn sent_since(
-    db: &impl ConnectionTrait,
-    sender: &str,
-    since: chrono::DateTime<chrono::Utc>,
-) -> AppResult<u64> {
-    Ok(report::Entity::find()
-        .filter(report::Column::SenderKey.eq(sender))
-        .filter(report::Column::CreatedAt.gt(since))
-        .count(db)
-        .await?)
-}
-
-fn too_many_from_sender() -> AppError {
-    AppError::TooManyRequests(msg!("report-too-many-sender", n = PER_SENDER_PER_DAY))
 }
 
 fn view(m: report::Model, product_name: String) -> ReportView {
