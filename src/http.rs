@@ -18,6 +18,7 @@ use validator::Validate;
 use crate::error::{AppError, stash};
 use crate::i18n::Msg;
 use crate::msg;
+use crate::version::ExpectedVersion;
 
 /// Default JSON body limit (Rocket's `json` limit overrides it).
 const DEFAULT_JSON_LIMIT: u64 = 1024 * 1024;
@@ -360,20 +361,17 @@ impl<'r, T: DeserializeOwned + Validate + Send> FromRequest<'r> for QueryParams<
 }
 
 /// The `If-Match` header, as the version it names (`None` when absent or `*`).
-#[derive(Debug, Clone, Copy)]
-pub struct IfMatch(pub Option<i32>);
-
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for IfMatch {
+impl<'r> FromRequest<'r> for ExpectedVersion {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> RequestOutcome<Self, ()> {
         let Some(raw) = req.headers().get_one("If-Match") else {
-            return Outcome::Success(IfMatch(None));
+            return Outcome::Success(ExpectedVersion(None));
         };
         let tag = raw.trim();
         if tag == "*" {
-            return Outcome::Success(IfMatch(None));
+            return Outcome::Success(ExpectedVersion(None));
         }
         // As the document states it: `"3"` (or `W/"3"`) or a bare `3`, never a half-quoted one.
         let bare = match tag.strip_prefix("W/") {
@@ -386,7 +384,7 @@ impl<'r> FromRequest<'r> for IfMatch {
         let digits =
             bare.filter(|b| (1..=9).contains(&b.len()) && b.bytes().all(|c| c.is_ascii_digit()));
         match digits.map(str::parse::<i32>) {
-            Some(Ok(v)) => Outcome::Success(IfMatch(Some(v))),
+            Some(Ok(v)) => Outcome::Success(ExpectedVersion(Some(v))),
             _ => {
                 let err = AppError::bad_request(
                     Some("If-Match"),
@@ -394,20 +392,6 @@ impl<'r> FromRequest<'r> for IfMatch {
                 );
                 Outcome::Error((stash(req, err), ()))
             }
-        }
-    }
-}
-
-impl IfMatch {
-    /// 412 unless the header is absent or names `current`.
-    pub fn check(self, current: i32) -> Result<(), AppError> {
-        match self.0 {
-            Some(v) if v != current => Err(AppError::PreconditionFailed(msg!(
-                "precondition-version",
-                current = current,
-                given = v
-            ))),
-            _ => Ok(()),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod catcher;
 pub mod certifications;
 pub mod change_requests;
 pub mod channels;
@@ -45,6 +46,7 @@ pub mod text;
 pub mod units;
 pub mod users;
 pub mod validate;
+pub mod version;
 pub mod web;
 
 /// mimalloc, for every program built on this library (the server, the bare-stack baseline of
@@ -107,6 +109,7 @@ pub fn build_rocket(
     let map_tiles = web::map::MapTiles::from_config(&config).map_err(anyhow::Error::msg)?;
     let security = limits::SecurityHeaders {
         map_tiles: map_tiles.origin.clone(),
+        consent_origins: settings.consent_origins().join(" "),
     };
     let metrics_address = config
         .metrics_address
@@ -142,8 +145,8 @@ pub fn build_rocket(
         .mount("/", routes())
         // The API answers every failure in JSON; a person's page view gets an error page.
         .register("/", catchers![web::page::page_catcher])
-        .register("/api", catchers![error::json_catcher])
-        .register("/metrics", catchers![error::json_catcher])
+        .register("/api", catchers![catcher::json_catcher])
+        .register("/metrics", catchers![catcher::json_catcher])
         .attach(security)
         .attach(sync::scheduler::fairing())
         .attach(rocket::fairing::AdHoc::on_liftoff(

@@ -210,6 +210,9 @@ pub fn failed_authentication(req: &Request<'_>) -> Option<AppError> {
 pub struct SecurityHeaders {
     /// The operator's map tiles' origin: the one other source of images (web/map.rs).
     pub map_tiles: Option<String>,
+    /// The marketplaces' consent pages the owner's "connect the shop" form leads to
+    /// (`SyncSettings::consent_origins`), space-separated.
+    pub consent_origins: String,
 }
 
 /// The policy: this origin only, no inline script or style, no plugins, no framing.
@@ -243,12 +246,7 @@ impl Fairing for SecurityHeaders {
         } else if path.starts_with("/me") {
             // The owner's "connect the shop" form leads to the marketplace's consent page:
             // those origins, and no other, may receive it.
-            let origins = req
-                .rocket()
-                .state::<crate::sync::SyncSettings>()
-                .map(|s| s.consent_origins().join(" "))
-                .unwrap_or_default();
-            format!("{CONTENT_SECURITY_POLICY} {origins}")
+            format!("{CONTENT_SECURITY_POLICY} {}", self.consent_origins)
                 .trim_end()
                 .to_owned()
         } else {

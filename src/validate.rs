@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use validator::ValidationError;
 
-use crate::auth::dto::CreateToken;
 use crate::clock;
 use crate::domain::Role;
 
@@ -457,16 +456,6 @@ pub fn platform(s: &str) -> Result<(), ValidationError> {
         ));
     }
     Ok(())
-}
-
-/// Each role names what it is scoped to.
-pub fn token_scope(t: &CreateToken) -> Result<(), ValidationError> {
-    match t.role {
-        Role::Channel if t.platform.is_none() => {
-            Err(err("platform", "is required for a channel token"))
-        }
-        _ => scope(t.role, t.unit_id, t.subject_id),
-    }
 }
 
 /// The scope a role needs, for tokens and users alike: an auditor's unit, an owner's subject.

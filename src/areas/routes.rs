@@ -9,10 +9,11 @@ use super::dto::{AreaList, AreaView, CreateArea, UpdateArea};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::lifecycle::TransitionInput;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// A subject's raw-material areas, with their exact total.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/areas", tag = "areas",
@@ -110,7 +111,7 @@ pub async fn update_area(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateArea>,
 ) -> AppResult<Resource<AreaView>> {
     let id = parse_id("area", id)?;
@@ -168,7 +169,7 @@ pub async fn transition_area(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<TransitionInput>,
 ) -> AppResult<Resource<AreaView>> {
     let id = parse_id("area", id)?;

@@ -17,13 +17,13 @@ use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{CertStatus, Role, Tenure};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView, TransitionInput};
 use crate::msg;
 use crate::pagination::PageParams;
 use crate::pagination::{Paginated, fetch};
 use crate::text::clean;
 use crate::validate::Hectares;
+use crate::version::ExpectedVersion;
 use crate::{clock, documents, geometry, ids, units};
 
 fn set_linkage(m: &mut area::Model, l: Option<LinkageInput>) {
@@ -239,7 +239,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateArea,
 ) -> AppResult<AreaView> {
     let txn = begin_write(db).await?;
@@ -256,7 +256,7 @@ pub async fn update_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateArea,
 ) -> AppResult<AreaView> {
     let area_m2 = input.area_ha.map(Hectares::square_metres);
@@ -468,7 +468,7 @@ pub async fn transition(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: TransitionInput,
 ) -> AppResult<AreaView> {
     let txn = begin_write(db).await?;

@@ -5,7 +5,7 @@ use entity::api_token;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
+use validator::{Validate, ValidationError};
 
 use crate::domain::Role;
 use crate::error::AppResult;
@@ -13,7 +13,7 @@ use crate::validate as v;
 
 /// `POST /api/v1/tokens` and `ocop-registry token create`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[validate(schema(function = "v::token_scope", skip_on_field_errors = false))]
+#[validate(schema(function = "token_scope", skip_on_field_errors = false))]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub role: Role,
@@ -29,6 +29,16 @@ pub struct CreateToken {
     #[validate(custom(function = "v::name"))]
     #[schema(schema_with = crate::openapi::text::name_or_null)]
     pub name: Option<String>,
+}
+
+/// Each role names what it is scoped to.
+fn token_scope(t: &CreateToken) -> Result<(), ValidationError> {
+    match t.role {
+        Role::Channel if t.platform.is_none() => {
+            Err(v::err("platform", "is required for a channel token"))
+        }
+        _ => v::scope(t.role, t.unit_id, t.subject_id),
+    }
 }
 
 /// A token as listed (never its secret).

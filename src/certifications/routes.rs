@@ -9,9 +9,10 @@ use super::dto::{CertificationView, CreateCertification, TransitionInput, Update
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// A subject's certifications.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/certifications", tag = "certifications",
@@ -134,7 +135,7 @@ pub async fn update_certification(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateCertification>,
 ) -> AppResult<Resource<CertificationView>> {
     let id = parse_id("certification", id)?;
@@ -162,7 +163,7 @@ pub async fn transition_certification(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<TransitionInput>,
 ) -> AppResult<Resource<CertificationView>> {
     let id = parse_id("certification", id)?;

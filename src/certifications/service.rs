@@ -18,11 +18,11 @@ use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{CertStatus, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
+use crate::version::ExpectedVersion;
 use crate::{clock, ids, schemes};
 
 /// The entity name in the audit trail and the status history.
@@ -281,7 +281,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
@@ -298,7 +298,7 @@ pub async fn update_in(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let current: cert::Model = owned(txn, actor, id, true).await?;
@@ -405,7 +405,7 @@ pub async fn transition(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: TransitionInput,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;

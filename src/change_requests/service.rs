@@ -16,10 +16,10 @@ use crate::auth::{Actor, Scope, visible};
 use crate::db::{begin_write, find, save};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::subjects::dto::UpdateSubject;
+use crate::version::ExpectedVersion;
 use crate::{clock, ids, subjects};
 
 const ENTITY: &str = "change_request";
@@ -129,7 +129,8 @@ pub async fn decide(
             effective_on: Some(current.effective_on),
             ..UpdateSubject::default()
         };
-        subjects::service::update_in(&txn, actor, current.subject_id, IfMatch(None), edit).await?;
+        subjects::service::update_in(&txn, actor, current.subject_id, ExpectedVersion(None), edit)
+            .await?;
     }
     let mut next = current.clone();
     next.status = match input.decision {

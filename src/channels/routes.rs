@@ -12,9 +12,10 @@ use super::dto::{
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// A subject's sales channels.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/channels", tag = "channels",
@@ -135,7 +136,7 @@ pub async fn update_channel(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateChannel>,
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;
@@ -162,7 +163,7 @@ pub async fn verify_channel(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<VerifyChannel>,
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;
@@ -189,7 +190,7 @@ pub async fn reject_channel(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<RejectChannel>,
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;

@@ -17,11 +17,11 @@ use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{ChannelKind, Platform, Role, VerificationStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::http::IfMatch;
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
+use crate::version::ExpectedVersion;
 use crate::{clock, documents, ids};
 
 /// The entity name in the audit trail and the status history.
@@ -482,7 +482,7 @@ pub async fn set_shop_id(
         db,
         actor,
         id,
-        IfMatch(None),
+        ExpectedVersion(None),
         UpdateChannel {
             shop_id: Some(Some(shop_id.to_owned())),
             ..Default::default()
@@ -584,7 +584,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
@@ -598,7 +598,7 @@ pub async fn update_in(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateChannel,
 ) -> AppResult<ChannelView> {
     let current: channel::Model = owned(txn, actor, id, true).await?;
@@ -724,7 +724,7 @@ pub async fn verify(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: VerifyChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;
@@ -832,7 +832,7 @@ pub async fn match_listing(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     product_id: Option<Uuid>,
 ) -> AppResult<(ListingView, i32)> {
     let txn = begin_write(db).await?;
@@ -881,7 +881,7 @@ pub async fn reject(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: RejectChannel,
 ) -> AppResult<ChannelView> {
     let txn = begin_write(db).await?;

@@ -328,7 +328,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
                     db,
                     &actor,
                     rec.id,
-                    crate::http::IfMatch(None),
+                    crate::version::ExpectedVersion(None),
                     RevokeRecognition {
                         revoked_on: decision
                             .checked_add_days(chrono::Days::new(200))
@@ -447,7 +447,7 @@ async fn evidence(
                     db,
                     actor,
                     area.id,
-                    crate::http::IfMatch(None),
+                    crate::version::ExpectedVersion(None),
                     TransitionInput {
                         to: *to,
                         reason: "Kiểm tra thực địa vùng nguyên liệu".to_owned(),
@@ -513,7 +513,7 @@ async fn evidence(
                 db,
                 actor,
                 cert.id,
-                crate::http::IfMatch(None),
+                crate::version::ExpectedVersion(None),
                 TransitionInput {
                     to: *to,
                     reason: "Thẩm định hồ sơ chứng nhận".to_owned(),
@@ -570,7 +570,7 @@ async fn evidence(
                 db,
                 actor,
                 channel.id,
-                crate::http::IfMatch(None),
+                crate::version::ExpectedVersion(None),
                 VerifyChannel {
                     verified_on: from.checked_add_days(chrono::Days::new(45)).unwrap_or(from),
                     note: Some("Đã kiểm tra gian hàng trực tuyến".to_owned()),

@@ -9,9 +9,10 @@ use super::dto::{CompleteDraft, CreateDraft, DiscardDraft, DraftQuery, DraftView
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// Keep an incomplete subject or recognition as a draft, with what it misses (administrators;
 /// auditors within their unit).
@@ -104,7 +105,7 @@ pub async fn complete_draft(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<CompleteDraft>,
 ) -> AppResult<Resource<DraftView>> {
     let id = parse_id("draft", id)?;
@@ -133,7 +134,7 @@ pub async fn discard_draft(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<DiscardDraft>,
 ) -> AppResult<Resource<DraftView>> {
     let id = parse_id("draft", id)?;

@@ -15,10 +15,11 @@ use super::service;
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::limits::ClientIp;
 use crate::pagination::{PageParams, Paginated};
 use crate::public::cache::PublicRequest;
+use crate::version::ExpectedVersion;
 
 /// The token a report about this product carries (send it back at least a few seconds later).
 #[utoipa::path(get, path = "/api/v1/public/products/{id}/report-form", tag = "public",
@@ -196,7 +197,7 @@ pub async fn list_reports(
 pub async fn answer_report(
     db: &State<DatabaseConnection>,
     actor: Actor,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     id: &str,
     body: JsonBody<AnswerReport>,
 ) -> AppResult<Resource<ReportView>> {
@@ -220,7 +221,7 @@ pub async fn answer_report(
 pub async fn close_report(
     db: &State<DatabaseConnection>,
     actor: Actor,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     id: &str,
     body: JsonBody<CloseReport>,
 ) -> AppResult<Resource<ReportView>> {

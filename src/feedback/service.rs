@@ -19,8 +19,8 @@ use crate::auth::Actor;
 use crate::documents::DocumentStore;
 use crate::domain::{CertStatus, ReportStatus, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::pagination::{PageParams, Paginated, fetch};
+use crate::version::ExpectedVersion;
 use crate::{clock, ids, msg};
 
 const ENTITY: &str = "problem_report";
@@ -223,7 +223,7 @@ pub async fn answer(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: AnswerReport,
 ) -> AppResult<ReportView> {
     let links = (input.linked_recognition_id, input.linked_certification_id);
@@ -239,7 +239,7 @@ pub async fn close(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: CloseReport,
 ) -> AppResult<ReportView> {
     let links = (input.linked_recognition_id, input.linked_certification_id);
@@ -253,7 +253,7 @@ async fn decide(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     decision: Decision,
     (recognition_id, certification_id): (Option<Uuid>, Option<Uuid>),
 ) -> AppResult<ReportView> {

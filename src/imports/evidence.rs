@@ -18,9 +18,9 @@ use super::records::{
 use super::subjects::{Row, Target, parse};
 use super::{Fate, Outcome, RowError, Written};
 use crate::auth::Actor;
-use crate::http::IfMatch;
 use crate::msg;
 use crate::text::fold;
+use crate::version::ExpectedVersion;
 
 /// The subject a row of evidence names.
 pub struct Owner {
@@ -490,7 +490,7 @@ pub async fn apply(
         key_column
     };
     mine(txn, subject_id, found.subject_id, key_column).await?;
-    let (id, edit) = (found.id, IfMatch(None));
+    let (id, edit) = (found.id, ExpectedVersion(None));
     let version = match kind {
         ImportKind::Areas => crate::areas::service::update_in(txn, actor, id, edit, parse(&data)?)
             .await

@@ -297,7 +297,7 @@ pub(super) async fn edit_product(
         txn,
         actor,
         current.id,
-        crate::http::IfMatch(None),
+        crate::version::ExpectedVersion(None),
         input,
     )
     .await

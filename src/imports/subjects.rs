@@ -14,11 +14,11 @@ use super::{Outcome, RowError};
 use crate::auth::Actor;
 use crate::drafts::dto::{CompleteDraft, CreateDraft, DraftEntity};
 use crate::drafts::service as drafts;
-use crate::http::IfMatch;
 use crate::msg;
 use crate::subjects::dto::UpdateSubject;
 use crate::subjects::service as subjects;
 use crate::text::fold;
+use crate::version::ExpectedVersion;
 
 /// A row's cells by field.
 pub struct Row<'a> {
@@ -423,7 +423,7 @@ async fn update(
         founded_on: set("founded_on").then_some(given.founded_on),
         ..Default::default()
     };
-    let after = subjects::update_in(txn, actor, current.id, IfMatch(None), patch)
+    let after = subjects::update_in(txn, actor, current.id, ExpectedVersion(None), patch)
         .await
         .map_err(RowError::app)?;
     Ok(if after.version == current.version {

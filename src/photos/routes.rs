@@ -15,9 +15,10 @@ use crate::documents::DocumentStore;
 use crate::documents::routes::{form_error, received};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export::Download;
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// The multipart form of a photo upload.
 #[derive(FromForm)]
@@ -163,7 +164,7 @@ pub fn jpeg(id: uuid::Uuid, width: u32, bytes: Vec<u8>) -> Download {
 pub async fn approve_photo(
     db: &State<DatabaseConnection>,
     actor: Actor,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     id: &str,
 ) -> AppResult<Resource<PhotoView>> {
     let id = parse_id("photo", id)?;
@@ -188,7 +189,7 @@ pub async fn approve_photo(
 pub async fn reject_photo(
     db: &State<DatabaseConnection>,
     actor: Actor,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     id: &str,
     body: JsonBody<RejectPhoto>,
 ) -> AppResult<Resource<PhotoView>> {

@@ -16,9 +16,9 @@ use crate::auth::{Actor, owned};
 use crate::documents::DocumentStore;
 use crate::domain::{PhotoStatus, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
+use crate::version::ExpectedVersion;
 use crate::{clock, ids};
 
 /// The entity name in errors and the audit trail.
@@ -152,7 +152,7 @@ pub async fn approve(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
 ) -> AppResult<PhotoView> {
     decide(db, actor, id, if_match, None).await
 }
@@ -163,7 +163,7 @@ pub async fn reject(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: RejectPhoto,
 ) -> AppResult<PhotoView> {
     decide(
@@ -181,7 +181,7 @@ async fn decide(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     reason: Option<String>,
 ) -> AppResult<PhotoView> {
     actor.require(&[Role::Admin, Role::Auditor])?;

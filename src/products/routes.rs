@@ -12,9 +12,10 @@ use super::dto::{
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// A subject's products.
 #[utoipa::path(get, path = "/api/v1/subjects/{id}/products", tag = "products",
@@ -107,7 +108,7 @@ pub async fn update_product(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateProduct>,
 ) -> AppResult<Resource<ProductView>> {
     let id = parse_id("product", id)?;
@@ -210,7 +211,7 @@ pub async fn revoke_recognition(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<RevokeRecognition>,
 ) -> AppResult<Resource<RecognitionView>> {
     let id = parse_id("recognition", id)?;

@@ -17,11 +17,11 @@ use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold};
 use crate::validate::Score;
+use crate::version::ExpectedVersion;
 use crate::{clock, ids};
 
 /// Months a recognition stays valid unless the decision says otherwise.
@@ -143,7 +143,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateProduct,
 ) -> AppResult<ProductView> {
     let txn = begin_write(db).await?;
@@ -157,7 +157,7 @@ pub async fn update_in(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateProduct,
 ) -> AppResult<ProductView> {
     let current: product::Model = owned(txn, actor, id, true).await?;
@@ -332,7 +332,7 @@ pub async fn revoke(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: RevokeRecognition,
 ) -> AppResult<RecognitionView> {
     let txn = begin_write(db).await?;

@@ -9,8 +9,9 @@ use super::dto::{CreateScheme, SchemeList, SchemeView, UpdateScheme};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, Resource};
+use crate::http::{JsonBody, Resource};
 use crate::ids::parse_id;
+use crate::version::ExpectedVersion;
 
 /// The certification-scheme catalogue.
 #[utoipa::path(get, path = "/api/v1/schemes", tag = "schemes",
@@ -60,7 +61,7 @@ pub async fn update_scheme(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateScheme>,
 ) -> AppResult<Resource<SchemeView>> {
     let id = parse_id("scheme", id)?;

@@ -14,9 +14,9 @@ use crate::auth::Actor;
 use crate::db::{begin_write, save_version};
 use crate::domain::{Role, SchemeCategory};
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::msg;
 use crate::text::clean;
+use crate::version::ExpectedVersion;
 use crate::{clock, ids};
 
 /// The default catalogue (docs/domain.md §3): code, name, category, validity limit in months (the
@@ -183,7 +183,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateScheme,
 ) -> AppResult<SchemeView> {
     actor.require(&[Role::Admin])?;

@@ -10,10 +10,11 @@ use super::service;
 use crate::auth::{Actor, Caller};
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{Download, Format, download};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::i18n::Lang;
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 use rocket::Either;
 
 /// List the subjects the token may see (or download them all with `format=csv|xlsx`).
@@ -106,7 +107,7 @@ pub async fn update_subject(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateSubject>,
 ) -> AppResult<Resource<SubjectView>> {
     let id = parse_id("subject", id)?;

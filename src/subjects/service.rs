@@ -16,12 +16,12 @@ use crate::auth::{Actor, Caller, Scope};
 use crate::db::{begin_write, find, save_version};
 use crate::domain::{LegalForm, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::units::graph::UnitGraph;
 use crate::validate::{TaxId, parse_tax_id};
+use crate::version::ExpectedVersion;
 use crate::{auth, clock, ids, units};
 
 /// Loads a subject (404 when absent).
@@ -520,7 +520,7 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateSubject,
 ) -> AppResult<SubjectView> {
     let txn = begin_write(db).await?;
@@ -535,7 +535,7 @@ pub async fn update_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: UpdateSubject,
 ) -> AppResult<SubjectView> {
     let (current, scope) = guard(txn, actor, "subject", id, id, true).await?;

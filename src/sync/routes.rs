@@ -20,9 +20,10 @@ use super::{authorize, connection, runs};
 use crate::auth::Actor;
 use crate::channels::dto::ListingView;
 use crate::error::{AppError, AppResult, ErrorBody, stash};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// A channel's marketplace connection (secrets are never served).
 #[utoipa::path(get, path = "/api/v1/channels/{id}/connection", tag = "sync",
@@ -180,7 +181,7 @@ pub async fn match_listing(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<MatchListing>,
 ) -> AppResult<Resource<ListingView>> {
     let id = parse_id("listing", id)?;

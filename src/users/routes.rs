@@ -9,9 +9,10 @@ use super::dto::{CreateUser, CreatedUser, UpdateUser, UserView};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::{IfMatch, JsonBody, QueryParams, Resource};
+use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
+use crate::version::ExpectedVersion;
 
 /// Create an account; the answer holds its one-time password, shown this once (administrators:
 /// any role; auditors: owners of subjects in their unit).
@@ -87,7 +88,7 @@ pub async fn update_user(
     db: &State<DatabaseConnection>,
     actor: Actor,
     id: &str,
-    if_match: IfMatch,
+    if_match: ExpectedVersion,
     input: JsonBody<UpdateUser>,
 ) -> AppResult<Resource<UserView>> {
     let id = parse_id("user", id)?;

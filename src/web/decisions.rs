@@ -16,10 +16,10 @@ use crate::channels::dto::{RejectChannel, VerifyChannel};
 use crate::domain::CertStatus;
 use crate::error::AppError;
 use crate::feedback::dto::{AnswerReport, CloseReport};
-use crate::http::IfMatch;
 use crate::i18n::{Lang, parse_date};
 use crate::lifecycle::TransitionInput;
 use crate::photos::dto::RejectPhoto;
+use crate::version::ExpectedVersion;
 use crate::{areas, certifications, change_requests, channels, clock, feedback, photos};
 
 /// A decision as the form sends it.
@@ -126,7 +126,7 @@ pub async fn decide_certification(
             db.inner(),
             &session.actor,
             id,
-            IfMatch(Some(form.version)),
+            ExpectedVersion(Some(form.version)),
             input,
         )
         .await?;
@@ -152,7 +152,7 @@ pub async fn decide_area(
             db.inner(),
             &session.actor,
             id,
-            IfMatch(Some(form.version)),
+            ExpectedVersion(Some(form.version)),
             input,
         )
         .await?;
@@ -182,7 +182,7 @@ pub async fn decide_channel(
                 db.inner(),
                 &session.actor,
                 id,
-                IfMatch(Some(form.version)),
+                ExpectedVersion(Some(form.version)),
                 input,
             )
             .await?;
@@ -204,7 +204,7 @@ pub async fn decide_channel(
             db.inner(),
             &session.actor,
             id,
-            IfMatch(Some(form.version)),
+            ExpectedVersion(Some(form.version)),
             input,
         )
         .await?;
@@ -262,7 +262,7 @@ pub async fn decide_feedback(
                 .and_then(|(_, id)| id.parse::<Uuid>().ok())
         };
         let (recognition, certification) = (linked("recognition"), linked("certification"));
-        let version = IfMatch(Some(form.version));
+        let version = ExpectedVersion(Some(form.version));
         match form.action {
             "answer" => {
                 let input = AnswerReport {
@@ -303,7 +303,7 @@ pub async fn decide_photo(
 ) -> Answer {
     let session = viewer.check_csrf(form.csrf)?;
     let result = async {
-        let version = IfMatch(Some(form.version));
+        let version = ExpectedVersion(Some(form.version));
         match form.action {
             "approve" => {
                 photos::service::approve(db.inner(), &session.actor, id, version).await?;

@@ -152,7 +152,7 @@ pub async fn save_contact(
                 db.inner(),
                 actor,
                 id,
-                crate::http::IfMatch(Some(form.version)),
+                crate::version::ExpectedVersion(Some(form.version)),
                 input,
             )
             .await

@@ -545,7 +545,7 @@ pub async fn submit_edit(
     let file = crate::documents::routes::received(&posted.file, store.max_bytes).await?;
     let refusal = match forms::changes(&specs, &typed, &before, lang) {
         Ok(mut body) => {
-            let if_match = crate::http::IfMatch(posted.version);
+            let if_match = crate::version::ExpectedVersion(posted.version);
             match apply_edit(
                 db, store, actor, subject_id, edit, if_match, &mut body, file,
             )
@@ -577,7 +577,7 @@ async fn apply_edit(
     actor: &Actor,
     subject_id: Uuid,
     edit: Edit,
-    if_match: crate::http::IfMatch,
+    if_match: crate::version::ExpectedVersion,
     body: &mut Value,
     file: Option<(String, Vec<u8>)>,
 ) -> AppResult<()> {

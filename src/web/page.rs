@@ -400,9 +400,9 @@ pub fn wants_page(req: &Request<'_>) -> bool {
 pub async fn page_catcher(
     status: Status,
     req: &Request<'_>,
-) -> Either<ErrorAnswer, crate::error::Caught> {
+) -> Either<ErrorAnswer, crate::catcher::Caught> {
     if !wants_page(req) {
-        return Either::Right(crate::error::json_catcher(status, req));
+        return Either::Right(crate::catcher::json_catcher(status, req));
     }
     let lang = Lang::of(req);
     let session = session_of(req).await;

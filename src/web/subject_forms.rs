@@ -19,9 +19,9 @@ use super::page::{Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{LegalForm, ProductGroup, RecognitionKind, Role, UnitLevel};
 use crate::error::{AppError, AppResult};
-use crate::http::IfMatch;
 use crate::i18n::Lang;
 use crate::pagination::{MAX_PER_PAGE, PageParams};
+use crate::version::ExpectedVersion;
 use crate::{clock, products, subjects, units};
 
 /// The forms of a subject's file, in the order the page shows them.
@@ -434,7 +434,8 @@ async fn apply(
                 }
             }
             let input = crate::http::parse_json(&bytes(body)?)?;
-            subjects::service::update(db, actor, subject_id, IfMatch(version), input).await?;
+            subjects::service::update(db, actor, subject_id, ExpectedVersion(version), input)
+                .await?;
         }
         "product" => {
             let input = crate::http::parse_json(&bytes(body)?)?;
@@ -463,7 +464,7 @@ async fn apply(
                 return Err(AppError::invalid("recognition_id", "is not this subject's"));
             }
             let input = crate::http::parse_json(&bytes(body)?)?;
-            products::service::revoke(db, actor, recognition, IfMatch(None), input).await?;
+            products::service::revoke(db, actor, recognition, ExpectedVersion(None), input).await?;
         }
         _ => return Err(AppError::not_found("form", form)),
     }
