@@ -547,6 +547,7 @@ import-recognition-differs = the row differs from recorded recognition { $id } (
 import-place-missing = the row names no commune, district or province
 import-commune-merged = "{ $name }" no longer existed on { $on }: taken as its successor { $into }
 import-place-accents = "{ $name }" is written with other accents than the unit's name: taken as { $unit }; if that is wrong, correct the commune or give its code
+import-subject-moved = the subject moved to { $unit } as of { $on }: recorded as a dated identity change, its history keeps the former place
 import-commune-unknown = no commune "{ $name }" on { $on } (merged before the unit data begins, or misspelt): kept as a draft that lacks its commune, with the row as written
 import-result-too-large = the file with its results would exceed { $max } MiB (its cells are longer than the file itself): check it without format
 import-no-name = the row names no subject: it identifies nothing

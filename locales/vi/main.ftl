@@ -552,6 +552,7 @@ import-recognition-differs = dòng ghi khác với quyết định công nhận 
 import-place-missing = dòng không ghi xã, huyện hay tỉnh
 import-commune-merged = "{ $name }" không còn vào ngày { $on }: lấy theo đơn vị kế thừa { $into }
 import-place-accents = "{ $name }" viết khác dấu với tên đơn vị: hiểu là { $unit }; nếu không đúng, sửa tên xã hoặc ghi mã xã
+import-subject-moved = chủ thể chuyển địa bàn về { $unit } từ ngày { $on }: ghi là thay đổi thông tin định danh có ngày hiệu lực, lịch sử giữ nơi cũ
 import-commune-unknown = không tìm thấy xã "{ $name }" vào ngày { $on } (xã đã sáp nhập trước khi có dữ liệu, hoặc viết sai): giữ làm bản nháp thiếu xã, dòng gốc được lưu kèm
 import-result-too-large = tệp kèm kết quả sẽ lớn hơn { $max } MiB (các ô của tệp dài hơn chính tệp): hãy kiểm tra không kèm tệp (bỏ format)
 import-no-name = dòng không ghi tên chủ thể: không xác định được bản ghi

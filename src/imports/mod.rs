@@ -3,6 +3,7 @@
 //! the same services as the API, in one transaction per file — so a dry run is the real run
 //! rolled back, and a file with any row in error writes nothing.
 
+mod apply;
 mod authority;
 pub mod cells;
 pub mod columns;
@@ -25,7 +26,7 @@ pub fn routes() -> Vec<rocket::Route> {
 
 use std::collections::HashMap;
 
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use self::dto::{ImportKind, ImportQuery, ImportSummary, RowFate, RowMessage, RowResult};
@@ -42,6 +43,9 @@ use crate::units::graph::UnitGraph;
 pub enum Outcome {
     Created,
     Updated,
+    /// Updated, and moved to the commune the row gives: a dated identity change, which the
+    /// summary notes.
+    Moved,
     Unchanged,
     Draft,
 }
@@ -237,13 +241,12 @@ pub async fn run(
             header: &header,
             cells,
         };
-        // A merged commune taken as its successor is worth a note where the row placed a
-        // record by it (a registered record whose place the row fits stays where it is).
-        let mut note = None;
+        let (mut note, mut moved_to) = (None, None);
         let outcome = match read_row(q, &row, &places) {
             Err(e) => Err(e),
             Ok(read) => {
                 note = read.place().and_then(|p| p.note.clone());
+                moved_to = read.place().and_then(|p| p.commune);
                 if let Some(first) = seen.insert(read.key(), *n) {
                     Err(RowError::field(
                         "",
@@ -251,19 +254,12 @@ pub async fn run(
                     ))
                 } else {
                     let source = source(&header, *n, cells);
-                    in_savepoint(&txn, actor, &graph, read, &source).await?
+                    apply::in_savepoint(&txn, actor, &graph, read, &source).await?
                 }
             }
         };
-        let made = matches!(
-            &outcome,
-            Ok(Fate {
-                outcome: Outcome::Created | Outcome::Draft,
-                ..
-            })
-        );
-        if let (true, Some(note)) = (made, &note) {
-            summary.notes.push(message(*n, "commune", note));
+        if let Some(m) = place_note(&outcome, note, moved_to, &places) {
+            summary.notes.push(message(*n, "commune", &m));
         }
         let errors = summary.count(*n, outcome)?;
         summary
@@ -341,7 +337,7 @@ impl ImportSummary {
             Ok(f) => {
                 let (counter, result) = match f.outcome {
                     Outcome::Created => (&mut self.created, RowFate::Created),
-                    Outcome::Updated => (&mut self.updated, RowFate::Updated),
+                    Outcome::Updated | Outcome::Moved => (&mut self.updated, RowFate::Updated),
                     Outcome::Unchanged => (&mut self.unchanged, RowFate::Unchanged),
                     Outcome::Draft => (&mut self.drafts, RowFate::Draft),
                 };
@@ -424,58 +420,30 @@ fn both<A, B>(a: Result<A, RowError>, b: Result<B, RowError>) -> Result<(A, B), 
     }
 }
 
-/// Applies a row in a savepoint: a refused row leaves the transaction usable (PostgreSQL
-/// aborts a transaction at its first failed statement). A fault of the database stops the file.
-async fn in_savepoint(
-    txn: &sea_orm::DatabaseTransaction,
-    actor: &Actor,
-    graph: &UnitGraph,
-    read: Read,
-    source: &serde_json::Value,
-) -> AppResult<Result<Fate, RowError>> {
-    let sp = txn.begin().await?;
-    let fate = apply_row(&sp, actor, graph, read, source).await;
-    match fate {
-        Ok(_) => sp.commit().await?,
-        Err(_) => sp.rollback().await?,
+/// What the reader should know of where a row put its record: a merged commune taken as its
+/// successor where the row placed a record by it (a registered record whose place the row fits
+/// stays where it is), or a subject moved.
+fn place_note(
+    outcome: &Result<Fate, RowError>,
+    note: Option<Msg>,
+    moved_to: Option<Uuid>,
+    places: &places::Resolver<'_>,
+) -> Option<Msg> {
+    match outcome {
+        Ok(Fate {
+            outcome: Outcome::Created | Outcome::Draft,
+            ..
+        }) => note,
+        Ok(Fate {
+            outcome: Outcome::Moved,
+            ..
+        }) => Some(msg!(
+            "import-subject-moved",
+            unit = moved_to.map(|c| places.label(c)).unwrap_or_default(),
+            on = places.on()
+        )),
+        _ => None,
     }
-    Ok(fate)
-}
-
-/// Applies a row: its subject, then its product and recognition, or its record of evidence.
-async fn apply_row(
-    txn: &sea_orm::DatabaseTransaction,
-    actor: &Actor,
-    graph: &UnitGraph,
-    read: Read,
-    source: &serde_json::Value,
-) -> Result<Fate, RowError> {
-    let (subject, item) = match read {
-        Read::Listed(s, i) => (s, i),
-        Read::Evidence(owner, item) => {
-            let target = evidence::find_owner(txn, &owner).await?;
-            return evidence::apply(txn, actor, target, item, source).await;
-        }
-    };
-    // The rows of one recognition draft are told apart by the year they give.
-    let mut source = source.clone();
-    if let (Some(y), Some(o)) = (item.as_ref().and_then(|i| i.year), source.as_object_mut()) {
-        o.insert("year".into(), serde_json::json!(y));
-    }
-    let place_unit = subject.place.as_ref().map(|p| p.unit);
-    let (target, first) = subjects::apply(txn, actor, subject, &source, item.is_none()).await?;
-    let Some(item) = item else {
-        return Ok(first.of(target.written()));
-    };
-    let then = products::apply(txn, actor, graph, target, item, place_unit, &source).await?;
-    // What the row did as a whole: held back if anything is, else whatever it made.
-    let outcome = match (first, then.outcome) {
-        (Outcome::Draft, _) | (_, Outcome::Draft) => Outcome::Draft,
-        (Outcome::Created, _) | (_, Outcome::Created) => Outcome::Created,
-        (Outcome::Updated, _) | (_, Outcome::Updated) => Outcome::Updated,
-        _ => Outcome::Unchanged,
-    };
-    Ok(outcome.of(then.record))
 }
 
 /// A message quoting a cell says enough of it in 300 characters: a file of a few kilobytes can

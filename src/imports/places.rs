@@ -150,12 +150,18 @@ impl<'g> Resolver<'g> {
     /// data begins, a misspelling) becomes a place with no commune, in the district or province
     /// the row names, else in `root`: the record is kept as a draft that lacks its commune, and
     /// its row keeps the words (docs/domain.md §9). Ambiguous names stay errors.
+    /// The day the list describes.
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
+
     pub fn keeping_unknown_communes(mut self, root: Option<Uuid>) -> Self {
         self.drafts_under = Some(root);
         self
     }
 
-    fn label(&self, id: Uuid) -> String {
+    /// A unit with the units above it: `Phường Tân Thạnh (Thành phố Tam Kỳ, Tỉnh Quảng Nam)`.
+    pub fn label(&self, id: Uuid) -> String {
         let Some(u) = self.graph.get(id) else {
             return id.to_string();
         };

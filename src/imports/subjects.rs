@@ -1,6 +1,7 @@
 //! One row of a list of subjects: registered, updated, left unchanged or kept as a draft, by
 //! the same services and rules as the API.
 
+use chrono::NaiveDate;
 use entity::{draft, subject};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
@@ -66,6 +67,8 @@ pub struct Read {
     /// Absent only when the row names a registered subject by its id.
     pub place: Option<Place>,
     pub id: Option<Uuid>,
+    /// The day the list describes: a subject it places elsewhere moved there by then.
+    pub on: NaiveDate,
 }
 
 /// Reads a row by the rules of the list's columns.
@@ -128,7 +131,12 @@ pub fn read(row: &Row<'_>, places: &Resolver<'_>) -> Result<Read, RowError> {
     if let Some(c) = place.as_ref().and_then(|p| p.commune) {
         data.insert("commune_id".into(), json!(c));
     }
-    Ok(Read { data, place, id })
+    Ok(Read {
+        data,
+        place,
+        id,
+        on: places.on(),
+    })
 }
 
 /// Where the row's subject is, when the row names a place at all.
@@ -271,7 +279,12 @@ pub async fn apply(
     source: &Value,
     update_records: bool,
 ) -> Result<(Target, Outcome), RowError> {
-    let Read { data, place, id } = read;
+    let Read {
+        data,
+        place,
+        id,
+        on,
+    } = read;
     let draft = match &place {
         Some(p) => draft_of(txn, &data, p).await?,
         None => None,
@@ -287,7 +300,7 @@ pub async fn apply(
     if let Some(current) = current {
         let id = current.id;
         let outcome = if update_records {
-            update(txn, actor, current, data, place.as_ref()).await?
+            update(txn, actor, current, data, place.as_ref(), on).await?
         } else {
             Outcome::Unchanged
         };
@@ -350,15 +363,17 @@ pub async fn apply(
     Ok((Target::Draft(Box::new(d)), Outcome::Draft))
 }
 
-/// A registered subject and a row about it: contact data the row gives is taken; identity
-/// data it gives must agree (changing a name, form, tax code or commune is a dated change,
-/// not a spreadsheet's side effect).
+/// A registered subject and a row about it: contact data the row gives is taken; a commune
+/// the row's words do not fit is a move, recorded as the dated identity change it is, effective
+/// on the list's date; a name, form or tax code it gives must agree (changed on the subject's
+/// page with the day it takes effect, not as a spreadsheet's side effect).
 async fn update(
     txn: &DatabaseTransaction,
     actor: &Actor,
     current: subject::Model,
     mut data: Map<String, Value>,
     place: Option<&Place>,
+    on: NaiveDate,
 ) -> Result<Outcome, RowError> {
     if let Some(kept) = place.and_then(|p| p.keeps(current.commune_id)) {
         data.insert("commune_id".into(), json!(kept));
@@ -399,20 +414,7 @@ async fn update(
             ),
         ));
     }
-    if given.commune_id != current.commune_id {
-        let registered = crate::units::service::refs(txn, &[current.commune_id])
-            .await
-            .map_err(RowError::app)?
-            .remove(&current.commune_id)
-            .map_or_else(
-                || current.commune_id.to_string(),
-                |u| format!("{} ({})", u.name, u.code),
-            );
-        return Err(RowError::field(
-            "commune",
-            msg!("import-identity-differs", registered = registered),
-        ));
-    }
+    let moved = given.commune_id != current.commune_id;
     let set = |k: &str| data.contains_key(k);
     let patch = UpdateSubject {
         address: set("address").then(|| given.address.clone()),
@@ -421,12 +423,16 @@ async fn update(
         email: set("email").then(|| given.email.clone()),
         woman_led: set("woman_led").then_some(given.woman_led),
         founded_on: set("founded_on").then_some(given.founded_on),
+        commune_id: moved.then_some(given.commune_id),
+        effective_on: moved.then_some(on),
         ..Default::default()
     };
     let after = subjects::update_in(txn, actor, current.id, ExpectedVersion(None), patch)
         .await
         .map_err(RowError::app)?;
-    Ok(if after.version == current.version {
+    Ok(if moved {
+        Outcome::Moved
+    } else if after.version == current.version {
         Outcome::Unchanged
     } else {
         Outcome::Updated

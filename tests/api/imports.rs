@@ -368,6 +368,50 @@ async fn a_commune_written_with_other_accents_is_taken_with_a_note_never_silentl
     }
 }
 
+/// A list placing a registered subject in another commune moves it as a dated identity change,
+/// effective on the list's date, and says so; the same list again changes nothing.
+#[rocket::async_test]
+async fn a_list_that_places_a_subject_elsewhere_moves_it_on_the_lists_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Nấm Tân Thạnh").await;
+    let tax = s["tax_code"].as_str().unwrap().to_owned();
+    let list = format!(
+        "Tên chủ thể;Mã số thuế;Quận/Huyện;Xã/Phường\nHTX Nấm Tân Thạnh;{tax};Tam Kỳ;Tam Thăng"
+    );
+    let csv = ContentType::new("text", "csv");
+    let res = app
+        .upload(&path(false), &admin, list.clone().into_bytes(), csv.clone())
+        .await;
+    assert_eq!(figures(&res.body), [1, 0, 1, 0, 0], "{:?}", res.body);
+    let notes = res.body["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let said = notes[0]["message"].as_str().unwrap();
+    assert!(
+        said.contains("Tam Thăng") && said.contains("30/06/2025"),
+        "{said}"
+    );
+    let moved = app
+        .get(&format!("/api/v1/subjects/{}", id_of(&s)), Some(&admin))
+        .await
+        .body;
+    assert!(
+        moved["commune"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("Tam Thăng"),
+        "{moved}"
+    );
+    let history = moved["location_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[1]["effective_on"], "2025-06-30", "{history:?}");
+    let again = app
+        .upload(&path(false), &admin, list.into_bytes(), csv)
+        .await;
+    assert_eq!(figures(&again.body), [1, 0, 0, 1, 0], "{:?}", again.body);
+    assert_eq!(again.body["notes"], serde_json::json!([]));
+}
+
 #[rocket::async_test]
 async fn files_that_are_not_lists_are_refused_with_what_to_do_and_nothing_is_written() {
     let app = TestApp::spawn().await;
