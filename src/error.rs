@@ -167,7 +167,7 @@ impl AppError {
                 None,
             ),
             AppError::PayloadTooLarge { limit } => (
-                crate::msg!("error-payload-too-large", limit = limit).render(lang),
+                crate::msg!("error-payload-too-large", limit = size_text(*limit)).render(lang),
                 None,
             ),
             AppError::Upstream(text) => (
@@ -198,6 +198,15 @@ impl AppError {
 
 /// The sentence over a refusal's fields: the field and its rule when there is one, else the
 /// fields' names.
+/// A limit in the unit people read it in: `10 MB`, `64 KB`, `512 byte`.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MB", b >> 20),
+        b if b >= 1 << 10 => format!("{} KB", b >> 10),
+        b => format!("{b} byte"),
+    }
+}
+
 fn summary(fields: &BTreeMap<String, Vec<String>>, lang: Lang) -> String {
     match fields.iter().next() {
         Some((field, rules)) if fields.len() == 1 && rules.len() == 1 => {

@@ -342,7 +342,7 @@ dashboard-last-frozen = Changes since the last freeze ({ $at })
 ## Error messages of the API (the envelope's `message` and `fields`)
 error-invalid-fields = invalid input in: { $fields }
 error-not-found-record = { $entity } “{ $id }” not found
-error-payload-too-large = request body is larger than { $limit } bytes
+error-payload-too-large = the file or request body is larger than the limit of { $limit }
 error-upstream = channel API error: { $detail }
 error-duplicate-key = the record conflicts with an existing one (duplicate key)
 error-malformed = the request is malformed

@@ -342,7 +342,7 @@ dashboard-last-frozen = Thay đổi từ lần chốt gần nhất ({ $at })
 ## Thông báo lỗi của API (`message` và `fields` của phong bì lỗi)
 error-invalid-fields = dữ liệu không hợp lệ ở: { $fields }
 error-not-found-record = không tìm thấy bản ghi: { $entity } “{ $id }”
-error-payload-too-large = dữ liệu gửi lên vượt quá { $limit } byte
+error-payload-too-large = tệp hoặc dữ liệu gửi lên lớn hơn giới hạn { $limit }
 error-upstream = sàn thương mại điện tử trả lời lỗi: { $detail }
 error-duplicate-key = bản ghi trùng với một bản ghi đã có (trùng khóa)
 error-malformed = yêu cầu không đúng định dạng

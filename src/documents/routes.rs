@@ -16,27 +16,53 @@ use crate::export::Download;
 use crate::http::Resource;
 use crate::ids::parse_id;
 
+/// A file field of a form: the file, or what went wrong reading it. (An `Option` would take a
+/// file over its limit, or sent twice, for no file at all.)
+pub type FileField<'r> = rocket::form::Result<'r, TempFile<'r>>;
+
 /// The multipart form of an upload.
 #[derive(FromForm)]
 pub struct UploadForm<'r> {
-    pub file: Option<TempFile<'r>>,
+    pub file: FileField<'r>,
     pub subject_id: Option<&'r str>,
 }
 
-/// The bytes and given name of an uploaded file (`None` when no file was sent). Rocket has
-/// already spooled the part to a temporary file under the form's limit, which is the import's
-/// (larger) one: a file over `limit` is refused by its size on disk before a byte of it is read
-/// into memory.
-pub async fn received(
-    file: &Option<TempFile<'_>>,
+/// The file sent as `field`, or `None` when none was sent. Rocket has already spooled the part
+/// to a temporary file under the form's limit, which is the import's (larger) one: a file over
+/// `limit` is refused by its size on disk before a byte of it is read into memory. (Taken apart
+/// from [`received`]: a form's errors cannot be held across an `await`.)
+pub fn sent<'a, 'r>(
+    file: &'a FileField<'r>,
+    field: &str,
     limit: u64,
-) -> AppResult<Option<(String, Vec<u8>)>> {
-    let Some(file) = file.as_ref().filter(|f| f.len() > 0) else {
-        return Ok(None);
+) -> AppResult<Option<&'a TempFile<'r>>> {
+    use rocket::form::error::ErrorKind;
+    let file = match file {
+        Ok(f) if f.len() > 0 => f,
+        Ok(_) => return Ok(None),
+        Err(errors) if errors.iter().all(|e| matches!(e.kind, ErrorKind::Missing)) => {
+            return Ok(None);
+        }
+        Err(errors)
+            if errors
+                .iter()
+                .any(|e| matches!(e.kind, ErrorKind::Duplicate)) =>
+        {
+            return Err(AppError::invalid(field, "send one file"));
+        }
+        Err(errors) => return Err(form_error(errors, limit)),
     };
     if file.len() > limit {
         return Err(AppError::PayloadTooLarge { limit });
     }
+    Ok(Some(file))
+}
+
+/// The bytes and given name of a file [`sent`].
+pub async fn received(file: Option<&TempFile<'_>>) -> AppResult<Option<(String, Vec<u8>)>> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
     let name = file
         .raw_name()
         .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_owned())
@@ -111,7 +137,8 @@ pub async fn upload_document(
         .map(|s| parse_id("subject", s))
         .transpose()
         .map_err(|_| AppError::invalid("subject_id", "must be a UUID"))?;
-    let (file_name, bytes) = received(&form.file, store.max_bytes)
+    let file = sent(&form.file, "file", store.max_bytes)?;
+    let (file_name, bytes) = received(file)
         .await?
         .ok_or_else(|| AppError::invalid("file", "is required"))?;
     let view = service::upload(
@@ -172,13 +199,24 @@ mod tests {
             path: rocket::Either::Right("/nonexistent/ocop-upload".into()),
             len,
         };
-        let over = received(&Some(spooled(11)), 10).await;
+        let over = sent(&Ok(spooled(11)), "file", 10).map(|_| ());
         assert!(
             matches!(over, Err(AppError::PayloadTooLarge { limit: 10 })),
             "{over:?}"
         );
-        let within = received(&Some(spooled(10)), 10).await;
+        let spooled_within = Ok(spooled(10));
+        let within = received(sent(&spooled_within, "file", 10).unwrap()).await;
         assert!(matches!(within, Err(AppError::Internal(_))), "{within:?}");
-        assert!(matches!(received(&None, 10).await, Ok(None)));
+        let missing = Err(rocket::form::Errors::from(
+            rocket::form::error::ErrorKind::Missing,
+        ));
+        assert!(matches!(sent(&missing, "file", 10), Ok(None)));
+        let twice = Err(rocket::form::Errors::from(
+            rocket::form::error::ErrorKind::Duplicate,
+        ));
+        assert!(matches!(
+            sent(&twice, "file", 10),
+            Err(AppError::Invalid { .. })
+        ));
     }
 }

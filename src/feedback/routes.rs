@@ -126,7 +126,8 @@ pub async fn submit_report_form(
         website: form.website.map(str::to_owned),
     };
     input.validate()?;
-    let photo = crate::documents::routes::received(&form.photo, store.max_bytes)
+    let photo = crate::documents::routes::sent(&form.photo, "photo", store.max_bytes)?;
+    let photo = crate::documents::routes::received(photo)
         .await?
         .map(|(_, bytes)| bytes);
     let receipt = service::submit(db.inner(), store, (id, ip.0), input, photo).await?;

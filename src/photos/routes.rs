@@ -1,7 +1,6 @@
 //! Product photo handlers: upload and list (producer and staff), review (staff), the files.
 
 use rocket::form::{Errors, Form, FromForm, Strict};
-use rocket::fs::TempFile;
 use rocket::http::{ContentType, Status};
 use rocket::serde::json::Json;
 use rocket::{State, get, post};
@@ -12,7 +11,7 @@ use super::service;
 use crate::auth::Actor;
 use crate::config::AppConfig;
 use crate::documents::DocumentStore;
-use crate::documents::routes::{form_error, received};
+use crate::documents::routes::{form_error, received, sent};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export::Download;
 use crate::http::{JsonBody, QueryParams, Resource};
@@ -23,7 +22,7 @@ use crate::version::ExpectedVersion;
 /// The multipart form of a photo upload.
 #[derive(FromForm)]
 pub struct PhotoForm<'r> {
-    pub file: Option<TempFile<'r>>,
+    pub file: crate::documents::routes::FileField<'r>,
 }
 
 /// The form as documented: one file.
@@ -73,7 +72,8 @@ pub async fn upload_photo(
 ) -> AppResult<Resource<PhotoView>> {
     let id = parse_id("product", id)?;
     let form = form.map_err(|e| form_error(&e, store.max_bytes))?;
-    let (_, bytes) = received(&form.file, store.max_bytes)
+    let file = sent(&form.file, "file", store.max_bytes)?;
+    let (_, bytes) = received(file)
         .await?
         .ok_or_else(|| AppError::invalid("file", "is required"))?;
     let review = review_window(config);

@@ -37,7 +37,7 @@ struct ReportPage {
     done: Option<String>,
 }
 
-/// What the person typed, given back with a refusal.
+/// The report form as posted.
 #[derive(FromForm)]
 pub struct ReportForm<'r> {
     kind: Option<&'r str>,
@@ -45,16 +45,25 @@ pub struct ReportForm<'r> {
     contact: Option<&'r str>,
     form_token: Option<&'r str>,
     website: Option<&'r str>,
-    photo: Option<rocket::fs::TempFile<'r>>,
+    photo: crate::documents::routes::FileField<'r>,
 }
 
-const NOTHING_TYPED: ReportForm<'static> = ReportForm {
+/// What the person typed, given back with a refusal (a photo cannot be: it is chosen again).
+#[derive(Clone, Copy, Default)]
+pub struct Typed<'r> {
+    kind: Option<&'r str>,
+    text: Option<&'r str>,
+    contact: Option<&'r str>,
+    form_token: Option<&'r str>,
+    website: Option<&'r str>,
+}
+
+const NOTHING_TYPED: Typed<'static> = Typed {
     kind: None,
     text: None,
     contact: None,
     form_token: None,
     website: None,
-    photo: None,
 };
 
 type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
@@ -70,7 +79,7 @@ async fn render(
     db: &DatabaseConnection,
     here: &Here,
     id: Uuid,
-    typed: &ReportForm<'_>,
+    typed: &Typed<'_>,
     error: Option<String>,
     done: Option<String>,
 ) -> Result<Page, PageError> {
@@ -139,7 +148,14 @@ pub async fn send_report(
 ) -> Answer {
     public.charge()?;
     let lang = here.lang;
-    let typed = form.into_inner();
+    let form = form.into_inner();
+    let typed = Typed {
+        kind: form.kind,
+        text: form.text,
+        contact: form.contact,
+        form_token: form.form_token,
+        website: form.website,
+    };
     let input = NewReport {
         kind: match typed.kind.and_then(|k| k.parse::<ReportKind>().ok()) {
             Some(k) => k,
@@ -157,15 +173,16 @@ pub async fn send_report(
         form_token: typed.form_token.unwrap_or_default().to_owned(),
         website: typed.website.map(str::to_owned),
     };
-    let outcome = match input.validate() {
-        Ok(()) => match crate::documents::routes::received(&typed.photo, store.max_bytes).await {
+    let photo = crate::documents::routes::sent(&form.photo, "photo", store.max_bytes);
+    let outcome = match (input.validate().map_err(AppError::from), photo) {
+        (Ok(()), Ok(photo)) => match crate::documents::routes::received(photo).await {
             Ok(photo) => {
                 let photo = photo.map(|(_, bytes)| bytes);
                 service::submit(db.inner(), store, (id, ip.0), input, photo).await
             }
             Err(e) => Err(e),
         },
-        Err(e) => Err(e.into()),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match outcome {
         // To the thanks by a redirect: reloading it sends nothing again.
@@ -188,7 +205,7 @@ async fn refused(
     db: &DatabaseConnection,
     here: &Here,
     id: Uuid,
-    typed: &ReportForm<'_>,
+    typed: &Typed<'_>,
     e: AppError,
 ) -> Answer {
     let (status, _) = e.status_code();

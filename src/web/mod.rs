@@ -17,6 +17,7 @@ pub mod labels;
 pub mod map;
 pub mod me;
 pub mod owner_forms;
+mod owner_specs;
 pub mod page;
 pub mod photos;
 pub mod public;

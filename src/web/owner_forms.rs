@@ -8,25 +8,22 @@
 use std::collections::HashMap;
 
 use rocket::form::{Form, FromForm};
-use rocket::fs::TempFile;
 use rocket::response::Redirect;
 use rocket::{Either, State, post};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::forms::{self, Input, Refusal, Shape, Spec, options};
+use super::forms::{self, Refusal, Shape};
+use super::owner_specs::{edit_specs, specs};
 use super::page::{Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
 use crate::documents::service::Upload;
-use crate::domain::{ChannelKind, CounterpartyKind, LegalForm, ProductGroup, Role, Tenure};
+use crate::domain::{Role, Tenure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::pagination::{MAX_PER_PAGE, PageParams};
-use crate::{
-    areas, certifications, change_requests, channels, clock, db, products, schemes, units,
-};
+use crate::{areas, certifications, change_requests, channels, clock, db, products, units};
 
 /// The forms, in the order the page shows them.
 pub const FORMS: [&str; 5] = ["product", "area", "certification", "channel", "identity"];
@@ -87,177 +84,6 @@ async fn record(db: &DatabaseConnection, actor: &Actor, edit: Edit) -> AppResult
     })
 }
 
-/// A form's fields, with the choices of the owner's own records where a field names one.
-async fn specs(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    subject_id: Uuid,
-    form: &str,
-    lang: Lang,
-) -> AppResult<Vec<Spec>> {
-    let t = |k: &str| lang.t(&format!("form-{k}"));
-    let date_hint = || lang.t("form-date-hint");
-    Ok(match form {
-        "product" => vec![
-            Spec::new("name", t("product-name"), Input::Text).required(),
-            Spec::new(
-                "group",
-                t("product-group"),
-                Input::Select(options::<ProductGroup>(
-                    lang,
-                    "product-group",
-                    ProductGroup::code,
-                    None,
-                )),
-            )
-            .required(),
-            Spec::new("subgroup", t("product-subgroup"), Input::Text),
-            Spec::new("description", t("product-description"), Input::LongText),
-        ],
-        "area" => vec![
-            Spec::new("name", t("area-name"), Input::Text).required(),
-            Spec::new("commune_id", t("area-commune"), Input::Text)
-                .shown_from("commune.name")
-                .hint(lang.t("form-area-commune-hint")),
-            Spec::new("material", t("area-material"), Input::Text).required(),
-            Spec::new("variety", t("area-variety"), Input::Text),
-            Spec::new("area_ha", t("area-hectares"), Input::Decimal)
-                .required()
-                .hint(lang.t("form-decimal-hint")),
-            Spec::new(
-                "tenure",
-                t("area-tenure"),
-                Input::Select(options::<Tenure>(lang, "tenure", Tenure::code, None)),
-            )
-            .required(),
-            Spec::new("growing_area_code", t("area-code"), Input::Text),
-            Spec::new("valid_from", t("area-valid-from"), Input::Date).hint(date_hint()),
-            Spec::new("valid_to", t("area-valid-to"), Input::Date).hint(date_hint()),
-            Spec::new("linkage.contract_no", t("linkage-number"), Input::Text)
-                .hint(lang.t("form-linkage-hint")),
-            Spec::new(
-                "linkage.counterparty",
-                t("linkage-counterparty"),
-                Input::Text,
-            ),
-            Spec::new(
-                "linkage.counterparty_kind",
-                t("linkage-counterparty-kind"),
-                Input::Select(options::<CounterpartyKind>(
-                    lang,
-                    "counterparty",
-                    CounterpartyKind::code,
-                    Some(String::new()),
-                )),
-            ),
-            Spec::new(
-                "linkage.households",
-                t("linkage-households"),
-                Input::Integer,
-            ),
-            Spec::new("linkage.start_on", t("linkage-start"), Input::Date).hint(date_hint()),
-            Spec::new("linkage.end_on", t("linkage-end"), Input::Date).hint(date_hint()),
-            Spec::new(
-                "geometry",
-                t("area-geometry"),
-                Input::File(".geojson,.json,application/geo+json,application/json"),
-            )
-            .hint(lang.t("form-geometry-hint")),
-        ],
-        "certification" => {
-            let schemes = schemes::service::list(db, actor)
-                .await?
-                .items
-                .into_iter()
-                .map(|s| {
-                    let name = lang.t_or(&format!("scheme-{}", s.code), &s.name);
-                    (s.code, name)
-                })
-                .collect();
-            let all = PageParams::new(1, MAX_PER_PAGE);
-            let none = lang.t("form-none");
-            let own_products = std::iter::once((String::new(), none.clone()))
-                .chain(
-                    products::service::list(db, actor, subject_id, &all)
-                        .await?
-                        .items
-                        .into_iter()
-                        .map(|p| (p.id.to_string(), p.name)),
-                )
-                .collect();
-            let own_areas = std::iter::once((String::new(), none))
-                .chain(
-                    areas::service::list(db, actor, subject_id, &all)
-                        .await?
-                        .items
-                        .into_iter()
-                        .map(|a| (a.id.to_string(), a.name)),
-                )
-                .collect();
-            vec![
-                Spec::new("scheme", t("cert-scheme"), Input::Select(schemes)).required(),
-                Spec::new("certificate_no", t("cert-number"), Input::Text).required(),
-                Spec::new("issuer", t("cert-issuer"), Input::Text).required(),
-                Spec::new("issued_on", t("cert-issued"), Input::Date)
-                    .required()
-                    .hint(date_hint()),
-                Spec::new("expires_on", t("cert-expires"), Input::Date)
-                    .required()
-                    .hint(date_hint()),
-                Spec::new("product_id", t("cert-product"), Input::Select(own_products)),
-                Spec::new("area_id", t("cert-area"), Input::Select(own_areas)),
-                Spec::new(
-                    "evidence_document_id",
-                    t("cert-document"),
-                    Input::File("application/pdf,image/jpeg,image/png"),
-                )
-                .required()
-                .hint(lang.t("form-document-hint")),
-            ]
-        }
-        "channel" => vec![
-            Spec::new(
-                "kind",
-                t("channel-kind"),
-                Input::Select(options::<ChannelKind>(
-                    lang,
-                    "kind",
-                    ChannelKind::code,
-                    None,
-                )),
-            )
-            .required(),
-            Spec::new("platform", t("channel-platform"), Input::Text)
-                .required()
-                .hint(lang.t("form-platform-hint")),
-            Spec::new("shop_url", t("channel-url"), Input::Text),
-            Spec::new("active_from", t("channel-from"), Input::Date).hint(date_hint()),
-            Spec::new("active_to", t("channel-to"), Input::Date).hint(date_hint()),
-        ],
-        "identity" => vec![
-            Spec::new("changes.name", t("identity-name"), Input::Text),
-            Spec::new(
-                "changes.legal_form",
-                t("identity-legal-form"),
-                Input::Select(options::<LegalForm>(
-                    lang,
-                    "legal",
-                    LegalForm::code,
-                    Some(lang.t("form-unchanged")),
-                )),
-            ),
-            Spec::new("changes.tax_code", t("identity-tax-code"), Input::Text),
-            Spec::new("changes.commune_id", t("identity-commune"), Input::Text)
-                .hint(lang.t("form-area-commune-hint")),
-            Spec::new("effective_on", t("identity-effective"), Input::Date)
-                .required()
-                .hint(date_hint()),
-            Spec::new("reason", t("identity-reason"), Input::LongText).required(),
-        ],
-        _ => return Err(AppError::not_found("form", form)),
-    })
-}
-
 /// The forms of the page, the refused one open with what was typed; a record opened for editing
 /// first, with its values.
 pub async fn shapes(
@@ -305,7 +131,7 @@ pub async fn shapes(
 pub struct Posted<'r> {
     csrf: &'r str,
     f: HashMap<String, String>,
-    file: Option<TempFile<'r>>,
+    file: crate::documents::routes::FileField<'r>,
     version: Option<i32>,
 }
 
@@ -369,7 +195,16 @@ pub async fn submit(
     let (db, store) = (db.inner(), store.inner());
     let specs = specs(db, actor, subject_id, form, lang).await?;
     let typed = posted.typed();
-    let file = crate::documents::routes::received(&posted.file, store.max_bytes).await?;
+    // A file over the limit (or sent twice) is refused on the form like any other field.
+    let file = match crate::documents::routes::sent(&posted.file, "file", store.max_bytes) {
+        Ok(file) => crate::documents::routes::received(file).await?,
+        Err(e) => {
+            let refusal = Refusal::of(form, typed, &e, &specs, lang);
+            return Ok(Either::Right(
+                super::me::render(db, &viewer, Some(refusal), None, None).await?,
+            ));
+        }
+    };
     let refuse = |errors| Refusal {
         form,
         typed: typed.clone(),
@@ -502,24 +337,6 @@ async fn apply(
     Ok(())
 }
 
-/// A form's fields when it edits a record: the same, but a certification's scan is needed only
-/// to replace it.
-async fn edit_specs(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    subject_id: Uuid,
-    form: &str,
-    lang: Lang,
-) -> AppResult<Vec<Spec>> {
-    let mut specs = specs(db, actor, subject_id, form, lang).await?;
-    for s in &mut specs {
-        if matches!(s.input, Input::File(_)) {
-            s.required = false;
-        }
-    }
-    Ok(specs)
-}
-
 /// Saves an edit of one of the owner's records through the API's own edit (its rules, its
 /// audit entry, the version it started from): only the fields changed are sent; a certification
 /// changed goes back to the auditor.
@@ -542,9 +359,12 @@ pub async fn submit_edit(
     let (view, _) = record(db, actor, edit).await?;
     let before = forms::prefill(&specs, &view, lang);
     let typed = posted.typed();
-    let file = crate::documents::routes::received(&posted.file, store.max_bytes).await?;
-    let refusal = match forms::changes(&specs, &typed, &before, lang) {
-        Ok(mut body) => {
+    let sent = crate::documents::routes::sent(&posted.file, "file", store.max_bytes);
+    let refusal = match (sent, forms::changes(&specs, &typed, &before, lang)) {
+        // A file over the limit (or sent twice) is refused on the form like any other field.
+        (Err(e), _) => Refusal::of("edit", typed, &e, &specs, lang),
+        (Ok(file), Ok(mut body)) => {
+            let file = crate::documents::routes::received(file).await?;
             let if_match = crate::version::ExpectedVersion(posted.version);
             match apply_edit(
                 db, store, actor, subject_id, edit, if_match, &mut body, file,
@@ -558,7 +378,7 @@ pub async fn submit_edit(
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(errors) => Refusal {
+        (Ok(_), Err(errors)) => Refusal {
             form: "edit",
             typed,
             errors,

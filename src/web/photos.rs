@@ -4,7 +4,6 @@
 
 use askama::Template;
 use rocket::form::{Form, FromForm};
-use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{Either, State, get, post};
@@ -124,7 +123,7 @@ pub async fn photos(
 #[derive(FromForm)]
 pub struct UploadForm<'r> {
     csrf: &'r str,
-    file: Option<TempFile<'r>>,
+    file: crate::documents::routes::FileField<'r>,
 }
 
 /// Uploads a photo; a refused file is said on the page, in the reader's language.
@@ -139,12 +138,17 @@ pub async fn upload(
     form: Form<UploadForm<'_>>,
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
     let session = viewer.check_csrf(form.csrf)?;
-    let result = match crate::documents::routes::received(&form.file, store.max_bytes).await? {
-        None => Err(AppError::invalid("file", viewer.lang.t("photos-no-file"))),
-        Some((_, bytes)) => {
-            let review = api::review_window(config);
-            service::upload(db.inner(), store.inner(), &session.actor, id, bytes, review).await
-        }
+    // A file over the limit is said on the page like any other refused file.
+    let file = crate::documents::routes::sent(&form.file, "file", store.max_bytes);
+    let result = match file {
+        Ok(file) => match crate::documents::routes::received(file).await? {
+            None => Err(AppError::invalid("file", viewer.lang.t("photos-no-file"))),
+            Some((_, bytes)) => {
+                let review = api::review_window(config);
+                service::upload(db.inner(), store.inner(), &session.actor, id, bytes, review).await
+            }
+        },
+        Err(e) => Err(e),
     };
     match result {
         Ok(_) => Ok(Either::Left(Redirect::to(format!(

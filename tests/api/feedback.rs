@@ -350,14 +350,22 @@ async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
     let tam_ky = app.auditor(unit("district", "502", None)).await;
     let hoi_an = app.auditor(unit("district", "503", None)).await;
     let path = format!("/api/v1/public/products/{}/reports", id_of(&p));
-    let send = async |photo: &[u8]| {
+    let send_parts = async |photo: &[u8], twice: bool| {
         let token = aged_token(&app, &p, 10).await;
         let fields = [
             ("kind", "fake_label"),
             ("text", "Tem OCOP dán đè lên nhãn cũ, ảnh kèm theo."),
             ("form_token", token.as_str()),
         ];
-        let (ct, body) = multipart_with(&fields, "photo", Some(("IMG_2001.JPG", photo)));
+        let (ct, mut body) = multipart_with(&fields, "photo", Some(("IMG_2001.JPG", photo)));
+        if twice {
+            // The same photo part again, before the closing boundary.
+            let head = b"------ocopboundary7MA4YWxkTrZu0gW\r\nContent-Disposition: form-data; name=\"photo\"";
+            let start = body.windows(head.len()).position(|w| w == head).unwrap();
+            let end = body.len() - b"------ocopboundary7MA4YWxkTrZu0gW--\r\n".len();
+            let again = body[start..end].to_vec();
+            body.splice(end..end, again);
+        }
         let res = app
             .client
             .post(path.clone())
@@ -369,6 +377,7 @@ async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
         let body: Value = res.into_json().await.unwrap_or(Value::Null);
         (status, body)
     };
+    let send = async |photo: &[u8]| send_parts(photo, false).await;
     // Another site's page cannot post the form through its visitors (no preflight guards it).
     let token = aged_token(&app, &p, 10).await;
     let fields = [
@@ -386,10 +395,18 @@ async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Forbidden);
-    // Not a photo: the field is named, nothing is written.
+    // Not a photo, two photos, a photo over the limit: the field is named (or the limit), and
+    // nothing is written — the report is not filed without the photo it was sent with.
     let (status, body) = send(b"GIF89a not really").await;
     assert_eq!(status, Status::UnprocessableEntity, "{body}");
     assert!(body["error"]["fields"].get("photo").is_some(), "{body}");
+    let (status, body) = send_parts(&crate::photos::phone_jpeg(), true).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["fields"].get("photo").is_some(), "{body}");
+    for over in [10 * 1024 * 1024 + 1, 20 * 1024 * 1024 + 1] {
+        let (status, body) = send(&vec![0xFF; over]).await;
+        assert_eq!(status, Status::PayloadTooLarge, "{over}: {body}");
+    }
     assert_eq!(app.count("problem_report").await, 0);
 
     let (status, body) = send(&crate::photos::phone_jpeg()).await;

@@ -305,6 +305,21 @@ async fn an_owner_fills_in_its_forms_as_people_write_and_a_refusal_saves_nothing
     .await;
     assert_eq!(refused.status, Status::Ok);
     assert!(error_of(&refused.body, "certification-evidence_document_id").contains("PDF, JPEG"));
+    let big = [scanned_pdf("VG-2025-017"), vec![b' '; 10 * 1024 * 1024]].concat();
+    let refused = post(
+        &client,
+        "certification",
+        &csrf,
+        &cert,
+        Some(("scan.pdf", &big)),
+    )
+    .await;
+    assert_eq!(refused.status, Status::Ok, "over the limit: on the form");
+    assert!(
+        refused.body.contains("lớn hơn giới hạn 10 MB"),
+        "{}",
+        refused.body
+    );
     let refused = post(&client, "certification", &csrf, &cert, None).await;
     assert!(!error_of(&refused.body, "certification-evidence_document_id").is_empty());
     assert_eq!(

@@ -294,6 +294,14 @@ async fn under_the_setting_a_photo_shows_at_once_and_staff_decide_from_the_queue
     assert_eq!(res.status(), Status::UnprocessableEntity);
     let text = res.into_string().await.unwrap();
     assert!(text.contains("tệp phải là ảnh JPEG hoặc PNG"), "{text}");
+    // Over the limit: said on the form, in megabytes.
+    let res = send(vec![0xFF; 10 * 1024 * 1024 + 1]).await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let text = res.into_string().await.unwrap();
+    assert!(
+        text.contains("lớn hơn giới hạn 10 MB") && text.contains("id=\"photo-form\""),
+        "{text}"
+    );
     let res = send(phone_jpeg()).await;
     assert_eq!(res.status(), Status::SeeOther);
     let html = page(c, &format!("{photos}?done=1")).await;
