@@ -77,11 +77,13 @@ pub fn nullable_date<'de, D: serde::Deserializer<'de>>(
     opt_date(d).map(Some)
 }
 
-/// Whether text holds a control character (U+0000–U+001F, U+007F–U+009F); `free_text` allows
-/// line breaks and tabs.
+/// Whether text holds a control character (U+0000–U+001F, U+007F–U+009F) or a bidirectional
+/// override, which no Vietnamese text needs and which turns a phone number back to front on a
+/// reviewer's screen (U+202A–U+202E, U+2066–U+2069); `free_text` allows line breaks and tabs.
 pub fn has_control(s: &str, free_text: bool) -> bool {
+    let bidi = |c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     s.chars()
-        .any(|c| c.is_control() && !(free_text && matches!(c, '\n' | '\r' | '\t')))
+        .any(|c| bidi(c) || c.is_control() && !(free_text && matches!(c, '\n' | '\r' | '\t')))
 }
 
 /// The first day of the OCOP programme: no recognition can be older.
@@ -500,6 +502,15 @@ pub fn username(s: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_turned_back_to_front_is_refused_like_a_control_character() {
+        assert!(!has_control("0905 123 456, Tam Kỳ", false));
+        assert!(has_control("0905\u{202E}654 321", false));
+        assert!(has_control("Trà sâm\u{2067}", true));
+        assert!(!has_control("dòng 1\ndòng 2", true));
+        assert!(has_control("dòng 1\ndòng 2", false));
+    }
 
     #[test]
     fn tax_codes_follow_the_check_digit_rule() {

@@ -1221,6 +1221,7 @@ photo-approved = Approved ({ $who }) — public
 photo-rejected = Rejected: { $reason }
 photo-not-a-photo = the file must be a JPEG or PNG photo (its content says otherwise)
 photo-too-large = the picture is too large (at most 12,000 pixels a side)
+photo-busy = the server is processing another report's photo; please send again in a few seconds
 photo-damaged = the photo cannot be read: the file is damaged or incomplete
 photo-already-approved = this photo is already approved
 photo-already-rejected = this photo was rejected; upload another one

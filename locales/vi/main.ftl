@@ -1227,6 +1227,7 @@ photo-approved = Đã duyệt ({ $who }) — đang hiện công khai
 photo-rejected = Bị từ chối: { $reason }
 photo-not-a-photo = tệp phải là ảnh JPEG hoặc PNG (nội dung tệp cho thấy không phải)
 photo-too-large = ảnh quá lớn (tối đa 12.000 điểm ảnh mỗi cạnh)
+photo-busy = máy chủ đang xử lý ảnh của một phản ánh khác; vui lòng gửi lại sau ít giây
 photo-damaged = không đọc được ảnh: tệp bị hỏng hoặc không đầy đủ
 photo-already-approved = ảnh này đã được duyệt
 photo-already-rejected = ảnh này đã bị từ chối; hãy tải ảnh khác lên

@@ -42,7 +42,7 @@ async fn rendered(store: &DocumentStore, bytes: Vec<u8>) -> AppResult<Vec<u8>> {
             limit: store.max_bytes,
         });
     }
-    let rendered = render::render(bytes)
+    let rendered = render::render(bytes, render::Sender::Public)
         .await?
         .map_err(|r| AppError::invalid("photo", render::refusal(r)))?;
     rendered

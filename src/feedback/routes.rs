@@ -51,8 +51,10 @@ pub async fn report_form(
               (status = 413, description = "A photo larger than 10 MiB", body = ErrorBody),
               (status = 404, description = "No rated product with this id", body = ErrorBody),
               (status = 409, description = "The product has as many reports waiting as the department takes", body = ErrorBody),
-              (status = 422, description = "A field is invalid, the form was sent too soon or too late, or the hidden field was filled", body = ErrorBody),
-              (status = 429, description = "Too many reports from this address today; `Retry-After` says when the next one may be sent", body = ErrorBody)))]
+              (status = 422, description = "A field is invalid (two photos, a file that is not one), the form was sent too soon or too late, or the hidden field was filled", body = ErrorBody),
+              (status = 403, description = "Sent from another site's page (`Sec-Fetch-Site`, or `Origin` naming another host)", body = ErrorBody),
+              (status = 429, description = "Too many reports from this address today; `Retry-After` says when the next one may be sent", body = ErrorBody),
+              (status = 503, description = "Another report's photo is being decoded: send again in a few seconds", body = ErrorBody)))]
 // A form with a photo goes to `submit_report_form`; any other body comes here.
 #[post("/api/v1/public/products/<id>/reports", data = "<body>", rank = 2)]
 pub async fn submit_report(
@@ -72,23 +74,37 @@ pub async fn submit_report(
     ))
 }
 
-/// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`):
+/// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`,
+/// or, from a browser too old to send it, an `Origin` naming another host than the request's):
 /// another site's page cannot send its reports through its visitors' addresses. A client that
-/// says nothing (a script) meets the token and the limits alone.
+/// says neither (a script) meets the token and the limits alone.
 pub struct FromThisSite;
+
+impl FromThisSite {
+    fn elsewhere(req: &rocket::Request<'_>) -> bool {
+        let headers = req.headers();
+        if let Some(site) = headers.get_one("Sec-Fetch-Site") {
+            return matches!(site, "cross-site" | "same-site");
+        }
+        let Some(origin) = headers.get_one("Origin") else {
+            return false;
+        };
+        // `null`: a page with no origin to name (a file, a sandboxed frame) is not this site's.
+        let host = origin.split_once("://").map(|(_, host)| host);
+        host.is_none_or(|h| Some(h) != headers.get_one("Host"))
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
     type Error = ();
 
     async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
-        match req.headers().get_one("Sec-Fetch-Site") {
-            Some("cross-site" | "same-site") => rocket::outcome::Outcome::Error((
-                crate::error::stash(req, AppError::Forbidden(crate::msg!("report-cross-site"))),
-                (),
-            )),
-            _ => rocket::outcome::Outcome::Success(FromThisSite),
+        if Self::elsewhere(req) {
+            let refusal = AppError::Forbidden(crate::msg!("report-cross-site"));
+            return rocket::outcome::Outcome::Error((crate::error::stash(req, refusal), ()));
         }
+        rocket::outcome::Outcome::Success(FromThisSite)
     }
 }
 

@@ -58,10 +58,34 @@ pub struct Renditions {
 /// whoever sent it (a public report's photo too, which holds no upload slot while its body
 /// arrives).
 static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Decodings of the public's photos (a report's): one at a time per process, and never queued.
+static PUBLIC: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Whose photo is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// A signed-in person's: waits its turn.
+    SignedIn,
+    /// The public's: decoded only if no other public photo is, or refused at once (503). An
+    /// anonymous crowd queueing decodings would each hold its photo in memory, and the
+    /// signed-in would wait behind them.
+    Public,
+}
 
 /// [`renditions`] off the async workers, two at a time per process.
-pub async fn render(bytes: Vec<u8>) -> crate::error::AppResult<Result<Renditions, Refused>> {
+pub async fn render(
+    bytes: Vec<u8>,
+    sender: Sender,
+) -> crate::error::AppResult<Result<Renditions, Refused>> {
     use crate::error::AppError;
+    let _public = match sender {
+        Sender::Public => Some(
+            PUBLIC
+                .try_acquire()
+                .map_err(|_| AppError::Unavailable(crate::msg!("photo-busy")))?,
+        ),
+        Sender::SignedIn => None,
+    };
     let _turn = DECODING
         .acquire()
         .await
@@ -230,5 +254,24 @@ mod tests {
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
         assert_eq!(renditions(&bomb).unwrap_err(), Refused::TooLarge);
+    }
+
+    #[tokio::test]
+    async fn a_public_photo_is_refused_at_once_while_another_is_decoded() {
+        let photo = png(40, 20, [10, 120, 40, 255]);
+        // Another report's photo being decoded.
+        let busy = PUBLIC.try_acquire().unwrap();
+        let refused = render(photo.clone(), Sender::Public).await;
+        assert!(
+            matches!(refused, Err(crate::error::AppError::Unavailable(_))),
+            "{refused:?}"
+        );
+        // The signed-in do not depend on the public's turn.
+        assert!(matches!(
+            render(photo.clone(), Sender::SignedIn).await,
+            Ok(Ok(_))
+        ));
+        drop(busy);
+        assert!(matches!(render(photo, Sender::Public).await, Ok(Ok(_))));
     }
 }

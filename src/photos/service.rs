@@ -50,7 +50,7 @@ pub async fn upload(
             limit: store.max_bytes,
         });
     }
-    let rendered = render::render(bytes)
+    let rendered = render::render(bytes, render::Sender::SignedIn)
         .await?
         .map_err(|r| AppError::invalid("file", render::refusal(r)))?;
     let id = ids::new_id();

@@ -194,6 +194,7 @@ pub async fn send_report(
             e @ (AppError::Invalid { .. }
             | AppError::Conflict(_)
             | AppError::TooManyRequests(_)
+            | AppError::Unavailable(_)
             | AppError::PayloadTooLarge { .. }),
         ) => refused(db.inner(), &here, id, &typed, e).await,
         Err(e) => Err(e.into()),

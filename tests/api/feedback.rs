@@ -395,6 +395,20 @@ async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Forbidden);
+    // Nor from a browser too old to say where the page was: its Origin says it.
+    for origin in ["https://evil.example", "null"] {
+        let (ct, body) = multipart_with(&fields, "photo", None);
+        let res = app
+            .client
+            .post(path.clone())
+            .header(ct)
+            .header(rocket::http::Header::new("Origin", origin))
+            .header(rocket::http::Header::new("Host", "ocop.example.vn"))
+            .body(body)
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::Forbidden, "{origin}");
+    }
     // Not a photo, two photos, a photo over the limit: the field is named (or the limit), and
     // nothing is written — the report is not filed without the photo it was sent with.
     let (status, body) = send(b"GIF89a not really").await;
