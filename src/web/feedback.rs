@@ -161,7 +161,7 @@ pub async fn send_report(
             Some(k) => k,
             None => {
                 let e = AppError::invalid("kind", crate::msg!("field-is-required"));
-                return refused(db.inner(), &here, id, &typed, e).await;
+                return refused(db.inner(), &here, id, &typed, e, false).await;
             }
         },
         text: typed.text.unwrap_or_default().to_owned(),
@@ -174,6 +174,8 @@ pub async fn send_report(
         website: typed.website.map(str::to_owned),
     };
     let photo = crate::documents::routes::sent(&form.photo, "photo", store.max_bytes);
+    // A file input cannot be given back filled: a refused form says to choose the photo again.
+    let had_photo = matches!(photo, Ok(Some(_)));
     let outcome = match (input.validate().map_err(AppError::from), photo) {
         (Ok(()), Ok(photo)) => match crate::documents::routes::received(photo).await {
             Ok(photo) => {
@@ -196,7 +198,7 @@ pub async fn send_report(
             | AppError::TooManyRequests(_)
             | AppError::Unavailable(_)
             | AppError::PayloadTooLarge { .. }),
-        ) => refused(db.inner(), &here, id, &typed, e).await,
+        ) => refused(db.inner(), &here, id, &typed, e, had_photo).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -208,9 +210,13 @@ async fn refused(
     id: Uuid,
     typed: &Typed<'_>,
     e: AppError,
+    had_photo: bool,
 ) -> Answer {
     let (status, _) = e.status_code();
-    let message = super::page::error_detail(&e, here.lang);
+    let mut message = super::page::error_detail(&e, here.lang);
+    if had_photo {
+        message = format!("{message}. {}", here.lang.t("report-photo-again"));
+    }
     let page = render(db, here, id, typed, Some(message), None).await?;
     Ok(Either::Right((status, page)))
 }

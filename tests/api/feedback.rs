@@ -295,6 +295,30 @@ async fn the_report_form_page_sends_and_the_queue_answers_it() {
     assert_eq!(res.status(), Status::UnprocessableEntity);
     let text = res.into_string().await.unwrap();
     assert!(text.contains("Thiếu loại"), "{text}");
+    // Sent too soon, with a photo: the form says why, and that the photo must be chosen again
+    // (a browser never refills a file input).
+    let fresh = aged_token(&app, &p, 0).await;
+    let (ct, body) = multipart_with(
+        &[
+            ("kind", "quality"),
+            ("text", "Vẩn đục"),
+            ("form_token", &fresh),
+        ],
+        "photo",
+        Some(("anh.jpg", &crate::photos::phone_jpeg())),
+    );
+    let res = c
+        .post(format!("/p/{}/report", id_of(&p)))
+        .header(ct)
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let text = res.into_string().await.unwrap();
+    assert!(
+        text.contains("gửi quá nhanh") && text.contains("hãy chọn lại ảnh"),
+        "{text}"
+    );
 
     // The auditor of the unit finds it in the queue's tab, marked on the subject's page.
     let otp = account(
