@@ -179,15 +179,35 @@ fn too_many_error(wait: Duration, what: &'static str) -> AppError {
 /// Remembers a 429's wait (its message's `seconds`) for the `Retry-After` header, whichever
 /// responder answers it.
 pub fn remember_wait(req: &Request<'_>, err: &AppError) {
-    let AppError::TooManyRequests(crate::i18n::Msg::Coded { args, .. }) = err else {
-        return;
-    };
-    let secs = args
-        .iter()
-        .find(|(k, _)| k == "seconds")
-        .and_then(|(_, v)| v.parse::<u64>().ok());
-    if let (Some(secs), Ok(mut slot)) = (secs, req.local_cache(RetryAfter::default).0.lock()) {
+    if let (Some(secs), Ok(mut slot)) =
+        (wait_of(err), req.local_cache(RetryAfter::default).0.lock())
+    {
         *slot = Some(secs);
+    }
+}
+
+/// The seconds a 429 asks to wait (its message's `seconds`).
+pub fn wait_of(err: &AppError) -> Option<u64> {
+    let AppError::TooManyRequests(crate::i18n::Msg::Coded { args, .. }) = err else {
+        return None;
+    };
+    args.iter()
+        .find(|(k, _)| k == "seconds")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+}
+
+/// A page answering a refusal, with the wait a 429 asks for as `Retry-After`.
+pub struct Waited<R>(pub R, pub Option<u64>);
+
+impl<'r, R: rocket::response::Responder<'r, 'static>> rocket::response::Responder<'r, 'static>
+    for Waited<R>
+{
+    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = self.0.respond_to(req)?;
+        if let Some(secs) = self.1 {
+            res.set_raw_header("Retry-After", secs.to_string());
+        }
+        Ok(res)
     }
 }
 

@@ -30,7 +30,12 @@
     var data = JSON.parse(figure.dataset.areas);
     var canvas = figure.querySelector('.map-canvas');
     var tiles = figure.dataset.tiles;
-    var map = L.map(canvas, { attributionControl: !!tiles });
+    var map = L.map(canvas, { attributionControl: !!tiles, zoomControl: false });
+    // Leaflet's own buttons say "Zoom in" / "Zoom out": the page gives their words.
+    L.control.zoom({
+      zoomInTitle: figure.dataset.zoomIn || 'Zoom in',
+      zoomOutTitle: figure.dataset.zoomOut || 'Zoom out'
+    }).addTo(map);
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: figure.dataset.attribution || '' }).addTo(map);
     }

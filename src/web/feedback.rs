@@ -66,7 +66,7 @@ const NOTHING_TYPED: Typed<'static> = Typed {
     website: None,
 };
 
-type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
+type Answer = Result<Either<Redirect, crate::limits::Waited<(Status, Page)>>, PageError>;
 
 const KINDS: [ReportKind; 4] = [
     ReportKind::FakeLabel,
@@ -213,12 +213,13 @@ async fn refused(
     had_photo: bool,
 ) -> Answer {
     let (status, _) = e.status_code();
+    let wait = crate::limits::wait_of(&e);
     let mut message = super::page::error_detail(&e, here.lang);
     if had_photo {
         message = format!("{message}. {}", here.lang.t("report-photo-again"));
     }
     let page = render(db, here, id, typed, Some(message), None).await?;
-    Ok(Either::Right((status, page)))
+    Ok(Either::Right(crate::limits::Waited((status, page), wait)))
 }
 
 /// On staff pages, a product with reports from the public still open links to them in the queue

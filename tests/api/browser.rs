@@ -1103,6 +1103,7 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
                        status: p.classList.contains('submitted')};
                    });
                    return {areas, scale: !!map.querySelector('.leaflet-control-scale-line'),
+                     zoom: [...map.querySelectorAll('.leaflet-control-zoom a')].map(a => a.title),
                      graticule: map.querySelectorAll('path.graticule').length,
                      tiles: map.querySelectorAll('img.leaflet-tile').length};"#,
                 vec![],
@@ -1132,6 +1133,7 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         );
     }
     assert_eq!(drawn["scale"], true, "{drawn}");
+    assert_eq!(drawn["zoom"], json!(["Phóng to", "Thu nhỏ"]), "{drawn}");
     assert!(drawn["graticule"].as_u64().unwrap() >= 2, "{drawn}");
     assert_eq!(drawn["tiles"], 0, "no tile server: {drawn}");
 

@@ -96,6 +96,25 @@ async fn a_report_is_refused_without_a_fair_form_and_past_the_limits() {
         .parse()
         .unwrap();
     assert!((86_000..=86_400).contains(&wait), "Retry-After: {wait}");
+    // The page's form says the same, with the same header.
+    let token = aged_token(&app, &p, 10).await;
+    let page = app
+        .client
+        .post(format!("/p/{}/report", id_of(&p)))
+        .header(ContentType::Form)
+        .body(format!(
+            "kind=quality&text=V%E1%BA%A9n+%C4%91%E1%BB%A5c&form_token={token}"
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(page.status(), Status::TooManyRequests);
+    let wait: i64 = page
+        .headers()
+        .get_one("Retry-After")
+        .expect("Retry-After on the page")
+        .parse()
+        .unwrap();
+    assert!((86_000..=86_400).contains(&wait), "Retry-After: {wait}");
     let all = app.get("/api/v1/problem-reports", Some(&admin)).await;
     assert_eq!(all.body["total"], 5);
     // The address itself is never kept.
