@@ -25,6 +25,11 @@ crate::domain::code_enum!(
         /// The marketplace has shown no active listing of a connected channel for longer than
         /// the indicator's freshness window: the channel no longer counts by its listings.
         ChannelListingsStale,
+        /// An auditor rejected a product photo (in the last 90 days).
+        PhotoRejected,
+        /// The department published its answer to a report about a product (in the last 90
+        /// days).
+        ReportAnswered,
     }
 );
 
@@ -32,7 +37,8 @@ crate::domain::code_enum!(
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct Notice {
     pub kind: NoticeKind,
-    /// `recognition`, `certification`, `change_request` or `channel`.
+    /// `recognition`, `certification`, `change_request`, `channel`, `product_photo` or
+    /// `problem_report`.
     pub entity: &'static str,
     pub entity_id: Uuid,
     /// The day it is about: the expiry, or the decision's day.

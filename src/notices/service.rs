@@ -2,8 +2,8 @@
 
 use chrono::{Days, NaiveDate};
 use entity::{
-    certification as cert, change_request, listing_span, product, recognition,
-    sales_channel as channel,
+    certification as cert, change_request, listing_span, problem_report, product, product_photo,
+    recognition, sales_channel as channel,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -28,8 +28,10 @@ pub async fn for_owner(
         .subject_id
         .ok_or_else(|| AppError::Forbidden("the token has no subject".into()))?;
     crate::auth::visible(db, actor, subject_id).await?;
-    let horizon = today + Days::new(HORIZON_DAYS);
-    let since = today - Days::new(HORIZON_DAYS);
+    let (horizon, since) = (
+        today + Days::new(HORIZON_DAYS),
+        today - Days::new(HORIZON_DAYS),
+    );
     let mut items = Vec::new();
 
     let products: std::collections::HashMap<uuid::Uuid, String> = product::Entity::find()
@@ -141,8 +143,67 @@ pub async fn for_owner(
         });
     }
     channel_notices(db, subject_id, today, horizon, lang, &mut items).await?;
+    product_notices(db, subject_id, since, &products, lang, &mut items).await?;
     items.sort_by(|a, b| a.on.cmp(&b.on).then(a.entity_id.cmp(&b.entity_id)));
     Ok(NoticeList { items })
+}
+
+/// What was decided about the owner's products lately: a photo an auditor rejected (with the
+/// reason, which the owner otherwise sees only on the photos page), an answer the department
+/// published about a report (with the answer, as the public reads it).
+async fn product_notices(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+    since: NaiveDate,
+    products: &std::collections::HashMap<uuid::Uuid, String>,
+    lang: Lang,
+    items: &mut Vec<Notice>,
+) -> AppResult<()> {
+    let name = |id| products.get(&id).cloned().unwrap_or_default();
+    let photos = product_photo::Entity::find()
+        .filter(product_photo::Column::SubjectId.eq(subject_id))
+        .filter(product_photo::Column::Status.eq(crate::domain::PhotoStatus::Rejected))
+        .all(db)
+        .await?;
+    for p in photos {
+        let Some(on) = p.decided_at.map(crate::clock::vietnam_date) else {
+            continue;
+        };
+        if on >= since {
+            items.push(Notice {
+                kind: NoticeKind::PhotoRejected,
+                entity: "product_photo",
+                entity_id: p.id,
+                on,
+                message: lang.tf(
+                    "notice-photo_rejected",
+                    &[("product", name(p.product_id)), ("date", lang.date(on))],
+                ),
+                reason: p.reason,
+            });
+        }
+    }
+    let answered = problem_report::Entity::find()
+        .filter(problem_report::Column::SubjectId.eq(subject_id))
+        .filter(problem_report::Column::AnswerPublished.eq(true))
+        .filter(problem_report::Column::AnsweredOn.gte(since))
+        .all(db)
+        .await?;
+    for r in answered {
+        let Some(on) = r.answered_on else { continue };
+        items.push(Notice {
+            kind: NoticeKind::ReportAnswered,
+            entity: "problem_report",
+            entity_id: r.id,
+            on,
+            message: lang.tf(
+                "notice-report_answered",
+                &[("product", name(r.product_id)), ("date", lang.date(on))],
+            ),
+            reason: r.answer,
+        });
+    }
+    Ok(())
 }
 
 /// A channel's evidence going stale, by the current indicator policy: an auditor's verification

@@ -198,6 +198,22 @@ async fn a_report_reaches_the_units_queue_is_answered_published_and_closed() {
         !public.body.contains("0905 111 222"),
         "the contact stays with staff"
     );
+    // Its producer reads the published answer among its notices.
+    let notices = app.get("/api/v1/notices", Some(&owner)).await.body;
+    let answers: Vec<&Value> = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "report_answered")
+        .collect();
+    assert_eq!(answers.len(), 1, "{notices}");
+    assert!(
+        answers[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("đã chuyển quản lý thị trường"),
+        "{notices}"
+    );
     let answers = app
         .get(
             &format!("/api/v1/public/products/{}/answers", id_of(&p)),

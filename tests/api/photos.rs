@@ -257,6 +257,20 @@ async fn an_owners_photo_is_stripped_upright_and_public_after_review_unless_reje
     let mine = app.get(&path, Some(&owner)).await;
     assert_eq!(mine.body[0]["status"], "rejected");
     assert_eq!(mine.body[0]["reason"], "Ảnh không phải sản phẩm này.");
+    // And among its notices, with the reason.
+    let notices = app.get("/api/v1/notices", Some(&owner)).await.body;
+    let rejected: Vec<&Value> = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "photo_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "{notices}");
+    assert_eq!(rejected[0]["reason"], "Ảnh không phải sản phẩm này.");
+    assert!(
+        rejected[0]["message"].as_str().unwrap().contains("Trà sâm"),
+        "{notices}"
+    );
     let trail: Vec<String> = app
         .audit_of(&id_of(&second).to_string())
         .await
