@@ -28,19 +28,11 @@ pub async fn for_owner(
         .subject_id
         .ok_or_else(|| AppError::Forbidden("the token has no subject".into()))?;
     crate::auth::visible(db, actor, subject_id).await?;
-    let (horizon, since) = (
-        today + Days::new(HORIZON_DAYS),
-        today - Days::new(HORIZON_DAYS),
-    );
+    let horizon = today + Days::new(HORIZON_DAYS);
+    let since = today - Days::new(HORIZON_DAYS);
     let mut items = Vec::new();
 
-    let products: std::collections::HashMap<uuid::Uuid, String> = product::Entity::find()
-        .filter(product::Column::SubjectId.eq(subject_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let products = product_names(db, subject_id).await?;
     let recognitions = recognition::Entity::find()
         .filter(recognition::Column::SubjectId.eq(subject_id))
         .filter(recognition::Column::RevokedOn.is_null())
@@ -146,6 +138,20 @@ pub async fn for_owner(
     product_notices(db, subject_id, since, &products, lang, &mut items).await?;
     items.sort_by(|a, b| a.on.cmp(&b.on).then(a.entity_id.cmp(&b.entity_id)));
     Ok(NoticeList { items })
+}
+
+/// The names of a subject's products, by id.
+async fn product_names(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+) -> AppResult<std::collections::HashMap<uuid::Uuid, String>> {
+    Ok(product::Entity::find()
+        .filter(product::Column::SubjectId.eq(subject_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
 }
 
 /// What was decided about the owner's products lately: a photo an auditor rejected (with the
