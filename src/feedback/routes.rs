@@ -52,7 +52,7 @@ pub async fn report_form(
               (status = 404, description = "No rated product with this id", body = ErrorBody),
               (status = 409, description = "The product has as many reports waiting as the department takes", body = ErrorBody),
               (status = 422, description = "A field is invalid (two photos, a file that is not one), the form was sent too soon or too late, or the hidden field was filled", body = ErrorBody),
-              (status = 403, description = "Sent from another site's page (`Sec-Fetch-Site`, or `Origin` naming another host)", body = ErrorBody),
+              (status = 403, description = "Sent from another site's page (`Sec-Fetch-Site`, or an `Origin` naming neither the request's `Host` nor the public base address)", body = ErrorBody),
               (status = 429, description = "Too many reports from this address today; `Retry-After` says when the next one may be sent", body = ErrorBody),
               (status = 503, description = "Another report's photo is being decoded: send again in a few seconds", body = ErrorBody)))]
 // A form with a photo goes to `submit_report_form`; any other body comes here.
@@ -75,7 +75,8 @@ pub async fn submit_report(
 }
 
 /// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`,
-/// or, from a browser too old to send it, an `Origin` naming another host than the request's):
+/// or, from a browser too old to send it, an `Origin` naming neither the request's host nor
+/// the configured public address's):
 /// another site's page cannot send its reports through its visitors' addresses. A client that
 /// says neither (a script) meets the token and the limits alone.
 pub struct FromThisSite;
@@ -90,9 +91,24 @@ impl FromThisSite {
             return false;
         };
         // `null`: a page with no origin to name (a file, a sandboxed frame) is not this site's.
-        let host = origin.split_once("://").map(|(_, host)| host);
-        host.is_none_or(|h| Some(h) != headers.get_one("Host"))
+        let Some(host) = host_of(origin) else {
+            return true;
+        };
+        // A proxy may pass the request on with its own upstream `Host`; the registry's
+        // configured public address names this site as well.
+        let public = req
+            .rocket()
+            .state::<crate::config::AppConfig>()
+            .and_then(|c| c.public_base_url.as_deref())
+            .and_then(host_of);
+        Some(host) != headers.get_one("Host") && Some(host) != public
     }
+}
+
+/// `host[:port]` of an absolute address; `None` for anything else (`null`).
+fn host_of(address: &str) -> Option<&str> {
+    let (_, rest) = address.split_once("://")?;
+    Some(rest.split('/').next().unwrap_or(rest))
 }
 
 #[rocket::async_trait]

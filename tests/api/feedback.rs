@@ -401,6 +401,41 @@ async fn the_report_form_page_sends_and_the_queue_answers_it() {
     assert!(!file.body.contains("phản ánh đang mở"));
 }
 
+/// Behind a proxy that passes its own upstream `Host`, an old browser's `Origin` names the
+/// registry's public address: that is this site, not another.
+#[rocket::async_test]
+async fn a_report_from_the_registrys_public_address_is_not_taken_for_another_sites() {
+    let app =
+        TestApp::spawn_with(|c| c.public_base_url = Some("https://ocop.example.vn".into())).await;
+    let admin = app.admin().await;
+    let (_, p) = rated_product(&app, &admin).await;
+    let path = format!("/api/v1/public/products/{}/reports", id_of(&p));
+    let send = async |origin: &str| {
+        let (ct, body) = multipart_with(&[("kind", "quality")], "photo", None);
+        app.client
+            .post(path.clone())
+            .header(ct)
+            .header(rocket::http::Header::new("Origin", origin.to_owned()))
+            .header(rocket::http::Header::new("Host", "127.0.0.1:8000"))
+            .body(body)
+            .dispatch()
+            .await
+            .status()
+    };
+    // Past the site check, the form itself is judged (it lacks its text and token).
+    for ours in ["https://ocop.example.vn", "http://127.0.0.1:8000"] {
+        assert_eq!(send(ours).await, Status::UnprocessableEntity, "{ours}");
+    }
+    for theirs in [
+        "https://ocop.example.vn.evil.example",
+        "https://evil.example",
+        "null",
+    ] {
+        assert_eq!(send(theirs).await, Status::Forbidden, "{theirs}");
+    }
+    assert_eq!(app.count("problem_report").await, 0);
+}
+
 #[rocket::async_test]
 async fn a_report_may_carry_a_photo_seen_by_staff_only_without_its_metadata() {
     let app = TestApp::spawn().await;
