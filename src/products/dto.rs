@@ -276,6 +276,8 @@ impl crate::export::Tabular for RecognitionRow {
             col("Ngày quyết định", "decision_date"),
             col("Cơ quan công nhận", "authority"),
             col("Loại công nhận", "recognition_kind"),
+            // The last day it is valid, as the pages and the printed label say it (the API's
+            // `valid_until` is the first day it no longer is); the import does not read it.
             col("Hiệu lực đến", "valid_until"),
             col("Trạng thái", "status"),
         ]
@@ -296,7 +298,7 @@ impl crate::export::Tabular for RecognitionRow {
             r.decision_date.into(),
             r.authority.clone().into(),
             crate::export::label(lang, "recognition-kind", r.kind.code()).into(),
-            r.valid_until.into(),
+            r.valid_until.pred_opt().unwrap_or(r.valid_until).into(),
             crate::export::label(lang, "recognition-status", status).into(),
         ]
     }

@@ -200,6 +200,18 @@ impl UnitGraph {
         out
     }
 
+    /// The names of the units `id` lies in, nearest first, short of the country (every unit is
+    /// in Việt Nam: naming it tells no homonyms apart).
+    pub fn within(&self, id: Uuid) -> Vec<&str> {
+        self.ancestors(id)
+            .into_iter()
+            .skip(1)
+            .filter_map(|a| self.get(a))
+            .filter(|a| a.level != crate::domain::UnitLevel::Country)
+            .map(|a| a.name.as_str())
+            .collect()
+    }
+
     /// `id` and its ancestors, nearest first.
     pub fn ancestors(&self, id: Uuid) -> Vec<Uuid> {
         let mut out = Vec::new();

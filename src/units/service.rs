@@ -61,15 +61,7 @@ pub async fn list(
     let items = rows
         .into_iter()
         .map(|u| {
-            let within = graph
-                .ancestors(u.id)
-                .into_iter()
-                .skip(1)
-                .filter_map(|a| graph.get(a))
-                // Every unit is in Việt Nam: naming it tells no homonyms apart.
-                .filter(|p| p.level != crate::domain::UnitLevel::Country)
-                .map(|p| p.name.clone())
-                .collect();
+            let within = graph.within(u.id).into_iter().map(str::to_owned).collect();
             UnitView {
                 within,
                 ..UnitView::from(u)
@@ -130,8 +122,17 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<UnitDetail> {
         .iter()
         .filter_map(|l| view(l, l.from_unit_id))
         .collect();
+    let within = super::graph::UnitGraph::load(db)
+        .await?
+        .within(id)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     Ok(UnitDetail {
-        unit: UnitView::from(u),
+        unit: UnitView {
+            within,
+            ..UnitView::from(u)
+        },
         parent,
         children,
         successors,
@@ -403,14 +404,7 @@ fn named_text(text: &str) -> &str {
 /// it back by its code and name.
 pub fn choice_of(graph: &super::graph::UnitGraph, id: Uuid) -> Option<String> {
     let u = graph.get(id)?;
-    let within: Vec<&str> = graph
-        .ancestors(id)
-        .into_iter()
-        .skip(1)
-        .filter_map(|a| graph.get(a))
-        .filter(|a| a.level != crate::domain::UnitLevel::Country)
-        .map(|a| a.name.as_str())
-        .collect();
+    let within = graph.within(id);
     Some(if within.is_empty() {
         format!("{} ({})", u.name, u.code)
     } else {

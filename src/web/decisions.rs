@@ -69,7 +69,7 @@ async fn answer(
         reason: form.reason.unwrap_or_default().to_owned(),
         date: form.effective_on.unwrap_or_default().to_owned(),
     };
-    let page = render(db, viewer, tab, None, Some(message), Some(kept)).await?;
+    let page = render(db, viewer, (tab, 1), None, Some(message), Some(kept)).await?;
     Ok(Either::Right((Status::UnprocessableEntity, page)))
 }
 

@@ -57,6 +57,8 @@ struct QueuePage {
     error: Option<String>,
     /// The item a refused decision was about, with what the person typed.
     kept: Option<Kept>,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 /// What a person typed on a refused decision, given back on its item.
@@ -67,6 +69,13 @@ pub struct Kept {
 }
 
 impl QueuePage {
+    /// A refusal is said on its item's form when the item is on this page, else above the list.
+    fn refused_here(&self) -> bool {
+        self.kept
+            .as_ref()
+            .is_some_and(|k| self.items.iter().any(|i| i.id == k.id))
+    }
+
     fn kept_reason(&self, id: &Uuid) -> &str {
         self.kept
             .as_ref()
@@ -90,12 +99,13 @@ const TABS: [&str; 6] = [
     "feedback",
     "photos",
 ];
-const SHOWN: u64 = 100;
+/// Items a tab shows a page.
+const SHOWN: u64 = 50;
 
 pub(super) async fn render(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    tab: &str,
+    (tab, page_no): (&str, u64),
     done: Option<String>,
     error: Option<String>,
     kept: Option<Kept>,
@@ -103,12 +113,31 @@ pub(super) async fn render(
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
-    let page = PageParams::new(1, SHOWN);
-    let certs =
-        certifications::service::list_all(db, actor, Some(CertStatus::Submitted), &page).await?;
-    let area_list = areas::service::list_all(db, actor, Some(CertStatus::Submitted), &page).await?;
-    let chans =
-        channels::service::list_all(db, actor, Some(VerificationStatus::Declared), &page).await?;
+    let tab = TABS.into_iter().find(|t| *t == tab).unwrap_or(TABS[0]);
+    // The open tab's page of items; of the others, their counts.
+    let page = |t: &str| {
+        if t == tab {
+            PageParams::new(page_no, SHOWN)
+        } else {
+            PageParams::new(1, 1)
+        }
+    };
+    let certs = certifications::service::list_all(
+        db,
+        actor,
+        Some(CertStatus::Submitted),
+        &page("certifications"),
+    )
+    .await?;
+    let area_list =
+        areas::service::list_all(db, actor, Some(CertStatus::Submitted), &page("areas")).await?;
+    let chans = channels::service::list_all(
+        db,
+        actor,
+        Some(VerificationStatus::Declared),
+        &page("channels"),
+    )
+    .await?;
     let requests = change_requests::service::list(
         db,
         actor,
@@ -116,20 +145,19 @@ pub(super) async fn render(
             status: Some(RequestStatus::Pending),
             subject_id: None,
         },
-        &page,
+        &page("requests"),
     )
     .await?;
     let open = ReportQuery {
         open: Some(true),
         ..ReportQuery::default()
     };
-    let reports = crate::feedback::service::list(db, actor, &open, &page).await?;
+    let reports = crate::feedback::service::list(db, actor, &open, &page("feedback")).await?;
     let waiting = PhotoQuery {
         status: Some(PhotoStatus::Waiting),
         product_id: None,
     };
-    let photos = crate::photos::service::list(db, actor, &waiting, &page).await?;
-    let tab = TABS.into_iter().find(|t| *t == tab).unwrap_or(TABS[0]);
+    let photos = crate::photos::service::list(db, actor, &waiting, &page("photos")).await?;
     let ids: Vec<Uuid> = match tab {
         "certifications" => certs.items.iter().map(|c| c.subject_id).collect(),
         "areas" => area_list.items.iter().map(|a| a.subject_id).collect(),
@@ -168,22 +196,28 @@ pub(super) async fn render(
             .map(|r| request_item(lang, name(r.subject_id), r))
             .collect(),
     };
-    let tabs = [
+    let counts = [
         ("certifications", "queue-certifications", certs.total),
         ("areas", "queue-areas", area_list.total),
         ("channels", "queue-channels", chans.total),
         ("requests", "queue-requests", requests.total),
         ("feedback", "queue-feedback", reports.total),
         ("photos", "queue-photos", photos.total),
-    ]
-    .into_iter()
-    .map(|(key, label, count)| Tab {
-        key,
-        label: lang.t(label),
-        count,
-        href: format!("/queue?tab={key}"),
-    })
-    .collect();
+    ];
+    let pages = counts
+        .iter()
+        .find(|(key, ..)| *key == tab)
+        .map_or(1, |(.., count)| count.div_ceil(SHOWN).max(1));
+    let href = |n: u64| format!("/queue?tab={tab}&page={n}");
+    let tabs = counts
+        .into_iter()
+        .map(|(key, label, count)| Tab {
+            key,
+            label: lang.t(label),
+            count,
+            href: format!("/queue?tab={key}"),
+        })
+        .collect();
     Page::render(&QueuePage {
         chrome: viewer.chrome(lang.t("queue-title")),
         tab,
@@ -193,6 +227,8 @@ pub(super) async fn render(
         done,
         error,
         kept,
+        prev: (page_no > 1).then(|| href(page_no.min(pages + 1) - 1)),
+        next: (page_no < pages).then(|| href(page_no + 1)),
     })
 }
 
@@ -445,11 +481,12 @@ fn changes_text(changes: &serde_json::Value) -> String {
 }
 
 /// The queue, one tab open.
-#[get("/queue?<tab>&<done>")]
+#[get("/queue?<tab>&<page>&<done>")]
 pub async fn queue(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
     tab: Option<&str>,
+    page: Option<u64>,
     done: Option<&str>,
 ) -> Result<Page, PageError> {
     let done = done
@@ -473,7 +510,7 @@ pub async fn queue(
     render(
         db.inner(),
         &viewer,
-        tab.unwrap_or("certifications"),
+        (tab.unwrap_or("certifications"), page.unwrap_or(1).max(1)),
         done,
         None,
         None,

@@ -2229,3 +2229,55 @@ async fn an_administrator_cannot_lock_itself_out() {
         "still signed in"
     );
 }
+
+/// A tab with more waiting than a page shows pages on; the tab's count is all of them.
+#[rocket::async_test]
+async fn a_queue_tab_longer_than_a_page_pages_on() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Kênh").await;
+    let owner = app.owner_of(&s).await;
+    for i in 0..51 {
+        let res = app
+            .post(
+                &format!("/api/v1/subjects/{}/channels", id_of(&s)),
+                Some(&owner),
+                &json!({"kind": "supermarket_chain", "platform": format!("Siêu thị số {i}")}),
+            )
+            .await;
+        assert_eq!(res.status, Status::Created, "{:?}", res.body);
+    }
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "kiemtra.tinh", "role": "auditor",
+               "unit_id": unit("province", "49", None), "display_name": "Lê Văn Tỉnh"}),
+    )
+    .await;
+    sign_in_and_change(&app.client, "kiemtra.tinh", &otp, "mật khẩu mới đủ dài").await;
+    let items = |html: &str| html.matches("class=\"queue-item\"").count();
+    let first = page(&app.client, "/queue?tab=channels").await;
+    assert_eq!(first.status, Status::Ok, "{}", first.body);
+    assert!(
+        first.body.contains("<span class=\"count\">(51)</span>"),
+        "{}",
+        first.body
+    );
+    assert_eq!(items(&first.body), 50);
+    assert!(
+        first
+            .body
+            .contains("href=\"/queue?tab=channels&#38;page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("rel=\"prev\""), "{}", first.body);
+    let second = page(&app.client, "/queue?tab=channels&page=2").await;
+    assert_eq!(items(&second.body), 1, "{}", second.body);
+    assert!(
+        second
+            .body
+            .contains("href=\"/queue?tab=channels&#38;page=1\" rel=\"prev\"")
+    );
+    assert!(!second.body.contains("rel=\"next\""), "{}", second.body);
+}

@@ -319,3 +319,36 @@ async fn public_lookup_needs_no_token_and_folds_accents() {
     assert_eq!(item["commune"]["code"], "20335");
     assert!(item.get("tax_code").is_none() && item.get("phone").is_none());
 }
+
+/// The list of recognitions says until when a star rating is valid as a reader takes it: its
+/// last day (the API's `valid_until` is the first day it no longer is).
+#[rocket::async_test]
+async fn the_recognitions_list_names_the_last_valid_day() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let s = app.seed_subject(&admin, "20335", "HTX Trà").await;
+    let p = app.seed_product(&admin, &s, "Trà sâm Ngọc Linh").await;
+    app.seed_recognition(&admin, &p, "2/QĐ", "2024-03-01", 4)
+        .await;
+    let path = format!("/api/v1/products/{}/recognitions", id_of(&p));
+    assert_eq!(
+        app.get(&path, Some(&admin)).await.body["items"][0]["valid_until"],
+        "2027-03-01"
+    );
+    let res = app
+        .client
+        .get(format!("{path}?format=csv"))
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {admin}"),
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let csv = res.into_string().await.unwrap();
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "Hiệu lực đến").unwrap();
+    assert_eq!(row[at], "28/02/2027", "{csv}");
+}

@@ -55,6 +55,11 @@ async fn unit_detail_lists_successors_and_predecessors() {
         )
         .await;
     assert_eq!(old.status, Status::Ok);
+    // Where it lies, as the list says it (the unit's own detail named nothing).
+    assert_eq!(
+        old.body["within"],
+        serde_json::json!(["Thành phố Tam Kỳ", "Tỉnh Quảng Nam"])
+    );
     let successors = old.body["successors"].as_array().unwrap();
     assert_eq!(successors.len(), 1);
     assert_eq!(successors[0]["unit"]["name"], "Phường Bàn Thạch");
