@@ -539,6 +539,7 @@ import-place-code = no commune has code { $code }
 import-place-code-outside = code { $code } is { $unit }, outside the unit you may import lists for
 import-place-name-outside = "{ $name }" is { $unit }, outside the unit you may import lists for
 import-place-code-name = code { $code } is { $known }, not "{ $name }"
+import-place-code-within = code { $code } is { $unit }, not in "{ $name }"
 import-not-an-id = "{ $value }" is not a registry id (UUID)
 import-no-such-record = no record has id { $id }
 import-product-of-another = product { $id } ("{ $name }") belongs to another subject, not this row's

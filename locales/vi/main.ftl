@@ -544,6 +544,7 @@ import-place-code = không có xã/phường nào mang mã { $code }
 import-place-code-outside = mã { $code } là của { $unit }, ngoài đơn vị bạn được nhập danh sách
 import-place-name-outside = "{ $name }" là { $unit }, ngoài đơn vị bạn được nhập danh sách
 import-place-code-name = mã { $code } là của { $known }, không phải "{ $name }"
+import-place-code-within = mã { $code } là { $unit }, không thuộc "{ $name }"
 import-not-an-id = "{ $value }" không phải là một mã của hệ thống (UUID)
 import-no-such-record = không có bản ghi nào mang mã { $id }
 import-product-of-another = sản phẩm mã { $id } ("{ $name }") là của một chủ thể khác, không phải chủ thể của dòng này

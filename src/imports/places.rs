@@ -351,6 +351,36 @@ impl<'g> Resolver<'g> {
                 },
             ));
         }
+        // A province or district written beside the code must be one the commune lies (or
+        // lay) in: a row copied from another place keeps the other place's code more often
+        // than not, and which of the two the person meant is theirs to say.
+        for (given, column) in [
+            (names.province, Column::Province),
+            (names.district, Column::District),
+        ] {
+            let Some(given) = given.filter(|g| !g.trim().is_empty()) else {
+                continue;
+            };
+            let lies_in = versions
+                .iter()
+                .any(|v| self.graph.within(*v).iter().any(|a| bare(a) == bare(given)));
+            if !lies_in {
+                let unit = versions
+                    .iter()
+                    .filter_map(|id| self.graph.get(*id))
+                    .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
+                    .map_or_else(String::new, |u| self.label(u.id));
+                return Err((
+                    column,
+                    msg!(
+                        "import-place-code-within",
+                        code = code,
+                        unit = unit,
+                        name = given
+                    ),
+                ));
+            }
+        }
         let Some(name) = names.commune else {
             return self.commune_on_date(versions, code, Column::CommuneCode);
         };

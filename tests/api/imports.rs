@@ -1804,6 +1804,43 @@ async fn a_commune_code_outside_the_importers_unit_is_named_as_such() {
     assert_eq!(res.body["applied"], false);
 }
 
+/// A province or district written beside a commune code must be where that commune lies (or
+/// lay): a contradiction is an error on that column, not a silent choice of the code.
+#[rocket::async_test]
+async fn a_province_or_district_contradicting_the_commune_code_is_an_error() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let list = format!(
+        "Tên chủ thể,Loại hình,Mã số thuế,Tỉnh/Thành phố,Quận/Huyện,Mã xã,Xã/Phường\n\
+         HTX Một,HTX,{},Tỉnh Hưng Yên,,20335,Phường Tân Thạnh\n\
+         HTX Hai,HTX,{},Quảng Nam,Huyện Núi Thành,20335,Phường Tân Thạnh\n\
+         HTX Ba,HTX,{},quang nam,Tam Ky,20335,Phường Tân Thạnh\n",
+        next_tax_code(),
+        next_tax_code(),
+        next_tax_code()
+    );
+    let res = app
+        .upload(
+            &format!("{}&lang=vi", path(true)),
+            &admin,
+            list.into_bytes(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(
+        where_wrong(&res.body),
+        vec![(2, "Tỉnh/Thành phố"), (3, "Quận/Huyện")],
+        "{:?}",
+        res.body
+    );
+    let said = res.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        said.contains("Phường Tân Thạnh") && said.contains("Tỉnh Hưng Yên"),
+        "{said}"
+    );
+}
+
 /// A list of products names each product by its `Mã sản phẩm` (and a recognition by its
 /// `Mã công nhận`): a renamed product or a new description updates that product, recorded like
 /// an edit, never a second product; an id that is not the producer's, or a row that contradicts
