@@ -22,6 +22,7 @@ pub mod page;
 pub mod photos;
 pub mod public;
 pub mod queue;
+mod queue_items;
 pub mod reports;
 pub mod subject_forms;
 pub mod subjects;
