@@ -1043,6 +1043,19 @@ async fn every_kind_exported_reimports_to_no_change() {
             [106.123_456_789_012_34, 20.987_654_321_098_76], [106.134_567_890_123_45, 20.987_654_321_098_76],
             [106.134_567_890_123_45, 20.998_765_432_109_87], [106.123_456_789_012_34, 20.987_654_321_098_76]
         ]]});
+        if from.is_none() {
+            // A surveyed boundary of 4,000 vertices, 1.5 ha: longer than a spreadsheet cell
+            // holds and than a CSV line of the other lists.
+            let n = 4_000;
+            let mut ring: Vec<[f64; 2]> = (0..n)
+                .map(|i| {
+                    let a = std::f64::consts::TAU * f64::from(i) / f64::from(n);
+                    [106.129 + 0.000_664 * a.cos(), 20.993 + 0.000_62 * a.sin()]
+                })
+                .collect();
+            ring.push(ring[0]);
+            area["geometry"] = serde_json::json!({"type": "Polygon", "coordinates": [ring]});
+        }
         let a = app
             .post(
                 &format!("/api/v1/subjects/{}/areas", id_of(&s.body)),
@@ -1698,15 +1711,15 @@ async fn no_file_decides_how_much_memory_the_server_takes() {
             }),
             xlsx,
         ),
-        // A CSV line of a million columns, and one of a megabyte.
+        // A CSV line of a million columns, and one of three megabytes.
         (
             "a CSV line of a million columns",
             format!("Tên chủ thể{}\n", ",".repeat(1_000_000)).into_bytes(),
             csv.clone(),
         ),
         (
-            "a CSV line of a megabyte",
-            format!("Tên chủ thể,\"{}\"\n", "x".repeat(1024 * 1024)).into_bytes(),
+            "a CSV line of three megabytes",
+            format!("Tên chủ thể,\"{}\"\n", "x".repeat(3 * 1024 * 1024)).into_bytes(),
             csv,
         ),
     ];
