@@ -22,10 +22,17 @@ impl Header {
         self.columns.iter().position(|c| *c == Some(key))
     }
 
-    /// The heading of a field as the file writes it, else the field's name.
-    pub fn title(&self, key: &str) -> String {
-        self.column(key)
-            .map_or_else(|| key.to_owned(), |i| self.titles[i].clone())
+    /// The heading of a field as the file writes it; of a column the file lacks, the
+    /// template's heading for a Vietnamese reader (the field's API name for others).
+    pub fn title(&self, key: &str, fields: &[Field], lang: crate::i18n::Lang) -> String {
+        if let Some(i) = self.column(key) {
+            return self.titles[i].clone();
+        }
+        match lang {
+            crate::i18n::Lang::Vi => fields.iter().find(|f| f.key == key).map_or(key, |f| f.vi),
+            crate::i18n::Lang::En => key,
+        }
+        .to_owned()
     }
 
     /// Headings the list has that no field takes (left out of the import).

@@ -210,7 +210,7 @@ pub async fn run(
         column: if key.is_empty() {
             String::new()
         } else {
-            header.title(key)
+            header.title(key, &fields, lang)
         },
         message: clipped(m.render(lang)),
     };

@@ -2028,3 +2028,29 @@ async fn a_checked_file_keeps_no_ids_runs_no_formulas_and_names_communes_elsewhe
     assert_eq!(app.count("draft").await, 0);
     let _ = admin;
 }
+
+/// A problem with a column the file does not have is named by the template's heading for a
+/// Vietnamese reader (the field's API name in English), never by an English key.
+#[rocket::async_test]
+async fn a_missing_column_is_named_as_the_template_heads_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let list = "Loại kênh,Nền tảng,Từ ngày\nChuỗi siêu thị,Co.opmart,01/01/2025\n";
+    for (lang, column) in [("vi", "Tên chủ thể"), ("en", "name")] {
+        let res = app
+            .upload(
+                &format!("/api/v1/imports?kind=channels&dry_run=true&lang={lang}"),
+                &admin,
+                list.as_bytes().to_vec(),
+                ContentType::new("text", "csv"),
+            )
+            .await;
+        assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+        assert_eq!(
+            where_wrong(&res.body),
+            vec![(2, column)],
+            "{lang}: {:?}",
+            res.body
+        );
+    }
+}
