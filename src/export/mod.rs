@@ -161,6 +161,8 @@ pub enum Cell {
     /// A share in percent as the API writes it (`30.83`): a percentage in a workbook
     /// (`30,83 %`), the number in a CSV file.
     Percent(String),
+    /// A whole address: a link in a workbook, the address in a CSV file.
+    Link(String),
     Empty,
 }
 
@@ -213,7 +215,7 @@ impl Cell {
     /// and scripts (`?lang=en`) get `30.83` and `2025-06-30`.
     fn text(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Cell::Text(s), _) => inert(s),
+            (Cell::Text(s) | Cell::Link(s), _) => inert(s),
             (Cell::Int(n), _) => n.to_string(),
             (Cell::Decimal(d) | Cell::Percent(d), Lang::Vi) => d.replace('.', ","),
             (Cell::Decimal(d) | Cell::Percent(d), Lang::En) => d.clone(),

@@ -73,6 +73,7 @@ pub fn workbook_made(
                         Err(_) => sheet.write_string(r, c, d).map(drop),
                     },
                     Cell::Bool(b) => sheet.write_boolean(r, c, *b).map(drop),
+                    Cell::Link(l) => sheet.write_url(r, c, l.as_str()).map(drop),
                     Cell::Empty => Ok(()),
                 }
                 .map_err(err)?;

@@ -21,8 +21,10 @@ pub const RESULT: [Column; 6] = [
     col("Lỗi / ghi chú", "Result: errors and notes"),
 ];
 
-/// The sheet of the file's rows with their results (`None`: the file was not kept).
-pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
+/// The sheet of the file's rows with their results (`None`: the file was not kept). Links are
+/// written whole, from the registry's public address `base`: a workbook has no page to be
+/// relative to.
+pub fn sheet(summary: &ImportSummary, lang: Lang, base: &str) -> Option<Sheet> {
     let file = summary.file.as_ref()?;
     let (headings, rows) = (&file.headings, &file.rows);
     let mut problems: HashMap<usize, Vec<String>> = HashMap::new();
@@ -61,8 +63,8 @@ pub fn sheet(summary: &ImportSummary, lang: Lang) -> Option<Sheet> {
                     .map_or(Cell::Empty, |e| lang.t(&format!("entity-{e}")).into()),
                 r.and_then(|r| r.id)
                     .map_or(Cell::Empty, |id| id.to_string().into()),
-                r.and_then(|r| r.link.clone())
-                    .map_or(Cell::Empty, Cell::from),
+                r.and_then(|r| r.link.as_ref())
+                    .map_or(Cell::Empty, |l| Cell::Link(format!("{base}{l}"))),
                 problems.get(n).map_or(Cell::Empty, |p| p.join("; ").into()),
             ];
             out.extend(

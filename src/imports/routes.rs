@@ -39,6 +39,7 @@ pub async fn import(
     actor: Actor,
     query: QueryParams<ImportQuery>,
     lang: Lang,
+    base: crate::http::BaseUrl,
     _slot: crate::limits::UploadSlot,
     file: Data<'_>,
 ) -> AppResult<rocket::Either<Json<ImportSummary>, Download>> {
@@ -54,7 +55,7 @@ pub async fn import(
     }
     let summary = super::run(db.inner(), &actor, &query.0, &bytes, lang, &|_, _| {}).await?;
     let format = query.0.format.unwrap_or(Format::Json);
-    match super::result::sheet(&summary, lang) {
+    match super::result::sheet(&summary, lang, &base.0) {
         Some(sheet) => sheet
             .download(format, lang)?
             .map(rocket::Either::Right)

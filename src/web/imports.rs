@@ -91,6 +91,7 @@ pub struct UploadForm<'r> {
 pub async fn imports_upload(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
+    base: crate::http::BaseUrl,
     _slot: crate::limits::UploadSlot,
     form: Form<UploadForm<'_>>,
 ) -> Result<rocket::Either<(Status, Page), Download>, PageError> {
@@ -146,7 +147,7 @@ pub async fn imports_upload(
     };
     match crate::imports::run(db.inner(), actor, &query, &bytes, lang, &|_, _| {}).await {
         Ok(summary) => {
-            if let Some(sheet) = crate::imports::result::sheet(&summary, lang) {
+            if let Some(sheet) = crate::imports::result::sheet(&summary, lang, &base.0) {
                 let file = sheet
                     .download(crate::export::Format::Xlsx, lang)?
                     .ok_or_else(|| AppError::Internal("no result file".to_owned()))?;

@@ -2054,3 +2054,52 @@ async fn a_missing_column_is_named_as_the_template_heads_it() {
         );
     }
 }
+
+/// The returned workbook's links are whole addresses: a workbook has no page to be relative to.
+#[rocket::async_test]
+async fn the_returned_workbook_links_each_record_by_its_whole_address() {
+    let app =
+        TestApp::spawn_with(|c| c.public_base_url = Some("https://ocop.example.vn".into())).await;
+    let admin = app.admin().await;
+    let list = format!(
+        "Tên chủ thể,Loại hình,Mã số thuế,Mã xã,Xã/Phường\nHTX Một,HTX,{},20335,Phường Tân Thạnh\n",
+        next_tax_code()
+    );
+    let book = app
+        .client
+        .post(format!("{}&format=xlsx", path(false)))
+        .header(ContentType::new("text", "csv"))
+        .header(rocket::http::Header::new(
+            "Authorization",
+            format!("Bearer {admin}"),
+        ))
+        .body(list)
+        .dispatch()
+        .await;
+    assert_eq!(book.status(), Status::Ok);
+    let book = book.into_bytes().await.unwrap();
+    // A link a clerk can click, not an address to copy.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(book.clone())).unwrap();
+    let rels = std::io::read_to_string(zip.by_name("xl/worksheets/_rels/sheet1.xml.rels").unwrap());
+    assert!(
+        rels.unwrap()
+            .contains("Target=\"https://ocop.example.vn/subjects/")
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(book)).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let row: Vec<String> = sheet
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(row[1], "Tạo mới", "{row:?}");
+    assert_eq!(
+        row[4],
+        format!("https://ocop.example.vn/subjects/{}", row[3]),
+        "{row:?}"
+    );
+}
