@@ -1048,6 +1048,38 @@ async fn an_administrator_manages_accounts_and_an_owner_lands_home_on_a_phone() 
 
 /// The areas of a subject on a map, with no tile server: the polygons drawn (SVG paths), the
 /// view fitted to them, a scale bar and a graticule; each area coloured by its status.
+/// What the page's map of areas drew, once its scripts ran (`null` if they never did): each
+/// area's path and whether it lies inside the map's box, the scale bar, the zoom buttons, the
+/// graticule, the tiles.
+async fn map_drawn(c: &Client) -> Value {
+    for _ in 0..50 {
+        let drawn = c
+            .execute(
+                r#"const map = document.querySelector('#map-areas');
+                   if (!map || map.dataset.ready !== 'true') { return null; }
+                   const box = map.querySelector('.map-canvas').getBoundingClientRect();
+                   const areas = [...map.querySelectorAll('path.area')].map(p => {
+                     const r = p.getBoundingClientRect();
+                     return {d: p.getAttribute('d').length, inside: r.left >= box.left && r.right <= box.right
+                       && r.top >= box.top && r.bottom <= box.bottom, wide: r.width > 50,
+                       status: p.classList.contains('submitted')};
+                   });
+                   return {areas, scale: !!map.querySelector('.leaflet-control-scale-line'),
+                     zoom: [...map.querySelectorAll('.leaflet-control-zoom a')].map(a => a.title),
+                     graticule: map.querySelectorAll('path.graticule').length,
+                     tiles: map.querySelectorAll('img.leaflet-tile').length};"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !drawn.is_null() {
+            return drawn;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Value::Null
+}
+
 #[rocket::async_test]
 async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
     let Some((_driver, c)) = start().await else {
@@ -1089,32 +1121,7 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         path_of(&c).await
     );
     // Drawn once the scripts ran: two areas inside the map's box, a scale bar, a graticule.
-    let mut drawn = Value::Null;
-    for _ in 0..50 {
-        drawn = c
-            .execute(
-                r#"const map = document.querySelector('#map-areas');
-                   if (!map || map.dataset.ready !== 'true') { return null; }
-                   const box = map.querySelector('.map-canvas').getBoundingClientRect();
-                   const areas = [...map.querySelectorAll('path.area')].map(p => {
-                     const r = p.getBoundingClientRect();
-                     return {d: p.getAttribute('d').length, inside: r.left >= box.left && r.right <= box.right
-                       && r.top >= box.top && r.bottom <= box.bottom, wide: r.width > 50,
-                       status: p.classList.contains('submitted')};
-                   });
-                   return {areas, scale: !!map.querySelector('.leaflet-control-scale-line'),
-                     zoom: [...map.querySelectorAll('.leaflet-control-zoom a')].map(a => a.title),
-                     graticule: map.querySelectorAll('path.graticule').length,
-                     tiles: map.querySelectorAll('img.leaflet-tile').length};"#,
-                vec![],
-            )
-            .await
-            .unwrap();
-        if !drawn.is_null() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let drawn = map_drawn(&c).await;
     c.execute(
         "document.querySelector('#map-areas').scrollIntoView()",
         vec![],
@@ -1170,6 +1177,36 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         "{}",
         text_of(&c, "map-figures").await
     );
+
+    // The owner sees its own areas on its home page, drawn the same way.
+    let otp = account(
+        &app,
+        &admin,
+        json!({"username": "htx.bando", "role": "owner", "subject_id": s["id"],
+               "display_name": "Chủ HTX Bản Đồ"}),
+    )
+    .await;
+    click(&c, "#sign-out").await;
+    first_sign_in(&c, &base, "/me", "htx.bando", &otp, "mật khẩu chủ thể 2025").await;
+    assert_eq!(path_of(&c).await, "/me");
+    let mine = map_drawn(&c).await;
+    c.execute(
+        "document.querySelector('#map-areas').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "21-ban-do-cua-chu-the").await;
+    let areas = mine["areas"].as_array().expect("the owner's map drew");
+    assert_eq!(areas.len(), 2, "{mine}");
+    for a in areas {
+        assert_eq!(
+            (&a["inside"], &a["wide"]),
+            (&json!(true), &json!(true)),
+            "{mine}"
+        );
+    }
+    assert_eq!(mine["tiles"], 0, "{mine}");
 }
 
 #[rocket::async_test]
