@@ -4,6 +4,7 @@
 //! (`status on D` = the last move effective on or before D).
 
 use chrono::NaiveDate;
+use entity::enums::Tracked;
 use entity::status_event;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -53,7 +54,7 @@ impl From<status_event::Model> for StatusEventView {
 /// A record's moves, in order.
 pub async fn history(
     db: &impl ConnectionTrait,
-    entity: &str,
+    entity: Tracked,
     id: Uuid,
 ) -> AppResult<Vec<status_event::Model>> {
     Ok(status_event::Entity::find()
@@ -67,7 +68,7 @@ pub async fn history(
 /// The histories of many records of one entity (one query), in order.
 pub async fn histories(
     db: &impl ConnectionTrait,
-    entity: &str,
+    entity: Tracked,
     ids: &[Uuid],
     known: crate::history::Known,
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<status_event::Model>>> {
@@ -94,7 +95,7 @@ pub async fn histories(
 /// A move to record.
 #[derive(Debug)]
 pub struct Move<'a> {
-    pub entity: &'static str,
+    pub entity: Tracked,
     pub id: Uuid,
     pub from: Option<&'a str>,
     pub to: &'a str,
@@ -113,7 +114,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> A
         .await?;
     status_event::ActiveModel {
         id: Set(ids::new_id()),
-        entity: Set(mv.entity.to_owned()),
+        entity: Set(mv.entity),
         entity_id: Set(mv.id),
         seq: Set(last.map_or(1, |l| l.seq + 1)),
         from_status: Set(mv.from.map(str::to_owned)),
@@ -254,7 +255,7 @@ fn transition_rules(t: &TransitionInput) -> Result<(), ValidationError> {
 pub async fn transition(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    (entity, id, subject_id): (&'static str, Uuid, Uuid),
+    (entity, id, subject_id): (Tracked, Uuid, Uuid),
     from: CertStatus,
     input: &TransitionInput,
 ) -> AppResult<()> {
@@ -298,7 +299,7 @@ pub async fn transition(
 pub async fn first_move(
     txn: &impl ConnectionTrait,
     actor: &Actor,
-    (entity, id): (&'static str, Uuid),
+    (entity, id): (Tracked, Uuid),
     to: &str,
     on: NaiveDate,
 ) -> AppResult<()> {

@@ -10,8 +10,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `subject`, `product` or `recognition`.
-    pub entity: String,
+    pub entity: crate::enums::DraftEntity,
     pub parent_id: Option<Uuid>,
     pub unit_id: Uuid,
     /// The record's fields as given, in the API's create shape.

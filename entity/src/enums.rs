@@ -448,3 +448,21 @@ mod tests {
         assert_eq!(Platform::Other("WinMart".into()).to_string(), "WinMart");
     }
 }
+
+code_enum!(
+    /// What a draft will become.
+    DraftEntity {
+        /// A subject (`POST /api/v1/subjects`): may lack `commune_id` and `tax_code`.
+        Subject,
+        /// A recognition of a product (`POST /api/v1/products/{id}/recognitions`): may lack
+        /// `decision_no` and `decision_date`.
+        Recognition,
+        /// A product of a subject (`POST /api/v1/subjects/{id}/products`): may lack `group`.
+        Product,
+    }
+);
+
+code_enum!(
+    /// A record whose status moves are dated (`status_event`): what the moves are of.
+    Tracked { Certification, Area, Channel }
+);

@@ -9,8 +9,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `certification`, `area` or `channel`.
-    pub entity: String,
+    pub entity: crate::enums::Tracked,
     pub entity_id: Uuid,
     /// 1, 2, 3… per record: orders moves on the same day.
     pub seq: i32,

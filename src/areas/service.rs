@@ -76,7 +76,7 @@ fn stored_geometry(g: Option<&serde_json::Value>) -> AppResult<Option<String>> {
 }
 
 /// The entity name in the audit trail and the status history.
-const ENTITY: &str = "area";
+const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Area;
 
 /// The view of an area (fetches its commune, history and verified version).
 async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> {
@@ -88,7 +88,7 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<area::Model>) -> AppResult<V
     let communes: Vec<Uuid> = rows.iter().map(|r| r.commune_id).collect();
     let refs = units::service::refs(db, &communes).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut histories = lifecycle::histories(db, TRACKED, &ids, Default::default()).await?;
     let mut vouched =
         lifecycle::latest_vouched::<area::Entity>(db, &histories, CertStatus::Verified.code())
             .await?;
@@ -175,7 +175,7 @@ pub async fn create_in(
     lifecycle::first_move(
         txn,
         actor,
-        (ENTITY, row.id),
+        (TRACKED, row.id),
         CertStatus::Submitted.code(),
         submitted,
     )
@@ -184,7 +184,7 @@ pub async fn create_in(
     audit::record(
         txn,
         actor,
-        Change::created(ENTITY, view.id, Some(subject_id), &view),
+        Change::created(TRACKED.code(), view.id, Some(subject_id), &view),
     )
     .await?;
     Ok(view)
@@ -339,7 +339,7 @@ pub async fn update_in(
             txn,
             actor,
             Move {
-                entity: ENTITY,
+                entity: TRACKED,
                 id,
                 from: Some(status.code()),
                 to: CertStatus::Submitted.code(),
@@ -355,7 +355,7 @@ pub async fn update_in(
         txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "update",
@@ -478,7 +478,7 @@ pub async fn transition(
     let from: CertStatus = current.status;
     let before = view(&txn, current.clone()).await?;
     let input = warned(&before, input)?;
-    lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
+    lifecycle::transition(&txn, actor, (TRACKED, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
     next.status = input.to;
     let after = view(&txn, save_version(&txn, next).await?).await?;
@@ -486,7 +486,7 @@ pub async fn transition(
         &txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "transition",

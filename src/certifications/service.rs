@@ -26,7 +26,7 @@ use crate::version::ExpectedVersion;
 use crate::{clock, ids, schemes};
 
 /// The entity name in the audit trail and the status history.
-const ENTITY: &str = "certification";
+const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Certification;
 
 /// The view of one certification (fetches scheme, history and verified version).
 async fn view(db: &impl ConnectionTrait, m: cert::Model) -> AppResult<CertificationView> {
@@ -158,7 +158,7 @@ pub async fn create_in(
     lifecycle::first_move(
         txn,
         actor,
-        (ENTITY, row.id),
+        (TRACKED, row.id),
         CertStatus::Submitted.code(),
         submitted,
     )
@@ -167,7 +167,7 @@ pub async fn create_in(
     audit::record(
         txn,
         actor,
-        Change::created(ENTITY, view.id, Some(subject_id), &view),
+        Change::created(TRACKED.code(), view.id, Some(subject_id), &view),
     )
     .await?;
     Ok(view)
@@ -236,7 +236,7 @@ async fn views(
             .ok_or_else(|| AppError::Internal(format!("scheme {id} vanished")))
     };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut histories = lifecycle::histories(db, TRACKED, &ids, Default::default()).await?;
     let mut vouched =
         lifecycle::latest_vouched::<cert::Entity>(db, &histories, CertStatus::Verified.code())
             .await?;
@@ -371,7 +371,7 @@ pub async fn update_in(
             txn,
             actor,
             Move {
-                entity: ENTITY,
+                entity: TRACKED,
                 id,
                 from: Some(status.code()),
                 to: CertStatus::Submitted.code(),
@@ -387,7 +387,7 @@ pub async fn update_in(
         txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "update",
@@ -414,7 +414,7 @@ pub async fn transition(
     if_match.check(current.version)?;
     let from: CertStatus = current.status;
     let before = view(&txn, current.clone()).await?;
-    lifecycle::transition(&txn, actor, (ENTITY, id, current.subject_id), from, &input).await?;
+    lifecycle::transition(&txn, actor, (TRACKED, id, current.subject_id), from, &input).await?;
     let mut next = current.clone();
     next.status = input.to;
     let after = view(&txn, save_version(&txn, next).await?).await?;
@@ -422,7 +422,7 @@ pub async fn transition(
         &txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "transition",

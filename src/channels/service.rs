@@ -25,7 +25,7 @@ use crate::version::ExpectedVersion;
 use crate::{clock, documents, ids};
 
 /// The entity name in the audit trail and the status history.
-const ENTITY: &str = "channel";
+const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Channel;
 
 /// The platform a person named (any spelling of a known marketplace is that marketplace; other
 /// names, chains, are kept as typed).
@@ -455,7 +455,7 @@ pub async fn create_in(
     lifecycle::first_move(
         txn,
         actor,
-        (ENTITY, row.id),
+        (TRACKED, row.id),
         VerificationStatus::Declared.code(),
         submitted,
     )
@@ -464,7 +464,7 @@ pub async fn create_in(
     audit::record(
         txn,
         actor,
-        Change::created(ENTITY, view.id, Some(subject_id), &view),
+        Change::created(TRACKED.code(), view.id, Some(subject_id), &view),
     )
     .await?;
     Ok(view)
@@ -543,7 +543,7 @@ async fn views(
     rows: Vec<channel::Model>,
 ) -> AppResult<Vec<ChannelView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = lifecycle::histories(db, ENTITY, &ids, Default::default()).await?;
+    let mut histories = lifecycle::histories(db, TRACKED, &ids, Default::default()).await?;
     let mut vouched = lifecycle::latest_vouched::<channel::Entity>(
         db,
         &histories,
@@ -671,7 +671,7 @@ pub async fn update_in(
     {
         // Never before a move already recorded, and a refusal holds for the day it takes
         // effect: declared again from the next day.
-        let history = lifecycle::history(txn, ENTITY, id).await?;
+        let history = lifecycle::history(txn, TRACKED, id).await?;
         let floor = history
             .iter()
             .map(|e| {
@@ -687,7 +687,7 @@ pub async fn update_in(
             txn,
             actor,
             Move {
-                entity: ENTITY,
+                entity: TRACKED,
                 id,
                 from: Some(status.code()),
                 to: VerificationStatus::Declared.code(),
@@ -707,7 +707,7 @@ pub async fn update_in(
         txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "update",
@@ -747,7 +747,7 @@ pub async fn verify(
             msg!("field-not-before-channel-active", from = from),
         ));
     }
-    let history = lifecycle::history(&txn, ENTITY, id).await?;
+    let history = lifecycle::history(&txn, TRACKED, id).await?;
     if let Some(last) = lifecycle::last_effective(&history)
         && input.verified_on < last
     {
@@ -765,7 +765,7 @@ pub async fn verify(
         &txn,
         actor,
         Move {
-            entity: ENTITY,
+            entity: TRACKED,
             id,
             from: Some(current.verification_status.code()),
             to: VerificationStatus::Verified.code(),
@@ -785,7 +785,7 @@ pub async fn verify(
         &txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "verify",
@@ -901,7 +901,7 @@ pub async fn reject(
             to = VerificationStatus::Rejected.code()
         )));
     }
-    let history = lifecycle::history(&txn, ENTITY, id).await?;
+    let history = lifecycle::history(&txn, TRACKED, id).await?;
     if let Some(last) = lifecycle::last_effective(&history)
         && input.effective_on < last
     {
@@ -915,7 +915,7 @@ pub async fn reject(
         &txn,
         actor,
         Move {
-            entity: ENTITY,
+            entity: TRACKED,
             id,
             from: Some(from.code()),
             to: VerificationStatus::Rejected.code(),
@@ -935,7 +935,7 @@ pub async fn reject(
         &txn,
         actor,
         Change::updated(
-            ENTITY,
+            TRACKED.code(),
             id,
             Some(current.subject_id),
             "reject",

@@ -10,28 +10,7 @@ use validator::Validate;
 
 use crate::error::{AppError, AppResult};
 
-/// What a draft will become.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DraftEntity {
-    /// A subject (`POST /api/v1/subjects`): may lack `commune_id` and `tax_code`.
-    Subject,
-    /// A recognition of a product (`POST /api/v1/products/{id}/recognitions`): may lack
-    /// `decision_no` and `decision_date`.
-    Recognition,
-    /// A product of a subject (`POST /api/v1/subjects/{id}/products`): may lack `group`.
-    Product,
-}
-
-impl DraftEntity {
-    pub fn code(self) -> &'static str {
-        match self {
-            DraftEntity::Subject => "subject",
-            DraftEntity::Recognition => "recognition",
-            DraftEntity::Product => "product",
-        }
-    }
-}
+pub use entity::enums::DraftEntity;
 
 /// Open (still missing something), completed (the record exists) or discarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -116,8 +95,7 @@ pub struct DraftView {
 
 impl DraftView {
     pub fn build(m: draft::Model) -> AppResult<Self> {
-        let entity = serde_json::from_value(Value::String(m.entity.clone()))
-            .map_err(|_| AppError::Internal(format!("draft {} has entity {}", m.id, m.entity)))?;
+        let entity = m.entity;
         let missing = serde_json::from_value(m.missing.clone())
             .map_err(|_| AppError::Internal(format!("draft {} has a bad missing list", m.id)))?;
         Ok(DraftView {

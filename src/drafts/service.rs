@@ -220,7 +220,7 @@ pub async fn create_in(
     let now = clock::now();
     let row = draft::ActiveModel {
         id: Set(ids::new_id()),
-        entity: Set(input.entity.code().to_owned()),
+        entity: Set(input.entity),
         parent_id: Set(input.parent_id),
         unit_id: Set(unit_id),
         data: Set(Value::Object(input.data)),
@@ -410,7 +410,7 @@ pub async fn list(
     actor.require(&[Role::Admin, Role::Auditor])?;
     let mut select = draft::Entity::find();
     if let Some(e) = q.entity {
-        select = select.filter(draft::Column::Entity.eq(e.code()));
+        select = select.filter(draft::Column::Entity.eq(e));
     }
     select = match q.status.unwrap_or(DraftStatus::Open) {
         DraftStatus::Open => select.filter(draft::Column::CompletedAt.is_null()),

@@ -20,11 +20,11 @@ use super::dto::{
 use super::engine::{freshness_window, months_after};
 use super::notes::{Arg, Note, date, int, term, terms, text};
 use crate::areas::dto::hectares;
-use crate::domain::{CertStatus, Tenure, VerificationStatus};
+use crate::domain::{CertStatus, Tenure, Tracked, VerificationStatus};
 use crate::error::AppResult;
 use crate::history::Known;
 use crate::i18n::Lang;
-use crate::lifecycle;
+use crate::lifecycle::histories;
 use crate::policies::dto::Policy;
 
 /// The listing spans of channels that intersect `[from, to)` as known (with the end their
@@ -131,14 +131,14 @@ impl Evidence {
             .await?;
         let schemes = known.select::<scheme::Entity>().all(db).await?;
         let cert_ids: Vec<Uuid> = certs.iter().map(|c| c.id).collect();
-        let cert_history = lifecycle::histories(db, "certification", &cert_ids, known).await?;
+        let cert_history = histories(db, Tracked::Certification, &cert_ids, known).await?;
         let areas = known
             .select::<area::Entity>()
             .filter(area::Column::SubjectId.is_in(ids.clone()))
             .all(db)
             .await?;
         let area_ids: Vec<Uuid> = areas.iter().map(|a| a.id).collect();
-        let area_history = lifecycle::histories(db, "area", &area_ids, known).await?;
+        let area_history = histories(db, Tracked::Area, &area_ids, known).await?;
         let area_seen =
             seen_on::<area::Entity>(db, &area_ids, &area_history, d, CertStatus::Verified.code())
                 .await?;
@@ -148,7 +148,7 @@ impl Evidence {
             .all(db)
             .await?;
         let channel_ids: Vec<Uuid> = channels.iter().map(|c| c.id).collect();
-        let channel_history = lifecycle::histories(db, "channel", &channel_ids, known).await?;
+        let channel_history = histories(db, Tracked::Channel, &channel_ids, known).await?;
         let cert_seen =
             seen_on::<cert::Entity>(db, &cert_ids, &cert_history, d, CertStatus::Verified.code())
                 .await?;

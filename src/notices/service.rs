@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::dto::{Notice, NoticeKind, NoticeList};
 use crate::auth::Actor;
-use crate::domain::{CertStatus, RequestStatus, Role};
+use crate::domain::{CertStatus, RequestStatus, Role, Tracked};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -72,7 +72,7 @@ pub async fn for_owner(
                 (NoticeKind::CertificationExpiring, c.expires_on, None)
             }
             CertStatus::Rejected | CertStatus::Suspended => {
-                let last = crate::lifecycle::history(db, "certification", c.id)
+                let last = crate::lifecycle::history(db, Tracked::Certification, c.id)
                     .await?
                     .into_iter()
                     .next_back();

@@ -86,7 +86,7 @@ impl Rows {
             self.events.push(
                 status_event::Model {
                     id: Uuid::now_v7(),
-                    entity: entity.to_owned(),
+                    entity: entity.parse().expect("certification, area or channel"),
                     entity_id: id,
                     seq,
                     from_status: from.map(str::to_owned),

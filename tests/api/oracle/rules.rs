@@ -322,7 +322,7 @@ impl Registry {
                 .map(|s| (s.id, s))
                 .collect(),
             events: group(status_event::Entity::find().all(db).await?, |e| {
-                (e.entity.clone(), e.entity_id)
+                (e.entity.code().to_owned(), e.entity_id)
             }),
             channels: group(sales_channel::Entity::find().all(db).await?, |c| {
                 c.subject_id
