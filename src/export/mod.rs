@@ -417,6 +417,17 @@ mod tests {
     }
 
     #[test]
+    fn a_heading_or_title_longer_than_a_cell_holds_is_cut_not_refused() {
+        let mut long = sheet();
+        long.columns[0] = Column {
+            vi: Cow::Owned("Y".repeat(40_000)),
+            en: Cow::Owned("Y".repeat(40_000)),
+        };
+        long.preamble = vec!["T".repeat(40_000)];
+        assert!(xlsx::workbook(&[long], Lang::Vi).is_ok());
+    }
+
+    #[test]
     fn csv_has_a_bom_and_the_readers_headings_and_formats() {
         let vi = String::from_utf8(sheet().csv(Lang::Vi).unwrap()).unwrap();
         assert_eq!(

@@ -42,9 +42,12 @@ pub fn workbook_made(
             0 => 0,
             n => u32::try_from(n + 1).map_err(|_| AppError::Internal("title block".to_owned()))?,
         };
+        // A heading (a returned file repeats the sender's own) or a title line longer than a
+        // cell holds is cut, never a failure: a file is answered after its rows are written.
+        let fit = |t: &str| t.chars().take(CELL_MAX_CHARS).collect::<String>();
         for (c, h) in s.headings(lang).iter().enumerate() {
             sheet
-                .write_string_with_format(top, col_num(c)?, *h, &bold)
+                .write_string_with_format(top, col_num(c)?, fit(h), &bold)
                 .map_err(err)?;
         }
         for (r, row) in s.rows.iter().enumerate() {
@@ -87,7 +90,7 @@ pub fn workbook_made(
             let r = u32::try_from(r).map_err(|_| AppError::Internal("title block".to_owned()))?;
             let format = if r == 0 { &heading } else { &XlsxFormat::new() };
             sheet
-                .write_string_with_format(r, 0, line, format)
+                .write_string_with_format(r, 0, fit(line), format)
                 .map_err(err)?;
         }
     }

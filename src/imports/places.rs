@@ -20,6 +20,8 @@ use crate::i18n::Msg;
 use crate::msg;
 use crate::units::graph::{UnitGraph, valid_on};
 
+mod codes;
+
 /// Level words that may open a unit's name, longest first where one begins another.
 const LEVEL_WORDS: &[&str] = &[
     "thanh pho",
@@ -110,6 +112,10 @@ pub struct Resolver<'g> {
     by_name: HashMap<(UnitLevel, String), Vec<Uuid>>,
     /// A commune's code → its versions the list may name.
     by_code: HashMap<String, Vec<Uuid>>,
+    /// Bare name → the communes outside the importer's reach by that name (to tell a commune
+    /// elsewhere from a misspelling), built once per file: a bare name costs a pass over the
+    /// country's communes.
+    elsewhere: HashMap<String, Vec<Uuid>>,
     on: NaiveDate,
     /// Where a row whose commune is not found is known to be when it names no district or
     /// province (the importer's unit); `None`: such a row is an error.
@@ -120,8 +126,12 @@ impl<'g> Resolver<'g> {
     pub fn new(graph: &'g UnitGraph, pool: Option<HashSet<Uuid>>, on: NaiveDate) -> Self {
         let mut by_name: HashMap<(UnitLevel, String), Vec<Uuid>> = HashMap::new();
         let mut by_code: HashMap<String, Vec<Uuid>> = HashMap::new();
+        let mut elsewhere: HashMap<String, Vec<Uuid>> = HashMap::new();
         for id in graph.all() {
             if pool.as_ref().is_some_and(|p| !p.contains(&id)) {
+                if let Some(u) = graph.get(id).filter(|u| u.level == UnitLevel::Commune) {
+                    elsewhere.entry(bare(&u.name)).or_default().push(id);
+                }
                 continue;
             }
             if let Some(u) = graph.get(id) {
@@ -141,6 +151,7 @@ impl<'g> Resolver<'g> {
             graph,
             by_name,
             by_code,
+            elsewhere,
             on,
             drafts_under: None,
         }
@@ -185,11 +196,10 @@ impl<'g> Resolver<'g> {
         if !self.named(UnitLevel::Commune, name, &[]).is_empty() {
             return None;
         }
-        let wanted = bare(name);
-        self.graph
-            .communes()
-            .filter_map(|id| self.graph.get(id))
-            .filter(|u| bare(&u.name) == wanted)
+        self.elsewhere
+            .get(&bare(name))?
+            .iter()
+            .filter_map(|id| self.graph.get(*id))
             .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
             .map(|u| u.id)
     }
@@ -314,99 +324,6 @@ impl<'g> Resolver<'g> {
             });
         }
         self.commune_on_date(named, c, Column::Commune)
-    }
-
-    /// A commune by its official code: the versions bearing it (and the row's name, when the
-    /// row gives one that fits), the one valid on the list's date first.
-    fn by_code(&self, code: &str, names: &Names<'_>) -> Result<Place, (Column, Msg)> {
-        let code = code.trim();
-        // A code typed as a number lost its leading zeros (`5788` for 05788): communes' codes
-        // have five digits.
-        let padded = format!("{code:0>5}");
-        let code = if code.len() < 5 && code.bytes().all(|b| b.is_ascii_digit()) {
-            padded.as_str()
-        } else {
-            code
-        };
-        let versions = self.by_code.get(code).cloned().unwrap_or_default();
-        if versions.is_empty() {
-            // A commune of that code outside the importer's unit is named as such.
-            // (the version valid on the list's date first, else the latest: codes are reused)
-            let elsewhere = self
-                .graph
-                .communes()
-                .filter_map(|id| self.graph.get(id))
-                .filter(|u| u.code == code)
-                .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
-                .map(|u| u.id);
-            return Err((
-                Column::CommuneCode,
-                match elsewhere {
-                    Some(id) => msg!(
-                        "import-place-code-outside",
-                        code = code,
-                        unit = self.label(id)
-                    ),
-                    None => msg!("import-place-code", code = code),
-                },
-            ));
-        }
-        // A province or district written beside the code must be one the commune lies (or
-        // lay) in: a row copied from another place keeps the other place's code more often
-        // than not, and which of the two the person meant is theirs to say.
-        for (given, column) in [
-            (names.province, Column::Province),
-            (names.district, Column::District),
-        ] {
-            let Some(given) = given.filter(|g| !g.trim().is_empty()) else {
-                continue;
-            };
-            let lies_in = versions
-                .iter()
-                .any(|v| self.graph.within(*v).iter().any(|a| bare(a) == bare(given)));
-            if !lies_in {
-                let unit = versions
-                    .iter()
-                    .filter_map(|id| self.graph.get(*id))
-                    .max_by_key(|u| (valid_on(u, self.on), u.valid_from))
-                    .map_or_else(String::new, |u| self.label(u.id));
-                return Err((
-                    column,
-                    msg!(
-                        "import-place-code-within",
-                        code = code,
-                        unit = unit,
-                        name = given
-                    ),
-                ));
-            }
-        }
-        let Some(name) = names.commune else {
-            return self.commune_on_date(versions, code, Column::CommuneCode);
-        };
-        let fitting: Vec<Uuid> = versions
-            .iter()
-            .copied()
-            .filter(|id| {
-                self.graph
-                    .get(*id)
-                    .is_some_and(|u| bare(&u.name) == bare(name))
-            })
-            .collect();
-        if fitting.is_empty() {
-            let mut known: Vec<String> = versions.iter().map(|id| self.label(*id)).collect();
-            known.dedup();
-            return Err((
-                Column::Commune,
-                msg!(
-                    "import-place-code-name",
-                    code = code,
-                    name = name,
-                    known = known.join("; ")
-                ),
-            ));
-        }
-        self.commune_on_date(fitting, name, Column::Commune)
     }
 
     /// Among commune versions the row's words fit: the one valid on the list's date, else

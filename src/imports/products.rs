@@ -190,7 +190,7 @@ async fn draft_of(
     matches: impl Fn(&Map<String, Value>) -> bool,
 ) -> Result<Option<draft::Model>, RowError> {
     let same: Vec<draft::Model> = draft::Entity::find()
-        .filter(draft::Column::Entity.eq(entity.code()))
+        .filter(draft::Column::Entity.eq(entity))
         .filter(draft::Column::ParentId.eq(parent))
         .all(txn)
         .await

@@ -23,9 +23,7 @@ pub const MAX_CELLS: u64 = 1_000_000;
 pub const MAX_ROWS: u64 = 200_000;
 /// Most columns of a sheet or CSV line: a list's 200 and a returned file's six (`result::RESULT`).
 pub const MAX_COLUMNS: u64 = 200 + 6;
-/// Longest CSV line (a record, quoted line breaks included): an area's boundary of the most
-/// values a geometry may have ([`crate::geometry::MAX_VALUES`]), each written with every digit
-/// a float has, as the registry's own export writes it. One line is held at a time.
+/// Longest CSV record: an area's boundary of [`crate::geometry::MAX_VALUES`] numbers, as exported.
 pub const MAX_LINE_BYTES: usize = 2 * 1024 * 1024;
 /// Longest stretch of an XLSX part between two of its tags: a cell's text, or one tag with its
 /// attributes. A spreadsheet cell holds at most 32,767 characters, which this fits written

@@ -221,7 +221,7 @@ pub(super) async fn draft_of(
     let name = fold(data.get("name").and_then(Value::as_str).unwrap_or_default());
     let units: Vec<Uuid> = std::iter::once(place.unit).chain(place.commune).collect();
     let same: Vec<draft::Model> = draft::Entity::find()
-        .filter(draft::Column::Entity.eq(DraftEntity::Subject.code()))
+        .filter(draft::Column::Entity.eq(DraftEntity::Subject))
         .filter(draft::Column::UnitId.is_in(units))
         .all(txn)
         .await

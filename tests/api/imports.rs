@@ -922,6 +922,8 @@ async fn an_auditor_checks_then_applies_a_list_from_the_page() {
     sign_in_and_change(&app.client, "kiemtra.qn", &otp, "mật khẩu mới đủ dài").await;
     let form = page(&app.client, "/imports").await;
     assert_eq!(form.status, Status::Ok);
+    // The list every other names first.
+    assert!(form.body.contains("<option value=\"subjects\" selected>"));
     assert!(
         form.body.contains("enctype=\"multipart/form-data\""),
         "{}",
@@ -1852,6 +1854,23 @@ async fn a_province_or_district_contradicting_the_commune_code_is_an_error() {
         said.contains("Phường Tân Thạnh") && said.contains("Tỉnh Hưng Yên"),
         "{said}"
     );
+    // A list of 2026 writes today's city beside a code of a ward it absorbed: that is where
+    // the row is placed, so it is no contradiction.
+    let list = format!(
+        "Tên chủ thể,Loại hình,Mã số thuế,Tỉnh/Thành phố,Mã xã,Xã/Phường\n\
+         HTX Bốn,HTX,{},Đà Nẵng,20404,Phường Cẩm Phô\n",
+        next_tax_code()
+    );
+    let res = app
+        .upload(
+            "/api/v1/imports?kind=subjects&on=2026-01-01&dry_run=true&lang=vi",
+            &admin,
+            list.into_bytes(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(res.status, Status::Ok, "{:?}", res.body);
+    assert_eq!(where_wrong(&res.body), vec![], "{:?}", res.body);
 }
 
 /// A list of products names each product by its `Mã sản phẩm` (and a recognition by its
