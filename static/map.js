@@ -50,6 +50,27 @@
     map.fitBounds(areas.getBounds(), { padding: [20, 20], maxZoom: 17 });
     L.control.scale({ imperial: false }).addTo(map);
     if (!tiles) { graticule(map); }
+    // An area a few hectares wide on a province's map is under a pixel: a dot of its colour
+    // marks it until the map is zoomed in far enough to draw it.
+    var dots = L.layerGroup().addTo(map);
+    function markSmall() {
+      dots.clearLayers();
+      areas.eachLayer(function (layer) {
+        if (layer instanceof L.CircleMarker || !layer.getBounds) { return; }
+        var b = layer.getBounds();
+        var ne = map.latLngToLayerPoint(b.getNorthEast());
+        var sw = map.latLngToLayerPoint(b.getSouthWest());
+        if (Math.max(Math.abs(ne.x - sw.x), Math.abs(ne.y - sw.y)) >= 8) { return; }
+        var status = layer.feature.properties.status;
+        var c = COLOURS[status] || COLOURS.other;
+        dots.addLayer(L.circleMarker(b.getCenter(), {
+          radius: 6, color: c, weight: 2, fillColor: c, fillOpacity: 0.6,
+          className: 'area-dot ' + status
+        }).bindTooltip(layer.feature.properties.label));
+      });
+    }
+    map.on('zoomend', markSmall);
+    markSmall();
     areas.bringToFront();
     figure.dataset.ready = 'true';
   });

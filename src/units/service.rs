@@ -274,6 +274,25 @@ pub async fn by_code_on(
         .ok_or_else(|| AppError::not_found("unit", id))
 }
 
+/// A code typed for a unit: of digits (a province's, a commune's), or of capitals (the
+/// country's, `VN`) when a unit bears it; `None` for a name.
+async fn by_typed_code(
+    db: &impl ConnectionTrait,
+    text: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<Option<unit::Model>> {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        return by_code_or_latest(db, text, on).await.map(Some);
+    }
+    if text.is_empty() || text.len() > 3 || !text.chars().all(|c| c.is_ascii_uppercase()) {
+        return Ok(None);
+    }
+    match by_code_or_latest(db, text, on).await {
+        Err(AppError::NotFound { .. }) => Ok(None),
+        found => found.map(Some),
+    }
+}
+
 /// A unit as a person types it on a form: its code (`49`, the code's latest version when it is
 /// no longer in force on `on`), a picker's choice (`Thị xã Điện Bàn — Tỉnh Quảng Nam (507)`: the
 /// version of that code bearing that name, as codes were reused by the 2025 reform), or its
@@ -289,8 +308,8 @@ pub async fn typed(
 ) -> AppResult<unit::Model> {
     let text = text.trim();
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if digits(text) {
-        return by_code_or_latest(db, text, on).await;
+    if let Some(found) = by_typed_code(db, text, on).await? {
+        return Ok(found);
     }
     if let Some((named, tail)) = text.rsplit_once('(')
         && let Some(code) = tail.strip_suffix(')').map(str::trim)

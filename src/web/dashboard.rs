@@ -610,9 +610,9 @@ fn former_parents(
 
 /// A code not valid on `day`: its last version before the day, and what succeeded it.
 /// What a unit of another time became: the sentence, links to its successors, their codes.
-type Former = (String, Vec<(String, String)>, Vec<String>);
+pub(super) type Former = (String, Vec<(String, String)>, Vec<String>);
 
-async fn former(
+pub(super) async fn former(
     db: &DatabaseConnection,
     code: &str,
     day: NaiveDate,

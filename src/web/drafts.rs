@@ -29,6 +29,66 @@ pub struct Missing {
     pub choices: Vec<(String, String)>,
 }
 
+/// What a draft holds, as people read it, with the file's own words.
+fn facts(
+    lang: Lang,
+    data: &serde_json::Map<String, Value>,
+    source: Option<&Value>,
+) -> Vec<(String, String)> {
+    data.iter()
+        .filter(|(k, v)| *k != "name" && !v.is_null())
+        .map(|(k, v)| {
+            let raw = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            // Codes, dates and yes/no as people read them.
+            let shown = match (k.as_str(), v.as_bool()) {
+                (_, Some(b)) => lang.t(if b { "yes" } else { "no" }),
+                ("legal_form", _) => lang.t_or(&format!("legal-{raw}"), &raw),
+                ("group", _) => lang.t_or(&format!("product-group-{raw}"), &raw),
+                _ => crate::validate::parse_date(&raw).map_or(raw.clone(), |d| lang.date(d)),
+            };
+            (field_label(lang, k), shown)
+        })
+        // The file's own words (a commune the registry did not find, as written).
+        .chain(source_rows(lang, source))
+        .collect()
+}
+
+/// A field's name as the forms write it.
+fn field_label(lang: Lang, key: &str) -> String {
+    lang.t_or(
+        &format!("draft-field-{key}"),
+        &lang.t_or(&format!("label-{key}"), key),
+    )
+}
+
+/// The imported rows a draft stands for, each as "heading: cell" pairs.
+fn source_rows(lang: Lang, source: Option<&Value>) -> Vec<(String, String)> {
+    source
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let row = r.get("row").and_then(Value::as_i64).unwrap_or_default();
+            let cells = r
+                .get("cells")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(h, c)| {
+                    c.as_str()
+                        .filter(|c| !c.is_empty())
+                        .map(|c| format!("{h}: {c}"))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (
+                lang.tf("drafts-source-row", &[("row", row.to_string())]),
+                cells,
+            )
+        })
+        .collect()
+}
+
 /// A draft as listed.
 pub struct Row {
     pub id: Uuid,
@@ -125,21 +185,7 @@ async fn render(
                     .map(str::to_owned)
                     .unwrap_or_default()
             };
-            let known =
-                data.iter()
-                    .filter(|(k, v)| *k != "name" && !v.is_null())
-                    .map(|(k, v)| {
-                        let raw = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                        // Codes and dates as people read them.
-                        let shown = match k.as_str() {
-                            "legal_form" => lang.t_or(&format!("legal-{raw}"), &raw),
-                            "group" => lang.t_or(&format!("product-group-{raw}"), &raw),
-                            _ => crate::validate::parse_date(&raw)
-                                .map_or(raw.clone(), |d| lang.date(d)),
-                        };
-                        (lang.t_or(&format!("draft-field-{k}"), k), shown)
-                    })
-                    .collect();
+            let known = facts(lang, &data, d.source.as_ref());
             Row {
                 id: d.id,
                 version: d.version,
@@ -205,7 +251,7 @@ fn ask(lang: Lang, field: &str) -> Missing {
     };
     Missing {
         key: field.to_owned(),
-        label: lang.t_or(&format!("draft-field-{field}"), field),
+        label: field_label(lang, field),
         kind,
         hint,
         choices,

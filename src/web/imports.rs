@@ -60,7 +60,8 @@ fn render(
 /// The upload form.
 #[get("/imports?<kind>")]
 pub fn imports_form(viewer: Viewer, kind: Option<&str>) -> Result<Page, PageError> {
-    let kind = kind.and_then(kind_of).map_or("products", |(_, k)| k);
+    // Subjects first: every other list names subjects already registered.
+    let kind = kind.and_then(kind_of).map_or("subjects", |(_, k)| k);
     render(&viewer, kind, String::new(), false, None, None)
 }
 

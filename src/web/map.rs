@@ -32,14 +32,36 @@ struct UnitMapPage {
 pub async fn unit_map(
     db: &State<DatabaseConnection>,
     viewer: Viewer,
-    unit: &str,
-    date: &str,
+    unit: Option<&str>,
+    date: Option<&str>,
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
-    let day = parse_date(date).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?;
-    let found = units::service::by_code_on(db.inner(), unit, day).await?;
+    // As the dashboard reads them: today without a date, the auditor's unit without a unit.
+    let day = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        None => crate::clock::today(),
+        Some(d) => {
+            parse_date(d).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?
+        }
+    };
+    let unit = match (unit.map(str::trim).filter(|u| !u.is_empty()), actor.unit_id) {
+        (Some(u), _) => u.to_owned(),
+        (None, Some(id)) => units::service::get(db.inner(), id).await?.unit.code,
+        (None, None) => "VN".to_owned(),
+    };
+    // A code of another time (Quảng Nam, 49, after July 2025) is the unit it became when it
+    // became one, as on the dashboard; else the page says what it became.
+    let found = match units::service::by_code_on(db.inner(), &unit, day).await {
+        Err(AppError::BadRequest { .. }) => {
+            let (text, _, codes) = super::dashboard::former(db.inner(), &unit, day, lang).await?;
+            match codes.as_slice() {
+                [one] => units::service::by_code_on(db.inner(), one, day).await?,
+                _ => return Err(AppError::invalid("unit", text).into()),
+            }
+        }
+        found => found?,
+    };
     let (areas, counting) =
         indicators::areas::areas_on_map(db.inner(), actor, found.id, day).await?;
     let standing = areas

@@ -565,4 +565,13 @@ async fn a_units_map_marks_the_areas_the_indicator_counts() {
     // Before either area was in force, nothing to draw.
     let before = page(&app.client, "/dashboard/map?unit=502&date=31/12/2021").await;
     assert!(before.body.contains("id=\"map-none\""), "{}", before.body);
+    // Read as the dashboard reads them: without a unit, the auditor's own; a code of another
+    // time, the one unit it became (Quảng Nam, 49, became part of Đà Nẵng).
+    let own = page(&app.client, "/dashboard/map?date=30/06/2025").await;
+    assert_eq!(own.status, Status::Ok, "{}", own.body);
+    assert!(own.body.contains("Tỉnh Quảng Nam"), "{}", own.body);
+    let later = page(&app.client, "/dashboard/map?unit=49&date=01/01/2026").await;
+    assert_eq!(later.status, Status::Ok, "{}", later.body);
+    assert!(later.body.contains("Thành phố Đà Nẵng"), "{}", later.body);
+    assert!(!later.body.contains("/api/v1/units"), "{}", later.body);
 }

@@ -1097,6 +1097,21 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         let res = app.post(&path, Some(&admin), &area).await;
         assert_eq!(res.status, rocket::http::Status::Created, "{:?}", res.body);
     }
+    // A small area of another producer of Tam Kỳ, far from these two: on the unit's map it is
+    // under a pixel, so a dot marks it.
+    let far = app.seed_subject(&admin, "20335", "HTX Xa").await;
+    let mut small = crate::areas::area_body("Vùng nhỏ", "0.19");
+    small["geometry"] = json!({"type": "Polygon", "coordinates": [[
+        [108.3, 15.55], [108.3004, 15.55], [108.3004, 15.5504], [108.3, 15.5504], [108.3, 15.55]
+    ]]});
+    let res = app
+        .post(
+            &format!("/api/v1/subjects/{}/areas", crate::helpers::id_of(&far)),
+            Some(&admin),
+            &small,
+        )
+        .await;
+    assert_eq!(res.status, rocket::http::Status::Created, "{:?}", res.body);
     let otp = account(
         &app,
         &admin,
@@ -1156,10 +1171,15 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
                 r#"const map = document.querySelector('#map-unit');
                    if (!map || map.dataset.ready !== 'true') { return null; }
                    const box = map.querySelector('.map-canvas').getBoundingClientRect();
-                   return [...map.querySelectorAll('path.area')].map(p => {
+                   const drawn = [...map.querySelectorAll('path.area')].filter(p => {
                      const r = p.getBoundingClientRect();
                      return r.left >= box.left && r.right <= box.right && r.width > 20;
-                   });"#,
+                   }).length;
+                   const dots = [...map.querySelectorAll('path.area-dot')].filter(p => {
+                     const r = p.getBoundingClientRect();
+                     return r.left >= box.left && r.right <= box.right && r.width >= 10;
+                   }).length;
+                   return {drawn, dots};"#,
                 vec![],
             )
             .await
@@ -1169,11 +1189,17 @@ async fn an_auditor_sees_a_subjects_areas_on_a_map_without_a_tile_server() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(unit_map, json!([true, true]), "{}", path_of(&c).await);
+    shot(&c, "22-ban-do-don-vi").await;
+    assert_eq!(
+        unit_map,
+        json!({"drawn": 2, "dots": 1}),
+        "{}",
+        path_of(&c).await
+    );
     assert!(
         text_of(&c, "map-figures")
             .await
-            .contains("2 vùng có ranh giới"),
+            .contains("3 vùng có ranh giới"),
         "{}",
         text_of(&c, "map-figures").await
     );

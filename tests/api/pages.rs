@@ -702,6 +702,18 @@ async fn a_former_unit_points_to_its_successor_and_the_search_finds_units_withou
     assert!(res.body.contains("Tỉnh Quảng Nam (49)"));
     assert!(res.body.contains("Việt Nam (VN)"), "{}", res.body);
     assert!(res.body.contains("Tỉnh Cà Mau (96)"), "{}", res.body);
+    // The country's own link opens the country's figures.
+    assert!(
+        res.body
+            .contains("href=\"/dashboard?unit=VN&#38;date=2025-06-30\"")
+    );
+    let res = page(&app.client, "/dashboard?unit=VN&date=2025-06-30").await;
+    assert_eq!(res.status, Status::Ok, "{}", res.body);
+    assert!(
+        row_of(&res.body, "Tỉnh Quảng Nam").len() > 3,
+        "{}",
+        res.body
+    );
 }
 
 #[rocket::async_test]
@@ -2063,7 +2075,7 @@ async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
     let tam_ky = unit("district", "502", None);
     let draft = |name: &str| {
         json!({"entity": "subject", "unit_id": tam_ky,
-               "data": {"name": name, "legal_form": "cooperative"}})
+               "data": {"name": name, "legal_form": "cooperative", "woman_led": true}})
     };
     let first = app
         .post("/api/v1/drafts", Some(&admin), &draft("HTX Nháp Một"))
@@ -2091,9 +2103,13 @@ async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
         "Xã/phường",
         "Mã số thuế",
         "Hợp tác xã",
+        "<dt>Do phụ nữ làm chủ</dt><dd>Có</dd>",
+        // The hint says a name serves as well as a code.
+        "Mã hoặc tên xã/phường",
     ] {
         assert!(list.body.contains(expected), "{expected}: {}", list.body);
     }
+    assert!(!list.body.contains("woman_led"), "{}", list.body);
     let csrf = csrf_of(&list.body);
     let first_id = id_of(&first.body).to_string();
 
@@ -2182,6 +2198,27 @@ async fn an_auditor_completes_one_draft_and_discards_another_from_the_page() {
         )
         .await;
     assert_eq!(again.status, Status::Conflict, "{:?}", again.body);
+
+    // A draft from a list shows the row's own words: the commune as the file wrote it.
+    let quang_nam = unit("province", "49", None);
+    let imported = app
+        .upload(
+            &format!("/api/v1/imports?kind=subjects&on=2025-06-30&unit_id={quang_nam}"),
+            &admin,
+            "Tên chủ thể,Loại hình,Xã/Phường\nHTX Từ Tệp,HTX,Xã Không Có Thật\n"
+                .as_bytes()
+                .to_vec(),
+            ContentType::new("text", "csv"),
+        )
+        .await;
+    assert_eq!(imported.body["drafts"], 1, "{:?}", imported.body);
+    let list = page(c, "/drafts?unit=49").await;
+    assert!(
+        list.body.contains("<dt>Dòng 2 của tệp</dt>")
+            && list.body.contains("Xã/Phường: Xã Không Có Thật"),
+        "{}",
+        list.body
+    );
 }
 
 #[rocket::async_test]
