@@ -27,6 +27,9 @@ use crate::{areas, certifications, change_requests, channels, clock, feedback, p
 pub struct DecisionForm<'r> {
     csrf: &'r str,
     version: i32,
+    /// The queue's page the item was on: a refusal shows that page again, the item's form with
+    /// what was typed.
+    page: Option<u64>,
     /// `verified`, `rejected`, `suspended` (certifications), `approve` / `reject` (requests).
     action: &'r str,
     reason: Option<&'r str>,
@@ -69,7 +72,8 @@ async fn answer(
         reason: form.reason.unwrap_or_default().to_owned(),
         date: form.effective_on.unwrap_or_default().to_owned(),
     };
-    let page = render(db, viewer, (tab, 1), None, Some(message), Some(kept)).await?;
+    let on = form.page.unwrap_or(1).max(1);
+    let page = render(db, viewer, (tab, on), None, Some(message), Some(kept)).await?;
     Ok(Either::Right((Status::UnprocessableEntity, page)))
 }
 

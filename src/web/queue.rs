@@ -40,6 +40,7 @@ struct QueuePage {
     error: Option<String>,
     /// The item a refused decision was about, with what the person typed.
     kept: Option<Kept>,
+    page_no: u64,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -210,6 +211,7 @@ pub(super) async fn render(
         done,
         error,
         kept,
+        page_no,
         prev: (page_no > 1).then(|| href(page_no.min(pages + 1) - 1)),
         next: (page_no < pages).then(|| href(page_no + 1)),
     })

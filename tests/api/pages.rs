@@ -2317,4 +2317,37 @@ async fn a_queue_tab_longer_than_a_page_pages_on() {
             .contains("href=\"/queue?tab=channels&#38;page=1\" rel=\"prev\"")
     );
     assert!(!second.body.contains("rel=\"next\""), "{}", second.body);
+    // A refused decision on page 2 shows page 2 again, the item's form keeping what was typed.
+    let csrf = csrf_of(&second.body);
+    let item = second.body.split("id=\"item-").nth(1).unwrap();
+    let id = &item[..item.find('"').unwrap()];
+    let refused = form(
+        &app.client,
+        &format!("/queue/channels/{id}"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("version", "1"),
+            ("page", "2"),
+            ("action", "verified"),
+            ("effective_on", "31/02/2026"),
+            ("reason", "Đã xem gian hàng"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        Status::UnprocessableEntity,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(&format!("id=\"item-{id}\"")),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"Đã xem gian hàng\""),
+        "{}",
+        refused.body
+    );
 }
