@@ -16,7 +16,7 @@ use ocop_registry::auth::Actor;
 use ocop_registry::config::AppConfig;
 use ocop_registry::i18n::Lang;
 use ocop_registry::imports::dto::{ImportKind, ImportQuery};
-use ocop_registry::units::graph::{UnitGraph, valid_on};
+use ocop_registry::unit_graph::{UnitGraph, valid_on};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 

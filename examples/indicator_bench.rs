@@ -30,7 +30,7 @@ use entity::{
 };
 use ocop_registry::config::AppConfig;
 use ocop_registry::history::{self, Known};
-use ocop_registry::units::graph::{UnitGraph, valid_on};
+use ocop_registry::unit_graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ocop_registry::auth::Actor;
-use ocop_registry::auth::dto::CreateToken;
 use ocop_registry::config::AppConfig;
 use ocop_registry::domain::Role;
+use ocop_registry::tokens::dto::CreateToken;
 use ocop_registry::users::dto::CreateUser;
 use ocop_registry::users::sessions::{self, Policy};
-use ocop_registry::{auth, build_rocket, prepare, users};
+use ocop_registry::{build_rocket, prepare, tokens, users};
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::asynchronous::Client;
 
@@ -58,7 +58,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let fail = |e: ocop_registry::error::AppError| anyhow::anyhow!("{e}");
     // An administrator's token for the API and a session for the pages.
     let admin = Actor::system("page bench");
-    let token = auth::service::create(
+    let token = tokens::service::create(
         &db,
         &admin,
         CreateToken {

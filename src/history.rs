@@ -17,9 +17,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::db::Sql;
 use crate::error::AppResult;
 use crate::ids;
-use crate::indicators::engine::Sql;
 
 /// The audit trail's entity names of the versioned tables, and the tables.
 const TRACKED: &[(&str, &str)] = &[
@@ -194,6 +194,27 @@ impl<M> Versions<M> {
 pub struct Known(pub Option<DateTime<Utc>>);
 
 impl Known {
+    /// What is known now: the live tables.
+    pub const NOW: Known = Known(None);
+
+    /// A knowledge time asked for: a past instant (RFC 3339). The future is not known yet, and
+    /// a figure "as known" then would change without any write.
+    pub fn past(raw: &str) -> Result<Known, String> {
+        let t = crate::validate::parse_instant(raw)?;
+        if t > crate::clock::now() {
+            return Err("must not be in the future".to_owned());
+        }
+        Ok(Known(Some(t)))
+    }
+
+    /// The knowledge time a request asks for in `field` (now when absent), read where the
+    /// request is read; services take the [`Known`]. A bad one is refused naming the field.
+    pub fn asked(raw: Option<&str>, field: &'static str) -> crate::error::AppResult<Known> {
+        raw.map_or(Ok(Known::NOW), |raw| {
+            Known::past(raw).map_err(|m| crate::error::AppError::invalid(field, m))
+        })
+    }
+
     /// A query of entity `E`: over its live table, or over its versions valid at the knowledge
     /// time under the live table's name (so every column reference stays as it is).
     pub fn select<E: EntityTrait + Default>(&self) -> Select<E> {

@@ -38,11 +38,14 @@ pub mod photos;
 pub mod policies;
 pub mod products;
 pub mod public;
+pub mod schema;
 pub mod schemes;
 pub mod subjects;
 pub mod sync;
 pub mod telemetry;
 pub mod text;
+pub mod tokens;
+pub mod unit_graph;
 pub mod units;
 pub mod users;
 pub mod validate;
@@ -65,8 +68,9 @@ use crate::config::AppConfig;
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = Vec::new();
     all.extend(meta::routes());
+    all.extend(openapi::routes());
     all.extend(units::routes());
-    all.extend(auth::routes());
+    all.extend(tokens::routes());
     all.extend(audit::routes());
     all.extend(subjects::routes());
     all.extend(change_requests::routes());
@@ -87,7 +91,6 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(indicators::routes());
     all.extend(sync::routes());
     all.extend(web::routes());
-    all.extend(telemetry::routes());
     all
 }
 
@@ -128,7 +131,7 @@ pub fn build_rocket(
         .join(("limits.data-form", max + 64 * 1024));
     let mut rocket = rocket::custom(figment);
     if let Some(address) = metrics_address {
-        rocket = rocket.attach(telemetry::metrics_listener(address, db.clone()));
+        rocket = rocket.attach(meta::metrics_listener(address, db.clone()));
     }
     Ok(rocket
         .attach(telemetry)

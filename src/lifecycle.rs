@@ -4,7 +4,7 @@
 //! (`status on D` = the last move effective on or before D).
 
 use chrono::NaiveDate;
-use entity::enums::Tracked;
+use entity::enums::{Tracked, TrackedStatus};
 use entity::status_event;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -24,8 +24,8 @@ use crate::{clock, ids, msg};
 /// One move, as shown in a record's `history`.
 #[derive(Debug, Serialize, ToSchema, Clone, PartialEq)]
 pub struct StatusEventView {
-    pub from: Option<String>,
-    pub to: String,
+    pub from: Option<TrackedStatus>,
+    pub to: TrackedStatus,
     pub reason: Option<String>,
     /// The day the move takes effect.
     pub effective_on: NaiveDate,
@@ -94,18 +94,18 @@ pub async fn histories(
 
 /// A move to record.
 #[derive(Debug)]
-pub struct Move<'a> {
+pub struct Move {
     pub entity: Tracked,
     pub id: Uuid,
-    pub from: Option<&'a str>,
-    pub to: &'a str,
+    pub from: Option<TrackedStatus>,
+    pub to: TrackedStatus,
     pub reason: Option<String>,
     pub effective_on: NaiveDate,
     pub document_id: Option<Uuid>,
 }
 
 /// Appends a move after the record's last one (call inside the write's transaction).
-pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> AppResult<()> {
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move) -> AppResult<()> {
     let last = status_event::Entity::find()
         .filter(status_event::Column::Entity.eq(mv.entity))
         .filter(status_event::Column::EntityId.eq(mv.id))
@@ -117,8 +117,8 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move<'_>) -> A
         entity: Set(mv.entity),
         entity_id: Set(mv.id),
         seq: Set(last.map_or(1, |l| l.seq + 1)),
-        from_status: Set(mv.from.map(str::to_owned)),
-        to_status: Set(mv.to.to_owned()),
+        from_status: Set(mv.from),
+        to_status: Set(mv.to),
         reason: Set(mv.reason),
         effective_on: Set(mv.effective_on),
         actor_id: Set(actor.id()),
@@ -151,7 +151,7 @@ pub struct VerifiedVersion {
 pub async fn latest_vouched<E>(
     db: &impl ConnectionTrait,
     histories: &std::collections::HashMap<Uuid, Vec<status_event::Model>>,
-    status: &str,
+    status: TrackedStatus,
 ) -> AppResult<std::collections::HashMap<Uuid, (status_event::Model, E::Model)>>
 where
     E: EntityTrait + Default,
@@ -221,7 +221,7 @@ pub struct TransitionInput {
     /// `verified`, `rejected`, `suspended` or `revoked`.
     pub to: CertStatus,
     #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
     /// The day the move takes effect (not in the future, not before the previous move nor the
     /// record's submission).
@@ -235,7 +235,7 @@ pub struct TransitionInput {
     /// declared hectares stray from its polygons'); kept with the move's reason.
     #[serde(default)]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub warning_reason: Option<String>,
 }
 
@@ -284,8 +284,8 @@ pub async fn transition(
         Move {
             entity,
             id,
-            from: Some(from.code()),
-            to: input.to.code(),
+            from: Some(from.into()),
+            to: input.to.into(),
             reason: Some(input.reason.trim().to_owned()),
             effective_on: input.effective_on,
             document_id,
@@ -300,7 +300,7 @@ pub async fn first_move(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     (entity, id): (Tracked, Uuid),
-    to: &str,
+    to: TrackedStatus,
     on: NaiveDate,
 ) -> AppResult<()> {
     record(
@@ -311,7 +311,7 @@ pub async fn first_move(
             id,
             from: None,
             to,
-            reason: Some(to.to_owned()),
+            reason: Some(to.code().to_owned()),
             effective_on: on,
             document_id: None,
         },
@@ -342,11 +342,11 @@ pub fn last_effective(history: &[status_event::Model]) -> Option<NaiveDate> {
 /// a decision earlier, which the audit trail and the recorded times show as back-dated).
 pub fn last_effective_but(
     history: &[status_event::Model],
-    unbounding: Option<&str>,
+    unbounding: Option<TrackedStatus>,
 ) -> Option<NaiveDate> {
     history
         .iter()
-        .filter(|e| Some(e.to_status.as_str()) != unbounding)
+        .filter(|e| Some(e.to_status) != unbounding)
         .map(|e| e.effective_on)
         .max()
 }

@@ -1,23 +1,20 @@
-//! `/health`, `/openapi.json` and the Swagger UI that reads it at `/docs/`.
+//! `/health`, and `/metrics` (and the separate metrics address).
 
-use std::io::Cursor;
-use std::sync::Arc;
-
-use rocket::http::uri::Origin;
-use rocket::http::{ContentType, Header};
-use rocket::response::{self, Redirect, Responder};
+use rocket::http::ContentType;
 use rocket::serde::json::Json;
-use rocket::{Either, Request, Response, State, get};
+use rocket::{State, get};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
+use crate::auth::Actor;
 use crate::db::backend_name;
+use crate::domain::Role;
 use crate::error::{AppError, AppResult, ErrorBody};
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![health, openapi_json, docs]
+    rocket::routes![health, metrics]
 }
 
 /// Liveness and database reachability.
@@ -47,56 +44,58 @@ pub async fn health(db: &State<DatabaseConnection>) -> AppResult<Json<Health>> {
     }))
 }
 
-/// The OpenAPI 3.1 document, generated from the handlers' annotations.
-#[utoipa::path(get, path = "/openapi.json", tag = "meta",
-    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
-#[get("/openapi.json")]
-pub fn openapi_json() -> (ContentType, String) {
-    let doc = crate::openapi::ApiDoc::openapi();
-    let body = doc
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    (ContentType::JSON, body)
+/// The process's metrics in Prometheus's text format, for administrators (or open on the
+/// separate address the operator chooses with `ROCKET_METRICS_ADDRESS`).
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)",
+               content_type = "application/openmetrics-text"),
+              (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+              (status = 403, description = "Not an administrator", body = crate::error::ErrorBody)))]
+#[get("/metrics")]
+pub async fn metrics(
+    db: &State<DatabaseConnection>,
+    actor: Actor,
+) -> AppResult<(ContentType, String)> {
+    actor.require(&[Role::Admin])?;
+    open_metrics(db.inner()).await
 }
 
-/// One file of the Swagger UI bundled in the binary.
-pub struct DocsFile(utoipa_swagger_ui::SwaggerFile<'static>);
-
-impl<'r> Responder<'r, 'static> for DocsFile {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let file = self.0;
-        let mut res = Response::build();
-        res.header(Header::new("Content-Type", file.content_type));
-        if file.gzpipped {
-            res.header(Header::new("Content-Encoding", "gzip"));
-        }
-        res.sized_body(file.bytes.len(), Cursor::new(file.bytes))
-            .ok()
-    }
+/// The metrics' answer, whoever asks (the separate metrics address has no other route).
+pub(crate) async fn open_metrics(db: &DatabaseConnection) -> AppResult<(ContentType, String)> {
+    let queue = crate::sync::webhooks::queue(db).await?;
+    let text = crate::telemetry::render(db, queue)?;
+    let kind = ContentType::new("application", "openmetrics-text")
+        .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
+    Ok((kind, text))
 }
 
-/// Swagger UI for `/openapi.json`. Its files are compiled into the program (the `vendored`
-/// bundle), not fetched from a CDN: a registry may well run where there is no internet.
-#[utoipa::path(get, path = "/docs/{file}", tag = "meta",
-    params(("file" = String, Path, description = "a file of the UI; empty for its page", pattern = "^[A-Za-z0-9._-]*$")),
-    responses((status = 200, description = "The UI's page, script or style sheet", content_type = "text/html"),
-              (status = 303, description = "`/docs` is redirected to `/docs/`"),
-              (status = 404, description = "No such file of the UI", body = ErrorBody)))]
-#[get("/docs/<file..>")]
-pub fn docs(
-    file: rocket::http::uri::Segments<'_, rocket::http::uri::fmt::Path>,
-    uri: &Origin<'_>,
-) -> AppResult<Either<Redirect, DocsFile>> {
-    // Any segments are taken (a malformed name is simply not one of the UI's files: 404).
-    let path = file.collect::<Vec<_>>().join("/");
-    // The page loads its scripts by relative paths: they resolve only under `/docs/`.
-    if path.is_empty() && !uri.path().as_str().ends_with('/') {
-        return Ok(Either::Left(Redirect::to("/docs/")));
-    }
-    let config = Arc::new(utoipa_swagger_ui::Config::from("/openapi.json"));
-    match utoipa_swagger_ui::serve(&path, config) {
-        Ok(Some(f)) => Ok(Either::Right(DocsFile(f))),
-        Ok(None) => Err(AppError::not_found("documentation file", path)),
-        Err(e) => Err(AppError::Internal(format!("swagger ui: {e}"))),
-    }
+#[get("/metrics")]
+async fn unguarded_metrics(db: &State<DatabaseConnection>) -> AppResult<(ContentType, String)> {
+    open_metrics(db.inner()).await
+}
+
+/// Serves `/metrics`, and nothing else, without a token on `address`: an address the operator
+/// keeps private (loopback, a management network) for Prometheus.
+pub fn metrics_listener(
+    address: std::net::SocketAddr,
+    db: DatabaseConnection,
+) -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("metrics address", move |_| {
+        Box::pin(async move {
+            let figment = rocket::Config::figment()
+                .merge(("address", address.ip()))
+                .merge(("port", address.port()))
+                .merge(("log_level", rocket::config::LogLevel::Off))
+                .merge(("cli_colors", false));
+            let server = rocket::custom(figment)
+                .manage(db)
+                .mount("/", rocket::routes![unguarded_metrics]);
+            tokio::spawn(async move {
+                if let Err(e) = server.launch().await {
+                    tracing::error!(error = %e, "the metrics address stopped");
+                }
+            });
+        })
+    })
 }

@@ -466,3 +466,32 @@ code_enum!(
     /// A record whose status moves are dated (`status_event`): what the moves are of.
     Tracked { Certification, Area, Channel }
 );
+
+code_enum!(
+    /// A status a dated move takes a tracked record from or to (`status_event`): a
+    /// certification's or an area's ([`CertStatus`]), or a channel's verification
+    /// ([`VerificationStatus`]).
+    TrackedStatus { Submitted, Verified, Rejected, Suspended, Revoked, Declared }
+);
+
+impl From<CertStatus> for TrackedStatus {
+    fn from(s: CertStatus) -> Self {
+        match s {
+            CertStatus::Submitted => TrackedStatus::Submitted,
+            CertStatus::Verified => TrackedStatus::Verified,
+            CertStatus::Rejected => TrackedStatus::Rejected,
+            CertStatus::Suspended => TrackedStatus::Suspended,
+            CertStatus::Revoked => TrackedStatus::Revoked,
+        }
+    }
+}
+
+impl From<VerificationStatus> for TrackedStatus {
+    fn from(s: VerificationStatus) -> Self {
+        match s {
+            VerificationStatus::Declared => TrackedStatus::Declared,
+            VerificationStatus::Verified => TrackedStatus::Verified,
+            VerificationStatus::Rejected => TrackedStatus::Rejected,
+        }
+    }
+}

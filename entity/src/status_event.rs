@@ -13,8 +13,8 @@ pub struct Model {
     pub entity_id: Uuid,
     /// 1, 2, 3… per record: orders moves on the same day.
     pub seq: i32,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<crate::enums::TrackedStatus>,
+    pub to_status: crate::enums::TrackedStatus,
     pub reason: Option<String>,
     pub effective_on: Date,
     pub actor_id: Option<Uuid>,

@@ -22,11 +22,11 @@ use crate::validate::{self as v, Hectares};
 #[serde(deny_unknown_fields)]
 pub struct LinkageInput {
     #[validate(custom(function = "v::short_code"))]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub contract_no: String,
     /// The other party: farmer households, a cooperative, a group, an enterprise.
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub counterparty: String,
     pub counterparty_kind: CounterpartyKind,
     /// Number of households taking part.
@@ -52,24 +52,24 @@ fn linkage_rules(l: &LinkageInput) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateArea {
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     /// The commune the area lies in (any commune, also outside the subject's).
     pub commune_id: Uuid,
     /// Crop or species.
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub material: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub variety: Option<String>,
     /// Hectares as an exact decimal string: positive, at most 4 decimals, at most 100000.
-    #[schema(schema_with = crate::openapi::text::hectares)]
+    #[schema(schema_with = crate::schema::hectares)]
     pub area_ha: Hectares,
     pub tenure: Tenure,
     /// Mã số vùng trồng, stored as given (an opaque code).
     #[validate(custom(function = "v::growing_area_code"))]
-    #[schema(schema_with = crate::openapi::text::growing_area_code_or_null)]
+    #[schema(schema_with = crate::schema::growing_area_code_or_null)]
     pub growing_area_code: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub valid_from: Option<NaiveDate>,
@@ -99,28 +99,28 @@ pub struct CreateArea {
 pub struct UpdateArea {
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub commune_id: Option<Uuid>,
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub material: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub variety: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::hectares)]
+    #[schema(schema_with = crate::schema::hectares)]
     pub area_ha: Option<Hectares>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub tenure: Option<Tenure>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::growing_area_code"))]
-    #[schema(schema_with = crate::openapi::text::growing_area_code_or_null)]
+    #[schema(schema_with = crate::schema::growing_area_code_or_null)]
     pub growing_area_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]

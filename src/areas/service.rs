@@ -90,7 +90,7 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<area::Model>) -> AppResult<V
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, TRACKED, &ids, Default::default()).await?;
     let mut vouched =
-        lifecycle::latest_vouched::<area::Entity>(db, &histories, CertStatus::Verified.code())
+        lifecycle::latest_vouched::<area::Entity>(db, &histories, CertStatus::Verified.into())
             .await?;
     rows.into_iter()
         .map(|r| {
@@ -176,7 +176,7 @@ pub async fn create_in(
         txn,
         actor,
         (TRACKED, row.id),
-        CertStatus::Submitted.code(),
+        CertStatus::Submitted.into(),
         submitted,
     )
     .await?;
@@ -341,8 +341,8 @@ pub async fn update_in(
             Move {
                 entity: TRACKED,
                 id,
-                from: Some(status.code()),
-                to: CertStatus::Submitted.code(),
+                from: Some(status.into()),
+                to: CertStatus::Submitted.into(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on: clock::today(),
                 document_id: None,

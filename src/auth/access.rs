@@ -127,9 +127,9 @@ pub async fn unit_graph(
     db: &impl ConnectionTrait,
     actor: &Actor,
     unit_id: Uuid,
-) -> AppResult<std::sync::Arc<crate::units::graph::UnitGraph>> {
+) -> AppResult<std::sync::Arc<crate::unit_graph::UnitGraph>> {
     actor.require(&[Role::Admin, Role::Auditor])?;
-    let graph = crate::units::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     if actor.role == Role::Auditor {
         let inside = actor
             .unit_id

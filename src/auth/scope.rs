@@ -12,7 +12,7 @@ use super::Actor;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::msg;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 
 /// The subjects an actor may see.
 #[derive(Debug, Clone)]

@@ -23,10 +23,10 @@ pub struct CreateCertification {
     #[validate(length(min = 1, max = 32, message = "must be a scheme code"))]
     pub scheme: String,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub certificate_no: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub issuer: String,
     #[validate(custom(function = "v::not_future"))]
     #[serde(deserialize_with = "crate::validate::date")]
@@ -36,7 +36,7 @@ pub struct CreateCertification {
     pub expires_on: NaiveDate,
     /// Where the certificate document can be read.
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub evidence_url: Option<String>,
     /// SHA-256 of that document, so a later change of the file shows.
     #[validate(custom(function = "v::sha256"))]
@@ -87,11 +87,11 @@ pub struct UpdateCertification {
     pub scheme: Option<String>,
     #[validate(custom(function = "v::short_code"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub certificate_no: Option<String>,
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub issuer: Option<String>,
     #[validate(custom(function = "v::not_future"))]
     #[serde(default, deserialize_with = "crate::validate::present_date")]
@@ -102,7 +102,7 @@ pub struct UpdateCertification {
     pub expires_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub evidence_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::sha256"))]

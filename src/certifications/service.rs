@@ -23,7 +23,7 @@ use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::clean;
 use crate::version::ExpectedVersion;
-use crate::{clock, ids, schemes};
+use crate::{clock, documents, ids, schemes};
 
 /// The entity name in the audit trail and the status history.
 const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Certification;
@@ -118,6 +118,27 @@ pub async fn create(
     Ok(view)
 }
 
+/// [`create`] with the certificate's scan as its evidence: the scan (checked by
+/// [`documents::service::prepare`]) and the certification naming it are written together, or
+/// neither is.
+pub async fn create_with_scan(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    input: CreateCertification,
+    scan: entity::document::Model,
+) -> AppResult<CertificationView> {
+    let txn = begin_write(db).await?;
+    let scan = documents::service::record_in(&txn, actor, scan).await?;
+    let input = CreateCertification {
+        evidence_document_id: Some(scan.id),
+        ..input
+    };
+    let view = create_in(&txn, actor, subject_id, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
 /// [`create`] inside the caller's write transaction (an imported list).
 pub async fn create_in(
     txn: &sea_orm::DatabaseTransaction,
@@ -159,7 +180,7 @@ pub async fn create_in(
         txn,
         actor,
         (TRACKED, row.id),
-        CertStatus::Submitted.code(),
+        CertStatus::Submitted.into(),
         submitted,
     )
     .await?;
@@ -238,7 +259,7 @@ async fn views(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories = lifecycle::histories(db, TRACKED, &ids, Default::default()).await?;
     let mut vouched =
-        lifecycle::latest_vouched::<cert::Entity>(db, &histories, CertStatus::Verified.code())
+        lifecycle::latest_vouched::<cert::Entity>(db, &histories, CertStatus::Verified.into())
             .await?;
     let today = clock::today();
     let mut items = Vec::with_capacity(rows.len());
@@ -285,6 +306,25 @@ pub async fn update(
     input: UpdateCertification,
 ) -> AppResult<CertificationView> {
     let txn = begin_write(db).await?;
+    let view = update_in(&txn, actor, id, if_match, input).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// [`update`], with a new scan as the evidence when one is given (written with the edit, or
+/// not at all).
+pub async fn update_with_scan(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    (id, if_match): (Uuid, ExpectedVersion),
+    mut input: UpdateCertification,
+    scan: Option<entity::document::Model>,
+) -> AppResult<CertificationView> {
+    let txn = begin_write(db).await?;
+    if let Some(scan) = scan {
+        let scan = documents::service::record_in(&txn, actor, scan).await?;
+        input.evidence_document_id = Some(Some(scan.id));
+    }
     let view = update_in(&txn, actor, id, if_match, input).await?;
     txn.commit().await?;
     Ok(view)
@@ -373,8 +413,8 @@ pub async fn update_in(
             Move {
                 entity: TRACKED,
                 id,
-                from: Some(status.code()),
-                to: CertStatus::Submitted.code(),
+                from: Some(status.into()),
+                to: CertStatus::Submitted.into(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on: clock::today(),
                 document_id: None,

@@ -29,7 +29,7 @@ pub struct IdentityChanges {
         skip_serializing_if = "Option::is_none"
     )]
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: Option<String>,
     #[serde(
         default,
@@ -44,7 +44,7 @@ pub struct IdentityChanges {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
+    #[schema(schema_with = crate::schema::tax_code_or_null)]
     pub tax_code: Option<Option<TaxId>>,
     #[serde(
         default,
@@ -80,7 +80,7 @@ pub struct CreateChangeRequest {
     pub effective_on: NaiveDate,
     /// Why (a decision, a new registration certificate, a move).
     #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
 }
 
@@ -90,7 +90,7 @@ pub struct CreateChangeRequest {
 pub struct DecideChangeRequest {
     pub decision: Decision,
     #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
 }
 

@@ -43,13 +43,13 @@ pub struct CreateChannel {
     /// Marketplace code (`shopee`, `lazada`, `tiki`, `tiktok_shop`, `sendo`, `postmart`,
     /// `voso`, `feed`) or a chain's name (`Co.opmart`, `WinMart`, …).
     #[validate(custom(function = "platform_name"))]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub platform: String,
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub shop_url: Option<String>,
     #[validate(custom(function = "shop_id_rule"))]
-    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
+    #[schema(schema_with = crate::schema::identifier_or_null)]
     pub shop_id: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_from: Option<NaiveDate>,
@@ -57,7 +57,7 @@ pub struct CreateChannel {
     #[serde(default, deserialize_with = "crate::validate::opt_date")]
     pub active_to: Option<NaiveDate>,
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub evidence_url: Option<String>,
     /// An uploaded document (`POST /api/v1/documents`) of the same subject that evidences it.
     pub evidence_document_id: Option<Uuid>,
@@ -102,15 +102,15 @@ pub struct UpdateChannel {
     pub kind: Option<ChannelKind>,
     #[validate(custom(function = "platform_name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub platform: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub shop_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "shop_id_rule"))]
-    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
+    #[schema(schema_with = crate::schema::identifier_or_null)]
     pub shop_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -120,7 +120,7 @@ pub struct UpdateChannel {
     pub active_to: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub evidence_url: Option<Option<String>>,
     /// An uploaded document of the same subject (`null` removes it).
     #[serde(default, deserialize_with = "nullable")]
@@ -137,7 +137,7 @@ pub struct VerifyChannel {
     #[serde(deserialize_with = "crate::validate::date")]
     pub verified_on: NaiveDate,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub note: Option<String>,
 }
 
@@ -147,7 +147,7 @@ pub struct VerifyChannel {
 pub struct RejectChannel {
     /// Why (shown to the owner).
     #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
     /// The day the refusal takes effect (not in the future, not before the previous move).
     #[validate(custom(function = "v::not_future"))]

@@ -15,7 +15,7 @@ use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
-use crate::domain::{ChannelKind, Platform, Role, VerificationStatus};
+use crate::domain::{ChannelKind, Platform, Role, TrackedStatus, VerificationStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::lifecycle::{self, Move, StatusEventView};
 use crate::msg;
@@ -456,7 +456,7 @@ pub async fn create_in(
         txn,
         actor,
         (TRACKED, row.id),
-        VerificationStatus::Declared.code(),
+        VerificationStatus::Declared.into(),
         submitted,
     )
     .await?;
@@ -547,7 +547,7 @@ async fn views(
     let mut vouched = lifecycle::latest_vouched::<channel::Entity>(
         db,
         &histories,
-        VerificationStatus::Verified.code(),
+        VerificationStatus::Verified.into(),
     )
     .await?;
     rows.into_iter()
@@ -675,7 +675,7 @@ pub async fn update_in(
         let floor = history
             .iter()
             .map(|e| {
-                if e.to_status == VerificationStatus::Rejected.code() {
+                if e.to_status == TrackedStatus::Rejected {
                     e.effective_on.succ_opt().unwrap_or(e.effective_on)
                 } else {
                     e.effective_on
@@ -689,8 +689,8 @@ pub async fn update_in(
             Move {
                 entity: TRACKED,
                 id,
-                from: Some(status.code()),
-                to: VerificationStatus::Declared.code(),
+                from: Some(status.into()),
+                to: VerificationStatus::Declared.into(),
                 reason: Some("edited by the owner: needs verification again".to_owned()),
                 effective_on,
                 document_id: None,
@@ -767,8 +767,8 @@ pub async fn verify(
         Move {
             entity: TRACKED,
             id,
-            from: Some(current.verification_status.code()),
-            to: VerificationStatus::Verified.code(),
+            from: Some(current.verification_status.into()),
+            to: VerificationStatus::Verified.into(),
             reason: note.clone(),
             effective_on: input.verified_on,
             document_id: None,
@@ -917,8 +917,8 @@ pub async fn reject(
         Move {
             entity: TRACKED,
             id,
-            from: Some(from.code()),
-            to: VerificationStatus::Rejected.code(),
+            from: Some(from.into()),
+            to: VerificationStatus::Rejected.into(),
             reason: Some(input.reason.trim().to_owned()),
             effective_on: input.effective_on,
             document_id: None,

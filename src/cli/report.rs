@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use ocop_registry::auth::Actor;
+use ocop_registry::history::Known;
 use ocop_registry::i18n::Lang;
 use ocop_registry::indicators::{export, service};
 use ocop_registry::units;
@@ -35,8 +36,8 @@ pub struct Report {
     #[arg(long)]
     policy_version: Option<i32>,
     /// As the registry knew it at this instant (RFC 3339, e.g. 2025-07-01T09:30:00+07:00).
-    #[arg(long)]
-    known_at: Option<String>,
+    #[arg(long, value_parser = Known::past)]
+    known_at: Option<Known>,
 }
 
 pub async fn run(a: Report, db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -49,7 +50,7 @@ pub async fn run(a: Report, db: &DatabaseConnection) -> anyhow::Result<()> {
         unit.id,
         a.as_of,
         a.policy_version,
-        a.known_at.as_deref(),
+        a.known_at.unwrap_or(Known::NOW),
     )
     .await
     .map_err(fail)?;

@@ -1,9 +1,10 @@
 //! `token create|revoke`: API tokens, issued by the operator.
 
 use clap::{Args, Subcommand};
-use ocop_registry::auth::{self, Actor, dto::CreateToken};
+use ocop_registry::auth::Actor;
 use ocop_registry::domain::Role;
 use ocop_registry::error::AppError;
+use ocop_registry::tokens::{self, dto::CreateToken};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -50,13 +51,13 @@ pub async fn run(command: TokenCommand, db: &DatabaseConnection) -> anyhow::Resu
                 name: a.name,
             };
             validator::Validate::validate(&input).map_err(|e| fail(AppError::from(e)))?;
-            let created = auth::service::create(db, &Actor::cli(), input)
+            let created = tokens::service::create(db, &Actor::cli(), input)
                 .await
                 .map_err(fail)?;
             println!("{}", created.secret);
         }
         TokenCommand::Revoke { id } => {
-            auth::service::revoke(db, &Actor::cli(), id)
+            tokens::service::revoke(db, &Actor::cli(), id)
                 .await
                 .map_err(fail)?;
             eprintln!("token {id} revoked");

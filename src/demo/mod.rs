@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use crate::areas::dto::{CreateArea, LinkageInput};
 use crate::auth::Actor;
-use crate::auth::dto::CreateToken;
 use crate::certifications::dto::{CreateCertification, TransitionInput};
 use crate::channels::dto::{CreateChannel, VerifyChannel};
 use crate::domain::{CertStatus, ChannelKind, CounterpartyKind, Tenure};
@@ -23,9 +22,10 @@ use crate::domain::{LegalForm, ProductGroup, RecognitionKind, Role};
 use crate::error::{AppError, AppResult};
 use crate::products::dto::{CreateProduct, CreateRecognition, RevokeRecognition};
 use crate::subjects::dto::CreateSubject;
-use crate::units::graph::valid_on;
+use crate::tokens::dto::CreateToken;
+use crate::unit_graph::valid_on;
 use crate::units::loader::{REFORM_2025_07, unit_id};
-use crate::{areas, auth, certifications, channels, products, schemes, subjects};
+use crate::{areas, certifications, channels, products, schemes, subjects};
 
 /// How many subjects the demo registers.
 pub const DEMO_SUBJECTS: usize = 200;
@@ -144,7 +144,7 @@ async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
     // README's walk-through (unit 49 on 30/06/2025) shows the demo whole. A few subjects are
     // elsewhere in the country, as a national registry has them.
     let quang_nam = crate::units::service::by_code_on(db, "49", before_reform).await?;
-    let graph = crate::units::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     let reach = graph.reach(quang_nam.id);
     let old: Vec<&unit::Model> = communes
         .iter()
@@ -619,7 +619,7 @@ async fn print_tokens(db: &DatabaseConnection, base_url: &str) -> AppResult<()> 
             _ => String::new(),
         };
         let role = input.role;
-        let created = auth::service::create(db, &actor, input).await?;
+        let created = crate::tokens::service::create(db, &actor, input).await?;
         println!("  {:<8} {}{scope}", role.code(), created.secret);
     }
     println!("Try: curl -H 'Authorization: Bearer <admin token>' {base_url}/api/v1/subjects");

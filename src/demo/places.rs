@@ -30,11 +30,11 @@ const DISTRICT_CENTRES: &[(&str, (f64, f64))] = &[
 /// The district-level code of a commune, or of the commune it was formed from (a Đà Nẵng
 /// commune of the 2025 reform has no district).
 /// Where a commune's areas are drawn: near its district's centre, when it is one of Quảng Nam's.
-pub(super) fn anchor(graph: &crate::units::graph::UnitGraph, commune: Uuid) -> Option<(f64, f64)> {
+pub(super) fn anchor(graph: &crate::unit_graph::UnitGraph, commune: Uuid) -> Option<(f64, f64)> {
     district_of(graph, commune).and_then(anchor_of)
 }
 
-fn district_of(graph: &crate::units::graph::UnitGraph, commune: Uuid) -> Option<String> {
+fn district_of(graph: &crate::unit_graph::UnitGraph, commune: Uuid) -> Option<String> {
     std::iter::once(commune)
         .chain(graph.predecessors_of(commune).iter().copied())
         .filter_map(|id| graph.get(id)?.parent_id)

@@ -53,7 +53,7 @@ pub struct CompleteDraft {
 pub struct DiscardDraft {
     /// Why (kept in the audit trail).
     #[validate(custom(function = "crate::validate::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
 }
 

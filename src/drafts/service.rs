@@ -23,7 +23,7 @@ use crate::msg;
 use crate::pagination::{PageParams, Paginated};
 use crate::products::dto::{CreateProduct, CreateRecognition};
 use crate::subjects::dto::CreateSubject;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 use crate::{clock, ids, products, subjects, units, validate};
 
 /// A field given as nothing: absent, `null` or blank text.

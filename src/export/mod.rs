@@ -339,6 +339,18 @@ pub struct Download {
     pub bytes: Vec<u8>,
 }
 
+impl Download {
+    /// A file named `file_name` of the media type `media_type` (`application/octet-stream`
+    /// when it is not one).
+    pub fn of(file_name: String, media_type: &str, bytes: Vec<u8>) -> Self {
+        Download {
+            file_name,
+            content_type: ContentType::parse_flexible(media_type).unwrap_or(ContentType::Binary),
+            bytes,
+        }
+    }
+}
+
 impl<'r> Responder<'r, 'static> for Download {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let disposition = disposition(&self.file_name);

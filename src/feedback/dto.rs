@@ -35,7 +35,7 @@ pub struct ReportUpload<'r> {
     pub contact: Option<&'r str>,
     pub form_token: &'r str,
     pub website: Option<&'r str>,
-    pub photo: crate::documents::routes::FileField<'r>,
+    pub photo: crate::http::upload::FileField<'r>,
 }
 
 /// The form as documented.

@@ -14,6 +14,11 @@ use crate::photos::render;
 
 const ENTITY: &str = "problem_report";
 
+/// The name a report's photo is saved under.
+pub fn file_name(id: Uuid) -> String {
+    format!("phan-anh-{id}.jpg")
+}
+
 /// Renders and stores the photo of report `id` (before its row is written: a row never names a
 /// photo that is not there).
 pub async fn keep(store: &DocumentStore, id: Uuid, bytes: Vec<u8>) -> AppResult<()> {

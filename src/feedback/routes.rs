@@ -15,7 +15,7 @@ use super::service;
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::{JsonBody, QueryParams, Resource};
+use crate::http::{FromThisSite, JsonBody, QueryParams, Resource};
 use crate::limits::ClientIp;
 use crate::pagination::{PageParams, Paginated};
 use crate::public::cache::PublicRequest;
@@ -74,56 +74,6 @@ pub async fn submit_report(
     ))
 }
 
-/// A report's form sent from this registry's own page, as the browser says (`Sec-Fetch-Site`,
-/// or, from a browser too old to send it, an `Origin` naming neither the request's host nor
-/// the configured public address's):
-/// another site's page cannot send its reports through its visitors' addresses. A client that
-/// says neither (a script) meets the token and the limits alone.
-pub struct FromThisSite;
-
-impl FromThisSite {
-    fn elsewhere(req: &rocket::Request<'_>) -> bool {
-        let headers = req.headers();
-        if let Some(site) = headers.get_one("Sec-Fetch-Site") {
-            return matches!(site, "cross-site" | "same-site");
-        }
-        let Some(origin) = headers.get_one("Origin") else {
-            return false;
-        };
-        // `null`: a page with no origin to name (a file, a sandboxed frame) is not this site's.
-        let Some(host) = host_of(origin) else {
-            return true;
-        };
-        // A proxy may pass the request on with its own upstream `Host`; the registry's
-        // configured public address names this site as well.
-        let public = req
-            .rocket()
-            .state::<crate::config::AppConfig>()
-            .and_then(|c| c.public_base_url.as_deref())
-            .and_then(host_of);
-        Some(host) != headers.get_one("Host") && Some(host) != public
-    }
-}
-
-/// `host[:port]` of an absolute address; `None` for anything else (`null`).
-fn host_of(address: &str) -> Option<&str> {
-    let (_, rest) = address.split_once("://")?;
-    Some(rest.split('/').next().unwrap_or(rest))
-}
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for FromThisSite {
-    type Error = ();
-
-    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
-        if Self::elsewhere(req) {
-            let refusal = AppError::Forbidden(crate::msg!("report-cross-site"));
-            return rocket::outcome::Outcome::Error((crate::error::stash(req, refusal), ()));
-        }
-        rocket::outcome::Outcome::Success(FromThisSite)
-    }
-}
-
 /// A report sent as a form, with its photo: [`submit_report`]'s other body.
 #[allow(
     clippy::too_many_arguments,
@@ -147,7 +97,7 @@ pub async fn submit_report_form(
 ) -> AppResult<Resource<ReportReceipt>> {
     let id = crate::ids::parse_id("product", id)?;
     public.charge()?;
-    let form = form.map_err(|e| crate::documents::routes::form_error(&e, store.max_bytes))?;
+    let form = form.map_err(|e| crate::http::upload::form_error(&e, store.max_bytes))?;
     let input = NewReport {
         kind: form.kind.parse().map_err(|_| {
             AppError::invalid("kind", "must be fake_label, expired, quality or other")
@@ -158,8 +108,8 @@ pub async fn submit_report_form(
         website: form.website.map(str::to_owned),
     };
     input.validate()?;
-    let photo = crate::documents::routes::sent(&form.photo, "photo", store.max_bytes)?;
-    let photo = crate::documents::routes::received(photo)
+    let photo = crate::http::upload::sent(&form.photo, "photo", store.max_bytes)?;
+    let photo = crate::http::upload::received(photo)
         .await?
         .map(|(_, bytes)| bytes);
     let receipt = service::submit(db.inner(), store, (id, ip.0), input, photo).await?;
@@ -186,16 +136,11 @@ pub async fn report_photo(
 ) -> AppResult<crate::export::Download> {
     let id = crate::ids::parse_id("problem report", id)?;
     let bytes = super::photo::photo(db.inner(), store, &actor, id).await?;
-    Ok(photo_file(id, bytes))
-}
-
-/// A report's photo as a file.
-pub fn photo_file(id: uuid::Uuid, bytes: Vec<u8>) -> crate::export::Download {
-    crate::export::Download {
-        file_name: format!("phan-anh-{id}.jpg"),
-        content_type: rocket::http::ContentType::JPEG,
+    Ok(crate::export::Download::of(
+        super::photo::file_name(id),
+        "image/jpeg",
         bytes,
-    }
+    ))
 }
 
 /// Reports in the caller's unit (auditors) or all (administrators), oldest first.

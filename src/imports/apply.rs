@@ -6,7 +6,7 @@ use sea_orm::TransactionTrait;
 use super::{Fate, Outcome, Read, RowError, evidence, products, subjects};
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 
 /// Applies a row in a savepoint: a refused row leaves the transaction usable (PostgreSQL
 /// aborts a transaction at its first failed statement). A fault of the database stops the file.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::RowError;
 use crate::msg;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 
 /// Who recognised a product when the row does not say: the registered subject's commune (or
 /// the row's place) tells the province.

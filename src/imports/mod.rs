@@ -36,7 +36,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Msg};
 use crate::msg;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 
 /// What one row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::cells::normalize;
 use crate::i18n::Msg;
 use crate::msg;
-use crate::units::graph::{UnitGraph, valid_on};
+use crate::unit_graph::{UnitGraph, valid_on};
 
 mod codes;
 

@@ -17,7 +17,7 @@ use crate::drafts::dto::{CreateDraft, DraftEntity, DraftView};
 use crate::drafts::service as drafts;
 use crate::msg;
 use crate::text::fold;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 
 /// The product and recognition a row gives.
 pub struct Item {

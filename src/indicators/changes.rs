@@ -14,7 +14,7 @@ use super::dto::{
 };
 use super::engine;
 use super::geography::Placement;
-use super::service::{known_at, unit_ref};
+use super::service::unit_ref;
 use crate::audit;
 use crate::auth::Actor;
 use crate::auth::access::unit_graph as authorised_graph;
@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::msg;
 use crate::policies::dto::Policy;
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 use crate::{clock, policies};
 
 /// Each population subject's verdicts (value chain, modern channel) and, from a filed report,
@@ -45,9 +45,8 @@ enum Since {
 pub async fn changes(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    q: &ChangesQuery,
+    (q, until): (&ChangesQuery, Known),
 ) -> AppResult<ChangesView> {
-    let until = known_at(q.until.as_deref(), "until")?;
     let since = since_of(&q.since)?;
     let graph = authorised_graph(db, actor, q.unit_id).await?;
     // The unit is resolved after a named report is checked against it, so that a report of

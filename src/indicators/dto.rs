@@ -48,8 +48,7 @@ pub struct IndicatorQuery {
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,
-    /// As the registry knew it at this instant (RFC 3339, e.g. `2025-07-01T09:30:00+07:00`;
-    /// default: now): only what was recorded by then, with the values it had then.
+    /// As known at this instant (RFC 3339, `2025-07-01T09:30:00+07:00`; default: now).
     #[param(value_type = Option<String>, format = DateTime)]
     pub known_at: Option<String>,
 }
@@ -77,8 +76,7 @@ pub struct ExplainQuery {
     #[validate(range(min = 1, message = "must be a policy version (1 or more)"))]
     #[param(minimum = 1)]
     pub policy_version: Option<i32>,
-    /// As the registry knew it at this instant (RFC 3339, e.g. `2025-07-01T09:30:00+07:00`;
-    /// default: now): only what was recorded by then, with the values it had then.
+    /// As known at this instant (RFC 3339, `2025-07-01T09:30:00+07:00`; default: now).
     #[param(value_type = Option<String>, format = DateTime)]
     pub known_at: Option<String>,
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::engine::Communes;
 use crate::error::{AppError, AppResult};
 use crate::msg;
-use crate::units::graph::{UnitGraph, valid_on};
+use crate::unit_graph::{UnitGraph, valid_on};
 
 /// U's subtree on D and where each relevant recorded commune lands.
 #[derive(Debug)]

@@ -16,6 +16,7 @@ pub mod export;
 pub mod geography;
 pub mod notes;
 pub mod routes;
+pub mod rules;
 pub mod service;
 
 /// Routes of this feature.

@@ -19,6 +19,7 @@ use super::service;
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{Download, Format, download};
+use crate::history::Known;
 use crate::http::{JsonBody, QueryParams};
 use crate::i18n::Lang;
 use crate::ids::parse_id;
@@ -60,7 +61,7 @@ pub async fn get_indicators(
         q.unit_id,
         q.as_of,
         q.policy_version,
-        q.known_at.as_deref(),
+        Known::asked(q.known_at.as_deref(), "known_at")?,
     )
     .await?;
     match q.format.unwrap_or_default() {
@@ -97,13 +98,14 @@ pub async fn explain_indicators(
     page: QueryParams<PageParams>,
 ) -> AppResult<Either<Json<ExplanationPage>, Download>> {
     let q = query.into_inner();
+    let known = Known::asked(q.known_at.as_deref(), "known_at")?;
     match q.format.unwrap_or_default() {
         Format::Json => Ok(Either::Left(Json(
-            service::explain(db.inner(), &actor, &q, &page.0).await?,
+            service::explain(db.inner(), &actor, (&q, known), &page.0).await?,
         ))),
         f => {
             let lang = q.lang.unwrap_or(lang);
-            let sheet = service::explanation_sheet(db.inner(), &actor, &q, lang).await?;
+            let sheet = service::explanation_sheet(db.inner(), &actor, (&q, known), lang).await?;
             crate::audit::service::record_export(db.inner(), &actor, &sheet, &uri.to_string())
                 .await?;
             download(&sheet, f, lang)
@@ -125,8 +127,9 @@ pub async fn indicator_changes(
     actor: Actor,
     query: QueryParams<ChangesQuery>,
 ) -> AppResult<Json<ChangesView>> {
+    let until = Known::asked(query.0.until.as_deref(), "until")?;
     Ok(Json(
-        super::changes::changes(db.inner(), &actor, &query.0).await?,
+        super::changes::changes(db.inner(), &actor, (&query.0, until)).await?,
     ))
 }
 

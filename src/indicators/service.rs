@@ -16,8 +16,9 @@ use super::dto::{
     SubjectRef, UnitFigures,
 };
 use super::engine::{self, Counts, SubjectFlags, Which};
-use super::explain::{self, Evidence};
+use super::explain::Evidence;
 use super::geography::Placement;
+use super::rules;
 use crate::audit::{self, Change};
 use crate::auth::Actor;
 use crate::auth::access::unit_graph as authorised_graph;
@@ -27,8 +28,8 @@ use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::pagination::{PageParams, Paginated};
 use crate::policies::dto::Policy;
+use crate::unit_graph::UnitGraph;
 use crate::units::dto::UnitRef;
-use crate::units::graph::UnitGraph;
 use crate::{clock, ids, policies};
 
 /// One indicator's figures from integer counts: exact share, target test and gap. With no
@@ -85,19 +86,6 @@ fn figures(c: Counts, p: &Policy) -> Vec<Figure> {
     ]
 }
 
-/// A knowledge time asked for: a past instant (RFC 3339), or now (`None`). The future is not
-/// known yet, and a figure "as known" then would change without any write.
-pub fn known_at(raw: Option<&str>, field: &'static str) -> AppResult<Known> {
-    let Some(raw) = raw else {
-        return Ok(Known(None));
-    };
-    let t = crate::validate::parse_instant(raw).map_err(|m| AppError::invalid(field, m))?;
-    if t > clock::now() {
-        return Err(AppError::invalid(field, "must not be in the future"));
-    }
-    Ok(Known(Some(t)))
-}
-
 pub(super) fn unit_ref(graph: &UnitGraph, id: Uuid) -> Option<UnitRef> {
     graph.get(id).map(UnitRef::from)
 }
@@ -110,9 +98,8 @@ pub async fn report(
     unit_id: Uuid,
     as_of: NaiveDate,
     policy_version: Option<i32>,
-    known: Option<&str>,
+    known: Known,
 ) -> AppResult<Report> {
-    let known = known_at(known, "known_at")?;
     let graph = authorised_graph(db, actor, unit_id).await?;
     let policy = policies::service::get(db, policy_version).await?;
     compute(db, &graph, &policy, unit_id, as_of, known).await
@@ -237,9 +224,9 @@ async fn explain_page(
             .and_then(|t| t.iter().next())
             .and_then(|t| unit_ref(graph, *t));
         let mut vc = (which != Some(IndicatorKey::ModernChannel))
-            .then(|| explain::value_chain(&ev, f.id, as_of, policy));
+            .then(|| rules::value_chain::explain(&ev, f.id, as_of, policy));
         let mut mc = (which != Some(IndicatorKey::ValueChain))
-            .then(|| explain::modern_channel(&ev, f.id, as_of, policy));
+            .then(|| rules::modern_channel::explain(&ev, f.id, as_of, policy));
         // The database decided; the explanation must say the same. If it does not, that is a
         // bug: log it and show the database's verdict rather than hide the subject.
         if let Some(v) = vc.as_mut()
@@ -281,7 +268,7 @@ async fn explain_page(
 pub async fn explanation_sheet(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    q: &ExplainQuery,
+    (q, known): (&ExplainQuery, Known),
     lang: crate::i18n::Lang,
 ) -> AppResult<crate::export::Sheet> {
     use crate::pagination::MAX_PER_PAGE;
@@ -289,7 +276,13 @@ pub async fn explanation_sheet(
     let mut contacts = HashMap::new();
     let mut first = None;
     for page_no in 1.. {
-        let page = explain(db, actor, q, &PageParams::new(page_no, MAX_PER_PAGE)).await?;
+        let page = explain(
+            db,
+            actor,
+            (q, known),
+            &PageParams::new(page_no, MAX_PER_PAGE),
+        )
+        .await?;
         let ids: Vec<Uuid> = page.items.iter().map(|e| e.subject.id).collect();
         contacts.extend(crate::subjects::service::by_ids(db, actor, &ids).await?);
         let last = page.items.len() < MAX_PER_PAGE as usize;
@@ -317,7 +310,7 @@ pub fn gaps_of(e: &SubjectExplanation, key: IndicatorKey) -> &[Gap] {
 pub async fn explain(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    q: &ExplainQuery,
+    (q, known): (&ExplainQuery, Known),
     page: &PageParams,
 ) -> AppResult<ExplanationPage> {
     if q.counts.is_some() && q.indicator.is_none() {
@@ -326,7 +319,6 @@ pub async fn explain(
             "is required with counts (value_chain or modern_channel)",
         ));
     }
-    let known = known_at(q.known_at.as_deref(), "known_at")?;
     let graph = authorised_graph(db, actor, q.unit_id).await?;
     let policy = policies::service::get(db, q.policy_version).await?;
     let placement = Placement::resolve(&graph, q.unit_id, q.as_of, "unit_id")?;
@@ -419,7 +411,7 @@ pub async fn explain_subject(
 ) -> AppResult<SubjectExplanation> {
     let (s, _) = crate::auth::visible(db, actor, subject_id).await?;
     let policy = policies::service::get(db, None).await?;
-    let known = known_at(None, "known_at")?;
+    let known = Known::NOW;
     let ev = Evidence::load(db, &[s.id], &policy, as_of, known).await?;
     let graph = UnitGraph::load(db).await?;
     // The commune valid that day its recorded one became (none when it was split).
@@ -437,8 +429,8 @@ pub async fn explain_subject(
         },
         placed_in,
         active_recognitions: ev.active_recognitions(s.id, as_of),
-        value_chain: Some(explain::value_chain(&ev, s.id, as_of, &policy)),
-        modern_channel: Some(explain::modern_channel(&ev, s.id, as_of, &policy)),
+        value_chain: Some(rules::value_chain::explain(&ev, s.id, as_of, &policy)),
+        modern_channel: Some(rules::modern_channel::explain(&ev, s.id, as_of, &policy)),
     })
 }
 
@@ -650,7 +642,7 @@ mod tests {
 
     #[test]
     fn periods_of_months_lapse_on_the_same_day_in_sql_and_in_rust() {
-        use crate::indicators::engine::{latest_lapsed_start, months_after};
+        use crate::indicators::rules::{latest_lapsed_start, months_after};
         let day = |s: &str| s.parse::<NaiveDate>().unwrap();
         // Whatever the start and the day, "the period still runs on d" reads the same both ways.
         for start in [

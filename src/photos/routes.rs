@@ -11,9 +11,9 @@ use super::service;
 use crate::auth::Actor;
 use crate::config::AppConfig;
 use crate::documents::DocumentStore;
-use crate::documents::routes::{form_error, received, sent};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export::Download;
+use crate::http::upload::{form_error, received, sent};
 use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;
 use crate::pagination::{PageParams, Paginated};
@@ -22,7 +22,7 @@ use crate::version::ExpectedVersion;
 /// The multipart form of a photo upload.
 #[derive(FromForm)]
 pub struct PhotoForm<'r> {
-    pub file: crate::documents::routes::FileField<'r>,
+    pub file: crate::http::upload::FileField<'r>,
 }
 
 /// The form as documented: one file.

@@ -223,15 +223,15 @@ pub struct CreatePolicy {
     /// Percent, 0–100, at most 2 decimals, as a string.
     #[validate(custom(function = "target"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::percent)]
+    #[schema(schema_with = crate::schema::percent)]
     pub value_chain_target: Option<String>,
     #[validate(custom(function = "target"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::percent)]
+    #[schema(schema_with = crate::schema::percent)]
     pub modern_channel_target: Option<String>,
     /// Why the policy changed (decision number, …).
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub note: Option<String>,
 }
 

@@ -18,15 +18,15 @@ use crate::validate::{self as v, Score};
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     /// One of the six groups of Decision 148/QĐ-TTg.
     pub group: ProductGroup,
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub subgroup: Option<String>,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub description: Option<String>,
 }
 
@@ -36,18 +36,18 @@ pub struct CreateProduct {
 pub struct UpdateProduct {
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub group: Option<ProductGroup>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub subgroup: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub description: Option<Option<String>>,
 }
 
@@ -95,10 +95,10 @@ pub struct CreateRecognition {
     #[serde(default)]
     pub potential_five_star: bool,
     /// Score 0–100 as a decimal string (`"87.5"`).
-    #[schema(schema_with = crate::openapi::text::percent_or_null)]
+    #[schema(schema_with = crate::schema::percent_or_null)]
     pub score: Option<Score>,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub decision_no: String,
     /// Decision date: not before 2018, not in the future.
     #[validate(custom(function = "v::decision_date"))]
@@ -106,10 +106,10 @@ pub struct CreateRecognition {
     pub decision_date: NaiveDate,
     /// Issuing authority (UBND tỉnh Quảng Nam, …).
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub authority: String,
     #[validate(custom(function = "v::short_code"))]
-    #[schema(schema_with = crate::openapi::text::code_or_null)]
+    #[schema(schema_with = crate::schema::code_or_null)]
     pub batch: Option<String>,
     pub kind: RecognitionKind,
     /// Expiry (first day no longer active); default decision date + 36 months.
@@ -142,10 +142,10 @@ pub struct RevokeRecognition {
     pub revoked_on: NaiveDate,
     /// Number of the revocation decision.
     #[validate(custom(function = "v::short_code"))]
-    #[schema(schema_with = crate::openapi::text::code)]
+    #[schema(schema_with = crate::schema::code)]
     pub decision_no: String,
     #[validate(custom(function = "v::reason"))]
-    #[schema(schema_with = crate::openapi::text::reason)]
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
 }
 

@@ -13,9 +13,10 @@ use super::service::PublicProduct;
 use crate::domain::{ChannelKind, UnitLevel};
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
-use crate::indicators::explain::{self, Evidence};
+use crate::indicators::explain::Evidence;
+use crate::indicators::rules;
+use crate::unit_graph::UnitGraph;
 use crate::units::dto::UnitRef;
-use crate::units::graph::UnitGraph;
 use crate::{clock, policies};
 
 /// A commune with the province it belongs to.
@@ -128,7 +129,7 @@ async fn shops(
 ) -> AppResult<(Vec<Shop>, Vec<DateTime<Utc>>)> {
     let policy = policies::service::get(db, None).await?;
     let ev = Evidence::load(db, &[subject_id], &policy, today, Known(None)).await?;
-    let counting = explain::modern_channel(&ev, subject_id, today, &policy).counting;
+    let counting = rules::modern_channel::explain(&ev, subject_id, today, &policy).counting;
     let ids: Vec<Uuid> = counting.iter().map(|c| c.id).collect();
     let rows = sales_channel::Entity::find()
         .filter(sales_channel::Column::Id.is_in(ids))

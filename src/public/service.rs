@@ -18,8 +18,8 @@ use crate::domain::ProductGroup;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::products::dto::{RecognitionStatus, RecognitionView};
+use crate::unit_graph::UnitGraph;
 use crate::units::dto::UnitRef;
-use crate::units::graph::UnitGraph;
 
 /// Filters of the public lookup.
 #[derive(Debug, Deserialize, Validate, IntoParams, Default)]

@@ -35,11 +35,11 @@ pub struct CreateScheme {
     #[validate(custom(function = "scheme_code"))]
     pub code: String,
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     pub category: SchemeCategory,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub description: Option<String>,
     /// Longest validity (months) a certificate may claim before the registry warns.
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]
@@ -53,14 +53,14 @@ pub struct CreateScheme {
 pub struct UpdateScheme {
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub category: Option<SchemeCategory>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(range(min = 1, max = 600, message = "must be between 1 and 600"))]

@@ -19,23 +19,23 @@ use crate::validate::{self as v, Phone, TaxId};
 pub struct CreateSubject {
     /// Legal name.
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     pub legal_form: LegalForm,
     /// Tax code (10 digits, or 10-3 for a branch) or, for household businesses, the owner's
     /// 12-digit personal id. Optional only for cooperative groups and production facilities.
-    #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
+    #[schema(schema_with = crate::schema::tax_code_or_null)]
     pub tax_code: Option<TaxId>,
     /// The commune unit version where the subject is registered.
     pub commune_id: Uuid,
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub address: Option<String>,
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub representative: Option<String>,
     /// Vietnamese phone number (`0905 123 456`, `0235 3851 234`, `+84 …`).
-    #[schema(schema_with = crate::openapi::text::phone_or_null)]
+    #[schema(schema_with = crate::schema::phone_or_null)]
     pub phone: Option<Phone>,
     #[validate(email(message = "must be an email address such as name@example.vn"))]
     pub email: Option<String>,
@@ -53,27 +53,27 @@ pub struct CreateSubject {
 pub struct UpdateSubject {
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub legal_form: Option<LegalForm>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(schema_with = crate::openapi::text::tax_code_or_null)]
+    #[schema(schema_with = crate::schema::tax_code_or_null)]
     pub tax_code: Option<Option<TaxId>>,
     #[serde(default, deserialize_with = "crate::http::present")]
     #[schema(nullable = false)]
     pub commune_id: Option<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::long_text"))]
-    #[schema(schema_with = crate::openapi::text::free_text_or_null)]
+    #[schema(schema_with = crate::schema::free_text_or_null)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub representative: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(schema_with = crate::openapi::text::phone_or_null)]
+    #[schema(schema_with = crate::schema::phone_or_null)]
     pub phone: Option<Option<Phone>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(email(message = "must be an email address such as name@example.vn"))]

@@ -19,7 +19,7 @@ pub async fn sheet(
     lang: crate::i18n::Lang,
 ) -> AppResult<crate::export::Sheet> {
     use crate::export::{Cell, Sheet, col, file_name};
-    let graph = crate::units::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     // The commune's district and province as they stood with it.
     let above = |id: Uuid, level: crate::domain::UnitLevel| -> Cell {
         graph

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::msg;
 use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
-use crate::units::graph::UnitGraph;
+use crate::unit_graph::UnitGraph;
 use crate::validate::{TaxId, parse_tax_id};
 use crate::version::ExpectedVersion;
 use crate::{auth, clock, ids, units};

@@ -36,30 +36,30 @@ pub struct ConnectionInput {
     /// hosts the operator configured, never one sent here. A URL written by an owner must be
     /// `https` and reach public addresses only.
     #[validate(custom(function = "v::http_url"))]
-    #[schema(schema_with = crate::openapi::text::http_url_or_null)]
+    #[schema(schema_with = crate::schema::http_url_or_null)]
     pub base_url: Option<String>,
     /// Shopee partner id, Lazada or TikTok app key.
     #[validate(custom(function = "identifier"))]
-    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
+    #[schema(schema_with = crate::schema::identifier_or_null)]
     pub partner_id: Option<String>,
     /// Shopee shop id, Lazada seller id, TikTok shop id.
     #[validate(custom(function = "identifier"))]
-    #[schema(schema_with = crate::openapi::text::identifier_or_null)]
+    #[schema(schema_with = crate::schema::identifier_or_null)]
     pub shop_id: Option<String>,
     /// Shopee partner key, Lazada or TikTok app secret, or the feed's bearer token.
     #[validate(custom(function = "secret"))]
-    #[schema(schema_with = crate::openapi::text::secret_or_null)]
+    #[schema(schema_with = crate::schema::secret_or_null)]
     pub app_secret: Option<String>,
     #[validate(custom(function = "secret"))]
-    #[schema(schema_with = crate::openapi::text::secret_or_null)]
+    #[schema(schema_with = crate::schema::secret_or_null)]
     pub access_token: Option<String>,
     #[validate(custom(function = "secret"))]
-    #[schema(schema_with = crate::openapi::text::secret_or_null)]
+    #[schema(schema_with = crate::schema::secret_or_null)]
     pub refresh_token: Option<String>,
     pub token_expires_at: Option<DateTime<Utc>>,
     /// Shared secret of the registry's own webhook scheme (`feed`).
     #[validate(custom(function = "secret"))]
-    #[schema(schema_with = crate::openapi::text::secret_or_null)]
+    #[schema(schema_with = crate::schema::secret_or_null)]
     pub webhook_secret: Option<String>,
     /// Calls per minute the registry allows itself to this shop (default 60).
     #[validate(range(min = 1, max = 6000, message = "must be between 1 and 6000"))]

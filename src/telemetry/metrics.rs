@@ -153,11 +153,13 @@ pub fn metrics() -> &'static Metrics {
     &METRICS
 }
 
-/// The metrics as Prometheus reads them (OpenMetrics text), after reading the figures that live
-/// in the database and the pool.
-pub async fn render(db: &DatabaseConnection) -> crate::error::AppResult<String> {
+/// The metrics as Prometheus reads them (OpenMetrics text), with the webhook queue's depth and
+/// oldest arrival (read from the database by the caller) and the pool's figures.
+pub fn render(
+    db: &DatabaseConnection,
+    (depth, oldest): (i64, Option<chrono::DateTime<chrono::Utc>>),
+) -> crate::error::AppResult<String> {
     let m = metrics();
-    let (depth, oldest) = crate::sync::webhooks::queue(db).await?;
     m.webhook_depth.set(depth);
     m.webhook_age.set(oldest.map_or(0.0, |at| {
         (crate::clock::now() - at).num_milliseconds().max(0) as f64 / 1000.0

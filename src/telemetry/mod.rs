@@ -10,16 +10,10 @@
 
 mod logging;
 mod metrics;
-pub(crate) mod requests;
+mod requests;
 
 pub use logging::{cause_chain, init_logging};
 pub use metrics::{metrics, render};
 pub use requests::{
-    REQUEST_ID, RequestTelemetry, logged_path, metrics_address, metrics_listener, request_id,
-    saw_role,
+    REQUEST_ID, RequestTelemetry, logged_path, metrics_address, request_id, saw_role,
 };
-
-/// The routes of this module: `/metrics` for administrators.
-pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![requests::metrics_route]
-}

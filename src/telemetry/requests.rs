@@ -4,13 +4,9 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::ContentType;
-use rocket::{Data, Request, Response, State, get};
-use sea_orm::DatabaseConnection;
+use rocket::{Data, Request, Response};
 
-use crate::auth::Actor;
 use crate::domain::Role;
-use crate::error::AppResult;
 
 /// The header carrying a request's id, in the answer always, and from the caller when the
 /// operator trusts it (`ROCKET_TRUST_REQUEST_ID=true`, behind a proxy that sets it).
@@ -120,36 +116,6 @@ impl Fairing for RequestTelemetry {
     }
 }
 
-/// The process's metrics in Prometheus's text format, for administrators (or open on the
-/// separate address the operator chooses with `ROCKET_METRICS_ADDRESS`).
-#[utoipa::path(get, path = "/metrics", tag = "meta",
-    security(("bearer" = [])),
-    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)",
-               content_type = "application/openmetrics-text"),
-              (status = 401, description = "No valid token", body = crate::error::ErrorBody),
-              (status = 403, description = "Not an administrator", body = crate::error::ErrorBody)))]
-#[get("/metrics")]
-pub async fn metrics_route(
-    db: &State<DatabaseConnection>,
-    actor: Actor,
-) -> AppResult<(ContentType, String)> {
-    actor.require(&[Role::Admin])?;
-    open_metrics(db.inner()).await
-}
-
-/// The metrics' answer, whoever asks (the separate metrics address has no other route).
-pub(crate) async fn open_metrics(db: &DatabaseConnection) -> AppResult<(ContentType, String)> {
-    let text = super::render(db).await?;
-    let kind = ContentType::new("application", "openmetrics-text")
-        .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
-    Ok((kind, text))
-}
-
-#[get("/metrics")]
-async fn unguarded_metrics(db: &State<DatabaseConnection>) -> AppResult<(ContentType, String)> {
-    open_metrics(db.inner()).await
-}
-
 /// `ROCKET_METRICS_ADDRESS` read: an IP address and a port; a wrong one stops start-up.
 pub fn metrics_address(text: &str) -> Result<std::net::SocketAddr, String> {
     let address: std::net::SocketAddr = text.trim().parse().map_err(|_| {
@@ -165,29 +131,4 @@ pub fn metrics_address(text: &str) -> Result<std::net::SocketAddr, String> {
         );
     }
     Ok(address)
-}
-
-/// Serves `/metrics`, and nothing else, without a token on `address`: an address the operator
-/// keeps private (loopback, a management network) for Prometheus.
-pub fn metrics_listener(
-    address: std::net::SocketAddr,
-    db: DatabaseConnection,
-) -> rocket::fairing::AdHoc {
-    rocket::fairing::AdHoc::on_liftoff("metrics address", move |_| {
-        Box::pin(async move {
-            let figment = rocket::Config::figment()
-                .merge(("address", address.ip()))
-                .merge(("port", address.port()))
-                .merge(("log_level", rocket::config::LogLevel::Off))
-                .merge(("cli_colors", false));
-            let server = rocket::custom(figment)
-                .manage(db)
-                .mount("/", rocket::routes![unguarded_metrics]);
-            tokio::spawn(async move {
-                if let Err(e) = server.launch().await {
-                    tracing::error!(error = %e, "the metrics address stopped");
-                }
-            });
-        })
-    })
 }

@@ -2,7 +2,6 @@
 //! succession links of the 2025 reforms. Read-only over the API; loaded from `data/units/`.
 
 pub mod dto;
-pub mod graph;
 pub mod loader;
 pub mod routes;
 pub mod service;

@@ -57,7 +57,7 @@ pub async fn list(
         page,
     )
     .await?;
-    let graph = super::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     let items = rows
         .into_iter()
         .map(|u| {
@@ -122,7 +122,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<UnitDetail> {
         .iter()
         .filter_map(|l| view(l, l.from_unit_id))
         .collect();
-    let within = super::graph::UnitGraph::load(db)
+    let within = crate::unit_graph::UnitGraph::load(db)
         .await?
         .within(id)
         .into_iter()
@@ -327,7 +327,7 @@ pub async fn typed(
             .collect();
         let chosen = named
             .iter()
-            .find(|u| super::graph::valid_on(u, on))
+            .find(|u| crate::unit_graph::valid_on(u, on))
             .or_else(|| named.iter().max_by_key(|u| u.valid_from));
         return match chosen {
             Some(u) => Ok((*u).clone()),
@@ -399,7 +399,7 @@ pub async fn typed(
             msg!("unit-typed-unknown", name = text, date = on),
         )),
         many => {
-            let graph = super::graph::UnitGraph::load(db).await?;
+            let graph = crate::unit_graph::UnitGraph::load(db).await?;
             let named = many
                 .iter()
                 .take(12)
@@ -421,7 +421,7 @@ fn named_text(text: &str) -> &str {
 
 /// A unit as a picker offers it: `Phường Tam Kỳ — Thành phố Đà Nẵng (20335)`; [`typed`] reads
 /// it back by its code and name.
-pub fn choice_of(graph: &super::graph::UnitGraph, id: Uuid) -> Option<String> {
+pub fn choice_of(graph: &crate::unit_graph::UnitGraph, id: Uuid) -> Option<String> {
     let u = graph.get(id)?;
     let within = graph.within(id);
     Some(if within.is_empty() {

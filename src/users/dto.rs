@@ -28,7 +28,7 @@ pub struct CreateUser {
     pub subject_id: Option<Uuid>,
     /// The person's name as shown on pages.
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub display_name: String,
 }
 
@@ -48,7 +48,7 @@ fn user_scope(u: &CreateUser) -> Result<(), ValidationError> {
 pub struct UpdateUser {
     #[validate(custom(function = "v::name"))]
     #[serde(default, deserialize_with = "crate::http::present")]
-    #[schema(schema_with = crate::openapi::text::name)]
+    #[schema(schema_with = crate::schema::name)]
     pub display_name: Option<String>,
     /// `true` disables the account (and signs it out everywhere); `false` enables it again.
     #[serde(default, deserialize_with = "crate::http::present")]

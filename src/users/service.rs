@@ -62,7 +62,7 @@ pub async fn create(
     // Scope fields that the role does not use are not kept.
     let unit_id = input.unit_id.filter(|_| input.role == Role::Auditor);
     let subject_id = input.subject_id.filter(|_| input.role == Role::Owner);
-    crate::auth::service::require_scope(&txn, unit_id, subject_id).await?;
+    crate::tokens::service::require_scope(&txn, unit_id, subject_id).await?;
     may_manage(&txn, actor, input.role, subject_id).await?;
     let username = input.username.trim().to_owned();
     if app_user::Entity::find()

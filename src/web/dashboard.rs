@@ -5,18 +5,17 @@ use askama::Template;
 use chrono::NaiveDate;
 use rocket::{State, get};
 use sea_orm::DatabaseConnection;
-use strum::IntoEnumIterator;
 use uuid::Uuid;
 
+use super::drill::{Drill, DrillQuery, PER_PAGE, known_at};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{Role, UnitLevel};
 use crate::error::AppError;
 use crate::export::{Download, Sheet};
-use crate::i18n::{Lang, parse_date, parse_moment};
-use crate::indicators::dto::{
-    ExplainQuery, Figure, Gap, IndicatorKey, Report, SubjectExplanation, SubjectOrder, UnitFigures,
-};
+use crate::history::Known;
+use crate::i18n::{Lang, parse_date};
+use crate::indicators::dto::{Figure, Gap, IndicatorKey, Report, SubjectExplanation, UnitFigures};
 use crate::pagination::PageParams;
 use crate::units::dto::{UnitQuery, UnitRef};
 use crate::{clock, indicators, subjects, units};
@@ -291,19 +290,17 @@ pub async fn dashboard(
         },
     };
     let known_text = known.map(str::trim).unwrap_or_default();
-    let known_at = match known_text {
-        "" => None,
-        k => match parse_moment(k) {
-            Some(m) => Some(m),
-            None => {
-                error.get_or_insert(lang.t("known-at-invalid"));
-                None
-            }
-        },
-    };
+    let known_at = known_at(lang, Some(known_text)).unwrap_or_else(|_| {
+        error.get_or_insert(lang.t("known-at-invalid"));
+        Known::NOW
+    });
     let at = At {
         date: &day.to_string(),
-        known: known_at.as_deref().map_or("", |_| known_text),
+        known: if known_at == Known::NOW {
+            ""
+        } else {
+            known_text
+        },
     };
     let iso = day.to_string();
     let unit_code = match unit.map(str::trim).filter(|u| !u.is_empty()) {
@@ -436,8 +433,7 @@ pub async fn dashboard(
         }
         Err(e) => return Err(e.into()),
     };
-    let report =
-        indicators::service::report(db, actor, found.id, day, None, known_at.as_deref()).await?;
+    let report = indicators::service::report(db, actor, found.id, day, None, known_at).await?;
     let detail = units::service::get(db, found.id).await?;
     page.picker.extend(
         detail
@@ -463,7 +459,7 @@ pub async fn dashboard(
             ("population", lang.int(report.population)),
         ],
     );
-    if known_at.is_some() {
+    if known_at != Known::NOW {
         page.summary = format!("{} · {} {}", page.summary, lang.t("known-at"), known_text);
     }
     page.drafts = (report.drafts_excluded > 0).then(|| {
@@ -492,7 +488,7 @@ pub async fn dashboard(
         .collect();
     // A province's communes after the reform, grouped as people still place them: by the
     // district or the province they were formed from.
-    let graph = units::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     let communes = report
         .children
         .first()
@@ -577,7 +573,7 @@ pub async fn dashboard(
 /// The districts (or provinces) of `level` a unit was formed from ("Thuộc huyện cũ: …"), or
 /// its own when no reform formed it.
 fn former_parents(
-    graph: &units::graph::UnitGraph,
+    graph: &crate::unit_graph::UnitGraph,
     id: uuid::Uuid,
     level: UnitLevel,
     lang: Lang,
@@ -759,141 +755,6 @@ fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
     out
 }
 
-/// Per page of the drill-down.
-const PER_PAGE: u64 = 50;
-
-/// The drill-down's query, as typed in its form or its links.
-#[derive(rocket::FromForm)]
-pub struct DrillQuery<'r> {
-    unit: &'r str,
-    date: Option<&'r str>,
-    indicator: Option<&'r str>,
-    counts: Option<&'r str>,
-    gap: Option<&'r str>,
-    page: Option<u64>,
-    /// `csv` or `xlsx` for the download.
-    format: Option<&'r str>,
-    /// As known at (`01/07/2025 09:30`, Việt Nam's time).
-    known: Option<&'r str>,
-    /// `name` (default) or `commune`.
-    sort: Option<&'r str>,
-}
-
-/// A drill-down query checked: the unit of the date, the date, the indicator, the filters.
-struct Drill {
-    unit: entity::unit::Model,
-    day: NaiveDate,
-    /// As typed, and as RFC 3339 for the services.
-    known: Option<(String, String)>,
-    key: IndicatorKey,
-    counts: Option<bool>,
-    gap: Option<Gap>,
-    by_commune: bool,
-    page: u64,
-}
-
-impl Drill {
-    async fn parse(
-        db: &DatabaseConnection,
-        lang: Lang,
-        q: &DrillQuery<'_>,
-    ) -> Result<Drill, PageError> {
-        let day = match q.date.filter(|d| !d.trim().is_empty()) {
-            None => clock::today(),
-            Some(d) => {
-                parse_date(d).ok_or_else(|| AppError::invalid("date", lang.t("date-invalid")))?
-            }
-        };
-        let key = match q.indicator {
-            Some("value_chain") => IndicatorKey::ValueChain,
-            None | Some("modern_channel") => IndicatorKey::ModernChannel,
-            Some(_) => {
-                return Err(AppError::invalid("indicator", "value_chain or modern_channel").into());
-            }
-        };
-        let counts = match q.counts {
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            None | Some("") => None,
-            Some(_) => return Err(AppError::invalid("counts", "true or false").into()),
-        };
-        let gap = match q.gap.filter(|g| !g.is_empty()) {
-            None => None,
-            Some(g) => Some(
-                Gap::iter()
-                    .find(|x| x.code() == g)
-                    .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
-            ),
-        };
-        let known =
-            known_at(lang, q.known)?.map(|m| (q.known.unwrap_or_default().trim().to_owned(), m));
-        Ok(Drill {
-            unit: units::service::by_code_on(db, q.unit, day).await?,
-            day,
-            known,
-            key,
-            counts,
-            gap,
-            by_commune: match q.sort {
-                None | Some("") | Some("name") => false,
-                Some("commune") => true,
-                Some(_) => return Err(AppError::invalid("sort", "name or commune").into()),
-            },
-            page: q.page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE),
-        })
-    }
-
-    fn explain_query(&self) -> ExplainQuery {
-        ExplainQuery {
-            unit_id: self.unit.id,
-            as_of: self.day,
-            indicator: Some(self.key),
-            counts: self.counts,
-            gap: self.gap,
-            sort: Some(if self.by_commune {
-                SubjectOrder::Commune
-            } else {
-                SubjectOrder::Name
-            }),
-            policy_version: None,
-            known_at: self.known.as_ref().map(|(_, m)| m.clone()),
-            format: None,
-            lang: None,
-        }
-    }
-
-    /// The link to this list with other page or format.
-    fn href(&self, path: &str, extra: &[(&str, &str)]) -> String {
-        let counts = self.counts.map_or(String::new(), |c| c.to_string());
-        let mut pairs = vec![
-            ("unit", self.unit.code.as_str()),
-            (
-                "known",
-                self.known.as_ref().map_or("", |(typed, _)| typed.as_str()),
-            ),
-            ("date", ""),
-            ("indicator", self.key.code()),
-            ("counts", counts.as_str()),
-            ("gap", self.gap.map_or("", Gap::code)),
-            ("sort", if self.by_commune { "commune" } else { "" }),
-        ];
-        let iso = self.day.to_string();
-        pairs[2].1 = &iso;
-        pairs.extend_from_slice(extra);
-        href(path, &pairs)
-    }
-}
-
-/// A knowledge time typed in a page, as RFC 3339 (`None` when left empty).
-fn known_at(lang: Lang, typed: Option<&str>) -> Result<Option<String>, PageError> {
-    match typed.map(str::trim).filter(|k| !k.is_empty()) {
-        None => Ok(None),
-        Some(k) => parse_moment(k)
-            .map(Some)
-            .ok_or_else(|| AppError::invalid("known", lang.t("known-at-invalid")).into()),
-    }
-}
-
 /// The drill-down as a spreadsheet: every subject of the list, with contacts.
 #[get("/dashboard/subjects/export?<q..>")]
 pub async fn subjects_export(
@@ -908,7 +769,7 @@ pub async fn subjects_export(
     let sheet = indicators::service::explanation_sheet(
         db.inner(),
         actor,
-        &drill.explain_query(),
+        (&drill.explain_query(), drill.known_at()),
         viewer.lang,
     )
     .await?;
@@ -936,9 +797,7 @@ pub async fn dashboard_export(
         parse_date(date).ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
     let found = units::service::by_code_on(db.inner(), unit, day).await?;
     let known = known_at(viewer.lang, known)?;
-    let report =
-        indicators::service::report(db.inner(), actor, found.id, day, None, known.as_deref())
-            .await?;
+    let report = indicators::service::report(db.inner(), actor, found.id, day, None, known).await?;
     let made = indicators::export::Made {
         by: actor.name.clone(),
         at: report.computed_at,
@@ -974,10 +833,7 @@ pub async fn subjects_page(
     );
     let iso = day.to_string();
     let unit = q.unit;
-    let query = drill.explain_query();
-    let explained =
-        indicators::service::explain(db, actor, &query, &PageParams::new(page_no, PER_PAGE))
-            .await?;
+    let explained = drill.explained(db, actor).await?;
     let (items, total) = (explained.items, explained.total);
     let ids: Vec<Uuid> = items.iter().map(|e| e.subject.id).collect();
     let contacts = subjects::service::by_ids(db, actor, &ids).await?;

@@ -38,5 +38,5 @@ pub async fn document(
     let id = parse_id("document", id)?;
     let (doc, bytes) =
         crate::documents::service::read(db.inner(), store.inner(), actor, id).await?;
-    Ok(Shown(crate::documents::routes::file_of(doc, bytes)))
+    Ok(Shown(Download::of(doc.file_name, &doc.content_type, bytes)))
 }

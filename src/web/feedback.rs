@@ -45,7 +45,7 @@ pub struct ReportForm<'r> {
     contact: Option<&'r str>,
     form_token: Option<&'r str>,
     website: Option<&'r str>,
-    photo: crate::documents::routes::FileField<'r>,
+    photo: crate::http::upload::FileField<'r>,
 }
 
 /// What the person typed, given back with a refusal (a photo cannot be: it is chosen again).
@@ -142,7 +142,7 @@ pub async fn send_report(
     public: PublicRequest<'_>,
     here: Here,
     ip: ClientIp,
-    _site: crate::feedback::routes::FromThisSite,
+    _site: crate::http::FromThisSite,
     id: Uuid,
     form: Form<ReportForm<'_>>,
 ) -> Answer {
@@ -173,11 +173,11 @@ pub async fn send_report(
         form_token: typed.form_token.unwrap_or_default().to_owned(),
         website: typed.website.map(str::to_owned),
     };
-    let photo = crate::documents::routes::sent(&form.photo, "photo", store.max_bytes);
+    let photo = crate::http::upload::sent(&form.photo, "photo", store.max_bytes);
     // A file input cannot be given back filled: a refused form says to choose the photo again.
     let had_photo = matches!(photo, Ok(Some(_)));
     let outcome = match (input.validate().map_err(AppError::from), photo) {
-        (Ok(()), Ok(photo)) => match crate::documents::routes::received(photo).await {
+        (Ok(()), Ok(photo)) => match crate::http::upload::received(photo).await {
             Ok(photo) => {
                 let photo = photo.map(|(_, bytes)| bytes);
                 service::submit(db.inner(), store, (id, ip.0), input, photo).await
@@ -253,7 +253,9 @@ pub async fn report_photo(
 ) -> Result<super::documents::Shown, PageError> {
     let actor = viewer.actor()?;
     let bytes = crate::feedback::photo::photo(db.inner(), store, actor, id).await?;
-    Ok(super::documents::Shown(
-        crate::feedback::routes::photo_file(id, bytes),
-    ))
+    Ok(super::documents::Shown(crate::export::Download::of(
+        crate::feedback::photo::file_name(id),
+        "image/jpeg",
+        bytes,
+    )))
 }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod documents;
 pub mod drafts;
+mod drill;
 pub mod feedback;
 pub mod forms;
 pub mod imports;

@@ -23,7 +23,7 @@ use crate::documents::service::Upload;
 use crate::domain::{Role, Tenure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::{areas, certifications, change_requests, channels, clock, db, products, units};
+use crate::{areas, certifications, change_requests, channels, clock, products};
 
 /// The forms, in the order the page shows them.
 pub const FORMS: [&str; 5] = ["product", "area", "certification", "channel", "identity"];
@@ -131,7 +131,7 @@ pub async fn shapes(
 pub struct Posted<'r> {
     csrf: &'r str,
     f: HashMap<String, String>,
-    file: crate::documents::routes::FileField<'r>,
+    file: crate::http::upload::FileField<'r>,
     version: Option<i32>,
 }
 
@@ -161,7 +161,7 @@ async fn commune(db: &DatabaseConnection, typed: &str) -> Result<Uuid, String> {
     if let Ok(id) = typed.parse::<Uuid>() {
         return Ok(id);
     }
-    let graph = units::graph::UnitGraph::load(db)
+    let graph = crate::unit_graph::UnitGraph::load(db)
         .await
         .map_err(|e| e.to_string())?;
     let resolver = crate::imports::places::Resolver::new(&graph, None, clock::today());
@@ -196,8 +196,8 @@ pub async fn submit(
     let specs = specs(db, actor, subject_id, form, lang).await?;
     let typed = posted.typed();
     // A file over the limit (or sent twice) is refused on the form like any other field.
-    let file = match crate::documents::routes::sent(&posted.file, "file", store.max_bytes) {
-        Ok(file) => crate::documents::routes::received(file).await?,
+    let file = match crate::http::upload::sent(&posted.file, "file", store.max_bytes) {
+        Ok(file) => crate::http::upload::received(file).await?,
         Err(e) => {
             let refusal = Refusal::of(form, typed, &e, &specs, lang);
             return Ok(Either::Right(
@@ -312,14 +312,7 @@ async fn apply(
             )
             .await
             .map_err(document_refusal)?;
-            let txn = db::begin_write(db).await?;
-            let view = crate::documents::service::record_in(&txn, actor, doc).await?;
-            let input = certifications::dto::CreateCertification {
-                evidence_document_id: Some(view.id),
-                ..input
-            };
-            certifications::service::create_in(&txn, actor, subject_id, input).await?;
-            txn.commit().await?;
+            certifications::service::create_with_scan(db, actor, subject_id, input, doc).await?;
         }
         "channel" => {
             let input = crate::http::parse_json(&bytes(body)?)?;
@@ -359,12 +352,12 @@ pub async fn submit_edit(
     let (view, _) = record(db, actor, edit).await?;
     let before = forms::prefill(&specs, &view, lang);
     let typed = posted.typed();
-    let sent = crate::documents::routes::sent(&posted.file, "file", store.max_bytes);
+    let sent = crate::http::upload::sent(&posted.file, "file", store.max_bytes);
     let refusal = match (sent, forms::changes(&specs, &typed, &before, lang)) {
         // A file over the limit (or sent twice) is refused on the form like any other field.
         (Err(e), _) => Refusal::of("edit", typed, &e, &specs, lang),
         (Ok(file), Ok(mut body)) => {
-            let file = crate::documents::routes::received(file).await?;
+            let file = crate::http::upload::received(file).await?;
             let if_match = crate::version::ExpectedVersion(posted.version);
             match apply_edit(
                 db, store, actor, subject_id, edit, if_match, &mut body, file,
@@ -450,31 +443,26 @@ async fn apply_edit(
         ),
         _ => None,
     };
-    let txn = db::begin_write(db).await?;
+    let id = edit.id;
     match edit.form {
         "product" => {
             let input = crate::http::parse_json(&bytes(body)?)?;
-            products::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+            products::service::update(db, actor, id, if_match, input).await?;
         }
         "area" => {
             let input = crate::http::parse_json(&bytes(body)?)?;
-            areas::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+            areas::service::update(db, actor, id, if_match, input).await?;
         }
         "certification" => {
-            let mut input: certifications::dto::UpdateCertification =
-                crate::http::parse_json(&bytes(body)?)?;
-            if let Some(doc) = doc {
-                let view = crate::documents::service::record_in(&txn, actor, doc).await?;
-                input.evidence_document_id = Some(Some(view.id));
-            }
-            certifications::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+            let input = crate::http::parse_json(&bytes(body)?)?;
+            certifications::service::update_with_scan(db, actor, (id, if_match), input, doc)
+                .await?;
         }
         _ => {
             let input = crate::http::parse_json(&bytes(body)?)?;
-            channels::service::update_in(&txn, actor, edit.id, if_match, input).await?;
+            channels::service::update(db, actor, id, if_match, input).await?;
         }
     }
-    txn.commit().await?;
     Ok(())
 }
 

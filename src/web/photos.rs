@@ -123,7 +123,7 @@ pub async fn photos(
 #[derive(FromForm)]
 pub struct UploadForm<'r> {
     csrf: &'r str,
-    file: crate::documents::routes::FileField<'r>,
+    file: crate::http::upload::FileField<'r>,
 }
 
 /// Uploads a photo; a refused file is said on the page, in the reader's language.
@@ -139,9 +139,9 @@ pub async fn upload(
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
     let session = viewer.check_csrf(form.csrf)?;
     // A file over the limit is said on the page like any other refused file.
-    let file = crate::documents::routes::sent(&form.file, "file", store.max_bytes);
+    let file = crate::http::upload::sent(&form.file, "file", store.max_bytes);
     let result = match file {
-        Ok(file) => match crate::documents::routes::received(file).await? {
+        Ok(file) => match crate::http::upload::received(file).await? {
             None => Err(AppError::invalid("file", viewer.lang.t("photos-no-file"))),
             Some((_, bytes)) => {
                 let review = api::review_window(config);

@@ -21,7 +21,7 @@ use crate::products::dto::RecognitionStatus;
 use crate::public::cache::{Cached, PublicRequest, Rendered};
 use crate::public::product::{self as public_product, Place, PublicProductPage, Shop};
 use crate::public::service::{self, PublicProduct, PublicQuery};
-use crate::units::graph::{UnitGraph, valid_on};
+use crate::unit_graph::{UnitGraph, valid_on};
 
 /// The frame of a public page: the same for every reader of a language (no one's name, no form
 /// token), so that a cache may hand it to anyone.

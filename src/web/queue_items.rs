@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::page::PageError;
+use crate::domain::TrackedStatus;
 use crate::i18n::Lang;
 
 /// One thing to decide.
@@ -55,7 +56,12 @@ pub(super) fn certification_item(
         // what the owner changed since a verification, the scheme's doubts.
         detail: {
             let mut d = Vec::new();
-            if let Some(e) = c.history.iter().rev().find(|e| e.to == "submitted") {
+            if let Some(e) = c
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.to == TrackedStatus::Submitted)
+            {
                 d.push(lang.tf("queue-submitted-on", &[("date", lang.date(e.effective_on))]));
             }
             if c.expired {

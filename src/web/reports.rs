@@ -14,6 +14,7 @@ use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::export::Download;
+use crate::history::Known;
 use crate::i18n::{Lang, parse_date};
 use crate::indicators::dto::{ChangesQuery, FreezeReport, UnitFigures};
 use crate::pagination::PageParams;
@@ -176,13 +177,16 @@ pub async fn open(
     let since = indicators::changes::changes(
         db.inner(),
         actor,
-        &ChangesQuery {
-            unit_id: r.unit.id,
-            as_of: r.as_of,
-            since: id.to_string(),
-            until: None,
-            policy_version: None,
-        },
+        (
+            &ChangesQuery {
+                unit_id: r.unit.id,
+                as_of: r.as_of,
+                since: id.to_string(),
+                until: None,
+                policy_version: None,
+            },
+            Known::NOW,
+        ),
     )
     .await?;
     // The same day, under the same policy, as known now.
@@ -192,7 +196,7 @@ pub async fn open(
         r.unit.id,
         r.as_of,
         Some(r.policy.version),
-        None,
+        Known::NOW,
     )
     .await?;
     let figure = |f: &crate::indicators::dto::Figure, population: i64| {

@@ -245,7 +245,7 @@ async fn identity_values(
 ) -> AppResult<HashMap<String, String>> {
     let view = serde_json::to_value(s).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut values = forms::prefill(specs, &view, lang);
-    let graph = units::graph::UnitGraph::load(db).await?;
+    let graph = crate::unit_graph::UnitGraph::load(db).await?;
     if let Some(choice) = units::service::choice_of(&graph, s.commune_id) {
         values.insert("commune_id".into(), choice);
     }

@@ -14,8 +14,8 @@ use crate::auth::{Actor, Scope};
 use crate::domain::{Role, UnitLevel};
 use crate::error::AppError;
 use crate::pagination::{MAX_PER_PAGE, PageParams};
+use crate::unit_graph::{UnitGraph, valid_on};
 use crate::units::dto::UnitQuery;
-use crate::units::graph::{UnitGraph, valid_on};
 use crate::{clock, units};
 
 /// The communes in force on `on` that a form offers: an auditor's, or (an administrator) those

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use ocop_registry::auth::Actor;
-use ocop_registry::auth::dto::CreateToken;
 use ocop_registry::config::AppConfig;
 use ocop_registry::domain::Role;
+use ocop_registry::tokens::dto::CreateToken;
 use ocop_registry::units::loader::unit_id;
-use ocop_registry::{auth, build_rocket, prepare};
+use ocop_registry::{build_rocket, prepare, tokens};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -383,7 +383,7 @@ impl TestApp {
         subject_id: Option<Uuid>,
         platform: Option<&str>,
     ) -> String {
-        auth::service::create(
+        tokens::service::create(
             &self.db,
             &Actor::cli(),
             CreateToken {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{Column, Names, Place, Resolver, bare};
 use crate::i18n::Msg;
 use crate::msg;
-use crate::units::graph::valid_on;
+use crate::unit_graph::valid_on;
 
 impl Resolver<'_> {
     /// A commune by its official code: the versions bearing it (and the row's name, when the

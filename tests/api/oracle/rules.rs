@@ -384,7 +384,7 @@ impl Registry {
     ) -> Option<(&certification::Model, DateTime<Utc>)> {
         let verification = self
             .status_on("certification", live.id, d)
-            .filter(|e| e.to_status == "verified")?;
+            .filter(|e| e.to_status.code() == "verified")?;
         let c = seen(self.certification_versions.get(&live.id), verification.at)?;
         let scheme = self.schemes.get(&c.scheme_id)?;
         let within_cap = !p.cap_certificate_validity
@@ -415,12 +415,12 @@ impl Registry {
                 let versions = self.area_versions.get(&live.id);
                 let by_auditor = self
                     .status_on("area", live.id, d)
-                    .filter(|e| e.to_status == "verified")
+                    .filter(|e| e.to_status.code() == "verified")
                     .and_then(|e| seen(versions, e.at))
                     .is_some_and(|a| is_stable(a, d, p));
                 // An auditor's refusal of the area in force on `d` outweighs any certificate.
                 let refused = self.status_on("area", live.id, d).is_some_and(|e| {
-                    matches!(e.to_status.as_str(), "rejected" | "suspended" | "revoked")
+                    matches!(e.to_status.code(), "rejected" | "suspended" | "revoked")
                 });
                 let by_certificate = !refused
                     && certs().any(|c| {
@@ -460,14 +460,14 @@ impl Registry {
                 .get(&("channel".to_owned(), ch.id))
                 .into_iter()
                 .flatten()
-                .any(|e| e.to_status == "rejected" && e.effective_on <= d);
+                .any(|e| e.to_status.code() == "rejected" && e.effective_on <= d);
             if p.count_declared_channels {
                 return modern_on(ch) && !refused;
             }
             let verified = self
                 .status_on("channel", ch.id, d)
                 .filter(|e| {
-                    e.to_status == "verified"
+                    e.to_status.code() == "verified"
                         && p.verification_valid_months
                             .is_none_or(|m| d < plus_months(e.effective_on, m))
                 })

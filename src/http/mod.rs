@@ -4,6 +4,11 @@
 //! Guards fail through [`crate::error::stash`], so the JSON catcher can send the exact field
 //! that was wrong.
 
+mod site;
+pub mod upload;
+
+pub use site::FromThisSite;
+
 use rocket::data::{ByteUnit, FromData, Outcome as DataOutcome, ToByteUnit};
 use rocket::http::{Header, Status};
 use rocket::outcome::Outcome;

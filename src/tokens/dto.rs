@@ -23,11 +23,11 @@ pub struct CreateToken {
     pub subject_id: Option<Uuid>,
     /// Required for channel tokens: the platform (`shopee`, `lazada`, `feed`, …).
     #[validate(custom(function = "v::platform"))]
-    #[schema(schema_with = crate::openapi::text::platform_code_or_null)]
+    #[schema(schema_with = crate::schema::platform_code_or_null)]
     pub platform: Option<String>,
     /// A label saying whose token this is.
     #[validate(custom(function = "v::name"))]
-    #[schema(schema_with = crate::openapi::text::name_or_null)]
+    #[schema(schema_with = crate::schema::name_or_null)]
     pub name: Option<String>,
 }
 

@@ -6,9 +6,9 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post};
 use sea_orm::DatabaseConnection;
 
-use super::Actor;
 use super::dto::{CreateToken, CreatedToken, TokenView};
 use super::service;
+use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::{JsonBody, QueryParams, Resource};
 use crate::ids::parse_id;

@@ -1,0 +1,342 @@
+//! The modern channel (docs/domain.md §4, item 4): a population subject counts when one of its
+//! channels of a modern kind is, on day D, verified by an auditor (while the verification
+//! lasts), or declared and shown active by a listing the sync saw in the freshness window — and
+//! was not refused since. Its SQL and its explanation, side by side.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use entity::{listing_span, sales_channel as channel};
+use uuid::Uuid;
+
+use super::super::dto::{ChannelEvidence, Gap, ListingEvidence, ModernChannelExplanation};
+use super::super::explain::{Evidence, english, status_on};
+use super::super::notes::{Arg, Note, date, int, term, text};
+use super::{
+    freshness_window, latest_lapsed_start, months_after, refused_on, verification_in_force,
+};
+use crate::db::Sql;
+use crate::domain::{TrackedStatus, VerificationStatus};
+use crate::history::Known;
+use crate::policies::dto::Policy;
+
+/// The subjects with a modern channel on `d` that counts (a set of subject ids).
+pub fn sql(q: &mut Sql, policy: &Policy, d: NaiveDate, known: Known) -> String {
+    // Every table read as known at the knowledge time (the live tables when it is now).
+    let from = |q: &mut Sql, table: &str| known.table(table, |v| q.bind(v));
+    let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
+    let (d1, d2) = (q.bind(d), q.bind(d));
+    let channels = from(q, "sales_channel");
+    // A channel an auditor refused by D counts neither as declared nor by what the sync
+    // saw: only a verification after the refusal makes it count again (an owner's new
+    // declaration sends it back to the auditor, it does not undo the refusal).
+    let refused = refused_on(
+        q,
+        (d, known),
+        "channel",
+        "ch.id",
+        &[VerificationStatus::Rejected.code()],
+        false,
+    );
+    // As declared: the live row's kind and period.
+    let declared = format!(
+        "SELECT ch.subject_id FROM {channels} ch WHERE ch.kind IN ({kinds}) \
+         AND (ch.active_from IS NULL OR ch.active_from <= {d1}) \
+         AND (ch.active_to IS NULL OR ch.active_to >= {d2}) AND NOT {refused}"
+    );
+    if policy.count_declared_channels {
+        declared
+    } else {
+        // Verified: the kind and period the verification in force on D saw, while it
+        // lasts (`verification_valid_months`).
+        let fresh = match policy.verification_valid_months {
+            Some(m) => format!(
+                " AND ch_e.effective_on > {}",
+                q.bind(latest_lapsed_start(d, m))
+            ),
+            None => String::new(),
+        };
+        let channels = from(q, "sales_channel");
+        let verified = verification_in_force(
+            q,
+            d,
+            known,
+            "channel",
+            "ch",
+            VerificationStatus::Verified.code(),
+            &fresh,
+        );
+        let kinds = q.bind_list(policy.modern_kinds.iter().map(|k| k.code()));
+        let (d1, d2, d3, d4) = (q.bind(d), q.bind(d), q.bind(d), q.bind(d));
+        // Active on D as the verification saw it and as the owner says now: an owner who
+        // says the shop stopped is taken at its word.
+        let verified = format!(
+            "SELECT ch.subject_id FROM {channels} ch {verified} WHERE ch_v.kind IN ({kinds}) \
+             AND (ch_v.active_from IS NULL OR ch_v.active_from <= {d1}) \
+             AND (ch_v.active_to IS NULL OR ch_v.active_to >= {d2}) \
+             AND (ch.active_from IS NULL OR ch.active_from <= {d3}) \
+             AND (ch.active_to IS NULL OR ch.active_to >= {d4})"
+        );
+        // Observed: an active listing seen by the sync in the freshness window, from a
+        // source the policy trusts (what the marketplace showed, not what was declared).
+        let spans = from(q, "listing_span");
+        let (from, to) = freshness_window(policy, d);
+        let (w1, w2) = (q.bind(from), q.bind(to));
+        let trusted = if policy.count_owner_managed_listings {
+            String::new()
+        } else {
+            format!(" AND ls.trusted = {}", q.bind(true))
+        };
+        format!(
+            "{verified} UNION {declared} AND EXISTS (SELECT 1 FROM {spans} ls \
+             WHERE ls.channel_id = ch.id AND ls.to_at >= {w1} AND ls.from_at < {w2}{trusted})"
+        )
+    }
+}
+
+/// The modern-channel verdict of one subject and why.
+pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> ModernChannelExplanation {
+    let mut channels: Vec<&channel::Model> =
+        ev.channels.get(&subject).into_iter().flatten().collect();
+    channels.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    let window_from = d
+        .checked_sub_days(Days::new(
+            u64::try_from(p.channel_freshness_days).unwrap_or(0),
+        ))
+        .unwrap_or(d);
+    let mut notes = Vec::new();
+    // Every channel that counts, in order: the first explains the verdict; all are "Nơi mua".
+    let mut found: Vec<ChannelEvidence> = Vec::new();
+    let mut gap = None;
+    let modern_on = |c: &channel::Model| {
+        p.modern_kinds.contains(&c.kind)
+            && c.active_from.is_none_or(|f| f <= d)
+            && c.active_to.is_none_or(|t| t >= d)
+    };
+    for ch in &channels {
+        let history = ev.channel_history.get(&ch.id);
+        let verified_event =
+            status_on(history, d).filter(|e| e.to_status == TrackedStatus::Verified);
+        // A verification lasts `verification_valid_months` under the policy.
+        let lapsed = verified_event.and_then(|e| {
+            p.verification_valid_months
+                .map(|m| (m, months_after(e.effective_on, m)))
+                .filter(|(_, end)| *end <= d)
+                .map(|(m, end)| (e.effective_on, m, end))
+        });
+        // A verification vouches for the channel it saw (its kind, platform, shop and
+        // period), not for what the owner declared since.
+        let vouched = verified_event
+            .filter(|_| lapsed.is_none() && !p.count_declared_channels)
+            .and_then(|e| ev.channel_seen.get(&ch.id).map(|seen| (e, seen)));
+        if let Some((e, seen)) = vouched {
+            // Active on D as verified and as the owner says now (a shop it says stopped is
+            // taken at its word; the declared path below says why).
+            let live_active =
+                ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
+            if modern_on(seen) && live_active {
+                found.push(ChannelEvidence {
+                    id: ch.id,
+                    kind: seen.kind,
+                    platform: seen.platform.to_string(),
+                    evidenced_by: "verified".to_owned(),
+                    verified_on: Some(e.effective_on),
+                    listing: None,
+                    shop_url: seen.shop_url.clone(),
+                });
+                continue;
+            }
+            if !modern_on(seen) {
+                notes.push(Note::new(
+                    "channel_verified_other",
+                    vec![
+                        ("on", date(e.effective_on)),
+                        ("seen_platform", term("platform", seen.platform.code())),
+                        ("seen_kind", term("kind", seen.kind.code())),
+                    ],
+                ));
+            }
+        }
+        // Otherwise the channel as declared now, which only the sync's observation (or a
+        // policy that counts declarations) makes count.
+        let kind = ch.kind;
+        let label = |mut more: Vec<(&'static str, Arg)>| {
+            more.push(("platform", term("platform", ch.platform.code())));
+            more.push(("kind", term("kind", kind.code())));
+            more
+        };
+        if !p.modern_kinds.contains(&kind) {
+            notes.push(Note::new(
+                "channel_not_modern",
+                label(vec![("version", int(p.version))]),
+            ));
+            continue;
+        }
+        if let Some(f) = ch.active_from.filter(|f| *f > d) {
+            notes.push(Note::new(
+                "channel_active_after",
+                label(vec![("from", date(f)), ("d", date(d))]),
+            ));
+            continue;
+        }
+        if let Some(t) = ch.active_to.filter(|t| *t < d) {
+            notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
+            continue;
+        }
+        // An auditor's refusal by D outweighs the declaration and the listings, until a
+        // verification after it (read above).
+        if let Some(e) = history
+            .into_iter()
+            .flatten()
+            .rev()
+            .find(|e| e.to_status == TrackedStatus::Rejected && e.effective_on <= d)
+        {
+            notes.push(Note::new(
+                "channel_rejected",
+                label(vec![
+                    ("on", date(e.effective_on)),
+                    ("reason", text(e.reason.clone().unwrap_or_default())),
+                ]),
+            ));
+            gap = gap.max(Some(Gap::DeclaredOnly));
+            continue;
+        }
+        let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
+        let untrusted_only = ev
+            .spans
+            .get(&ch.id)
+            .is_some_and(|spans| !spans.is_empty() && !spans.iter().any(|(s, _)| counted(s)));
+        let listing = ev.spans.get(&ch.id).and_then(|spans| {
+            spans
+                .iter()
+                .filter(|(s, _)| counted(s))
+                .max_by_key(|(s, _)| s.to_at)
+                .map(|(s, l)| ListingEvidence {
+                    id: l.id,
+                    external_id: l.external_id.clone(),
+                    title: l.title.clone(),
+                    seen_at: latest_in_window(s, d),
+                })
+        });
+        let evidence = |by: &str, verified_on, listing| ChannelEvidence {
+            id: ch.id,
+            kind,
+            platform: ch.platform.to_string(),
+            evidenced_by: by.to_owned(),
+            verified_on,
+            listing,
+            shop_url: ch.shop_url.clone(),
+        };
+        let this = if listing.is_some() {
+            Some(evidence("observed", None, listing))
+        } else if p.count_declared_channels {
+            Some(evidence("declared", None, None))
+        } else {
+            let later_verified = history
+                .into_iter()
+                .flatten()
+                .filter(|e| e.effective_on > d && e.to_status == TrackedStatus::Verified)
+                .map(|e| e.effective_on)
+                .min();
+            // Why the declaration is all there is: a verification that lapsed, or one that
+            // came after the date.
+            let mut args = label(vec![
+                ("d", date(d)),
+                ("from", date(window_from)),
+                ("version", int(p.version)),
+            ]);
+            match (lapsed, later_verified) {
+                (Some((on, m, end)), _) => args.extend([
+                    ("later", text("lapsed")),
+                    ("on", date(on)),
+                    ("end", date(end)),
+                    ("months", int(m)),
+                ]),
+                (None, Some(v)) => args.extend([("later", text("after")), ("on", date(v))]),
+                (None, None) => args.push(("later", text("none"))),
+            }
+            gap = gap.max(Some(if untrusted_only {
+                Gap::OwnerListingsOnly
+            } else {
+                Gap::DeclaredOnly
+            }));
+            notes.push(Note::new(
+                if untrusted_only {
+                    "channel_owner_listings_only"
+                } else {
+                    "channel_declared_only"
+                },
+                args,
+            ));
+            None
+        };
+        found.extend(this);
+    }
+    match found.first().cloned() {
+        Some(c) => {
+            let mut args = vec![
+                ("platform", term("platform", &c.platform)),
+                ("kind", term("kind", c.kind.code())),
+                ("d", date(d)),
+                ("version", int(p.version)),
+            ];
+            let code = match c.evidenced_by.as_str() {
+                "verified" => {
+                    if let Some(v) = c.verified_on {
+                        args.push(("on", date(v)));
+                    }
+                    "counts_channel_verified"
+                }
+                "observed" => {
+                    if let Some(l) = &c.listing {
+                        args.push(("listing", text(l.external_id.clone())));
+                        args.push(("on", date(crate::clock::vietnam_date(l.seen_at))));
+                    }
+                    "counts_channel_observed"
+                }
+                _ => "counts_channel_declared",
+            };
+            let notes = vec![Note::new(code, args)];
+            ModernChannelExplanation {
+                counts: true,
+                reasons: english(&notes),
+                notes,
+                channel: Some(c),
+                gaps: Vec::new(),
+                counting: found,
+            }
+        }
+        None => {
+            let mut all = vec![Note::new("no_modern_channel", vec![("d", date(d))])];
+            if channels.is_empty() {
+                all.push(Note::new("no_channel", vec![]));
+            }
+            all.extend(notes);
+            // A subject that sells only at a traditional market has no modern channel to
+            // keep current: what it lacks is one.
+            let any_modern = channels.iter().any(|ch| p.modern_kinds.contains(&ch.kind));
+            let gap = if !any_modern {
+                Gap::NoChannel
+            } else {
+                gap.unwrap_or(Gap::ChannelNotActive)
+            };
+            ModernChannelExplanation {
+                counts: false,
+                channel: None,
+                reasons: english(&all),
+                notes: all,
+                gaps: vec![gap],
+                counting: found,
+            }
+        }
+    }
+}
+
+/// The last instant of a span that falls on or before the end of day `d`.
+fn latest_in_window(span: &listing_span::Model, d: NaiveDate) -> DateTime<Utc> {
+    let end = crate::clock::day_start_utc(d.checked_add_days(Days::new(1)).unwrap_or(d));
+    if span.to_at < end {
+        span.to_at
+    } else {
+        // Seen after D as well: the span was active through the end of D.
+        end - chrono::Duration::microseconds(1)
+    }
+}
