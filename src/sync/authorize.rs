@@ -9,7 +9,7 @@
 //! started the flow, valid for ten minutes and used once. It lives in the database, so the
 //! callback may reach any process.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::{connection_grant as grant, sales_channel as channel};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
@@ -17,16 +17,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::client::{HttpClient, Reach, SyncError, Verdict};
+use super::client::SyncError;
 use super::connection;
-use super::connectors::ConnectorKind;
 use super::dto::{ConnectionInput, ConnectionView, ManagedBy, SyncOptions};
+use super::marketplaces::{self, ConnectorKind};
 use super::runs;
 use super::settings::{App, SyncSettings};
-use super::signing::{lazada_sign, shopee_public_sign};
 use crate::auth::{Actor, owned};
 use crate::db::begin_write;
 use crate::domain::Role;
@@ -35,9 +33,6 @@ use crate::{clock, ids};
 
 /// How long a consent link may take to come back.
 const GRANT_MINUTES: i64 = 10;
-const SHOPEE_AUTH: &str = "/api/v2/shop/auth_partner";
-const SHOPEE_TOKEN: &str = "/api/v2/auth/token/get";
-const LAZADA_TOKEN: &str = "/auth/token/create";
 
 /// What a marketplace sends the browser back with.
 #[derive(Debug, Default, Deserialize, rocket::FromForm, utoipa::IntoParams)]
@@ -143,49 +138,7 @@ pub async fn start(
     .await?;
     txn.commit().await?;
     let callback = format!("{callback_base}/oauth/{}/callback", kind.code());
-    let url = match kind {
-        ConnectorKind::Shopee => {
-            // Shopee echoes no state: it rides in the redirect address, which Shopee extends
-            // with the code and the shop id.
-            let redirect = format!("{callback}?state={state}");
-            let ts = Utc::now().timestamp();
-            let sign = shopee_public_sign(&app.secret, &app.id, SHOPEE_AUTH, ts);
-            let query = serde_urlencoded::to_string([
-                ("partner_id", app.id.as_str()),
-                ("timestamp", &ts.to_string()),
-                ("sign", &sign),
-                ("redirect", &redirect),
-            ])
-            .map_err(|e| AppError::Internal(format!("consent URL: {e}")))?;
-            format!(
-                "{}{SHOPEE_AUTH}?{query}",
-                settings.hosts.shopee.trim_end_matches('/')
-            )
-        }
-        ConnectorKind::TiktokShop => {
-            // TikTok sends the seller back to the redirect registered with the app, with the
-            // state it was given.
-            let service = settings
-                .apps
-                .tiktok_service_id
-                .as_deref()
-                .unwrap_or(&app.id);
-            let query = serde_urlencoded::to_string([("service_id", service), ("state", &state)])
-                .map_err(|e| AppError::Internal(format!("consent URL: {e}")))?;
-            format!("{}/open/authorize?{query}", settings.apps.tiktok_consent)
-        }
-        _ => {
-            let query = serde_urlencoded::to_string([
-                ("response_type", "code"),
-                ("force_auth", "true"),
-                ("redirect_uri", &callback),
-                ("client_id", &app.id),
-                ("state", &state),
-            ])
-            .map_err(|e| AppError::Internal(format!("consent URL: {e}")))?;
-            format!("{}/oauth/authorize?{query}", settings.apps.lazada_consent)
-        }
-    };
+    let url = marketplaces::of(kind).consent_url(settings, app, &callback, &state)?;
     Ok(Started { url, state })
 }
 
@@ -274,7 +227,7 @@ pub async fn finish(
     let ch: channel::Model = owned(db, &actor, g.channel_id, false).await?;
     let app = app_of(settings, kind)?;
     let code = cb.code.clone().unwrap_or_default();
-    let tokens = exchange(settings, kind, app, &code, cb.shop_id.as_deref())
+    let tokens = marketplaces::exchange(settings, kind, app, &code, cb.shop_id.as_deref())
         .await
         .map_err(|e| match e {
             // Said to the person connecting: never the app's secret or the one-time code.
@@ -322,216 +275,5 @@ pub async fn finish(
         connection: view,
         actor,
         first_run,
-    })
-}
-
-/// A shop's first tokens.
-struct Granted {
-    shop_id: String,
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_at: Option<chrono::DateTime<Utc>>,
-}
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Exchanges an authorization code for the shop's tokens.
-async fn exchange(
-    settings: &SyncSettings,
-    kind: ConnectorKind,
-    app: &App,
-    code: &str,
-    shop_id: Option<&str>,
-) -> Result<Granted, SyncError> {
-    let http = HttpClient::new(settings.timeout, settings.policy.clone(), 0, Reach::Any)?;
-    match kind {
-        ConnectorKind::Shopee => {
-            let shop_id = shop_id
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| SyncError::Auth("Shopee sent no shop_id back".to_owned()))?;
-            let url = format!(
-                "{}{SHOPEE_TOKEN}",
-                settings.hosts.shopee.trim_end_matches('/')
-            );
-            let body = json!({
-                "code": code,
-                "partner_id": app.id.parse::<i64>().unwrap_or_default(),
-                "shop_id": shop_id.parse::<i64>().unwrap_or_default(),
-            });
-            let json = http
-                .call(
-                    "shopee token get",
-                    |c| {
-                        let ts = Utc::now().timestamp();
-                        let sign = shopee_public_sign(&app.secret, &app.id, SHOPEE_TOKEN, ts);
-                        c.post(&url)
-                            .query(&[
-                                ("partner_id", app.id.clone()),
-                                ("timestamp", ts.to_string()),
-                                ("sign", sign),
-                            ])
-                            .json(&body)
-                    },
-                    |_, body| match body.get("error").and_then(Value::as_str).unwrap_or("") {
-                        "" => Verdict::Done,
-                        "error_rate_limit" | "error_server" | "error_inner" => {
-                            Verdict::Retry(format!("{body}"), None)
-                        }
-                        other => Verdict::Auth(format!(
-                            "Shopee refused the authorization code: {other} {}",
-                            body.get("message").and_then(Value::as_str).unwrap_or("")
-                        )),
-                    },
-                )
-                .await?;
-            Ok(Granted {
-                shop_id: shop_id.to_owned(),
-                access_token: text(&json, "access_token")
-                    .ok_or_else(|| SyncError::Auth("Shopee answered no access_token".to_owned()))?,
-                refresh_token: text(&json, "refresh_token"),
-                expires_at: super::connectors::expiry(
-                    json.get("expire_in").and_then(Value::as_i64),
-                ),
-            })
-        }
-        ConnectorKind::TiktokShop => tiktok_exchange(settings, &http, app, code).await,
-        _ => {
-            let url = format!(
-                "{}{LAZADA_TOKEN}",
-                settings.hosts.lazada_auth.trim_end_matches('/')
-            );
-            let json = http
-                .call(
-                    "lazada token create",
-                    |c| {
-                        let mut params = vec![
-                            ("code".to_owned(), code.to_owned()),
-                            ("app_key".to_owned(), app.id.clone()),
-                            (
-                                "timestamp".to_owned(),
-                                Utc::now().timestamp_millis().to_string(),
-                            ),
-                            ("sign_method".to_owned(), "sha256".to_owned()),
-                        ];
-                        let sign = lazada_sign(&app.secret, LAZADA_TOKEN, &params);
-                        params.push(("sign".to_owned(), sign));
-                        c.get(&url).query(&params)
-                    },
-                    |_, body| match body.get("code").and_then(Value::as_str).unwrap_or("0") {
-                        "0" => Verdict::Done,
-                        "ApiCallLimit" | "ServiceTimeout" => {
-                            Verdict::Retry(format!("{body}"), None)
-                        }
-                        other => Verdict::Auth(format!(
-                            "Lazada refused the authorization code: {other} {}",
-                            body.get("message").and_then(Value::as_str).unwrap_or("")
-                        )),
-                    },
-                )
-                .await?;
-            // The seller of Việt Nam's venture.
-            let seller = json
-                .get("country_user_info")
-                .and_then(Value::as_array)
-                .and_then(|rows| {
-                    rows.iter()
-                        .find(|r| r.get("country").and_then(Value::as_str) == Some("vn"))
-                        .or_else(|| rows.first())
-                })
-                .and_then(|r| text(r, "seller_id"))
-                .ok_or_else(|| SyncError::Auth("Lazada answered no seller_id".to_owned()))?;
-            Ok(Granted {
-                shop_id: seller,
-                access_token: text(&json, "access_token")
-                    .ok_or_else(|| SyncError::Auth("Lazada answered no access_token".to_owned()))?,
-                refresh_token: text(&json, "refresh_token"),
-                expires_at: super::connectors::expiry(
-                    json.get("expires_in").and_then(Value::as_i64),
-                ),
-            })
-        }
-    }
-}
-
-/// TikTok Shop (§3.2): the code for tokens (an unsigned call carrying the app secret), then the
-/// authorized shops (a signed call) for the shop's id.
-async fn tiktok_exchange(
-    settings: &SyncSettings,
-    http: &HttpClient,
-    app: &App,
-    code: &str,
-) -> Result<Granted, SyncError> {
-    let ok = |what: &'static str| {
-        move |_: u16, body: &Value| match body.get("code").and_then(Value::as_i64) {
-            Some(0) => Verdict::Done,
-            Some(36009002) => Verdict::Retry(format!("{body}"), None),
-            _ => Verdict::Auth(format!(
-                "TikTok Shop refused {what}: {}",
-                body.get("message").and_then(Value::as_str).unwrap_or("")
-            )),
-        }
-    };
-    let url = format!("{}/api/v2/token/get", settings.apps.tiktok_auth);
-    let json = http
-        .call(
-            "tiktok token get",
-            |c| {
-                c.get(&url).query(&[
-                    ("app_key", app.id.as_str()),
-                    ("app_secret", app.secret.as_str()),
-                    ("auth_code", code),
-                    ("grant_type", "authorized_code"),
-                ])
-            },
-            ok("the authorization code"),
-        )
-        .await?;
-    let data = json.get("data").cloned().unwrap_or_default();
-    let access_token = text(&data, "access_token")
-        .ok_or_else(|| SyncError::Auth("TikTok Shop answered no access_token".to_owned()))?;
-    const SHOPS: &str = "/authorization/202309/shops";
-    let url = format!("{}{SHOPS}", settings.apps.tiktok_api);
-    let shops = http
-        .call(
-            "tiktok authorized shops",
-            |c| {
-                let mut params = vec![
-                    ("app_key".to_owned(), app.id.clone()),
-                    ("timestamp".to_owned(), Utc::now().timestamp().to_string()),
-                ];
-                let sign = super::signing::tiktok_sign(&app.secret, SHOPS, &params, b"");
-                params.push(("sign".to_owned(), sign));
-                c.get(&url)
-                    .header("x-tts-access-token", &access_token)
-                    .query(&params)
-            },
-            ok("the list of authorized shops"),
-        )
-        .await?;
-    // The seller's shop in Việt Nam.
-    let shop = shops
-        .pointer("/data/shops")
-        .and_then(Value::as_array)
-        .and_then(|rows| {
-            rows.iter()
-                .find(|r| r.get("region").and_then(Value::as_str) == Some("VN"))
-                .or_else(|| rows.first())
-        })
-        .and_then(|r| text(r, "id"))
-        .ok_or_else(|| SyncError::Auth("TikTok Shop listed no authorized shop".to_owned()))?;
-    Ok(Granted {
-        shop_id: shop,
-        access_token,
-        refresh_token: text(&data, "refresh_token"),
-        // An absolute time (§3.2).
-        expires_at: super::connectors::expiry(
-            data.get("access_token_expire_in").and_then(Value::as_i64),
-        ),
     })
 }

@@ -9,7 +9,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::connectors;
 use super::dto::{ConnectionInput, ConnectionView, ManagedBy};
 use super::settings::SyncSettings;
 use crate::audit::{self, Change};
@@ -271,7 +270,7 @@ pub async fn store_tokens(
     db: &impl ConnectionTrait,
     settings: &SyncSettings,
     channel_id: Uuid,
-    t: connectors::Tokens,
+    t: crate::sync::marketplaces::Tokens,
 ) -> AppResult<()> {
     use sea_orm::sea_query::ExprTrait;
     let mut q = connection::Entity::update_many()

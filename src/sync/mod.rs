@@ -1,21 +1,21 @@
-//! Đồng bộ kênh thương mại điện tử: channel sync. Connectors read shops on Shopee, Lazada or a
-//! generic JSON feed; sync runs are claimed in the database so several processes never sync one
-//! channel at once; signed pushes are stored before they are acknowledged and processed after.
-//! A modern channel is thereby proven by a live listing, not only declared.
+//! Đồng bộ kênh thương mại điện tử: channel sync. Each marketplace (Shopee, Lazada, TikTok Shop)
+//! and the registry's own feed has one home in `marketplaces/`; sync runs are claimed in the
+//! database so several processes never sync one channel at once; signed pushes are stored before
+//! they are acknowledged and processed after. A modern channel is thereby proven by a live
+//! listing, not only declared.
 
 pub mod authorize;
 pub mod client;
 pub mod connection;
-pub mod connectors;
 pub mod demo_feed;
 pub mod dto;
 pub mod lease;
+pub mod marketplaces;
 pub mod routes;
 pub mod runs;
 pub mod scheduler;
 pub mod secrets;
 pub mod settings;
-pub mod signing;
 pub mod webhooks;
 
 pub use settings::SyncSettings;

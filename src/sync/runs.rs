@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::client::{HttpClient, SyncError, scrub};
 use super::connection::{connection_of, store_tokens};
-use super::connectors::{self, ConnectorKind, Credentials, Pass};
 use super::dto::{ManagedBy, RunStatus, SyncOptions, SyncRunQuery, SyncRunView};
 use super::lease::{claim, release};
+use super::marketplaces::{self, ConnectorKind, Credentials, Pass};
 use super::secrets::Secrets;
 use super::settings::SyncSettings;
 use crate::auth::{Actor, Scope, reach};
@@ -243,7 +243,7 @@ async fn read_pages(
     let kind = conn.connector;
     let managed_by = conn.managed_by;
     let trusted = managed_by == ManagedBy::Registry;
-    let mut connector = connectors::build(conn, &settings.hosts, source.creds.clone(), pass)?;
+    let mut connector = marketplaces::build(conn, &settings.hosts, source.creds.clone(), pass)?;
     let rate = u32::try_from(conn.rate_limit_per_minute).unwrap_or(60);
     let http = HttpClient::new(
         settings.timeout,
@@ -318,7 +318,7 @@ impl Progress {
 #[derive(Default)]
 struct Batch {
     items: Vec<observe::Observation>,
-    tokens: Option<connectors::Tokens>,
+    tokens: Option<marketplaces::Tokens>,
 }
 
 impl Batch {
@@ -326,7 +326,7 @@ impl Batch {
     /// (`false`).
     async fn fill(
         &mut self,
-        connector: &mut dyn connectors::Connector,
+        connector: &mut dyn marketplaces::Connector,
         http: &HttpClient,
         source: &Source<'_>,
         read: &mut Progress,

@@ -10,8 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::connectors::ConnectorKind;
 use super::dto::{SyncOptions, SyncRunView};
+use super::marketplaces::ConnectorKind;
 use super::settings::SyncSettings;
 use super::{runs, webhooks};
 use crate::clock;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::client::{Reach, RetryPolicy};
-use super::connectors::Hosts;
 use super::dto::{ConnectorKind, ManagedBy};
+use super::marketplaces::Hosts;
 use super::secrets::Secrets;
 use crate::config::AppConfig;
 

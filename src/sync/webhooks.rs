@@ -2,30 +2,23 @@
 //! processed after — by whichever process claims the event first, exactly once. A forged or
 //! stale push leaves no trace but a log line; a duplicate is acknowledged and ignored.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use entity::{channel_connection as connection, sales_channel as channel, webhook_event as event};
+use entity::webhook_event as event;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::connectors::{ConnectorKind, feed};
-use super::dto::{EventStatus, ManagedBy};
+use super::dto::EventStatus;
+pub use super::marketplaces::push::Delivery;
+use super::marketplaces::{self, ConnectorKind};
 use super::settings::SyncSettings;
-use super::signing::{verify_app_key_push, verify_feed, verify_shopee_push};
-use crate::channels::observe;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::{clock, ids};
 
-/// Pushes older or newer than this (the registry's own scheme) are refused.
-pub const REPLAY_WINDOW_SECS: i64 = 300;
 /// Largest push accepted.
 pub const MAX_BODY: u64 = 256 * 1024;
 /// Attempts before an event is set aside as failed.
@@ -33,61 +26,11 @@ const MAX_ATTEMPTS: i32 = 5;
 /// How long a claim on an event holds.
 const EVENT_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
-/// One delivery as received.
-#[derive(Debug)]
-pub struct Delivery<'a> {
-    pub platform: &'a str,
-    /// Header names in lowercase.
-    pub headers: HashMap<String, String>,
-    pub body: &'a [u8],
-    /// The URL as called (Shopee signs it).
-    pub url: String,
-}
-
 /// What became of a delivery.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
     Accepted(Uuid),
     Duplicate,
-}
-
-fn refuse(platform: &str, why: &str) -> AppError {
-    // The only trace of a refused push; the sender learns nothing about which check failed.
-    tracing::warn!(%platform, reason = %why, "webhook refused");
-    AppError::Unauthorized("the push could not be verified".into())
-}
-
-fn header<'a>(d: &'a Delivery<'_>, name: &str) -> Result<&'a str, AppError> {
-    d.headers
-        .get(name)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| refuse(d.platform, &format!("missing header {name}")))
-}
-
-async fn connection_by_shop(
-    db: &impl ConnectionTrait,
-    connector: &str,
-    shop: &str,
-) -> AppResult<Option<connection::Model>> {
-    Ok(connection::Entity::find()
-        .filter(connection::Column::Connector.eq(connector))
-        .filter(connection::Column::ShopId.eq(shop))
-        .one(db)
-        .await?)
-}
-
-fn body_hash(body: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(body)))
-}
-
-fn shop_in(body: &[u8], field: &str) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    match v.get(field)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Verifies a delivery and stores it; `Unauthorized` when it cannot be verified.
@@ -97,81 +40,11 @@ pub async fn receive(
     settings: &SyncSettings,
     d: Delivery<'_>,
 ) -> AppResult<Received> {
-    let secrets = &settings.secrets;
     let kind: ConnectorKind = d
         .platform
         .parse()
         .map_err(|_| AppError::not_found("webhook platform", d.platform))?;
-    let (channel_id, event_key) = match kind {
-        ConnectorKind::Feed => {
-            let channel: Uuid = header(&d, "x-ocop-channel")?
-                .parse()
-                .map_err(|_| refuse(d.platform, "X-Ocop-Channel is not a channel id"))?;
-            let event_id = header(&d, "x-ocop-event-id")?;
-            if event_id.len() > 120 {
-                return Err(refuse(
-                    d.platform,
-                    "X-Ocop-Event-Id is longer than 120 characters",
-                ));
-            }
-            let ts = header(&d, "x-ocop-timestamp")?;
-            let signature = header(&d, "x-ocop-signature")?;
-            let conn = crate::db::unique(db, connection::Entity::find_by_id(channel))
-                .await?
-                .filter(|c| c.connector == ConnectorKind::Feed)
-                .ok_or_else(|| refuse(d.platform, "no feed connection for that channel"))?;
-            let secret = conn
-                .webhook_secret
-                .as_deref()
-                .map(|s| secrets.open(s))
-                .transpose()?
-                .ok_or_else(|| refuse(d.platform, "the channel has no webhook secret"))?;
-            if !verify_feed(&secret, ts, event_id, d.body, signature) {
-                return Err(refuse(d.platform, "bad signature"));
-            }
-            let sent: i64 = ts
-                .parse()
-                .map_err(|_| refuse(d.platform, "X-Ocop-Timestamp is not Unix seconds"))?;
-            if (Utc::now().timestamp() - sent).abs() > REPLAY_WINDOW_SECS {
-                return Err(refuse(d.platform, "timestamp outside the 300 s window"));
-            }
-            (channel, event_id.to_owned())
-        }
-        ConnectorKind::Shopee => {
-            let shop = shop_in(d.body, "shop_id")
-                .ok_or_else(|| refuse(d.platform, "no shop_id in the body"))?;
-            let conn = connection_by_shop(db, ConnectorKind::Shopee.code(), &shop)
-                .await?
-                .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
-            let key = settings
-                .app_secret_of(&conn)?
-                .ok_or_else(|| refuse(d.platform, "the shop's connection has no partner key"))?;
-            if !verify_shopee_push(&key, &d.url, d.body, header(&d, "authorization")?) {
-                return Err(refuse(d.platform, "bad signature"));
-            }
-            (conn.channel_id, body_hash(d.body))
-        }
-        ConnectorKind::Lazada | ConnectorKind::TiktokShop => {
-            let field = if kind == ConnectorKind::Lazada {
-                "seller_id"
-            } else {
-                "shop_id"
-            };
-            let shop = shop_in(d.body, field)
-                .ok_or_else(|| refuse(d.platform, &format!("no {field} in the body")))?;
-            let conn = connection_by_shop(db, d.platform, &shop)
-                .await?
-                .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
-            let app_key = conn.partner_id.clone().unwrap_or_default();
-            let secret = settings
-                .app_secret_of(&conn)?
-                .ok_or_else(|| refuse(d.platform, "the shop's connection has no app secret"))?;
-            if !verify_app_key_push(&app_key, &secret, d.body, header(&d, "authorization")?) {
-                return Err(refuse(d.platform, "bad signature"));
-            }
-            (conn.channel_id, body_hash(d.body))
-        }
-    };
+    let (channel_id, event_key) = marketplaces::of(kind).verify_push(db, settings, &d).await?;
     let id = ids::new_id();
     let body = String::from_utf8_lossy(d.body).into_owned();
     let txn = begin_write(db).await?;
@@ -351,47 +224,9 @@ async fn apply(db: &DatabaseConnection, settings: &SyncSettings, id: Uuid) -> Ap
             ev.platform
         ))
     })?;
-    match kind {
-        ConnectorKind::Feed => {
-            let body: Value = serde_json::from_str(&ev.body).map_err(|e| {
-                AppError::bad_request(None, format!("the event body is not JSON: {e}"))
-            })?;
-            let items = body
-                .get("items")
-                .and_then(Value::as_array)
-                .ok_or_else(|| AppError::bad_request(None, "the event has no \"items\" array"))?;
-            let page = feed::page(items);
-            let ch = crate::db::unique(&txn, channel::Entity::find_by_id(channel_id))
-                .await?
-                .ok_or_else(|| AppError::not_found("channel", channel_id))?;
-            // Trusted only from a registry-managed connection that has not changed hands since
-            // the push was verified with its secret.
-            let trusted = crate::db::unique(&txn, connection::Entity::find_by_id(channel_id))
-                .await?
-                .is_some_and(|c| {
-                    c.managed_by == ManagedBy::Registry && c.updated_at <= ev.received_at
-                });
-            observe::observe(&txn, &ch, ev.received_at, trusted, &page.items).await?;
-            if !page.bad.is_empty() {
-                event::Entity::update_many()
-                    .col_expr(event::Column::Error, Expr::value(page.bad.join("; ")))
-                    .filter(event::Column::Id.eq(id))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
-        // Marketplace pushes say that something changed; the listing API says what. Bring the
-        // channel's next sync forward.
-        ConnectorKind::Shopee | ConnectorKind::Lazada => {
-            connection::Entity::update_many()
-                .col_expr(connection::Column::NextSyncAt, Expr::value(now))
-                .filter(connection::Column::ChannelId.eq(channel_id))
-                .exec(&txn)
-                .await?;
-        }
-        // No listing API to re-read yet: the event is kept as received.
-        ConnectorKind::TiktokShop => {}
-    }
+    marketplaces::of(kind)
+        .apply_push(&txn, &ev, channel_id)
+        .await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -171,7 +171,8 @@ async fn an_owner_connects_its_shopee_shop_without_any_key_and_the_listings_arri
             .body(body)
             .dispatch()
     };
-    let good = ocop_registry::sync::signing::hmac_hex(SHOPEE_KEY.as_bytes(), signed.as_bytes());
+    let good =
+        ocop_registry::sync::marketplaces::hmac_hex(SHOPEE_KEY.as_bytes(), signed.as_bytes());
     assert_eq!(push(good).await.status(), Status::Accepted);
     assert_eq!(push("00".repeat(32)).await.status(), Status::Unauthorized);
 
@@ -487,8 +488,10 @@ async fn a_tiktok_shop_connects_through_its_consent_and_its_pushes_are_verified(
             .body(body)
             .dispatch()
     };
-    let good =
-        ocop_registry::sync::signing::hmac_hex(b"e59af819cc", format!("29a39d{body}").as_bytes());
+    let good = ocop_registry::sync::marketplaces::hmac_hex(
+        b"e59af819cc",
+        format!("29a39d{body}").as_bytes(),
+    );
     assert_eq!(push(good.clone()).await.status(), Status::Accepted);
     assert_eq!(
         push(good).await.status(),

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use ocop_registry::sync::signing::{lazada_sign, shopee_public_sign, shopee_shop_sign};
+use ocop_registry::sync::marketplaces::lazada::lazada_sign;
+use ocop_registry::sync::marketplaces::shopee::{shopee_public_sign, shopee_shop_sign};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -718,7 +719,7 @@ impl Respond for TiktokResponder {
                 let path = req.url.path().to_owned();
                 let sign = param(&q, "sign").unwrap_or_default();
                 if sign
-                    != ocop_registry::sync::signing::tiktok_sign(
+                    != ocop_registry::sync::marketplaces::tiktok::tiktok_sign(
                         &s.app_secret,
                         &path,
                         &q,

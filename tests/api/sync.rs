@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use ocop_registry::domain::Role;
-use ocop_registry::sync::signing::{feed_signature, hmac_hex};
+use ocop_registry::sync::marketplaces::feed::feed_signature;
+use ocop_registry::sync::marketplaces::hmac_hex;
 use ocop_registry::sync::webhooks;
 use rocket::http::{ContentType, Header, Status};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

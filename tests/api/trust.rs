@@ -14,7 +14,7 @@ use tracing::instrument::WithSubscriber;
 use crate::fakes::{FakeFeed, feed_item};
 use crate::helpers::{Resp, TestApp, id_of, unit};
 use ocop_registry::domain::Role;
-use ocop_registry::sync::signing::feed_signature;
+use ocop_registry::sync::marketplaces::feed::feed_signature;
 
 /// A port on loopback that nothing listens on.
 fn closed_port() -> u16 {

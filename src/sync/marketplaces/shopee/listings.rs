@@ -1,19 +1,18 @@
-//! Shopee Open Platform v2 (`marketplaces.md` §1): `product/get_item_list` (offset pages of
-//! 100, every item status, `update_time_from` for incremental passes) and
-//! `get_item_base_info` (titles and prices, 50 ids a call), HMAC-SHA256 shop-API signing, and
-//! one access-token refresh per run. Success is judged by the `error` field, whatever the HTTP
-//! status.
+//! Shopee's listing reader (`marketplaces.md` §1.4, §1.5): `product/get_item_list` (offset pages
+//! of 100, every item status, `update_time_from` for incremental passes) and
+//! `get_item_base_info` (titles and prices, 50 ids a call), with one access-token refresh per
+//! run. Success is judged by the `error` field, whatever the HTTP status.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Connector, Page, Pass, Tokens, expiry, vnd};
+use super::super::{Connector, Page, Pass, Tokens, expiry, vnd};
+use super::{shopee_public_sign, shopee_shop_sign};
 use crate::channels::observe::Observation;
 use crate::domain::ListingStatus;
 use crate::sync::client::{HttpClient, SyncError, Verdict};
-use crate::sync::signing::{shopee_public_sign, shopee_shop_sign};
 
 const LIST: &str = "/api/v2/product/get_item_list";
 const INFO: &str = "/api/v2/product/get_item_base_info";

@@ -1,15 +1,15 @@
-//! Lazada Open Platform (`marketplaces.md` §2): `/products/get` with signed, sorted parameters
-//! (uppercase HMAC-SHA256), pages of at most 50, and time windows (`update_after`) instead of
-//! offsets past 10,000; one token refresh per run on the auth host. Success is `code == "0"`.
+//! Lazada's listing reader (`marketplaces.md` §2.4, §2.5): `/products/get` with signed, sorted
+//! parameters, pages of at most 50, and time windows (`update_after`) instead of offsets past
+//! 10,000; one token refresh per run on the auth host. Success is `code == "0"`.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Connector, Page, Pass, Tokens, expiry, vnd};
+use super::super::{Connector, Page, Pass, Tokens, expiry, vnd};
+use super::lazada_sign;
 use crate::channels::observe::Observation;
 use crate::domain::ListingStatus;
 use crate::sync::client::{HttpClient, SyncError, Verdict};
-use crate::sync::signing::lazada_sign;
 
 const PRODUCTS: &str = "/products/get";
 const REFRESH: &str = "/auth/token/refresh";
