@@ -368,6 +368,20 @@ impl Platform {
         !matches!(self, Platform::Other(_))
     }
 
+    /// The web sites its shops live on (a known marketplace's own; none for the others).
+    pub fn sites(&self) -> &'static [&'static str] {
+        match self {
+            Platform::Shopee => &["shopee.vn"],
+            Platform::Lazada => &["lazada.vn"],
+            Platform::Tiki => &["tiki.vn"],
+            Platform::TiktokShop => &["tiktok.com", "tiktokshop.com"],
+            Platform::Sendo => &["sendo.vn"],
+            Platform::Postmart => &["postmart.vn"],
+            Platform::Voso => &["voso.vn"],
+            Platform::Feed | Platform::Other(_) => &[],
+        }
+    }
+
     /// The connector the registry reads its shops through, when it has one.
     pub fn connector(&self) -> Option<ConnectorKind> {
         match self {
@@ -495,3 +509,9 @@ impl From<VerificationStatus> for TrackedStatus {
         }
     }
 }
+
+code_enum!(
+    /// What makes a channel count as modern on a day: an auditor's verification, an active
+    /// listing the sync saw, or its owner's declaration (when the policy counts those).
+    EvidencedBy { Verified, Observed, Declared }
+);

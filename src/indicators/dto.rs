@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{ChannelKind, LegalForm, SchemeCategory};
+use crate::domain::{ChannelKind, EvidencedBy, LegalForm, Platform, SchemeCategory};
 use crate::export::Format;
 use crate::policies::dto::Policy;
 use crate::units::dto::UnitRef;
@@ -322,10 +322,10 @@ pub struct ListingEvidence {
 pub struct ChannelEvidence {
     pub id: Uuid,
     pub kind: ChannelKind,
-    pub platform: String,
+    pub platform: Platform,
     /// `verified` (by an auditor on or before the date), `observed` (an active listing in the
     /// window) or `declared` (when the policy counts declared channels).
-    pub evidenced_by: String,
+    pub evidenced_by: EvidencedBy,
     pub verified_on: Option<NaiveDate>,
     pub listing: Option<ListingEvidence>,
     /// The shop's address as the evidence saw it (the verified version's, not the owner's

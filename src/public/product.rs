@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::service::PublicProduct;
-use crate::domain::{ChannelKind, UnitLevel};
+use crate::domain::{ChannelKind, EvidencedBy, Platform, UnitLevel};
 use crate::error::{AppError, AppResult};
 use crate::history::Known;
 use crate::indicators::explain::Evidence;
@@ -33,12 +33,12 @@ pub struct Place {
 pub struct Shop {
     pub kind: ChannelKind,
     /// The platform's or chain's code (`shopee`, …) or name as recorded.
-    pub platform: String,
+    pub platform: Platform,
     /// The shop's address on the platform, when one is recorded.
     pub shop_url: Option<String>,
     /// `verified` (by the department, on `verified_on`) or `observed` (a live listing seen by
     /// the sync).
-    pub evidenced_by: String,
+    pub evidenced_by: EvidencedBy,
     pub verified_on: Option<NaiveDate>,
 }
 
@@ -152,7 +152,7 @@ async fn shops(
             shop_url: c
                 .shop_url
                 .clone()
-                .filter(|u| linkable(u, &c.platform, &c.evidenced_by)),
+                .filter(|u| linkable(u, &c.platform, c.evidenced_by)),
             evidenced_by: c.evidenced_by,
             verified_on: c.verified_on,
         });
@@ -163,61 +163,48 @@ async fn shops(
 /// Where a buyer may be sent: a web address the department verified, or — for a shop only the
 /// sync vouches for — an address on the marketplace's own site (an owner's latest edit of a
 /// synced shop could otherwise point anywhere under the words "on sale").
-fn linkable(url: &str, platform: &str, evidenced_by: &str) -> bool {
+fn linkable(url: &str, platform: &Platform, evidenced_by: EvidencedBy) -> bool {
     let Ok(u) = reqwest::Url::parse(url) else {
         return false;
     };
     if !matches!(u.scheme(), "https" | "http") {
         return false;
     }
-    if evidenced_by == "verified" {
+    if evidenced_by == EvidencedBy::Verified {
         return true;
     }
-    let sites: &[&str] = match platform {
-        "shopee" => &["shopee.vn"],
-        "lazada" => &["lazada.vn"],
-        "tiki" => &["tiki.vn"],
-        "tiktok_shop" => &["tiktok.com", "tiktokshop.com"],
-        "sendo" => &["sendo.vn"],
-        "postmart" => &["postmart.vn"],
-        "voso" => &["voso.vn"],
-        _ => &[],
-    };
     let host = u.host_str().unwrap_or_default();
-    sites
+    platform
+        .sites()
         .iter()
         .any(|s| host == *s || host.ends_with(&format!(".{s}")))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::linkable;
+    use super::*;
+
+    fn typed(url: &str, platform: &str, by: &str) -> bool {
+        linkable(url, &Platform::parse(platform), by.parse().expect("a code"))
+    }
 
     #[test]
     fn a_synced_shop_links_only_to_its_marketplace() {
-        assert!(linkable("https://shopee.vn/htx.tra", "shopee", "observed"));
-        assert!(linkable(
-            "https://m.shopee.vn/htx.tra",
-            "shopee",
-            "observed"
-        ));
-        assert!(!linkable(
+        assert!(typed("https://shopee.vn/htx.tra", "shopee", "observed"));
+        assert!(typed("https://m.shopee.vn/htx.tra", "shopee", "observed"));
+        assert!(!typed(
             "https://evil.example/shopee.vn",
             "shopee",
             "observed"
         ));
-        assert!(!linkable(
+        assert!(!typed(
             "https://shopee.vn.evil.example/",
             "shopee",
             "observed"
         ));
-        assert!(!linkable("https://lazada.vn/x", "shopee", "observed"));
+        assert!(!typed("https://lazada.vn/x", "shopee", "observed"));
         // What the department verified is linked as verified; never a script.
-        assert!(linkable(
-            "https://coopmart.vn/ocop",
-            "Co.opmart",
-            "verified"
-        ));
-        assert!(!linkable("javascript:alert(1)", "shopee", "verified"));
+        assert!(typed("https://coopmart.vn/ocop", "Co.opmart", "verified"));
+        assert!(!typed("javascript:alert(1)", "shopee", "verified"));
     }
 }

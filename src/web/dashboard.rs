@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::drill::{Drill, DrillQuery, PER_PAGE, known_at};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::auth::Actor;
-use crate::domain::{Role, UnitLevel};
+use crate::domain::{EvidencedBy, Role, UnitLevel};
 use crate::error::AppError;
 use crate::export::{Download, Sheet};
 use crate::history::Known;
@@ -733,20 +733,20 @@ fn evidence_of(lang: Lang, e: &SubjectExplanation) -> Vec<String> {
     if let Some(m) = &e.modern_channel
         && let Some(c) = &m.channel
     {
-        let (key, date) = match c.evidenced_by.as_str() {
-            "verified" => ("evidence-channel-verified", c.verified_on),
-            "observed" => (
+        let (key, date) = match c.evidenced_by {
+            EvidencedBy::Verified => ("evidence-channel-verified", c.verified_on),
+            EvidencedBy::Observed => (
                 "evidence-channel-observed",
                 c.listing.as_ref().map(|l| clock::vietnam_date(l.seen_at)),
             ),
-            _ => ("evidence-channel-declared", None),
+            EvidencedBy::Declared => ("evidence-channel-declared", None),
         };
         out.push(lang.tf(
             key,
             &[
                 (
                     "platform",
-                    lang.t_or(&format!("platform-{}", c.platform), &c.platform),
+                    lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
                 ),
                 ("date", date.map(|d| lang.date(d)).unwrap_or_default()),
             ],

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::page::{Chrome, PageError};
-use crate::domain::UnitLevel;
+use crate::domain::{EvidencedBy, UnitLevel};
 use crate::error::AppError;
 use crate::http::BaseUrl;
 use crate::i18n::Lang;
@@ -353,7 +353,7 @@ pub fn qr_svg(url: &str) -> Result<String, AppError> {
 fn shop_line(lang: Lang, s: &Shop) -> ShopLine {
     let key = format!("platform-{}", s.platform);
     let platform = match lang.t(&key) {
-        t if t == key => s.platform.clone(),
+        t if t == key => s.platform.code().to_owned(),
         t => t,
     };
     ShopLine {
@@ -368,9 +368,11 @@ fn shop_line(lang: Lang, s: &Shop) -> ShopLine {
             })
             .unwrap_or_else(|| platform.clone()),
         href: s.shop_url.clone(),
-        evidence: match (s.evidenced_by.as_str(), s.verified_on) {
-            ("verified", Some(on)) => lang.tf("shop-verified", &[("date", lang.date(on))]),
-            ("observed", _) => lang.t("shop-observed"),
+        evidence: match (s.evidenced_by, s.verified_on) {
+            (EvidencedBy::Verified, Some(on)) => {
+                lang.tf("shop-verified", &[("date", lang.date(on))])
+            }
+            (EvidencedBy::Observed, _) => lang.t("shop-observed"),
             _ => String::new(),
         },
         platform,

@@ -176,7 +176,7 @@ async fn filters(db: &DatabaseConnection, f: &Filters) -> Result<SubjectQuery, A
     let legal_form = match f.legal_form.as_str() {
         "" => None,
         code => Some(
-            crate::domain::from_db::<LegalForm>("legal_form", code)
+            code.parse::<LegalForm>()
                 .map_err(|_| AppError::invalid("legal_form", "not a legal form"))?,
         ),
     };

@@ -14,7 +14,7 @@ use super::{
     freshness_window, latest_lapsed_start, months_after, refused_on, verification_in_force,
 };
 use crate::db::Sql;
-use crate::domain::{TrackedStatus, VerificationStatus};
+use crate::domain::{EvidencedBy, TrackedStatus, VerificationStatus};
 use crate::history::Known;
 use crate::policies::dto::Policy;
 
@@ -136,8 +136,8 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
                 found.push(ChannelEvidence {
                     id: ch.id,
                     kind: seen.kind,
-                    platform: seen.platform.to_string(),
-                    evidenced_by: "verified".to_owned(),
+                    platform: seen.platform.clone(),
+                    evidenced_by: EvidencedBy::Verified,
                     verified_on: Some(e.effective_on),
                     listing: None,
                     shop_url: seen.shop_url.clone(),
@@ -216,19 +216,19 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
                     seen_at: latest_in_window(s, d),
                 })
         });
-        let evidence = |by: &str, verified_on, listing| ChannelEvidence {
+        let evidence = |by, verified_on, listing| ChannelEvidence {
             id: ch.id,
             kind,
-            platform: ch.platform.to_string(),
-            evidenced_by: by.to_owned(),
+            platform: ch.platform.clone(),
+            evidenced_by: by,
             verified_on,
             listing,
             shop_url: ch.shop_url.clone(),
         };
         let this = if listing.is_some() {
-            Some(evidence("observed", None, listing))
+            Some(evidence(EvidencedBy::Observed, None, listing))
         } else if p.count_declared_channels {
-            Some(evidence("declared", None, None))
+            Some(evidence(EvidencedBy::Declared, None, None))
         } else {
             let later_verified = history
                 .into_iter()
@@ -273,26 +273,26 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
     match found.first().cloned() {
         Some(c) => {
             let mut args = vec![
-                ("platform", term("platform", &c.platform)),
+                ("platform", term("platform", c.platform.code())),
                 ("kind", term("kind", c.kind.code())),
                 ("d", date(d)),
                 ("version", int(p.version)),
             ];
-            let code = match c.evidenced_by.as_str() {
-                "verified" => {
+            let code = match c.evidenced_by {
+                EvidencedBy::Verified => {
                     if let Some(v) = c.verified_on {
                         args.push(("on", date(v)));
                     }
                     "counts_channel_verified"
                 }
-                "observed" => {
+                EvidencedBy::Observed => {
                     if let Some(l) = &c.listing {
                         args.push(("listing", text(l.external_id.clone())));
                         args.push(("on", date(crate::clock::vietnam_date(l.seen_at))));
                     }
                     "counts_channel_observed"
                 }
-                _ => "counts_channel_declared",
+                EvidencedBy::Declared => "counts_channel_declared",
             };
             let notes = vec![Note::new(code, args)];
             ModernChannelExplanation {
