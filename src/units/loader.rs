@@ -678,7 +678,7 @@ mod tests {
             assert!(ids.contains(&l.from_unit_id) && ids.contains(&l.to_unit_id));
         }
         // 10,565 commune links, 63 provinces, 5 island districts.
-        let succeeded = d.links.iter().filter(|l| l.kind.code() == "succeeded");
+        let succeeded = d.links.iter().filter(|l| l.kind == LinkKind::Succeeded);
         let succeeded = succeeded.count();
         assert_eq!(succeeded, 10_565 + 63 + 5);
     }

@@ -13,7 +13,7 @@ use super::page::{Page, PageError, Viewer};
 use super::queue::{Kept, render};
 use crate::change_requests::dto::{DecideChangeRequest, Decision};
 use crate::channels::dto::{RejectChannel, VerifyChannel};
-use crate::domain::CertStatus;
+use crate::domain::{CertStatus, VerificationStatus};
 use crate::error::AppError;
 use crate::feedback::dto::{AnswerReport, CloseReport};
 use crate::i18n::{Lang, parse_date};
@@ -176,7 +176,8 @@ pub async fn decide_channel(
 ) -> Answer {
     let session = viewer.check_csrf(form.csrf)?;
     let result = async {
-        if form.action == "rejected" {
+        let action = form.action.parse::<VerificationStatus>();
+        if matches!(action, Ok(VerificationStatus::Rejected)) {
             let input = RejectChannel {
                 reason: form.reason.unwrap_or_default().to_owned(),
                 effective_on: effective(viewer.lang, form.effective_on)?,
@@ -192,7 +193,7 @@ pub async fn decide_channel(
             .await?;
             return Ok("rejected");
         }
-        if form.action != "verified" {
+        if !matches!(action, Ok(VerificationStatus::Verified)) {
             return Err(AppError::invalid("action", "verified or rejected"));
         }
         let input = VerifyChannel {
