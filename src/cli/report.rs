@@ -36,8 +36,8 @@ pub struct Report {
     #[arg(long)]
     policy_version: Option<i32>,
     /// As the registry knew it at this instant (RFC 3339, e.g. 2025-07-01T09:30:00+07:00).
-    #[arg(long, value_parser = Known::past)]
-    known_at: Option<Known>,
+    #[arg(long)]
+    known_at: Option<String>,
 }
 
 pub async fn run(a: Report, db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -50,7 +50,7 @@ pub async fn run(a: Report, db: &DatabaseConnection) -> anyhow::Result<()> {
         unit.id,
         a.as_of,
         a.policy_version,
-        a.known_at.unwrap_or(Known::NOW),
+        Known::asked(a.known_at.as_deref(), "known_at").map_err(fail)?,
     )
     .await
     .map_err(fail)?;

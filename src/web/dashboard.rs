@@ -7,7 +7,7 @@ use rocket::{State, get};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::drill::{Drill, DrillQuery, PER_PAGE, known_at};
+use super::drill::{Drill, DrillQuery, PER_PAGE, moment};
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::domain::{EvidencedBy, Role, UnitLevel};
@@ -290,17 +290,13 @@ pub async fn dashboard(
         },
     };
     let known_text = known.map(str::trim).unwrap_or_default();
-    let known_at = known_at(lang, Some(known_text)).unwrap_or_else(|_| {
+    let known_at = moment(lang, Some(known_text)).unwrap_or_else(|_| {
         error.get_or_insert(lang.t("known-at-invalid"));
-        Known::NOW
+        None
     });
     let at = At {
         date: &day.to_string(),
-        known: if known_at == Known::NOW {
-            ""
-        } else {
-            known_text
-        },
+        known: if known_at.is_none() { "" } else { known_text },
     };
     let iso = day.to_string();
     let unit_code = match unit.map(str::trim).filter(|u| !u.is_empty()) {
@@ -433,7 +429,8 @@ pub async fn dashboard(
         }
         Err(e) => return Err(e.into()),
     };
-    let report = indicators::service::report(db, actor, found.id, day, None, known_at).await?;
+    let known = Known::asked(known_at.as_deref(), "known_at")?;
+    let report = indicators::service::report(db, actor, found.id, day, None, known).await?;
     let detail = units::service::get(db, found.id).await?;
     page.picker.extend(
         detail
@@ -459,7 +456,7 @@ pub async fn dashboard(
             ("population", lang.int(report.population)),
         ],
     );
-    if known_at != Known::NOW {
+    if known_at.is_some() {
         page.summary = format!("{} · {} {}", page.summary, lang.t("known-at"), known_text);
     }
     page.drafts = (report.drafts_excluded > 0).then(|| {
@@ -769,7 +766,7 @@ pub async fn subjects_export(
     let sheet = indicators::service::explanation_sheet(
         db.inner(),
         actor,
-        (&drill.explain_query(), drill.known_at()),
+        (&drill.explain_query(), drill.known_at()?),
         viewer.lang,
     )
     .await?;
@@ -796,7 +793,7 @@ pub async fn dashboard_export(
     let day =
         parse_date(date).ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
     let found = units::service::by_code_on(db.inner(), unit, day).await?;
-    let known = known_at(viewer.lang, known)?;
+    let known = Known::asked(moment(viewer.lang, known)?.as_deref(), "known_at")?;
     let report = indicators::service::report(db.inner(), actor, found.id, day, None, known).await?;
     let made = indicators::export::Made {
         by: actor.name.clone(),

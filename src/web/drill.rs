@@ -39,8 +39,8 @@ pub struct DrillQuery<'r> {
 pub(super) struct Drill {
     pub(super) unit: entity::unit::Model,
     pub(super) day: NaiveDate,
-    /// As typed, and as RFC 3339 for the services.
-    pub(super) known: Option<(String, Known)>,
+    /// As typed, and as RFC 3339.
+    pub(super) known: Option<(String, String)>,
     pub(super) key: IndicatorKey,
     pub(super) counts: Option<bool>,
     pub(super) gap: Option<Gap>,
@@ -81,9 +81,8 @@ impl Drill {
                     .ok_or_else(|| AppError::invalid("gap", "not a known reason"))?,
             ),
         };
-        let known = Some(known_at(lang, q.known)?)
-            .filter(|k| *k != Known::NOW)
-            .map(|k| (q.known.unwrap_or_default().trim().to_owned(), k));
+        let known =
+            moment(lang, q.known)?.map(|m| (q.known.unwrap_or_default().trim().to_owned(), m));
         Ok(Drill {
             unit: units::service::by_code_on(db, q.unit, day).await?,
             day,
@@ -100,9 +99,9 @@ impl Drill {
         })
     }
 
-    /// The knowledge time asked for (now when none).
-    pub(super) fn known_at(&self) -> Known {
-        self.known.as_ref().map_or(Known::NOW, |(_, k)| *k)
+    /// The knowledge time asked for (now when none), refused as the API refuses it.
+    pub(super) fn known_at(&self) -> Result<Known, AppError> {
+        Known::asked(self.known.as_ref().map(|(_, m)| m.as_str()), "known_at")
     }
 
     /// This drill's page of explained subjects.
@@ -112,7 +111,7 @@ impl Drill {
         actor: &Actor,
     ) -> Result<ExplanationPage, PageError> {
         let page = PageParams::new(self.page, PER_PAGE);
-        let query = (&self.explain_query(), self.known_at());
+        let query = (&self.explain_query(), self.known_at()?);
         Ok(indicators::service::explain(db, actor, query, &page).await?)
     }
 
@@ -157,13 +156,14 @@ impl Drill {
     }
 }
 
-/// A knowledge time typed in a page (now when left empty).
-pub(super) fn known_at(lang: Lang, typed: Option<&str>) -> Result<Known, PageError> {
+/// A knowledge time typed in a page, as Vietnamese write it (`01/07/2025 09:30`) or RFC 3339:
+/// the moment it names (`None` when left empty), or the page's refusal naming `known`. Whether
+/// it is past is the API's rule ([`Known::asked`]), checked where the figures are read.
+pub(super) fn moment(lang: Lang, typed: Option<&str>) -> Result<Option<String>, PageError> {
     match typed.map(str::trim).filter(|k| !k.is_empty()) {
-        None => Ok(Known::NOW),
-        // A past moment as Vietnamese write it (`01/07/2025 09:30`) or RFC 3339.
+        None => Ok(None),
         Some(k) => parse_moment(k)
-            .and_then(|m| Known::past(&m).ok())
+            .map(Some)
             .ok_or_else(|| AppError::invalid("known", lang.t("known-at-invalid")).into()),
     }
 }

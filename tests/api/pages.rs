@@ -1236,6 +1236,22 @@ async fn a_report_frozen_from_the_dashboard_stays_as_filed_and_downloads() {
     .await;
     assert_eq!(bad.status, Status::UnprocessableEntity);
     assert!(bad.body.contains("Thời điểm không hợp lệ"));
+    // A moment not yet come is readable, but refused as the API refuses it: no figures are
+    // shown as if known then.
+    for path in [
+        "/dashboard?unit=502&date=30/06/2025&known=01/01/2099+09:30",
+        "/dashboard/subjects?unit=502&date=2025-06-30&indicator=modern_channel&known=01/01/2099+09:30",
+        "/dashboard/export?unit=502&date=2025-06-30&known=01/01/2099+09:30&format=csv",
+    ] {
+        let future = page(&app.client, path).await;
+        assert_eq!(future.status, Status::UnprocessableEntity, "{path}");
+        assert!(
+            future.body.contains("không được là ngày trong tương lai"),
+            "{path}: {}",
+            future.body
+        );
+        assert!(!future.body.contains("Thời điểm không hợp lệ"), "{path}");
+    }
 
     // Listed, and downloadable with every subject's verdicts as filed.
     let list = page(&app.client, "/reports").await;
