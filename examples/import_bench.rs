@@ -54,11 +54,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         format!("sqlite://{}?mode=rwc", args.database)
     };
-    let config = AppConfig {
-        database_url,
-        sync_interval_secs: 0,
-        ..AppConfig::default()
-    };
+    let mut config = AppConfig::default();
+    config.database.url = database_url;
+    config.sync.interval_secs = 0;
     let db = ocop_registry::prepare(&config).await?;
     let on = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
     let graph = UnitGraph::load(&db).await?;

@@ -28,7 +28,7 @@ use entity::{
     listing, listing_span, listing_span_extension, raw_material_area, recognition, sales_channel,
     subject, unit,
 };
-use ocop_registry::config::AppConfig;
+use ocop_registry::config::{AppConfig, DatabaseConfig};
 use ocop_registry::history::{self, Known};
 use ocop_registry::unit_graph::{UnitGraph, valid_on};
 use ocop_registry::{clock, indicators, policies, prepare};
@@ -190,7 +190,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             println!(
                 "| {} | {} | {n} | {} | {} | {label} | {} | {} | {:.2} | {} | {} | {} |",
                 province.name,
-                if config.database_url.starts_with("sqlite") {
+                if config.database.url.starts_with("sqlite") {
                     "SQLite"
                 } else {
                     "PostgreSQL"
@@ -247,7 +247,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "| {} (policy v3) | {} | {n} | – | – | now | {} | – | – | {} | {} | {} |",
             province.name,
-            if config.database_url.starts_with("sqlite") {
+            if config.database.url.starts_with("sqlite") {
                 "SQLite"
             } else {
                 "PostgreSQL"
@@ -289,7 +289,10 @@ async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Optio
             }
         }
         let config = AppConfig {
-            database_url: format!("sqlite://{path}?mode=rwc"),
+            database: DatabaseConfig {
+                url: format!("sqlite://{path}?mode=rwc"),
+                ..Default::default()
+            },
             ..AppConfig::default()
         };
         return Ok((config, None));
@@ -309,7 +312,10 @@ async fn database_for(args: &Args, n: usize) -> anyhow::Result<(AppConfig, Optio
         .rsplit_once('/')
         .map_or(args.database.as_str(), |(b, _)| b);
     let config = AppConfig {
-        database_url: format!("{base}/{name}"),
+        database: DatabaseConfig {
+            url: format!("{base}/{name}"),
+            ..Default::default()
+        },
         ..AppConfig::default()
     };
     let cleanup: Cleanup = Box::pin(async move {

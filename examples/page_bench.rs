@@ -49,11 +49,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         );
         format!("sqlite://{}?mode=rwc", args.database)
     };
-    let config = AppConfig {
-        database_url,
-        sync_interval_secs: 0,
-        ..AppConfig::default()
-    };
+    let mut config = AppConfig::default();
+    config.database.url = database_url;
+    config.sync.interval_secs = 0;
     let db = prepare(&config).await?;
     let fail = |e: ocop_registry::error::AppError| anyhow::anyhow!("{e}");
     // An administrator's token for the API and a session for the pages.

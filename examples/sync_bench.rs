@@ -130,15 +130,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
-    let config = if args.database == "sqlite" {
+    let url = if args.database == "sqlite" {
         std::fs::create_dir_all("bench-data")?;
         for suffix in ["", "-wal", "-shm"] {
             std::fs::remove_file(format!("bench-data/sync-bench.db{suffix}")).ok();
         }
-        AppConfig {
-            database_url: "sqlite://bench-data/sync-bench.db?mode=rwc".to_owned(),
-            ..AppConfig::default()
-        }
+        "sqlite://bench-data/sync-bench.db?mode=rwc".to_owned()
     } else {
         let admin = Database::connect(args.database.clone()).await?;
         admin
@@ -151,11 +148,10 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
             .database
             .rsplit_once('/')
             .map_or(args.database.as_str(), |(b, _)| b);
-        AppConfig {
-            database_url: format!("{base}/ocop_sync_bench"),
-            ..AppConfig::default()
-        }
+        format!("{base}/ocop_sync_bench")
     };
+    let mut config = AppConfig::default();
+    config.database.url = url;
     let db = prepare(&config).await?;
     let settings = SyncSettings::from_config(&config).map_err(anyhow::Error::msg)?;
     let actor = Actor::cli();
@@ -258,7 +254,7 @@ async fn measure(args: &Args, uri: &str) -> anyhow::Result<()> {
     );
     println!(
         "| {} | {} | {} | first sync (all new): {:.1} s | second sync (all seen again): {:.1} s | peak RSS before {:.0} MiB, after first {:.0} MiB, after second {:.0} MiB |",
-        if config.database_url.starts_with("sqlite") {
+        if config.database.url.starts_with("sqlite") {
             "SQLite"
         } else {
             "PostgreSQL"

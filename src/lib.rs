@@ -105,9 +105,9 @@ pub fn build_rocket(
     if !settings.secrets.encrypting() {
         tracing::warn!("OCOP_SECRET_KEY is not set: channel credentials are stored unencrypted");
     }
-    let public_base_unset = config.public_base_url.is_none();
+    let public_base_unset = config.public.base_url.is_none();
     let telemetry = telemetry::RequestTelemetry {
-        trust_given_id: config.trust_request_id,
+        trust_given_id: config.telemetry.trust_request_id,
     };
     let map_tiles = web::map::MapTiles::from_config(&config).map_err(anyhow::Error::msg)?;
     let security = limits::SecurityHeaders {
@@ -115,6 +115,7 @@ pub fn build_rocket(
         consent_origins: settings.consent_origins().join(" "),
     };
     let metrics_address = config
+        .telemetry
         .metrics_address
         .as_deref()
         .map(telemetry::metrics_address)
@@ -174,12 +175,12 @@ pub fn build_rocket(
 pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     use anyhow::Context;
     let db = db::connect(
-        &config.database_url,
-        config.database_pool_size,
-        config.database_schema.as_deref(),
+        &config.database.url,
+        config.database.pool_size,
+        config.database.schema.as_deref(),
     )
     .await
-    .with_context(|| format!("cannot open database {}", redact(&config.database_url)))?;
+    .with_context(|| format!("cannot open database {}", redact(&config.database.url)))?;
     db::migrate(&db)
         .await
         .context("applying database migrations failed")?;
@@ -207,7 +208,7 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
 /// new empty registry (and, for `backup`, copying it and exiting 0). Only `serve` and `migrate`
 /// create a database.
 pub async fn prepare_existing(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
-    if let Some(file) = db::sqlite_file(&config.database_url)
+    if let Some(file) = db::sqlite_file(&config.database.url)
         && !file.exists()
     {
         anyhow::bail!(

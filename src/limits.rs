@@ -71,8 +71,8 @@ impl Limits {
     /// From the configuration.
     pub fn from_config(c: &AppConfig) -> Self {
         Limits {
-            auth_failures: Limiter::per_minute(c.auth_failures_per_minute),
-            public: Limiter::with_burst(c.public_requests_per_minute, c.public_burst),
+            auth_failures: Limiter::per_minute(c.quotas.auth_failures_per_minute),
+            public: Limiter::with_burst(c.quotas.public_requests_per_minute, c.quotas.public_burst),
         }
     }
 }
@@ -122,7 +122,7 @@ pub struct UploadSlots(std::sync::Arc<tokio::sync::Semaphore>);
 impl UploadSlots {
     pub fn from_config(c: &AppConfig) -> Self {
         UploadSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(
-            c.max_concurrent_uploads.max(1) as usize,
+            c.quotas.max_concurrent_uploads.max(1) as usize,
         )))
     }
 }

@@ -24,18 +24,18 @@ impl std::fmt::Debug for DocumentStore {
 }
 
 impl DocumentStore {
-    /// From `document_store`: a URL with a scheme (`s3://bucket/prefix`, `file:///abs/path`,
+    /// From `documents.store`: a URL with a scheme (`s3://bucket/prefix`, `file:///abs/path`,
     /// options from the `AWS_*` variables), else a local folder, created if missing.
     pub fn from_config(c: &AppConfig) -> Result<Self, String> {
-        let spec = c.document_store.trim();
+        let spec = c.documents.store.trim();
         let inner: Arc<dyn ObjectStore> = if spec.contains("://") {
             let url = reqwest::Url::parse(spec)
-                .map_err(|e| format!("document_store {spec:?} is not a URL: {e}"))?;
+                .map_err(|e| format!("documents.store {spec:?} is not a URL: {e}"))?;
             let options = std::env::vars()
                 .filter(|(k, _)| k.starts_with("AWS_"))
                 .map(|(k, v)| (k.to_ascii_lowercase(), v));
             let (store, prefix) = object_store::parse_url_opts(&url, options)
-                .map_err(|e| format!("document_store {spec:?}: {e}"))?;
+                .map_err(|e| format!("documents.store {spec:?}: {e}"))?;
             Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
         } else {
             std::fs::create_dir_all(spec)
@@ -47,7 +47,7 @@ impl DocumentStore {
         };
         Ok(DocumentStore {
             inner,
-            max_bytes: c.document_max_bytes,
+            max_bytes: c.documents.max_bytes,
         })
     }
 

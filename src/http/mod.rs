@@ -455,7 +455,7 @@ impl<'r, T: Serialize> Responder<'r, 'static> for Resource<T> {
 pub fn public_base(req: &Request<'_>) -> String {
     req.rocket()
         .state::<crate::config::AppConfig>()
-        .and_then(|c| c.public_base_url.clone())
+        .and_then(|c| c.public.base_url.clone())
         .unwrap_or_else(|| listening_base(req.rocket().config()))
         .trim_end_matches('/')
         .to_owned()

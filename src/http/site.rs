@@ -27,7 +27,7 @@ impl FromThisSite {
         let public = req
             .rocket()
             .state::<crate::config::AppConfig>()
-            .and_then(|c| c.public_base_url.as_deref())
+            .and_then(|c| c.public.base_url.as_deref())
             .and_then(host_of);
         Some(host) != headers.get_one("Host") && Some(host) != public
     }

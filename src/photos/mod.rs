@@ -1,6 +1,6 @@
 //! Product photos for the public page. A producer uploads a JPEG or PNG; the registry keeps only
 //! its own renditions (a few widths, re-encoded, no metadata), and the photo shows publicly once
-//! a review window has passed — `photo_review_hours`, 0 for at once — unless an auditor of the
+//! a review window has passed — `documents.photo_review_hours`, 0 for at once — unless an auditor of the
 //! product's unit rejected it first (the queue's tab "Ảnh"). An auditor may approve it sooner,
 //! or take down a public one; staff uploads need no review.
 

@@ -36,7 +36,7 @@ pub struct PhotoUploadForm {
 
 /// The review window of an owner's photo, from the configuration.
 pub fn review_window(config: &AppConfig) -> chrono::Duration {
-    chrono::Duration::hours(i64::from(config.photo_review_hours))
+    chrono::Duration::hours(i64::from(config.documents.photo_review_hours))
 }
 
 /// A width in a file's path (`640`, or `640.jpg` on the public address), if one served.
@@ -47,7 +47,7 @@ pub fn width_of(raw: &str) -> Option<u32> {
 /// Upload a photo of a product (its producer, the auditors of its unit, administrators): JPEG
 /// or PNG by content. The registry keeps renditions 320, 640 and 1280 pixels wide, re-encoded
 /// without metadata (EXIF, GPS) and turned upright. An owner's photo shows publicly after the
-/// review window (`photo_review_hours`) unless an auditor rejects it; a staff upload at once.
+/// review window (`documents.photo_review_hours`) unless an auditor rejects it; a staff upload at once.
 #[utoipa::path(post, path = "/api/v1/products/{id}/photos", tag = "photos",
     params(("id" = uuid::Uuid, Path, description = "Product id")),
     request_body(content = PhotoUploadForm, content_type = "multipart/form-data"),

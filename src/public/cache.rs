@@ -8,7 +8,7 @@
 //! for that one (moka's `try_get_with`): the interval's first requests do not all render.
 //!
 //! The kept answers are this process's alone: nothing is shared between processes and nothing
-//! depends on another's (each may lag a change by at most `public_cache_seconds`, well inside
+//! depends on another's (each may lag a change by at most `public.cache_seconds`, well inside
 //! the `max-age` every answer already allows any cache on the way).
 
 use std::sync::Arc;
@@ -71,12 +71,12 @@ impl Rendered {
 pub struct PublicCache(Option<moka::future::Cache<String, Arc<Rendered>>>);
 
 impl PublicCache {
-    /// From the configuration: `public_cache_seconds` (0: render every request), at most
+    /// From the configuration: `public.cache_seconds` (0: render every request), at most
     /// 64 MiB of bodies.
     pub fn from_config(c: &AppConfig) -> Self {
-        PublicCache((c.public_cache_seconds > 0).then(|| {
+        PublicCache((c.public.cache_seconds > 0).then(|| {
             moka::future::Cache::builder()
-                .time_to_live(Duration::from_secs(c.public_cache_seconds))
+                .time_to_live(Duration::from_secs(c.public.cache_seconds))
                 .weigher(|k: &String, v: &Arc<Rendered>| {
                     u32::try_from(k.len() + v.body.len()).unwrap_or(u32::MAX)
                 })

@@ -1,4 +1,4 @@
-//! The background worker of a serving process: every `sync_interval_secs` it processes pending
+//! The background worker of a serving process: every `sync.interval_secs` it processes pending
 //! webhook events and runs the syncs that are due. Every process may run one; claims in the
 //! database keep them from doing the same work twice.
 

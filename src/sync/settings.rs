@@ -88,30 +88,59 @@ impl SyncSettings {
     pub fn from_config(c: &AppConfig) -> Result<Self, String> {
         Ok(SyncSettings {
             secrets: Secrets::new(c.secret_key.as_deref())?,
-            timeout: Duration::from_secs_f64(c.sync_timeout_secs.max(0.001)),
+            timeout: Duration::from_secs_f64(c.sync.timeout_secs.max(0.001)),
             policy: RetryPolicy {
-                max_attempts: std::cmp::max(c.sync_max_attempts, 1),
-                base_backoff: Duration::from_millis(c.sync_backoff_ms),
-                max_wait: Duration::from_secs(c.sync_max_wait_secs),
+                max_attempts: std::cmp::max(c.sync.max_attempts, 1),
+                base_backoff: Duration::from_millis(c.sync.backoff_ms),
+                max_wait: Duration::from_secs(c.sync.max_wait_secs),
             },
             instance: format!("{}-{}", std::process::id(), Uuid::new_v4().simple()),
-            public_base_url: c.public_base_url.clone(),
-            scheduler_interval: Duration::from_secs(c.sync_interval_secs),
+            public_base_url: c.public.base_url.clone(),
+            scheduler_interval: Duration::from_secs(c.sync.interval_secs),
             hosts: Hosts {
-                shopee: c.shopee_base_url.clone(),
-                lazada: c.lazada_base_url.clone(),
-                lazada_auth: c.lazada_auth_base_url.clone(),
+                shopee: c.marketplaces.shopee.base_url.clone(),
+                lazada: c.marketplaces.lazada.base_url.clone(),
+                lazada_auth: c.marketplaces.lazada.auth_base_url.clone(),
             },
-            allow_private_hosts: c.sync_allow_private_hosts,
+            allow_private_hosts: c.sync.allow_private_hosts,
             apps: Apps {
-                shopee: app(&c.shopee_partner_id, &c.shopee_partner_key),
-                lazada: app(&c.lazada_app_key, &c.lazada_app_secret),
-                tiktok: app(&c.tiktok_app_key, &c.tiktok_app_secret),
-                lazada_consent: c.lazada_consent_url.trim_end_matches('/').to_owned(),
-                tiktok_consent: c.tiktok_consent_url.trim_end_matches('/').to_owned(),
-                tiktok_auth: c.tiktok_auth_base_url.trim_end_matches('/').to_owned(),
-                tiktok_api: c.tiktok_base_url.trim_end_matches('/').to_owned(),
-                tiktok_service_id: c.tiktok_service_id.clone(),
+                shopee: app(
+                    &c.marketplaces.shopee.partner_id,
+                    &c.marketplaces.shopee.partner_key,
+                ),
+                lazada: app(
+                    &c.marketplaces.lazada.app_key,
+                    &c.marketplaces.lazada.app_secret,
+                ),
+                tiktok: app(
+                    &c.marketplaces.tiktok.app_key,
+                    &c.marketplaces.tiktok.app_secret,
+                ),
+                lazada_consent: c
+                    .marketplaces
+                    .lazada
+                    .consent_url
+                    .trim_end_matches('/')
+                    .to_owned(),
+                tiktok_consent: c
+                    .marketplaces
+                    .tiktok
+                    .consent_url
+                    .trim_end_matches('/')
+                    .to_owned(),
+                tiktok_auth: c
+                    .marketplaces
+                    .tiktok
+                    .auth_base_url
+                    .trim_end_matches('/')
+                    .to_owned(),
+                tiktok_api: c
+                    .marketplaces
+                    .tiktok
+                    .base_url
+                    .trim_end_matches('/')
+                    .to_owned(),
+                tiktok_service_id: c.marketplaces.tiktok.service_id.clone(),
             },
         })
     }

@@ -39,9 +39,9 @@ pub struct Policy {
 impl Policy {
     pub fn from_config(c: &crate::config::AppConfig) -> Self {
         Policy {
-            idle: Duration::minutes(Ord::max(c.session_idle_minutes, 1)),
-            failures: Ord::max(c.sign_in_failures, 1),
-            lock: Duration::minutes(Ord::max(c.sign_in_lock_minutes, 1)),
+            idle: Duration::minutes(Ord::max(c.sessions.idle_minutes, 1)),
+            failures: Ord::max(c.sessions.sign_in_failures, 1),
+            lock: Duration::minutes(Ord::max(c.sessions.sign_in_lock_minutes, 1)),
             secure_cookie: c.secure_cookies(),
         }
     }

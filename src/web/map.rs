@@ -106,7 +106,8 @@ impl MapTiles {
     /// with `{z}`, `{x}` and `{y}`, or nothing.
     pub fn from_config(config: &crate::config::AppConfig) -> Result<MapTiles, String> {
         let Some(url) = config
-            .map_tiles_url
+            .maps
+            .tiles_url
             .as_deref()
             .map(str::trim)
             .filter(|u| !u.is_empty())
@@ -115,7 +116,7 @@ impl MapTiles {
         };
         let refused = || {
             format!(
-                "ROCKET_MAP_TILES_URL must be an http(s) address with {{z}}, {{x}} and {{y}} \
+                "maps.tiles_url (ROCKET_MAP_TILES_URL) must be an http(s) address with {{z}}, {{x}} and {{y}} \
                  (https://tiles.example.vn/{{z}}/{{x}}/{{y}}.png), not {url:?}"
             )
         };
@@ -128,7 +129,7 @@ impl MapTiles {
         }
         Ok(MapTiles {
             url: url.to_owned(),
-            attribution: config.map_tiles_attribution.clone().unwrap_or_default(),
+            attribution: config.maps.tiles_attribution.clone().unwrap_or_default(),
             origin: Some(parsed.origin().ascii_serialization()),
         })
     }
@@ -177,10 +178,9 @@ mod tests {
     use super::*;
 
     fn tiles(url: &str) -> Result<MapTiles, String> {
-        MapTiles::from_config(&crate::config::AppConfig {
-            map_tiles_url: Some(url.to_owned()),
-            ..Default::default()
-        })
+        let mut config = crate::config::AppConfig::default();
+        config.maps.tiles_url = Some(url.to_owned());
+        MapTiles::from_config(&config)
     }
 
     #[test]

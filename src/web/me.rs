@@ -13,12 +13,12 @@ use sea_orm::DatabaseConnection;
 
 use super::forms::{Input, Refusal, Shape, Spec};
 use super::page::{Chrome, Page, PageError, Viewer};
+use super::records::Table;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::indicators::dto::{Gap, SubjectExplanation};
-use crate::pagination::{MAX_PER_PAGE, PageParams};
-use crate::{areas, certifications, channels, clock, indicators, products, subjects};
+use crate::{clock, indicators, subjects};
 
 /// One target: counts or not, why, and what to do.
 pub struct Verdict {
@@ -37,31 +37,6 @@ pub struct Field {
     pub label: String,
     pub value: String,
     pub error: Option<String>,
-}
-
-/// A table of the subject's records.
-pub struct Table {
-    pub id: &'static str,
-    pub title: String,
-    pub headings: Vec<String>,
-    pub rows: Vec<Row>,
-    /// The areas' GeoJSON, drawn on a map above the table (web/map.rs).
-    pub map: Option<String>,
-}
-
-/// A row: its cells, links (its form, its document) and buttons (connect a shop).
-pub struct Row {
-    pub cells: Vec<String>,
-    /// `(href, label, id)`.
-    pub links: Vec<(String, String, String)>,
-    pub actions: Vec<Action>,
-}
-
-/// A button that posts the page's anti-forgery token to `action`.
-pub struct Action {
-    pub action: String,
-    pub label: String,
-    pub id: String,
 }
 
 #[derive(Template)]
@@ -102,7 +77,7 @@ pub async fn me(
     let done = match (saved, connected, done) {
         (Some(true), _, _) => Some("contact"),
         (_, Some(true), _) => Some("connected"),
-        (_, _, Some(d)) => super::owner_forms::DONE.iter().copied().find(|f| *f == d),
+        (_, _, Some(d)) => super::owner_forms::done(d),
         _ => None,
     };
     let edit = edit.and_then(super::owner_forms::Edit::parse);
@@ -234,7 +209,7 @@ pub async fn render(
             ),
         );
     }
-    let tables = records(db, actor, id, lang, true).await?;
+    let tables = super::records::records(db, actor, id, lang, true).await?;
     let population = match explained.active_recognitions.len() {
         0 => lang.tf("me-outside-population", &[("date", date(today))]),
         _ => lang.tf("me-in-population", &[("date", date(today))]),
@@ -319,286 +294,4 @@ pub fn verdicts(e: &SubjectExplanation, lang: Lang) -> Vec<Verdict> {
         out.push(one("modern_channel", m.counts, &m.notes, &m.gaps));
     }
     out
-}
-
-/// The subject's records as tables: products with their recognitions, raw-material areas,
-/// certifications and channels. The owner's own page (`owner`) links each record's form and
-/// offers to connect a shop; staff pages show the same records with their documents.
-pub async fn records(
-    db: &DatabaseConnection,
-    actor: &crate::auth::Actor,
-    id: uuid::Uuid,
-    lang: Lang,
-    owner: bool,
-) -> Result<Vec<Table>, AppError> {
-    let all = PageParams::new(1, MAX_PER_PAGE);
-    let label = |prefix: &str, code: &str| lang.t(&format!("{prefix}-{code}"));
-    let date = |d: chrono::NaiveDate| lang.date(d);
-    let edit_link = |form: &str, record: uuid::Uuid| {
-        owner.then(|| {
-            (
-                format!("/me?edit={form}:{record}#form-edit"),
-                lang.t("me-edit"),
-                format!("edit-{record}"),
-            )
-        })
-    };
-    // Staff decide from the file: a record waiting for them opens on its item in the queue
-    // (its scan beside it), a standing recognition on the revocation form.
-    let review_link = |tab: &str, record: uuid::Uuid, waiting: bool| {
-        (!owner && waiting).then(|| {
-            (
-                format!("/queue?tab={tab}#item-{record}"),
-                lang.t("subject-review"),
-                format!("review-{record}"),
-            )
-        })
-    };
-    let mut products_rows = Vec::new();
-    for p in products::service::list(db, actor, id, &all).await?.items {
-        let recognitions = products::service::list_recognitions(db, actor, p.id, &all)
-            .await?
-            .items;
-        let mut product_link: Vec<_> = edit_link("product", p.id).into_iter().collect();
-        product_link.extend(super::photos::product_links(db, owner, lang, p.id).await?);
-        if recognitions.is_empty() {
-            products_rows.push(Row {
-                links: product_link.clone().into_iter().collect(),
-                actions: Vec::new(),
-                cells: vec![
-                    p.name.clone(),
-                    label("product-group", p.group.code()),
-                    lang.t("me-not-recognised"),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
-            });
-        }
-        for (i, r) in recognitions.into_iter().enumerate() {
-            let status: &'static str = r.status.into();
-            let revoke = (!owner && r.revoked_on.is_none()).then(|| {
-                (
-                    format!("/subjects/{id}?revoke={}#form-revoke", r.id),
-                    lang.t("subject-revoke"),
-                    format!("revoke-{}", r.id),
-                )
-            });
-            products_rows.push(Row {
-                links: if i == 0 {
-                    product_link.clone().into_iter().chain(revoke).collect()
-                } else {
-                    revoke.into_iter().collect()
-                },
-                actions: Vec::new(),
-                cells: vec![
-                    p.name.clone(),
-                    label("product-group", p.group.code()),
-                    lang.tf("me-stars", &[("stars", r.stars.to_string())]),
-                    format!("{} · {}", r.decision_no, date(r.decision_date)),
-                    date(r.valid_until.pred_opt().unwrap_or(r.valid_until)), // its last day
-                    label("recognition-status", status),
-                ],
-            });
-        }
-    }
-    let area_items = areas::service::list(db, actor, id, &all).await?.items;
-    let areas_rows = area_items
-        .iter()
-        .map(|a| Row {
-            links: edit_link("area", a.id)
-                .into_iter()
-                .chain(review_link(
-                    "areas",
-                    a.id,
-                    a.status == crate::domain::CertStatus::Submitted,
-                ))
-                .collect(),
-            actions: Vec::new(),
-            cells: vec![
-                a.name.clone(),
-                a.material.clone(),
-                a.hectares_shown(lang),
-                label("tenure", a.tenure.code()),
-                a.linkage
-                    .as_ref()
-                    .map(|l| format!("{} · {}", l.contract_no, date(l.end_on)))
-                    .unwrap_or_default(),
-                // Where the auditor stands on it, with the reason of a refusal.
-                {
-                    let status = label("cert-status", a.status.code());
-                    match a.history.last().and_then(|e| e.reason.clone()) {
-                        Some(reason)
-                            if a.status != crate::domain::CertStatus::Submitted
-                                && a.status != crate::domain::CertStatus::Verified =>
-                        {
-                            format!("{status}: {reason}")
-                        }
-                        _ => status,
-                    }
-                },
-            ],
-        })
-        .collect();
-    let certs_rows = certifications::service::list(db, actor, id, &all)
-        .await?
-        .items
-        .into_iter()
-        .map(|c| Row {
-            links: evidence_links(
-                lang,
-                c.id,
-                c.evidence_document_id,
-                c.evidence_url.as_deref(),
-            )
-            .into_iter()
-            .chain(edit_link("certification", c.id))
-            .chain(review_link(
-                "certifications",
-                c.id,
-                c.status == crate::domain::CertStatus::Submitted,
-            ))
-            .collect(),
-            cells: vec![
-                lang.t_or(&format!("scheme-{}", c.scheme), &c.scheme_name),
-                c.certificate_no,
-                date(c.issued_on),
-                date(c.expires_on),
-                if c.expired {
-                    lang.t("me-expired")
-                } else {
-                    label("cert-status", c.status.code())
-                },
-            ],
-            actions: Vec::new(),
-        })
-        .collect();
-    let mut channels_rows = Vec::new();
-    for c in channels::service::list(db, actor, id, &all).await?.items {
-        // Shopee and Lazada shops connect through the marketplace; a connected one shows it.
-        let connection = crate::sync::connection::connection_of(db, c.id).await?;
-        let managed = connection
-            .as_ref()
-            .map(|k| k.managed_by == crate::sync::dto::ManagedBy::Registry);
-        let connectable = c.platform.connector().is_some_and(|k| k.is_marketplace());
-        let action = |verb: &str, key: &str| Action {
-            action: format!("/me/channels/{}/{verb}", c.id),
-            label: lang.t(key),
-            id: format!("{verb}-{}", c.id),
-        };
-        let actions = match managed {
-            _ if !owner => Vec::new(),
-            Some(_) => vec![action("disconnect", "me-disconnect")],
-            None if connectable => vec![action("connect", "me-connect")],
-            None => Vec::new(),
-        };
-        let mut verification = label("verification", c.verification.status.code());
-        if managed == Some(true) {
-            verification = format!("{verification} · {}", lang.t("me-connected-by-registry"));
-        }
-        channels_rows.push(Row {
-            cells: vec![
-                label("kind", c.kind.code()),
-                lang.t_or(&format!("platform-{}", c.platform), c.platform.code()),
-                c.shop_url.or(c.shop_id).unwrap_or_default(),
-                verification,
-            ],
-            links: evidence_links(
-                lang,
-                c.id,
-                c.evidence_document_id,
-                c.evidence_url.as_deref(),
-            )
-            .into_iter()
-            .chain(edit_link("channel", c.id))
-            .chain(review_link(
-                "channels",
-                c.id,
-                c.verification.status == crate::domain::VerificationStatus::Declared,
-            ))
-            .collect(),
-            actions,
-        });
-    }
-    let heads = |keys: &[&str]| keys.iter().map(|k| lang.t(k)).collect::<Vec<_>>();
-    let tables = vec![
-        Table {
-            id: "products",
-            title: lang.t("me-products"),
-            headings: heads(&[
-                "me-col-product",
-                "me-col-group",
-                "me-col-stars",
-                "me-col-decision",
-                "me-col-valid-until",
-                "me-col-status",
-            ]),
-            rows: products_rows,
-            map: None,
-        },
-        Table {
-            id: "areas",
-            title: lang.t("me-areas"),
-            headings: heads(&[
-                "me-col-area",
-                "me-col-material",
-                "me-col-hectares",
-                "me-col-tenure",
-                "me-col-contract",
-                "me-col-status",
-            ]),
-            rows: areas_rows,
-            map: super::map::areas_geojson(&area_items, &Default::default(), lang),
-        },
-        Table {
-            id: "certifications",
-            title: lang.t("me-certifications"),
-            headings: heads(&[
-                "me-col-scheme",
-                "me-col-number",
-                "me-col-issued",
-                "me-col-expires",
-                "me-col-status",
-            ]),
-            rows: certs_rows,
-            map: None,
-        },
-        Table {
-            id: "channels",
-            title: lang.t("me-channels"),
-            headings: heads(&[
-                "me-col-kind",
-                "me-col-platform",
-                "me-col-shop",
-                "me-col-verification",
-            ]),
-            rows: channels_rows,
-            map: None,
-        },
-    ];
-    Ok(tables)
-}
-
-/// A record's evidence: its uploaded scan, shown by the registry, and the address it gave.
-fn evidence_links(
-    lang: Lang,
-    id: uuid::Uuid,
-    document: Option<uuid::Uuid>,
-    url: Option<&str>,
-) -> Vec<(String, String, String)> {
-    let scan = document.map(|d| {
-        (
-            format!("/documents/{d}"),
-            lang.t("me-document"),
-            format!("document-{id}"),
-        )
-    });
-    let link = url.map(|u| {
-        (
-            u.to_owned(),
-            lang.t("me-evidence-link"),
-            format!("evidence-{id}"),
-        )
-    });
-    scan.into_iter().chain(link).collect()
 }

@@ -24,6 +24,7 @@ pub mod photos;
 pub mod public;
 pub mod queue;
 mod queue_items;
+pub mod records;
 pub mod reports;
 pub mod subject_forms;
 pub mod subjects;

@@ -12,10 +12,11 @@ use rocket::response::Redirect;
 use rocket::{Either, State, post};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
+use strum::IntoEnumIterator;
 use uuid::Uuid;
 
 use super::forms::{self, Refusal, Shape};
-use super::owner_specs::{edit_specs, specs};
+use super::owner_specs::{OwnerForm, edit_specs, specs};
 use super::page::{Page, PageError, Viewer};
 use crate::auth::Actor;
 use crate::documents::DocumentStore;
@@ -25,26 +26,18 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::{areas, certifications, change_requests, channels, clock, products};
 
-/// The forms, in the order the page shows them.
-pub const FORMS: [&str; 5] = ["product", "area", "certification", "channel", "identity"];
-
 /// What `?done=` may name: a form added, or a record edited.
-pub const DONE: [&str; 6] = [
-    "product",
-    "area",
-    "certification",
-    "channel",
-    "identity",
-    "edit",
-];
-
-/// The records an owner edits on its page (identity data goes through a request).
-const EDITABLE: [&str; 4] = ["product", "area", "certification", "channel"];
+pub fn done(named: &str) -> Option<&'static str> {
+    match named {
+        "edit" => Some("edit"),
+        _ => named.parse::<OwnerForm>().ok().map(OwnerForm::code),
+    }
+}
 
 /// A record opened for editing: `area:{id}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Edit {
-    pub form: &'static str,
+    pub form: OwnerForm,
     pub id: Uuid,
 }
 
@@ -52,7 +45,7 @@ impl Edit {
     pub fn parse(s: &str) -> Option<Edit> {
         let (form, id) = s.split_once(':')?;
         Some(Edit {
-            form: EDITABLE.iter().copied().find(|f| *f == form)?,
+            form: form.parse().ok().filter(|f: &OwnerForm| f.editable())?,
             id: id.parse().ok()?,
         })
     }
@@ -65,22 +58,23 @@ fn to_json(v: &impl serde::Serialize) -> AppResult<Value> {
 /// A record's view as JSON and its version, through the API's own read (and its access rule).
 async fn record(db: &DatabaseConnection, actor: &Actor, edit: Edit) -> AppResult<(Value, i32)> {
     Ok(match edit.form {
-        "product" => {
+        OwnerForm::Product => {
             let v = products::service::get(db, actor, edit.id).await?;
             (to_json(&v)?, v.version)
         }
-        "area" => {
+        OwnerForm::Area => {
             let v = areas::service::get(db, actor, edit.id).await?;
             (to_json(&v)?, v.version)
         }
-        "certification" => {
+        OwnerForm::Certification => {
             let v = certifications::service::get(db, actor, edit.id).await?;
             (to_json(&v)?, v.version)
         }
-        _ => {
+        OwnerForm::Channel => {
             let v = channels::service::get(db, actor, edit.id).await?;
             (to_json(&v)?, v.version)
         }
+        OwnerForm::Identity => return Err(AppError::not_found("form", edit.form.code())),
     })
 }
 
@@ -111,10 +105,10 @@ pub async fn shapes(
         shape.version = Some(version);
         out.push(shape);
     }
-    for form in FORMS {
+    for form in OwnerForm::iter() {
         let specs = specs(db, actor, subject_id, form, lang).await?;
         out.push(forms::shape(
-            form,
+            form.code(),
             lang.t(&format!("form-{form}-title")),
             lang.t(&format!("form-{form}-submit")),
             specs,
@@ -186,11 +180,7 @@ pub async fn submit(
     posted: Form<Posted<'_>>,
 ) -> Result<Either<Redirect, Page>, PageError> {
     let (actor, subject_id) = owner(&viewer, posted.csrf)?;
-    let form: &'static str = FORMS
-        .iter()
-        .copied()
-        .find(|f| *f == form)
-        .ok_or_else(|| AppError::not_found("form", form))?;
+    let form = OwnerForm::named(form)?;
     let lang = viewer.lang;
     let (db, store) = (db.inner(), store.inner());
     let specs = specs(db, actor, subject_id, form, lang).await?;
@@ -199,14 +189,14 @@ pub async fn submit(
     let file = match crate::http::upload::sent(&posted.file, "file", store.max_bytes) {
         Ok(file) => crate::http::upload::received(file).await?,
         Err(e) => {
-            let refusal = Refusal::of(form, typed, &e, &specs, lang);
+            let refusal = Refusal::of(form.code(), typed, &e, &specs, lang);
             return Ok(Either::Right(
                 super::me::render(db, &viewer, Some(refusal), None, None).await?,
             ));
         }
     };
     let refuse = |errors| Refusal {
-        form,
+        form: form.code(),
         typed: typed.clone(),
         errors,
     };
@@ -224,7 +214,7 @@ pub async fn submit(
             "/me?done={form}#form-{form}"
         )))),
         Err(e) if e.status_code().0.code < 500 => {
-            let refusal = Refusal::of(form, typed.clone(), &e, &specs, lang);
+            let refusal = Refusal::of(form.code(), typed.clone(), &e, &specs, lang);
             Ok(Either::Right(
                 super::me::render(db, &viewer, Some(refusal), None, None).await?,
             ))
@@ -239,7 +229,7 @@ async fn apply(
     store: &DocumentStore,
     actor: &Actor,
     subject_id: Uuid,
-    form: &str,
+    form: OwnerForm,
     body: &mut Value,
     file: Option<(String, Vec<u8>)>,
 ) -> AppResult<()> {
@@ -253,8 +243,8 @@ async fn apply(
     };
     // A commune typed by name becomes its id.
     let named = match form {
-        "area" => place("commune_id", &["commune_id"], body),
-        "identity" => place("changes.commune_id", &["changes", "commune_id"], body),
+        OwnerForm::Area => place("commune_id", &["commune_id"], body),
+        OwnerForm::Identity => place("changes.commune_id", &["changes", "commune_id"], body),
         _ => None,
     };
     if let Some((field, typed)) = named {
@@ -262,7 +252,7 @@ async fn apply(
             .await
             .map_err(|m| AppError::invalid(field, m))?;
         let target = match form {
-            "area" => body.get_mut("commune_id"),
+            OwnerForm::Area => body.get_mut("commune_id"),
             _ => body
                 .get_mut("changes")
                 .and_then(|c| c.get_mut("commune_id")),
@@ -272,11 +262,11 @@ async fn apply(
         }
     }
     match form {
-        "product" => {
+        OwnerForm::Product => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             products::service::create(db, actor, subject_id, input).await?;
         }
-        "area" => {
+        OwnerForm::Area => {
             if body.get("commune_id").is_none() {
                 let s = crate::subjects::service::get(db, actor, subject_id).await?;
                 body["commune_id"] = Value::String(s.commune_id.to_string());
@@ -293,7 +283,7 @@ async fn apply(
             let input = crate::http::parse_json(&bytes(body)?)?;
             areas::service::create(db, actor, subject_id, input).await?;
         }
-        "certification" => {
+        OwnerForm::Certification => {
             // Read the request first: a refused certificate stores no document.
             let input: certifications::dto::CreateCertification =
                 crate::http::parse_json(&bytes(body)?)?;
@@ -314,18 +304,17 @@ async fn apply(
             .map_err(document_refusal)?;
             certifications::service::create_with_scan(db, actor, subject_id, input, doc).await?;
         }
-        "channel" => {
+        OwnerForm::Channel => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             channels::service::create(db, actor, subject_id, input).await?;
         }
-        "identity" => {
+        OwnerForm::Identity => {
             if body.get("changes").is_none() {
                 body["changes"] = Value::Object(Default::default());
             }
             let input = crate::http::parse_json(&bytes(body)?)?;
             change_requests::service::create(db, actor, subject_id, input).await?;
         }
-        _ => return Err(AppError::not_found("form", form)),
     }
     Ok(())
 }
@@ -395,7 +384,7 @@ async fn apply_edit(
     file: Option<(String, Vec<u8>)>,
 ) -> AppResult<()> {
     let bytes = |b: &Value| serde_json::to_vec(b).map_err(|e| AppError::Internal(e.to_string()));
-    if edit.form == "area" {
+    if edit.form == OwnerForm::Area {
         if let Some(typed) = body
             .get("commune_id")
             .and_then(Value::as_str)
@@ -427,7 +416,7 @@ async fn apply_edit(
         }
     }
     let doc = match (edit.form, file) {
-        ("certification", Some((file_name, content))) => Some(
+        (OwnerForm::Certification, Some((file_name, content))) => Some(
             crate::documents::service::prepare(
                 db,
                 store,
@@ -445,23 +434,24 @@ async fn apply_edit(
     };
     let id = edit.id;
     match edit.form {
-        "product" => {
+        OwnerForm::Product => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             products::service::update(db, actor, id, if_match, input).await?;
         }
-        "area" => {
+        OwnerForm::Area => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             areas::service::update(db, actor, id, if_match, input).await?;
         }
-        "certification" => {
+        OwnerForm::Certification => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             certifications::service::update_with_scan(db, actor, (id, if_match), input, doc)
                 .await?;
         }
-        _ => {
+        OwnerForm::Channel => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             channels::service::update(db, actor, id, if_match, input).await?;
         }
+        OwnerForm::Identity => return Err(AppError::not_found("form", edit.form.code())),
     }
     Ok(())
 }

@@ -103,7 +103,7 @@ async fn render(
         product: product.name,
         lines,
         back,
-        review_hours: config.photo_review_hours,
+        review_hours: config.documents.photo_review_hours,
         done,
         error,
     })

@@ -12,6 +12,7 @@ use rocket::response::Redirect;
 use rocket::{Either, State, post};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
+use strum::IntoEnumIterator;
 use uuid::Uuid;
 
 use super::forms::{self, Input, Refusal, Shape, Spec, options};
@@ -24,8 +25,22 @@ use crate::pagination::{MAX_PER_PAGE, PageParams};
 use crate::version::ExpectedVersion;
 use crate::{clock, products, subjects, units};
 
-/// The forms of a subject's file, in the order the page shows them.
-pub const FORMS: [&str; 4] = ["identity", "product", "recognition", "revoke"];
+crate::domain::code_enum!(
+    /// The department's forms: registering a subject (`/subjects`), then those of a subject's
+    /// file, in the order the page shows them. The code names a form in its path
+    /// (`/subjects/{id}/forms/revoke`), its anchor and its words.
+    StaffForm { Subject, Identity, Product, Recognition, Revoke }
+);
+
+impl StaffForm {
+    /// A form of a subject's file, as its path names it: an unknown name is a missing page.
+    fn on_file(form: &str) -> AppResult<StaffForm> {
+        form.parse()
+            .ok()
+            .filter(|f| *f != StaffForm::Subject)
+            .ok_or_else(|| AppError::not_found("form", form))
+    }
+}
 
 /// The identity fields, as registering asks them and as an edit shows them.
 fn identity_specs(lang: Lang) -> Vec<Spec> {
@@ -52,7 +67,7 @@ async fn specs(
     db: &DatabaseConnection,
     actor: &Actor,
     subject_id: Option<Uuid>,
-    form: &str,
+    form: StaffForm,
     lang: Lang,
 ) -> AppResult<Vec<Spec>> {
     let t = |k: &str| lang.t(&format!("label-{k}"));
@@ -60,7 +75,7 @@ async fn specs(
         |name: &'static str| Spec::new(name, t(name), Input::Date).hint(lang.t("form-date-hint"));
     let all = PageParams::new(1, MAX_PER_PAGE);
     Ok(match (form, subject_id) {
-        ("subject", None) => {
+        (StaffForm::Subject, None) => {
             let mut specs = identity_specs(lang);
             for name in ["address", "representative", "phone", "email"] {
                 specs.push(Spec::new(name, t(name), Input::Text));
@@ -68,12 +83,12 @@ async fn specs(
             specs.push(date("founded_on"));
             specs
         }
-        ("identity", Some(_)) => {
+        (StaffForm::Identity, Some(_)) => {
             let mut specs = identity_specs(lang);
             specs.push(date("effective_on").required());
             specs
         }
-        ("product", Some(_)) => vec![
+        (StaffForm::Product, Some(_)) => vec![
             Spec::new("name", t("name"), Input::Text).required(),
             Spec::new(
                 "group",
@@ -93,54 +108,8 @@ async fn specs(
                 Input::LongText,
             ),
         ],
-        ("recognition", Some(id)) => {
-            let products = products::service::list(db, actor, id, &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|p| (p.id.to_string(), p.name))
-                .collect();
-            let stars = (3..=5)
-                .map(|n| {
-                    (
-                        n.to_string(),
-                        lang.tf("me-stars", &[("stars", n.to_string())]),
-                    )
-                })
-                .collect();
-            vec![
-                Spec::new("product_id", t("product_id"), Input::Select(products)).required(),
-                Spec::new("stars", t("stars"), Input::Select(stars)).required(),
-                Spec::new(
-                    "potential_five_star",
-                    t("potential_five_star"),
-                    Input::Select(vec![
-                        ("false".into(), lang.t("answer-no")),
-                        ("true".into(), lang.t("answer-yes")),
-                    ]),
-                ),
-                Spec::new(
-                    "kind",
-                    t("recognition_kind"),
-                    Input::Select(options::<RecognitionKind>(
-                        lang,
-                        "recognition-kind",
-                        RecognitionKind::code,
-                        None,
-                    )),
-                )
-                .required(),
-                Spec::new("decision_no", t("decision_no"), Input::Text).required(),
-                date("decision_date").required(),
-                Spec::new("authority", t("authority"), Input::Text)
-                    .required()
-                    .hint(lang.t("staff-form-authority-hint")),
-                Spec::new("score", t("score"), Input::Decimal),
-                Spec::new("batch", t("batch"), Input::Text),
-                date("valid_until").hint(lang.t("staff-form-valid-until-hint")),
-            ]
-        }
-        ("revoke", Some(id)) => {
+        (StaffForm::Recognition, Some(id)) => recognition_specs(db, actor, id, lang).await?,
+        (StaffForm::Revoke, Some(id)) => {
             let mut standing = Vec::new();
             for p in products::service::list(db, actor, id, &all).await?.items {
                 for r in products::service::list_recognitions(db, actor, p.id, &all)
@@ -173,8 +142,66 @@ async fn specs(
                 Spec::new("reason", t("reason"), Input::LongText).required(),
             ]
         }
-        _ => return Err(AppError::not_found("form", form)),
+        _ => return Err(AppError::not_found("form", form.code())),
     })
+}
+
+/// A star recognition of one of the subject's products, as its decision records it.
+async fn recognition_specs(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject_id: Uuid,
+    lang: Lang,
+) -> AppResult<Vec<Spec>> {
+    let t = |k: &str| lang.t(&format!("label-{k}"));
+    let date =
+        |name: &'static str| Spec::new(name, t(name), Input::Date).hint(lang.t("form-date-hint"));
+    let all = PageParams::new(1, MAX_PER_PAGE);
+    let products = products::service::list(db, actor, subject_id, &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.name))
+        .collect();
+    let stars = (3..=5)
+        .map(|n| {
+            (
+                n.to_string(),
+                lang.tf("me-stars", &[("stars", n.to_string())]),
+            )
+        })
+        .collect();
+    Ok(vec![
+        Spec::new("product_id", t("product_id"), Input::Select(products)).required(),
+        Spec::new("stars", t("stars"), Input::Select(stars)).required(),
+        Spec::new(
+            "potential_five_star",
+            t("potential_five_star"),
+            Input::Select(vec![
+                ("false".into(), lang.t("answer-no")),
+                ("true".into(), lang.t("answer-yes")),
+            ]),
+        ),
+        Spec::new(
+            "kind",
+            t("recognition_kind"),
+            Input::Select(options::<RecognitionKind>(
+                lang,
+                "recognition-kind",
+                RecognitionKind::code,
+                None,
+            )),
+        )
+        .required(),
+        Spec::new("decision_no", t("decision_no"), Input::Text).required(),
+        date("decision_date").required(),
+        Spec::new("authority", t("authority"), Input::Text)
+            .required()
+            .hint(lang.t("staff-form-authority-hint")),
+        Spec::new("score", t("score"), Input::Decimal),
+        Spec::new("batch", t("batch"), Input::Text),
+        date("valid_until").hint(lang.t("staff-form-valid-until-hint")),
+    ])
 }
 
 /// The register form of `/subjects`.
@@ -184,7 +211,7 @@ pub async fn register_shape(
     refusal: Option<&Refusal>,
     lang: Lang,
 ) -> AppResult<Shape> {
-    let specs = specs(db, actor, None, "subject", lang).await?;
+    let specs = specs(db, actor, None, StaffForm::Subject, lang).await?;
     let mut shape = forms::shape(
         "subject",
         lang.t("staff-form-subject-title"),
@@ -208,15 +235,17 @@ pub async fn shapes(
     lang: Lang,
 ) -> AppResult<Vec<Shape>> {
     let mut out = Vec::new();
-    for form in FORMS {
+    for form in StaffForm::iter().filter(|f| *f != StaffForm::Subject) {
         let specs = specs(db, actor, Some(subject.id), form, lang).await?;
         let values = match form {
-            "identity" => Some(identity_values(db, &specs, subject, lang).await?),
-            "revoke" => revoke.map(|r| HashMap::from([("recognition_id".into(), r.to_string())])),
+            StaffForm::Identity => Some(identity_values(db, &specs, subject, lang).await?),
+            StaffForm::Revoke => {
+                revoke.map(|r| HashMap::from([("recognition_id".into(), r.to_string())]))
+            }
             _ => None,
         };
         let mut shape = forms::shape(
-            form,
+            form.code(),
             lang.t(&format!("staff-form-{form}-title")),
             lang.t(&format!("staff-form-{form}-submit")),
             specs,
@@ -225,9 +254,9 @@ pub async fn shapes(
         );
         shape.action = format!("/subjects/{}/forms/{form}", subject.id);
         // Identity stands filled in, but folded until someone opens it.
-        shape.open =
-            refusal.is_some_and(|r| r.form == form) || (form == "revoke" && revoke.is_some());
-        if form == "identity" {
+        shape.open = refusal.is_some_and(|r| r.form == form.code())
+            || (form == StaffForm::Revoke && revoke.is_some());
+        if form == StaffForm::Identity {
             shape.version = Some(subject.version);
         }
         out.push(shape);
@@ -305,7 +334,7 @@ pub async fn register(
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
     let actor = staff(&viewer, posted.csrf)?;
     let (db, lang) = (db.inner(), viewer.lang);
-    let specs = specs(db, actor, None, "subject", lang).await?;
+    let specs = specs(db, actor, None, StaffForm::Subject, lang).await?;
     let typed = posted.f.clone();
     let refusal = match forms::body(&specs, &typed, lang) {
         Ok(mut body) => {
@@ -348,17 +377,13 @@ pub async fn submit(
     posted: Form<Posted<'_>>,
 ) -> Result<Either<Redirect, (Status, Page)>, PageError> {
     let actor = staff(&viewer, posted.csrf)?;
-    let form: &'static str = FORMS
-        .iter()
-        .copied()
-        .find(|f| *f == form)
-        .ok_or_else(|| AppError::not_found("form", form))?;
+    let form = StaffForm::on_file(form)?;
     let (db, lang) = (db.inner(), viewer.lang);
     let id = crate::ids::parse_id("subject", id)?;
     let subject = subjects::service::get(db, actor, id).await?;
     let specs = specs(db, actor, Some(id), form, lang).await?;
     let typed = posted.f.clone();
-    let body = if form == "identity" {
+    let body = if form == StaffForm::Identity {
         let before = identity_values(db, &specs, &subject, lang).await?;
         forms::changes(&specs, &typed, &before, lang)
     } else {
@@ -366,7 +391,7 @@ pub async fn submit(
     };
     // An identity form sent back as it stood changes nothing: say so rather than "saved".
     let body = body.and_then(|b| match b.as_object() {
-        Some(m) if form == "identity" && m.keys().all(|k| k == "effective_on") => Err(
+        Some(m) if form == StaffForm::Identity && m.keys().all(|k| k == "effective_on") => Err(
             std::collections::BTreeMap::from([("form".to_owned(), lang.t("form-nothing-changed"))]),
         ),
         _ => Ok(b),
@@ -378,11 +403,11 @@ pub async fn submit(
                     "/subjects/{id}?done={form}"
                 ))));
             }
-            Err(e) if refusable(&e) => Refusal::of(form, typed, &e, &specs, lang),
+            Err(e) if refusable(&e) => Refusal::of(form.code(), typed, &e, &specs, lang),
             Err(e) => return Err(e.into()),
         },
         Err(errors) => Refusal {
-            form,
+            form: form.code(),
             typed,
             errors,
         },
@@ -399,7 +424,7 @@ async fn apply(
     db: &DatabaseConnection,
     actor: &Actor,
     subject_id: Uuid,
-    form: &str,
+    form: StaffForm,
     body: &mut Value,
     version: Option<i32>,
 ) -> AppResult<()> {
@@ -411,7 +436,7 @@ async fn apply(
             .ok_or_else(|| AppError::invalid(field, "is required"))
     };
     match form {
-        "identity" => {
+        StaffForm::Identity => {
             let on = body
                 .get("effective_on")
                 .and_then(Value::as_str)
@@ -437,11 +462,11 @@ async fn apply(
             subjects::service::update(db, actor, subject_id, ExpectedVersion(version), input)
                 .await?;
         }
-        "product" => {
+        StaffForm::Product => {
             let input = crate::http::parse_json(&bytes(body)?)?;
             products::service::create(db, actor, subject_id, input).await?;
         }
-        "recognition" => {
+        StaffForm::Recognition => {
             let product = take_id(body, "product_id")?;
             if let Some(s) = body.get("stars").and_then(Value::as_str) {
                 body["stars"] = s.parse::<i64>().map(Value::from).unwrap_or(Value::Null);
@@ -457,7 +482,7 @@ async fn apply(
             let input = crate::http::parse_json(&bytes(body)?)?;
             products::service::create_recognition(db, actor, product, input).await?;
         }
-        "revoke" => {
+        StaffForm::Revoke => {
             let recognition = take_id(body, "recognition_id")?;
             let r = products::service::get_recognition(db, actor, recognition).await?;
             if r.subject_id != subject_id {
@@ -466,7 +491,7 @@ async fn apply(
             let input = crate::http::parse_json(&bytes(body)?)?;
             products::service::revoke(db, actor, recognition, ExpectedVersion(None), input).await?;
         }
-        _ => return Err(AppError::not_found("form", form)),
+        StaffForm::Subject => return Err(AppError::not_found("form", form.code())),
     }
     Ok(())
 }

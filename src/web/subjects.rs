@@ -9,8 +9,9 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::forms::{Refusal, Shape};
-use super::me::{Table, Verdict};
+use super::me::Verdict;
 use super::page::{Chrome, Page, PageError, Viewer};
+use super::records::Table;
 use crate::domain::{LegalForm, Role};
 use crate::error::AppError;
 use crate::pagination::PageParams;
@@ -288,7 +289,7 @@ pub async fn subject(
     let id = crate::ids::parse_id("subject", id)?;
     let asked = Asked {
         done: done
-            .filter(|d| *d == "subject" || super::subject_forms::FORMS.contains(d))
+            .and_then(|d| d.parse::<super::subject_forms::StaffForm>().ok())
             .map(|d| viewer.lang.t(&format!("staff-form-{d}-done"))),
         revoke: revoke.and_then(|r| r.parse().ok()),
     };
@@ -363,7 +364,7 @@ pub async fn render_subject(
         0 => lang.tf("subject-outside-population", &[("date", d(day))]),
         _ => lang.tf("subject-in-population", &[("date", d(day))]),
     };
-    let tables = super::me::records(db, actor, id, lang, false).await?;
+    let tables = super::records::records(db, actor, id, lang, false).await?;
     let trail = audit::service::list(
         db,
         actor,

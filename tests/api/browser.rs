@@ -689,9 +689,9 @@ async fn an_owner_submits_its_scan_connects_its_shop_and_counts_once_the_auditor
     let shopee = crate::fakes::FakeShopee::start(3).await;
     let shopee_url = shopee.server.uri();
     let app = crate::helpers::TestApp::spawn_with(move |cfg| {
-        cfg.shopee_base_url = shopee_url;
-        cfg.shopee_partner_id = Some("2001887".to_owned());
-        cfg.shopee_partner_key =
+        cfg.marketplaces.shopee.base_url = shopee_url;
+        cfg.marketplaces.shopee.partner_id = Some("2001887".to_owned());
+        cfg.marketplaces.shopee.partner_key =
             Some("57615053704d6470644f554a78656d50484143644964436a5568777544524579".to_owned());
     })
     .await;

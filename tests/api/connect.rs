@@ -16,15 +16,15 @@ pub async fn with_marketplaces(shopee: &FakeShopee, lazada: &FakeLazada) -> Test
     let (shopee_url, lazada_url, lazada_consent) =
         (shopee.server.uri(), lazada.url(), lazada.server.uri());
     TestApp::spawn_with(move |c| {
-        c.public_base_url = Some(BASE.to_owned());
-        c.shopee_base_url = shopee_url;
-        c.shopee_partner_id = Some("2001887".to_owned());
-        c.shopee_partner_key = Some(SHOPEE_KEY.to_owned());
-        c.lazada_base_url = lazada_url.clone();
-        c.lazada_auth_base_url = lazada_url;
-        c.lazada_consent_url = lazada_consent;
-        c.lazada_app_key = Some("100001".to_owned());
-        c.lazada_app_secret = Some("helloworld".to_owned());
+        c.public.base_url = Some(BASE.to_owned());
+        c.marketplaces.shopee.base_url = shopee_url;
+        c.marketplaces.shopee.partner_id = Some("2001887".to_owned());
+        c.marketplaces.shopee.partner_key = Some(SHOPEE_KEY.to_owned());
+        c.marketplaces.lazada.base_url = lazada_url.clone();
+        c.marketplaces.lazada.auth_base_url = lazada_url;
+        c.marketplaces.lazada.consent_url = lazada_consent;
+        c.marketplaces.lazada.app_key = Some("100001".to_owned());
+        c.marketplaces.lazada.app_secret = Some("helloworld".to_owned());
     })
     .await
 }
@@ -436,13 +436,13 @@ async fn a_tiktok_shop_connects_through_its_consent_and_its_pushes_are_verified(
         crate::fakes::FakeTiktok::start(&format!("{BASE}/oauth/tiktok_shop/callback")).await;
     let url = tiktok.server.uri();
     let app = TestApp::spawn_with(move |c| {
-        c.public_base_url = Some(BASE.to_owned());
-        c.tiktok_app_key = Some("29a39d".to_owned());
-        c.tiktok_app_secret = Some("e59af819cc".to_owned());
-        c.tiktok_service_id = Some("7240000000000000001".to_owned());
-        c.tiktok_consent_url = url.clone();
-        c.tiktok_auth_base_url = url.clone();
-        c.tiktok_base_url = url;
+        c.public.base_url = Some(BASE.to_owned());
+        c.marketplaces.tiktok.app_key = Some("29a39d".to_owned());
+        c.marketplaces.tiktok.app_secret = Some("e59af819cc".to_owned());
+        c.marketplaces.tiktok.service_id = Some("7240000000000000001".to_owned());
+        c.marketplaces.tiktok.consent_url = url.clone();
+        c.marketplaces.tiktok.auth_base_url = url.clone();
+        c.marketplaces.tiktok.base_url = url;
     })
     .await;
     let admin = app.admin().await;

@@ -152,7 +152,7 @@ async fn an_owner_uploads_a_scan_read_only_by_those_who_reach_its_subject() {
 
 #[rocket::async_test]
 async fn uploads_that_are_not_a_pdf_jpeg_or_png_or_too_large_write_nothing() {
-    let app = TestApp::spawn_with(|c| c.document_max_bytes = 4096).await;
+    let app = TestApp::spawn_with(|c| c.documents.max_bytes = 4096).await;
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Rau").await;
     let owner = app.owner_of(&s).await;

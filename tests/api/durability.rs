@@ -150,7 +150,7 @@ async fn a_backup_of_a_database_that_is_not_there_is_refused() {
     assert!(left.is_empty(), "nothing created: {left:?}");
 
     let app = TestApp::spawn().await;
-    if app.config.database_url.starts_with("sqlite:") {
+    if app.config.database.url.starts_with("sqlite:") {
         let copy = dir.join("copy.db");
         let out = app
             .command()

@@ -406,7 +406,7 @@ async fn the_report_form_page_sends_and_the_queue_answers_it() {
 #[rocket::async_test]
 async fn a_report_from_the_registrys_public_address_is_not_taken_for_another_sites() {
     let app =
-        TestApp::spawn_with(|c| c.public_base_url = Some("https://ocop.example.vn".into())).await;
+        TestApp::spawn_with(|c| c.public.base_url = Some("https://ocop.example.vn".into())).await;
     let admin = app.admin().await;
     let (_, p) = rated_product(&app, &admin).await;
     let path = format!("/api/v1/public/products/{}/reports", id_of(&p));

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use ocop_registry::auth::Actor;
-use ocop_registry::config::AppConfig;
+use ocop_registry::config::{AppConfig, DatabaseConfig, PublicConfig, SyncConfig};
 use ocop_registry::domain::Role;
 use ocop_registry::tokens::dto::CreateToken;
 use ocop_registry::units::loader::unit_id;
@@ -82,14 +82,20 @@ impl StatementLog {
 /// Test defaults: no background scheduler (tests drive the work), fast retries.
 fn test_config() -> AppConfig {
     AppConfig {
-        sync_interval_secs: 0,
-        sync_timeout_secs: 2.0,
-        sync_max_attempts: 3,
-        sync_backoff_ms: 10,
-        sync_max_wait_secs: 5,
+        sync: SyncConfig {
+            interval_secs: 0,
+            timeout_secs: 2.0,
+            max_attempts: 3,
+            backoff_ms: 10,
+            max_wait_secs: 5,
+            ..SyncConfig::default()
+        },
         // Tests read what they just wrote: the public pages' few seconds of keeping would hide
         // it (`public_pages_are_kept_by_each_process_for_a_few_seconds` turns it on).
-        public_cache_seconds: 0,
+        public: PublicConfig {
+            cache_seconds: 0,
+            ..PublicConfig::default()
+        },
         ..AppConfig::default()
     }
 }
@@ -245,9 +251,11 @@ impl TestApp {
                     .expect("create test schema");
                 admin.close().await.ok();
                 let config = AppConfig {
-                    database_url: url.clone(),
-                    database_pool_size: 4,
-                    database_schema: Some(schema.clone()),
+                    database: DatabaseConfig {
+                        url: url.clone(),
+                        pool_size: 4,
+                        schema: Some(schema.clone()),
+                    },
                     ..test_config()
                 };
                 (config, Cleanup::PgSchema { url, schema })
@@ -255,15 +263,18 @@ impl TestApp {
             None => {
                 let path = std::env::temp_dir().join(format!("ocop-test-{}.db", Uuid::new_v4()));
                 let config = AppConfig {
-                    database_url: format!("sqlite://{}?mode=rwc", path.display()),
-                    database_pool_size: 4,
+                    database: DatabaseConfig {
+                        url: format!("sqlite://{}?mode=rwc", path.display()),
+                        pool_size: 4,
+                        schema: None,
+                    },
                     ..test_config()
                 };
                 (config, Cleanup::SqliteFile(path))
             }
         };
         let mut config = config;
-        config.document_store = std::env::temp_dir()
+        config.documents.store = std::env::temp_dir()
             .join(format!("ocop-documents-{}", Uuid::new_v4()))
             .display()
             .to_string();
@@ -324,10 +335,10 @@ impl TestApp {
     /// runs it).
     pub fn command(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ocop-registry"));
-        cmd.env("DATABASE_URL", &self.config.database_url)
+        cmd.env("DATABASE_URL", &self.config.database.url)
             .env("ROCKET_LOG_LEVEL", "off")
             .env_remove("ROCKET_DATABASE_SCHEMA");
-        if let Some(schema) = &self.config.database_schema {
+        if let Some(schema) = &self.config.database.schema {
             cmd.env("ROCKET_DATABASE_SCHEMA", schema);
         }
         cmd
@@ -616,7 +627,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.config.document_store).ok();
+        std::fs::remove_dir_all(&self.config.documents.store).ok();
         match &self.cleanup {
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {

@@ -2078,7 +2078,7 @@ async fn a_missing_column_is_named_as_the_template_heads_it() {
 #[rocket::async_test]
 async fn the_returned_workbook_links_each_record_by_its_whole_address() {
     let app =
-        TestApp::spawn_with(|c| c.public_base_url = Some("https://ocop.example.vn".into())).await;
+        TestApp::spawn_with(|c| c.public.base_url = Some("https://ocop.example.vn".into())).await;
     let admin = app.admin().await;
     let list = format!(
         "Tên chủ thể,Loại hình,Mã số thuế,Mã xã,Xã/Phường\nHTX Một,HTX,{},20335,Phường Tân Thạnh\n",

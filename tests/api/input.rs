@@ -51,7 +51,7 @@ fn with(valid: &Value, field: &str, v: Value) -> Value {
 #[rocket::async_test]
 async fn every_write_endpoint_refuses_the_same_bad_inputs_and_writes_nothing() {
     // Arrange: one record of every kind to edit.
-    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 0).await;
+    let app = TestApp::spawn_with(|c| c.quotas.auth_failures_per_minute = 0).await;
     let admin = app.admin().await;
     let subject = app.seed_subject(&admin, "20335", "HTX Cửa Nghiêm").await;
     let s = id_of(&subject);

@@ -302,8 +302,8 @@ async fn the_sign_in_form_needs_its_anti_forgery_cookie() {
 #[rocket::async_test]
 async fn repeated_failed_sign_ins_lock_the_account_in_every_process() {
     let app = TestApp::spawn_with(|c| {
-        c.sign_in_failures = 3;
-        c.sign_in_lock_minutes = 15;
+        c.sessions.sign_in_failures = 3;
+        c.sessions.sign_in_lock_minutes = 15;
     })
     .await;
     let admin = app.admin().await;

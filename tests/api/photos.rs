@@ -282,7 +282,7 @@ async fn an_owners_photo_is_stripped_upright_and_public_after_review_unless_reje
 
 #[rocket::async_test]
 async fn under_the_setting_a_photo_shows_at_once_and_staff_decide_from_the_queue() {
-    let app = TestApp::spawn_with(|c| c.photo_review_hours = 0).await;
+    let app = TestApp::spawn_with(|c| c.documents.photo_review_hours = 0).await;
     let admin = app.admin().await;
     let (s, p) = rated(&app, &admin, "HTX Trà Sâm").await;
     let c = &app.another_instance().await.0;

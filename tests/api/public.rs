@@ -254,9 +254,9 @@ async fn the_search_ranks_product_names_first_and_filters_by_province_stars_and_
 #[rocket::async_test]
 async fn public_answers_carry_validators_and_a_304_is_never_counted() {
     let app = TestApp::spawn_with(|c| {
-        c.public_requests_per_minute = 1;
-        c.public_burst = 2;
-        c.public_cache_seconds = 300;
+        c.quotas.public_requests_per_minute = 1;
+        c.quotas.public_burst = 2;
+        c.public.cache_seconds = 300;
     })
     .await;
     let admin = app.admin().await;
@@ -326,7 +326,7 @@ async fn public_answers_carry_validators_and_a_304_is_never_counted() {
 
 #[rocket::async_test]
 async fn public_pages_are_kept_by_each_process_for_a_few_seconds() {
-    let app = TestApp::spawn_with(|c| c.public_cache_seconds = 300).await;
+    let app = TestApp::spawn_with(|c| c.public.cache_seconds = 300).await;
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Trà").await;
     let p = app.seed_product(&admin, &s, "Trà xanh").await;

@@ -330,7 +330,7 @@ async fn a_token_revoked_by_another_process_is_refused_at_once_by_one_that_remem
 /// over the allowance, 429 — each refusal counted once.
 #[rocket::async_test]
 async fn a_remembered_token_refused_by_the_read_counts_as_a_failed_authentication() {
-    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 2).await;
+    let app = TestApp::spawn_with(|c| c.quotas.auth_failures_per_minute = 2).await;
     let admin = app.admin().await;
     let s = app.seed_subject(&admin, "20335", "HTX Đếm Lỗi").await;
     let owner = app.owner_of(&s).await;
@@ -377,7 +377,8 @@ async fn the_sqlite_wal_stays_bounded_under_concurrent_creations_and_reads() {
     let commune = commune("20335", None).to_string();
     let wal = app
         .config
-        .database_url
+        .database
+        .url
         .trim_start_matches("sqlite://")
         .split('?')
         .next()

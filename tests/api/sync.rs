@@ -115,9 +115,9 @@ impl Shop {
 async fn marketplaces_at(url: &str) -> TestApp {
     let url = url.to_owned();
     TestApp::spawn_with(move |c| {
-        c.shopee_base_url = url.clone();
-        c.lazada_base_url = url.clone();
-        c.lazada_auth_base_url = url;
+        c.marketplaces.shopee.base_url = url.clone();
+        c.marketplaces.lazada.base_url = url.clone();
+        c.marketplaces.lazada.auth_base_url = url;
     })
     .await
 }
@@ -363,9 +363,9 @@ fn retries(run: &Value) -> Vec<u64> {
 /// `max_wait_secs`.
 async fn retrying_shop(feed: &FakeFeed, backoff_ms: u64, max_wait_secs: u64) -> Shop {
     let app = TestApp::spawn_with(move |c| {
-        c.sync_backoff_ms = backoff_ms;
-        c.sync_max_wait_secs = max_wait_secs;
-        c.sync_max_attempts = 4;
+        c.sync.backoff_ms = backoff_ms;
+        c.sync.max_wait_secs = max_wait_secs;
+        c.sync.max_attempts = 4;
     })
     .await;
     feed_shop_with(app, feed).await
@@ -446,8 +446,8 @@ async fn shopee_and_lazada_rate_limits_sent_with_http_200_are_retried() {
     let shopee = FakeShopee::start(5).await;
     let url = shopee.server.uri();
     let app = TestApp::spawn_with(move |c| {
-        c.shopee_base_url = url.clone();
-        c.sync_backoff_ms = 10;
+        c.marketplaces.shopee.base_url = url.clone();
+        c.sync.backoff_ms = 10;
     })
     .await;
     let shop = Shop::new(app, "shopee").await;
@@ -469,9 +469,9 @@ async fn shopee_and_lazada_rate_limits_sent_with_http_200_are_retried() {
     let lazada = FakeLazada::start(60).await;
     let url = lazada.url();
     let app = TestApp::spawn_with(move |c| {
-        c.lazada_base_url = url.clone();
-        c.lazada_auth_base_url = url.clone();
-        c.sync_backoff_ms = 10;
+        c.marketplaces.lazada.base_url = url.clone();
+        c.marketplaces.lazada.auth_base_url = url.clone();
+        c.sync.backoff_ms = 10;
     })
     .await;
     let shop = Shop::new(app, "lazada").await;
@@ -508,8 +508,8 @@ async fn a_marketplace_that_does_not_answer_in_time_fails_the_run() {
     let feed = FakeFeed::start(10).await;
     feed.with(|s| s.failing_page = Some((0, Fault::Delay(Duration::from_secs(3)))));
     let app = TestApp::spawn_with(|c| {
-        c.sync_timeout_secs = 0.3;
-        c.sync_max_attempts = 2;
+        c.sync.timeout_secs = 0.3;
+        c.sync.max_attempts = 2;
     })
     .await;
     let shop = feed_shop_with(app, &feed).await;

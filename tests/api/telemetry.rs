@@ -98,7 +98,7 @@ async fn metrics_count_requests_by_route_and_status_for_administrators_only() {
         assert!(samples.iter().any(|s| s.metric == name), "{name}: {text}");
     }
     // A creation passes through the write path: on SQLite, the group commit's batch.
-    if app.config.database_url.starts_with("sqlite:") {
+    if app.config.database.url.starts_with("sqlite:") {
         assert!(
             samples
                 .iter()
@@ -123,7 +123,7 @@ async fn every_answer_carries_a_request_id_and_a_callers_is_kept_only_when_trust
     let other = app.client.get("/health").dispatch().await;
     assert_ne!(other.headers().get_one("X-Request-Id"), Some(id));
 
-    let trusting = TestApp::spawn_with(|c| c.trust_request_id = true).await;
+    let trusting = TestApp::spawn_with(|c| c.telemetry.trust_request_id = true).await;
     let res = trusting
         .client
         .get("/health")

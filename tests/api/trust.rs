@@ -88,9 +88,9 @@ async fn a_failing_sync_of_every_connector_leaks_no_secret() {
         let down = format!("http://127.0.0.1:{}", closed_port());
         let hosts = down.clone();
         let app = TestApp::spawn_with(move |c| {
-            c.shopee_base_url = hosts.clone();
-            c.lazada_base_url = hosts.clone();
-            c.lazada_auth_base_url = hosts;
+            c.marketplaces.shopee.base_url = hosts.clone();
+            c.marketplaces.lazada.base_url = hosts.clone();
+            c.marketplaces.lazada.auth_base_url = hosts;
         })
         .await;
         let admin = app.admin().await;
@@ -238,7 +238,7 @@ async fn listings_an_owner_feeds_itself_are_shown_untrusted_and_do_not_count() {
     // Arrange: an active OCOP subject whose owner connects its own feed (loopback allowed by
     // the operator for this test) and pushes a listing signed with its own secret.
     let feed = FakeFeed::start(0).await;
-    let app = TestApp::spawn_with(|c| c.sync_allow_private_hosts = true).await;
+    let app = TestApp::spawn_with(|c| c.sync.allow_private_hosts = true).await;
     let admin = app.admin().await;
     let subject = app.seed_subject(&admin, "20335", "HTX Tự Khai").await;
     let product = app.seed_product(&admin, &subject, "Trà sâm").await;
@@ -438,7 +438,7 @@ async fn event_ids_belong_to_their_channel_and_are_signed() {
 
 #[rocket::async_test]
 async fn a_shop_belongs_to_one_subject() {
-    let app = TestApp::spawn_with(|c| c.sync_allow_private_hosts = true).await;
+    let app = TestApp::spawn_with(|c| c.sync.allow_private_hosts = true).await;
     let admin = app.admin().await;
     let x = app.seed_subject(&admin, "20335", "HTX Chiếm").await;
     let v = app.seed_subject(&admin, "20335", "HTX Chủ").await;
@@ -624,7 +624,7 @@ async fn a_channel_token_learns_nothing_from_the_status() {
 
 #[rocket::async_test]
 async fn repeated_failed_authentications_get_429_but_valid_tokens_keep_working() {
-    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 5).await;
+    let app = TestApp::spawn_with(|c| c.quotas.auth_failures_per_minute = 5).await;
     let admin = app.admin().await;
     for i in 0..5 {
         let res = app.get("/api/v1/subjects", Some("ocop_not-a-token")).await;
@@ -677,7 +677,7 @@ async fn refused_with(
 
 #[rocket::async_test]
 async fn a_client_address_comes_from_the_socket_unless_the_operator_names_a_proxy_header() {
-    let app = TestApp::spawn_with(|c| c.auth_failures_per_minute = 2).await;
+    let app = TestApp::spawn_with(|c| c.quotas.auth_failures_per_minute = 2).await;
     let (unauthorized, too_many) = (Status::Unauthorized, Status::TooManyRequests);
     // By default no header is trusted: rotating X-Real-IP or X-Forwarded-For is one client.
     let rotating = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
@@ -770,7 +770,7 @@ async fn secret_bearing_answers_are_never_cached_and_every_answer_has_a_csp() {
 #[rocket::async_test]
 async fn map_tiles_are_the_only_other_image_origin_and_the_map_is_served_here() {
     let app = TestApp::spawn_with(|c| {
-        c.map_tiles_url = Some("https://tiles.example.vn/{z}/{x}/{y}.png".to_owned());
+        c.maps.tiles_url = Some("https://tiles.example.vn/{z}/{x}/{y}.png".to_owned());
     })
     .await;
     let res = app.client.get("/login").dispatch().await;
@@ -830,11 +830,9 @@ async fn a_backup_restores_to_the_same_data() {
     );
 
     // Restore: serve the copy and read the same subject.
-    let config = ocop_registry::config::AppConfig {
-        database_url: format!("sqlite://{}?mode=rwc", path.display()),
-        sync_interval_secs: 0,
-        ..Default::default()
-    };
+    let mut config = ocop_registry::config::AppConfig::default();
+    config.database.url = format!("sqlite://{}?mode=rwc", path.display());
+    config.sync.interval_secs = 0;
     let db = ocop_registry::prepare(&config).await.unwrap();
     let rocket = ocop_registry::build_rocket(
         rocket::Config::figment().merge(("log_level", rocket::config::LogLevel::Off)),

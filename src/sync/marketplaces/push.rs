@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 
 use entity::channel_connection as connection;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use super::ConnectorKind;
+use super::{ConnectorKind, verify_app_key_push};
 use crate::error::{AppError, AppResult};
+use crate::sync::settings::SyncSettings;
 
 /// One delivery as received.
 #[derive(Debug)]
@@ -59,4 +61,29 @@ pub fn shop_in(body: &[u8], field: &str) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A push signed with the app key (Lazada, TikTok Shop): the shop named in the body's
+/// `shop_field` must be connected, and `Authorization` must be its app's signature of the body.
+/// Answers the shop's channel and the body's hash.
+pub async fn verify_app_key(
+    db: &DatabaseConnection,
+    settings: &SyncSettings,
+    d: &Delivery<'_>,
+    kind: ConnectorKind,
+    shop_field: &str,
+) -> AppResult<(Uuid, String)> {
+    let shop = shop_in(d.body, shop_field)
+        .ok_or_else(|| refuse(d.platform, &format!("no {shop_field} in the body")))?;
+    let conn = connection_by_shop(db, kind, &shop)
+        .await?
+        .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
+    let app_key = conn.partner_id.clone().unwrap_or_default();
+    let secret = settings
+        .app_secret_of(&conn)?
+        .ok_or_else(|| refuse(d.platform, "the shop's connection has no app secret"))?;
+    if !verify_app_key_push(&app_key, &secret, d.body, header(d, "authorization")?) {
+        return Err(refuse(d.platform, "bad signature"));
+    }
+    Ok((conn.channel_id, body_hash(d.body)))
 }

@@ -13,10 +13,10 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::push::{Delivery, body_hash, connection_by_shop, header, refuse, shop_in};
+use super::push::{Delivery, verify_app_key};
 use super::{
     Connector, ConnectorKind, Credentials, Granted, Hosts, Marketplace, Pass, expiry, hmac_hex,
-    host, required, sync_soon, text, verify_app_key_push,
+    host, required, sync_soon, text,
 };
 use crate::error::{AppError, AppResult};
 use crate::sync::client::{HttpClient, SyncError, Verdict};
@@ -133,19 +133,7 @@ impl Marketplace for LazadaMarketplace {
         settings: &SyncSettings,
         d: &Delivery<'_>,
     ) -> AppResult<(Uuid, String)> {
-        let shop = shop_in(d.body, "seller_id")
-            .ok_or_else(|| refuse(d.platform, "no seller_id in the body"))?;
-        let conn = connection_by_shop(db, ConnectorKind::Lazada, &shop)
-            .await?
-            .ok_or_else(|| refuse(d.platform, "unknown shop"))?;
-        let app_key = conn.partner_id.clone().unwrap_or_default();
-        let secret = settings
-            .app_secret_of(&conn)?
-            .ok_or_else(|| refuse(d.platform, "the shop's connection has no app secret"))?;
-        if !verify_app_key_push(&app_key, &secret, d.body, header(d, "authorization")?) {
-            return Err(refuse(d.platform, "bad signature"));
-        }
-        Ok((conn.channel_id, body_hash(d.body)))
+        verify_app_key(db, settings, d, ConnectorKind::Lazada, "seller_id").await
     }
 
     /// A push says that something changed; the listing API says what.
