@@ -59,11 +59,12 @@ impl Scope {
         }
     }
 
-    /// Whether records in this commune are inside (for creating subjects there).
-    pub fn contains_commune(&self, commune_id: Uuid) -> bool {
+    /// Whether a unit is inside: records in this commune (for creating subjects there), or a
+    /// unit an auditor may open. Every unit for an administrator, none for an owner.
+    pub fn contains_unit(&self, unit_id: Uuid) -> bool {
         match self {
             Scope::All => true,
-            Scope::Units(units) => units.contains(&commune_id),
+            Scope::Units(units) => units.contains(&unit_id),
             Scope::Subject(_) | Scope::Nothing => false,
         }
     }

@@ -154,7 +154,7 @@ async fn prepare(
     check_tax_id(input.legal_form, tax.as_ref())?;
     let commune = units::service::require_commune(db, "commune_id", input.commune_id).await?;
     let scope = Scope::of(db, actor).await?;
-    if !scope.contains_commune(commune.id) {
+    if !scope.contains_unit(commune.id) {
         return Err(AppError::Forbidden(msg!(
             "forbidden-commune-outside-unit",
             code = commune.code,
@@ -582,7 +582,7 @@ pub async fn update_in(
         && c != current.commune_id
     {
         let commune = units::service::require_commune(txn, "commune_id", c).await?;
-        if !scope.contains_commune(commune.id) && !matches!(scope, Scope::Subject(_)) {
+        if !scope.contains_unit(commune.id) && !matches!(scope, Scope::Subject(_)) {
             return Err(AppError::Forbidden(msg!(
                 "forbidden-commune-outside-unit",
                 code = commune.code,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::page::{Page, PageError, Viewer};
-use super::queue::{Kept, render};
+use super::queue::{Kept, QueueTab, render};
 use crate::change_requests::dto::{DecideChangeRequest, Decision};
 use crate::channels::dto::{RejectChannel, VerifyChannel};
 use crate::domain::{CertStatus, VerificationStatus};
@@ -48,7 +48,7 @@ type Answer = Result<Either<Redirect, (Status, Page)>, PageError>;
 async fn answer(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    (tab, id, form): (&str, Uuid, &DecisionForm<'_>),
+    (tab, id, form): (QueueTab, Uuid, &DecisionForm<'_>),
     result: Result<&'static str, AppError>,
 ) -> Answer {
     let lang = viewer.lang;
@@ -137,7 +137,13 @@ pub async fn decide_certification(
         Ok(to.code())
     }
     .await;
-    answer(db.inner(), &viewer, ("certifications", id, &form), result).await
+    answer(
+        db.inner(),
+        &viewer,
+        (QueueTab::Certifications, id, &form),
+        result,
+    )
+    .await
 }
 
 /// Verify, reject or suspend a submitted raw-material area (with its linkage contract).
@@ -163,7 +169,7 @@ pub async fn decide_area(
         Ok(to.code())
     }
     .await;
-    answer(db.inner(), &viewer, ("areas", id, &form), result).await
+    answer(db.inner(), &viewer, (QueueTab::Areas, id, &form), result).await
 }
 
 /// Verify or reject a declared channel.
@@ -216,7 +222,7 @@ pub async fn decide_channel(
         Ok("verified")
     }
     .await;
-    answer(db.inner(), &viewer, ("channels", id, &form), result).await
+    answer(db.inner(), &viewer, (QueueTab::Channels, id, &form), result).await
 }
 
 /// Approve or reject an identity change request.
@@ -247,7 +253,7 @@ pub async fn decide_request(
         })
     }
     .await;
-    answer(db.inner(), &viewer, ("requests", id, &form), result).await
+    answer(db.inner(), &viewer, (QueueTab::Requests, id, &form), result).await
 }
 
 /// Answer or close a problem reported by the public.
@@ -295,7 +301,7 @@ pub async fn decide_feedback(
         }
     }
     .await;
-    answer(db.inner(), &viewer, ("feedback", id, &form), result).await
+    answer(db.inner(), &viewer, (QueueTab::Feedback, id, &form), result).await
 }
 
 /// Approve a producer's photo, or reject it with a reason (taking it down if public).
@@ -326,5 +332,5 @@ pub async fn decide_photo(
         }
     }
     .await;
-    answer(db.inner(), &viewer, ("photos", id, &form), result).await
+    answer(db.inner(), &viewer, (QueueTab::Photos, id, &form), result).await
 }

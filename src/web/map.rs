@@ -54,7 +54,7 @@ pub async fn unit_map(
     // became one, as on the dashboard; else the page says what it became.
     let found = match units::service::by_code_on(db.inner(), &unit, day).await {
         Err(AppError::BadRequest { .. }) => {
-            let (text, _, codes) = super::dashboard::former(db.inner(), &unit, day, lang).await?;
+            let (text, _, codes) = super::unit_choice::former(db.inner(), &unit, day, lang).await?;
             match codes.as_slice() {
                 [one] => units::service::by_code_on(db.inner(), one, day).await?,
                 _ => return Err(AppError::invalid("unit", text).into()),

@@ -194,7 +194,6 @@ pub async fn render(
         (lang.t("me-phone"), s.phone.clone().unwrap_or_default()),
         (lang.t("me-email"), s.email.clone().unwrap_or_default()),
     ];
-
     // A commune a reform replaced: where the subject is counted today.
     if let Some(now) = explained
         .placed_in
@@ -214,35 +213,7 @@ pub async fn render(
         0 => lang.tf("me-outside-population", &[("date", date(today))]),
         _ => lang.tf("me-in-population", &[("date", date(today))]),
     };
-    let contact_refusal = refusal.as_ref().filter(|r| r.form == "contact");
-    let registered = [
-        s.address.clone(),
-        s.representative.clone(),
-        s.phone.clone(),
-        s.email.clone(),
-    ];
-    let contact = CONTACT
-        .iter()
-        .zip(registered)
-        .map(|(key, value)| Field {
-            key,
-            label: lang.t(&format!("me-contact-{key}")),
-            value: contact_refusal
-                .and_then(|r| r.typed.get(*key).cloned())
-                .unwrap_or_else(|| value.unwrap_or_default()),
-            error: contact_refusal.and_then(|r| r.errors.get(*key).cloned()),
-        })
-        .chain(
-            contact_refusal
-                .and_then(|r| r.errors.get("form"))
-                .map(|m| Field {
-                    key: "form",
-                    label: String::new(),
-                    value: String::new(),
-                    error: Some(m.clone()),
-                }),
-        )
-        .collect();
+    let contact = contact_fields(&s, refusal.as_ref(), lang);
     let version = s.version;
     let forms = super::owner_forms::shapes(db, actor, id, refusal.as_ref(), edit, lang).await?;
     Page::render(&MePage {
@@ -294,4 +265,42 @@ pub fn verdicts(e: &SubjectExplanation, lang: Lang) -> Vec<Verdict> {
         out.push(one("modern_channel", m.counts, &m.notes, &m.gaps));
     }
     out
+}
+
+/// The contact form: what the register holds, or what was typed when it was refused, each
+/// refusal beside its field.
+fn contact_fields(
+    s: &subjects::dto::SubjectView,
+    refusal: Option<&Refusal>,
+    lang: Lang,
+) -> Vec<Field> {
+    let contact_refusal = refusal.filter(|r| r.form == "contact");
+    let registered = [
+        s.address.clone(),
+        s.representative.clone(),
+        s.phone.clone(),
+        s.email.clone(),
+    ];
+    CONTACT
+        .iter()
+        .zip(registered)
+        .map(|(key, value)| Field {
+            key,
+            label: lang.t(&format!("me-contact-{key}")),
+            value: contact_refusal
+                .and_then(|r| r.typed.get(*key).cloned())
+                .unwrap_or_else(|| value.unwrap_or_default()),
+            error: contact_refusal.and_then(|r| r.errors.get(*key).cloned()),
+        })
+        .chain(
+            contact_refusal
+                .and_then(|r| r.errors.get("form"))
+                .map(|m| Field {
+                    key: "form",
+                    label: String::new(),
+                    value: String::new(),
+                    error: Some(m.clone()),
+                }),
+        )
+        .collect()
 }

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod drafts;
 mod drill;
 pub mod feedback;
+mod figures;
 pub mod forms;
 pub mod imports;
 pub mod labels;
@@ -28,6 +29,7 @@ pub mod records;
 pub mod reports;
 pub mod subject_forms;
 pub mod subjects;
+mod unit_choice;
 pub mod units;
 
 use rocket::get;
@@ -83,8 +85,8 @@ pub fn routes() -> Vec<rocket::Route> {
         account::password_form,
         account::change_password,
         dashboard::dashboard,
-        dashboard::subjects_page,
-        dashboard::subjects_export,
+        drill::subjects_page,
+        drill::subjects_export,
         dashboard::dashboard_export,
         map::unit_map,
         imports::imports_form,

@@ -8,7 +8,7 @@ use rocket::{State, get, post};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::dashboard::{At, Row, href, row};
+use super::figures::{At, Row, href, row};
 use super::page::file_format;
 use super::page::{Chrome, Page, PageError, Viewer};
 use crate::domain::Role;
@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::export::Download;
 use crate::history::Known;
 use crate::i18n::{Lang, parse_date};
-use crate::indicators::dto::{ChangesQuery, FreezeReport, UnitFigures};
+use crate::indicators::dto::{ChangesQuery, FreezeReport, Report, SubjectChange, UnitFigures};
 use crate::pagination::PageParams;
 use crate::{indicators, units};
 
@@ -199,80 +199,8 @@ pub async fn open(
         Known::NOW,
     )
     .await?;
-    let figure = |f: &crate::indicators::dto::Figure, population: i64| {
-        lang.tf(
-            "report-compare-figure",
-            &[
-                ("numerator", lang.int(f.numerator)),
-                ("population", lang.int(population)),
-                (
-                    "share",
-                    f.share
-                        .as_deref()
-                        .map_or_else(|| lang.t("not-applicable"), |s| lang.percent(s)),
-                ),
-            ],
-        )
-    };
-    let comparison = r
-        .indicators
-        .iter()
-        .filter_map(|filed| {
-            let known = now.indicators.iter().find(|n| n.key == filed.key)?;
-            let (a, b) = (figure(filed, r.population), figure(known, now.population));
-            let moved = a != b;
-            Some((lang.t(&format!("ind-{}", filed.key.code())), a, b, moved))
-        })
-        .collect();
-    let changes = since
-        .items
-        .iter()
-        .map(|c| Changed {
-            subject: c.subject.name.clone(),
-            what: changed_what(lang, c),
-            because: c
-                .because
-                .iter()
-                .map(|b| {
-                    let kind = lang.t_or(&format!("entity-{}", b.entity), &b.entity);
-                    lang.tf(
-                        "changes-cause",
-                        &[
-                            (
-                                "entity",
-                                match (&b.platform, &b.record) {
-                                    (Some(p), Some(r)) => {
-                                        format!(
-                                            "{kind} “{} — {r}”",
-                                            lang.t(&format!("platform-{p}"))
-                                        )
-                                    }
-                                    (Some(p), None) => {
-                                        format!("{kind} “{}”", lang.t(&format!("platform-{p}")))
-                                    }
-                                    (None, Some(r)) => format!("{kind} “{r}”"),
-                                    (None, None) => kind,
-                                },
-                            ),
-                            (
-                                "change",
-                                lang.t_or(&format!("action-{}", b.change), &b.change),
-                            ),
-                            ("at", moment(lang, b.recorded_at)),
-                            ("by", b.recorded_by.clone()),
-                        ],
-                    )
-                })
-                // Several writes of one record in the same minute by the same person (a
-                // channel created then verified in one sitting) read as one line.
-                .fold(Vec::new(), |mut lines: Vec<String>, line| {
-                    if !lines.contains(&line) {
-                        lines.push(line);
-                    }
-                    lines
-                }),
-        })
-        .collect();
+    let comparison = compared(lang, r, &now);
+    let changes = since.items.iter().map(|c| changed(lang, c)).collect();
     Page::render(&ReportPage {
         chrome: viewer.chrome(lang.t("reports-title")),
         changes,
@@ -326,4 +254,79 @@ fn changed_what(lang: Lang, c: &crate::indicators::dto::SubjectChange) -> String
         lang.t(&format!("ind-{}", c.indicator.code())),
         lang.t(key)
     )
+}
+
+/// The unit's figures as filed beside the same day's figures known now, per indicator:
+/// (indicator, as filed, known now, whether they differ).
+fn compared(lang: Lang, r: &Report, now: &Report) -> Vec<(String, String, String, bool)> {
+    let figure = |f: &crate::indicators::dto::Figure, population: i64| {
+        lang.tf(
+            "report-compare-figure",
+            &[
+                ("numerator", lang.int(f.numerator)),
+                ("population", lang.int(population)),
+                (
+                    "share",
+                    f.share
+                        .as_deref()
+                        .map_or_else(|| lang.t("not-applicable"), |s| lang.percent(s)),
+                ),
+            ],
+        )
+    };
+    r.indicators
+        .iter()
+        .filter_map(|filed| {
+            let known = now.indicators.iter().find(|n| n.key == filed.key)?;
+            let (a, b) = (figure(filed, r.population), figure(known, now.population));
+            let moved = a != b;
+            Some((lang.t(&format!("ind-{}", filed.key.code())), a, b, moved))
+        })
+        .collect()
+}
+
+/// A subject whose counting moved since a report was filed, and the writes that moved it.
+fn changed(lang: Lang, c: &SubjectChange) -> Changed {
+    Changed {
+        subject: c.subject.name.clone(),
+        what: changed_what(lang, c),
+        because: c
+            .because
+            .iter()
+            .map(|b| {
+                let kind = lang.t_or(&format!("entity-{}", b.entity), &b.entity);
+                lang.tf(
+                    "changes-cause",
+                    &[
+                        (
+                            "entity",
+                            match (&b.platform, &b.record) {
+                                (Some(p), Some(r)) => {
+                                    format!("{kind} “{} — {r}”", lang.t(&format!("platform-{p}")))
+                                }
+                                (Some(p), None) => {
+                                    format!("{kind} “{}”", lang.t(&format!("platform-{p}")))
+                                }
+                                (None, Some(r)) => format!("{kind} “{r}”"),
+                                (None, None) => kind,
+                            },
+                        ),
+                        (
+                            "change",
+                            lang.t_or(&format!("action-{}", b.change), &b.change),
+                        ),
+                        ("at", moment(lang, b.recorded_at)),
+                        ("by", b.recorded_by.clone()),
+                    ],
+                )
+            })
+            // Several writes of one record in the same minute by the same person (a
+            // channel created then verified in one sitting) read as one line.
+            .fold(Vec::new(), |mut lines: Vec<String>, line| {
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+                lines
+            }),
+    }
 }

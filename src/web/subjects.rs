@@ -137,7 +137,7 @@ pub async fn render_registry(
         let number = p.to_string();
         let mut all = filters.pairs();
         all.push(("page", &number));
-        super::dashboard::href("/subjects", &all)
+        super::figures::href("/subjects", &all)
     };
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let register =
@@ -154,7 +154,7 @@ pub async fn render_registry(
         items,
         prev: (page_no > 1).then(|| pairs(page_no - 1)),
         next: (page_no < pages).then(|| pairs(page_no + 1)),
-        export: super::dashboard::href("/subjects/export", &filters.pairs()),
+        export: super::figures::href("/subjects/export", &filters.pairs()),
         stars: filters.stars.clone(),
         counted: filters.counted.clone(),
         register,

@@ -123,7 +123,7 @@ pub async fn units_page(
     let found = units::service::list(db, &query, &PageParams::new(1, MAX_PER_PAGE)).await?;
     let graph = UnitGraph::load(db).await?;
     let iso = day.to_string();
-    let href = |path: &str, pairs: &[(&str, &str)]| super::dashboard::href(path, pairs);
+    let href = |path: &str, pairs: &[(&str, &str)]| super::figures::href(path, pairs);
     let items = found
         .items
         .into_iter()
