@@ -10,7 +10,8 @@
 
 mod sections;
 
-use rocket::figment::{Figment, providers::Env};
+use rocket::figment::value::{Dict, Map};
+use rocket::figment::{Figment, Metadata, Profile, Provider, Source, providers::Env};
 use serde::Deserialize;
 
 pub use sections::*;
@@ -97,10 +98,19 @@ const UNPREFIXED: &[(&str, &str)] = &[
     ("OCOP_TIKTOK_APP_SECRET", "marketplaces.tiktok.app_secret"),
 ];
 
-/// The variables of `table` as the keys they name, in every profile (as Rocket's own are).
-fn renamed(table: &'static [(&'static str, &'static str)], prefix: &'static str) -> Env {
-    Env::raw()
-        .filter_map(move |name| {
+type Table = &'static [(&'static str, &'static str)];
+
+/// The environment variables of a table, read as the keys they name; a value that cannot be
+/// read is refused naming the variable as the operator set it.
+struct Renamed {
+    env: Env,
+    table: Table,
+    prefix: &'static str,
+}
+
+impl Renamed {
+    fn new(table: Table, prefix: &'static str) -> Renamed {
+        let env = Env::raw().filter_map(move |name| {
             let name = name.as_str();
             let given = name.get(..prefix.len())?;
             let name = name.get(prefix.len()..)?;
@@ -111,17 +121,40 @@ fn renamed(table: &'static [(&'static str, &'static str)], prefix: &'static str)
                 .iter()
                 .find(|(flat, _)| flat.eq_ignore_ascii_case(name))
                 .map(|(_, key)| (*key).into())
+        });
+        Renamed { env, table, prefix }
+    }
+}
+
+impl Provider for Renamed {
+    fn metadata(&self) -> Metadata {
+        let (table, prefix) = (self.table, self.prefix);
+        Metadata::named("environment variable(s)").interpolater(move |_: &Profile, k: &[&str]| {
+            let key = k.join(".");
+            match table.iter().find(|(_, to)| to.eq_ignore_ascii_case(&key)) {
+                Some((flat, _)) => format!("{prefix}{flat}"),
+                None => key.to_ascii_uppercase(),
+            }
         })
-        .global()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, rocket::figment::Error> {
+        self.env.data()
+    }
 }
 
 impl AppConfig {
     /// Rocket's figment, with the flat names and the unprefixed variables read into their
-    /// sections (`DATABASE_URL` last: it wins over `ROCKET_DATABASE_URL`, as before).
+    /// sections, each where it stood before the sections: the flat `ROCKET_*` names in every
+    /// profile, as Rocket's own variables are, and `DATABASE_URL` and the `OCOP_*` secrets in
+    /// the default profile (so `ROCKET_DATABASE_URL` wins over `DATABASE_URL`, and a
+    /// `[release]` table over both).
     pub fn figment() -> Figment {
+        let mut flat = Renamed::new(FLAT, "ROCKET_");
+        flat.env = flat.env.global();
         rocket::Config::figment()
-            .merge(renamed(FLAT, "ROCKET_"))
-            .merge(renamed(UNPREFIXED, ""))
+            .merge(flat)
+            .merge(Renamed::new(UNPREFIXED, ""))
     }
 
     /// Whether cookies must only travel over https.
@@ -134,8 +167,23 @@ impl AppConfig {
         })
     }
 
-    /// Reads the configuration from a figment.
+    /// Reads the configuration from a figment. A flat key written in a file (`Rocket.toml` of
+    /// before the sections: `public_base_url = …`) is refused, naming its new key: read as
+    /// nothing, it would leave a deployment on a default without a word.
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
+        for (flat, key) in FLAT {
+            let old = flat.to_ascii_lowercase();
+            if let Some(Source::File(file)) =
+                figment.find_metadata(&old).and_then(|m| m.source.as_ref())
+            {
+                return Err(Box::new(rocket::figment::Error::from(format!(
+                    "`{old}` in {} is now `{key}` (its table `[default.{}]`); \
+                     the environment's ROCKET_{flat} still sets it",
+                    file.display(),
+                    key.rsplit_once('.').map_or(*key, |(table, _)| table),
+                ))));
+            }
+        }
         figment.extract().map_err(Box::new)
     }
 }
@@ -219,10 +267,43 @@ mod tests {
             assert_eq!(c.quotas.public_burst, 9);
             assert_eq!(c.documents.store, "s3://bucket/docs");
             assert!(c.telemetry.trust_request_id);
-            assert_eq!(c.database.url, "sqlite://plain.db");
+            // As before the sections: Rocket's variable over the plain one.
+            assert_eq!(c.database.url, "sqlite://flat.db");
             assert_eq!(c.marketplaces.shopee.partner_key.as_deref(), Some("secret"));
             // What no one set keeps its default.
             assert_eq!(c.sessions, SessionsConfig::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_flat_key_in_a_file_is_refused_naming_its_table() {
+        Jail::expect_with(|jail| {
+            jail.create_file("Rocket.toml", "[default]\nmetrics_address = \"bad\"\n")?;
+            let refused = AppConfig::from_figment(&AppConfig::figment()).unwrap_err();
+            let said = refused.to_string();
+            assert!(said.contains("`metrics_address`"), "{said}");
+            assert!(said.contains("`telemetry.metrics_address`"), "{said}");
+            // The same name in the environment is the operator's alias, not a mistake.
+            jail.create_file("Rocket.toml", "")?;
+            jail.set_env("ROCKET_METRICS_ADDRESS", "127.0.0.1:9464");
+            let c = AppConfig::from_figment(&AppConfig::figment()).expect("it starts");
+            assert_eq!(
+                c.telemetry.metrics_address.as_deref(),
+                Some("127.0.0.1:9464")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_read_is_refused_naming_its_variable() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ROCKET_SYNC_TIMEOUT_SECS", "abc");
+            let said = AppConfig::from_figment(&AppConfig::figment())
+                .unwrap_err()
+                .to_string();
+            assert!(said.contains("ROCKET_SYNC_TIMEOUT_SECS"), "{said}");
             Ok(())
         });
     }

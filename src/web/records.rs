@@ -228,6 +228,7 @@ async fn product_rows(
         }
         for (i, rec) in recognitions.into_iter().enumerate() {
             let status: &'static str = rec.status.into();
+            // Staff decide from the file: a standing recognition opens the revocation form.
             let revoke = (!r.owner && rec.revoked_on.is_none()).then(|| {
                 (
                     format!("/subjects/{subject_id}?revoke={}#form-revoke", rec.id),
