@@ -97,204 +97,18 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
     let mut channels: Vec<&channel::Model> =
         ev.channels.get(&subject).into_iter().flatten().collect();
     channels.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-    let window_from = d
-        .checked_sub_days(Days::new(
-            u64::try_from(p.channel_freshness_days).unwrap_or(0),
-        ))
-        .unwrap_or(d);
-    let mut notes = Vec::new();
-    // Every channel that counts, in order: the first explains the verdict; all are "Nơi mua".
-    let mut found: Vec<ChannelEvidence> = Vec::new();
-    let mut gap = None;
-    let modern_on = |c: &channel::Model| {
-        p.modern_kinds.contains(&c.kind)
-            && c.active_from.is_none_or(|f| f <= d)
-            && c.active_to.is_none_or(|t| t >= d)
+    let mut why_not = WhyNot {
+        notes: Vec::new(),
+        gap: None,
     };
-    for ch in &channels {
-        let history = ev.channel_history.get(&ch.id);
-        let verified_event =
-            status_on(history, d).filter(|e| e.to_status == TrackedStatus::Verified);
-        // A verification lasts `verification_valid_months` under the policy.
-        let lapsed = verified_event.and_then(|e| {
-            p.verification_valid_months
-                .map(|m| (m, months_after(e.effective_on, m)))
-                .filter(|(_, end)| *end <= d)
-                .map(|(m, end)| (e.effective_on, m, end))
-        });
-        // A verification vouches for the channel it saw (its kind, platform, shop and
-        // period), not for what the owner declared since.
-        let vouched = verified_event
-            .filter(|_| lapsed.is_none() && !p.count_declared_channels)
-            .and_then(|e| ev.channel_seen.get(&ch.id).map(|seen| (e, seen)));
-        if let Some((e, seen)) = vouched {
-            // Active on D as verified and as the owner says now (a shop it says stopped is
-            // taken at its word; the declared path below says why).
-            let live_active =
-                ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
-            if modern_on(seen) && live_active {
-                found.push(ChannelEvidence {
-                    id: ch.id,
-                    kind: seen.kind,
-                    platform: seen.platform.clone(),
-                    evidenced_by: EvidencedBy::Verified,
-                    verified_on: Some(e.effective_on),
-                    listing: None,
-                    shop_url: seen.shop_url.clone(),
-                });
-                continue;
-            }
-            if !modern_on(seen) {
-                notes.push(Note::new(
-                    "channel_verified_other",
-                    vec![
-                        ("on", date(e.effective_on)),
-                        ("seen_platform", term("platform", seen.platform.code())),
-                        ("seen_kind", term("kind", seen.kind.code())),
-                    ],
-                ));
-            }
-        }
-        // Otherwise the channel as declared now, which only the sync's observation (or a
-        // policy that counts declarations) makes count.
-        let kind = ch.kind;
-        let label = |mut more: Vec<(&'static str, Arg)>| {
-            more.push(("platform", term("platform", ch.platform.code())));
-            more.push(("kind", term("kind", kind.code())));
-            more
-        };
-        if !p.modern_kinds.contains(&kind) {
-            notes.push(Note::new(
-                "channel_not_modern",
-                label(vec![("version", int(p.version))]),
-            ));
-            continue;
-        }
-        if let Some(f) = ch.active_from.filter(|f| *f > d) {
-            notes.push(Note::new(
-                "channel_active_after",
-                label(vec![("from", date(f)), ("d", date(d))]),
-            ));
-            continue;
-        }
-        if let Some(t) = ch.active_to.filter(|t| *t < d) {
-            notes.push(Note::new("channel_stopped", label(vec![("to", date(t))])));
-            continue;
-        }
-        // An auditor's refusal by D outweighs the declaration and the listings, until a
-        // verification after it (read above).
-        if let Some(e) = history
-            .into_iter()
-            .flatten()
-            .rev()
-            .find(|e| e.to_status == TrackedStatus::Rejected && e.effective_on <= d)
-        {
-            notes.push(Note::new(
-                "channel_rejected",
-                label(vec![
-                    ("on", date(e.effective_on)),
-                    ("reason", text(e.reason.clone().unwrap_or_default())),
-                ]),
-            ));
-            gap = gap.max(Some(Gap::DeclaredOnly));
-            continue;
-        }
-        let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
-        let untrusted_only = ev
-            .spans
-            .get(&ch.id)
-            .is_some_and(|spans| !spans.is_empty() && !spans.iter().any(|(s, _)| counted(s)));
-        let listing = ev.spans.get(&ch.id).and_then(|spans| {
-            spans
-                .iter()
-                .filter(|(s, _)| counted(s))
-                .max_by_key(|(s, _)| s.to_at)
-                .map(|(s, l)| ListingEvidence {
-                    id: l.id,
-                    external_id: l.external_id.clone(),
-                    title: l.title.clone(),
-                    seen_at: latest_in_window(s, d),
-                })
-        });
-        let evidence = |by, verified_on, listing| ChannelEvidence {
-            id: ch.id,
-            kind,
-            platform: ch.platform.clone(),
-            evidenced_by: by,
-            verified_on,
-            listing,
-            shop_url: ch.shop_url.clone(),
-        };
-        let this = if listing.is_some() {
-            Some(evidence(EvidencedBy::Observed, None, listing))
-        } else if p.count_declared_channels {
-            Some(evidence(EvidencedBy::Declared, None, None))
-        } else {
-            let later_verified = history
-                .into_iter()
-                .flatten()
-                .filter(|e| e.effective_on > d && e.to_status == TrackedStatus::Verified)
-                .map(|e| e.effective_on)
-                .min();
-            // Why the declaration is all there is: a verification that lapsed, or one that
-            // came after the date.
-            let mut args = label(vec![
-                ("d", date(d)),
-                ("from", date(window_from)),
-                ("version", int(p.version)),
-            ]);
-            match (lapsed, later_verified) {
-                (Some((on, m, end)), _) => args.extend([
-                    ("later", text("lapsed")),
-                    ("on", date(on)),
-                    ("end", date(end)),
-                    ("months", int(m)),
-                ]),
-                (None, Some(v)) => args.extend([("later", text("after")), ("on", date(v))]),
-                (None, None) => args.push(("later", text("none"))),
-            }
-            gap = gap.max(Some(if untrusted_only {
-                Gap::OwnerListingsOnly
-            } else {
-                Gap::DeclaredOnly
-            }));
-            notes.push(Note::new(
-                if untrusted_only {
-                    "channel_owner_listings_only"
-                } else {
-                    "channel_declared_only"
-                },
-                args,
-            ));
-            None
-        };
-        found.extend(this);
-    }
+    // Every channel that counts, in order: the first explains the verdict; all are "Nơi mua".
+    let found: Vec<ChannelEvidence> = channels
+        .iter()
+        .filter_map(|ch| judge_channel(ev, ch, d, p, &mut why_not))
+        .collect();
     match found.first().cloned() {
         Some(c) => {
-            let mut args = vec![
-                ("platform", term("platform", c.platform.code())),
-                ("kind", term("kind", c.kind.code())),
-                ("d", date(d)),
-                ("version", int(p.version)),
-            ];
-            let code = match c.evidenced_by {
-                EvidencedBy::Verified => {
-                    if let Some(v) = c.verified_on {
-                        args.push(("on", date(v)));
-                    }
-                    "counts_channel_verified"
-                }
-                EvidencedBy::Observed => {
-                    if let Some(l) = &c.listing {
-                        args.push(("listing", text(l.external_id.clone())));
-                        args.push(("on", date(crate::clock::vietnam_date(l.seen_at))));
-                    }
-                    "counts_channel_observed"
-                }
-                EvidencedBy::Declared => "counts_channel_declared",
-            };
-            let notes = vec![Note::new(code, args)];
+            let notes = vec![counting_note(&c, d, p)];
             ModernChannelExplanation {
                 counts: true,
                 reasons: english(&notes),
@@ -309,14 +123,14 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
             if channels.is_empty() {
                 all.push(Note::new("no_channel", vec![]));
             }
-            all.extend(notes);
+            all.extend(why_not.notes);
             // A subject that sells only at a traditional market has no modern channel to
             // keep current: what it lacks is one.
             let any_modern = channels.iter().any(|ch| p.modern_kinds.contains(&ch.kind));
             let gap = if !any_modern {
                 Gap::NoChannel
             } else {
-                gap.unwrap_or(Gap::ChannelNotActive)
+                why_not.gap.unwrap_or(Gap::ChannelNotActive)
             };
             ModernChannelExplanation {
                 counts: false,
@@ -328,6 +142,264 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> Modern
             }
         }
     }
+}
+
+/// Why the subject's channels do not count, as far as read: the notes, and the gap that matters
+/// most.
+struct WhyNot {
+    notes: Vec<Note>,
+    gap: Option<Gap>,
+}
+
+impl WhyNot {
+    fn add(&mut self, note: Note, gap: Option<Gap>) {
+        self.notes.push(note);
+        self.gap = self.gap.max(gap);
+    }
+}
+
+/// Whether channel version `c` is of a modern kind and active on `d`.
+fn modern_on(p: &Policy, c: &channel::Model, d: NaiveDate) -> bool {
+    p.modern_kinds.contains(&c.kind)
+        && c.active_from.is_none_or(|f| f <= d)
+        && c.active_to.is_none_or(|t| t >= d)
+}
+
+/// Channel `ch`'s evidence when it counts on `d`; otherwise why not, added to `why_not`.
+fn judge_channel(
+    ev: &Evidence,
+    ch: &channel::Model,
+    d: NaiveDate,
+    p: &Policy,
+    why_not: &mut WhyNot,
+) -> Option<ChannelEvidence> {
+    let history = ev.channel_history.get(&ch.id);
+    let verified_event = status_on(history, d).filter(|e| e.to_status == TrackedStatus::Verified);
+    // A verification lasts `verification_valid_months` under the policy.
+    let lapsed = verified_event.and_then(|e| {
+        p.verification_valid_months
+            .map(|m| (m, months_after(e.effective_on, m)))
+            .filter(|(_, end)| *end <= d)
+            .map(|(m, end)| Lapsed {
+                on: e.effective_on,
+                months: m,
+                end,
+            })
+    });
+    // A verification vouches for the channel it saw (its kind, platform, shop and period), not
+    // for what the owner declared since.
+    let vouched = verified_event
+        .filter(|_| lapsed.is_none() && !p.count_declared_channels)
+        .and_then(|e| ev.channel_seen.get(&ch.id).map(|seen| (e, seen)));
+    if let Some((e, seen)) = vouched {
+        // Active on D as verified and as the owner says now (a shop it says stopped is taken at
+        // its word; the declared path below says why).
+        let live_active =
+            ch.active_from.is_none_or(|f| f <= d) && ch.active_to.is_none_or(|t| t >= d);
+        if modern_on(p, seen, d) && live_active {
+            return Some(ChannelEvidence {
+                id: ch.id,
+                kind: seen.kind,
+                platform: seen.platform.clone(),
+                evidenced_by: EvidencedBy::Verified,
+                verified_on: Some(e.effective_on),
+                listing: None,
+                shop_url: seen.shop_url.clone(),
+            });
+        }
+        if !modern_on(p, seen, d) {
+            why_not.add(
+                Note::new(
+                    "channel_verified_other",
+                    vec![
+                        ("on", date(e.effective_on)),
+                        ("seen_platform", term("platform", seen.platform.code())),
+                        ("seen_kind", term("kind", seen.kind.code())),
+                    ],
+                ),
+                None,
+            );
+        }
+    }
+    judge_declared(ev, ch, lapsed, d, p, why_not)
+}
+
+/// A verification that no longer vouches on D: made `on`, lasting `months`, ended `end`.
+#[derive(Clone, Copy)]
+struct Lapsed {
+    on: NaiveDate,
+    months: i32,
+    end: NaiveDate,
+}
+
+/// The channel as declared now, which only the sync's observation (or a policy that counts
+/// declarations) makes count.
+fn judge_declared(
+    ev: &Evidence,
+    ch: &channel::Model,
+    lapsed: Option<Lapsed>,
+    d: NaiveDate,
+    p: &Policy,
+    why_not: &mut WhyNot,
+) -> Option<ChannelEvidence> {
+    let history = ev.channel_history.get(&ch.id);
+    let label = |mut more: Vec<(&'static str, Arg)>| {
+        more.push(("platform", term("platform", ch.platform.code())));
+        more.push(("kind", term("kind", ch.kind.code())));
+        more
+    };
+    if let Some((code, args, gap)) = declaration_refused(ch, history, d, p) {
+        why_not.add(Note::new(code, label(args)), gap);
+        return None;
+    }
+    let (listing, untrusted_only) = counted_listing(ev, ch, d, p);
+    let evidence = |by, listing| ChannelEvidence {
+        id: ch.id,
+        kind: ch.kind,
+        platform: ch.platform.clone(),
+        evidenced_by: by,
+        verified_on: None,
+        listing,
+        shop_url: ch.shop_url.clone(),
+    };
+    if listing.is_some() {
+        return Some(evidence(EvidencedBy::Observed, listing));
+    }
+    if p.count_declared_channels {
+        return Some(evidence(EvidencedBy::Declared, None));
+    }
+    let later_verified = history
+        .into_iter()
+        .flatten()
+        .filter(|e| e.effective_on > d && e.to_status == TrackedStatus::Verified)
+        .map(|e| e.effective_on)
+        .min();
+    // Why the declaration is all there is: a verification that lapsed, or one that came after
+    // the date.
+    let window_from = d
+        .checked_sub_days(Days::new(
+            u64::try_from(p.channel_freshness_days).unwrap_or(0),
+        ))
+        .unwrap_or(d);
+    let mut args = label(vec![
+        ("d", date(d)),
+        ("from", date(window_from)),
+        ("version", int(p.version)),
+    ]);
+    match (lapsed, later_verified) {
+        (Some(l), _) => args.extend([
+            ("later", text("lapsed")),
+            ("on", date(l.on)),
+            ("end", date(l.end)),
+            ("months", int(l.months)),
+        ]),
+        (None, Some(v)) => args.extend([("later", text("after")), ("on", date(v))]),
+        (None, None) => args.push(("later", text("none"))),
+    }
+    let (code, gap) = if untrusted_only {
+        ("channel_owner_listings_only", Gap::OwnerListingsOnly)
+    } else {
+        ("channel_declared_only", Gap::DeclaredOnly)
+    };
+    why_not.add(Note::new(code, args), Some(gap));
+    None
+}
+
+/// Why channel `ch`'s declaration cannot count on `d` whatever its listings: not a modern kind,
+/// not active on D, or refused by an auditor by D (until a verification after it, read before).
+#[allow(clippy::type_complexity)]
+fn declaration_refused(
+    ch: &channel::Model,
+    history: Option<&Vec<entity::status_event::Model>>,
+    d: NaiveDate,
+    p: &Policy,
+) -> Option<(&'static str, Vec<(&'static str, Arg)>, Option<Gap>)> {
+    if !p.modern_kinds.contains(&ch.kind) {
+        return Some((
+            "channel_not_modern",
+            vec![("version", int(p.version))],
+            None,
+        ));
+    }
+    if let Some(f) = ch.active_from.filter(|f| *f > d) {
+        return Some((
+            "channel_active_after",
+            vec![("from", date(f)), ("d", date(d))],
+            None,
+        ));
+    }
+    if let Some(t) = ch.active_to.filter(|t| *t < d) {
+        return Some(("channel_stopped", vec![("to", date(t))], None));
+    }
+    history
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|e| e.to_status == TrackedStatus::Rejected && e.effective_on <= d)
+        .map(|e| {
+            (
+                "channel_rejected",
+                vec![
+                    ("on", date(e.effective_on)),
+                    ("reason", text(e.reason.clone().unwrap_or_default())),
+                ],
+                Some(Gap::DeclaredOnly),
+            )
+        })
+}
+
+/// The latest listing of channel `ch` the policy counts, seen in the window ending `d`, and
+/// whether the channel has listings but only ones the policy does not count (its owner's).
+fn counted_listing(
+    ev: &Evidence,
+    ch: &channel::Model,
+    d: NaiveDate,
+    p: &Policy,
+) -> (Option<ListingEvidence>, bool) {
+    let counted = |s: &listing_span::Model| s.trusted || p.count_owner_managed_listings;
+    let spans = ev.spans.get(&ch.id);
+    let untrusted_only =
+        spans.is_some_and(|spans| !spans.is_empty() && !spans.iter().any(|(s, _)| counted(s)));
+    let listing = spans.and_then(|spans| {
+        spans
+            .iter()
+            .filter(|(s, _)| counted(s))
+            .max_by_key(|(s, _)| s.to_at)
+            .map(|(s, l)| ListingEvidence {
+                id: l.id,
+                external_id: l.external_id.clone(),
+                title: l.title.clone(),
+                seen_at: latest_in_window(s, d),
+            })
+    });
+    (listing, untrusted_only)
+}
+
+/// The one note of a subject that counts: its first counting channel, and what proves it.
+fn counting_note(c: &ChannelEvidence, d: NaiveDate, p: &Policy) -> Note {
+    let mut args = vec![
+        ("platform", term("platform", c.platform.code())),
+        ("kind", term("kind", c.kind.code())),
+        ("d", date(d)),
+        ("version", int(p.version)),
+    ];
+    let code = match c.evidenced_by {
+        EvidencedBy::Verified => {
+            if let Some(v) = c.verified_on {
+                args.push(("on", date(v)));
+            }
+            "counts_channel_verified"
+        }
+        EvidencedBy::Observed => {
+            if let Some(l) = &c.listing {
+                args.push(("listing", text(l.external_id.clone())));
+                args.push(("on", date(crate::clock::vietnam_date(l.seen_at))));
+            }
+            "counts_channel_observed"
+        }
+        EvidencedBy::Declared => "counts_channel_declared",
+    };
+    Note::new(code, args)
 }
 
 /// The last instant of a span that falls on or before the end of day `d`.

@@ -14,7 +14,7 @@ use super::{latest_lapsed_start, months_after, refused_on, seen_at, verification
 use crate::areas::dto::hectares;
 use crate::clock;
 use crate::db::Sql;
-use crate::domain::{CertStatus, Tenure, TrackedStatus};
+use crate::domain::{CertStatus, SchemeCategory, Tenure, TrackedStatus};
 use crate::history::Known;
 use crate::i18n::Lang;
 use crate::policies::dto::Policy;
@@ -154,88 +154,17 @@ fn stable_on(q: &mut Sql, policy: &Policy, d: NaiveDate, a: &str) -> String {
 
 /// The value-chain verdict of one subject and why.
 pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> ValueChainExplanation {
-    let mut missing: Vec<Note> = Vec::new();
-
-    // Certifications.
     let mut certs: Vec<&cert::Model> = ev.certs.get(&subject).into_iter().flatten().collect();
     certs.sort_by(|a, b| b.issued_on.cmp(&a.issued_on).then(a.id.cmp(&b.id)));
-    let mut cert_ok = None;
-    let mut cert_notes = Vec::new();
-    // The gap is the latest certification's: what the owner would have to fix first.
-    let mut cert_gap = None;
-    // Who verified the certification that counts, and from when.
-    let mut verified_by = None;
-    for c in &certs {
-        // A verified certification is judged on the values its verification saw; the live row
-        // (an owner's later edit, not yet verified) only explains why it does not count.
-        let c = ev.cert_seen.get(&c.id).unwrap_or(c);
-        let Some(s) = ev.schemes.get(&c.scheme_id) else {
-            continue;
-        };
-        let category = s.category;
-        let label = |mut more: Vec<(&'static str, Arg)>| {
-            more.push(("no", text(c.certificate_no.clone())));
-            more.push(("scheme", term("scheme", &s.code)));
-            more
-        };
-        let status = status_on(ev.cert_history.get(&c.id), d);
-        if !p.value_chain_categories.contains(&category) {
-            cert_gap.get_or_insert(Gap::CertificationNotCounted);
-            cert_notes.push(Note::new(
-                "cert_category_not_counted",
-                label(vec![
-                    ("category", term("category", category.code())),
-                    ("version", int(p.version)),
-                ]),
-            ));
-        } else if c.issued_on > d {
-            cert_gap.get_or_insert(Gap::CertificationNotCounted);
-            cert_notes.push(Note::new(
-                "cert_issued_after",
-                label(vec![("issued", date(c.issued_on)), ("d", date(d))]),
-            ));
-        } else if c.expires_on <= d {
-            cert_gap.get_or_insert(Gap::CertificationExpired);
-            cert_notes.push(Note::new(
-                "cert_expired",
-                label(vec![("expires", date(c.expires_on))]),
-            ));
-        } else if let Some(m) = p.cap_of(&s.code)
-            && months_after(c.issued_on, m) <= d
-        {
-            cert_gap.get_or_insert(Gap::CertificationExpired);
-            cert_notes.push(Note::new(
-                "cert_capped",
-                label(vec![
-                    ("expires", date(c.expires_on)),
-                    ("months", int(m)),
-                    ("until", date(months_after(c.issued_on, m))),
-                    ("version", int(p.version)),
-                ]),
-            ));
-        } else if status.map(|e| e.to_status) != Some(TrackedStatus::Verified) {
-            cert_gap.get_or_insert(Gap::CertificationNotVerified);
-            let st = status.map_or("unregistered", |e| e.to_status.code());
-            cert_notes.push(Note::new(
-                "cert_status_on",
-                label(vec![("status", term("cert-status", st)), ("d", date(d))]),
-            ));
-        } else if cert_ok.is_none() {
-            verified_by = status.map(|e| (e.actor_name.clone(), e.effective_on));
-            cert_ok = Some(CertEvidence {
-                id: c.id,
-                scheme: s.code.clone(),
-                category,
-                certificate_no: c.certificate_no.clone(),
-                status_on_date: CertStatus::Verified.code().to_owned(),
-                issued_on: c.issued_on,
-                expires_on: c.expires_on,
-            });
-        }
-    }
+    let cert = judge_certifications(ev, &certs, d, p);
+    let mut areas: Vec<&area::Model> = ev.areas.get(&subject).into_iter().flatten().collect();
+    areas.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let area = judge_areas(ev, &areas, &certs, d, p);
+
     let mut gaps = Vec::new();
-    if cert_ok.is_none() {
-        gaps.push(cert_gap.unwrap_or(Gap::NoCertification));
+    let mut missing: Vec<Note> = Vec::new();
+    if cert.ok.is_none() {
+        gaps.push(cert.gap.unwrap_or(Gap::NoCertification));
         missing.push(Note::new(
             "no_verified_certification",
             vec![
@@ -249,84 +178,188 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> ValueC
                 ("d", date(d)),
             ],
         ));
-        missing.extend(cert_notes);
+        missing.extend(cert.notes);
+    }
+    if area.ok.is_none() {
+        if areas.is_empty() {
+            gaps.push(Gap::NoArea);
+            missing.push(Note::new("no_area", vec![]));
+        } else {
+            gaps.push(Gap::AreaNotStable);
+            missing.push(Note::new("no_stable_area", vec![("d", date(d))]));
+            missing.extend(area.notes);
+        }
     }
 
-    // Areas: under a policy that verifies them, each as an auditor's verification in force on
-    // D saw it, or as the verification of a certificate scoped to it saw it; otherwise as
-    // registered.
-    let mut areas: Vec<&area::Model> = ev.areas.get(&subject).into_iter().flatten().collect();
-    areas.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    let mut area_ok = None;
-    let mut area_notes = Vec::new();
-    for live in &areas {
-        let mut candidates: Vec<(&area::Model, Note)> = Vec::new();
-        if p.verify_areas {
-            let status = status_on(ev.area_history.get(&live.id), d);
-            if let Some(e) = status.filter(|e| e.to_status == TrackedStatus::Verified)
-                && let Some(seen) = ev.area_seen.get(&live.id)
-            {
-                candidates.push((
-                    seen,
-                    Note::new(
-                        "area_verified_by",
-                        vec![
-                            ("by", text(e.actor_name.clone())),
-                            ("on", date(e.effective_on)),
-                        ],
-                    ),
-                ));
+    let notes = match (&cert.ok, &area.ok) {
+        (Some(c), Some(a)) => counting_notes(c, cert.verified_by.as_ref(), a, d),
+        _ => missing,
+    };
+    ValueChainExplanation {
+        counts: cert.ok.is_some() && area.ok.is_some(),
+        certification: cert.ok,
+        area: area.ok.map(|a| a.evidence),
+        reasons: english(&notes),
+        notes,
+        gaps,
+    }
+}
+
+/// What the subject's certifications show on `d`: the one that counts (and who verified it, from
+/// when), or why none does.
+struct CertVerdict {
+    ok: Option<CertEvidence>,
+    verified_by: Option<(String, NaiveDate)>,
+    /// The latest certification's gap: what the owner would have to fix first.
+    gap: Option<Gap>,
+    notes: Vec<Note>,
+}
+
+/// Judges `certs`, latest first.
+fn judge_certifications(
+    ev: &Evidence,
+    certs: &[&cert::Model],
+    d: NaiveDate,
+    p: &Policy,
+) -> CertVerdict {
+    let mut verdict = CertVerdict {
+        ok: None,
+        verified_by: None,
+        gap: None,
+        notes: Vec::new(),
+    };
+    for c in certs {
+        // A verified certification is judged on the values its verification saw; the live row
+        // (an owner's later edit, not yet verified) only explains why it does not count.
+        let c = ev.cert_seen.get(&c.id).unwrap_or(c);
+        let Some(s) = ev.schemes.get(&c.scheme_id) else {
+            continue;
+        };
+        let status = status_on(ev.cert_history.get(&c.id), d);
+        match cert_refusal(c, &s.code, s.category, status.map(|e| e.to_status), d, p) {
+            Some((gap, code, args)) => {
+                verdict.gap.get_or_insert(gap);
+                let mut args = args;
+                args.push(("no", text(c.certificate_no.clone())));
+                args.push(("scheme", term("scheme", &s.code)));
+                verdict.notes.push(Note::new(code, args));
             }
-            // An auditor's refusal of the area outweighs a certificate's scope.
-            let refused = status.is_some_and(|e| {
-                [
-                    CertStatus::Rejected,
-                    CertStatus::Suspended,
-                    CertStatus::Revoked,
-                ]
-                .iter()
-                .any(|r| TrackedStatus::from(*r) == e.to_status)
-            });
-            for c in certs.iter().filter(|_| !refused) {
-                if let Some(scoped) = ev.scope_seen.get(&c.id).filter(|a| a.id == live.id)
-                    && let Some(seen) = ev.cert_seen.get(&c.id)
-                    && certificate_counts(ev, seen, d, p)
-                    && let Some(s) = ev.schemes.get(&seen.scheme_id)
-                {
-                    candidates.push((
-                        scoped,
-                        Note::new(
-                            "area_in_certificate_scope",
-                            vec![
-                                ("no", text(seen.certificate_no.clone())),
-                                ("scheme", term("scheme", &s.code)),
-                            ],
-                        ),
-                    ));
-                }
+            None if verdict.ok.is_none() => {
+                verdict.verified_by = status.map(|e| (e.actor_name.clone(), e.effective_on));
+                verdict.ok = Some(CertEvidence {
+                    id: c.id,
+                    scheme: s.code.clone(),
+                    category: s.category,
+                    certificate_no: c.certificate_no.clone(),
+                    status_on_date: CertStatus::Verified.code().to_owned(),
+                    issued_on: c.issued_on,
+                    expires_on: c.expires_on,
+                });
             }
-            if candidates.is_empty() {
-                let st = status.map_or("unregistered", |e| e.to_status.code());
-                area_notes.push(Note::new(
-                    "area_not_verified",
-                    vec![
-                        ("name", text(live.name.clone())),
-                        ("status", term("cert-status", st)),
-                        ("d", date(d)),
-                        ("version", int(p.version)),
-                    ],
-                ));
-                continue;
-            }
-        } else {
-            candidates.push((live, Note::new("area_as_registered", vec![])));
+            None => {}
         }
+    }
+    verdict
+}
+
+/// Why certification `c` of `scheme` (its status on `d` being `status`) does not count on `d`,
+/// as its gap and the note's code and arguments; `None` when it counts.
+fn cert_refusal(
+    c: &cert::Model,
+    scheme: &str,
+    category: SchemeCategory,
+    status: Option<TrackedStatus>,
+    d: NaiveDate,
+    p: &Policy,
+) -> Option<(Gap, &'static str, Vec<(&'static str, Arg)>)> {
+    if !p.value_chain_categories.contains(&category) {
+        return Some((
+            Gap::CertificationNotCounted,
+            "cert_category_not_counted",
+            vec![
+                ("category", term("category", category.code())),
+                ("version", int(p.version)),
+            ],
+        ));
+    }
+    if c.issued_on > d {
+        return Some((
+            Gap::CertificationNotCounted,
+            "cert_issued_after",
+            vec![("issued", date(c.issued_on)), ("d", date(d))],
+        ));
+    }
+    if c.expires_on <= d {
+        return Some((
+            Gap::CertificationExpired,
+            "cert_expired",
+            vec![("expires", date(c.expires_on))],
+        ));
+    }
+    if let Some(m) = p.cap_of(scheme)
+        && months_after(c.issued_on, m) <= d
+    {
+        return Some((
+            Gap::CertificationExpired,
+            "cert_capped",
+            vec![
+                ("expires", date(c.expires_on)),
+                ("months", int(m)),
+                ("until", date(months_after(c.issued_on, m))),
+                ("version", int(p.version)),
+            ],
+        ));
+    }
+    if status != Some(TrackedStatus::Verified) {
+        let st = status.map_or("unregistered", |s| s.code());
+        return Some((
+            Gap::CertificationNotVerified,
+            "cert_status_on",
+            vec![("status", term("cert-status", st)), ("d", date(d))],
+        ));
+    }
+    None
+}
+
+/// The stable area that counts: its evidence, why it is stable, and who vouched for it.
+struct StableArea {
+    evidence: AreaEvidence,
+    because: Note,
+    vouched: Note,
+}
+
+/// What the subject's areas show on `d`: the first stable one, or why none is.
+struct AreaVerdict {
+    ok: Option<StableArea>,
+    notes: Vec<Note>,
+}
+
+/// Judges `areas`: under a policy that verifies them, each as an auditor's verification in force
+/// on D saw it, or as the verification of a certificate scoped to it saw it; otherwise as
+/// registered.
+fn judge_areas(
+    ev: &Evidence,
+    areas: &[&area::Model],
+    certs: &[&cert::Model],
+    d: NaiveDate,
+    p: &Policy,
+) -> AreaVerdict {
+    let mut verdict = AreaVerdict {
+        ok: None,
+        notes: Vec::new(),
+    };
+    for live in areas {
+        let candidates = if p.verify_areas {
+            vouched_versions(ev, live, certs, d, p, &mut verdict.notes)
+        } else {
+            vec![(*live, Note::new("area_as_registered", vec![]))]
+        };
         for (a, vouched) in candidates {
-            if let Some(because) = stability(a, d, p, &mut area_notes)
-                && area_ok.is_none()
+            if let Some(because) = stability(a, d, p, &mut verdict.notes)
+                && verdict.ok.is_none()
             {
-                area_ok = Some((
-                    AreaEvidence {
+                verdict.ok = Some(StableArea {
+                    evidence: AreaEvidence {
                         id: a.id,
                         name: a.name.clone(),
                         area_ha: hectares(a.area_m2).to_string(),
@@ -334,71 +367,116 @@ pub fn explain(ev: &Evidence, subject: Uuid, d: NaiveDate, p: &Policy) -> ValueC
                     },
                     because,
                     vouched,
-                ));
+                });
             }
         }
     }
-    if area_ok.is_none() {
-        gaps.push(if areas.is_empty() {
-            Gap::NoArea
-        } else {
-            Gap::AreaNotStable
-        });
-        if areas.is_empty() {
-            missing.push(Note::new("no_area", vec![]));
-        } else {
-            missing.push(Note::new("no_stable_area", vec![("d", date(d))]));
-            missing.extend(area_notes);
-        }
-    }
+    verdict
+}
 
-    let counts = cert_ok.is_some() && area_ok.is_some();
-    let notes = match (&cert_ok, &area_ok) {
-        (Some(c), Some((a, because, vouched))) => {
-            let mut notes = vec![
-                Note::new("counts_certification", {
-                    let mut args = vec![
-                        ("category", term("category", c.category.code())),
-                        ("no", text(c.certificate_no.clone())),
-                        ("scheme", term("scheme", &c.scheme)),
-                        ("d", date(d)),
-                        ("until", date(c.expires_on)),
-                    ];
-                    if let Some((by, on)) = &verified_by {
-                        args.push(("by", text(by.clone())));
-                        args.push(("on", date(*on)));
-                    }
-                    args
-                }),
-                {
-                    // Why the area is stable, as the catalogue's selector on `because`.
-                    let mut n = Note::new(
-                        "counts_area",
-                        vec![
-                            ("name", text(a.name.clone())),
-                            ("because", text(because.code.clone())),
-                        ],
-                    );
-                    n.args.extend(because.args.clone());
-                    n
-                },
-            ];
-            // Who vouched for the area (policy version 3).
-            if vouched.code != "area_as_registered" {
-                notes.push(vouched.clone());
-            }
-            notes
-        }
-        _ => missing,
-    };
-    ValueChainExplanation {
-        counts,
-        certification: cert_ok,
-        area: area_ok.map(|(a, _, _)| a),
-        reasons: english(&notes),
-        notes,
-        gaps,
+/// The versions of area `live` someone vouched for on `d` — an auditor's verification, or a
+/// counting certificate's scope — each with who vouched; none adds why to `notes`.
+fn vouched_versions<'a>(
+    ev: &'a Evidence,
+    live: &area::Model,
+    certs: &[&cert::Model],
+    d: NaiveDate,
+    p: &Policy,
+    notes: &mut Vec<Note>,
+) -> Vec<(&'a area::Model, Note)> {
+    let mut candidates = Vec::new();
+    let status = status_on(ev.area_history.get(&live.id), d);
+    if let Some(e) = status.filter(|e| e.to_status == TrackedStatus::Verified)
+        && let Some(seen) = ev.area_seen.get(&live.id)
+    {
+        candidates.push((
+            seen,
+            Note::new(
+                "area_verified_by",
+                vec![
+                    ("by", text(e.actor_name.clone())),
+                    ("on", date(e.effective_on)),
+                ],
+            ),
+        ));
     }
+    // An auditor's refusal of the area outweighs a certificate's scope.
+    let refused = status.is_some_and(|e| {
+        [
+            CertStatus::Rejected,
+            CertStatus::Suspended,
+            CertStatus::Revoked,
+        ]
+        .iter()
+        .any(|r| TrackedStatus::from(*r) == e.to_status)
+    });
+    for c in certs.iter().filter(|_| !refused) {
+        if let Some(scoped) = ev.scope_seen.get(&c.id).filter(|a| a.id == live.id)
+            && let Some(seen) = ev.cert_seen.get(&c.id)
+            && certificate_counts(ev, seen, d, p)
+            && let Some(s) = ev.schemes.get(&seen.scheme_id)
+        {
+            candidates.push((
+                scoped,
+                Note::new(
+                    "area_in_certificate_scope",
+                    vec![
+                        ("no", text(seen.certificate_no.clone())),
+                        ("scheme", term("scheme", &s.code)),
+                    ],
+                ),
+            ));
+        }
+    }
+    if candidates.is_empty() {
+        let st = status.map_or("unregistered", |e| e.to_status.code());
+        notes.push(Note::new(
+            "area_not_verified",
+            vec![
+                ("name", text(live.name.clone())),
+                ("status", term("cert-status", st)),
+                ("d", date(d)),
+                ("version", int(p.version)),
+            ],
+        ));
+    }
+    candidates
+}
+
+/// The notes of a subject that counts: the certification (and who verified it), the area and why
+/// it is stable, and who vouched for the area.
+fn counting_notes(
+    c: &CertEvidence,
+    verified_by: Option<&(String, NaiveDate)>,
+    a: &StableArea,
+    d: NaiveDate,
+) -> Vec<Note> {
+    let mut args = vec![
+        ("category", term("category", c.category.code())),
+        ("no", text(c.certificate_no.clone())),
+        ("scheme", term("scheme", &c.scheme)),
+        ("d", date(d)),
+        ("until", date(c.expires_on)),
+    ];
+    if let Some((by, on)) = verified_by {
+        args.push(("by", text(by.clone())));
+        args.push(("on", date(*on)));
+    }
+    // Why the area is stable, as the catalogue's selector on `because`.
+    let mut area = Note::new(
+        "counts_area",
+        vec![
+            ("name", text(a.evidence.name.clone())),
+            ("because", text(a.because.code.clone())),
+        ],
+    );
+    area.args.extend(a.because.args.clone());
+    let mut notes = vec![Note::new("counts_certification", args), area];
+    // Who vouched for the area (policy version 3).
+    if a.vouched.code != "area_as_registered" {
+        notes.push(a.vouched.clone());
+    }
+    notes
 }
 
 /// Why area version `a` is a stable raw-material area on `d` (§4, item 2), or `None`, with what
