@@ -129,7 +129,7 @@ pub async fn decide(
             effective_on: Some(current.effective_on),
             ..UpdateSubject::default()
         };
-        subjects::service::update_in(&txn, actor, current.subject_id, ExpectedVersion(None), edit)
+        subjects::update::update_in(&txn, actor, current.subject_id, ExpectedVersion(None), edit)
             .await?;
     }
     let mut next = current.clone();

@@ -427,9 +427,10 @@ async fn update(
         effective_on: moved.then_some(on),
         ..Default::default()
     };
-    let after = subjects::update_in(txn, actor, current.id, ExpectedVersion(None), patch)
-        .await
-        .map_err(RowError::app)?;
+    let after =
+        crate::subjects::update::update_in(txn, actor, current.id, ExpectedVersion(None), patch)
+            .await
+            .map_err(RowError::app)?;
     Ok(if moved {
         Outcome::Moved
     } else if after.version == current.version {

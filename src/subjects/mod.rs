@@ -3,8 +3,10 @@
 
 pub mod dto;
 pub mod export;
+mod location;
 pub mod routes;
 pub mod service;
+pub mod update;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

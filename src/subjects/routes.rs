@@ -6,7 +6,7 @@ use rocket::{get, patch, post};
 use sea_orm::DatabaseConnection;
 
 use super::dto::{CreateSubject, SubjectQuery, SubjectView, UpdateSubject};
-use super::service;
+use super::{service, update};
 use crate::auth::{Actor, Caller};
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{Download, Format, download};
@@ -111,7 +111,7 @@ pub async fn update_subject(
     input: JsonBody<UpdateSubject>,
 ) -> AppResult<Resource<SubjectView>> {
     let id = parse_id("subject", id)?;
-    let view = service::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let view = update::update(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

@@ -1,19 +1,19 @@
 //! Subject rules and queries.
 
-use chrono::NaiveDate;
 use entity::{recognition, subject, subject_relocation as relocation, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
-use super::dto::{CreateSubject, LocationView, SubjectQuery, SubjectView, UpdateSubject};
+use super::dto::{CreateSubject, SubjectQuery, SubjectView};
+use super::location::{with_history, with_registration};
 use crate::audit::{self, Change};
-use crate::auth::access::{admit, guard};
+use crate::auth::access::admit;
 use crate::auth::{Actor, Caller, Scope};
-use crate::db::{begin_write, find, save_version};
+use crate::db::find;
 use crate::domain::{LegalForm, Role};
 use crate::error::{AppError, AppResult};
 use crate::msg;
@@ -21,7 +21,6 @@ use crate::pagination::{PageParams, Paginated, fetch};
 use crate::text::{clean, fold, like_patterns};
 use crate::unit_graph::UnitGraph;
 use crate::validate::{TaxId, parse_tax_id};
-use crate::version::ExpectedVersion;
 use crate::{auth, clock, ids, units};
 
 /// Loads a subject (404 when absent).
@@ -37,7 +36,7 @@ pub async fn view(db: &impl ConnectionTrait, m: subject::Model) -> AppResult<Sub
 }
 
 /// Which registration numbers a legal form takes (domain §3, §6).
-fn check_tax_id(form: LegalForm, tax: Option<&TaxId>) -> AppResult<()> {
+pub(super) fn check_tax_id(form: LegalForm, tax: Option<&TaxId>) -> AppResult<()> {
     match (form, tax) {
         (LegalForm::CooperativeGroup | LegalForm::ProductionFacility, None) => Ok(()),
         (_, None) => Err(AppError::invalid(
@@ -53,7 +52,7 @@ fn check_tax_id(form: LegalForm, tax: Option<&TaxId>) -> AppResult<()> {
 }
 
 /// The registration number stored on a row (written by this program in its normalised form).
-fn stored_tax(raw: Option<&str>) -> AppResult<Option<TaxId>> {
+pub(super) fn stored_tax(raw: Option<&str>) -> AppResult<Option<TaxId>> {
     raw.map(|s| {
         parse_tax_id(s)
             .map_err(|_| AppError::Internal(format!("unreadable tax code {s:?} in the database")))
@@ -61,18 +60,18 @@ fn stored_tax(raw: Option<&str>) -> AppResult<Option<TaxId>> {
     .transpose()
 }
 
-fn optional_text(raw: Option<String>) -> Option<String> {
+pub(super) fn optional_text(raw: Option<String>) -> Option<String> {
     raw.map(|s| clean(&s)).filter(|s| !s.is_empty())
 }
 
-fn search_text(name: &str, tax: Option<&str>) -> String {
+pub(super) fn search_text(name: &str, tax: Option<&str>) -> String {
     match tax {
         Some(t) => format!("{} {}", fold(name), t),
         None => fold(name),
     }
 }
 
-async fn ensure_tax_code_free(
+pub(super) async fn ensure_tax_code_free(
     db: &impl ConnectionTrait,
     tax: Option<&TaxId>,
     except: Option<Uuid>,
@@ -321,102 +320,6 @@ fn read_statement(
     select.build(backend)
 }
 
-/// The location history of a subject that never moved: its registration.
-fn with_registration(mut v: SubjectView, s: &subject::Model) -> SubjectView {
-    v.location_history = Some(vec![LocationView {
-        commune: v.commune.clone(),
-        commune_id: s.commune_id,
-        effective_on: None,
-        recorded_at: s.created_at,
-        recorded_by: None,
-    }]);
-    v
-}
-
-/// A subject's relocations, in the order they take effect (ties: the order recorded).
-async fn relocations(
-    db: &impl ConnectionTrait,
-    subject_id: Uuid,
-) -> AppResult<Vec<relocation::Model>> {
-    Ok(relocation::Entity::find()
-        .filter(relocation::Column::SubjectId.eq(subject_id))
-        .order_by_asc(relocation::Column::EffectiveOn)
-        .order_by_asc(relocation::Column::Seq)
-        .all(db)
-        .await?)
-}
-
-/// The subject's commune on day `d` given its relocations in effective order (the same rule as
-/// the indicator engine's `loc`).
-fn commune_on(current: Uuid, moves: &[relocation::Model], d: NaiveDate) -> Uuid {
-    match moves.iter().rev().find(|m| m.effective_on <= d) {
-        Some(m) => m.to_commune_id,
-        None => moves.first().map_or(current, |m| m.from_commune_id),
-    }
-}
-
-/// The view with the subject's location history.
-async fn with_history(
-    db: &impl ConnectionTrait,
-    mut v: SubjectView,
-    s: &subject::Model,
-) -> AppResult<SubjectView> {
-    let moves = relocations(db, s.id).await?;
-    let registered = moves.first().map_or(s.commune_id, |m| m.from_commune_id);
-    // The current commune is already in the view: only the others are read (none for a
-    // subject that never moved, the common case on the hot read path).
-    let mut ids: Vec<Uuid> = moves.iter().map(|m| m.to_commune_id).collect();
-    ids.push(registered);
-    ids.retain(|id| *id != v.commune_id || v.commune.is_none());
-    let mut refs = units::service::refs(db, &ids).await?;
-    if let Some(current) = &v.commune {
-        refs.insert(v.commune_id, current.clone());
-    }
-    let mut history = vec![LocationView {
-        commune: refs.get(&registered).cloned(),
-        commune_id: registered,
-        effective_on: None,
-        recorded_at: s.created_at,
-        recorded_by: None,
-    }];
-    history.extend(moves.into_iter().map(|m| LocationView {
-        commune: refs.get(&m.to_commune_id).cloned(),
-        commune_id: m.to_commune_id,
-        effective_on: Some(m.effective_on),
-        recorded_at: m.recorded_at,
-        recorded_by: Some(m.recorded_by),
-    }));
-    v.location_history = Some(history);
-    Ok(v)
-}
-
-/// The identity fields of a subject (docs/domain.md §7): not the owner's to change alone, and
-/// changed by the department only with the day the change takes effect.
-fn identity_changes(input: &UpdateSubject, current: &subject::Model) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    if input
-        .name
-        .as_deref()
-        .is_some_and(|n| clean(n) != current.name)
-    {
-        changed.push("name");
-    }
-    if input.legal_form.is_some_and(|f| f != current.legal_form) {
-        changed.push("legal_form");
-    }
-    if input
-        .tax_code
-        .as_ref()
-        .is_some_and(|t| t.as_ref().map(|t| t.as_str()) != current.tax_code.as_deref())
-    {
-        changed.push("tax_code");
-    }
-    if input.commune_id.is_some_and(|c| c != current.commune_id) {
-        changed.push("commune_id");
-    }
-    changed
-}
-
 /// Subjects the actor may see, filtered, ordered by name.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -513,173 +416,4 @@ pub async fn by_ids(
             Ok((r.id, SubjectView::build(r, c)?))
         })
         .collect()
-}
-
-/// Edits a subject (administrators; auditors in their subtree; owners their own).
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-    if_match: ExpectedVersion,
-    input: UpdateSubject,
-) -> AppResult<SubjectView> {
-    let txn = begin_write(db).await?;
-    let after = update_in(&txn, actor, id, if_match, input).await?;
-    txn.commit().await?;
-    Ok(after)
-}
-
-/// [`update`] inside the caller's write transaction (an approved change request applies its
-/// changes and records its decision together).
-pub async fn update_in(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    id: Uuid,
-    if_match: ExpectedVersion,
-    input: UpdateSubject,
-) -> AppResult<SubjectView> {
-    let (current, scope) = guard(txn, actor, "subject", id, id, true).await?;
-    if_match.check(current.version)?;
-    let identity = identity_changes(&input, &current);
-    if !identity.is_empty() {
-        if actor.role == Role::Owner {
-            let mut fields = crate::error::FieldErrors::new();
-            for f in &identity {
-                fields.insert(
-                    (*f).to_owned(),
-                    vec![
-                        "is an identity field: the owner cannot change it alone; the \
-                          department changes it, with the day it takes effect"
-                            .into(),
-                    ],
-                );
-            }
-            return Err(AppError::invalid_fields(fields));
-        }
-        if input.effective_on.is_none() {
-            return Err(AppError::invalid(
-                "effective_on",
-                msg!("field-effective-on-required", fields = identity.join(", ")),
-            ));
-        }
-    }
-    let before = with_history(txn, view(txn, current.clone()).await?, &current).await?;
-
-    let form = match input.legal_form {
-        Some(f) => f,
-        None => current.legal_form,
-    };
-    let tax = match &input.tax_code {
-        Some(given) => given.clone(),
-        None => stored_tax(current.tax_code.as_deref())?,
-    };
-    check_tax_id(form, tax.as_ref())?;
-    if input.tax_code.is_some() {
-        ensure_tax_code_free(txn, tax.as_ref(), Some(id)).await?;
-    }
-    let mut commune_ref = before.commune.clone();
-    if let Some(c) = input.commune_id
-        && c != current.commune_id
-    {
-        let commune = units::service::require_commune(txn, "commune_id", c).await?;
-        if !scope.contains_unit(commune.id) && !matches!(scope, Scope::Subject(_)) {
-            return Err(AppError::Forbidden(msg!(
-                "forbidden-commune-outside-unit",
-                code = commune.code,
-                name = commune.name
-            )));
-        }
-        commune_ref = Some((&commune).into());
-    }
-
-    let mut next = current.clone();
-    if let Some(n) = input.name.as_deref() {
-        next.name = clean(n);
-    }
-    next.legal_form = form;
-    next.tax_code = tax.as_ref().map(|t| t.as_str().to_owned());
-    next.search_text = search_text(&next.name, next.tax_code.as_deref());
-    // A move of commune is a dated relocation; the commune of record is where the latest one
-    // (in effective order) took the subject.
-    let mut relocated = None;
-    if let (Some(to), Some(on)) = (input.commune_id, input.effective_on)
-        && to != current.commune_id
-    {
-        let mut moves = relocations(txn, id).await?;
-        let from = commune_on(current.commune_id, &moves, on.pred_opt().unwrap_or(on));
-        let row = relocation::Model {
-            id: ids::new_id(),
-            subject_id: id,
-            seq: i32::try_from(moves.len()).unwrap_or(i32::MAX - 1) + 1,
-            from_commune_id: from,
-            to_commune_id: to,
-            effective_on: on,
-            recorded_at: clock::now(),
-            recorded_by: actor.name.clone(),
-            reason: None,
-        };
-        moves.push(row.clone());
-        moves.sort_by_key(|m| (m.effective_on, m.seq));
-        next.commune_id = moves.last().map_or(to, |m| m.to_commune_id);
-        relocated = Some(row);
-    }
-    if let Some(a) = input.address {
-        next.address = optional_text(a);
-    }
-    if let Some(r) = input.representative {
-        next.representative = optional_text(r);
-    }
-    if let Some(p) = input.phone {
-        next.phone = p.map(|p| p.0);
-    }
-    if let Some(e) = input.email {
-        next.email = optional_text(e).map(|e| e.to_lowercase());
-    }
-    if let Some(w) = input.woman_led {
-        next.woman_led = w;
-    }
-    if let Some(f) = input.founded_on {
-        next.founded_on = f;
-    }
-    // A PATCH that changes nothing writes nothing (no new version, no audit entry).
-    let mut unchanged = SubjectView::build(next.clone(), commune_ref.clone())?;
-    unchanged.location_history = before.location_history.clone();
-    if relocated.is_none() && unchanged == before {
-        return Ok(before);
-    }
-    // The commune of record may not be the one just given (a back-dated move).
-    if input.commune_id.is_some() {
-        commune_ref = units::service::refs(txn, &[next.commune_id])
-            .await?
-            .get(&next.commune_id)
-            .cloned();
-    }
-    if let Some(r) = relocated {
-        let r = r.into_active_model().reset_all().insert(txn).await?;
-        audit::record(
-            txn,
-            actor,
-            Change::created(
-                "subject_relocation",
-                r.id,
-                Some(id),
-                &serde_json::json!({
-                    "from_commune_id": r.from_commune_id,
-                    "to_commune_id": r.to_commune_id,
-                    "effective_on": r.effective_on,
-                    "seq": r.seq,
-                }),
-            ),
-        )
-        .await?;
-    }
-    let row = save_version(txn, next).await?;
-    let after = with_history(txn, SubjectView::build(row.clone(), commune_ref)?, &row).await?;
-    audit::record(
-        txn,
-        actor,
-        Change::updated("subject", id, Some(id), "update", &before, &after),
-    )
-    .await?;
-    Ok(after)
 }

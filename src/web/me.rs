@@ -123,7 +123,7 @@ pub async fn save_contact(
     let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
     let result = match crate::http::parse_json::<crate::subjects::dto::UpdateSubject>(&bytes) {
         Ok(input) => {
-            subjects::service::update(
+            subjects::update::update(
                 db.inner(),
                 actor,
                 id,

@@ -459,7 +459,7 @@ async fn apply(
                 }
             }
             let input = crate::http::parse_json(&bytes(body)?)?;
-            subjects::service::update(db, actor, subject_id, ExpectedVersion(version), input)
+            subjects::update::update(db, actor, subject_id, ExpectedVersion(version), input)
                 .await?;
         }
         StaffForm::Product => {
