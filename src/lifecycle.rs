@@ -104,6 +104,28 @@ pub struct Move {
     pub document_id: Option<Uuid>,
 }
 
+impl Move {
+    /// An owner's edit of what an auditor vouches for (docs/domain.md §7): the record goes back
+    /// from `from` to `to`, to be verified again, from `effective_on`.
+    pub fn owner_edit(
+        entity: Tracked,
+        id: Uuid,
+        from: TrackedStatus,
+        to: TrackedStatus,
+        effective_on: NaiveDate,
+    ) -> Self {
+        Self {
+            entity,
+            id,
+            from: Some(from),
+            to,
+            reason: Some("edited by the owner: needs verification again".to_owned()),
+            effective_on,
+            document_id: None,
+        }
+    }
+}
+
 /// Appends a move after the record's last one (call inside the write's transaction).
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mv: Move) -> AppResult<()> {
     let last = status_event::Entity::find()

@@ -22,7 +22,6 @@ use crate::msg;
 use crate::pagination::PageParams;
 use crate::pagination::{Paginated, fetch};
 use crate::text::clean;
-use crate::validate::Hectares;
 use crate::version::ExpectedVersion;
 use crate::{clock, documents, geometry, ids, units};
 
@@ -259,7 +258,7 @@ pub async fn update_in(
     if_match: ExpectedVersion,
     input: UpdateArea,
 ) -> AppResult<AreaView> {
-    let area_m2 = input.area_ha.map(Hectares::square_metres);
+    // The input's own errors come before the record's.
     let geometry = match &input.geometry {
         Some(g) => Some(stored_geometry(g.as_ref())?),
         None => None,
@@ -267,6 +266,48 @@ pub async fn update_in(
     let current: area::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = view(txn, current.clone()).await?;
+    let mut next = edited(txn, &current, input, geometry).await?;
+    check(&next)?;
+    if next == current {
+        return Ok(before);
+    }
+    let status: CertStatus = current.status;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(msg!("conflict-area-revoked")));
+    }
+    // An owner's change of what an auditor vouches for (docs/domain.md §7) needs a new
+    // verification; the old one keeps vouching for the values it saw.
+    if actor.role == Role::Owner && key_changed(&current, &next) && status != CertStatus::Submitted
+    {
+        next.status = CertStatus::Submitted;
+        let to = CertStatus::Submitted.into();
+        let mv = Move::owner_edit(TRACKED, id, status.into(), to, clock::today());
+        lifecycle::record(txn, actor, mv).await?;
+    }
+    let after = view(txn, save_version(txn, next).await?).await?;
+    audit::record(
+        txn,
+        actor,
+        Change::updated(
+            TRACKED.code(),
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Area `current` with the input's changes (`geometry` as stored).
+async fn edited(
+    txn: &DatabaseTransaction,
+    current: &area::Model,
+    input: UpdateArea,
+    geometry: Option<Option<String>>,
+) -> AppResult<area::Model> {
     let mut next = current.clone();
     if let Some(n) = input.name.as_deref() {
         next.name = clean(n);
@@ -282,8 +323,8 @@ pub async fn update_in(
     if let Some(v) = input.variety {
         next.variety = v.map(|v| clean(&v)).filter(|v| !v.is_empty());
     }
-    if let Some(m2) = area_m2 {
-        next.area_m2 = m2;
+    if let Some(ha) = input.area_ha {
+        next.area_m2 = ha.square_metres();
     }
     if let Some(t) = input.tenure {
         next.tenure = t;
@@ -311,17 +352,12 @@ pub async fn update_in(
         next.evidence_document_id =
             documents::service::evidence_id(txn, current.subject_id, d).await?;
     }
-    check(&next)?;
-    if next == current {
-        return Ok(before);
-    }
-    let status: CertStatus = current.status;
-    if status == CertStatus::Revoked {
-        return Err(AppError::Conflict(msg!("conflict-area-revoked")));
-    }
-    // An owner's change of what an auditor vouches for (docs/domain.md §7) needs a new
-    // verification; the old one keeps vouching for the values it saw.
-    let key_changed = next.area_m2 != current.area_m2
+    Ok(next)
+}
+
+/// Whether `next` changes what an auditor's verification of `current` vouched for.
+fn key_changed(current: &area::Model, next: &area::Model) -> bool {
+    next.area_m2 != current.area_m2
         || next.tenure != current.tenure
         || next.growing_area_code != current.growing_area_code
         || next.valid_from != current.valid_from
@@ -332,39 +368,7 @@ pub async fn update_in(
         || next.linkage_counterparty_kind != current.linkage_counterparty_kind
         || next.linkage_households != current.linkage_households
         || next.linkage_start_on != current.linkage_start_on
-        || next.linkage_end_on != current.linkage_end_on;
-    if actor.role == Role::Owner && key_changed && status != CertStatus::Submitted {
-        next.status = CertStatus::Submitted;
-        lifecycle::record(
-            txn,
-            actor,
-            Move {
-                entity: TRACKED,
-                id,
-                from: Some(status.into()),
-                to: CertStatus::Submitted.into(),
-                reason: Some("edited by the owner: needs verification again".to_owned()),
-                effective_on: clock::today(),
-                document_id: None,
-            },
-        )
-        .await?;
-    }
-    let after = view(txn, save_version(txn, next).await?).await?;
-    audit::record(
-        txn,
-        actor,
-        Change::updated(
-            TRACKED.code(),
-            id,
-            Some(current.subject_id),
-            "update",
-            &before,
-            &after,
-        ),
-    )
-    .await?;
-    Ok(after)
+        || next.linkage_end_on != current.linkage_end_on
 }
 
 /// Raw-material areas of every subject the actor may see, in a status (the auditor's queue:

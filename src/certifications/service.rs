@@ -344,6 +344,50 @@ pub async fn update_in(
     let current: cert::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = view(txn, current.clone()).await?;
+    let mut next = edited(txn, &current, input).await?;
+    check_scope(txn, &next).await?;
+    if next.scheme_id != current.scheme_id || next.certificate_no != current.certificate_no {
+        ensure_number_free(txn, &next).await?;
+    }
+    if next == current {
+        return Ok(before);
+    }
+    let status: CertStatus = current.status;
+    if status == CertStatus::Revoked {
+        return Err(AppError::Conflict(
+            "a revoked certification cannot be edited; register a new one".into(),
+        ));
+    }
+    if actor.role == Role::Owner && key_changed(&current, &next) && status != CertStatus::Submitted
+    {
+        next.status = CertStatus::Submitted;
+        let to = CertStatus::Submitted.into();
+        let mv = Move::owner_edit(TRACKED, id, status.into(), to, clock::today());
+        lifecycle::record(txn, actor, mv).await?;
+    }
+    let after = view(txn, save_version(txn, next).await?).await?;
+    audit::record(
+        txn,
+        actor,
+        Change::updated(
+            TRACKED.code(),
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Certification `current` with the input's changes.
+async fn edited(
+    txn: &sea_orm::DatabaseTransaction,
+    current: &cert::Model,
+    input: UpdateCertification,
+) -> AppResult<cert::Model> {
     let mut next = current.clone();
     if let Some(code) = input.scheme.as_deref() {
         next.scheme_id = schemes::service::by_code(txn, "scheme", code).await?.id;
@@ -381,11 +425,13 @@ pub async fn update_in(
     if let Some(a) = input.area_id {
         next.area_id = a;
     }
-    check_scope(txn, &next).await?;
-    if next.scheme_id != current.scheme_id || next.certificate_no != current.certificate_no {
-        ensure_number_free(txn, &next).await?;
-    }
-    let key_changed = next.scheme_id != current.scheme_id
+    Ok(next)
+}
+
+/// Whether `next` changes what an auditor's verification of `current` vouched for: everything
+/// but the status.
+fn key_changed(current: &cert::Model, next: &cert::Model) -> bool {
+    next.scheme_id != current.scheme_id
         || next.certificate_no != current.certificate_no
         || next.issuer != current.issuer
         || next.issued_on != current.issued_on
@@ -394,49 +440,7 @@ pub async fn update_in(
         || next.area_id != current.area_id
         || next.evidence_url != current.evidence_url
         || next.evidence_sha256 != current.evidence_sha256
-        || next.evidence_document_id != current.evidence_document_id;
-    if next == current {
-        return Ok(before);
-    }
-    let status: CertStatus = current.status;
-    if status == CertStatus::Revoked {
-        return Err(AppError::Conflict(
-            "a revoked certification cannot be edited; register a new one".into(),
-        ));
-    }
-    let resubmit = actor.role == Role::Owner && key_changed && status != CertStatus::Submitted;
-    if resubmit {
-        next.status = CertStatus::Submitted;
-        lifecycle::record(
-            txn,
-            actor,
-            Move {
-                entity: TRACKED,
-                id,
-                from: Some(status.into()),
-                to: CertStatus::Submitted.into(),
-                reason: Some("edited by the owner: needs verification again".to_owned()),
-                effective_on: clock::today(),
-                document_id: None,
-            },
-        )
-        .await?;
-    }
-    let after = view(txn, save_version(txn, next).await?).await?;
-    audit::record(
-        txn,
-        actor,
-        Change::updated(
-            TRACKED.code(),
-            id,
-            Some(current.subject_id),
-            "update",
-            &before,
-            &after,
-        ),
-    )
-    .await?;
-    Ok(after)
+        || next.evidence_document_id != current.evidence_document_id
 }
 
 /// Moves a certification along its lifecycle (administrators; auditors in scope). An illegal

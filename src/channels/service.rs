@@ -604,6 +604,57 @@ pub async fn update_in(
     let current: channel::Model = owned(txn, actor, id, true).await?;
     if_match.check(current.version)?;
     let before = view(txn, current.clone()).await?;
+    let mut next = edited(txn, &current, input).await?;
+    check(&next)?;
+    if next == current {
+        return Ok(before);
+    }
+    ensure_shop_free(txn, &next).await?;
+    ensure_connection_kept(txn, &current, &next).await?;
+    // An owner's change of what it declares is a new declaration, dated: no verification may
+    // predate it, whatever the channel's state (a verified one loses its verification). New
+    // evidence for a refused channel is one too (the usual answer to a refusal); taking
+    // evidence away is not.
+    let status: VerificationStatus = current.verification_status;
+    let new_evidence = (next.evidence_url.is_some() && next.evidence_url != current.evidence_url)
+        || (next.evidence_document_id.is_some()
+            && next.evidence_document_id != current.evidence_document_id);
+    if actor.role == Role::Owner
+        && (key_changed(&current, &next)
+            || (new_evidence && status == VerificationStatus::Rejected))
+    {
+        let effective_on = declared_again_on(txn, id).await?;
+        let to = VerificationStatus::Declared.into();
+        let mv = Move::owner_edit(TRACKED, id, status.into(), to, effective_on);
+        lifecycle::record(txn, actor, mv).await?;
+        next.verification_status = VerificationStatus::Declared;
+        next.verified_on = None;
+        next.verified_by = None;
+        next.verification_note = None;
+    }
+    let after = view(txn, save_version(txn, next).await?).await?;
+    audit::record(
+        txn,
+        actor,
+        Change::updated(
+            TRACKED.code(),
+            id,
+            Some(current.subject_id),
+            "update",
+            &before,
+            &after,
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Channel `current` with the input's changes, and its shop keys.
+async fn edited(
+    txn: &sea_orm::DatabaseTransaction,
+    current: &channel::Model,
+    input: UpdateChannel,
+) -> AppResult<channel::Model> {
     let mut next = current.clone();
     if let Some(k) = input.kind {
         next.kind = k;
@@ -636,14 +687,13 @@ pub async fn update_in(
         next.shop_url.as_deref(),
     );
     next.shop_url_key = next.shop_url.as_deref().and_then(url_key);
-    check(&next)?;
-    if next == current {
-        return Ok(before);
-    }
-    ensure_shop_free(txn, &next).await?;
-    ensure_connection_kept(txn, &current, &next).await?;
-    // A verification evidences this shop over this period: another shop, or a longer period
-    // (an earlier start, a later or no end), is not what the auditor saw. Narrowing is not.
+    Ok(next)
+}
+
+/// Whether `next` declares another channel than the one a verification of `current` saw.
+/// A verification evidences this shop over this period: another shop, or a longer period (an
+/// earlier start, a later or no end), is not what the auditor saw. Narrowing is not.
+fn key_changed(current: &channel::Model, next: &channel::Model) -> bool {
     let earlier_start = next.active_from != current.active_from
         && next
             .active_from
@@ -652,71 +702,33 @@ pub async fn update_in(
         && next
             .active_to
             .is_none_or(|t| current.active_to.is_some_and(|c| t > c));
-    let widened = earlier_start || later_end;
-    let key_changed = next.kind != current.kind
+    next.kind != current.kind
         || next.platform != current.platform
         || next.shop_url != current.shop_url
         || next.shop_id != current.shop_id
-        || widened;
-    // An owner's change of what it declares is a new declaration, dated: no verification may
-    // predate it, whatever the channel's state (a verified one loses its verification). New
-    // evidence for a refused channel is one too (the usual answer to a refusal); taking
-    // evidence away is not.
-    let status: VerificationStatus = current.verification_status;
-    let new_evidence = (next.evidence_url.is_some() && next.evidence_url != current.evidence_url)
-        || (next.evidence_document_id.is_some()
-            && next.evidence_document_id != current.evidence_document_id);
-    if actor.role == Role::Owner
-        && (key_changed || (new_evidence && status == VerificationStatus::Rejected))
-    {
-        // Never before a move already recorded, and a refusal holds for the day it takes
-        // effect: declared again from the next day.
-        let history = lifecycle::history(txn, TRACKED, id).await?;
-        let floor = history
-            .iter()
-            .map(|e| {
-                if e.to_status == TrackedStatus::Rejected {
-                    e.effective_on.succ_opt().unwrap_or(e.effective_on)
-                } else {
-                    e.effective_on
-                }
-            })
-            .max();
-        let effective_on = floor.map_or(clock::today(), |f| f.max(clock::today()));
-        lifecycle::record(
-            txn,
-            actor,
-            Move {
-                entity: TRACKED,
-                id,
-                from: Some(status.into()),
-                to: VerificationStatus::Declared.into(),
-                reason: Some("edited by the owner: needs verification again".to_owned()),
-                effective_on,
-                document_id: None,
-            },
-        )
-        .await?;
-        next.verification_status = VerificationStatus::Declared;
-        next.verified_on = None;
-        next.verified_by = None;
-        next.verification_note = None;
-    }
-    let after = view(txn, save_version(txn, next).await?).await?;
-    audit::record(
-        txn,
-        actor,
-        Change::updated(
-            TRACKED.code(),
-            id,
-            Some(current.subject_id),
-            "update",
-            &before,
-            &after,
-        ),
-    )
-    .await?;
-    Ok(after)
+        || earlier_start
+        || later_end
+}
+
+/// The day an owner's new declaration of channel `id` takes effect: today, but never before a
+/// move already recorded, and a refusal holds for the day it takes effect (declared again from
+/// the next day).
+async fn declared_again_on(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+) -> AppResult<chrono::NaiveDate> {
+    let history = lifecycle::history(txn, TRACKED, id).await?;
+    let floor = history
+        .iter()
+        .map(|e| {
+            if e.to_status == TrackedStatus::Rejected {
+                e.effective_on.succ_opt().unwrap_or(e.effective_on)
+            } else {
+                e.effective_on
+            }
+        })
+        .max();
+    Ok(floor.map_or(clock::today(), |f| f.max(clock::today())))
 }
 
 /// Records an auditor's verification of a channel (administrators; auditors in scope).
