@@ -69,8 +69,13 @@ pub async fn observe(
     if items.is_empty() {
         return Ok(out);
     }
-    // Recorded time, which `at` (when the marketplace's answer arrived) may precede.
-    let recorded_at = clock::now();
+    let sighting = Sighting {
+        channel,
+        at,
+        trusted,
+        // Recorded time, which `at` (when the marketplace's answer arrived) may precede.
+        recorded_at: clock::now(),
+    };
     let external: Vec<String> = items.iter().map(|i| i.external_id.clone()).collect();
     let existing: HashMap<String, listing::Model> = listing::Entity::find()
         .filter(listing::Column::ChannelId.eq(channel.id))
@@ -81,114 +86,168 @@ pub async fn observe(
         .map(|l| (l.external_id.clone(), l))
         .collect();
 
-    let mut new_listings = Vec::new();
-    let mut new_spans = Vec::new();
-    let mut seen_only = Vec::new();
-    let mut extend = Vec::new();
-    let active = ListingStatus::Active;
+    let mut writes = Writes::default();
     let mut done = std::collections::HashSet::new();
     for item in items {
         // A page may repeat an item; the first sighting stands.
         if !done.insert(item.external_id.clone()) {
             continue;
         }
-        let status = item.status;
         match existing.get(&item.external_id) {
             None => {
-                let id = ids::new_id();
-                let span = (status == active).then(|| {
-                    let (sid, s) = new_span(id, channel.id, at, trusted, recorded_at);
-                    new_spans.push(s);
-                    sid
-                });
-                new_listings.push(listing::ActiveModel {
-                    id: Set(id),
-                    channel_id: Set(channel.id),
-                    subject_id: Set(channel.subject_id),
-                    external_id: Set(item.external_id.clone()),
-                    title: Set(item.title.clone()),
-                    price_vnd: Set(item.price_vnd),
-                    status: Set(status),
-                    product_id: Set(None),
-                    first_seen_at: Set(at),
-                    last_seen_at: Set(at),
-                    open_span_id: Set(span),
-                    trusted: Set(trusted),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                });
+                writes
+                    .listings
+                    .push(sighting.new_listing(item, &mut writes.spans));
                 out.added += 1;
             }
             Some(l) if at < l.last_seen_at => out.unchanged += 1,
-            Some(l) => {
-                let same = l.title == item.title
-                    && l.price_vnd == item.price_vnd
-                    && l.status == status
-                    && l.trusted == trusted;
-                if same {
-                    seen_only.push(l.id);
-                    if let Some(span) = l.open_span_id {
-                        extend.push(span);
-                    }
-                    out.unchanged += 1;
-                    continue;
+            Some(l) => match sighting.changed(l, item, &mut writes) {
+                Some(next) => {
+                    save(db, next).await?;
+                    out.changed += 1;
                 }
-                let mut next = l.clone();
-                next.title = item.title.clone();
-                next.price_vnd = item.price_vnd;
-                next.status = status;
-                next.trusted = trusted;
-                next.last_seen_at = at;
-                next.updated_at = at;
-                next.version += 1;
-                let open = l.open_span_id.filter(|_| l.trusted == trusted);
-                match (open, status == active) {
-                    (Some(span), true) => extend.push(span),
-                    (None, true) => {
-                        let (sid, s) = new_span(l.id, channel.id, at, trusted, recorded_at);
-                        next.open_span_id = Some(sid);
-                        new_spans.push(s);
-                    }
-                    (_, false) => next.open_span_id = None,
-                }
-                save(db, next).await?;
-                out.changed += 1;
-            }
+                None => out.unchanged += 1,
+            },
         }
     }
-    if !new_listings.is_empty() {
-        listing::Entity::insert_many(new_listings)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if !new_spans.is_empty() {
-        listing_span::Entity::insert_many(new_spans)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if !seen_only.is_empty() {
-        listing::Entity::update_many()
-            .col_expr(listing::Column::LastSeenAt, Expr::value(at))
-            .filter(listing::Column::Id.is_in(seen_only))
-            .exec(db)
-            .await?;
-    }
-    if !extend.is_empty() {
-        record_extensions(db, &extend, at, recorded_at).await?;
-        listing_span::Entity::update_many()
-            .col_expr(listing_span::Column::ToAt, Expr::value(at))
-            .filter(listing_span::Column::Id.is_in(extend))
-            .filter(listing_span::Column::ToAt.lt(at))
-            .exec(db)
-            .await?;
-    }
+    writes.run(db, at, sighting.recorded_at).await?;
     let mut ch = channel.clone();
     if ch.last_observed_at.is_none_or(|t| t < at) {
         ch.last_observed_at = Some(at);
         save(db, ch).await?;
     }
     Ok(out)
+}
+
+/// One reading of a channel's listings: when it was seen, by a trusted reader or not, and when
+/// recorded.
+struct Sighting<'a> {
+    channel: &'a channel::Model,
+    at: DateTime<Utc>,
+    trusted: bool,
+    recorded_at: DateTime<Utc>,
+}
+
+impl Sighting<'_> {
+    /// A listing seen for the first time (with its activity span when active).
+    fn new_listing(
+        &self,
+        item: &Observation,
+        spans: &mut Vec<listing_span::ActiveModel>,
+    ) -> listing::ActiveModel {
+        let (at, channel) = (self.at, self.channel);
+        let id = ids::new_id();
+        let span = (item.status == ListingStatus::Active).then(|| {
+            let (sid, s) = new_span(id, channel.id, at, self.trusted, self.recorded_at);
+            spans.push(s);
+            sid
+        });
+        listing::ActiveModel {
+            id: Set(id),
+            channel_id: Set(channel.id),
+            subject_id: Set(channel.subject_id),
+            external_id: Set(item.external_id.clone()),
+            title: Set(item.title.clone()),
+            price_vnd: Set(item.price_vnd),
+            status: Set(item.status),
+            product_id: Set(None),
+            first_seen_at: Set(at),
+            last_seen_at: Set(at),
+            open_span_id: Set(span),
+            trusted: Set(self.trusted),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+
+    /// Listing `l` as seen again: its next version when something changed, otherwise `None`
+    /// with the sighting added to `writes`.
+    fn changed(
+        &self,
+        l: &listing::Model,
+        item: &Observation,
+        writes: &mut Writes,
+    ) -> Option<listing::Model> {
+        let (at, trusted, status) = (self.at, self.trusted, item.status);
+        let active = status == ListingStatus::Active;
+        let same = l.title == item.title
+            && l.price_vnd == item.price_vnd
+            && l.status == status
+            && l.trusted == trusted;
+        if same {
+            writes.seen_only.push(l.id);
+            writes.extend.extend(l.open_span_id);
+            return None;
+        }
+        let mut next = l.clone();
+        next.title = item.title.clone();
+        next.price_vnd = item.price_vnd;
+        next.status = status;
+        next.trusted = trusted;
+        next.last_seen_at = at;
+        next.updated_at = at;
+        next.version += 1;
+        let open = l.open_span_id.filter(|_| l.trusted == trusted);
+        match (open, active) {
+            (Some(span), true) => writes.extend.push(span),
+            (None, true) => {
+                let (sid, s) = new_span(l.id, self.channel.id, at, trusted, self.recorded_at);
+                next.open_span_id = Some(sid);
+                writes.spans.push(s);
+            }
+            (_, false) => next.open_span_id = None,
+        }
+        Some(next)
+    }
+}
+
+/// What a page of sightings writes besides changed listings, gathered into a few statements.
+#[derive(Default)]
+struct Writes {
+    listings: Vec<listing::ActiveModel>,
+    spans: Vec<listing_span::ActiveModel>,
+    /// Listings seen unchanged: only their last sighting moves.
+    seen_only: Vec<Uuid>,
+    /// Open activity spans that now reach the sighting.
+    extend: Vec<Uuid>,
+}
+
+impl Writes {
+    async fn run(
+        self,
+        db: &impl ConnectionTrait,
+        at: DateTime<Utc>,
+        recorded_at: DateTime<Utc>,
+    ) -> AppResult<()> {
+        if !self.listings.is_empty() {
+            listing::Entity::insert_many(self.listings)
+                .exec_without_returning(db)
+                .await?;
+        }
+        if !self.spans.is_empty() {
+            listing_span::Entity::insert_many(self.spans)
+                .exec_without_returning(db)
+                .await?;
+        }
+        if !self.seen_only.is_empty() {
+            listing::Entity::update_many()
+                .col_expr(listing::Column::LastSeenAt, Expr::value(at))
+                .filter(listing::Column::Id.is_in(self.seen_only))
+                .exec(db)
+                .await?;
+        }
+        if !self.extend.is_empty() {
+            record_extensions(db, &self.extend, at, recorded_at).await?;
+            listing_span::Entity::update_many()
+                .col_expr(listing_span::Column::ToAt, Expr::value(at))
+                .filter(listing_span::Column::Id.is_in(self.extend))
+                .filter(listing_span::Column::ToAt.lt(at))
+                .exec(db)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Keeps, for the spans about to end at `at`, that their end moved to a later Vietnamese day and

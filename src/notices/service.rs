@@ -33,6 +33,38 @@ pub async fn for_owner(
     let mut items = Vec::new();
 
     let products = product_names(db, subject_id).await?;
+    recognition_notices(db, subject_id, today, horizon, &products, lang, &mut items).await?;
+    certification_notices(db, subject_id, today, horizon, lang, &mut items).await?;
+    request_notices(db, subject_id, since, lang, &mut items).await?;
+    channel_notices(db, subject_id, today, horizon, lang, &mut items).await?;
+    product_notices(db, subject_id, since, &products, lang, &mut items).await?;
+    items.sort_by(|a, b| a.on.cmp(&b.on).then(a.entity_id.cmp(&b.entity_id)));
+    Ok(NoticeList { items })
+}
+
+/// The names of a subject's products, by id.
+async fn product_names(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+) -> AppResult<std::collections::HashMap<uuid::Uuid, String>> {
+    Ok(product::Entity::find()
+        .filter(product::Column::SubjectId.eq(subject_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+/// Recognitions that lapse before `horizon`.
+async fn recognition_notices(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+    today: NaiveDate,
+    horizon: NaiveDate,
+    products: &std::collections::HashMap<uuid::Uuid, String>,
+    lang: Lang,
+    items: &mut Vec<Notice>,
+) -> AppResult<()> {
     let recognitions = recognition::Entity::find()
         .filter(recognition::Column::SubjectId.eq(subject_id))
         .filter(recognition::Column::RevokedOn.is_null())
@@ -58,7 +90,18 @@ pub async fn for_owner(
             reason: None,
         });
     }
+    Ok(())
+}
 
+/// Certifications that lapse before `horizon`, and those refused or suspended.
+async fn certification_notices(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+    today: NaiveDate,
+    horizon: NaiveDate,
+    lang: Lang,
+    items: &mut Vec<Notice>,
+) -> AppResult<()> {
     let certs = cert::Entity::find()
         .filter(cert::Column::SubjectId.eq(subject_id))
         .all(db)
@@ -104,7 +147,17 @@ pub async fn for_owner(
             reason,
         });
     }
+    Ok(())
+}
 
+/// Change requests decided since `since`.
+async fn request_notices(
+    db: &impl ConnectionTrait,
+    subject_id: uuid::Uuid,
+    since: NaiveDate,
+    lang: Lang,
+    items: &mut Vec<Notice>,
+) -> AppResult<()> {
     let requests = change_request::Entity::find()
         .filter(change_request::Column::SubjectId.eq(subject_id))
         .filter(change_request::Column::DecidedAt.is_not_null())
@@ -134,24 +187,7 @@ pub async fn for_owner(
             reason: r.decision_reason,
         });
     }
-    channel_notices(db, subject_id, today, horizon, lang, &mut items).await?;
-    product_notices(db, subject_id, since, &products, lang, &mut items).await?;
-    items.sort_by(|a, b| a.on.cmp(&b.on).then(a.entity_id.cmp(&b.entity_id)));
-    Ok(NoticeList { items })
-}
-
-/// The names of a subject's products, by id.
-async fn product_names(
-    db: &impl ConnectionTrait,
-    subject_id: uuid::Uuid,
-) -> AppResult<std::collections::HashMap<uuid::Uuid, String>> {
-    Ok(product::Entity::find()
-        .filter(product::Column::SubjectId.eq(subject_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect())
+    Ok(())
 }
 
 /// What was decided about the owner's products lately: a photo an auditor rejected (with the

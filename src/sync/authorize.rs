@@ -173,51 +173,7 @@ pub async fn finish(
     let kind: ConnectorKind = platform
         .parse()
         .map_err(|_| AppError::not_found("marketplace", platform))?;
-    let state = cb
-        .state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| refused("connect-no-state"))?;
-    let now = clock::now();
-    // Spent before anything else, in its own transaction: a replayed or concurrent callback
-    // finds it used whatever happens next.
-    let txn = begin_write(db).await?;
-    let found = crate::db::unique(
-        &txn,
-        grant::Entity::find().filter(grant::Column::StateHash.eq(hash(state))),
-    )
-    .await?
-    .filter(|g| g.connector == kind);
-    let Some(g) = found else {
-        return Err(refused("connect-unknown"));
-    };
-    let spent = grant::Entity::update_many()
-        .col_expr(grant::Column::UsedAt, Expr::value(now))
-        .filter(grant::Column::Id.eq(g.id))
-        .filter(grant::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    if spent.rows_affected != 1 {
-        return Err(refused("connect-used"));
-    }
-    if g.user_id.is_some() && g.user_id != signed_in {
-        return Err(refused("connect-other-person"));
-    }
-    if g.token_id.is_some() && browser_state.is_none_or(|b| hash(b) != g.state_hash) {
-        return Err(refused("connect-other-browser"));
-    }
-    if g.expires_at <= now {
-        return Err(refused("connect-expired"));
-    }
-    if cb.error.is_some()
-        || cb
-            .code
-            .as_deref()
-            .is_none_or(|c| c.is_empty() || c == "null")
-    {
-        return Err(refused("connect-denied"));
-    }
+    let g = spend_grant(db, kind, cb, signed_in, browser_state).await?;
     let actor = match (g.token_id, g.user_id) {
         (Some(t), _) => crate::auth::service::actor_by_token(db, t).await?,
         (None, Some(u)) => crate::users::sessions::actor_by_user(db, u).await?,
@@ -276,4 +232,61 @@ pub async fn finish(
         actor,
         first_run,
     })
+}
+
+/// The consent this callback answers, spent: found by its state, for this marketplace, unused,
+/// in the browser and by the person that asked for it, in time, and granted.
+async fn spend_grant(
+    db: &DatabaseConnection,
+    kind: ConnectorKind,
+    cb: &Callback,
+    signed_in: Option<Uuid>,
+    browser_state: Option<&str>,
+) -> AppResult<grant::Model> {
+    let state = cb
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| refused("connect-no-state"))?;
+    let now = clock::now();
+    // Spent before anything else, in its own transaction: a replayed or concurrent callback
+    // finds it used whatever happens next.
+    let txn = begin_write(db).await?;
+    let found = crate::db::unique(
+        &txn,
+        grant::Entity::find().filter(grant::Column::StateHash.eq(hash(state))),
+    )
+    .await?
+    .filter(|g| g.connector == kind);
+    let Some(g) = found else {
+        return Err(refused("connect-unknown"));
+    };
+    let spent = grant::Entity::update_many()
+        .col_expr(grant::Column::UsedAt, Expr::value(now))
+        .filter(grant::Column::Id.eq(g.id))
+        .filter(grant::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    if spent.rows_affected != 1 {
+        return Err(refused("connect-used"));
+    }
+    if g.user_id.is_some() && g.user_id != signed_in {
+        return Err(refused("connect-other-person"));
+    }
+    if g.token_id.is_some() && browser_state.is_none_or(|b| hash(b) != g.state_hash) {
+        return Err(refused("connect-other-browser"));
+    }
+    if g.expires_at <= now {
+        return Err(refused("connect-expired"));
+    }
+    if cb.error.is_some()
+        || cb
+            .code
+            .as_deref()
+            .is_none_or(|c| c.is_empty() || c == "null")
+    {
+        return Err(refused("connect-denied"));
+    }
+    Ok(g)
 }

@@ -105,93 +105,24 @@ pub(super) async fn write(
         .await?;
     }
     if let Some(shop) = &shop_id {
-        crate::db::lock_key(
-            &txn,
-            &format!("connection:{}:{shop}", input.connector.code()),
-        )
-        .await?;
-        let taken = connection::Entity::find()
-            .select_only()
-            .column(connection::Column::ChannelId)
-            .filter(connection::Column::Connector.eq(input.connector.code()))
-            .filter(connection::Column::ShopId.eq(shop.as_str()))
-            .filter(connection::Column::ChannelId.ne(channel_id))
-            .into_tuple::<Uuid>()
-            .one(&txn)
-            .await?;
-        if taken.is_some() {
-            // Which subject holds it is not the caller's to learn.
-            return Err(AppError::Conflict(
-                "this shop is already connected to another channel".into(),
-            ));
-        }
+        ensure_shop_free(&txn, input.connector, shop, channel_id).await?;
     }
     let current = connection::Entity::find_by_id(channel_id)
         .lock_exclusive()
         .one(&txn)
         .await?;
-    let seal = |v: Option<String>, old: Option<String>| -> AppResult<Option<String>> {
-        match v {
-            Some(s) => Ok(Some(settings.secrets.seal(s.trim())?)),
-            None => Ok(old),
-        }
-    };
-    let now = clock::now();
     let before = current.clone().map(ConnectionView::from);
-    let old = current.clone();
-    // A change of hands, shop or connector starts over: nothing read before vouches for what
-    // is read after.
-    let same_source = old.as_ref().is_some_and(|o| {
-        o.connector == input.connector
-            && o.managed_by == managed_by
-            && o.shop_id == shop_id
-            && o.base_url == base_url
-    });
-    let keep = |v: Option<String>| if same_source { v } else { None };
-    let next = connection::Model {
+    let (next, same_source) = next_row(
+        settings,
         channel_id,
-        connector: input.connector,
-        base_url,
-        auth_base_url: None,
-        partner_id: input.partner_id.map(|p| p.trim().to_owned()),
-        shop_id,
-        app_secret: seal(
-            input.app_secret,
-            keep(old.as_ref().and_then(|o| o.app_secret.clone())),
-        )?,
-        access_token: seal(
-            input.access_token,
-            keep(old.as_ref().and_then(|o| o.access_token.clone())),
-        )?,
-        refresh_token: seal(
-            input.refresh_token,
-            keep(old.as_ref().and_then(|o| o.refresh_token.clone())),
-        )?,
-        token_expires_at: input
-            .token_expires_at
-            .or_else(|| old.as_ref().and_then(|o| o.token_expires_at)),
-        webhook_secret: seal(
-            input.webhook_secret,
-            keep(old.as_ref().and_then(|o| o.webhook_secret.clone())),
-        )?,
-        rate_limit_per_minute: input.rate_limit_per_minute.unwrap_or(60),
-        sync_interval_minutes: input.sync_interval_minutes.unwrap_or(60),
-        watermark: old
-            .as_ref()
-            .and_then(|o| o.watermark)
-            .filter(|_| same_source),
-        last_full_at: old
-            .as_ref()
-            .and_then(|o| o.last_full_at)
-            .filter(|_| same_source),
-        next_sync_at: old.as_ref().and_then(|o| o.next_sync_at),
-        lease_owner: old.as_ref().and_then(|o| o.lease_owner.clone()),
-        lease_until: old.as_ref().and_then(|o| o.lease_until),
-        version: old.as_ref().map_or(1, |o| o.version + 1),
-        created_at: old.as_ref().map_or(now, |o| o.created_at),
-        updated_at: now,
-        managed_by,
-    };
+        input,
+        Source {
+            base_url,
+            shop_id,
+            managed_by,
+        },
+        current.as_ref(),
+    )?;
     if !same_source {
         // Listings stay (they were seen), but their activity spans close: a span never mixes
         // what a trusted source saw with what an untrusted one did.
@@ -224,6 +155,109 @@ pub(super) async fn write(
     audit::record(&txn, actor, change).await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Refuses shop `shop` of `connector` when another channel is connected to it.
+async fn ensure_shop_free(
+    db: &impl ConnectionTrait,
+    connector: super::dto::ConnectorKind,
+    shop: &str,
+    channel_id: Uuid,
+) -> AppResult<()> {
+    crate::db::lock_key(db, &format!("connection:{}:{shop}", connector.code())).await?;
+    let taken = connection::Entity::find()
+        .select_only()
+        .column(connection::Column::ChannelId)
+        .filter(connection::Column::Connector.eq(connector.code()))
+        .filter(connection::Column::ShopId.eq(shop))
+        .filter(connection::Column::ChannelId.ne(channel_id))
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        // Which subject holds it is not the caller's to learn.
+        return Err(AppError::Conflict(
+            "this shop is already connected to another channel".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a connection reads from: who manages it, which shop, at which address.
+struct Source {
+    base_url: String,
+    shop_id: Option<String>,
+    managed_by: ManagedBy,
+}
+
+/// The connection row to write over `old` (if any), its secrets sealed, and whether it reads
+/// from the same source as `old`. A change of hands, shop or connector starts over: nothing read
+/// before vouches for what is read after.
+fn next_row(
+    settings: &SyncSettings,
+    channel_id: Uuid,
+    input: ConnectionInput,
+    source: Source,
+    old: Option<&connection::Model>,
+) -> AppResult<(connection::Model, bool)> {
+    let seal = |v: Option<String>, old: Option<String>| -> AppResult<Option<String>> {
+        match v {
+            Some(s) => Ok(Some(settings.secrets.seal(s.trim())?)),
+            None => Ok(old),
+        }
+    };
+    let now = clock::now();
+    let Source {
+        base_url,
+        shop_id,
+        managed_by,
+    } = source;
+    let same_source = old.is_some_and(|o| {
+        o.connector == input.connector
+            && o.managed_by == managed_by
+            && o.shop_id == shop_id
+            && o.base_url == base_url
+    });
+    let keep = |v: Option<String>| if same_source { v } else { None };
+    let next = connection::Model {
+        channel_id,
+        connector: input.connector,
+        base_url,
+        auth_base_url: None,
+        partner_id: input.partner_id.map(|p| p.trim().to_owned()),
+        shop_id,
+        app_secret: seal(
+            input.app_secret,
+            keep(old.and_then(|o| o.app_secret.clone())),
+        )?,
+        access_token: seal(
+            input.access_token,
+            keep(old.and_then(|o| o.access_token.clone())),
+        )?,
+        refresh_token: seal(
+            input.refresh_token,
+            keep(old.and_then(|o| o.refresh_token.clone())),
+        )?,
+        token_expires_at: input
+            .token_expires_at
+            .or_else(|| old.and_then(|o| o.token_expires_at)),
+        webhook_secret: seal(
+            input.webhook_secret,
+            keep(old.and_then(|o| o.webhook_secret.clone())),
+        )?,
+        rate_limit_per_minute: input.rate_limit_per_minute.unwrap_or(60),
+        sync_interval_minutes: input.sync_interval_minutes.unwrap_or(60),
+        watermark: old.and_then(|o| o.watermark).filter(|_| same_source),
+        last_full_at: old.and_then(|o| o.last_full_at).filter(|_| same_source),
+        next_sync_at: old.and_then(|o| o.next_sync_at),
+        lease_owner: old.and_then(|o| o.lease_owner.clone()),
+        lease_until: old.and_then(|o| o.lease_until),
+        version: old.map_or(1, |o| o.version + 1),
+        created_at: old.map_or(now, |o| o.created_at),
+        updated_at: now,
+        managed_by,
+    };
+    Ok((next, same_source))
 }
 
 /// Removes a channel's connection: the registry stops reading the shop. Listings stay as they

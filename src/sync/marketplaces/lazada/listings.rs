@@ -82,6 +82,34 @@ impl Lazada {
     }
 
     async fn page(&mut self, http: &HttpClient) -> Result<Page, SyncError> {
+        let products = self.products(http).await?;
+        let mut page = Page::default();
+        for (i, p) in products.iter().enumerate() {
+            let id = match p.get("item_id") {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                _ => {
+                    page.bad
+                        .push(format!("product {i} of the page has no item_id"));
+                    continue;
+                }
+            };
+            if let Some(t) = updated_time(p)
+                && self.newest_seen.is_none_or(|n| t > n)
+            {
+                self.newest_seen = Some(t);
+            }
+            match observation(id, p) {
+                Ok(o) => page.items.push(o),
+                Err(bad) => page.bad.push(bad),
+            }
+        }
+        self.advance(products.len())?;
+        Ok(page)
+    }
+
+    /// One page of `/products/get` at the reader's offset, updated after its window's start.
+    async fn products(&self, http: &HttpClient) -> Result<Vec<Value>, SyncError> {
         let url = format!("{}{PRODUCTS}", self.base);
         let mut params = vec![
             ("filter".to_owned(), "all".to_owned()),
@@ -120,77 +148,12 @@ impl Lazada {
                 "lazada /products/get: malformed answer: no data".to_owned(),
             ));
         }
-        let mut page = Page::default();
-        for (i, p) in products.iter().enumerate() {
-            let id = match p.get("item_id") {
-                Some(Value::Number(n)) => n.to_string(),
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => {
-                    page.bad
-                        .push(format!("product {i} of the page has no item_id"));
-                    continue;
-                }
-            };
-            if let Some(t) = p
-                .get("updated_time")
-                .and_then(|v| {
-                    v.as_str()
-                        .and_then(|s| s.parse::<i64>().ok())
-                        .or_else(|| v.as_i64())
-                })
-                .and_then(DateTime::from_timestamp_millis)
-                && self.newest_seen.is_none_or(|n| t > n)
-            {
-                self.newest_seen = Some(t);
-            }
-            let Some(title) = p
-                .pointer("/attributes/name")
-                .and_then(Value::as_str)
-                .filter(|t| !t.trim().is_empty())
-            else {
-                page.bad.push(format!("item {id}: no attributes.name"));
-                continue;
-            };
-            let status = match p
-                .get("status")
-                .and_then(Value::as_str)
-                .map(str::to_lowercase)
-                .as_deref()
-            {
-                Some("active" | "live") => ListingStatus::Active,
-                Some("inactive" | "pending" | "rejected" | "sold-out" | "suspended") => {
-                    ListingStatus::Unlisted
-                }
-                Some("deleted") => ListingStatus::Deleted,
-                other => {
-                    page.bad
-                        .push(format!("item {id}: unknown status {other:?}"));
-                    continue;
-                }
-            };
-            let sku = p.pointer("/skus/0");
-            let special = sku
-                .and_then(|s| s.get("special_price"))
-                .and_then(vnd)
-                .flatten()
-                .filter(|v| *v > 0);
-            let price = match special {
-                Some(v) => Some(Some(v)),
-                None => vnd(sku.and_then(|s| s.get("price")).unwrap_or(&Value::Null)),
-            };
-            let Some(price_vnd) = price else {
-                page.bad
-                    .push(format!("item {id}: price is not a number of đồng"));
-                continue;
-            };
-            page.items.push(Observation {
-                external_id: id,
-                title: title.trim().to_owned(),
-                price_vnd,
-                status,
-            });
-        }
-        if (products.len() as i64) < LIMIT {
+        Ok(products)
+    }
+
+    /// Moves to the next page after one of `read` products.
+    fn advance(&mut self, read: usize) -> Result<(), SyncError> {
+        if (read as i64) < LIMIT {
             self.done = true;
         } else if self.offset + 2 * LIMIT > MAX_OFFSET {
             // Deep offsets are refused: continue from the newest update seen, from offset 0.
@@ -209,7 +172,7 @@ impl Lazada {
         } else {
             self.offset += LIMIT;
         }
-        Ok(page)
+        Ok(())
     }
 
     async fn refresh(&mut self, http: &HttpClient) -> Result<(), SyncError> {
@@ -260,6 +223,60 @@ impl Lazada {
         });
         Ok(())
     }
+}
+
+/// When product `p` was last updated, as Lazada says (milliseconds, as a number or a string).
+fn updated_time(p: &Value) -> Option<DateTime<Utc>> {
+    p.get("updated_time")
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<i64>().ok())
+                .or_else(|| v.as_i64())
+        })
+        .and_then(DateTime::from_timestamp_millis)
+}
+
+/// Product `p` (item `id`) as the registry observes it; or why it cannot be read.
+fn observation(id: String, p: &Value) -> Result<Observation, String> {
+    let Some(title) = p
+        .pointer("/attributes/name")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return Err(format!("item {id}: no attributes.name"));
+    };
+    let status = match p
+        .get("status")
+        .and_then(Value::as_str)
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        Some("active" | "live") => ListingStatus::Active,
+        Some("inactive" | "pending" | "rejected" | "sold-out" | "suspended") => {
+            ListingStatus::Unlisted
+        }
+        Some("deleted") => ListingStatus::Deleted,
+        other => return Err(format!("item {id}: unknown status {other:?}")),
+    };
+    let sku = p.pointer("/skus/0");
+    let special = sku
+        .and_then(|s| s.get("special_price"))
+        .and_then(vnd)
+        .flatten()
+        .filter(|v| *v > 0);
+    let price = match special {
+        Some(v) => Some(Some(v)),
+        None => vnd(sku.and_then(|s| s.get("price")).unwrap_or(&Value::Null)),
+    };
+    let Some(price_vnd) = price else {
+        return Err(format!("item {id}: price is not a number of đồng"));
+    };
+    Ok(Observation {
+        external_id: id,
+        title: title.trim().to_owned(),
+        price_vnd,
+        status,
+    })
 }
 
 fn code(body: &Value) -> &str {

@@ -88,51 +88,7 @@ impl Shopee {
     }
 
     async fn page(&self, http: &HttpClient) -> Result<(Page, Option<i64>), SyncError> {
-        let url = format!("{}{LIST}", self.base);
-        let json = http
-            .call(
-                &format!("shopee get_item_list at offset {}", self.offset),
-                |c| {
-                    let mut q = self.common(LIST);
-                    q.push(("offset".to_owned(), self.offset.to_string()));
-                    q.push(("page_size".to_owned(), "100".to_owned()));
-                    for s in STATUSES {
-                        q.push(("item_status".to_owned(), s.to_owned()));
-                    }
-                    if let (false, Some(since)) = (self.pass.full, self.pass.since) {
-                        q.push(("update_time_from".to_owned(), since.timestamp().to_string()));
-                        q.push((
-                            "update_time_to".to_owned(),
-                            self.pass.until.timestamp().to_string(),
-                        ));
-                    }
-                    c.get(&url).query(&q)
-                },
-                classify,
-            )
-            .await?;
-        let response = json.get("response").ok_or_else(|| {
-            SyncError::Failed("shopee get_item_list: malformed answer: no response".to_owned())
-        })?;
-        let listed = match response.get("item") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
-            Some(_) => {
-                return Err(SyncError::Failed(
-                    "shopee get_item_list: malformed answer: item is not a list".to_owned(),
-                ));
-            }
-        };
-        let has_next = response
-            .get("has_next_page")
-            .and_then(Value::as_bool)
-            .ok_or_else(|| {
-                SyncError::Failed(
-                    "shopee get_item_list: malformed answer: no has_next_page".to_owned(),
-                )
-            })?;
-        let next_offset = response.get("next_offset").and_then(Value::as_i64);
-
+        let (listed, next) = self.item_list(http).await?;
         let mut page = Page::default();
         let mut ids = Vec::new();
         let mut statuses = HashMap::new();
@@ -150,88 +106,14 @@ impl Shopee {
                 )),
             }
         }
-        let mut info: HashMap<i64, Value> = HashMap::new();
-        for chunk in ids.chunks(50) {
-            let url = format!("{}{INFO}", self.base);
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let json = http
-                .call(
-                    "shopee get_item_base_info",
-                    |c| {
-                        let mut q = self.common(INFO);
-                        q.push(("item_id_list".to_owned(), list.clone()));
-                        c.get(&url).query(&q)
-                    },
-                    classify,
-                )
-                .await?;
-            let items = json
-                .pointer("/response/item_list")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    SyncError::Failed(
-                        "shopee get_item_base_info: malformed answer: no item_list".to_owned(),
-                    )
-                })?;
-            for it in items {
-                if let Some(id) = it.get("item_id").and_then(Value::as_i64) {
-                    info.insert(id, it.clone());
-                }
+        let info = self.base_info(http, &ids).await?;
+        for id in ids {
+            match observation(id, statuses.get(&id).map(String::as_str), info.get(&id)) {
+                Ok(o) => page.items.push(o),
+                Err(bad) => page.bad.push(bad),
             }
         }
-        for id in ids {
-            let status = match statuses.get(&id).map(String::as_str) {
-                Some("NORMAL") => ListingStatus::Active,
-                Some("BANNED" | "UNLIST" | "REVIEWING") => ListingStatus::Unlisted,
-                Some("SELLER_DELETE" | "SHOPEE_DELETE") => ListingStatus::Deleted,
-                other => {
-                    page.bad
-                        .push(format!("item {id}: unknown item_status {other:?}"));
-                    continue;
-                }
-            };
-            let Some(base) = info.get(&id) else {
-                page.bad
-                    .push(format!("item {id}: get_item_base_info did not return it"));
-                continue;
-            };
-            let Some(title) = base
-                .get("item_name")
-                .and_then(Value::as_str)
-                .filter(|t| !t.trim().is_empty())
-            else {
-                page.bad.push(format!("item {id}: no item_name"));
-                continue;
-            };
-            // Items with variants carry their prices on the models; the listing keeps none.
-            let price = match base.pointer("/price_info/0/current_price") {
-                None => Some(None),
-                Some(v) => vnd(v),
-            };
-            let Some(price_vnd) = price else {
-                page.bad
-                    .push(format!("item {id}: price is not a number of đồng"));
-                continue;
-            };
-            page.items.push(Observation {
-                external_id: id.to_string(),
-                title: title.trim().to_owned(),
-                price_vnd,
-                status,
-            });
-        }
-        Ok((
-            page,
-            if has_next {
-                next_offset.or(Some(self.offset + 100))
-            } else {
-                None
-            },
-        ))
+        Ok((page, next))
     }
 
     async fn refresh(&mut self, http: &HttpClient) -> Result<(), SyncError> {
@@ -294,6 +176,139 @@ impl Shopee {
         });
         Ok(())
     }
+}
+impl Shopee {
+    /// One page of `get_item_list` at the reader's offset: its items, and the next page's offset
+    /// (none after the last).
+    async fn item_list(&self, http: &HttpClient) -> Result<(Vec<Value>, Option<i64>), SyncError> {
+        let url = format!("{}{LIST}", self.base);
+        let json = http
+            .call(
+                &format!("shopee get_item_list at offset {}", self.offset),
+                |c| {
+                    let mut q = self.common(LIST);
+                    q.push(("offset".to_owned(), self.offset.to_string()));
+                    q.push(("page_size".to_owned(), "100".to_owned()));
+                    for s in STATUSES {
+                        q.push(("item_status".to_owned(), s.to_owned()));
+                    }
+                    if let (false, Some(since)) = (self.pass.full, self.pass.since) {
+                        q.push(("update_time_from".to_owned(), since.timestamp().to_string()));
+                        q.push((
+                            "update_time_to".to_owned(),
+                            self.pass.until.timestamp().to_string(),
+                        ));
+                    }
+                    c.get(&url).query(&q)
+                },
+                classify,
+            )
+            .await?;
+        let response = json.get("response").ok_or_else(|| {
+            SyncError::Failed("shopee get_item_list: malformed answer: no response".to_owned())
+        })?;
+        let listed = match response.get("item") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => {
+                return Err(SyncError::Failed(
+                    "shopee get_item_list: malformed answer: item is not a list".to_owned(),
+                ));
+            }
+        };
+        let has_next = response
+            .get("has_next_page")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| {
+                SyncError::Failed(
+                    "shopee get_item_list: malformed answer: no has_next_page".to_owned(),
+                )
+            })?;
+        let next_offset = response.get("next_offset").and_then(Value::as_i64);
+        let next = if has_next {
+            next_offset.or(Some(self.offset + 100))
+        } else {
+            None
+        };
+        Ok((listed, next))
+    }
+
+    /// `get_item_base_info` of items `ids`, 50 a call, by id.
+    async fn base_info(
+        &self,
+        http: &HttpClient,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Value>, SyncError> {
+        let mut info: HashMap<i64, Value> = HashMap::new();
+        for chunk in ids.chunks(50) {
+            let url = format!("{}{INFO}", self.base);
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let json = http
+                .call(
+                    "shopee get_item_base_info",
+                    |c| {
+                        let mut q = self.common(INFO);
+                        q.push(("item_id_list".to_owned(), list.clone()));
+                        c.get(&url).query(&q)
+                    },
+                    classify,
+                )
+                .await?;
+            let items = json
+                .pointer("/response/item_list")
+                .and_then(Value::as_array)
+                .ok_or_else(|| {
+                    SyncError::Failed(
+                        "shopee get_item_base_info: malformed answer: no item_list".to_owned(),
+                    )
+                })?;
+            for it in items {
+                if let Some(id) = it.get("item_id").and_then(Value::as_i64) {
+                    info.insert(id, it.clone());
+                }
+            }
+        }
+        Ok(info)
+    }
+}
+
+/// Item `id` of status `status` as the registry observes it, from its base info; or why it
+/// cannot be read.
+fn observation(id: i64, status: Option<&str>, base: Option<&Value>) -> Result<Observation, String> {
+    let status = match status {
+        Some("NORMAL") => ListingStatus::Active,
+        Some("BANNED" | "UNLIST" | "REVIEWING") => ListingStatus::Unlisted,
+        Some("SELLER_DELETE" | "SHOPEE_DELETE") => ListingStatus::Deleted,
+        other => return Err(format!("item {id}: unknown item_status {other:?}")),
+    };
+    let Some(base) = base else {
+        return Err(format!("item {id}: get_item_base_info did not return it"));
+    };
+    let Some(title) = base
+        .get("item_name")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return Err(format!("item {id}: no item_name"));
+    };
+    // Items with variants carry their prices on the models; the listing keeps none.
+    let price = match base.pointer("/price_info/0/current_price") {
+        None => Some(None),
+        Some(v) => vnd(v),
+    };
+    let Some(price_vnd) = price else {
+        return Err(format!("item {id}: price is not a number of đồng"));
+    };
+    Ok(Observation {
+        external_id: id.to_string(),
+        title: title.trim().to_owned(),
+        price_vnd,
+        status,
+    })
 }
 
 fn error_code(body: &Value) -> &str {
