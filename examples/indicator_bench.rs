@@ -85,7 +85,7 @@ impl Spread {
     fn unit_code(self) -> &'static str {
         match self {
             Spread::QuangNam => "49",
-            Spread::Country => ocop_registry::units::loader::COUNTRY_CODE,
+            Spread::Country => ocop_registry::units::dataset::COUNTRY_CODE,
         }
     }
 

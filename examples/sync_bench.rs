@@ -18,7 +18,7 @@ use ocop_registry::domain::{ChannelKind, LegalForm};
 use ocop_registry::subjects::dto::CreateSubject;
 use ocop_registry::sync::dto::{ConnectionInput, ConnectorKind, SyncOptions};
 use ocop_registry::sync::{SyncSettings, connection, runs};
-use ocop_registry::units::loader::unit_id;
+use ocop_registry::units::dataset::unit_id;
 use ocop_registry::{channels, prepare, subjects};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;

@@ -4,6 +4,7 @@
 //! rolled back, and a file with any row in error writes nothing.
 
 mod apply;
+mod archive;
 mod authority;
 pub mod cells;
 pub mod columns;
@@ -167,6 +168,40 @@ fn field_of_api(field: &str) -> &str {
     }
 }
 
+/// The refusal of a file with no header row: which columns the import looks for.
+fn no_header(kind: ImportKind, fields: &[columns::Field], required: &str) -> AppError {
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|f| [required, "name", "legal_form", "stars", "tax_code"].contains(&f.key))
+        .map(|f| f.vi)
+        .collect();
+    AppError::invalid(
+        "file",
+        msg!(
+            "import-no-header",
+            kind = kind.code(),
+            expected = names.join(", ")
+        ),
+    )
+}
+
+/// Keeps what the file wrote, or forgets it all: a trial run, or a file with errors when the
+/// caller did not ask to keep the good rows.
+async fn settle(
+    txn: crate::db::WriteTxn,
+    q: &ImportQuery,
+    summary: &mut ImportSummary,
+) -> AppResult<()> {
+    if q.dry_run || (!summary.errors.is_empty() && !q.partial) {
+        txn.rollback().await?;
+        summary.forget_unkept();
+    } else {
+        txn.commit().await?;
+        summary.applied = true;
+    }
+    Ok(())
+}
+
 /// Reads a file and applies it (or, on a dry run, everything but the commit).
 #[tracing::instrument(skip_all, fields(kind = ?q.kind, dry_run = q.dry_run, by = %actor.name))]
 pub async fn run(
@@ -181,21 +216,8 @@ pub async fn run(
     let table = read::table(bytes, q.sheet.as_deref())?;
     let fields = columns::of(q.kind);
     let required = q.kind.required();
-    let header = header::header(&table, &fields, required).ok_or_else(|| {
-        let names: Vec<&str> = fields
-            .iter()
-            .filter(|f| [required, "name", "legal_form", "stars", "tax_code"].contains(&f.key))
-            .map(|f| f.vi)
-            .collect();
-        AppError::invalid(
-            "file",
-            msg!(
-                "import-no-header",
-                kind = q.kind.code(),
-                expected = names.join(", ")
-            ),
-        )
-    })?;
+    let header = header::header(&table, &fields, required)
+        .ok_or_else(|| no_header(q.kind, &fields, required))?;
     let root = q.unit_id.or(actor.unit_id);
     let graph = match root {
         Some(u) => crate::auth::access::unit_graph(db, actor, u).await?,
@@ -267,13 +289,7 @@ pub async fn run(
             .extend(errors.iter().map(|(k, m)| message(*n, k, m)));
     }
     progress(total, total);
-    if q.dry_run || (!summary.errors.is_empty() && !q.partial) {
-        txn.rollback().await?;
-        summary.forget_unkept();
-    } else {
-        txn.commit().await?;
-        summary.applied = true;
-    }
+    settle(txn, q, &mut summary).await?;
     tracing::info!(
         rows = summary.rows,
         created = summary.created,

@@ -307,73 +307,17 @@ pub async fn typed(
     level: Option<crate::domain::UnitLevel>,
 ) -> AppResult<unit::Model> {
     let text = text.trim();
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if let Some(found) = by_typed_code(db, text, on).await? {
         return Ok(found);
     }
-    if let Some((named, tail)) = text.rsplit_once('(')
-        && let Some(code) = tail.strip_suffix(')').map(str::trim)
-        && digits(code)
-    {
-        // The name before the bracket is the unit's own (its parents follow a dash).
-        let name = crate::text::fold(named.split(" — ").next().unwrap_or_default());
-        let versions = unit::Entity::find()
-            .filter(unit::Column::Code.eq(code))
-            .all(db)
-            .await?;
-        let named: Vec<&unit::Model> = versions
-            .iter()
-            .filter(|u| crate::text::fold(&u.name) == name)
-            .collect();
-        let chosen = named
-            .iter()
-            .find(|u| crate::unit_graph::valid_on(u, on))
-            .or_else(|| named.iter().max_by_key(|u| u.valid_from));
-        return match chosen {
-            Some(u) => Ok((*u).clone()),
-            None => Err(AppError::invalid(
-                field,
-                msg!("unit-typed-mismatch", name = named_text(text), code = code),
-            )),
-        };
+    if let Some(found) = by_name_and_code(db, field, text, on).await? {
+        return Ok(found);
     }
     let wanted = crate::text::fold(text);
     if wanted.is_empty() {
         return Err(AppError::invalid(field, msg!("field-is-required")));
     }
-    // Every unit in force on the day whose name is the words typed ("dien ban" names "Thị xã
-    // Điện Bàn", not "Phường Điện Bàn Bắc"), however many share the words.
-    let escaped = wanted
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let mut cond = Condition::all()
-        .add(
-            Condition::any()
-                .add(unit::Column::NameFolded.eq(wanted.as_str()))
-                .add(
-                    Expr::col(unit::Column::NameFolded)
-                        .like(LikeExpr::new(format!("% {escaped}")).escape('\\')),
-                ),
-        )
-        .add(
-            Condition::any()
-                .add(unit::Column::ValidFrom.is_null())
-                .add(unit::Column::ValidFrom.lte(on)),
-        )
-        .add(
-            Condition::any()
-                .add(unit::Column::ValidTo.is_null())
-                .add(unit::Column::ValidTo.gt(on)),
-        );
-    if let Some(level) = level {
-        cond = cond.add(unit::Column::Level.eq(level));
-    }
-    let whole = unit::Entity::find()
-        .filter(cond)
-        .order_by_asc(unit::Column::Code)
-        .all(db)
-        .await?;
+    let whole = named_in_force(db, &wanted, on, level).await?;
     let candidates: Vec<Uuid> = if whole.is_empty() {
         // Words that are part of a name: one unit, or a choice to make.
         let query = UnitQuery {
@@ -412,6 +356,87 @@ pub async fn typed(
             ))
         }
     }
+}
+
+/// The unit typed as its name with its code in brackets ("name (code)"), as the
+/// pages and exports write it; `None` when the text is not written so.
+async fn by_name_and_code(
+    db: &impl ConnectionTrait,
+    field: &str,
+    text: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<Option<unit::Model>> {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if let Some((named, tail)) = text.rsplit_once('(')
+        && let Some(code) = tail.strip_suffix(')').map(str::trim)
+        && digits(code)
+    {
+        // The name before the bracket is the unit's own (its parents follow a dash).
+        let name = crate::text::fold(named.split(" — ").next().unwrap_or_default());
+        let versions = unit::Entity::find()
+            .filter(unit::Column::Code.eq(code))
+            .all(db)
+            .await?;
+        let named: Vec<&unit::Model> = versions
+            .iter()
+            .filter(|u| crate::text::fold(&u.name) == name)
+            .collect();
+        let chosen = named
+            .iter()
+            .find(|u| crate::unit_graph::valid_on(u, on))
+            .or_else(|| named.iter().max_by_key(|u| u.valid_from));
+        return match chosen {
+            Some(u) => Ok(Some((*u).clone())),
+            None => Err(AppError::invalid(
+                field,
+                msg!("unit-typed-mismatch", name = named_text(text), code = code),
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// The units in force on `on` (of `level`, if given) whose folded name is `wanted`, or ends
+/// with it as whole words after the unit's kind.
+async fn named_in_force(
+    db: &impl ConnectionTrait,
+    wanted: &str,
+    on: chrono::NaiveDate,
+    level: Option<crate::domain::UnitLevel>,
+) -> AppResult<Vec<unit::Model>> {
+    // Every unit in force on the day whose name is the words typed ("dien ban" names "Thị xã
+    // Điện Bàn", not "Phường Điện Bàn Bắc"), however many share the words.
+    let escaped = wanted
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut cond = Condition::all()
+        .add(
+            Condition::any()
+                .add(unit::Column::NameFolded.eq(wanted))
+                .add(
+                    Expr::col(unit::Column::NameFolded)
+                        .like(LikeExpr::new(format!("% {escaped}")).escape('\\')),
+                ),
+        )
+        .add(
+            Condition::any()
+                .add(unit::Column::ValidFrom.is_null())
+                .add(unit::Column::ValidFrom.lte(on)),
+        )
+        .add(
+            Condition::any()
+                .add(unit::Column::ValidTo.is_null())
+                .add(unit::Column::ValidTo.gt(on)),
+        );
+    if let Some(level) = level {
+        cond = cond.add(unit::Column::Level.eq(level));
+    }
+    Ok(unit::Entity::find()
+        .filter(cond)
+        .order_by_asc(unit::Column::Code)
+        .all(db)
+        .await?)
 }
 
 /// What was typed before a picker's bracketed code.

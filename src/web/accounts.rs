@@ -98,12 +98,48 @@ async fn render(
     query.validate().map_err(AppError::from)?;
     let page = PageParams::new(page_no, PER_PAGE);
     let found = users::service::list(db, actor, &query, &page).await?;
-    let unit_ids: Vec<Uuid> = found.items.iter().filter_map(|u| u.unit_id).collect();
+    let accounts = account_rows(db, actor, lang, &found.items).await?;
+    let Choices {
+        roles,
+        units,
+        subjects,
+    } = choices(db, actor, lang).await?;
+    let pages = found.total.div_ceil(PER_PAGE).max(1);
+    let href = |n: u64| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", q)
+            .append_pair("page", &n.to_string())
+            .finish();
+        format!("/accounts?{query}")
+    };
+    Page::render(&AccountsPage {
+        chrome: viewer.chrome(lang.t("accounts-title")),
+        q: q.to_owned(),
+        accounts,
+        issued: outcome.issued,
+        done: outcome.done,
+        error: outcome.error,
+        roles,
+        units,
+        subjects,
+        typed: outcome.typed,
+        prev: (page_no > 1).then(|| href(page_no - 1)),
+        next: (page_no < pages).then(|| href(page_no + 1)),
+    })
+}
+
+/// The accounts of one page as the list shows them.
+async fn account_rows(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    lang: Lang,
+    items: &[crate::users::dto::UserView],
+) -> Result<Vec<AccountRow>, PageError> {
+    let unit_ids: Vec<Uuid> = items.iter().filter_map(|u| u.unit_id).collect();
     let unit_names = units::service::refs(db, &unit_ids).await?;
-    let subject_ids: Vec<Uuid> = found.items.iter().filter_map(|u| u.subject_id).collect();
+    let subject_ids: Vec<Uuid> = items.iter().filter_map(|u| u.subject_id).collect();
     let subject_names = subjects::service::by_ids(db, actor, &subject_ids).await?;
-    let accounts = found
-        .items
+    Ok(items
         .iter()
         .map(|u| AccountRow {
             own: actor.user_id == Some(u.id),
@@ -132,7 +168,22 @@ async fn render(
                 .map(|at| moment(lang, at))
                 .unwrap_or_else(|| lang.t("accounts-never")),
         })
-        .collect();
+        .collect())
+}
+
+/// What the creation form offers the viewer.
+struct Choices {
+    roles: Vec<(&'static str, String)>,
+    units: Vec<(Uuid, String)>,
+    subjects: Vec<(Uuid, String)>,
+}
+
+/// The roles, units and subjects the viewer may give a new account.
+async fn choices(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    lang: Lang,
+) -> Result<Choices, PageError> {
     let admin = actor.role == Role::Admin;
     let roles = if admin {
         vec![Role::Owner, Role::Auditor, Role::Admin]
@@ -181,27 +232,10 @@ async fn render(
                 (s.id, label)
             })
             .collect();
-    let pages = found.total.div_ceil(PER_PAGE).max(1);
-    let href = |n: u64| {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", q)
-            .append_pair("page", &n.to_string())
-            .finish();
-        format!("/accounts?{query}")
-    };
-    Page::render(&AccountsPage {
-        chrome: viewer.chrome(lang.t("accounts-title")),
-        q: q.to_owned(),
-        accounts,
-        issued: outcome.issued,
-        done: outcome.done,
-        error: outcome.error,
+    Ok(Choices {
         roles,
         units,
         subjects,
-        typed: outcome.typed,
-        prev: (page_no > 1).then(|| href(page_no - 1)),
-        next: (page_no < pages).then(|| href(page_no + 1)),
     })
 }
 

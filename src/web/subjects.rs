@@ -316,7 +316,51 @@ pub async fn render_subject(
     let s = subjects::service::get(db, actor, id).await?;
     let explained = indicators::service::explain_subject(db, actor, id, day).await?;
     let d = |d: chrono::NaiveDate| lang.date(d);
-    let facts = vec![
+    let facts = facts(&s, lang);
+    let locations = s
+        .location_history
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            (
+                l.effective_on
+                    .map_or_else(|| lang.t("subject-registered-in"), &d),
+                l.commune.map(|c| c.name).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let population = match explained.active_recognitions.len() {
+        0 => lang.tf("subject-outside-population", &[("date", d(day))]),
+        _ => lang.tf("subject-in-population", &[("date", d(day))]),
+    };
+    let tables = super::records::records(db, actor, id, lang, false).await?;
+    let trail = trail(db, actor, id, lang).await?;
+    let forms =
+        super::subject_forms::shapes(db, actor, &s, refusal.as_ref(), asked.revoke, lang).await?;
+    let communes =
+        super::units::commune_choices(db, actor, Some(s.commune_id), clock::today()).await?;
+    Page::render(&SubjectPage {
+        done: asked.done,
+        forms,
+        communes,
+        chrome: viewer.chrome(s.name.clone()),
+        id,
+        name: s.name,
+        facts,
+        locations,
+        date: d(day),
+        population,
+        verdicts: super::me::verdicts(&explained, lang),
+        tables,
+        trail,
+    })
+}
+
+/// The subject's particulars, as the page lists them.
+fn facts(s: &crate::subjects::dto::SubjectView, lang: crate::i18n::Lang) -> Vec<(String, String)> {
+    let d = |d: chrono::NaiveDate| lang.date(d);
+    vec![
         (
             lang.t("me-legal-form"),
             lang.t(&format!("legal-{}", s.legal_form.code())),
@@ -346,26 +390,17 @@ pub async fn render_subject(
             lang.t("label-founded_on"),
             s.founded_on.map(&d).unwrap_or_else(|| lang.t("me-none")),
         ),
-    ];
-    let locations = s
-        .location_history
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| {
-            (
-                l.effective_on
-                    .map_or_else(|| lang.t("subject-registered-in"), &d),
-                l.commune.map(|c| c.name).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let population = match explained.active_recognitions.len() {
-        0 => lang.tf("subject-outside-population", &[("date", d(day))]),
-        _ => lang.tf("subject-in-population", &[("date", d(day))]),
-    };
-    let tables = super::records::records(db, actor, id, lang, false).await?;
-    let trail = audit::service::list(
+    ]
+}
+
+/// The latest hundred entries of the subject's audit trail, as the page words them.
+async fn trail(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    id: Uuid,
+    lang: crate::i18n::Lang,
+) -> Result<Vec<Trail>, PageError> {
+    Ok(audit::service::list(
         db,
         actor,
         &crate::audit::dto::AuditQuery {
@@ -397,24 +432,5 @@ pub async fn render_subject(
             ],
         ),
     })
-    .collect();
-    let forms =
-        super::subject_forms::shapes(db, actor, &s, refusal.as_ref(), asked.revoke, lang).await?;
-    let communes =
-        super::units::commune_choices(db, actor, Some(s.commune_id), clock::today()).await?;
-    Page::render(&SubjectPage {
-        done: asked.done,
-        forms,
-        communes,
-        chrome: viewer.chrome(s.name.clone()),
-        id,
-        name: s.name,
-        facts,
-        locations,
-        date: d(day),
-        population,
-        verdicts: super::me::verdicts(&explained, lang),
-        tables,
-        trail,
-    })
+    .collect())
 }

@@ -127,45 +127,7 @@ pub async fn units_page(
     let items = found
         .items
         .into_iter()
-        .map(|u| {
-            let has_below = graph
-                .children(u.id)
-                .iter()
-                .any(|c| graph.get(*c).is_some_and(|c| valid_on(c, day)));
-            let period = match (u.valid_from, u.valid_to) {
-                (None, None) => String::new(),
-                (Some(f), None) => lang.tf("units-since", &[("from", lang.date(f))]),
-                (None, Some(t)) => lang.tf(
-                    "units-until",
-                    &[("to", lang.date(t - chrono::Days::new(1)))],
-                ),
-                (Some(f), Some(t)) => lang.tf(
-                    "units-between",
-                    &[
-                        ("from", lang.date(f)),
-                        ("to", lang.date(t - chrono::Days::new(1))),
-                    ],
-                ),
-            };
-            Listed {
-                kind: u
-                    .unit_type
-                    .clone()
-                    .unwrap_or_else(|| lang.t(&format!("level-{}", u.level))),
-                within: u.within.join(" — "),
-                period,
-                below: has_below
-                    .then(|| href("/units", &[("parent", &u.id.to_string()), ("date", &iso)])),
-                dashboard: href("/dashboard", &[("unit", &u.code), ("date", &iso)]),
-                // By name and code: a code the reform gave to another unit still finds this one.
-                subjects: href(
-                    "/subjects",
-                    &[("unit", &format!("{} ({})", u.name, u.code))],
-                ),
-                name: u.name,
-                code: u.code,
-            }
-        })
+        .map(|u| listed(u, &graph, day, lang))
         .collect();
     let trail = match &parent {
         Some(p) => graph
@@ -203,4 +165,56 @@ pub async fn units_page(
         items,
         all: href("/units", &[("date", &iso)]),
     })
+}
+
+/// Unit `u` as the list shows it on `day`: its kind, where it lies, when it was in force, and
+/// where to go from it.
+fn listed(
+    u: crate::units::dto::UnitView,
+    graph: &UnitGraph,
+    day: NaiveDate,
+    lang: crate::i18n::Lang,
+) -> Listed {
+    let iso = day.to_string();
+    let href = |path: &str, pairs: &[(&str, &str)]| super::figures::href(path, pairs);
+    let has_below = graph
+        .children(u.id)
+        .iter()
+        .any(|c| graph.get(*c).is_some_and(|c| valid_on(c, day)));
+    Listed {
+        kind: u
+            .unit_type
+            .clone()
+            .unwrap_or_else(|| lang.t(&format!("level-{}", u.level))),
+        within: u.within.join(" — "),
+        period: period(u.valid_from, u.valid_to, lang),
+        below: has_below.then(|| href("/units", &[("parent", &u.id.to_string()), ("date", &iso)])),
+        dashboard: href("/dashboard", &[("unit", &u.code), ("date", &iso)]),
+        // By name and code: a code the reform gave to another unit still finds this one.
+        subjects: href(
+            "/subjects",
+            &[("unit", &format!("{} ({})", u.name, u.code))],
+        ),
+        name: u.name,
+        code: u.code,
+    }
+}
+
+/// When a unit was in force, its last day shown (`to` is the first day it no longer is).
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>, lang: crate::i18n::Lang) -> String {
+    match (from, to) {
+        (None, None) => String::new(),
+        (Some(f), None) => lang.tf("units-since", &[("from", lang.date(f))]),
+        (None, Some(t)) => lang.tf(
+            "units-until",
+            &[("to", lang.date(t - chrono::Days::new(1)))],
+        ),
+        (Some(f), Some(t)) => lang.tf(
+            "units-between",
+            &[
+                ("from", lang.date(f)),
+                ("to", lang.date(t - chrono::Days::new(1))),
+            ],
+        ),
+    }
 }

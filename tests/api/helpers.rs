@@ -8,7 +8,7 @@ use ocop_registry::auth::Actor;
 use ocop_registry::config::{AppConfig, DatabaseConfig, PublicConfig, SyncConfig};
 use ocop_registry::domain::Role;
 use ocop_registry::tokens::dto::CreateToken;
-use ocop_registry::units::loader::unit_id;
+use ocop_registry::units::dataset::unit_id;
 use ocop_registry::{build_rocket, prepare, tokens};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
