@@ -43,6 +43,12 @@ impl Note {
         }
     }
 
+    /// The note with argument `key` added.
+    pub fn with(mut self, key: &str, arg: Arg) -> Note {
+        self.args.insert(key.to_owned(), arg);
+        self
+    }
+
     /// The sentence in `lang`.
     pub fn render(&self, lang: Lang) -> String {
         let args: Vec<(&str, String)> = self

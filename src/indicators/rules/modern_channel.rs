@@ -248,8 +248,11 @@ fn judge_declared(
         more.push(("kind", term("kind", ch.kind.code())));
         more
     };
-    if let Some((code, args, gap)) = declaration_refused(ch, history, d, p) {
-        why_not.add(Note::new(code, label(args)), gap);
+    if let Some((gap, note)) = declaration_refused(ch, history, d, p) {
+        let note = note
+            .with("platform", term("platform", ch.platform.code()))
+            .with("kind", term("kind", ch.kind.code()));
+        why_not.add(note, gap);
         return None;
     }
     let (listing, untrusted_only) = counted_listing(ev, ch, d, p);
@@ -307,29 +310,23 @@ fn judge_declared(
 
 /// Why channel `ch`'s declaration cannot count on `d` whatever its listings: not a modern kind,
 /// not active on D, or refused by an auditor by D (until a verification after it, read before).
-#[allow(clippy::type_complexity)]
 fn declaration_refused(
     ch: &channel::Model,
     history: Option<&Vec<entity::status_event::Model>>,
     d: NaiveDate,
     p: &Policy,
-) -> Option<(&'static str, Vec<(&'static str, Arg)>, Option<Gap>)> {
+) -> Option<(Option<Gap>, Note)> {
     if !p.modern_kinds.contains(&ch.kind) {
-        return Some((
-            "channel_not_modern",
-            vec![("version", int(p.version))],
-            None,
-        ));
+        let version = vec![("version", int(p.version))];
+        return Some((None, Note::new("channel_not_modern", version)));
     }
     if let Some(f) = ch.active_from.filter(|f| *f > d) {
-        return Some((
-            "channel_active_after",
-            vec![("from", date(f)), ("d", date(d))],
-            None,
-        ));
+        let when = vec![("from", date(f)), ("d", date(d))];
+        return Some((None, Note::new("channel_active_after", when)));
     }
     if let Some(t) = ch.active_to.filter(|t| *t < d) {
-        return Some(("channel_stopped", vec![("to", date(t))], None));
+        let when = vec![("to", date(t))];
+        return Some((None, Note::new("channel_stopped", when)));
     }
     history
         .into_iter()
@@ -337,14 +334,11 @@ fn declaration_refused(
         .rev()
         .find(|e| e.to_status == TrackedStatus::Rejected && e.effective_on <= d)
         .map(|e| {
-            (
-                "channel_rejected",
-                vec![
-                    ("on", date(e.effective_on)),
-                    ("reason", text(e.reason.clone().unwrap_or_default())),
-                ],
-                Some(Gap::DeclaredOnly),
-            )
+            let args = vec![
+                ("on", date(e.effective_on)),
+                ("reason", text(e.reason.clone().unwrap_or_default())),
+            ];
+            (Some(Gap::DeclaredOnly), Note::new("channel_rejected", args))
         })
 }
 

@@ -237,12 +237,12 @@ fn judge_certifications(
         };
         let status = status_on(ev.cert_history.get(&c.id), d);
         match cert_refusal(c, &s.code, s.category, status.map(|e| e.to_status), d, p) {
-            Some((gap, code, args)) => {
+            Some((gap, note)) => {
                 verdict.gap.get_or_insert(gap);
-                let mut args = args;
-                args.push(("no", text(c.certificate_no.clone())));
-                args.push(("scheme", term("scheme", &s.code)));
-                verdict.notes.push(Note::new(code, args));
+                let note = note
+                    .with("no", text(c.certificate_no.clone()))
+                    .with("scheme", term("scheme", &s.code));
+                verdict.notes.push(note);
             }
             None if verdict.ok.is_none() => {
                 verdict.verified_by = status.map(|e| (e.actor_name.clone(), e.effective_on));
@@ -271,29 +271,32 @@ fn cert_refusal(
     status: Option<TrackedStatus>,
     d: NaiveDate,
     p: &Policy,
-) -> Option<(Gap, &'static str, Vec<(&'static str, Arg)>)> {
+) -> Option<(Gap, Note)> {
     if !p.value_chain_categories.contains(&category) {
         return Some((
             Gap::CertificationNotCounted,
-            "cert_category_not_counted",
-            vec![
-                ("category", term("category", category.code())),
-                ("version", int(p.version)),
-            ],
+            Note::new(
+                "cert_category_not_counted",
+                vec![
+                    ("category", term("category", category.code())),
+                    ("version", int(p.version)),
+                ],
+            ),
         ));
     }
     if c.issued_on > d {
         return Some((
             Gap::CertificationNotCounted,
-            "cert_issued_after",
-            vec![("issued", date(c.issued_on)), ("d", date(d))],
+            Note::new(
+                "cert_issued_after",
+                vec![("issued", date(c.issued_on)), ("d", date(d))],
+            ),
         ));
     }
     if c.expires_on <= d {
         return Some((
             Gap::CertificationExpired,
-            "cert_expired",
-            vec![("expires", date(c.expires_on))],
+            Note::new("cert_expired", vec![("expires", date(c.expires_on))]),
         ));
     }
     if let Some(m) = p.cap_of(scheme)
@@ -301,21 +304,25 @@ fn cert_refusal(
     {
         return Some((
             Gap::CertificationExpired,
-            "cert_capped",
-            vec![
-                ("expires", date(c.expires_on)),
-                ("months", int(m)),
-                ("until", date(months_after(c.issued_on, m))),
-                ("version", int(p.version)),
-            ],
+            Note::new(
+                "cert_capped",
+                vec![
+                    ("expires", date(c.expires_on)),
+                    ("months", int(m)),
+                    ("until", date(months_after(c.issued_on, m))),
+                    ("version", int(p.version)),
+                ],
+            ),
         ));
     }
     if status != Some(TrackedStatus::Verified) {
         let st = status.map_or("unregistered", |s| s.code());
         return Some((
             Gap::CertificationNotVerified,
-            "cert_status_on",
-            vec![("status", term("cert-status", st)), ("d", date(d))],
+            Note::new(
+                "cert_status_on",
+                vec![("status", term("cert-status", st)), ("d", date(d))],
+            ),
         ));
     }
     None
