@@ -193,7 +193,7 @@ pub async fn prepare(config: &AppConfig) -> anyhow::Result<DatabaseConnection> {
     policies::service::seed(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading the default indicator policy failed: {e}"))?;
-    channels::service::backfill_shop_keys(&db)
+    channels::shops::backfill_shop_keys(&db)
         .await
         .map_err(|e| anyhow::anyhow!("recording the shops of existing channels failed: {e}"))?;
     history::backfill(&db).await.map_err(|e| {

@@ -4,9 +4,12 @@
 //! verified by then.
 
 pub mod dto;
+pub mod listings;
 pub mod observe;
 pub mod routes;
 pub mod service;
+pub mod shops;
+pub mod verification;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

@@ -9,7 +9,7 @@ use super::dto::{
     ChannelView, CreateChannel, ListingQuery, ListingView, RejectChannel, UpdateChannel,
     VerifyChannel,
 };
-use super::service;
+use super::{listings, service, verification};
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::{JsonBody, QueryParams, Resource};
@@ -167,7 +167,7 @@ pub async fn verify_channel(
     input: JsonBody<VerifyChannel>,
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;
-    let view = service::verify(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let view = verification::verify(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }
@@ -194,7 +194,7 @@ pub async fn reject_channel(
     input: JsonBody<RejectChannel>,
 ) -> AppResult<Resource<ChannelView>> {
     let id = parse_id("channel", id)?;
-    let view = service::reject(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let view = verification::reject(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }
@@ -221,7 +221,7 @@ pub async fn list_listings(
 ) -> AppResult<rocket::Either<Json<Paginated<ListingView>>, crate::export::Download>> {
     let id = parse_id("channel", id)?;
     let (db, actor, q) = (db.inner(), &actor, &query.0);
-    let list = |p| async move { service::listings(db, actor, id, q, &p).await };
+    let list = |p| async move { listings::listings(db, actor, id, q, &p).await };
     match crate::export::page_or_file(&export.0, lang, &page.0, list).await? {
         rocket::Either::Left(page) => Ok(rocket::Either::Left(Json(page))),
         rocket::Either::Right((sheet, format, lang)) => {

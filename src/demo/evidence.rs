@@ -134,7 +134,7 @@ async fn walk_area(
         _ => &[CertStatus::Verified],
     };
     for (step, to) in path.iter().enumerate() {
-        areas::service::transition(
+        areas::verification::transition(
             db,
             actor,
             id,

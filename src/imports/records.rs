@@ -126,7 +126,7 @@ pub(super) async fn find_channel(
             .map(|c| Some(found(c)));
     }
     let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::trim);
-    use crate::channels::service::{normalise_platform, shop_key};
+    use crate::channels::shops::{normalise_platform, shop_key};
     let platform = normalise_platform(text("platform").unwrap_or_default());
     let key = shop_key(platform.code(), text("shop_id"), text("shop_url"));
     let select = match &key {

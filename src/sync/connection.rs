@@ -96,7 +96,7 @@ pub(super) async fn write(
     let txn = begin_write(db).await?;
     let ch: channel::Model = owned(&txn, actor, channel_id, false).await?;
     if input.connector.is_marketplace() {
-        crate::channels::service::check_connected_shop(
+        crate::channels::shops::check_connected_shop(
             &txn,
             &ch,
             input.connector.code(),

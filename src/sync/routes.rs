@@ -185,7 +185,7 @@ pub async fn match_listing(
     input: JsonBody<MatchListing>,
 ) -> AppResult<Resource<ListingView>> {
     let id = parse_id("listing", id)?;
-    let (view, version) = crate::channels::service::match_listing(
+    let (view, version) = crate::channels::listings::match_listing(
         db.inner(),
         &actor,
         id,

@@ -158,7 +158,7 @@ pub async fn decide_area(
     let result = async {
         let input = lifecycle_input(viewer.lang, &form)?;
         let to = input.to;
-        areas::service::transition(
+        areas::verification::transition(
             db.inner(),
             &session.actor,
             id,
@@ -189,7 +189,7 @@ pub async fn decide_channel(
                 effective_on: effective(viewer.lang, form.effective_on)?,
             };
             input.validate()?;
-            channels::service::reject(
+            channels::verification::reject(
                 db.inner(),
                 &session.actor,
                 id,
@@ -211,7 +211,7 @@ pub async fn decide_channel(
                 .map(str::to_owned),
         };
         input.validate()?;
-        channels::service::verify(
+        channels::verification::verify(
             db.inner(),
             &session.actor,
             id,
