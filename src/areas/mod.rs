@@ -5,6 +5,7 @@
 pub mod dto;
 pub mod routes;
 pub mod service;
+pub mod verification;
 
 /// Routes of this feature.
 pub fn routes() -> Vec<rocket::Route> {

@@ -6,7 +6,7 @@ use rocket::{get, patch, post};
 use sea_orm::DatabaseConnection;
 
 use super::dto::{AreaList, AreaView, CreateArea, UpdateArea};
-use super::service;
+use super::{service, verification};
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::{JsonBody, QueryParams, Resource};
@@ -173,7 +173,8 @@ pub async fn transition_area(
     input: JsonBody<TransitionInput>,
 ) -> AppResult<Resource<AreaView>> {
     let id = parse_id("area", id)?;
-    let view = service::transition(db.inner(), &actor, id, if_match, input.into_inner()).await?;
+    let view =
+        verification::transition(db.inner(), &actor, id, if_match, input.into_inner()).await?;
     let version = view.version;
     Ok(Resource::ok(view, version))
 }

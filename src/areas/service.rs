@@ -1,4 +1,5 @@
-//! Raw-material area rules and queries.
+//! Raw-material area rules and queries: registering, listing, editing and drawing a subject's
+//! areas.
 
 use entity::raw_material_area as area;
 use sea_orm::sea_query::Expr;
@@ -17,7 +18,7 @@ use crate::auth::{owned, visible};
 use crate::db::{begin_write, save_version};
 use crate::domain::{CertStatus, Role, Tenure};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::lifecycle::{self, Move, StatusEventView, TransitionInput};
+use crate::lifecycle::{self, Move, StatusEventView};
 use crate::msg;
 use crate::pagination::PageParams;
 use crate::pagination::{Paginated, fetch};
@@ -75,10 +76,10 @@ fn stored_geometry(g: Option<&serde_json::Value>) -> AppResult<Option<String>> {
 }
 
 /// The entity name in the audit trail and the status history.
-const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Area;
+pub(super) const TRACKED: entity::enums::Tracked = entity::enums::Tracked::Area;
 
 /// The view of an area (fetches its commune, history and verified version).
-async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> {
+pub(super) async fn view(db: &impl ConnectionTrait, m: area::Model) -> AppResult<AreaView> {
     Ok(views(db, vec![m]).await?.remove(0))
 }
 
@@ -441,64 +442,4 @@ pub async fn drawn_in(
     }
     rows.truncate(usize::try_from(MAX_DRAWN).unwrap_or(usize::MAX));
     views(db, rows).await
-}
-
-/// A verification of a flagged area must say why the flag does not stand; the reason is kept
-/// with the move's.
-fn warned(area: &AreaView, mut input: TransitionInput) -> AppResult<TransitionInput> {
-    if input.to != CertStatus::Verified || area.warnings.is_empty() {
-        return Ok(input);
-    }
-    // A reason says something: blanks and invisible characters alone are none.
-    let said = |w: &String| w.chars().any(char::is_alphanumeric);
-    let Some(why) = input.warning_reason.take().filter(said) else {
-        let w = &area.warnings[0];
-        return Err(AppError::invalid(
-            "warning_reason",
-            msg!(
-                "area-warning-needs-reason",
-                declared = w.declared_ha,
-                percent = w.difference_percent,
-                measured = w.geometry_area_ha
-            ),
-        ));
-    };
-    input.reason = format!("{} — {}", input.reason.trim(), why.trim());
-    Ok(input)
-}
-
-/// Moves an area along the certification lifecycle (administrators; auditors in scope).
-pub async fn transition(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-    if_match: ExpectedVersion,
-    input: TransitionInput,
-) -> AppResult<AreaView> {
-    let txn = begin_write(db).await?;
-    let current: area::Model = owned(&txn, actor, id, true).await?;
-    actor.require(&[Role::Admin, Role::Auditor])?;
-    if_match.check(current.version)?;
-    let from: CertStatus = current.status;
-    let before = view(&txn, current.clone()).await?;
-    let input = warned(&before, input)?;
-    lifecycle::transition(&txn, actor, (TRACKED, id, current.subject_id), from, &input).await?;
-    let mut next = current.clone();
-    next.status = input.to;
-    let after = view(&txn, save_version(&txn, next).await?).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::updated(
-            TRACKED.code(),
-            id,
-            Some(current.subject_id),
-            "transition",
-            &before,
-            &after,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
 }
