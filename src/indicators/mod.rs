@@ -13,6 +13,7 @@ pub mod dto;
 pub mod engine;
 pub mod explain;
 pub mod export;
+pub mod frozen;
 pub mod geography;
 pub mod notes;
 pub mod routes;

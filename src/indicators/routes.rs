@@ -15,7 +15,7 @@ use super::dto::{
     ChangesQuery, ChangesView, ExplainQuery, ExplanationPage, FreezeReport, FrozenReport,
     FrozenReportSummary, IndicatorQuery, Report,
 };
-use super::service;
+use super::{frozen, service};
 use crate::auth::Actor;
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{Download, Format, download};
@@ -154,7 +154,7 @@ pub async fn list_reports(
     page: QueryParams<PageParams>,
 ) -> AppResult<Json<Paginated<FrozenReportSummary>>> {
     Ok(Json(
-        service::list_frozen(db.inner(), &actor, query.0.unit_id, &page.0).await?,
+        frozen::list_frozen(db.inner(), &actor, query.0.unit_id, &page.0).await?,
     ))
 }
 
@@ -172,7 +172,7 @@ pub async fn freeze_report(
     actor: Actor,
     input: JsonBody<FreezeReport>,
 ) -> AppResult<StoredJson> {
-    let body = service::freeze(db.inner(), &actor, input.into_inner()).await?;
+    let body = frozen::freeze(db.inner(), &actor, input.into_inner()).await?;
     Ok(StoredJson(Status::Created, body))
 }
 
@@ -207,13 +207,13 @@ pub async fn get_report(
     query: QueryParams<FrozenQuery>,
 ) -> AppResult<Either<StoredJson, Download>> {
     let id = parse_id("report", id)?;
-    let body = service::get_frozen(db.inner(), &actor, id).await?;
+    let body = frozen::get_frozen(db.inner(), &actor, id).await?;
     let format = query.0.format.unwrap_or_default();
     if format == Format::Json {
         return Ok(Either::Left(StoredJson(Status::Ok, body)));
     }
     let lang = query.0.lang.unwrap_or(lang);
-    let frozen = service::parse_frozen(&body)?;
+    let frozen = frozen::parse_frozen(&body)?;
     super::export::frozen_download(&frozen, format, lang)?
         .map(Either::Right)
         .ok_or_else(|| crate::error::AppError::Internal("no file".to_owned()))

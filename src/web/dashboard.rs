@@ -196,8 +196,7 @@ pub async fn dashboard(
         group_rows(&mut page, &graph, &report, group, at, lang);
     }
     let filed =
-        indicators::service::list_frozen(db, actor, Some(found.id), &PageParams::new(1, 50))
-            .await?;
+        indicators::frozen::list_frozen(db, actor, Some(found.id), &PageParams::new(1, 50)).await?;
     page.last_frozen = filed.items.iter().find(|r| r.as_of == day).map(|r| {
         (
             format!("/reports/{}", r.id),

@@ -38,7 +38,7 @@ pub async fn freeze(
     let day = parse_date(form.date)
         .ok_or_else(|| AppError::invalid("date", viewer.lang.t("date-invalid")))?;
     let unit = units::service::by_code_on(db.inner(), form.unit, day).await?;
-    let body = indicators::service::freeze(
+    let body = indicators::frozen::freeze(
         db.inner(),
         &session.actor,
         FreezeReport {
@@ -48,7 +48,7 @@ pub async fn freeze(
         },
     )
     .await?;
-    let filed = indicators::service::parse_frozen(&body)?;
+    let filed = indicators::frozen::parse_frozen(&body)?;
     Ok(Redirect::to(format!("/reports/{}", filed.id)))
 }
 
@@ -93,7 +93,7 @@ pub async fn list(
     actor.require(&[Role::Admin, Role::Auditor])?;
     let lang = viewer.lang;
     let page_no = page.unwrap_or(1).clamp(1, crate::pagination::MAX_PAGE);
-    let found = indicators::service::list_frozen(
+    let found = indicators::frozen::list_frozen(
         db.inner(),
         actor,
         None,
@@ -156,8 +156,8 @@ pub async fn open(
 ) -> Result<Page, PageError> {
     let actor = viewer.actor()?;
     let lang = viewer.lang;
-    let frozen = indicators::service::parse_frozen(
-        &indicators::service::get_frozen(db.inner(), actor, id).await?,
+    let frozen = indicators::frozen::parse_frozen(
+        &indicators::frozen::get_frozen(db.inner(), actor, id).await?,
     )?;
     let r = &frozen.report;
     let iso = r.as_of.to_string();
@@ -232,8 +232,8 @@ pub async fn export(
     format: &str,
 ) -> Result<Download, PageError> {
     let actor = viewer.actor()?;
-    let frozen = indicators::service::parse_frozen(
-        &indicators::service::get_frozen(db.inner(), actor, id).await?,
+    let frozen = indicators::frozen::parse_frozen(
+        &indicators::frozen::get_frozen(db.inner(), actor, id).await?,
     )?;
     indicators::export::frozen_download(&frozen, file_format(format)?, viewer.lang)?
         .ok_or_else(|| AppError::Internal("no file".to_owned()).into())
