@@ -120,10 +120,20 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Types `text` into the field, and checks the field holds it: on a loaded machine a key may be
+/// typed before the field is cleared, and the form would then carry both.
 async fn fill(c: &Client, css: &str, text: &str) {
     let e = c.find(Locator::Css(css)).await.unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
+    let mut held = None;
+    for _ in 0..3 {
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+        held = e.prop("value").await.unwrap();
+        if held.as_deref() == Some(text) {
+            return;
+        }
+    }
+    panic!("{css} holds {held:?}, not {text:?}");
 }
 
 /// Clicks a link or a submit button and waits until the browser is on the next page (fails
