@@ -28,6 +28,7 @@ mod queue_items;
 pub mod records;
 pub mod reports;
 pub mod subject_forms;
+pub mod subject_specs;
 pub mod subjects;
 mod unit_choice;
 pub mod units;

@@ -302,10 +302,13 @@ fn changed(lang: Lang, c: &SubjectChange) -> Changed {
                             "entity",
                             match (&b.platform, &b.record) {
                                 (Some(p), Some(r)) => {
-                                    format!("{kind} “{} — {r}”", lang.t(&format!("platform-{p}")))
+                                    format!(
+                                        "{kind} “{} — {r}”",
+                                        lang.t_or(&format!("platform-{p}"), p)
+                                    )
                                 }
                                 (Some(p), None) => {
-                                    format!("{kind} “{}”", lang.t(&format!("platform-{p}")))
+                                    format!("{kind} “{}”", lang.t_or(&format!("platform-{p}"), p))
                                 }
                                 (None, Some(r)) => format!("{kind} “{r}”"),
                                 (None, None) => kind,

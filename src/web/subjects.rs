@@ -141,7 +141,7 @@ pub async fn render_registry(
     };
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let register =
-        vec![super::subject_forms::register_shape(db, actor, refusal.as_ref(), lang).await?];
+        vec![super::subject_specs::register_shape(db, actor, refusal.as_ref(), lang).await?];
     Page::render(&RegistryPage {
         chrome: viewer.chrome(lang.t("registry-title")),
         q: q.to_owned(),
@@ -289,7 +289,7 @@ pub async fn subject(
     let id = crate::ids::parse_id("subject", id)?;
     let asked = Asked {
         done: done
-            .and_then(|d| d.parse::<super::subject_forms::StaffForm>().ok())
+            .and_then(|d| d.parse::<super::subject_specs::StaffForm>().ok())
             .map(|d| viewer.lang.t(&format!("staff-form-{d}-done"))),
         revoke: revoke.and_then(|r| r.parse().ok()),
     };
@@ -337,7 +337,7 @@ pub async fn render_subject(
     let tables = super::records::records(db, actor, id, lang, false).await?;
     let trail = trail(db, actor, id, lang).await?;
     let forms =
-        super::subject_forms::shapes(db, actor, &s, refusal.as_ref(), asked.revoke, lang).await?;
+        super::subject_specs::shapes(db, actor, &s, refusal.as_ref(), asked.revoke, lang).await?;
     let communes =
         super::units::commune_choices(db, actor, Some(s.commune_id), clock::today()).await?;
     Page::render(&SubjectPage {
