@@ -1,19 +1,25 @@
-//! The indicator rules (docs/domain.md §4), one file each: the population, the value chain and
-//! the modern channel. A rule is written twice, side by side in its file — as SQL, which counts
-//! every subject of a unit in one statement ([`rule_ctes`]), and as Rust, which says for one
-//! subject which record makes it count or what is missing (`explain`). The two must agree; the
-//! service checks each explained page against the SQL, and the tests check both against an
-//! independent oracle. The SQL pieces the rules share are here.
+//! The indicator rules (docs/domain.md §4), one file each: the population, the value chain (its
+//! stable raw-material area in `stable_area`) and the modern channel. A rule is written twice,
+//! side by side in its file — as SQL, which counts every subject of a unit in one statement
+//! ([`rule_ctes`]), and as Rust, which says for one subject which record makes it count or what
+//! is missing (`explain`). The two must agree; the service checks each explained page against the
+//! SQL, and the tests check both against an independent oracle. What the rules share is here:
+//! the SQL of verifications and refusals in force, and a certificate that counts, as SQL and as
+//! Rust.
 
 pub mod modern_channel;
 pub mod population;
+mod stable_area;
 pub mod value_chain;
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use entity::certification as cert;
 
 use super::engine::Communes;
+use super::explain::{Evidence, status_on};
 use crate::clock;
 use crate::db::Sql;
+use crate::domain::{CertStatus, TrackedStatus};
 use crate::history::Known;
 use crate::policies::dto::Policy;
 
@@ -155,4 +161,59 @@ pub(super) fn refused_on(
            AND re.entity_id = {id} AND re.effective_on <= {d1} \
            AND re.to_status IN ({statuses}){last})"
     )
+}
+
+/// A certification (aliased `c`) that counts as a certificate on `d`: verified on `d` as
+/// [`verification_in_force`] reads it, and, as that verification saw it (`c_v`), issued by
+/// `d`, not expired, and within its scheme's cap under the policy. Its scheme is `cs`. Returns
+/// the joins and the condition.
+pub(super) fn certificate_in_force(
+    q: &mut Sql,
+    d: NaiveDate,
+    known: Known,
+    caps: &[(String, NaiveDate)],
+) -> (String, String) {
+    let schemes = known.table("certification_scheme", |v| q.bind(v));
+    let verified = verification_in_force(
+        q,
+        d,
+        known,
+        "certification",
+        "c",
+        CertStatus::Verified.code(),
+        "",
+    );
+    let (d1, d2) = (q.bind(d), q.bind(d));
+    // A certificate counts at most its scheme's maximum validity from its issue date.
+    let capped = if caps.is_empty() {
+        String::new()
+    } else {
+        let arms: String = caps
+            .iter()
+            .map(|(code, cut)| format!(" WHEN {} THEN {}", q.bind(code.clone()), q.bind(*cut)))
+            .collect();
+        format!(
+            " AND c_v.issued_on > CASE cs.code{arms} ELSE {} END",
+            // Before any date the registry accepts (and within PostgreSQL's range).
+            q.bind(clock::date(1899, 12, 31))
+        )
+    };
+    (
+        format!("{verified} JOIN {schemes} cs ON cs.id = c_v.scheme_id"),
+        format!("c_v.issued_on <= {d1} AND c_v.expires_on > {d2}{capped}"),
+    )
+}
+
+/// Whether certification version `c` (as its verification in force on `d` saw it) counts as a
+/// certificate on `d`, whatever its category: verified, issued by `d`, not expired, within its
+/// scheme's cap.
+pub(super) fn certificate_counts(ev: &Evidence, c: &cert::Model, d: NaiveDate, p: &Policy) -> bool {
+    let verified = status_on(ev.cert_history.get(&c.id), d)
+        .is_some_and(|e| e.to_status == TrackedStatus::Verified);
+    let capped = ev
+        .schemes
+        .get(&c.scheme_id)
+        .and_then(|s| p.cap_of(&s.code))
+        .is_some_and(|m| months_after(c.issued_on, m) <= d);
+    verified && c.issued_on <= d && d < c.expires_on && !capped
 }
